@@ -1,0 +1,20 @@
+"""convcalc: exact costs of convolutional networks from a YAML layer spec, without a framework."""
+
+from convcalc.api import analyze, load_spec
+from convcalc.engine import Analysis, AnalysisError, LayerResult, Totals
+from convcalc.errors import Location, SpecError
+from convcalc.spec import Spec
+
+__version__ = "0.1.0"
+__all__ = [
+    "Analysis",
+    "AnalysisError",
+    "LayerResult",
+    "Location",
+    "Spec",
+    "SpecError",
+    "Totals",
+    "__version__",
+    "analyze",
+    "load_spec",
+]

@@ -1,0 +1,46 @@
+"""Source locations and the one error type every bad input turns into."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    """A place in a spec file; line and column count from 1."""
+
+    file: str
+    line: int
+    column: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.column}"
+
+
+class SpecError(Exception):
+    """A problem with the user's spec: reported as one line naming file, line and layer (exit code 2)."""
+
+    def __init__(
+        self,
+        message: str,
+        location: Location | None = None,
+        *,
+        layer: str | None = None,
+        kind: str | None = None,
+        hint: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.location = location
+        self.layer = layer
+        self.kind = kind
+        self.hint = hint
+
+    def __str__(self) -> str:
+        where = f"{self.location}: " if self.location else ""
+        who = f"layer '{self.layer}'" if self.layer else ""
+        if who and self.kind:
+            who += f" ({self.kind})"
+        if who:
+            who += ": "
+        return f"{where}error: {who}{self.message}"

@@ -1,0 +1,124 @@
+"""The value types a layer key can take, each a checked conversion from YAML data.
+
+A conversion raises ``ValueError`` with a message meant for the user; the spec builder adds the
+file, line and layer. Booleans are never accepted where a number is meant (YAML reads ``yes`` and
+``on`` as true).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+Pair = tuple[int, int]
+Padding = tuple[int, int] | str  # (h, w) or "same" / "valid"
+
+REQUIRED: Any = object()
+"""Marks a key without a default."""
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, bool):
+        return f"the boolean {str(value).lower()}"
+    if isinstance(value, str):
+        return f"the text '{value}'"
+    return repr(value)
+
+
+def integer(minimum: int) -> Callable[[Any], int]:
+    """A whole number no smaller than ``minimum``."""
+
+    def convert(value: Any) -> int:
+        if not _is_int(value):
+            raise ValueError(f"expected a whole number, got {_describe(value)}")
+        if value < minimum:
+            raise ValueError(f"must be at least {minimum}, got {value}")
+        return int(value)
+
+    convert.__doc__ = f"a whole number >= {minimum}"
+    return convert
+
+
+positive_int = integer(1)
+non_negative_int = integer(0)
+
+
+def pair(minimum: int) -> Callable[[Any], Pair]:
+    """A whole number, or ``[h, w]``; a single number applies to both axes."""
+    element = integer(minimum)
+
+    def convert(value: Any) -> Pair:
+        if isinstance(value, list):
+            if len(value) != 2:
+                raise ValueError(f"expected a number or [height, width], got a list of {len(value)}")
+            return element(value[0]), element(value[1])
+        number = element(value)
+        return number, number
+
+    convert.__doc__ = f"a whole number >= {minimum} or [height, width]"
+    return convert
+
+
+positive_pair = pair(1)
+non_negative_pair = pair(0)
+
+
+def padding(value: Any) -> Padding:
+    """'same', 'valid', a whole number >= 0 or [height, width]."""
+    if isinstance(value, str):
+        if value in ("same", "valid"):
+            return value
+        raise ValueError(f"expected 'same', 'valid', a number or [height, width], got {_describe(value)}")
+    return non_negative_pair(value)
+
+
+def boolean(value: Any) -> bool:
+    """true or false."""
+    if not isinstance(value, bool):
+        raise ValueError(f"expected true or false, got {_describe(value)}")
+    return value
+
+
+def number(value: Any) -> float | int:
+    """any real number (does not affect the counts)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(f"expected a number, got {_describe(value)}")
+    return value
+
+
+def rate(value: Any) -> float | int:
+    """a probability in [0, 1)."""
+    probability = number(value)
+    if not 0 <= probability < 1:
+        raise ValueError(f"must be in [0, 1), got {probability}")
+    return probability
+
+
+def choice(*options: str) -> Callable[[Any], str]:
+    """One of a fixed set of words."""
+
+    def convert(value: Any) -> str:
+        if value not in options:
+            raise ValueError(f"expected one of {', '.join(options)}; got {_describe(value)}")
+        return str(value)
+
+    convert.__doc__ = "one of " + ", ".join(options)
+    return convert
+
+
+@dataclass(frozen=True, slots=True)
+class Key:
+    """One key a layer kind accepts: its name, conversion and default."""
+
+    name: str
+    convert: Callable[[Any], Any]
+    default: Any = REQUIRED
+
+    @property
+    def required(self) -> bool:
+        return self.default is REQUIRED

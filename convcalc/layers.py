@@ -1,0 +1,519 @@
+"""The layer catalogue: one small definition per layer kind, its shape, parameter and cost formulas side by side.
+
+Shapes are per sample: ``(C, H, W)`` for feature maps, ``(N,)`` for flat vectors. Every count is an
+exact Python int. Conventions, stated once here and shown in README, the table footer and JSON:
+
+* **params**: trainable weights, biases and batch-norm gamma/beta. Non-trainable state (batch-norm
+  running mean and variance) is counted separately as **buffers**.
+* **MACs**: multiply-accumulates of conv, transposed-conv and linear weights only (what torchvision,
+  fvcore and most papers call "FLOPs" or "mult-adds").
+* **FLOPs**: 2 x MACs (one multiply and one add each) plus the element-wise work listed per kind in
+  its ``flops_rule``: bias adds, pooling, normalisation, activations, merges.
+
+To add a layer kind, write one class (or one table row, for activations) and register it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from convcalc.keys import (
+    Key,
+    Padding,
+    Pair,
+    boolean,
+    choice,
+    non_negative_pair,
+    number,
+    padding,
+    positive_int,
+    positive_pair,
+    rate,
+)
+
+Shape = tuple[int, ...]
+Config = Mapping[str, Any]
+
+
+class ShapeError(ValueError):
+    """The layer cannot be applied to its input shape(s)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Evaluation:
+    """What one layer produces and costs, per sample."""
+
+    shape: Shape
+    params: int = 0
+    buffers: int = 0
+    macs: int = 0
+    flops: int = 0
+    note: str | None = None
+
+
+def format_shape(shape: Shape) -> str:
+    """``(256, 13, 13)`` -> ``256x13x13``."""
+    return "x".join(str(n) for n in shape)
+
+
+def elements(shape: Shape) -> int:
+    return math.prod(shape)
+
+
+class LayerKind:
+    """A layer type: the keys it accepts and how it maps input shapes to an output shape and costs."""
+
+    type: str
+    keys: tuple[Key, ...] = ()
+    many_inputs: ClassVar[bool] = False
+    flops_rule: str = "0"
+    macs_rule: ClassVar[str] = "0"
+
+    @property
+    def summary(self) -> str:
+        return (self.__doc__ or self.type).strip().splitlines()[0]
+
+    def evaluate(self, config: Config, inputs: Sequence[Shape]) -> Evaluation:
+        raise NotImplementedError
+
+
+CATALOGUE: dict[str, LayerKind] = {}
+
+
+def register(kind: LayerKind) -> LayerKind:
+    CATALOGUE[kind.type] = kind
+    return kind
+
+
+# --- shared formulas ------------------------------------------------------------------------------
+
+
+def feature_map(shape: Shape, kind: str) -> tuple[int, int, int]:
+    """The (C, H, W) of an input, or a ShapeError for a flat input."""
+    if len(shape) != 3:
+        raise ShapeError(f"{kind} needs a CxHxW feature map, but its input is the flat vector {format_shape(shape)}")
+    return shape[0], shape[1], shape[2]
+
+
+def conv_output_size(size: int, kernel: int, stride: int, pad_before: int, pad_after: int, dilation: int) -> int:
+    """PyTorch's rule: floor((in + pad_before + pad_after - dilation*(kernel-1) - 1) / stride) + 1."""
+    return (size + pad_before + pad_after - dilation * (kernel - 1) - 1) // stride + 1
+
+
+def pool_output_size(size: int, kernel: int, stride: int, pad: int, dilation: int, ceil_mode: bool) -> int:
+    """PyTorch's pooling rule: the conv rule, with ceil instead of floor under ceil_mode.
+
+    Under ceil_mode a last window that would start inside the right padding is dropped:
+    if (out - 1) * stride >= in + pad then out -= 1.
+    """
+    span = size + 2 * pad - dilation * (kernel - 1) - 1
+    out = (-(-span // stride) if ceil_mode else span // stride) + 1
+    if ceil_mode and (out - 1) * stride >= size + pad:
+        out -= 1
+    return out
+
+
+def same_padding(size: int, kernel: int, stride: int, dilation: int) -> tuple[int, int]:
+    """Padding (before, after) so that out = ceil(in / stride); the odd pixel goes after (bottom/right).
+
+    At stride 1 this is PyTorch's padding='same' (total dilation*(kernel-1)); at larger strides it is
+    TensorFlow's 'SAME'.
+    """
+    out = -(-size // stride)
+    total = max((out - 1) * stride + dilation * (kernel - 1) + 1 - size, 0)
+    return total // 2, total - total // 2
+
+
+def resolve_padding(pad: Padding, size: Pair, kernel: Pair, stride: Pair, dilation: Pair) -> tuple[Pair, Pair]:
+    """((top, bottom), (left, right)) for a padding key value."""
+    if pad == "valid":
+        return (0, 0), (0, 0)
+    if pad == "same":
+        return (
+            same_padding(size[0], kernel[0], stride[0], dilation[0]),
+            same_padding(size[1], kernel[1], stride[1], dilation[1]),
+        )
+    assert isinstance(pad, tuple)
+    return (pad[0], pad[0]), (pad[1], pad[1])
+
+
+def spatial_output(size: Pair, kernel: Pair, stride: Pair, pads: tuple[Pair, Pair], dilation: Pair, kind: str) -> Pair:
+    """Output (H, W) of a sliding window, with an error naming both sizes when the window does not fit."""
+    h = conv_output_size(size[0], kernel[0], stride[0], *pads[0], dilation[0])
+    w = conv_output_size(size[1], kernel[1], stride[1], *pads[1], dilation[1])
+    if h < 1 or w < 1:
+        raise ShapeError(window_too_large(kind, size, kernel, pads, dilation))
+    return h, w
+
+
+def window_too_large(kind: str, size: Pair, kernel: Pair, pads: tuple[Pair, Pair], dilation: Pair) -> str:
+    padded = (size[0] + sum(pads[0]), size[1] + sum(pads[1]))
+    span = (dilation[0] * (kernel[0] - 1) + 1, dilation[1] * (kernel[1] - 1) + 1)
+    dilated = f" (spanning {span[0]}x{span[1]} with dilation)" if span != kernel else ""
+    return f"{kind} kernel {kernel[0]}x{kernel[1]}{dilated} is larger than its padded input {padded[0]}x{padded[1]}"
+
+
+def check_groups(groups: int, c_in: int, c_out: int) -> None:
+    if c_in % groups or c_out % groups:
+        raise ShapeError(
+            f"groups={groups} must divide both the input channels ({c_in}) and the output channels ({c_out})"
+        )
+
+
+def bias_count(bias: bool, c_out: int) -> int:
+    return c_out if bias else 0
+
+
+# --- weighted layers ------------------------------------------------------------------------------
+
+
+class Conv(LayerKind):
+    """2-D convolution (PyTorch nn.Conv2d)."""
+
+    type = "conv"
+    keys = (
+        Key("filters", positive_int),
+        Key("kernel", positive_pair),
+        Key("stride", positive_pair, (1, 1)),
+        Key("padding", padding, (0, 0)),
+        Key("dilation", positive_pair, (1, 1)),
+        Key("groups", positive_int, 1),
+        Key("bias", boolean, True),
+    )
+    macs_rule = "H_out * W_out * C_out * k_h * k_w * (C_in / groups)"
+    flops_rule = "2 * MACs + (C_out * H_out * W_out if bias)"
+
+    def evaluate(self, config: Config, inputs: Sequence[Shape]) -> Evaluation:
+        """params = k_h * k_w * (C_in / groups) * C_out (+ C_out bias)."""
+        c_in, h_in, w_in = feature_map(inputs[0], self.type)
+        c_out, groups = config["filters"], config["groups"]
+        (k_h, k_w), stride, dilation = config["kernel"], config["stride"], config["dilation"]
+        check_groups(groups, c_in, c_out)
+        pads = resolve_padding(config["padding"], (h_in, w_in), (k_h, k_w), stride, dilation)
+        h_out, w_out = spatial_output((h_in, w_in), (k_h, k_w), stride, pads, dilation, self.type)
+        bias = bias_count(config["bias"], c_out)
+        params = k_h * k_w * (c_in // groups) * c_out + bias
+        macs = h_out * w_out * c_out * k_h * k_w * (c_in // groups)
+        return Evaluation((c_out, h_out, w_out), params, macs=macs, flops=2 * macs + bias * h_out * w_out)
+
+
+class ConvTranspose(LayerKind):
+    """2-D transposed convolution (PyTorch nn.ConvTranspose2d)."""
+
+    type = "conv_transpose"
+    keys = (
+        Key("filters", positive_int),
+        Key("kernel", positive_pair),
+        Key("stride", positive_pair, (1, 1)),
+        Key("padding", non_negative_pair, (0, 0)),
+        Key("output_padding", non_negative_pair, (0, 0)),
+        Key("dilation", positive_pair, (1, 1)),
+        Key("groups", positive_int, 1),
+        Key("bias", boolean, True),
+    )
+    macs_rule = "H_in * W_in * C_in * (C_out / groups) * k_h * k_w  (each input pixel scattered through the kernel)"
+    flops_rule = "2 * MACs + (C_out * H_out * W_out if bias)"
+
+    @staticmethod
+    def output_size(size: int, kernel: int, stride: int, pad: int, output_pad: int, dilation: int) -> int:
+        """PyTorch's rule: (in - 1) * stride - 2 * pad + dilation * (kernel - 1) + output_padding + 1."""
+        return (size - 1) * stride - 2 * pad + dilation * (kernel - 1) + output_pad + 1
+
+    def evaluate(self, config: Config, inputs: Sequence[Shape]) -> Evaluation:
+        """params = C_in * (C_out / groups) * k_h * k_w (+ C_out bias)."""
+        c_in, h_in, w_in = feature_map(inputs[0], self.type)
+        c_out, groups = config["filters"], config["groups"]
+        (k_h, k_w), stride, pad = config["kernel"], config["stride"], config["padding"]
+        output_pad, dilation = config["output_padding"], config["dilation"]
+        check_groups(groups, c_in, c_out)
+        for axis in (0, 1):
+            if output_pad[axis] >= max(stride[axis], dilation[axis]):
+                raise ShapeError(
+                    f"output_padding {output_pad[axis]} must be smaller than the stride ({stride[axis]}) "
+                    f"or the dilation ({dilation[axis]})"
+                )
+        h_out, w_out = (
+            self.output_size(size, k, s, p, op, d)
+            for size, k, s, p, op, d in zip((h_in, w_in), (k_h, k_w), stride, pad, output_pad, dilation, strict=True)
+        )
+        if h_out < 1 or w_out < 1:
+            raise ShapeError(f"padding {pad[0]}x{pad[1]} leaves an output of {h_out}x{w_out}")
+        bias = bias_count(config["bias"], c_out)
+        params = c_in * (c_out // groups) * k_h * k_w + bias
+        macs = h_in * w_in * c_in * (c_out // groups) * k_h * k_w
+        return Evaluation((c_out, h_out, w_out), params, macs=macs, flops=2 * macs + bias * h_out * w_out)
+
+
+class Linear(LayerKind):
+    """Fully connected layer (PyTorch nn.Linear); a feature-map input is flattened first."""
+
+    type = "linear"
+    keys = (Key("units", positive_int), Key("bias", boolean, True))
+    macs_rule = "in_features * units"
+    flops_rule = "2 * MACs + (units if bias)"
+
+    def evaluate(self, config: Config, inputs: Sequence[Shape]) -> Evaluation:
+        """params = in_features * units (+ units bias), in_features = product of the input shape."""
+        in_features, units = elements(inputs[0]), config["units"]
+        bias = bias_count(config["bias"], units)
+        macs = in_features * units
+        note = f"flattens {format_shape(inputs[0])} = {in_features:,}" if len(inputs[0]) > 1 else None
+        return Evaluation((units,), in_features * units + bias, macs=macs, flops=2 * macs + bias, note=note)
+
+
+class BatchNorm(LayerKind):
+    """Batch normalisation over channels (PyTorch nn.BatchNorm2d / BatchNorm1d), inference."""
+
+    type = "batchnorm"
+    keys = (Key("affine", boolean, True), Key("eps", number, 1e-5), Key("momentum", number, 0.1))
+    flops_rule = "2 per element (scale and shift)"
+
+    def evaluate(self, config: Config, inputs: Sequence[Shape]) -> Evaluation:
+        """params = 2 * C (gamma, beta) if affine; buffers = 2 * C (running mean and variance)."""
+        channels = inputs[0][0]
+        params = 2 * channels if config["affine"] else 0
+        return Evaluation(inputs[0], params, buffers=2 * channels, flops=2 * elements(inputs[0]))
+
+
+# --- windows without weights -----------------------------------------------------------------------
+
+
+class Pool(LayerKind):
+    """A sliding-window pool; stride defaults to the kernel, padding is at most half the kernel."""
+
+    def __init__(self, type: str, doc: str, window_flops: str, dilation: bool) -> None:
+        self.type = type
+        self.__doc__ = doc
+        self.flops_rule = f"{window_flops} per output element"
+        self.max = type == "maxpool"
+        extra = (Key("dilation", positive_pair, (1, 1)),) if dilation else ()
+        self.keys = (
+            Key("kernel", positive_pair),
+            Key("stride", positive_pair, None),
+            Key("padding", non_negative_pair, (0, 0)),
+            *extra,
+            Key("ceil_mode", boolean, False),
+        )
+
+    def evaluate(self, config: Config, inputs: Sequence[Shape]) -> Evaluation:
+        """out = pool_output_size(...) per axis; channels unchanged; no parameters."""
+        channels, h_in, w_in = feature_map(inputs[0], self.type)
+        kernel = config["kernel"]
+        stride = config["stride"] or kernel
+        pad, dilation = config["padding"], config.get("dilation", (1, 1))
+        for axis in (0, 1):
+            if pad[axis] > (dilation[axis] * (kernel[axis] - 1) + 1) // 2:
+                raise ShapeError(f"padding {pad[axis]} is more than half the kernel {kernel[axis]} (PyTorch's limit)")
+        h_out, w_out = (
+            pool_output_size(size, k, s, p, d, config["ceil_mode"])
+            for size, k, s, p, d in zip((h_in, w_in), kernel, stride, pad, dilation, strict=True)
+        )
+        if h_out < 1 or w_out < 1:
+            raise ShapeError(
+                window_too_large(self.type, (h_in, w_in), kernel, ((pad[0],) * 2, (pad[1],) * 2), dilation)
+            )
+        window = kernel[0] * kernel[1]
+        per_output = window - 1 if self.max else window
+        return Evaluation((channels, h_out, w_out), flops=per_output * channels * h_out * w_out)
+
+
+def adaptive_windows_total(size: int, out: int) -> int:
+    """Sum of PyTorch's adaptive window lengths: window i spans [floor(i*in/out), ceil((i+1)*in/out))."""
+    return sum(-(-((i + 1) * size) // out) - (i * size) // out for i in range(out))
+
+
+class AdaptivePool(LayerKind):
+    """Adaptive pool to a fixed output size (PyTorch nn.AdaptiveAvgPool2d / AdaptiveMaxPool2d)."""
+
+    def __init__(self, type: str, doc: str, fixed_output: Pair | None) -> None:
+        self.type = type
+        self.__doc__ = doc
+        self.max = "max" in type
+        self.fixed_output = fixed_output
+        self.keys = () if fixed_output else (Key("output", positive_pair),)
+        self.flops_rule = (
+            "sum over output elements of (window size - 1)" if self.max else "sum over output elements of window size"
+        )
+
+    def evaluate(self, config: Config, inputs: Sequence[Shape]) -> Evaluation:
+        """out = (C, out_h, out_w); FLOPs from the exact adaptive window sizes."""
+        channels, h_in, w_in = feature_map(inputs[0], self.type)
+        h_out, w_out = self.fixed_output or config["output"]
+        read = channels * adaptive_windows_total(h_in, h_out) * adaptive_windows_total(w_in, w_out)
+        outputs = channels * h_out * w_out
+        return Evaluation((channels, h_out, w_out), flops=read - outputs if self.max else read)
+
+
+# --- shape-only and element-wise layers ------------------------------------------------------------
+
+
+class Flatten(LayerKind):
+    """Flatten a feature map to a vector of C*H*W features."""
+
+    type = "flatten"
+
+    def evaluate(self, config: Config, inputs: Sequence[Shape]) -> Evaluation:
+        """out = (C * H * W,)."""
+        return Evaluation((elements(inputs[0]),))
+
+
+class Dropout(LayerKind):
+    """Dropout: the identity at inference."""
+
+    type = "dropout"
+    keys = (Key("rate", rate, 0.5),)
+
+    def evaluate(self, config: Config, inputs: Sequence[Shape]) -> Evaluation:
+        """out = in; no cost at inference."""
+        return Evaluation(inputs[0])
+
+
+class LocalResponseNorm(LayerKind):
+    """Local response normalisation across channels (AlexNet; PyTorch nn.LocalResponseNorm)."""
+
+    type = "lrn"
+    keys = (Key("size", positive_int, 5), Key("alpha", number, 1e-4), Key("beta", number, 0.75), Key("k", number, 1))
+    flops_rule = "(2 * size + 3) per element: square and sum the window, scale, add k, power, divide"
+
+    def evaluate(self, config: Config, inputs: Sequence[Shape]) -> Evaluation:
+        """out = in; no parameters."""
+        feature_map(inputs[0], self.type)
+        return Evaluation(inputs[0], flops=(2 * config["size"] + 3) * elements(inputs[0]))
+
+
+class Crop(LayerKind):
+    """Centre crop of a feature map to [height, width] (U-Net's crop-and-copy)."""
+
+    type = "crop"
+    keys = (Key("size", positive_pair),)
+
+    def evaluate(self, config: Config, inputs: Sequence[Shape]) -> Evaluation:
+        """out = (C, h, w), h <= H and w <= W."""
+        channels, h_in, w_in = feature_map(inputs[0], self.type)
+        h_out, w_out = config["size"]
+        if h_out > h_in or w_out > w_in:
+            raise ShapeError(f"cannot crop {h_in}x{w_in} to the larger {h_out}x{w_out}")
+        return Evaluation((channels, h_out, w_out))
+
+
+class Upsample(LayerKind):
+    """Upsampling by an integer scale or to a size (PyTorch nn.Upsample)."""
+
+    type = "upsample"
+    keys = (
+        Key("scale", positive_pair, None),
+        Key("size", positive_pair, None),
+        Key("mode", choice("nearest", "bilinear"), "nearest"),
+        Key("align_corners", boolean, False),
+    )
+    flops_rule = "nearest: 0; bilinear: 7 per output element (4 weighted neighbours: 4 multiplies, 3 adds)"
+
+    def evaluate(self, config: Config, inputs: Sequence[Shape]) -> Evaluation:
+        """out = (C, H * scale_h, W * scale_w), or (C, size_h, size_w)."""
+        channels, h_in, w_in = feature_map(inputs[0], self.type)
+        scale, size = config["scale"], config["size"]
+        if (scale is None) == (size is None):
+            raise ShapeError("give exactly one of 'scale' and 'size'")
+        h_out, w_out = size or (h_in * scale[0], w_in * scale[1])
+        per_output = 7 if config["mode"] == "bilinear" else 0
+        return Evaluation((channels, h_out, w_out), flops=per_output * channels * h_out * w_out)
+
+
+class Activation(LayerKind):
+    """An element-wise activation; the shape is unchanged."""
+
+    def __init__(self, type: str, formula: str, flops_per_element: int) -> None:
+        self.type = type
+        self.__doc__ = f"{type}(x) = {formula}, element-wise."
+        self.per_element = flops_per_element
+        self.flops_rule = f"{flops_per_element} per element"
+
+    def evaluate(self, config: Config, inputs: Sequence[Shape]) -> Evaluation:
+        """out = in; FLOPs = (operations in the formula) * elements, exp/tanh/erf counting 1."""
+        return Evaluation(inputs[0], flops=self.per_element * elements(inputs[0]))
+
+
+class Softmax(LayerKind):
+    """Softmax over the channels at each position: exp(x_i) / sum_j exp(x_j)."""
+
+    type = "softmax"
+    flops_rule = "3 * C - 1 per position: C exponentials, C - 1 adds, C divides"
+
+    def evaluate(self, config: Config, inputs: Sequence[Shape]) -> Evaluation:
+        """out = in."""
+        channels = inputs[0][0]
+        positions = elements(inputs[0]) // channels
+        return Evaluation(inputs[0], flops=(3 * channels - 1) * positions)
+
+
+# --- merges -----------------------------------------------------------------------------------------
+
+
+class Concat(LayerKind):
+    """Concatenation along channels; all other dimensions must match."""
+
+    type = "concat"
+    many_inputs = True
+
+    def evaluate(self, config: Config, inputs: Sequence[Shape]) -> Evaluation:
+        """out = (C_1 + C_2 + ..., H, W)."""
+        first = inputs[0]
+        for other in inputs[1:]:
+            if len(other) != len(first) or other[1:] != first[1:]:
+                shapes = ", ".join(format_shape(s) for s in inputs)
+                raise ShapeError(f"cannot concatenate {shapes}: sizes other than the channels differ")
+        return Evaluation((sum(s[0] for s in inputs), *first[1:]))
+
+
+class Add(LayerKind):
+    """Element-wise sum of inputs of one shape (a residual connection's merge)."""
+
+    type = "add"
+    many_inputs = True
+    flops_rule = "(inputs - 1) per output element"
+
+    def evaluate(self, config: Config, inputs: Sequence[Shape]) -> Evaluation:
+        """out = in; FLOPs = (n - 1) * elements."""
+        if any(s != inputs[0] for s in inputs[1:]):
+            shapes = " and ".join(format_shape(s) for s in inputs)
+            raise ShapeError(f"cannot add {shapes}: shapes differ")
+        return Evaluation(inputs[0], flops=(len(inputs) - 1) * elements(inputs[0]))
+
+
+ACTIVATIONS = (
+    ("relu", "max(0, x)", 1),
+    ("relu6", "min(max(0, x), 6)", 2),
+    ("leaky_relu", "max(x, a * x)", 2),
+    ("sigmoid", "1 / (1 + exp(-x))", 3),
+    ("tanh", "tanh(x)", 1),
+    ("silu", "x * sigmoid(x)", 4),
+    ("gelu", "x / 2 * (1 + erf(x / sqrt(2)))", 5),
+    ("hardsigmoid", "relu6(x + 3) / 6", 4),
+    ("hardswish", "x * relu6(x + 3) / 6", 5),
+)
+
+for kind in (
+    Conv(),
+    ConvTranspose(),
+    Linear(),
+    BatchNorm(),
+    Pool("maxpool", "Max pooling (PyTorch nn.MaxPool2d).", "k_h * k_w - 1 comparisons", dilation=True),
+    Pool("avgpool", "Average pooling (PyTorch nn.AvgPool2d).", "k_h * k_w (adds and a divide)", dilation=False),
+    AdaptivePool("adaptive_avgpool", "Adaptive average pooling (PyTorch nn.AdaptiveAvgPool2d).", None),
+    AdaptivePool("adaptive_maxpool", "Adaptive max pooling (PyTorch nn.AdaptiveMaxPool2d).", None),
+    AdaptivePool("global_avgpool", "Global average pooling to Cx1x1.", (1, 1)),
+    AdaptivePool("global_maxpool", "Global max pooling to Cx1x1.", (1, 1)),
+    Flatten(),
+    Dropout(),
+    LocalResponseNorm(),
+    Crop(),
+    Upsample(),
+    Softmax(),
+    Concat(),
+    Add(),
+    *(Activation(name, formula, flops) for name, formula, flops in ACTIVATIONS),
+):
+    register(kind)

@@ -1,0 +1,1 @@
+"""Renderers: turn engine results into text. They compute nothing themselves."""

@@ -1,0 +1,23 @@
+"""Human-readable numbers: 177,209,344 -> '177.21M'; bytes -> '1.10 MiB'."""
+
+from __future__ import annotations
+
+
+def human_count(value: int) -> str:
+    """Decimal prefixes (K = 10^3, M = 10^6, G = 10^9, T = 10^12), two decimals."""
+    for prefix, scale in (("T", 10**12), ("G", 10**9), ("M", 10**6), ("K", 10**3)):
+        if abs(value) >= scale:
+            return f"{value / scale:.2f}{prefix}"
+    return str(value)
+
+
+def human_bytes(value: int) -> str:
+    """Binary prefixes (KiB = 2^10 bytes, MiB = 2^20, GiB = 2^30, TiB = 2^40), two decimals."""
+    for prefix, scale in (("TiB", 2**40), ("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
+        if abs(value) >= scale:
+            return f"{value / scale:.2f} {prefix}"
+    return f"{value} B"
+
+
+def exact(value: int) -> str:
+    return f"{value:,}"

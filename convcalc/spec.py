@@ -1,0 +1,504 @@
+"""The spec: located YAML data -> a checked tree of layers, blocks expanded, names resolved.
+
+This is where the spec language lives: top-level keys, per-type ``defaults``, parameterised
+``blocks`` with ``${...}`` substitution, ``repeat``, hierarchical default names, ``concat``
+branches, ``residual`` bodies and named inputs. Every error names the file, line and layer.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from convcalc.errors import Location, SpecError
+from convcalc.expr import ExpressionError, substitute
+from convcalc.keys import Key, positive_int
+from convcalc.layers import CATALOGUE, Config, LayerKind, Shape
+from convcalc.reader import Located, LocatedList, location_of
+
+MAX_LAYERS = 1_000_000
+"""Most layers one spec may expand to (blocks and repeats counted out)."""
+MAX_DEPTH = 100
+"""Deepest nesting of blocks, branches and residuals."""
+NETWORK_INPUT = "input"
+"""The name by which any layer can read the network's input."""
+
+TOP_LEVEL_KEYS = ("name", "description", "input", "defaults", "blocks", "layers")
+BLOCK_KEYS = ("params", "layers", "description")
+ENTRY_KEYS = ("type", "name", "input", "repeat")
+STRUCTURES = ("residual",)
+
+
+@dataclass(frozen=True, slots=True)
+class Layer:
+    """One layer of a catalogue kind; ``inputs`` are absolute names, empty for the previous output."""
+
+    name: str
+    kind: LayerKind
+    config: Config
+    inputs: tuple[str, ...]
+    location: Location
+
+
+@dataclass(frozen=True, slots=True)
+class Branches:
+    """Parallel paths from one input, joined by concatenating their outputs on channels."""
+
+    name: str
+    branches: tuple[tuple[Node, ...], ...]
+    input: str | None
+    location: Location
+
+
+@dataclass(frozen=True, slots=True)
+class Residual:
+    """body(x) + shortcut(x); no shortcut means the identity."""
+
+    name: str
+    body: tuple[Node, ...]
+    shortcut: tuple[Node, ...] | None
+    input: str | None
+    location: Location
+
+
+@dataclass(frozen=True, slots=True)
+class Group:
+    """The layers of one block instance, run in sequence."""
+
+    name: str
+    block: str
+    layers: tuple[Node, ...]
+    input: str | None
+    location: Location
+
+
+Node = Layer | Branches | Residual | Group
+
+
+@dataclass(frozen=True, slots=True)
+class Spec:
+    """A network ready for the engine."""
+
+    name: str
+    source: str
+    input_shape: Shape
+    layers: tuple[Node, ...]
+    layer_count: int
+
+
+@dataclass(frozen=True, slots=True)
+class BlockDef:
+    name: str
+    params: Mapping[str, Any]  # name -> default (REQUIRED_PARAM when none)
+    layers: LocatedList
+    location: Location
+
+
+REQUIRED_PARAM: Any = object()
+
+
+def nearest(word: str, options: Iterable[str]) -> str | None:
+    """A 'did you mean' hint for a misspelt key, type or name."""
+    match = difflib.get_close_matches(str(word), list(options), n=1, cutoff=0.6)
+    return f"did you mean '{match[0]}'?" if match else None
+
+
+@dataclass
+class Scope:
+    """Where an entry is expanded: the name prefix, per-type counters for default names, block params."""
+
+    prefix: str
+    env: Mapping[str, Any]
+    depth: int = 0
+    counters: dict[str, int] = field(default_factory=dict)
+
+    def full(self, local: str) -> str:
+        return f"{self.prefix}.{local}" if self.prefix else local
+
+    def enter(self, prefix: str, env: Mapping[str, Any] | None = None) -> Scope:
+        """The scope inside the node named ``prefix`` (a full name)."""
+        return Scope(prefix, self.env if env is None else env, self.depth + 1)
+
+
+def build_spec(document: Any, source: str) -> Spec:
+    """Check a parsed spec document and expand it into a :class:`Spec`."""
+    return _Builder(source).build(document)
+
+
+class _Builder:
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.start = Location(source, 1, 1)
+        self.defaults: dict[str, Located] = {}
+        self.blocks: dict[str, BlockDef] = {}
+        self.names: dict[str, Location] = {NETWORK_INPUT: self.start}
+        self.layer_count = 0
+        self.block_stack: list[str] = []
+
+    # --- top level ------------------------------------------------------------------------------
+
+    def build(self, document: Any) -> Spec:
+        if document is None:
+            raise SpecError("the spec is empty; it needs at least 'input' and 'layers'", self.start)
+        if not isinstance(document, Located):
+            raise SpecError(
+                f"the top level of a spec must be a mapping with 'input' and 'layers', not {_kind_of(document)}",
+                location_of(document, self.start),
+            )
+        self.check_keys(document, TOP_LEVEL_KEYS, "the top level")
+        for required in ("input", "layers"):
+            if required not in document:
+                raise SpecError(f"the spec has no '{required}'", document.location)
+        name = document.get("name", self.source)
+        if not isinstance(name, str):
+            raise SpecError("'name' must be text", document.value_at("name"))
+        input_shape = self.input_shape(document["input"], document.value_at("input"))
+        self.read_defaults(document.get("defaults"), document.value_at("defaults"))
+        self.read_blocks(document.get("blocks"), document.value_at("blocks"))
+        layers = self.entries(document["layers"], document.value_at("layers"), Scope("", {}), "'layers'")
+        if not layers:
+            raise SpecError("'layers' is empty", document.value_at("layers"))
+        return Spec(name, self.source, input_shape, layers, self.layer_count)
+
+    def input_shape(self, value: Any, at: Location) -> Shape:
+        form = "[channels, height, width] or {channels: C, height: H, width: W}"
+        if isinstance(value, Located):
+            self.check_keys(value, ("channels", "height", "width"), "'input'")
+            missing = [k for k in ("channels", "height", "width") if k not in value]
+            if missing:
+                raise SpecError(f"'input' is missing {', '.join(missing)}; expected {form}", at)
+            value = [value["channels"], value["height"], value["width"]]
+        if not isinstance(value, list) or len(value) not in (1, 3):
+            raise SpecError(f"'input' must be {form} (or [features] for a flat input)", at)
+        try:
+            return tuple(positive_int(n) for n in value)
+        except ValueError as error:
+            raise SpecError(f"'input': {error}", at) from None
+
+    def read_defaults(self, defaults: Any, at: Location) -> None:
+        if defaults is None:
+            return
+        if not isinstance(defaults, Located):
+            raise SpecError("'defaults' must map layer types to keys, e.g. {conv: {bias: false}}", at)
+        for type_name, keys in defaults.items():
+            where = defaults.key_at(type_name)
+            if type_name not in CATALOGUE:
+                raise SpecError(
+                    f"'defaults' names unknown layer type '{type_name}'", where, hint=nearest(type_name, CATALOGUE)
+                )
+            if not isinstance(keys, Located):
+                raise SpecError(f"'defaults' for {type_name} must be a mapping of keys", defaults.value_at(type_name))
+            self.check_keys(keys, [k.name for k in CATALOGUE[type_name].keys], f"'defaults' for {type_name}")
+            self.defaults[type_name] = keys
+
+    def read_blocks(self, blocks: Any, at: Location) -> None:
+        if blocks is None:
+            return
+        if not isinstance(blocks, Located):
+            raise SpecError("'blocks' must map block names to {params: ..., layers: [...]}", at)
+        for name, body in blocks.items():
+            where = blocks.key_at(name)
+            if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z_][\w\-]*", name):
+                raise SpecError(f"block name {name!r} must be a word (letters, digits, _ and -)", where)
+            if not isinstance(body, Located):
+                raise SpecError(f"block '{name}' must be a mapping with 'layers'", blocks.value_at(name))
+            self.check_keys(body, BLOCK_KEYS, f"block '{name}'")
+            layers = body.get("layers")
+            if not isinstance(layers, LocatedList) or not layers:
+                raise SpecError(f"block '{name}' needs a non-empty list of 'layers'", body.value_at("layers"))
+            self.blocks[name] = BlockDef(name, self.block_params(name, body), layers, where)
+
+    def block_params(self, block: str, body: Located) -> dict[str, Any]:
+        raw = body.get("params")
+        if raw is None:
+            return {}
+        if isinstance(raw, LocatedList):  # a list of names: all required
+            raw_items = {name: None for name in raw}
+        elif isinstance(raw, Located):
+            raw_items = dict(raw)
+        else:
+            raise SpecError(f"'params' of block '{block}' must map names to defaults", body.value_at("params"))
+        params: dict[str, Any] = {}
+        for name, default in raw_items.items():
+            if not isinstance(name, str) or not name.isidentifier() or name in (*ENTRY_KEYS, "block"):
+                raise SpecError(
+                    f"block parameter {name!r} must be an identifier other than {', '.join(ENTRY_KEYS)}, block",
+                    body.value_at("params"),
+                )
+            params[name] = REQUIRED_PARAM if default is None else default
+        return params
+
+    # --- entries --------------------------------------------------------------------------------
+
+    def entries(self, raw: Any, at: Location, scope: Scope, what: str) -> tuple[Node, ...]:
+        if not isinstance(raw, LocatedList):
+            raise SpecError(f"{what} must be a list of layers", location_of(raw, at))
+        if scope.depth > MAX_DEPTH:
+            raise SpecError(f"blocks, branches and residuals are nested more than {MAX_DEPTH} deep", at)
+        nodes: list[Node] = []
+        for index, entry in enumerate(raw):
+            nodes.extend(self.entry(entry, raw.item_at(index), scope))
+        return tuple(nodes)
+
+    def entry(self, raw: Any, at: Location, scope: Scope) -> list[Node]:
+        if not isinstance(raw, Located):
+            hint = "write it as {type: relu}" if isinstance(raw, str) else None
+            raise SpecError(
+                f"a layer must be a mapping such as {{type: conv, ...}}, not {_kind_of(raw)}", at, hint=hint
+            )
+        entry = Located(
+            {
+                k: self.substitute(v, raw.value_at(k), scope) if k not in ("body", "shortcut", "branches") else v
+                for k, v in raw.items()
+            }
+        )
+        entry.location, entry.key_locations, entry.value_locations = (
+            raw.location,
+            raw.key_locations,
+            raw.value_locations,
+        )
+        if "block" in entry:
+            make = self.block_instance
+        elif "type" in entry:
+            make = self.layer
+        else:
+            raise SpecError("a layer needs a 'type' (or 'block' for a block instance)", at)
+        name = entry.get("name")
+        if name is not None and (not isinstance(name, str) or not re.fullmatch(r"[^\s.]+", name)):
+            raise SpecError(f"layer name {name!r} must be text without spaces or dots", entry.value_at("name"))
+        if "repeat" not in entry:
+            return [make(entry, scope, name)]
+        count = self.integer(entry, "repeat", minimum=0)
+        nodes: list[Node] = []
+        for index in range(count):
+            before = self.layer_count
+            nodes.append(make(entry, scope, f"{name}.{index}" if name else None))
+            per_copy = self.layer_count - before
+            if per_copy * (count - index - 1) + self.layer_count > MAX_LAYERS:
+                raise SpecError(
+                    f"repeat: {count:,} would expand to more than {MAX_LAYERS:,} layers", entry.value_at("repeat")
+                )
+        return nodes
+
+    def layer(self, entry: Located, scope: Scope, name: str | None) -> Node:
+        type_name = entry["type"]
+        at = entry.location
+        if type_name == "residual":
+            return self.residual(entry, scope, name)
+        if type_name == "concat" and "branches" in entry:
+            return self.branches(entry, scope, name)
+        kind = CATALOGUE.get(type_name) if isinstance(type_name, str) else None
+        if kind is None:
+            raise SpecError(
+                f"unknown layer type {type_name!r}",
+                entry.value_at("type"),
+                hint=nearest(type_name, [*CATALOGUE, *STRUCTURES]),
+            )
+        input_key = "inputs" if kind.many_inputs else "input"
+        self.check_keys(
+            entry,
+            (*ENTRY_KEYS[:2], input_key, "repeat", *(k.name for k in kind.keys)),
+            f"a {type_name} layer",
+            layer=name,
+        )
+        full = self.claim_name(name, type_name, scope, at)
+        self.count_layer(at)
+        config = {key.name: self.config_value(entry, key, type_name, full) for key in kind.keys}
+        if kind.many_inputs:
+            if "inputs" not in entry:
+                extra = " or 'branches'" if type_name == "concat" else ""
+                raise SpecError(f"{type_name} needs 'inputs: [a, b]'{extra}", at, layer=full, kind=type_name)
+            inputs = self.references(entry, "inputs", scope, full)
+        else:
+            inputs = (self.reference(entry, scope, full),) if "input" in entry else ()
+        return Layer(full, kind, config, inputs, at)
+
+    def branches(self, entry: Located, scope: Scope, name: str | None) -> Node:
+        self.check_keys(entry, (*ENTRY_KEYS, "branches"), "a concat of branches", layer=name)
+        full = self.reserve_name(name, "concat", scope, entry.location)
+        raw = entry["branches"]
+        at = entry.value_at("branches")
+        if isinstance(raw, Located):
+            labelled = [(str(label), value, raw.value_at(label)) for label, value in raw.items()]
+        elif isinstance(raw, LocatedList):
+            labelled = [(str(i), value, raw.item_at(i)) for i, value in enumerate(raw)]
+        else:
+            raise SpecError("'branches' must be a list of layer lists (or a mapping of name to layer list)", at)
+        if not labelled:
+            raise SpecError("'branches' is empty", at)
+        input_name = self.reference(entry, scope, full) if "input" in entry else None
+        paths = tuple(
+            self.entries(value, where, scope.enter(f"{full}.{label}"), f"branch {label}")
+            for label, value, where in labelled
+        )
+        self.commit_name(full, entry.location)
+        return Branches(full, paths, input_name, entry.location)
+
+    def residual(self, entry: Located, scope: Scope, name: str | None) -> Node:
+        self.check_keys(entry, (*ENTRY_KEYS, "body", "shortcut"), "a residual", layer=name)
+        full = self.reserve_name(name, "residual", scope, entry.location)
+        if "body" not in entry:
+            raise SpecError("residual needs a 'body' list of layers", entry.location, layer=full, kind="residual")
+        input_name = self.reference(entry, scope, full) if "input" in entry else None
+        body = self.entries(entry["body"], entry.value_at("body"), scope.enter(f"{full}.body"), "'body'")
+        raw_shortcut = entry.get("shortcut")
+        shortcut = None
+        if raw_shortcut:
+            shortcut = self.entries(
+                raw_shortcut, entry.value_at("shortcut"), scope.enter(f"{full}.shortcut"), "'shortcut'"
+            )
+        self.commit_name(full, entry.location)
+        return Residual(full, body, shortcut, input_name, entry.location)
+
+    def block_instance(self, entry: Located, scope: Scope, name: str | None) -> Node:
+        block_name = entry["block"]
+        at = entry.location
+        block = self.blocks.get(block_name) if isinstance(block_name, str) else None
+        if block is None:
+            raise SpecError(
+                f"unknown block {block_name!r}",
+                entry.value_at("block"),
+                hint=nearest(block_name, self.blocks) or _defined(self.blocks),
+            )
+        if block_name in self.block_stack:
+            cycle = " -> ".join([*self.block_stack[self.block_stack.index(block_name) :], block_name])
+            raise SpecError(f"block '{block_name}' uses itself: {cycle}", at)
+        self.check_keys(
+            entry,
+            ("block", "name", "input", "repeat", *block.params),
+            f"block '{block_name}'",
+            layer=name,
+            noun="parameter",
+        )
+        env = dict(block.params)
+        env.update({k: v for k, v in entry.items() if k in block.params})
+        missing = [k for k, v in env.items() if v is REQUIRED_PARAM]
+        if missing:
+            raise SpecError(f"block '{block_name}' needs parameter(s) {', '.join(missing)}", at, layer=name)
+        full = self.reserve_name(name, block_name, scope, at)
+        input_name = self.reference(entry, scope, full) if "input" in entry else None
+        self.block_stack.append(block_name)
+        layers = self.entries(block.layers, block.location, scope.enter(full, env), f"block '{block_name}'")
+        self.block_stack.pop()
+        self.commit_name(full, at)
+        return Group(full, block_name, layers, input_name, at)
+
+    # --- values -----------------------------------------------------------------------------------
+
+    def substitute(self, value: Any, at: Location, scope: Scope) -> Any:
+        try:
+            if isinstance(value, str):
+                return substitute(value, scope.env)
+            if isinstance(value, LocatedList):
+                copy = LocatedList(self.substitute(v, at, scope) for v in value)
+                copy.location, copy.item_locations = value.location, value.item_locations
+                return copy
+        except ExpressionError as error:
+            raise SpecError(str(error), at) from None
+        return value
+
+    def config_value(self, entry: Located, key: Key, type_name: str, layer: str) -> Any:
+        source: Located | None = entry if key.name in entry else self.defaults.get(type_name)
+        if source is None or key.name not in source:
+            if key.required:
+                raise SpecError(f"missing required key '{key.name}'", entry.location, layer=layer, kind=type_name)
+            return key.default
+        try:
+            return key.convert(source[key.name])
+        except ValueError as error:
+            origin = "" if source is entry else " (from 'defaults')"
+            raise SpecError(
+                f"'{key.name}'{origin}: {error}", source.value_at(key.name), layer=layer, kind=type_name
+            ) from None
+
+    def integer(self, entry: Located, key: str, minimum: int) -> int:
+        value = entry[key]
+        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+            raise SpecError(f"'{key}' must be a whole number >= {minimum}, got {value!r}", entry.value_at(key))
+        return value
+
+    def check_keys(
+        self, mapping: Located, allowed: Iterable[str], where: str, *, layer: str | None = None, noun: str = "key"
+    ) -> None:
+        allowed = list(allowed)
+        for key in mapping:
+            if key not in allowed:
+                raise SpecError(
+                    f"unknown {noun} '{key}' for {where}",
+                    mapping.key_at(key),
+                    layer=layer,
+                    hint=nearest(key, allowed) or f"expected one of: {', '.join(allowed)}",
+                )
+
+    # --- names ------------------------------------------------------------------------------------
+
+    def default_name(self, scope: Scope, base: str) -> str:
+        while True:
+            scope.counters[base] = scope.counters.get(base, 0) + 1
+            candidate = scope.full(f"{base}{scope.counters[base]}")
+            if candidate not in self.names:
+                return candidate
+
+    def reserve_name(self, name: str | None, base: str, scope: Scope, at: Location) -> str:
+        """The full name of a node; it becomes readable by later layers once committed."""
+        full = scope.full(name) if name else self.default_name(scope, base)
+        if full in self.names:
+            first = self.names[full]
+            raise SpecError(f"duplicate layer name '{full}' (first used at line {first.line})", at, layer=full)
+        return full
+
+    def commit_name(self, full: str, at: Location) -> None:
+        self.names[full] = at
+
+    def claim_name(self, name: str | None, base: str, scope: Scope, at: Location) -> str:
+        full = self.reserve_name(name, base, scope, at)
+        self.commit_name(full, at)
+        return full
+
+    def reference(self, entry: Located, scope: Scope, layer: str) -> str:
+        return self.resolve(entry["input"], entry.value_at("input"), scope, layer)
+
+    def references(self, entry: Located, key: str, scope: Scope, layer: str) -> tuple[str, ...]:
+        raw = entry[key]
+        at = entry.value_at(key)
+        if not isinstance(raw, list) or not raw:
+            raise SpecError(f"'{key}' must be a list of layer names", at, layer=layer)
+        return tuple(self.resolve(ref, at, scope, layer) for ref in raw)
+
+    def resolve(self, ref: Any, at: Location, scope: Scope, layer: str) -> str:
+        """A name as seen from a scope: the innermost enclosing scope that defines it wins."""
+        if not isinstance(ref, str):
+            raise SpecError(f"a layer reference must be a name, not {_kind_of(ref)}", at, layer=layer)
+        parts = scope.prefix.split(".") if scope.prefix else []
+        for depth in range(len(parts), -1, -1):
+            candidate = ".".join([*parts[:depth], ref])
+            if candidate in self.names:
+                return candidate
+        raise SpecError(
+            f"no earlier layer is named '{ref}'",
+            at,
+            layer=layer,
+            hint=nearest(ref, self.names) or "a layer can only read outputs of layers before it",
+        )
+
+    def count_layer(self, at: Location) -> None:
+        self.layer_count += 1
+        if self.layer_count > MAX_LAYERS:
+            raise SpecError(f"the spec expands to more than {MAX_LAYERS:,} layers", at)
+
+
+def _kind_of(value: Any) -> str:
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, str):
+        return f"the text '{value}'"
+    return repr(value)
+
+
+def _defined(blocks: Mapping[str, BlockDef]) -> str:
+    return f"defined blocks: {', '.join(blocks)}" if blocks else "the spec defines no 'blocks'"
