@@ -7,7 +7,6 @@ import sys
 
 from tests.conftest import REPO
 
-
 CHECKED = [name for name in ("convcalc", "tests", "benchmarks") if (REPO / name).is_dir()]
 
 
