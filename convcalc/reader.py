@@ -12,16 +12,27 @@ from collections.abc import Iterator
 from typing import Any
 
 import yaml
+from yaml.composer import Composer
 
 from convcalc.errors import Location, SpecError
 
 try:  # libyaml's parser is several times faster; constructors stay in Python, so marks survive.
-    _BaseLoader: type[yaml.SafeLoader] = yaml.CSafeLoader  # type: ignore[assignment]
+
+    class _CLoader(Composer, yaml.CSafeLoader):
+        """libyaml's parser with PyYAML's composer: libyaml's own composer recurses in C and crashes on deep input."""
+
+        def __init__(self, stream: str) -> None:
+            yaml.CSafeLoader.__init__(self, stream)
+            Composer.__init__(self)
+
+    _BaseLoader: type[yaml.SafeLoader] = _CLoader  # type: ignore[assignment]
 except AttributeError:  # pragma: no cover - PyYAML built without libyaml
     _BaseLoader = yaml.SafeLoader
 
 MAX_NODES = 1_000_000
 """Upper bound on YAML nodes in one document (aliases included), against 'billion laughs' inputs."""
+MAX_NESTING = 100
+"""Deepest nesting of YAML mappings and sequences in one document."""
 
 
 class Located(dict[Any, Any]):
@@ -59,6 +70,18 @@ def _loader_class(filename: str) -> type[yaml.SafeLoader]:
 
     class Loader(_BaseLoader):  # type: ignore[valid-type,misc]
         nodes_seen = 0
+        depth = 0
+
+        def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
+            Loader.depth += 1
+            try:
+                if Loader.depth > MAX_NESTING:
+                    raise SpecError(
+                        f"the YAML is nested more than {MAX_NESTING} levels deep", mark(self.peek_event().start_mark)
+                    )
+                return super().compose_node(parent, index)  # type: ignore[no-any-return]
+            finally:
+                Loader.depth -= 1
 
         def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
             Loader.nodes_seen += 1
@@ -67,7 +90,14 @@ def _loader_class(filename: str) -> type[yaml.SafeLoader]:
                     f"the document has more than {MAX_NODES:,} YAML nodes (aliases counted); refusing to expand it",
                     mark(node.start_mark),
                 )
-            return super().construct_object(node, deep)
+            try:
+                return super().construct_object(node, deep)
+            except (ValueError, OverflowError) as error:  # e.g. the date 2024-13-45, or an integer of 5,000 digits
+                if node.tag == "tag:yaml.org,2002:int":
+                    raise SpecError(f"the number {_snippet(node)} is too large", mark(node.start_mark)) from None
+                raise SpecError(
+                    f"cannot read the value {_snippet(node)}: {error}", mark(node.start_mark), hint="quote it as text"
+                ) from None
 
     def construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> Iterator[Located]:
         result = Located()
@@ -108,18 +138,51 @@ def _loader_class(filename: str) -> type[yaml.SafeLoader]:
     return Loader
 
 
+def _snippet(node: yaml.Node) -> str:
+    text = str(node.value) if isinstance(node, yaml.ScalarNode) else node.tag
+    return f"'{text[:40]}...'" if len(text) > 40 else f"'{text}'"
+
+
+def _offset_location(text: str, offset: int, filename: str) -> Location:
+    """The line and column of a character offset."""
+    before = text[:offset]
+    return Location(filename, before.count("\n") + 1, offset - before.rfind("\n"))
+
+
+def _yaml_error(error: yaml.YAMLError, text: str, filename: str) -> SpecError:
+    """PyYAML's error as a SpecError at the parser's position, with its context ('while parsing ... at line L')."""
+    if isinstance(error, yaml.reader.ReaderError):  # libyaml gives the offset in UTF-8 bytes
+        offset = len(text.encode("utf-8")[: error.position].decode("utf-8", "ignore"))
+        where = _offset_location(text, offset, filename)
+        return SpecError(f"YAML: {error.reason} (character #x{error.character:04x})", where)
+    if not isinstance(error, yaml.MarkedYAMLError):
+        return SpecError(f"YAML: {error}", Location(filename, 1, 1))
+    label = "YAML syntax" if isinstance(error, (yaml.scanner.ScannerError, yaml.parser.ParserError)) else "YAML"
+    mark = error.problem_mark or error.context_mark
+    where = Location(filename, mark.line + 1, mark.column + 1) if mark else Location(filename, 1, 1)
+    message = f"{label}: {error.problem or error.context or 'invalid YAML'}"
+    if error.problem and error.context and error.context_mark:
+        started = Location(filename, error.context_mark.line + 1, error.context_mark.column + 1)
+        at = f"line {started.line}, column {started.column}"
+        if error.problem.startswith("but "):  # PyYAML's two halves of one sentence
+            message = f"{label}: {error.context} (at {at}), {error.problem}"
+        elif started != where:
+            message += f" ({error.context} at {at})"
+    lines = text.splitlines()
+    tab = where.line <= len(lines) and "\t" in lines[where.line - 1][: where.column]
+    return SpecError(message, where, hint="YAML does not allow tabs for indentation; use spaces" if tab else None)
+
+
 def read_text(text: str, filename: str) -> Any:
     """Parse one YAML document into located plain data; raise SpecError with the parser's position."""
+    if "\x00" in text:  # libyaml would silently stop reading there
+        where = _offset_location(text, text.index("\x00"), filename)
+        raise SpecError("the file contains a NUL character: is it a binary file?", where)
     loader = _loader_class(filename)(text)
     try:
         return loader.get_single_data()
-    except yaml.MarkedYAMLError as error:
-        where = error.problem_mark or error.context_mark
-        location = Location(filename, where.line + 1, where.column + 1) if where else None
-        problem = error.problem or "invalid YAML"
-        raise SpecError(f"YAML syntax: {problem}", location) from None
     except yaml.YAMLError as error:
-        raise SpecError(f"YAML syntax: {error}", Location(filename, 1, 1)) from None
+        raise _yaml_error(error, text, filename) from None
     except RecursionError:
         raise SpecError("the YAML document is nested too deeply", Location(filename, 1, 1)) from None
     finally:
@@ -144,8 +207,11 @@ def read_file(path: str) -> tuple[Any, str]:
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:
-        line = raw[: error.start].count(b"\n") + 1
+        before = raw[: error.start].decode("utf-8-sig")  # decoding failed only at error.start
+        utf16 = raw.startswith((b"\xff\xfe", b"\xfe\xff"))
         raise SpecError(
-            f"the file is not UTF-8 text (byte 0x{raw[error.start]:02x})", Location(path, line, 1)
+            f"the file is not UTF-8 text (byte 0x{raw[error.start]:02x})",
+            _offset_location(before, len(before), path),
+            hint="it looks like UTF-16; save it as UTF-8" if utf16 else "save it as UTF-8",
         ) from None
     return read_text(text, path), path
