@@ -135,6 +135,7 @@ class _Builder:
         self.defaults: dict[str, Located] = {}
         self.blocks: dict[str, BlockDef] = {}
         self.names: dict[str, Location] = {NETWORK_INPUT: self.start}
+        self.pending: set[str] = set()  # names of nodes being expanded: not readable yet
         self.layer_count = 0
         self.block_stack: list[str] = []
 
@@ -304,7 +305,7 @@ class _Builder:
             f"a {type_name} layer",
             layer=name,
         )
-        full = self.claim_name(name, type_name, scope, at)
+        full = self.reserve_name(name, type_name, scope, at)
         self.count_layer(at)
         config = {key.name: self.config_value(entry, key, type_name, full) for key in kind.keys}
         if kind.many_inputs:
@@ -314,6 +315,7 @@ class _Builder:
             inputs = self.references(entry, "inputs", scope, full)
         else:
             inputs = (self.reference(entry, scope, full),) if "input" in entry else ()
+        self.commit_name(full, at)
         return Layer(full, kind, config, inputs, at)
 
     def branches(self, entry: Located, scope: Scope, name: str | None) -> Node:
@@ -448,15 +450,12 @@ class _Builder:
         if full in self.names:
             first = self.names[full]
             raise SpecError(f"duplicate layer name '{full}' (first used at line {first.line})", at, layer=full)
+        self.pending.add(full)
         return full
 
     def commit_name(self, full: str, at: Location) -> None:
+        self.pending.discard(full)
         self.names[full] = at
-
-    def claim_name(self, name: str | None, base: str, scope: Scope, at: Location) -> str:
-        full = self.reserve_name(name, base, scope, at)
-        self.commit_name(full, at)
-        return full
 
     def reference(self, entry: Located, scope: Scope, layer: str) -> str:
         return self.resolve(entry["input"], entry.value_at("input"), scope, layer)
@@ -477,6 +476,9 @@ class _Builder:
             candidate = ".".join([*parts[:depth], ref])
             if candidate in self.names:
                 return candidate
+            if candidate in self.pending:
+                whose = "its own output" if candidate == layer else f"the output of '{candidate}', which contains it"
+                raise SpecError(f"a layer cannot read {whose}", at, layer=layer)
         raise SpecError(
             f"no earlier layer is named '{ref}'",
             at,
