@@ -20,7 +20,8 @@ from convcalc.layers import CATALOGUE, Config, LayerKind, Shape
 from convcalc.reader import Located, LocatedList, location_of
 
 MAX_LAYERS = 1_000_000
-"""Most layers one spec may expand to (blocks and repeats counted out)."""
+"""Most layers one spec may expand to: blocks, repeats and YAML aliases multiplied out; block instances,
+residuals and concats of branches count as one layer each besides their contents."""
 MAX_DEPTH = 100
 """Deepest nesting of blocks, branches and residuals."""
 NETWORK_INPUT = "input"
@@ -137,7 +138,9 @@ class _Builder:
         self.names: dict[str, Location] = {NETWORK_INPUT: self.start}
         self.pending: set[str] = set()  # names of nodes being expanded: not readable yet
         self.layer_count = 0
+        self.expanded = 0
         self.block_stack: list[str] = []
+        self.document = Located()
 
     # --- top level ------------------------------------------------------------------------------
 
@@ -149,6 +152,7 @@ class _Builder:
                 f"the top level of a spec must be a mapping with 'input' and 'layers', not {_kind_of(document)}",
                 location_of(document, self.start),
             )
+        self.document = document
         self.check_keys(document, TOP_LEVEL_KEYS, "the top level")
         for required in ("input", "layers"):
             if required not in document:
@@ -159,6 +163,7 @@ class _Builder:
         input_shape = self.input_shape(document["input"], document.value_at("input"))
         self.read_defaults(document.get("defaults"), document.value_at("defaults"))
         self.read_blocks(document.get("blocks"), document.value_at("blocks"))
+        self.expansion_floor(document["layers"], {}, 0)
         layers = self.entries(document["layers"], document.value_at("layers"), Scope("", {}), "'layers'")
         if not layers:
             raise SpecError("'layers' is empty", document.value_at("layers"))
@@ -250,9 +255,15 @@ class _Builder:
             raise SpecError(
                 f"a layer must be a mapping such as {{type: conv, ...}}, not {_kind_of(raw)}", at, hint=hint
             )
+        name = (
+            self.substitute(raw["name"], raw.value_at("name"), scope, "name", scope.prefix) if "name" in raw else None
+        )
+        label = scope.full(name) if isinstance(name, str) else scope.prefix  # for messages
         entry = Located(
             {
-                k: self.substitute(v, raw.value_at(k), scope) if k not in ("body", "shortcut", "branches") else v
+                k: self.substitute(v, raw.value_at(k), scope, k, label)
+                if k not in ("body", "shortcut", "branches")
+                else v
                 for k, v in raw.items()
             }
         )
@@ -267,7 +278,6 @@ class _Builder:
             make = self.layer
         else:
             raise SpecError("a layer needs a 'type' (or 'block' for a block instance)", at)
-        name = entry.get("name")
         if name is not None and (not isinstance(name, str) or not re.fullmatch(r"[^\s.]+", name)):
             raise SpecError(f"layer name {name!r} must be text without spaces or dots", entry.value_at("name"))
         if "repeat" not in entry:
@@ -275,10 +285,10 @@ class _Builder:
         count = self.integer(entry, "repeat", minimum=0)
         nodes: list[Node] = []
         for index in range(count):
-            before = self.layer_count
+            before = self.expanded
             nodes.append(make(entry, scope, f"{name}.{index}" if name else None))
-            per_copy = self.layer_count - before
-            if per_copy * (count - index - 1) + self.layer_count > MAX_LAYERS:
+            per_copy = self.expanded - before
+            if per_copy * (count - index - 1) + self.expanded > MAX_LAYERS:
                 raise SpecError(
                     f"repeat: {count:,} would expand to more than {MAX_LAYERS:,} layers", entry.value_at("repeat")
                 )
@@ -293,20 +303,27 @@ class _Builder:
             return self.branches(entry, scope, name)
         kind = CATALOGUE.get(type_name) if isinstance(type_name, str) else None
         if kind is None:
-            raise SpecError(
-                f"unknown layer type {type_name!r}",
-                entry.value_at("type"),
-                hint=nearest(type_name, [*CATALOGUE, *STRUCTURES]),
+            what = (
+                f"unknown layer type '{type_name}'"
+                if isinstance(type_name, str)
+                else f"'type' is {_kind_of(type_name)}"
             )
+            raise SpecError(
+                what,
+                entry.value_at("type"),
+                layer=scope.full(name) if name else None,
+                hint=nearest(type_name, [*CATALOGUE, *STRUCTURES]) or f"layer types: {', '.join(CATALOGUE)}",
+            )
+        full = self.reserve_name(name, type_name, scope, at)
         input_key = "inputs" if kind.many_inputs else "input"
         self.check_keys(
             entry,
             (*ENTRY_KEYS[:2], input_key, "repeat", *(k.name for k in kind.keys)),
             f"a {type_name} layer",
-            layer=name,
+            layer=full,
         )
-        full = self.reserve_name(name, type_name, scope, at)
-        self.count_layer(at)
+        self.expand(at)
+        self.layer_count += 1
         config = {key.name: self.config_value(entry, key, type_name, full) for key in kind.keys}
         if kind.many_inputs:
             if "inputs" not in entry:
@@ -319,8 +336,9 @@ class _Builder:
         return Layer(full, kind, config, inputs, at)
 
     def branches(self, entry: Located, scope: Scope, name: str | None) -> Node:
-        self.check_keys(entry, (*ENTRY_KEYS, "branches"), "a concat of branches", layer=name)
         full = self.reserve_name(name, "concat", scope, entry.location)
+        self.check_keys(entry, (*ENTRY_KEYS, "branches"), "a concat of branches", layer=full)
+        self.expand(entry.location)
         raw = entry["branches"]
         at = entry.value_at("branches")
         if isinstance(raw, Located):
@@ -328,9 +346,14 @@ class _Builder:
         elif isinstance(raw, LocatedList):
             labelled = [(str(i), value, raw.item_at(i)) for i, value in enumerate(raw)]
         else:
-            raise SpecError("'branches' must be a list of layer lists (or a mapping of name to layer list)", at)
+            raise SpecError(
+                "'branches' must be a list of layer lists (or a mapping of name to layer list)",
+                at,
+                layer=full,
+                kind="concat",
+            )
         if not labelled:
-            raise SpecError("'branches' is empty", at)
+            raise SpecError("'branches' is empty", at, layer=full, kind="concat")
         input_name = self.reference(entry, scope, full) if "input" in entry else None
         paths = tuple(
             self.entries(value, where, scope.enter(f"{full}.{label}"), f"branch {label}")
@@ -340,8 +363,9 @@ class _Builder:
         return Branches(full, paths, input_name, entry.location)
 
     def residual(self, entry: Located, scope: Scope, name: str | None) -> Node:
-        self.check_keys(entry, (*ENTRY_KEYS, "body", "shortcut"), "a residual", layer=name)
         full = self.reserve_name(name, "residual", scope, entry.location)
+        self.check_keys(entry, (*ENTRY_KEYS, "body", "shortcut"), "a residual", layer=full)
+        self.expand(entry.location)
         if "body" not in entry:
             raise SpecError("residual needs a 'body' list of layers", entry.location, layer=full, kind="residual")
         input_name = self.reference(entry, scope, full) if "input" in entry else None
@@ -367,20 +391,26 @@ class _Builder:
             )
         if block_name in self.block_stack:
             cycle = " -> ".join([*self.block_stack[self.block_stack.index(block_name) :], block_name])
-            raise SpecError(f"block '{block_name}' uses itself: {cycle}", at)
+            raise SpecError(f"block '{block_name}' uses itself: {cycle}", at, hint="a block cannot contain itself")
+        full = self.reserve_name(name, block_name, scope, at)
         self.check_keys(
             entry,
             ("block", "name", "input", "repeat", *block.params),
             f"block '{block_name}'",
-            layer=name,
+            layer=full,
             noun="parameter",
         )
+        self.expand(at)
         env = dict(block.params)
         env.update({k: v for k, v in entry.items() if k in block.params})
         missing = [k for k, v in env.items() if v is REQUIRED_PARAM]
         if missing:
-            raise SpecError(f"block '{block_name}' needs parameter(s) {', '.join(missing)}", at, layer=name)
-        full = self.reserve_name(name, block_name, scope, at)
+            raise SpecError(
+                f"block '{block_name}' needs parameter(s) {', '.join(missing)}",
+                at,
+                layer=full,
+                hint=f"write them in the block instance, e.g. {{block: {block_name}, {missing[0]}: ...}}",
+            )
         input_name = self.reference(entry, scope, full) if "input" in entry else None
         self.block_stack.append(block_name)
         layers = self.entries(block.layers, block.location, scope.enter(full, env), f"block '{block_name}'")
@@ -390,16 +420,17 @@ class _Builder:
 
     # --- values -----------------------------------------------------------------------------------
 
-    def substitute(self, value: Any, at: Location, scope: Scope) -> Any:
+    def substitute(self, value: Any, at: Location, scope: Scope, key: str, layer: str) -> Any:
+        """``${...}`` replaced by block parameters in a value of ``key`` (an error names the key and the layer)."""
         try:
             if isinstance(value, str):
                 return substitute(value, scope.env)
             if isinstance(value, LocatedList):
-                copy = LocatedList(self.substitute(v, at, scope) for v in value)
+                copy = LocatedList(self.substitute(v, at, scope, key, layer) for v in value)
                 copy.location, copy.item_locations = value.location, value.item_locations
                 return copy
         except ExpressionError as error:
-            raise SpecError(str(error), at) from None
+            raise SpecError(f"'{key}': {error}", at, layer=layer or None) from None
         return value
 
     def config_value(self, entry: Located, key: Key, type_name: str, layer: str) -> Any:
@@ -479,20 +510,100 @@ class _Builder:
             if candidate in self.pending:
                 whose = "its own output" if candidate == layer else f"the output of '{candidate}', which contains it"
                 raise SpecError(f"a layer cannot read {whose}", at, layer=layer)
+        later = self.written_after(ref, at)
+        if later:
+            raise SpecError(
+                f"'{ref}' is defined later, at line {later.line}",
+                at,
+                layer=layer,
+                hint="a layer can only read the outputs of layers before it",
+            )
         raise SpecError(
             f"no earlier layer is named '{ref}'",
             at,
             layer=layer,
-            hint=nearest(ref, self.names) or "a layer can only read outputs of layers before it",
+            hint=nearest(ref, self.names) or "a layer can only read the outputs of layers before it",
         )
 
-    def count_layer(self, at: Location) -> None:
-        self.layer_count += 1
-        if self.layer_count > MAX_LAYERS:
+    def written_after(self, ref: str, at: Location) -> Location | None:
+        """Where a layer named ``ref`` is written after ``at``, if anywhere (searched only for an error message)."""
+        local = ref.rsplit(".", 1)[-1]
+        stack: list[Any] = [self.document]
+        seen: set[int] = set()
+        found: list[Location] = []
+        while stack:
+            value = stack.pop()
+            if id(value) in seen:
+                continue
+            seen.add(id(value))
+            if isinstance(value, Located):
+                if value.get("name") == local and ("type" in value or "block" in value):
+                    found.append(value.location)
+                stack.extend(value.values())
+            elif isinstance(value, LocatedList):
+                stack.extend(value)
+        return min((w for w in found if (w.line, w.column) > (at.line, at.column)), key=_position, default=None)
+
+    # --- limits -----------------------------------------------------------------------------------
+
+    def expand(self, at: Location) -> None:
+        """Count one node (a layer, block instance, residual or concat of branches) against MAX_LAYERS."""
+        self.expanded += 1
+        if self.expanded > MAX_LAYERS:
             raise SpecError(f"the spec expands to more than {MAX_LAYERS:,} layers", at)
+
+    def expansion_floor(self, raw: Any, memo: dict[int, int], depth: int) -> int:
+        """At least how many nodes a layer list expands to; a SpecError past MAX_LAYERS, before anything expands.
+
+        Literal repeats, blocks and YAML aliases are multiplied out, but a list used many times (a block's
+        layers, an aliased list) is counted once, so 'billion laughs' documents are refused at once. A repeat
+        written as an expression counts 0 here: the expansion itself checks it.
+        """
+        if not isinstance(raw, LocatedList) or depth > MAX_DEPTH:
+            return 0
+        if id(raw) in memo:
+            return memo[id(raw)]
+        memo[id(raw)] = 0  # a list inside itself (a block cycle) adds nothing here; the expansion reports the cycle
+        total = 0
+        for index, entry in enumerate(raw):
+            if not isinstance(entry, Located):
+                continue
+            repeat = entry.get("repeat", 1)
+            copies = repeat if isinstance(repeat, int) and not isinstance(repeat, bool) and repeat > 0 else 0
+            inner = 0
+            for child in _child_lists(entry, self.blocks):
+                inner += self.expansion_floor(child, memo, depth + 1)
+            total += copies * (1 + inner)
+            if total > MAX_LAYERS:
+                raise SpecError(
+                    f"this expands the spec past {MAX_LAYERS:,} layers",
+                    entry.value_at("repeat") if copies > 1 else raw.item_at(index),
+                    hint="blocks, repeats and YAML aliases multiplied out",
+                )
+        memo[id(raw)] = total
+        return total
+
+
+def _position(location: Location) -> tuple[int, int]:
+    return location.line, location.column
+
+
+def _child_lists(entry: Located, blocks: Mapping[str, BlockDef]) -> list[Any]:
+    """The layer lists an entry expands: a residual's body and shortcut, branches, or a block's layers."""
+    if "block" in entry:
+        block = blocks.get(entry["block"]) if isinstance(entry["block"], str) else None
+        return [block.layers] if block else []
+    if entry.get("type") == "residual":
+        return [entry.get("body"), entry.get("shortcut")]
+    branches = entry.get("branches") if entry.get("type") == "concat" else None
+    if isinstance(branches, Located):
+        return list(branches.values())
+    return list(branches) if isinstance(branches, LocatedList) else []
 
 
 def _kind_of(value: Any) -> str:
+    if value is None:
+        return "empty"
     if isinstance(value, list):
         return "a list"
     if isinstance(value, dict):
