@@ -176,13 +176,18 @@ class _Builder:
             missing = [k for k in ("channels", "height", "width") if k not in value]
             if missing:
                 raise SpecError(f"'input' is missing {', '.join(missing)}; expected {form}", at)
-            value = [value["channels"], value["height"], value["width"]]
-        if not isinstance(value, list) or len(value) not in (1, 3):
+            items = [(value[k], value.value_at(k)) for k in ("channels", "height", "width")]
+        elif isinstance(value, LocatedList) and len(value) in (1, 3):
+            items = [(n, value.item_at(i)) for i, n in enumerate(value)]
+        else:
             raise SpecError(f"'input' must be {form} (or [features] for a flat input)", at)
-        try:
-            return tuple(positive_int(n) for n in value)
-        except ValueError as error:
-            raise SpecError(f"'input': {error}", at) from None
+        shape = []
+        for number, where in items:
+            try:
+                shape.append(positive_int(number))
+            except ValueError as error:
+                raise SpecError(f"'input': {error}", where) from None
+        return tuple(shape)
 
     def read_defaults(self, defaults: Any, at: Location) -> None:
         if defaults is None:
@@ -494,9 +499,9 @@ class _Builder:
     def references(self, entry: Located, key: str, scope: Scope, layer: str) -> tuple[str, ...]:
         raw = entry[key]
         at = entry.value_at(key)
-        if not isinstance(raw, list) or not raw:
+        if not isinstance(raw, LocatedList) or not raw:
             raise SpecError(f"'{key}' must be a list of layer names", at, layer=layer)
-        return tuple(self.resolve(ref, at, scope, layer) for ref in raw)
+        return tuple(self.resolve(ref, raw.item_at(i), scope, layer) for i, ref in enumerate(raw))
 
     def resolve(self, ref: Any, at: Location, scope: Scope, layer: str) -> str:
         """A name as seen from a scope: the innermost enclosing scope that defines it wins."""
