@@ -12,6 +12,7 @@ import typer
 
 from convcalc import __version__
 from convcalc.errors import SpecError
+from convcalc.keys import MAX_MAGNITUDE
 
 app = typer.Typer(
     name="convcalc",
@@ -98,7 +99,9 @@ def analyze(
     spec: Annotated[str, typer.Argument(help=SPEC_HELP, show_default=False)],
     output: Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")] = OutputFormat.table,
     exact_numbers: Annotated[bool, typer.Option("--exact", help="Exact integers instead of K/M/G.")] = False,
-    batch: Annotated[int, typer.Option(min=1, help="Batch size (scales MACs, FLOPs, activations).")] = 1,
+    batch: Annotated[
+        int, typer.Option(min=1, max=MAX_MAGNITUDE, help="Batch size (scales MACs, FLOPs, activations).")
+    ] = 1,
     dtype: Annotated[Dtype, typer.Option(help="Element type for memory.")] = Dtype.float32,
 ) -> None:
     """Per-layer output shape, parameters, MACs, FLOPs and memory, with totals."""

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from convcalc.errors import Location, SpecError
+from convcalc.keys import MAX_MAGNITUDE
 from convcalc.layers import CATALOGUE, Config, LayerKind, Shape, ShapeError, elements
 from convcalc.spec import NETWORK_INPUT, Branches, Group, Layer, Node, Spec
 
@@ -127,8 +128,8 @@ class AnalysisError(SpecError):
 
 def analyze_spec(spec: Spec, *, batch: int = 1, dtype: str = "float32") -> Analysis:
     """Propagate shapes through a spec and count every layer's parameters, MACs, FLOPs and memory."""
-    if batch < 1:
-        raise ValueError("batch must be at least 1")
+    if not 1 <= batch <= MAX_MAGNITUDE:
+        raise ValueError("batch must be at least 1 and at most 10^100")
     if dtype not in DTYPE_BYTES:
         raise ValueError(f"unknown dtype {dtype!r}; expected one of {', '.join(DTYPE_BYTES)}")
     run = _Run(spec.input_shape, batch, DTYPE_BYTES[dtype])
@@ -193,6 +194,8 @@ class _Run:
     ) -> Shape:
         try:
             result = kind.evaluate(config, inputs)
+            if max(result.shape) > MAX_MAGNITUDE:
+                raise ShapeError("an output size above 10^100 is beyond convcalc's limit")
         except ShapeError as error:
             raise AnalysisError(
                 str(error), location, layer=name, kind=kind.type, partial=self.results, hint=hint

@@ -16,10 +16,12 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from convcalc.keys import MAX_MAGNITUDE
+
+MAX_PARENTHESES = 50
+"""Deepest nesting of parentheses in one expression."""
 _TOKEN = re.compile(r"\s*(?:(\d+)|([A-Za-z_][A-Za-z0-9_]*)|(//|[-+*/%()]))")
 _PLACEHOLDER = re.compile(r"\$\{([^{}]*)\}")
-MAX_MAGNITUDE = 10**100
-"""Results beyond this are refused, so that a spec cannot ask for astronomically large numbers."""
 
 
 class ExpressionError(ValueError):
@@ -45,6 +47,7 @@ class _Parser:
         self.names = names
         self.tokens = _tokenize(text)
         self.position = 0
+        self.depth = 0
 
     def peek(self) -> str | None:
         return self.tokens[self.position] if self.position < len(self.tokens) else None
@@ -87,20 +90,26 @@ class _Parser:
         return value
 
     def unary(self) -> int:
-        if self.peek() == "-":
+        negative = False
+        while self.peek() == "-":
             self.take()
-            return -self.unary()
-        return self.atom()
+            negative = not negative
+        value = self.atom()
+        return -value if negative else value
 
     def atom(self) -> int:
         token = self.take()
         if token == "(":
+            self.depth += 1
+            if self.depth > MAX_PARENTHESES:
+                raise ExpressionError(f"more than {MAX_PARENTHESES} nested parentheses in '{self.text[:40]}...'")
             value = self.expr()
             if self.take() != ")":
                 raise ExpressionError(f"missing ')' in '{self.text}'")
+            self.depth -= 1
             return value
         if token.isdigit():
-            return self.check(int(token))
+            return self.check(int(token) if len(token) <= 101 else MAX_MAGNITUDE + 1)
         if token[0].isalpha() or token[0] == "_":
             return self.lookup(token)
         raise ExpressionError(f"unexpected '{token}' in '{self.text}'")
@@ -112,11 +121,11 @@ class _Parser:
         value = self.names[name]
         if isinstance(value, bool) or not isinstance(value, int):
             raise ExpressionError(f"'{name}' is {value!r}, not an integer, so it cannot be used in arithmetic")
-        return value
+        return self.check(value)
 
     def check(self, value: int) -> int:
         if abs(value) > MAX_MAGNITUDE:
-            raise ExpressionError(f"'{self.text}' is too large (more than 10^100)")
+            raise ExpressionError(f"'{self.text[:60]}' is too large (more than 10^100)")
         return value
 
 

@@ -16,6 +16,8 @@ Padding = tuple[int, int] | str  # (h, w) or "same" / "valid"
 
 REQUIRED: Any = object()
 """Marks a key without a default."""
+MAX_MAGNITUDE = 10**100
+"""The largest whole number a spec may hold (or a layer produce as a size), so every count prints exactly."""
 
 
 def _is_int(value: Any) -> bool:
@@ -38,6 +40,8 @@ def integer(minimum: int) -> Callable[[Any], int]:
             raise ValueError(f"expected a whole number, got {_describe(value)}")
         if value < minimum:
             raise ValueError(f"must be at least {minimum}, got {value}")
+        if value > MAX_MAGNITUDE:
+            raise ValueError(f"a number of {len(str(value))} digits is too large (the limit is 10^100)")
         return int(value)
 
     convert.__doc__ = f"a whole number >= {minimum}"

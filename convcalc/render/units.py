@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 
+def _hundredths(value: int, scale: int) -> str:
+    """value / scale with two decimals, rounded half up, in integer arithmetic (no float overflow for huge counts)."""
+    rounded = (abs(value) * 100 + scale // 2) // scale
+    return f"{'-' if value < 0 else ''}{rounded // 100}.{rounded % 100:02d}"
+
+
 def human_count(value: int) -> str:
     """Decimal prefixes (K = 10^3, M = 10^6, G = 10^9, T = 10^12), two decimals."""
     for prefix, scale in (("T", 10**12), ("G", 10**9), ("M", 10**6), ("K", 10**3)):
         if abs(value) >= scale:
-            return f"{value / scale:.2f}{prefix}"
+            return f"{_hundredths(value, scale)}{prefix}"
     return str(value)
 
 
@@ -15,7 +21,7 @@ def human_bytes(value: int) -> str:
     """Binary prefixes (KiB = 2^10 bytes, MiB = 2^20, GiB = 2^30, TiB = 2^40), two decimals."""
     for prefix, scale in (("TiB", 2**40), ("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
         if abs(value) >= scale:
-            return f"{value / scale:.2f} {prefix}"
+            return f"{_hundredths(value, scale)} {prefix}"
     return f"{value} B"
 
 
