@@ -81,6 +81,13 @@ def padding(value: Any) -> Padding:
     return non_negative_pair(value)
 
 
+def explicit_padding(value: Any) -> Pair:
+    """a whole number >= 0 or [height, width]."""
+    if value in ("same", "valid"):
+        raise ValueError(f"'{value}' is for conv layers only; give a number or [height, width]")
+    return non_negative_pair(value)
+
+
 def boolean(value: Any) -> bool:
     """true or false."""
     if not isinstance(value, bool):

@@ -26,6 +26,7 @@ from convcalc.keys import (
     Pair,
     boolean,
     choice,
+    explicit_padding,
     non_negative_pair,
     number,
     padding,
@@ -208,7 +209,7 @@ class ConvTranspose(LayerKind):
         Key("filters", positive_int),
         Key("kernel", positive_pair),
         Key("stride", positive_pair, (1, 1)),
-        Key("padding", non_negative_pair, (0, 0)),
+        Key("padding", explicit_padding, (0, 0)),
         Key("output_padding", non_negative_pair, (0, 0)),
         Key("dilation", positive_pair, (1, 1)),
         Key("groups", positive_int, 1),
@@ -293,7 +294,7 @@ class Pool(LayerKind):
         self.keys = (
             Key("kernel", positive_pair),
             Key("stride", positive_pair, None),
-            Key("padding", non_negative_pair, (0, 0)),
+            Key("padding", explicit_padding, (0, 0)),
             *extra,
             Key("ceil_mode", boolean, False),
         )
