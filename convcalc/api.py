@@ -5,10 +5,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from convcalc.bundled import find_bundled
+from convcalc.bundled import bundled_names, find_bundled
 from convcalc.engine import Analysis, analyze_spec
+from convcalc.errors import SpecError
 from convcalc.reader import read_file, read_text
-from convcalc.spec import Spec, build_spec
+from convcalc.spec import Spec, build_spec, nearest
 
 
 def load_spec(source: str | os.PathLike[str], *, text: str | None = None) -> Spec:
@@ -23,7 +24,13 @@ def load_spec(source: str | os.PathLike[str], *, text: str | None = None) -> Spe
         bundled = find_bundled(path)
         if bundled is not None:
             path = str(bundled)
-    document, name = read_file(path)
+    try:
+        document, name = read_file(path)
+    except SpecError as error:
+        if error.hint is None and not Path(path).exists():
+            names = bundled_names()
+            error.hint = nearest(Path(path).stem, names) or f"bundled specs: {', '.join(names)}"
+        raise
     return build_spec(document, name)
 
 
