@@ -295,7 +295,7 @@ class _Builder:
             per_copy = self.expanded - before
             if per_copy * (count - index - 1) + self.expanded > MAX_LAYERS:
                 raise SpecError(
-                    f"repeat: {count:,} would expand to more than {MAX_LAYERS:,} layers", entry.value_at("repeat")
+                    f"repeat: {count:,} expands the spec past {MAX_LAYERS:,} layers", entry.value_at("repeat")
                 )
         return nodes
 
@@ -418,7 +418,7 @@ class _Builder:
             )
         input_name = self.reference(entry, scope, full) if "input" in entry else None
         self.block_stack.append(block_name)
-        layers = self.entries(block.layers, block.location, scope.enter(full, env), f"block '{block_name}'")
+        layers = self.entries(block.layers, at, scope.enter(full, env), f"block '{block_name}'")
         self.block_stack.pop()
         self.commit_name(full, at)
         return Group(full, block_name, layers, input_name, at)
