@@ -322,8 +322,13 @@ class Pool(LayerKind):
 
 
 def adaptive_windows_total(size: int, out: int) -> int:
-    """Sum of PyTorch's adaptive window lengths: window i spans [floor(i*in/out), ceil((i+1)*in/out))."""
-    return sum(-(-((i + 1) * size) // out) - (i * size) // out for i in range(out))
+    """Sum of PyTorch's adaptive window lengths: window i spans [floor(i*in/out), ceil((i+1)*in/out)).
+
+    In closed form (so that a huge output costs nothing): in + out - gcd(in, out). Each window is
+    floor((i+1)*in/out) - floor(i*in/out) long, which telescopes to in, plus one for every window whose
+    end (i+1)*in/out is not a whole number: out - gcd(in, out) of them.
+    """
+    return size + out - math.gcd(size, out)
 
 
 class AdaptivePool(LayerKind):
