@@ -1,0 +1,207 @@
+"""Fuzzing the whole input path through the CLI entry point, the way attackers and tired users test.
+
+Random YAML documents (random data, spec-shaped data, random text) and random mutations of the bundled specs
+(deleted keys, swapped types, huge and negative numbers, unicode names, edited text) must give exit code 0 or 2,
+never a traceback, and exit 0 must come with well-formed output. Examples are bounded so CI stays fast.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from convcalc.layers import CATALOGUE
+from tests.conftest import SPECS, run_cli
+
+FUZZ = settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+BUNDLED = sorted(SPECS.glob("*.yaml"))
+TYPES = [*CATALOGUE, "residual"]
+KEYS = sorted(
+    {key.name for kind in CATALOGUE.values() for key in kind.keys}
+    | {"type", "name", "input", "inputs", "repeat", "block", "body", "shortcut", "branches", "params", "layers"}
+)
+WORDS = [*TYPES, *KEYS, "same", "valid", "input", "conv1", "b", "${c}", "${c * 2}", "${1 / 0}", "${", "-", "nearest"]
+
+NUMBERS = st.one_of(
+    st.integers(min_value=-3, max_value=40),
+    st.sampled_from([0, -1, 2**31, 2**64, 10**100, 10**100 + 1, -(10**100), 10**400]),
+    st.integers(),
+)
+SCALARS = st.one_of(
+    st.none(),
+    st.booleans(),
+    NUMBERS,
+    st.floats(),
+    st.text(max_size=10),
+    st.sampled_from(WORDS),
+)
+VALUES = st.recursive(
+    SCALARS,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.sampled_from(KEYS) | st.text(max_size=6), inner),
+    max_leaves=12,
+)
+
+
+def mostly(good: st.SearchStrategy[Any], bad: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    """``good`` seven times in eight, else ``bad``."""
+    return st.integers(min_value=0, max_value=7).flatmap(lambda roll: bad if roll == 0 else good)
+
+
+PLAUSIBLE = st.one_of(
+    st.integers(min_value=0, max_value=9),
+    st.lists(st.integers(min_value=0, max_value=9), min_size=2, max_size=2),
+    st.sampled_from([True, False, "same", "valid", "bilinear", 0.5, "${c}", "${c * 2}", "${c // 0}"]),
+)
+"""Values for layer keys that are mostly right, so that shapes get computed and checked."""
+NAMES = st.one_of(
+    st.sampled_from(["a", "b1", "conv1", "input", "relu2", "r", "later"]), st.text(min_size=1, max_size=6)
+)
+REFERENCES = mostly(st.sampled_from(["input", "a", "conv1"]), NAMES)
+ENTRY_KEYS = {"name": NAMES, "input": REFERENCES, "repeat": mostly(st.integers(min_value=0, max_value=3), NUMBERS)}
+
+
+def own_keys(type_name: str) -> tuple[dict[str, st.SearchStrategy[Any]], dict[str, st.SearchStrategy[Any]]]:
+    """Strategies for the required and the optional keys of a layer type: mostly right, now and then anything."""
+    value = mostly(PLAUSIBLE, SCALARS)
+    keys = CATALOGUE[type_name].keys
+    return {k.name: value for k in keys if k.required}, {k.name: value for k in keys if not k.required}
+
+
+def plain_layer(type_name: str) -> st.SearchStrategy[dict[str, Any]]:
+    required, optional = own_keys(type_name)
+    if CATALOGUE[type_name].many_inputs:
+        required["inputs"] = st.lists(REFERENCES, max_size=3)
+    return st.fixed_dictionaries({"type": st.just(type_name), **required}, optional=optional | ENTRY_KEYS)
+
+
+def defaults(type_name: str) -> st.SearchStrategy[dict[str, Any]]:
+    required, optional = own_keys(type_name)
+    return st.fixed_dictionaries({type_name: st.fixed_dictionaries({}, optional=required | optional)})
+
+
+PLAIN = st.sampled_from(list(CATALOGUE)).flatmap(plain_layer)
+BLOCK_INSTANCE = st.fixed_dictionaries(
+    {"block": st.sampled_from(["b", "missing"])}, optional={"c": NUMBERS} | ENTRY_KEYS
+)
+
+
+def nested(depth: int) -> st.SearchStrategy[list[Any]]:
+    """Lists of layers with residuals and concats of branches nested ``depth`` deep at most."""
+    if depth == 0:
+        return st.lists(PLAIN, min_size=1, max_size=4)
+    inner = nested(depth - 1)
+    residual = st.fixed_dictionaries({"type": st.just("residual"), "body": inner}, optional={"shortcut": inner})
+    branches = st.fixed_dictionaries({"type": st.just("concat"), "branches": st.lists(inner, max_size=3)})
+    return st.lists(mostly(PLAIN, st.one_of(residual, branches, BLOCK_INSTANCE)), min_size=1, max_size=5)
+
+
+SPEC_DOCUMENTS = st.fixed_dictionaries(
+    {
+        "input": mostly(st.lists(st.integers(min_value=1, max_value=32), min_size=3, max_size=3), SCALARS),
+        "layers": nested(2),
+    },
+    optional={
+        "name": st.text(max_size=20),
+        "blocks": st.fixed_dictionaries(
+            {"b": st.fixed_dictionaries({"params": st.just({"c": 4}), "layers": nested(1)})}
+        ),
+        "defaults": st.sampled_from(list(CATALOGUE)).flatmap(defaults),
+    },
+)
+FORMATS = st.sampled_from(["json", "table"])
+
+
+def check(text: str, output: str) -> None:
+    """Run `convcalc analyze -` on the text: exit 0 with good output, or exit 2 with one error message."""
+    result = run_cli("analyze", "-", "--format", output, "--exact", stdin=text)
+    assert result.code in (0, 2), (text, result.stderr)
+    assert "Traceback" not in result.stderr and "internal error" not in result.stderr, (text, result.stderr)
+    if output == "json":
+        document = json.loads(result.stdout)  # exit 0: the analysis; exit 2: {"error": ..., "layers": [...]}
+        assert ("error" in document) == (result.code == 2)
+        if result.code == 0:
+            assert all(isinstance(document["total"][key], int) for key in ("params", "macs", "flops"))
+    if result.code == 2:
+        assert result.stderr.count("error:") == 1, result.stderr
+    else:
+        assert result.stderr == ""
+
+
+def dump(data: Any) -> str:
+    return yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
+
+
+@FUZZ
+@given(document=VALUES, output=FORMATS)
+def test_random_yaml_documents(document: Any, output: str) -> None:
+    check(dump(document), output)
+
+
+@FUZZ
+@given(text=st.text(max_size=200), output=FORMATS)
+def test_random_text(text: str, output: str) -> None:
+    check(text, output)
+
+
+@settings(FUZZ, max_examples=200)
+@given(document=SPEC_DOCUMENTS, output=FORMATS)
+def test_random_specs(document: dict[str, Any], output: str) -> None:
+    check(dump(document), output)
+
+
+def paths(data: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    """Every place in a document (a key of a mapping or an index of a list)."""
+    found: list[tuple[Any, ...]] = []
+    children = data.items() if isinstance(data, dict) else enumerate(data) if isinstance(data, list) else ()
+    for key, value in children:
+        found.append((*prefix, key))
+        found.extend(paths(value, (*prefix, key)))
+    return found
+
+
+def mutate(data: Any, draw: st.DataObject) -> Any:
+    """One random edit at one random place: delete it, swap its type, or put a huge, negative or unicode value."""
+    path = draw.draw(st.sampled_from(paths(data)))
+    parent = data
+    for key in path[:-1]:
+        parent = parent[key]
+    key = path[-1]
+    action = draw.draw(st.sampled_from(["delete", "replace", "duplicate"]))
+    if action == "delete":
+        del parent[key]
+    elif action == "duplicate" and isinstance(parent, list):
+        parent.insert(key, parent[key])
+    else:
+        parent[key] = draw.draw(st.one_of(VALUES, NUMBERS, st.text(min_size=1, max_size=8), st.sampled_from(WORDS)))
+    return data
+
+
+@FUZZ
+@given(spec=st.sampled_from(BUNDLED), data=st.data(), edits=st.integers(min_value=1, max_value=3), output=FORMATS)
+def test_mutated_bundled_specs(spec: Any, data: st.DataObject, edits: int, output: str) -> None:
+    document = yaml.safe_load(spec.read_text(encoding="utf-8"))
+    for _ in range(edits):
+        document = mutate(document, data)
+    check(dump(document), output)
+
+
+@FUZZ
+@given(spec=st.sampled_from(BUNDLED), data=st.data(), output=FORMATS)
+def test_text_edits_of_bundled_specs(spec: Any, data: st.DataObject, output: str) -> None:
+    text = spec.read_text(encoding="utf-8")
+    start = data.draw(st.integers(min_value=0, max_value=len(text)))
+    end = data.draw(st.integers(min_value=start, max_value=min(len(text), start + 20)))
+    insert = data.draw(
+        st.text(max_size=10) | st.sampled_from(["\t", "{", "[", "- ", ": ", "&a ", "*a", "!!", "'", '"'])
+    )
+    check(text[:start] + insert + text[end:], output)
+
+
+def test_bundled_specs_pass_the_same_checks() -> None:
+    for spec in BUNDLED:
+        check(spec.read_text(encoding="utf-8"), "json")
