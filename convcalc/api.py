@@ -7,7 +7,7 @@ from pathlib import Path
 
 from convcalc.bundled import find_bundled
 from convcalc.engine import Analysis, analyze_spec
-from convcalc.reader import read_file, read_text
+from convcalc.reader import read_source, read_text
 from convcalc.spec import Spec, build_spec
 
 
@@ -18,13 +18,23 @@ def load_spec(source: str | os.PathLike[str], *, text: str | None = None) -> Spe
     """
     if text is not None:
         return build_spec(read_text(text, str(source)), str(source))
+    text, name = load_text(source)
+    return build_spec(read_text(text, name), name)
+
+
+def resolve_path(source: str | os.PathLike[str]) -> str:
+    """The file a spec source names: the path itself, '-', or the bundled spec of that name."""
     path = str(source)
     if path != "-" and not Path(path).exists():
         bundled = find_bundled(path)
         if bundled is not None:
-            path = str(bundled)
-    document, name = read_file(path)
-    return build_spec(document, name)
+            return str(bundled)
+    return path
+
+
+def load_text(source: str | os.PathLike[str]) -> tuple[str, str]:
+    """The text of a spec source and the name errors will use for it."""
+    return read_source(resolve_path(source))
 
 
 def analyze(spec: Spec | str | os.PathLike[str], *, batch: int = 1, dtype: str = "float32") -> Analysis:
