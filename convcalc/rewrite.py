@@ -50,6 +50,11 @@ class Bottleneck:
     fraction: Fraction | None
     text: str
 
+    @property
+    def width_text(self) -> str:
+        """The width as written: '16' or '0.25'."""
+        return self.text.partition("=")[2].strip()
+
     def width(self, channels: int) -> int:
         """The filter count for a conv with this many input channels: filters, or floor(fraction * channels)."""
         if self.filters is not None:
@@ -60,22 +65,22 @@ class Bottleneck:
 
 def parse_bottleneck(text: str) -> Bottleneck:
     """``conv5x5=16`` (16 filters), ``all=0.25`` or ``all=1/4`` (a quarter of each target's input channels)."""
-    target, equals, width = text.partition("=")
-    target, width = target.strip(), width.strip()
-    form = "expected LAYER=FILTERS or LAYER=FRACTION, e.g. conv5x5=16 or all=0.25"
+    target, equals, width = (part.strip() for part in text.partition("="))
+    problem = None
     if not equals or not target or not width:
-        raise SpecError(f"--bottleneck '{text}': {form}")
-    if re.fullmatch(r"\d+", width):
-        filters = int(width)
-        if filters < 1:
-            raise SpecError(f"--bottleneck '{text}': a bottleneck needs at least 1 filter")
-        return Bottleneck(target, filters, None, text)
-    if re.fullmatch(r"\d*\.\d+|\d+/\d+", width):
-        fraction = Fraction(width) if not width.endswith("/0") else Fraction(0)
-        if not 0 < fraction < 1:
-            raise SpecError(f"--bottleneck '{text}': a fraction of the input channels must be between 0 and 1")
-        return Bottleneck(target, None, fraction, text)
-    raise SpecError(f"--bottleneck '{text}': '{width}' is neither a filter count nor a fraction; {form}")
+        problem = "expected LAYER=FILTERS or LAYER=FRACTION, e.g. conv5x5=16 or all=0.25"
+    elif re.fullmatch(r"\d+", width):
+        if int(width) >= 1:
+            return Bottleneck(target, int(width), None, text)
+        problem = "a bottleneck needs at least 1 filter"
+    elif re.fullmatch(r"\d*\.\d+|\d+/0*[1-9]\d*", width):
+        fraction = Fraction(width)
+        if 0 < fraction < 1:
+            return Bottleneck(target, None, fraction, text)
+        problem = "a fraction of the input channels must be between 0 and 1"
+    else:
+        problem = f"'{width}' is neither a filter count (16) nor a fraction of the input channels (0.25 or 1/4)"
+    raise SpecError(f"--bottleneck {text}: {problem}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,6 +143,11 @@ class _Occurrence:
     layer: Layer
     chain: tuple[Group, ...]
     channels: int
+
+    @property
+    def instances(self) -> tuple[str, ...]:
+        """The names of the block instances around the layer: they tell its copies apart."""
+        return tuple(group.name for group in self.chain)
 
     @property
     def local(self) -> str:
@@ -266,6 +276,7 @@ class _Rewriter:
         channels = {r.name: r.input_shapes[0][0] for r in analysis.layers}
         walked = list(_walk(self.spec.layers, ()))
         self.names = {node.name for node, _ in walked}
+        self.groups = {node.name: node for node, _ in walked if isinstance(node, Group)}
         self.occurrences = [
             _Occurrence(node, chain, channels[node.name]) for node, chain in walked if isinstance(node, Layer)
         ]
@@ -335,7 +346,7 @@ class _Rewriter:
                     kind=layer.kind.type,
                 )
             earlier = chosen.get(layer.location)
-            if earlier is not None and earlier.text.partition("=")[2] != bottleneck.text.partition("=")[2]:
+            if earlier is not None and (earlier.filters, earlier.fraction) != (bottleneck.filters, bottleneck.fraction):
                 raise SpecError(
                     f"--bottleneck {earlier.text} and {bottleneck.text} target the same line of the spec "
                     f"(line {layer.location.line}) with different widths",
@@ -383,18 +394,18 @@ class _Rewriter:
                 "of a single repeated layer (write the pair as a block and repeat the block)",
                 first,
             )
-        widths = {}
+        widths: dict[tuple[str, ...], int] = {}
         for occurrence in occurrences:
             width = bottleneck.width(occurrence.channels)
             groups = occurrence.layer.config["groups"]
             if width < 1:
-                reason = f"{bottleneck.fraction} of its {occurrence.channels} input channels is less than one filter"
+                reason = f"{bottleneck.width_text} of its {occurrence.channels} input channels is less than one filter"
             elif width >= occurrence.channels:
                 reason = f"{width} filters are not fewer than its {occurrence.channels} input channels"
             elif width % groups:
                 reason = f"its groups={groups} does not divide the bottleneck's {width} channels"
             else:
-                widths[occurrence.chain] = width
+                widths[occurrence.instances] = width
                 continue
             raise _CannotApply(reason if occurrence is first else f"in {occurrence.layer.name}: {reason}", occurrence)
         local = self.fresh_name(first.local + "_reduce", occurrences)
@@ -419,7 +430,7 @@ class _Rewriter:
                 Insertion(
                     occurrence.layer.name,
                     occurrence.prefix + local,
-                    widths[occurrence.chain],
+                    widths[occurrence.instances],
                     occurrence.channels,
                     occurrence.layer.location,
                     block,
@@ -437,7 +448,7 @@ class _Rewriter:
         self.names.update(o.prefix + candidate for o in occurrences)
         return candidate
 
-    def value_for(self, values: dict[tuple[Group, ...], int], base: str, target: _Occurrence) -> str:
+    def value_for(self, values: dict[tuple[str, ...], int], base: str, target: _Occurrence) -> str:
         """YAML text for a number that may differ between the block instances an entry is expanded in.
 
         One value: that number. Several: a new parameter of the enclosing block, which every entry that
@@ -447,15 +458,15 @@ class _Rewriter:
         if len(distinct) == 1:
             return str(distinct[0])
         chains = list(values)
-        block = chains[0][-1].block
+        block = self.groups[chains[0][-1]].block
         param = self.fresh_param(block, base)
         default = values[chains[0]]
-        per_entry: dict[tuple[int, int], dict[tuple[Group, ...], int]] = {}
+        per_entry: dict[tuple[int, int], dict[tuple[str, ...], int]] = {}
         for chain, value in values.items():
-            outer = per_entry.setdefault(_key_of(chain[-1].location), {})
+            outer = per_entry.setdefault(_key_of(self.groups[chain[-1]].location), {})
             if outer.get(chain[:-1], value) != value:
                 raise _CannotApply(
-                    f"the copies of the repeated block instance '{chain[-1].name.rsplit('.', 1)[0]}' would need "
+                    f"the copies of the repeated block instance '{chain[-1].rsplit('.', 1)[0]}' would need "
                     f"different widths ({outer[chain[:-1]]} and {value}); give a filter count instead of a fraction",
                     target,
                 )
