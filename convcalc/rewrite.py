@@ -284,6 +284,7 @@ class _Rewriter:
         self.mappings: dict[tuple[int, int], yaml.MappingNode] = {}
         self.parents: dict[tuple[int, int], yaml.SequenceNode] = {}
         self.instances: dict[str, list[yaml.MappingNode]] = {}  # block name -> mappings that instantiate it
+        self.aliased: set[tuple[int, int]] = set()  # mappings written once and used again through YAML aliases
         root = yaml.compose(text, Loader=yaml.SafeLoader)
         assert isinstance(root, yaml.MappingNode)  # build_spec has checked the top level
         self.root = root
@@ -293,7 +294,8 @@ class _Rewriter:
         self.header: list[str] = []
 
     def index(self, node: yaml.Node, seen: set[int]) -> None:
-        if id(node) in seen:
+        if id(node) in seen:  # a YAML alias: one text, several places
+            self.mark_aliased(node, set())
             return
         seen.add(id(node))
         if isinstance(node, yaml.MappingNode):
@@ -309,6 +311,18 @@ class _Rewriter:
                 if isinstance(item, yaml.MappingNode):
                     self.parents[_key(item)] = node
                 self.index(item, seen)
+
+    def mark_aliased(self, node: yaml.Node, seen: set[int]) -> None:
+        if id(node) in seen:
+            return
+        seen.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            self.aliased.add(_key(node))
+            for _, value in node.value:
+                self.mark_aliased(value, seen)
+        elif isinstance(node, yaml.SequenceNode):
+            for item in node.value:
+                self.mark_aliased(item, seen)
 
     # --- choosing targets ---
 
@@ -387,6 +401,8 @@ class _Rewriter:
     def rewrite_entry(self, occurrences: list[_Occurrence], bottleneck: Bottleneck) -> None:
         first = occurrences[0]
         node = self.mappings[_key_of(first.layer.location)]
+        if _key(node) in self.aliased:
+            raise _CannotApply("it is used through a YAML alias (*name); write it out to give it a bottleneck", first)
         repeat = _get(node, "repeat")
         if repeat is not None:
             raise _CannotApply(
@@ -466,7 +482,7 @@ class _Rewriter:
             outer = per_entry.setdefault(_key_of(self.groups[chain[-1]].location), {})
             if outer.get(chain[:-1], value) != value:
                 raise _CannotApply(
-                    f"the copies of the repeated block instance '{chain[-1].rsplit('.', 1)[0]}' would need "
+                    f"the copies of the repeated block instance at line {self.groups[chain[-1]].location.line} need "
                     f"different widths ({outer[chain[:-1]]} and {value}); give a filter count instead of a fraction",
                     target,
                 )
