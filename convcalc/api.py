@@ -7,8 +7,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from convcalc.bundled import find_bundled
-from convcalc.compare import Comparison
-from convcalc.compare import compare as compare_analyses
+from convcalc.comparison import Comparison
+from convcalc.comparison import compare as compare_analyses
 from convcalc.engine import Analysis, analyze_spec
 from convcalc.reader import read_source, read_text
 from convcalc.rewrite import Bottleneck, insert_bottlenecks, parse_bottleneck

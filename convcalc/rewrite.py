@@ -392,10 +392,8 @@ class _Rewriter:
                 skipped.append(Skip(tuple(o.layer.name for o in occurrences), problem.reason, location))
         if not self.insertions:
             reasons = "; ".join(f"{s.layers[0]}: {s.reason}" for s in skipped[:3])
-            raise SpecError(
-                f"--bottleneck {bottlenecks[0].text}: no conv could take a bottleneck"
-                + (f" ({reasons})" if reasons else "")
-            )
+            why = f"no conv could take it ({reasons})" if reasons else "the spec has no conv with a kernel over 1x1"
+            raise SpecError(f"--bottleneck {bottlenecks[0].text}: {why}")
         return self.finish(bottlenecks, tuple(skipped))
 
     def rewrite_entry(self, occurrences: list[_Occurrence], bottleneck: Bottleneck) -> None:

@@ -8,7 +8,7 @@ from typing import IO
 from rich.markup import escape
 from rich.table import Table
 
-from convcalc.compare import Comparison, Row
+from convcalc.comparison import Comparison, Row
 from convcalc.engine import Analysis
 from convcalc.layers import format_shape
 from convcalc.render.table import CONVENTION_LINE, make_console

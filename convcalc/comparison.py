@@ -2,8 +2,8 @@
 
 * Rows: every layer of either network, matched by name. A layer only in the first is ``removed``, only
   in the second ``added``; a matched layer is ``same`` when its shape and every count agree, else
-  ``changed``. Rows follow the second network's order, each removed layer just before the next
-  matched layer that followed it in the first network.
+  ``changed``. Rows follow the second network's order; between two matched layers, the layers removed
+  there come first, then those added (as in a diff).
 * ``diff[k] = after[k] - before[k]`` and ``ratio[k] = before[k] / after[k]`` for every total
   (params, buffers, MACs, FLOPs, weight bytes, activation bytes); a ratio of 9.68 means the second
   network needs 9.68x less. No ratio (None) when the second total is 0.
@@ -97,18 +97,23 @@ def align(before: Sequence[LayerResult], after: Sequence[LayerResult]) -> tuple[
     after_names = {layer.name for layer in after}
     before_index = {layer.name: index for index, layer in enumerate(before)}
     rows: list[Row] = []
-    emitted = 0  # layers of `before` up to here are placed
+    added: list[Row] = []  # waiting for the next matched layer, after the removed ones before it
+    placed = 0  # layers of `before` up to here are placed
+
+    def flush(until: int) -> None:
+        rows.extend(Row(layer.name, layer, None) for layer in before[placed:until] if layer.name not in after_names)
+        rows.extend(added)
+        added.clear()
+
     for layer in after:
         index = before_index.get(layer.name)
         if index is None:
-            rows.append(Row(layer.name, None, layer))
+            added.append(Row(layer.name, None, layer))
             continue
-        for earlier in before[emitted:index]:
-            if earlier.name not in after_names:
-                rows.append(Row(earlier.name, earlier, None))
-        emitted = max(emitted, index + 1)
+        flush(max(index, placed))
+        placed = max(placed, index + 1)
         rows.append(Row(layer.name, before[index], layer))
-    rows.extend(Row(layer.name, layer, None) for layer in before[emitted:] if layer.name not in after_names)
+    flush(len(before))
     return tuple(rows)
 
 
