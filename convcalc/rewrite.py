@@ -376,8 +376,11 @@ class _Rewriter:
 
     def run(self, bottlenecks: Sequence[Bottleneck]) -> Rewrite:
         skipped: list[Skip] = []
+        by_entry: dict[Location, list[_Occurrence]] = {}
+        for each in self.occurrences:
+            by_entry.setdefault(each.layer.location, []).append(each)
         for location, bottleneck in self.targets(bottlenecks).items():
-            occurrences = [o for o in self.occurrences if o.layer.location == location]
+            occurrences = by_entry[location]
             saved = len(self.text.edits), {block: set(names) for block, names in self.block_params.items()}
             try:
                 self.rewrite_entry(occurrences, bottleneck)
@@ -533,7 +536,7 @@ class _Rewriter:
     def finish(self, bottlenecks: Sequence[Bottleneck], skipped: tuple[Skip, ...]) -> Rewrite:
         options = " ".join(f"--bottleneck {b.text}" for b in bottlenecks)
         name = _get(self.root, "name")
-        title = f"{self.spec.name} ({options.replace('--bottleneck ', 'bottleneck ')})"
+        title = f"{self.spec.name} + bottleneck {', '.join(b.text for b in bottlenecks)}"
         if isinstance(name, yaml.ScalarNode):
             self.text.replace(name, json.dumps(title))
         else:
