@@ -118,21 +118,24 @@ def analyze(
 
 @app.command()
 def compare(
-    first: Annotated[str, typer.Argument(help=SPEC_HELP, show_default=False)],
+    first: Annotated[str, typer.Argument(help=SPEC_HELP, show_default=False, metavar="SPEC")],
     second: Annotated[
-        str | None, typer.Argument(help="The spec to compare with (or use --bottleneck).", show_default=False)
+        str | None,
+        typer.Argument(help="The spec to compare with (or use --bottleneck).", show_default=False, metavar="SPEC2"),
     ] = None,
     bottleneck: Annotated[
         list[str] | None,
         typer.Option(
             "--bottleneck",
             "-b",
+            metavar="LAYER=WIDTH",
             help="Insert a 1x1 conv before a conv: LAYER=FILTERS or LAYER=FRACTION of its input channels; "
             "'all=0.25' for every conv with a kernel over 1x1. Repeatable.",
         ),
     ] = None,
     emit_spec: Annotated[
-        str | None, typer.Option("--emit-spec", help="Write the rewritten spec as YAML to FILE ('-': stdout).")
+        str | None,
+        typer.Option("--emit-spec", metavar="FILE", help="Write the rewritten spec as YAML to FILE ('-': stdout)."),
     ] = None,
     output: Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")] = OutputFormat.table,
     exact_numbers: Annotated[bool, typer.Option("--exact", help="Exact integers instead of K/M/G.")] = False,

@@ -66,7 +66,6 @@ class Bottleneck:
 def parse_bottleneck(text: str) -> Bottleneck:
     """``conv5x5=16`` (16 filters), ``all=0.25`` or ``all=1/4`` (a quarter of each target's input channels)."""
     target, equals, width = (part.strip() for part in text.partition("="))
-    problem = None
     if not equals or not target or not width:
         problem = "expected LAYER=FILTERS or LAYER=FRACTION, e.g. conv5x5=16 or all=0.25"
     elif re.fullmatch(r"\d+", width):
