@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from pathlib import Path
 
 from convcalc.bundled import find_bundled
 from convcalc.engine import Analysis, analyze_spec
+from convcalc.layers import Shape
 from convcalc.reader import read_file, read_text
 from convcalc.spec import Spec, build_spec
 
@@ -27,8 +29,33 @@ def load_spec(source: str | os.PathLike[str], *, text: str | None = None) -> Spe
     return build_spec(document, name)
 
 
-def analyze(spec: Spec | str | os.PathLike[str], *, batch: int = 1, dtype: str = "float32") -> Analysis:
-    """Shapes, parameters, MACs, FLOPs and memory of every layer of a network, with totals."""
+def parse_shape(text: str, like: Shape) -> Shape:
+    """An input size: 'CxHxW', 'HxW' (keeping the channels of ``like``) or 'S' (square, same channels)."""
+    try:
+        numbers = tuple(int(part) for part in text.lower().split("x"))
+    except ValueError:
+        raise ValueError(f"input size '{text}' is not of the form 3x224x224, 224x224 or 224") from None
+    if any(n < 1 for n in numbers) or not 1 <= len(numbers) <= 3:
+        raise ValueError(f"input size '{text}' must be 1 to 3 positive whole numbers, as in 3x224x224")
+    if len(like) == 1 and len(numbers) == 1:  # a flat input stays flat
+        return numbers
+    channels = like[0]
+    return {1: (channels, numbers[0], numbers[0]), 2: (channels, *numbers), 3: numbers}[len(numbers)]
+
+
+def analyze(
+    spec: Spec | str | os.PathLike[str],
+    *,
+    batch: int = 1,
+    dtype: str = "float32",
+    input_shape: Shape | None = None,
+) -> Analysis:
+    """Shapes, parameters, MACs, FLOPs and memory of every layer of a network, with totals.
+
+    ``input_shape`` costs the same network at another input size than its spec's.
+    """
     if not isinstance(spec, Spec):
         spec = load_spec(spec)
+    if input_shape is not None:
+        spec = replace(spec, input_shape=input_shape)
     return analyze_spec(spec, batch=batch, dtype=dtype)
