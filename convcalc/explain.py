@@ -11,21 +11,28 @@ from dataclasses import dataclass
 from typing import Any
 
 from convcalc.engine import LayerResult
-from convcalc.formula import Term, recording, symbol
-from convcalc.layers import Config, LayerKind, Shape
+from convcalc.formula import ADD, Term, recording, symbol
+from convcalc.layers import Config, LayerKind, Shape, format_shape
 
 
 @dataclass(frozen=True, slots=True)
 class Step:
-    """``label = symbols = numbers = value``; the output shape's step has no single value."""
+    """``label = symbols = numbers = result``; ``value`` is the number (None for the output shape)."""
 
     label: str
     symbols: str
     numbers: str
+    result: str
     value: int | None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"label": self.label, "formula": self.symbols, "substituted": self.numbers, "value": self.value}
+        return {
+            "label": self.label,
+            "formula": self.symbols,
+            "substituted": self.numbers,
+            "result": self.result,
+            "value": self.value,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,8 +82,22 @@ def symbolic_inputs(shapes: Sequence[Shape]) -> list[Shape]:
 def step(label: str, value: int) -> Step:
     if isinstance(value, Term):
         source = value.definition or value
-        return Step(label, source.symbols, source.numbers, int(value))
-    return Step(label, str(int(value)), str(int(value)), int(value))
+        return Step(label, source.symbols, source.numbers, f"{int(value):,}", int(value))
+    return Step(label, str(int(value)), str(int(value)), f"{int(value):,}", int(value))
+
+
+def shape_step(shape: Shape) -> Step:
+    """``output = C_out x H_out x W_out = 32 x 28 x 28``; a dimension that is a sum is bracketed."""
+    symbols, numbers = [], []
+    for dim in shape:
+        if isinstance(dim, Term):
+            bracket = dim.precedence == ADD and len(shape) > 1
+            symbols.append(f"({dim.symbols})" if bracket else dim.symbols)
+            numbers.append(f"({dim.numbers})" if bracket else dim.numbers)
+        else:
+            symbols.append(str(dim))
+            numbers.append(str(dim))
+    return Step("output", " x ".join(symbols), " x ".join(numbers), format_shape(shape), None)
 
 
 def explain_layer(layer: LayerResult) -> Explanation:
@@ -84,8 +105,7 @@ def explain_layer(layer: LayerResult) -> Explanation:
     with recording() as definitions:
         evaluation = layer.kind.evaluate(symbolic_config(layer.kind, layer.config), symbolic_inputs(layer.input_shapes))
     steps = [step(term.symbols, term) for term in definitions if term.symbols != "MACs"]
-    dims = [d.symbols if isinstance(d, Term) else str(d) for d in evaluation.shape]
-    steps.append(Step("output", " x ".join(dims), " x ".join(str(int(d)) for d in evaluation.shape), None))
+    steps.append(shape_step(evaluation.shape))
     steps.append(step("params", evaluation.params))
     if evaluation.buffers:
         steps.append(step("buffers", evaluation.buffers))

@@ -521,7 +521,7 @@ class Upsample(LayerKind):
         scale, size = config["scale"], config["size"]
         if (scale is None) == (size is None):
             raise ShapeError("give exactly one of 'scale' and 'size'")
-        h_out, w_out = size or (h_in * scale[0], w_in * scale[1])
+        h_out, w_out = size or (named("H_out", h_in * scale[0]), named("W_out", w_in * scale[1]))
         bilinear = config["mode"] == "bilinear"
         flops = (7 if bilinear else 0) * channels * h_out * w_out
         reads = 2 if bilinear else 1

@@ -20,12 +20,11 @@ def render_explanations(explanations: Sequence[Explanation]) -> str:
         width = max(len(step.label) for step in explanation.steps)
         for step in explanation.steps:
             label = step.label.ljust(width)
-            result = f"{step.value:,}" if step.value is not None else None
             if step.symbols == step.numbers:  # a plain number: nothing to substitute
-                lines.append(f"  {label} = {result or step.symbols}")
+                lines.append(f"  {label} = {step.result}")
                 continue
             lines.append(f"  {label} = {step.symbols}")
-            tail = "" if result is None or step.numbers == str(step.value) else f" = {result}"
+            tail = "" if step.numbers in (step.result, str(step.value)) else f" = {step.result}"
             lines.append(f"  {' ' * width} = {step.numbers}{tail}")
         lines.append(f"  (FLOPs rule for {layer.type}: {explanation.flops_rule})")
         blocks.append("\n".join(lines))
