@@ -476,9 +476,9 @@ SIMPLE_CASES = [
 ]
 
 
-@pytest.mark.parametrize(("input_shape", "layer_keys", "shape", "flops"), SIMPLE_CASES)
-def test_weightless_layer(input_shape: list[int], layer_keys: dict[str, Any], shape: tuple[int, ...], flops: int) -> None:
-    layer = one_layer(input_shape, layer_keys)
+@pytest.mark.parametrize(("input_shape", "entry", "shape", "flops"), SIMPLE_CASES)
+def test_weightless_layer(input_shape: list[int], entry: dict[str, Any], shape: tuple[int, ...], flops: int) -> None:
+    layer = one_layer(input_shape, entry)
     assert (layer.output_shape, layer.params, layer.buffers, layer.macs, layer.flops) == (shape, 0, 0, 0, flops)
 
 
