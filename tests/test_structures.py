@@ -493,6 +493,35 @@ def test_default_names_skip_names_already_taken() -> None:
     assert names(analysis) == ["conv2", "conv1", "conv3"]
 
 
+def test_default_names_avoid_a_name_written_later() -> None:
+    # Only one layer is written as conv1; the unnamed conv before it must not take that name.
+    analysis = analyze_layers(
+        [3, 8, 8],
+        [
+            {"type": "conv", "filters": 4, "kernel": 1},
+            {"type": "conv", "name": "conv1", "filters": 4, "kernel": 1},
+            {"type": "conv", "filters": 4, "kernel": 1},
+        ],
+    )
+    assert names(analysis) == ["conv2", "conv1", "conv3"]
+
+
+def test_default_names_inside_a_block_avoid_names_written_later_in_it() -> None:
+    analysis = analyze_text(
+        dedent("""
+        input: [3, 8, 8]
+        blocks:
+          unit:
+            layers:
+              - {type: relu}
+              - {type: relu, name: relu1}
+        layers:
+          - {block: unit, repeat: 2}
+        """)
+    )
+    assert names(analysis) == ["unit1.relu2", "unit1.relu1", "unit2.relu2", "unit2.relu1"]
+
+
 def test_names_are_unique_across_a_mixed_network() -> None:
     analysis = analyze_text(
         dedent("""
