@@ -108,12 +108,16 @@ def nearest(word: str, options: Iterable[str]) -> str | None:
 
 @dataclass
 class Scope:
-    """Where an entry is expanded: the name prefix, per-type counters for default names, block params."""
+    """Where an entry is expanded: the name prefix, per-type counters for default names, block params.
+
+    ``written`` holds the names given explicitly in this scope's list, which default names avoid.
+    """
 
     prefix: str
     env: Mapping[str, Any]
     depth: int = 0
     counters: dict[str, int] = field(default_factory=dict)
+    written: set[str] = field(default_factory=set)
 
     def full(self, local: str) -> str:
         return f"{self.prefix}.{local}" if self.prefix else local
@@ -238,6 +242,8 @@ class _Builder:
             raise SpecError(f"{what} must be a list of layers", location_of(raw, at))
         if scope.depth > MAX_DEPTH:
             raise SpecError(f"blocks, branches and residuals are nested more than {MAX_DEPTH} deep", at)
+        given = (entry.get("name") for entry in raw if isinstance(entry, Located))
+        scope.written |= {scope.full(name) for name in given if isinstance(name, str)}
         nodes: list[Node] = []
         for index, entry in enumerate(raw):
             nodes.extend(self.entry(entry, raw.item_at(index), scope))
@@ -439,7 +445,7 @@ class _Builder:
         while True:
             scope.counters[base] = scope.counters.get(base, 0) + 1
             candidate = scope.full(f"{base}{scope.counters[base]}")
-            if candidate not in self.names:
+            if candidate not in self.names and candidate not in scope.written:
                 return candidate
 
     def reserve_name(self, name: str | None, base: str, scope: Scope, at: Location) -> str:
