@@ -88,7 +88,7 @@ def costly_share(layer: LayerResult, total_macs: int, total_flops: int) -> str |
     if len(layer.input_shapes) != 1 or layer.output_shape != layer.input_shapes[0]:
         return None
     cost, total, unit = (layer.macs, total_macs, "MACs") if layer.macs else (layer.flops, total_flops, "FLOPs")
-    if not total or cost * 100 < COSTLY_SHARE * total:
+    if not total or cost * 100 < COSTLY_SHARE * total or cost == total:  # a lone costly layer says nothing
         return None
     shape = "x".join(str(n) for n in layer.output_shape)
     return f"output shape unchanged ({shape}) but this layer takes {100 * cost / total:.1f}% of all {unit}"
