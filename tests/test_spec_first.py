@@ -46,6 +46,7 @@ def test_first_overrides_block_parameters_of_copy_zero_only(write_spec):
         assert layers[f"{copy}.residual1.body.conv1"].output_shape == (8, 4, 4)
         assert layers[f"{copy}.residual1.body.conv1"].params == 3 * 3 * 8 * 8
         assert not any(name.startswith(f"{copy}.residual1.shortcut") for name in layers)
+        assert layers[f"{copy}.residual1"].input_shapes == ((8, 4, 4), (8, 4, 4))  # body + the identity
 
 
 def test_first_on_a_layer_and_expressions_in_it(write_spec):
