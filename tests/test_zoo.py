@@ -9,12 +9,16 @@ running statistics are convcalc's buffers) and "GFLOPS", which are multiply-accu
 from __future__ import annotations
 
 import json
+import re
 from collections import defaultdict
 
 import pytest
 
 from convcalc import analyze
-from tests.conftest import SPECS, run_cli
+from tests.conftest import REPO, SPECS, run_cli
+
+SEED_EXAMPLES = ("inception-5x5", "inception-5x5-bottleneck", "one-by-one")
+"""Bundled specs of the seed notes' small examples, not networks: not in README's zoo table."""
 
 TORCHVISION = [
     # (bundled spec, published params, published GFLOPS); source: torchvision's classification model table
@@ -196,3 +200,14 @@ def test_zoo_table_shows_names_descriptions_and_exact_totals():
     assert "crop-and-concat" in result.stdout  # unet's description
     assert "138,357,544" in result.stdout  # torchvision VGG16_Weights.IMAGENET1K_V1 params
     assert "61,706" in result.stdout  # LeNet-5
+
+
+def test_readme_zoo_table_matches_the_specs():
+    """README's table is documentation of convcalc's counts; this keeps it in step with the specs."""
+    rows = re.findall(r"^\| `([\w-]+)` \| [^|]+ \| ([\d,]+) \| ([\d,]+) \|", (REPO / "README.md").read_text(), re.M)
+    assert sorted(name for name, _, _ in rows) == sorted(
+        path.stem for path in SPECS.glob("*.yaml") if path.stem not in SEED_EXAMPLES
+    )
+    for name, params, macs in rows:
+        total = analyze(name).total
+        assert (f"{total.params:,}", f"{total.macs:,}") == (params, macs), name
