@@ -211,3 +211,15 @@ def test_readme_zoo_table_matches_the_specs():
     for name, params, macs in rows:
         total = analyze(name).total
         assert (f"{total.params:,}", f"{total.macs:,}") == (params, macs), name
+
+
+def test_an_unknown_name_suggests_a_bundled_spec(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = run_cli("analyze", "resnet5")
+    assert result.code == 2
+    assert "resnet5: no such file, and no bundled spec has that name" in result.stderr
+    assert "did you mean 'resnet50'?" in result.stderr
+    result = run_cli("analyze", "zzz")
+    assert result.code == 2
+    assert "convcalc zoo" in result.stderr
+    assert "lenet5" in result.stderr
