@@ -6,11 +6,12 @@ import os
 from dataclasses import replace
 from pathlib import Path
 
-from convcalc.bundled import find_bundled
+from convcalc.bundled import bundled_names, find_bundled
 from convcalc.engine import Analysis, analyze_spec
+from convcalc.errors import SpecError
 from convcalc.layers import Shape
 from convcalc.reader import read_file, read_text
-from convcalc.spec import Spec, build_spec
+from convcalc.spec import Spec, build_spec, nearest
 
 
 def load_spec(source: str | os.PathLike[str], *, text: str | None = None) -> Spec:
@@ -23,8 +24,13 @@ def load_spec(source: str | os.PathLike[str], *, text: str | None = None) -> Spe
     path = str(source)
     if path != "-" and not Path(path).exists():
         bundled = find_bundled(path)
-        if bundled is not None:
-            path = str(bundled)
+        if bundled is None:
+            names = bundled_names()
+            raise SpecError(
+                f"{path}: no such file, and no bundled spec has that name",
+                hint=nearest(path, names) or f"bundled specs: {', '.join(names)} (`convcalc zoo` lists them)",
+            )
+        path = str(bundled)
     document, name = read_file(path)
     return build_spec(document, name)
 

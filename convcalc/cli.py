@@ -203,6 +203,26 @@ def explain(
         print(render_explanations(explanations), end="")
 
 
+@app.command()
+def zoo(
+    output: Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")] = OutputFormat.table,
+    exact_numbers: Annotated[bool, typer.Option("--exact", help="Exact integers instead of K/M/G.")] = False,
+) -> None:
+    """The bundled example networks: name, description, total parameters and MACs."""
+    from convcalc.zoo import zoo_entries
+
+    with spec_errors(output, exact_numbers):
+        entries = zoo_entries()
+    if output is OutputFormat.json:
+        from convcalc.render.json_format import to_json
+
+        print(to_json({"specs": [entry.to_dict() for entry in entries]}))
+    else:
+        from convcalc.render.table import render_zoo
+
+        render_zoo(entries, exact_numbers=exact_numbers)
+
+
 def main() -> None:
     """Entry point: never a traceback for the user (unless --debug)."""
     try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from fractions import Fraction
 
 import pytest
 
@@ -21,8 +22,11 @@ def steps_of(spec_text: str, layer: str) -> dict[str, tuple[str, str, int | None
 
 
 def evaluate_numbers(text: str) -> int:
-    """Evaluate explain's substituted arithmetic (test-side only; the text comes from convcalc, not a user)."""
-    return int(eval(text.replace(" / ", " // "), {"floor": math.floor, "ceil": math.ceil}))
+    """Evaluate explain's substituted arithmetic exactly (test-side only; the text comes from convcalc, not a user)."""
+    exact = re.sub(r"\d+", lambda m: f"Fraction({m.group(0)})", text)
+    value = eval(exact, {"floor": math.floor, "ceil": math.ceil, "Fraction": Fraction})
+    assert value == int(value), text
+    return int(value)
 
 
 def test_issue_example_conv5x5():

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import IO
+from collections.abc import Callable, Sequence
+from typing import IO, TYPE_CHECKING
 
 from rich.console import Console
 from rich.markup import escape
@@ -12,7 +12,10 @@ from rich.table import Table
 from convcalc.engine import Analysis, LayerResult
 from convcalc.layers import format_shape
 from convcalc.render.columns import COLUMNS, DEFAULT_COLUMNS, SHARE, cell, total_cell
-from convcalc.render.units import exact, human_bytes
+from convcalc.render.units import exact, human_bytes, human_count
+
+if TYPE_CHECKING:
+    from convcalc.zoo import ZooEntry
 
 CONVENTION_LINE = (
     "params: weights + biases + BN gamma/beta (running stats are buffers) · "
@@ -86,3 +89,25 @@ def render_analysis(
             f"{escape(warning.message)}"
         )
     console.print(f"[dim]{CONVENTION_LINE}[/dim]")
+
+
+def render_zoo(entries: Sequence[ZooEntry], *, exact_numbers: bool, file: IO[str] | None = None) -> None:
+    """One row per bundled spec: the name to pass to `convcalc analyze`, its description, input and totals."""
+    count: Callable[[int], str] = exact if exact_numbers else human_count
+    table = Table(title="bundled specs (convcalc analyze NAME)", title_justify="left")
+    table.add_column("name", style="bold")
+    table.add_column("description")
+    table.add_column("input", justify="right")
+    table.add_column("params", justify="right")
+    table.add_column("MACs", justify="right")
+    for entry in entries:
+        table.add_row(
+            escape(entry.name),
+            escape(entry.description),
+            format_shape(entry.input_shape),
+            count(entry.params),
+            count(entry.macs),
+        )
+    console = make_console(file)
+    console.print(table)
+    console.print(f"[dim]batch 1 · {CONVENTION_LINE}[/dim]")
