@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import gc
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
@@ -14,14 +17,31 @@ from convcalc.reader import read_file, read_text
 from convcalc.spec import Spec, build_spec, nearest
 
 
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector: loading makes many small objects and no cycles, and its scans
+    would make loading a 100,000-layer spec several times slower (see benchmarks/)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def load_spec(source: str | os.PathLike[str], *, text: str | None = None) -> Spec:
     """Read and check a spec: a file path, '-' for standard input, or a bundled spec's name.
 
     With ``text``, ``source`` is only the name used in error messages.
     """
-    if text is not None:
-        return build_spec(read_text(text, str(source)), str(source))
-    path = str(source)
+    with gc_paused():
+        if text is not None:
+            return build_spec(read_text(text, str(source)), str(source))
+        return _load_path(str(source))
+
+
+def _load_path(path: str) -> Spec:
     if path != "-" and not Path(path).exists():
         bundled = find_bundled(path)
         if bundled is None:
@@ -64,4 +84,5 @@ def analyze(
         spec = load_spec(spec)
     if input_shape is not None:
         spec = replace(spec, input_shape=input_shape)
-    return analyze_spec(spec, batch=batch, dtype=dtype)
+    with gc_paused():
+        return analyze_spec(spec, batch=batch, dtype=dtype)

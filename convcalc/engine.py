@@ -77,9 +77,10 @@ def _numbers(pair: tuple[Number, Number]) -> list[int | float]:
     return [int(v) if v == int(v) else float(v) for v in pair]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class LayerResult:
-    """One layer's output shape (per sample) and its costs (for the whole batch)."""
+    """One layer's output shape (per sample) and its costs (for the whole batch). Read-only by convention
+    (not frozen: a frozen dataclass costs a noticeable share of the engine's time per layer)."""
 
     name: str
     type: str

@@ -61,7 +61,7 @@ class Window:
     pad_before: int | Fraction
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Evaluation:
     """What one layer produces and costs, per sample; ``windows`` (H, W) when it mixes neighbouring pixels."""
 
