@@ -20,7 +20,6 @@ from typing import Any
 
 from convcalc import load_spec
 from convcalc.api import analyze
-from convcalc.engine import analyze_spec
 
 HERE = Path(__file__).resolve().parent
 RUNS = 7
@@ -88,8 +87,8 @@ def main() -> None:
         spec = load_spec("generated.yaml", text=text)
         results["engine"][size] = {
             "load_s": median_seconds(lambda text=text: load_spec("generated.yaml", text=text), runs=3),
-            "engine_s": median_seconds(lambda spec=spec: analyze_spec(spec), runs=3),
-            "engine_peak_bytes": peak_memory(lambda spec=spec: analyze_spec(spec)),
+            "engine_s": median_seconds(lambda spec=spec: analyze(spec), runs=3),
+            "engine_peak_bytes": peak_memory(lambda spec=spec: analyze(spec)),
         }
 
     resnet = load_spec("resnet50")
