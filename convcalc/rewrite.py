@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
@@ -276,6 +276,14 @@ class _Rewriter:
         walked = list(_walk(self.spec.layers, ()))
         self.names = {node.name for node, _ in walked}
         self.groups = {node.name: node for node, _ in walked if isinstance(node, Group)}
+        self.channels = channels
+        self.copy_index: dict[str, int] = {}  # block instance -> which copy of its entry's repeat it is
+        copies: dict[tuple[Location, tuple[str, ...]], int] = {}
+        for node, chain in walked:
+            if isinstance(node, Group):
+                place = (node.location, tuple(group.name for group in chain))
+                self.copy_index[node.name] = copies.get(place, 0)
+                copies[place] = self.copy_index[node.name] + 1
         self.occurrences = [
             _Occurrence(node, chain, channels[node.name]) for node, chain in walked if isinstance(node, Layer)
         ]
@@ -289,6 +297,7 @@ class _Rewriter:
         self.root = root
         self.index(root, set())
         self.block_params: dict[str, set[str]] = {}
+        self.new_first: dict[tuple[int, int], list[str]] = {}  # instance entry -> keys of the 'first:' to add
         self.insertions: list[Insertion] = []
         self.header: list[str] = []
 
@@ -325,17 +334,17 @@ class _Rewriter:
 
     # --- choosing targets ---
 
-    def targets(self, bottlenecks: Sequence[Bottleneck]) -> dict[Location, Bottleneck]:
-        """The place each bottleneck is written, in the order the layers run."""
+    def targets(self, bottlenecks: Sequence[Bottleneck]) -> dict[Location, tuple[Bottleneck, set[str]]]:
+        """Per place a chosen conv is written (in the order the layers run): the bottleneck and the chosen layers."""
         everywhere = [b for b in bottlenecks if b.target == ALL]
         if everywhere and len(bottlenecks) > 1:
             raise SpecError("--bottleneck all=... applies to every conv; it cannot be combined with other targets")
-        chosen: dict[Location, Bottleneck] = {}
+        chosen: dict[Location, tuple[Bottleneck, set[str]]] = {}
         if everywhere:
             for each in self.occurrences:
                 config = each.layer.config
                 if each.layer.kind.type == "conv" and config["kernel"][0] * config["kernel"][1] > 1:
-                    chosen[each.layer.location] = everywhere[0]
+                    chosen.setdefault(each.layer.location, (everywhere[0], set()))[1].add(each.layer.name)
             return chosen
         by_name = {o.layer.name: o for o in self.occurrences}
         for bottleneck in bottlenecks:
@@ -358,16 +367,16 @@ class _Rewriter:
                     layer=layer.name,
                     kind=layer.kind.type,
                 )
-            earlier = chosen.get(layer.location)
-            if earlier is not None and (earlier.filters, earlier.fraction) != (bottleneck.filters, bottleneck.fraction):
+            earlier, names = chosen.setdefault(layer.location, (bottleneck, set()))
+            if (earlier.filters, earlier.fraction) != (bottleneck.filters, bottleneck.fraction):
                 raise SpecError(
-                    f"--bottleneck {earlier.text} and {bottleneck.text} target the same line of the spec "
-                    f"(line {layer.location.line}) with different widths",
+                    f"--bottleneck {earlier.text} and {bottleneck.text} are written on one line of the spec "
+                    f"(line {layer.location.line}) and would need different widths there",
                     layer.location,
                     layer=layer.name,
                     kind="conv",
                 )
-            chosen[layer.location] = bottleneck
+            names.add(layer.name)
         order = {o.layer.location: i for i, o in reversed(list(enumerate(self.occurrences)))}
         return dict(sorted(chosen.items(), key=lambda item: order[item[0]]))
 
@@ -378,27 +387,50 @@ class _Rewriter:
         by_entry: dict[Location, list[_Occurrence]] = {}
         for each in self.occurrences:
             by_entry.setdefault(each.layer.location, []).append(each)
-        for location, bottleneck in self.targets(bottlenecks).items():
-            occurrences = by_entry[location]
-            saved = len(self.text.edits), {block: set(names) for block, names in self.block_params.items()}
+        for location, (bottleneck, names) in self.targets(bottlenecks).items():
+            strict = bottleneck.target != ALL
+            saved = (
+                len(self.text.edits),
+                {block: set(params) for block, params in self.block_params.items()},
+                {entry: list(keys) for entry, keys in self.new_first.items()},
+            )
             try:
-                self.rewrite_entry(occurrences, bottleneck)
+                problems = self.rewrite_entry(by_entry[location], bottleneck, names, strict)
             except _CannotApply as problem:
                 self.text.edits[saved[0] :] = []
-                self.block_params = saved[1]
-                if bottleneck.target != ALL:
+                self.block_params, self.new_first = saved[1], saved[2]
+                if strict:
                     layer = problem.occurrence.layer
                     raise SpecError(
                         f"--bottleneck {bottleneck.text}: {problem.reason}", location, layer=layer.name, kind="conv"
                     ) from None
-                skipped.append(Skip(tuple(o.layer.name for o in occurrences), problem.reason, location))
+                problems = {problem.reason: sorted(names, key=list(self.channels).index)}
+            skipped.extend(Skip(tuple(layers), reason, location) for reason, layers in problems.items())
         if not self.insertions:
             reasons = "; ".join(f"{s.layers[0]}: {s.reason}" for s in skipped[:3])
             why = f"no conv could take it ({reasons})" if reasons else "the spec has no conv with a kernel over 1x1"
             raise SpecError(f"--bottleneck {bottlenecks[0].text}: {why}")
         return self.finish(bottlenecks, tuple(skipped))
 
-    def rewrite_entry(self, occurrences: list[_Occurrence], bottleneck: Bottleneck) -> None:
+    def problem(self, occurrence: _Occurrence, bottleneck: Bottleneck) -> str | None:
+        """Why this conv cannot take the bottleneck, if it cannot."""
+        width = bottleneck.width(occurrence.channels)
+        groups = occurrence.layer.config["groups"]
+        if width < 1:
+            return f"{bottleneck.width_text} of its {occurrence.channels} input channels is less than one filter"
+        if width >= occurrence.channels:
+            return f"{width} filters are not fewer than its {occurrence.channels} input channels"
+        if width % groups:
+            return f"its groups={groups} does not divide the bottleneck's {width} channels"
+        return None
+
+    def rewrite_entry(
+        self, occurrences: list[_Occurrence], bottleneck: Bottleneck, chosen: set[str], strict: bool
+    ) -> dict[str, list[str]]:
+        """Insert the 1x1 conv where these occurrences' conv is written, for the chosen ones that can take it.
+
+        Returns the chosen convs that cannot, by reason (with ``strict``, the first one raises instead).
+        """
         first = occurrences[0]
         node = self.mappings[_key_of(first.layer.location)]
         if _key(node) in self.aliased:
@@ -410,23 +442,28 @@ class _Rewriter:
                 "of a single repeated layer (write the pair as a block and repeat the block)",
                 first,
             )
-        widths: dict[tuple[str, ...], int] = {}
+        widths: dict[tuple[str, ...], int | None] = {}  # None: no bottleneck in this instance
+        problems: dict[str, list[str]] = {}
         for occurrence in occurrences:
-            width = bottleneck.width(occurrence.channels)
-            groups = occurrence.layer.config["groups"]
-            if width < 1:
-                reason = f"{bottleneck.width_text} of its {occurrence.channels} input channels is less than one filter"
-            elif width >= occurrence.channels:
-                reason = f"{width} filters are not fewer than its {occurrence.channels} input channels"
-            elif width % groups:
-                reason = f"its groups={groups} does not divide the bottleneck's {width} channels"
-            else:
-                widths[occurrence.instances] = width
-                continue
-            raise _CannotApply(reason if occurrence is first else f"in {occurrence.layer.name}: {reason}", occurrence)
-        local = self.fresh_name(first.local + "_reduce", occurrences)
-        filters = self.value_for(widths, _identifier(local), first)
+            reason = self.problem(occurrence, bottleneck) if occurrence.layer.name in chosen else None
+            if reason and strict:
+                raise _CannotApply(reason, occurrence)
+            if reason:
+                problems.setdefault(reason, []).append(occurrence.layer.name)
+            ok = occurrence.layer.name in chosen and not reason
+            widths[occurrence.instances] = bottleneck.width(occurrence.channels) if ok else None
+        taking = [o for o in occurrences if widths[o.instances] is not None]
+        if not taking:
+            return problems
+        optional = len(taking) < len(occurrences)  # then the 1x1 conv is a 'repeat: 0 or 1' layer
+        local = self.fresh_name(first.local + "_reduce", occurrences, optional)
+        base = _identifier(local)
+        filters = self.value_text(widths, base, widths[taking[0].instances] or 1, taking[0], "different widths")
         keys = [f"type: conv, name: {_scalar(local)}"]
+        if optional:
+            use = {o.instances: int(widths[o.instances] is not None) for o in occurrences}
+            flag = self.value_text(use, f"use_{base}", 0, taking[0], "a bottleneck in some copies only")
+            keys.append(f"repeat: {flag}")
         target_input = _get(node, "input")
         if target_input is not None:
             keys.append(f"input: {self.text.raw(target_input)}")
@@ -441,58 +478,101 @@ class _Rewriter:
             keys.append(f"bias: {self.text.raw(bias)}")
         self.text.insert_item(self.parents[_key_of(first.layer.location)], node, "{" + ", ".join(keys) + "}")
         block = first.chain[-1].block if first.chain else None
-        for occurrence in occurrences:
+        suffix = ".0" if optional else ""
+        for occurrence in taking:
+            width = widths[occurrence.instances]
+            assert width is not None
             self.insertions.append(
                 Insertion(
                     occurrence.layer.name,
-                    occurrence.prefix + local,
-                    widths[occurrence.instances],
+                    occurrence.prefix + local + suffix,
+                    width,
                     occurrence.channels,
                     occurrence.layer.location,
                     block,
                 )
             )
         where = f"line {first.layer.location.line}" + (f", in block '{block}'" if block else "")
-        self.header.append(f"#   {first.local} ({where}): inserted 1x1 conv '{local}' before it, filters: {filters}")
+        instances = f" in {len(taking)} of its {len(occurrences)} instances" if optional else ""
+        self.header.append(
+            f"#   {first.local} ({where}): inserted 1x1 conv '{local}' before it{instances}, filters: {filters}"
+        )
+        return problems
 
-    def fresh_name(self, base: str, occurrences: list[_Occurrence]) -> str:
+    def fresh_name(self, base: str, occurrences: list[_Occurrence], optional: bool) -> str:
         """``base``, or ``base2``, ``base3``...: the first local name free in every instance's scope."""
+        suffix = ".0" if optional else ""
         candidate, number = base, 1
-        while any(o.prefix + candidate in self.names for o in occurrences):
+        while any(o.prefix + candidate + suffix in self.names for o in occurrences):
             number += 1
             candidate = f"{base}{number}"
-        self.names.update(o.prefix + candidate for o in occurrences)
+        self.names.update(o.prefix + candidate + suffix for o in occurrences)
         return candidate
 
-    def value_for(self, values: dict[tuple[str, ...], int], base: str, target: _Occurrence) -> str:
-        """YAML text for a number that may differ between the block instances an entry is expanded in.
+    def value_text(
+        self,
+        values: Mapping[tuple[str, ...], int | None],
+        base: str,
+        default: int,
+        target: _Occurrence,
+        conflict: str,
+    ) -> str:
+        """YAML text, where an entry is written, for a number that may differ between its block instances.
 
-        One value: that number. Several: a new parameter of the enclosing block, which every entry that
-        instantiates the block passes (worked out the same way one level further out).
+        ``values`` maps each instance (the names of the block instances around it) to its number, or
+        None where any number will do. One number: that number. Several: a new parameter of the
+        enclosing block (with ``default``), which the entries instantiating the block pass where they
+        need another value: worked out the same way one level further out, and for a repeated entry
+        whose first copy differs, through its ``first:``.
         """
-        distinct = sorted(set(values.values()))
-        if len(distinct) == 1:
-            return str(distinct[0])
-        chains = list(values)
-        block = self.groups[chains[0][-1]].block
+        distinct = {value for value in values.values() if value is not None}
+        if len(distinct) <= 1:
+            return str(distinct.pop() if distinct else default)
+        block = self.groups[next(iter(values))[-1]].block
         param = self.fresh_param(block, base)
-        default = values[chains[0]]
-        per_entry: dict[tuple[int, int], dict[tuple[str, ...], int]] = {}
+        required = self.add_block_param(block, param, default)
+        per_entry: dict[tuple[int, int], dict[tuple[str, ...], dict[int, int | None]]] = {}
         for chain, value in values.items():
-            outer = per_entry.setdefault(_key_of(self.groups[chain[-1]].location), {})
-            if outer.get(chain[:-1], value) != value:
+            group = self.groups[chain[-1]]
+            copies = per_entry.setdefault(_key_of(group.location), {}).setdefault(chain[:-1], {})
+            copies[self.copy_index[group.name]] = value
+        for instance in self.instances.get(block, []):
+            rest, first = self.split_copies(per_entry.get(_key(instance), {}), instance, target, conflict)
+            text = self.value_text(rest, base, default, target, conflict)
+            if required or text != str(default):
+                self.text.add_key(instance, param, text)
+            if first:
+                first_text = self.value_text({**rest, **first}, f"{base}_first", default, target, conflict)
+                overrides = _get(instance, "first")
+                if isinstance(overrides, yaml.MappingNode):
+                    self.text.add_key(overrides, param, first_text)
+                else:  # written out once all are known, as one new 'first:'
+                    self.new_first.setdefault(_key(instance), []).append(f"{param}: {first_text}")
+        return f'"${{{param}}}"'
+
+    def split_copies(
+        self,
+        outer: dict[tuple[str, ...], dict[int, int | None]],
+        instance: yaml.MappingNode,
+        target: _Occurrence,
+        conflict: str,
+    ) -> tuple[dict[tuple[str, ...], int | None], dict[tuple[str, ...], int | None]]:
+        """The value every copy of a block instance entry takes, and where copy 0 needs another (for ``first:``)."""
+        rest: dict[tuple[str, ...], int | None] = {}
+        first: dict[tuple[str, ...], int | None] = {}
+        for chain, copies in outer.items():
+            later = {value for index, value in copies.items() if index and value is not None}
+            if len(later) > 1:
                 raise _CannotApply(
-                    f"the copies of the repeated block instance at line {self.groups[chain[-1]].location.line} need "
-                    f"different widths ({outer[chain[:-1]]} and {value}); give a filter count instead of a fraction",
+                    f"the copies of the repeated block instance at line {_key(instance)[0]} would need {conflict}; "
+                    "only its first copy can differ from the others (through 'first:')",
                     target,
                 )
-            outer[chain[:-1]] = value
-        self.add_block_param(block, param, default)
-        for instance in self.instances.get(block, []):
-            entry_values = per_entry.get(_key(instance))
-            text = self.value_for(entry_values, base, target) if entry_values else str(default)
-            self.text.add_key(instance, param, text)
-        return f'"${{{param}}}"'
+            zero = copies.get(0)
+            rest[chain] = later.pop() if later else zero
+            if zero is not None and zero != rest[chain]:
+                first[chain] = zero
+        return rest, first
 
     def fresh_param(self, block: str, base: str) -> str:
         taken = self.block_params.setdefault(block, set(self.existing_params(block)))
@@ -518,21 +598,26 @@ class _Rewriter:
             return [item.value for item in params.value if isinstance(item, yaml.ScalarNode)]
         return []
 
-    def add_block_param(self, block: str, param: str, default: int) -> None:
+    def add_block_param(self, block: str, param: str, default: int) -> bool:
+        """Add a parameter to a block; True when it is required (a list of names has no defaults)."""
         body = self.block_node(block)
         params = _get(body, "params")
         if isinstance(params, yaml.MappingNode):
             self.text.add_key(params, param, str(default))
         elif isinstance(params, yaml.SequenceNode) and params.value:
-            self.text.insert_item(params, params.value[0], param)  # a list of names: all required, all passed
+            self.text.insert_item(params, params.value[0], param)
+            return True
         elif params is None:
             self.text.add_key(body, "params", f"{{{param}: {default}}}")
         else:  # written as 'params:' with nothing (null) or '[]'
             self.text.replace(params, f"{{{param}: {default}}}")
+        return False
 
     # --- the result ---
 
     def finish(self, bottlenecks: Sequence[Bottleneck], skipped: tuple[Skip, ...]) -> Rewrite:
+        for entry, keys in self.new_first.items():
+            self.text.add_key(self.mappings[entry], "first", "{" + ", ".join(keys) + "}")
         options = " ".join(f"--bottleneck {b.text}" for b in bottlenecks)
         name = _get(self.root, "name")
         title = f"{self.spec.name} + bottleneck {', '.join(b.text for b in bottlenecks)}"

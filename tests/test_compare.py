@@ -171,19 +171,28 @@ def test_all_fraction_in_a_block_gives_each_instance_its_own_width(write_spec):
     # The widths differ, so the block got a parameter that each instance passes.
     text = comparison.rewrite.text
     assert 'filters: "${k_reduce}"' in text
-    assert "{block: unit, name: a, c: 128, k_reduce: 16}" in text
+    assert "params: {c: 64, k_reduce: 16}" in text  # the first instance's width is the default
+    assert "{block: unit, name: a, c: 128}" in text
     assert "{block: unit, name: b, c: 32, k_reduce: 32}" in text
 
 
-def test_naming_one_instance_rewrites_the_block_for_every_instance(write_spec):
+def test_naming_one_instance_rewrites_only_that_instance(write_spec):
     comparison = compare(write_spec(TWO_UNITS), bottlenecks=["a.k=8"])
     assert [(i.layer, i.inserted, i.filters, i.block) for i in comparison.rewritten] == [
-        ("a.k", "a.k_reduce", 8, "unit"),
-        ("b.k", "b.k_reduce", 8, "unit"),
+        ("a.k", "a.k_reduce.0", 8, "unit"),  # an optional layer ('repeat: 0 or 1'), so its name ends in .0
     ]
-    assert "- {type: conv, name: k_reduce, filters: 8, kernel: 1}" in comparison.rewrite.text
+    rows = {row.name: row.status for row in comparison.rows}
+    assert rows["b.k"] == "same"
+    stem, a_k, b_k = 3 * 3 * 64 * 64, 3 * 3 * 64 * 128, 3 * 3 * 128 * 32
+    assert comparison.before.total.params == stem + a_k + b_k
+    assert comparison.after.total.params == stem + (64 * 8 + 3 * 3 * 8 * 128) + b_k
+    text = comparison.rewrite.text
+    assert "params: {c: 64, use_k_reduce: 0}" in text
+    assert '- {type: conv, name: k_reduce, repeat: "${use_k_reduce}", filters: 8, kernel: 1}' in text
+    assert "{block: unit, name: a, c: 128, use_k_reduce: 1}" in text
+    assert "{block: unit, name: b, c: 32}" in text
     result = run_cli("compare", str(write_spec(TWO_UNITS)), "-b", "a.k=8")
-    assert "written in block 'unit'" in result.stdout
+    assert "a.k (line 10, written in block 'unit'): a.k_reduce.0, 64 -> 8 channels" in result.stdout
 
 
 NESTED = """
@@ -215,7 +224,7 @@ def test_widths_that_differ_between_outer_instances_become_parameters_at_every_l
     assert comparison.after.total.params == squeeze + reduce + k
     text = comparison.rewrite.text
     assert '{block: pre, name: p, c: "${w}", k_reduce: "${k_reduce}"}' in text
-    assert "{block: stage, name: s1, w: 16, k_reduce: 4}" in text
+    assert "{block: stage, name: s1, w: 16}" in text  # the default, 4
     assert "{block: stage, name: s2, w: 32, k_reduce: 8}" in text
 
 
@@ -427,21 +436,34 @@ def test_errors_name_the_layer_and_its_line(write_spec):
     assert result.code == 2 and "written with 'repeat: 2'" in result.stderr
 
 
-def test_repeated_block_copies_needing_different_widths(write_spec):
-    spec = """
+REPEATED = """
 input: [16, 4, 4]
+defaults:
+  conv: {bias: false}
 blocks:
   unit:
     layers: [{type: conv, name: k, filters: 32, kernel: 3, padding: 1}]
 layers:
-  - {block: unit, repeat: 2}
+  - {block: unit, repeat: 3}
 """
-    path = write_spec(spec)
-    # The first copy reads 16 channels, the second 32: a quarter is 4 for one and 8 for the other.
-    result = run_cli("compare", str(path), "-b", "unit1.k=0.25")
+
+
+def test_the_first_copy_of_a_repeat_can_differ_through_first(write_spec):
+    # Copy 0 reads the 16 input channels, copies 1 and 2 read 32: a quarter is 4, then 8.
+    comparison = compare(write_spec(REPEATED), bottlenecks=["all=0.25"])
+    assert [(i.layer, i.filters) for i in comparison.rewritten] == [("unit1.k", 4), ("unit2.k", 8), ("unit3.k", 8)]
+    assert comparison.after.total.params == (16 * 4 + 3 * 3 * 4 * 32) + 2 * (32 * 8 + 3 * 3 * 8 * 32)
+    assert "{block: unit, repeat: 3, k_reduce: 8, first: {k_reduce: 4}}" in comparison.rewrite.text
+    only_first = compare(write_spec(REPEATED), bottlenecks=["unit1.k=4"])
+    assert [i.layer for i in only_first.rewritten] == ["unit1.k"]
+    assert "{block: unit, repeat: 3, first: {use_k_reduce: 1}}" in only_first.rewrite.text
+
+
+def test_a_later_copy_alone_cannot_differ(write_spec):
+    result = run_cli("compare", str(write_spec(REPEATED)), "-b", "unit2.k=4")
     assert result.code == 2
-    assert "need different widths (4 and 8)" in result.stderr
-    assert [i.filters for i in compare(path, bottlenecks=["unit1.k=4"]).rewritten] == [4, 4]
+    assert "layer 'unit2.k' (conv)" in result.stderr
+    assert "only its first copy can differ from the others" in result.stderr
 
 
 def test_grouped_conv_needs_a_width_its_groups_divide(write_spec):
@@ -457,6 +479,34 @@ def test_yaml_aliases_are_refused_not_miscounted(write_spec):
     spec = "input: [16, 4, 4]\nlayers:\n  - &c {type: conv, filters: 16, kernel: 3, padding: 1}\n  - *c\n"
     result = run_cli("compare", str(write_spec(spec)), "-b", "conv1=4")
     assert result.code == 2 and "YAML alias" in result.stderr
+
+
+# --- a bundled network: GoogLeNet, whose convs all come from one block ------------------------------
+
+
+def test_googlenet_one_named_conv_changes_only_that_conv():
+    # Szegedy et al. 2015, Table 1, inception (3a): "#5x5 reduce" 16, "#5x5" 32, on 28x28; the spec has biases.
+    target = "inception3a.concat.5x5.conv_relu2.conv"
+    comparison = compare("googlenet", bottlenecks=[f"{target}=8"])
+    assert [(i.layer, i.input_channels, i.filters) for i in comparison.rewritten] == [(target, 16, 8)]
+    before_5x5 = 5 * 5 * 16 * 32 + 32
+    after = (16 * 8 + 8) + (5 * 5 * 8 * 32 + 32)
+    assert comparison.diff["params"] == after - before_5x5
+    assert comparison.diff["macs"] == 28 * 28 * (8 * 16 + 32 * 5 * 5 * 8) - 28 * 28 * 32 * 5 * 5 * 16
+    assert [row.name for row in comparison.rows if row.status != "same"] == [target + "_reduce.0", target]
+
+
+def test_googlenet_all_rewrites_every_3x3_and_5x5_but_not_the_rgb_stem(tmp_path: Path):
+    comparison = compare("googlenet", bottlenecks=["all=0.25"])
+    # Table 1: conv2's 3x3, and a 3x3 and a 5x5 in each of the nine inception modules.
+    assert len(comparison.rewritten) == 1 + 9 * 2
+    assert all(i.filters == i.input_channels // 4 for i in comparison.rewritten)
+    assert [(skip.layers, skip.reason) for skip in comparison.skipped] == [
+        (("conv1.conv",), "0.25 of its 3 input channels is less than one filter")
+    ]
+    emitted = tmp_path / "googlenet-bottleneck.yaml"
+    emitted.write_text(comparison.rewrite.text, encoding="utf-8")
+    assert analyze(emitted).total == comparison.after.total
 
 
 # --- helpers ----------------------------------------------------------------------------------------
