@@ -3,19 +3,22 @@
 The rewrite edits the spec's YAML text where each target conv is written, so the result keeps the
 user's layout and comments and can be saved, read and analysed like any spec. Consequences:
 
-* A conv written in a block's body is one line shared by every instance of the block, so the 1x1 conv
-  goes into the block and every instance gets it (the result lists each rewritten instance). When the
-  instances need different widths (a fraction of input channels that differ), the width becomes a new
-  block parameter that each instance passes.
-* The inserted conv is ``{type: conv, name: <target>_reduce, filters: W, kernel: 1}``: it takes the
-  target's ``input`` (the target then reads it) and the target's ``bias`` key if it has one; otherwise the
-  spec's ``defaults`` apply to it as they do to the target. Geometry keys that ``defaults`` set for convs
-  are written out (stride 1, padding 0, dilation 1, groups 1), so the output size cannot change.
+* The inserted conv is ``{type: conv, name: <target>_reduce, filters: W, kernel: 1}``, written just
+  before the target: it takes the target's ``input`` (the target then reads it) and the target's
+  ``bias`` key if it has one; otherwise the spec's ``defaults`` apply to it as they do to the target.
+  Geometry keys that ``defaults`` set for convs are written out (stride 1, padding 0, dilation 1,
+  groups 1), so spatial sizes cannot change.
 * W is the given filter count, or floor(fraction * input channels). It must be at least 1, fewer than
   the target's input channels, and divisible by the target's groups.
+* A conv written in a block's body is one line shared by every instance of the block. Only the chosen
+  instances get the bottleneck: when others do not, the inserted conv gets ``repeat: "${use_<name>}"``
+  (0 or 1, a new block parameter with default 0, so it is named ``<name>.0`` where it exists), and when
+  the chosen instances need different widths, W becomes a block parameter too. Entries that instantiate
+  the block pass the values they need, worked out the same way one block further out; the first copy
+  of a ``repeat`` can differ from the others through ``first:``, other copies cannot.
 
-The rewritten text is then built and analysed, and checked: every original layer keeps its output
-shape and each target reads exactly its bottleneck's channels.
+The rewritten text is then built, analysed and checked: every original layer keeps its output shape
+and each target reads exactly its bottleneck's channels.
 """
 
 from __future__ import annotations
