@@ -279,7 +279,6 @@ class _Rewriter:
         walked = list(_walk(self.spec.layers, ()))
         self.names = {node.name for node, _ in walked}
         self.groups = {node.name: node for node, _ in walked if isinstance(node, Group)}
-        self.channels = channels
         self.copy_index: dict[str, int] = {}  # block instance -> which copy of its entry's repeat it is
         copies: dict[tuple[Location, tuple[str, ...]], int] = {}
         for node, chain in walked:
@@ -407,7 +406,7 @@ class _Rewriter:
                     raise SpecError(
                         f"--bottleneck {bottleneck.text}: {problem.reason}", location, layer=layer.name, kind="conv"
                     ) from None
-                problems = {problem.reason: sorted(names, key=list(self.channels).index)}
+                problems = {problem.reason: [o.layer.name for o in by_entry[location] if o.layer.name in names]}
             skipped.extend(Skip(tuple(layers), reason, location) for reason, layers in problems.items())
         if not self.insertions:
             reasons = "; ".join(f"{s.layers[0]}: {s.reason}" for s in skipped[:3])
@@ -459,6 +458,13 @@ class _Rewriter:
         if not taking:
             return problems
         optional = len(taking) < len(occurrences)  # then the 1x1 conv is a 'repeat: 0 or 1' layer
+        target_input = _get(node, "input")
+        if optional and target_input is not None:
+            raise _CannotApply(
+                f"it reads 'input: {self.text.raw(target_input)}', so a 1x1 conv before it must be in every instance "
+                f"of its block, not in {len(taking)} of {len(occurrences)}",
+                taking[0],
+            )
         local = self.fresh_name(first.local + "_reduce", occurrences, optional)
         base = _identifier(local)
         filters = self.value_text(widths, base, widths[taking[0].instances] or 1, taking[0], "different widths")
@@ -467,7 +473,6 @@ class _Rewriter:
             use = {o.instances: int(widths[o.instances] is not None) for o in occurrences}
             flag = self.value_text(use, f"use_{base}", 0, taking[0], "a bottleneck in some copies only")
             keys.append(f"repeat: {flag}")
-        target_input = _get(node, "input")
         if target_input is not None:
             keys.append(f"input: {self.text.raw(target_input)}")
             self.text.replace(target_input, _scalar(local))

@@ -263,6 +263,26 @@ layers:
     assert "input: late_reduce" in comparison.rewrite.text
 
 
+def test_a_conv_reading_a_named_input_takes_a_bottleneck_in_every_instance_or_none(write_spec):
+    spec = """
+input: [32, 4, 4]
+defaults:
+  conv: {bias: false}
+blocks:
+  unit:
+    layers:
+      - {type: relu, name: r}
+      - {type: conv, name: k, input: r, filters: 32, kernel: 3, padding: 1}
+layers:
+  - {block: unit, name: a}
+  - {block: unit, name: b}
+"""
+    result = run_cli("compare", str(write_spec(spec)), "-b", "a.k=8")
+    assert result.code == 2 and "it reads 'input: r'" in result.stderr
+    both = compare(write_spec(spec), bottlenecks=["a.k=8", "b.k=8"])
+    assert both.after.total.params == 2 * (32 * 8 + 3 * 3 * 8 * 32)
+
+
 @pytest.mark.parametrize(
     ("layers", "target"),
     [
