@@ -7,6 +7,7 @@ Prints a table and writes benchmarks/results.json. Takes well under two minutes 
 from __future__ import annotations
 
 import json
+import os
 import platform
 import shutil
 import statistics
@@ -66,7 +67,9 @@ def main() -> None:
     convcalc = shutil.which("convcalc") or sys.exit("convcalc is not on PATH: run `pip install .` first")
     python = sys.executable
     results: dict[str, Any] = {
-        "machine": f"{platform.machine()}, {platform.python_implementation()} {platform.python_version()}",
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, {platform.python_implementation()} "
+        f"{platform.python_version()}",
+        "bytecode_cached": not sys.flags.dont_write_bytecode,
         "runs": RUNS,
         "cold": {},
         "engine": {},
@@ -93,11 +96,14 @@ def main() -> None:
 
     resnet = load_spec("resnet50")
     results["resolution"] = {
-        f"{side}x{side}": median_seconds(lambda side=side: analyze(resnet, input_shape=(3, side, side)))
+        f"{side}x{side}": median_seconds(lambda side=side: analyze(resnet, input_shape=(3, side, side)), runs=31)
         for side in (224, 8192)
     }
 
-    print(f"convcalc benchmark ({results['machine']}, median of {RUNS} runs)\n")
+    print(f"convcalc benchmark ({results['machine']}, median of {RUNS} runs)")
+    if sys.flags.dont_write_bytecode:
+        print("note: PYTHONDONTWRITEBYTECODE is set, so modules not byte-compiled at install are compiled on every run")
+    print()
     print(f"{'cold process':48} {'ms':>8} {'x python':>9}")
     for label, seconds in results["cold"].items():
         print(f"{label:48} {seconds * 1000:8.1f} {seconds / baseline:9.2f}")

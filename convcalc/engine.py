@@ -9,13 +9,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from fractions import Fraction
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from convcalc.checks import Warning, network_warnings
 from convcalc.errors import Location, SpecError
 from convcalc.layers import CATALOGUE, Config, LayerKind, Shape, ShapeError, Window, elements
 from convcalc.spec import NETWORK_INPUT, Branches, Group, Layer, Node, Spec
+
+if TYPE_CHECKING:
+    from fractions import Fraction
+
+    Number = int | Fraction
 
 DTYPE_BYTES = {"float32": 4, "float16": 2, "bfloat16": 2, "int8": 1, "float64": 8}
 
@@ -33,9 +37,6 @@ CONVENTION = {
 
 Tensor = tuple[str, Shape]
 """A value flowing through the network: the name of the result that produced it, and its shape."""
-
-
-Number = int | Fraction
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,14 +67,14 @@ class ReceptiveField:
         return self.size[0] * self.size[1]
 
     def to_dict(self) -> dict[str, list[int | float]]:
-        start = (Fraction(self.start_x2[0], 2), Fraction(self.start_x2[1], 2))
+        start = (self.start_x2[0] / 2, self.start_x2[1] / 2)
         return {"size": _numbers(self.size), "jump": _numbers(self.jump), "start": _numbers(start)}
 
 
 PIXEL = ReceptiveField((1, 1), (1, 1), (0, 0))
 
 
-def _numbers(pair: tuple[Number, Number]) -> list[int | float]:
+def _numbers(pair: tuple[Number | float, Number | float]) -> list[int | float]:
     return [int(v) if v == int(v) else float(v) for v in pair]
 
 

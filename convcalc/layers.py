@@ -22,8 +22,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from fractions import Fraction
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from convcalc.formula import ceil_div, floor_div, named
 from convcalc.keys import (
@@ -40,8 +39,21 @@ from convcalc.keys import (
     rate,
 )
 
+if TYPE_CHECKING:
+    from fractions import Fraction
+
 Shape = tuple[int, ...]
 Config = Mapping[str, Any]
+
+
+def ratio(numerator: int, denominator: int) -> int | Fraction:
+    """numerator / denominator exactly: an int when it divides, else a Fraction (imported only then)."""
+    numerator, denominator = int(numerator), int(denominator)
+    if numerator % denominator == 0:
+        return numerator // denominator
+    from fractions import Fraction
+
+    return Fraction(numerator, denominator)
 
 
 class ShapeError(ValueError):
@@ -225,8 +237,8 @@ def bias_count(bias: bool, c_out: int) -> int:
 def full_windows(h_in: int, w_in: int, h_out: int, w_out: int) -> tuple[Window, Window]:
     """Each output reads its share of the whole input (global and adaptive pooling, flattening)."""
     return (
-        Window(-(-int(h_in) // int(h_out)), Fraction(int(h_in), int(h_out)), 0),
-        Window(-(-int(w_in) // int(w_out)), Fraction(int(w_in), int(w_out)), 0),
+        Window(-(-int(h_in) // int(h_out)), ratio(h_in, h_out), 0),
+        Window(-(-int(w_in) // int(w_out)), ratio(w_in, w_out), 0),
     )
 
 
@@ -296,8 +308,8 @@ class ConvTranspose(LayerKind):
         """An output pixel gathers ceil(span / stride) neighbouring inputs; outputs are 1/stride input pixels apart."""
         span = int(dilation) * (int(kernel) - 1) + 1
         reads = -(-span // int(stride))
-        centre_offset = Fraction(int(pad) * 2 - (span - 1), 2 * int(stride))
-        return Window(reads, Fraction(1, int(stride)), Fraction(reads - 1, 2) - centre_offset)
+        centre_offset = ratio(int(pad) * 2 - (span - 1), 2 * int(stride))
+        return Window(reads, ratio(1, stride), ratio(reads - 1, 2) - centre_offset)
 
     def evaluate(self, config: Config, inputs: Sequence[Shape]) -> Evaluation:
         """params = C_in * (C_out / groups) * k_h * k_w (+ C_out bias)."""
@@ -526,7 +538,7 @@ class Upsample(LayerKind):
         flops = (7 if bilinear else 0) * channels * h_out * w_out
         reads = 2 if bilinear else 1
         windows = tuple(
-            Window(reads, Fraction(int(i), int(o)), Fraction(reads - 1, 2) - Fraction(int(i) - int(o), 2 * int(o)))
+            Window(reads, ratio(i, o), ratio(reads - 1, 2) - ratio(int(i) - int(o), 2 * int(o)))
             for i, o in ((h_in, h_out), (w_in, w_out))
         )
         return Evaluation((channels, h_out, w_out), flops=flops, windows=(windows[0], windows[1]))

@@ -7,7 +7,6 @@ branches, ``residual`` bodies and named inputs. Every error names the file, line
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -107,6 +106,8 @@ REQUIRED_PARAM: Any = object()
 
 def nearest(word: str, options: Iterable[str]) -> str | None:
     """A 'did you mean' hint for a misspelt key, type or name."""
+    import difflib  # only when reporting an error
+
     match = difflib.get_close_matches(str(word), list(options), n=1, cutoff=0.6)
     return f"did you mean '{match[0]}'?" if match else None
 

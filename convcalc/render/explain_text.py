@@ -24,7 +24,7 @@ def render_explanations(explanations: Sequence[Explanation]) -> str:
                 lines.append(f"  {label} = {step.result}")
                 continue
             lines.append(f"  {label} = {step.symbols}")
-            tail = "" if step.numbers in (step.result, str(step.value)) else f" = {step.result}"
+            tail = "" if step.numbers.replace(" x ", "x") in (step.result, str(step.value)) else f" = {step.result}"
             lines.append(f"  {' ' * width} = {step.numbers}{tail}")
         lines.append(f"  (FLOPs rule for {layer.type}: {explanation.flops_rule})")
         blocks.append("\n".join(lines))
