@@ -15,7 +15,7 @@ import yaml
 from convcalc import analyze, compare
 from convcalc.render.units import ratio_text
 from convcalc.rewrite import parse_bottleneck
-from tests.conftest import SPECS, run_cli
+from tests.conftest import REPO, SPECS, run_cli
 
 PLAIN = str(SPECS / "inception-5x5.yaml")
 WITH_BOTTLENECK = str(SPECS / "inception-5x5-bottleneck.yaml")
@@ -543,3 +543,9 @@ def test_ratio_text_is_exact_and_rounds_halves_up():
     assert ratio_text(153_600, 15_872, "params") == "9.68x fewer params"
     assert ratio_text(7, 7) == "same"
     assert ratio_text(5, 0) == "none after"
+
+
+def test_readme_shows_the_real_output_of_its_compare_example():
+    result = run_cli("compare", PLAIN, "--bottleneck", "conv5x5=16")
+    output = "\n".join(line.rstrip() for line in result.stdout.splitlines())
+    assert output in (REPO / "README.md").read_text(encoding="utf-8")
