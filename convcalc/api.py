@@ -2,14 +2,35 @@
 
 from __future__ import annotations
 
+import gc
 import os
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 
 from convcalc.bundled import bundled_names, find_bundled
+from convcalc.comparison import Comparison
+from convcalc.comparison import compare as compare_analyses
 from convcalc.engine import Analysis, analyze_spec
 from convcalc.errors import SpecError
-from convcalc.reader import read_file, read_text
+from convcalc.layers import Shape
+from convcalc.reader import read_source, read_text
+from convcalc.rewrite import Bottleneck, insert_bottlenecks, parse_bottleneck
 from convcalc.spec import Spec, build_spec, nearest
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector: loading makes many small objects and no cycles, and its scans
+    would make loading a 100,000-layer spec several times slower (see benchmarks/)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def load_spec(source: str | os.PathLike[str], *, text: str | None = None) -> Spec:
@@ -17,25 +38,90 @@ def load_spec(source: str | os.PathLike[str], *, text: str | None = None) -> Spe
 
     With ``text``, ``source`` is only the name used in error messages.
     """
-    if text is not None:
-        return build_spec(read_text(text, str(source)), str(source))
+    with gc_paused():
+        if text is not None:
+            return build_spec(read_text(text, str(source)), str(source))
+        text, name = load_text(source)
+        return build_spec(read_text(text, name), name)
+
+
+def resolve_path(source: str | os.PathLike[str]) -> str:
+    """The file a spec source names: the path itself, '-', or the bundled spec of that name."""
     path = str(source)
     if path != "-" and not Path(path).exists():
         bundled = find_bundled(path)
-        if bundled is not None:
-            path = str(bundled)
-    try:
-        document, name = read_file(path)
-    except SpecError as error:
-        if error.hint is None and not Path(path).exists():
+        if bundled is None:
             names = bundled_names()
-            error.hint = nearest(Path(path).stem, names) or f"bundled specs: {', '.join(names)}"
-        raise
-    return build_spec(document, name)
+            raise SpecError(
+                f"{path}: no such file, and no bundled spec has that name",
+                hint=nearest(path, names) or f"bundled specs: {', '.join(names)} (`convcalc zoo` lists them)",
+            )
+        return str(bundled)
+    return path
 
 
-def analyze(spec: Spec | str | os.PathLike[str], *, batch: int = 1, dtype: str = "float32") -> Analysis:
-    """Shapes, parameters, MACs, FLOPs and memory of every layer of a network, with totals."""
+def load_text(source: str | os.PathLike[str]) -> tuple[str, str]:
+    """The text of a spec source and the name errors will use for it."""
+    return read_source(resolve_path(source))
+
+
+def parse_shape(text: str, like: Shape) -> Shape:
+    """An input size: 'CxHxW', 'HxW' (keeping the channels of ``like``) or 'S' (square, same channels)."""
+    try:
+        numbers = tuple(int(part) for part in text.lower().split("x"))
+    except ValueError:
+        raise ValueError(f"input size '{text}' is not of the form 3x224x224, 224x224 or 224") from None
+    if any(n < 1 for n in numbers) or not 1 <= len(numbers) <= 3:
+        raise ValueError(f"input size '{text}' must be 1 to 3 positive whole numbers, as in 3x224x224")
+    if len(like) == 1 and len(numbers) == 1:  # a flat input stays flat
+        return numbers
+    channels = like[0]
+    return {1: (channels, numbers[0], numbers[0]), 2: (channels, *numbers), 3: numbers}[len(numbers)]
+
+
+def analyze(
+    spec: Spec | str | os.PathLike[str],
+    *,
+    batch: int = 1,
+    dtype: str = "float32",
+    input_shape: Shape | None = None,
+) -> Analysis:
+    """Shapes, parameters, MACs, FLOPs and memory of every layer of a network, with totals.
+
+    ``input_shape`` costs the same network at another input size than its spec's.
+    """
     if not isinstance(spec, Spec):
         spec = load_spec(spec)
-    return analyze_spec(spec, batch=batch, dtype=dtype)
+    if input_shape is not None:
+        spec = replace(spec, input_shape=input_shape)
+    with gc_paused():
+        return analyze_spec(spec, batch=batch, dtype=dtype)
+
+
+def compare(
+    first: Spec | str | os.PathLike[str],
+    second: Spec | str | os.PathLike[str] | None = None,
+    *,
+    bottlenecks: Sequence[Bottleneck | str] = (),
+    batch: int = 1,
+    dtype: str = "float32",
+) -> Comparison:
+    """Two networks side by side, or one network before and after inserting 1x1 bottleneck convs.
+
+    ``bottlenecks`` are ``--bottleneck`` values such as ``"conv5x5=16"`` or ``"all=0.25"``; with them,
+    ``first`` must be a spec source (its text is rewritten) and ``second`` is not given.
+    """
+    if (second is None) == (not bottlenecks):
+        raise ValueError("compare needs either a second spec or bottlenecks, not both")
+    if second is not None:
+        return compare_analyses(analyze(first, batch=batch, dtype=dtype), analyze(second, batch=batch, dtype=dtype))
+    if isinstance(first, Spec):
+        raise ValueError("a bottleneck rewrite edits a spec's text: pass its path, not a Spec")
+    text, name = load_text(first)
+    parsed = [b if isinstance(b, Bottleneck) else parse_bottleneck(b) for b in bottlenecks]
+    rewrite = insert_bottlenecks(text, name, parsed)
+    return compare_analyses(
+        analyze_spec(rewrite.original, batch=batch, dtype=dtype),
+        analyze_spec(rewrite.spec, batch=batch, dtype=dtype),
+        rewrite=rewrite,
+    )

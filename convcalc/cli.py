@@ -6,13 +6,16 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import Enum
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn, Optional
 
 import typer
 
 from convcalc import __version__
 from convcalc.errors import SpecError
 from convcalc.keys import MAX_MAGNITUDE
+
+if TYPE_CHECKING:
+    from convcalc.engine import Analysis
 
 app = typer.Typer(
     name="convcalc",
@@ -28,6 +31,8 @@ SPEC_HELP = "Spec file, '-' for standard input, or the name of a bundled spec (s
 class OutputFormat(str, Enum):
     table = "table"
     json = "json"
+    csv = "csv"
+    markdown = "markdown"
 
 
 class Dtype(str, Enum):
@@ -94,29 +99,205 @@ def spec_errors(output: OutputFormat, exact_numbers: bool) -> Iterator[None]:
         fail(error)
 
 
+def usage_error(message: str) -> NoReturn:
+    print(f"convcalc: error: {message}", file=sys.stderr)
+    raise typer.Exit(2)
+
+
+def load_analysis(spec: str, *, batch: int, dtype: str, input_size: str | None) -> Analysis:
+    """Load and analyse a spec; the caller reports SpecErrors."""
+    from convcalc.api import analyze as run_analysis
+    from convcalc.api import load_spec, parse_shape
+
+    loaded = load_spec(spec)
+    shape = None
+    if input_size is not None:
+        try:
+            shape = parse_shape(input_size, loaded.input_shape)
+        except ValueError as error:
+            usage_error(str(error))
+    return run_analysis(loaded, batch=batch, dtype=dtype, input_shape=shape)
+
+
+BatchOption = Annotated[
+    int, typer.Option(min=1, max=MAX_MAGNITUDE, help="Batch size (scales MACs, FLOPs, activations).")
+]
+InputOption = Annotated[
+    Optional[str],  # noqa: UP045 - typer reads the annotation at run time
+    typer.Option("--input", help="Cost the network at another input size: 3x512x512, 512x1024 or 512."),
+]
+
+
 @app.command()
 def analyze(
     spec: Annotated[str, typer.Argument(help=SPEC_HELP, show_default=False)],
     output: Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")] = OutputFormat.table,
     exact_numbers: Annotated[bool, typer.Option("--exact", help="Exact integers instead of K/M/G.")] = False,
-    batch: Annotated[
-        int, typer.Option(min=1, max=MAX_MAGNITUDE, help="Batch size (scales MACs, FLOPs, activations).")
-    ] = 1,
+    columns: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(help="Comma-separated columns for table/csv/markdown, e.g. name,shape,rf,params,macs."),
+    ] = None,
+    batch: BatchOption = 1,
     dtype: Annotated[Dtype, typer.Option(help="Element type for memory.")] = Dtype.float32,
+    input_size: InputOption = None,
 ) -> None:
-    """Per-layer output shape, parameters, MACs, FLOPs and memory, with totals."""
-    from convcalc.api import analyze as run_analysis
+    """Per-layer output shape, parameters, MACs, FLOPs, memory and receptive field, with totals."""
+    from convcalc.render.columns import DEFAULT_COLUMNS, parse_columns
 
+    try:
+        keys = parse_columns(columns) if columns is not None else DEFAULT_COLUMNS
+    except ValueError as error:
+        usage_error(str(error))
     with spec_errors(output, exact_numbers):
-        analysis = run_analysis(spec, batch=batch, dtype=dtype.value)
+        analysis = load_analysis(spec, batch=batch, dtype=dtype.value, input_size=input_size)
     if output is OutputFormat.json:
         from convcalc.render.json_format import to_json
 
         print(to_json(analysis.to_dict()))
+    elif output is OutputFormat.csv:
+        from convcalc.render.plain import to_csv
+
+        print(to_csv(analysis, keys), end="")
+    elif output is OutputFormat.markdown:
+        from convcalc.render.plain import to_markdown
+
+        print(to_markdown(analysis, keys, exact_numbers=exact_numbers), end="")
     else:
         from convcalc.render.table import render_analysis
 
-        render_analysis(analysis, exact_numbers=exact_numbers)
+        render_analysis(analysis, exact_numbers=exact_numbers, columns=keys)
+
+
+@app.command()
+def explain(
+    spec: Annotated[str, typer.Argument(help=SPEC_HELP, show_default=False)],
+    layers: Annotated[
+        Optional[list[str]],  # noqa: UP045
+        typer.Argument(help="Layer names or patterns (conv*, layer2.*); all layers when none.", show_default=False),
+    ] = None,
+    output: Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format: table (text) or json.")] = (
+        OutputFormat.table
+    ),
+    input_size: InputOption = None,
+) -> None:
+    """Each layer's output-size, params, MACs and FLOPs formulas, then the same with its numbers substituted."""
+    from fnmatch import fnmatchcase
+
+    from convcalc.explain import explain_layer
+    from convcalc.spec import nearest
+
+    with spec_errors(output, exact_numbers=False):
+        analysis = load_analysis(spec, batch=1, dtype="float32", input_size=input_size)
+    chosen = list(analysis.layers)
+    if layers:
+        names = [layer.name for layer in analysis.layers]
+        for pattern in layers:
+            if not any(fnmatchcase(name, pattern) for name in names):
+                hint = nearest(pattern, names)
+                usage_error(f"no layer named '{pattern}' in {analysis.source}" + (f"; {hint}" if hint else ""))
+        chosen = [layer for layer in analysis.layers if any(fnmatchcase(layer.name, p) for p in layers)]
+    explanations = [explain_layer(layer) for layer in chosen]
+    if output is OutputFormat.json:
+        from convcalc.render.json_format import to_json
+
+        print(to_json({"name": analysis.name, "layers": [e.to_dict() for e in explanations]}))
+    else:
+        from convcalc.render.explain_text import render_explanations
+
+        print(render_explanations(explanations), end="")
+
+
+@app.command()
+def zoo(
+    output: Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")] = OutputFormat.table,
+    exact_numbers: Annotated[bool, typer.Option("--exact", help="Exact integers instead of K/M/G.")] = False,
+) -> None:
+    """The bundled example networks: name, description, total parameters and MACs."""
+    from convcalc.zoo import zoo_entries
+
+    with spec_errors(output, exact_numbers):
+        entries = zoo_entries()
+    if output is OutputFormat.json:
+        from convcalc.render.json_format import to_json
+
+        print(to_json({"specs": [entry.to_dict() for entry in entries]}))
+    else:
+        from convcalc.render.table import render_zoo
+
+        render_zoo(entries, exact_numbers=exact_numbers)
+
+
+@app.command()
+def compare(
+    first: Annotated[str, typer.Argument(help=SPEC_HELP, show_default=False, metavar="SPEC")],
+    second: Annotated[
+        str | None,
+        typer.Argument(help="The spec to compare with (or use --bottleneck).", show_default=False, metavar="SPEC2"),
+    ] = None,
+    bottleneck: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--bottleneck",
+            "-b",
+            metavar="LAYER=WIDTH",
+            help="Insert a 1x1 conv before a conv: LAYER=FILTERS or LAYER=FRACTION of its input channels; "
+            "'all=0.25' for every conv with a kernel over 1x1. Repeatable.",
+        ),
+    ] = None,
+    emit_spec: Annotated[
+        str | None,
+        typer.Option("--emit-spec", metavar="FILE", help="Write the rewritten spec as YAML to FILE ('-': stdout)."),
+    ] = None,
+    output: Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")] = OutputFormat.table,
+    exact_numbers: Annotated[bool, typer.Option("--exact", help="Exact integers instead of K/M/G.")] = False,
+    batch: BatchOption = 1,
+    dtype: Annotated[Dtype, typer.Option(help="Element type for memory.")] = Dtype.float32,
+) -> None:
+    """Two networks side by side, or one before and after inserting 1x1 bottleneck convs."""
+    from convcalc.api import compare as run_comparison
+    from convcalc.api import resolve_path
+
+    with spec_errors(output, exact_numbers):
+        if (second is None) == (not bottleneck):
+            raise SpecError("compare needs a second spec or --bottleneck (one of the two)")
+        if emit_spec is not None and not bottleneck:
+            raise SpecError("--emit-spec writes the spec that --bottleneck rewrites; give --bottleneck too")
+        if emit_spec not in (None, "-") and _same_file(emit_spec, resolve_path(first)):
+            raise SpecError(f"--emit-spec {emit_spec}: that is the input spec; write the rewrite to another file")
+        comparison = run_comparison(first, second, bottlenecks=bottleneck or (), batch=batch, dtype=dtype.value)
+    report = sys.stdout
+    if emit_spec is not None and comparison.rewrite is not None:
+        if emit_spec == "-":
+            sys.stdout.write(comparison.rewrite.text)
+            report = sys.stderr
+        else:
+            try:
+                with open(emit_spec, "w", encoding="utf-8") as handle:
+                    handle.write(comparison.rewrite.text)
+            except OSError as error:
+                fail(SpecError(f"--emit-spec {emit_spec}: cannot write: {error.strerror}"))
+    if output is OutputFormat.json:
+        from convcalc.render.json_format import to_json
+
+        print(to_json(comparison.to_dict()), file=report)
+    else:
+        from convcalc.render.compare_table import render_comparison
+
+        render_comparison(comparison, exact_numbers=exact_numbers, file=report)
+    if emit_spec not in (None, "-"):
+        print(f"rewritten spec written to {emit_spec}", file=sys.stderr)
+
+
+def _same_file(path: str, other: str) -> bool:
+    """Whether two paths name one file (the second may be '-', standard input)."""
+    from pathlib import Path
+
+    if other == "-":
+        return False
+    try:
+        return Path(path).resolve() == Path(other).resolve() or (Path(path).exists() and Path(path).samefile(other))
+    except OSError:
+        return False
 
 
 def main() -> None:

@@ -124,11 +124,15 @@ def choice(*options: str) -> Callable[[Any], str]:
 
 @dataclass(frozen=True, slots=True)
 class Key:
-    """One key a layer kind accepts: its name, conversion and default."""
+    """One key a layer kind accepts: its name, conversion, default, and its symbol in formulas.
+
+    A pair key's symbol gets ``_h`` and ``_w`` appended (``k`` -> ``k_h``, ``k_w``).
+    """
 
     name: str
     convert: Callable[[Any], Any]
     default: Any = REQUIRED
+    symbol: str | None = None
 
     @property
     def required(self) -> bool:

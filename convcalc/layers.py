@@ -10,6 +10,10 @@ exact Python int. Conventions, stated once here and shown in README, the table f
 * **FLOPs**: 2 x MACs (one multiply and one add each) plus the element-wise work listed per kind in
   its ``flops_rule``: bias adds, pooling, normalisation, activations, merges.
 
+The formulas are plain integer arithmetic. `convcalc explain` runs the very same ``evaluate`` with
+:class:`~convcalc.formula.Term` values, which record the arithmetic as they go; ``named`` labels an
+intermediate result (``H_out``, ``MACs``) so that later formulas refer to it by name.
+
 To add a layer kind, write one class (or one table row, for activations) and register it.
 """
 
@@ -18,8 +22,9 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
+from convcalc.formula import ceil_div, floor_div, named
 from convcalc.keys import (
     Key,
     Padding,
@@ -35,8 +40,21 @@ from convcalc.keys import (
     rate,
 )
 
+if TYPE_CHECKING:
+    from fractions import Fraction
+
 Shape = tuple[int, ...]
 Config = Mapping[str, Any]
+
+
+def ratio(numerator: int, denominator: int) -> int | Fraction:
+    """numerator / denominator exactly: an int when it divides, else a Fraction (imported only then)."""
+    numerator, denominator = int(numerator), int(denominator)
+    if numerator % denominator == 0:
+        return numerator // denominator
+    from fractions import Fraction
+
+    return Fraction(numerator, denominator)
 
 
 class ShapeError(ValueError):
@@ -44,8 +62,21 @@ class ShapeError(ValueError):
 
 
 @dataclass(frozen=True, slots=True)
+class Window:
+    """How one axis of a layer's output looks at its input, for receptive fields.
+
+    ``span``: input pixels one output pixel reads (dilation included); ``stride``: input pixels between
+    neighbouring outputs (a fraction for upsampling layers); ``pad_before``: padding before the first window.
+    """
+
+    span: int
+    stride: int | Fraction
+    pad_before: int | Fraction
+
+
+@dataclass(slots=True)
 class Evaluation:
-    """What one layer produces and costs, per sample."""
+    """What one layer produces and costs, per sample; ``windows`` (H, W) when it mixes neighbouring pixels."""
 
     shape: Shape
     params: int = 0
@@ -53,6 +84,8 @@ class Evaluation:
     macs: int = 0
     flops: int = 0
     note: str | None = None
+    windows: tuple[Window, Window] | None = None
+    warnings: tuple[str, ...] = ()
 
 
 def format_shape(shape: Shape) -> str:
@@ -100,8 +133,8 @@ def feature_map(shape: Shape, kind: str) -> tuple[int, int, int]:
 
 
 def conv_output_size(size: int, kernel: int, stride: int, pad_before: int, pad_after: int, dilation: int) -> int:
-    """PyTorch's rule: floor((in + pad_before + pad_after - dilation*(kernel-1) - 1) / stride) + 1."""
-    return (size + pad_before + pad_after - dilation * (kernel - 1) - 1) // stride + 1
+    """PyTorch's rule: floor((in + pad_before + pad_after - dilation * (kernel - 1) - 1) / stride) + 1."""
+    return floor_div(size + pad_before + pad_after - dilation * (kernel - 1) - 1, stride) + 1
 
 
 def pool_output_size(size: int, kernel: int, stride: int, pad: int, dilation: int, ceil_mode: bool) -> int:
@@ -111,18 +144,19 @@ def pool_output_size(size: int, kernel: int, stride: int, pad: int, dilation: in
     if (out - 1) * stride >= in + pad then out -= 1.
     """
     span = size + 2 * pad - dilation * (kernel - 1) - 1
-    out = (-(-span // stride) if ceil_mode else span // stride) + 1
+    out = (ceil_div(span, stride) if ceil_mode else floor_div(span, stride)) + 1
     if ceil_mode and (out - 1) * stride >= size + pad:
-        out -= 1
+        out = out - 1
     return out
 
 
-def same_padding(size: int, kernel: int, stride: int, dilation: int) -> tuple[int, int]:
+def same_padding(size: int, kernel: int, stride: int, dilation: int) -> Pair:
     """Padding (before, after) so that out = ceil(in / stride); the odd pixel goes after (bottom/right).
 
-    At stride 1 this is PyTorch's padding='same' (total dilation*(kernel-1)); at larger strides it is
+    At stride 1 this is PyTorch's padding='same' (total dilation * (kernel - 1)); at larger strides it is
     TensorFlow's 'SAME'.
     """
+    size, kernel, stride, dilation = int(size), int(kernel), int(stride), int(dilation)
     out = -(-size // stride)
     total = max((out - 1) * stride + dilation * (kernel - 1) + 1 - size, 0)
     return total // 2, total - total // 2
@@ -141,19 +175,52 @@ def resolve_padding(pad: Padding, size: Pair, kernel: Pair, stride: Pair, dilati
     return (pad[0], pad[0]), (pad[1], pad[1])
 
 
-def spatial_output(size: Pair, kernel: Pair, stride: Pair, pads: tuple[Pair, Pair], dilation: Pair, kind: str) -> Pair:
-    """Output (H, W) of a sliding window, with an error naming both sizes when the window does not fit."""
-    h = conv_output_size(size[0], kernel[0], stride[0], *pads[0], dilation[0])
-    w = conv_output_size(size[1], kernel[1], stride[1], *pads[1], dilation[1])
+def sliding_windows(
+    size: Pair, kernel: Pair, stride: Pair, pads: tuple[Pair, Pair], dilation: Pair, kind: str
+) -> tuple[int, int, tuple[Window, Window], tuple[str, ...]]:
+    """Output H and W of a sliding window (conv rule), its windows, and a warning if it does not tile the input."""
+    h = named("H_out", conv_output_size(size[0], kernel[0], stride[0], *pads[0], dilation[0]))
+    w = named("W_out", conv_output_size(size[1], kernel[1], stride[1], *pads[1], dilation[1]))
     if h < 1 or w < 1:
         raise ShapeError(window_too_large(kind, size, kernel, pads, dilation))
-    return h, w
+    windows = axis_windows(kernel, stride, (pads[0][0], pads[1][0]), dilation)
+    return h, w, windows, untiled_warning(size, (h, w), windows, (sum(pads[0]), sum(pads[1])))
+
+
+def axis_windows(kernel: Pair, stride: Pair, pad_before: Pair, dilation: Pair) -> tuple[Window, Window]:
+    return (
+        Window(int(dilation[0] * (kernel[0] - 1) + 1), int(stride[0]), int(pad_before[0])),
+        Window(int(dilation[1] * (kernel[1] - 1) + 1), int(stride[1]), int(pad_before[1])),
+    )
+
+
+def untiled_warning(size: Pair, out: Pair, windows: tuple[Window, Window], padded: Pair) -> tuple[str, ...]:
+    """The padded input's last rows/columns that no window reads: in + pad - span - (out - 1) * stride of them."""
+    unread = [
+        int(size[axis] + padded[axis] - windows[axis].span - (int(out[axis]) - 1) * int(windows[axis].stride))
+        for axis in (0, 1)
+    ]
+    if not any(unread):
+        return ()
+    axes = [
+        f"(in {size[axis]} + padding {padded[axis]} - window {windows[axis].span}) / stride {windows[axis].stride}"
+        for axis in (0, 1)
+        if unread[axis]
+    ]
+    lost = " and ".join(
+        f"{unread[axis]} {name if unread[axis] > 1 else name[:-1]}"
+        for axis, name in ((0, "rows"), (1, "columns"))
+        if unread[axis]
+    )
+    formula = axes[0] if len(set(axes)) == 1 else " and ".join(axes)
+    verb = "is" if len(set(axes)) == 1 else "are"
+    return (f"{formula} {verb} not a whole number: the last {lost} of the input are never read",)
 
 
 def window_too_large(kind: str, size: Pair, kernel: Pair, pads: tuple[Pair, Pair], dilation: Pair) -> str:
     padded = (size[0] + sum(pads[0]), size[1] + sum(pads[1]))
     span = (dilation[0] * (kernel[0] - 1) + 1, dilation[1] * (kernel[1] - 1) + 1)
-    dilated = f" (spanning {span[0]}x{span[1]} with dilation)" if span != kernel else ""
+    dilated = f" (spanning {span[0]}x{span[1]} with dilation)" if span != tuple(kernel) else ""
     return f"{kind} kernel {kernel[0]}x{kernel[1]}{dilated} is larger than its padded input {padded[0]}x{padded[1]}"
 
 
@@ -168,6 +235,14 @@ def bias_count(bias: bool, c_out: int) -> int:
     return c_out if bias else 0
 
 
+def full_windows(h_in: int, w_in: int, h_out: int, w_out: int) -> tuple[Window, Window]:
+    """Each output reads its share of the whole input (global and adaptive pooling, flattening)."""
+    return (
+        Window(-(-int(h_in) // int(h_out)), ratio(h_in, h_out), 0),
+        Window(-(-int(w_in) // int(w_out)), ratio(w_in, w_out), 0),
+    )
+
+
 # --- weighted layers ------------------------------------------------------------------------------
 
 
@@ -176,12 +251,12 @@ class Conv(LayerKind):
 
     type = "conv"
     keys = (
-        Key("filters", positive_int),
-        Key("kernel", positive_pair),
-        Key("stride", positive_pair, (1, 1)),
-        Key("padding", padding, (0, 0)),
-        Key("dilation", positive_pair, (1, 1)),
-        Key("groups", positive_int, 1),
+        Key("filters", positive_int, symbol="C_out"),
+        Key("kernel", positive_pair, symbol="k"),
+        Key("stride", positive_pair, (1, 1), symbol="s"),
+        Key("padding", padding, (0, 0), symbol="p"),
+        Key("dilation", positive_pair, (1, 1), symbol="d"),
+        Key("groups", positive_int, 1, symbol="groups"),
         Key("bias", boolean, True),
     )
     macs_rule = "H_out * W_out * C_out * k_h * k_w * (C_in / groups)"
@@ -194,11 +269,17 @@ class Conv(LayerKind):
         (k_h, k_w), stride, dilation = config["kernel"], config["stride"], config["dilation"]
         check_groups(groups, c_in, c_out)
         pads = resolve_padding(config["padding"], (h_in, w_in), (k_h, k_w), stride, dilation)
-        h_out, w_out = spatial_output((h_in, w_in), (k_h, k_w), stride, pads, dilation, self.type)
+        h_out, w_out, windows, warnings = sliding_windows((h_in, w_in), (k_h, k_w), stride, pads, dilation, self.type)
+        if pads[0][0] != pads[0][1] or pads[1][0] != pads[1][1]:
+            warnings += (
+                f"'same' padding is asymmetric: {pads[0][0]}/{pads[0][1]} rows, {pads[1][0]}/{pads[1][1]} "
+                "columns before/after (the odd pixel goes bottom/right, as in PyTorch and TensorFlow)",
+            )
         bias = bias_count(config["bias"], c_out)
         params = k_h * k_w * (c_in // groups) * c_out + bias
-        macs = h_out * w_out * c_out * k_h * k_w * (c_in // groups)
-        return Evaluation((c_out, h_out, w_out), params, macs=macs, flops=2 * macs + bias * h_out * w_out)
+        macs = named("MACs", h_out * w_out * c_out * k_h * k_w * (c_in // groups))
+        flops = 2 * macs + bias * h_out * w_out
+        return Evaluation((c_out, h_out, w_out), params, macs=macs, flops=flops, windows=windows, warnings=warnings)
 
 
 class ConvTranspose(LayerKind):
@@ -206,13 +287,13 @@ class ConvTranspose(LayerKind):
 
     type = "conv_transpose"
     keys = (
-        Key("filters", positive_int),
-        Key("kernel", positive_pair),
-        Key("stride", positive_pair, (1, 1)),
-        Key("padding", explicit_padding, (0, 0)),
-        Key("output_padding", non_negative_pair, (0, 0)),
-        Key("dilation", positive_pair, (1, 1)),
-        Key("groups", positive_int, 1),
+        Key("filters", positive_int, symbol="C_out"),
+        Key("kernel", positive_pair, symbol="k"),
+        Key("stride", positive_pair, (1, 1), symbol="s"),
+        Key("padding", explicit_padding, (0, 0), symbol="p"),
+        Key("output_padding", non_negative_pair, (0, 0), symbol="op"),
+        Key("dilation", positive_pair, (1, 1), symbol="d"),
+        Key("groups", positive_int, 1, symbol="groups"),
         Key("bias", boolean, True),
     )
     macs_rule = "H_in * W_in * C_in * (C_out / groups) * k_h * k_w  (each input pixel scattered through the kernel)"
@@ -222,6 +303,14 @@ class ConvTranspose(LayerKind):
     def output_size(size: int, kernel: int, stride: int, pad: int, output_pad: int, dilation: int) -> int:
         """PyTorch's rule: (in - 1) * stride - 2 * pad + dilation * (kernel - 1) + output_padding + 1."""
         return (size - 1) * stride - 2 * pad + dilation * (kernel - 1) + output_pad + 1
+
+    @staticmethod
+    def window(kernel: int, stride: int, pad: int, dilation: int) -> Window:
+        """An output pixel gathers ceil(span / stride) neighbouring inputs; outputs are 1/stride input pixels apart."""
+        span = int(dilation) * (int(kernel) - 1) + 1
+        reads = -(-span // int(stride))
+        centre_offset = ratio(int(pad) * 2 - (span - 1), 2 * int(stride))
+        return Window(reads, ratio(1, stride), ratio(reads - 1, 2) - centre_offset)
 
     def evaluate(self, config: Config, inputs: Sequence[Shape]) -> Evaluation:
         """params = C_in * (C_out / groups) * k_h * k_w (+ C_out bias)."""
@@ -237,32 +326,41 @@ class ConvTranspose(LayerKind):
                     f"or the dilation ({dilation[axis]})"
                 )
         h_out, w_out = (
-            self.output_size(size, k, s, p, op, d)
-            for size, k, s, p, op, d in zip((h_in, w_in), (k_h, k_w), stride, pad, output_pad, dilation, strict=True)
+            named(name, self.output_size(size, k, s, p, op, d))
+            for name, size, k, s, p, op, d in zip(
+                ("H_out", "W_out"), (h_in, w_in), (k_h, k_w), stride, pad, output_pad, dilation, strict=True
+            )
         )
         if h_out < 1 or w_out < 1:
             raise ShapeError(f"padding {pad[0]}x{pad[1]} leaves an output of {h_out}x{w_out}")
         bias = bias_count(config["bias"], c_out)
         params = c_in * (c_out // groups) * k_h * k_w + bias
-        macs = h_in * w_in * c_in * (c_out // groups) * k_h * k_w
-        return Evaluation((c_out, h_out, w_out), params, macs=macs, flops=2 * macs + bias * h_out * w_out)
+        macs = named("MACs", h_in * w_in * c_in * (c_out // groups) * k_h * k_w)
+        flops = 2 * macs + bias * h_out * w_out
+        windows = (self.window(k_h, stride[0], pad[0], dilation[0]), self.window(k_w, stride[1], pad[1], dilation[1]))
+        return Evaluation((c_out, h_out, w_out), params, macs=macs, flops=flops, windows=windows)
 
 
 class Linear(LayerKind):
     """Fully connected layer (PyTorch nn.Linear); a feature-map input is flattened first."""
 
     type = "linear"
-    keys = (Key("units", positive_int), Key("bias", boolean, True))
+    keys = (Key("units", positive_int, symbol="units"), Key("bias", boolean, True))
     macs_rule = "in_features * units"
     flops_rule = "2 * MACs + (units if bias)"
 
     def evaluate(self, config: Config, inputs: Sequence[Shape]) -> Evaluation:
         """params = in_features * units (+ units bias), in_features = product of the input shape."""
-        in_features, units = elements(inputs[0]), config["units"]
+        in_features, units = named("in_features", elements(inputs[0])), config["units"]
         bias = bias_count(config["bias"], units)
-        macs = in_features * units
-        note = f"flattens {format_shape(inputs[0])} = {in_features:,}" if len(inputs[0]) > 1 else None
-        return Evaluation((units,), in_features * units + bias, macs=macs, flops=2 * macs + bias, note=note)
+        macs = named("MACs", in_features * units)
+        note, windows = None, None
+        if len(inputs[0]) == 3:
+            note = f"flattens {format_shape(inputs[0])} = {in_features:,}"
+            windows = full_windows(inputs[0][1], inputs[0][2], 1, 1)
+        return Evaluation(
+            (units,), in_features * units + bias, macs=macs, flops=2 * macs + bias, note=note, windows=windows
+        )
 
 
 class BatchNorm(LayerKind):
@@ -290,11 +388,11 @@ class Pool(LayerKind):
         self.__doc__ = doc
         self.flops_rule = f"{window_flops} per output element"
         self.max = type == "maxpool"
-        extra = (Key("dilation", positive_pair, (1, 1)),) if dilation else ()
+        extra = (Key("dilation", positive_pair, (1, 1), symbol="d"),) if dilation else ()
         self.keys = (
-            Key("kernel", positive_pair),
-            Key("stride", positive_pair, None),
-            Key("padding", explicit_padding, (0, 0)),
+            Key("kernel", positive_pair, symbol="k"),
+            Key("stride", positive_pair, None, symbol="s"),
+            Key("padding", explicit_padding, (0, 0), symbol="p"),
             *extra,
             Key("ceil_mode", boolean, False),
         )
@@ -309,16 +407,23 @@ class Pool(LayerKind):
             if pad[axis] > (dilation[axis] * (kernel[axis] - 1) + 1) // 2:
                 raise ShapeError(f"padding {pad[axis]} is more than half the kernel {kernel[axis]} (PyTorch's limit)")
         h_out, w_out = (
-            pool_output_size(size, k, s, p, d, config["ceil_mode"])
-            for size, k, s, p, d in zip((h_in, w_in), kernel, stride, pad, dilation, strict=True)
-        )
-        if h_out < 1 or w_out < 1:
-            raise ShapeError(
-                window_too_large(self.type, (h_in, w_in), kernel, ((pad[0],) * 2, (pad[1],) * 2), dilation)
+            named(name, pool_output_size(size, k, s, p, d, config["ceil_mode"]))
+            for name, size, k, s, p, d in zip(
+                ("H_out", "W_out"), (h_in, w_in), kernel, stride, pad, dilation, strict=True
             )
-        window = kernel[0] * kernel[1]
-        per_output = window - 1 if self.max else window
-        return Evaluation((channels, h_out, w_out), flops=per_output * channels * h_out * w_out)
+        )
+        pads = ((pad[0], pad[0]), (pad[1], pad[1]))
+        if h_out < 1 or w_out < 1:
+            raise ShapeError(window_too_large(self.type, (h_in, w_in), kernel, pads, dilation))
+        windows = axis_windows(kernel, stride, pad, dilation)
+        warnings = (
+            ()
+            if config["ceil_mode"]
+            else untiled_warning((h_in, w_in), (h_out, w_out), windows, (2 * pad[0], 2 * pad[1]))
+        )
+        per_output = kernel[0] * kernel[1] - 1 if self.max else kernel[0] * kernel[1]
+        flops = per_output * channels * h_out * w_out
+        return Evaluation((channels, h_out, w_out), flops=flops, windows=windows, warnings=warnings)
 
 
 def adaptive_windows_total(size: int, out: int) -> int:
@@ -328,6 +433,7 @@ def adaptive_windows_total(size: int, out: int) -> int:
     floor((i+1)*in/out) - floor(i*in/out) long, which telescopes to in, plus one for every window whose
     end (i+1)*in/out is not a whole number: out - gcd(in, out) of them.
     """
+    size, out = int(size), int(out)
     return size + out - math.gcd(size, out)
 
 
@@ -339,7 +445,7 @@ class AdaptivePool(LayerKind):
         self.__doc__ = doc
         self.max = "max" in type
         self.fixed_output = fixed_output
-        self.keys = () if fixed_output else (Key("output", positive_pair),)
+        self.keys = () if fixed_output else (Key("output", positive_pair, symbol="out"),)
         self.flops_rule = (
             "sum over output elements of (window size - 1)" if self.max else "sum over output elements of window size"
         )
@@ -348,9 +454,11 @@ class AdaptivePool(LayerKind):
         """out = (C, out_h, out_w); FLOPs from the exact adaptive window sizes."""
         channels, h_in, w_in = feature_map(inputs[0], self.type)
         h_out, w_out = self.fixed_output or config["output"]
-        read = channels * adaptive_windows_total(h_in, h_out) * adaptive_windows_total(w_in, w_out)
-        outputs = channels * h_out * w_out
-        return Evaluation((channels, h_out, w_out), flops=read - outputs if self.max else read)
+        windows_h = named("windows_h", adaptive_windows_total(h_in, h_out), like=h_in)
+        windows_w = named("windows_w", adaptive_windows_total(w_in, w_out), like=w_in)
+        read = channels * windows_h * windows_w
+        flops = read - channels * h_out * w_out if self.max else read
+        return Evaluation((channels, h_out, w_out), flops=flops, windows=full_windows(h_in, w_in, h_out, w_out))
 
 
 # --- shape-only and element-wise layers ------------------------------------------------------------
@@ -363,7 +471,9 @@ class Flatten(LayerKind):
 
     def evaluate(self, config: Config, inputs: Sequence[Shape]) -> Evaluation:
         """out = (C * H * W,)."""
-        return Evaluation((elements(inputs[0]),))
+        shape = inputs[0]
+        windows = full_windows(shape[1], shape[2], 1, 1) if len(shape) == 3 else None
+        return Evaluation((elements(shape),), windows=windows)
 
 
 class Dropout(LayerKind):
@@ -381,7 +491,12 @@ class LocalResponseNorm(LayerKind):
     """Local response normalisation across channels (AlexNet; PyTorch nn.LocalResponseNorm)."""
 
     type = "lrn"
-    keys = (Key("size", positive_int, 5), Key("alpha", number, 1e-4), Key("beta", number, 0.75), Key("k", number, 1))
+    keys = (
+        Key("size", positive_int, 5, symbol="size"),
+        Key("alpha", number, 1e-4),
+        Key("beta", number, 0.75),
+        Key("k", number, 1),
+    )
     flops_rule = "(2 * size + 3) per element: square and sum the window, scale, add k, power, divide"
 
     def evaluate(self, config: Config, inputs: Sequence[Shape]) -> Evaluation:
@@ -394,15 +509,16 @@ class Crop(LayerKind):
     """Centre crop of a feature map to [height, width] (U-Net's crop-and-copy)."""
 
     type = "crop"
-    keys = (Key("size", positive_pair),)
+    keys = (Key("size", positive_pair, symbol="crop"),)
 
     def evaluate(self, config: Config, inputs: Sequence[Shape]) -> Evaluation:
-        """out = (C, h, w), h <= H and w <= W."""
+        """out = (C, h, w), h <= H and w <= W; the crop starts (H - h) / 2 rows and (W - w) / 2 columns in."""
         channels, h_in, w_in = feature_map(inputs[0], self.type)
         h_out, w_out = config["size"]
         if h_out > h_in or w_out > w_in:
             raise ShapeError(f"cannot crop {h_in}x{w_in} to the larger {h_out}x{w_out}")
-        return Evaluation((channels, h_out, w_out))
+        windows = (Window(1, 1, -(int(h_in - h_out) // 2)), Window(1, 1, -(int(w_in - w_out) // 2)))
+        return Evaluation((channels, h_out, w_out), windows=windows)
 
 
 class Upsample(LayerKind):
@@ -410,8 +526,8 @@ class Upsample(LayerKind):
 
     type = "upsample"
     keys = (
-        Key("scale", positive_pair, None),
-        Key("size", positive_pair, None),
+        Key("scale", positive_pair, None, symbol="scale"),
+        Key("size", positive_pair, None, symbol="size"),
         Key("mode", choice("nearest", "bilinear"), "nearest"),
         Key("align_corners", boolean, False),
     )
@@ -423,9 +539,15 @@ class Upsample(LayerKind):
         scale, size = config["scale"], config["size"]
         if (scale is None) == (size is None):
             raise ShapeError("give exactly one of 'scale' and 'size'")
-        h_out, w_out = size or (h_in * scale[0], w_in * scale[1])
-        per_output = 7 if config["mode"] == "bilinear" else 0
-        return Evaluation((channels, h_out, w_out), flops=per_output * channels * h_out * w_out)
+        h_out, w_out = size or (named("H_out", h_in * scale[0]), named("W_out", w_in * scale[1]))
+        bilinear = config["mode"] == "bilinear"
+        flops = (7 if bilinear else 0) * channels * h_out * w_out
+        reads = 2 if bilinear else 1
+        windows = tuple(
+            Window(reads, ratio(i, o), ratio(reads - 1, 2) - ratio(int(i) - int(o), 2 * int(o)))
+            for i, o in ((h_in, h_out), (w_in, w_out))
+        )
+        return Evaluation((channels, h_out, w_out), flops=flops, windows=(windows[0], windows[1]))
 
 
 class Activation(LayerKind):
@@ -450,8 +572,7 @@ class Softmax(LayerKind):
 
     def evaluate(self, config: Config, inputs: Sequence[Shape]) -> Evaluation:
         """out = in."""
-        channels = inputs[0][0]
-        positions = elements(inputs[0]) // channels
+        channels, positions = inputs[0][0], elements(inputs[0][1:])
         return Evaluation(inputs[0], flops=(3 * channels - 1) * positions)
 
 

@@ -189,12 +189,12 @@ def read_text(text: str, filename: str) -> Any:
         loader.dispose()
 
 
-def read_file(path: str) -> tuple[Any, str]:
-    """Read a spec file (or standard input for '-') and parse it; returns (data, display name)."""
+def read_source(path: str) -> tuple[str, str]:
+    """The text of a spec file (or of standard input for '-') and its display name."""
     import sys
 
     if path == "-":
-        return read_text(sys.stdin.read(), "<stdin>"), "<stdin>"
+        return sys.stdin.read(), "<stdin>"
     try:
         with open(path, "rb") as handle:
             raw = handle.read()
@@ -205,7 +205,7 @@ def read_file(path: str) -> tuple[Any, str]:
     except OSError as error:
         raise SpecError(f"{path}: cannot read: {error.strerror}") from None
     try:
-        text = raw.decode("utf-8-sig")
+        return raw.decode("utf-8-sig"), path
     except UnicodeDecodeError as error:
         before = raw[: error.start].decode("utf-8-sig")  # decoding failed only at error.start
         utf16 = raw.startswith((b"\xff\xfe", b"\xfe\xff"))
@@ -214,4 +214,9 @@ def read_file(path: str) -> tuple[Any, str]:
             _offset_location(before, len(before), path),
             hint="it looks like UTF-16; save it as UTF-8" if utf16 else "save it as UTF-8",
         ) from None
-    return read_text(text, path), path
+
+
+def read_file(path: str) -> tuple[Any, str]:
+    """Read a spec file (or standard input for '-') and parse it; returns (data, display name)."""
+    text, name = read_source(path)
+    return read_text(text, name), name

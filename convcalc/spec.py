@@ -7,7 +7,6 @@ branches, ``residual`` bodies and named inputs. Every error names the file, line
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -29,7 +28,11 @@ NETWORK_INPUT = "input"
 
 TOP_LEVEL_KEYS = ("name", "description", "input", "defaults", "blocks", "layers")
 BLOCK_KEYS = ("params", "layers", "description")
-ENTRY_KEYS = ("type", "name", "input", "repeat")
+ENTRY_KEYS = ("type", "name", "input", "repeat", "first")
+NESTED_LAYER_KEYS = ("body", "shortcut", "branches")
+"""Keys holding layer lists: their ``${...}`` are substituted when the nested entries are expanded."""
+FIRST_FIXED_KEYS = ("type", "block", "name", "repeat", "first")
+"""Keys that ``first`` (the overrides for copy 0 of a ``repeat``) cannot change."""
 STRUCTURES = ("residual",)
 
 
@@ -88,6 +91,7 @@ class Spec:
     input_shape: Shape
     layers: tuple[Node, ...]
     layer_count: int
+    description: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,18 +107,24 @@ REQUIRED_PARAM: Any = object()
 
 def nearest(word: str, options: Iterable[str]) -> str | None:
     """A 'did you mean' hint for a misspelt key, type or name."""
+    import difflib  # only when reporting an error
+
     match = difflib.get_close_matches(str(word), list(options), n=1, cutoff=0.6)
     return f"did you mean '{match[0]}'?" if match else None
 
 
 @dataclass
 class Scope:
-    """Where an entry is expanded: the name prefix, per-type counters for default names, block params."""
+    """Where an entry is expanded: the name prefix, per-type counters for default names, block params.
+
+    ``written`` holds the names given explicitly in this scope's list, which default names avoid.
+    """
 
     prefix: str
     env: Mapping[str, Any]
     depth: int = 0
     counters: dict[str, int] = field(default_factory=dict)
+    written: set[str] = field(default_factory=set)
 
     def full(self, local: str) -> str:
         return f"{self.prefix}.{local}" if self.prefix else local
@@ -160,6 +170,9 @@ class _Builder:
         name = document.get("name", self.source)
         if not isinstance(name, str):
             raise SpecError("'name' must be text", document.value_at("name"))
+        description = document.get("description", "")
+        if not isinstance(description, str):
+            raise SpecError("'description' must be text", document.value_at("description"))
         input_shape = self.input_shape(document["input"], document.value_at("input"))
         self.read_defaults(document.get("defaults"), document.value_at("defaults"))
         self.read_blocks(document.get("blocks"), document.value_at("blocks"))
@@ -167,7 +180,7 @@ class _Builder:
         layers = self.entries(document["layers"], document.value_at("layers"), Scope("", {}), "'layers'")
         if not layers:
             raise SpecError("'layers' is empty", document.value_at("layers"))
-        return Spec(name, self.source, input_shape, layers, self.layer_count)
+        return Spec(name, self.source, input_shape, layers, self.layer_count, description)
 
     def input_shape(self, value: Any, at: Location) -> Shape:
         form = "[channels, height, width] or {channels: C, height: H, width: W}"
@@ -249,6 +262,8 @@ class _Builder:
             raise SpecError(f"{what} must be a list of layers", location_of(raw, at))
         if scope.depth > MAX_DEPTH:
             raise SpecError(f"blocks, branches and residuals are nested more than {MAX_DEPTH} deep", at)
+        given = (entry.get("name") for entry in raw if isinstance(entry, Located))
+        scope.written |= {scope.full(name) for name in given if isinstance(name, str)}
         nodes: list[Node] = []
         for index, entry in enumerate(raw):
             nodes.extend(self.entry(entry, raw.item_at(index), scope))
@@ -260,23 +275,8 @@ class _Builder:
             raise SpecError(
                 f"a layer must be a mapping such as {{type: conv, ...}}, not {_kind_of(raw)}", at, hint=hint
             )
-        name = (
-            self.substitute(raw["name"], raw.value_at("name"), scope, "name", scope.prefix) if "name" in raw else None
-        )
-        label = scope.full(name) if isinstance(name, str) else scope.prefix  # for messages
-        entry = Located(
-            {
-                k: self.substitute(v, raw.value_at(k), scope, k, label)
-                if k not in ("body", "shortcut", "branches")
-                else v
-                for k, v in raw.items()
-            }
-        )
-        entry.location, entry.key_locations, entry.value_locations = (
-            raw.location,
-            raw.key_locations,
-            raw.value_locations,
-        )
+        entry = self.substituted(raw, scope)
+        name = entry.get("name")
         if "block" in entry:
             make = self.block_instance
         elif "type" in entry:
@@ -286,18 +286,57 @@ class _Builder:
         if name is not None and (not isinstance(name, str) or not re.fullmatch(r"[^\s.]+", name)):
             raise SpecError(f"layer name {name!r} must be text without spaces or dots", entry.value_at("name"))
         if "repeat" not in entry:
+            if "first" in entry:
+                raise SpecError(
+                    "'first' sets keys of the first copy of a 'repeat', but there is no 'repeat'", entry.key_at("first")
+                )
             return [make(entry, scope, name)]
         count = self.integer(entry, "repeat", minimum=0)
+        first = self.first_copy(entry, scope) if "first" in entry else entry
         nodes: list[Node] = []
         for index in range(count):
             before = self.expanded
-            nodes.append(make(entry, scope, f"{name}.{index}" if name else None))
+            nodes.append(make(entry if index else first, scope, f"{name}.{index}" if name else None))
             per_copy = self.expanded - before
             if per_copy * (count - index - 1) + self.expanded > MAX_LAYERS:
                 raise SpecError(
                     f"repeat: {count:,} expands the spec past {MAX_LAYERS:,} layers", entry.value_at("repeat")
                 )
         return nodes
+
+    def substituted(self, raw: Located, scope: Scope) -> Located:
+        """A copy of an entry with its ``${...}`` substituted, keeping every location."""
+        name = raw.get("name")
+        label = scope.full(name) if isinstance(name, str) and "${" not in name else scope.prefix  # for messages
+        copy = Located(
+            {
+                k: v if k in NESTED_LAYER_KEYS else self.substitute(v, raw.value_at(k), scope, k, label)
+                for k, v in raw.items()
+            }
+        )
+        copy.location, copy.key_locations, copy.value_locations = raw.location, raw.key_locations, raw.value_locations
+        return copy
+
+    def first_copy(self, entry: Located, scope: Scope) -> Located:
+        """The entry with its ``first`` overrides applied: what copy 0 of a ``repeat`` is built from."""
+        raw = entry["first"]
+        if not isinstance(raw, Located):
+            raise SpecError(
+                "'first' must map keys to their values for the first copy, e.g. {stride: 2}", entry.value_at("first")
+            )
+        for key in raw:
+            if key in FIRST_FIXED_KEYS:
+                raise SpecError(
+                    f"'first' cannot change '{key}'",
+                    raw.key_at(key),
+                    hint=f"'first' may set any key except {', '.join(FIRST_FIXED_KEYS)}",
+                )
+        overrides = self.substituted(raw, scope)
+        merged = Located({**{k: v for k, v in entry.items() if k != "first"}, **overrides})
+        merged.location = entry.location
+        merged.key_locations = {**entry.key_locations, **overrides.key_locations}
+        merged.value_locations = {**entry.value_locations, **overrides.value_locations}
+        return merged
 
     def layer(self, entry: Located, scope: Scope, name: str | None) -> Node:
         type_name = entry["type"]
@@ -323,7 +362,7 @@ class _Builder:
         input_key = "inputs" if kind.many_inputs else "input"
         self.check_keys(
             entry,
-            (*ENTRY_KEYS[:2], input_key, "repeat", *(k.name for k in kind.keys)),
+            (*(input_key if k == "input" else k for k in ENTRY_KEYS), *(k.name for k in kind.keys)),
             f"a {type_name} layer",
             layer=full,
         )
@@ -400,7 +439,7 @@ class _Builder:
         full = self.reserve_name(name, block_name, scope, at)
         self.check_keys(
             entry,
-            ("block", "name", "input", "repeat", *block.params),
+            ("block", *ENTRY_KEYS[1:], *block.params),
             f"block '{block_name}'",
             layer=full,
             noun="parameter",
@@ -477,7 +516,7 @@ class _Builder:
         while True:
             scope.counters[base] = scope.counters.get(base, 0) + 1
             candidate = scope.full(f"{base}{scope.counters[base]}")
-            if candidate not in self.names:
+            if candidate not in self.names and candidate not in scope.written:
                 return candidate
 
     def reserve_name(self, name: str | None, base: str, scope: Scope, at: Location) -> str:

@@ -493,7 +493,7 @@ def test_file_that_does_not_exist_suggests_a_bundled_spec(tmp_path: Path) -> Non
     result = run_cli("analyze", "alexnet-lectur")
     assert result.code == 2
     assert result.stderr.splitlines() == [
-        "convcalc: error: alexnet-lectur: no such file",
+        "convcalc: error: alexnet-lectur: no such file, and no bundled spec has that name",
         "  hint: did you mean 'alexnet-lecture'?",
     ]
 

@@ -1,9 +1,9 @@
-"""The rich table of `convcalc analyze`: one row per layer, totals, the counting convention."""
+"""The rich table of `convcalc analyze`: one row per layer, totals, warnings and the counting convention."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from rich.console import Console
 from rich.markup import escape
@@ -11,7 +11,11 @@ from rich.table import Table
 
 from convcalc.engine import Analysis, LayerResult
 from convcalc.layers import format_shape
+from convcalc.render.columns import COLUMNS, DEFAULT_COLUMNS, SHARE, cell, total_cell
 from convcalc.render.units import exact, human_bytes, human_count
+
+if TYPE_CHECKING:
+    from convcalc.zoo import ZooEntry
 
 CONVENTION_LINE = (
     "params: weights + biases + BN gamma/beta (running stats are buffers) · "
@@ -27,70 +31,83 @@ def make_console(file: IO[str] | None = None) -> Console:
     return console
 
 
-def layer_table(layers: Sequence[LayerResult], *, exact_numbers: bool, title: str | None = None) -> Table:
-    """The per-layer table; totals are added by the caller when the run completed."""
-    count: Callable[[int], str] = exact if exact_numbers else human_count
-    size: Callable[[int], str] = exact if exact_numbers else human_bytes
+def with_notes(layers: Sequence[LayerResult], columns: Sequence[str]) -> tuple[str, ...]:
+    """The default columns gain a 'note' column when some layer has a note (an implicit flatten)."""
+    if tuple(columns) == DEFAULT_COLUMNS and any(layer.note for layer in layers):
+        return (*columns, "note")
+    return tuple(columns)
+
+
+def layer_table(
+    layers: Sequence[LayerResult],
+    *,
+    exact_numbers: bool,
+    columns: Sequence[str] = DEFAULT_COLUMNS,
+    title: str | None = None,
+    totals: bool = False,
+) -> Table:
+    """One row per layer, optionally a totals row of the summable columns."""
+    keys = with_notes(layers, columns)
     total_macs = sum(layer.macs for layer in layers)
-    table = Table(title=title, title_justify="left", show_footer=False)
+    table = Table(title=title, title_justify="left")
     table.add_column("#", justify="right", style="dim")
-    table.add_column("layer")
-    table.add_column("type", style="cyan")
-    table.add_column("output", justify="right")
-    table.add_column("params", justify="right")
-    table.add_column("MACs", justify="right")
-    table.add_column("FLOPs", justify="right")
-    table.add_column("memory", justify="right")
-    table.add_column("MACs %", justify="right")
-    has_notes = any(layer.note for layer in layers)
-    if has_notes:
-        table.add_column("note", style="dim")
+    for key in keys:
+        if key == SHARE:
+            table.add_column("MACs %", justify="right")
+            continue
+        column = COLUMNS[key]
+        table.add_column(
+            column.header,
+            justify="left" if column.measure == "text" else "right",
+            style="cyan" if key == "type" else ("dim" if key == "note" else None),
+        )
     for index, layer in enumerate(layers, 1):
-        share = f"{100 * layer.macs / total_macs:.1f}" if total_macs and layer.macs else ""
-        row = [
-            str(index),
-            escape(layer.name),
-            layer.type,
-            format_shape(layer.output_shape),
-            count(layer.params) if layer.params else "",
-            count(layer.macs) if layer.macs else "",
-            count(layer.flops) if layer.flops else "",
-            size(layer.activation_bytes),
-            share,
-        ]
-        if has_notes:
-            row.append(layer.note or "")
-        table.add_row(*row)
+        table.add_row(str(index), *(escape(cell(key, layer, total_macs, exact_numbers)) for key in keys))
+    if totals:
+        table.add_section()
+        table.add_row("", *(total_cell(key, layers, exact_numbers) for key in keys), style="bold")
     return table
 
 
-def render_analysis(analysis: Analysis, *, exact_numbers: bool, file: IO[str] | None = None) -> None:
-    count: Callable[[int], str] = exact if exact_numbers else human_count
-    size: Callable[[int], str] = exact if exact_numbers else human_bytes
+def render_analysis(
+    analysis: Analysis, *, exact_numbers: bool, columns: Sequence[str] = DEFAULT_COLUMNS, file: IO[str] | None = None
+) -> None:
     title = f"{escape(analysis.name)}  ({format_shape(analysis.input_shape)} -> {format_shape(analysis.output_shape)})"
-    table = layer_table(analysis.layers, exact_numbers=exact_numbers, title=title)
+    table = layer_table(analysis.layers, exact_numbers=exact_numbers, columns=columns, title=title, totals=True)
     total = analysis.total
-    table.add_section()
-    totals = [
-        "",
-        "total",
-        "",
-        "",
-        count(total.params),
-        count(total.macs),
-        count(total.flops),
-        size(total.activation_bytes),
-        "100.0" if total.macs else "",
-    ]
-    if len(table.columns) > len(totals):
-        totals.append("")
-    table.add_row(*totals, style="bold")
     console = make_console(file)
     console.print(table)
     console.print(
         f"exact: params {exact(total.params)} · MACs {exact(total.macs)} · FLOPs {exact(total.flops)} · "
         f"buffers {exact(total.buffers)}\n"
         f"batch {analysis.batch} · {analysis.dtype} · weights {human_bytes(total.weight_bytes)} · "
-        f"activations {human_bytes(total.activation_bytes)} (sum of all layer outputs)\n"
-        f"[dim]{CONVENTION_LINE}[/dim]"
+        f"activations {human_bytes(total.activation_bytes)} in all, peak {human_bytes(total.peak_activation_bytes)}"
     )
+    for warning in analysis.warnings:
+        console.print(
+            f"[yellow]warning:[/yellow] {escape(warning.layer)} (line {warning.location.line}): "
+            f"{escape(warning.message)}"
+        )
+    console.print(f"[dim]{CONVENTION_LINE}[/dim]")
+
+
+def render_zoo(entries: Sequence[ZooEntry], *, exact_numbers: bool, file: IO[str] | None = None) -> None:
+    """One row per bundled spec: the name to pass to `convcalc analyze`, its description, input and totals."""
+    count: Callable[[int], str] = exact if exact_numbers else human_count
+    table = Table(title="bundled specs (convcalc analyze NAME)", title_justify="left")
+    table.add_column("name", style="bold")
+    table.add_column("description")
+    table.add_column("input", justify="right")
+    table.add_column("params", justify="right")
+    table.add_column("MACs", justify="right")
+    for entry in entries:
+        table.add_row(
+            escape(entry.name),
+            escape(entry.description),
+            format_shape(entry.input_shape),
+            count(entry.params),
+            count(entry.macs),
+        )
+    console = make_console(file)
+    console.print(table)
+    console.print(f"[dim]batch 1 · {CONVENTION_LINE}[/dim]")

@@ -1,0 +1,108 @@
+"""The columns a per-layer report can show (`--columns`), shared by the table, CSV and markdown renderers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from convcalc.engine import LayerResult
+from convcalc.layers import format_shape
+from convcalc.render.units import exact, human_bytes, human_count
+
+Measure = Literal["count", "bytes", "text", "number"]
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    """A report column: its header, how to read a layer's value, and whether totals add up."""
+
+    key: str
+    header: str
+    read: Callable[[LayerResult], int | float | str]
+    measure: Measure = "text"
+    summable: bool = False
+
+    def format(self, value: int | float | str, exact_numbers: bool) -> str:
+        """Counts as K/M/G and bytes as KiB/MiB (or exact with thousands separators); zero counts left blank."""
+        if self.measure == "count" or self.measure == "bytes":
+            assert isinstance(value, int)
+            if exact_numbers:
+                return exact(value)
+            if self.measure == "bytes":
+                return human_bytes(value)
+            return human_count(value) if value else ""
+        if self.measure == "number":
+            return f"{value:.2f}" if value else ""
+        return str(value)
+
+
+def _field_size(layer: LayerResult) -> str:
+    size = [int(s) if s == int(s) else round(float(s), 2) for s in layer.receptive_field.size]
+    return str(size[0]) if size[0] == size[1] else f"{size[0]}x{size[1]}"
+
+
+def _field_jump(layer: LayerResult) -> str:
+    jump = [int(j) if j == int(j) else round(float(j), 3) for j in layer.receptive_field.jump]
+    return str(jump[0]) if jump[0] == jump[1] else f"{jump[0]}x{jump[1]}"
+
+
+COLUMNS: dict[str, Column] = {
+    column.key: column
+    for column in (
+        Column("name", "layer", lambda layer: layer.name),
+        Column("type", "type", lambda layer: layer.type),
+        Column("input", "input", lambda layer: ", ".join(format_shape(s) for s in layer.input_shapes)),
+        Column("shape", "output", lambda layer: format_shape(layer.output_shape)),
+        Column("params", "params", lambda layer: layer.params, "count", summable=True),
+        Column("buffers", "buffers", lambda layer: layer.buffers, "count", summable=True),
+        Column("macs", "MACs", lambda layer: layer.macs, "count", summable=True),
+        Column("flops", "FLOPs", lambda layer: layer.flops, "count", summable=True),
+        Column("memory", "activations", lambda layer: layer.activation_bytes, "bytes", summable=True),
+        Column("weights", "weights", lambda layer: layer.weight_bytes, "bytes", summable=True),
+        Column("intensity", "MACs/byte", lambda layer: layer.intensity, "number"),
+        Column("rf", "RF", _field_size),
+        Column("jump", "jump", _field_jump),
+        Column("line", "line", lambda layer: layer.location.line),
+        Column("note", "note", lambda layer: layer.note or ""),
+    )
+}
+"""Every column by its `--columns` key. The table adds '#' and 'MACs %' (key 'share') itself."""
+
+DEFAULT_COLUMNS = ("name", "type", "shape", "params", "macs", "flops", "memory", "share")
+SHARE = "share"
+
+
+def parse_columns(text: str) -> tuple[str, ...]:
+    """'name,shape,rf' -> ('name', 'shape', 'rf'); ValueError naming an unknown column."""
+    keys = tuple(key.strip() for key in text.split(",") if key.strip())
+    known = (*COLUMNS, SHARE)
+    unknown = [key for key in keys if key not in known]
+    if unknown or not keys:
+        raise ValueError(f"unknown column {', '.join(unknown) or '(none given)'}; choose from {', '.join(known)}")
+    return keys
+
+
+def share(layer: LayerResult, total_macs: int) -> str:
+    """This layer's percentage of the network's MACs."""
+    return f"{100 * layer.macs / total_macs:.1f}" if total_macs and layer.macs else ""
+
+
+def cell(key: str, layer: LayerResult, total_macs: int, exact_numbers: bool) -> str:
+    """One layer's value in one column, formatted."""
+    if key == SHARE:
+        return share(layer, total_macs)
+    column = COLUMNS[key]
+    return column.format(column.read(layer), exact_numbers)
+
+
+def total_cell(key: str, layers: Sequence[LayerResult], exact_numbers: bool) -> str:
+    """The totals row's value in one column: sums of summable columns, blank elsewhere."""
+    if key == "name":
+        return "total"
+    if key == SHARE:
+        return "100.0" if any(layer.macs for layer in layers) else ""
+    column = COLUMNS[key]
+    if not column.summable:
+        return ""
+    return column.format(sum(int(column.read(layer)) for layer in layers), exact_numbers)

@@ -1,0 +1,38 @@
+"""Plain-text tables: CSV (exact integers, for spreadsheets and pandas) and markdown (for issues and notes)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+
+from convcalc.engine import Analysis
+from convcalc.render.columns import COLUMNS, SHARE, cell, share, total_cell
+
+
+def to_csv(analysis: Analysis, columns: Sequence[str]) -> str:
+    """One row per layer with exact values; the header row holds the column keys."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(columns)
+    for layer in analysis.layers:
+        writer.writerow(
+            [share(layer, analysis.total.macs) if key == SHARE else COLUMNS[key].read(layer) for key in columns]
+        )
+    return buffer.getvalue()
+
+
+def to_markdown(analysis: Analysis, columns: Sequence[str], *, exact_numbers: bool) -> str:
+    """A GitHub-flavoured markdown table with a bold totals row."""
+    headers = ["MACs %" if key == SHARE else COLUMNS[key].header for key in columns]
+    right = [key == SHARE or COLUMNS[key].measure != "text" for key in columns]
+    lines = [
+        "| " + " | ".join(headers) + " |",
+        "| " + " | ".join("---:" if r else "---" for r in right) + " |",
+    ]
+    for layer in analysis.layers:
+        cells = [cell(key, layer, analysis.total.macs, exact_numbers) for key in columns]
+        lines.append("| " + " | ".join(text.replace("|", "\\|") for text in cells) + " |")
+    totals = [total_cell(key, analysis.layers, exact_numbers) for key in columns]
+    lines.append("| " + " | ".join(f"**{text}**" if text else "" for text in totals) + " |")
+    return "\n".join(lines) + "\n"
