@@ -23,6 +23,8 @@ MAX_LAYERS = 1_000_000
 residuals and concats of branches count as one layer each besides their contents."""
 MAX_DEPTH = 100
 """Deepest nesting of blocks, branches and residuals."""
+FLOOR_BUDGET = 100_000
+"""Most entries the up-front size estimate looks at (see ``expansion_floor``)."""
 NETWORK_INPUT = "input"
 """The name by which any layer can read the network's input."""
 
@@ -149,6 +151,7 @@ class _Builder:
         self.pending: set[str] = set()  # names of nodes being expanded: not readable yet
         self.layer_count = 0
         self.expanded = 0
+        self.floor_budget = 0
         self.block_stack: list[str] = []
         self.document = Located()
 
@@ -176,7 +179,10 @@ class _Builder:
         input_shape = self.input_shape(document["input"], document.value_at("input"))
         self.read_defaults(document.get("defaults"), document.value_at("defaults"))
         self.read_blocks(document.get("blocks"), document.value_at("blocks"))
-        self.expansion_floor(document["layers"], {}, 0)
+        envs: tuple[dict[str, Any] | None, ...] = (None, {})  # blocks and aliases alone, then ${...} evaluated
+        for env in envs:
+            self.floor_budget = FLOOR_BUDGET
+            self.expansion_floor(document["layers"], env, {}, 0)
         layers = self.entries(document["layers"], document.value_at("layers"), Scope("", {}), "'layers'")
         if not layers:
             raise SpecError("'layers' is empty", document.value_at("layers"))
@@ -596,53 +602,76 @@ class _Builder:
         if self.expanded > MAX_LAYERS:
             raise SpecError(f"the spec expands to more than {MAX_LAYERS:,} layers", at)
 
-    def expansion_floor(self, raw: Any, memo: dict[int, int], depth: int) -> int:
+    def expansion_floor(self, raw: Any, env: Mapping[str, Any] | None, memo: dict[Any, int], depth: int) -> int:
         """At least how many nodes a layer list expands to; a SpecError past MAX_LAYERS, before anything expands.
 
-        Literal repeats, blocks and YAML aliases are multiplied out, but a list used many times (a block's
-        layers, an aliased list) is counted once, so 'billion laughs' documents are refused at once. A repeat
-        written as an expression counts 0 here: the expansion itself checks it.
+        Repeats, blocks and YAML aliases are multiplied out, but a list used many times (a block's layers with
+        the same parameters, an aliased list) is counted once, so 'billion laughs' documents are refused at once.
+        With ``env`` (block parameters), ``${...}`` repeats are evaluated; without, they count 0, and so does
+        whatever cannot be evaluated or comes after FLOOR_BUDGET entries: the expansion itself checks the rest.
         """
-        if not isinstance(raw, LocatedList) or depth > MAX_DEPTH:
+        if not isinstance(raw, LocatedList) or depth > MAX_DEPTH or self.floor_budget <= 0:
             return 0
-        if id(raw) in memo:
-            return memo[id(raw)]
-        memo[id(raw)] = 0  # a list inside itself (a block cycle) adds nothing here; the expansion reports the cycle
+        key = (id(raw), None if env is None else tuple(sorted((k, v) for k, v in env.items() if type(v) is int)))
+        if key in memo:
+            return memo[key]
+        memo[key] = 0  # a list inside itself (a block cycle) adds nothing here; the expansion reports the cycle
         total = 0
         for index, entry in enumerate(raw):
+            self.floor_budget -= 1
             if not isinstance(entry, Located):
                 continue
-            repeat = entry.get("repeat", 1)
-            copies = repeat if isinstance(repeat, int) and not isinstance(repeat, bool) and repeat > 0 else 0
-            inner = 0
-            for child in _child_lists(entry, self.blocks):
-                inner += self.expansion_floor(child, memo, depth + 1)
-            total += copies * (1 + inner)
+            copies = _count(entry.get("repeat", 1), env)
+            inner = sum(
+                self.expansion_floor(child, inner_env, memo, depth + 1)
+                for child, inner_env in self.children(entry, env)
+            )
+            total += copies * (1 + inner) - (inner if "first" in entry and copies else 0)  # 'first' may shrink copy 0
             if total > MAX_LAYERS:
                 raise SpecError(
                     f"this expands the spec past {MAX_LAYERS:,} layers",
                     entry.value_at("repeat") if copies > 1 else raw.item_at(index),
                     hint="blocks, repeats and YAML aliases multiplied out",
                 )
-        memo[id(raw)] = total
+        memo[key] = total
         return total
+
+    def children(self, entry: Located, env: Mapping[str, Any] | None) -> list[tuple[Any, Mapping[str, Any] | None]]:
+        """The layer lists an entry expands, with their block parameters: a residual's body and shortcut,
+        the branches of a concat, or a block's layers."""
+        if "block" in entry:
+            block = self.blocks.get(entry["block"]) if isinstance(entry["block"], str) else None
+            if block is None:
+                return []
+            if env is None:
+                return [(block.layers, None)]
+            inner = dict(block.params)
+            for name in block.params.keys() & entry.keys():
+                try:
+                    inner[name] = substitute(entry[name], env) if isinstance(entry[name], str) else entry[name]
+                except ExpressionError:
+                    inner[name] = REQUIRED_PARAM
+            return [(block.layers, inner)]
+        if entry.get("type") == "residual":
+            return [(entry.get("body"), env), (entry.get("shortcut"), env)]
+        branches = entry.get("branches") if entry.get("type") == "concat" else None
+        if isinstance(branches, Located):
+            return [(branch, env) for branch in branches.values()]
+        return [(branch, env) for branch in branches] if isinstance(branches, LocatedList) else []
 
 
 def _position(location: Location) -> tuple[int, int]:
     return location.line, location.column
 
 
-def _child_lists(entry: Located, blocks: Mapping[str, BlockDef]) -> list[Any]:
-    """The layer lists an entry expands: a residual's body and shortcut, branches, or a block's layers."""
-    if "block" in entry:
-        block = blocks.get(entry["block"]) if isinstance(entry["block"], str) else None
-        return [block.layers] if block else []
-    if entry.get("type") == "residual":
-        return [entry.get("body"), entry.get("shortcut")]
-    branches = entry.get("branches") if entry.get("type") == "concat" else None
-    if isinstance(branches, Located):
-        return list(branches.values())
-    return list(branches) if isinstance(branches, LocatedList) else []
+def _count(repeat: Any, env: Mapping[str, Any] | None) -> int:
+    """The number of copies a ``repeat`` value makes, if it can be told without expanding; else 0."""
+    if isinstance(repeat, str) and env is not None:
+        try:
+            repeat = substitute(repeat, env)
+        except ExpressionError:
+            return 0
+    return repeat if type(repeat) is int and repeat > 0 else 0
 
 
 def _kind_of(value: Any) -> str:

@@ -448,11 +448,38 @@ CASES = [
         "input: [3, 8, 8]\nblocks:\n  b:\n    params: [n]\n    layers:\n      - {type: relu, repeat: '${n}'}\n"
         "layers:\n  - {block: b, n: 100000000000}\n",
         "'${n}'",
-        [f"repeat: 100,000,000,000 expands the spec past {MAX_LAYERS:,} layers"],
+        [f"this expands the spec past {MAX_LAYERS:,} layers"],
         id="huge-repeat-from-a-parameter",
     ),
     # residual l_i holds 1 + 9 * size(l_{i-1}) nodes: 2, 19, 172, 1549, 13942, 125479; the 8th copy of l5 in l6's
     # body passes 10^6 (8 * 125,479). An alias is reported where its anchor is written.
+    pytest.param(
+        "input: [3, 8, 8]\nblocks:\n"
+        + "".join(
+            f"  b{i}:\n    params: [n]\n    layers:\n      - {{block: b{i + 1}, n: '${{n}}', repeat: '${{n}}'}}\n"
+            for i in range(8)
+        )
+        + "  b8:\n    params: [n]\n    layers: [{type: relu, repeat: '${n}'}]\nlayers:\n  - {block: b0, n: 10}\n",
+        # b_i's entry is on line 6 + 4i, its repeat at column 40; b8 holds 10 relus, b_i 10 * (1 + size(b_{i+1})):
+        # 110, 1110, 11110, 111110 and b3 1,111,110, past the limit
+        (6 + 4 * 3, 40),
+        [f"this expands the spec past {MAX_LAYERS:,} layers"],
+        id="repeats-from-parameters-nested",
+    ),
+    pytest.param(
+        "input: [3, 8, 8]\nblocks:\n"
+        + "".join(
+            f"  b{i}:\n    params: [x]\n    layers:\n"
+            f"      - {{block: b{i + 1}, x: '${{x * 2}}'}}\n      - {{block: b{i + 1}, x: '${{x * 2 + 1}}'}}\n"
+            for i in range(40)
+        )
+        + "  b40:\n    params: [x]\n    layers: [{type: relu}]\nlayers:\n  - {block: b0, x: 1}\n",
+        # b_i holds 3 * 2^(40 - i) - 2 nodes; its entries are on lines 6 + 5i and 7 + 5i; b21's second instance of
+        # b22 passes 10^6 (3 * 2^19 - 2)
+        (7 + 5 * 21, 9),
+        [f"this expands the spec past {MAX_LAYERS:,} layers"],
+        id="block-tree-with-distinct-parameters",
+    ),
     pytest.param(lol(12), "&l5", [f"past {MAX_LAYERS:,} layers", "YAML aliases"], id="billion-laughs"),
     # block b_i holds 3 * 2^(60 - i) - 2 nodes; b41's second instance of b42 passes 10^6 (3 * 2^19 - 2); b_i's
     # entries are written on lines 5 + 4i and 6 + 4i.
