@@ -246,17 +246,18 @@ class _Builder:
         if raw is None:
             return {}
         if isinstance(raw, LocatedList):  # a list of names: all required
-            raw_items = {name: None for name in raw}
+            items = [(name, None, raw.item_at(index)) for index, name in enumerate(raw)]
         elif isinstance(raw, Located):
-            raw_items = dict(raw)
+            items = [(name, default, raw.key_at(name)) for name, default in raw.items()]
         else:
             raise SpecError(f"'params' of block '{block}' must map names to defaults", body.value_at("params"))
         params: dict[str, Any] = {}
-        for name, default in raw_items.items():
+        for name, default, where in items:
             if not isinstance(name, str) or not name.isidentifier() or name in (*ENTRY_KEYS, "block"):
                 raise SpecError(
-                    f"block parameter {name!r} must be an identifier other than {', '.join(ENTRY_KEYS)}, block",
-                    body.value_at("params"),
+                    f"a block parameter must be an identifier other than {', '.join(ENTRY_KEYS)} and block, "
+                    f"not {_kind_of(name)}",
+                    where,
                 )
             params[name] = REQUIRED_PARAM if default is None else default
         return params

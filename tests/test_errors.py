@@ -376,6 +376,12 @@ CASES = [
         id="missing-block-parameter",
     ),
     pytest.param(
+        "input: [3, 8, 8]\nblocks:\n  b:\n    params: [c, [d]]\n    layers: [{type: relu}]\nlayers:\n  - {block: b}\n",
+        "[d]",
+        ["a block parameter must be an identifier", "not a list"],
+        id="block-parameter-not-a-name",
+    ),
+    pytest.param(
         BLOCK_C + "      - {type: conv, filters: '${c *}', kernel: 1}\nlayers:\n  - {block: b}\n",
         "'${",
         ["layer 'b1'", "'filters'", "'c *' ends too early"],
