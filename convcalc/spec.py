@@ -255,8 +255,7 @@ class _Builder:
         for name, default, where in items:
             if not isinstance(name, str) or not name.isidentifier() or name in (*ENTRY_KEYS, "block"):
                 raise SpecError(
-                    f"a block parameter must be an identifier other than {', '.join(ENTRY_KEYS)} and block, "
-                    f"not {_kind_of(name)}",
+                    f"block parameter {name!r} must be an identifier other than {', '.join(ENTRY_KEYS)}, block",
                     where,
                 )
             params[name] = REQUIRED_PARAM if default is None else default

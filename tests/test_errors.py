@@ -378,7 +378,7 @@ CASES = [
     pytest.param(
         "input: [3, 8, 8]\nblocks:\n  b:\n    params: [c, [d]]\n    layers: [{type: relu}]\nlayers:\n  - {block: b}\n",
         "[d]",
-        ["a block parameter must be an identifier", "not a list"],
+        ["block parameter ['d'] must be an identifier"],
         id="block-parameter-not-a-name",
     ),
     pytest.param(
