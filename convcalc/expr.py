@@ -16,7 +16,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from convcalc.keys import MAX_MAGNITUDE
+from convcalc.keys import MAX_MAGNITUDE, shown
 
 MAX_PARENTHESES = 50
 """Deepest nesting of parentheses in one expression."""
@@ -120,7 +120,7 @@ class _Parser:
             raise ExpressionError(f"unknown name '{name}' in '${{{self.text}}}' (block parameters: {known})")
         value = self.names[name]
         if isinstance(value, bool) or not isinstance(value, int):
-            raise ExpressionError(f"'{name}' is {value!r}, not an integer, so it cannot be used in arithmetic")
+            raise ExpressionError(f"'{name}' is {shown(value)}, not an integer, so it cannot be used in arithmetic")
         return self.check(value)
 
     def check(self, value: int) -> int:

@@ -24,12 +24,28 @@ def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _describe(value: Any) -> str:
+def _clip(text: str, limit: int = 40) -> str:
+    return text if len(text) <= limit else f"{text[:limit]}..."
+
+
+def describe(value: Any) -> str:
+    """A short description of a YAML value for a message, never the whole of a big (or aliased) structure."""
+    if value is None:
+        return "empty"
     if isinstance(value, bool):
         return f"the boolean {str(value).lower()}"
     if isinstance(value, str):
-        return f"the text '{value}'"
-    return repr(value)
+        return f"the text '{_clip(value)}'"
+    if isinstance(value, list):
+        return f"a list of {len(value)}"
+    if isinstance(value, dict):
+        return "a mapping"
+    return _clip(repr(value))
+
+
+def shown(value: Any) -> str:
+    """A name as written (quoted text, a number) or, for anything else, its description."""
+    return _clip(repr(value)) if isinstance(value, (str, int, float)) else describe(value)
 
 
 def integer(minimum: int) -> Callable[[Any], int]:
@@ -37,7 +53,7 @@ def integer(minimum: int) -> Callable[[Any], int]:
 
     def convert(value: Any) -> int:
         if not _is_int(value):
-            raise ValueError(f"expected a whole number, got {_describe(value)}")
+            raise ValueError(f"expected a whole number, got {describe(value)}")
         if value < minimum:
             raise ValueError(f"must be at least {minimum}, got {value}")
         if value > MAX_MAGNITUDE:
@@ -77,7 +93,7 @@ def padding(value: Any) -> Padding:
     if isinstance(value, str):
         if value in ("same", "valid"):
             return value
-        raise ValueError(f"expected 'same', 'valid', a number or [height, width], got {_describe(value)}")
+        raise ValueError(f"expected 'same', 'valid', a number or [height, width], got {describe(value)}")
     return non_negative_pair(value)
 
 
@@ -91,14 +107,14 @@ def explicit_padding(value: Any) -> Pair:
 def boolean(value: Any) -> bool:
     """true or false."""
     if not isinstance(value, bool):
-        raise ValueError(f"expected true or false, got {_describe(value)}")
+        raise ValueError(f"expected true or false, got {describe(value)}")
     return value
 
 
 def number(value: Any) -> float | int:
     """any real number (does not affect the counts)."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ValueError(f"expected a number, got {_describe(value)}")
+        raise ValueError(f"expected a number, got {describe(value)}")
     return value
 
 
@@ -115,7 +131,7 @@ def choice(*options: str) -> Callable[[Any], str]:
 
     def convert(value: Any) -> str:
         if value not in options:
-            raise ValueError(f"expected one of {', '.join(options)}; got {_describe(value)}")
+            raise ValueError(f"expected one of {', '.join(options)}; got {describe(value)}")
         return str(value)
 
     convert.__doc__ = "one of " + ", ".join(options)

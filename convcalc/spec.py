@@ -14,7 +14,7 @@ from typing import Any
 
 from convcalc.errors import Location, SpecError
 from convcalc.expr import ExpressionError, substitute
-from convcalc.keys import Key, positive_int
+from convcalc.keys import Key, describe, positive_int, shown
 from convcalc.layers import CATALOGUE, Config, LayerKind, Shape
 from convcalc.reader import Located, LocatedList, location_of
 
@@ -111,6 +111,8 @@ def nearest(word: str, options: Iterable[str]) -> str | None:
     """A 'did you mean' hint for a misspelt key, type or name."""
     import difflib  # only when reporting an error
 
+    if isinstance(word, (list, dict)):  # str() of an aliased structure could be astronomically long
+        return None
     match = difflib.get_close_matches(str(word), list(options), n=1, cutoff=0.6)
     return f"did you mean '{match[0]}'?" if match else None
 
@@ -162,7 +164,7 @@ class _Builder:
             raise SpecError("the spec is empty; it needs at least 'input' and 'layers'", self.start)
         if not isinstance(document, Located):
             raise SpecError(
-                f"the top level of a spec must be a mapping with 'input' and 'layers', not {_kind_of(document)}",
+                f"the top level of a spec must be a mapping with 'input' and 'layers', not {describe(document)}",
                 location_of(document, self.start),
             )
         self.document = document
@@ -232,7 +234,7 @@ class _Builder:
         for name, body in blocks.items():
             where = blocks.key_at(name)
             if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z_][\w\-]*", name):
-                raise SpecError(f"block name {name!r} must be a word (letters, digits, _ and -)", where)
+                raise SpecError(f"block name {shown(name)} must be a word (letters, digits, _ and -)", where)
             if not isinstance(body, Located):
                 raise SpecError(f"block '{name}' must be a mapping with 'layers'", blocks.value_at(name))
             self.check_keys(body, BLOCK_KEYS, f"block '{name}'")
@@ -255,7 +257,7 @@ class _Builder:
         for name, default, where in items:
             if not isinstance(name, str) or not name.isidentifier() or name in (*ENTRY_KEYS, "block"):
                 raise SpecError(
-                    f"block parameter {name!r} must be an identifier other than {', '.join(ENTRY_KEYS)}, block",
+                    f"block parameter {shown(name)} must be an identifier other than {', '.join(ENTRY_KEYS)}, block",
                     where,
                 )
             params[name] = REQUIRED_PARAM if default is None else default
@@ -279,7 +281,7 @@ class _Builder:
         if not isinstance(raw, Located):
             hint = "write it as {type: relu}" if isinstance(raw, str) else None
             raise SpecError(
-                f"a layer must be a mapping such as {{type: conv, ...}}, not {_kind_of(raw)}", at, hint=hint
+                f"a layer must be a mapping such as {{type: conv, ...}}, not {describe(raw)}", at, hint=hint
             )
         entry = self.substituted(raw, scope)
         name = entry.get("name")
@@ -290,7 +292,7 @@ class _Builder:
         else:
             raise SpecError("a layer needs a 'type' (or 'block' for a block instance)", at)
         if name is not None and (not isinstance(name, str) or not re.fullmatch(r"[^\s.]+", name)):
-            raise SpecError(f"layer name {name!r} must be text without spaces or dots", entry.value_at("name"))
+            raise SpecError(f"layer name {shown(name)} must be text without spaces or dots", entry.value_at("name"))
         if "repeat" not in entry:
             if "first" in entry:
                 raise SpecError(
@@ -356,7 +358,7 @@ class _Builder:
             what = (
                 f"unknown layer type '{type_name}'"
                 if isinstance(type_name, str)
-                else f"'type' is {_kind_of(type_name)}"
+                else f"'type' is {describe(type_name)}"
             )
             raise SpecError(
                 what,
@@ -435,7 +437,7 @@ class _Builder:
         block = self.blocks.get(block_name) if isinstance(block_name, str) else None
         if block is None:
             raise SpecError(
-                f"unknown block {block_name!r}",
+                f"unknown block {shown(block_name)}",
                 entry.value_at("block"),
                 hint=nearest(block_name, self.blocks) or _defined(self.blocks),
             )
@@ -475,8 +477,8 @@ class _Builder:
         try:
             if isinstance(value, str):
                 return substitute(value, scope.env)
-            if isinstance(value, LocatedList):
-                copy = LocatedList(self.substitute(v, at, scope, key, layer) for v in value)
+            if isinstance(value, LocatedList):  # one level: [h, w] or a list of names; deeper lists are never valid
+                copy = LocatedList(substitute(v, scope.env) if isinstance(v, str) else v for v in value)
                 copy.location, copy.item_locations = value.location, value.item_locations
                 return copy
         except ExpressionError as error:
@@ -500,7 +502,7 @@ class _Builder:
     def integer(self, entry: Located, key: str, minimum: int) -> int:
         value = entry[key]
         if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-            raise SpecError(f"'{key}' must be a whole number >= {minimum}, got {value!r}", entry.value_at(key))
+            raise SpecError(f"'{key}' must be a whole number >= {minimum}, got {shown(value)}", entry.value_at(key))
         return value
 
     def check_keys(
@@ -551,7 +553,7 @@ class _Builder:
     def resolve(self, ref: Any, at: Location, scope: Scope, layer: str) -> str:
         """A name as seen from a scope: the innermost enclosing scope that defines it wins."""
         if not isinstance(ref, str):
-            raise SpecError(f"a layer reference must be a name, not {_kind_of(ref)}", at, layer=layer)
+            raise SpecError(f"a layer reference must be a name, not {describe(ref)}", at, layer=layer)
         parts = scope.prefix.split(".") if scope.prefix else []
         for depth in range(len(parts), -1, -1):
             candidate = ".".join([*parts[:depth], ref])
@@ -672,18 +674,6 @@ def _count(repeat: Any, env: Mapping[str, Any] | None) -> int:
         except ExpressionError:
             return 0
     return repeat if type(repeat) is int and repeat > 0 else 0
-
-
-def _kind_of(value: Any) -> str:
-    if value is None:
-        return "empty"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, dict):
-        return "a mapping"
-    if isinstance(value, str):
-        return f"the text '{value}'"
-    return repr(value)
 
 
 def _defined(blocks: Mapping[str, BlockDef]) -> str:

@@ -40,6 +40,15 @@ def lol(levels: int) -> str:
     return "".join(lines)
 
 
+def aliases(levels: int) -> str:
+    """A spec head whose block parameter p{i} is nine aliases of p{i-1}: 9^levels numbers when written out."""
+    params = ", ".join(
+        ["p0: &k0 [1, 1, 1, 1, 1, 1, 1, 1, 1]"]
+        + [f"p{i}: &k{i} [{', '.join([f'*k{i - 1}'] * 9)}]" for i in range(1, levels + 1)]
+    )
+    return f"input: [3, 8, 8]\nblocks:\n  b:\n    params: {{{params}}}\n    layers: [{{type: relu}}]\nlayers:\n"
+
+
 def block_chain(length: int, copies: int) -> str:
     """Blocks b0 .. b{length}, each holding ``copies`` instances of the next: copies^length relus."""
     blocks = "".join(f"  b{i}:\n    layers:\n" + f"      - {{block: b{i + 1}}}\n" * copies for i in range(length))
@@ -378,7 +387,7 @@ CASES = [
     pytest.param(
         "input: [3, 8, 8]\nblocks:\n  b:\n    params: [c, [d]]\n    layers: [{type: relu}]\nlayers:\n  - {block: b}\n",
         "[d]",
-        ["block parameter ['d'] must be an identifier"],
+        ["block parameter a list of 1 must be an identifier"],
         id="block-parameter-not-a-name",
     ),
     pytest.param(
@@ -496,6 +505,21 @@ CASES = [
         [f"blocks, branches and residuals are nested more than {MAX_DEPTH} deep"],
         id="deep-block-chain",
     ),
+    # values that are aliases of aliases (9^10 numbers) are never walked, copied or printed whole
+    pytest.param(
+        aliases(9) + "  - {type: conv, kernel: 1, filters: *k9}\n",
+        "&k9",
+        ["layer 'conv1' (conv)", "'filters'", "expected a whole number, got a list of 9"],
+        id="alias-bomb-as-a-number",
+    ),
+    pytest.param(
+        aliases(9) + "  - {type: conv, kernel: 1, filters: 4, stride2: *k9}\n",
+        "stride2",
+        ["unknown key 'stride2'", "did you mean 'stride'?"],
+        id="alias-bomb-in-an-unknown-key",
+    ),
+    pytest.param(aliases(9) + "  - {block: *k9}\n", "&k9", ["unknown block a list of 9"], id="alias-bomb-as-a-block"),
+    pytest.param(aliases(9) + "  - {type: *k9}\n", "&k9", ["'type' is a list of 9"], id="alias-bomb-as-a-type"),
     # the mapping and 'layers' are two levels, so the (MAX_NESTING - 1)th bracket is one too many
     pytest.param(
         NET + "  - " + "[" * 200 + "]" * 200 + "\n",
