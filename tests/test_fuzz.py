@@ -154,18 +154,31 @@ def test_random_specs(document: dict[str, Any], output: str) -> None:
     check(dump(document), output)
 
 
-def paths(data: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    """Every place in a document (a key of a mapping or an index of a list)."""
+def paths(data: Any, prefix: tuple[Any, ...] = (), seen: set[int] | None = None) -> list[tuple[Any, ...]]:
+    """Every place in a document (a key of a mapping or an index of a list), shared lists and mappings once."""
+    seen = set() if seen is None else seen
+    if id(data) in seen:
+        return []
+    seen.add(id(data))
     found: list[tuple[Any, ...]] = []
     children = data.items() if isinstance(data, dict) else enumerate(data) if isinstance(data, list) else ()
     for key, value in children:
         found.append((*prefix, key))
-        found.extend(paths(value, (*prefix, key)))
+        found.extend(paths(value, (*prefix, key), seen))
     return found
 
 
+def alias_bomb(levels: int) -> list[Any]:
+    """Nine references to nine references to ... one small list: YAML writes it with aliases, in a few lines."""
+    value: list[Any] = [1, 2]
+    for _ in range(levels):
+        value = [value] * 9
+    return value
+
+
 def mutate(data: Any, draw: st.DataObject) -> Any:
-    """One random edit at one random place: delete it, swap its type, or put a huge, negative or unicode value."""
+    """One random edit at one random place: delete it, duplicate it (an alias), or put there a value of another type,
+    a huge or negative number, unicode text or nine aliases of nine aliases of ..."""
     path = draw.draw(st.sampled_from(paths(data)))
     parent = data
     for key in path[:-1]:
@@ -177,7 +190,15 @@ def mutate(data: Any, draw: st.DataObject) -> Any:
     elif action == "duplicate" and isinstance(parent, list):
         parent.insert(key, parent[key])
     else:
-        parent[key] = draw.draw(st.one_of(VALUES, NUMBERS, st.text(min_size=1, max_size=8), st.sampled_from(WORDS)))
+        parent[key] = draw.draw(
+            st.one_of(
+                VALUES,
+                NUMBERS,
+                st.text(min_size=1, max_size=8),
+                st.sampled_from(WORDS),
+                st.builds(alias_bomb, st.integers(min_value=1, max_value=6)),
+            )
+        )
     return data
 
 
