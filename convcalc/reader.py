@@ -33,6 +33,8 @@ MAX_NODES = 1_000_000
 """Upper bound on YAML nodes in one document (aliases included), against 'billion laughs' inputs."""
 MAX_NESTING = 100
 """Deepest nesting of YAML mappings and sequences in one document."""
+MAX_BYTES = 64 * 2**20
+"""Largest spec file read (64 MiB), so that a device or an endless pipe given by mistake is refused."""
 
 
 class Located(dict[Any, Any]):
@@ -178,6 +180,10 @@ def read_text(text: str, filename: str) -> Any:
     if "\x00" in text:  # libyaml would silently stop reading there
         where = _offset_location(text, text.index("\x00"), filename)
         raise SpecError("the file contains a NUL character: is it a binary file?", where)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as error:  # a lone surrogate, from text decoded with errors="surrogateescape"
+        raise SpecError("the text is not valid Unicode", _offset_location(text, error.start, filename)) from None
     loader = _loader_class(filename)(text)
     try:
         return loader.get_single_data()
@@ -194,24 +200,33 @@ def read_source(path: str) -> tuple[str, str]:
     import sys
 
     if path == "-":
-        return sys.stdin.read(), "<stdin>"
+        stream = sys.stdin  # bytes, so that standard input is decoded and checked exactly like a file
+        raw = stream.buffer.read(MAX_BYTES + 1) if hasattr(stream, "buffer") else stream.read().encode()
+        return _decode(raw, "<stdin>"), "<stdin>"
     try:
         with open(path, "rb") as handle:
-            raw = handle.read()
+            raw = handle.read(MAX_BYTES + 1)
     except FileNotFoundError:
         raise SpecError(f"{path}: no such file") from None
     except IsADirectoryError:
         raise SpecError(f"{path}: is a directory, not a spec file") from None
     except OSError as error:
         raise SpecError(f"{path}: cannot read: {error.strerror}") from None
+    return _decode(raw, path), path
+
+
+def _decode(raw: bytes, name: str) -> str:
+    """UTF-8 text (a byte-order mark is dropped), or a SpecError at the first byte that is not."""
+    if len(raw) > MAX_BYTES:
+        raise SpecError(f"{name}: more than {MAX_BYTES // 2**20} MiB; is it a spec?")
     try:
-        return raw.decode("utf-8-sig"), path
+        return raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         before = raw[: error.start].decode("utf-8-sig")  # decoding failed only at error.start
         utf16 = raw.startswith((b"\xff\xfe", b"\xfe\xff"))
         raise SpecError(
             f"the file is not UTF-8 text (byte 0x{raw[error.start]:02x})",
-            _offset_location(before, len(before), path),
+            _offset_location(before, len(before), name),
             hint="it looks like UTF-16; save it as UTF-8" if utf16 else "save it as UTF-8",
         ) from None
 

@@ -7,15 +7,17 @@ searching the text, or an explicit (line, column) where the YAML parser decides)
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from convcalc.expr import MAX_PARENTHESES
 from convcalc.keys import MAX_MAGNITUDE
-from convcalc.reader import MAX_NESTING
+from convcalc.reader import MAX_BYTES, MAX_NESTING
 from convcalc.spec import MAX_DEPTH, MAX_LAYERS
-from tests.conftest import run_cli
+from tests.conftest import REPO, run_cli
 
 NET = "input: [3, 8, 8]\nlayers:\n"
 """The head of most specs below: an 8x8 RGB input."""
@@ -578,6 +580,24 @@ def test_unreadable_text(tmp_path: Path, raw: bytes, where: tuple[int, int], wor
     assert f"{path}:{where[0]}:{where[1]}: error: " in result.stderr, result.stderr
     for word in words:
         assert word in result.stderr
+
+
+def test_standard_input_is_checked_like_a_file() -> None:
+    # the real entry point in a new process, so that standard input is a byte stream
+    command = [sys.executable, "-m", "convcalc", "analyze", "-"]
+    result = subprocess.run(command, input=b"input: [3, 8, 8]\nname: caf\xe9\n", capture_output=True, cwd=REPO)
+    assert result.returncode == 2
+    assert (
+        result.stderr.decode()
+        == "<stdin>:2:10: error: the file is not UTF-8 text (byte 0xe9)\n  hint: save it as UTF-8\n"
+    )
+
+
+@pytest.mark.skipif(not Path("/dev/zero").exists(), reason="needs /dev/zero")
+def test_an_endless_file_is_refused() -> None:
+    result = run_cli("analyze", "/dev/zero")
+    assert result.code == 2
+    assert result.stderr == f"convcalc: error: /dev/zero: more than {MAX_BYTES // 2**20} MiB; is it a spec?\n"
 
 
 def test_bad_usage_is_exit_code_2() -> None:

@@ -11,7 +11,7 @@ import pytest
 
 from convcalc.expr import MAX_PARENTHESES
 from convcalc.keys import MAX_MAGNITUDE
-from convcalc.reader import MAX_NESTING, MAX_NODES
+from convcalc.reader import MAX_BYTES, MAX_NESTING, MAX_NODES
 from convcalc.spec import MAX_DEPTH, MAX_LAYERS
 from tests.conftest import REPO, SPECS, run_cli
 
@@ -91,6 +91,7 @@ def test_the_spec_file_is_never_modified(tmp_path: Path, text: str | None) -> No
 def test_readme_documents_the_limits() -> None:
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     errors = readme[readme.index("## Errors") :]
-    for limit in (f"{MAX_LAYERS:,}", f"{MAX_NODES:,}", f"{MAX_DEPTH}", f"{MAX_NESTING}", f"{MAX_PARENTHESES}"):
+    limits = (f"{MAX_LAYERS:,}", f"{MAX_NODES:,}", f"{MAX_DEPTH}", f"{MAX_NESTING}", f"{MAX_PARENTHESES}")
+    for limit in (*limits, f"{MAX_BYTES // 2**20} MiB"):
         assert limit in errors, limit
     assert MAX_MAGNITUDE == 10**100 and "10^100" in errors
