@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from convcalc.layers import CATALOGUE
 from tests.conftest import SPECS, run_cli
 
-FUZZ = settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FUZZ = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 BUNDLED = sorted(SPECS.glob("*.yaml"))
 TYPES = [*CATALOGUE, "residual"]
@@ -114,6 +114,8 @@ SPEC_DOCUMENTS = st.fixed_dictionaries(
     },
 )
 FORMATS = st.sampled_from(["json", "table"])
+MOSTLY_JSON = mostly(st.just("json"), st.just("table"))
+"""For the bundled networks, whose tables take longest to draw."""
 
 
 def check(text: str, output: str) -> None:
@@ -148,7 +150,7 @@ def test_random_text(text: str, output: str) -> None:
     check(text, output)
 
 
-@settings(FUZZ, max_examples=200)
+@settings(FUZZ, max_examples=80)
 @given(document=SPEC_DOCUMENTS, output=FORMATS)
 def test_random_specs(document: dict[str, Any], output: str) -> None:
     check(dump(document), output)
@@ -203,7 +205,7 @@ def mutate(data: Any, draw: st.DataObject) -> Any:
 
 
 @FUZZ
-@given(spec=st.sampled_from(BUNDLED), data=st.data(), edits=st.integers(min_value=1, max_value=3), output=FORMATS)
+@given(spec=st.sampled_from(BUNDLED), data=st.data(), edits=st.integers(min_value=1, max_value=3), output=MOSTLY_JSON)
 def test_mutated_bundled_specs(spec: Any, data: st.DataObject, edits: int, output: str) -> None:
     document = yaml.safe_load(spec.read_text(encoding="utf-8"))
     for _ in range(edits):
@@ -212,7 +214,7 @@ def test_mutated_bundled_specs(spec: Any, data: st.DataObject, edits: int, outpu
 
 
 @FUZZ
-@given(spec=st.sampled_from(BUNDLED), data=st.data(), output=FORMATS)
+@given(spec=st.sampled_from(BUNDLED), data=st.data(), output=MOSTLY_JSON)
 def test_text_edits_of_bundled_specs(spec: Any, data: st.DataObject, output: str) -> None:
     text = spec.read_text(encoding="utf-8")
     start = data.draw(st.integers(min_value=0, max_value=len(text)))
