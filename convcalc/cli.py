@@ -223,6 +223,14 @@ def zoo(
         render_zoo(entries, exact_numbers=exact_numbers)
 
 
+@app.command()
+def schema() -> None:
+    """The JSON Schema of spec files, for editors (README: Editor support): convcalc schema > convcalc.schema.json"""
+    from convcalc.schema import schema_text
+
+    print(schema_text(), end="")
+
+
 def main() -> None:
     """Entry point: never a traceback for the user (unless --debug)."""
     try:
