@@ -224,6 +224,52 @@ def zoo(
 
 
 @app.command()
+def sweep(
+    spec: Annotated[str, typer.Argument(help=SPEC_HELP, show_default=False)],
+    sizes: Annotated[
+        str,
+        typer.Option(
+            "--input",
+            help="Comma-separated input sizes: 224,320,512 (square), 512x1024 or 3x512x1024.",
+            show_default=False,
+        ),
+    ],
+    output: Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format: table, json or csv.")] = (
+        OutputFormat.table
+    ),
+    exact_numbers: Annotated[bool, typer.Option("--exact", help="Exact integers instead of K/M/G.")] = False,
+    batch: Annotated[int, typer.Option(min=1, help="Batch size (scales MACs, FLOPs, activations).")] = 1,
+    dtype: Annotated[Dtype, typer.Option(help="Element type for memory.")] = Dtype.float32,
+) -> None:
+    """Totals at several input sizes: one row each with params, MACs, FLOPs and peak activation memory."""
+    from convcalc.api import load_spec
+    from convcalc.sweep import parse_sizes
+    from convcalc.sweep import sweep as run_sweep
+
+    if output is OutputFormat.markdown:
+        usage_error("sweep prints table, json or csv")
+    with spec_errors(output, exact_numbers):
+        loaded = load_spec(spec)
+        try:
+            shapes = parse_sizes(sizes, loaded.input_shape)
+        except ValueError as error:
+            usage_error(str(error))
+        result = run_sweep(loaded, shapes, batch=batch, dtype=dtype.value)
+    if output is OutputFormat.json:
+        from convcalc.render.json_format import to_json
+
+        print(to_json(result.to_dict()))
+    elif output is OutputFormat.csv:
+        from convcalc.render.plain import sweep_csv
+
+        print(sweep_csv(result), end="")
+    else:
+        from convcalc.render.table import render_sweep
+
+        render_sweep(result, exact_numbers=exact_numbers)
+
+
+@app.command()
 def schema() -> None:
     """The JSON Schema of spec files, for editors (README: Editor support): convcalc schema > convcalc.schema.json"""
     from convcalc.schema import schema_text

@@ -5,9 +5,14 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from convcalc.engine import Analysis
+from convcalc.layers import format_shape
 from convcalc.render.columns import COLUMNS, SHARE, cell, share, total_cell
+
+if TYPE_CHECKING:
+    from convcalc.sweep import Sweep
 
 
 def to_csv(analysis: Analysis, columns: Sequence[str]) -> str:
@@ -36,3 +41,22 @@ def to_markdown(analysis: Analysis, columns: Sequence[str], *, exact_numbers: bo
     totals = [total_cell(key, analysis.layers, exact_numbers) for key in columns]
     lines.append("| " + " | ".join(f"**{text}**" if text else "" for text in totals) + " |")
     return "\n".join(lines) + "\n"
+
+
+def sweep_csv(sweep: Sweep) -> str:
+    """One row per input size: input, output, params, macs, flops, peak_activation_bytes (exact)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["input", "output", "params", "macs", "flops", "peak_activation_bytes"])
+    for row in sweep.rows:
+        writer.writerow(
+            [
+                format_shape(row.input_shape),
+                format_shape(row.output_shape),
+                row.params,
+                row.macs,
+                row.flops,
+                row.peak_activation_bytes,
+            ]
+        )
+    return buffer.getvalue()

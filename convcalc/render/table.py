@@ -15,6 +15,7 @@ from convcalc.render.columns import COLUMNS, DEFAULT_COLUMNS, SHARE, cell, total
 from convcalc.render.units import exact, human_bytes, human_count
 
 if TYPE_CHECKING:
+    from convcalc.sweep import Sweep
     from convcalc.zoo import ZooEntry
 
 CONVENTION_LINE = (
@@ -111,3 +112,24 @@ def render_zoo(entries: Sequence[ZooEntry], *, exact_numbers: bool, file: IO[str
     console = make_console(file)
     console.print(table)
     console.print(f"[dim]batch 1 · {CONVENTION_LINE}[/dim]")
+
+
+def render_sweep(sweep: Sweep, *, exact_numbers: bool, file: IO[str] | None = None) -> None:
+    """One row per input size: output shape, params, MACs, FLOPs and peak activation memory."""
+    count: Callable[[int], str] = exact if exact_numbers else human_count
+    size: Callable[[int], str] = exact if exact_numbers else human_bytes
+    table = Table(title=f"{escape(sweep.name)}  (batch {sweep.batch} · {sweep.dtype})", title_justify="left")
+    for header in ("input", "output", "params", "MACs", "FLOPs", "peak activations"):
+        table.add_column(header, justify="right")
+    for row in sweep.rows:
+        table.add_row(
+            format_shape(row.input_shape),
+            format_shape(row.output_shape),
+            count(row.params),
+            count(row.macs),
+            count(row.flops),
+            size(row.peak_activation_bytes),
+        )
+    console = make_console(file)
+    console.print(table)
+    console.print(f"[dim]{CONVENTION_LINE}[/dim]")
