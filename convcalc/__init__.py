@@ -1,6 +1,7 @@
 """convcalc: exact costs of convolutional networks from a YAML layer spec, without a framework."""
 
-from convcalc.api import analyze, load_spec
+from convcalc.api import analyze, compare, load_spec
+from convcalc.comparison import Comparison
 from convcalc.engine import Analysis, AnalysisError, LayerResult, Totals
 from convcalc.errors import Location, SpecError
 from convcalc.spec import Spec
@@ -9,6 +10,7 @@ __version__ = "0.1.0"
 __all__ = [
     "Analysis",
     "AnalysisError",
+    "Comparison",
     "LayerResult",
     "Location",
     "Spec",
@@ -16,5 +18,6 @@ __all__ = [
     "Totals",
     "__version__",
     "analyze",
+    "compare",
     "load_spec",
 ]

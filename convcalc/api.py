@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import gc
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
 from convcalc.bundled import bundled_names, find_bundled
+from convcalc.comparison import Comparison
+from convcalc.comparison import compare as compare_analyses
 from convcalc.engine import Analysis, analyze_spec
 from convcalc.errors import SpecError
 from convcalc.layers import Shape
-from convcalc.reader import read_file, read_text
+from convcalc.reader import read_source, read_text
+from convcalc.rewrite import Bottleneck, insert_bottlenecks, parse_bottleneck
 from convcalc.spec import Spec, build_spec, nearest
 
 
@@ -38,10 +41,13 @@ def load_spec(source: str | os.PathLike[str], *, text: str | None = None) -> Spe
     with gc_paused():
         if text is not None:
             return build_spec(read_text(text, str(source)), str(source))
-        return _load_path(str(source))
+        text, name = load_text(source)
+        return build_spec(read_text(text, name), name)
 
 
-def _load_path(path: str) -> Spec:
+def resolve_path(source: str | os.PathLike[str]) -> str:
+    """The file a spec source names: the path itself, '-', or the bundled spec of that name."""
+    path = str(source)
     if path != "-" and not Path(path).exists():
         bundled = find_bundled(path)
         if bundled is None:
@@ -50,9 +56,13 @@ def _load_path(path: str) -> Spec:
                 f"{path}: no such file, and no bundled spec has that name",
                 hint=nearest(path, names) or f"bundled specs: {', '.join(names)} (`convcalc zoo` lists them)",
             )
-        path = str(bundled)
-    document, name = read_file(path)
-    return build_spec(document, name)
+        return str(bundled)
+    return path
+
+
+def load_text(source: str | os.PathLike[str]) -> tuple[str, str]:
+    """The text of a spec source and the name errors will use for it."""
+    return read_source(resolve_path(source))
 
 
 def parse_shape(text: str, like: Shape) -> Shape:
@@ -86,3 +96,32 @@ def analyze(
         spec = replace(spec, input_shape=input_shape)
     with gc_paused():
         return analyze_spec(spec, batch=batch, dtype=dtype)
+
+
+def compare(
+    first: Spec | str | os.PathLike[str],
+    second: Spec | str | os.PathLike[str] | None = None,
+    *,
+    bottlenecks: Sequence[Bottleneck | str] = (),
+    batch: int = 1,
+    dtype: str = "float32",
+) -> Comparison:
+    """Two networks side by side, or one network before and after inserting 1x1 bottleneck convs.
+
+    ``bottlenecks`` are ``--bottleneck`` values such as ``"conv5x5=16"`` or ``"all=0.25"``; with them,
+    ``first`` must be a spec source (its text is rewritten) and ``second`` is not given.
+    """
+    if (second is None) == (not bottlenecks):
+        raise ValueError("compare needs either a second spec or bottlenecks, not both")
+    if second is not None:
+        return compare_analyses(analyze(first, batch=batch, dtype=dtype), analyze(second, batch=batch, dtype=dtype))
+    if isinstance(first, Spec):
+        raise ValueError("a bottleneck rewrite edits a spec's text: pass its path, not a Spec")
+    text, name = load_text(first)
+    parsed = [b if isinstance(b, Bottleneck) else parse_bottleneck(b) for b in bottlenecks]
+    rewrite = insert_bottlenecks(text, name, parsed)
+    return compare_analyses(
+        analyze_spec(rewrite.original, batch=batch, dtype=dtype),
+        analyze_spec(rewrite.spec, batch=batch, dtype=dtype),
+        rewrite=rewrite,
+    )

@@ -224,6 +224,79 @@ def zoo(
 
 
 @app.command()
+def compare(
+    first: Annotated[str, typer.Argument(help=SPEC_HELP, show_default=False, metavar="SPEC")],
+    second: Annotated[
+        str | None,
+        typer.Argument(help="The spec to compare with (or use --bottleneck).", show_default=False, metavar="SPEC2"),
+    ] = None,
+    bottleneck: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--bottleneck",
+            "-b",
+            metavar="LAYER=WIDTH",
+            help="Insert a 1x1 conv before a conv: LAYER=FILTERS or LAYER=FRACTION of its input channels; "
+            "'all=0.25' for every conv with a kernel over 1x1. Repeatable.",
+        ),
+    ] = None,
+    emit_spec: Annotated[
+        str | None,
+        typer.Option("--emit-spec", metavar="FILE", help="Write the rewritten spec as YAML to FILE ('-': stdout)."),
+    ] = None,
+    output: Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")] = OutputFormat.table,
+    exact_numbers: Annotated[bool, typer.Option("--exact", help="Exact integers instead of K/M/G.")] = False,
+    batch: Annotated[int, typer.Option(min=1, help="Batch size (scales MACs, FLOPs, activations).")] = 1,
+    dtype: Annotated[Dtype, typer.Option(help="Element type for memory.")] = Dtype.float32,
+) -> None:
+    """Two networks side by side, or one before and after inserting 1x1 bottleneck convs."""
+    from convcalc.api import compare as run_comparison
+    from convcalc.api import resolve_path
+
+    with spec_errors(output, exact_numbers):
+        if (second is None) == (not bottleneck):
+            raise SpecError("compare needs a second spec or --bottleneck (one of the two)")
+        if emit_spec is not None and not bottleneck:
+            raise SpecError("--emit-spec writes the spec that --bottleneck rewrites; give --bottleneck too")
+        if emit_spec not in (None, "-") and _same_file(emit_spec, resolve_path(first)):
+            raise SpecError(f"--emit-spec {emit_spec}: that is the input spec; write the rewrite to another file")
+        comparison = run_comparison(first, second, bottlenecks=bottleneck or (), batch=batch, dtype=dtype.value)
+    report = sys.stdout
+    if emit_spec is not None and comparison.rewrite is not None:
+        if emit_spec == "-":
+            sys.stdout.write(comparison.rewrite.text)
+            report = sys.stderr
+        else:
+            try:
+                with open(emit_spec, "w", encoding="utf-8") as handle:
+                    handle.write(comparison.rewrite.text)
+            except OSError as error:
+                fail(SpecError(f"--emit-spec {emit_spec}: cannot write: {error.strerror}"))
+    if output is OutputFormat.json:
+        from convcalc.render.json_format import to_json
+
+        print(to_json(comparison.to_dict()), file=report)
+    else:
+        from convcalc.render.compare_table import render_comparison
+
+        render_comparison(comparison, exact_numbers=exact_numbers, file=report)
+    if emit_spec not in (None, "-"):
+        print(f"rewritten spec written to {emit_spec}", file=sys.stderr)
+
+
+def _same_file(path: str, other: str) -> bool:
+    """Whether two paths name one file (the second may be '-', standard input)."""
+    from pathlib import Path
+
+    if other == "-":
+        return False
+    try:
+        return Path(path).resolve() == Path(other).resolve() or (Path(path).exists() and Path(path).samefile(other))
+    except OSError:
+        return False
+
+
+@app.command()
 def sweep(
     spec: Annotated[str, typer.Argument(help=SPEC_HELP, show_default=False)],
     sizes: Annotated[

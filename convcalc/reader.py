@@ -126,12 +126,12 @@ def read_text(text: str, filename: str) -> Any:
         loader.dispose()
 
 
-def read_file(path: str) -> tuple[Any, str]:
-    """Read a spec file (or standard input for '-') and parse it; returns (data, display name)."""
+def read_source(path: str) -> tuple[str, str]:
+    """The text of a spec file (or of standard input for '-') and its display name."""
     import sys
 
     if path == "-":
-        return read_text(sys.stdin.read(), "<stdin>"), "<stdin>"
+        return sys.stdin.read(), "<stdin>"
     try:
         with open(path, "rb") as handle:
             raw = handle.read()
@@ -142,10 +142,15 @@ def read_file(path: str) -> tuple[Any, str]:
     except OSError as error:
         raise SpecError(f"{path}: cannot read: {error.strerror}") from None
     try:
-        text = raw.decode("utf-8-sig")
+        return raw.decode("utf-8-sig"), path
     except UnicodeDecodeError as error:
         line = raw[: error.start].count(b"\n") + 1
         raise SpecError(
             f"the file is not UTF-8 text (byte 0x{raw[error.start]:02x})", Location(path, line, 1)
         ) from None
-    return read_text(text, path), path
+
+
+def read_file(path: str) -> tuple[Any, str]:
+    """Read a spec file (or standard input for '-') and parse it; returns (data, display name)."""
+    text, name = read_source(path)
+    return read_text(text, name), name

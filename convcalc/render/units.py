@@ -21,3 +21,20 @@ def human_bytes(value: int) -> str:
 
 def exact(value: int) -> str:
     return f"{value:,}"
+
+
+def signed(text: str, value: int) -> str:
+    """A difference with its sign: '+2.41M', '-137.73K', '0'."""
+    return f"+{text}" if value > 0 else text
+
+
+def ratio_text(before: int, after: int, noun: str = "", fewer: str = "fewer") -> str:
+    """'9.68x fewer' (before / after) or '1.50x more' (after / before), rounded half up to two decimals, exactly."""
+    noun = f" {noun}" if noun else ""
+    if before == after:
+        return "same"
+    if after == 0 or before == 0:
+        return f"none{noun} after" if after == 0 else f"none{noun} before"
+    larger, smaller, word = (before, after, fewer) if before > after else (after, before, "more")
+    hundredths = (200 * larger + smaller) // (2 * smaller)  # round(100 * larger / smaller), halves up
+    return f"{hundredths // 100}.{hundredths % 100:02d}x {word}{noun}"

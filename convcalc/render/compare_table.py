@@ -1,0 +1,133 @@
+"""The rich output of `convcalc compare`: aligned layer rows, a totals block, the rewrite's changes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import IO
+
+from rich.markup import escape
+from rich.table import Table
+
+from convcalc.comparison import Comparison, Row
+from convcalc.engine import Analysis
+from convcalc.layers import format_shape
+from convcalc.render.table import CONVENTION_LINE, make_console
+from convcalc.render.units import exact, human_bytes, human_count, ratio_text, signed
+
+MAX_SUM_TERMS = 8
+"""A side's total parameters are written out as a sum of its layers' when it has at most this many terms."""
+
+
+def _change(row: Row, inserted: set[str]) -> str:
+    if row.before is None:
+        return "[green]added (1x1 bottleneck)[/green]" if row.name in inserted else "[green]added[/green]"
+    if row.after is None:
+        return "[red]removed[/red]"
+    before, after = row.before, row.after
+    if before.macs != after.macs:
+        return ratio_text(before.macs, after.macs, "MACs")
+    if before.params != after.params:
+        return ratio_text(before.params, after.params, "params")
+    if before.output_shape != after.output_shape:
+        return "shape"
+    return "changed" if row.status == "changed" else ""
+
+
+def layer_rows(comparison: Comparison, *, exact_numbers: bool) -> Table:
+    """One row per layer name: its shape, params and MACs in each network, and the change."""
+    count: Callable[[int], str] = exact if exact_numbers else human_count
+    before, after = comparison.before, comparison.after
+    title = (
+        f"{escape(before.name)} ({format_shape(before.input_shape)} -> {format_shape(before.output_shape)})\n"
+        f"  vs {escape(after.name)} ({format_shape(after.input_shape)} -> {format_shape(after.output_shape)})"
+    )
+    table = Table(title=title, title_justify="left")
+    table.add_column("#", justify="right", style="dim")
+    table.add_column("layer")
+    table.add_column("type", style="cyan")
+    for side in ("before", "after"):
+        table.add_column(f"{side}\noutput", justify="right")
+        table.add_column(f"{side}\nparams", justify="right")
+        table.add_column(f"{side}\nMACs", justify="right")
+    table.add_column("change")
+    inserted = {insertion.inserted for insertion in comparison.rewritten}
+    for index, row in enumerate(comparison.rows, 1):
+        cells = [str(index), escape(row.name), row.type]
+        for result in (row.before, row.after):
+            if result is None:
+                cells.extend(["-", "", ""])
+            else:
+                cells.extend(
+                    [
+                        format_shape(result.output_shape),
+                        count(result.params) if result.params else "",
+                        count(result.macs) if result.macs else "",
+                    ]
+                )
+        cells.append(_change(row, inserted))
+        table.add_row(*cells)
+    return table
+
+
+def totals(comparison: Comparison, *, exact_numbers: bool) -> Table:
+    """Both totals, the difference (after - before) and the ratio, for params, MACs, FLOPs and activations."""
+    count: Callable[[int], str] = exact if exact_numbers else human_count
+    size: Callable[[int], str] = exact if exact_numbers else human_bytes
+    before, after = comparison.before.total, comparison.after.total
+    table = Table(title="totals", title_justify="left")
+    table.add_column("")
+    table.add_column("before", justify="right")
+    table.add_column("after", justify="right")
+    table.add_column("difference", justify="right")
+    table.add_column("ratio")
+    measures: list[tuple[str, int, int, Callable[[int], str], str]] = [
+        ("params", before.params, after.params, count, "fewer"),
+        ("MACs", before.macs, after.macs, count, "fewer"),
+        ("FLOPs", before.flops, after.flops, count, "fewer"),
+        ("activation memory", before.activation_bytes, after.activation_bytes, size, "less"),
+    ]
+    for label, old, new, show, fewer in measures:
+        difference = signed(show(new - old), new - old)
+        table.add_row(label, show(old), show(new), difference, ratio_text(old, new, fewer=fewer))
+    return table
+
+
+def param_sum(label: str, analysis: Analysis) -> str | None:
+    """'params after = 3,072 (conv5x5_reduce) + 12,800 (conv5x5) = 15,872', for a few terms."""
+    terms = [layer for layer in analysis.layers if layer.params]
+    if not 2 <= len(terms) <= MAX_SUM_TERMS:
+        return None
+    written = " + ".join(f"{exact(layer.params)} ({escape(layer.name)})" for layer in terms)
+    return f"params {label} = {written} = {exact(analysis.total.params)}"
+
+
+def render_comparison(comparison: Comparison, *, exact_numbers: bool, file: IO[str] | None = None) -> None:
+    console = make_console(file)
+    console.print(layer_rows(comparison, exact_numbers=exact_numbers))
+    console.print(totals(comparison, exact_numbers=exact_numbers))
+    before, after = comparison.before.total, comparison.after.total
+    lines = []
+    if not exact_numbers:
+        lines.append(
+            f"exact: params {exact(before.params)} -> {exact(after.params)} · "
+            f"MACs {exact(before.macs)} -> {exact(after.macs)} · FLOPs {exact(before.flops)} -> {exact(after.flops)}"
+        )
+    lines.extend(s for s in (param_sum("before", comparison.before), param_sum("after", comparison.after)) if s)
+    if comparison.rewritten:
+        lines.append("rewritten: a 1x1 conv inserted before each of")
+        for insertion in comparison.rewritten:
+            block = f", written in block '{escape(insertion.block)}'" if insertion.block else ""
+            lines.append(
+                f"  {escape(insertion.layer)} (line {insertion.location.line}{block}): {escape(insertion.inserted)}, "
+                f"{insertion.input_channels} -> {insertion.filters} channels"
+            )
+    if comparison.skipped:
+        lines.append("not rewritten:")
+        lines.extend(
+            f"  {escape(', '.join(skip.layers))} (line {skip.location.line}): {escape(skip.reason)}"
+            for skip in comparison.skipped
+        )
+    lines.append(
+        f"batch {comparison.after.batch} · {comparison.after.dtype} · [dim]{CONVENTION_LINE}[/dim]",
+    )
+    console.print("\n".join(lines))
