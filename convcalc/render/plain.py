@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from convcalc.engine import Analysis
 from convcalc.layers import format_shape
-from convcalc.render.columns import COLUMNS, SHARE, cell, share, total_cell
+from convcalc.render.columns import COLUMNS, RELATIVE, SHARE, MacsScale, cell, relative, total_cell
 
 if TYPE_CHECKING:
     from convcalc.sweep import Sweep
@@ -20,23 +20,25 @@ def to_csv(analysis: Analysis, columns: Sequence[str]) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(columns)
+    scale = MacsScale.of(analysis.layers)
     for layer in analysis.layers:
         writer.writerow(
-            [share(layer, analysis.total.macs) if key == SHARE else COLUMNS[key].read(layer) for key in columns]
+            [relative(key, layer, scale) if key in RELATIVE else COLUMNS[key].read(layer) for key in columns]
         )
     return buffer.getvalue()
 
 
 def to_markdown(analysis: Analysis, columns: Sequence[str], *, exact_numbers: bool) -> str:
     """A GitHub-flavoured markdown table with a bold totals row."""
-    headers = ["MACs %" if key == SHARE else COLUMNS[key].header for key in columns]
-    right = [key == SHARE or COLUMNS[key].measure != "text" for key in columns]
+    headers = [RELATIVE[key] if key in RELATIVE else COLUMNS[key].header for key in columns]
+    right = [key == SHARE or (key not in RELATIVE and COLUMNS[key].measure != "text") for key in columns]
     lines = [
         "| " + " | ".join(headers) + " |",
         "| " + " | ".join("---:" if r else "---" for r in right) + " |",
     ]
+    scale = MacsScale.of(analysis.layers)
     for layer in analysis.layers:
-        cells = [cell(key, layer, analysis.total.macs, exact_numbers) for key in columns]
+        cells = [cell(key, layer, scale, exact_numbers) for key in columns]
         lines.append("| " + " | ".join(text.replace("|", "\\|") for text in cells) + " |")
     totals = [total_cell(key, analysis.layers, exact_numbers) for key in columns]
     lines.append("| " + " | ".join(f"**{text}**" if text else "" for text in totals) + " |")
