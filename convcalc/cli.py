@@ -384,6 +384,34 @@ def sweep(
         render_sweep(result, exact_numbers=exact_numbers)
 
 
+class ExportTarget(str, Enum):
+    pytorch = "pytorch"
+
+
+@app.command()
+def export(
+    spec: Annotated[str, typer.Argument(help=SPEC_HELP, show_default=False)],
+    to: Annotated[
+        ExportTarget, typer.Option("--to", help="What to write: a PyTorch nn.Module.")
+    ] = ExportTarget.pytorch,
+    input_size: InputOption = None,
+) -> None:
+    """Write the network as code: convcalc export SPEC --to pytorch > model.py (a self-contained nn.Module)."""
+    from convcalc.api import load_spec, parse_shape
+    from convcalc.export import to_pytorch
+
+    with spec_errors(OutputFormat.table, exact_numbers=False):
+        loaded = load_spec(spec)
+        shape = None
+        if input_size is not None:
+            try:
+                shape = parse_shape(input_size, loaded.input_shape)
+            except ValueError as error:
+                usage_error(str(error))
+        source = to_pytorch(loaded, input_shape=shape)
+    print(source, end="")
+
+
 @app.command()
 def schema() -> None:
     """The JSON Schema of spec files, for editors (README: Editor support): convcalc schema > convcalc.schema.json"""
