@@ -17,6 +17,7 @@ import keyword
 import math
 import os
 import re
+import textwrap
 from collections.abc import Callable, Iterable, Sequence
 
 from convcalc import __version__
@@ -68,6 +69,21 @@ HELPERS = {
 ''',
 }
 """Small modules for what torch has no module for; a generated file defines the ones it uses."""
+
+
+def _docstring(text: str, indent: str, *, quotes: bool = True) -> str:
+    """Text as docstring lines (opening quotes unless ``quotes`` is false), wrapped at 116 columns and escaped."""
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"')
+    opening = '"""' if quotes else ""
+    return textwrap.fill(escaped, 116, initial_indent=indent + opening, subsequent_indent=indent)
+
+
+def _fit(line: str, indent: str, width: int = 120) -> str:
+    """An indented line; a call too long for one line gets its arguments on a line of their own."""
+    if len(indent) + len(line) <= width or not line.endswith(")"):
+        return indent + line
+    head, arguments = line.split("(", 1)
+    return f"{indent}{head}(\n{indent}    {arguments[:-1]}\n{indent})"
 
 
 def _value(value: object) -> str:
@@ -249,6 +265,7 @@ class _Writer:
         self.lines: list[str] = []
         self.variables: dict[str, str] = {NETWORK_INPUT: "network_input"}
         self.read: set[str] = set()
+        self.working: dict[tuple[str, int], str] = {}
 
     def collect_reads(self, nodes: Iterable[Node]) -> None:
         """The names some layer reads by name: their outputs get a variable of their own."""
@@ -267,18 +284,28 @@ class _Writer:
                 self.collect_reads(node.body)
                 self.collect_reads(node.shortcut or ())
 
-    def sequence(self, nodes: Sequence[Node], current: str, work: str) -> str:
+    def sequence(self, nodes: Sequence[Node], current: str, work: str, depth: int) -> str:
         """Emit nodes in order from the variable ``current``, into ``work``; the variable holding the output."""
         for node in nodes:
-            current = self.node(node, current, work)
+            current = self.node(node, current, work, depth)
         return current
 
-    def node(self, node: Node, current: str, work: str) -> str:
+    def path(self, label: str, depth: int) -> str:
+        """The working variable of a branch, body or shortcut ``depth`` structures deep.
+
+        Structures at one depth are never alive at once (a path's nested structures merge into its own variable),
+        so they share one: ``body``, ``shortcut``, ``branch0``, ... and ``body_2`` one level further in.
+        """
+        if (label, depth) not in self.working:
+            self.working[label, depth] = self.names.make(label)
+        return self.working[label, depth]
+
+    def node(self, node: Node, current: str, work: str, depth: int) -> str:
         if isinstance(node, Layer):
             return self.call(node.name, [self.variables[name] for name in node.inputs] or [current], work)
         start = self.variables[node.input] if node.input else current
         if isinstance(node, Group):
-            output = self.sequence(node.layers, start, work)
+            output = self.sequence(node.layers, start, work, depth)
             if node.name in self.read:
                 self.variables[node.name] = self.names.make(node.name)
                 self.lines.append(f"{self.variables[node.name]} = {output}")
@@ -286,14 +313,14 @@ class _Writer:
             return output
         if isinstance(node, Branches):
             outputs = [
-                self.sequence(branch, start, self.names.make(f"{node.name}.branch{index}"))
+                self.sequence(branch, start, self.path(f"branch{index}", depth), depth + 1)
                 for index, branch in enumerate(node.branches)
             ]
             return self.call(node.name, outputs, work)
-        body = self.sequence(node.body, start, self.names.make(f"{node.name}.body"))
+        body = self.sequence(node.body, start, self.path("body", depth), depth + 1)
         shortcut = start
         if node.shortcut:
-            shortcut = self.sequence(node.shortcut, start, self.names.make(f"{node.name}.shortcut"))
+            shortcut = self.sequence(node.shortcut, start, self.path("shortcut", depth), depth + 1)
         return self.call(node.name, [body, shortcut], work)
 
     def call(self, name: str, sources: Sequence[str], work: str) -> str:
@@ -315,19 +342,24 @@ def write_pytorch(spec: Spec, analysis: Analysis) -> str:
     writer.collect_reads(spec.layers)
     if NETWORK_INPUT in writer.read:
         writer.lines.append("network_input = x")
-    output = writer.sequence(spec.layers, "x", "x")
+    output = writer.sequence(spec.layers, "x", "x", 0)
     writer.lines.append(f"return {output}")
     name = class_name(spec.name)
     helpers = [source for helper, source in HELPERS.items() if any(f"= {helper}(" in text for text in writer.modules)]
+    entries = [f"{json.dumps(attribute)}: {json.dumps(layer)}," for attribute, layer in writer.attributes.items()]
     names = "".join(
-        f"\n    {json.dumps(attribute)}: {json.dumps(layer)}," for attribute, layer in writer.attributes.items()
+        f"\n    {entry}" if len(entry) <= 116 else "\n    " + entry.replace(": ", ":\n        ", 1) for entry in entries
     )
     total = analysis.total
+    summary = (
+        f"Generated by convcalc {__version__} (`convcalc export --to pytorch`). Input "
+        f"{format_shape(analysis.input_shape)} -> output {format_shape(analysis.output_shape)}; convcalc counts "
+        f"{total.params:,} parameters and {total.macs // analysis.batch:,} MACs per sample."
+    )
     head = f"""\
-\"\"\"{spec.name} as a PyTorch module: generated by convcalc {__version__} (`convcalc export --to pytorch`).
+{_docstring(f"{spec.name}: a PyTorch module.", "")}
 
-Input {format_shape(analysis.input_shape)} -> output {format_shape(analysis.output_shape)}; convcalc counts \
-{total.params:,} parameters and {total.macs // analysis.batch:,} MACs per sample.
+{_docstring(summary, "", quotes=False)}
 \"\"\"
 
 import torch
@@ -335,19 +367,19 @@ from torch import nn
 
 INPUT_SHAPE = {tuple(analysis.input_shape)!r}
 
-# the convcalc name of each submodule of {name}, in the order its forward() calls them
+# each submodule's convcalc layer name, in the order forward() calls them
 CONVCALC_NAMES = {{{names}\n}}"""
     network = "\n".join(
         [
             f"class {name}(nn.Module):",
-            f'    """{spec.description or spec.name}"""',
+            _docstring(spec.description or spec.name, "    ") + '"""',
             "",
             "    def __init__(self) -> None:",
             "        super().__init__()",
-            *(f"        {line}" for line in writer.modules),
+            *(_fit(line, "        ") for line in writer.modules),
             "",
             "    def forward(self, x: torch.Tensor) -> torch.Tensor:",
-            *(f"        {line}" for line in writer.lines),
+            *(_fit(line, "        ") for line in writer.lines),
         ]
     )
     main = f"""\

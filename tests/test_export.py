@@ -62,11 +62,24 @@ def test_export_of_every_kind_reads_as_written():
         assert f"        {line}\n" in source, line
 
 
-def test_generated_source_is_lint_clean(tmp_path):
-    target = tmp_path / "model.py"
-    target.write_text(to_pytorch(str(EVERY_KIND)), encoding="utf-8")
+def test_generated_sources_are_lint_clean(tmp_path):
+    for path in [*SPECS.glob("*.yaml"), EVERY_KIND]:
+        (tmp_path / f"{path.stem.replace('-', '_')}.py").write_text(to_pytorch(str(path)), encoding="utf-8")
+    tricky = 'input: [1, 4, 4]\nname: "a \\\\ b \\"quoted\\""\nlayers: [{type: relu, name: "if"}]\n'
+    (tmp_path / "tricky.py").write_text(to_pytorch(load_spec("t.yaml", text=tricky)), encoding="utf-8")
     result = subprocess.run(
-        [sys.executable, "-m", "ruff", "check", "--isolated", "--line-length", "120", str(target)],
+        [
+            sys.executable,
+            "-m",
+            "ruff",
+            "check",
+            "--select",
+            "E,F,W,I",
+            "--isolated",
+            "--line-length",
+            "120",
+            str(tmp_path),
+        ],
         capture_output=True,
         text=True,
     )
