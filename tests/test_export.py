@@ -111,3 +111,9 @@ def test_export_errors_are_one_line():
     small = run_cli("export", str(SPECS / "lenet5.yaml"), "--input", "8")
     # at 8: C1 (8 - 5) + 1 = 4, S2 2, and C3's 5x5 kernel does not fit in 2x2
     assert small.code == 2 and "error: layer 'C3' (conv)" in small.stderr
+
+
+def test_readme_shows_the_real_export_of_its_example():
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    shown = readme.split("```python\nclass Inception5x5Branch1x1Bottleneck", 1)[1].split("```", 1)[0]
+    assert f"class Inception5x5Branch1x1Bottleneck{shown}" in to_pytorch("inception-5x5-bottleneck")
