@@ -60,17 +60,19 @@ def closed(properties: Schema, **extra: Any) -> Schema:
     return {"type": "object", "properties": properties, "additionalProperties": False, **extra}
 
 
-def entry(type_name: str, description: str, own: Schema, input_key: str = "input") -> Schema:
+def entry(type_name: str, description: str, own: Schema, input_key: str = "input", needs: str | None = None) -> Schema:
     """A layer entry: ``type``, name, input, repeat and ``first`` (overrides of the first copy), plus its own keys."""
     first = {key: {"$ref": f"#/$defs/{type_name}/properties/{key}"} for key in (input_key, *own)}
     common = {"type": {"const": type_name}, "name": ref("name"), input_key: ref(input_key), "repeat": ref("repeat")}
     properties = {**common, "first": closed(first, description="keys of the first copy of a 'repeat'"), **own}
-    return closed(properties, description=description, required=["type"])
+    return closed(properties, description=description, required=["type", *([needs] if needs else [])])
 
 
 def kind_schema(kind: LayerKind) -> Schema:
     own = {key.name: key_schema(key, expressions=True) for key in kind.keys}
-    return entry(kind.type, kind.summary, own, "inputs" if kind.many_inputs else "input")
+    if kind.many_inputs:  # a merge reads named layers: 'inputs' cannot come from 'defaults'
+        return entry(kind.type, kind.summary, own, "inputs", needs="inputs")
+    return entry(kind.type, kind.summary, own)
 
 
 def structures() -> dict[str, Schema]:
@@ -103,7 +105,7 @@ def structures() -> dict[str, Schema]:
     assert set(instance_properties) == {"block", *ENTRY_KEYS} - {"type"}
     return {
         "concat_branches": entry("concat", "concatenation of parallel branches on channels", {"branches": branches}),
-        "residual": entry("residual", "body(x) + shortcut(x)", residual),
+        "residual": entry("residual", "body(x) + shortcut(x)", residual, needs="body"),
         "block_instance": {
             "type": "object",
             "description": "an instance of a block: its parameters as keys",

@@ -12,7 +12,7 @@ from convcalc import SpecError, load_spec
 from convcalc.keys import json_schema
 from convcalc.layers import CATALOGUE
 from convcalc.schema import SCHEMA_FILE, spec_schema
-from tests.conftest import SPECS, run_cli
+from tests.conftest import REPO, SPECS, run_cli
 
 BUNDLED = sorted(SPECS.glob("*.yaml"))
 VALIDATOR = jsonschema.Draft202012Validator(spec_schema())
@@ -126,6 +126,8 @@ BAD = [
     ("name with a dot", "{type: relu, name: a.b}", "$.layers[0].name"),
     ("body not a list", "{type: residual, body: {type: relu}}", "$.layers[0].body"),
     ("a block instance with a type", "{block: b, type: relu}", "$.layers[0]"),
+    ("a merge without inputs", "{type: add}", "$.layers[0]"),
+    ("a residual without body", "{type: residual, shortcut: [{type: relu}]}", "$.layers[0]"),
 ]
 
 
@@ -168,3 +170,8 @@ def test_schema_rejects_bad_structure(problem, text, path):
     with pytest.raises(SpecError):
         load_spec("bad.yaml", text=text)
     assert path in errors(text), problem
+
+
+def test_the_spec_of_every_kind_validates():
+    every_kind = REPO / "tests" / "data" / "every_kind.yaml"
+    assert errors(every_kind.read_text(encoding="utf-8")) == []
