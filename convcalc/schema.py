@@ -60,9 +60,14 @@ def closed(properties: Schema, **extra: Any) -> Schema:
     return {"type": "object", "properties": properties, "additionalProperties": False, **extra}
 
 
-def entry(type_name: str, description: str, own: Schema, input_key: str = "input", needs: str | None = None) -> Schema:
-    """A layer entry: ``type``, name, input, repeat and ``first`` (overrides of the first copy), plus its own keys."""
-    first = {key: {"$ref": f"#/$defs/{type_name}/properties/{key}"} for key in (input_key, *own)}
+def entry(
+    type_name: str, description: str, own: Schema, *, input_key: str = "input", needs: str | None = None, at: str = ""
+) -> Schema:
+    """A layer entry: ``type``, name, input, repeat and ``first`` (overrides of the first copy), plus its own keys.
+
+    ``at`` is the entry's name under ``$defs`` (its type's by default), where ``first`` finds the keys' schemas.
+    """
+    first = {key: {"$ref": f"#/$defs/{at or type_name}/properties/{key}"} for key in (input_key, *own)}
     common = {"type": {"const": type_name}, "name": ref("name"), input_key: ref(input_key), "repeat": ref("repeat")}
     properties = {**common, "first": closed(first, description="keys of the first copy of a 'repeat'"), **own}
     return closed(properties, description=description, required=["type", *([needs] if needs else [])])
@@ -71,7 +76,7 @@ def entry(type_name: str, description: str, own: Schema, input_key: str = "input
 def kind_schema(kind: LayerKind) -> Schema:
     own = {key.name: key_schema(key, expressions=True) for key in kind.keys}
     if kind.many_inputs:  # a merge reads named layers: 'inputs' cannot come from 'defaults'
-        return entry(kind.type, kind.summary, own, "inputs", needs="inputs")
+        return entry(kind.type, kind.summary, own, input_key="inputs", needs="inputs")
     return entry(kind.type, kind.summary, own)
 
 
@@ -104,7 +109,9 @@ def structures() -> dict[str, Schema]:
     }
     assert set(instance_properties) == {"block", *ENTRY_KEYS} - {"type"}
     return {
-        "concat_branches": entry("concat", "concatenation of parallel branches on channels", {"branches": branches}),
+        "concat_branches": entry(
+            "concat", "concatenation of parallel branches on channels", {"branches": branches}, at="concat_branches"
+        ),
         "residual": entry("residual", "body(x) + shortcut(x)", residual, needs="body"),
         "block_instance": {
             "type": "object",

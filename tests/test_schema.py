@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import jsonschema
 import pytest
@@ -27,6 +28,17 @@ def test_schema_is_a_valid_draft_2020_12_schema():
     schema = spec_schema()
     assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
     jsonschema.Draft202012Validator.check_schema(schema)
+
+
+def test_every_reference_in_the_schema_resolves():
+    schema = spec_schema()
+    references = re.findall(r'"\$ref": "#/([^"]+)"', json.dumps(schema))
+    assert references
+    for reference in references:
+        node = schema
+        for part in reference.split("/"):
+            assert part in node, reference
+            node = node[part]
 
 
 @pytest.mark.parametrize("path", BUNDLED, ids=lambda path: path.stem)
@@ -96,9 +108,10 @@ layers:
   - {block: unit, name: u, n: 4, repeat: 2, first: {n: 5}}
   - {block: pair, n: 4}
   - {type: concat, branches: {a: [{type: relu}], b: [{type: maxpool, kernel: 3, stride: 1, padding: 1}]}}
-  - {type: concat, branches: [[{type: relu}], [{type: sigmoid}]], input: u.1}
-  - {type: residual, body: [{type: conv, filters: 16, kernel: 1}], shortcut: null}
-  - {type: add, name: sum, inputs: [concat1, residual1]}
+  - {type: concat, name: cat, branches: [[{type: relu}], [{type: tanh}]], input: u.1, repeat: 2, first: {input: input}}
+  - {type: residual, name: res, body: [{type: conv, filters: 16, kernel: 1}], shortcut: null, repeat: 1,
+     first: {body: []}}
+  - {type: add, name: sum, inputs: [cat.1, res.0]}
   - {type: conv, filters: 16, kernel: 1, repeat: 2, first: {stride: 2, input: sum}}
   - {type: linear, units: 10}
 """
