@@ -87,7 +87,7 @@ def _fit(line: str, indent: str, width: int = 120) -> str:
 
 
 def _value(value: object) -> str:
-    """A Python literal: (3, 3) -> '3', (3, 1) -> '(3, 1)', 'same' -> "'same'"."""
+    """A Python literal: (3, 3) -> '3', (3, 1) -> '(3, 1)', same -> '"same"'."""
     if isinstance(value, tuple):
         return _value(value[0]) if len(set(value)) == 1 else f"({', '.join(_value(v) for v in value)})"
     return json.dumps(value) if isinstance(value, str) else repr(value)
