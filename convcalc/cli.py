@@ -15,6 +15,10 @@ from convcalc.errors import SpecError
 from convcalc.keys import MAX_MAGNITUDE
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from rich.console import RenderableType
+
     from convcalc.engine import Analysis
 
 app = typer.Typer(
@@ -128,6 +132,31 @@ InputOption = Annotated[
 ]
 
 
+SvgOption = Annotated[
+    Optional[str],  # noqa: UP045
+    typer.Option("--svg", metavar="FILE", help="Also write the table as an SVG picture to FILE (slides, READMEs)."),
+]
+
+
+def check_svg_target(svg: str | None, *specs: str) -> None:
+    """Refuse to draw the picture over an input spec."""
+    from convcalc.api import resolve_path
+
+    for spec in specs:
+        if svg is not None and _same_file(svg, resolve_path(spec)):
+            raise SpecError(f"--svg {svg}: that is the input spec; write the picture to another file")
+
+
+def write_svg(view: Sequence[RenderableType], svg: str, title: str) -> None:
+    from convcalc.render.table import save_svg
+
+    try:
+        save_svg(view, svg, title)
+    except OSError as error:
+        fail(SpecError(f"--svg {svg}: cannot write: {error.strerror}"))
+    print(f"picture written to {svg}", file=sys.stderr)
+
+
 @app.command()
 def analyze(
     spec: Annotated[str, typer.Argument(help=SPEC_HELP, show_default=False)],
@@ -140,6 +169,7 @@ def analyze(
     batch: BatchOption = 1,
     dtype: Annotated[Dtype, typer.Option(help="Element type for memory.")] = Dtype.float32,
     input_size: InputOption = None,
+    svg: SvgOption = None,
 ) -> None:
     """Per-layer output shape, parameters, MACs, FLOPs, memory and receptive field, with totals."""
     from convcalc.render.columns import DEFAULT_COLUMNS, parse_columns
@@ -149,6 +179,7 @@ def analyze(
     except ValueError as error:
         usage_error(str(error))
     with spec_errors(output, exact_numbers):
+        check_svg_target(svg, spec)
         analysis = load_analysis(spec, batch=batch, dtype=dtype.value, input_size=input_size)
     if output is OutputFormat.json:
         from convcalc.render.json_format import to_json
@@ -166,6 +197,10 @@ def analyze(
         from convcalc.render.table import render_analysis
 
         render_analysis(analysis, exact_numbers=exact_numbers, columns=keys)
+    if svg is not None:
+        from convcalc.render.table import analysis_view
+
+        write_svg(analysis_view(analysis, exact_numbers=exact_numbers, columns=keys), svg, f"convcalc analyze {spec}")
 
 
 @app.command()
@@ -252,6 +287,7 @@ def compare(
     exact_numbers: Annotated[bool, typer.Option("--exact", help="Exact integers instead of K/M/G.")] = False,
     batch: BatchOption = 1,
     dtype: Annotated[Dtype, typer.Option(help="Element type for memory.")] = Dtype.float32,
+    svg: SvgOption = None,
 ) -> None:
     """Two networks side by side, or one before and after inserting 1x1 bottleneck convs."""
     from convcalc.api import compare as run_comparison
@@ -264,6 +300,7 @@ def compare(
             raise SpecError("--emit-spec writes the spec that --bottleneck rewrites; give --bottleneck too")
         if emit_spec not in (None, "-") and _same_file(emit_spec, resolve_path(first)):
             raise SpecError(f"--emit-spec {emit_spec}: that is the input spec; write the rewrite to another file")
+        check_svg_target(svg, first, *([second] if second else []))
         comparison = run_comparison(first, second, bottlenecks=bottleneck or (), batch=batch, dtype=dtype.value)
     report = sys.stdout
     if emit_spec is not None and comparison.rewrite is not None:
@@ -284,6 +321,11 @@ def compare(
         from convcalc.render.compare_table import render_comparison
 
         render_comparison(comparison, exact_numbers=exact_numbers, file=report)
+    if svg is not None:
+        from convcalc.render.compare_table import comparison_view
+
+        title = f"convcalc compare {first} {second or ' '.join(f'-b {b}' for b in bottleneck or ())}"
+        write_svg(comparison_view(comparison, exact_numbers=exact_numbers), svg, title)
     if emit_spec not in (None, "-"):
         print(f"rewritten spec written to {emit_spec}", file=sys.stderr)
 
@@ -298,6 +340,88 @@ def _same_file(path: str, other: str) -> bool:
         return Path(path).resolve() == Path(other).resolve() or (Path(path).exists() and Path(path).samefile(other))
     except OSError:
         return False
+
+
+@app.command()
+def sweep(
+    spec: Annotated[str, typer.Argument(help=SPEC_HELP, show_default=False)],
+    sizes: Annotated[
+        str,
+        typer.Option(
+            "--input",
+            help="Comma-separated input sizes: 224,320,512 (square), 512x1024 or 3x512x1024.",
+            show_default=False,
+        ),
+    ],
+    output: Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format: table, json or csv.")] = (
+        OutputFormat.table
+    ),
+    exact_numbers: Annotated[bool, typer.Option("--exact", help="Exact integers instead of K/M/G.")] = False,
+    batch: Annotated[int, typer.Option(min=1, help="Batch size (scales MACs, FLOPs, activations).")] = 1,
+    dtype: Annotated[Dtype, typer.Option(help="Element type for memory.")] = Dtype.float32,
+) -> None:
+    """Totals at several input sizes: one row each with params, MACs, FLOPs and peak activation memory."""
+    from convcalc.api import load_spec
+    from convcalc.sweep import parse_sizes
+    from convcalc.sweep import sweep as run_sweep
+
+    if output is OutputFormat.markdown:
+        usage_error("sweep prints table, json or csv")
+    with spec_errors(output, exact_numbers):
+        loaded = load_spec(spec)
+        try:
+            shapes = parse_sizes(sizes, loaded.input_shape)
+        except ValueError as error:
+            usage_error(str(error))
+        result = run_sweep(loaded, shapes, batch=batch, dtype=dtype.value)
+    if output is OutputFormat.json:
+        from convcalc.render.json_format import to_json
+
+        print(to_json(result.to_dict()))
+    elif output is OutputFormat.csv:
+        from convcalc.render.plain import sweep_csv
+
+        print(sweep_csv(result), end="")
+    else:
+        from convcalc.render.table import render_sweep
+
+        render_sweep(result, exact_numbers=exact_numbers)
+
+
+class ExportTarget(str, Enum):
+    pytorch = "pytorch"
+
+
+@app.command()
+def export(
+    spec: Annotated[str, typer.Argument(help=SPEC_HELP, show_default=False)],
+    to: Annotated[
+        ExportTarget, typer.Option("--to", help="What to write: a PyTorch nn.Module.")
+    ] = ExportTarget.pytorch,
+    input_size: InputOption = None,
+) -> None:
+    """Write the network as code: convcalc export SPEC --to pytorch > model.py (a self-contained nn.Module)."""
+    from convcalc.api import load_spec, parse_shape
+    from convcalc.export import to_pytorch
+
+    with spec_errors(OutputFormat.table, exact_numbers=False):
+        loaded = load_spec(spec)
+        shape = None
+        if input_size is not None:
+            try:
+                shape = parse_shape(input_size, loaded.input_shape)
+            except ValueError as error:
+                usage_error(str(error))
+        source = to_pytorch(loaded, input_shape=shape)
+    print(source, end="")
+
+
+@app.command()
+def schema() -> None:
+    """The JSON Schema of spec files, for editors (README: Editor support): convcalc schema > convcalc.schema.json"""
+    from convcalc.schema import schema_text
+
+    print(schema_text(), end="")
 
 
 def main() -> None:

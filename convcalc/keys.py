@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 Pair = tuple[int, int]
 Padding = tuple[int, int] | str  # (h, w) or "same" / "valid"
@@ -18,6 +18,26 @@ REQUIRED: Any = object()
 """Marks a key without a default."""
 MAX_MAGNITUDE = 10**100
 """The largest whole number a spec may hold (or a layer produce as a size), so every count prints exactly."""
+
+Converter = TypeVar("Converter", bound=Callable[[Any], Any])
+
+SCHEMAS: dict[Callable[[Any], Any], dict[str, Any]] = {}
+"""Each converter's JSON-schema fragment: the literal values it accepts (`convcalc schema` is built from these)."""
+
+
+def accepts(fragment: dict[str, Any]) -> Callable[[Converter], Converter]:
+    """Record the JSON-schema fragment of the values a converter accepts."""
+
+    def register(convert: Converter) -> Converter:
+        SCHEMAS[convert] = fragment
+        return convert
+
+    return register
+
+
+def json_schema(convert: Callable[[Any], Any]) -> dict[str, Any]:
+    """The JSON-schema fragment of a converter (a KeyError for one that has none)."""
+    return SCHEMAS[convert]
 
 
 def _is_int(value: Any) -> bool:
@@ -61,7 +81,7 @@ def integer(minimum: int) -> Callable[[Any], int]:
         return int(value)
 
     convert.__doc__ = f"a whole number >= {minimum}"
-    return convert
+    return accepts({"type": "integer", "minimum": minimum})(convert)
 
 
 positive_int = integer(1)
@@ -81,13 +101,15 @@ def pair(minimum: int) -> Callable[[Any], Pair]:
         return number, number
 
     convert.__doc__ = f"a whole number >= {minimum} or [height, width]"
-    return convert
+    one = json_schema(element)
+    return accepts({"anyOf": [one, {"type": "array", "items": one, "minItems": 2, "maxItems": 2}]})(convert)
 
 
 positive_pair = pair(1)
 non_negative_pair = pair(0)
 
 
+@accepts({"anyOf": [{"enum": ["same", "valid"]}, *json_schema(non_negative_pair)["anyOf"]]})
 def padding(value: Any) -> Padding:
     """'same', 'valid', a whole number >= 0 or [height, width]."""
     if isinstance(value, str):
@@ -97,6 +119,7 @@ def padding(value: Any) -> Padding:
     return non_negative_pair(value)
 
 
+@accepts(json_schema(non_negative_pair))
 def explicit_padding(value: Any) -> Pair:
     """a whole number >= 0 or [height, width]."""
     if value in ("same", "valid"):
@@ -104,6 +127,7 @@ def explicit_padding(value: Any) -> Pair:
     return non_negative_pair(value)
 
 
+@accepts({"type": "boolean"})
 def boolean(value: Any) -> bool:
     """true or false."""
     if not isinstance(value, bool):
@@ -111,6 +135,7 @@ def boolean(value: Any) -> bool:
     return value
 
 
+@accepts({"type": "number"})
 def number(value: Any) -> float | int:
     """any real number (does not affect the counts)."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
@@ -118,6 +143,7 @@ def number(value: Any) -> float | int:
     return value
 
 
+@accepts({"type": "number", "minimum": 0, "exclusiveMaximum": 1})
 def rate(value: Any) -> float | int:
     """a probability in [0, 1)."""
     probability = number(value)
@@ -135,7 +161,7 @@ def choice(*options: str) -> Callable[[Any], str]:
         return str(value)
 
     convert.__doc__ = "one of " + ", ".join(options)
-    return convert
+    return accepts({"enum": list(options)})(convert)
 
 
 @dataclass(frozen=True, slots=True)

@@ -79,7 +79,9 @@ def test_table_shows_ratio_and_the_bottleneck_sum_the_notes_slipped_on():
     assert "9.68x fewer" in result.stdout
     # The after side's params written out as a sum: the 1x1 layer's 3,072 is the term the notes dropped.
     assert f"{192 * 16:,} (conv5x5_reduce) + {16 * 32 * 5 * 5:,} (conv5x5) = {SEED_PARAMS_AFTER:,}" in result.stdout
-    assert "conv5x5 (line 10): conv5x5_reduce, 192 -> 16 channels" in result.stdout
+    lines = Path(PLAIN).read_text(encoding="utf-8").splitlines()
+    conv_line = next(number for number, text in enumerate(lines, 1) if "name: conv5x5," in text)
+    assert f"conv5x5 (line {conv_line}): conv5x5_reduce, 192 -> 16 channels" in result.stdout
 
 
 def test_two_file_table_shows_the_same_sum_and_exact_numbers():

@@ -71,12 +71,30 @@ COLUMNS: dict[str, Column] = {
 
 DEFAULT_COLUMNS = ("name", "type", "shape", "params", "macs", "flops", "memory", "share")
 SHARE = "share"
+BAR = "bar"
+RELATIVE = {SHARE: "MACs %", BAR: "share of MACs"}
+"""Columns measured against the other layers' MACs, by key, with their headers."""
+BAR_WIDTH = 20
+"""Characters in the longest bar (the layer with the most MACs)."""
+EIGHTHS = " ▏▎▍▌▋▊▉"
+
+
+@dataclass(frozen=True, slots=True)
+class MacsScale:
+    """What the relative columns measure against: the MACs of all layers shown, and of the largest."""
+
+    total: int
+    largest: int
+
+    @classmethod
+    def of(cls, layers: Sequence[LayerResult]) -> MacsScale:
+        return cls(sum(layer.macs for layer in layers), max((layer.macs for layer in layers), default=0))
 
 
 def parse_columns(text: str) -> tuple[str, ...]:
     """'name,shape,rf' -> ('name', 'shape', 'rf'); ValueError naming an unknown column."""
     keys = tuple(key.strip() for key in text.split(",") if key.strip())
-    known = (*COLUMNS, SHARE)
+    known = (*COLUMNS, *RELATIVE)
     unknown = [key for key in keys if key not in known]
     if unknown or not keys:
         raise ValueError(f"unknown column {', '.join(unknown) or '(none given)'}; choose from {', '.join(known)}")
@@ -88,10 +106,24 @@ def share(layer: LayerResult, total_macs: int) -> str:
     return f"{100 * layer.macs / total_macs:.1f}" if total_macs and layer.macs else ""
 
 
-def cell(key: str, layer: LayerResult, total_macs: int, exact_numbers: bool) -> str:
+def bar(macs: int, largest: int, width: int = BAR_WIDTH) -> str:
+    """A bar of macs / largest * width characters, rounded to eighths of a character (at least one eighth)."""
+    if not macs or not largest:
+        return ""
+    eighths = max((2 * macs * width * 8 + largest) // (2 * largest), 1)
+    full, rest = divmod(eighths, 8)
+    return "█" * full + (EIGHTHS[rest] if rest else "")
+
+
+def relative(key: str, layer: LayerResult, scale: MacsScale) -> str:
+    """The share column's percentage of all MACs, or the bar column's bar (the largest layer's is full width)."""
+    return share(layer, scale.total) if key == SHARE else bar(layer.macs, scale.largest)
+
+
+def cell(key: str, layer: LayerResult, scale: MacsScale, exact_numbers: bool) -> str:
     """One layer's value in one column, formatted."""
-    if key == SHARE:
-        return share(layer, total_macs)
+    if key in RELATIVE:
+        return relative(key, layer, scale)
     column = COLUMNS[key]
     return column.format(column.read(layer), exact_numbers)
 
@@ -100,8 +132,8 @@ def total_cell(key: str, layers: Sequence[LayerResult], exact_numbers: bool) -> 
     """The totals row's value in one column: sums of summable columns, blank elsewhere."""
     if key == "name":
         return "total"
-    if key == SHARE:
-        return "100.0" if any(layer.macs for layer in layers) else ""
+    if key in RELATIVE:
+        return "100.0" if key == SHARE and any(layer.macs for layer in layers) else ""
     column = COLUMNS[key]
     if not column.summable:
         return ""

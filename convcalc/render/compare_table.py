@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import IO
 
+from rich.console import RenderableType
 from rich.markup import escape
 from rich.table import Table
 
 from convcalc.comparison import Comparison, Row
 from convcalc.engine import Analysis
 from convcalc.layers import format_shape
-from convcalc.render.table import CONVENTION_LINE, make_console
+from convcalc.render.table import CONVENTION_LINE, print_view
 from convcalc.render.units import exact, human_bytes, human_count, ratio_text, signed
 
 MAX_SUM_TERMS = 8
@@ -102,9 +103,11 @@ def param_sum(label: str, analysis: Analysis) -> str | None:
 
 
 def render_comparison(comparison: Comparison, *, exact_numbers: bool, file: IO[str] | None = None) -> None:
-    console = make_console(file)
-    console.print(layer_rows(comparison, exact_numbers=exact_numbers))
-    console.print(totals(comparison, exact_numbers=exact_numbers))
+    print_view(comparison_view(comparison, exact_numbers=exact_numbers), file)
+
+
+def comparison_view(comparison: Comparison, *, exact_numbers: bool) -> list[RenderableType]:
+    """The layer rows, the totals, then the exact numbers, parameter sums and what the rewrite did."""
     before, after = comparison.before.total, comparison.after.total
     lines = []
     if not exact_numbers:
@@ -130,4 +133,8 @@ def render_comparison(comparison: Comparison, *, exact_numbers: bool, file: IO[s
     lines.append(
         f"batch {comparison.after.batch} · {comparison.after.dtype} · [dim]{CONVENTION_LINE}[/dim]",
     )
-    console.print("\n".join(lines))
+    return [
+        layer_rows(comparison, exact_numbers=exact_numbers),
+        totals(comparison, exact_numbers=exact_numbers),
+        "\n".join(lines),
+    ]

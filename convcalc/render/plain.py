@@ -5,9 +5,14 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from convcalc.engine import Analysis
-from convcalc.render.columns import COLUMNS, SHARE, cell, share, total_cell
+from convcalc.layers import format_shape
+from convcalc.render.columns import COLUMNS, RELATIVE, SHARE, MacsScale, cell, relative, total_cell
+
+if TYPE_CHECKING:
+    from convcalc.sweep import Sweep
 
 
 def to_csv(analysis: Analysis, columns: Sequence[str]) -> str:
@@ -15,24 +20,45 @@ def to_csv(analysis: Analysis, columns: Sequence[str]) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(columns)
+    scale = MacsScale.of(analysis.layers)
     for layer in analysis.layers:
         writer.writerow(
-            [share(layer, analysis.total.macs) if key == SHARE else COLUMNS[key].read(layer) for key in columns]
+            [relative(key, layer, scale) if key in RELATIVE else COLUMNS[key].read(layer) for key in columns]
         )
     return buffer.getvalue()
 
 
 def to_markdown(analysis: Analysis, columns: Sequence[str], *, exact_numbers: bool) -> str:
     """A GitHub-flavoured markdown table with a bold totals row."""
-    headers = ["MACs %" if key == SHARE else COLUMNS[key].header for key in columns]
-    right = [key == SHARE or COLUMNS[key].measure != "text" for key in columns]
+    headers = [RELATIVE[key] if key in RELATIVE else COLUMNS[key].header for key in columns]
+    right = [key == SHARE or (key not in RELATIVE and COLUMNS[key].measure != "text") for key in columns]
     lines = [
         "| " + " | ".join(headers) + " |",
         "| " + " | ".join("---:" if r else "---" for r in right) + " |",
     ]
+    scale = MacsScale.of(analysis.layers)
     for layer in analysis.layers:
-        cells = [cell(key, layer, analysis.total.macs, exact_numbers) for key in columns]
+        cells = [cell(key, layer, scale, exact_numbers) for key in columns]
         lines.append("| " + " | ".join(text.replace("|", "\\|") for text in cells) + " |")
     totals = [total_cell(key, analysis.layers, exact_numbers) for key in columns]
     lines.append("| " + " | ".join(f"**{text}**" if text else "" for text in totals) + " |")
     return "\n".join(lines) + "\n"
+
+
+def sweep_csv(sweep: Sweep) -> str:
+    """One row per input size: input, output, params, macs, flops, peak_activation_bytes (exact)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["input", "output", "params", "macs", "flops", "peak_activation_bytes"])
+    for row in sweep.rows:
+        writer.writerow(
+            [
+                format_shape(row.input_shape),
+                format_shape(row.output_shape),
+                row.params,
+                row.macs,
+                row.flops,
+                row.peak_activation_bytes,
+            ]
+        )
+    return buffer.getvalue()

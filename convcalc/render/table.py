@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable, Sequence
 from typing import IO, TYPE_CHECKING
 
-from rich.console import Console
+from rich.console import Console, RenderableType
 from rich.markup import escape
+from rich.measure import Measurement
 from rich.table import Table
 
 from convcalc.engine import Analysis, LayerResult
 from convcalc.layers import format_shape
-from convcalc.render.columns import COLUMNS, DEFAULT_COLUMNS, SHARE, cell, total_cell
+from convcalc.render.columns import BAR, COLUMNS, DEFAULT_COLUMNS, RELATIVE, SHARE, MacsScale, cell, total_cell
 from convcalc.render.units import exact, human_bytes, human_count
 
 if TYPE_CHECKING:
+    from convcalc.sweep import Sweep
     from convcalc.zoo import ZooEntry
 
 CONVENTION_LINE = (
@@ -29,6 +32,36 @@ def make_console(file: IO[str] | None = None) -> Console:
     if not console.is_terminal:
         console = Console(file=file, highlight=False, width=max(console.width, 200))
     return console
+
+
+def print_view(view: Sequence[RenderableType], file: IO[str] | None = None) -> None:
+    """Print a view (tables and markup lines) on a console."""
+    console = make_console(file)
+    for part in view:
+        console.print(part)
+
+
+def save_svg(view: Sequence[RenderableType], path: str, title: str) -> None:
+    """Draw a view on a recording console as wide as its widest table and write it as SVG (rich's export).
+
+    Colours are kept whatever NO_COLOR says: the file is a picture.
+    """
+    probe = Console(file=io.StringIO(), width=1000)
+    width = max(
+        (Measurement.get(probe, probe.options, part).maximum for part in view if isinstance(part, Table)), default=80
+    )
+    recorder = Console(
+        file=io.StringIO(),
+        record=True,
+        width=max(width, 80),
+        force_terminal=True,
+        color_system="truecolor",
+        no_color=False,
+        highlight=False,
+    )
+    for part in view:
+        recorder.print(part)
+    recorder.save_svg(path, title=title)
 
 
 def with_notes(layers: Sequence[LayerResult], columns: Sequence[str]) -> tuple[str, ...]:
@@ -48,12 +81,14 @@ def layer_table(
 ) -> Table:
     """One row per layer, optionally a totals row of the summable columns."""
     keys = with_notes(layers, columns)
-    total_macs = sum(layer.macs for layer in layers)
+    scale = MacsScale.of(layers)
     table = Table(title=title, title_justify="left")
     table.add_column("#", justify="right", style="dim")
     for key in keys:
-        if key == SHARE:
-            table.add_column("MACs %", justify="right")
+        if key in RELATIVE:
+            table.add_column(
+                RELATIVE[key], justify="right" if key == SHARE else "left", style="magenta" if key == BAR else None
+            )
             continue
         column = COLUMNS[key]
         table.add_column(
@@ -62,33 +97,38 @@ def layer_table(
             style="cyan" if key == "type" else ("dim" if key == "note" else None),
         )
     for index, layer in enumerate(layers, 1):
-        table.add_row(str(index), *(escape(cell(key, layer, total_macs, exact_numbers)) for key in keys))
+        table.add_row(str(index), *(escape(cell(key, layer, scale, exact_numbers)) for key in keys))
     if totals:
         table.add_section()
         table.add_row("", *(total_cell(key, layers, exact_numbers) for key in keys), style="bold")
     return table
 
 
-def render_analysis(
-    analysis: Analysis, *, exact_numbers: bool, columns: Sequence[str] = DEFAULT_COLUMNS, file: IO[str] | None = None
-) -> None:
+def analysis_view(
+    analysis: Analysis, *, exact_numbers: bool, columns: Sequence[str] = DEFAULT_COLUMNS
+) -> list[RenderableType]:
+    """The table, the exact totals and memory, the warnings and the counting convention."""
     title = f"{escape(analysis.name)}  ({format_shape(analysis.input_shape)} -> {format_shape(analysis.output_shape)})"
-    table = layer_table(analysis.layers, exact_numbers=exact_numbers, columns=columns, title=title, totals=True)
     total = analysis.total
-    console = make_console(file)
-    console.print(table)
-    console.print(
+    return [
+        layer_table(analysis.layers, exact_numbers=exact_numbers, columns=columns, title=title, totals=True),
         f"exact: params {exact(total.params)} · MACs {exact(total.macs)} · FLOPs {exact(total.flops)} · "
         f"buffers {exact(total.buffers)}\n"
         f"batch {analysis.batch} · {analysis.dtype} · weights {human_bytes(total.weight_bytes)} · "
-        f"activations {human_bytes(total.activation_bytes)} in all, peak {human_bytes(total.peak_activation_bytes)}"
-    )
-    for warning in analysis.warnings:
-        console.print(
+        f"activations {human_bytes(total.activation_bytes)} in all, peak {human_bytes(total.peak_activation_bytes)}",
+        *(
             f"[yellow]warning:[/yellow] {escape(warning.layer)} (line {warning.location.line}): "
             f"{escape(warning.message)}"
-        )
-    console.print(f"[dim]{CONVENTION_LINE}[/dim]")
+            for warning in analysis.warnings
+        ),
+        f"[dim]{CONVENTION_LINE}[/dim]",
+    ]
+
+
+def render_analysis(
+    analysis: Analysis, *, exact_numbers: bool, columns: Sequence[str] = DEFAULT_COLUMNS, file: IO[str] | None = None
+) -> None:
+    print_view(analysis_view(analysis, exact_numbers=exact_numbers, columns=columns), file)
 
 
 def render_zoo(entries: Sequence[ZooEntry], *, exact_numbers: bool, file: IO[str] | None = None) -> None:
@@ -111,3 +151,24 @@ def render_zoo(entries: Sequence[ZooEntry], *, exact_numbers: bool, file: IO[str
     console = make_console(file)
     console.print(table)
     console.print(f"[dim]batch 1 · {CONVENTION_LINE}[/dim]")
+
+
+def render_sweep(sweep: Sweep, *, exact_numbers: bool, file: IO[str] | None = None) -> None:
+    """One row per input size: output shape, params, MACs, FLOPs and peak activation memory."""
+    count: Callable[[int], str] = exact if exact_numbers else human_count
+    size: Callable[[int], str] = exact if exact_numbers else human_bytes
+    table = Table(title=f"{escape(sweep.name)}  (batch {sweep.batch} · {sweep.dtype})", title_justify="left")
+    for header in ("input", "output", "params", "MACs", "FLOPs", "peak activations"):
+        table.add_column(header, justify="right")
+    for row in sweep.rows:
+        table.add_row(
+            format_shape(row.input_shape),
+            format_shape(row.output_shape),
+            count(row.params),
+            count(row.macs),
+            count(row.flops),
+            size(row.peak_activation_bytes),
+        )
+    console = make_console(file)
+    console.print(table)
+    console.print(f"[dim]{CONVENTION_LINE}[/dim]")

@@ -1,0 +1,88 @@
+"""Sweeps: one network's totals at several input sizes (what `convcalc sweep` prints)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from convcalc.api import analyze, load_spec, parse_shape
+from convcalc.engine import AnalysisError
+from convcalc.layers import Shape, format_shape
+from convcalc.spec import Spec
+
+
+@dataclass(frozen=True, slots=True)
+class SweepRow:
+    """The network's totals at one input size (MACs, FLOPs and peak memory for the whole batch)."""
+
+    input_shape: Shape
+    output_shape: Shape
+    params: int
+    macs: int
+    flops: int
+    peak_activation_bytes: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "input": list(self.input_shape),
+            "output": list(self.output_shape),
+            "params": self.params,
+            "macs": self.macs,
+            "flops": self.flops,
+            "peak_activation_bytes": self.peak_activation_bytes,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Sweep:
+    """One row per input size, in the order given."""
+
+    name: str
+    source: str
+    batch: int
+    dtype: str
+    rows: tuple[SweepRow, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "schema_version": 1,
+            "name": self.name,
+            "source": self.source,
+            "batch": self.batch,
+            "dtype": self.dtype,
+            "rows": [row.to_dict() for row in self.rows],
+        }
+
+
+def parse_sizes(text: str, like: Shape) -> tuple[Shape, ...]:
+    """'224,320,3x512x1024' -> one shape per comma-separated size (see :func:`convcalc.api.parse_shape`)."""
+    sizes = [part.strip() for part in text.split(",") if part.strip()]
+    if not sizes:
+        raise ValueError("no input sizes given; write them as 224,320,512 or 3x512x1024")
+    return tuple(parse_shape(size, like) for size in sizes)
+
+
+def sweep(
+    spec: Spec | str | os.PathLike[str],
+    input_shapes: Sequence[Shape],
+    *,
+    batch: int = 1,
+    dtype: str = "float32",
+) -> Sweep:
+    """Analyse the network at each input shape; a size the network cannot take is an AnalysisError naming it."""
+    if not isinstance(spec, Spec):
+        spec = load_spec(spec)
+    rows = []
+    for shape in input_shapes:
+        try:
+            analysis = analyze(spec, batch=batch, dtype=dtype, input_shape=shape)
+        except AnalysisError as error:
+            error.message = f"at input {format_shape(shape)}: {error.message}"
+            raise
+        total = analysis.total
+        rows.append(
+            SweepRow(shape, analysis.output_shape, total.params, total.macs, total.flops, total.peak_activation_bytes)
+        )
+    return Sweep(spec.name, spec.source, batch, dtype, tuple(rows))
