@@ -357,7 +357,7 @@ def sweep(
         OutputFormat.table
     ),
     exact_numbers: Annotated[bool, typer.Option("--exact", help="Exact integers instead of K/M/G.")] = False,
-    batch: Annotated[int, typer.Option(min=1, help="Batch size (scales MACs, FLOPs, activations).")] = 1,
+    batch: BatchOption = 1,
     dtype: Annotated[Dtype, typer.Option(help="Element type for memory.")] = Dtype.float32,
 ) -> None:
     """Totals at several input sizes: one row each with params, MACs, FLOPs and peak activation memory."""

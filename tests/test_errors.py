@@ -605,6 +605,8 @@ def test_bad_usage_is_exit_code_2() -> None:
     assert run_cli("analyze", "alexnet", "--batch", "0").code == 2
     assert run_cli("analyze", "alexnet", "--dtype", "float7").code == 2
     assert run_cli("analyse", "alexnet").code == 2
+    for command in (["analyze", "alexnet"], ["sweep", "alexnet", "--input", "224"]):
+        assert run_cli(*command, "--batch", str(MAX_MAGNITUDE + 1)).code == 2
 
 
 # --- shape errors show how far the network got -------------------------------------------------------------------
