@@ -1,12 +1,27 @@
 """convcalc: exact costs of convolutional networks from a YAML layer spec, without a framework."""
 
+from typing import TYPE_CHECKING, Any
+
 from convcalc.api import analyze, compare, load_spec
-from convcalc.comparison import Comparison
 from convcalc.engine import Analysis, AnalysisError, LayerResult, Totals
 from convcalc.errors import Location, SpecError
 from convcalc.spec import Spec
 
+if TYPE_CHECKING:
+    from convcalc.comparison import Comparison
+
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str) -> Any:
+    """``Comparison`` is imported on first use, keeping `import convcalc` light."""
+    if name == "Comparison":
+        from convcalc.comparison import Comparison
+
+        return Comparison
+    raise AttributeError(f"module 'convcalc' has no attribute {name!r}")
+
+
 __all__ = [
     "Analysis",
     "AnalysisError",

@@ -8,16 +8,18 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from convcalc.bundled import bundled_names, find_bundled
-from convcalc.comparison import Comparison
-from convcalc.comparison import compare as compare_analyses
 from convcalc.engine import Analysis, analyze_spec
 from convcalc.errors import SpecError
 from convcalc.layers import Shape
 from convcalc.reader import read_source, read_text
-from convcalc.rewrite import Bottleneck, insert_bottlenecks, parse_bottleneck
 from convcalc.spec import Spec, build_spec, nearest
+
+if TYPE_CHECKING:  # compare's modules load only when comparing (cold start of `convcalc analyze`)
+    from convcalc.comparison import Comparison
+    from convcalc.rewrite import Bottleneck
 
 
 @contextmanager
@@ -111,6 +113,9 @@ def compare(
     ``bottlenecks`` are ``--bottleneck`` values such as ``"conv5x5=16"`` or ``"all=0.25"``; with them,
     ``first`` must be a spec source (its text is rewritten) and ``second`` is not given.
     """
+    from convcalc.comparison import compare as compare_analyses
+    from convcalc.rewrite import Bottleneck, insert_bottlenecks, parse_bottleneck
+
     if (second is None) == (not bottlenecks):
         raise ValueError("compare needs either a second spec or bottlenecks, not both")
     if second is not None:
