@@ -20,6 +20,8 @@ if TYPE_CHECKING:
     from rich.console import RenderableType
 
     from convcalc.engine import Analysis
+    from convcalc.layers import Shape
+    from convcalc.spec import Spec
 
 app = typer.Typer(
     name="convcalc",
@@ -108,18 +110,24 @@ def usage_error(message: str) -> NoReturn:
     raise typer.Exit(2)
 
 
-def load_analysis(spec: str, *, batch: int, dtype: str, input_size: str | None) -> Analysis:
-    """Load and analyse a spec; the caller reports SpecErrors."""
-    from convcalc.api import analyze as run_analysis
+def load_sized(spec: str, input_size: str | None) -> tuple[Spec, Shape | None]:
+    """Load a spec and read an ``--input`` size against it; the caller reports SpecErrors."""
     from convcalc.api import load_spec, parse_shape
 
     loaded = load_spec(spec)
-    shape = None
-    if input_size is not None:
-        try:
-            shape = parse_shape(input_size, loaded.input_shape)
-        except ValueError as error:
-            usage_error(str(error))
+    if input_size is None:
+        return loaded, None
+    try:
+        return loaded, parse_shape(input_size, loaded.input_shape)
+    except ValueError as error:
+        usage_error(str(error))
+
+
+def load_analysis(spec: str, *, batch: int, dtype: str, input_size: str | None) -> Analysis:
+    """Load and analyse a spec; the caller reports SpecErrors."""
+    from convcalc.api import analyze as run_analysis
+
+    loaded, shape = load_sized(spec, input_size)
     return run_analysis(loaded, batch=batch, dtype=dtype, input_shape=shape)
 
 
@@ -401,17 +409,10 @@ def export(
     input_size: InputOption = None,
 ) -> None:
     """Write the network as code: convcalc export SPEC --to pytorch > model.py (a self-contained nn.Module)."""
-    from convcalc.api import load_spec, parse_shape
     from convcalc.export import to_pytorch
 
     with spec_errors(OutputFormat.table, exact_numbers=False):
-        loaded = load_spec(spec)
-        shape = None
-        if input_size is not None:
-            try:
-                shape = parse_shape(input_size, loaded.input_shape)
-            except ValueError as error:
-                usage_error(str(error))
+        loaded, shape = load_sized(spec, input_size)
         source = to_pytorch(loaded, input_shape=shape)
     print(source, end="")
 

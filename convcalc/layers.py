@@ -243,6 +243,17 @@ def full_windows(h_in: int, w_in: int, h_out: int, w_out: int) -> tuple[Window, 
     )
 
 
+# --- keys shared by the convolution and pooling kinds ---------------------------------------------
+
+FILTERS = Key("filters", positive_int, symbol="C_out")
+KERNEL = Key("kernel", positive_pair, symbol="k")
+STRIDE = Key("stride", positive_pair, (1, 1), symbol="s")
+EXPLICIT_PADDING = Key("padding", explicit_padding, (0, 0), symbol="p")
+DILATION = Key("dilation", positive_pair, (1, 1), symbol="d")
+GROUPS = Key("groups", positive_int, 1, symbol="groups")
+BIAS = Key("bias", boolean, True)
+
+
 # --- weighted layers ------------------------------------------------------------------------------
 
 
@@ -251,13 +262,13 @@ class Conv(LayerKind):
 
     type = "conv"
     keys = (
-        Key("filters", positive_int, symbol="C_out"),
-        Key("kernel", positive_pair, symbol="k"),
-        Key("stride", positive_pair, (1, 1), symbol="s"),
+        FILTERS,
+        KERNEL,
+        STRIDE,
         Key("padding", padding, (0, 0), symbol="p"),
-        Key("dilation", positive_pair, (1, 1), symbol="d"),
-        Key("groups", positive_int, 1, symbol="groups"),
-        Key("bias", boolean, True),
+        DILATION,
+        GROUPS,
+        BIAS,
     )
     macs_rule = "H_out * W_out * C_out * k_h * k_w * (C_in / groups)"
     flops_rule = "2 * MACs + (C_out * H_out * W_out if bias)"
@@ -287,14 +298,14 @@ class ConvTranspose(LayerKind):
 
     type = "conv_transpose"
     keys = (
-        Key("filters", positive_int, symbol="C_out"),
-        Key("kernel", positive_pair, symbol="k"),
-        Key("stride", positive_pair, (1, 1), symbol="s"),
-        Key("padding", explicit_padding, (0, 0), symbol="p"),
+        FILTERS,
+        KERNEL,
+        STRIDE,
+        EXPLICIT_PADDING,
         Key("output_padding", non_negative_pair, (0, 0), symbol="op"),
-        Key("dilation", positive_pair, (1, 1), symbol="d"),
-        Key("groups", positive_int, 1, symbol="groups"),
-        Key("bias", boolean, True),
+        DILATION,
+        GROUPS,
+        BIAS,
     )
     macs_rule = "H_in * W_in * C_in * (C_out / groups) * k_h * k_w  (each input pixel scattered through the kernel)"
     flops_rule = "2 * MACs + (C_out * H_out * W_out if bias)"
@@ -345,7 +356,7 @@ class Linear(LayerKind):
     """Fully connected layer (PyTorch nn.Linear); a feature-map input is flattened first."""
 
     type = "linear"
-    keys = (Key("units", positive_int, symbol="units"), Key("bias", boolean, True))
+    keys = (Key("units", positive_int, symbol="units"), BIAS)
     macs_rule = "in_features * units"
     flops_rule = "2 * MACs + (units if bias)"
 
@@ -388,11 +399,11 @@ class Pool(LayerKind):
         self.__doc__ = doc
         self.flops_rule = f"{window_flops} per output element"
         self.max = type == "maxpool"
-        extra = (Key("dilation", positive_pair, (1, 1), symbol="d"),) if dilation else ()
+        extra = (DILATION,) if dilation else ()
         self.keys = (
-            Key("kernel", positive_pair, symbol="k"),
-            Key("stride", positive_pair, None, symbol="s"),
-            Key("padding", explicit_padding, (0, 0), symbol="p"),
+            KERNEL,
+            Key("stride", positive_pair, None, symbol="s"),  # None: the kernel
+            EXPLICIT_PADDING,
             *extra,
             Key("ceil_mode", boolean, False),
         )
