@@ -300,7 +300,11 @@ class _Run:
                 str(error), location, layer=name, kind=kind.type, partial=self.results, hint=hint
             ) from None
         sources = tuple(producer for producer, _ in inputs)
-        field_in = max((self.fields[source] for source in sources), key=lambda f: f.area)
+        if len(sources) == 1:  # the common case, kept cheap: the engine's time is per layer
+            field_in, input_elements = self.fields[sources[0]], elements(shapes[0])
+        else:  # a merge sees the largest field among its inputs
+            field_in = max((self.fields[source] for source in sources), key=lambda f: f.area)
+            input_elements = sum(elements(shape) for shape in shapes)
         receptive = field_in.through(result.windows) if result.windows else field_in
         self.results.append(
             LayerResult(
@@ -313,7 +317,7 @@ class _Run:
                 buffers=result.buffers,
                 macs=result.macs * self.batch,
                 flops=result.flops * self.batch,
-                input_bytes=sum(elements(shape) for shape in shapes) * self.batch * self.dtype_bytes,
+                input_bytes=input_elements * self.batch * self.dtype_bytes,
                 activation_bytes=elements(result.shape) * self.batch * self.dtype_bytes,
                 weight_bytes=(result.params + result.buffers) * self.dtype_bytes,
                 receptive_field=receptive,

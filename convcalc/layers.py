@@ -22,7 +22,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
 from convcalc.formula import ceil_div, floor_div, named
 from convcalc.keys import (
@@ -61,9 +61,8 @@ class ShapeError(ValueError):
     """The layer cannot be applied to its input shape(s)."""
 
 
-@dataclass(frozen=True, slots=True)
-class Window:
-    """How one axis of a layer's output looks at its input, for receptive fields.
+class Window(NamedTuple):
+    """How one axis of a layer's output looks at its input, for receptive fields (a tuple: one per layer and axis).
 
     ``span``: input pixels one output pixel reads (dilation included); ``stride``: input pixels between
     neighbouring outputs (a fraction for upsampling layers); ``pad_before``: padding before the first window.
