@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from convcalc.engine import Analysis, LayerResult
+from convcalc.layers import json_number, ratio
 from convcalc.rewrite import Insertion, Rewrite, Skip
 
 
@@ -75,9 +76,9 @@ class Comparison:
 
     @property
     def ratio(self) -> dict[str, float | None]:
-        """before / after, per total (None when the after total is 0)."""
+        """before / after, per total, to 6 decimals from the exact fraction (None when the after total is 0)."""
         before, after = self.before.total.to_dict(), self.after.total.to_dict()
-        return {key: before[key] / after[key] if after[key] else None for key in before}
+        return {key: json_number(ratio(before[key], after[key]), 6) if after[key] else None for key in before}
 
     def to_dict(self) -> dict[str, Any]:
         return {

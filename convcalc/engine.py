@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from convcalc.checks import Warning, network_warnings
 from convcalc.errors import Location, SpecError
 from convcalc.keys import MAX_MAGNITUDE
-from convcalc.layers import CATALOGUE, Config, LayerKind, Shape, ShapeError, Window, elements
+from convcalc.layers import CATALOGUE, Config, LayerKind, Shape, ShapeError, Window, elements, json_number, ratio
 from convcalc.spec import NETWORK_INPUT, Branches, Group, Layer, Node, Spec
 
 if TYPE_CHECKING:
@@ -68,15 +68,20 @@ class ReceptiveField:
         return self.size[0] * self.size[1]
 
     def to_dict(self) -> dict[str, list[int | float]]:
-        start = (self.start_x2[0] / 2, self.start_x2[1] / 2)
+        start = (_half(self.start_x2[0]), _half(self.start_x2[1]))
         return {"size": _numbers(self.size), "jump": _numbers(self.jump), "start": _numbers(start)}
 
 
 PIXEL = ReceptiveField((1, 1), (1, 1), (0, 0))
 
 
-def _numbers(pair: tuple[Number | float, Number | float]) -> list[int | float]:
-    return [int(v) if v == int(v) else float(v) for v in pair]
+def _half(value: Number) -> Number:
+    """value / 2, exactly."""
+    return ratio(value, 2) if isinstance(value, int) else value / 2
+
+
+def _numbers(pair: tuple[Number, Number]) -> list[int | float]:
+    return [json_number(value) for value in pair]
 
 
 @dataclass(slots=True)

@@ -7,6 +7,7 @@ file, line and layer. Booleans are never accepted where a number is meant (YAML 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -137,9 +138,11 @@ def boolean(value: Any) -> bool:
 
 @accepts({"type": "number"})
 def number(value: Any) -> float | int:
-    """any real number (does not affect the counts)."""
+    """any finite real number (does not affect the counts)."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise ValueError(f"expected a number, got {describe(value)}")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError(f"expected a finite number, got {value}")
     return value
 
 

@@ -47,6 +47,20 @@ Shape = tuple[int, ...]
 Config = Mapping[str, Any]
 
 
+def json_number(value: int | Fraction, places: int = 3) -> int | float:
+    """A value for JSON and tables: the int itself when whole, else rounded to ``places`` decimals from the exact
+    fraction (the nearest int when it is beyond what a float can hold)."""
+    if isinstance(value, int):
+        return value
+    if value.denominator == 1:
+        return value.numerator
+    rounded = round(value, places)
+    try:
+        return float(rounded)
+    except OverflowError:
+        return int(rounded)
+
+
 def ratio(numerator: int, denominator: int) -> int | Fraction:
     """numerator / denominator exactly: an int when it divides, else a Fraction (imported only then)."""
     numerator, denominator = int(numerator), int(denominator)
@@ -414,7 +428,7 @@ class Pool(LayerKind):
         stride = config["stride"] or kernel
         pad, dilation = config["padding"], config.get("dilation", (1, 1))
         for axis in (0, 1):
-            if pad[axis] > (dilation[axis] * (kernel[axis] - 1) + 1) // 2:
+            if pad[axis] > kernel[axis] // 2:  # PyTorch checks the kernel itself, dilated or not
                 raise ShapeError(f"padding {pad[axis]} is more than half the kernel {kernel[axis]} (PyTorch's limit)")
         h_out, w_out = (
             named(name, pool_output_size(size, k, s, p, d, config["ceil_mode"]))

@@ -520,6 +520,16 @@ CASES = [
         ["unknown key 'stride2'", "did you mean 'stride'?"],
         id="alias-bomb-in-an-unknown-key",
     ),
+    pytest.param(
+        NET + "  - {type: batchnorm, eps: .nan}\n", ".nan", ["'eps'", "expected a finite number, got nan"], id="nan"
+    ),
+    pytest.param(
+        # PyTorch (MaxPool2d(2, 1, 2, dilation=3)) refuses padding above half the kernel itself, dilated or not
+        NET + "  - {type: maxpool, kernel: 2, stride: 1, padding: 2, dilation: 3}\n",
+        "{type: maxpool",
+        ["padding 2 is more than half the kernel 2"],
+        id="pool-padding-with-dilation",
+    ),
     pytest.param(aliases(9) + "  - {block: *k9}\n", "&k9", ["unknown block a list of 9"], id="alias-bomb-as-a-block"),
     pytest.param(aliases(9) + "  - {type: *k9}\n", "&k9", ["'type' is a list of 9"], id="alias-bomb-as-a-type"),
     # the mapping and 'layers' are two levels, so the (MAX_NESTING - 1)th bracket is one too many

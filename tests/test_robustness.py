@@ -95,3 +95,23 @@ def test_readme_documents_the_limits() -> None:
     for limit in (*limits, f"{MAX_BYTES // 2**20} MiB"):
         assert limit in errors, limit
     assert MAX_MAGNITUDE == 10**100 and "10^100" in errors
+
+
+HUGE_JUMP = """
+input: [1, 8, 8]
+layers:
+  - {type: conv, filters: 1, kernel: 1, stride: 1000000000000000000000000000000000000000000000000000000000000, repeat: 6}
+  - {type: upsample, scale: 3}
+"""
+
+
+def test_receptive_field_jumps_beyond_float_range_stay_printable(write_spec) -> None:
+    """Jumps multiply the strides: (10^60)^6 = 10^360 is beyond a float; the upsample makes it a fraction."""
+    path = write_spec(HUGE_JUMP)
+    data = json.loads(run_cli("analyze", str(path), "--format", "json").stdout)
+    assert data["layers"][-1]["receptive_field"]["jump"] == [10**360 // 3, 10**360 // 3]  # nearest int of 10^360 / 3
+    table = run_cli("analyze", str(path), "--columns", "name,jump")
+    assert table.code == 0, table.stderr
+    compared = run_cli("compare", str(path), str(path), "--format", "json")
+    assert compared.code == 0, compared.stderr
+    assert json.loads(compared.stdout)["ratio"]["macs"] == 1

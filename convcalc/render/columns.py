@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from convcalc.engine import LayerResult
-from convcalc.layers import format_shape
+from convcalc.layers import format_shape, json_number
+
+if TYPE_CHECKING:
+    from fractions import Fraction
+
 from convcalc.render.units import exact, human_bytes, human_count
 
 Measure = Literal["count", "bytes", "text", "number"]
@@ -37,14 +41,18 @@ class Column:
         return str(value)
 
 
+def _pair_text(pair: tuple[int | Fraction, int | Fraction], places: int) -> str:
+    """'163' for a square field, '11x15' otherwise; fractions rounded to ``places`` decimals."""
+    h, w = (json_number(value, places) for value in pair)
+    return str(h) if h == w else f"{h}x{w}"
+
+
 def _field_size(layer: LayerResult) -> str:
-    size = [int(s) if s == int(s) else round(float(s), 2) for s in layer.receptive_field.size]
-    return str(size[0]) if size[0] == size[1] else f"{size[0]}x{size[1]}"
+    return _pair_text(layer.receptive_field.size, 2)
 
 
 def _field_jump(layer: LayerResult) -> str:
-    jump = [int(j) if j == int(j) else round(float(j), 3) for j in layer.receptive_field.jump]
-    return str(jump[0]) if jump[0] == jump[1] else f"{jump[0]}x{jump[1]}"
+    return _pair_text(layer.receptive_field.jump, 3)
 
 
 COLUMNS: dict[str, Column] = {
