@@ -97,11 +97,11 @@ def test_readme_documents_the_limits() -> None:
     assert MAX_MAGNITUDE == 10**100 and "10^100" in errors
 
 
-HUGE_JUMP = """
+HUGE_JUMP = f"""
 input: [1, 8, 8]
 layers:
-  - {type: conv, filters: 1, kernel: 1, stride: 1000000000000000000000000000000000000000000000000000000000000, repeat: 6}
-  - {type: upsample, scale: 3}
+  - {{type: conv, filters: 1, kernel: 1, stride: {10**60}, repeat: 6}}
+  - {{type: upsample, scale: 3}}
 """
 
 
