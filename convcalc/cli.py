@@ -106,8 +106,16 @@ def spec_errors(output: OutputFormat, exact_numbers: bool) -> Iterator[None]:
 
 
 def usage_error(message: str) -> NoReturn:
+    """Bad command-line usage: one line, exit code 2."""
     print(f"convcalc: error: {message}", file=sys.stderr)
     raise typer.Exit(2)
+
+
+def require_format(output: OutputFormat, command: str, *allowed: OutputFormat) -> None:
+    """Refuse a --format the command does not print, rather than silently printing another."""
+    if output not in allowed:
+        names = [f.value for f in allowed]
+        usage_error(f"{command} prints {', '.join(names[:-1])} or {names[-1]}, not {output.value}")
 
 
 def load_sized(spec: str, input_size: str | None) -> tuple[Spec, Shape | None]:
@@ -224,21 +232,15 @@ def explain(
     input_size: InputOption = None,
 ) -> None:
     """Each layer's output-size, params, MACs and FLOPs formulas, then the same with its numbers substituted."""
-    from fnmatch import fnmatchcase
+    from convcalc.explain import explain_layer, select_layers
 
-    from convcalc.explain import explain_layer
-    from convcalc.spec import nearest
-
+    require_format(output, "explain", OutputFormat.table, OutputFormat.json)
     with spec_errors(output, exact_numbers=False):
         analysis = load_analysis(spec, batch=1, dtype="float32", input_size=input_size)
-    chosen = list(analysis.layers)
-    if layers:
-        names = [layer.name for layer in analysis.layers]
-        for pattern in layers:
-            if not any(fnmatchcase(name, pattern) for name in names):
-                hint = nearest(pattern, names)
-                usage_error(f"no layer named '{pattern}' in {analysis.source}" + (f"; {hint}" if hint else ""))
-        chosen = [layer for layer in analysis.layers if any(fnmatchcase(layer.name, p) for p in layers)]
+    try:
+        chosen = select_layers(analysis, layers or ())
+    except ValueError as error:
+        usage_error(str(error))
     explanations = [explain_layer(layer) for layer in chosen]
     if output is OutputFormat.json:
         from convcalc.render.json_format import to_json
@@ -258,6 +260,7 @@ def zoo(
     """The bundled example networks: name, description, total parameters and MACs."""
     from convcalc.zoo import zoo_entries
 
+    require_format(output, "zoo", OutputFormat.table, OutputFormat.json)
     with spec_errors(output, exact_numbers):
         entries = zoo_entries()
     if output is OutputFormat.json:
@@ -301,6 +304,7 @@ def compare(
     from convcalc.api import compare as run_comparison
     from convcalc.api import resolve_path
 
+    require_format(output, "compare", OutputFormat.table, OutputFormat.json)
     with spec_errors(output, exact_numbers):
         if (second is None) == (not bottleneck):
             raise SpecError("compare needs a second spec or --bottleneck (one of the two)")
@@ -373,8 +377,7 @@ def sweep(
     from convcalc.sweep import parse_sizes
     from convcalc.sweep import sweep as run_sweep
 
-    if output is OutputFormat.markdown:
-        usage_error("sweep prints table, json or csv")
+    require_format(output, "sweep", OutputFormat.table, OutputFormat.json, OutputFormat.csv)
     with spec_errors(output, exact_numbers):
         loaded = load_spec(spec)
         try:

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from convcalc.engine import LayerResult
+from convcalc.engine import Analysis, LayerResult
 from convcalc.formula import ADD, Term, recording, symbol
 from convcalc.layers import Config, LayerKind, Shape, format_shape
 
@@ -50,6 +50,23 @@ class Explanation:
             "steps": [step.to_dict() for step in self.steps],
             "flops_rule": self.flops_rule,
         }
+
+
+def select_layers(analysis: Analysis, patterns: Sequence[str]) -> list[LayerResult]:
+    """The layers whose names match any of the patterns (exact names or fnmatch globs: ``conv*``, ``layer2.*``),
+    in network order; every layer when no pattern is given. ValueError names a pattern that matches nothing."""
+    from fnmatch import fnmatchcase
+
+    from convcalc.spec import nearest
+
+    names = [layer.name for layer in analysis.layers]
+    for pattern in patterns:
+        if not any(fnmatchcase(name, pattern) for name in names):
+            hint = nearest(pattern, names)
+            raise ValueError(f"no layer named '{pattern}' in {analysis.source}" + (f"; {hint}" if hint else ""))
+    if not patterns:
+        return list(analysis.layers)
+    return [layer for layer in analysis.layers if any(fnmatchcase(layer.name, p) for p in patterns)]
 
 
 def symbolic_config(kind: LayerKind, config: Config) -> dict[str, Any]:

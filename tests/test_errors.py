@@ -687,3 +687,32 @@ def test_unexpected_error_is_one_line_and_exit_1(monkeypatch: pytest.MonkeyPatch
     assert result.stderr == "convcalc: internal error: RuntimeError: something broke (run with --debug for details)\n"
     with pytest.raises(RuntimeError, match="something broke"):
         run_cli("--debug", "analyze", "alexnet")
+
+
+@pytest.mark.parametrize(
+    ("command", "words"),
+    [
+        (("zoo", "--format", "csv"), "zoo prints table or json, not csv"),
+        (("explain", "lenet5", "--format", "markdown"), "explain prints table or json, not markdown"),
+        (("compare", "lenet5", "lenet5", "--format", "csv"), "compare prints table or json, not csv"),
+    ],
+)
+def test_a_format_a_command_does_not_print_is_refused(command: tuple[str, ...], words: str) -> None:
+    result = run_cli(*command)
+    assert result.code == 2
+    assert words in result.stderr
+
+
+def test_a_closed_pipe_ends_the_table_quietly() -> None:
+    """`convcalc analyze vgg16 | head -1`: exit 0, as for JSON, not rich's exit 1."""
+    import subprocess
+    import sys
+
+    process = subprocess.Popen(
+        [sys.executable, "-m", "convcalc", "analyze", "vgg16"], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    assert process.stdout is not None
+    process.stdout.close()  # the reader is gone before the table is written, as with `head` on a long table
+    _, stderr = process.communicate()
+    assert process.returncode == 0, stderr
+    assert b"Traceback" not in stderr

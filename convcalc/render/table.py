@@ -26,11 +26,19 @@ CONVENTION_LINE = (
 )
 
 
+class _PipeConsole(Console):
+    """A closed pipe (`convcalc analyze ... | head`) ends quietly: the CLI turns BrokenPipeError into exit 0,
+    where rich's own handler would exit 1, the code for an internal error."""
+
+    def on_broken_pipe(self) -> None:
+        raise BrokenPipeError
+
+
 def make_console(file: IO[str] | None = None) -> Console:
     """A console that honours NO_COLOR and, when not writing to a terminal, does not wrap at 80 columns."""
-    console = Console(file=file, highlight=False)
+    console = _PipeConsole(file=file, highlight=False)
     if not console.is_terminal:
-        console = Console(file=file, highlight=False, width=max(console.width, 200))
+        console = _PipeConsole(file=file, highlight=False, width=max(console.width, 200))
     return console
 
 
