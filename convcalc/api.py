@@ -95,7 +95,11 @@ def analyze(
     if not isinstance(spec, Spec):
         spec = load_spec(spec)
     if input_shape is not None:
-        spec = replace(spec, input_shape=input_shape)
+        if len(input_shape) not in (1, 3) or any(
+            isinstance(n, bool) or not isinstance(n, int) or n < 1 for n in input_shape
+        ):
+            raise ValueError(f"input_shape must be (C, H, W) or (N,) of positive ints, got {input_shape!r}")
+        spec = replace(spec, input_shape=tuple(input_shape))
     with gc_paused():
         return analyze_spec(spec, batch=batch, dtype=dtype)
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from convcalc.errors import Location
+from convcalc.layers import format_shape
 
 if TYPE_CHECKING:
     from convcalc.engine import LayerResult
@@ -37,7 +38,7 @@ PASS_THROUGH = frozenset(
 
 
 @dataclass(frozen=True, slots=True)
-class Warning:
+class AnalysisWarning:
     """Something worth a second look; never fatal."""
 
     layer: str
@@ -48,14 +49,15 @@ class Warning:
         return {"layer": self.layer, "line": self.location.line, "message": self.message}
 
 
-def network_warnings(layers: Sequence[LayerResult], total_macs: int, total_flops: int) -> tuple[Warning, ...]:
-    found = [Warning(layer.name, layer.location, message) for layer in layers for message in layer.warnings]
+def network_warnings(layers: Sequence[LayerResult], total_macs: int, total_flops: int) -> tuple[AnalysisWarning, ...]:
+    """The catalogue's per-layer warnings, then the network-level ones, in layer order."""
+    found = [AnalysisWarning(layer.name, layer.location, message) for layer in layers for message in layer.warnings]
     by_name = {layer.name: layer for layer in layers}
     for layer in layers:
         feeder = widening_bottleneck(layer, by_name)
         if feeder is not None:
             found.append(
-                Warning(
+                AnalysisWarning(
                     feeder.name,
                     feeder.location,
                     (
@@ -67,7 +69,7 @@ def network_warnings(layers: Sequence[LayerResult], total_macs: int, total_flops
             )
         costly = costly_share(layer, total_macs, total_flops)
         if costly:
-            found.append(Warning(layer.name, layer.location, costly))
+            found.append(AnalysisWarning(layer.name, layer.location, costly))
     return tuple(found)
 
 
@@ -90,5 +92,5 @@ def costly_share(layer: LayerResult, total_macs: int, total_flops: int) -> str |
     cost, total, unit = (layer.macs, total_macs, "MACs") if layer.macs else (layer.flops, total_flops, "FLOPs")
     if not total or cost * 100 < COSTLY_SHARE * total or cost == total:  # a lone costly layer says nothing
         return None
-    shape = "x".join(str(n) for n in layer.output_shape)
+    shape = format_shape(layer.output_shape)
     return f"output shape unchanged ({shape}) but this layer takes {100 * cost / total:.1f}% of all {unit}"

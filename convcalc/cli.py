@@ -188,12 +188,14 @@ def analyze(
     svg: SvgOption = None,
 ) -> None:
     """Per-layer output shape, parameters, MACs, FLOPs, memory and receptive field, with totals."""
-    from convcalc.render.columns import DEFAULT_COLUMNS, parse_columns
+    keys: tuple[str, ...] = ()
+    if output is not OutputFormat.json or columns is not None or svg is not None:  # plain JSON needs no columns
+        from convcalc.render.columns import DEFAULT_COLUMNS, parse_columns
 
-    try:
-        keys = parse_columns(columns) if columns is not None else DEFAULT_COLUMNS
-    except ValueError as error:
-        usage_error(str(error))
+        try:
+            keys = parse_columns(columns) if columns is not None else DEFAULT_COLUMNS
+        except ValueError as error:
+            usage_error(str(error))
     with spec_errors(output, exact_numbers):
         check_svg_target(svg, spec)
         analysis = load_analysis(spec, batch=batch, dtype=dtype.value, input_size=input_size)

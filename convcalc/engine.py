@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from convcalc.checks import Warning, network_warnings
+from convcalc.checks import AnalysisWarning, network_warnings
 from convcalc.errors import Location, SpecError
 from convcalc.keys import MAX_MAGNITUDE
 from convcalc.layers import CATALOGUE, Config, LayerKind, Shape, ShapeError, Window, elements, json_number, ratio
@@ -170,7 +170,7 @@ class Analysis:
     dtype: str
     layers: tuple[LayerResult, ...]
     total: Totals
-    warnings: tuple[Warning, ...] = ()
+    warnings: tuple[AnalysisWarning, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {

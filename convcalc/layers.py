@@ -107,6 +107,7 @@ def format_shape(shape: Shape) -> str:
 
 
 def elements(shape: Shape) -> int:
+    """Number of elements: C * H * W (or N)."""
     return math.prod(shape)
 
 
@@ -201,6 +202,7 @@ def sliding_windows(
 
 
 def axis_windows(kernel: Pair, stride: Pair, pad_before: Pair, dilation: Pair) -> tuple[Window, Window]:
+    """(H, W) windows of a sliding kernel: span = dilation * (kernel - 1) + 1."""
     return (
         Window(int(dilation[0] * (kernel[0] - 1) + 1), int(stride[0]), int(pad_before[0])),
         Window(int(dilation[1] * (kernel[1] - 1) + 1), int(stride[1]), int(pad_before[1])),
@@ -231,6 +233,7 @@ def untiled_warning(size: Pair, out: Pair, windows: tuple[Window, Window], padde
 
 
 def window_too_large(kind: str, size: Pair, kernel: Pair, pads: tuple[Pair, Pair], dilation: Pair) -> str:
+    """The message for a (dilated) kernel larger than its padded input, naming both sizes."""
     padded = (size[0] + sum(pads[0]), size[1] + sum(pads[1]))
     span = (dilation[0] * (kernel[0] - 1) + 1, dilation[1] * (kernel[1] - 1) + 1)
     dilated = f" (spanning {span[0]}x{span[1]} with dilation)" if span != tuple(kernel) else ""
@@ -238,6 +241,7 @@ def window_too_large(kind: str, size: Pair, kernel: Pair, pads: tuple[Pair, Pair
 
 
 def check_groups(groups: int, c_in: int, c_out: int) -> None:
+    """groups must divide C_in and C_out (PyTorch's rule)."""
     if c_in % groups or c_out % groups:
         raise ShapeError(
             f"groups={groups} must divide both the input channels ({c_in}) and the output channels ({c_out})"
@@ -245,6 +249,7 @@ def check_groups(groups: int, c_in: int, c_out: int) -> None:
 
 
 def bias_count(bias: bool, c_out: int) -> int:
+    """One bias per output channel, or none."""
     return c_out if bias else 0
 
 

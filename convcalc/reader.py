@@ -229,9 +229,3 @@ def _decode(raw: bytes, name: str) -> str:
             _offset_location(before, len(before), name),
             hint="it looks like UTF-16; save it as UTF-8" if utf16 else "save it as UTF-8",
         ) from None
-
-
-def read_file(path: str) -> tuple[Any, str]:
-    """Read a spec file (or standard input for '-') and parse it; returns (data, display name)."""
-    text, name = read_source(path)
-    return read_text(text, name), name

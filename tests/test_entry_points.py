@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import os
-import re
 import subprocess
 import sys
 
 from tests.conftest import REPO, SPECS, run_cli
 
-VERSION = re.search(r'^version = "([^"]+)"', (REPO / "pyproject.toml").read_text(encoding="utf-8"), re.M).group(1)
+VERSION = importlib.metadata.version("convcalc")  # the installed distribution's, which hatch reads from __init__
 
 
 def python(*args: str) -> subprocess.CompletedProcess[str]:

@@ -27,6 +27,7 @@ def one_thread():
     torch.set_num_threads(1)
     torch.set_flush_denormal(True)  # uninitialised weights must not slow the forward pass down
     yield
+    torch.set_flush_denormal(False)  # the process default, for the tests that run after these
     torch.set_num_threads(threads)
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 from textwrap import dedent
 
+import pytest
+
 from convcalc import Analysis
 from tests.conftest import run_cli
 from tests.netbuild import analyze_layers, analyze_text, by_name
@@ -565,3 +567,18 @@ def test_spec_from_standard_input() -> None:
     assert (data["name"], data["input"]) == ("piped", [3, 32, 32])
     assert data["total"]["params"] == 5 * 5 * 3 * 16 + 16
     assert data["total"]["macs"] == 28 * 28 * 16 * 5 * 5 * 3
+
+
+def test_api_refuses_a_bad_input_shape() -> None:
+    from convcalc import analyze
+
+    for shape in ((0, 8, 8), (3, 8), (3, -1, 8), (True, 8, 8)):
+        with pytest.raises(ValueError, match="input_shape"):
+            analyze("lenet5", input_shape=shape)
+
+
+def test_cli_dtypes_are_the_engines() -> None:
+    from convcalc.cli import Dtype
+    from convcalc.engine import DTYPE_BYTES
+
+    assert [d.value for d in Dtype] == list(DTYPE_BYTES)
