@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from convcalc.layers import CATALOGUE
-from tests.conftest import REPO
+from tests.conftest import REPO, run_cli
 
 
 def test_counting_table_lists_every_kind_with_its_rules():
@@ -18,3 +18,28 @@ def test_readme_commands_are_the_ci_commands():
     test_command = "pip install '.[test]' && python -m pytest"
     assert test_command in readme and test_command in ci
     assert "pip install . && convcalc analyze specs/alexnet-lecture.yaml" in readme
+
+
+def readme_block_after(marker: str) -> list[str]:
+    """The lines of the first fenced block that starts after ``marker`` in README."""
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    start = text.index("```", text.index(marker)) + 3
+    start = text.index("\n", start) + 1
+    return text[start : text.index("```", start)].splitlines()
+
+
+def printed(*args: str) -> list[str]:
+    result = run_cli(*args)
+    assert result.code == 0, result.stderr
+    return [line.rstrip() for line in result.stdout.splitlines()]
+
+
+def test_readme_analyze_and_explain_examples_are_real_output():
+    first = readme_block_after("## What it answers")
+    assert first[0].startswith("$ convcalc analyze inception-5x5 --exact | grep exact:")
+    assert first[1] == next(line for line in printed("analyze", "inception-5x5", "--exact") if "exact:" in line)
+    assert first[2] == "$ convcalc analyze inception-5x5-bottleneck --exact"
+    assert first[3:] == printed("analyze", "inception-5x5-bottleneck", "--exact")
+    example = readme_block_after("### Where a number comes from")
+    assert example[0] == "$ convcalc explain inception-5x5-bottleneck conv5x5"
+    assert example[1:] == printed("explain", "inception-5x5-bottleneck", "conv5x5")
