@@ -228,3 +228,27 @@ def test_text_edits_of_bundled_specs(spec: Any, data: st.DataObject, output: str
 def test_bundled_specs_pass_the_same_checks() -> None:
     for spec in BUNDLED:
         check(spec.read_text(encoding="utf-8"), "json")
+
+
+OTHER_COMMANDS = st.sampled_from(
+    [
+        ("explain", "-", "--format", "json"),
+        ("explain", "-"),
+        ("export", "-"),
+        ("sweep", "-", "--input", "16,33", "--format", "csv"),
+        ("analyze", "-", "--format", "csv", "--columns", "name,shape,rf,jump,intensity,bar,share"),
+        ("analyze", "-", "--format", "markdown", "--columns", "name,input,weights,buffers,note"),
+        ("analyze", "-", "--input", "3x17x9", "--batch", "3", "--dtype", "int8"),
+    ]
+)
+
+
+@settings(FUZZ, max_examples=40)
+@given(document=SPEC_DOCUMENTS, command=OTHER_COMMANDS)
+def test_random_specs_through_the_other_commands(document: dict[str, Any], command: tuple[str, ...]) -> None:
+    """explain, export, sweep and every column of the table: exit 0 or one error line with exit 2, never a crash."""
+    result = run_cli(*command, stdin=dump(document))
+    assert result.code in (0, 2), (command, result.stderr)
+    assert "Traceback" not in result.stderr and "internal error" not in result.stderr, (command, result.stderr)
+    if result.code == 2:
+        assert result.stderr.count("error:") == 1, result.stderr
