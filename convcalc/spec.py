@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from convcalc.errors import Location, SpecError
 from convcalc.expr import ExpressionError, substitute
@@ -38,8 +38,7 @@ FIRST_FIXED_KEYS = ("type", "block", "name", "repeat", "first")
 STRUCTURES = ("residual",)
 
 
-@dataclass(frozen=True, slots=True)
-class Layer:
+class Layer(NamedTuple):
     """One layer of a catalogue kind; ``inputs`` are absolute names, empty for the previous output."""
 
     name: str
@@ -49,8 +48,7 @@ class Layer:
     location: Location
 
 
-@dataclass(frozen=True, slots=True)
-class Branches:
+class Branches(NamedTuple):
     """Parallel paths from one input, joined by concatenating their outputs on channels."""
 
     name: str
@@ -59,8 +57,7 @@ class Branches:
     location: Location
 
 
-@dataclass(frozen=True, slots=True)
-class Residual:
+class Residual(NamedTuple):
     """body(x) + shortcut(x); no shortcut means the identity."""
 
     name: str
@@ -70,8 +67,7 @@ class Residual:
     location: Location
 
 
-@dataclass(frozen=True, slots=True)
-class Group:
+class Group(NamedTuple):
     """The layers of one block instance, run in sequence."""
 
     name: str
@@ -96,8 +92,7 @@ class Spec:
     description: str = ""
 
 
-@dataclass(frozen=True, slots=True)
-class BlockDef:
+class BlockDef(NamedTuple):
     name: str
     params: Mapping[str, Any]  # name -> default (REQUIRED_PARAM when none)
     layers: LocatedList
