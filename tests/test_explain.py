@@ -11,6 +11,7 @@ import pytest
 
 from convcalc import analyze, load_spec
 from convcalc.explain import explain_layer
+from convcalc.layers import CATALOGUE
 from tests.conftest import SPECS, run_cli
 
 
@@ -161,6 +162,24 @@ KINDS = [
     ),
     ("{type: upsample, scale: 2, mode: bilinear}", "[3, 4, 4]", "H_out", "H_in * scale_h", "4 * 2", 8),
     ("{type: flatten}", "[3, 4, 4]", "output", "C_in * H_in * W_in", "3 * 4 * 4", None),
+    (
+        "{type: adaptive_maxpool, output: 2}",
+        "[3, 5, 5]",
+        "FLOPs",
+        "C_in * windows_h * windows_w - C_in * out_h * out_w",
+        "3 * 6 * 6 - 3 * 2 * 2",
+        3 * (3 + 3) * (3 + 3) - 3 * 2 * 2,
+    ),  # 5 -> 2: windows [0,3) and [2,5)
+    ("{type: global_avgpool}", "[5, 4, 4]", "FLOPs", "C_in * windows_h * windows_w", "5 * 4 * 4", 5 * 16),
+    ("{type: dropout}", "[2, 3, 3]", "FLOPs", "0", "0", 0),
+    ("{type: relu}", "[2, 3, 3]", "FLOPs", "C_in * H_in * W_in", "2 * 3 * 3", 18),
+    ("{type: leaky_relu}", "[2, 3, 3]", "FLOPs", "2 * C_in * H_in * W_in", "2 * 2 * 3 * 3", 36),
+    ("{type: sigmoid}", "[2, 3, 3]", "FLOPs", "3 * C_in * H_in * W_in", "3 * 2 * 3 * 3", 54),
+    ("{type: tanh}", "[2, 3, 3]", "FLOPs", "C_in * H_in * W_in", "2 * 3 * 3", 18),
+    ("{type: silu}", "[2, 3, 3]", "FLOPs", "4 * C_in * H_in * W_in", "4 * 2 * 3 * 3", 72),
+    ("{type: gelu}", "[2, 3, 3]", "FLOPs", "5 * C_in * H_in * W_in", "5 * 2 * 3 * 3", 90),
+    ("{type: hardsigmoid}", "[2, 3, 3]", "FLOPs", "4 * C_in * H_in * W_in", "4 * 2 * 3 * 3", 72),
+    ("{type: hardswish}", "[2, 3, 3]", "FLOPs", "5 * C_in * H_in * W_in", "5 * 2 * 3 * 3", 90),
     ("{type: crop, size: [2, 3]}", "[3, 4, 4]", "output", "C_in x crop_h x crop_w", "3 x 2 x 3", None),
 ]
 
@@ -172,6 +191,11 @@ def test_every_kind_explains_with_hand_arithmetic(layer, shape, label, formula, 
     assert steps[label] == (formula, numbers, value)
     if value is not None:
         assert evaluate_numbers(numbers) == value
+
+
+def test_every_kind_has_an_explain_case():
+    covered = {re.match(r"\{type: (\w+)", layer).group(1) for layer, *_ in KINDS} | {"concat", "add"}
+    assert covered == set(CATALOGUE)
 
 
 def test_merges_explain_their_inputs():
