@@ -12,28 +12,14 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from convcalc.errors import Location
-from convcalc.layers import format_shape
+from convcalc.layers import ACTIVATIONS, format_shape
 
 if TYPE_CHECKING:
     from convcalc.engine import LayerResult
 
 COSTLY_SHARE = 20
 """Percent of the network's MACs (or FLOPs, for layers without MACs) that counts as costly."""
-PASS_THROUGH = frozenset(
-    {
-        "batchnorm",
-        "dropout",
-        "relu",
-        "relu6",
-        "leaky_relu",
-        "sigmoid",
-        "tanh",
-        "silu",
-        "gelu",
-        "hardsigmoid",
-        "hardswish",
-    }
-)
+PASS_THROUGH = frozenset({"batchnorm", "dropout", *(name for name, _, _ in ACTIVATIONS)})
 """Layer types between a 1x1 conv and the conv it feeds that do not change what the 1x1 conv does."""
 
 

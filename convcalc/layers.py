@@ -171,7 +171,7 @@ def same_padding(size: int, kernel: int, stride: int, dilation: int) -> Pair:
     TensorFlow's 'SAME'.
     """
     size, kernel, stride, dilation = int(size), int(kernel), int(stride), int(dilation)
-    out = -(-size // stride)
+    out = ceil_div(size, stride)
     total = max((out - 1) * stride + dilation * (kernel - 1) + 1 - size, 0)
     return total // 2, total - total // 2
 
@@ -256,8 +256,8 @@ def bias_count(bias: bool, c_out: int) -> int:
 def full_windows(h_in: int, w_in: int, h_out: int, w_out: int) -> tuple[Window, Window]:
     """Each output reads its share of the whole input (global and adaptive pooling, flattening)."""
     return (
-        Window(-(-int(h_in) // int(h_out)), ratio(h_in, h_out), 0),
-        Window(-(-int(w_in) // int(w_out)), ratio(w_in, w_out), 0),
+        Window(ceil_div(int(h_in), int(h_out)), ratio(h_in, h_out), 0),
+        Window(ceil_div(int(w_in), int(w_out)), ratio(w_in, w_out), 0),
     )
 
 
@@ -337,7 +337,7 @@ class ConvTranspose(LayerKind):
     def window(kernel: int, stride: int, pad: int, dilation: int) -> Window:
         """An output pixel gathers ceil(span / stride) neighbouring inputs; outputs are 1/stride input pixels apart."""
         span = int(dilation) * (int(kernel) - 1) + 1
-        reads = -(-span // int(stride))
+        reads = ceil_div(span, int(stride))
         centre_offset = ratio(int(pad) * 2 - (span - 1), 2 * int(stride))
         return Window(reads, ratio(1, stride), ratio(reads - 1, 2) - centre_offset)
 
