@@ -3,9 +3,12 @@
 from typing import TYPE_CHECKING, Any
 
 from convcalc.api import analyze, compare, load_spec
-from convcalc.engine import Analysis, AnalysisError, LayerResult, Totals
 from convcalc.errors import Location, SpecError
-from convcalc.spec import Spec
+from convcalc.graph import Graph, Node
+from convcalc.results import Analysis, AnalysisError, LayerResult, Totals
+
+Spec = Graph
+"""A loaded spec is its graph (the name the first releases used)."""
 
 if TYPE_CHECKING:
     from convcalc.comparison import Comparison
@@ -26,8 +29,10 @@ __all__ = [
     "Analysis",
     "AnalysisError",
     "Comparison",
+    "Graph",
     "LayerResult",
     "Location",
+    "Node",
     "Spec",
     "SpecError",
     "Totals",

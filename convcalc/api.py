@@ -11,11 +11,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from convcalc.bundled import bundled_names, find_bundled
-from convcalc.engine import Analysis, analyze_spec
-from convcalc.errors import SpecError
+from convcalc.engine import analyze_spec
+from convcalc.errors import SpecError, nearest
+from convcalc.graph import Graph
 from convcalc.layers import Shape
 from convcalc.reader import read_source, read_text
-from convcalc.spec import Spec, build_spec, nearest
+from convcalc.results import Analysis
+from convcalc.spec import build_spec
 
 if TYPE_CHECKING:  # compare's modules load only when comparing (cold start of `convcalc analyze`)
     from convcalc.comparison import Comparison
@@ -35,7 +37,7 @@ def gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def load_spec(source: str | os.PathLike[str], *, text: str | None = None) -> Spec:
+def load_spec(source: str | os.PathLike[str], *, text: str | None = None) -> Graph:
     """Read and check a spec: a file path, '-' for standard input, or a bundled spec's name.
 
     With ``text``, ``source`` is only the name used in error messages.
@@ -82,7 +84,7 @@ def parse_shape(text: str, like: Shape) -> Shape:
 
 
 def analyze(
-    spec: Spec | str | os.PathLike[str],
+    spec: Graph | str | os.PathLike[str],
     *,
     batch: int = 1,
     dtype: str = "float32",
@@ -92,7 +94,7 @@ def analyze(
 
     ``input_shape`` costs the same network at another input size than its spec's.
     """
-    if not isinstance(spec, Spec):
+    if not isinstance(spec, Graph):
         spec = load_spec(spec)
     if input_shape is not None:
         if len(input_shape) not in (1, 3) or any(
@@ -105,8 +107,8 @@ def analyze(
 
 
 def compare(
-    first: Spec | str | os.PathLike[str],
-    second: Spec | str | os.PathLike[str] | None = None,
+    first: Graph | str | os.PathLike[str],
+    second: Graph | str | os.PathLike[str] | None = None,
     *,
     bottlenecks: Sequence[Bottleneck | str] = (),
     batch: int = 1,
@@ -124,8 +126,8 @@ def compare(
         raise ValueError("compare needs either a second spec or bottlenecks, not both")
     if second is not None:
         return compare_analyses(analyze(first, batch=batch, dtype=dtype), analyze(second, batch=batch, dtype=dtype))
-    if isinstance(first, Spec):
-        raise ValueError("a bottleneck rewrite edits a spec's text: pass its path, not a Spec")
+    if isinstance(first, Graph):
+        raise ValueError("a bottleneck rewrite edits a spec's text: pass its path, not a loaded spec")
     text, name = load_text(first)
     parsed = [b if isinstance(b, Bottleneck) else parse_bottleneck(b) for b in bottlenecks]
     rewrite = insert_bottlenecks(text, name, parsed)

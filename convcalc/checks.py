@@ -8,31 +8,12 @@ leave the shape unchanged but take a large share of the cost.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
 
-from convcalc.errors import Location
-from convcalc.layers import ACTIVATIONS, format_shape
-
-if TYPE_CHECKING:
-    from convcalc.engine import LayerResult
+from convcalc.layers import format_shape
+from convcalc.results import AnalysisWarning, LayerResult
 
 COSTLY_SHARE = 20
 """Percent of the network's MACs (or FLOPs, for layers without MACs) that counts as costly."""
-PASS_THROUGH = frozenset({"batchnorm", "dropout", *(name for name, _, _ in ACTIVATIONS)})
-"""Layer types between a 1x1 conv and the conv it feeds that do not change what the 1x1 conv does."""
-
-
-@dataclass(frozen=True, slots=True)
-class AnalysisWarning:
-    """Something worth a second look; never fatal."""
-
-    layer: str
-    location: Location
-    message: str
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"layer": self.layer, "line": self.location.line, "message": self.message}
 
 
 def network_warnings(layers: Sequence[LayerResult], total_macs: int, total_flops: int) -> tuple[AnalysisWarning, ...]:
@@ -64,7 +45,7 @@ def widening_bottleneck(layer: LayerResult, by_name: dict[str, LayerResult]) -> 
     if layer.type != "conv" or tuple(layer.config["kernel"]) == (1, 1):
         return None
     feeder = by_name.get(layer.inputs[0])
-    while feeder is not None and feeder.type in PASS_THROUGH:
+    while feeder is not None and feeder.kind.passes_through:
         feeder = by_name.get(feeder.inputs[0])
     if feeder is None or feeder.type != "conv" or tuple(feeder.config["kernel"]) != (1, 1):
         return None

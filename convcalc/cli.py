@@ -19,9 +19,9 @@ if TYPE_CHECKING:
 
     from rich.console import RenderableType
 
-    from convcalc.engine import Analysis
+    from convcalc.graph import Graph
     from convcalc.layers import Shape
-    from convcalc.spec import Spec
+    from convcalc.results import Analysis
 
 app = typer.Typer(
     name="convcalc",
@@ -81,7 +81,7 @@ def fail(error: SpecError) -> NoReturn:
 @contextmanager
 def spec_errors(output: OutputFormat, exact_numbers: bool) -> Iterator[None]:
     """Turn a SpecError into its message; a failed run shows the layers that did work first."""
-    from convcalc.engine import AnalysisError
+    from convcalc.results import AnalysisError
 
     try:
         yield
@@ -118,7 +118,7 @@ def require_format(output: OutputFormat, command: str, *allowed: OutputFormat) -
         usage_error(f"{command} prints {', '.join(names[:-1])} or {names[-1]}, not {output.value}")
 
 
-def load_sized(spec: str, input_size: str | None) -> tuple[Spec, Shape | None]:
+def load_sized(spec: str, input_size: str | None) -> tuple[Graph, Shape | None]:
     """Load a spec and read an ``--input`` size against it; the caller reports SpecErrors."""
     from convcalc.api import load_spec, parse_shape
 

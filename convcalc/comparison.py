@@ -15,8 +15,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from convcalc.engine import Analysis, LayerResult
 from convcalc.layers import json_number, ratio
+from convcalc.results import Analysis, LayerResult
 from convcalc.rewrite import Insertion, Rewrite, Skip
 
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from collections.abc import Iterable
+from typing import Any, NamedTuple
 
 
 class Location(NamedTuple):
@@ -43,3 +44,13 @@ class SpecError(Exception):
         if who:
             who += ": "
         return f"{where}error: {who}{self.message}"
+
+
+def nearest(word: Any, options: Iterable[str]) -> str | None:
+    """A 'did you mean' hint for a misspelt key, type or name."""
+    import difflib  # only when reporting an error
+
+    if isinstance(word, (list, dict)):  # str() of an aliased structure could be astronomically long
+        return None
+    match = difflib.get_close_matches(str(word), list(options), n=1, cutoff=0.6)
+    return f"did you mean '{match[0]}'?" if match else None

@@ -10,9 +10,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from convcalc.engine import Analysis, LayerResult
 from convcalc.formula import ADD, Term, recording, symbol
 from convcalc.layers import Config, LayerKind, Shape, format_shape
+from convcalc.results import Analysis, LayerResult
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,7 +57,7 @@ def select_layers(analysis: Analysis, patterns: Sequence[str]) -> list[LayerResu
     in network order; every layer when no pattern is given. ValueError names a pattern that matches nothing."""
     from fnmatch import fnmatchcase
 
-    from convcalc.spec import nearest
+    from convcalc.errors import nearest
 
     names = [layer.name for layer in analysis.layers]
     for pattern in patterns:

@@ -39,6 +39,7 @@ from convcalc.keys import (
     positive_pair,
     rate,
 )
+from convcalc.torchcode import call
 
 if TYPE_CHECKING:
     from fractions import Fraction
@@ -117,15 +118,22 @@ class LayerKind:
     type: str
     keys: tuple[Key, ...] = ()
     many_inputs: ClassVar[bool] = False
+    passes_through: ClassVar[bool] = False
+    """Element-wise on one input with the shape kept, mixing neither positions nor channels (activations,
+    normalisation at inference, dropout): what it feeds sees what its input would."""
     flops_rule: str = "0"
     macs_rule: ClassVar[str] = "0"
-
-    @property
-    def summary(self) -> str:
-        return (self.__doc__ or self.type).strip().splitlines()[0]
+    summary: str = ""
+    """One line for users (schema, README): what the layer is, and its PyTorch module."""
+    torch_helper: ClassVar[str | None] = None
+    """Source of a small nn.Module class that ``torch_module`` calls, where torch has none (merges, crop)."""
 
     def evaluate(self, config: Config, inputs: Sequence[Shape]) -> Evaluation:
         raise NotImplementedError
+
+    def torch_module(self, config: Config, inputs: Sequence[Shape]) -> str | None:
+        """The Python source of the equivalent torch module (`convcalc export`); None where there is none."""
+        return None
 
 
 CATALOGUE: dict[str, LayerKind] = {}
@@ -276,9 +284,8 @@ BIAS = Key("bias", boolean, True)
 
 
 class Conv(LayerKind):
-    """2-D convolution (PyTorch nn.Conv2d)."""
-
     type = "conv"
+    summary = "2-D convolution (PyTorch nn.Conv2d)."
     keys = (
         FILTERS,
         KERNEL,
@@ -310,11 +317,34 @@ class Conv(LayerKind):
         flops = 2 * macs + bias * h_out * w_out
         return Evaluation((c_out, h_out, w_out), params, macs=macs, flops=flops, windows=windows, warnings=warnings)
 
+    def torch_module(self, config: Config, inputs: Sequence[Shape]) -> str:
+        """nn.Conv2d; 'same' at stride 1 is torch's own padding='same', elsewhere explicit (ZeroPad2d if asymmetric)."""
+        channels, height, width = inputs[0]
+        stride, dilation, pad = config["stride"], config["dilation"], config["padding"]
+        pad_first = None
+        if pad == "same" and stride != (1, 1):
+            (top, bottom), (left, right) = resolve_padding("same", (height, width), config["kernel"], stride, dilation)
+            if (top, left) == (bottom, right):
+                pad = (top, left)
+            else:
+                pad, pad_first = (0, 0), call("nn.ZeroPad2d", (left, right, top, bottom))
+        conv = call(
+            "nn.Conv2d",
+            channels,
+            config["filters"],
+            kernel_size=(config["kernel"], None),
+            stride=(stride, (1, 1)),
+            padding=(pad, (0, 0)),
+            dilation=(dilation, (1, 1)),
+            groups=(config["groups"], 1),
+            bias=(config["bias"], True),
+        )
+        return f"nn.Sequential({pad_first}, {conv})" if pad_first else conv
+
 
 class ConvTranspose(LayerKind):
-    """2-D transposed convolution (PyTorch nn.ConvTranspose2d)."""
-
     type = "conv_transpose"
+    summary = "2-D transposed convolution (PyTorch nn.ConvTranspose2d)."
     keys = (
         FILTERS,
         KERNEL,
@@ -369,11 +399,24 @@ class ConvTranspose(LayerKind):
         windows = (self.window(k_h, stride[0], pad[0], dilation[0]), self.window(k_w, stride[1], pad[1], dilation[1]))
         return Evaluation((c_out, h_out, w_out), params, macs=macs, flops=flops, windows=windows)
 
+    def torch_module(self, config: Config, inputs: Sequence[Shape]) -> str:
+        return call(
+            "nn.ConvTranspose2d",
+            inputs[0][0],
+            config["filters"],
+            kernel_size=(config["kernel"], None),
+            stride=(config["stride"], (1, 1)),
+            padding=(config["padding"], (0, 0)),
+            output_padding=(config["output_padding"], (0, 0)),
+            groups=(config["groups"], 1),
+            bias=(config["bias"], True),
+            dilation=(config["dilation"], (1, 1)),
+        )
+
 
 class Linear(LayerKind):
-    """Fully connected layer (PyTorch nn.Linear); a feature-map input is flattened first."""
-
     type = "linear"
+    summary = "Fully connected layer (PyTorch nn.Linear); a feature-map input is flattened first."
     keys = (Key("units", positive_int, symbol="units"), BIAS)
     macs_rule = "in_features * units"
     flops_rule = "2 * MACs + (units if bias)"
@@ -391,11 +434,16 @@ class Linear(LayerKind):
             (units,), in_features * units + bias, macs=macs, flops=2 * macs + bias, note=note, windows=windows
         )
 
+    def torch_module(self, config: Config, inputs: Sequence[Shape]) -> str:
+        """nn.Linear over the product of the input shape; a feature map is flattened first."""
+        linear = call("nn.Linear", elements(inputs[0]), config["units"], bias=(config["bias"], True))
+        return f"nn.Sequential(nn.Flatten(), {linear})" if len(inputs[0]) == 3 else linear
+
 
 class BatchNorm(LayerKind):
-    """Batch normalisation over channels (PyTorch nn.BatchNorm2d / BatchNorm1d), inference."""
-
     type = "batchnorm"
+    summary = "Batch normalisation over channels (PyTorch nn.BatchNorm2d / BatchNorm1d), inference."
+    passes_through = True
     keys = (Key("affine", boolean, True), Key("eps", number, 1e-5), Key("momentum", number, 0.1))
     flops_rule = "2 per element (scale and shift)"
 
@@ -405,6 +453,15 @@ class BatchNorm(LayerKind):
         params = 2 * channels if config["affine"] else 0
         return Evaluation(inputs[0], params, buffers=2 * channels, flops=2 * elements(inputs[0]))
 
+    def torch_module(self, config: Config, inputs: Sequence[Shape]) -> str:
+        return call(
+            "nn.BatchNorm2d" if len(inputs[0]) == 3 else "nn.BatchNorm1d",
+            inputs[0][0],
+            eps=(config["eps"], 1e-5),
+            momentum=(config["momentum"], 0.1),
+            affine=(config["affine"], True),
+        )
+
 
 # --- windows without weights -----------------------------------------------------------------------
 
@@ -412,9 +469,10 @@ class BatchNorm(LayerKind):
 class Pool(LayerKind):
     """A sliding-window pool; stride defaults to the kernel, padding is at most half the kernel."""
 
-    def __init__(self, type: str, doc: str, window_flops: str, dilation: bool) -> None:
+    def __init__(self, type: str, module: str, window_flops: str, dilation: bool) -> None:
         self.type = type
-        self.__doc__ = doc
+        self.module = module
+        self.summary = f"{'Max' if type == 'maxpool' else 'Average'} pooling (PyTorch {module})."
         self.flops_rule = f"{window_flops} per output element"
         self.max = type == "maxpool"
         extra = (DILATION,) if dilation else ()
@@ -454,6 +512,17 @@ class Pool(LayerKind):
         flops = per_output * channels * h_out * w_out
         return Evaluation((channels, h_out, w_out), flops=flops, windows=windows, warnings=warnings)
 
+    def torch_module(self, config: Config, inputs: Sequence[Shape]) -> str:
+        extra = {"dilation": (config["dilation"], (1, 1))} if "dilation" in config else {}
+        return call(
+            self.module,
+            config["kernel"],
+            stride=(config["stride"] or config["kernel"], config["kernel"]),
+            padding=(config["padding"], (0, 0)),
+            **extra,
+            ceil_mode=(config["ceil_mode"], False),
+        )
+
 
 def adaptive_windows_total(size: int, out: int) -> int:
     """Sum of PyTorch's adaptive window lengths: window i spans [floor(i*in/out), ceil((i+1)*in/out)).
@@ -469,9 +538,9 @@ def adaptive_windows_total(size: int, out: int) -> int:
 class AdaptivePool(LayerKind):
     """Adaptive pool to a fixed output size (PyTorch nn.AdaptiveAvgPool2d / AdaptiveMaxPool2d)."""
 
-    def __init__(self, type: str, doc: str, fixed_output: Pair | None) -> None:
+    def __init__(self, type: str, summary: str, fixed_output: Pair | None) -> None:
         self.type = type
-        self.__doc__ = doc
+        self.summary = summary
         self.max = "max" in type
         self.fixed_output = fixed_output
         self.keys = () if fixed_output else (Key("output", positive_pair, symbol="out"),)
@@ -489,14 +558,17 @@ class AdaptivePool(LayerKind):
         flops = read - channels * h_out * w_out if self.max else read
         return Evaluation((channels, h_out, w_out), flops=flops, windows=full_windows(h_in, w_in, h_out, w_out))
 
+    def torch_module(self, config: Config, inputs: Sequence[Shape]) -> str:
+        module = "nn.AdaptiveMaxPool2d" if self.max else "nn.AdaptiveAvgPool2d"
+        return call(module, self.fixed_output or config["output"])
+
 
 # --- shape-only and element-wise layers ------------------------------------------------------------
 
 
 class Flatten(LayerKind):
-    """Flatten a feature map to a vector of C*H*W features."""
-
     type = "flatten"
+    summary = "Flatten a feature map to a vector of C*H*W features."
 
     def evaluate(self, config: Config, inputs: Sequence[Shape]) -> Evaluation:
         """out = (C * H * W,)."""
@@ -504,22 +576,27 @@ class Flatten(LayerKind):
         windows = full_windows(shape[1], shape[2], 1, 1) if len(shape) == 3 else None
         return Evaluation((elements(shape),), windows=windows)
 
+    def torch_module(self, config: Config, inputs: Sequence[Shape]) -> str:
+        return "nn.Flatten()"
+
 
 class Dropout(LayerKind):
-    """Dropout: the identity at inference."""
-
     type = "dropout"
+    summary = "Dropout: the identity at inference."
+    passes_through = True
     keys = (Key("rate", rate, 0.5),)
 
     def evaluate(self, config: Config, inputs: Sequence[Shape]) -> Evaluation:
         """out = in; no cost at inference."""
         return Evaluation(inputs[0])
 
+    def torch_module(self, config: Config, inputs: Sequence[Shape]) -> str:
+        return call("nn.Dropout", p=(config["rate"], None))
+
 
 class LocalResponseNorm(LayerKind):
-    """Local response normalisation across channels (AlexNet; PyTorch nn.LocalResponseNorm)."""
-
     type = "lrn"
+    summary = "Local response normalisation across channels (AlexNet; PyTorch nn.LocalResponseNorm)."
     keys = (
         Key("size", positive_int, 5, symbol="size"),
         Key("alpha", number, 1e-4),
@@ -533,11 +610,19 @@ class LocalResponseNorm(LayerKind):
         feature_map(inputs[0], self.type)
         return Evaluation(inputs[0], flops=(2 * config["size"] + 3) * elements(inputs[0]))
 
+    def torch_module(self, config: Config, inputs: Sequence[Shape]) -> str:
+        return call(
+            "nn.LocalResponseNorm",
+            config["size"],
+            alpha=(config["alpha"], 1e-4),
+            beta=(config["beta"], 0.75),
+            k=(config["k"], 1.0),
+        )
+
 
 class Crop(LayerKind):
-    """Centre crop of a feature map to [height, width] (U-Net's crop-and-copy)."""
-
     type = "crop"
+    summary = "Centre crop of a feature map to [height, width] (U-Net's crop-and-copy)."
     keys = (Key("size", positive_pair, symbol="crop"),)
 
     def evaluate(self, config: Config, inputs: Sequence[Shape]) -> Evaluation:
@@ -549,11 +634,25 @@ class Crop(LayerKind):
         windows = (Window(1, 1, -(int(h_in - h_out) // 2)), Window(1, 1, -(int(w_in - w_out) // 2)))
         return Evaluation((channels, h_out, w_out), windows=windows)
 
+    torch_helper = '''class Crop(nn.Module):
+    """Centre crop to (height, width): from row (H - height) // 2 and column (W - width) // 2."""
+
+    def __init__(self, height: int, width: int) -> None:
+        super().__init__()
+        self.height, self.width = height, width
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        top, left = (x.shape[2] - self.height) // 2, (x.shape[3] - self.width) // 2
+        return x[:, :, top : top + self.height, left : left + self.width]
+'''
+
+    def torch_module(self, config: Config, inputs: Sequence[Shape]) -> str:
+        return call("Crop", *config["size"])
+
 
 class Upsample(LayerKind):
-    """Upsampling by an integer scale or to a size (PyTorch nn.Upsample)."""
-
     type = "upsample"
+    summary = "Upsampling by an integer scale or to a size (PyTorch nn.Upsample)."
     keys = (
         Key("scale", positive_pair, None, symbol="scale"),
         Key("size", positive_pair, None, symbol="size"),
@@ -578,25 +677,41 @@ class Upsample(LayerKind):
         )
         return Evaluation((channels, h_out, w_out), flops=flops, windows=(windows[0], windows[1]))
 
+    def torch_module(self, config: Config, inputs: Sequence[Shape]) -> str:
+        scale = config["scale"] and tuple(float(factor) for factor in config["scale"])
+        size = ("size", config["size"]) if config["size"] else ("scale_factor", scale)
+        bilinear = config["mode"] == "bilinear"
+        return call(
+            "nn.Upsample",
+            **{size[0]: (size[1], None)},
+            mode=(config["mode"], "nearest"),
+            align_corners=(config["align_corners"] if bilinear else None, None),
+        )
+
 
 class Activation(LayerKind):
     """An element-wise activation; the shape is unchanged."""
 
-    def __init__(self, type: str, formula: str, flops_per_element: int) -> None:
+    passes_through = True
+
+    def __init__(self, type: str, formula: str, flops_per_element: int, module: str) -> None:
         self.type = type
-        self.__doc__ = f"{type}(x) = {formula}, element-wise."
+        self.summary = f"{type}(x) = {formula}, element-wise."
         self.per_element = flops_per_element
         self.flops_rule = f"{flops_per_element} per element"
+        self.module = module
 
     def evaluate(self, config: Config, inputs: Sequence[Shape]) -> Evaluation:
         """out = in; FLOPs = (operations in the formula) * elements, exp/tanh/erf counting 1."""
         return Evaluation(inputs[0], flops=self.per_element * elements(inputs[0]))
 
+    def torch_module(self, config: Config, inputs: Sequence[Shape]) -> str:
+        return f"{self.module}()"
+
 
 class Softmax(LayerKind):
-    """Softmax over the channels at each position: exp(x_i) / sum_j exp(x_j)."""
-
     type = "softmax"
+    summary = "Softmax over the channels at each position: exp(x_i) / sum_j exp(x_j)."
     flops_rule = "3 * C - 1 per position: C exponentials, C - 1 adds, C divides"
 
     def evaluate(self, config: Config, inputs: Sequence[Shape]) -> Evaluation:
@@ -604,14 +719,16 @@ class Softmax(LayerKind):
         channels, positions = inputs[0][0], elements(inputs[0][1:])
         return Evaluation(inputs[0], flops=(3 * channels - 1) * positions)
 
+    def torch_module(self, config: Config, inputs: Sequence[Shape]) -> str:
+        return "nn.Softmax(dim=1)"
+
 
 # --- merges -----------------------------------------------------------------------------------------
 
 
 class Concat(LayerKind):
-    """Concatenation along channels; all other dimensions must match."""
-
     type = "concat"
+    summary = "Concatenation along channels; all other dimensions must match."
     many_inputs = True
 
     def evaluate(self, config: Config, inputs: Sequence[Shape]) -> Evaluation:
@@ -623,11 +740,20 @@ class Concat(LayerKind):
                 raise ShapeError(f"cannot concatenate {shapes}: sizes other than the channels differ")
         return Evaluation((sum(s[0] for s in inputs), *first[1:]))
 
+    torch_helper = '''class Concat(nn.Module):
+    """Concatenation on the channel axis."""
+
+    def forward(self, *inputs: torch.Tensor) -> torch.Tensor:
+        return torch.cat(inputs, dim=1)
+'''
+
+    def torch_module(self, config: Config, inputs: Sequence[Shape]) -> str:
+        return "Concat()"
+
 
 class Add(LayerKind):
-    """Element-wise sum of inputs of one shape (a residual connection's merge)."""
-
     type = "add"
+    summary = "Element-wise sum of inputs of one shape (a residual connection's merge)."
     many_inputs = True
     flops_rule = "(inputs - 1) per output element"
 
@@ -638,26 +764,40 @@ class Add(LayerKind):
             raise ShapeError(f"cannot add {shapes}: shapes differ")
         return Evaluation(inputs[0], flops=(len(inputs) - 1) * elements(inputs[0]))
 
+    torch_helper = '''class Add(nn.Module):
+    """Element-wise sum of tensors of one shape (a residual connection's merge)."""
+
+    def forward(self, *inputs: torch.Tensor) -> torch.Tensor:
+        total = inputs[0]
+        for tensor in inputs[1:]:
+            total = total + tensor
+        return total
+'''
+
+    def torch_module(self, config: Config, inputs: Sequence[Shape]) -> str:
+        return "Add()"
+
 
 ACTIVATIONS = (
-    ("relu", "max(0, x)", 1),
-    ("relu6", "min(max(0, x), 6)", 2),
-    ("leaky_relu", "max(x, a * x)", 2),
-    ("sigmoid", "1 / (1 + exp(-x))", 3),
-    ("tanh", "tanh(x)", 1),
-    ("silu", "x * sigmoid(x)", 4),
-    ("gelu", "x / 2 * (1 + erf(x / sqrt(2)))", 5),
-    ("hardsigmoid", "relu6(x + 3) / 6", 4),
-    ("hardswish", "x * relu6(x + 3) / 6", 5),
+    ("relu", "max(0, x)", 1, "nn.ReLU"),
+    ("relu6", "min(max(0, x), 6)", 2, "nn.ReLU6"),
+    ("leaky_relu", "max(x, a * x)", 2, "nn.LeakyReLU"),
+    ("sigmoid", "1 / (1 + exp(-x))", 3, "nn.Sigmoid"),
+    ("tanh", "tanh(x)", 1, "nn.Tanh"),
+    ("silu", "x * sigmoid(x)", 4, "nn.SiLU"),
+    ("gelu", "x / 2 * (1 + erf(x / sqrt(2)))", 5, "nn.GELU"),
+    ("hardsigmoid", "relu6(x + 3) / 6", 4, "nn.Hardsigmoid"),
+    ("hardswish", "x * relu6(x + 3) / 6", 5, "nn.Hardswish"),
 )
+"""Each activation: its name, formula, FLOPs per element and torch module."""
 
 for kind in (
     Conv(),
     ConvTranspose(),
     Linear(),
     BatchNorm(),
-    Pool("maxpool", "Max pooling (PyTorch nn.MaxPool2d).", "k_h * k_w - 1 comparisons", dilation=True),
-    Pool("avgpool", "Average pooling (PyTorch nn.AvgPool2d).", "k_h * k_w (adds and a divide)", dilation=False),
+    Pool("maxpool", "nn.MaxPool2d", "k_h * k_w - 1 comparisons", dilation=True),
+    Pool("avgpool", "nn.AvgPool2d", "k_h * k_w (adds and a divide)", dilation=False),
     AdaptivePool("adaptive_avgpool", "Adaptive average pooling (PyTorch nn.AdaptiveAvgPool2d).", None),
     AdaptivePool("adaptive_maxpool", "Adaptive max pooling (PyTorch nn.AdaptiveMaxPool2d).", None),
     AdaptivePool("global_avgpool", "Global average pooling to Cx1x1.", (1, 1)),
@@ -670,6 +810,6 @@ for kind in (
     Softmax(),
     Concat(),
     Add(),
-    *(Activation(name, formula, flops) for name, formula, flops in ACTIVATIONS),
+    *(Activation(*activation) for activation in ACTIVATIONS),
 ):
     register(kind)

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
@@ -33,9 +33,11 @@ from typing import Any
 import yaml
 
 from convcalc.engine import analyze_spec
-from convcalc.errors import Location, SpecError
+from convcalc.errors import Location, SpecError, nearest
+from convcalc.graph import Graph, Instance, Node
 from convcalc.reader import read_text
-from convcalc.spec import ENTRY_KEYS, Branches, Group, Layer, Node, Spec, build_spec, nearest
+from convcalc.spec import build_spec
+from convcalc.structures import ENTRY_KEYS, LAYER_LIST_KEYS
 
 ALL = "all"
 """The target that selects every conv with a kernel larger than 1x1."""
@@ -123,8 +125,8 @@ class Skip:
 class Rewrite:
     """The original spec, the rewritten YAML text and its spec, and what was (not) rewritten."""
 
-    original: Spec
-    spec: Spec
+    original: Graph
+    spec: Graph
     text: str
     insertions: tuple[Insertion, ...]
     skipped: tuple[Skip, ...]
@@ -142,8 +144,8 @@ def insert_bottlenecks(text: str, source: str, bottlenecks: Sequence[Bottleneck]
 class _Occurrence:
     """One expanded layer, the block instances it sits in (outermost first) and its input channels."""
 
-    layer: Layer
-    chain: tuple[Group, ...]
+    layer: Node
+    chain: tuple[Instance, ...]
     channels: int
 
     @property
@@ -158,20 +160,6 @@ class _Occurrence:
     @property
     def prefix(self) -> str:
         return self.layer.name[: -len(self.local)]
-
-
-def _walk(nodes: Sequence[Node], chain: tuple[Group, ...]) -> Iterator[tuple[Node, tuple[Group, ...]]]:
-    """Every node with the block instances around it, in execution order."""
-    for node in nodes:
-        yield node, chain
-        if isinstance(node, Group):
-            yield from _walk(node.layers, (*chain, node))
-        elif isinstance(node, Branches):
-            for branch in node.branches:
-                yield from _walk(branch, chain)
-        elif not isinstance(node, Layer):
-            yield from _walk(node.body, chain)
-            yield from _walk(node.shortcut or (), chain)
 
 
 class _CannotApply(Exception):
@@ -276,19 +264,8 @@ class _Rewriter:
         self.spec = build_spec(read_text(text, source), source)
         analysis = analyze_spec(self.spec)
         channels = {r.name: r.input_shapes[0][0] for r in analysis.layers}
-        walked = list(_walk(self.spec.layers, ()))
-        self.names = {node.name for node, _ in walked}
-        self.groups = {node.name: node for node, _ in walked if isinstance(node, Group)}
-        self.copy_index: dict[str, int] = {}  # block instance -> which copy of its entry's repeat it is
-        copies: dict[tuple[Location, tuple[str, ...]], int] = {}
-        for node, chain in walked:
-            if isinstance(node, Group):
-                place = (node.location, tuple(group.name for group in chain))
-                self.copy_index[node.name] = copies.get(place, 0)
-                copies[place] = self.copy_index[node.name] + 1
-        self.occurrences = [
-            _Occurrence(node, chain, channels[node.name]) for node, chain in walked if isinstance(node, Layer)
-        ]
+        self.groups = {instance.name: instance for node in self.spec.nodes for instance in node.instances}
+        self.names = {node.name for node in self.spec.nodes} | set(self.groups)
         self.text = _Text(text)
         self.mappings: dict[tuple[int, int], yaml.MappingNode] = {}
         self.parents: dict[tuple[int, int], yaml.SequenceNode] = {}
@@ -298,6 +275,11 @@ class _Rewriter:
         assert isinstance(root, yaml.MappingNode)  # build_spec has checked the top level
         self.root = root
         self.index(root, set())
+        self.occurrences = [  # the layers written as layers (not the merges that structures end with)
+            _Occurrence(node, node.instances, channels[node.name])
+            for node in self.spec.nodes
+            if not any(_get(self.mappings[_key_of(node.location)], key) for key in LAYER_LIST_KEYS)
+        ]
         self.block_params: dict[str, set[str]] = {}
         self.new_first: dict[tuple[int, int], list[str]] = {}  # instance entry -> keys of the 'first:' to add
         self.insertions: list[Insertion] = []
@@ -543,7 +525,7 @@ class _Rewriter:
         for chain, value in values.items():
             group = self.groups[chain[-1]]
             copies = per_entry.setdefault(_key_of(group.location), {}).setdefault(chain[:-1], {})
-            copies[self.copy_index[group.name]] = value
+            copies[group.copy] = value
         for instance in self.instances.get(block, []):
             rest, first = self.split_copies(per_entry.get(_key(instance), {}), instance, target, conflict)
             text = self.value_text(rest, base, default, target, conflict)
@@ -649,7 +631,7 @@ class _Rewriter:
         self.check(spec)
         return Rewrite(self.spec, spec, text, tuple(self.insertions), skipped)
 
-    def check(self, spec: Spec) -> None:
+    def check(self, spec: Graph) -> None:
         """Every original layer keeps its output shape; each target reads exactly its bottleneck."""
         before = {r.name: r for r in analyze_spec(self.spec).layers}
         after = {r.name: r for r in analyze_spec(spec).layers}

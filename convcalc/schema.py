@@ -15,7 +15,8 @@ from typing import Any
 
 from convcalc.keys import REQUIRED, Key, json_schema, positive_int
 from convcalc.layers import CATALOGUE, LayerKind
-from convcalc.spec import BLOCK_KEYS, ENTRY_KEYS, FIRST_FIXED_KEYS, TOP_LEVEL_KEYS
+from convcalc.spec import BLOCK_KEYS, FIRST_FIXED_KEYS, TOP_LEVEL_KEYS
+from convcalc.structures import ENTRY_KEYS
 
 SCHEMA_FILE = "convcalc.schema.json"
 """The schema's file name next to the bundled specs, which name it in their first line."""

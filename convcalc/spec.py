@@ -1,22 +1,33 @@
-"""The spec: located YAML data -> a checked tree of layers, blocks expanded, names resolved.
+"""The spec language: located YAML data -> a flat dataflow graph, blocks and structures lowered once.
 
 This is where the spec language lives: top-level keys, per-type ``defaults``, parameterised
-``blocks`` with ``${...}`` substitution, ``repeat``, hierarchical default names, ``concat``
-branches, ``residual`` bodies and named inputs. Every error names the file, line and layer.
+``blocks`` with ``${...}`` substitution, ``repeat`` and ``first``, hierarchical default names and named
+inputs (:mod:`convcalc.namespace`), and the structures that hold layer lists (:mod:`convcalc.structures`).
+The result is a :class:`~convcalc.graph.Graph`: nothing after this module knows how the network was
+written. Every error names the file, line and layer.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from convcalc.errors import Location, SpecError
+from convcalc.errors import Location, SpecError, nearest
 from convcalc.expr import ExpressionError, substitute
+from convcalc.graph import NETWORK_INPUT, Graph, Node
 from convcalc.keys import Key, describe, positive_int, shown
-from convcalc.layers import CATALOGUE, Config, LayerKind, Shape
+from convcalc.layers import CATALOGUE, Shape
+from convcalc.namespace import Namespace, Scope
 from convcalc.reader import Located, LocatedList, location_of
+from convcalc.structures import (
+    ENTRY_KEYS,
+    LAYER_LIST_KEYS,
+    REQUIRED_PARAM,
+    STRUCTURE_TYPES,
+    block_environment,
+    structure_of,
+)
 
 MAX_LAYERS = 1_000_000
 """Most layers one spec may expand to: blocks, repeats and YAML aliases multiplied out; block instances,
@@ -24,72 +35,15 @@ residuals and concats of branches count as one layer each besides their contents
 MAX_DEPTH = 100
 """Deepest nesting of blocks, branches and residuals."""
 FLOOR_BUDGET = 100_000
-"""Most entries the up-front size estimate looks at (see ``expansion_floor``)."""
-NETWORK_INPUT = "input"
-"""The name by which any layer can read the network's input."""
+"""Most entries the up-front size estimate looks at (see ``SizeEstimate``)."""
 
 TOP_LEVEL_KEYS = ("name", "description", "input", "defaults", "blocks", "layers")
 BLOCK_KEYS = ("params", "layers", "description")
-ENTRY_KEYS = ("type", "name", "input", "repeat", "first")
-NESTED_LAYER_KEYS = ("body", "shortcut", "branches")
-"""Keys holding layer lists: their ``${...}`` are substituted when the nested entries are expanded."""
 FIRST_FIXED_KEYS = ("type", "block", "name", "repeat", "first")
 """Keys that ``first`` (the overrides for copy 0 of a ``repeat``) cannot change."""
-STRUCTURES = ("residual",)
 
-
-class Layer(NamedTuple):
-    """One layer of a catalogue kind; ``inputs`` are absolute names, empty for the previous output."""
-
-    name: str
-    kind: LayerKind
-    config: Config
-    inputs: tuple[str, ...]
-    location: Location
-
-
-class Branches(NamedTuple):
-    """Parallel paths from one input, joined by concatenating their outputs on channels."""
-
-    name: str
-    branches: tuple[tuple[Node, ...], ...]
-    input: str | None
-    location: Location
-
-
-class Residual(NamedTuple):
-    """body(x) + shortcut(x); no shortcut means the identity."""
-
-    name: str
-    body: tuple[Node, ...]
-    shortcut: tuple[Node, ...] | None
-    input: str | None
-    location: Location
-
-
-class Group(NamedTuple):
-    """The layers of one block instance, run in sequence."""
-
-    name: str
-    block: str
-    layers: tuple[Node, ...]
-    input: str | None
-    location: Location
-
-
-Node = Layer | Branches | Residual | Group
-
-
-@dataclass(frozen=True, slots=True)
-class Spec:
-    """A network ready for the engine."""
-
-    name: str
-    source: str
-    input_shape: Shape
-    layers: tuple[Node, ...]
-    layer_count: int
-    description: str = ""
+Spec = Graph
+"""A loaded spec is its graph."""
 
 
 class BlockDef(NamedTuple):
@@ -99,111 +53,95 @@ class BlockDef(NamedTuple):
     location: Location
 
 
-REQUIRED_PARAM: Any = object()
+def build_spec(document: Any, source: str) -> Graph:
+    """Check a parsed spec document and lower it into a :class:`~convcalc.graph.Graph`."""
+    start = Location(source, 1, 1)
+    if document is None:
+        raise SpecError("the spec is empty; it needs at least 'input' and 'layers'", start)
+    if not isinstance(document, Located):
+        raise SpecError(
+            f"the top level of a spec must be a mapping with 'input' and 'layers', not {describe(document)}",
+            location_of(document, start),
+        )
+    check_keys(document, TOP_LEVEL_KEYS, "the top level")
+    for required in ("input", "layers"):
+        if required not in document:
+            raise SpecError(f"the spec has no '{required}'", document.location)
+    name = document.get("name", source)
+    if not isinstance(name, str):
+        raise SpecError("'name' must be text", document.value_at("name"))
+    description = document.get("description", "")
+    if not isinstance(description, str):
+        raise SpecError("'description' must be text", document.value_at("description"))
+    shape = input_shape(document["input"], document.value_at("input"))
+    builder = Builder(document, start)
+    builder.read_defaults(document.get("defaults"), document.value_at("defaults"))
+    builder.read_blocks(document.get("blocks"), document.value_at("blocks"))
+    SizeEstimate(builder.blocks).check(document["layers"])
+    output = builder.entries(document["layers"], document.value_at("layers"), Scope("", {}), "'layers'", NETWORK_INPUT)
+    if not builder.nodes:
+        raise SpecError("'layers' is empty", document.value_at("layers"))
+    return Graph(name, source, shape, tuple(builder.nodes), output, description)
 
 
-def nearest(word: str, options: Iterable[str]) -> str | None:
-    """A 'did you mean' hint for a misspelt key, type or name."""
-    import difflib  # only when reporting an error
-
-    if isinstance(word, (list, dict)):  # str() of an aliased structure could be astronomically long
-        return None
-    match = difflib.get_close_matches(str(word), list(options), n=1, cutoff=0.6)
-    return f"did you mean '{match[0]}'?" if match else None
-
-
-@dataclass
-class Scope:
-    """Where an entry is expanded: the name prefix, per-type counters for default names, block params.
-
-    ``written`` holds the names given explicitly in this scope's list, which default names avoid.
-    """
-
-    prefix: str
-    env: Mapping[str, Any]
-    depth: int = 0
-    counters: dict[str, int] = field(default_factory=dict)
-    written: set[str] = field(default_factory=set)
-
-    def full(self, local: str) -> str:
-        return f"{self.prefix}.{local}" if self.prefix else local
-
-    def enter(self, prefix: str, env: Mapping[str, Any] | None = None) -> Scope:
-        """The scope inside the node named ``prefix`` (a full name)."""
-        return Scope(prefix, self.env if env is None else env, self.depth + 1)
+def input_shape(value: Any, at: Location) -> Shape:
+    form = "[channels, height, width] or {channels: C, height: H, width: W}"
+    if isinstance(value, Located):
+        check_keys(value, ("channels", "height", "width"), "'input'")
+        missing = [k for k in ("channels", "height", "width") if k not in value]
+        if missing:
+            raise SpecError(f"'input' is missing {', '.join(missing)}; expected {form}", at)
+        items = [(value[k], value.value_at(k)) for k in ("channels", "height", "width")]
+    elif isinstance(value, LocatedList) and len(value) in (1, 3):
+        items = [(n, value.item_at(i)) for i, n in enumerate(value)]
+    else:
+        raise SpecError(f"'input' must be {form} (or [features] for a flat input)", at)
+    shape = []
+    for number, where in items:
+        try:
+            shape.append(positive_int(number))
+        except ValueError as error:
+            raise SpecError(f"'input': {error}", where) from None
+    return tuple(shape)
 
 
-def build_spec(document: Any, source: str) -> Spec:
-    """Check a parsed spec document and expand it into a :class:`Spec`."""
-    return _Builder(source).build(document)
+def check_keys(
+    mapping: Located, allowed: Iterable[str], where: str, *, layer: str | None = None, noun: str = "key"
+) -> None:
+    """A SpecError at the first key of ``mapping`` that is not ``allowed``."""
+    allowed = list(allowed)
+    for key in mapping:
+        if key not in allowed:
+            raise SpecError(
+                f"unknown {noun} '{key}' for {where}",
+                mapping.key_at(key),
+                layer=layer,
+                hint=nearest(key, allowed) or f"expected one of: {', '.join(allowed)}",
+            )
 
 
-class _Builder:
-    def __init__(self, source: str) -> None:
-        self.source = source
-        self.start = Location(source, 1, 1)
+class Builder:
+    """Expands entries into graph nodes, in execution order; the structures call back into it."""
+
+    def __init__(self, document: Located, start: Location) -> None:
         self.defaults: dict[str, Located] = {}
         self.blocks: dict[str, BlockDef] = {}
-        self.names: dict[str, Location] = {NETWORK_INPUT: self.start}
-        self.pending: set[str] = set()  # names of nodes being expanded: not readable yet
-        self.layer_count = 0
-        self.expanded = 0
-        self.floor_budget = 0
+        self.names = Namespace(document, start)
+        self.nodes: list[Node] = []
         self.block_stack: list[str] = []
-        self.document = Located()
+        self.expanded = 0
+        self.check_keys = check_keys
 
-    # --- top level ------------------------------------------------------------------------------
+    def emit(self, node: Node) -> None:
+        self.nodes.append(node)
 
-    def build(self, document: Any) -> Spec:
-        if document is None:
-            raise SpecError("the spec is empty; it needs at least 'input' and 'layers'", self.start)
-        if not isinstance(document, Located):
-            raise SpecError(
-                f"the top level of a spec must be a mapping with 'input' and 'layers', not {describe(document)}",
-                location_of(document, self.start),
-            )
-        self.document = document
-        self.check_keys(document, TOP_LEVEL_KEYS, "the top level")
-        for required in ("input", "layers"):
-            if required not in document:
-                raise SpecError(f"the spec has no '{required}'", document.location)
-        name = document.get("name", self.source)
-        if not isinstance(name, str):
-            raise SpecError("'name' must be text", document.value_at("name"))
-        description = document.get("description", "")
-        if not isinstance(description, str):
-            raise SpecError("'description' must be text", document.value_at("description"))
-        input_shape = self.input_shape(document["input"], document.value_at("input"))
-        self.read_defaults(document.get("defaults"), document.value_at("defaults"))
-        self.read_blocks(document.get("blocks"), document.value_at("blocks"))
-        envs: tuple[dict[str, Any] | None, ...] = (None, {})  # blocks and aliases alone, then ${...} evaluated
-        for env in envs:
-            self.floor_budget = FLOOR_BUDGET
-            self.expansion_floor(document["layers"], env, {}, 0)
-        layers = self.entries(document["layers"], document.value_at("layers"), Scope("", {}), "'layers'")
-        if not layers:
-            raise SpecError("'layers' is empty", document.value_at("layers"))
-        return Spec(name, self.source, input_shape, layers, self.layer_count, description)
+    def expand(self, at: Location) -> None:
+        """Count one node (a layer, block instance, residual or concat of branches) against MAX_LAYERS."""
+        self.expanded += 1
+        if self.expanded > MAX_LAYERS:
+            raise SpecError(f"the spec expands to more than {MAX_LAYERS:,} layers", at)
 
-    def input_shape(self, value: Any, at: Location) -> Shape:
-        form = "[channels, height, width] or {channels: C, height: H, width: W}"
-        if isinstance(value, Located):
-            self.check_keys(value, ("channels", "height", "width"), "'input'")
-            missing = [k for k in ("channels", "height", "width") if k not in value]
-            if missing:
-                raise SpecError(f"'input' is missing {', '.join(missing)}; expected {form}", at)
-            items = [(value[k], value.value_at(k)) for k in ("channels", "height", "width")]
-        elif isinstance(value, LocatedList) and len(value) in (1, 3):
-            items = [(n, value.item_at(i)) for i, n in enumerate(value)]
-        else:
-            raise SpecError(f"'input' must be {form} (or [features] for a flat input)", at)
-        shape = []
-        for number, where in items:
-            try:
-                shape.append(positive_int(number))
-            except ValueError as error:
-                raise SpecError(f"'input': {error}", where) from None
-        return tuple(shape)
+    # --- defaults and blocks ------------------------------------------------------------------------
 
     def read_defaults(self, defaults: Any, at: Location) -> None:
         if defaults is None:
@@ -218,7 +156,7 @@ class _Builder:
                 )
             if not isinstance(keys, Located):
                 raise SpecError(f"'defaults' for {type_name} must be a mapping of keys", defaults.value_at(type_name))
-            self.check_keys(keys, [k.name for k in CATALOGUE[type_name].keys], f"'defaults' for {type_name}")
+            check_keys(keys, [k.name for k in CATALOGUE[type_name].keys], f"'defaults' for {type_name}")
             self.defaults[type_name] = keys
 
     def read_blocks(self, blocks: Any, at: Location) -> None:
@@ -232,7 +170,7 @@ class _Builder:
                 raise SpecError(f"block name {shown(name)} must be a word (letters, digits, _ and -)", where)
             if not isinstance(body, Located):
                 raise SpecError(f"block '{name}' must be a mapping with 'layers'", blocks.value_at(name))
-            self.check_keys(body, BLOCK_KEYS, f"block '{name}'")
+            check_keys(body, BLOCK_KEYS, f"block '{name}'")
             layers = body.get("layers")
             if not isinstance(layers, LocatedList) or not layers:
                 raise SpecError(f"block '{name}' needs a non-empty list of 'layers'", body.value_at("layers"))
@@ -260,19 +198,19 @@ class _Builder:
 
     # --- entries --------------------------------------------------------------------------------
 
-    def entries(self, raw: Any, at: Location, scope: Scope, what: str) -> tuple[Node, ...]:
+    def entries(self, raw: Any, at: Location, scope: Scope, what: str, current: str) -> str:
+        """Expand a list of entries, each reading the previous one's output; the last output."""
         if not isinstance(raw, LocatedList):
             raise SpecError(f"{what} must be a list of layers", location_of(raw, at))
         if scope.depth > MAX_DEPTH:
             raise SpecError(f"blocks, branches and residuals are nested more than {MAX_DEPTH} deep", at)
         given = (entry.get("name") for entry in raw if isinstance(entry, Located))
         scope.written |= {scope.full(name) for name in given if isinstance(name, str)}
-        nodes: list[Node] = []
         for index, entry in enumerate(raw):
-            nodes.extend(self.entry(entry, raw.item_at(index), scope))
-        return tuple(nodes)
+            current = self.entry(entry, raw.item_at(index), scope, current)
+        return current
 
-    def entry(self, raw: Any, at: Location, scope: Scope) -> list[Node]:
+    def entry(self, raw: Any, at: Location, scope: Scope, current: str) -> str:
         if not isinstance(raw, Located):
             hint = "write it as {type: relu}" if isinstance(raw, str) else None
             raise SpecError(
@@ -280,12 +218,10 @@ class _Builder:
             )
         entry = self.substituted(raw, scope)
         name = entry.get("name")
-        if "block" in entry:
-            make = self.block_instance
-        elif "type" in entry:
-            make = self.layer
-        else:
+        if "block" not in entry and "type" not in entry:
             raise SpecError("a layer needs a 'type' (or 'block' for a block instance)", at)
+        structure = structure_of(entry)
+        make = structure.lower if structure else self.layer
         if name is not None and (not isinstance(name, str) or not re.fullmatch(r"[^\s.]+", name)):
             raise SpecError(f"layer name {shown(name)} must be text without spaces or dots", entry.value_at("name"))
         if "repeat" not in entry:
@@ -293,19 +229,19 @@ class _Builder:
                 raise SpecError(
                     "'first' sets keys of the first copy of a 'repeat', but there is no 'repeat'", entry.key_at("first")
                 )
-            return [make(entry, scope, name)]
+            return make(self, entry, scope, name, current, 0)
         count = self.integer(entry, "repeat", minimum=0)
         first = self.first_copy(entry, scope) if "first" in entry else entry
-        nodes: list[Node] = []
         for index in range(count):
             before = self.expanded
-            nodes.append(make(entry if index else first, scope, f"{name}.{index}" if name else None))
+            copy_name = f"{name}.{index}" if name else None
+            current = make(self, entry if index else first, scope, copy_name, current, index)
             per_copy = self.expanded - before
             if per_copy * (count - index - 1) + self.expanded > MAX_LAYERS:
                 raise SpecError(
                     f"repeat: {count:,} expands the spec past {MAX_LAYERS:,} layers", entry.value_at("repeat")
                 )
-        return nodes
+        return current
 
     def substituted(self, raw: Located, scope: Scope) -> Located:
         """A copy of an entry with its ``${...}`` substituted, keeping every location."""
@@ -313,7 +249,7 @@ class _Builder:
         label = scope.full(name) if isinstance(name, str) and "${" not in name else scope.prefix  # for messages
         copy = Located(
             {
-                k: v if k in NESTED_LAYER_KEYS else self.substitute(v, raw.value_at(k), scope, k, label)
+                k: v if k in LAYER_LIST_KEYS else self.substitute(v, raw.value_at(k), scope, k, label)
                 for k, v in raw.items()
             }
         )
@@ -341,13 +277,10 @@ class _Builder:
         merged.value_locations = {**entry.value_locations, **overrides.value_locations}
         return merged
 
-    def layer(self, entry: Located, scope: Scope, name: str | None) -> Node:
+    def layer(self, builder: Builder, entry: Located, scope: Scope, name: str | None, current: str, copy: int) -> str:
+        """A layer of a catalogue kind: one node (``builder`` is this builder, as for the structures)."""
         type_name = entry["type"]
         at = entry.location
-        if type_name == "residual":
-            return self.residual(entry, scope, name)
-        if type_name == "concat" and "branches" in entry:
-            return self.branches(entry, scope, name)
         kind = CATALOGUE.get(type_name) if isinstance(type_name, str) else None
         if kind is None:
             what = (
@@ -359,111 +292,28 @@ class _Builder:
                 what,
                 entry.value_at("type"),
                 layer=scope.full(name) if name else None,
-                hint=nearest(type_name, [*CATALOGUE, *STRUCTURES]) or f"layer types: {', '.join(CATALOGUE)}",
+                hint=nearest(type_name, [*CATALOGUE, *STRUCTURE_TYPES]) or f"layer types: {', '.join(CATALOGUE)}",
             )
-        full = self.reserve_name(name, type_name, scope, at)
+        full = self.names.reserve(name, type_name, scope, at)
         input_key = "inputs" if kind.many_inputs else "input"
-        self.check_keys(
+        check_keys(
             entry,
             (*(input_key if k == "input" else k for k in ENTRY_KEYS), *(k.name for k in kind.keys)),
             f"a {type_name} layer",
             layer=full,
         )
         self.expand(at)
-        self.layer_count += 1
         config = {key.name: self.config_value(entry, key, type_name, full) for key in kind.keys}
         if kind.many_inputs:
             if "inputs" not in entry:
                 extra = " or 'branches'" if type_name == "concat" else ""
                 raise SpecError(f"{type_name} needs 'inputs: [a, b]'{extra}", at, layer=full, kind=type_name)
-            inputs = self.references(entry, "inputs", scope, full)
+            inputs = self.names.references(entry, "inputs", scope, full)
         else:
-            inputs = (self.reference(entry, scope, full),) if "input" in entry else ()
-        self.commit_name(full, at)
-        return Layer(full, kind, config, inputs, at)
-
-    def branches(self, entry: Located, scope: Scope, name: str | None) -> Node:
-        full = self.reserve_name(name, "concat", scope, entry.location)
-        self.check_keys(entry, (*ENTRY_KEYS, "branches"), "a concat of branches", layer=full)
-        self.expand(entry.location)
-        raw = entry["branches"]
-        at = entry.value_at("branches")
-        if isinstance(raw, Located):
-            labelled = [(str(label), value, raw.value_at(label)) for label, value in raw.items()]
-        elif isinstance(raw, LocatedList):
-            labelled = [(str(i), value, raw.item_at(i)) for i, value in enumerate(raw)]
-        else:
-            raise SpecError(
-                "'branches' must be a list of layer lists (or a mapping of name to layer list)",
-                at,
-                layer=full,
-                kind="concat",
-            )
-        if not labelled:
-            raise SpecError("'branches' is empty", at, layer=full, kind="concat")
-        input_name = self.reference(entry, scope, full) if "input" in entry else None
-        paths = tuple(
-            self.entries(value, where, scope.enter(f"{full}.{label}"), f"branch {label}")
-            for label, value, where in labelled
-        )
-        self.commit_name(full, entry.location)
-        return Branches(full, paths, input_name, entry.location)
-
-    def residual(self, entry: Located, scope: Scope, name: str | None) -> Node:
-        full = self.reserve_name(name, "residual", scope, entry.location)
-        self.check_keys(entry, (*ENTRY_KEYS, "body", "shortcut"), "a residual", layer=full)
-        self.expand(entry.location)
-        if "body" not in entry:
-            raise SpecError("residual needs a 'body' list of layers", entry.location, layer=full, kind="residual")
-        input_name = self.reference(entry, scope, full) if "input" in entry else None
-        body = self.entries(entry["body"], entry.value_at("body"), scope.enter(f"{full}.body"), "'body'")
-        raw_shortcut = entry.get("shortcut")
-        shortcut = None
-        if raw_shortcut:
-            shortcut = self.entries(
-                raw_shortcut, entry.value_at("shortcut"), scope.enter(f"{full}.shortcut"), "'shortcut'"
-            )
-        self.commit_name(full, entry.location)
-        return Residual(full, body, shortcut, input_name, entry.location)
-
-    def block_instance(self, entry: Located, scope: Scope, name: str | None) -> Node:
-        block_name = entry["block"]
-        at = entry.location
-        block = self.blocks.get(block_name) if isinstance(block_name, str) else None
-        if block is None:
-            raise SpecError(
-                f"unknown block {shown(block_name)}",
-                entry.value_at("block"),
-                hint=nearest(block_name, self.blocks) or _defined(self.blocks),
-            )
-        if block_name in self.block_stack:
-            cycle = " -> ".join([*self.block_stack[self.block_stack.index(block_name) :], block_name])
-            raise SpecError(f"block '{block_name}' uses itself: {cycle}", at, hint="a block cannot contain itself")
-        full = self.reserve_name(name, block_name, scope, at)
-        self.check_keys(
-            entry,
-            ("block", *ENTRY_KEYS[1:], *block.params),
-            f"block '{block_name}'",
-            layer=full,
-            noun="parameter",
-        )
-        self.expand(at)
-        env = dict(block.params)
-        env.update({k: v for k, v in entry.items() if k in block.params})
-        missing = [k for k, v in env.items() if v is REQUIRED_PARAM]
-        if missing:
-            raise SpecError(
-                f"block '{block_name}' needs parameter(s) {', '.join(missing)}",
-                at,
-                layer=full,
-                hint=f"write them in the block instance, e.g. {{block: {block_name}, {missing[0]}: ...}}",
-            )
-        input_name = self.reference(entry, scope, full) if "input" in entry else None
-        self.block_stack.append(block_name)
-        layers = self.entries(block.layers, at, scope.enter(full, env), f"block '{block_name}'")
-        self.block_stack.pop()
-        self.commit_name(full, at)
-        return Group(full, block_name, layers, input_name, at)
+            inputs = (self.names.reference(entry, scope, full) if "input" in entry else current,)
+        self.names.commit(full, at, full)
+        self.emit(Node(full, kind, config, inputs, at, scope.instances))
+        return full
 
     # --- values -----------------------------------------------------------------------------------
 
@@ -500,114 +350,28 @@ class _Builder:
             raise SpecError(f"'{key}' must be a whole number >= {minimum}, got {shown(value)}", entry.value_at(key))
         return value
 
-    def check_keys(
-        self, mapping: Located, allowed: Iterable[str], where: str, *, layer: str | None = None, noun: str = "key"
-    ) -> None:
-        allowed = list(allowed)
-        for key in mapping:
-            if key not in allowed:
-                raise SpecError(
-                    f"unknown {noun} '{key}' for {where}",
-                    mapping.key_at(key),
-                    layer=layer,
-                    hint=nearest(key, allowed) or f"expected one of: {', '.join(allowed)}",
-                )
 
-    # --- names ------------------------------------------------------------------------------------
+class SizeEstimate:
+    """At least how many nodes a layer list expands to; a SpecError past MAX_LAYERS, before anything expands.
 
-    def default_name(self, scope: Scope, base: str) -> str:
-        while True:
-            scope.counters[base] = scope.counters.get(base, 0) + 1
-            candidate = scope.full(f"{base}{scope.counters[base]}")
-            if candidate not in self.names and candidate not in scope.written:
-                return candidate
+    Repeats, blocks and YAML aliases are multiplied out, but a list used many times (a block's layers with
+    the same parameters, an aliased list) is counted once, so 'billion laughs' documents are refused at once.
+    With block parameters, ``${...}`` repeats are evaluated; without (the first pass), they count 0, and so
+    does whatever cannot be evaluated or comes after FLOOR_BUDGET entries: the expansion itself checks the rest.
+    """
 
-    def reserve_name(self, name: str | None, base: str, scope: Scope, at: Location) -> str:
-        """The full name of a node; it becomes readable by later layers once committed."""
-        full = scope.full(name) if name else self.default_name(scope, base)
-        if full in self.names:
-            first = self.names[full]
-            raise SpecError(f"duplicate layer name '{full}' (first used at line {first.line})", at, layer=full)
-        self.pending.add(full)
-        return full
+    def __init__(self, blocks: Mapping[str, BlockDef]) -> None:
+        self.blocks = blocks
+        self.budget = FLOOR_BUDGET
 
-    def commit_name(self, full: str, at: Location) -> None:
-        self.pending.discard(full)
-        self.names[full] = at
+    def check(self, layers: Any) -> None:
+        envs: tuple[dict[str, Any] | None, ...] = (None, {})  # blocks and aliases alone, then ${...} evaluated
+        for env in envs:
+            self.budget = FLOOR_BUDGET
+            self.floor(layers, env, {}, 0)
 
-    def reference(self, entry: Located, scope: Scope, layer: str) -> str:
-        return self.resolve(entry["input"], entry.value_at("input"), scope, layer)
-
-    def references(self, entry: Located, key: str, scope: Scope, layer: str) -> tuple[str, ...]:
-        raw = entry[key]
-        at = entry.value_at(key)
-        if not isinstance(raw, LocatedList) or not raw:
-            raise SpecError(f"'{key}' must be a list of layer names", at, layer=layer)
-        return tuple(self.resolve(ref, raw.item_at(i), scope, layer) for i, ref in enumerate(raw))
-
-    def resolve(self, ref: Any, at: Location, scope: Scope, layer: str) -> str:
-        """A name as seen from a scope: the innermost enclosing scope that defines it wins."""
-        if not isinstance(ref, str):
-            raise SpecError(f"a layer reference must be a name, not {describe(ref)}", at, layer=layer)
-        parts = scope.prefix.split(".") if scope.prefix else []
-        for depth in range(len(parts), -1, -1):
-            candidate = ".".join([*parts[:depth], ref])
-            if candidate in self.names:
-                return candidate
-            if candidate in self.pending:
-                whose = "its own output" if candidate == layer else f"the output of '{candidate}', which contains it"
-                raise SpecError(f"a layer cannot read {whose}", at, layer=layer)
-        later = self.written_after(ref, at)
-        if later:
-            raise SpecError(
-                f"'{ref}' is defined later, at line {later.line}",
-                at,
-                layer=layer,
-                hint="a layer can only read the outputs of layers before it",
-            )
-        raise SpecError(
-            f"no earlier layer is named '{ref}'",
-            at,
-            layer=layer,
-            hint=nearest(ref, self.names) or "a layer can only read the outputs of layers before it",
-        )
-
-    def written_after(self, ref: str, at: Location) -> Location | None:
-        """Where a layer named ``ref`` is written after ``at``, if anywhere (searched only for an error message)."""
-        local = ref.rsplit(".", 1)[-1]
-        stack: list[Any] = [self.document]
-        seen: set[int] = set()
-        found: list[Location] = []
-        while stack:
-            value = stack.pop()
-            if id(value) in seen:
-                continue
-            seen.add(id(value))
-            if isinstance(value, Located):
-                if value.get("name") == local and ("type" in value or "block" in value):
-                    found.append(value.location)
-                stack.extend(value.values())
-            elif isinstance(value, LocatedList):
-                stack.extend(value)
-        return min((w for w in found if (w.line, w.column) > (at.line, at.column)), key=_position, default=None)
-
-    # --- limits -----------------------------------------------------------------------------------
-
-    def expand(self, at: Location) -> None:
-        """Count one node (a layer, block instance, residual or concat of branches) against MAX_LAYERS."""
-        self.expanded += 1
-        if self.expanded > MAX_LAYERS:
-            raise SpecError(f"the spec expands to more than {MAX_LAYERS:,} layers", at)
-
-    def expansion_floor(self, raw: Any, env: Mapping[str, Any] | None, memo: dict[Any, int], depth: int) -> int:
-        """At least how many nodes a layer list expands to; a SpecError past MAX_LAYERS, before anything expands.
-
-        Repeats, blocks and YAML aliases are multiplied out, but a list used many times (a block's layers with
-        the same parameters, an aliased list) is counted once, so 'billion laughs' documents are refused at once.
-        With ``env`` (block parameters), ``${...}`` repeats are evaluated; without, they count 0, and so does
-        whatever cannot be evaluated or comes after FLOOR_BUDGET entries: the expansion itself checks the rest.
-        """
-        if not isinstance(raw, LocatedList) or depth > MAX_DEPTH or self.floor_budget <= 0:
+    def floor(self, raw: Any, env: Mapping[str, Any] | None, memo: dict[Any, int], depth: int) -> int:
+        if not isinstance(raw, LocatedList) or depth > MAX_DEPTH or self.budget <= 0:
             return 0
         key = (id(raw), None if env is None else tuple(sorted((k, v) for k, v in env.items() if type(v) is int)))
         if key in memo:
@@ -615,14 +379,11 @@ class _Builder:
         memo[key] = 0  # a list inside itself (a block cycle) adds nothing here; the expansion reports the cycle
         total = 0
         for index, entry in enumerate(raw):
-            self.floor_budget -= 1
+            self.budget -= 1
             if not isinstance(entry, Located):
                 continue
             copies = _count(entry.get("repeat", 1), env)
-            inner = sum(
-                self.expansion_floor(child, inner_env, memo, depth + 1)
-                for child, inner_env in self.children(entry, env)
-            )
+            inner = sum(self.floor(child, inner_env, memo, depth + 1) for child, inner_env in self.nested(entry, env))
             total += copies * (1 + inner) - (inner if "first" in entry and copies else 0)  # 'first' may shrink copy 0
             if total > MAX_LAYERS:
                 raise SpecError(
@@ -633,32 +394,23 @@ class _Builder:
         memo[key] = total
         return total
 
-    def children(self, entry: Located, env: Mapping[str, Any] | None) -> list[tuple[Any, Mapping[str, Any] | None]]:
-        """The layer lists an entry expands, with their block parameters: a residual's body and shortcut,
-        the branches of a concat, or a block's layers."""
-        if "block" in entry:
-            block = self.blocks.get(entry["block"]) if isinstance(entry["block"], str) else None
-            if block is None:
-                return []
-            if env is None:
-                return [(block.layers, None)]
-            inner = dict(block.params)
-            for name in block.params.keys() & entry.keys():
-                try:
-                    inner[name] = substitute(entry[name], env) if isinstance(entry[name], str) else entry[name]
-                except ExpressionError:
-                    inner[name] = REQUIRED_PARAM
-            return [(block.layers, inner)]
-        if entry.get("type") == "residual":
-            return [(entry.get("body"), env), (entry.get("shortcut"), env)]
-        branches = entry.get("branches") if entry.get("type") == "concat" else None
-        if isinstance(branches, Located):
-            return [(branch, env) for branch in branches.values()]
-        return [(branch, env) for branch in branches] if isinstance(branches, LocatedList) else []
-
-
-def _position(location: Location) -> tuple[int, int]:
-    return location.line, location.column
+    def nested(self, entry: Located, env: Mapping[str, Any] | None) -> list[tuple[Any, Mapping[str, Any] | None]]:
+        """The layer lists an entry expands, with their block parameters."""
+        if "block" not in entry:
+            structure = structure_of(entry)
+            return [(child, env) for child in structure.nested(entry)] if structure else []
+        block = self.blocks.get(entry["block"]) if isinstance(entry["block"], str) else None
+        if block is None:
+            return []
+        if env is None:
+            return [(block.layers, None)]
+        inner = block_environment(block.params, {})
+        for name in block.params.keys() & entry.keys():
+            try:
+                inner[name] = substitute(entry[name], env) if isinstance(entry[name], str) else entry[name]
+            except ExpressionError:
+                inner[name] = REQUIRED_PARAM
+        return [(block.layers, inner)]
 
 
 def _count(repeat: Any, env: Mapping[str, Any] | None) -> int:
@@ -669,7 +421,3 @@ def _count(repeat: Any, env: Mapping[str, Any] | None) -> int:
         except ExpressionError:
             return 0
     return repeat if type(repeat) is int and repeat > 0 else 0
-
-
-def _defined(blocks: Mapping[str, BlockDef]) -> str:
-    return f"defined blocks: {', '.join(blocks)}" if blocks else "the spec defines no 'blocks'"

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from convcalc.api import analyze, load_spec, parse_shape
-from convcalc.engine import AnalysisError
+from convcalc.graph import Graph
 from convcalc.layers import Shape, format_shape
-from convcalc.spec import Spec
+from convcalc.results import AnalysisError
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,14 +65,14 @@ def parse_sizes(text: str, like: Shape) -> tuple[Shape, ...]:
 
 
 def sweep(
-    spec: Spec | str | os.PathLike[str],
+    spec: Graph | str | os.PathLike[str],
     input_shapes: Sequence[Shape],
     *,
     batch: int = 1,
     dtype: str = "float32",
 ) -> Sweep:
     """Analyse the network at each input shape; a size the network cannot take is an AnalysisError naming it."""
-    if not isinstance(spec, Spec):
+    if not isinstance(spec, Graph):
         spec = load_spec(spec)
     rows = []
     for shape in input_shapes:

@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from convcalc import analyze, load_spec
-from convcalc.export import TORCH, class_name, to_pytorch
+from convcalc.export import class_name, to_pytorch
 from convcalc.layers import CATALOGUE
 from tests.conftest import REPO, SPECS, run_cli
 
@@ -17,7 +17,12 @@ EVERY_KIND = REPO / "tests" / "data" / "every_kind.yaml"
 
 
 def test_every_catalogue_kind_has_a_torch_module():
-    assert set(TORCH) == set(CATALOGUE)
+    modules = {
+        layer.type: layer.kind.torch_module(layer.config, layer.input_shapes)
+        for layer in analyze(str(EVERY_KIND)).layers
+    }
+    assert set(modules) == set(CATALOGUE)
+    assert all(isinstance(module, str) and module for module in modules.values())
 
 
 def test_every_kind_spec_uses_every_kind():
@@ -57,7 +62,8 @@ def test_export_of_every_kind_reads_as_written():
         "self.crop1 = Crop(11, 5)",
         "self.sum_ = Add()",  # a layer called 'sum' does not shadow the builtin
         "x = self.type_(network_input)",  # `input: input` reads the network input
-        "sum_ = self.sum_(gmax, gavg)",
+        "x = self.sum_(gmax, gavg)",  # read only by the next layer: passed on in x
+        "crop1 = self.crop1(x)",  # read by three branches: a variable of its own
     ):
         assert f"        {line}\n" in source, line
 

@@ -6,8 +6,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
-from convcalc.engine import LayerResult
 from convcalc.layers import format_shape, json_number
+from convcalc.results import LayerResult
 
 if TYPE_CHECKING:
     from fractions import Fraction

@@ -10,10 +10,10 @@ from rich.markup import escape
 from rich.table import Table
 
 from convcalc.comparison import Comparison, Row
-from convcalc.engine import Analysis
 from convcalc.layers import format_shape
 from convcalc.render.table import CONVENTION_LINE, print_view
 from convcalc.render.units import exact, human_bytes, human_count, ratio_text, signed
+from convcalc.results import Analysis
 
 MAX_SUM_TERMS = 8
 """A side's total parameters are written out as a sum of its layers' when it has at most this many terms."""

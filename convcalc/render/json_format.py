@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from convcalc.engine import AnalysisError
 from convcalc.errors import SpecError
+from convcalc.results import AnalysisError
 
 
 def to_json(data: dict[str, Any]) -> str:

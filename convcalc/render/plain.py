@@ -7,9 +7,9 @@ import io
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from convcalc.engine import Analysis
 from convcalc.layers import format_shape
 from convcalc.render.columns import COLUMNS, RELATIVE, SHARE, MacsScale, cell, relative, total_cell
+from convcalc.results import Analysis
 
 if TYPE_CHECKING:
     from convcalc.sweep import Sweep

@@ -11,10 +11,10 @@ from rich.markup import escape
 from rich.measure import Measurement
 from rich.table import Table
 
-from convcalc.engine import Analysis, LayerResult
 from convcalc.layers import format_shape
 from convcalc.render.columns import BAR, COLUMNS, DEFAULT_COLUMNS, RELATIVE, SHARE, MacsScale, cell, total_cell
 from convcalc.render.units import exact, human_bytes, human_count
+from convcalc.results import Analysis, LayerResult
 
 if TYPE_CHECKING:
     from convcalc.sweep import Sweep

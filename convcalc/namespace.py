@@ -1,0 +1,132 @@
+"""Layer names in the spec language: hierarchical default names, and which earlier output a name reads.
+
+A name is readable once its node is expanded; a name inside a block, branch or residual is the enclosing
+node's name, a dot, and its own. A reference resolves in the innermost enclosing scope that defines it.
+Every readable name stands for the node that produces its output: a layer itself, the merge of a
+structure, or the last node of a block instance.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from convcalc.errors import Location, SpecError, nearest
+from convcalc.graph import NETWORK_INPUT, Instance
+from convcalc.keys import describe
+from convcalc.reader import Located, LocatedList
+
+
+@dataclass
+class Scope:
+    """Where an entry is expanded: the name prefix, per-type counters for default names, block params,
+    and the block instances around it.
+
+    ``written`` holds the names given explicitly in this scope's list, which default names avoid.
+    """
+
+    prefix: str
+    env: Mapping[str, Any]
+    depth: int = 0
+    instances: tuple[Instance, ...] = ()
+    counters: dict[str, int] = field(default_factory=dict)
+    written: set[str] = field(default_factory=set)
+
+    def full(self, local: str) -> str:
+        return f"{self.prefix}.{local}" if self.prefix else local
+
+    def enter(self, prefix: str, env: Mapping[str, Any] | None = None, instance: Instance | None = None) -> Scope:
+        """The scope inside the node named ``prefix`` (a full name); ``instance`` when it is a block instance."""
+        instances = (*self.instances, instance) if instance else self.instances
+        return Scope(prefix, self.env if env is None else env, self.depth + 1, instances)
+
+
+class Namespace:
+    """The names given so far, the node each one reads, and the names still being expanded."""
+
+    def __init__(self, document: Located, start: Location) -> None:
+        self.document = document
+        self.defined: dict[str, Location] = {NETWORK_INPUT: start}
+        self.producers: dict[str, str] = {NETWORK_INPUT: NETWORK_INPUT}
+        self.pending: set[str] = set()  # names of nodes being expanded: not readable yet
+
+    def default_name(self, scope: Scope, base: str) -> str:
+        while True:
+            scope.counters[base] = scope.counters.get(base, 0) + 1
+            candidate = scope.full(f"{base}{scope.counters[base]}")
+            if candidate not in self.defined and candidate not in scope.written:
+                return candidate
+
+    def reserve(self, name: str | None, base: str, scope: Scope, at: Location) -> str:
+        """The full name of a node; it becomes readable by later layers once committed."""
+        full = scope.full(name) if name else self.default_name(scope, base)
+        if full in self.defined:
+            first = self.defined[full]
+            raise SpecError(f"duplicate layer name '{full}' (first used at line {first.line})", at, layer=full)
+        self.pending.add(full)
+        return full
+
+    def commit(self, full: str, at: Location, producer: str) -> None:
+        """``full`` is readable from now on, and reads the output of the node ``producer``."""
+        self.pending.discard(full)
+        self.defined[full] = at
+        self.producers[full] = producer
+
+    def reference(self, entry: Located, scope: Scope, layer: str) -> str:
+        """The node an entry's ``input`` reads."""
+        return self.resolve(entry["input"], entry.value_at("input"), scope, layer)
+
+    def references(self, entry: Located, key: str, scope: Scope, layer: str) -> tuple[str, ...]:
+        raw = entry[key]
+        at = entry.value_at(key)
+        if not isinstance(raw, LocatedList) or not raw:
+            raise SpecError(f"'{key}' must be a list of layer names", at, layer=layer)
+        return tuple(self.resolve(ref, raw.item_at(i), scope, layer) for i, ref in enumerate(raw))
+
+    def resolve(self, ref: Any, at: Location, scope: Scope, layer: str) -> str:
+        """The node a name reads, as seen from a scope: the innermost enclosing scope that defines it wins."""
+        if not isinstance(ref, str):
+            raise SpecError(f"a layer reference must be a name, not {describe(ref)}", at, layer=layer)
+        parts = scope.prefix.split(".") if scope.prefix else []
+        for depth in range(len(parts), -1, -1):
+            candidate = ".".join([*parts[:depth], ref])
+            if candidate in self.defined:
+                return self.producers[candidate]
+            if candidate in self.pending:
+                whose = "its own output" if candidate == layer else f"the output of '{candidate}', which contains it"
+                raise SpecError(f"a layer cannot read {whose}", at, layer=layer)
+        later = self.written_after(ref, at)
+        if later:
+            raise SpecError(
+                f"'{ref}' is defined later, at line {later.line}",
+                at,
+                layer=layer,
+                hint="a layer can only read the outputs of layers before it",
+            )
+        raise SpecError(
+            f"no earlier layer is named '{ref}'",
+            at,
+            layer=layer,
+            hint=nearest(ref, self.defined) or "a layer can only read the outputs of layers before it",
+        )
+
+    def written_after(self, ref: str, at: Location) -> Location | None:
+        """Where a layer named ``ref`` is written after ``at``, if anywhere (searched only for an error message)."""
+        local = ref.rsplit(".", 1)[-1]
+        stack: list[Any] = [self.document]
+        seen: set[int] = set()
+        found: list[Location] = []
+        while stack:
+            value = stack.pop()
+            if id(value) in seen:
+                continue
+            seen.add(id(value))
+            if isinstance(value, Located):
+                if value.get("name") == local and ("type" in value or "block" in value):
+                    found.append(value.location)
+                stack.extend(value.values())
+            elif isinstance(value, LocatedList):
+                stack.extend(value)
+        after = [where for where in found if (where.line, where.column) > (at.line, at.column)]
+        return min(after, key=lambda where: (where.line, where.column), default=None)
