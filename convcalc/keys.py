@@ -22,15 +22,16 @@ MAX_MAGNITUDE = 10**100
 
 Converter = TypeVar("Converter", bound=Callable[[Any], Any])
 
-SCHEMAS: dict[Callable[[Any], Any], dict[str, Any]] = {}
-"""Each converter's JSON-schema fragment: the literal values it accepts (`convcalc schema` is built from these)."""
+SCHEMAS: dict[Callable[[Any], Any], tuple[dict[str, Any], str]] = {}
+"""Each converter's JSON-schema fragment (the literal values it accepts) and their description for users:
+`convcalc schema` is built from these."""
 
 
-def accepts(fragment: dict[str, Any]) -> Callable[[Converter], Converter]:
-    """Record the JSON-schema fragment of the values a converter accepts."""
+def accepts(fragment: dict[str, Any], description: str) -> Callable[[Converter], Converter]:
+    """Record the JSON-schema fragment and the description of the values a converter accepts."""
 
     def register(convert: Converter) -> Converter:
-        SCHEMAS[convert] = fragment
+        SCHEMAS[convert] = fragment, description
         return convert
 
     return register
@@ -38,7 +39,12 @@ def accepts(fragment: dict[str, Any]) -> Callable[[Converter], Converter]:
 
 def json_schema(convert: Callable[[Any], Any]) -> dict[str, Any]:
     """The JSON-schema fragment of a converter (a KeyError for one that has none)."""
-    return SCHEMAS[convert]
+    return SCHEMAS[convert][0]
+
+
+def values_accepted(convert: Callable[[Any], Any]) -> str:
+    """What a converter accepts, in words: 'a whole number >= 1 or [height, width]'."""
+    return SCHEMAS[convert][1]
 
 
 def _is_int(value: Any) -> bool:
@@ -81,8 +87,7 @@ def integer(minimum: int) -> Callable[[Any], int]:
             raise ValueError(f"a number of {len(str(value))} digits is too large (the limit is 10^100)")
         return int(value)
 
-    convert.__doc__ = f"a whole number >= {minimum}"
-    return accepts({"type": "integer", "minimum": minimum})(convert)
+    return accepts({"type": "integer", "minimum": minimum}, f"a whole number >= {minimum}")(convert)
 
 
 positive_int = integer(1)
@@ -101,18 +106,20 @@ def pair(minimum: int) -> Callable[[Any], Pair]:
         number = element(value)
         return number, number
 
-    convert.__doc__ = f"a whole number >= {minimum} or [height, width]"
     one = json_schema(element)
-    return accepts({"anyOf": [one, {"type": "array", "items": one, "minItems": 2, "maxItems": 2}]})(convert)
+    fragment = {"anyOf": [one, {"type": "array", "items": one, "minItems": 2, "maxItems": 2}]}
+    return accepts(fragment, f"a whole number >= {minimum} or [height, width]")(convert)
 
 
 positive_pair = pair(1)
 non_negative_pair = pair(0)
 
 
-@accepts({"anyOf": [{"enum": ["same", "valid"]}, *json_schema(non_negative_pair)["anyOf"]]})
+@accepts(
+    {"anyOf": [{"enum": ["same", "valid"]}, *json_schema(non_negative_pair)["anyOf"]]},
+    "'same', 'valid', a whole number >= 0 or [height, width]",
+)
 def padding(value: Any) -> Padding:
-    """'same', 'valid', a whole number >= 0 or [height, width]."""
     if isinstance(value, str):
         if value in ("same", "valid"):
             return value
@@ -120,25 +127,22 @@ def padding(value: Any) -> Padding:
     return non_negative_pair(value)
 
 
-@accepts(json_schema(non_negative_pair))
+@accepts(json_schema(non_negative_pair), "a whole number >= 0 or [height, width]")
 def explicit_padding(value: Any) -> Pair:
-    """a whole number >= 0 or [height, width]."""
     if value in ("same", "valid"):
         raise ValueError(f"'{value}' is for conv layers only; give a number or [height, width]")
     return non_negative_pair(value)
 
 
-@accepts({"type": "boolean"})
+@accepts({"type": "boolean"}, "true or false")
 def boolean(value: Any) -> bool:
-    """true or false."""
     if not isinstance(value, bool):
         raise ValueError(f"expected true or false, got {describe(value)}")
     return value
 
 
-@accepts({"type": "number"})
+@accepts({"type": "number"}, "any finite real number (does not affect the counts)")
 def number(value: Any) -> float | int:
-    """any finite real number (does not affect the counts)."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise ValueError(f"expected a number, got {describe(value)}")
     if isinstance(value, float) and not math.isfinite(value):
@@ -146,9 +150,8 @@ def number(value: Any) -> float | int:
     return value
 
 
-@accepts({"type": "number", "minimum": 0, "exclusiveMaximum": 1})
+@accepts({"type": "number", "minimum": 0, "exclusiveMaximum": 1}, "a probability in [0, 1)")
 def rate(value: Any) -> float | int:
-    """a probability in [0, 1)."""
     probability = number(value)
     if not 0 <= probability < 1:
         raise ValueError(f"must be in [0, 1), got {probability}")
@@ -163,8 +166,7 @@ def choice(*options: str) -> Callable[[Any], str]:
             raise ValueError(f"expected one of {', '.join(options)}; got {describe(value)}")
         return str(value)
 
-    convert.__doc__ = "one of " + ", ".join(options)
-    return accepts({"enum": list(options)})(convert)
+    return accepts({"enum": list(options)}, "one of " + ", ".join(options))(convert)
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from convcalc.keys import REQUIRED, Key, json_schema, positive_int
+from convcalc.keys import REQUIRED, Key, json_schema, positive_int, values_accepted
 from convcalc.layers import CATALOGUE, LayerKind
 from convcalc.spec import BLOCK_KEYS, FIRST_FIXED_KEYS, TOP_LEVEL_KEYS
 from convcalc.structures import ENTRY_KEYS
@@ -45,7 +45,7 @@ def key_schema(key: Key, *, expressions: bool) -> Schema:
     """A layer key's values, described by its converter's docstring, with its default."""
     fragment = json_schema(key.convert)
     schema = dict(substitutable(fragment) if expressions else fragment)
-    schema["description"] = (key.convert.__doc__ or key.name).strip().rstrip(".")
+    schema["description"] = values_accepted(key.convert).rstrip(".")
     if key.default is not REQUIRED and key.default is not None:
         default = key.default
         if isinstance(default, tuple):

@@ -216,7 +216,7 @@ class Builder:
             raise SpecError(
                 f"a layer must be a mapping such as {{type: conv, ...}}, not {describe(raw)}", at, hint=hint
             )
-        entry = self.substituted(raw, scope)
+        entry = substituted(raw, scope)
         name = entry.get("name")
         if "block" not in entry and "type" not in entry:
             raise SpecError("a layer needs a 'type' (or 'block' for a block instance)", at)
@@ -230,8 +230,8 @@ class Builder:
                     "'first' sets keys of the first copy of a 'repeat', but there is no 'repeat'", entry.key_at("first")
                 )
             return make(self, entry, scope, name, current, 0)
-        count = self.integer(entry, "repeat", minimum=0)
-        first = self.first_copy(entry, scope) if "first" in entry else entry
+        count = integer(entry, "repeat", minimum=0)
+        first = first_copy(entry, scope) if "first" in entry else entry
         for index in range(count):
             before = self.expanded
             copy_name = f"{name}.{index}" if name else None
@@ -242,40 +242,6 @@ class Builder:
                     f"repeat: {count:,} expands the spec past {MAX_LAYERS:,} layers", entry.value_at("repeat")
                 )
         return current
-
-    def substituted(self, raw: Located, scope: Scope) -> Located:
-        """A copy of an entry with its ``${...}`` substituted, keeping every location."""
-        name = raw.get("name")
-        label = scope.full(name) if isinstance(name, str) and "${" not in name else scope.prefix  # for messages
-        copy = Located(
-            {
-                k: v if k in LAYER_LIST_KEYS else self.substitute(v, raw.value_at(k), scope, k, label)
-                for k, v in raw.items()
-            }
-        )
-        copy.location, copy.key_locations, copy.value_locations = raw.location, raw.key_locations, raw.value_locations
-        return copy
-
-    def first_copy(self, entry: Located, scope: Scope) -> Located:
-        """The entry with its ``first`` overrides applied: what copy 0 of a ``repeat`` is built from."""
-        raw = entry["first"]
-        if not isinstance(raw, Located):
-            raise SpecError(
-                "'first' must map keys to their values for the first copy, e.g. {stride: 2}", entry.value_at("first")
-            )
-        for key in raw:
-            if key in FIRST_FIXED_KEYS:
-                raise SpecError(
-                    f"'first' cannot change '{key}'",
-                    raw.key_at(key),
-                    hint=f"'first' may set any key except {', '.join(FIRST_FIXED_KEYS)}",
-                )
-        overrides = self.substituted(raw, scope)
-        merged = Located({**{k: v for k, v in entry.items() if k != "first"}, **overrides})
-        merged.location = entry.location
-        merged.key_locations = {**entry.key_locations, **overrides.key_locations}
-        merged.value_locations = {**entry.value_locations, **overrides.value_locations}
-        return merged
 
     def layer(self, builder: Builder, entry: Located, scope: Scope, name: str | None, current: str, copy: int) -> str:
         """A layer of a catalogue kind: one node (``builder`` is this builder, as for the structures)."""
@@ -315,21 +281,6 @@ class Builder:
         self.emit(Node(full, kind, config, inputs, at, scope.instances))
         return full
 
-    # --- values -----------------------------------------------------------------------------------
-
-    def substitute(self, value: Any, at: Location, scope: Scope, key: str, layer: str) -> Any:
-        """``${...}`` replaced by block parameters in a value of ``key`` (an error names the key and the layer)."""
-        try:
-            if isinstance(value, str):
-                return substitute(value, scope.env)
-            if isinstance(value, LocatedList):  # one level: [h, w] or a list of names; deeper lists are never valid
-                copy = LocatedList(substitute(v, scope.env) if isinstance(v, str) else v for v in value)
-                copy.location, copy.item_locations = value.location, value.item_locations
-                return copy
-        except ExpressionError as error:
-            raise SpecError(f"'{key}': {error}", at, layer=layer or None) from None
-        return value
-
     def config_value(self, entry: Located, key: Key, type_name: str, layer: str) -> Any:
         source: Located | None = entry if key.name in entry else self.defaults.get(type_name)
         if source is None or key.name not in source:
@@ -344,11 +295,65 @@ class Builder:
                 f"'{key.name}'{origin}: {error}", source.value_at(key.name), layer=layer, kind=type_name
             ) from None
 
-    def integer(self, entry: Located, key: str, minimum: int) -> int:
-        value = entry[key]
-        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-            raise SpecError(f"'{key}' must be a whole number >= {minimum}, got {shown(value)}", entry.value_at(key))
-        return value
+
+# --- values ---------------------------------------------------------------------------------------
+
+
+def substituted(raw: Located, scope: Scope) -> Located:
+    """A copy of an entry with its ``${...}`` substituted, keeping every location."""
+    name = raw.get("name")
+    label = scope.full(name) if isinstance(name, str) and "${" not in name else scope.prefix  # for messages
+    copy = Located(
+        {
+            k: v if k in LAYER_LIST_KEYS else substitute_value(v, raw.value_at(k), scope, k, label)
+            for k, v in raw.items()
+        }
+    )
+    copy.location, copy.key_locations, copy.value_locations = raw.location, raw.key_locations, raw.value_locations
+    return copy
+
+
+def first_copy(entry: Located, scope: Scope) -> Located:
+    """The entry with its ``first`` overrides applied: what copy 0 of a ``repeat`` is built from."""
+    raw = entry["first"]
+    if not isinstance(raw, Located):
+        raise SpecError(
+            "'first' must map keys to their values for the first copy, e.g. {stride: 2}", entry.value_at("first")
+        )
+    for key in raw:
+        if key in FIRST_FIXED_KEYS:
+            raise SpecError(
+                f"'first' cannot change '{key}'",
+                raw.key_at(key),
+                hint=f"'first' may set any key except {', '.join(FIRST_FIXED_KEYS)}",
+            )
+    overrides = substituted(raw, scope)
+    merged = Located({**{k: v for k, v in entry.items() if k != "first"}, **overrides})
+    merged.location = entry.location
+    merged.key_locations = {**entry.key_locations, **overrides.key_locations}
+    merged.value_locations = {**entry.value_locations, **overrides.value_locations}
+    return merged
+
+
+def substitute_value(value: Any, at: Location, scope: Scope, key: str, layer: str) -> Any:
+    """``${...}`` replaced by block parameters in a value of ``key`` (an error names the key and the layer)."""
+    try:
+        if isinstance(value, str):
+            return substitute(value, scope.env)
+        if isinstance(value, LocatedList):  # one level: [h, w] or a list of names; deeper lists are never valid
+            copy = LocatedList(substitute(v, scope.env) if isinstance(v, str) else v for v in value)
+            copy.location, copy.item_locations = value.location, value.item_locations
+            return copy
+    except ExpressionError as error:
+        raise SpecError(f"'{key}': {error}", at, layer=layer or None) from None
+    return value
+
+
+def integer(entry: Located, key: str, minimum: int) -> int:
+    value = entry[key]
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise SpecError(f"'{key}' must be a whole number >= {minimum}, got {shown(value)}", entry.value_at(key))
+    return value
 
 
 class SizeEstimate:
