@@ -28,6 +28,8 @@ try:  # libyaml's parser is several times faster; constructors stay in Python, s
     _BaseLoader: type[yaml.SafeLoader] = _CLoader  # type: ignore[assignment]
 except AttributeError:  # pragma: no cover - PyYAML built without libyaml
     _BaseLoader = yaml.SafeLoader
+FAST_LOADER = _BaseLoader
+"""The loader specs are read with (without convcalc's limits and located values): to compose the same text."""
 
 MAX_NODES = 1_000_000
 """Upper bound on YAML nodes in one document (aliases included), against 'billion laughs' inputs."""

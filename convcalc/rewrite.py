@@ -26,7 +26,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
@@ -38,12 +38,12 @@ from convcalc.graph import Graph, Instance, Node
 from convcalc.reader import read_text
 from convcalc.spec import build_spec
 from convcalc.structures import ENTRY_KEYS, LAYER_LIST_KEYS
+from convcalc.yamltext import TextEdits, YamlIndex, child, position, scalar
 
 ALL = "all"
 """The target that selects every conv with a kernel larger than 1x1."""
 GEOMETRY = {"stride": "1", "padding": "0", "dilation": "1", "groups": "1"}
 """What the inserted 1x1 conv writes for each of these keys when the spec's conv defaults set it."""
-_LINE_BREAKS = "\r\n\x85\u2028\u2029"
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,91 +171,119 @@ class _CannotApply(Exception):
         self.occurrence = occurrence
 
 
-# --- the YAML text ----------------------------------------------------------------------------------
+# --- choosing the convs and their widths (the policy) ------------------------------------------------
 
 
-def _key(node: yaml.Node) -> tuple[int, int]:
-    """A node's position as (line, column) counted from 1, as in :class:`Location`."""
-    return node.start_mark.line + 1, node.start_mark.column + 1
+def choose_targets(
+    occurrences: Sequence[_Occurrence], names: set[str], bottlenecks: Sequence[Bottleneck], source: str
+) -> dict[Location, tuple[Bottleneck, set[str]]]:
+    """Per place a chosen conv is written (in the order the layers run): the bottleneck and the chosen layers."""
+    everywhere = [b for b in bottlenecks if b.target == ALL]
+    if everywhere and len(bottlenecks) > 1:
+        raise SpecError("--bottleneck all=... applies to every conv; it cannot be combined with other targets")
+    chosen: dict[Location, tuple[Bottleneck, set[str]]] = {}
+    if everywhere:
+        for each in occurrences:
+            config = each.layer.config
+            if each.layer.kind.type == "conv" and config["kernel"][0] * config["kernel"][1] > 1:
+                chosen.setdefault(each.layer.location, (everywhere[0], set()))[1].add(each.layer.name)
+        return chosen
+    by_name = {o.layer.name: o for o in occurrences}
+    for bottleneck in bottlenecks:
+        layer = _named_conv(by_name, names, bottleneck, source)
+        earlier, chosen_names = chosen.setdefault(layer.location, (bottleneck, set()))
+        if (earlier.filters, earlier.fraction) != (bottleneck.filters, bottleneck.fraction):
+            raise SpecError(
+                f"--bottleneck {earlier.text} and {bottleneck.text} are written on one line of the spec "
+                f"(line {layer.location.line}) and would need different widths there",
+                layer.location,
+                layer=layer.name,
+                kind="conv",
+            )
+        chosen_names.add(layer.name)
+    order = {o.layer.location: i for i, o in reversed(list(enumerate(occurrences)))}
+    return dict(sorted(chosen.items(), key=lambda item: order[item[0]]))
 
 
-def _get(mapping: yaml.MappingNode, key: str) -> yaml.Node | None:
-    for key_node, value in mapping.value:
-        if isinstance(key_node, yaml.ScalarNode) and key_node.value == key:
-            found: yaml.Node = value
-            return found
+def _named_conv(by_name: Mapping[str, _Occurrence], names: set[str], bottleneck: Bottleneck, source: str) -> Node:
+    """The conv a ``--bottleneck NAME=...`` names, or a SpecError saying why there is none."""
+    occurrence = by_name.get(bottleneck.target)
+    if occurrence is None:
+        if bottleneck.target in names:
+            raise SpecError(
+                f"--bottleneck {bottleneck.text}: '{bottleneck.target}' is a block, branch or residual; "
+                "name a conv inside it"
+            )
+        raise SpecError(
+            f"--bottleneck {bottleneck.text}: no layer named '{bottleneck.target}' in {source}",
+            hint=nearest(bottleneck.target, by_name) or "the layer names are those `convcalc analyze` shows",
+        )
+    layer = occurrence.layer
+    if layer.kind.type != "conv":
+        raise SpecError(
+            f"--bottleneck {bottleneck.text}: a bottleneck goes before a conv, not a {layer.kind.type}",
+            layer.location,
+            layer=layer.name,
+            kind=layer.kind.type,
+        )
+    return layer
+
+
+def why_not(occurrence: _Occurrence, bottleneck: Bottleneck) -> str | None:
+    """Why this conv cannot take the bottleneck, if it cannot."""
+    width = bottleneck.width(occurrence.channels)
+    groups = occurrence.layer.config["groups"]
+    if width < 1:
+        return f"{bottleneck.width_text} of its {occurrence.channels} input channels is less than one filter"
+    if width >= occurrence.channels:
+        return f"{width} filters are not fewer than its {occurrence.channels} input channels"
+    if width % groups:
+        return f"its groups={groups} does not divide the bottleneck's {width} channels"
     return None
 
 
-def _scalar(text: str) -> str:
-    """A YAML scalar for a name: plain when that is safe, else double-quoted."""
-    return text if re.fullmatch(r"[A-Za-z_][\w\-]*", text) else json.dumps(text)
+def entry_widths(
+    occurrences: Sequence[_Occurrence], bottleneck: Bottleneck, chosen: set[str], strict: bool
+) -> tuple[dict[tuple[str, ...], int | None], dict[str, list[str]]]:
+    """The bottleneck width in each instance of one conv entry (None: none there), and the chosen convs that
+    cannot take it, by reason (with ``strict``, the first of those raises instead)."""
+    widths: dict[tuple[str, ...], int | None] = {}
+    problems: dict[str, list[str]] = {}
+    for occurrence in occurrences:
+        reason = why_not(occurrence, bottleneck) if occurrence.layer.name in chosen else None
+        if reason and strict:
+            raise _CannotApply(reason, occurrence)
+        if reason:
+            problems.setdefault(reason, []).append(occurrence.layer.name)
+        ok = occurrence.layer.name in chosen and not reason
+        widths[occurrence.instances] = bottleneck.width(occurrence.channels) if ok else None
+    return widths, problems
 
 
-class _Text:
-    """Pending edits to a YAML text, located by the composed node tree, applied all at once."""
-
-    def __init__(self, text: str) -> None:
-        self.text = text
-        self.edits: list[tuple[int, int, str]] = []
-
-    def raw(self, node: yaml.Node) -> str:
-        return self.text[node.start_mark.index : node.end_mark.index]
-
-    def replace(self, node: yaml.Node, new: str) -> None:
-        self.edits.append((node.start_mark.index, node.end_mark.index, new))
-
-    def insert(self, offset: int, new: str) -> None:
-        self.edits.append((offset, offset, new))
-
-    def insert_item(self, sequence: yaml.SequenceNode, item: yaml.Node, new: str) -> None:
-        """Insert ``new`` as an item of ``sequence`` just before ``item``."""
-        if sequence.flow_style is True:
-            self.insert(item.start_mark.index, f"{new}, ")
-            return
-        dash = item.start_mark.index - 1
-        while dash >= 0 and self.text[dash] in " \t" + _LINE_BREAKS:
-            dash -= 1
-        if dash < 0 or self.text[dash] != "-":
-            raise SpecError(f"cannot find the '-' of the item at line {item.start_mark.line + 1} to insert before it")
-        column = dash - self.line_start(dash)
-        self.insert(dash, f"- {new}\n{' ' * column}")
-
-    def add_key(self, mapping: yaml.MappingNode, key: str, value: str) -> None:
-        """Add ``key: value`` to a mapping, after its first pair when that fits on one line."""
-        if mapping.flow_style is True:
-            close = mapping.end_mark.index - 1
-            last = close - 1
-            while self.text[last] in " \t" + _LINE_BREAKS:
-                last -= 1
-            separator = "" if self.text[last] == "{" else " " if self.text[last] == "," else ", "
-            self.insert(last + 1, f"{separator}{key}: {value}")
-            return
-        first_key, first_value = mapping.value[0]
-        column = first_key.start_mark.column
-        if isinstance(first_value, yaml.ScalarNode) and first_value.end_mark.line == first_key.start_mark.line:
-            end = first_value.end_mark.index
-            while end < len(self.text) and self.text[end] not in _LINE_BREAKS:
-                end += 1
-            self.insert(end, f"\n{' ' * column}{key}: {value}")
-        else:
-            self.insert(first_key.start_mark.index, f"{key}: {value}\n{' ' * column}")
-
-    def line_start(self, offset: int) -> int:
-        while offset > 0 and self.text[offset - 1] not in _LINE_BREAKS:
-            offset -= 1
-        return offset
-
-    def result(self) -> str:
-        text = self.text
-        # Later offsets first; at one offset, the edit made last goes in first, so edits keep their order.
-        ordered = sorted(enumerate(self.edits), key=lambda item: (item[1][0], item[0]), reverse=True)
-        for _, (start, end, new) in ordered:
-            text = text[:start] + new + text[end:]
-        return text
+# --- the text edit -------------------------------------------------------------------------------------
 
 
-# --- the rewrite ------------------------------------------------------------------------------------
+@dataclass
+class _Change:
+    """What rewriting conv entries adds to the text: an entry's change joins the rewrite only when the whole
+    entry can be rewritten, so a failed entry leaves nothing behind."""
+
+    text: TextEdits
+    params: dict[str, set[str]] = field(default_factory=dict)  # block -> the parameters added to it
+    first: dict[tuple[int, int], list[str]] = field(default_factory=dict)  # instance entry -> keys of a new 'first:'
+    names: set[str] = field(default_factory=set)  # layer names the inserted convs take
+    insertions: list[Insertion] = field(default_factory=list)
+    header: list[str] = field(default_factory=list)
+
+    def absorb(self, other: _Change) -> None:
+        self.text.edits += other.text.edits
+        for block, params in other.params.items():
+            self.params.setdefault(block, set()).update(params)
+        for entry, keys in other.first.items():
+            self.first.setdefault(entry, []).extend(keys)
+        self.names |= other.names
+        self.insertions += other.insertions
+        self.header += other.header
 
 
 class _Rewriter:
@@ -266,147 +294,43 @@ class _Rewriter:
         channels = {r.name: r.input_shapes[0][0] for r in analysis.layers}
         self.groups = {instance.name: instance for node in self.spec.nodes for instance in node.instances}
         self.names = {node.name for node in self.spec.nodes} | set(self.groups)
-        self.text = _Text(text)
-        self.mappings: dict[tuple[int, int], yaml.MappingNode] = {}
-        self.parents: dict[tuple[int, int], yaml.SequenceNode] = {}
-        self.instances: dict[str, list[yaml.MappingNode]] = {}  # block name -> mappings that instantiate it
-        self.aliased: set[tuple[int, int]] = set()  # mappings written once and used again through YAML aliases
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-        assert isinstance(root, yaml.MappingNode)  # build_spec has checked the top level
-        self.root = root
-        self.index(root, set())
+        self.yaml = YamlIndex(text)
         self.occurrences = [  # the layers written as layers (not the merges that structures end with)
             _Occurrence(node, node.instances, channels[node.name])
             for node in self.spec.nodes
-            if not any(_get(self.mappings[_key_of(node.location)], key) for key in LAYER_LIST_KEYS)
+            if not any(child(self.yaml.mappings[_key_of(node.location)], key) for key in LAYER_LIST_KEYS)
         ]
-        self.block_params: dict[str, set[str]] = {}
-        self.new_first: dict[tuple[int, int], list[str]] = {}  # instance entry -> keys of the 'first:' to add
-        self.insertions: list[Insertion] = []
-        self.header: list[str] = []
-
-    def index(self, node: yaml.Node, seen: set[int]) -> None:
-        if id(node) in seen:  # a YAML alias: one text, several places
-            self.mark_aliased(node, set())
-            return
-        seen.add(id(node))
-        if isinstance(node, yaml.MappingNode):
-            self.mappings[_key(node)] = node
-            block = _get(node, "block")
-            if isinstance(block, yaml.ScalarNode):
-                self.instances.setdefault(block.value, []).append(node)
-            for key, value in node.value:
-                self.index(key, seen)
-                self.index(value, seen)
-        elif isinstance(node, yaml.SequenceNode):
-            for item in node.value:
-                if isinstance(item, yaml.MappingNode):
-                    self.parents[_key(item)] = node
-                self.index(item, seen)
-
-    def mark_aliased(self, node: yaml.Node, seen: set[int]) -> None:
-        if id(node) in seen:
-            return
-        seen.add(id(node))
-        if isinstance(node, yaml.MappingNode):
-            self.aliased.add(_key(node))
-            for _, value in node.value:
-                self.mark_aliased(value, seen)
-        elif isinstance(node, yaml.SequenceNode):
-            for item in node.value:
-                self.mark_aliased(item, seen)
-
-    # --- choosing targets ---
-
-    def targets(self, bottlenecks: Sequence[Bottleneck]) -> dict[Location, tuple[Bottleneck, set[str]]]:
-        """Per place a chosen conv is written (in the order the layers run): the bottleneck and the chosen layers."""
-        everywhere = [b for b in bottlenecks if b.target == ALL]
-        if everywhere and len(bottlenecks) > 1:
-            raise SpecError("--bottleneck all=... applies to every conv; it cannot be combined with other targets")
-        chosen: dict[Location, tuple[Bottleneck, set[str]]] = {}
-        if everywhere:
-            for each in self.occurrences:
-                config = each.layer.config
-                if each.layer.kind.type == "conv" and config["kernel"][0] * config["kernel"][1] > 1:
-                    chosen.setdefault(each.layer.location, (everywhere[0], set()))[1].add(each.layer.name)
-            return chosen
-        by_name = {o.layer.name: o for o in self.occurrences}
-        for bottleneck in bottlenecks:
-            occurrence = by_name.get(bottleneck.target)
-            if occurrence is None:
-                if bottleneck.target in self.names:
-                    raise SpecError(
-                        f"--bottleneck {bottleneck.text}: '{bottleneck.target}' is a block, branch or residual; "
-                        "name a conv inside it"
-                    )
-                raise SpecError(
-                    f"--bottleneck {bottleneck.text}: no layer named '{bottleneck.target}' in {self.source}",
-                    hint=nearest(bottleneck.target, by_name) or "the layer names are those `convcalc analyze` shows",
-                )
-            layer = occurrence.layer
-            if layer.kind.type != "conv":
-                raise SpecError(
-                    f"--bottleneck {bottleneck.text}: a bottleneck goes before a conv, not a {layer.kind.type}",
-                    layer.location,
-                    layer=layer.name,
-                    kind=layer.kind.type,
-                )
-            earlier, names = chosen.setdefault(layer.location, (bottleneck, set()))
-            if (earlier.filters, earlier.fraction) != (bottleneck.filters, bottleneck.fraction):
-                raise SpecError(
-                    f"--bottleneck {earlier.text} and {bottleneck.text} are written on one line of the spec "
-                    f"(line {layer.location.line}) and would need different widths there",
-                    layer.location,
-                    layer=layer.name,
-                    kind="conv",
-                )
-            names.add(layer.name)
-        order = {o.layer.location: i for i, o in reversed(list(enumerate(self.occurrences)))}
-        return dict(sorted(chosen.items(), key=lambda item: order[item[0]]))
-
-    # --- rewriting one conv entry ---
+        self.done = _Change(TextEdits(text))
+        self.change = self.done
 
     def run(self, bottlenecks: Sequence[Bottleneck]) -> Rewrite:
         skipped: list[Skip] = []
         by_entry: dict[Location, list[_Occurrence]] = {}
         for each in self.occurrences:
             by_entry.setdefault(each.layer.location, []).append(each)
-        for location, (bottleneck, names) in self.targets(bottlenecks).items():
+        for location, (bottleneck, names) in choose_targets(
+            self.occurrences, self.names, bottlenecks, self.source
+        ).items():
             strict = bottleneck.target != ALL
-            saved = (
-                len(self.text.edits),
-                {block: set(params) for block, params in self.block_params.items()},
-                {entry: list(keys) for entry, keys in self.new_first.items()},
-            )
+            self.change = _Change(TextEdits(self.done.text.text))
             try:
                 problems = self.rewrite_entry(by_entry[location], bottleneck, names, strict)
             except _CannotApply as problem:
-                self.text.edits[saved[0] :] = []
-                self.block_params, self.new_first = saved[1], saved[2]
                 if strict:
                     layer = problem.occurrence.layer
                     raise SpecError(
                         f"--bottleneck {bottleneck.text}: {problem.reason}", location, layer=layer.name, kind="conv"
                     ) from None
                 problems = {problem.reason: [o.layer.name for o in by_entry[location] if o.layer.name in names]}
+            else:
+                self.done.absorb(self.change)
             skipped.extend(Skip(tuple(layers), reason, location) for reason, layers in problems.items())
-        if not self.insertions:
+        self.change = self.done
+        if not self.done.insertions:
             reasons = "; ".join(f"{s.layers[0]}: {s.reason}" for s in skipped[:3])
             why = f"no conv could take it ({reasons})" if reasons else "the spec has no conv with a kernel over 1x1"
             raise SpecError(f"--bottleneck {bottlenecks[0].text}: {why}")
         return self.finish(bottlenecks, tuple(skipped))
-
-    def problem(self, occurrence: _Occurrence, bottleneck: Bottleneck) -> str | None:
-        """Why this conv cannot take the bottleneck, if it cannot."""
-        width = bottleneck.width(occurrence.channels)
-        groups = occurrence.layer.config["groups"]
-        if width < 1:
-            return f"{bottleneck.width_text} of its {occurrence.channels} input channels is less than one filter"
-        if width >= occurrence.channels:
-            return f"{width} filters are not fewer than its {occurrence.channels} input channels"
-        if width % groups:
-            return f"its groups={groups} does not divide the bottleneck's {width} channels"
-        return None
 
     def rewrite_entry(
         self, occurrences: list[_Occurrence], bottleneck: Bottleneck, chosen: set[str], strict: bool
@@ -416,63 +340,79 @@ class _Rewriter:
         Returns the chosen convs that cannot, by reason (with ``strict``, the first one raises instead).
         """
         first = occurrences[0]
-        node = self.mappings[_key_of(first.layer.location)]
-        if _key(node) in self.aliased:
+        node = self.yaml.mappings[_key_of(first.layer.location)]
+        if position(node) in self.yaml.aliased:
             raise _CannotApply("it is used through a YAML alias (*name); write it out to give it a bottleneck", first)
-        repeat = _get(node, "repeat")
+        repeat = child(node, "repeat")
         if repeat is not None:
             raise _CannotApply(
-                f"it is written with 'repeat: {self.text.raw(repeat)}', and a 1x1 conv cannot go before each copy "
-                "of a single repeated layer (write the pair as a block and repeat the block)",
+                f"it is written with 'repeat: {self.done.text.raw(repeat)}', and a 1x1 conv cannot go before each "
+                "copy of a single repeated layer (write the pair as a block and repeat the block)",
                 first,
             )
-        widths: dict[tuple[str, ...], int | None] = {}  # None: no bottleneck in this instance
-        problems: dict[str, list[str]] = {}
-        for occurrence in occurrences:
-            reason = self.problem(occurrence, bottleneck) if occurrence.layer.name in chosen else None
-            if reason and strict:
-                raise _CannotApply(reason, occurrence)
-            if reason:
-                problems.setdefault(reason, []).append(occurrence.layer.name)
-            ok = occurrence.layer.name in chosen and not reason
-            widths[occurrence.instances] = bottleneck.width(occurrence.channels) if ok else None
+        widths, problems = entry_widths(occurrences, bottleneck, chosen, strict)
         taking = [o for o in occurrences if widths[o.instances] is not None]
-        if not taking:
-            return problems
+        if taking:
+            self.insert_conv(node, occurrences, taking, widths)
+        return problems
+
+    def insert_conv(
+        self,
+        node: yaml.MappingNode,
+        occurrences: list[_Occurrence],
+        taking: list[_Occurrence],
+        widths: dict[tuple[str, ...], int | None],
+    ) -> None:
+        """Write the 1x1 conv before the conv entry ``node``, in the instances ``taking`` it."""
+        text = self.change.text
         optional = len(taking) < len(occurrences)  # then the 1x1 conv is a 'repeat: 0 or 1' layer
-        target_input = _get(node, "input")
+        target_input = child(node, "input")
         if optional and target_input is not None:
             raise _CannotApply(
-                f"it reads 'input: {self.text.raw(target_input)}', so a 1x1 conv before it must be in every instance "
+                f"it reads 'input: {text.raw(target_input)}', so a 1x1 conv before it must be in every instance "
                 f"of its block, not in {len(taking)} of {len(occurrences)}",
                 taking[0],
             )
-        local = self.fresh_name(first.local + "_reduce", occurrences, optional)
+        local = self.fresh_name(occurrences[0].local + "_reduce", occurrences, optional)
         base = _identifier(local)
-        filters = self.value_text(widths, base, widths[taking[0].instances] or 1, taking[0], "different widths")
-        keys = [f"type: conv, name: {_scalar(local)}"]
+        values = _PerInstance(self)
+        filters = values.text(widths, base, widths[taking[0].instances] or 1, taking[0], "different widths")
+        keys = [f"type: conv, name: {scalar(local)}"]
         if optional:
             use = {o.instances: int(widths[o.instances] is not None) for o in occurrences}
-            flag = self.value_text(use, f"use_{base}", 0, taking[0], "a bottleneck in some copies only")
+            flag = values.text(use, f"use_{base}", 0, taking[0], "a bottleneck in some copies only")
             keys.append(f"repeat: {flag}")
         if target_input is not None:
-            keys.append(f"input: {self.text.raw(target_input)}")
-            self.text.replace(target_input, _scalar(local))
+            keys.append(f"input: {text.raw(target_input)}")
+            text.replace(target_input, scalar(local))
         keys.append(f"filters: {filters}, kernel: 1")
-        defaults = _get(self.root, "defaults")
-        conv_defaults = _get(defaults, "conv") if isinstance(defaults, yaml.MappingNode) else None
+        defaults = child(self.yaml.root, "defaults")
+        conv_defaults = child(defaults, "conv") if isinstance(defaults, yaml.MappingNode) else None
         if isinstance(conv_defaults, yaml.MappingNode):
-            keys.extend(f"{key}: {value}" for key, value in GEOMETRY.items() if _get(conv_defaults, key) is not None)
-        bias = _get(node, "bias")
+            keys.extend(f"{key}: {value}" for key, value in GEOMETRY.items() if child(conv_defaults, key) is not None)
+        bias = child(node, "bias")
         if bias is not None:
-            keys.append(f"bias: {self.text.raw(bias)}")
-        self.text.insert_item(self.parents[_key_of(first.layer.location)], node, "{" + ", ".join(keys) + "}")
+            keys.append(f"bias: {text.raw(bias)}")
+        text.insert_item(self.yaml.parents[position(node)], node, "{" + ", ".join(keys) + "}")
+        self.record(local, occurrences, taking, widths, filters, optional)
+
+    def record(
+        self,
+        local: str,
+        occurrences: list[_Occurrence],
+        taking: list[_Occurrence],
+        widths: dict[tuple[str, ...], int | None],
+        filters: str,
+        optional: bool,
+    ) -> None:
+        """The insertions, and the header line that says what was inserted where."""
+        first = occurrences[0]
         block = first.chain[-1].block if first.chain else None
         suffix = ".0" if optional else ""
         for occurrence in taking:
             width = widths[occurrence.instances]
             assert width is not None
-            self.insertions.append(
+            self.change.insertions.append(
                 Insertion(
                     occurrence.layer.name,
                     occurrence.prefix + local + suffix,
@@ -484,22 +424,80 @@ class _Rewriter:
             )
         where = f"line {first.layer.location.line}" + (f", in block '{block}'" if block else "")
         instances = f" in {len(taking)} of its {len(occurrences)} instances" if optional else ""
-        self.header.append(
+        self.change.header.append(
             f"#   {first.local} ({where}): inserted 1x1 conv '{local}' before it{instances}, filters: {filters}"
         )
-        return problems
 
     def fresh_name(self, base: str, occurrences: list[_Occurrence], optional: bool) -> str:
         """``base``, or ``base2``, ``base3``...: the first local name free in every instance's scope."""
         suffix = ".0" if optional else ""
+        taken = self.names | self.done.names | self.change.names
         candidate, number = base, 1
-        while any(o.prefix + candidate + suffix in self.names for o in occurrences):
+        while any(o.prefix + candidate + suffix in taken for o in occurrences):
             number += 1
             candidate = f"{base}{number}"
-        self.names.update(o.prefix + candidate + suffix for o in occurrences)
+        self.change.names.update(o.prefix + candidate + suffix for o in occurrences)
         return candidate
 
-    def value_text(
+    # --- the result ---
+
+    def finish(self, bottlenecks: Sequence[Bottleneck], skipped: tuple[Skip, ...]) -> Rewrite:
+        text = self.done.text
+        for entry, keys in self.done.first.items():
+            text.add_key(self.yaml.mappings[entry], "first", "{" + ", ".join(keys) + "}")
+        options = " ".join(f"--bottleneck {b.text}" for b in bottlenecks)
+        name = child(self.yaml.root, "name")
+        title = f"{self.spec.name} + bottleneck {', '.join(b.text for b in bottlenecks)}"
+        if isinstance(name, yaml.ScalarNode):
+            text.replace(name, json.dumps(title))
+        else:
+            text.add_key(self.yaml.root, "name", json.dumps(title))
+        header = "\n".join(
+            [
+                f"# Rewritten by `convcalc compare {options}` from {self.source}:",
+                *self.done.header,
+                "# The comments and description below are the original's: they describe the spec before the rewrite.",
+            ]
+        )
+        rewritten = header + "\n" + text.result()
+        source = f"{self.source} (rewritten)"
+        try:
+            spec = build_spec(read_text(rewritten, source), source)
+        except SpecError as error:
+            raise SpecError(f"could not rewrite {self.source}: the result does not build ({error})") from None
+        self.check(spec)
+        return Rewrite(self.spec, spec, rewritten, tuple(self.done.insertions), skipped)
+
+    def check(self, spec: Graph) -> None:
+        """Every original layer keeps its output shape; each target reads exactly its bottleneck."""
+        before = {r.name: r for r in analyze_spec(self.spec).layers}
+        after = {r.name: r for r in analyze_spec(spec).layers}
+        problems = [
+            name for name, r in before.items() if name not in after or after[name].output_shape != r.output_shape
+        ]
+        for insertion in self.done.insertions:
+            inserted, target = after.get(insertion.inserted), after.get(insertion.layer)
+            if inserted is None or target is None or target.input_shapes[0][0] != insertion.filters:
+                problems.append(insertion.layer)
+        if problems or len(after) != len(before) + len(self.done.insertions):
+            raise SpecError(
+                f"could not rewrite {self.source} safely (around {', '.join(problems[:3]) or 'the new layers'})",
+                hint="YAML anchors and aliases around the rewritten layers are not supported; write those layers out",
+            )
+
+
+class _PerInstance:
+    """A number written once in a block but needed per instance: block parameters, passed by the instances.
+
+    Its edits go into the rewriter's current change.
+    """
+
+    def __init__(self, rewriter: _Rewriter) -> None:
+        self.rewriter = rewriter
+        self.yaml = rewriter.yaml
+        self.change = rewriter.change
+
+    def text(
         self,
         values: Mapping[tuple[str, ...], int | None],
         base: str,
@@ -518,26 +516,26 @@ class _Rewriter:
         distinct = {value for value in values.values() if value is not None}
         if len(distinct) <= 1:
             return str(distinct.pop() if distinct else default)
-        block = self.groups[next(iter(values))[-1]].block
+        block = self.rewriter.groups[next(iter(values))[-1]].block
         param = self.fresh_param(block, base)
         required = self.add_block_param(block, param, default)
         per_entry: dict[tuple[int, int], dict[tuple[str, ...], dict[int, int | None]]] = {}
         for chain, value in values.items():
-            group = self.groups[chain[-1]]
+            group = self.rewriter.groups[chain[-1]]
             copies = per_entry.setdefault(_key_of(group.location), {}).setdefault(chain[:-1], {})
             copies[group.copy] = value
-        for instance in self.instances.get(block, []):
-            rest, first = self.split_copies(per_entry.get(_key(instance), {}), instance, target, conflict)
-            text = self.value_text(rest, base, default, target, conflict)
+        for instance in self.yaml.instances.get(block, []):
+            rest, first = self.split_copies(per_entry.get(position(instance), {}), instance, target, conflict)
+            text = self.text(rest, base, default, target, conflict)
             if required or text != str(default):
-                self.text.add_key(instance, param, text)
+                self.change.text.add_key(instance, param, text)
             if first:
-                first_text = self.value_text({**rest, **first}, f"{base}_first", default, target, conflict)
-                overrides = _get(instance, "first")
+                first_text = self.text({**rest, **first}, f"{base}_first", default, target, conflict)
+                overrides = child(instance, "first")
                 if isinstance(overrides, yaml.MappingNode):
-                    self.text.add_key(overrides, param, first_text)
+                    self.change.text.add_key(overrides, param, first_text)
                 else:  # written out once all are known, as one new 'first:'
-                    self.new_first.setdefault(_key(instance), []).append(f"{param}: {first_text}")
+                    self.change.first.setdefault(position(instance), []).append(f"{param}: {first_text}")
         return f'"${{{param}}}"'
 
     def split_copies(
@@ -554,7 +552,7 @@ class _Rewriter:
             later = {value for index, value in copies.items() if index and value is not None}
             if len(later) > 1:
                 raise _CannotApply(
-                    f"the copies of the repeated block instance at line {_key(instance)[0]} would need {conflict}; "
+                    f"the copies of the repeated block instance at line {position(instance)[0]} would need {conflict}; "
                     "only its first copy can differ from the others (through 'first:')",
                     target,
                 )
@@ -565,88 +563,30 @@ class _Rewriter:
         return rest, first
 
     def fresh_param(self, block: str, base: str) -> str:
-        taken = self.block_params.setdefault(block, set(self.existing_params(block)))
+        taken = set(self.yaml.existing_params(block))
+        taken |= self.rewriter.done.params.get(block, set()) | self.change.params.get(block, set())
         candidate, number = base, 1
         while candidate in taken:
             number += 1
             candidate = f"{base}{number}"
-        taken.add(candidate)
+        self.change.params.setdefault(block, set()).add(candidate)
         return candidate
-
-    def block_node(self, block: str) -> yaml.MappingNode:
-        blocks = _get(self.root, "blocks")
-        assert isinstance(blocks, yaml.MappingNode)
-        body = _get(blocks, block)
-        assert isinstance(body, yaml.MappingNode)
-        return body
-
-    def existing_params(self, block: str) -> list[str]:
-        params = _get(self.block_node(block), "params")
-        if isinstance(params, yaml.MappingNode):
-            return [key.value for key, _ in params.value if isinstance(key, yaml.ScalarNode)]
-        if isinstance(params, yaml.SequenceNode):
-            return [item.value for item in params.value if isinstance(item, yaml.ScalarNode)]
-        return []
 
     def add_block_param(self, block: str, param: str, default: int) -> bool:
         """Add a parameter to a block; True when it is required (a list of names has no defaults)."""
-        body = self.block_node(block)
-        params = _get(body, "params")
+        definition = self.yaml.block_node(block)
+        params = child(definition, "params")
+        text = self.change.text
         if isinstance(params, yaml.MappingNode):
-            self.text.add_key(params, param, str(default))
+            text.add_key(params, param, str(default))
         elif isinstance(params, yaml.SequenceNode) and params.value:
-            self.text.insert_item(params, params.value[0], param)
+            text.insert_item(params, params.value[0], param)
             return True
         elif params is None:
-            self.text.add_key(body, "params", f"{{{param}: {default}}}")
+            text.add_key(definition, "params", f"{{{param}: {default}}}")
         else:  # written as 'params:' with nothing (null) or '[]'
-            self.text.replace(params, f"{{{param}: {default}}}")
+            text.replace(params, f"{{{param}: {default}}}")
         return False
-
-    # --- the result ---
-
-    def finish(self, bottlenecks: Sequence[Bottleneck], skipped: tuple[Skip, ...]) -> Rewrite:
-        for entry, keys in self.new_first.items():
-            self.text.add_key(self.mappings[entry], "first", "{" + ", ".join(keys) + "}")
-        options = " ".join(f"--bottleneck {b.text}" for b in bottlenecks)
-        name = _get(self.root, "name")
-        title = f"{self.spec.name} + bottleneck {', '.join(b.text for b in bottlenecks)}"
-        if isinstance(name, yaml.ScalarNode):
-            self.text.replace(name, json.dumps(title))
-        else:
-            self.text.add_key(self.root, "name", json.dumps(title))
-        header = "\n".join(
-            [
-                f"# Rewritten by `convcalc compare {options}` from {self.source}:",
-                *self.header,
-                "# The comments and description below are the original's: they describe the spec before the rewrite.",
-            ]
-        )
-        text = header + "\n" + self.text.result()
-        source = f"{self.source} (rewritten)"
-        try:
-            spec = build_spec(read_text(text, source), source)
-        except SpecError as error:
-            raise SpecError(f"could not rewrite {self.source}: the result does not build ({error})") from None
-        self.check(spec)
-        return Rewrite(self.spec, spec, text, tuple(self.insertions), skipped)
-
-    def check(self, spec: Graph) -> None:
-        """Every original layer keeps its output shape; each target reads exactly its bottleneck."""
-        before = {r.name: r for r in analyze_spec(self.spec).layers}
-        after = {r.name: r for r in analyze_spec(spec).layers}
-        problems = [
-            name for name, r in before.items() if name not in after or after[name].output_shape != r.output_shape
-        ]
-        for insertion in self.insertions:
-            inserted, target = after.get(insertion.inserted), after.get(insertion.layer)
-            if inserted is None or target is None or target.input_shapes[0][0] != insertion.filters:
-                problems.append(insertion.layer)
-        if problems or len(after) != len(before) + len(self.insertions):
-            raise SpecError(
-                f"could not rewrite {self.source} safely (around {', '.join(problems[:3]) or 'the new layers'})",
-                hint="YAML anchors and aliases around the rewritten layers are not supported; write those layers out",
-            )
 
 
 def _key_of(location: Location) -> tuple[int, int]:
