@@ -19,6 +19,7 @@ COSTLY_SHARE = 20
 def network_warnings(layers: Sequence[LayerResult], total_macs: int, total_flops: int) -> tuple[AnalysisWarning, ...]:
     """The catalogue's per-layer warnings, then the network-level ones, in layer order."""
     found = [AnalysisWarning(layer.name, layer.location, message) for layer in layers for message in layer.warnings]
+    found += uncounted(layers)
     by_name = {layer.name: layer for layer in layers}
     for layer in layers:
         feeder = widening_bottleneck(layer, by_name)
@@ -61,3 +62,16 @@ def costly_share(layer: LayerResult, total_macs: int, total_flops: int) -> str |
         return None
     shape = format_shape(layer.output_shape)
     return f"output shape unchanged ({shape}) but this layer takes {100 * cost / total:.1f}% of all {unit}"
+
+
+def uncounted(layers: Sequence[LayerResult]) -> list[AnalysisWarning]:
+    """One warning for the imported operations convcalc does not count, by op type."""
+    opaque = [layer for layer in layers if layer.type == "opaque"]
+    if not opaque:
+        return []
+    ops: dict[str, int] = {}
+    for layer in opaque:
+        ops[layer.config["op"]] = ops.get(layer.config["op"], 0) + 1
+    listed = ", ".join(f"{op} x{count}" for op, count in ops.items())
+    message = f"{len(opaque)} operation(s) not counted (no params, MACs or FLOPs): {listed}"
+    return [AnalysisWarning(opaque[0].name, opaque[0].location, message)]

@@ -158,6 +158,20 @@ def rate(value: Any) -> float | int:
     return probability
 
 
+@accepts({"type": "string", "minLength": 1}, "a word")
+def word(value: Any) -> str:
+    if not isinstance(value, str) or not value:
+        raise ValueError(f"expected a word, got {describe(value)}")
+    return value
+
+
+@accepts({"type": "array", "items": {"type": "integer", "minimum": 1}, "minItems": 1}, "a list of positive sizes")
+def dimensions(value: Any) -> tuple[int, ...]:
+    if not isinstance(value, list) or not value:
+        raise ValueError(f"expected a list of sizes such as [64, 56, 56], got {describe(value)}")
+    return tuple(positive_int(item) for item in value)
+
+
 def choice(*options: str) -> Callable[[Any], str]:
     """One of a fixed set of words."""
 

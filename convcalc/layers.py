@@ -31,6 +31,7 @@ from convcalc.keys import (
     Pair,
     boolean,
     choice,
+    dimensions,
     explicit_padding,
     non_negative_pair,
     number,
@@ -38,6 +39,7 @@ from convcalc.keys import (
     positive_int,
     positive_pair,
     rate,
+    word,
 )
 from convcalc.torchcode import call
 
@@ -778,6 +780,16 @@ class Add(LayerKind):
         return "Add()"
 
 
+class Opaque(LayerKind):
+    type = "opaque"
+    summary = "An operation convcalc does not count (from an imported model): its stated output shape, no cost."
+    keys = (Key("op", word), Key("shape", dimensions))
+
+    def evaluate(self, config: Config, inputs: Sequence[Shape]) -> Evaluation:
+        """out = the stated shape; params, MACs and FLOPs not counted (0)."""
+        return Evaluation(tuple(config["shape"]), note=f"{config['op']}: not counted")
+
+
 ACTIVATIONS = (
     ("relu", "max(0, x)", 1, "nn.ReLU"),
     ("relu6", "min(max(0, x), 6)", 2, "nn.ReLU6"),
@@ -810,6 +822,7 @@ for kind in (
     Softmax(),
     Concat(),
     Add(),
+    Opaque(),
     *(Activation(*activation) for activation in ACTIVATIONS),
 ):
     register(kind)

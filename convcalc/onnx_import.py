@@ -1,0 +1,184 @@
+"""ONNX import: an ONNX file -> the same :class:`~convcalc.graph.Graph` a spec lowers to.
+
+One small handler per op type (as fvcore's and ptflops' handler tables): each reads the node's attributes and
+inputs and emits convcalc nodes, or makes its output an alias of its input (Identity, Dropout). Shapes are
+propagated as the nodes are emitted, by the catalogue's own ``evaluate``, so handlers can read them (a
+Reshape that flattens, ReduceMean's axes); the batch dimension of the file is left out, as in specs.
+
+Parameter counts come from convcalc's formulas, held against the initializers' dims: a weight whose dims
+disagree is an error, never a silent difference. Weights are never decoded (see :mod:`convcalc.onnx_model`).
+An op convcalc does not know becomes an ``opaque`` layer with the shape the file states (value_info), zero
+cost, and a warning; without a stated shape it is an error naming the op.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from convcalc.errors import Location, SpecError
+from convcalc.graph import NETWORK_INPUT, Graph, Node
+from convcalc.layers import CATALOGUE, Config, Shape, ShapeError
+from convcalc.onnx_model import OnnxGraph, OnnxNode, Tensor
+
+Handler = Callable[["Importer", OnnxNode], None]
+HANDLERS: dict[str, Handler] = {}
+
+
+def handles(*op_types: str) -> Callable[[Handler], Handler]:
+    def register(handler: Handler) -> Handler:
+        for op_type in op_types:
+            HANDLERS[op_type] = handler
+        return handler
+
+    return register
+
+
+class Importer:
+    """Emits convcalc nodes for an ONNX graph's nodes, in the file's (topological) order."""
+
+    def __init__(self, model: OnnxGraph, source: str) -> None:
+        self.model = model
+        self.source = source
+        self.nodes: list[Node] = []
+        self.producer: dict[str, str] = {}  # ONNX tensor -> the convcalc node whose output it is
+        self.shapes: dict[str, Shape] = {NETWORK_INPUT: ()}
+        self.constants: dict[str, Tensor] = dict(model.initializers)
+        self.taken: set[str] = {NETWORK_INPUT}
+        self.index = 0
+        self.pending: dict[str, tuple[str, Any]] = {}  # tensors of a pattern under way (channel shuffle)
+
+    # --- what handlers use ---
+
+    def fail(self, node: OnnxNode, message: str) -> SpecError:
+        return SpecError(message, self.location, layer=node.name or node.op_type, kind=node.op_type)
+
+    @property
+    def location(self) -> Location:
+        """Where a node is: its position in the graph's node list stands for the line."""
+        return Location(self.source, self.index + 1, 1)
+
+    def source_of(self, node: OnnxNode, position: int = 0) -> str:
+        """The convcalc node an input of ``node`` reads."""
+        tensor = node.inputs[position]
+        if tensor not in self.producer:
+            raise self.fail(node, f"input '{tensor}' is neither the network input nor the output of an earlier node")
+        return self.producer[tensor]
+
+    def shape_of(self, node: OnnxNode, position: int = 0) -> Shape:
+        return self.shapes[self.source_of(node, position)]
+
+    def constant(self, node: OnnxNode, position: int) -> Tensor | None:
+        """The constant (initializer or Constant node) an input of ``node`` is, if it is one and given."""
+        if position >= len(node.inputs) or not node.inputs[position]:
+            return None
+        return self.constants.get(node.inputs[position])
+
+    def weight(self, node: OnnxNode, position: int, what: str) -> tuple[int, ...]:
+        tensor = self.constant(node, position)
+        if tensor is None:
+            raise self.fail(node, f"its {what} is not a constant of the file (convcalc counts fixed weights)")
+        return tensor.dims
+
+    def alias(self, node: OnnxNode, position: int = 0) -> None:
+        """The node's output is its input (Identity, Dropout at inference)."""
+        self.producer[node.outputs[0]] = self.source_of(node, position)
+
+    def emit(self, node: OnnxNode, kind: str, config: Config, inputs: Sequence[str] | None = None) -> str:
+        """A convcalc node for ``node``'s first output; returns its name."""
+        sources = tuple(inputs) if inputs is not None else (self.source_of(node),)
+        layer = CATALOGUE[kind]
+        name = self.name_for(node, kind)
+        try:
+            shape = layer.evaluate(config, [self.shapes[source] for source in sources]).shape
+        except ShapeError as error:
+            raise self.fail(node, str(error)) from None
+        self.nodes.append(Node(name, layer, config, sources, self.location))
+        self.shapes[name] = shape
+        self.producer[node.outputs[0]] = name
+        return name
+
+    def name_for(self, node: OnnxNode, kind: str) -> str:
+        """A readable unique name: '/layer1/layer1.0/conv1/Conv' -> 'layer1.0.conv1'."""
+        parts = [part for part in re.split(r"/+", node.name) if part]
+        if parts and parts[-1].split("_")[0] == node.op_type:
+            parts.pop()
+        kept: list[str] = []
+        for part in parts:
+            part = re.sub(r"[^\w.\-]", "_", part)
+            if kept and part.startswith(kept[-1] + "."):
+                kept[-1] = part
+            else:
+                kept.append(part)
+        base = ".".join(kept).strip(".") or f"{kind}{len(self.nodes) + 1}"
+        name, number = base, 1
+        while name in self.taken:
+            number += 1
+            name = f"{base}_{number}"
+        self.taken.add(name)
+        return name
+
+    # --- the graph ---
+
+    def run(self) -> Graph:
+        if len(self.model.inputs) == 0:
+            raise SpecError("the graph has no input", Location(self.source, 1, 1))
+        inputs = [(name, dims) for name, dims in self.model.inputs if name not in self.model.initializers]
+        if len(inputs) != 1:
+            raise SpecError(
+                f"the graph has {len(inputs)} inputs besides its weights; convcalc analyses one-input networks",
+                Location(self.source, 1, 1),
+            )
+        name, dims = inputs[0]
+        input_shape = per_sample(dims, name, self.source)
+        self.shapes[NETWORK_INPUT] = input_shape
+        self.producer[name] = NETWORK_INPUT
+        for index, node in enumerate(self.model.nodes):
+            self.index = index
+            handler = HANDLERS.get(node.op_type) if node.domain in ("", "ai.onnx") else None
+            (handler or opaque)(self, node)
+        output = self.producer.get(self.model.outputs[0][0]) if self.model.outputs else None
+        if not self.nodes or output is None:
+            raise SpecError("the graph computes nothing convcalc can count", Location(self.source, 1, 1))
+        return Graph(self.model.name or self.source, self.source, input_shape, tuple(self.nodes), output)
+
+
+def per_sample(dims: Sequence[int | str | None] | None, name: str, source: str) -> Shape:
+    """The input's shape without its batch: [N, C, H, W] -> (C, H, W), [N, F] -> (F,)."""
+    if dims is None or len(dims) not in (2, 4) or not all(isinstance(d, int) and d > 0 for d in dims[1:]):
+        raise SpecError(
+            f"the input '{name}' must have a known shape [batch, channels, height, width] or [batch, features], "
+            f"not {list(dims) if dims is not None else 'an unknown one'}",
+            Location(source, 1, 1),
+        )
+    return tuple(int(d) for d in dims[1:])  # type: ignore[arg-type]
+
+
+def opaque(importer: Importer, node: OnnxNode) -> None:
+    """An op convcalc does not count: its shape as the file states it, no cost (a warning says so)."""
+    stated = importer.model.shapes.get(node.outputs[0]) if node.outputs else None
+    if stated is None or len(stated) < 2 or not all(isinstance(d, int) and d > 0 for d in stated[1:]):
+        raise importer.fail(
+            node,
+            f"convcalc does not know the ONNX op {node.op_type} and the file does not state its output's shape "
+            "(run onnx's shape inference on the model first: python -m onnx.shape_inference IN OUT... or "
+            "onnx.shape_inference.infer_shapes_path)",
+        )
+    sources = [importer.producer[t] for t in node.inputs if t in importer.producer] or [NETWORK_INPUT]
+    config = {"op": node.op_type, "shape": tuple(int(d) for d in stated[1:])}  # type: ignore[arg-type]
+    importer.emit(node, "opaque", config, sources[:1])
+
+
+def read_onnx(data: bytes | memoryview, source: str) -> Graph:
+    """The graph of an ONNX model's bytes; a SpecError for a file that is not ONNX or cannot be counted."""
+    from convcalc.onnx_model import read_model
+    from convcalc.protobuf import DecodeError
+
+    try:
+        model = read_model(data)
+    except (DecodeError, IndexError, ValueError) as error:
+        raise SpecError(f"{source} is not a readable ONNX model: {error}") from None
+    from convcalc import onnx_ops  # noqa: F401 - registers the handlers
+
+    return Importer(model, source).run()

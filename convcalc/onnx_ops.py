@@ -1,0 +1,345 @@
+"""One handler per ONNX op type: the node's attributes and inputs -> convcalc nodes (see onnx_import).
+
+ONNX conventions read here: pads are [top, left, bottom, right] (begins, then ends); pooling strides default to
+1 (convcalc's to the kernel, so they are written out); a Conv's weight is (C_out, C_in / group, k_h, k_w); Gemm's
+B is (units, in) with transB=1, as PyTorch exports it, else (in, units).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from convcalc.layers import CATALOGUE
+from convcalc.onnx_import import Importer, handles, opaque
+from convcalc.onnx_model import OnnxNode, Tensor
+
+ELEMENTWISE = {
+    "Relu": "relu",
+    "Sigmoid": "sigmoid",
+    "Tanh": "tanh",
+    "HardSigmoid": "hardsigmoid",
+    "HardSwish": "hardswish",
+    "Gelu": "gelu",
+    "LeakyRelu": "leaky_relu",
+}
+
+
+def _pair(values: Any, default: int) -> tuple[int, int]:
+    if values is None:
+        return default, default
+    return int(values[0]), int(values[1])
+
+
+def _padding(importer: Importer, node: OnnxNode, kernel: tuple[int, int], *, allow_same: bool) -> Any:
+    """convcalc's padding for a node's auto_pad/pads: 'same', or symmetric (pad_h, pad_w)."""
+    auto = node.attributes.get("auto_pad", "NOTSET")
+    if auto == "VALID":
+        return (0, 0)
+    if auto == "SAME_UPPER" and allow_same:
+        return "same"
+    if auto not in ("NOTSET", ""):
+        raise importer.fail(node, f"auto_pad {auto} is not supported (convcalc's 'same' puts the odd pixel after)")
+    pads = node.attributes.get("pads") or (0, 0, 0, 0)
+    top, left, bottom, right = (int(p) for p in pads)
+    if (top, left) != (bottom, right):
+        raise importer.fail(node, f"asymmetric pads {list(pads)} are not supported; convcalc pads both sides alike")
+    return (top, left)
+
+
+@handles("Conv")
+def conv(importer: Importer, node: OnnxNode) -> None:
+    weight = importer.weight(node, 1, "weight")
+    kernel = _pair(node.attributes.get("kernel_shape") or weight[2:], 1)
+    groups = int(node.attributes.get("group", 1))
+    channels = importer.shape_of(node)[0]
+    if len(weight) != 4 or weight[1] * groups != channels or tuple(weight[2:]) != kernel:
+        raise importer.fail(node, f"weight dims {list(weight)} do not fit {channels} input channels, group {groups}")
+    config = {
+        "filters": weight[0],
+        "kernel": kernel,
+        "stride": _pair(node.attributes.get("strides"), 1),
+        "padding": _padding(importer, node, kernel, allow_same=True),
+        "dilation": _pair(node.attributes.get("dilations"), 1),
+        "groups": groups,
+        "bias": importer.constant(node, 2) is not None,
+    }
+    importer.emit(node, "conv", config)
+
+
+@handles("ConvTranspose")
+def conv_transpose(importer: Importer, node: OnnxNode) -> None:
+    weight = importer.weight(node, 1, "weight")  # (C_in, C_out / group, k_h, k_w)
+    groups = int(node.attributes.get("group", 1))
+    if "output_shape" in node.attributes:
+        raise importer.fail(node, "output_shape is not supported; export with explicit pads and output_padding")
+    config = {
+        "filters": weight[1] * groups,
+        "kernel": _pair(node.attributes.get("kernel_shape") or weight[2:], 1),
+        "stride": _pair(node.attributes.get("strides"), 1),
+        "padding": _padding(importer, node, (0, 0), allow_same=False),
+        "output_padding": _pair(node.attributes.get("output_padding"), 0),
+        "dilation": _pair(node.attributes.get("dilations"), 1),
+        "groups": groups,
+        "bias": importer.constant(node, 2) is not None,
+    }
+    importer.emit(node, "conv_transpose", config)
+
+
+@handles("Gemm")
+def gemm(importer: Importer, node: OnnxNode) -> None:
+    weight = importer.weight(node, 1, "B")
+    if node.attributes.get("transA", 0):
+        raise importer.fail(node, "transA=1 is not supported")
+    units = weight[0] if node.attributes.get("transB", 0) else weight[1]
+    importer.emit(node, "linear", {"units": units, "bias": importer.constant(node, 2) is not None})
+
+
+@handles("MatMul")
+def matmul(importer: Importer, node: OnnxNode) -> None:
+    weight = importer.weight(node, 1, "second operand")
+    if len(weight) != 2:
+        raise importer.fail(node, f"a MatMul by a {len(weight)}-D weight is not supported")
+    importer.emit(node, "linear", {"units": weight[1], "bias": False})
+
+
+@handles("Add")
+def add(importer: Importer, node: OnnxNode) -> None:
+    bias = importer.constant(node, 1) or importer.constant(node, 0)
+    if bias is None:
+        importer.emit(node, "add", {}, [importer.source_of(node, 0), importer.source_of(node, 1)])
+        return
+    # MatMul + Add(bias): one linear layer with a bias, as PyTorch's nn.Linear exports without Gemm
+    position = 0 if importer.constant(node, 1) is not None else 1
+    last = importer.nodes[-1] if importer.nodes else None
+    if last is not None and last.kind.type == "linear" and importer.source_of(node, position) == last.name:
+        importer.nodes[-1] = last._replace(config={**last.config, "bias": True})
+        importer.alias(node, position)
+        return
+    opaque(importer, node)
+
+
+@handles("BatchNormalization")
+def batchnorm(importer: Importer, node: OnnxNode) -> None:
+    config = {
+        "affine": True,
+        "eps": float(node.attributes.get("epsilon", 1e-5)),
+        "momentum": 1 - float(node.attributes.get("momentum", 0.9)),  # ONNX keeps the old value's share
+    }
+    importer.emit(node, "batchnorm", config)
+
+
+@handles(*ELEMENTWISE)
+def activation(importer: Importer, node: OnnxNode) -> None:
+    importer.emit(node, ELEMENTWISE[node.op_type], {})
+
+
+@handles("Clip")
+def clip(importer: Importer, node: OnnxNode) -> None:
+    def bound(position: int, attribute: str) -> float | None:
+        tensor = importer.constant(node, position)
+        if tensor is not None and tensor.values:
+            return float(tensor.values[0])
+        value = node.attributes.get(attribute)
+        return None if value is None else float(value)
+
+    low, high = bound(1, "min"), bound(2, "max")
+    if low == 0 and high == 6:
+        importer.emit(node, "relu6", {})
+    elif low == 0 and high is None:
+        importer.emit(node, "relu", {})
+    else:
+        opaque(importer, node)
+
+
+@handles("Mul")
+def mul(importer: Importer, node: OnnxNode) -> None:
+    """x * sigmoid(x) is SiLU; another product of two tensors is an element-wise multiply."""
+    sources = [importer.source_of(node, position) for position in (0, 1)]
+    last = importer.nodes[-1] if importer.nodes else None
+    if last is not None and last.kind.type == "sigmoid" and last.name in sources:
+        other = sources[1 - sources.index(last.name)]
+        if last.inputs == (other,):
+            importer.nodes.pop()
+            importer.taken.discard(last.name)
+            importer.emit(node, "silu", {}, [other])
+            return
+    if "multiply" in CATALOGUE:
+        importer.emit(node, "multiply", {}, sources)
+    else:
+        opaque(importer, node)
+
+
+@handles("MaxPool", "AveragePool")
+def pool(importer: Importer, node: OnnxNode) -> None:
+    kernel = _pair(node.attributes.get("kernel_shape"), 1)
+    config: dict[str, Any] = {
+        "kernel": kernel,
+        "stride": _pair(node.attributes.get("strides"), 1),
+        "padding": _padding(importer, node, kernel, allow_same=False),
+        "ceil_mode": bool(node.attributes.get("ceil_mode", 0)),
+    }
+    kind = "maxpool" if node.op_type == "MaxPool" else "avgpool"
+    if kind == "maxpool":
+        config["dilation"] = _pair(node.attributes.get("dilations"), 1)
+    config = {key.name: config.get(key.name, key.default) for key in CATALOGUE[kind].keys}
+    if "count_include_pad" in config:
+        config["count_include_pad"] = bool(node.attributes.get("count_include_pad", 0))
+    importer.emit(node, kind, config)
+
+
+@handles("GlobalAveragePool", "GlobalMaxPool")
+def global_pool(importer: Importer, node: OnnxNode) -> None:
+    importer.emit(node, "global_avgpool" if node.op_type == "GlobalAveragePool" else "global_maxpool", {})
+
+
+@handles("ReduceMean")
+def reduce_mean(importer: Importer, node: OnnxNode) -> None:
+    axes = node.attributes.get("axes")
+    tensor = importer.constant(node, 1)
+    if axes is None and tensor is not None:
+        axes = tensor.values
+    if axes is None or sorted(int(a) % 4 for a in axes) != [2, 3] or len(importer.shape_of(node)) != 3:
+        opaque(importer, node)
+        return
+    pooled = importer.emit(node, "global_avgpool", {})
+    if not node.attributes.get("keepdims", 1):
+        importer.emit(node, "flatten", {}, [pooled])
+
+
+@handles("Flatten")
+def flatten(importer: Importer, node: OnnxNode) -> None:
+    if int(node.attributes.get("axis", 1)) != 1:
+        opaque(importer, node)
+    elif len(importer.shape_of(node)) == 1:
+        importer.alias(node)
+    else:
+        importer.emit(node, "flatten", {})
+
+
+@handles("Reshape")
+def reshape(importer: Importer, node: OnnxNode) -> None:
+    """To [batch, features]: flatten; to the same shape: nothing; the first step of a channel shuffle."""
+    target = importer.constant(node, 1)
+    shape = importer.shape_of(node)
+    if target is None or target.values is None:
+        opaque(importer, node)
+        return
+    wanted = [int(v) for v in target.values]
+    if len(wanted) == 2 and (wanted[1] in (-1, math.prod(shape))):
+        if len(shape) == 1:
+            importer.alias(node)
+        else:
+            importer.emit(node, "flatten", {})
+    elif len(wanted) == 5 and len(shape) == 3 and wanted[1] * wanted[2] == shape[0]:
+        importer.pending[node.outputs[0]] = ("shuffle-split", (importer.source_of(node), wanted[1]))
+    elif len(wanted) == 4 and node.inputs[0] in importer.pending:
+        step, (source, groups) = importer.pending.pop(node.inputs[0])
+        if step != "shuffle-transposed" or "channel_shuffle" not in CATALOGUE:
+            opaque(importer, node)
+            return
+        importer.emit(node, "channel_shuffle", {"groups": groups}, [source])
+    elif wanted[1:] == list(shape) or wanted == list(shape):
+        importer.alias(node)
+    else:
+        opaque(importer, node)
+
+
+@handles("Transpose")
+def transpose(importer: Importer, node: OnnxNode) -> None:
+    pending = importer.pending.pop(node.inputs[0], None)
+    perm = tuple(node.attributes.get("perm") or ())
+    if pending and pending[0] == "shuffle-split" and perm == (0, 2, 1, 3, 4):
+        importer.pending[node.outputs[0]] = ("shuffle-transposed", pending[1])
+    else:
+        opaque(importer, node)
+
+
+@handles("Concat")
+def concat(importer: Importer, node: OnnxNode) -> None:
+    parts = [importer.constant(node, i) for i in range(len(node.inputs))]
+    if all(part is not None and part.values is not None for part in parts):  # a shape being computed
+        values = tuple(value for part in parts if part and part.values for value in part.values)
+        importer.constants[node.outputs[0]] = Tensor(node.outputs[0], (len(values),), values)
+        return
+    if int(node.attributes.get("axis", 1)) != 1:
+        opaque(importer, node)
+        return
+    importer.emit(node, "concat", {}, [importer.source_of(node, i) for i in range(len(node.inputs))])
+
+
+@handles("Dropout", "Identity")
+def identity(importer: Importer, node: OnnxNode) -> None:
+    importer.alias(node)
+
+
+@handles("Softmax")
+def softmax(importer: Importer, node: OnnxNode) -> None:
+    """convcalc's softmax is over the channels at each position: axis 1 (before opset 13, axis 1 means the
+    flattened C*H*W, the same only for a flat or 1x1 input)."""
+    shape = importer.shape_of(node)
+    axis = int(node.attributes.get("axis", -1 if importer.model.opset >= 13 else 1)) % (len(shape) + 1)
+    flat = len(shape) == 1 or shape[1:] == (1, 1)
+    if axis == 1 and (importer.model.opset >= 13 or flat):
+        importer.emit(node, "softmax", {})
+    else:
+        opaque(importer, node)
+
+
+@handles("LRN")
+def lrn(importer: Importer, node: OnnxNode) -> None:
+    config = {
+        "size": int(node.attributes["size"]),
+        "alpha": float(node.attributes.get("alpha", 1e-4)),
+        "beta": float(node.attributes.get("beta", 0.75)),
+        "k": float(node.attributes.get("bias", 1.0)),
+    }
+    importer.emit(node, "lrn", config)
+
+
+@handles("Resize", "Upsample")
+def resize(importer: Importer, node: OnnxNode) -> None:
+    mode = str(node.attributes.get("mode", "nearest"))
+    scales = importer.constant(node, 2 if node.op_type == "Resize" else 1)
+    sizes = importer.constant(node, 3) if node.op_type == "Resize" else None
+    config: dict[str, Any] = {"scale": None, "size": None, "mode": "bilinear" if mode == "linear" else mode}
+    config["align_corners"] = node.attributes.get("coordinate_transformation_mode") == "align_corners"
+    if sizes is not None and sizes.values:
+        config["size"] = (int(sizes.values[2]), int(sizes.values[3]))
+    elif scales is not None and scales.values and all(float(v).is_integer() for v in scales.values[2:]):
+        config["scale"] = (int(scales.values[2]), int(scales.values[3]))
+    if config["mode"] not in ("nearest", "bilinear") or (config["scale"] is None and config["size"] is None):
+        opaque(importer, node)
+        return
+    importer.emit(node, "upsample", config)
+
+
+@handles("Constant")
+def constant(importer: Importer, node: OnnxNode) -> None:
+    value = node.attributes.get("value")
+    if isinstance(value, Tensor):
+        importer.constants[node.outputs[0]] = Tensor(node.outputs[0], value.dims, value.values)
+
+
+@handles("Shape")
+def shape(importer: Importer, node: OnnxNode) -> None:
+    """The shape of a tensor as a constant (with a batch of 1), for the Reshape it usually feeds."""
+    dims = (1, *importer.shape_of(node))
+    importer.constants[node.outputs[0]] = Tensor(node.outputs[0], (len(dims),), dims)
+
+
+@handles("Gather", "Unsqueeze", "Squeeze", "Cast")
+def constant_step(importer: Importer, node: OnnxNode) -> None:
+    """Steps of a shape computation on constants (Shape -> Gather -> Unsqueeze -> Concat -> Reshape)."""
+    value = importer.constant(node, 0)
+    if value is None or value.values is None:
+        opaque(importer, node)
+        return
+    values = value.values
+    if node.op_type == "Gather":
+        index = importer.constant(node, 1)
+        if index is None or index.values is None:
+            opaque(importer, node)
+            return
+        values = tuple(values[int(i)] for i in index.values)
+    importer.constants[node.outputs[0]] = Tensor(node.outputs[0], (len(values),), values)
