@@ -6,7 +6,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import Enum
-from typing import TYPE_CHECKING, Annotated, NoReturn, Optional
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, Optional
 
 import typer
 
@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
     from convcalc.graph import Graph
     from convcalc.layers import Shape
-    from convcalc.results import Analysis
+    from convcalc.results import Analysis, LayerResult
 
 app = typer.Typer(
     name="convcalc",
@@ -146,6 +146,14 @@ InputOption = Annotated[
     Optional[str],  # noqa: UP045 - typer reads the annotation at run time
     typer.Option("--input", help="Cost the network at another input size: 3x512x512, 512x1024 or 512."),
 ]
+DepthOption = Annotated[
+    Optional[int],  # noqa: UP045
+    typer.Option(
+        "--depth",
+        min=1,
+        help="One row per block, repeat or structure N levels deep (1: stages such as 'layer1: bottleneck x3').",
+    ),
+]
 
 
 SvgOption = Annotated[
@@ -186,6 +194,7 @@ def analyze(
     dtype: Annotated[Dtype, typer.Option(help="Element type for memory.")] = Dtype.float32,
     input_size: InputOption = None,
     svg: SvgOption = None,
+    depth: DepthOption = None,
 ) -> None:
     """Per-layer output shape, parameters, MACs, FLOPs, memory and receptive field, with totals."""
     keys: tuple[str, ...] = ()
@@ -199,26 +208,46 @@ def analyze(
     with spec_errors(output, exact_numbers):
         check_svg_target(svg, spec)
         analysis = load_analysis(spec, batch=batch, dtype=dtype.value, input_size=input_size)
+    rows = grouped_rows(analysis, depth)
     if output is OutputFormat.json:
         from convcalc.render.json_format import to_json
 
-        print(to_json(analysis.to_dict()))
+        print(to_json(analysis_json(analysis, depth)))
     elif output is OutputFormat.csv:
         from convcalc.render.plain import to_csv
 
-        print(to_csv(analysis, keys), end="")
+        print(to_csv(analysis, keys, rows), end="")
     elif output is OutputFormat.markdown:
         from convcalc.render.plain import to_markdown
 
-        print(to_markdown(analysis, keys, exact_numbers=exact_numbers), end="")
+        print(to_markdown(analysis, keys, exact_numbers=exact_numbers, rows=rows), end="")
     else:
         from convcalc.render.table import render_analysis
 
-        render_analysis(analysis, exact_numbers=exact_numbers, columns=keys)
+        render_analysis(analysis, exact_numbers=exact_numbers, columns=keys, rows=rows)
     if svg is not None:
         from convcalc.render.table import analysis_view
 
-        write_svg(analysis_view(analysis, exact_numbers=exact_numbers, columns=keys), svg, f"convcalc analyze {spec}")
+        view = analysis_view(analysis, exact_numbers=exact_numbers, columns=keys, rows=rows)
+        write_svg(view, svg, f"convcalc analyze {spec}")
+
+
+def grouped_rows(analysis: Analysis, depth: int | None) -> Sequence[LayerResult] | None:
+    """The rows of ``--depth N`` (None without it: every layer)."""
+    if depth is None:
+        return None
+    from convcalc.views import rows
+
+    return rows(analysis.layers, depth)
+
+
+def analysis_json(analysis: Analysis, depth: int | None) -> dict[str, Any]:
+    """The analysis as JSON; with ``--depth``, its groups too, nested with their members."""
+    if depth is None:
+        return analysis.to_dict()
+    from convcalc.views import grouped_dict
+
+    return grouped_dict(analysis, depth)
 
 
 @app.command()
@@ -301,6 +330,7 @@ def compare(
     batch: BatchOption = 1,
     dtype: Annotated[Dtype, typer.Option(help="Element type for memory.")] = Dtype.float32,
     svg: SvgOption = None,
+    depth: DepthOption = None,
 ) -> None:
     """Two networks side by side, or one before and after inserting 1x1 bottleneck convs."""
     from convcalc.api import compare as run_comparison
@@ -316,6 +346,12 @@ def compare(
             raise SpecError(f"--emit-spec {emit_spec}: that is the input spec; write the rewrite to another file")
         check_svg_target(svg, first, *([second] if second else []))
         comparison = run_comparison(first, second, bottlenecks=bottleneck or (), batch=batch, dtype=dtype.value)
+    data: dict[str, Any] = comparison.to_dict() if output is OutputFormat.json else {}
+    if depth is not None:
+        from convcalc.views import grouped_comparison, grouped_comparison_dict
+
+        data = grouped_comparison_dict(comparison, depth) if data else data
+        comparison = grouped_comparison(comparison, depth)
     report = sys.stdout
     if emit_spec is not None and comparison.rewrite is not None:
         if emit_spec == "-":
@@ -330,7 +366,7 @@ def compare(
     if output is OutputFormat.json:
         from convcalc.render.json_format import to_json
 
-        print(to_json(comparison.to_dict()), file=report)
+        print(to_json(data), file=report)
     else:
         from convcalc.render.compare_table import render_comparison
 
