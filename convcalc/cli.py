@@ -437,6 +437,32 @@ def sweep(
         render_sweep(result, exact_numbers=exact_numbers)
 
 
+class GraphFormat(str, Enum):
+    dot = "dot"
+    mermaid = "mermaid"
+
+
+@app.command()
+def graph(
+    spec: Annotated[str, typer.Argument(help=SPEC_HELP, show_default=False)],
+    output: Annotated[
+        GraphFormat, typer.Option("--format", "-f", help="dot (Graphviz) or mermaid (a flowchart).")
+    ] = GraphFormat.dot,
+    input_size: InputOption = None,
+) -> None:
+    """The dataflow graph as text: layers with kind and cost, arrows with tensor shapes, blocks as clusters."""
+    from convcalc.dataflow import diagram
+    from convcalc.render.graph_text import to_dot, to_mermaid
+
+    with spec_errors(OutputFormat.table, exact_numbers=False):
+        loaded, shape = load_sized(spec, input_size)
+        from convcalc.api import analyze as run_analysis
+
+        analysis = run_analysis(loaded, input_shape=shape)
+    picture = diagram(analysis, loaded.output)
+    print(to_dot(picture) if output is GraphFormat.dot else to_mermaid(picture), end="")
+
+
 class ExportTarget(str, Enum):
     pytorch = "pytorch"
 

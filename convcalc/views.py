@@ -22,10 +22,10 @@ from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Union
 
-from convcalc.comparison import Comparison, align
 from convcalc.results import Analysis, LayerResult
 
 if TYPE_CHECKING:
+    from convcalc.comparison import Comparison
     from convcalc.errors import Location
     from convcalc.layers import Shape
 
@@ -234,6 +234,8 @@ def grouped_dict(analysis: Analysis, depth: int) -> dict[str, Any]:
 
 def grouped_comparison(comparison: Comparison, depth: int) -> Comparison:
     """A comparison whose rows are the groups at ``depth`` of each side, matched by name."""
+    from convcalc.comparison import align
+
     return replace(comparison, rows=align(rows(comparison.before.layers, depth), rows(comparison.after.layers, depth)))
 
 
