@@ -463,6 +463,32 @@ def graph(
     print(to_dot(picture) if output is GraphFormat.dot else to_mermaid(picture), end="")
 
 
+@app.command()
+def report(
+    spec: Annotated[str, typer.Argument(help=SPEC_HELP, show_default=False)],
+    out: Annotated[str, typer.Option("--output", "-o", metavar="FILE", help="The HTML file to write.")],
+    batch: BatchOption = 1,
+    dtype: Annotated[Dtype, typer.Option(help="Element type for memory.")] = Dtype.float32,
+    input_size: InputOption = None,
+) -> None:
+    """One self-contained HTML page: totals, collapsible table, bar charts, the graph, warnings and explain."""
+    from convcalc.api import analyze as run_analysis
+    from convcalc.api import resolve_path
+    from convcalc.outfile import write_text
+    from convcalc.render.html_report import report_html
+
+    with spec_errors(OutputFormat.table, exact_numbers=False):
+        source = resolve_path(spec)
+        loaded, shape = load_sized(spec, input_size)
+        analysis = run_analysis(loaded, batch=batch, dtype=dtype.value, input_shape=shape)
+        page = report_html(analysis, loaded.output)
+        try:
+            write_text(out, page, inputs=[source], what="report")
+        except OSError as error:
+            raise SpecError(f"{out}: cannot write: {error.strerror or error}") from None
+    print(f"report written to {out}", file=sys.stderr)
+
+
 class ExportTarget(str, Enum):
     pytorch = "pytorch"
 
