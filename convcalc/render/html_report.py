@@ -138,8 +138,8 @@ def cells(row: LayerResult, total_macs: int) -> str:
 
 def table_section(analysis: Analysis) -> str:
     head = "".join(f'<th class="{"n" if i > 2 else ""}">{h}</th>' for i, h in enumerate(HEADERS))
-    body: list[str] = []
-    _item_rows(hierarchy(analysis.layers), "top", 0, analysis.total.macs, body, count())
+    rows: list[str] = []
+    _item_rows(hierarchy(analysis.layers), "top", 0, analysis.total.macs, rows, count())
     total = analysis.total
     foot = (
         f'<tr><td>total</td><td></td><td></td><td class="n">{exact(total.params)}</td>'
@@ -149,7 +149,7 @@ def table_section(analysis: Analysis) -> str:
     buttons = '<p><button id="expand-all">expand all</button> · <button id="collapse-all">collapse all</button></p>'
     return (
         f'<section id="layers"><h2>Layers</h2>{buttons}<table id="layer-table"><thead><tr>{head}</tr></thead>'
-        f"<tbody>{''.join(body)}</tbody><tfoot>{foot}</tfoot></table></section>"
+        f"<tbody>{''.join(rows)}</tbody><tfoot>{foot}</tfoot></table></section>"
     )
 
 
