@@ -13,29 +13,12 @@ import pytest
 
 from convcalc.render.graph_text import visible
 from tests.conftest import run_cli
+from tests.tiny_spec import TINY
 
-TINY = """\
-name: tiny
-input: [3, 8, 8]
-defaults:
-  conv: {bias: false}
-blocks:
-  unit:
-    layers:
-      - {type: conv, name: conv, filters: 4, kernel: 3, padding: 1}
-      - {type: relu}
-layers:
-  - {type: conv, name: stem, filters: 4, kernel: 1}
-  - {block: unit, name: stage, repeat: 2}
-  - type: residual
-    name: res
-    body:
-      - {type: conv, filters: 4, kernel: 3, padding: 1}
-  - {type: global_avgpool, name: pool}
-"""
-# 1 + 4 + 2 + 1 = 8 layers, plus the input and output boxes; arrows: one per input read (the add reads two) plus
-# the arrow to the output box: 8 + 1 + 1 = 10. Clusters: stage, stage.0, stage.1, res, res.body = 5.
-TINY_BOXES, TINY_ARROWS, TINY_CLUSTERS = 8 + 2, 10, 5
+# 1 + 2 * 2 + 2 + 2 * 2 + 1 = 12 layers, plus the input and output boxes; arrows: one per input read (the add reads
+# two) plus the arrow to the output box: 12 + 1 + 1 = 14. Clusters: stage, stage.0, stage.1, res, res.body, the
+# run unit1..unit2 and unit1, unit2 = 8.
+TINY_BOXES, TINY_ARROWS, TINY_CLUSTERS = 12 + 2, 14, 8
 
 HOSTILE_NAMES = ['a"b\\c{d}\a#35;<br/>', 'in"ner', "-->|x|", "x];n9[y"]
 """The layers' names; the block instance between them is named 'end', a keyword of Mermaid's grammar."""
