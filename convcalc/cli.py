@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
     from rich.console import RenderableType
 
+    from convcalc.comparison import Comparison
     from convcalc.graph import Graph
     from convcalc.layers import Shape
     from convcalc.results import Analysis, LayerResult
@@ -346,12 +347,6 @@ def compare(
             raise SpecError(f"--emit-spec {emit_spec}: that is the input spec; write the rewrite to another file")
         check_svg_target(svg, first, *([second] if second else []))
         comparison = run_comparison(first, second, bottlenecks=bottleneck or (), batch=batch, dtype=dtype.value)
-    data: dict[str, Any] = comparison.to_dict() if output is OutputFormat.json else {}
-    if depth is not None:
-        from convcalc.views import grouped_comparison, grouped_comparison_dict
-
-        data = grouped_comparison_dict(comparison, depth) if data else data
-        comparison = grouped_comparison(comparison, depth)
     report = sys.stdout
     if emit_spec is not None and comparison.rewrite is not None:
         if emit_spec == "-":
@@ -366,18 +361,36 @@ def compare(
     if output is OutputFormat.json:
         from convcalc.render.json_format import to_json
 
-        print(to_json(data), file=report)
+        print(to_json(comparison_json(comparison, depth)), file=report)
     else:
         from convcalc.render.compare_table import render_comparison
 
-        render_comparison(comparison, exact_numbers=exact_numbers, file=report)
+        render_comparison(comparison_rows(comparison, depth), exact_numbers=exact_numbers, file=report)
     if svg is not None:
         from convcalc.render.compare_table import comparison_view
 
         title = f"convcalc compare {first} {second or ' '.join(f'-b {b}' for b in bottleneck or ())}"
-        write_svg(comparison_view(comparison, exact_numbers=exact_numbers), svg, title)
+        write_svg(comparison_view(comparison_rows(comparison, depth), exact_numbers=exact_numbers), svg, title)
     if emit_spec not in (None, "-"):
         print(f"rewritten spec written to {emit_spec}", file=sys.stderr)
+
+
+def comparison_rows(comparison: Comparison, depth: int | None) -> Comparison:
+    """The comparison with ``--depth N``: its rows are the groups at that depth of each side."""
+    if depth is None:
+        return comparison
+    from convcalc.views import grouped_comparison
+
+    return grouped_comparison(comparison, depth)
+
+
+def comparison_json(comparison: Comparison, depth: int | None) -> dict[str, Any]:
+    """`compare --format json`; with ``--depth``, grouped rows and each side's groups nested."""
+    if depth is None:
+        return comparison.to_dict()
+    from convcalc.views import grouped_comparison_dict
+
+    return grouped_comparison_dict(comparison, depth)
 
 
 def _same_file(path: str, other: str) -> bool:
