@@ -6,7 +6,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import Enum
-from typing import TYPE_CHECKING, Annotated, NoReturn, Optional
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, Optional
 
 import typer
 
@@ -19,9 +19,10 @@ if TYPE_CHECKING:
 
     from rich.console import RenderableType
 
+    from convcalc.comparison import Comparison
     from convcalc.graph import Graph
     from convcalc.layers import Shape
-    from convcalc.results import Analysis
+    from convcalc.results import Analysis, LayerResult
 
 app = typer.Typer(
     name="convcalc",
@@ -146,6 +147,14 @@ InputOption = Annotated[
     Optional[str],  # noqa: UP045 - typer reads the annotation at run time
     typer.Option("--input", help="Cost the network at another input size: 3x512x512, 512x1024 or 512."),
 ]
+DepthOption = Annotated[
+    Optional[int],  # noqa: UP045
+    typer.Option(
+        "--depth",
+        min=1,
+        help="One row per block, repeat or structure N levels deep (1: stages such as 'layer1: bottleneck x3').",
+    ),
+]
 
 
 SvgOption = Annotated[
@@ -186,6 +195,7 @@ def analyze(
     dtype: Annotated[Dtype, typer.Option(help="Element type for memory.")] = Dtype.float32,
     input_size: InputOption = None,
     svg: SvgOption = None,
+    depth: DepthOption = None,
 ) -> None:
     """Per-layer output shape, parameters, MACs, FLOPs, memory and receptive field, with totals."""
     keys: tuple[str, ...] = ()
@@ -199,26 +209,46 @@ def analyze(
     with spec_errors(output, exact_numbers):
         check_svg_target(svg, spec)
         analysis = load_analysis(spec, batch=batch, dtype=dtype.value, input_size=input_size)
+    rows = grouped_rows(analysis, depth)
     if output is OutputFormat.json:
         from convcalc.render.json_format import to_json
 
-        print(to_json(analysis.to_dict()))
+        print(to_json(analysis_json(analysis, depth)))
     elif output is OutputFormat.csv:
         from convcalc.render.plain import to_csv
 
-        print(to_csv(analysis, keys), end="")
+        print(to_csv(analysis, keys, rows), end="")
     elif output is OutputFormat.markdown:
         from convcalc.render.plain import to_markdown
 
-        print(to_markdown(analysis, keys, exact_numbers=exact_numbers), end="")
+        print(to_markdown(analysis, keys, exact_numbers=exact_numbers, rows=rows), end="")
     else:
         from convcalc.render.table import render_analysis
 
-        render_analysis(analysis, exact_numbers=exact_numbers, columns=keys)
+        render_analysis(analysis, exact_numbers=exact_numbers, columns=keys, rows=rows)
     if svg is not None:
         from convcalc.render.table import analysis_view
 
-        write_svg(analysis_view(analysis, exact_numbers=exact_numbers, columns=keys), svg, f"convcalc analyze {spec}")
+        view = analysis_view(analysis, exact_numbers=exact_numbers, columns=keys, rows=rows)
+        write_svg(view, svg, f"convcalc analyze {spec}")
+
+
+def grouped_rows(analysis: Analysis, depth: int | None) -> Sequence[LayerResult] | None:
+    """The rows of ``--depth N`` (None without it: every layer)."""
+    if depth is None:
+        return None
+    from convcalc.views import rows
+
+    return rows(analysis.layers, depth)
+
+
+def analysis_json(analysis: Analysis, depth: int | None) -> dict[str, Any]:
+    """The analysis as JSON; with ``--depth``, its groups too, nested with their members."""
+    if depth is None:
+        return analysis.to_dict()
+    from convcalc.views import grouped_dict
+
+    return grouped_dict(analysis, depth)
 
 
 @app.command()
@@ -301,6 +331,7 @@ def compare(
     batch: BatchOption = 1,
     dtype: Annotated[Dtype, typer.Option(help="Element type for memory.")] = Dtype.float32,
     svg: SvgOption = None,
+    depth: DepthOption = None,
 ) -> None:
     """Two networks side by side, or one before and after inserting 1x1 bottleneck convs."""
     from convcalc.api import compare as run_comparison
@@ -330,18 +361,36 @@ def compare(
     if output is OutputFormat.json:
         from convcalc.render.json_format import to_json
 
-        print(to_json(comparison.to_dict()), file=report)
+        print(to_json(comparison_json(comparison, depth)), file=report)
     else:
         from convcalc.render.compare_table import render_comparison
 
-        render_comparison(comparison, exact_numbers=exact_numbers, file=report)
+        render_comparison(comparison_rows(comparison, depth), exact_numbers=exact_numbers, file=report)
     if svg is not None:
         from convcalc.render.compare_table import comparison_view
 
         title = f"convcalc compare {first} {second or ' '.join(f'-b {b}' for b in bottleneck or ())}"
-        write_svg(comparison_view(comparison, exact_numbers=exact_numbers), svg, title)
+        write_svg(comparison_view(comparison_rows(comparison, depth), exact_numbers=exact_numbers), svg, title)
     if emit_spec not in (None, "-"):
         print(f"rewritten spec written to {emit_spec}", file=sys.stderr)
+
+
+def comparison_rows(comparison: Comparison, depth: int | None) -> Comparison:
+    """The comparison with ``--depth N``: its rows are the groups at that depth of each side."""
+    if depth is None:
+        return comparison
+    from convcalc.views import grouped_comparison
+
+    return grouped_comparison(comparison, depth)
+
+
+def comparison_json(comparison: Comparison, depth: int | None) -> dict[str, Any]:
+    """`compare --format json`; with ``--depth``, grouped rows and each side's groups nested."""
+    if depth is None:
+        return comparison.to_dict()
+    from convcalc.views import grouped_comparison_dict
+
+    return grouped_comparison_dict(comparison, depth)
 
 
 def _same_file(path: str, other: str) -> bool:
@@ -399,6 +448,58 @@ def sweep(
         from convcalc.render.table import render_sweep
 
         render_sweep(result, exact_numbers=exact_numbers)
+
+
+class GraphFormat(str, Enum):
+    dot = "dot"
+    mermaid = "mermaid"
+
+
+@app.command()
+def graph(
+    spec: Annotated[str, typer.Argument(help=SPEC_HELP, show_default=False)],
+    output: Annotated[
+        GraphFormat, typer.Option("--format", "-f", help="dot (Graphviz) or mermaid (a flowchart).")
+    ] = GraphFormat.dot,
+    input_size: InputOption = None,
+) -> None:
+    """The dataflow graph as text: layers with kind and cost, arrows with tensor shapes, blocks as clusters."""
+    from convcalc.dataflow import diagram
+    from convcalc.render.graph_text import to_dot, to_mermaid
+
+    with spec_errors(OutputFormat.table, exact_numbers=False):
+        loaded, shape = load_sized(spec, input_size)
+        from convcalc.api import analyze as run_analysis
+
+        analysis = run_analysis(loaded, input_shape=shape)
+    picture = diagram(analysis, loaded.output)
+    print(to_dot(picture) if output is GraphFormat.dot else to_mermaid(picture), end="")
+
+
+@app.command()
+def report(
+    spec: Annotated[str, typer.Argument(help=SPEC_HELP, show_default=False)],
+    out: Annotated[str, typer.Option("--output", "-o", metavar="FILE", help="The HTML file to write.")],
+    batch: BatchOption = 1,
+    dtype: Annotated[Dtype, typer.Option(help="Element type for memory.")] = Dtype.float32,
+    input_size: InputOption = None,
+) -> None:
+    """One self-contained HTML page: totals, collapsible table, bar charts, the graph, warnings and explain."""
+    from convcalc.api import analyze as run_analysis
+    from convcalc.api import resolve_path
+    from convcalc.outfile import write_text
+    from convcalc.render.html_report import report_html
+
+    with spec_errors(OutputFormat.table, exact_numbers=False):
+        source = resolve_path(spec)
+        loaded, shape = load_sized(spec, input_size)
+        analysis = run_analysis(loaded, batch=batch, dtype=dtype.value, input_shape=shape)
+        page = report_html(analysis, loaded.output)
+        try:
+            write_text(out, page, inputs=[source], what="report")
+        except OSError as error:
+            raise SpecError(f"{out}: cannot write: {error.strerror or error}") from None
+    print(f"report written to {out}", file=sys.stderr)
 
 
 class ExportTarget(str, Enum):

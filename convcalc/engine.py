@@ -119,6 +119,7 @@ class _Run:
                 warnings=result.warnings,
                 kind=kind,
                 config=node.config,
+                instances=node.instances,
             )
         )
         self.fields[name] = receptive

@@ -13,6 +13,8 @@ from convcalc.layers import Config, LayerKind, Shape, Window, json_number, ratio
 if TYPE_CHECKING:
     from fractions import Fraction
 
+    from convcalc.graph import Instance
+
     Number = int | Fraction
 
 DTYPE_BYTES = {"float32": 4, "float16": 2, "bfloat16": 2, "int8": 1, "float64": 8}
@@ -97,6 +99,9 @@ class LayerResult:
     config: Config = field(repr=False, compare=False)
     note: str | None = None
     warnings: tuple[str, ...] = ()
+    instances: tuple[Instance, ...] = field(default=(), repr=False, compare=False)
+    """The block instances the layer was expanded from, outermost first (the graph node's provenance); shown
+    in JSON only by the grouped views (:mod:`convcalc.views`)."""
 
     @property
     def intensity(self) -> float:

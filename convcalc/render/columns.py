@@ -14,7 +14,8 @@ if TYPE_CHECKING:
 
 from convcalc.render.units import exact, human_bytes, human_count
 
-Measure = Literal["count", "bytes", "text", "number"]
+Measure = Literal["count", "whole", "bytes", "text", "number"]
+"""How a column's values read: counts as K/M/G, whole counts always exact (parameters), bytes as KiB/MiB."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,11 +29,14 @@ class Column:
     summable: bool = False
 
     def format(self, value: int | float | str, exact_numbers: bool) -> str:
-        """Counts as K/M/G and bytes as KiB/MiB (or exact with thousands separators); zero counts left blank."""
-        if self.measure == "count" or self.measure == "bytes":
+        """Counts as K/M/G and bytes as KiB/MiB (or exact with thousands separators); whole counts always exact;
+        zero counts left blank."""
+        if self.measure in ("count", "whole", "bytes"):
             assert isinstance(value, int)
             if exact_numbers:
                 return exact(value)
+            if self.measure == "whole":
+                return exact(value) if value else ""
             if self.measure == "bytes":
                 return human_bytes(value)
             return human_count(value) if value else ""
@@ -62,7 +66,7 @@ COLUMNS: dict[str, Column] = {
         Column("type", "type", lambda layer: layer.type),
         Column("input", "input", lambda layer: ", ".join(format_shape(s) for s in layer.input_shapes)),
         Column("shape", "output", lambda layer: format_shape(layer.output_shape)),
-        Column("params", "params", lambda layer: layer.params, "count", summable=True),
+        Column("params", "params", lambda layer: layer.params, "whole", summable=True),
         Column("buffers", "buffers", lambda layer: layer.buffers, "count", summable=True),
         Column("macs", "MACs", lambda layer: layer.macs, "count", summable=True),
         Column("flops", "FLOPs", lambda layer: layer.flops, "count", summable=True),

@@ -9,38 +9,42 @@ from typing import TYPE_CHECKING
 
 from convcalc.layers import format_shape
 from convcalc.render.columns import COLUMNS, RELATIVE, SHARE, MacsScale, cell, relative, total_cell
-from convcalc.results import Analysis
+from convcalc.results import Analysis, LayerResult
 
 if TYPE_CHECKING:
     from convcalc.sweep import Sweep
 
 
-def to_csv(analysis: Analysis, columns: Sequence[str]) -> str:
-    """One row per layer with exact values; the header row holds the column keys."""
+def to_csv(analysis: Analysis, columns: Sequence[str], rows: Sequence[LayerResult] | None = None) -> str:
+    """One row per layer (or per row of a grouped view) with exact values; the header row holds the column keys."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(columns)
-    scale = MacsScale.of(analysis.layers)
-    for layer in analysis.layers:
+    shown = analysis.layers if rows is None else rows
+    scale = MacsScale.of(shown)
+    for layer in shown:
         writer.writerow(
             [relative(key, layer, scale) if key in RELATIVE else COLUMNS[key].read(layer) for key in columns]
         )
     return buffer.getvalue()
 
 
-def to_markdown(analysis: Analysis, columns: Sequence[str], *, exact_numbers: bool) -> str:
-    """A GitHub-flavoured markdown table with a bold totals row."""
+def to_markdown(
+    analysis: Analysis, columns: Sequence[str], *, exact_numbers: bool, rows: Sequence[LayerResult] | None = None
+) -> str:
+    """A GitHub-flavoured markdown table (of every layer, or of a grouped view's rows) with a bold totals row."""
+    shown = analysis.layers if rows is None else rows
     headers = [RELATIVE[key] if key in RELATIVE else COLUMNS[key].header for key in columns]
     right = [key == SHARE or (key not in RELATIVE and COLUMNS[key].measure != "text") for key in columns]
     lines = [
         "| " + " | ".join(headers) + " |",
         "| " + " | ".join("---:" if r else "---" for r in right) + " |",
     ]
-    scale = MacsScale.of(analysis.layers)
-    for layer in analysis.layers:
+    scale = MacsScale.of(shown)
+    for layer in shown:
         cells = [cell(key, layer, scale, exact_numbers) for key in columns]
         lines.append("| " + " | ".join(text.replace("|", "\\|") for text in cells) + " |")
-    totals = [total_cell(key, analysis.layers, exact_numbers) for key in columns]
+    totals = [total_cell(key, shown, exact_numbers) for key in columns]
     lines.append("| " + " | ".join(f"**{text}**" if text else "" for text in totals) + " |")
     return "\n".join(lines) + "\n"
 

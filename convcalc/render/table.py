@@ -113,13 +113,19 @@ def layer_table(
 
 
 def analysis_view(
-    analysis: Analysis, *, exact_numbers: bool, columns: Sequence[str] = DEFAULT_COLUMNS
+    analysis: Analysis,
+    *,
+    exact_numbers: bool,
+    columns: Sequence[str] = DEFAULT_COLUMNS,
+    rows: Sequence[LayerResult] | None = None,
 ) -> list[RenderableType]:
-    """The table, the exact totals and memory, the warnings and the counting convention."""
+    """The table (of ``rows``, the grouped view's, or else every layer), the exact totals and memory, the
+    warnings and the counting convention."""
     title = f"{escape(analysis.name)}  ({format_shape(analysis.input_shape)} -> {format_shape(analysis.output_shape)})"
     total = analysis.total
+    shown = analysis.layers if rows is None else rows
     return [
-        layer_table(analysis.layers, exact_numbers=exact_numbers, columns=columns, title=title, totals=True),
+        layer_table(shown, exact_numbers=exact_numbers, columns=columns, title=title, totals=True),
         f"exact: params {exact(total.params)} · MACs {exact(total.macs)} · FLOPs {exact(total.flops)} · "
         f"buffers {exact(total.buffers)}\n"
         f"batch {analysis.batch} · {analysis.dtype} · weights {human_bytes(total.weight_bytes)} · "
@@ -134,9 +140,14 @@ def analysis_view(
 
 
 def render_analysis(
-    analysis: Analysis, *, exact_numbers: bool, columns: Sequence[str] = DEFAULT_COLUMNS, file: IO[str] | None = None
+    analysis: Analysis,
+    *,
+    exact_numbers: bool,
+    columns: Sequence[str] = DEFAULT_COLUMNS,
+    file: IO[str] | None = None,
+    rows: Sequence[LayerResult] | None = None,
 ) -> None:
-    print_view(analysis_view(analysis, exact_numbers=exact_numbers, columns=columns), file)
+    print_view(analysis_view(analysis, exact_numbers=exact_numbers, columns=columns, rows=rows), file)
 
 
 def render_zoo(entries: Sequence[ZooEntry], *, exact_numbers: bool, file: IO[str] | None = None) -> None:

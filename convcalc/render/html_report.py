@@ -1,0 +1,210 @@
+"""`convcalc report`: one self-contained HTML file with the totals, the table with collapsible blocks, bar
+charts per layer, the graph, the warnings and each layer's `explain`.
+
+Self-contained: CSS, script and pictures are inline, and a Content-Security-Policy forbids loading anything
+else, so the file works offline and as an e-mail attachment. Every text from a spec is HTML-escaped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from html import escape
+from itertools import count
+
+from convcalc.dataflow import diagram
+from convcalc.explain import explain_layer
+from convcalc.layers import format_shape
+from convcalc.render.explain_text import render_explanations
+from convcalc.render.graph_text import visible
+from convcalc.render.svg_graph import to_svg
+from convcalc.render.units import exact, human_bytes, human_count
+from convcalc.results import Analysis, LayerResult
+from convcalc.views import Group, Item, hierarchy
+
+CSP = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:"
+CSS = """
+body { font: 14px/1.4 system-ui, sans-serif; margin: 2em; color: #222; }
+h1 { margin-bottom: 0; } .sub { color: #666; margin-top: .2em; }
+table { border-collapse: collapse; } td, th { padding: 2px 8px; border-bottom: 1px solid #eee; }
+th { text-align: left; background: #f4f4f4; } td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; }
+tr.group { background: #f7f9fc; font-weight: 600; } tr.explain pre { margin: 4px 0 8px; font-size: 12px; }
+tfoot td { font-weight: 700; border-top: 2px solid #999; }
+button { font: inherit; border: 0; background: none; cursor: pointer; padding: 0; color: #0645ad; text-align: left; }
+button.toggle { width: 1.2em; color: #333; }
+.warnings li { color: #8a4b00; } .charts { display: flex; flex-wrap: wrap; gap: 2em; }
+.chart rect { fill: #4a7bd0; } .chart text { font-size: 11px; }
+.scroll { overflow: auto; max-height: 80vh; border: 1px solid #ddd; }
+svg.graph rect { fill: #fff; stroke: #555; } svg.graph .io rect { fill: #eef3e2; }
+svg.graph text { font-size: 11px; text-anchor: middle; } svg.graph text.sub { fill: #555; font-size: 10px; }
+svg.graph text.shape { text-anchor: start; fill: #777; font-size: 9px; }
+svg.graph path.edge { fill: none; stroke: #888; }
+"""
+SCRIPT = """
+function rows(parent) { return document.querySelectorAll('tr[data-parent="' + parent + '"]'); }
+function collapse(id) {
+  rows(id).forEach(function (row) {
+    row.hidden = true;
+    if (row.dataset.id) { collapse(row.dataset.id); }
+    var toggle = row.querySelector('button.toggle');
+    if (toggle) { toggle.setAttribute('aria-expanded', 'false'); toggle.textContent = '\\u25b8'; }
+  });
+}
+function toggle(button) {
+  var row = button.closest('tr'), open = button.getAttribute('aria-expanded') !== 'true';
+  button.setAttribute('aria-expanded', String(open));
+  button.textContent = open ? '\\u25be' : '\\u25b8';
+  if (open) { rows(row.dataset.id).forEach(function (child) {
+    if (!child.classList.contains('explain')) { child.hidden = false; } }); }
+  else { collapse(row.dataset.id); }
+}
+document.addEventListener('click', function (event) {
+  var button = event.target.closest('button');
+  if (!button) { return; }
+  if (button.classList.contains('toggle')) { toggle(button); }
+  if (button.classList.contains('explain-toggle')) {
+    var explain = rows(button.closest('tr').dataset.id)[0];
+    explain.hidden = !explain.hidden;
+  }
+  if (button.id === 'expand-all') { document.querySelectorAll('tbody tr:not(.explain)').forEach(function (row) {
+    row.hidden = false; var t = row.querySelector('button.toggle');
+    if (t) { t.setAttribute('aria-expanded', 'true'); t.textContent = '\\u25be'; } }); }
+  if (button.id === 'collapse-all') { collapse('top'); rows('top').forEach(function (row) { row.hidden = false; }); }
+});
+"""
+HEADERS = ("layer", "type", "output", "params", "MACs", "FLOPs", "activations", "MACs %")
+
+
+def text(value: str) -> str:
+    """Spec text for HTML: control characters made visible, then escaped."""
+    return escape(visible(value))
+
+
+def report_html(analysis: Analysis, output: str | None = None) -> str:
+    """The whole report as one HTML document; ``output`` names the network's output layer (default: the last)."""
+    title = text(analysis.name)
+    shape = f"{format_shape(analysis.input_shape)} -> {format_shape(analysis.output_shape)}"
+    return "\n".join(
+        [
+            "<!DOCTYPE html>",
+            '<html lang="en"><head><meta charset="utf-8">',
+            f'<meta http-equiv="Content-Security-Policy" content="{CSP}">',
+            f"<title>convcalc report: {title}</title><style>{CSS}</style></head><body>",
+            f'<h1>{title}</h1><p class="sub">{escape(shape)} · batch {analysis.batch} · {analysis.dtype}</p>',
+            totals_section(analysis),
+            warnings_section(analysis),
+            table_section(analysis),
+            charts_section(analysis.layers),
+            '<section id="graph"><h2>Graph</h2><div class="scroll">',
+            to_svg(diagram(analysis, output)),
+            "</div></section>",
+            f"<script>{SCRIPT}</script></body></html>",
+        ]
+    )
+
+
+def totals_section(analysis: Analysis) -> str:
+    total = analysis.total
+    counts = (("params", total.params), ("buffers", total.buffers), ("MACs", total.macs), ("FLOPs", total.flops))
+    sizes = (
+        ("weights", total.weight_bytes),
+        ("activations (all outputs)", total.activation_bytes),
+        ("peak activations", total.peak_activation_bytes),
+    )
+    row = '<tr><th>{}</th><td class="n">{}</td><td class="n">{}</td></tr>'
+    lines = [row.format(key, exact(value), human_count(value)) for key, value in counts]
+    lines += [row.format(key, f"{exact(value)} B", human_bytes(value)) for key, value in sizes]
+    return '<section id="totals"><h2>Totals</h2><table class="totals">' + "".join(lines) + "</table></section>"
+
+
+def warnings_section(analysis: Analysis) -> str:
+    if not analysis.warnings:
+        return '<section id="warnings"><h2>Warnings</h2><p>none</p></section>'
+    items = "".join(
+        f"<li><b>{text(w.layer)}</b> (line {w.location.line}): {text(w.message)}</li>" for w in analysis.warnings
+    )
+    return f'<section id="warnings"><h2>Warnings</h2><ul class="warnings">{items}</ul></section>'
+
+
+def cells(row: LayerResult, total_macs: int) -> str:
+    """The numeric cells of a row: params exact, MACs and FLOPs as K/M/G (exact in the tooltip), memory."""
+    share = f"{100 * row.macs / total_macs:.1f}" if total_macs and row.macs else ""
+    params = exact(row.params) if row.params else ""
+    parts = [f"<td>{format_shape(row.output_shape)}</td>", f'<td class="n">{params}</td>']
+    for value in (row.macs, row.flops):
+        parts.append(f'<td class="n" title="{exact(value)}">{human_count(value) if value else ""}</td>')
+    parts.append(f'<td class="n">{human_bytes(row.activation_bytes)}</td><td class="n">{share}</td>')
+    return "".join(parts)
+
+
+def table_section(analysis: Analysis) -> str:
+    head = "".join(f'<th class="{"n" if i > 2 else ""}">{h}</th>' for i, h in enumerate(HEADERS))
+    rows: list[str] = []
+    _item_rows(hierarchy(analysis.layers), "top", 0, analysis.total.macs, rows, count())
+    total = analysis.total
+    foot = (
+        f'<tr><td>total</td><td></td><td></td><td class="n">{exact(total.params)}</td>'
+        f'<td class="n">{human_count(total.macs)}</td><td class="n">{human_count(total.flops)}</td>'
+        f'<td class="n">{human_bytes(total.activation_bytes)}</td><td class="n">100.0</td></tr>'
+    )
+    buttons = '<p><button id="expand-all">expand all</button> · <button id="collapse-all">collapse all</button></p>'
+    return (
+        f'<section id="layers"><h2>Layers</h2>{buttons}<table id="layer-table"><thead><tr>{head}</tr></thead>'
+        f"<tbody>{''.join(rows)}</tbody><tfoot>{foot}</tfoot></table></section>"
+    )
+
+
+def _item_rows(
+    items: Sequence[Item], parent: str, depth: int, total_macs: int, out: list[str], ids: count[int]
+) -> None:
+    """Rows for groups (with a toggle; their members follow, hidden) and layers (with an explain row)."""
+    hidden = " hidden" if depth else ""
+    indent = f' style="padding-left:{0.5 + 1.2 * depth:.1f}em"'
+    for item in items:
+        row_id = f"r{next(ids)}"
+        attributes = f'data-id="{row_id}" data-parent="{parent}"{hidden}'
+        if isinstance(item, Group):
+            name = f'<button class="toggle" aria-expanded="false">&#9656;</button>{text(item.name)}'
+            out.append(f'<tr class="group" {attributes}><td{indent}>{name}</td><td>{text(item.label)}</td>')
+            out.append(cells(item.row, total_macs) + "</tr>")
+            _item_rows(item.members, row_id, depth + 1, total_macs, out, ids)
+            continue
+        name = f'<button class="explain-toggle" title="explain">{text(item.name)}</button>'
+        out.append(f'<tr class="layer" {attributes}><td{indent}>{name}</td><td>{text(item.type)}</td>')
+        out.append(cells(item, total_macs) + "</tr>")
+        explanation = render_explanations([explain_layer(item)])
+        out.append(f'<tr class="explain" data-parent="{row_id}" hidden><td colspan="8"><pre>{text(explanation)}</pre>')
+        out.append("</td></tr>")
+
+
+def charts_section(layers: Sequence[LayerResult]) -> str:
+    charts = [
+        bar_chart("MACs", layers, lambda layer: layer.macs, human_count),
+        bar_chart("params", layers, lambda layer: layer.params, exact),
+        bar_chart("activation memory", layers, lambda layer: layer.activation_bytes, human_bytes),
+    ]
+    return f'<section id="charts"><h2>Per layer</h2><div class="charts">{"".join(charts)}</div></section>'
+
+
+def bar_chart(
+    title: str, layers: Sequence[LayerResult], value: Callable[[LayerResult], int], show: Callable[[int], str]
+) -> str:
+    """A horizontal bar per layer with a value above zero, the largest full width."""
+    shown = [(layer.name, value(layer)) for layer in layers if value(layer)]
+    largest = max((v for _, v in shown), default=1)
+    label_width, bar_width, row = 230, 260, 15
+    height = row * len(shown) + 24
+    parts = [
+        f'<figure class="chart"><figcaption><b>{escape(title)}</b></figcaption>'
+        f'<svg width="{label_width + bar_width + 90}" height="{height}" role="img" aria-label="{escape(title)}">'
+    ]
+    for index, (name, amount) in enumerate(shown):
+        y = 4 + index * row
+        short = name if len(name) <= 36 else "…" + name[-35:]
+        width = max(bar_width * amount / largest, 1)
+        parts.append(
+            f'<g><title>{text(name)}: {exact(amount)}</title><text x="{label_width - 4}" y="{y + 11}" '
+            f'text-anchor="end">{text(short)}</text><rect x="{label_width}" y="{y + 2}" width="{width:.1f}" '
+            f'height="{row - 4}"/><text x="{label_width + width + 4:.1f}" y="{y + 11}">{show(amount)}</text></g>'
+        )
+    parts.append("</svg></figure>")
+    return "".join(parts)

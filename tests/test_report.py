@@ -1,0 +1,80 @@
+"""`convcalc report`: a self-contained HTML page, opened in a real headless Chromium where one is installed."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from tests.chromium import Browser, find_chromium, png_colours
+from tests.conftest import run_cli
+from tests.tiny_spec import TINY
+
+CHROMIUM = find_chromium()
+SPEC = TINY + '  - {type: relu, name: "<script>alert(1)</script>"}\n'
+
+
+def make_report(spec: str, target: Path) -> str:
+    result = run_cli("report", spec, "-o", str(target))
+    assert result.code == 0, result.stderr
+    return target.read_text(encoding="utf-8")
+
+
+def test_report_is_self_contained_and_escaped(write_spec, tmp_path: Path):
+    page = make_report(str(write_spec(SPEC)), tmp_path / "report.html")
+    assert "Content-Security-Policy" in page and "default-src 'none'" in page
+    assert not re.search(r"""(?:src|href)\s*=|https?:|@import|url\((?!#)""", page)
+    assert "<script>alert(1)</script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    # the 'stage' group's row: two 3x3 convs 4 -> 4 without bias, 2 * 3 * 3 * 4 * 4 = 288 params, shown exactly
+    assert '<td class="n">288</td>' in page
+
+
+def test_report_never_overwrites_the_spec(write_spec):
+    spec = write_spec(SPEC)
+    result = run_cli("report", str(spec), "-o", str(spec))
+    assert result.code == 2 and "input spec" in result.stderr
+    assert spec.read_text(encoding="utf-8") == SPEC
+
+
+def test_report_replaces_a_file_whole(write_spec, tmp_path: Path):
+    target = tmp_path / "out" / "report.html"
+    target.parent.mkdir()
+    target.write_text("old", encoding="utf-8")
+    page = make_report(str(write_spec(SPEC)), target)
+    assert page.startswith("<!DOCTYPE html>") and [p.name for p in target.parent.iterdir()] == ["report.html"]
+    missing = run_cli("report", str(write_spec(SPEC)), "-o", str(tmp_path / "no" / "such" / "dir.html"))
+    assert missing.code == 2 and "cannot write" in missing.stderr
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="no chromium on PATH (apt-get install chromium): report not opened")
+def test_report_in_headless_chromium(tmp_path: Path):
+    target = tmp_path / "resnet50.html"
+    make_report("resnet50", target)
+    analysis = json.loads(run_cli("analyze", "resnet50", "-f", "json").stdout)
+    assert CHROMIUM is not None
+    browser = Browser(CHROMIUM, tmp_path / "profile")
+    try:
+        browser.send("Page.navigate", url=target.as_uri())
+        browser.wait_for("Page.loadEventFired")
+        page_text = browser.evaluate("document.body.textContent")
+        for key in ("params", "macs", "flops"):
+            assert f"{analysis['total'][key]:,}" in page_text, key
+        missing = [layer["name"] for layer in analysis["layers"] if layer["name"] not in page_text]
+        assert not missing, missing[:5]
+        visible_rows = "[...document.querySelectorAll('#layer-table tbody tr')].filter(r => !r.hidden).length"
+        before = browser.evaluate(visible_rows)
+        assert before == 10  # conv1, bn1, relu1, maxpool, layer1-4, avgpool, fc
+        browser.click("tr.group button.toggle")  # layer1: its three bottlenecks appear
+        assert browser.evaluate(visible_rows) == before + 3
+        assert browser.evaluate("document.querySelector('tr.group button.toggle').getAttribute('aria-expanded')")
+        browser.click("tr.layer button.explain-toggle")  # conv1's explain
+        assert "H_out" in browser.evaluate(
+            "[...document.querySelectorAll('tr.explain')].find(r => !r.hidden).innerText"
+        )
+        assert png_colours(browser.screenshot()) > 16
+        assert browser.errors() == []
+        assert all(url.startswith("file:") for url in browser.requests()), browser.requests()
+    finally:
+        browser.close()
