@@ -789,6 +789,20 @@ class Opaque(LayerKind):
         """out = the stated shape; params, MACs and FLOPs not counted (0)."""
         return Evaluation(tuple(config["shape"]), note=f"{config['op']}: not counted")
 
+    torch_helper = '''class Opaque(nn.Module):
+    """An operation convcalc does not count, kept for its shape: zeros of the stated shape."""
+
+    def __init__(self, *shape: int) -> None:
+        super().__init__()
+        self.shape = shape
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x.new_zeros(x.shape[0], *self.shape)
+'''
+
+    def torch_module(self, config: Config, inputs: Sequence[Shape]) -> str:
+        return call("Opaque", *config["shape"])
+
 
 ACTIVATIONS = (
     ("relu", "max(0, x)", 1, "nn.ReLU"),

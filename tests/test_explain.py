@@ -181,6 +181,7 @@ KINDS = [
     ("{type: hardsigmoid}", "[2, 3, 3]", "FLOPs", "4 * C_in * H_in * W_in", "4 * 2 * 3 * 3", 72),
     ("{type: hardswish}", "[2, 3, 3]", "FLOPs", "5 * C_in * H_in * W_in", "5 * 2 * 3 * 3", 90),
     ("{type: crop, size: [2, 3]}", "[3, 4, 4]", "output", "C_in x crop_h x crop_w", "3 x 2 x 3", None),
+    ("{type: opaque, op: TopK, shape: [7]}", "[3, 4, 4]", "FLOPs", "0", "0", 0),
 ]
 
 

@@ -462,6 +462,8 @@ SIMPLE_CASES = [
     pytest.param([96, 55, 55], {"type": "lrn", "size": 3}, (96, 55, 55), (2 * 3 + 3) * 96 * 55 * 55, id="lrn 3"),
     # U-Net (Ronneberger et al. 2015, Fig. 1): the first skip is cropped from 568x568 to 392x392
     pytest.param([64, 568, 568], {"type": "crop", "size": 392}, (64, 392, 392), 0, id="crop U-Net"),
+    # an imported op convcalc does not count: the stated shape, no cost
+    pytest.param([8, 4, 4], {"type": "opaque", "op": "NonMaxSuppression", "shape": [5, 3]}, (5, 3), 0, id="opaque"),
     pytest.param([3, 10, 12], {"type": "crop", "size": [4, 6]}, (3, 4, 6), 0, id="crop pair"),
     pytest.param([64, 28, 28], {"type": "upsample", "scale": 2}, (64, 56, 56), 0, id="upsample nearest"),
     # bilinear: 4 neighbours weighted and summed = 4 multiplies + 3 adds per output element
