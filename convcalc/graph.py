@@ -33,7 +33,8 @@ class Node(NamedTuple):
     """One layer: a kind, its configuration, the nodes it reads (never empty), where it comes from.
 
     ``instances`` are the block instances around it, outermost first; ``hint`` is said with a shape error
-    (a merge made by the spec language says what the structure meant). A tuple: the engine's time is per node.
+    (a merge made by the spec language says what the structure meant); ``expected``: the warning codes the spec
+    acknowledges on it (its entry's ``expect`` and its enclosing structures'). A tuple: the engine's time is per node.
     """
 
     name: str
@@ -43,6 +44,7 @@ class Node(NamedTuple):
     location: Location
     instances: tuple[Instance, ...] = ()
     hint: str | None = None
+    expected: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,7 +23,8 @@ class Scope:
     """Where an entry is expanded: the name prefix, per-type counters for default names, block params,
     and the block instances around it.
 
-    ``written`` holds the names given explicitly in this scope's list, which default names avoid.
+    ``written`` holds the names given explicitly in this scope's list, which default names avoid; ``expected``
+    the warning codes that the entries around acknowledge (``expect``), which hold for every node inside.
     """
 
     prefix: str
@@ -32,6 +33,7 @@ class Scope:
     instances: tuple[Instance, ...] = ()
     counters: dict[str, int] = field(default_factory=dict)
     written: set[str] = field(default_factory=set)
+    expected: frozenset[str] = frozenset()
 
     def full(self, local: str) -> str:
         return f"{self.prefix}.{local}" if self.prefix else local
@@ -39,7 +41,7 @@ class Scope:
     def enter(self, prefix: str, env: Mapping[str, Any] | None = None, instance: Instance | None = None) -> Scope:
         """The scope inside the node named ``prefix`` (a full name); ``instance`` when it is a block instance."""
         instances = (*self.instances, instance) if instance else self.instances
-        return Scope(prefix, self.env if env is None else env, self.depth + 1, instances)
+        return Scope(prefix, self.env if env is None else env, self.depth + 1, instances, expected=self.expected)
 
 
 class Namespace:

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from typing import Any, NamedTuple
 
 from convcalc.errors import Location, SpecError, nearest
 from convcalc.expr import ExpressionError, substitute
 from convcalc.graph import NETWORK_INPUT, Graph, Node
 from convcalc.keys import Key, describe, positive_int, shown
-from convcalc.layers import CATALOGUE, Shape
+from convcalc.layers import CATALOGUE, WARNINGS, Shape
 from convcalc.namespace import Namespace, Scope
 from convcalc.reader import Located, LocatedList, location_of
 from convcalc.structures import (
@@ -229,13 +230,14 @@ class Builder:
                 raise SpecError(
                     "'first' sets keys of the first copy of a 'repeat', but there is no 'repeat'", entry.key_at("first")
                 )
-            return make(self, entry, scope, name, current, 0)
+            return make(self, entry, acknowledging(entry, scope), name, current, 0)
         count = integer(entry, "repeat", minimum=0)
         first = first_copy(entry, scope) if "first" in entry else entry
         for index in range(count):
             before = self.expanded
             copy_name = f"{name}.{index}" if name else None
-            current = make(self, entry if index else first, scope, copy_name, current, index)
+            written = entry if index else first
+            current = make(self, written, acknowledging(written, scope), copy_name, current, index)
             per_copy = self.expanded - before
             if per_copy * (count - index - 1) + self.expanded > MAX_LAYERS:
                 raise SpecError(
@@ -278,7 +280,7 @@ class Builder:
         else:
             inputs = (self.names.reference(entry, scope, full) if "input" in entry else current,)
         self.names.commit(full, at, full)
-        self.emit(Node(full, kind, config, inputs, at, scope.instances))
+        self.emit(Node(full, kind, config, inputs, at, scope.instances, expected=scope.expected))
         return full
 
     def config_value(self, entry: Located, key: Key, type_name: str, layer: str) -> Any:
@@ -311,6 +313,30 @@ def substituted(raw: Located, scope: Scope) -> Located:
     )
     copy.location, copy.key_locations, copy.value_locations = raw.location, raw.key_locations, raw.value_locations
     return copy
+
+
+def acknowledging(entry: Located, scope: Scope) -> Scope:
+    """The scope with the warning codes of the entry's ``expect`` added (the same scope without one)."""
+    if "expect" not in entry:
+        return scope
+    raw, at = entry["expect"], entry.value_at("expect")
+    codes = [(raw, at)] if isinstance(raw, str) else []
+    if isinstance(raw, LocatedList) and raw:
+        codes = [(code, raw.item_at(index)) for index, code in enumerate(raw)]
+    if not codes:
+        raise SpecError(
+            f"'expect' must be a warning code or a list of them, not {describe(raw)}",
+            at,
+            hint=f"warning codes: {', '.join(WARNINGS)}",
+        )
+    for code, where in codes:
+        if code not in WARNINGS:
+            raise SpecError(
+                f"'expect': unknown warning code {shown(code)}",
+                where,
+                hint=nearest(code, WARNINGS) or f"warning codes: {', '.join(WARNINGS)}",
+            )
+    return replace(scope, expected=scope.expected | {code for code, _ in codes})
 
 
 def first_copy(entry: Located, scope: Scope) -> Located:
