@@ -519,12 +519,14 @@ class Pool(LayerKind):
         self.flops_rule = f"{window_flops} per output element"
         self.max = type == "maxpool"
         extra = (DILATION,) if dilation else ()
+        averaging = () if self.max else (Key("count_include_pad", boolean, True),)  # the values, not the counts
         self.keys = (
             KERNEL,
             Key("stride", positive_pair, None, symbol="s"),  # None: the kernel
             EXPLICIT_PADDING,
             *extra,
             Key("ceil_mode", boolean, False),
+            *averaging,
         )
 
     def evaluate(self, config: Config, inputs: Sequence[Shape]) -> Evaluation:
@@ -552,7 +554,11 @@ class Pool(LayerKind):
         return Evaluation((channels, h_out, w_out), flops=flops, windows=windows, warnings=warnings)
 
     def torch_module(self, config: Config, inputs: Sequence[Shape]) -> str:
-        extra = {"dilation": (config["dilation"], (1, 1))} if "dilation" in config else {}
+        extra: dict[str, tuple[object, object]] = {}
+        if "dilation" in config:
+            extra["dilation"] = (config["dilation"], (1, 1))
+        if "count_include_pad" in config:
+            extra["count_include_pad"] = (config["count_include_pad"], True)
         return call(
             self.module,
             config["kernel"],

@@ -106,12 +106,34 @@ class Namespace:
                 layer=layer,
                 hint="a layer can only read the outputs of layers before it",
             )
+        copies = self.copies(ref, parts)
+        if copies:
+            joiner = " and " if len(copies) == 2 else " ... "
+            listed = f"copies are '{copies[0]}'{joiner}'{copies[-1]}'" if copies[1:] else f"one copy is '{copies[0]}'"
+            raise SpecError(
+                f"no earlier layer is named '{ref}': it is repeated, and its {listed}",
+                at,
+                layer=layer,
+                hint=f"read one copy by its name, e.g. '{ref}.{len(copies) - 1}' (the last)",
+            )
         raise SpecError(
             f"no earlier layer is named '{ref}'",
             at,
             layer=layer,
             hint=nearest(ref, self.defined) or "a layer can only read the outputs of layers before it",
         )
+
+    def copies(self, ref: str, parts: list[str]) -> list[str]:
+        """The full names of the copies of a ``repeat`` named ``ref`` (``ref.0``, ``ref.1``, ...), as seen from
+        the scope whose prefix is ``parts``; none when no such repeat is readable."""
+        for depth in range(len(parts), -1, -1):
+            base = ".".join([*parts[:depth], ref])
+            found: list[str] = []
+            while f"{base}.{len(found)}" in self.defined:
+                found.append(f"{base}.{len(found)}")
+            if found:
+                return found
+        return []
 
     def written_after(self, ref: str, at: Location) -> Location | None:
         """Where a layer named ``ref`` is written after ``at``, if anywhere (searched only for an error message)."""

@@ -17,6 +17,7 @@ from typing import Any, NamedTuple
 from convcalc.errors import Location, SpecError, nearest
 from convcalc.expr import ExpressionError, substitute
 from convcalc.graph import NETWORK_INPUT, Graph, Node
+from convcalc.hints import key_hint, type_hint
 from convcalc.keys import Key, describe, positive_int, shown
 from convcalc.layers import CATALOGUE, WARNINGS, Shape
 from convcalc.namespace import Namespace, Scope
@@ -117,7 +118,7 @@ def check_keys(
                 f"unknown {noun} '{key}' for {where}",
                 mapping.key_at(key),
                 layer=layer,
-                hint=nearest(key, allowed) or f"expected one of: {', '.join(allowed)}",
+                hint=key_hint(key, allowed) or nearest(key, allowed) or f"expected one of: {', '.join(allowed)}",
             )
 
 
@@ -153,7 +154,7 @@ class Builder:
             where = defaults.key_at(type_name)
             if type_name not in CATALOGUE:
                 raise SpecError(
-                    f"'defaults' names unknown layer type '{type_name}'", where, hint=nearest(type_name, CATALOGUE)
+                    f"'defaults' names unknown layer type '{type_name}'", where, hint=type_hint(type_name, CATALOGUE)
                 )
             if not isinstance(keys, Located):
                 raise SpecError(f"'defaults' for {type_name} must be a mapping of keys", defaults.value_at(type_name))
@@ -260,14 +261,14 @@ class Builder:
                 what,
                 entry.value_at("type"),
                 layer=scope.full(name) if name else None,
-                hint=nearest(type_name, [*CATALOGUE, *STRUCTURE_TYPES]) or f"layer types: {', '.join(CATALOGUE)}",
+                hint=type_hint(type_name, [*CATALOGUE, *STRUCTURE_TYPES]) or f"layer types: {', '.join(CATALOGUE)}",
             )
         full = self.names.reserve(name, type_name, scope, at)
         input_key = "inputs" if kind.many_inputs else "input"
         check_keys(
             entry,
             (*(input_key if k == "input" else k for k in ENTRY_KEYS), *(k.name for k in kind.keys)),
-            f"a {type_name} layer",
+            f"{article(type_name)} {type_name} layer",
             layer=full,
         )
         self.expand(at)
@@ -296,6 +297,11 @@ class Builder:
             raise SpecError(
                 f"'{key.name}'{origin}: {error}", source.value_at(key.name), layer=layer, kind=type_name
             ) from None
+
+
+def article(word: str) -> str:
+    """'an' before a vowel sound (an avgpool, an lrn layer), else 'a'."""
+    return "an" if word[:1] in "aeiou" or word.startswith("lrn") else "a"
 
 
 # --- values ---------------------------------------------------------------------------------------
