@@ -117,7 +117,7 @@ class _Run:
                 receptive_field=receptive,
                 location=node.location,
                 note=result.note,
-                warnings=result.warnings,
+                warnings=result.warnings + node.findings if node.findings else result.warnings,
                 kind=kind,
                 config=node.config,
             )

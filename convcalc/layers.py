@@ -88,6 +88,7 @@ WARNINGS = {
     "asymmetric": "'same' padding with more pixels after than before (even kernels, or TensorFlow-style stride)",
     "widens": "a 1x1 conv meant as a bottleneck (named reduce, red, bottleneck or squeeze) with more filters than "
     "input channels, in front of a larger conv",
+    "input": "a layer in a block that names 'input', which is the network's input, not the block's",
     "costly": "a layer that keeps its input's shape yet takes at least 20% of the network's MACs (or FLOPs)",
 }
 """Every warning an analysis gives, by code: what an entry's ``expect`` names to acknowledge it on a layer."""

@@ -24,7 +24,8 @@ class Scope:
     and the block instances around it.
 
     ``written`` holds the names given explicitly in this scope's list, which default names avoid; ``expected``
-    the warning codes that the entries around acknowledge (``expect``), which hold for every node inside.
+    the warning codes that the entries around acknowledge (``expect``), which hold for every node inside;
+    ``block_input`` the node whose output the innermost block instance around reads.
     """
 
     prefix: str
@@ -34,14 +35,25 @@ class Scope:
     counters: dict[str, int] = field(default_factory=dict)
     written: set[str] = field(default_factory=set)
     expected: frozenset[str] = frozenset()
+    block_input: str = NETWORK_INPUT
 
     def full(self, local: str) -> str:
         return f"{self.prefix}.{local}" if self.prefix else local
 
-    def enter(self, prefix: str, env: Mapping[str, Any] | None = None, instance: Instance | None = None) -> Scope:
-        """The scope inside the node named ``prefix`` (a full name); ``instance`` when it is a block instance."""
+    def enter(
+        self, prefix: str, env: Mapping[str, Any] | None = None, instance: Instance | None = None, start: str = ""
+    ) -> Scope:
+        """The scope inside the node named ``prefix`` (a full name); ``instance`` when it is a block instance, which
+        reads the node ``start``."""
         instances = (*self.instances, instance) if instance else self.instances
-        return Scope(prefix, self.env if env is None else env, self.depth + 1, instances, expected=self.expected)
+        return Scope(
+            prefix,
+            self.env if env is None else env,
+            self.depth + 1,
+            instances,
+            expected=self.expected,
+            block_input=start if instance else self.block_input,
+        )
 
 
 class Namespace:

@@ -19,7 +19,7 @@ from convcalc.expr import ExpressionError, substitute
 from convcalc.graph import NETWORK_INPUT, Graph, Node
 from convcalc.hints import key_hint, type_hint
 from convcalc.keys import Key, describe, positive_int, shown
-from convcalc.layers import CATALOGUE, WARNINGS, Shape
+from convcalc.layers import CATALOGUE, WARNINGS, Finding, Shape
 from convcalc.namespace import Namespace, Scope
 from convcalc.reader import Located, LocatedList, location_of
 from convcalc.structures import (
@@ -281,7 +281,8 @@ class Builder:
         else:
             inputs = (self.names.reference(entry, scope, full) if "input" in entry else current,)
         self.names.commit(full, at, full)
-        self.emit(Node(full, kind, config, inputs, at, scope.instances, expected=scope.expected))
+        findings = network_input_read(scope) if NETWORK_INPUT in inputs and input_key in entry else ()
+        self.emit(Node(full, kind, config, inputs, at, scope.instances, expected=scope.expected, findings=findings))
         return full
 
     def config_value(self, entry: Located, key: Key, type_name: str, layer: str) -> Any:
@@ -297,6 +298,20 @@ class Builder:
             raise SpecError(
                 f"'{key.name}'{origin}: {error}", source.value_at(key.name), layer=layer, kind=type_name
             ) from None
+
+
+def network_input_read(scope: Scope) -> tuple[Finding, ...]:
+    """A warning for a layer that names 'input' inside a block instance whose own input is another node."""
+    if not scope.instances or scope.block_input == NETWORK_INPUT:
+        return ()
+    instance = scope.instances[-1]
+    return (
+        Finding(
+            "input",
+            f"'{NETWORK_INPUT}' is the network's input, not the input of block '{instance.block}' "
+            f"(instance '{instance.name}' reads '{scope.block_input}'); a block's first layer reads its input",
+        ),
+    )
 
 
 def article(word: str) -> str:

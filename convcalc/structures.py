@@ -166,7 +166,7 @@ class BlockInstance(Structure):
             )
         start = builder.names.reference(entry, scope, full) if "input" in entry else current
         builder.block_stack.append(block_name)
-        inner = scope.enter(full, env, Instance(full, block_name, at, copy))
+        inner = scope.enter(full, env, Instance(full, block_name, at, copy), start)
         output = builder.entries(block.layers, at, inner, f"block '{block_name}'", start)
         builder.block_stack.pop()
         builder.names.commit(full, at, output)
