@@ -63,31 +63,34 @@ def test_windows_that_reach_the_last_row_do_not_warn(size: int, layer: str, out:
     assert analysis.warnings == ()
 
 
-def test_alexnet_unpadded_at_224_misses_the_last_row():
-    # 11x11/4 p0 at 224: out = (224 - 11) // 4 + 1 = 54; the last window ends at 53 * 4 + 11 = 223: row 223 unread.
-    assert (224 - 11) // 4 + 1 == 54 and 53 * 4 + 11 == 223
-    assert warnings_of(one_layer(224, "type: conv, filters: 1, kernel: 11, stride: 4")) == [
+@pytest.mark.parametrize(
+    ("size", "layer", "message"),
+    [
+        # AlexNet unpadded, 11x11/4 at 224: out = (224 - 11) // 4 + 1 = 54; the last window ends at
+        # 53 * 4 + 11 = 223: row 223 unread.
         (
-            "x",
-            "unread",
+            224,
+            "type: conv, filters: 1, kernel: 11, stride: 4",
             "windows reach 223 of 224 input rows and columns ((out 54 - 1) * stride 4 + window 11 - padding 0 = 223): "
             "the last 1 row and 1 column of the input are never read",
-        )
-    ]
-
-
-def test_a_strided_1x1_on_an_even_size_misses_the_last_row_and_says_it_skips_between():
-    # 1x1/2 at 56: out = (56 - 1) // 2 + 1 = 28; the last window is row 27 * 2 = 54, so it reaches 55 of 56.
-    assert (56 - 1) // 2 + 1 == 28 and 27 * 2 + 1 == 55
-    assert warnings_of(one_layer(56, "type: conv, filters: 1, kernel: 1, stride: 2")) == [
+        ),
+        # 1x1/2 at 56: out = (56 - 1) // 2 + 1 = 28; the last window is row 27 * 2 = 54, so it reaches 55 of 56.
         (
-            "x",
-            "unread",
+            56,
+            "type: conv, filters: 1, kernel: 1, stride: 2",
             "windows reach 55 of 56 input rows and columns ((out 28 - 1) * stride 2 + window 1 - padding 0 = 55): "
             "the last 1 row and 1 column of the input are never read "
             "(a stride 2 over a window of 1 also skips the rows and columns between windows)",
-        )
-    ]
+        ),
+    ],
+)
+def test_windows_that_stop_short_warn(size: int, layer: str, message: str):
+    assert (224 - 11) // 4 + 1 == 54 and 53 * 4 + 11 == 223
+    assert (56 - 1) // 2 + 1 == 28 and 27 * 2 + 1 == 55
+    assert warnings_of(one_layer(size, layer)) == [("x", "unread", message)]
+
+
+def test_a_strided_1x1_on_an_odd_size_reads_the_last_row():
     # on an odd size the last row is read: 57: out = 29, 28 * 2 + 1 = 57.
     assert warnings_of(one_layer(57, "type: conv, filters: 1, kernel: 1, stride: 2")) == []
 
