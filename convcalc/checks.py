@@ -2,23 +2,38 @@
 
 Per-layer findings come from the layer catalogue (a window that does not tile its input, asymmetric
 'same' padding); the network-level ones are here: a 1x1 "bottleneck" that widens, and layers that
-leave the shape unchanged but take a large share of the cost.
+leave the shape unchanged but take a large share of the cost. Every warning has a code (a key of
+:data:`~convcalc.layers.WARNINGS`); a layer's ``expect`` in the spec acknowledges the codes it names.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Mapping, Sequence
 
 from convcalc.layers import format_shape
 from convcalc.results import AnalysisWarning, LayerResult
 
 COSTLY_SHARE = 20
 """Percent of the network's MACs (or FLOPs, for layers without MACs) that counts as costly."""
+BOTTLENECK_NAME = re.compile(r"reduc|bottleneck|squeeze|(?<![a-z])red(?![a-z])", re.IGNORECASE)
+"""A layer's own name that says it is meant to reduce channels: `conv5x5_reduce` (what `compare --bottleneck`
+inserts), `3x3red`, `bottleneck`, `squeeze`."""
 
 
-def network_warnings(layers: Sequence[LayerResult], total_macs: int, total_flops: int) -> tuple[AnalysisWarning, ...]:
-    """The catalogue's per-layer warnings, then the network-level ones, in layer order."""
-    found = [AnalysisWarning(layer.name, layer.location, message) for layer in layers for message in layer.warnings]
+def network_warnings(
+    layers: Sequence[LayerResult],
+    total_macs: int,
+    total_flops: int,
+    expected: Mapping[str, frozenset[str]] | None = None,
+) -> tuple[AnalysisWarning, ...]:
+    """The catalogue's per-layer warnings, then the network-level ones, in layer order; ``expected`` maps a layer
+    to the codes its spec entry acknowledges, which are left out."""
+    found = [
+        AnalysisWarning(layer.name, layer.location, finding.message, finding.code)
+        for layer in layers
+        for finding in layer.warnings
+    ]
     found += uncounted(layers)
     by_name = {layer.name: layer for layer in layers}
     for layer in layers:
@@ -29,20 +44,33 @@ def network_warnings(layers: Sequence[LayerResult], total_macs: int, total_flops
                     feeder.name,
                     feeder.location,
                     (
-                        f"1x1 conv before '{layer.name}' has {feeder.output_shape[0]} filters for "
-                        f"{feeder.input_shapes[0][0]} input channels: it widens instead of reducing "
-                        "(a bottleneck has fewer filters than input channels)"
+                        f"1x1 conv '{own_name(feeder.name)}' before '{layer.name}' is named as a bottleneck but has "
+                        f"{feeder.output_shape[0]} filters for {feeder.input_shapes[0][0]} input channels: it widens "
+                        "instead of reducing (a bottleneck has fewer filters than input channels)"
                     ),
+                    "widens",
                 )
             )
         costly = costly_share(layer, total_macs, total_flops)
         if costly:
-            found.append(AnalysisWarning(layer.name, layer.location, costly))
+            found.append(AnalysisWarning(layer.name, layer.location, costly, "costly"))
+    if expected:
+        found = [warning for warning in found if warning.code not in expected.get(warning.layer, ())]
     return tuple(found)
 
 
+def own_name(name: str) -> str:
+    """A layer's own part of its full name, a repeat's copy number skipped: `a.b.conv_reduce.0` -> `conv_reduce`."""
+    parts = name.split(".")
+    while len(parts) > 1 and parts[-1].isdigit():
+        parts.pop()
+    return parts[-1]
+
+
 def widening_bottleneck(layer: LayerResult, by_name: dict[str, LayerResult]) -> LayerResult | None:
-    """The 1x1 conv feeding a larger conv (through activations/BN) when it has more filters than inputs."""
+    """The 1x1 conv feeding a larger conv (through activations/BN), named as a bottleneck, with more filters than
+    inputs. A 1x1 that widens on purpose (an inverted residual's expansion, DenseNet, ResNeXt, Inception) is not
+    named so and says nothing."""
     if layer.type != "conv" or tuple(layer.config["kernel"]) == (1, 1):
         return None
     feeder = by_name.get(layer.inputs[0])
@@ -50,7 +78,9 @@ def widening_bottleneck(layer: LayerResult, by_name: dict[str, LayerResult]) -> 
         feeder = by_name.get(feeder.inputs[0])
     if feeder is None or feeder.type != "conv" or tuple(feeder.config["kernel"]) != (1, 1):
         return None
-    return feeder if feeder.output_shape[0] > feeder.input_shapes[0][0] else None
+    if feeder.output_shape[0] <= feeder.input_shapes[0][0] or not BOTTLENECK_NAME.search(own_name(feeder.name)):
+        return None
+    return feeder
 
 
 def costly_share(layer: LayerResult, total_macs: int, total_flops: int) -> str | None:
@@ -74,4 +104,4 @@ def uncounted(layers: Sequence[LayerResult]) -> list[AnalysisWarning]:
         ops[layer.config["op"]] = ops.get(layer.config["op"], 0) + 1
     listed = ", ".join(f"{op} x{count}" for op, count in ops.items())
     message = f"{len(opaque)} operation(s) not counted (no params, MACs or FLOPs): {listed}"
-    return [AnalysisWarning(opaque[0].name, opaque[0].location, message)]
+    return [AnalysisWarning(opaque[0].name, opaque[0].location, message, "uncounted")]

@@ -46,7 +46,8 @@ def analyze_spec(spec: Graph, *, batch: int = 1, dtype: str = "float32") -> Anal
             layers, elements(spec.input_shape) * batch * DTYPE_BYTES[dtype], spec.output
         ),
     )
-    warnings = network_warnings(layers, total.macs, total.flops)
+    expected = {node.name: node.expected for node in spec.nodes if node.expected}
+    warnings = network_warnings(layers, total.macs, total.flops, expected)
     output = run.shapes[spec.output]
     return Analysis(spec.name, spec.source, spec.input_shape, output, batch, dtype, layers, total, warnings)
 
@@ -116,7 +117,7 @@ class _Run:
                 receptive_field=receptive,
                 location=node.location,
                 note=result.note,
-                warnings=result.warnings,
+                warnings=result.warnings + node.findings if node.findings else result.warnings,
                 kind=kind,
                 config=node.config,
                 instances=node.instances,

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from convcalc.errors import Location
-from convcalc.layers import Config, LayerKind, Shape
+from convcalc.layers import Config, Finding, LayerKind, Shape
 
 NETWORK_INPUT = "input"
 """The name of the network's input: the node name that the first layers read."""
@@ -33,7 +33,9 @@ class Node(NamedTuple):
     """One layer: a kind, its configuration, the nodes it reads (never empty), where it comes from.
 
     ``instances`` are the block instances around it, outermost first; ``hint`` is said with a shape error
-    (a merge made by the spec language says what the structure meant). A tuple: the engine's time is per node.
+    (a merge made by the spec language says what the structure meant); ``expected``: the warning codes the spec
+    acknowledges on it (its entry's ``expect`` and its enclosing structures'); ``findings``: warnings the spec language
+    found in how it is written. A tuple: the engine's time is per node.
     """
 
     name: str
@@ -43,6 +45,8 @@ class Node(NamedTuple):
     location: Location
     instances: tuple[Instance, ...] = ()
     hint: str | None = None
+    expected: frozenset[str] = frozenset()
+    findings: tuple[Finding, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,6 +8,7 @@ file, line and layer. Booleans are never accepted where a number is meant (YAML 
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -19,6 +20,9 @@ REQUIRED: Any = object()
 """Marks a key without a default."""
 MAX_MAGNITUDE = 10**100
 """The largest whole number a spec may hold (or a layer produce as a size), so every count prints exactly."""
+
+HEIGHT_BY_WIDTH = re.compile(r"^\s*(\d{1,101})\s*[xX]\s*(\d{1,101})\s*$")
+"""A pair written as text, height x width, as the command line's --input takes it: `1x7`, `512 x 1024`."""
 
 Converter = TypeVar("Converter", bound=Callable[[Any], Any])
 
@@ -103,12 +107,18 @@ def pair(minimum: int) -> Callable[[Any], Pair]:
             if len(value) != 2:
                 raise ValueError(f"expected a number or [height, width], got a list of {len(value)}")
             return element(value[0]), element(value[1])
+        if isinstance(value, str):
+            written = HEIGHT_BY_WIDTH.fullmatch(value)
+            if written is None:
+                raise ValueError(f"expected a whole number, [height, width] or HxW such as 1x7, got {describe(value)}")
+            return element(int(written[1])), element(int(written[2]))
         number = element(value)
         return number, number
 
     one = json_schema(element)
-    fragment = {"anyOf": [one, {"type": "array", "items": one, "minItems": 2, "maxItems": 2}]}
-    return accepts(fragment, f"a whole number >= {minimum} or [height, width]")(convert)
+    text = {"type": "string", "pattern": HEIGHT_BY_WIDTH.pattern}
+    fragment = {"anyOf": [one, {"type": "array", "items": one, "minItems": 2, "maxItems": 2}, text]}
+    return accepts(fragment, f"a whole number >= {minimum}, [height, width] or HxW (1x7)")(convert)
 
 
 positive_pair = pair(1)
@@ -117,17 +127,18 @@ non_negative_pair = pair(0)
 
 @accepts(
     {"anyOf": [{"enum": ["same", "valid"]}, *json_schema(non_negative_pair)["anyOf"]]},
-    "'same', 'valid', a whole number >= 0 or [height, width]",
+    "'same', 'valid', a whole number >= 0, [height, width] or HxW (1x7)",
 )
 def padding(value: Any) -> Padding:
     if isinstance(value, str):
         if value in ("same", "valid"):
             return value
-        raise ValueError(f"expected 'same', 'valid', a number or [height, width], got {describe(value)}")
+        if not HEIGHT_BY_WIDTH.fullmatch(value):
+            raise ValueError(f"expected 'same', 'valid', a number, [height, width] or HxW, got {describe(value)}")
     return non_negative_pair(value)
 
 
-@accepts(json_schema(non_negative_pair), "a whole number >= 0 or [height, width]")
+@accepts(json_schema(non_negative_pair), values_accepted(non_negative_pair))
 def explicit_padding(value: Any) -> Pair:
     if value in ("same", "valid"):
         raise ValueError(f"'{value}' is for conv layers only; give a number or [height, width]")

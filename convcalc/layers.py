@@ -78,6 +78,25 @@ class ShapeError(ValueError):
     """The layer cannot be applied to its input shape(s)."""
 
 
+class Finding(NamedTuple):
+    """A warning about one layer: its code (a key of WARNINGS) and its message."""
+
+    code: str
+    message: str
+
+
+WARNINGS = {
+    "unread": "a conv or pool whose windows do not reach the last rows or columns of its input",
+    "asymmetric": "'same' padding with more pixels after than before (even kernels, or TensorFlow-style stride)",
+    "widens": "a 1x1 conv meant as a bottleneck (named reduce, red, bottleneck or squeeze) with more filters than "
+    "input channels, in front of a larger conv",
+    "input": "a layer in a block that names 'input', which is the network's input, not the block's",
+    "costly": "a layer that keeps its input's shape yet takes at least 20% of the network's MACs (or FLOPs)",
+    "uncounted": "operations of an imported model that convcalc does not count (opaque layers)",
+}
+"""Every warning an analysis gives, by code: what an entry's ``expect`` names to acknowledge it on a layer."""
+
+
 class Window(NamedTuple):
     """How one axis of a layer's output looks at its input, for receptive fields (a tuple: one per layer and axis).
 
@@ -101,7 +120,7 @@ class Evaluation:
     flops: int = 0
     note: str | None = None
     windows: tuple[Window, Window] | None = None
-    warnings: tuple[str, ...] = ()
+    warnings: tuple[Finding, ...] = ()
 
 
 def format_shape(shape: Shape) -> str:
@@ -201,14 +220,14 @@ def resolve_padding(pad: Padding, size: Pair, kernel: Pair, stride: Pair, dilati
 
 def sliding_windows(
     size: Pair, kernel: Pair, stride: Pair, pads: tuple[Pair, Pair], dilation: Pair, kind: str
-) -> tuple[int, int, tuple[Window, Window], tuple[str, ...]]:
+) -> tuple[int, int, tuple[Window, Window], tuple[Finding, ...]]:
     """Output H and W of a sliding window (conv rule), its windows, and a warning if it does not tile the input."""
     h = named("H_out", conv_output_size(size[0], kernel[0], stride[0], *pads[0], dilation[0]))
     w = named("W_out", conv_output_size(size[1], kernel[1], stride[1], *pads[1], dilation[1]))
     if h < 1 or w < 1:
         raise ShapeError(window_too_large(kind, size, kernel, pads, dilation))
     windows = axis_windows(kernel, stride, (pads[0][0], pads[1][0]), dilation)
-    return h, w, windows, untiled_warning(size, (h, w), windows, (sum(pads[0]), sum(pads[1])))
+    return h, w, windows, untiled_warning(size, (h, w), windows)
 
 
 def axis_windows(kernel: Pair, stride: Pair, pad_before: Pair, dilation: Pair) -> tuple[Window, Window]:
@@ -219,27 +238,50 @@ def axis_windows(kernel: Pair, stride: Pair, pad_before: Pair, dilation: Pair) -
     )
 
 
-def untiled_warning(size: Pair, out: Pair, windows: tuple[Window, Window], padded: Pair) -> tuple[str, ...]:
-    """The padded input's last rows/columns that no window reads: in + pad - span - (out - 1) * stride of them."""
-    unread = [
-        int(size[axis] + padded[axis] - windows[axis].span - (int(out[axis]) - 1) * int(windows[axis].stride))
+def untiled_warning(size: Pair, out: Pair, windows: tuple[Window, Window]) -> tuple[Finding, ...]:
+    """The input's last rows/columns that no window reads.
+
+    In padded coordinates the last window ends at (out - 1) * stride + span; the input starts at pad_before, so
+    windows read the input up to (out - 1) * stride + span - pad_before, and in - that rows are never read (a
+    window that covers only padding loses nothing).
+    """
+    reach = [
+        int((int(out[axis]) - 1) * int(windows[axis].stride) + windows[axis].span - int(windows[axis].pad_before))
         for axis in (0, 1)
     ]
+    unread = [max(int(size[axis]) - reach[axis], 0) for axis in (0, 1)]
     if not any(unread):
         return ()
     axes = [
-        f"(in {size[axis]} + padding {padded[axis]} - window {windows[axis].span}) / stride {windows[axis].stride}"
+        (
+            f"{reach[axis]} of {size[axis]}",
+            f"((out {int(out[axis])} - 1) * stride {windows[axis].stride} + window {windows[axis].span} "
+            f"- padding {windows[axis].pad_before} = {reach[axis]})",
+        )
         for axis in (0, 1)
-        if unread[axis]
     ]
+    if axes[0] == axes[1]:
+        reached = f"{axes[0][0]} input rows and columns {axes[0][1]}"
+    else:
+        reached = " and ".join(
+            f"{axes[axis][0]} input {name} {axes[axis][1]}"
+            for axis, name in ((0, "rows"), (1, "columns"))
+            if unread[axis]
+        )
     lost = " and ".join(
         f"{unread[axis]} {name if unread[axis] > 1 else name[:-1]}"
         for axis, name in ((0, "rows"), (1, "columns"))
         if unread[axis]
     )
-    formula = axes[0] if len(set(axes)) == 1 else " and ".join(axes)
-    verb = "is" if len(set(axes)) == 1 else "are"
-    return (f"{formula} {verb} not a whole number: the last {lost} of the input are never read",)
+    gaps = [
+        (f"a stride {windows[axis].stride} over a window of {windows[axis].span}", name)
+        for axis, name in ((0, "rows"), (1, "columns"))
+        if windows[axis].stride > windows[axis].span
+    ]
+    if len(gaps) == 2 and gaps[0][0] == gaps[1][0]:
+        gaps = [(gaps[0][0], "rows and columns")]
+    between = "".join(f" ({how} also skips the {what} between windows)" for how, what in gaps)
+    return (Finding("unread", f"windows reach {reached}: the last {lost} of the input are never read{between}"),)
 
 
 def window_too_large(kind: str, size: Pair, kernel: Pair, pads: tuple[Pair, Pair], dilation: Pair) -> str:
@@ -310,8 +352,11 @@ class Conv(LayerKind):
         h_out, w_out, windows, warnings = sliding_windows((h_in, w_in), (k_h, k_w), stride, pads, dilation, self.type)
         if pads[0][0] != pads[0][1] or pads[1][0] != pads[1][1]:
             warnings += (
-                f"'same' padding is asymmetric: {pads[0][0]}/{pads[0][1]} rows, {pads[1][0]}/{pads[1][1]} "
-                "columns before/after (the odd pixel goes bottom/right, as in PyTorch and TensorFlow)",
+                Finding(
+                    "asymmetric",
+                    f"'same' padding is asymmetric: {pads[0][0]}/{pads[0][1]} rows, {pads[1][0]}/{pads[1][1]} "
+                    "columns before/after (the odd pixel goes bottom/right, as in PyTorch and TensorFlow)",
+                ),
             )
         bias = bias_count(config["bias"], c_out)
         params = k_h * k_w * (c_in // groups) * c_out + bias
@@ -478,12 +523,14 @@ class Pool(LayerKind):
         self.flops_rule = f"{window_flops} per output element"
         self.max = type == "maxpool"
         extra = (DILATION,) if dilation else ()
+        averaging = () if self.max else (Key("count_include_pad", boolean, True),)  # the values, not the counts
         self.keys = (
             KERNEL,
             Key("stride", positive_pair, None, symbol="s"),  # None: the kernel
             EXPLICIT_PADDING,
             *extra,
             Key("ceil_mode", boolean, False),
+            *averaging,
         )
 
     def evaluate(self, config: Config, inputs: Sequence[Shape]) -> Evaluation:
@@ -505,17 +552,17 @@ class Pool(LayerKind):
         if h_out < 1 or w_out < 1:
             raise ShapeError(window_too_large(self.type, (h_in, w_in), kernel, pads, dilation))
         windows = axis_windows(kernel, stride, pad, dilation)
-        warnings = (
-            ()
-            if config["ceil_mode"]
-            else untiled_warning((h_in, w_in), (h_out, w_out), windows, (2 * pad[0], 2 * pad[1]))
-        )
+        warnings = untiled_warning((h_in, w_in), (h_out, w_out), windows)
         per_output = kernel[0] * kernel[1] - 1 if self.max else kernel[0] * kernel[1]
         flops = per_output * channels * h_out * w_out
         return Evaluation((channels, h_out, w_out), flops=flops, windows=windows, warnings=warnings)
 
     def torch_module(self, config: Config, inputs: Sequence[Shape]) -> str:
-        extra = {"dilation": (config["dilation"], (1, 1))} if "dilation" in config else {}
+        extra: dict[str, tuple[object, object]] = {}
+        if "dilation" in config:
+            extra["dilation"] = (config["dilation"], (1, 1))
+        if "count_include_pad" in config:
+            extra["count_include_pad"] = (config["count_include_pad"], True)
         return call(
             self.module,
             config["kernel"],

@@ -23,7 +23,9 @@ class Scope:
     """Where an entry is expanded: the name prefix, per-type counters for default names, block params,
     and the block instances around it.
 
-    ``written`` holds the names given explicitly in this scope's list, which default names avoid.
+    ``written`` holds the names given explicitly in this scope's list, which default names avoid; ``expected``
+    the warning codes that the entries around acknowledge (``expect``), which hold for every node inside;
+    ``block_input`` the node whose output the innermost block instance around reads.
     """
 
     prefix: str
@@ -32,14 +34,26 @@ class Scope:
     instances: tuple[Instance, ...] = ()
     counters: dict[str, int] = field(default_factory=dict)
     written: set[str] = field(default_factory=set)
+    expected: frozenset[str] = frozenset()
+    block_input: str = NETWORK_INPUT
 
     def full(self, local: str) -> str:
         return f"{self.prefix}.{local}" if self.prefix else local
 
-    def enter(self, prefix: str, env: Mapping[str, Any] | None = None, instance: Instance | None = None) -> Scope:
-        """The scope inside the node named ``prefix`` (a full name); ``instance`` when it is a block instance."""
+    def enter(
+        self, prefix: str, env: Mapping[str, Any] | None = None, instance: Instance | None = None, start: str = ""
+    ) -> Scope:
+        """The scope inside the node named ``prefix`` (a full name); ``instance`` when it is a block instance, which
+        reads the node ``start``."""
         instances = (*self.instances, instance) if instance else self.instances
-        return Scope(prefix, self.env if env is None else env, self.depth + 1, instances)
+        return Scope(
+            prefix,
+            self.env if env is None else env,
+            self.depth + 1,
+            instances,
+            expected=self.expected,
+            block_input=start if instance else self.block_input,
+        )
 
 
 class Namespace:
@@ -104,12 +118,34 @@ class Namespace:
                 layer=layer,
                 hint="a layer can only read the outputs of layers before it",
             )
+        copies = self.copies(ref, parts)
+        if copies:
+            joiner = " and " if len(copies) == 2 else " ... "
+            listed = f"copies are '{copies[0]}'{joiner}'{copies[-1]}'" if copies[1:] else f"one copy is '{copies[0]}'"
+            raise SpecError(
+                f"no earlier layer is named '{ref}': it is repeated, and its {listed}",
+                at,
+                layer=layer,
+                hint=f"read one copy by its name, e.g. '{ref}.{len(copies) - 1}' (the last)",
+            )
         raise SpecError(
             f"no earlier layer is named '{ref}'",
             at,
             layer=layer,
             hint=nearest(ref, self.defined) or "a layer can only read the outputs of layers before it",
         )
+
+    def copies(self, ref: str, parts: list[str]) -> list[str]:
+        """The full names of the copies of a ``repeat`` named ``ref`` (``ref.0``, ``ref.1``, ...), as seen from
+        the scope whose prefix is ``parts``; none when no such repeat is readable."""
+        for depth in range(len(parts), -1, -1):
+            base = ".".join([*parts[:depth], ref])
+            found: list[str] = []
+            while f"{base}.{len(found)}" in self.defined:
+                found.append(f"{base}.{len(found)}")
+            if found:
+                return found
+        return []
 
     def written_after(self, ref: str, at: Location) -> Location | None:
         """Where a layer named ``ref`` is written after ``at``, if anywhere (searched only for an error message)."""

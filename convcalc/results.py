@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from convcalc.errors import Location, SpecError
-from convcalc.layers import Config, LayerKind, Shape, Window, json_number, ratio
+from convcalc.layers import Config, Finding, LayerKind, Shape, Window, json_number, ratio
 
 if TYPE_CHECKING:
     from fractions import Fraction
@@ -98,7 +98,7 @@ class LayerResult:
     kind: LayerKind = field(repr=False, compare=False)
     config: Config = field(repr=False, compare=False)
     note: str | None = None
-    warnings: tuple[str, ...] = ()
+    warnings: tuple[Finding, ...] = ()
     instances: tuple[Instance, ...] = field(default=(), repr=False, compare=False)
     """The block instances the layer was expanded from, outermost first (the graph node's provenance); shown
     in JSON only by the grouped views (:mod:`convcalc.views`)."""
@@ -155,14 +155,15 @@ class Totals:
 
 @dataclass(frozen=True, slots=True)
 class AnalysisWarning:
-    """Something worth a second look; never fatal."""
+    """Something worth a second look; never fatal. ``code`` is its key in :data:`~convcalc.layers.WARNINGS`."""
 
     layer: str
     location: Location
     message: str
+    code: str = ""
 
     def to_dict(self) -> dict[str, Any]:
-        return {"layer": self.layer, "line": self.location.line, "message": self.message}
+        return {"layer": self.layer, "line": self.location.line, "code": self.code, "message": self.message}
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,7 +14,7 @@ import json
 from typing import Any
 
 from convcalc.keys import REQUIRED, Key, json_schema, positive_int, values_accepted
-from convcalc.layers import CATALOGUE, LayerKind
+from convcalc.layers import CATALOGUE, WARNINGS, LayerKind
 from convcalc.spec import BLOCK_KEYS, FIRST_FIXED_KEYS, TOP_LEVEL_KEYS
 from convcalc.structures import ENTRY_KEYS
 
@@ -68,8 +68,14 @@ def entry(
 
     ``at`` is the entry's name under ``$defs`` (its type's by default), where ``first`` finds the keys' schemas.
     """
-    first = {key: {"$ref": f"#/$defs/{at or type_name}/properties/{key}"} for key in (input_key, *own)}
-    common = {"type": {"const": type_name}, "name": ref("name"), input_key: ref(input_key), "repeat": ref("repeat")}
+    first = {key: {"$ref": f"#/$defs/{at or type_name}/properties/{key}"} for key in (input_key, "expect", *own)}
+    common = {
+        "type": {"const": type_name},
+        "name": ref("name"),
+        input_key: ref(input_key),
+        "repeat": ref("repeat"),
+        "expect": ref("expect"),
+    }
     properties = {**common, "first": closed(first, description="keys of the first copy of a 'repeat'"), **own}
     return closed(properties, description=description, required=["type", *([needs] if needs else [])])
 
@@ -107,6 +113,7 @@ def structures() -> dict[str, Schema]:
             "description": "block parameters of the first copy of a 'repeat'",
             "propertyNames": {"not": {"enum": list(FIRST_FIXED_KEYS)}},
         },
+        "expect": ref("expect"),
     }
     assert set(instance_properties) == {"block", *ENTRY_KEYS} - {"type"}
     return {
@@ -219,6 +226,15 @@ def spec_schema() -> Schema:
         "repeat": {
             "anyOf": [{"type": "integer", "minimum": 0}, EXPRESSION],
             "description": "copies of this entry, named NAME.0, NAME.1, ...; 0 leaves it out",
+        },
+        "expect": {
+            "description": "warnings this layer (or every layer inside this structure) is meant to have: "
+            + "; ".join(f"{code}: {meaning}" for code, meaning in WARNINGS.items()),
+            "anyOf": [
+                {"enum": list(WARNINGS)},
+                {"type": "array", "items": {"enum": list(WARNINGS)}, "minItems": 1},
+                EXPRESSION,
+            ],
         },
         "layers": {"type": "array", "items": ref("entry")},
         "entry": {"if": {"required": ["block"]}, "then": ref("block_instance"), "else": ref("layer")},

@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from typing import Any, NamedTuple
 
 from convcalc.errors import Location, SpecError, nearest
 from convcalc.expr import ExpressionError, substitute
 from convcalc.graph import NETWORK_INPUT, Graph, Node
+from convcalc.hints import key_hint, type_hint
 from convcalc.keys import Key, describe, positive_int, shown
-from convcalc.layers import CATALOGUE, Shape
+from convcalc.layers import CATALOGUE, WARNINGS, Finding, Shape
 from convcalc.namespace import Namespace, Scope
 from convcalc.reader import Located, LocatedList, location_of
 from convcalc.structures import (
@@ -116,7 +118,7 @@ def check_keys(
                 f"unknown {noun} '{key}' for {where}",
                 mapping.key_at(key),
                 layer=layer,
-                hint=nearest(key, allowed) or f"expected one of: {', '.join(allowed)}",
+                hint=key_hint(key, allowed) or nearest(key, allowed) or f"expected one of: {', '.join(allowed)}",
             )
 
 
@@ -152,7 +154,7 @@ class Builder:
             where = defaults.key_at(type_name)
             if type_name not in CATALOGUE:
                 raise SpecError(
-                    f"'defaults' names unknown layer type '{type_name}'", where, hint=nearest(type_name, CATALOGUE)
+                    f"'defaults' names unknown layer type '{type_name}'", where, hint=type_hint(type_name, CATALOGUE)
                 )
             if not isinstance(keys, Located):
                 raise SpecError(f"'defaults' for {type_name} must be a mapping of keys", defaults.value_at(type_name))
@@ -229,13 +231,14 @@ class Builder:
                 raise SpecError(
                     "'first' sets keys of the first copy of a 'repeat', but there is no 'repeat'", entry.key_at("first")
                 )
-            return make(self, entry, scope, name, current, 0)
+            return make(self, entry, acknowledging(entry, scope), name, current, 0)
         count = integer(entry, "repeat", minimum=0)
         first = first_copy(entry, scope) if "first" in entry else entry
         for index in range(count):
             before = self.expanded
             copy_name = f"{name}.{index}" if name else None
-            current = make(self, entry if index else first, scope, copy_name, current, index)
+            written = entry if index else first
+            current = make(self, written, acknowledging(written, scope), copy_name, current, index)
             per_copy = self.expanded - before
             if per_copy * (count - index - 1) + self.expanded > MAX_LAYERS:
                 raise SpecError(
@@ -258,14 +261,14 @@ class Builder:
                 what,
                 entry.value_at("type"),
                 layer=scope.full(name) if name else None,
-                hint=nearest(type_name, [*CATALOGUE, *STRUCTURE_TYPES]) or f"layer types: {', '.join(CATALOGUE)}",
+                hint=type_hint(type_name, [*CATALOGUE, *STRUCTURE_TYPES]) or f"layer types: {', '.join(CATALOGUE)}",
             )
         full = self.names.reserve(name, type_name, scope, at)
         input_key = "inputs" if kind.many_inputs else "input"
         check_keys(
             entry,
             (*(input_key if k == "input" else k for k in ENTRY_KEYS), *(k.name for k in kind.keys)),
-            f"a {type_name} layer",
+            f"{article(type_name)} {type_name} layer",
             layer=full,
         )
         self.expand(at)
@@ -278,7 +281,8 @@ class Builder:
         else:
             inputs = (self.names.reference(entry, scope, full) if "input" in entry else current,)
         self.names.commit(full, at, full)
-        self.emit(Node(full, kind, config, inputs, at, scope.instances))
+        findings = network_input_read(scope) if NETWORK_INPUT in inputs and input_key in entry else ()
+        self.emit(Node(full, kind, config, inputs, at, scope.instances, expected=scope.expected, findings=findings))
         return full
 
     def config_value(self, entry: Located, key: Key, type_name: str, layer: str) -> Any:
@@ -296,6 +300,25 @@ class Builder:
             ) from None
 
 
+def network_input_read(scope: Scope) -> tuple[Finding, ...]:
+    """A warning for a layer that names 'input' inside a block instance whose own input is another node."""
+    if not scope.instances or scope.block_input == NETWORK_INPUT:
+        return ()
+    instance = scope.instances[-1]
+    return (
+        Finding(
+            "input",
+            f"'{NETWORK_INPUT}' is the network's input, not the input of block '{instance.block}' "
+            f"(instance '{instance.name}' reads '{scope.block_input}'); a block's first layer reads its input",
+        ),
+    )
+
+
+def article(word: str) -> str:
+    """'an' before a vowel sound (an avgpool, an lrn layer), else 'a'."""
+    return "an" if word[:1] in "aeiou" or word.startswith("lrn") else "a"
+
+
 # --- values ---------------------------------------------------------------------------------------
 
 
@@ -311,6 +334,30 @@ def substituted(raw: Located, scope: Scope) -> Located:
     )
     copy.location, copy.key_locations, copy.value_locations = raw.location, raw.key_locations, raw.value_locations
     return copy
+
+
+def acknowledging(entry: Located, scope: Scope) -> Scope:
+    """The scope with the warning codes of the entry's ``expect`` added (the same scope without one)."""
+    if "expect" not in entry:
+        return scope
+    raw, at = entry["expect"], entry.value_at("expect")
+    codes = [(raw, at)] if isinstance(raw, str) else []
+    if isinstance(raw, LocatedList) and raw:
+        codes = [(code, raw.item_at(index)) for index, code in enumerate(raw)]
+    if not codes:
+        raise SpecError(
+            f"'expect' must be a warning code or a list of them, not {describe(raw)}",
+            at,
+            hint=f"warning codes: {', '.join(WARNINGS)}",
+        )
+    for code, where in codes:
+        if code not in WARNINGS:
+            raise SpecError(
+                f"'expect': unknown warning code {shown(code)}",
+                where,
+                hint=nearest(code, WARNINGS) or f"warning codes: {', '.join(WARNINGS)}",
+            )
+    return replace(scope, expected=scope.expected | {code for code, _ in codes})
 
 
 def first_copy(entry: Located, scope: Scope) -> Located:

@@ -27,8 +27,9 @@ if TYPE_CHECKING:
     from convcalc.namespace import Scope
     from convcalc.spec import Builder
 
-ENTRY_KEYS = ("type", "name", "input", "repeat", "first")
-"""Keys of every entry: what it is, its name, what it reads, how many copies, and the first copy's overrides."""
+ENTRY_KEYS = ("type", "name", "input", "repeat", "first", "expect")
+"""Keys of every entry: what it is, its name, what it reads, how many copies, the first copy's overrides, and the
+warnings it acknowledges (codes of layers.WARNINGS, for its node or every node inside it)."""
 REQUIRED_PARAM: Any = object()
 """The default of a block parameter that every instance must set."""
 
@@ -92,7 +93,8 @@ class Branches(Structure):
             for label, value, where in labelled
         )
         builder.names.commit(full, entry.location, full)
-        builder.emit(Node(full, CATALOGUE["concat"], {}, outputs, entry.location, scope.instances))
+        concat = CATALOGUE["concat"]
+        builder.emit(Node(full, concat, {}, outputs, entry.location, scope.instances, expected=scope.expected))
         return full
 
 
@@ -120,7 +122,8 @@ class Residual(Structure):
             shortcut = builder.entries(entry["shortcut"], where, scope.enter(f"{full}.shortcut"), "'shortcut'", start)
         builder.names.commit(full, entry.location, full)
         hint = "a residual adds its body's output to its shortcut's (or its input's)"
-        builder.emit(Node(full, CATALOGUE["add"], {}, (body, shortcut), entry.location, scope.instances, hint))
+        add = CATALOGUE["add"]
+        builder.emit(Node(full, add, {}, (body, shortcut), entry.location, scope.instances, hint, scope.expected))
         return full
 
 
@@ -163,7 +166,7 @@ class BlockInstance(Structure):
             )
         start = builder.names.reference(entry, scope, full) if "input" in entry else current
         builder.block_stack.append(block_name)
-        inner = scope.enter(full, env, Instance(full, block_name, at, copy))
+        inner = scope.enter(full, env, Instance(full, block_name, at, copy), start)
         output = builder.entries(block.layers, at, inner, f"block '{block_name}'", start)
         builder.block_stack.pop()
         builder.names.commit(full, at, output)

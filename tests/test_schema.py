@@ -66,7 +66,7 @@ def test_schema_lists_every_kind_and_key_of_the_catalogue():
     assert set(schema["properties"]["defaults"]["properties"]) == set(CATALOGUE)
     for kind in CATALOGUE.values():
         properties = definitions[kind.type]["properties"]
-        own = set(properties) - {"type", "name", "input", "inputs", "repeat", "first"}
+        own = set(properties) - {"type", "name", "input", "inputs", "repeat", "first", "expect"}
         assert own == {key.name for key in kind.keys}, kind.type
         assert set(schema["properties"]["defaults"]["properties"][kind.type]["properties"]) == own
         assert ("inputs" in properties) == kind.many_inputs, kind.type

@@ -13,14 +13,15 @@ def warnings_of(text: str) -> list[tuple[str, str]]:
 
 
 def test_alexnet_at_224_drops_pixels():
-    # (224 - 11) / 4 = 53.25: the classic reason the paper's "224" must be 227.
+    # (224 - 11) / 4 = 53.25: the classic reason the paper's "224" must be 227. 54 windows, the last one ending
+    # at 53 * 4 + 11 = 223: input row 223 (the 224th) is never read.
     analysis = analyze(SPECS / "alexnet.yaml", input_shape=(3, 224, 224))
     conv1 = [w.message for w in analysis.warnings if w.layer == "conv1"]
     assert conv1 == [
-        "(in 224 + padding 0 - window 11) / stride 4 is not a whole number: "
+        "windows reach 223 of 224 input rows and columns ((out 54 - 1) * stride 4 + window 11 - padding 0 = 223): "
         "the last 1 row and 1 column of the input are never read"
     ]
-    assert (224 - 11) % 4 == 1
+    assert (224 - 11) // 4 + 1 == 54 and (54 - 1) * 4 + 11 == 223
     assert not [w for w in analyze(SPECS / "alexnet.yaml").warnings if w.layer == "conv1"]  # 227 tiles
 
 
@@ -43,8 +44,8 @@ layers:
     )
     assert (
         "squeeze",
-        "1x1 conv before 'big' has 64 filters for 16 input channels: it widens instead of "
-        "reducing (a bottleneck has fewer filters than input channels)",
+        "1x1 conv 'squeeze' before 'big' is named as a bottleneck but has 64 filters for 16 input channels: "
+        "it widens instead of reducing (a bottleneck has fewer filters than input channels)",
     ) in found
 
 
