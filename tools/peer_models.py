@@ -69,8 +69,8 @@ def build(spec: str, source: str, input_shape: list[int] | None = None) -> tuple
         module, builder = TORCHVISION[spec]
         model = _tvmodels().model(module, builder)
         return model.eval(), None, f"torchvision.models.{module}.{builder}(weights=None), torchvision 0.28.0 source"
-    from convcalc.export import class_name, to_pytorch
     from convcalc import load_spec
+    from convcalc.export import class_name, to_pytorch
 
     path = SPECS / f"{spec}.yaml"
     namespace: dict[str, Any] = {"__name__": "exported"}

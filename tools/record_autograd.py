@@ -36,10 +36,14 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import peer_models  # noqa: E402  (the folder of this script, put on the path above)
+import peer_models
 
 OUT = peer_models.REPO / "tests" / "data" / "autograd_saved.json"
-MODELS = {"resnet18": ("resnet", "resnet18"), "mobilenet_v2": ("mobilenetv2", "mobilenet_v2"), "vgg16": ("vgg", "vgg16")}
+MODELS = {
+    "resnet18": ("resnet", "resnet18"),
+    "mobilenet_v2": ("mobilenetv2", "mobilenet_v2"),
+    "vgg16": ("vgg", "vgg16"),
+}
 BATCH = 8
 INPUT = (3, 224, 224)
 

@@ -51,7 +51,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import peer_models  # noqa: E402  (the folder of this script, put on the path above)
+import peer_models
 
 OUT = peer_models.REPO / "tests" / "data" / "peers"
 LARGE = {"resnet50": [3, 1024, 1024], "mobilenet_v2": [3, 1024, 1024]}
@@ -164,7 +164,9 @@ def run_ptflops(model: Any, x: Any) -> dict[str, Any]:
         marker = "the following exception: \n"
         line = text.split(marker, 1)[1].splitlines()[0] if marker in text else text.strip().splitlines()[0]
         kind, _, message = line.partition(": ")
-        return {"error": {"type": kind.removeprefix("<class '").removesuffix("'>").rsplit(".", 1)[-1], "message": message}}
+        return {
+            "error": {"type": kind.removeprefix("<class '").removesuffix("'>").rsplit(".", 1)[-1], "message": message}
+        }
     modules = {name: number(table.get(name, 0)) for name in sorted(set(names.values()))}
     return {
         "total": number(macs),
@@ -228,7 +230,11 @@ def run_flop_counter(model: Any, x: Any) -> dict[str, Any]:
             by_operator = {str(op): int(count) for op, count in counts.items()}
         elif name in leaves:
             modules[name] = int(sum(counts.values()))
-    return {"total": int(counter.get_total_flops()), "by_operator": dict(sorted(by_operator.items())), "modules": modules}
+    return {
+        "total": int(counter.get_total_flops()),
+        "by_operator": dict(sorted(by_operator.items())),
+        "modules": modules,
+    }
 
 
 RUNNERS: dict[str, Callable[[Any, Any], dict[str, Any]]] = {
