@@ -3,7 +3,9 @@
 Needs the ``peers`` extra (torch and the tools; see tools/record_peers.py for the set-up, TVSRC for torchvision's
 model definitions: without it the networks are convcalc's PyTorch exports). Run with that environment's Python:
 
-    TVSRC=... /work/venv-peers/bin/python benchmarks/peers_bench.py [--runs 3]
+    TVSRC=... /work/venv-peers/bin/python benchmarks/peers_bench.py [--runs 3] [--networks resnet50] [--sizes 224]
+
+On a shared 2-core machine a full run (2 networks x 2 sizes x 7 rows, runs + 1 processes each) takes 10-20 minutes.
 
 For every tool, network and size it starts a new process that does what a user's script does: import torch and the
 tool, build the network (random weights) and count it once, batch 1. Time is the median wall time of ``--runs``
@@ -103,6 +105,9 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--out", type=Path, default=HERE / "results-peers.json")
+    parser.add_argument("--networks", nargs="*", default=list(NETWORKS), choices=NETWORKS)
+    parser.add_argument("--sizes", nargs="*", type=int, default=list(SIZES))
+    parser.add_argument("--tools", nargs="*", default=list(COUNTS), choices=list(COUNTS))
     args = parser.parse_args(argv)
 
     # This process stays small, torch-free: Linux carries a parent's peak RSS at fork into a child's ru_maxrss.
@@ -115,9 +120,10 @@ def main(argv: list[str] | None = None) -> None:
 
     source = "torchvision" if peer_models.torchvision_available() else "export"
     rows = []
-    for spec in NETWORKS:
-        for size in SIZES:
-            for tool, (imports, count) in COUNTS.items():
+    for spec in args.networks:
+        for size in args.sizes:
+            for tool in args.tools:
+                imports, count = COUNTS[tool]
                 code = PRELUDE.format(tools=str(TOOLS_DIR), imports=imports, spec=spec, source=source, size=size)
                 try:
                     result = measure([sys.executable, "-c", code + count], args.runs)
