@@ -7,8 +7,8 @@ import sys
 
 from tests.conftest import REPO
 
-LINTED = [folder for folder in ("convcalc", "tests", "benchmarks") if (REPO / folder).is_dir()]
-"""benchmarks/ is linted once it exists."""
+LINTED = [folder for folder in ("convcalc", "tests", "benchmarks", "tools") if (REPO / folder).is_dir()]
+"""benchmarks/ and tools/ are linted once they exist."""
 
 
 def run(*command: str) -> subprocess.CompletedProcess[str]:

@@ -1,0 +1,80 @@
+"""The torch equivalents of convcalc's bundled specs, shared by tools/record_peers.py and benchmarks/peers_bench.py.
+
+Needs torch (the ``peers`` extra). Two sources of a module for a spec:
+
+- ``torchvision``: torchvision's own builder (random weights, never downloaded) for the six specs that say they are
+  torchvision's network: the same layers, shapes and parameters, and the module names people see in every tool's
+  output. torchvision's wheel does not import beside the CPU torch 2.13.0 used here, so its model definitions come from
+  an unpacked wheel through ``tvmodels`` (TVSRC names the wheel's ``torchvision/`` folder; PEERS_TVMODELS, or
+  /work/shared/tools, the folder of tvmodels.py).
+- ``export``: ``convcalc export SPEC --to pytorch`` (``convcalc.export.to_pytorch``) for every spec, whose
+  ``CONVCALC_NAMES`` maps each submodule to its convcalc layer name.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+SPECS = REPO / "specs"
+
+TORCHVISION: dict[str, tuple[str, str]] = {
+    "alexnet-torchvision": ("alexnet", "alexnet"),
+    "mobilenet_v2": ("mobilenetv2", "mobilenet_v2"),
+    "resnet18": ("resnet", "resnet18"),
+    "resnet50": ("resnet", "resnet50"),
+    "squeezenet1_0": ("squeezenet", "squeezenet1_0"),
+    "vgg16": ("vgg", "vgg16"),
+}
+"""Bundled specs that are torchvision's network, layer for layer: spec -> (torchvision.models module, builder)."""
+
+
+def spec_names() -> list[str]:
+    return sorted(path.stem for path in SPECS.glob("*.yaml"))
+
+
+def spec_input(spec: str) -> list[int]:
+    from convcalc import analyze
+
+    return list(analyze(str(SPECS / f"{spec}.yaml")).input_shape)
+
+
+def torchvision_available() -> bool:
+    """Whether torchvision's model definitions can be imported (see the module docstring)."""
+    try:
+        _tvmodels()
+    except ImportError:
+        return False
+    return True
+
+
+def _tvmodels() -> Any:
+    folder = os.environ.get("PEERS_TVMODELS", "/work/shared/tools")
+    if folder not in sys.path:
+        sys.path.append(folder)
+    return importlib.import_module("tvmodels")
+
+
+def build(spec: str, source: str, input_shape: list[int] | None = None) -> tuple[Any, dict[str, str] | None, str]:
+    """The module for a spec (eval mode), its submodule -> convcalc layer name map (export only), and a description.
+
+    ``input_shape`` (C, H, W) only matters to the export, which is written for one input size; torchvision's
+    networks take any size through their adaptive pools.
+    """
+    if source == "torchvision":
+        module, builder = TORCHVISION[spec]
+        model = _tvmodels().model(module, builder)
+        return model.eval(), None, f"torchvision.models.{module}.{builder}(weights=None), torchvision 0.28.0 source"
+    from convcalc import load_spec
+    from convcalc.export import class_name, to_pytorch
+
+    path = SPECS / f"{spec}.yaml"
+    namespace: dict[str, Any] = {"__name__": "exported"}
+    shape = tuple(input_shape) if input_shape is not None else None
+    exec(compile(to_pytorch(str(path), input_shape=shape), f"{path} (exported)", "exec"), namespace)
+    model = namespace[class_name(load_spec(str(path)).name)]()
+    return model.eval(), dict(namespace["CONVCALC_NAMES"]), "convcalc export --to pytorch"

@@ -1,0 +1,333 @@
+"""Record what the real FLOP counters print for the torch equivalents of the bundled specs (issue 15's fixture).
+
+Runs fvcore, ptflops, thop, torchinfo and torch.utils.flop_counter on every bundled spec at its own input size, and on
+resnet50 and mobilenet_v2 at 1024x1024, batch 1, eval mode, CPU, and writes one JSON file per tool to
+tests/data/peers/ (TOOL.json): the tool's version and torch's, and per network the total and the number of every leaf
+module, as the tool reports them. Where a tool crashes or cannot count a network the entry holds
+``{"error": {"type": ..., "message": first line}}`` instead of numbers.
+
+Networks (tools/peer_models.py): the six specs that are torchvision's networks run as torchvision's own modules
+(entry ``"SPEC@HxW"``, modules keyed by torchvision's names) *and* as ``convcalc export --to pytorch``
+(``"SPEC@HxW/export"``); every other spec runs as its export only (``"SPEC@HxW"``). Export entries key their modules by
+the convcalc layer name (``CONVCALC_NAMES``). Each entry says which model it ran (``"model"``).
+
+Set up (never needed by convcalc or its tests; the global Python stays torch-free):
+
+    python -m venv /work/venv-peers && /work/venv-peers/bin/pip install -e '.[peers]'
+    pip download --no-deps -d /work/peers-tv torchvision==0.28.0
+    python -m zipfile -e /work/peers-tv/torchvision-0.28.0-*.whl /work/peers-tv/tv
+    TVSRC=/work/peers-tv/tv/torchvision /work/venv-peers/bin/python tools/record_peers.py
+
+``--only resnet50 --tools fvcore`` re-records a part and keeps the rest of the files. Without TVSRC only the exports
+run. What each tool's numbers mean is in docs/peer-rules.md.
+
+Per tool, per entry:
+- fvcore: ``FlopCountAnalysis(model, x)``: ``total`` (``.total()``, multiply-adds though fvcore calls them flops),
+  ``modules`` (``.by_module()`` of leaf modules), ``by_operator``, ``unsupported_ops`` (ops it skipped, with counts).
+- ptflops: ``get_model_complexity_info(model, (C, H, W), as_strings=False)``, pytorch backend (its default):
+  ``total`` MACs, ``params``, ``modules`` (the per-layer table's module hook counts), ``functional`` (what its patched
+  ``torch.nn.functional``/tensor ops added to the total, attributed here to the leaf module that was running, ``""``
+  outside any leaf: these are in the total but in no row of its table).
+- thop: ``profile(model, inputs=(x,), ret_layer_info=True)``: ``total`` ops (MACs), ``params``, ``modules``.
+- torchinfo: ``summary(model, input_size=(1, C, H, W))``: ``total`` (``total_mult_adds``), ``params``
+  (``total_params``), ``modules`` (mult-adds per leaf module, summed over calls), ``module_params``.
+- flop_counter: ``torch.utils.flop_counter.FlopCounterMode``: ``total`` FLOPs (``get_total_flops()``, 2 per
+  multiply-add), ``by_operator``, ``modules`` (``get_flop_counts()`` of leaf modules).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import json
+import platform
+import sys
+import time
+from collections.abc import Callable
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import peer_models
+
+OUT = peer_models.REPO / "tests" / "data" / "peers"
+LARGE = {"resnet50": [3, 1024, 1024], "mobilenet_v2": [3, 1024, 1024]}
+"""Specs also recorded at 1024x1024."""
+
+TOOLS = ("fvcore", "ptflops", "thop", "torchinfo", "flop_counter")
+DISTRIBUTIONS = {"fvcore": "fvcore", "ptflops": "ptflops", "thop": "thop", "torchinfo": "torchinfo"}
+
+
+def number(value: Any) -> int | float:
+    """An int where the tool's number is whole (thop and ptflops compute in floats), else the float."""
+    value = float(value)
+    return int(value) if value.is_integer() else value
+
+
+def error(exc: BaseException) -> dict[str, Any]:
+    lines = str(exc).strip().splitlines()
+    return {"error": {"type": type(exc).__name__, "message": lines[0] if lines else ""}}
+
+
+def leaf_names(model: Any) -> dict[int, str]:
+    """id(module) -> qualified name of every leaf module (a module reached by two names keeps the first)."""
+    names: dict[int, str] = {}
+    for name, module in model.named_modules():
+        if not any(module.children()):
+            names.setdefault(id(module), name)
+    return names
+
+
+def rename(values: dict[str, Any], names: dict[str, str] | None) -> dict[str, Any]:
+    """Module names -> convcalc layer names for an export (its submodules are flat: attribute == qualified name)."""
+    if names is None:
+        return values
+    return {names.get(key, key): value for key, value in values.items()}
+
+
+# --- the tools ---------------------------------------------------------------------------------------------------
+
+
+def run_fvcore(model: Any, x: Any) -> dict[str, Any]:
+    from fvcore.nn import FlopCountAnalysis
+
+    analysis = FlopCountAnalysis(model, x)
+    analysis.unsupported_ops_warnings(False).uncalled_modules_warnings(False).tracer_warnings("none")
+    total = analysis.total()
+    by_module = analysis.by_module()
+    leaves = set(leaf_names(model).values())
+    return {
+        "total": number(total),
+        "modules": {name: number(by_module.get(name, 0)) for name in sorted(leaves)},
+        "by_operator": {op: number(count) for op, count in sorted(analysis.by_operator().items())},
+        "unsupported_ops": dict(sorted(analysis.unsupported_ops().items())),
+    }
+
+
+def run_ptflops(model: Any, x: Any) -> dict[str, Any]:
+    import torch
+    from ptflops import get_model_complexity_info
+    from ptflops import pytorch_engine as engine
+
+    names = leaf_names(model)
+    stack: list[Any] = []
+    functional: dict[str, int] = {}
+    table: dict[str, int] = {}
+
+    def pre(module: Any, args: Any) -> None:
+        stack.append(module)
+
+    def post(module: Any, args: Any, output: Any) -> None:
+        stack.pop()
+
+    original_call = engine.torch_function_wrapper.__call__
+    original_print = engine.print_model_with_flops
+
+    def call(self: Any, *args: Any, **kwargs: Any) -> Any:
+        """ptflops' own wrapper, unchanged; only notes which leaf module was running when it counted."""
+        before = len(self.collector)
+        result = original_call(self, *args, **kwargs)
+        owner = next((names[id(m)] for m in reversed(stack) if id(m) in names), "")
+        for flops in self.collector[before:]:
+            functional[owner] = functional.get(owner, 0) + int(flops)
+        return result
+
+    def capture(flops_model: Any, *args: Any, **kwargs: Any) -> None:
+        """Instead of printing the per-layer table: read the numbers it would print (module hooks, per sample)."""
+        batches = flops_model.__batch_counter__
+        for module in flops_model.modules():
+            if id(module) in names and engine.is_supported_instance(module):
+                table[names[id(module)]] = module.__flops__ / batches
+
+    hooks = [
+        torch.nn.modules.module.register_module_forward_pre_hook(pre),
+        torch.nn.modules.module.register_module_forward_hook(post),
+    ]
+    engine.torch_function_wrapper.__call__ = call
+    engine.print_model_with_flops = capture
+    printed = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(printed):
+            macs, params = get_model_complexity_info(
+                model, tuple(x.shape[1:]), as_strings=False, print_per_layer_stat=True, ost=printed
+            )
+    finally:
+        engine.torch_function_wrapper.__call__ = original_call
+        engine.print_model_with_flops = original_print
+        for hook in hooks:
+            hook.remove()
+    if macs is None:  # ptflops catches the exception, prints it and returns None
+        text = printed.getvalue()
+        marker = "the following exception: \n"
+        line = text.split(marker, 1)[1].splitlines()[0] if marker in text else text.strip().splitlines()[0]
+        kind, _, message = line.partition(": ")
+        return {
+            "error": {"type": kind.removeprefix("<class '").removesuffix("'>").rsplit(".", 1)[-1], "message": message}
+        }
+    modules = {name: number(table.get(name, 0)) for name in sorted(set(names.values()))}
+    return {
+        "total": number(macs),
+        "params": number(params),
+        "modules": modules,
+        "functional": dict(sorted(functional.items())),
+    }
+
+
+def run_thop(model: Any, x: Any) -> dict[str, Any]:
+    from thop import profile
+
+    with contextlib.redirect_stdout(io.StringIO()):
+        ops, params, tree = profile(model, inputs=(x,), verbose=False, ret_layer_info=True)
+    modules: dict[str, int | float] = {}
+
+    def walk(prefix: str, children: dict[str, Any]) -> None:
+        for name, (child_ops, _child_params, grandchildren) in children.items():
+            qualified = f"{prefix}{name}"
+            if grandchildren:
+                walk(qualified + ".", grandchildren)
+            else:
+                modules[qualified] = number(child_ops)
+
+    walk("", tree)
+    return {"total": number(ops), "params": number(params), "modules": dict(sorted(modules.items()))}
+
+
+def run_torchinfo(model: Any, x: Any) -> dict[str, Any]:
+    from torchinfo import summary
+
+    names = leaf_names(model)
+    stats = summary(model, input_size=tuple(x.shape), verbose=0, depth=100, col_names=("num_params", "mult_adds"))
+    modules: dict[str, int] = {}
+    module_params: dict[str, int] = {}
+    for layer in stats.summary_list:
+        if layer.is_leaf_layer and id(layer.module) in names:
+            name = names[id(layer.module)]
+            modules[name] = modules.get(name, 0) + int(layer.macs)
+            module_params[name] = max(int(layer.num_params), 0)
+    return {
+        "total": number(stats.total_mult_adds),
+        "params": number(stats.total_params),
+        "modules": dict(sorted(modules.items())),
+        "module_params": dict(sorted(module_params.items())),
+    }
+
+
+def run_flop_counter(model: Any, x: Any) -> dict[str, Any]:
+    import torch
+    from torch.utils.flop_counter import FlopCounterMode
+
+    leaves = set(leaf_names(model).values())
+    with torch.no_grad(), FlopCounterMode(display=False) as counter:
+        model(x)
+    modules = dict.fromkeys(sorted(leaves), 0)
+    by_operator: dict[str, int] = {}
+    for key, counts in counter.get_flop_counts().items():
+        name = key.partition(".")[2]  # "ResNet.layer1.0.conv1" -> "layer1.0.conv1"; "Global" and the root -> ""
+        if key == "Global":
+            by_operator = {str(op): int(count) for op, count in counts.items()}
+        elif name in leaves:
+            modules[name] = int(sum(counts.values()))
+    return {
+        "total": int(counter.get_total_flops()),
+        "by_operator": dict(sorted(by_operator.items())),
+        "modules": modules,
+    }
+
+
+RUNNERS: dict[str, Callable[[Any, Any], dict[str, Any]]] = {
+    "fvcore": run_fvcore,
+    "ptflops": run_ptflops,
+    "thop": run_thop,
+    "torchinfo": run_torchinfo,
+    "flop_counter": run_flop_counter,
+}
+
+
+# --- recording ---------------------------------------------------------------------------------------------------
+
+
+def tool_version(tool: str) -> str:
+    import torch
+
+    return torch.__version__ if tool == "flop_counter" else metadata.version(DISTRIBUTIONS[tool])
+
+
+def runs(only: set[str] | None, with_torchvision: bool) -> list[tuple[str, str, str, list[int]]]:
+    """(entry key, spec, source, input shape) of every recording, one network at a time."""
+    result = []
+    for spec in peer_models.spec_names():
+        if only and spec not in only:
+            continue
+        shapes = [peer_models.spec_input(spec)] + ([LARGE[spec]] if spec in LARGE else [])
+        for shape in shapes:
+            key = f"{spec}@{shape[1]}x{shape[2]}"
+            if spec in peer_models.TORCHVISION and with_torchvision:
+                result.append((key, spec, "torchvision", shape))
+                result.append((f"{key}/export", spec, "export", shape))
+            else:
+                result.append((key, spec, "export", shape))
+    return result
+
+
+def record_one(tool: str, spec: str, source: str, shape: list[int]) -> dict[str, Any]:
+    import torch
+
+    model, names, description = peer_models.build(spec, source, shape)
+    x = torch.randn(1, *shape)
+    entry: dict[str, Any] = {"spec": spec, "model": description, "input": shape, "batch": 1}
+    start = time.perf_counter()
+    try:
+        result = RUNNERS[tool](model, x)
+    except Exception as exc:  # a tool that cannot count a network: record what it raised
+        result = error(exc)
+    for key in ("modules", "module_params", "functional"):
+        if key in result:
+            result[key] = rename(result[key], names)
+    entry.update(result)
+    entry["seconds"] = round(time.perf_counter() - start, 2)
+    return entry
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", nargs="*", help="spec names to record (default: all)")
+    parser.add_argument("--tools", nargs="*", default=list(TOOLS), choices=TOOLS)
+    parser.add_argument("--out", type=Path, default=OUT)
+    args = parser.parse_args(argv)
+
+    import ptflops  # noqa: F401  (it probes for torchvision.ops at import: before tvmodels fakes the package)
+    import torch
+
+    torch.manual_seed(0)
+    torch.set_flush_denormal(True)
+    with_torchvision = peer_models.torchvision_available()
+    if not with_torchvision:
+        print("torchvision's sources not found (set TVSRC): recording the exports only", file=sys.stderr)
+    args.out.mkdir(parents=True, exist_ok=True)
+    only = set(args.only) if args.only else None
+    plan = runs(only, with_torchvision)
+    for tool in args.tools:
+        path = args.out / f"{tool}.json"
+        previous = json.loads(path.read_text()) if path.exists() and only else {}
+        document = {
+            "tool": tool,
+            "version": tool_version(tool),
+            "torch": torch.__version__,
+            "python": platform.python_version(),
+            "recorded_by": "tools/record_peers.py",
+            "networks": dict(previous.get("networks", {})),
+        }
+        for key, spec, source, shape in plan:
+            entry = record_one(tool, spec, source, shape)
+            document["networks"][key] = entry
+            shown = entry.get("total", entry.get("error"))
+            print(f"{tool:12} {key:36} {shown}  ({entry['seconds']} s)", file=sys.stderr, flush=True)
+        document["networks"] = dict(sorted(document["networks"].items()))
+        path.write_text(json.dumps(document, indent=1) + "\n")
+
+
+if __name__ == "__main__":
+    main()
