@@ -723,6 +723,19 @@ class Softmax(LayerKind):
         return "nn.Softmax(dim=1)"
 
 
+def merge_helper(name: str, operator: str, doc: str) -> str:
+    """Source of a torch helper folding its inputs with a binary operator (``Add``: +, ``Multiply``: *)."""
+    return f'''class {name}(nn.Module):
+    """{doc}"""
+
+    def forward(self, *inputs: torch.Tensor) -> torch.Tensor:
+        result = inputs[0]
+        for tensor in inputs[1:]:
+            result = result {operator} tensor
+        return result
+'''
+
+
 # --- merges -----------------------------------------------------------------------------------------
 
 
@@ -764,18 +777,77 @@ class Add(LayerKind):
             raise ShapeError(f"cannot add {shapes}: shapes differ")
         return Evaluation(inputs[0], flops=(len(inputs) - 1) * elements(inputs[0]))
 
-    torch_helper = '''class Add(nn.Module):
-    """Element-wise sum of tensors of one shape (a residual connection's merge)."""
-
-    def forward(self, *inputs: torch.Tensor) -> torch.Tensor:
-        total = inputs[0]
-        for tensor in inputs[1:]:
-            total = total + tensor
-        return total
-'''
+    torch_helper = merge_helper("Add", "+", "Element-wise sum of tensors of one shape (a residual connection's merge).")
 
     def torch_module(self, config: Config, inputs: Sequence[Shape]) -> str:
         return "Add()"
+
+
+# --- modern CNNs: gates, layer scale, norms with statistics, channel and pixel rearrangements -----------
+
+
+def broadcast(inputs: Sequence[Shape], kind: str) -> Shape:
+    """The shape of inputs broadcast together (PyTorch's rule, same number of dimensions): per dimension, every
+    size is 1 or the largest."""
+    first = inputs[0]
+    if any(len(shape) != len(first) for shape in inputs[1:]):
+        shapes = " and ".join(format_shape(s) for s in inputs)
+        raise ShapeError(f"cannot {kind} {shapes}: they have different numbers of dimensions")
+    shape = tuple(max(sizes) for sizes in zip(*inputs, strict=True))
+    for shape_in in inputs:
+        if any(size not in (1, largest) for size, largest in zip(shape_in, shape, strict=True)):
+            shapes = " and ".join(format_shape(s) for s in inputs)
+            target = format_shape(shape)
+            raise ShapeError(
+                f"cannot {kind} {shapes}: each size must equal the largest or be 1 (broadcasting to {target})"
+            )
+    return shape
+
+
+class Multiply(LayerKind):
+    type = "multiply"
+    summary = (
+        "Element-wise product of inputs, broadcasting sizes of 1 (squeeze-and-excitation's x * gate(x), "
+        "C x H x W times C x 1 x 1)."
+    )
+    many_inputs = True
+    flops_rule = "(inputs - 1) per output element"
+
+    def evaluate(self, config: Config, inputs: Sequence[Shape]) -> Evaluation:
+        """out = the inputs' broadcast shape; FLOPs = (n - 1) * elements of the output."""
+        shape = broadcast(inputs, "multiply")
+        return Evaluation(shape, flops=(len(inputs) - 1) * elements(shape))
+
+    torch_helper = merge_helper("Multiply", "*", "Element-wise product of tensors, broadcasting sizes of 1.")
+
+    def torch_module(self, config: Config, inputs: Sequence[Shape]) -> str:
+        return "Multiply()"
+
+
+class Scale(LayerKind):
+    type = "scale"
+    summary = "A learned multiplier per channel (layer scale, as in ConvNeXt): x * gamma, gamma of shape C x 1 x 1."
+    passes_through = True
+    flops_rule = "1 per element"
+
+    def evaluate(self, config: Config, inputs: Sequence[Shape]) -> Evaluation:
+        """params = C (one gamma per channel); FLOPs = one multiply per element."""
+        channels, _, _ = feature_map(inputs[0], self.type)
+        return Evaluation(inputs[0], params=channels, flops=elements(inputs[0]))
+
+    torch_helper = '''class Scale(nn.Module):
+    """A learned multiplier per channel (layer scale): x * gamma, gamma of shape (C, 1, 1)."""
+
+    def __init__(self, channels: int) -> None:
+        super().__init__()
+        self.gamma = nn.Parameter(torch.ones(channels, 1, 1))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x * self.gamma
+'''
+
+    def torch_module(self, config: Config, inputs: Sequence[Shape]) -> str:
+        return call("Scale", inputs[0][0])
 
 
 ACTIVATIONS = (
@@ -810,6 +882,8 @@ for kind in (
     Softmax(),
     Concat(),
     Add(),
+    Multiply(),
+    Scale(),
     *(Activation(*activation) for activation in ACTIVATIONS),
 ):
     register(kind)

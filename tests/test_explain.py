@@ -181,6 +181,9 @@ KINDS = [
     ("{type: hardsigmoid}", "[2, 3, 3]", "FLOPs", "4 * C_in * H_in * W_in", "4 * 2 * 3 * 3", 72),
     ("{type: hardswish}", "[2, 3, 3]", "FLOPs", "5 * C_in * H_in * W_in", "5 * 2 * 3 * 3", 90),
     ("{type: crop, size: [2, 3]}", "[3, 4, 4]", "output", "C_in x crop_h x crop_w", "3 x 2 x 3", None),
+    # modern CNNs (issue 12)
+    ("{type: scale}", "[6, 4, 5]", "params", "C_in", "6", 6),
+    ("{type: scale}", "[6, 4, 5]", "FLOPs", "C_in * H_in * W_in", "6 * 4 * 5", 6 * 4 * 5),
 ]
 
 
@@ -194,7 +197,7 @@ def test_every_kind_explains_with_hand_arithmetic(layer, shape, label, formula, 
 
 
 def test_every_kind_has_an_explain_case():
-    covered = {re.match(r"\{type: (\w+)", layer).group(1) for layer, *_ in KINDS} | {"concat", "add"}
+    covered = {re.match(r"\{type: (\w+)", layer).group(1) for layer, *_ in KINDS} | {"concat", "add", "multiply"}
     assert covered == set(CATALOGUE)
 
 
