@@ -850,6 +850,74 @@ class Scale(LayerKind):
         return call("Scale", inputs[0][0])
 
 
+NORM_FLOPS = "5 per element (mean, variance, normalise, scale, shift; 4 without affine), as fvcore counts norms"
+
+
+def norm_flops(affine: bool, shape: Shape) -> int:
+    """Normalisation with per-sample statistics: mean, variance and normalise per element, then scale and shift."""
+    return (5 if affine else 4) * elements(shape)
+
+
+class LayerNorm(LayerKind):
+    type = "layernorm"
+    summary = (
+        "Layer normalisation over the channels at each position (ConvNeXt's channels-first LayerNorm), or with "
+        "over: all over the whole C x H x W (PyTorch nn.LayerNorm([C, H, W]))."
+    )
+    passes_through = True
+    keys = (Key("over", choice("channels", "all"), "channels"), Key("affine", boolean, True), Key("eps", number, 1e-5))
+    flops_rule = NORM_FLOPS
+
+    def evaluate(self, config: Config, inputs: Sequence[Shape]) -> Evaluation:
+        """params = 2 * C (gamma, beta) over channels, 2 * C * H * W over all, 0 without affine."""
+        normalised = inputs[0] if config["over"] == "all" else inputs[0][:1]
+        params = 2 * elements(normalised) if config["affine"] else 0
+        return Evaluation(inputs[0], params, flops=norm_flops(config["affine"], inputs[0]))
+
+    torch_helper = '''class LayerNorm2d(nn.Module):
+    """LayerNorm over the channels at each position of an N x C x H x W tensor (ConvNeXt's channels-first)."""
+
+    def __init__(self, channels: int, eps: float = 1e-5, elementwise_affine: bool = True) -> None:
+        super().__init__()
+        self.norm = nn.LayerNorm(channels, eps=eps, elementwise_affine=elementwise_affine)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.norm(x.permute(0, 2, 3, 1)).permute(0, 3, 1, 2)
+'''
+
+    def torch_module(self, config: Config, inputs: Sequence[Shape]) -> str:
+        """nn.LayerNorm over the normalised shape; over channels of a feature map, LayerNorm2d (channels last)."""
+        per_position = config["over"] == "channels" and len(inputs[0]) == 3
+        normalised: object = inputs[0][0] if config["over"] == "channels" else list(inputs[0])
+        return call(
+            "LayerNorm2d" if per_position else "nn.LayerNorm",
+            normalised,
+            eps=(config["eps"], 1e-5),
+            elementwise_affine=(config["affine"], True),
+        )
+
+
+class GroupNorm(LayerKind):
+    type = "groupnorm"
+    summary = "Group normalisation: channels in groups, each normalised over its channels and positions (nn.GroupNorm)."
+    passes_through = True
+    keys = (GROUPS, Key("affine", boolean, True), Key("eps", number, 1e-5))
+    flops_rule = NORM_FLOPS
+
+    def evaluate(self, config: Config, inputs: Sequence[Shape]) -> Evaluation:
+        """params = 2 * C (gamma, beta per channel) if affine; groups must divide C."""
+        channels, groups = inputs[0][0], config["groups"]
+        if channels % groups:
+            raise ShapeError(f"groups={groups} must divide the input channels ({channels})")
+        params = 2 * channels if config["affine"] else 0
+        return Evaluation(inputs[0], params, flops=norm_flops(config["affine"], inputs[0]))
+
+    def torch_module(self, config: Config, inputs: Sequence[Shape]) -> str:
+        return call(
+            "nn.GroupNorm", config["groups"], inputs[0][0], eps=(config["eps"], 1e-5), affine=(config["affine"], True)
+        )
+
+
 ACTIVATIONS = (
     ("relu", "max(0, x)", 1, "nn.ReLU"),
     ("relu6", "min(max(0, x), 6)", 2, "nn.ReLU6"),
@@ -884,6 +952,8 @@ for kind in (
     Add(),
     Multiply(),
     Scale(),
+    LayerNorm(),
+    GroupNorm(),
     *(Activation(*activation) for activation in ACTIVATIONS),
 ):
     register(kind)

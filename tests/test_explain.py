@@ -184,6 +184,10 @@ KINDS = [
     # modern CNNs (issue 12)
     ("{type: scale}", "[6, 4, 5]", "params", "C_in", "6", 6),
     ("{type: scale}", "[6, 4, 5]", "FLOPs", "C_in * H_in * W_in", "6 * 4 * 5", 6 * 4 * 5),
+    ("{type: layernorm}", "[6, 4, 5]", "params", "2 * C_in", "2 * 6", 12),
+    ("{type: layernorm}", "[6, 4, 5]", "FLOPs", "5 * C_in * H_in * W_in", "5 * 6 * 4 * 5", 5 * 120),
+    ("{type: groupnorm, groups: 3}", "[6, 4, 5]", "params", "2 * C_in", "2 * 6", 12),
+    ("{type: groupnorm, affine: false}", "[6, 4, 5]", "FLOPs", "4 * C_in * H_in * W_in", "4 * 6 * 4 * 5", 4 * 120),
 ]
 
 

@@ -13,7 +13,7 @@ import pytest
 from convcalc.errors import SpecError
 from tests.netbuild import analyze_layers, by_name, one_layer
 
-MODERN_KINDS = {"multiply", "scale"}
+MODERN_KINDS = {"multiply", "scale", "layernorm", "groupnorm"}
 """The kinds this file tests (tests/test_layers.py counts them as covered)."""
 
 
@@ -93,3 +93,43 @@ def test_scale_learns_one_multiplier_per_channel() -> None:
 
 def test_scale_needs_a_feature_map() -> None:
     assert "scale needs a CxHxW feature map" in shape_error([10], [{"type": "scale"}])
+
+
+# --- layernorm and groupnorm ------------------------------------------------------------------------
+# Both compute statistics per sample, so at inference each element costs: its share of the mean (1), of the
+# variance (1), normalising (1), and with affine scale and shift (2): 5, or 4 without affine (fvcore's count).
+
+
+@pytest.mark.parametrize(
+    ("entry", "params", "per_element"),
+    [
+        pytest.param({"type": "layernorm"}, 2 * 96, 5, id="layernorm over channels: gamma and beta per channel"),
+        pytest.param({"type": "layernorm", "affine": False}, 0, 4, id="layernorm without affine"),
+        pytest.param({"type": "layernorm", "over": "all"}, 2 * 96 * 14 * 14, 5, id="layernorm over C x H x W"),
+        pytest.param({"type": "groupnorm", "groups": 32}, 2 * 96, 5, id="groupnorm"),
+        pytest.param({"type": "groupnorm", "groups": 96, "affine": False}, 0, 4, id="groupnorm without affine"),
+    ],
+)
+def test_norms_with_statistics(entry: dict[str, Any], params: int, per_element: int) -> None:
+    layer = one_layer([96, 14, 14], entry)
+    assert costs(layer) == ((96, 14, 14), params, 0, 0, per_element * 96 * 14 * 14)
+
+
+def test_layernorm_of_a_vector_normalises_its_features() -> None:
+    # nn.LayerNorm(768): 768 gammas and 768 betas
+    assert costs(one_layer([768], {"type": "layernorm"})) == ((768,), 2 * 768, 0, 0, 5 * 768)
+
+
+def test_groupnorm_groups_must_divide_the_channels() -> None:
+    message = shape_error([96, 14, 14], [{"type": "groupnorm", "groups": 5}])
+    assert "groups=5 must divide the input channels (96)" in message
+
+
+def test_norms_keep_the_receptive_field() -> None:
+    layers = [
+        {"type": "conv", "name": "c", "filters": 8, "kernel": 3},
+        {"type": "layernorm", "name": "ln"},
+        {"type": "groupnorm", "name": "gn", "groups": 2},
+    ]
+    fields = {layer.name: layer.receptive_field for layer in analyze_layers([3, 9, 9], layers).layers}
+    assert fields["ln"] == fields["gn"] == fields["c"]
