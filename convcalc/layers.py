@@ -24,14 +24,17 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
-from convcalc.formula import ceil_div, floor_div, named
+from convcalc.formula import Term, ceil_div, floor_div, named, symbol
 from convcalc.keys import (
     Key,
     Padding,
     Pair,
+    accepts,
     boolean,
     choice,
     explicit_padding,
+    json_schema,
+    non_negative_int,
     non_negative_pair,
     number,
     padding,
@@ -918,6 +921,143 @@ class GroupNorm(LayerKind):
         )
 
 
+class ChannelShuffle(LayerKind):
+    type = "channel_shuffle"
+    summary = "Channel shuffle (ShuffleNet): channels in groups, interleaved; shape unchanged (nn.ChannelShuffle)."
+    keys = (Key("groups", positive_int, symbol="groups"),)
+
+    def evaluate(self, config: Config, inputs: Sequence[Shape]) -> Evaluation:
+        """out = in, channels reordered; groups must divide C; no arithmetic."""
+        channels, _, _ = feature_map(inputs[0], self.type)
+        if channels % config["groups"]:
+            raise ShapeError(f"groups={config['groups']} must divide the input channels ({channels})")
+        return Evaluation(inputs[0])
+
+    def torch_module(self, config: Config, inputs: Sequence[Shape]) -> str:
+        return call("nn.ChannelShuffle", config["groups"])
+
+
+class PixelShuffle(LayerKind):
+    """Sub-pixel rearrangement: ``C * r * r x H x W -> C x H * r x W * r`` (shuffle), or back (unshuffle)."""
+
+    def __init__(self, type: str, module: str, up: bool) -> None:
+        self.type = type
+        self.module = module
+        self.up = up
+        self.keys = (Key("factor", positive_int, symbol="r"),)
+        moved = "C * r * r x H x W -> C x H * r x W * r" if up else "C x H * r x W * r -> C * r * r x H x W"
+        self.summary = f"Pixel {'shuffle' if up else 'unshuffle'} by a factor r: {moved}, no arithmetic ({module})."
+
+    def evaluate(self, config: Config, inputs: Sequence[Shape]) -> Evaluation:
+        """Shuffle: out = (C / (r * r), H * r, W * r), each output reads one input pixel (its jump 1 / r, centred as
+        nearest upsampling's); unshuffle: out = (C * r * r, H / r, W / r), each output position reads an r x r block."""
+        channels, h_in, w_in = feature_map(inputs[0], self.type)
+        r = config["factor"]
+        if self.up:
+            if channels % (r * r):
+                raise ShapeError(
+                    f"{self.type} by {r} needs channels divisible by {r * r}, but the input has {channels}"
+                )
+            window = Window(1, ratio(1, r), ratio(r - 1, 2 * r))
+            h_out, w_out = named("H_out", h_in * r), named("W_out", w_in * r)
+            return Evaluation((named("C_out", channels // (r * r)), h_out, w_out), windows=(window, window))
+        if h_in % r or w_in % r:
+            raise ShapeError(f"{self.type} by {r} needs a height and width divisible by {r}, not {h_in}x{w_in}")
+        window = Window(int(r), int(r), 0)
+        h_out, w_out = named("H_out", h_in // r), named("W_out", w_in // r)
+        return Evaluation((named("C_out", channels * r * r), h_out, w_out), windows=(window, window))
+
+    def torch_module(self, config: Config, inputs: Sequence[Shape]) -> str:
+        return call(self.module, config["factor"])
+
+
+@accepts(
+    {
+        "anyOf": [
+            json_schema(non_negative_int),
+            {"type": "array", "items": json_schema(non_negative_int), "minItems": 4, "maxItems": 4},
+        ]
+    },
+    "a whole number >= 0 or [top, bottom, left, right]",
+)
+def four_sides(value: Any) -> tuple[int, int, int, int]:
+    """Zero padding on each side: one number for all four, or [top, bottom, left, right]."""
+    if isinstance(value, list):
+        if len(value) != 4:
+            raise ValueError(f"expected a number or [top, bottom, left, right], got a list of {len(value)}")
+        top, bottom, left, right = (non_negative_int(side) for side in value)
+        return top, bottom, left, right
+    side = non_negative_int(value)
+    return side, side, side, side
+
+
+SIDES = ("top", "bottom", "left", "right")
+
+
+class Pad(LayerKind):
+    type = "pad"
+    summary = "Explicit zero padding: a number for every side, or [top, bottom, left, right] (nn.ZeroPad2d)."
+    keys = (Key("padding", four_sides),)
+
+    def evaluate(self, config: Config, inputs: Sequence[Shape]) -> Evaluation:
+        """out = (C, H + top + bottom, W + left + right); the first output pixel is `top` (`left`) before the input."""
+        channels, h_in, w_in = feature_map(inputs[0], self.type)
+        top, bottom, left, right = config["padding"]
+        if isinstance(h_in, Term):  # explained: the sides by name
+            top, bottom, left, right = (
+                symbol(f"p_{side}", n) for side, n in zip(SIDES, config["padding"], strict=True)
+            )
+        h_out, w_out = named("H_out", h_in + top + bottom), named("W_out", w_in + left + right)
+        return Evaluation((channels, h_out, w_out), windows=(Window(1, 1, top), Window(1, 1, left)))
+
+    def torch_module(self, config: Config, inputs: Sequence[Shape]) -> str:
+        """nn.ZeroPad2d takes (left, right, top, bottom)."""
+        top, bottom, left, right = config["padding"]
+        return call("nn.ZeroPad2d", (left, right, top, bottom))
+
+
+class StochasticDepth(LayerKind):
+    type = "stochastic_depth"
+    summary = "Stochastic depth (drop path): drops a residual branch in training, the identity at inference."
+    passes_through = True
+    keys = (Key("rate", rate, 0.0), Key("mode", choice("row", "batch"), "row"))
+
+    def evaluate(self, config: Config, inputs: Sequence[Shape]) -> Evaluation:
+        """out = in; no cost at inference."""
+        return Evaluation(inputs[0])
+
+    def torch_module(self, config: Config, inputs: Sequence[Shape]) -> str:
+        """nn.Identity: torchvision.ops.StochasticDepth is the identity at inference and has no parameters."""
+        return "nn.Identity()"
+
+
+class Slice(LayerKind):
+    type = "slice"
+    summary = "Channels start to end - 1 of the input (a channel split is two slices reading one input)."
+    keys = (Key("start", non_negative_int, 0, symbol="start"), Key("end", positive_int, symbol="end"))
+
+    def evaluate(self, config: Config, inputs: Sequence[Shape]) -> Evaluation:
+        """out = (end - start, H, W); 0 <= start < end <= C; no arithmetic."""
+        channels, start, end = inputs[0][0], config["start"], config["end"]
+        if not start < end <= channels:
+            raise ShapeError(f"cannot slice channels {start} to {end} of {channels}: need start < end <= {channels}")
+        return Evaluation((end - start, *inputs[0][1:]))
+
+    torch_helper = '''class Slice(nn.Module):
+    """Channels start to end - 1: x[:, start:end]."""
+
+    def __init__(self, start: int, end: int) -> None:
+        super().__init__()
+        self.start, self.end = start, end
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x[:, self.start : self.end]
+'''
+
+    def torch_module(self, config: Config, inputs: Sequence[Shape]) -> str:
+        return call("Slice", config["start"], config["end"])
+
+
 ACTIVATIONS = (
     ("relu", "max(0, x)", 1, "nn.ReLU"),
     ("relu6", "min(max(0, x), 6)", 2, "nn.ReLU6"),
@@ -954,6 +1094,12 @@ for kind in (
     Scale(),
     LayerNorm(),
     GroupNorm(),
+    ChannelShuffle(),
+    PixelShuffle("pixel_shuffle", "nn.PixelShuffle", up=True),
+    PixelShuffle("pixel_unshuffle", "nn.PixelUnshuffle", up=False),
+    Pad(),
+    StochasticDepth(),
+    Slice(),
     *(Activation(*activation) for activation in ACTIVATIONS),
 ):
     register(kind)

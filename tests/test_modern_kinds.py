@@ -13,7 +13,18 @@ import pytest
 from convcalc.errors import SpecError
 from tests.netbuild import analyze_layers, by_name, one_layer
 
-MODERN_KINDS = {"multiply", "scale", "layernorm", "groupnorm"}
+MODERN_KINDS = {
+    "multiply",
+    "scale",
+    "layernorm",
+    "groupnorm",
+    "channel_shuffle",
+    "pixel_shuffle",
+    "pixel_unshuffle",
+    "pad",
+    "stochastic_depth",
+    "slice",
+}
 """The kinds this file tests (tests/test_layers.py counts them as covered)."""
 
 
@@ -133,3 +144,113 @@ def test_norms_keep_the_receptive_field() -> None:
     ]
     fields = {layer.name: layer.receptive_field for layer in analyze_layers([3, 9, 9], layers).layers}
     assert fields["ln"] == fields["gn"] == fields["c"]
+
+
+# --- rearrangements without arithmetic ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("input_shape", "entry", "shape"),
+    [
+        # ShuffleNetV2 stage 2: 116 channels in 2 groups, interleaved; nothing else changes
+        pytest.param([116, 28, 28], {"type": "channel_shuffle", "groups": 2}, (116, 28, 28), id="channel_shuffle"),
+        # ESPCN: 3 * 3 * 3 = 27 channels at 10x12 -> 3 channels at 10 * 3 x 12 * 3
+        pytest.param([27, 10, 12], {"type": "pixel_shuffle", "factor": 3}, (3, 30, 36), id="pixel_shuffle"),
+        # the inverse: 3x30x36 -> 3 * 3 * 3 = 27 channels at 30 / 3 x 36 / 3
+        pytest.param([3, 30, 36], {"type": "pixel_unshuffle", "factor": 3}, (27, 10, 12), id="pixel_unshuffle"),
+        # [top, bottom, left, right] = [1, 2, 3, 4]: 5 + 1 + 2 = 8 rows, 6 + 3 + 4 = 13 columns
+        pytest.param([3, 5, 6], {"type": "pad", "padding": [1, 2, 3, 4]}, (3, 8, 13), id="pad sides"),
+        pytest.param([3, 5, 6], {"type": "pad", "padding": 2}, (3, 5 + 4, 6 + 4), id="pad all"),
+        pytest.param([96, 56, 56], {"type": "stochastic_depth", "rate": 0.1}, (96, 56, 56), id="stochastic_depth"),
+        # channels 58 .. 115 of 116: 116 - 58 = 58
+        pytest.param([116, 28, 28], {"type": "slice", "start": 58, "end": 116}, (58, 28, 28), id="slice"),
+        pytest.param([10], {"type": "slice", "end": 4}, (4,), id="slice of a vector"),
+    ],
+)
+def test_rearrangements_cost_nothing(input_shape: list[int], entry: dict[str, Any], shape: tuple[int, ...]) -> None:
+    assert costs(one_layer(input_shape, entry)) == (shape, 0, 0, 0, 0)
+
+
+def test_a_channel_split_is_two_slices_of_one_input() -> None:
+    # ShuffleNetV2 unit (stride 1) at 116x28x28: half the channels pass, half go through 1x1 - 3x3 dw - 1x1
+    layers = [
+        {"type": "slice", "name": "kept", "end": 58},
+        {"type": "slice", "name": "branch", "input": "input", "start": 58, "end": 116},
+        {"type": "conv", "name": "pw", "filters": 58, "kernel": 1},
+        {"type": "concat", "name": "joined", "inputs": ["kept", "pw"]},
+        {"type": "channel_shuffle", "name": "shuffled", "groups": 2},
+    ]
+    layers_out = by_name(analyze_layers([116, 28, 28], layers))
+    assert layers_out["kept"].output_shape == layers_out["branch"].output_shape == (58, 28, 28)
+    # 1x1 conv 58 -> 58 on 28x28: 58 * 58 + 58 params, 28 * 28 * 58 * 58 MACs
+    assert (layers_out["pw"].params, layers_out["pw"].macs) == (58 * 58 + 58, 28 * 28 * 58 * 58)
+    assert layers_out["shuffled"].output_shape == (58 + 58, 28, 28)
+    # each slice's output is an activation of 58 * 28 * 28 float32 values
+    assert layers_out["kept"].activation_bytes == 58 * 28 * 28 * 4
+
+
+@pytest.mark.parametrize(
+    ("input_shape", "entry", "words"),
+    [
+        ([6, 4, 4], {"type": "channel_shuffle", "groups": 4}, "groups=4 must divide the input channels (6)"),
+        ([6, 4, 4], {"type": "pixel_shuffle", "factor": 2}, "pixel_shuffle by 2 needs channels divisible by 4"),
+        ([6, 4, 5], {"type": "pixel_unshuffle", "factor": 2}, "divisible by 2, not 4x5"),
+        ([6, 4, 4], {"type": "slice", "start": 4, "end": 8}, "cannot slice channels 4 to 8 of 6"),
+        ([6, 4, 4], {"type": "slice", "start": 3, "end": 3}, "need start < end <= 6"),
+        ([6], {"type": "pad", "padding": 1}, "pad needs a CxHxW feature map"),
+        ([6], {"type": "pixel_shuffle", "factor": 1}, "needs a CxHxW feature map"),
+    ],
+)
+def test_impossible_rearrangements_are_shape_errors(input_shape: list[int], entry: dict[str, Any], words: str) -> None:
+    assert words in shape_error(input_shape, [entry])
+
+
+def test_pad_refuses_a_list_of_three() -> None:
+    assert "[top, bottom, left, right], got a list of 3" in shape_error(
+        [1, 2, 2], [{"type": "pad", "padding": [1, 2, 3]}]
+    )
+
+
+def receptive_fields(input_shape: list[int], layers: list[dict[str, Any]]) -> dict[str, dict[str, list[Any]]]:
+    return {layer.name: layer.receptive_field.to_dict() for layer in analyze_layers(input_shape, layers).layers}
+
+
+def test_pad_moves_the_start_of_the_field() -> None:
+    layers = [
+        {"type": "pad", "name": "p", "padding": [2, 0, 1, 0]},
+        {"type": "conv", "name": "c", "filters": 1, "kernel": 3},
+    ]
+    rf = receptive_fields([1, 8, 8], layers)
+    # output pixel 0 of the pad is input row -2 (column -1); the 3x3 window starting there is centred 1 further
+    assert rf["p"] == {"size": [1, 1], "jump": [1, 1], "start": [-2, -1]}
+    assert rf["c"] == {"size": [3, 3], "jump": [1, 1], "start": [-2 + 1, -1 + 1]}
+
+
+def test_pixel_unshuffle_reads_a_block_and_pixel_shuffle_divides_the_jump() -> None:
+    layers = [
+        {"type": "pixel_unshuffle", "name": "down", "factor": 2},
+        {"type": "conv", "name": "c", "filters": 8, "kernel": 3, "padding": 1},
+        {"type": "pixel_shuffle", "name": "up", "factor": 2},
+    ]
+    rf = receptive_fields([2, 8, 8], layers)
+    # each position of 'down' is a 2x2 block of the input: size 2, jump 2, centred at (2 - 1) / 2 = 0.5
+    assert rf["down"] == {"size": [2, 2], "jump": [2, 2], "start": [0.5, 0.5]}
+    # the 3x3 conv spans 3 blocks: 2 + (3 - 1) * 2 = 6; padding 1 centres its first window on block 0:
+    # start 0.5 + ((3 - 1) / 2 - 1) * 2 = 0.5
+    assert rf["c"] == {"size": [6, 6], "jump": [2, 2], "start": [0.5, 0.5]}
+    # pixel_shuffle by 2: same field, jump 2 / 2 = 1; as nearest upsampling the first output sits
+    # (2 - 1) / (2 * 2) = 1/4 of a jump-2 step before it: 0.5 - 2 * 1/4 = 0
+    assert rf["up"] == {"size": [6, 6], "jump": [1, 1], "start": [0, 0]}
+
+
+def test_export_names_the_torch_modules() -> None:
+    from convcalc.export import to_pytorch
+    from tests.test_export import EVERY_KIND
+
+    source = to_pytorch(str(EVERY_KIND))
+    # nn.ZeroPad2d takes (left, right, top, bottom): [top, bottom, left, right] = [1, 0, 2, 3] -> (2, 3, 1, 0)
+    assert "nn.ZeroPad2d((2, 3, 1, 0))" in source
+    assert "Slice(10, 24)" in source and "nn.ChannelShuffle(3)" in source and "LayerNorm2d(24, eps=1e-06)" in source
+    assert (
+        "nn.GroupNorm(6, 24, eps=0.001)" in source and "nn.LayerNorm([24, 11, 5], elementwise_affine=False)" in source
+    )
