@@ -16,9 +16,14 @@ COSTLY_SHARE = 20
 """Percent of the network's MACs (or FLOPs, for layers without MACs) that counts as costly."""
 
 
-def network_warnings(layers: Sequence[LayerResult], total_macs: int, total_flops: int) -> tuple[AnalysisWarning, ...]:
-    """The catalogue's per-layer warnings, then the network-level ones, in layer order."""
+def network_warnings(
+    layers: Sequence[LayerResult], total_macs: int, total_flops: int, output: str | None = None
+) -> tuple[AnalysisWarning, ...]:
+    """The catalogue's per-layer warnings, then the network-level ones, in layer order; with the network's
+    ``output`` named, the layers whose output is never read."""
     found = [AnalysisWarning(layer.name, layer.location, message) for layer in layers for message in layer.warnings]
+    if output is not None:
+        found += unread_outputs(layers, output)
     by_name = {layer.name: layer for layer in layers}
     for layer in layers:
         feeder = widening_bottleneck(layer, by_name)
@@ -61,3 +66,19 @@ def costly_share(layer: LayerResult, total_macs: int, total_flops: int) -> str |
         return None
     shape = format_shape(layer.output_shape)
     return f"output shape unchanged ({shape}) but this layer takes {100 * cost / total:.1f}% of all {unit}"
+
+
+def unread_outputs(layers: Sequence[LayerResult], output: str) -> list[AnalysisWarning]:
+    """A warning for each layer that no layer reads and that is not the network's output (a dangling branch's
+    end, or a wiring mistake): its cost is counted, its result is thrown away."""
+    read = {name for layer in layers for name in layer.inputs}
+    return [
+        AnalysisWarning(
+            layer.name,
+            layer.location,
+            f"the output of this layer is never read: no layer takes it as input and the network's output is "
+            f"'{output}' (its cost and the layers feeding only it are counted all the same)",
+        )
+        for layer in layers
+        if layer.name not in read and layer.name != output
+    ]

@@ -46,7 +46,7 @@ def analyze_spec(spec: Graph, *, batch: int = 1, dtype: str = "float32") -> Anal
             layers, elements(spec.input_shape) * batch * DTYPE_BYTES[dtype], spec.output
         ),
     )
-    warnings = network_warnings(layers, total.macs, total.flops)
+    warnings = network_warnings(layers, total.macs, total.flops, spec.output)
     output = run.shapes[spec.output]
     return Analysis(spec.name, spec.source, spec.input_shape, output, batch, dtype, layers, total, warnings)
 

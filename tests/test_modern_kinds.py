@@ -254,3 +254,28 @@ def test_export_names_the_torch_modules() -> None:
     assert (
         "nn.GroupNorm(6, 24, eps=0.001)" in source and "nn.LayerNorm([24, 11, 5], elementwise_affine=False)" in source
     )
+
+
+# --- a layer whose output is never read ----------------------------------------------------------------
+
+SE_BLOCK = [
+    {"type": "conv", "name": "features", "filters": 32, "kernel": 3, "padding": 1},
+    {"type": "global_avgpool", "name": "se_pool"},
+    {"type": "conv", "name": "se_reduce", "filters": 8, "kernel": 1},
+    {"type": "relu", "name": "se_relu"},
+    {"type": "conv", "name": "se_expand", "filters": 32, "kernel": 1},
+    {"type": "sigmoid", "name": "se_gate"},
+]
+
+
+def test_an_se_gate_written_as_a_dangling_branch_is_never_read() -> None:
+    # the workaround: the gate branch reads 'features' but nothing reads the gate; the network goes on
+    dangling = [*SE_BLOCK, {"type": "relu", "name": "out", "input": "features"}]
+    warnings = [w for w in analyze_layers([16, 8, 8], dangling).warnings if "never read" in w.message]
+    assert [w.layer for w in warnings] == ["se_gate"]
+    assert "the network's output is 'out'" in warnings[0].message
+
+
+def test_an_se_gate_read_by_multiply_gets_no_warning() -> None:
+    wired = [*SE_BLOCK, {"type": "multiply", "name": "out", "inputs": ["features", "se_gate"]}]
+    assert not [w for w in analyze_layers([16, 8, 8], wired).warnings if "never read" in w.message]
