@@ -279,3 +279,25 @@ def test_an_se_gate_written_as_a_dangling_branch_is_never_read() -> None:
 def test_an_se_gate_read_by_multiply_gets_no_warning() -> None:
     wired = [*SE_BLOCK, {"type": "multiply", "name": "out", "inputs": ["features", "se_gate"]}]
     assert not [w for w in analyze_layers([16, 8, 8], wired).warnings if "never read" in w.message]
+
+
+def test_readme_se_block_worked_example() -> None:
+    from tests.netbuild import analyze_text
+    from tests.test_readme import readme_block_after
+
+    text = "\n".join(readme_block_after("### Worked example: a squeeze-and-excitation block"))
+    analysis = analyze_text(text)
+    layers = by_name(analysis)
+    pool = 64 * 14 * 14  # global average pool: one add (or the divide) per input element
+    reduce_macs, expand_macs = 1 * 1 * 16 * 64, 1 * 1 * 64 * 16
+    assert costs(layers["squeeze"]) == ((64, 1, 1), 0, 0, 0, pool)
+    assert costs(layers["reduce"]) == ((16, 1, 1), 64 * 16 + 16, 0, reduce_macs, 2 * reduce_macs + 16)
+    assert costs(layers["relu1"]) == ((16, 1, 1), 0, 0, 0, 16)
+    assert costs(layers["expand"]) == ((64, 1, 1), 16 * 64 + 64, 0, expand_macs, 2 * expand_macs + 64)
+    assert costs(layers["gate"]) == ((64, 1, 1), 0, 0, 0, 3 * 64)
+    assert costs(layers["excite"]) == ((64, 14, 14), 0, 0, 0, 64 * 14 * 14)
+    params = 64 * 16 + 16 + 16 * 64 + 64
+    flops = pool + (2 * 1_024 + 16) + 16 + (2 * 1_024 + 64) + 3 * 64 + 64 * 14 * 14
+    assert (params, flops) == (2_128, 29_472)  # the figures README states
+    assert (analysis.total.params, analysis.total.macs, analysis.total.flops) == (params, 2 * 1_024, flops)
+    assert analysis.warnings == ()
