@@ -783,7 +783,8 @@ class Add(LayerKind):
     torch_helper = merge_helper("Add", "+", "Element-wise sum of tensors of one shape (a residual connection's merge).")
 
     def torch_module(self, config: Config, inputs: Sequence[Shape]) -> str:
-        return "Add()"
+        """The helper class named after the kind: Add(), Multiply()."""
+        return f"{self.type.capitalize()}()"
 
 
 # --- modern CNNs: gates, layer scale, norms with statistics, channel and pixel rearrangements -----------
@@ -807,24 +808,20 @@ def broadcast(inputs: Sequence[Shape], kind: str) -> Shape:
     return shape
 
 
-class Multiply(LayerKind):
+class Multiply(Add):
+    """Add's merge with a product, and sizes of 1 broadcast (its FLOPs rule and torch module are Add's)."""
+
     type = "multiply"
     summary = (
         "Element-wise product of inputs, broadcasting sizes of 1 (squeeze-and-excitation's x * gate(x), "
         "C x H x W times C x 1 x 1)."
     )
-    many_inputs = True
-    flops_rule = "(inputs - 1) per output element"
+    torch_helper = merge_helper("Multiply", "*", "Element-wise product of tensors, broadcasting sizes of 1.")
 
     def evaluate(self, config: Config, inputs: Sequence[Shape]) -> Evaluation:
         """out = the inputs' broadcast shape; FLOPs = (n - 1) * elements of the output."""
         shape = broadcast(inputs, "multiply")
         return Evaluation(shape, flops=(len(inputs) - 1) * elements(shape))
-
-    torch_helper = merge_helper("Multiply", "*", "Element-wise product of tensors, broadcasting sizes of 1.")
-
-    def torch_module(self, config: Config, inputs: Sequence[Shape]) -> str:
-        return "Multiply()"
 
 
 class Scale(LayerKind):
@@ -859,6 +856,12 @@ NORM_FLOPS = "5 per element (mean, variance, normalise, scale, shift; 4 without 
 def norm_flops(affine: bool, shape: Shape) -> int:
     """Normalisation with per-sample statistics: mean, variance and normalise per element, then scale and shift."""
     return (5 if affine else 4) * elements(shape)
+
+
+def groups_divide(groups: int, channels: int) -> None:
+    """groups must divide the channels (group norm, channel shuffle)."""
+    if channels % groups:
+        raise ShapeError(f"groups={groups} must divide the input channels ({channels})")
 
 
 class LayerNorm(LayerKind):
@@ -909,9 +912,8 @@ class GroupNorm(LayerKind):
 
     def evaluate(self, config: Config, inputs: Sequence[Shape]) -> Evaluation:
         """params = 2 * C (gamma, beta per channel) if affine; groups must divide C."""
-        channels, groups = inputs[0][0], config["groups"]
-        if channels % groups:
-            raise ShapeError(f"groups={groups} must divide the input channels ({channels})")
+        channels = inputs[0][0]
+        groups_divide(config["groups"], channels)
         params = 2 * channels if config["affine"] else 0
         return Evaluation(inputs[0], params, flops=norm_flops(config["affine"], inputs[0]))
 
@@ -929,8 +931,7 @@ class ChannelShuffle(LayerKind):
     def evaluate(self, config: Config, inputs: Sequence[Shape]) -> Evaluation:
         """out = in, channels reordered; groups must divide C; no arithmetic."""
         channels, _, _ = feature_map(inputs[0], self.type)
-        if channels % config["groups"]:
-            raise ShapeError(f"groups={config['groups']} must divide the input channels ({channels})")
+        groups_divide(config["groups"], channels)
         return Evaluation(inputs[0])
 
     def torch_module(self, config: Config, inputs: Sequence[Shape]) -> str:
