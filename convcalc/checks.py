@@ -26,15 +26,19 @@ def network_warnings(
     total_macs: int,
     total_flops: int,
     expected: Mapping[str, frozenset[str]] | None = None,
+    output: str | None = None,
 ) -> tuple[AnalysisWarning, ...]:
     """The catalogue's per-layer warnings, then the network-level ones, in layer order; ``expected`` maps a layer
-    to the codes its spec entry acknowledges, which are left out."""
+    to the codes its spec entry acknowledges, which are left out; with the network's ``output`` named, the layers
+    whose output is never read."""
     found = [
         AnalysisWarning(layer.name, layer.location, finding.message, finding.code)
         for layer in layers
         for finding in layer.warnings
     ]
     found += uncounted(layers)
+    if output is not None:
+        found += unread_outputs(layers, output)
     by_name = {layer.name: layer for layer in layers}
     for layer in layers:
         feeder = widening_bottleneck(layer, by_name)
@@ -105,3 +109,20 @@ def uncounted(layers: Sequence[LayerResult]) -> list[AnalysisWarning]:
     listed = ", ".join(f"{op} x{count}" for op, count in ops.items())
     message = f"{len(opaque)} operation(s) not counted (no params, MACs or FLOPs): {listed}"
     return [AnalysisWarning(opaque[0].name, opaque[0].location, message, "uncounted")]
+
+
+def unread_outputs(layers: Sequence[LayerResult], output: str) -> list[AnalysisWarning]:
+    """A warning for each layer that no layer reads and that is not the network's output (a dangling branch's
+    end, or a wiring mistake): its cost is counted, its result is thrown away."""
+    read = {name for layer in layers for name in layer.inputs}
+    return [
+        AnalysisWarning(
+            layer.name,
+            layer.location,
+            f"the output of this layer is never read: no layer takes it as input and the network's output is "
+            f"'{output}' (its cost and the layers feeding only it are counted all the same)",
+            "unused",
+        )
+        for layer in layers
+        if layer.name not in read and layer.name != output
+    ]

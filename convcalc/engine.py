@@ -47,7 +47,7 @@ def analyze_spec(spec: Graph, *, batch: int = 1, dtype: str = "float32") -> Anal
         ),
     )
     expected = {node.name: node.expected for node in spec.nodes if node.expected}
-    warnings = network_warnings(layers, total.macs, total.flops, expected)
+    warnings = network_warnings(layers, total.macs, total.flops, expected, spec.output)
     output = run.shapes[spec.output]
     return Analysis(spec.name, spec.source, spec.input_shape, output, batch, dtype, layers, total, warnings)
 
@@ -96,8 +96,9 @@ class _Run:
             ) from None
         if len(sources) == 1:  # the common case, kept cheap: the engine's time is per layer
             field_in, input_elements = self.fields[sources[0]], elements(shapes[0])
-        else:  # a merge sees the largest field among its inputs
-            field_in = max((self.fields[source] for source in sources), key=lambda f: f.area)
+        else:  # a merge sees the largest field among its inputs of the output's size (a broadcast gate aside)
+            full = [s for s, shape in zip(sources, shapes, strict=True) if shape[1:] == result.shape[1:]]
+            field_in = max((self.fields[source] for source in full or sources), key=lambda f: f.area)
             input_elements = sum(elements(shape) for shape in shapes)
         receptive = field_in.through(result.windows) if result.windows else field_in
         self.results.append(

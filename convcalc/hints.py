@@ -1,6 +1,6 @@
 """What users write that convcalc calls otherwise: layer types by other names, and PyTorch's (or Keras') keywords.
 
-An unknown layer type is suggested by meaning first (``dense`` -> ``linear``; ``scale`` has no kind, and the hint
+An unknown layer type is suggested by meaning first (``dense`` -> ``linear``; ``instancenorm`` has no kind, and the hint
 says so instead of suggesting a look-alike), then only as a close misspelling. An unknown key that is a framework's
 name for a convcalc key names convcalc's key; one that convcalc has no use for says why. Only data and lookups:
 the spec builder raises the errors.
@@ -52,24 +52,28 @@ TYPE_SYNONYMS = {
     "concatenate": "concat",
     "sum": "add",
     "plus": "add",
+    "mul": "multiply",
+    "mult": "multiply",
+    "layerscale": "scale",
+    "zeropad": "pad",
+    "zeropadding": "pad",
+    "layernormalization": "layernorm",
+    "groupnormalization": "groupnorm",
+    "droppath": "stochastic_depth",
+    "stochasticdepth": "stochastic_depth",
+    "channelshuffle": "channel_shuffle",
+    "pixelshuffle": "pixel_shuffle",
+    "pixelunshuffle": "pixel_unshuffle",
+    "depthtospace": "pixel_shuffle",
+    "spacetodepth": "pixel_unshuffle",
+    "split": "slice",
+    "chunk": "slice",
 }
 """Other names of convcalc's layer types (compared lower-case, without _, - and a 1d/2d suffix)."""
 
-_NO_MULTIPLY = "convcalc has no element-wise multiply (scaling, squeeze-and-excitation gating)"
-_NO_NORM = "convcalc has no {} normalisation; 'batchnorm' is the normalisation it counts"
+_NO_NORM = "convcalc has no {} normalisation; 'layernorm', 'groupnorm' and 'batchnorm' are the norms it counts"
 MISSING_TYPES = {
-    "scale": _NO_MULTIPLY,
-    "multiply": _NO_MULTIPLY,
-    "mul": _NO_MULTIPLY,
-    "mult": _NO_MULTIPLY,
-    "se": _NO_MULTIPLY,
-    "squeezeexcitation": _NO_MULTIPLY,
-    "layernorm": _NO_NORM.format("layer"),
-    "groupnorm": _NO_NORM.format("group"),
     "instancenorm": _NO_NORM.format("instance"),
-    "pad": "convcalc has no padding layer: give the conv or pool that follows its 'padding'",
-    "zeropad": "convcalc has no padding layer: give the conv or pool that follows its 'padding'",
-    "zeropadding": "convcalc has no padding layer: give the conv or pool that follows its 'padding'",
     "identity": "an identity needs no layer: an empty concat branch [] passes its input through",
     "prelu": "convcalc has no prelu (learned slopes); 'leaky_relu' costs the same at inference",
     "attention": "convcalc counts convolutional networks: it has no attention layer",

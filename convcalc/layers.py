@@ -24,15 +24,18 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
-from convcalc.formula import ceil_div, floor_div, named
+from convcalc.formula import Term, ceil_div, floor_div, named, symbol
 from convcalc.keys import (
     Key,
     Padding,
     Pair,
+    accepts,
     boolean,
     choice,
     dimensions,
     explicit_padding,
+    json_schema,
+    non_negative_int,
     non_negative_pair,
     number,
     padding,
@@ -93,6 +96,7 @@ WARNINGS = {
     "input": "a layer in a block that names 'input', which is the network's input, not the block's",
     "costly": "a layer that keeps its input's shape yet takes at least 20% of the network's MACs (or FLOPs)",
     "uncounted": "operations of an imported model that convcalc does not count (opaque layers)",
+    "unused": "a layer whose output no layer reads and that is not the network's output (a dangling branch)",
 }
 """Every warning an analysis gives, by code: what an entry's ``expect`` names to acknowledge it on a layer."""
 
@@ -772,6 +776,19 @@ class Softmax(LayerKind):
         return "nn.Softmax(dim=1)"
 
 
+def merge_helper(name: str, operator: str, doc: str) -> str:
+    """Source of a torch helper folding its inputs with a binary operator (``Add``: +, ``Multiply``: *)."""
+    return f'''class {name}(nn.Module):
+    """{doc}"""
+
+    def forward(self, *inputs: torch.Tensor) -> torch.Tensor:
+        result = inputs[0]
+        for tensor in inputs[1:]:
+            result = result {operator} tensor
+        return result
+'''
+
+
 # --- merges -----------------------------------------------------------------------------------------
 
 
@@ -813,18 +830,283 @@ class Add(LayerKind):
             raise ShapeError(f"cannot add {shapes}: shapes differ")
         return Evaluation(inputs[0], flops=(len(inputs) - 1) * elements(inputs[0]))
 
-    torch_helper = '''class Add(nn.Module):
-    """Element-wise sum of tensors of one shape (a residual connection's merge)."""
+    torch_helper = merge_helper("Add", "+", "Element-wise sum of tensors of one shape (a residual connection's merge).")
 
-    def forward(self, *inputs: torch.Tensor) -> torch.Tensor:
-        total = inputs[0]
-        for tensor in inputs[1:]:
-            total = total + tensor
-        return total
+    def torch_module(self, config: Config, inputs: Sequence[Shape]) -> str:
+        """The helper class named after the kind: Add(), Multiply()."""
+        return f"{self.type.capitalize()}()"
+
+
+# --- modern CNNs: gates, layer scale, norms with statistics, channel and pixel rearrangements -----------
+
+
+def broadcast(inputs: Sequence[Shape], kind: str) -> Shape:
+    """The shape of inputs broadcast together (PyTorch's rule, same number of dimensions): per dimension, every
+    size is 1 or the largest."""
+    first = inputs[0]
+    if any(len(shape) != len(first) for shape in inputs[1:]):
+        shapes = " and ".join(format_shape(s) for s in inputs)
+        raise ShapeError(f"cannot {kind} {shapes}: they have different numbers of dimensions")
+    shape = tuple(max(sizes) for sizes in zip(*inputs, strict=True))
+    for shape_in in inputs:
+        if any(size not in (1, largest) for size, largest in zip(shape_in, shape, strict=True)):
+            shapes = " and ".join(format_shape(s) for s in inputs)
+            target = format_shape(shape)
+            raise ShapeError(
+                f"cannot {kind} {shapes}: each size must equal the largest or be 1 (broadcasting to {target})"
+            )
+    return shape
+
+
+class Multiply(Add):
+    """Add's merge with a product, and sizes of 1 broadcast (its FLOPs rule and torch module are Add's)."""
+
+    type = "multiply"
+    summary = (
+        "Element-wise product of inputs, broadcasting sizes of 1 (squeeze-and-excitation's x * gate(x), "
+        "C x H x W times C x 1 x 1)."
+    )
+    torch_helper = merge_helper("Multiply", "*", "Element-wise product of tensors, broadcasting sizes of 1.")
+
+    def evaluate(self, config: Config, inputs: Sequence[Shape]) -> Evaluation:
+        """out = the inputs' broadcast shape; FLOPs = (n - 1) * elements of the output."""
+        shape = broadcast(inputs, "multiply")
+        return Evaluation(shape, flops=(len(inputs) - 1) * elements(shape))
+
+
+class Scale(LayerKind):
+    type = "scale"
+    summary = "A learned multiplier per channel (layer scale, as in ConvNeXt): x * gamma, gamma of shape C x 1 x 1."
+    passes_through = True
+    flops_rule = "1 per element"
+
+    def evaluate(self, config: Config, inputs: Sequence[Shape]) -> Evaluation:
+        """params = C (one gamma per channel); FLOPs = one multiply per element."""
+        channels, _, _ = feature_map(inputs[0], self.type)
+        return Evaluation(inputs[0], params=channels, flops=elements(inputs[0]))
+
+    torch_helper = '''class Scale(nn.Module):
+    """A learned multiplier per channel (layer scale): x * gamma, gamma of shape (C, 1, 1)."""
+
+    def __init__(self, channels: int) -> None:
+        super().__init__()
+        self.gamma = nn.Parameter(torch.ones(channels, 1, 1))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x * self.gamma
 '''
 
     def torch_module(self, config: Config, inputs: Sequence[Shape]) -> str:
-        return "Add()"
+        return call("Scale", inputs[0][0])
+
+
+NORM_FLOPS = "5 per element (mean, variance, normalise, scale, shift; 4 without affine), as fvcore counts norms"
+
+
+def norm_flops(affine: bool, shape: Shape) -> int:
+    """Normalisation with per-sample statistics: mean, variance and normalise per element, then scale and shift."""
+    return (5 if affine else 4) * elements(shape)
+
+
+def groups_divide(groups: int, channels: int) -> None:
+    """groups must divide the channels (group norm, channel shuffle)."""
+    if channels % groups:
+        raise ShapeError(f"groups={groups} must divide the input channels ({channels})")
+
+
+class LayerNorm(LayerKind):
+    type = "layernorm"
+    summary = (
+        "Layer normalisation over the channels at each position (ConvNeXt's channels-first LayerNorm), or with "
+        "over: all over the whole C x H x W (PyTorch nn.LayerNorm([C, H, W]))."
+    )
+    passes_through = True
+    keys = (Key("over", choice("channels", "all"), "channels"), Key("affine", boolean, True), Key("eps", number, 1e-5))
+    flops_rule = NORM_FLOPS
+
+    def evaluate(self, config: Config, inputs: Sequence[Shape]) -> Evaluation:
+        """params = 2 * C (gamma, beta) over channels, 2 * C * H * W over all, 0 without affine."""
+        normalised = inputs[0] if config["over"] == "all" else inputs[0][:1]
+        params = 2 * elements(normalised) if config["affine"] else 0
+        return Evaluation(inputs[0], params, flops=norm_flops(config["affine"], inputs[0]))
+
+    torch_helper = '''class LayerNorm2d(nn.Module):
+    """LayerNorm over the channels at each position of an N x C x H x W tensor (ConvNeXt's channels-first)."""
+
+    def __init__(self, channels: int, eps: float = 1e-5, elementwise_affine: bool = True) -> None:
+        super().__init__()
+        self.norm = nn.LayerNorm(channels, eps=eps, elementwise_affine=elementwise_affine)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.norm(x.permute(0, 2, 3, 1)).permute(0, 3, 1, 2)
+'''
+
+    def torch_module(self, config: Config, inputs: Sequence[Shape]) -> str:
+        """nn.LayerNorm over the normalised shape; over channels of a feature map, LayerNorm2d (channels last)."""
+        per_position = config["over"] == "channels" and len(inputs[0]) == 3
+        normalised: object = inputs[0][0] if config["over"] == "channels" else list(inputs[0])
+        return call(
+            "LayerNorm2d" if per_position else "nn.LayerNorm",
+            normalised,
+            eps=(config["eps"], 1e-5),
+            elementwise_affine=(config["affine"], True),
+        )
+
+
+class GroupNorm(LayerKind):
+    type = "groupnorm"
+    summary = "Group normalisation: channels in groups, each normalised over its channels and positions (nn.GroupNorm)."
+    passes_through = True
+    keys = (GROUPS, Key("affine", boolean, True), Key("eps", number, 1e-5))
+    flops_rule = NORM_FLOPS
+
+    def evaluate(self, config: Config, inputs: Sequence[Shape]) -> Evaluation:
+        """params = 2 * C (gamma, beta per channel) if affine; groups must divide C."""
+        channels = inputs[0][0]
+        groups_divide(config["groups"], channels)
+        params = 2 * channels if config["affine"] else 0
+        return Evaluation(inputs[0], params, flops=norm_flops(config["affine"], inputs[0]))
+
+    def torch_module(self, config: Config, inputs: Sequence[Shape]) -> str:
+        return call(
+            "nn.GroupNorm", config["groups"], inputs[0][0], eps=(config["eps"], 1e-5), affine=(config["affine"], True)
+        )
+
+
+class ChannelShuffle(LayerKind):
+    type = "channel_shuffle"
+    summary = "Channel shuffle (ShuffleNet): channels in groups, interleaved; shape unchanged (nn.ChannelShuffle)."
+    keys = (Key("groups", positive_int, symbol="groups"),)
+
+    def evaluate(self, config: Config, inputs: Sequence[Shape]) -> Evaluation:
+        """out = in, channels reordered; groups must divide C; no arithmetic."""
+        channels, _, _ = feature_map(inputs[0], self.type)
+        groups_divide(config["groups"], channels)
+        return Evaluation(inputs[0])
+
+    def torch_module(self, config: Config, inputs: Sequence[Shape]) -> str:
+        return call("nn.ChannelShuffle", config["groups"])
+
+
+class PixelShuffle(LayerKind):
+    """Sub-pixel rearrangement: ``C * r * r x H x W -> C x H * r x W * r`` (shuffle), or back (unshuffle)."""
+
+    def __init__(self, type: str, module: str, up: bool) -> None:
+        self.type = type
+        self.module = module
+        self.up = up
+        self.keys = (Key("factor", positive_int, symbol="r"),)
+        moved = "C * r * r x H x W -> C x H * r x W * r" if up else "C x H * r x W * r -> C * r * r x H x W"
+        self.summary = f"Pixel {'shuffle' if up else 'unshuffle'} by a factor r: {moved}, no arithmetic ({module})."
+
+    def evaluate(self, config: Config, inputs: Sequence[Shape]) -> Evaluation:
+        """Shuffle: out = (C / (r * r), H * r, W * r), each output reads one input pixel (its jump 1 / r, centred as
+        nearest upsampling's); unshuffle: out = (C * r * r, H / r, W / r), each output position reads an r x r block."""
+        channels, h_in, w_in = feature_map(inputs[0], self.type)
+        r = config["factor"]
+        if self.up:
+            if channels % (r * r):
+                raise ShapeError(
+                    f"{self.type} by {r} needs channels divisible by {r * r}, but the input has {channels}"
+                )
+            window = Window(1, ratio(1, r), ratio(r - 1, 2 * r))
+            h_out, w_out = named("H_out", h_in * r), named("W_out", w_in * r)
+            return Evaluation((named("C_out", channels // (r * r)), h_out, w_out), windows=(window, window))
+        if h_in % r or w_in % r:
+            raise ShapeError(f"{self.type} by {r} needs a height and width divisible by {r}, not {h_in}x{w_in}")
+        window = Window(int(r), int(r), 0)
+        h_out, w_out = named("H_out", h_in // r), named("W_out", w_in // r)
+        return Evaluation((named("C_out", channels * r * r), h_out, w_out), windows=(window, window))
+
+    def torch_module(self, config: Config, inputs: Sequence[Shape]) -> str:
+        return call(self.module, config["factor"])
+
+
+@accepts(
+    {
+        "anyOf": [
+            json_schema(non_negative_int),
+            {"type": "array", "items": json_schema(non_negative_int), "minItems": 4, "maxItems": 4},
+        ]
+    },
+    "a whole number >= 0 or [top, bottom, left, right]",
+)
+def four_sides(value: Any) -> tuple[int, int, int, int]:
+    """Zero padding on each side: one number for all four, or [top, bottom, left, right]."""
+    if isinstance(value, list):
+        if len(value) != 4:
+            raise ValueError(f"expected a number or [top, bottom, left, right], got a list of {len(value)}")
+        top, bottom, left, right = (non_negative_int(side) for side in value)
+        return top, bottom, left, right
+    side = non_negative_int(value)
+    return side, side, side, side
+
+
+SIDES = ("top", "bottom", "left", "right")
+
+
+class Pad(LayerKind):
+    type = "pad"
+    summary = "Explicit zero padding: a number for every side, or [top, bottom, left, right] (nn.ZeroPad2d)."
+    keys = (Key("padding", four_sides),)
+
+    def evaluate(self, config: Config, inputs: Sequence[Shape]) -> Evaluation:
+        """out = (C, H + top + bottom, W + left + right); the first output pixel is `top` (`left`) before the input."""
+        channels, h_in, w_in = feature_map(inputs[0], self.type)
+        top, bottom, left, right = config["padding"]
+        if isinstance(h_in, Term):  # explained: the sides by name
+            top, bottom, left, right = (
+                symbol(f"p_{side}", n) for side, n in zip(SIDES, config["padding"], strict=True)
+            )
+        h_out, w_out = named("H_out", h_in + top + bottom), named("W_out", w_in + left + right)
+        return Evaluation((channels, h_out, w_out), windows=(Window(1, 1, top), Window(1, 1, left)))
+
+    def torch_module(self, config: Config, inputs: Sequence[Shape]) -> str:
+        """nn.ZeroPad2d takes (left, right, top, bottom)."""
+        top, bottom, left, right = config["padding"]
+        return call("nn.ZeroPad2d", (left, right, top, bottom))
+
+
+class StochasticDepth(LayerKind):
+    type = "stochastic_depth"
+    summary = "Stochastic depth (drop path): drops a residual branch in training, the identity at inference."
+    passes_through = True
+    keys = (Key("rate", rate, 0.0), Key("mode", choice("row", "batch"), "row"))
+
+    def evaluate(self, config: Config, inputs: Sequence[Shape]) -> Evaluation:
+        """out = in; no cost at inference."""
+        return Evaluation(inputs[0])
+
+    def torch_module(self, config: Config, inputs: Sequence[Shape]) -> str:
+        """nn.Identity: torchvision.ops.StochasticDepth is the identity at inference and has no parameters."""
+        return "nn.Identity()"
+
+
+class Slice(LayerKind):
+    type = "slice"
+    summary = "Channels start to end - 1 of the input (a channel split is two slices reading one input)."
+    keys = (Key("start", non_negative_int, 0, symbol="start"), Key("end", positive_int, symbol="end"))
+
+    def evaluate(self, config: Config, inputs: Sequence[Shape]) -> Evaluation:
+        """out = (end - start, H, W); 0 <= start < end <= C; no arithmetic."""
+        channels, start, end = inputs[0][0], config["start"], config["end"]
+        if not start < end <= channels:
+            raise ShapeError(f"cannot slice channels {start} to {end} of {channels}: need start < end <= {channels}")
+        return Evaluation((end - start, *inputs[0][1:]))
+
+    torch_helper = '''class Slice(nn.Module):
+    """Channels start to end - 1: x[:, start:end]."""
+
+    def __init__(self, start: int, end: int) -> None:
+        super().__init__()
+        self.start, self.end = start, end
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x[:, self.start : self.end]
+'''
+
+    def torch_module(self, config: Config, inputs: Sequence[Shape]) -> str:
+        return call("Slice", config["start"], config["end"])
 
 
 class Opaque(LayerKind):
@@ -884,6 +1166,16 @@ for kind in (
     Concat(),
     Add(),
     Opaque(),
+    Multiply(),
+    Scale(),
+    LayerNorm(),
+    GroupNorm(),
+    ChannelShuffle(),
+    PixelShuffle("pixel_shuffle", "nn.PixelShuffle", up=True),
+    PixelShuffle("pixel_unshuffle", "nn.PixelUnshuffle", up=False),
+    Pad(),
+    StochasticDepth(),
+    Slice(),
     *(Activation(*activation) for activation in ACTIVATIONS),
 ):
     register(kind)

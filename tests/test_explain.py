@@ -182,6 +182,22 @@ KINDS = [
     ("{type: hardswish}", "[2, 3, 3]", "FLOPs", "5 * C_in * H_in * W_in", "5 * 2 * 3 * 3", 90),
     ("{type: crop, size: [2, 3]}", "[3, 4, 4]", "output", "C_in x crop_h x crop_w", "3 x 2 x 3", None),
     ("{type: opaque, op: TopK, shape: [7]}", "[3, 4, 4]", "FLOPs", "0", "0", 0),
+    # modern CNNs (issue 12)
+    ("{type: scale}", "[6, 4, 5]", "params", "C_in", "6", 6),
+    ("{type: scale}", "[6, 4, 5]", "FLOPs", "C_in * H_in * W_in", "6 * 4 * 5", 6 * 4 * 5),
+    ("{type: layernorm}", "[6, 4, 5]", "params", "2 * C_in", "2 * 6", 12),
+    ("{type: layernorm}", "[6, 4, 5]", "FLOPs", "5 * C_in * H_in * W_in", "5 * 6 * 4 * 5", 5 * 120),
+    ("{type: groupnorm, groups: 3}", "[6, 4, 5]", "params", "2 * C_in", "2 * 6", 12),
+    ("{type: groupnorm, affine: false}", "[6, 4, 5]", "FLOPs", "4 * C_in * H_in * W_in", "4 * 6 * 4 * 5", 4 * 120),
+    ("{type: pad, padding: [1, 2, 3, 4]}", "[3, 5, 6]", "H_out", "H_in + p_top + p_bottom", "5 + 1 + 2", 8),
+    ("{type: pad, padding: [1, 2, 3, 4]}", "[3, 5, 6]", "W_out", "W_in + p_left + p_right", "6 + 3 + 4", 13),
+    ("{type: pixel_shuffle, factor: 2}", "[8, 3, 5]", "C_out", "C_in / (r * r)", "8 / (2 * 2)", 2),
+    ("{type: pixel_shuffle, factor: 2}", "[8, 3, 5]", "H_out", "H_in * r", "3 * 2", 6),
+    ("{type: pixel_unshuffle, factor: 2}", "[2, 4, 6]", "C_out", "C_in * r * r", "2 * 2 * 2", 8),
+    ("{type: pixel_unshuffle, factor: 2}", "[2, 4, 6]", "W_out", "W_in / r", "6 / 2", 3),
+    ("{type: slice, start: 2, end: 5}", "[8, 3, 3]", "output", "(end - start) x H_in x W_in", "(5 - 2) x 3 x 3", None),
+    ("{type: channel_shuffle, groups: 2}", "[8, 3, 3]", "FLOPs", "0", "0", 0),
+    ("{type: stochastic_depth, rate: 0.2}", "[8, 3, 3]", "FLOPs", "0", "0", 0),
 ]
 
 
@@ -195,7 +211,7 @@ def test_every_kind_explains_with_hand_arithmetic(layer, shape, label, formula, 
 
 
 def test_every_kind_has_an_explain_case():
-    covered = {re.match(r"\{type: (\w+)", layer).group(1) for layer, *_ in KINDS} | {"concat", "add"}
+    covered = {re.match(r"\{type: (\w+)", layer).group(1) for layer, *_ in KINDS} | {"concat", "add", "multiply"}
     assert covered == set(CATALOGUE)
 
 

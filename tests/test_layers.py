@@ -13,6 +13,7 @@ import pytest
 
 from convcalc.layers import CATALOGUE, same_padding
 from tests.netbuild import analyze_layers, one_layer
+from tests.test_modern_kinds import MODERN_KINDS
 
 # --- conv ------------------------------------------------------------------------------------------
 # PyTorch nn.Conv2d: out = floor((in + 2*pad - dilation*(k-1) - 1) / stride) + 1;
@@ -554,6 +555,7 @@ COVERED = {
     *(case.values[0] for case in ACTIVATION_CASES),
     "concat",
     "add",
+    *MODERN_KINDS,  # tests/test_modern_kinds.py
 }
 
 

@@ -15,6 +15,7 @@ import pytest
 from convcalc import analyze, load_spec
 from convcalc.errors import SpecError
 from convcalc.export import to_pytorch
+from convcalc.layers import WARNINGS
 from convcalc.schema import spec_schema
 from tests.conftest import SPECS, run_cli
 
@@ -255,7 +256,7 @@ def test_expect_with_an_unknown_code():
     assert error.hint == "did you mean 'widens'?"
     error = error_of("input: [1, 8, 8]\nlayers:\n  - {type: relu, expect: 3}\n")
     assert error.message == "'expect' must be a warning code or a list of them, not 3"
-    assert error.hint == "warning codes: unread, asymmetric, widens, input, costly, uncounted"
+    assert error.hint == f"warning codes: {', '.join(WARNINGS)}"
 
 
 def test_expect_in_the_schema():
@@ -332,9 +333,12 @@ def test_a_kernel_written_as_height_x_width():
 @pytest.mark.parametrize(
     ("written", "hint"),
     [
-        ("scale", "convcalc has no element-wise multiply (scaling, squeeze-and-excitation gating)"),
-        ("multiply", "convcalc has no element-wise multiply (scaling, squeeze-and-excitation gating)"),
-        ("layernorm", "convcalc has no layer normalisation; 'batchnorm' is the normalisation it counts"),
+        ("mul", "convcalc calls it 'multiply'"),
+        ("DropPath", "convcalc calls it 'stochastic_depth'"),
+        (
+            "InstanceNorm2d",
+            "convcalc has no instance normalisation; 'layernorm', 'groupnorm' and 'batchnorm' are the norms it counts",
+        ),
         ("dense", "convcalc calls it 'linear'"),
         ("Conv2d", "did you mean 'conv'?"),
         ("BatchNorm2d", "did you mean 'batchnorm'?"),
