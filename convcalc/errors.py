@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from convcalc.text import message_line
+
 
 class Location(NamedTuple):
     """A place in a spec file; line and column count from 1. (A tuple: cheap to make for every YAML node.)"""
@@ -17,7 +19,10 @@ class Location(NamedTuple):
 
 
 class SpecError(Exception):
-    """A problem with the user's spec: reported as one line naming file, line and layer (exit code 2)."""
+    """A problem with the user's spec: reported as one line naming file, line and layer (exit code 2).
+
+    ``str()`` of it is safe to print: control characters escaped, long echoed values clipped.
+    """
 
     def __init__(
         self,
@@ -42,4 +47,4 @@ class SpecError(Exception):
             who += f" ({self.kind})"
         if who:
             who += ": "
-        return f"{where}error: {who}{self.message}"
+        return message_line(f"{where}error: {who}{self.message}")

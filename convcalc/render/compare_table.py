@@ -6,13 +6,12 @@ from collections.abc import Callable
 from typing import IO
 
 from rich.console import RenderableType
-from rich.markup import escape
 from rich.table import Table
 
 from convcalc.comparison import Comparison, Row
 from convcalc.engine import Analysis
 from convcalc.layers import format_shape
-from convcalc.render.table import CONVENTION_LINE, print_view
+from convcalc.render.table import CONVENTION_LINE, print_view, safe_markup
 from convcalc.render.units import exact, human_bytes, human_count, ratio_text, signed
 
 MAX_SUM_TERMS = 8
@@ -39,8 +38,8 @@ def layer_rows(comparison: Comparison, *, exact_numbers: bool) -> Table:
     count: Callable[[int], str] = exact if exact_numbers else human_count
     before, after = comparison.before, comparison.after
     title = (
-        f"{escape(before.name)} ({format_shape(before.input_shape)} -> {format_shape(before.output_shape)})\n"
-        f"  vs {escape(after.name)} ({format_shape(after.input_shape)} -> {format_shape(after.output_shape)})"
+        f"{safe_markup(before.name)} ({format_shape(before.input_shape)} -> {format_shape(before.output_shape)})\n"
+        f"  vs {safe_markup(after.name)} ({format_shape(after.input_shape)} -> {format_shape(after.output_shape)})"
     )
     table = Table(title=title, title_justify="left")
     table.add_column("#", justify="right", style="dim")
@@ -53,7 +52,7 @@ def layer_rows(comparison: Comparison, *, exact_numbers: bool) -> Table:
     table.add_column("change")
     inserted = {insertion.inserted for insertion in comparison.rewritten}
     for index, row in enumerate(comparison.rows, 1):
-        cells = [str(index), escape(row.name), row.type]
+        cells = [str(index), safe_markup(row.name), row.type]
         for result in (row.before, row.after):
             if result is None:
                 cells.extend(["-", "", ""])
@@ -98,7 +97,7 @@ def param_sum(label: str, analysis: Analysis) -> str | None:
     terms = [layer for layer in analysis.layers if layer.params]
     if not 2 <= len(terms) <= MAX_SUM_TERMS:
         return None
-    written = " + ".join(f"{exact(layer.params)} ({escape(layer.name)})" for layer in terms)
+    written = " + ".join(f"{exact(layer.params)} ({safe_markup(layer.name)})" for layer in terms)
     return f"params {label} = {written} = {exact(analysis.total.params)}"
 
 
@@ -119,15 +118,16 @@ def comparison_view(comparison: Comparison, *, exact_numbers: bool) -> list[Rend
     if comparison.rewritten:
         lines.append("rewritten: a 1x1 conv inserted before each of")
         for insertion in comparison.rewritten:
-            block = f", written in block '{escape(insertion.block)}'" if insertion.block else ""
+            block = f", written in block '{safe_markup(insertion.block)}'" if insertion.block else ""
+            layer, inserted = safe_markup(insertion.layer), safe_markup(insertion.inserted)
             lines.append(
-                f"  {escape(insertion.layer)} (line {insertion.location.line}{block}): {escape(insertion.inserted)}, "
+                f"  {layer} (line {insertion.location.line}{block}): {inserted}, "
                 f"{insertion.input_channels} -> {insertion.filters} channels"
             )
     if comparison.skipped:
         lines.append("not rewritten:")
         lines.extend(
-            f"  {escape(', '.join(skip.layers))} (line {skip.location.line}): {escape(skip.reason)}"
+            f"  {safe_markup(', '.join(skip.layers))} (line {skip.location.line}): {safe_markup(skip.reason)}"
             for skip in comparison.skipped
         )
     lines.append(

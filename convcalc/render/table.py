@@ -15,6 +15,7 @@ from convcalc.engine import Analysis, LayerResult
 from convcalc.layers import format_shape
 from convcalc.render.columns import BAR, COLUMNS, DEFAULT_COLUMNS, RELATIVE, SHARE, MacsScale, cell, total_cell
 from convcalc.render.units import exact, human_bytes, human_count
+from convcalc.text import printable
 
 if TYPE_CHECKING:
     from convcalc.sweep import Sweep
@@ -34,6 +35,11 @@ class _PipeConsole(Console):
         raise BrokenPipeError
 
 
+def safe_markup(text: str) -> str:
+    """Text from a spec or a command line as rich markup: unsafe characters written as escapes, brackets escaped."""
+    return escape(printable(text))
+
+
 def make_console(file: IO[str] | None = None) -> Console:
     """A console that honours NO_COLOR and, when not writing to a terminal, does not wrap at 80 columns."""
     console = _PipeConsole(file=file, highlight=False)
@@ -49,8 +55,8 @@ def print_view(view: Sequence[RenderableType], file: IO[str] | None = None) -> N
         console.print(part)
 
 
-def save_svg(view: Sequence[RenderableType], path: str, title: str) -> None:
-    """Draw a view on a recording console as wide as its widest table and write it as SVG (rich's export).
+def svg_text(view: Sequence[RenderableType], title: str) -> str:
+    """Draw a view on a recording console as wide as its widest table: an SVG picture (rich's export).
 
     Colours are kept whatever NO_COLOR says: the file is a picture.
     """
@@ -69,7 +75,7 @@ def save_svg(view: Sequence[RenderableType], path: str, title: str) -> None:
     )
     for part in view:
         recorder.print(part)
-    recorder.save_svg(path, title=title)
+    return recorder.export_svg(title=printable(title, one_line=True))
 
 
 def with_notes(layers: Sequence[LayerResult], columns: Sequence[str]) -> tuple[str, ...]:
@@ -105,7 +111,7 @@ def layer_table(
             style="cyan" if key == "type" else ("dim" if key == "note" else None),
         )
     for index, layer in enumerate(layers, 1):
-        table.add_row(str(index), *(escape(cell(key, layer, scale, exact_numbers)) for key in keys))
+        table.add_row(str(index), *(safe_markup(cell(key, layer, scale, exact_numbers)) for key in keys))
     if totals:
         table.add_section()
         table.add_row("", *(total_cell(key, layers, exact_numbers) for key in keys), style="bold")
@@ -116,7 +122,9 @@ def analysis_view(
     analysis: Analysis, *, exact_numbers: bool, columns: Sequence[str] = DEFAULT_COLUMNS
 ) -> list[RenderableType]:
     """The table, the exact totals and memory, the warnings and the counting convention."""
-    title = f"{escape(analysis.name)}  ({format_shape(analysis.input_shape)} -> {format_shape(analysis.output_shape)})"
+    title = (
+        f"{safe_markup(analysis.name)}  ({format_shape(analysis.input_shape)} -> {format_shape(analysis.output_shape)})"
+    )
     total = analysis.total
     return [
         layer_table(analysis.layers, exact_numbers=exact_numbers, columns=columns, title=title, totals=True),
@@ -125,8 +133,8 @@ def analysis_view(
         f"batch {analysis.batch} · {analysis.dtype} · weights {human_bytes(total.weight_bytes)} · "
         f"activations {human_bytes(total.activation_bytes)} in all, peak {human_bytes(total.peak_activation_bytes)}",
         *(
-            f"[yellow]warning:[/yellow] {escape(warning.layer)} (line {warning.location.line}): "
-            f"{escape(warning.message)}"
+            f"[yellow]warning:[/yellow] {safe_markup(warning.layer)} (line {warning.location.line}): "
+            f"{safe_markup(warning.message)}"
             for warning in analysis.warnings
         ),
         f"[dim]{CONVENTION_LINE}[/dim]",
@@ -150,8 +158,8 @@ def render_zoo(entries: Sequence[ZooEntry], *, exact_numbers: bool, file: IO[str
     table.add_column("MACs", justify="right")
     for entry in entries:
         table.add_row(
-            escape(entry.name),
-            escape(entry.description),
+            safe_markup(entry.name),
+            safe_markup(entry.description),
             format_shape(entry.input_shape),
             count(entry.params),
             count(entry.macs),
@@ -165,7 +173,7 @@ def render_sweep(sweep: Sweep, *, exact_numbers: bool, file: IO[str] | None = No
     """One row per input size: output shape, params, MACs, FLOPs and peak activation memory."""
     count: Callable[[int], str] = exact if exact_numbers else human_count
     size: Callable[[int], str] = exact if exact_numbers else human_bytes
-    table = Table(title=f"{escape(sweep.name)}  (batch {sweep.batch} · {sweep.dtype})", title_justify="left")
+    table = Table(title=f"{safe_markup(sweep.name)}  (batch {sweep.batch} · {sweep.dtype})", title_justify="left")
     for header in ("input", "output", "params", "MACs", "FLOPs", "peak activations"):
         table.add_column(header, justify="right")
     for row in sweep.rows:
