@@ -13,7 +13,7 @@ import typer
 from convcalc import __version__
 from convcalc.errors import SpecError
 from convcalc.keys import MAX_MAGNITUDE
-from convcalc.text import message_line
+from convcalc.text import message_line, tolerate_encoding
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -90,7 +90,7 @@ def spec_errors(output: OutputFormat, exact_numbers: bool) -> Iterator[None]:
         if output is OutputFormat.json:
             from convcalc.render.json_format import error_json
 
-            print(error_json(error))
+            emit(error_json(error) + "\n")
         elif error.partial:
             from convcalc.render.table import layer_table, make_console
 
@@ -102,8 +102,15 @@ def spec_errors(output: OutputFormat, exact_numbers: bool) -> Iterator[None]:
         if output is OutputFormat.json:
             from convcalc.render.json_format import error_json
 
-            print(error_json(error))
+            emit(error_json(error) + "\n")
         fail(error)
+
+
+def emit(text: str, file: IO[str] | None = None) -> None:
+    """Print a report; a closed pipe (`convcalc ... | head -1`) ends the run quietly with exit code 0."""
+    from convcalc.outputs import write_stream
+
+    write_stream(file or sys.stdout, text)
 
 
 def usage_error(message: str) -> NoReturn:
@@ -218,15 +225,15 @@ def analyze(
     if output is OutputFormat.json:
         from convcalc.render.json_format import to_json
 
-        print(to_json(analysis.to_dict()), file=report)
+        emit(to_json(analysis.to_dict()) + "\n", report)
     elif output is OutputFormat.csv:
         from convcalc.render.plain import to_csv
 
-        print(to_csv(analysis, keys), end="", file=report)
+        emit(to_csv(analysis, keys), report)
     elif output is OutputFormat.markdown:
         from convcalc.render.plain import to_markdown
 
-        print(to_markdown(analysis, keys, exact_numbers=exact_numbers), end="", file=report)
+        emit(to_markdown(analysis, keys, exact_numbers=exact_numbers), report)
     else:
         from convcalc.render.table import render_analysis
 
@@ -263,11 +270,11 @@ def explain(
     if output is OutputFormat.json:
         from convcalc.render.json_format import to_json
 
-        print(to_json({"name": analysis.name, "layers": [e.to_dict() for e in explanations]}))
+        emit(to_json({"name": analysis.name, "layers": [e.to_dict() for e in explanations]}) + "\n")
     else:
         from convcalc.render.explain_text import render_explanations
 
-        print(render_explanations(explanations), end="")
+        emit(render_explanations(explanations))
 
 
 @app.command()
@@ -284,7 +291,7 @@ def zoo(
     if output is OutputFormat.json:
         from convcalc.render.json_format import to_json
 
-        print(to_json({"specs": [entry.to_dict() for entry in entries]}))
+        emit(to_json({"specs": [entry.to_dict() for entry in entries]}) + "\n")
     else:
         from convcalc.render.table import render_zoo
 
@@ -335,7 +342,7 @@ def compare(
     if output is OutputFormat.json:
         from convcalc.render.json_format import to_json
 
-        print(to_json(comparison.to_dict()), file=report)
+        emit(to_json(comparison.to_dict()) + "\n", report)
     else:
         from convcalc.render.compare_table import render_comparison
 
@@ -381,11 +388,11 @@ def sweep(
     if output is OutputFormat.json:
         from convcalc.render.json_format import to_json
 
-        print(to_json(result.to_dict()))
+        emit(to_json(result.to_dict()) + "\n")
     elif output is OutputFormat.csv:
         from convcalc.render.plain import sweep_csv
 
-        print(sweep_csv(result), end="")
+        emit(sweep_csv(result))
     else:
         from convcalc.render.table import render_sweep
 
@@ -410,7 +417,7 @@ def export(
     with spec_errors(OutputFormat.table, exact_numbers=False):
         loaded, shape = load_sized(spec, input_size)
         source = to_pytorch(loaded, input_shape=shape)
-    print(source, end="")
+    emit(source)
 
 
 @app.command()
@@ -418,11 +425,12 @@ def schema() -> None:
     """The JSON Schema of spec files, for editors (README: Editor support): convcalc schema > convcalc.schema.json"""
     from convcalc.schema import schema_text
 
-    print(schema_text(), end="")
+    emit(schema_text())
 
 
 def main() -> None:
     """Entry point: never a traceback for the user (unless --debug)."""
+    tolerate_encoding(sys.stdout, sys.stderr)
     try:
         app()
     except KeyboardInterrupt:

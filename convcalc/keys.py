@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, TypeGuard, TypeVar
 
 Pair = tuple[int, int]
 Padding = tuple[int, int] | str  # (h, w) or "same" / "valid"
@@ -41,7 +41,8 @@ def json_schema(convert: Callable[[Any], Any]) -> dict[str, Any]:
     return SCHEMAS[convert]
 
 
-def _is_int(value: Any) -> bool:
+def is_int(value: object) -> TypeGuard[int]:
+    """A whole number, not a boolean (True is an int to Python)."""
     return isinstance(value, int) and not isinstance(value, bool)
 
 
@@ -73,7 +74,7 @@ def integer(minimum: int) -> Callable[[Any], int]:
     """A whole number no smaller than ``minimum``."""
 
     def convert(value: Any) -> int:
-        if not _is_int(value):
+        if not is_int(value):
             raise ValueError(f"expected a whole number, got {describe(value)}")
         if value < minimum:
             raise ValueError(f"must be at least {minimum}, got {value}")

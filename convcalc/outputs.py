@@ -6,10 +6,12 @@ renamed over the old one, so a failed write (disk full, a file-size limit) leave
 
 from __future__ import annotations
 
+import contextlib
 import os
 import stat
 import sys
 from collections.abc import Mapping, Sequence
+from typing import IO, NoReturn
 
 from convcalc.errors import SpecError
 
@@ -72,11 +74,27 @@ def _identity_or_none(path: str) -> tuple[int, int] | None:
         return None
 
 
+def write_stream(stream: IO[str], text: str) -> None:
+    """Write and flush; when the reader has gone (`| head -1`), stop quietly with exit code 0 as a table does."""
+    try:
+        stream.write(text)
+        stream.flush()
+    except BrokenPipeError:
+        closed_pipe()
+
+
+def closed_pipe() -> NoReturn:
+    """End the run with exit code 0 after the reader of standard output went away, with nothing more written:
+    standard output is pointed at /dev/null, so that Python's last flush at exit does not fail again."""
+    with contextlib.suppress(AttributeError, ValueError, OSError):  # not a real file (tests)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    raise SystemExit(0)
+
+
 def write_output(path: str, text: str, option: str) -> None:
     """Write text to standard output ('-') or, atomically, to a file; SpecError naming the option on failure."""
     if path == STDOUT:
-        sys.stdout.write(text)
-        sys.stdout.flush()
+        write_stream(sys.stdout, text)
         return
     try:
         _write_atomically(path, text.encode("utf-8"))

@@ -69,3 +69,27 @@ def csv_cell(value: object) -> object:
         return value
     value = printable(value)
     return f"'{value}" if value.startswith(FORMULA_START) else value
+
+
+FALLBACKS = {"·": "-", "…": "...", "█": "#", **dict.fromkeys("▏▎▍▌▋▊▉", "|")}
+"""What the characters convcalc prints itself become where the terminal's encoding has no glyph for them."""
+FALLBACK_ERRORS = "convcalc-fallback"
+
+
+def _fallback(error: UnicodeError) -> tuple[str, int]:
+    """A codec error handler: convcalc's own characters spelt in ASCII, anything else as a \\u escape."""
+    if not isinstance(error, UnicodeEncodeError):
+        raise error
+    text = error.object[error.start : error.end]
+    return "".join(FALLBACKS.get(c) or c.encode("ascii", "backslashreplace").decode() for c in text), error.end
+
+
+def tolerate_encoding(*streams: object) -> None:
+    """Let text streams in a legacy encoding (ASCII, Shift-JIS) print every character: never a UnicodeEncodeError."""
+    import codecs
+    import io
+
+    codecs.register_error(FALLBACK_ERRORS, _fallback)
+    for stream in streams:
+        if isinstance(stream, io.TextIOWrapper) and codecs.lookup(stream.encoding).name != "utf-8":
+            stream.reconfigure(errors=FALLBACK_ERRORS)

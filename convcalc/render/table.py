@@ -13,6 +13,7 @@ from rich.table import Table
 
 from convcalc.engine import Analysis, LayerResult
 from convcalc.layers import format_shape
+from convcalc.outputs import closed_pipe
 from convcalc.render.columns import BAR, COLUMNS, DEFAULT_COLUMNS, RELATIVE, SHARE, MacsScale, cell, total_cell
 from convcalc.render.units import exact, human_bytes, human_count
 from convcalc.text import printable
@@ -27,12 +28,17 @@ CONVENTION_LINE = (
 )
 
 
+MIN_WIDTH = 40
+"""Narrowest terminal a table is fitted to; a narrower one (or COLUMNS=0) gets tables FALLBACK_WIDTH wide."""
+FALLBACK_WIDTH = 80
+
+
 class _PipeConsole(Console):
-    """A closed pipe (`convcalc analyze ... | head`) ends quietly: the CLI turns BrokenPipeError into exit 0,
-    where rich's own handler would exit 1, the code for an internal error."""
+    """A closed pipe (`convcalc analyze ... | head`) ends quietly with exit 0, where rich's own handler would exit 1,
+    the code for an internal error."""
 
     def on_broken_pipe(self) -> None:
-        raise BrokenPipeError
+        closed_pipe()
 
 
 def safe_markup(text: str) -> str:
@@ -41,10 +47,13 @@ def safe_markup(text: str) -> str:
 
 
 def make_console(file: IO[str] | None = None) -> Console:
-    """A console that honours NO_COLOR and, when not writing to a terminal, does not wrap at 80 columns."""
+    """A console that honours NO_COLOR and, when not writing to a terminal, does not wrap at 80 columns;
+    a terminal too narrow to draw a table in gets one 80 columns wide."""
     console = _PipeConsole(file=file, highlight=False)
     if not console.is_terminal:
         console = _PipeConsole(file=file, highlight=False, width=max(console.width, 200))
+    elif console.width < MIN_WIDTH:  # COLUMNS=0 drew nothing, COLUMNS=10 only borders: let the terminal wrap
+        console = _PipeConsole(file=file, highlight=False, width=FALLBACK_WIDTH)
     return console
 
 
