@@ -15,6 +15,7 @@ from convcalc.engine import Analysis, LayerResult
 from convcalc.layers import format_shape
 from convcalc.outputs import closed_pipe
 from convcalc.render.columns import BAR, COLUMNS, DEFAULT_COLUMNS, RELATIVE, SHARE, MacsScale, cell, total_cell
+from convcalc.render.grid import Grid, GridColumn
 from convcalc.render.units import exact, human_bytes, human_count
 from convcalc.text import printable
 
@@ -28,6 +29,8 @@ CONVENTION_LINE = (
 )
 
 
+GRID_ROWS = 100
+"""Tables of more rows are drawn as a Grid (see layer_table)."""
 MIN_WIDTH = 40
 """Narrowest terminal a table is fitted to; a narrower one (or COLUMNS=0) gets tables FALLBACK_WIDTH wide."""
 FALLBACK_WIDTH = 80
@@ -71,7 +74,8 @@ def svg_text(view: Sequence[RenderableType], title: str) -> str:
     """
     probe = Console(file=io.StringIO(), width=1000)
     width = max(
-        (Measurement.get(probe, probe.options, part).maximum for part in view if isinstance(part, Table)), default=80
+        (Measurement.get(probe, probe.options, part).maximum for part in view if isinstance(part, (Table, Grid))),
+        default=80,
     )
     recorder = Console(
         file=io.StringIO(),
@@ -101,30 +105,33 @@ def layer_table(
     columns: Sequence[str] = DEFAULT_COLUMNS,
     title: str | None = None,
     totals: bool = False,
-) -> Table:
-    """One row per layer, optionally a totals row of the summable columns."""
+) -> RenderableType:
+    """One row per layer, optionally a totals row of the summable columns: a rich Table, or for more than
+    GRID_ROWS layers the same picture drawn as a :class:`Grid` (rich's Table takes a millisecond a row)."""
     keys = with_notes(layers, columns)
     scale = MacsScale.of(layers)
-    table = Table(title=title, title_justify="left")
-    table.add_column("#", justify="right", style="dim")
+    grid_columns = [GridColumn("#", "right", "dim")]
     for key in keys:
         if key in RELATIVE:
-            table.add_column(
-                RELATIVE[key], justify="right" if key == SHARE else "left", style="magenta" if key == BAR else None
+            grid_columns.append(
+                GridColumn(RELATIVE[key], "right" if key == SHARE else "left", "magenta" if key == BAR else None)
             )
             continue
         column = COLUMNS[key]
-        table.add_column(
-            column.header,
-            justify="left" if column.measure == "text" else "right",
-            style="cyan" if key == "type" else ("dim" if key == "note" else None),
+        grid_columns.append(
+            GridColumn(
+                column.header,
+                "left" if column.measure == "text" else "right",
+                "cyan" if key == "type" else ("dim" if key == "note" else None),
+            )
         )
-    for index, layer in enumerate(layers, 1):
-        table.add_row(str(index), *(safe_markup(cell(key, layer, scale, exact_numbers)) for key in keys))
-    if totals:
-        table.add_section()
-        table.add_row("", *(total_cell(key, layers, exact_numbers) for key in keys), style="bold")
-    return table
+    rows = [
+        [str(index), *(printable(cell(key, layer, scale, exact_numbers)) for key in keys)]
+        for index, layer in enumerate(layers, 1)
+    ]
+    total_row = ["", *(total_cell(key, layers, exact_numbers) for key in keys)] if totals else None
+    grid = Grid(title, grid_columns, rows, total_row)
+    return grid if len(rows) > GRID_ROWS else grid.as_table()
 
 
 def analysis_view(

@@ -1,0 +1,133 @@
+"""A large table drawn fast: the same picture as rich's Table, laid out once instead of cell by cell.
+
+rich measures, wraps and pads every cell of a Table separately, about a millisecond a row: 10 s for a
+10,000-layer network. A :class:`Grid` knows its cells are single lines of plain text, so it takes each column's
+width from its longest cell and writes every row as a handful of segments, ~100 times faster. It draws what
+rich draws for a table that fits (tests/test_hostile.py compares them); one that does not fit the console is
+handed to rich, which wraps it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Literal
+
+from rich import box
+from rich.cells import cell_len
+from rich.console import Console, ConsoleOptions, RenderResult
+from rich.markup import escape
+from rich.measure import Measurement
+from rich.segment import Segment
+from rich.style import Style
+from rich.table import Table
+
+Justify = Literal["left", "right"]
+
+
+@dataclass(frozen=True)
+class GridColumn:
+    header: str
+    justify: Justify
+    style: str | None
+
+
+@dataclass(frozen=True)
+class Grid:
+    """Rows of plain text (never markup) under a title (markup), with an optional bold totals row after a rule."""
+
+    title: str | None
+    columns: Sequence[GridColumn]
+    rows: Sequence[Sequence[str]]
+    totals: Sequence[str] | None = None
+
+    def as_table(self) -> Table:
+        """The same as a rich Table: drawn instead when the grid is wider than the console (rich wraps cells)."""
+        table = Table(title=self.title, title_justify="left")
+        for column in self.columns:
+            table.add_column(column.header, justify=column.justify, style=column.style)
+        for row in self.rows:
+            table.add_row(*(escape(text) for text in row))
+        if self.totals is not None:
+            table.add_section()
+            table.add_row(*(escape(text) for text in self.totals), style="bold")
+        return table
+
+    @cached_property
+    def widths(self) -> list[int]:
+        """Each column's width with its padding of one space either side, as rich counts it."""
+        widths = [cell_len(column.header) for column in self.columns]
+        for row in (*self.rows, *([self.totals] if self.totals else [])):
+            widths = [max(width, cell_len(text)) for width, text in zip(widths, row, strict=True)]
+        return [width + 2 for width in widths]
+
+    def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
+        width = sum(self.widths) + len(self.columns) + 1
+        return Measurement(width, width)
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        widths = self.widths
+        table_width = sum(widths) + len(widths) + 1
+        if table_width > options.max_width:
+            yield self.as_table()
+            return
+        if self.title is not None:
+            title = console.render_str(self.title, style="table.title", highlight=False)
+            yield from console.render(title, options.update(width=table_width, justify="left", height=None))
+        lines = box.HEAVY_HEAD.substitute(options, safe=console.safe_box)
+        border = Style.null()
+        styles = [console.get_style(column.style) if column.style else Style.null() for column in self.columns]
+        header = console.get_style("table.header")
+        bold = console.get_style("bold")
+        if console.color_system is None:  # no styles: one segment a line
+            styles = [Style.null()] * len(styles)
+            header = bold = Style.null()
+        new_line = Segment.line()
+
+        yield Segment(lines.get_top(widths), border)
+        yield new_line
+        yield from self._row(
+            [column.header for column in self.columns],
+            widths,
+            [header] * len(styles),
+            (lines.head_left, lines.head_vertical, lines.head_right),
+            border,
+        )
+        yield Segment(lines.get_row(widths, "head"), border)
+        yield new_line
+        body = (lines.mid_left, lines.mid_vertical, lines.mid_right)
+        foot = (lines.foot_left, lines.foot_vertical, lines.foot_right)
+        for index, row in enumerate(self.rows):
+            last = index == len(self.rows) - 1 and self.totals is None
+            yield from self._row(row, widths, styles, foot if last else body, border)
+        if self.totals is not None:
+            yield Segment(lines.get_row(widths, "row"), border)
+            yield new_line
+            yield from self._row(self.totals, widths, [style + bold for style in styles], foot, border)
+        yield Segment(lines.get_bottom(widths), border)
+        yield new_line
+
+    def _row(
+        self,
+        cells: Sequence[str],
+        widths: Sequence[int],
+        styles: Sequence[Style],
+        edges: tuple[str, str, str],
+        border: Style,
+    ) -> Iterator[Segment]:
+        left, divider, right = edges
+        padded = []
+        for text, width, column in zip(cells, widths, self.columns, strict=True):
+            space = " " * (width - 2 - cell_len(text))
+            padded.append(f" {text}{space} " if column.justify == "left" else f" {space}{text} ")
+        if not any(styles) and not border:
+            yield Segment(f"{left}{divider.join(padded)}{right}\n")
+            return
+        yield Segment(left, border)
+        for index, (text, style) in enumerate(zip(padded, styles, strict=True)):
+            if index:
+                yield Segment(divider, border)
+            yield Segment(text, style)
+        yield Segment(right, border)
+        yield Segment.line()
