@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from convcalc.checks import AnalysisWarning, network_warnings
 from convcalc.errors import Location, SpecError
-from convcalc.keys import MAX_MAGNITUDE
+from convcalc.keys import MAX_FIELD, MAX_MAGNITUDE
 from convcalc.layers import CATALOGUE, Config, LayerKind, Shape, ShapeError, Window, elements, json_number, ratio
 from convcalc.spec import NETWORK_INPUT, Branches, Group, Layer, Node, Spec
 
@@ -311,6 +311,15 @@ class _Run:
             field_in = max((self.fields[source] for source in sources), key=lambda f: f.area)
             input_elements = sum(elements(shape) for shape in shapes)
         receptive = field_in.through(result.windows) if result.windows else field_in
+        if max(receptive.jump) > MAX_FIELD:  # strides multiply: 2,000 strides of 10^100 would be 200,000 digits
+            raise AnalysisError(
+                "the receptive field's jump passes 10^1000 input pixels",
+                location,
+                layer=name,
+                kind=kind.type,
+                partial=self.results,
+                hint="the strides before it multiply",
+            )
         self.results.append(
             LayerResult(
                 name=name,

@@ -19,6 +19,8 @@ REQUIRED: Any = object()
 """Marks a key without a default."""
 MAX_MAGNITUDE = 10**100
 """The largest whole number a spec may hold (or a layer produce as a size), so every count prints exactly."""
+MAX_FIELD = 10**1000
+"""The largest receptive-field jump (strides multiplied): past it the numbers grow too long to print in time."""
 
 Converter = TypeVar("Converter", bound=Callable[[Any], Any])
 

@@ -18,7 +18,7 @@ from convcalc.keys import Key, describe, positive_int, shown
 from convcalc.layers import CATALOGUE, Config, LayerKind, Shape
 from convcalc.reader import Located, LocatedList, location_of
 
-MAX_LAYERS = 1_000_000
+MAX_LAYERS = 10_000
 """Most layers one spec may expand to: blocks, repeats and YAML aliases multiplied out; block instances,
 residuals and concats of branches count as one layer each besides their contents."""
 MAX_DEPTH = 100

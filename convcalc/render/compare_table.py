@@ -11,18 +11,20 @@ from rich.table import Table
 from convcalc.comparison import Comparison, Row
 from convcalc.engine import Analysis
 from convcalc.layers import format_shape
-from convcalc.render.table import CONVENTION_LINE, print_view, safe_markup
+from convcalc.render.grid import Cell, Grid, GridColumn
+from convcalc.render.table import CONVENTION_LINE, grid_or_table, print_view, safe_markup
 from convcalc.render.units import exact, human_bytes, human_count, ratio_text, signed
+from convcalc.text import printable
 
 MAX_SUM_TERMS = 8
 """A side's total parameters are written out as a sum of its layers' when it has at most this many terms."""
 
 
-def _change(row: Row, inserted: set[str]) -> str:
+def _change(row: Row, inserted: set[str]) -> Cell:
     if row.before is None:
-        return "[green]added (1x1 bottleneck)[/green]" if row.name in inserted else "[green]added[/green]"
+        return ("added (1x1 bottleneck)" if row.name in inserted else "added", "green")
     if row.after is None:
-        return "[red]removed[/red]"
+        return ("removed", "red")
     before, after = row.before, row.after
     if before.macs != after.macs:
         return ratio_text(before.macs, after.macs, "MACs")
@@ -33,7 +35,7 @@ def _change(row: Row, inserted: set[str]) -> str:
     return "changed" if row.status == "changed" else ""
 
 
-def layer_rows(comparison: Comparison, *, exact_numbers: bool) -> Table:
+def layer_rows(comparison: Comparison, *, exact_numbers: bool) -> RenderableType:
     """One row per layer name: its shape, params and MACs in each network, and the change."""
     count: Callable[[int], str] = exact if exact_numbers else human_count
     before, after = comparison.before, comparison.after
@@ -41,18 +43,14 @@ def layer_rows(comparison: Comparison, *, exact_numbers: bool) -> Table:
         f"{safe_markup(before.name)} ({format_shape(before.input_shape)} -> {format_shape(before.output_shape)})\n"
         f"  vs {safe_markup(after.name)} ({format_shape(after.input_shape)} -> {format_shape(after.output_shape)})"
     )
-    table = Table(title=title, title_justify="left")
-    table.add_column("#", justify="right", style="dim")
-    table.add_column("layer")
-    table.add_column("type", style="cyan")
+    columns = [GridColumn("#", "right", "dim"), GridColumn("layer", "left", None), GridColumn("type", "left", "cyan")]
     for side in ("before", "after"):
-        table.add_column(f"{side}\noutput", justify="right")
-        table.add_column(f"{side}\nparams", justify="right")
-        table.add_column(f"{side}\nMACs", justify="right")
-    table.add_column("change")
+        columns.extend(GridColumn(f"{side}\n{what}", "right", None) for what in ("output", "params", "MACs"))
+    columns.append(GridColumn("change", "left", None))
     inserted = {insertion.inserted for insertion in comparison.rewritten}
+    rows: list[list[Cell]] = []
     for index, row in enumerate(comparison.rows, 1):
-        cells = [str(index), safe_markup(row.name), row.type]
+        cells: list[Cell] = [str(index), printable(row.name), row.type]
         for result in (row.before, row.after):
             if result is None:
                 cells.extend(["-", "", ""])
@@ -65,8 +63,8 @@ def layer_rows(comparison: Comparison, *, exact_numbers: bool) -> Table:
                     ]
                 )
         cells.append(_change(row, inserted))
-        table.add_row(*cells)
-    return table
+        rows.append(cells)
+    return grid_or_table(Grid(title, columns, rows))
 
 
 def totals(comparison: Comparison, *, exact_numbers: bool) -> Table:

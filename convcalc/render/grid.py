@@ -17,20 +17,26 @@ from typing import Literal
 from rich import box
 from rich.cells import cell_len
 from rich.console import Console, ConsoleOptions, RenderResult
-from rich.markup import escape
 from rich.measure import Measurement
 from rich.segment import Segment
 from rich.style import Style
 from rich.table import Table
+from rich.text import Text
 
 Justify = Literal["left", "right"]
+Cell = str | tuple[str, str]
+"""Plain text, or (plain text, a style such as 'green')."""
 
 
 @dataclass(frozen=True)
 class GridColumn:
-    header: str
+    header: str  # may have several lines
     justify: Justify
     style: str | None
+
+
+def _text(cell: Cell) -> str:
+    return cell if isinstance(cell, str) else cell[0]
 
 
 @dataclass(frozen=True)
@@ -39,7 +45,7 @@ class Grid:
 
     title: str | None
     columns: Sequence[GridColumn]
-    rows: Sequence[Sequence[str]]
+    rows: Sequence[Sequence[Cell]]
     totals: Sequence[str] | None = None
 
     def as_table(self) -> Table:
@@ -48,18 +54,18 @@ class Grid:
         for column in self.columns:
             table.add_column(column.header, justify=column.justify, style=column.style)
         for row in self.rows:
-            table.add_row(*(escape(text) for text in row))
+            table.add_row(*(Text(cell) if isinstance(cell, str) else Text(*cell) for cell in row))
         if self.totals is not None:
             table.add_section()
-            table.add_row(*(escape(text) for text in self.totals), style="bold")
+            table.add_row(*(Text(text) for text in self.totals), style="bold")
         return table
 
     @cached_property
     def widths(self) -> list[int]:
         """Each column's width with its padding of one space either side, as rich counts it."""
-        widths = [cell_len(column.header) for column in self.columns]
+        widths = [max(map(cell_len, column.header.split("\n"))) for column in self.columns]
         for row in (*self.rows, *([self.totals] if self.totals else [])):
-            widths = [max(width, cell_len(text)) for width, text in zip(widths, row, strict=True)]
+            widths = [max(width, cell_len(_text(cell))) for width, cell in zip(widths, row, strict=True)]
         return [width + 2 for width in widths]
 
     def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
@@ -76,58 +82,50 @@ class Grid:
             title = console.render_str(self.title, style="table.title", highlight=False)
             yield from console.render(title, options.update(width=table_width, justify="left", height=None))
         lines = box.HEAVY_HEAD.substitute(options, safe=console.safe_box)
-        border = Style.null()
-        styles = [console.get_style(column.style) if column.style else Style.null() for column in self.columns]
-        header = console.get_style("table.header")
-        bold = console.get_style("bold")
-        if console.color_system is None:  # no styles: one segment a line
-            styles = [Style.null()] * len(styles)
-            header = bold = Style.null()
-        new_line = Segment.line()
+        plain = console.color_system is None  # no styles: one segment a line
+        null = Style.null()
+        styles = [null if plain or not column.style else console.get_style(column.style) for column in self.columns]
+        header = null if plain else console.get_style("table.header")
+        bold = null if plain else console.get_style("bold")
 
-        yield Segment(lines.get_top(widths), border)
-        yield new_line
-        yield from self._row(
-            [column.header for column in self.columns],
-            widths,
-            [header] * len(styles),
-            (lines.head_left, lines.head_vertical, lines.head_right),
-            border,
-        )
-        yield Segment(lines.get_row(widths, "head"), border)
-        yield new_line
+        def style(cell: Cell, base: Style) -> Style:
+            return base if plain or isinstance(cell, str) else base + console.get_style(cell[1])
+
+        yield Segment(lines.get_top(widths))
+        yield Segment.line()
+        headers = [column.header.split("\n") for column in self.columns]
+        height = max(map(len, headers))
+        for line in range(height):  # each header at the bottom of the header row, as rich puts it
+            cells = [parts[line - height + len(parts)] if line >= height - len(parts) else "" for parts in headers]
+            yield from self._row(cells, [header] * len(cells), (lines.head_left, lines.head_vertical, lines.head_right))
+        yield Segment(lines.get_row(widths, "head"))
+        yield Segment.line()
         body = (lines.mid_left, lines.mid_vertical, lines.mid_right)
         foot = (lines.foot_left, lines.foot_vertical, lines.foot_right)
         for index, row in enumerate(self.rows):
             last = index == len(self.rows) - 1 and self.totals is None
-            yield from self._row(row, widths, styles, foot if last else body, border)
+            row_styles = [style(cell, base) for cell, base in zip(row, styles, strict=True)]
+            yield from self._row([_text(cell) for cell in row], row_styles, foot if last else body)
         if self.totals is not None:
-            yield Segment(lines.get_row(widths, "row"), border)
-            yield new_line
-            yield from self._row(self.totals, widths, [style + bold for style in styles], foot, border)
-        yield Segment(lines.get_bottom(widths), border)
-        yield new_line
+            yield Segment(lines.get_row(widths, "row"))
+            yield Segment.line()
+            yield from self._row(self.totals, [base + bold for base in styles], foot)
+        yield Segment(lines.get_bottom(widths))
+        yield Segment.line()
 
-    def _row(
-        self,
-        cells: Sequence[str],
-        widths: Sequence[int],
-        styles: Sequence[Style],
-        edges: tuple[str, str, str],
-        border: Style,
-    ) -> Iterator[Segment]:
+    def _row(self, cells: Sequence[str], styles: Sequence[Style], edges: tuple[str, str, str]) -> Iterator[Segment]:
         left, divider, right = edges
         padded = []
-        for text, width, column in zip(cells, widths, self.columns, strict=True):
+        for text, width, column in zip(cells, self.widths, self.columns, strict=True):
             space = " " * (width - 2 - cell_len(text))
             padded.append(f" {text}{space} " if column.justify == "left" else f" {space}{text} ")
-        if not any(styles) and not border:
+        if not any(styles):
             yield Segment(f"{left}{divider.join(padded)}{right}\n")
             return
-        yield Segment(left, border)
+        yield Segment(left)
         for index, (text, style) in enumerate(zip(padded, styles, strict=True)):
             if index:
-                yield Segment(divider, border)
+                yield Segment(divider)
             yield Segment(text, style)
-        yield Segment(right, border)
+        yield Segment(right)
         yield Segment.line()

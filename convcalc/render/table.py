@@ -130,8 +130,12 @@ def layer_table(
         for index, layer in enumerate(layers, 1)
     ]
     total_row = ["", *(total_cell(key, layers, exact_numbers) for key in keys)] if totals else None
-    grid = Grid(title, grid_columns, rows, total_row)
-    return grid if len(rows) > GRID_ROWS else grid.as_table()
+    return grid_or_table(Grid(title, grid_columns, rows, total_row))
+
+
+def grid_or_table(grid: Grid) -> RenderableType:
+    """A rich Table for up to GRID_ROWS rows; for more, the Grid, which draws the same picture much faster."""
+    return grid if len(grid.rows) > GRID_ROWS else grid.as_table()
 
 
 def analysis_view(
