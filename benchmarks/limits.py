@@ -39,6 +39,12 @@ def conv_chain(layers: int) -> Iterator[str]:
     yield f"{HEAD}  - {{type: conv, filters: 3, kernel: 3, padding: 1, repeat: {layers}}}\n"
 
 
+def conv_blocks(instances: int) -> Iterator[str]:
+    """A block of one 3x3 conv, repeated: what `compare -b` can rewrite (a block instance counts one layer)."""
+    yield "input: [3, 8, 8]\nblocks:\n  unit:\n    layers: [{type: conv, filters: 4, kernel: 3, padding: 1}]\n"
+    yield f"layers:\n  - {{block: unit, repeat: {instances}}}\n"
+
+
 def written_out(nodes: int) -> Iterator[str]:
     """A spec written out one layer a line, as many layers as fit in ``nodes`` YAML nodes (a relu is 3 nodes)."""
     yield HEAD
@@ -109,7 +115,10 @@ def main() -> None:
         (f"{MAX_LAYERS:,} 3x3 convs: explain (every layer)", ["explain", convs]),
         (f"{MAX_LAYERS:,} 3x3 convs: export --to pytorch", ["export", convs]),
         (f"{MAX_LAYERS:,} 3x3 convs: compare with itself", ["compare", convs, convs]),
-        (f"{MAX_LAYERS:,} 3x3 convs: compare -b all=0.5", ["compare", convs, "-b", "all=0.5"]),
+        (
+            f"{MAX_LAYERS // 3:,} blocks of a 3x3 conv: compare -b all=0.5 ({MAX_LAYERS // 3 * 3:,} layers after)",
+            ["compare", spec("blocks", lambda: conv_blocks(MAX_LAYERS // 3)), "-b", "all=0.5"],
+        ),
         (f"{MAX_LAYERS:,} 3x3 convs: sweep at 3 sizes", ["sweep", convs, "--input", "8,16,32"]),
         (
             f"{(MAX_NODES - 10) // 3:,} layers written out ({MAX_NODES:,} nodes): refused, > {MAX_LAYERS:,} layers",

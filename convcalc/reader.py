@@ -35,8 +35,8 @@ MAX_NODES = 100_000
 """Upper bound on YAML nodes in one document (aliases included), against 'billion laughs' inputs."""
 MAX_NESTING = 100
 """Deepest nesting of YAML mappings and sequences in one document."""
-MAX_BYTES = 64 * 2**20
-"""Largest spec file read (64 MiB), so that a device or an endless pipe given by mistake is refused."""
+MAX_BYTES = 16 * 2**20
+"""Largest spec file read (16 MiB), so that a device or an endless pipe given by mistake is refused."""
 
 
 MERGE_TAG = "tag:yaml.org,2002:merge"

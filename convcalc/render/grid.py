@@ -88,44 +88,56 @@ class Grid:
         header = null if plain else console.get_style("table.header")
         bold = null if plain else console.get_style("bold")
 
-        def style(cell: Cell, base: Style) -> Style:
-            return base if plain or isinstance(cell, str) else base + console.get_style(cell[1])
-
         yield Segment(lines.get_top(widths))
         yield Segment.line()
         headers = [column.header.split("\n") for column in self.columns]
         height = max(map(len, headers))
         for line in range(height):  # each header at the bottom of the header row, as rich puts it
             cells = [parts[line - height + len(parts)] if line >= height - len(parts) else "" for parts in headers]
-            yield from self._row(cells, [header] * len(cells), (lines.head_left, lines.head_vertical, lines.head_right))
+            edges = (lines.head_left, lines.head_vertical, lines.head_right)
+            yield from self._row(cells, [header] * len(cells), edges, console, plain)
         yield Segment(lines.get_row(widths, "head"))
         yield Segment.line()
         body = (lines.mid_left, lines.mid_vertical, lines.mid_right)
         foot = (lines.foot_left, lines.foot_vertical, lines.foot_right)
         for index, row in enumerate(self.rows):
             last = index == len(self.rows) - 1 and self.totals is None
-            row_styles = [style(cell, base) for cell, base in zip(row, styles, strict=True)]
-            yield from self._row([_text(cell) for cell in row], row_styles, foot if last else body)
+            yield from self._row(row, styles, foot if last else body, console, plain)
         if self.totals is not None:
             yield Segment(lines.get_row(widths, "row"))
             yield Segment.line()
-            yield from self._row(self.totals, [base + bold for base in styles], foot)
+            yield from self._row(self.totals, [base + bold for base in styles], foot, console, plain)
         yield Segment(lines.get_bottom(widths))
         yield Segment.line()
 
-    def _row(self, cells: Sequence[str], styles: Sequence[Style], edges: tuple[str, str, str]) -> Iterator[Segment]:
+    def _row(
+        self,
+        cells: Sequence[Cell],
+        styles: Sequence[Style],
+        edges: tuple[str, str, str],
+        console: Console,
+        plain: bool,
+    ) -> Iterator[Segment]:
+        """One line of cells: a space either side, filled to the column's width; a cell's own style covers its
+        text and the fill (as rich styles a Text), the column's style the whole cell."""
         left, divider, right = edges
-        padded = []
-        for text, width, column in zip(cells, self.widths, self.columns, strict=True):
+        filled = []
+        for cell, width, column in zip(cells, self.widths, self.columns, strict=True):
+            text = _text(cell)
             space = " " * (width - 2 - cell_len(text))
-            padded.append(f" {text}{space} " if column.justify == "left" else f" {space}{text} ")
-        if not any(styles):
-            yield Segment(f"{left}{divider.join(padded)}{right}\n")
+            filled.append(text + space if column.justify == "left" else space + text)
+        if plain or not (any(styles) or any(isinstance(cell, tuple) for cell in cells)):
+            yield Segment(f"{left} {f' {divider} '.join(filled)} {right}\n")
             return
         yield Segment(left)
-        for index, (text, style) in enumerate(zip(padded, styles, strict=True)):
+        for index, (cell, text, style) in enumerate(zip(cells, filled, styles, strict=True)):
             if index:
                 yield Segment(divider)
-            yield Segment(text, style)
+            if isinstance(cell, str):
+                yield Segment(f" {text} ", style)
+            else:
+                yield Segment(" ", style)
+                yield Segment(text, style + console.get_style(cell[1]))
+                yield Segment(" ", style)
         yield Segment(right)
         yield Segment.line()
