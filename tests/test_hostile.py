@@ -165,19 +165,27 @@ def test_a_symlink_loop_as_output_is_one_error(tmp_path: Path, option: str) -> N
 # --- resources: the limits table, "refused at once" ----------------------------------------------------------------
 
 
-def test_the_node_limit_refuses_while_the_document_is_read(write_spec) -> None:
-    """The list passes MAX_NODES; the document is broken after it. Refused at the node limit means refused before
-    the parser reached the break, that is, while composing, not after building the whole document."""
-    text = NET + "  - {type: relu}\ndescription: [" + ", ".join(["1"] * (MAX_NODES + 1)) + "]\n{ broken"
-    result = run_cli("analyze", str(write_spec(text)))
-    one_error(result, f"more than {MAX_NODES:,} YAML nodes")
-    assert ":4:" in result.stderr  # on the line of the list
+def node_list(numbers: int) -> str:
+    """A spec of 13 YAML nodes (mappings, lists, keys and values) and a list of ``numbers`` more, then a break."""
+    return NET + "  - {type: relu}\ndescription: [" + ", ".join(["1"] * numbers) + "]\n"
 
 
-def test_a_document_just_under_the_node_limit_is_read(write_spec) -> None:
-    text = NET + "  - {type: relu}\ndescription: [" + ", ".join(["1"] * (MAX_NODES - 20)) + "]\n"
-    result = run_cli("analyze", str(write_spec(text)))
-    one_error(result, "'description' must be text")  # read in full: the spec checks saw it
+@pytest.mark.parametrize("limit", [1_000, MAX_NODES])
+def test_the_node_limit_is_exact_and_refuses_while_the_document_is_read(
+    write_spec, monkeypatch: pytest.MonkeyPatch, limit: int
+) -> None:
+    """At the limit the document is read (and the spec checks see it); one node more is refused before the parser
+    reaches the broken end of the document, that is, while composing, not after building the whole document."""
+    import convcalc.reader
+
+    monkeypatch.setattr(convcalc.reader, "MAX_NODES", limit)
+    if limit != MAX_NODES:
+        read = run_cli("analyze", str(write_spec(node_list(limit - 13))))
+        one_error(read, "'description' must be text")
+    refused = run_cli("analyze", str(write_spec(node_list(limit - 12 + 100) + "{ broken")))
+    one_error(refused, f"more than {limit:,} YAML nodes")
+    column = len("description: [") + 3 * (limit - 13) + 1  # the list's number limit - 12, each written "1, "
+    assert f":4:{column}:" in refused.stderr
 
 
 # --- terminal and output injection: "convcalc prints one line" ----------------------------------------------------
@@ -362,11 +370,11 @@ def test_a_narrow_terminal_still_shows_the_table(monkeypatch: pytest.MonkeyPatch
 @pytest.mark.parametrize("encoding", ["ascii", "shift_jis"])
 def test_a_legacy_encoding_prints_without_crashing(write_spec, encoding: str) -> None:
     spec = write_spec(NET + "  - {type: conv, name: 畳み込み, filters: 4, kernel: 3}\n")
-    for args in (["analyze", str(spec)], ["analyze", str(spec), "--columns", "name,bar"], ["zoo"]):
-        result = convcalc(*args, env={"PYTHONIOENCODING": encoding, "PYTHONUTF8": "0"})
-        assert result.returncode == 0, result.stderr
-        assert "Traceback" not in result.stderr and "error" not in result.stderr
-        assert "exact:" in result.stdout or "bundled" in result.stdout
+    result = convcalc("analyze", str(spec), "--columns", "name,macs,bar", env={"PYTHONIOENCODING": encoding})
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr and "error" not in result.stderr
+    assert "exact: params" in result.stdout and "#" in result.stdout  # '·' became '-', the bar '#'
+    assert "·" not in result.stdout
 
 
 # --- library: "bad input raises" a documented error -----------------------------------------------------------------
