@@ -267,9 +267,12 @@ def test_echoed_values_are_clipped() -> None:
 
 
 def test_a_huge_unknown_type_gives_a_short_message(write_spec) -> None:
-    result = run_cli("analyze", str(write_spec(NET + f"  - {{type: {'q' * 20_000}}}\n")))
+    path = str(write_spec(NET + f"  - {{type: {'q' * 20_000}}}\n"))
+    result = run_cli("analyze", path)
     one_error(result, "unknown layer type", "characters)")
     assert len(result.stderr) < 1_000
+    as_json = run_cli("analyze", path, "--format", "json")
+    assert as_json.code == 2 and len(json.loads(as_json.stdout)["error"]["message"]) < 1_000
 
 
 # --- every bad spec: exit 2 with file:line:column -------------------------------------------------------------------
