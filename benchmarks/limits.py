@@ -129,8 +129,12 @@ def main() -> None:
             ["analyze", spec("nodes", lambda: flow_list(MAX_NODES - 20)), "--format", "json"],
         ),
         (
-            "a list of 31,000,000 numbers (60 MiB): refused at the node limit",
-            ["analyze", spec("bomb", lambda: flow_list(31_000_000)), "--format", "json"],
+            f"a list of {(MAX_BYTES - 2**10) // 3:,} numbers ({MAX_BYTES // 2**20} MiB): refused at the node limit",
+            ["analyze", spec("bomb", lambda: flow_list((MAX_BYTES - 2**10) // 3)), "--format", "json"],
+        ),
+        (
+            "a list of 31,000,000 numbers (89 MiB): refused by its size",
+            ["analyze", spec("big", lambda: flow_list(31_000_000)), "--format", "json"],
         ),
         (
             f"one text of {MAX_BYTES // 2**20 - 1} MiB (under the size limit)",
