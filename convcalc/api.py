@@ -14,10 +14,12 @@ from convcalc.bundled import bundled_names, find_bundled
 from convcalc.engine import analyze_spec
 from convcalc.errors import SpecError, nearest
 from convcalc.graph import Graph
+from convcalc.keys import MAX_MAGNITUDE, is_int
 from convcalc.layers import Shape
 from convcalc.reader import read_source, read_text
 from convcalc.results import Analysis
 from convcalc.spec import build_spec
+from convcalc.text import clip
 
 if TYPE_CHECKING:  # compare's modules load only when comparing (cold start of `convcalc analyze`)
     from convcalc.comparison import Comparison
@@ -40,8 +42,13 @@ def gc_paused() -> Iterator[None]:
 def load_spec(source: str | os.PathLike[str], *, text: str | None = None) -> Graph:
     """Read and check a spec: a file path, '-' for standard input, or a bundled spec's name.
 
-    With ``text``, ``source`` is only the name used in error messages.
+    With ``text``, ``source`` is only the name used in error messages. TypeError for a source that is not a
+    str or path, or text that is not a str (decode bytes first: ``data.decode("utf-8")``).
     """
+    if not isinstance(source, (str, os.PathLike)):
+        raise TypeError(f"a spec source is a path, '-' or a bundled spec's name, not {type(source).__name__}")
+    if text is not None and not isinstance(text, str):
+        raise TypeError(f"text must be the spec's YAML as str, not {type(text).__name__} (decode bytes first)")
     with gc_paused():
         if text is not None:
             return build_spec(read_text(text, str(source)), str(source))
@@ -52,7 +59,11 @@ def load_spec(source: str | os.PathLike[str], *, text: str | None = None) -> Gra
 def resolve_path(source: str | os.PathLike[str]) -> str:
     """The file a spec source names: the path itself, '-', or the bundled spec of that name."""
     path = str(source)
-    if path != "-" and not Path(path).exists():
+    try:
+        exists = path == "-" or Path(path).exists()
+    except OSError as error:  # a name too long, a symlink loop
+        raise SpecError(f"{path}: cannot read: {error.strerror}") from None
+    if not exists:
         bundled = find_bundled(path)
         if bundled is None:
             names = bundled_names()
@@ -92,18 +103,35 @@ def analyze(
 ) -> Analysis:
     """Shapes, parameters, MACs, FLOPs and memory of every layer of a network, with totals.
 
-    ``input_shape`` costs the same network at another input size than its spec's.
+    ``input_shape`` costs the same network at another input size than its spec's. A wrong type of argument
+    raises TypeError (``batch="8"``, ``batch=2.5``, ``input_shape=5``), a value out of range ValueError.
     """
+    check_options(batch, dtype)
+    if input_shape is not None:
+        if not isinstance(input_shape, (tuple, list)):
+            raise TypeError(f"input_shape must be a tuple of ints, (C, H, W) or (N,), not {_shown(input_shape)}")
+        if len(input_shape) not in (1, 3) or not all(is_int(n) and n >= 1 for n in input_shape):
+            raise ValueError(f"input_shape must be (C, H, W) or (N,) of positive ints, got {_shown(input_shape)}")
     if not isinstance(spec, Graph):
         spec = load_spec(spec)
     if input_shape is not None:
-        if len(input_shape) not in (1, 3) or any(
-            isinstance(n, bool) or not isinstance(n, int) or n < 1 for n in input_shape
-        ):
-            raise ValueError(f"input_shape must be (C, H, W) or (N,) of positive ints, got {input_shape!r}")
         spec = replace(spec, input_shape=tuple(input_shape))
     with gc_paused():
         return analyze_spec(spec, batch=batch, dtype=dtype)
+
+
+def _shown(value: object) -> str:
+    return clip(repr(value))
+
+
+def check_options(batch: object, dtype: object) -> None:
+    """TypeError for a batch that is not an int or a dtype that is not a str; ValueError when out of range."""
+    if not is_int(batch):
+        raise TypeError(f"batch must be an int, not {type(batch).__name__} {_shown(batch)}")
+    if not isinstance(dtype, str):
+        raise TypeError(f"dtype must be a str such as 'float32', not {type(dtype).__name__}")
+    if not 1 <= batch <= MAX_MAGNITUDE:
+        raise ValueError(f"batch must be at least 1 and at most 10^100, got {_shown(batch)}")
 
 
 def compare(
@@ -122,8 +150,11 @@ def compare(
     from convcalc.comparison import compare as compare_analyses
     from convcalc.rewrite import Bottleneck, insert_bottlenecks, parse_bottleneck
 
+    check_options(batch, dtype)
     if (second is None) == (not bottlenecks):
         raise ValueError("compare needs either a second spec or bottlenecks, not both")
+    if first == "-" and second == "-":
+        raise SpecError("standard input can be read once: give at most one of the two specs as '-'")
     if second is not None:
         return compare_analyses(analyze(first, batch=batch, dtype=dtype), analyze(second, batch=batch, dtype=dtype))
     if isinstance(first, Graph):

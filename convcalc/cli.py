@@ -6,13 +6,14 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import Enum
-from typing import TYPE_CHECKING, Annotated, Any, NoReturn, Optional
+from typing import IO, TYPE_CHECKING, Annotated, Any, NoReturn, Optional
 
 import typer
 
 from convcalc import __version__
 from convcalc.errors import SpecError
 from convcalc.keys import MAX_MAGNITUDE
+from convcalc.text import message_line, tolerate_encoding
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -75,7 +76,7 @@ def fail(error: SpecError) -> NoReturn:
     message = str(error) if error.location else f"convcalc: {error}"
     print(message, file=sys.stderr)
     if error.hint:
-        print(f"  hint: {error.hint}", file=sys.stderr)
+        print(f"  hint: {message_line(error.hint)}", file=sys.stderr)
     raise typer.Exit(2)
 
 
@@ -90,7 +91,7 @@ def spec_errors(output: OutputFormat, exact_numbers: bool) -> Iterator[None]:
         if output is OutputFormat.json:
             from convcalc.render.json_format import error_json
 
-            print(error_json(error))
+            emit(error_json(error) + "\n")
         elif error.partial:
             from convcalc.render.table import layer_table, make_console
 
@@ -102,13 +103,20 @@ def spec_errors(output: OutputFormat, exact_numbers: bool) -> Iterator[None]:
         if output is OutputFormat.json:
             from convcalc.render.json_format import error_json
 
-            print(error_json(error))
+            emit(error_json(error) + "\n")
         fail(error)
+
+
+def emit(text: str, file: IO[str] | None = None) -> None:
+    """Print a report; a closed pipe (`convcalc ... | head -1`) ends the run quietly with exit code 0."""
+    from convcalc.outputs import write_stream
+
+    write_stream(file or sys.stdout, text)
 
 
 def usage_error(message: str) -> NoReturn:
     """Bad command-line usage: one line, exit code 2."""
-    print(f"convcalc: error: {message}", file=sys.stderr)
+    print(message_line(f"convcalc: error: {message}"), file=sys.stderr)
     raise typer.Exit(2)
 
 
@@ -163,23 +171,37 @@ SvgOption = Annotated[
 ]
 
 
-def check_svg_target(svg: str | None, *specs: str) -> None:
-    """Refuse to draw the picture over an input spec."""
+def check_output_files(outputs: dict[str, str | None], *specs: str) -> None:
+    """Refuse an output that would write over an input spec, or two outputs to one file (README: Errors)."""
     from convcalc.api import resolve_path
+    from convcalc.outputs import check_outputs
 
-    for spec in specs:
-        if svg is not None and _same_file(svg, resolve_path(spec)):
-            raise SpecError(f"--svg {svg}: that is the input spec; write the picture to another file")
+    check_outputs(outputs, [resolve_path(spec) for spec in specs])
+
+
+def report_stream(*outputs: str | None) -> IO[str]:
+    """Where the report goes: standard output, or standard error when an output option writes there ('-')."""
+    from convcalc.outputs import STDOUT
+
+    return sys.stderr if STDOUT in outputs else sys.stdout
+
+
+def write_file(option: str, path: str, text: str, what: str) -> None:
+    """Write an output file (or standard output for '-') and say so on standard error."""
+    from convcalc.outputs import STDOUT, write_output
+
+    try:
+        write_output(path, text, option)
+    except SpecError as error:
+        fail(error)
+    if path != STDOUT:
+        print(message_line(f"{what} written to {path}"), file=sys.stderr)
 
 
 def write_svg(view: Sequence[RenderableType], svg: str, title: str) -> None:
-    from convcalc.render.table import save_svg
+    from convcalc.render.table import svg_text
 
-    try:
-        save_svg(view, svg, title)
-    except OSError as error:
-        fail(SpecError(f"--svg {svg}: cannot write: {error.strerror}"))
-    print(f"picture written to {svg}", file=sys.stderr)
+    write_file("--svg", svg, svg_text(view, message_line(title)), "picture")
 
 
 @app.command()
@@ -207,25 +229,26 @@ def analyze(
         except ValueError as error:
             usage_error(str(error))
     with spec_errors(output, exact_numbers):
-        check_svg_target(svg, spec)
+        check_output_files({"--svg": svg}, spec)
         analysis = load_analysis(spec, batch=batch, dtype=dtype.value, input_size=input_size)
     rows = grouped_rows(analysis, depth)
+    report = report_stream(svg)
     if output is OutputFormat.json:
         from convcalc.render.json_format import to_json
 
-        print(to_json(analysis_json(analysis, depth)))
+        emit(to_json(analysis_json(analysis, depth)) + "\n", report)
     elif output is OutputFormat.csv:
         from convcalc.render.plain import to_csv
 
-        print(to_csv(analysis, keys, rows), end="")
+        emit(to_csv(analysis, keys, rows), report)
     elif output is OutputFormat.markdown:
         from convcalc.render.plain import to_markdown
 
-        print(to_markdown(analysis, keys, exact_numbers=exact_numbers, rows=rows), end="")
+        emit(to_markdown(analysis, keys, exact_numbers=exact_numbers, rows=rows), report)
     else:
         from convcalc.render.table import render_analysis
 
-        render_analysis(analysis, exact_numbers=exact_numbers, columns=keys, rows=rows)
+        render_analysis(analysis, exact_numbers=exact_numbers, columns=keys, rows=rows, file=report)
     if svg is not None:
         from convcalc.render.table import analysis_view
 
@@ -277,11 +300,11 @@ def explain(
     if output is OutputFormat.json:
         from convcalc.render.json_format import to_json
 
-        print(to_json({"name": analysis.name, "layers": [e.to_dict() for e in explanations]}))
+        emit(to_json({"name": analysis.name, "layers": [e.to_dict() for e in explanations]}) + "\n")
     else:
         from convcalc.render.explain_text import render_explanations
 
-        print(render_explanations(explanations), end="")
+        emit(render_explanations(explanations))
 
 
 @app.command()
@@ -298,7 +321,7 @@ def zoo(
     if output is OutputFormat.json:
         from convcalc.render.json_format import to_json
 
-        print(to_json({"specs": [entry.to_dict() for entry in entries]}))
+        emit(to_json({"specs": [entry.to_dict() for entry in entries]}) + "\n")
     else:
         from convcalc.render.table import render_zoo
 
@@ -335,7 +358,6 @@ def compare(
 ) -> None:
     """Two networks side by side, or one before and after inserting 1x1 bottleneck convs."""
     from convcalc.api import compare as run_comparison
-    from convcalc.api import resolve_path
 
     require_format(output, "compare", OutputFormat.table, OutputFormat.json)
     with spec_errors(output, exact_numbers):
@@ -343,25 +365,15 @@ def compare(
             raise SpecError("compare needs a second spec or --bottleneck (one of the two)")
         if emit_spec is not None and not bottleneck:
             raise SpecError("--emit-spec writes the spec that --bottleneck rewrites; give --bottleneck too")
-        if emit_spec not in (None, "-") and _same_file(emit_spec, resolve_path(first)):
-            raise SpecError(f"--emit-spec {emit_spec}: that is the input spec; write the rewrite to another file")
-        check_svg_target(svg, first, *([second] if second else []))
+        check_output_files({"--emit-spec": emit_spec, "--svg": svg}, first, *([second] if second else []))
         comparison = run_comparison(first, second, bottlenecks=bottleneck or (), batch=batch, dtype=dtype.value)
-    report = sys.stdout
+    report = report_stream(emit_spec, svg)
     if emit_spec is not None and comparison.rewrite is not None:
-        if emit_spec == "-":
-            sys.stdout.write(comparison.rewrite.text)
-            report = sys.stderr
-        else:
-            try:
-                with open(emit_spec, "w", encoding="utf-8") as handle:
-                    handle.write(comparison.rewrite.text)
-            except OSError as error:
-                fail(SpecError(f"--emit-spec {emit_spec}: cannot write: {error.strerror}"))
+        write_file("--emit-spec", emit_spec, comparison.rewrite.text, "rewritten spec")
     if output is OutputFormat.json:
         from convcalc.render.json_format import to_json
 
-        print(to_json(comparison_json(comparison, depth)), file=report)
+        emit(to_json(comparison_json(comparison, depth)) + "\n", report)
     else:
         from convcalc.render.compare_table import render_comparison
 
@@ -371,8 +383,6 @@ def compare(
 
         title = f"convcalc compare {first} {second or ' '.join(f'-b {b}' for b in bottleneck or ())}"
         write_svg(comparison_view(comparison_rows(comparison, depth), exact_numbers=exact_numbers), svg, title)
-    if emit_spec not in (None, "-"):
-        print(f"rewritten spec written to {emit_spec}", file=sys.stderr)
 
 
 def comparison_rows(comparison: Comparison, depth: int | None) -> Comparison:
@@ -391,18 +401,6 @@ def comparison_json(comparison: Comparison, depth: int | None) -> dict[str, Any]
     from convcalc.views import grouped_comparison_dict
 
     return grouped_comparison_dict(comparison, depth)
-
-
-def _same_file(path: str, other: str) -> bool:
-    """Whether two paths name one file (the second may be '-', standard input)."""
-    from pathlib import Path
-
-    if other == "-":
-        return False
-    try:
-        return Path(path).resolve() == Path(other).resolve() or (Path(path).exists() and Path(path).samefile(other))
-    except OSError:
-        return False
 
 
 @app.command()
@@ -439,11 +437,11 @@ def sweep(
     if output is OutputFormat.json:
         from convcalc.render.json_format import to_json
 
-        print(to_json(result.to_dict()))
+        emit(to_json(result.to_dict()) + "\n")
     elif output is OutputFormat.csv:
         from convcalc.render.plain import sweep_csv
 
-        print(sweep_csv(result), end="")
+        emit(sweep_csv(result))
     else:
         from convcalc.render.table import render_sweep
 
@@ -486,20 +484,14 @@ def report(
 ) -> None:
     """One self-contained HTML page: totals, collapsible table, bar charts, the graph, warnings and explain."""
     from convcalc.api import analyze as run_analysis
-    from convcalc.api import resolve_path
-    from convcalc.outfile import write_text
     from convcalc.render.html_report import report_html
 
     with spec_errors(OutputFormat.table, exact_numbers=False):
-        source = resolve_path(spec)
+        check_output_files({"--output": out}, spec)
         loaded, shape = load_sized(spec, input_size)
         analysis = run_analysis(loaded, batch=batch, dtype=dtype.value, input_shape=shape)
         page = report_html(analysis, loaded.output)
-        try:
-            write_text(out, page, inputs=[source], what="report")
-        except OSError as error:
-            raise SpecError(f"{out}: cannot write: {error.strerror or error}") from None
-    print(f"report written to {out}", file=sys.stderr)
+    write_file("--output", out, page, "report")
 
 
 class ExportTarget(str, Enum):
@@ -520,7 +512,7 @@ def export(
     with spec_errors(OutputFormat.table, exact_numbers=False):
         loaded, shape = load_sized(spec, input_size)
         source = to_pytorch(loaded, input_shape=shape)
-    print(source, end="")
+    emit(source)
 
 
 @app.command()
@@ -528,11 +520,12 @@ def schema() -> None:
     """The JSON Schema of spec files, for editors (README: Editor support): convcalc schema > convcalc.schema.json"""
     from convcalc.schema import schema_text
 
-    print(schema_text(), end="")
+    emit(schema_text())
 
 
 def main() -> None:
     """Entry point: never a traceback for the user (unless --debug)."""
+    tolerate_encoding(sys.stdout, sys.stderr)
     try:
         app()
     except KeyboardInterrupt:
@@ -544,6 +537,7 @@ def main() -> None:
         if _State.debug:
             raise
         print(
-            f"convcalc: internal error: {type(error).__name__}: {error} (run with --debug for details)", file=sys.stderr
+            message_line(f"convcalc: internal error: {type(error).__name__}: {error} (run with --debug for details)"),
+            file=sys.stderr,
         )
         sys.exit(1)

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 from convcalc.checks import network_warnings
 from convcalc.graph import NETWORK_INPUT, Graph, Node
-from convcalc.keys import MAX_MAGNITUDE
+from convcalc.keys import MAX_FIELD, MAX_MAGNITUDE
 from convcalc.layers import Shape, ShapeError, elements
 from convcalc.results import (
     DTYPE_BYTES,
@@ -101,6 +101,15 @@ class _Run:
             field_in = max((self.fields[source] for source in full or sources), key=lambda f: f.area)
             input_elements = sum(elements(shape) for shape in shapes)
         receptive = field_in.through(result.windows) if result.windows else field_in
+        if max(receptive.jump) > MAX_FIELD:  # strides multiply: 2,000 strides of 10^100 would be 200,000 digits
+            raise AnalysisError(
+                "the receptive field's jump passes 10^1000 input pixels",
+                node.location,
+                layer=name,
+                kind=kind.type,
+                partial=self.results,
+                hint="the strides before it multiply",
+            )
         self.results.append(
             LayerResult(
                 name=name,

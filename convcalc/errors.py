@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, NamedTuple
 
+from convcalc.text import message_line
+
 
 class Location(NamedTuple):
     """A place in a spec file; line and column count from 1. (A tuple: cheap to make for every YAML node.)"""
@@ -18,7 +20,10 @@ class Location(NamedTuple):
 
 
 class SpecError(Exception):
-    """A problem with the user's spec: reported as one line naming file, line and layer (exit code 2)."""
+    """A problem with the user's spec: reported as one line naming file, line and layer (exit code 2).
+
+    ``str()`` of it is safe to print: control characters escaped, long echoed values clipped.
+    """
 
     def __init__(
         self,
@@ -43,7 +48,7 @@ class SpecError(Exception):
             who += f" ({self.kind})"
         if who:
             who += ": "
-        return f"{where}error: {who}{self.message}"
+        return message_line(f"{where}error: {who}{self.message}")
 
 
 def nearest(word: Any, options: Iterable[str]) -> str | None:

@@ -54,19 +54,28 @@ class Explanation:
 
 def select_layers(analysis: Analysis, patterns: Sequence[str]) -> list[LayerResult]:
     """The layers whose names match any of the patterns (exact names or fnmatch globs: ``conv*``, ``layer2.*``),
-    in network order; every layer when no pattern is given. ValueError names a pattern that matches nothing."""
+    in network order; every layer when no pattern is given. ValueError names a pattern that matches nothing.
+
+    A pattern that is a layer's exact name selects that layer only, so ``c[1]`` is the layer named ``c[1]``,
+    not the glob matching ``c1``."""
     from fnmatch import fnmatchcase
 
     from convcalc.errors import nearest
 
-    names = [layer.name for layer in analysis.layers]
-    for pattern in patterns:
+    names = {layer.name for layer in analysis.layers}
+    globs = [pattern for pattern in patterns if pattern not in names]
+    for pattern in globs:
         if not any(fnmatchcase(name, pattern) for name in names):
             hint = nearest(pattern, names)
             raise ValueError(f"no layer named '{pattern}' in {analysis.source}" + (f"; {hint}" if hint else ""))
     if not patterns:
         return list(analysis.layers)
-    return [layer for layer in analysis.layers if any(fnmatchcase(layer.name, p) for p in patterns)]
+    exact = set(patterns) & names
+    return [
+        layer
+        for layer in analysis.layers
+        if layer.name in exact or any(fnmatchcase(layer.name, glob) for glob in globs)
+    ]
 
 
 def symbolic_config(kind: LayerKind, config: Config) -> dict[str, Any]:

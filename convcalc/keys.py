@@ -11,7 +11,7 @@ import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, TypeGuard, TypeVar
 
 Pair = tuple[int, int]
 Padding = tuple[int, int] | str  # (h, w) or "same" / "valid"
@@ -20,6 +20,8 @@ REQUIRED: Any = object()
 """Marks a key without a default."""
 MAX_MAGNITUDE = 10**100
 """The largest whole number a spec may hold (or a layer produce as a size), so every count prints exactly."""
+MAX_FIELD = 10**1000
+"""The largest receptive-field jump (strides multiplied): past it the numbers grow too long to print in time."""
 
 HEIGHT_BY_WIDTH = re.compile(r"^\s*(\d{1,101})\s*[xX]\s*(\d{1,101})\s*$")
 """A pair written as text, height x width, as the command line's --input takes it: `1x7`, `512 x 1024`."""
@@ -51,7 +53,8 @@ def values_accepted(convert: Callable[[Any], Any]) -> str:
     return SCHEMAS[convert][1]
 
 
-def _is_int(value: Any) -> bool:
+def is_int(value: object) -> TypeGuard[int]:
+    """A whole number, not a boolean (True is an int to Python)."""
     return isinstance(value, int) and not isinstance(value, bool)
 
 
@@ -83,7 +86,7 @@ def integer(minimum: int) -> Callable[[Any], int]:
     """A whole number no smaller than ``minimum``."""
 
     def convert(value: Any) -> int:
-        if not _is_int(value):
+        if not is_int(value):
             raise ValueError(f"expected a whole number, got {describe(value)}")
         if value < minimum:
             raise ValueError(f"must be at least {minimum}, got {value}")

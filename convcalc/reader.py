@@ -8,6 +8,7 @@ Python objects.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -15,6 +16,7 @@ import yaml
 from yaml.composer import Composer
 
 from convcalc.errors import Location, SpecError
+from convcalc.text import clip, describe_character, first_unsafe
 
 try:  # libyaml's parser is several times faster; constructors stay in Python, so marks survive.
 
@@ -31,12 +33,20 @@ except AttributeError:  # pragma: no cover - PyYAML built without libyaml
 FAST_LOADER = _BaseLoader
 """The loader specs are read with (without convcalc's limits and located values): to compose the same text."""
 
-MAX_NODES = 1_000_000
+MAX_NODES = 100_000
 """Upper bound on YAML nodes in one document (aliases included), against 'billion laughs' inputs."""
 MAX_NESTING = 100
 """Deepest nesting of YAML mappings and sequences in one document."""
-MAX_BYTES = 64 * 2**20
-"""Largest spec file read (64 MiB), so that a device or an endless pipe given by mistake is refused."""
+MAX_BYTES = 16 * 2**20
+"""Largest spec file read (16 MiB), so that a device or an endless pipe given by mistake is refused."""
+
+
+MERGE_TAG = "tag:yaml.org,2002:merge"
+COLLECTION_TAGS: dict[str, tuple[type[yaml.Node], str]] = {
+    "tag:yaml.org,2002:map": (yaml.MappingNode, "a mapping {...}"),
+    "tag:yaml.org,2002:seq": (yaml.SequenceNode, "a list [...]"),
+}
+"""Tags that only a mapping or a list can carry (``!!map [1, 2]`` is a mistake, not data)."""
 
 
 class Located(dict[Any, Any]):
@@ -68,83 +78,120 @@ def location_of(value: Any, fallback: Location) -> Location:
     return getattr(value, "location", fallback)
 
 
-def _loader_class(filename: str) -> type[yaml.SafeLoader]:
-    def mark(m: yaml.Mark) -> Location:
-        return Location(filename, m.line + 1, m.column + 1)
+class _SpecLoader(_BaseLoader):  # type: ignore[valid-type,misc]
+    """PyYAML's safe loader with convcalc's limits (nodes and nesting counted while composing), located values,
+    and only plain-data tags."""
 
-    class Loader(_BaseLoader):  # type: ignore[valid-type,misc]
-        nodes_seen = 0
-        depth = 0
+    def __init__(self, text: str, filename: str) -> None:
+        super().__init__(text)
+        self.filename = filename
+        self.nodes_seen = 0
+        self.depth = 0
 
-        def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
-            Loader.depth += 1
-            try:
-                if Loader.depth > MAX_NESTING:
-                    raise SpecError(
-                        f"the YAML is nested more than {MAX_NESTING} levels deep", mark(self.peek_event().start_mark)
-                    )
-                return super().compose_node(parent, index)  # type: ignore[no-any-return]
-            finally:
-                Loader.depth -= 1
+    def mark(self, m: yaml.Mark) -> Location:
+        return Location(self.filename, m.line + 1, m.column + 1)
 
-        def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
-            Loader.nodes_seen += 1
-            if Loader.nodes_seen > MAX_NODES:
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
+        self.nodes_seen += 1  # counted as composed, so a huge document is refused before it is all read
+        if self.nodes_seen > MAX_NODES:
+            raise SpecError(
+                f"the document has more than {MAX_NODES:,} YAML nodes (aliases counted); refusing to read it",
+                self.mark(self.peek_event().start_mark),
+            )
+        self.depth += 1
+        try:
+            if self.depth > MAX_NESTING:
                 raise SpecError(
-                    f"the document has more than {MAX_NODES:,} YAML nodes (aliases counted); refusing to expand it",
-                    mark(node.start_mark),
+                    f"the YAML is nested more than {MAX_NESTING} levels deep", self.mark(self.peek_event().start_mark)
                 )
-            try:
-                return super().construct_object(node, deep)
-            except (ValueError, OverflowError) as error:  # e.g. the date 2024-13-45, or an integer of 5,000 digits
-                if node.tag == "tag:yaml.org,2002:int":
-                    raise SpecError(f"the number {_snippet(node)} is too large", mark(node.start_mark)) from None
-                raise SpecError(
-                    f"cannot read the value {_snippet(node)}: {error}", mark(node.start_mark), hint="quote it as text"
-                ) from None
+            return super().compose_node(parent, index)  # type: ignore[no-any-return]
+        finally:
+            self.depth -= 1
 
-    def construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> Iterator[Located]:
-        result = Located()
-        result.location = mark(node.start_mark)
-        result.key_locations = {}
-        result.value_locations = {}
-        yield result
-        loader.flatten_mapping(node)
-        for key_node, value_node in node.value:
-            key = loader.construct_object(key_node, deep=True)
-            where = mark(key_node.start_mark)
-            try:
-                duplicate = key in result
-            except TypeError:
-                raise SpecError("a mapping key must be a plain value, not a list or mapping", where) from None
-            if duplicate:
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        expected = COLLECTION_TAGS.get(node.tag)
+        if expected is not None and not isinstance(node, expected[0]):
+            raise SpecError(f"the tag '{_short_tag(node)}' needs {expected[1]} here", self.mark(node.start_mark))
+        try:
+            value = super().construct_object(node, deep)
+        except (ValueError, OverflowError, ArithmeticError, LookupError, TypeError, AttributeError) as error:
+            raise _unreadable(node, error, self.mark(node.start_mark)) from None
+        if isinstance(value, str):
+            unsafe = first_unsafe(value)
+            if unsafe is not None:
                 raise SpecError(
-                    f"duplicate key '{key}' (first written at line {result.key_locations[key].line})", where
+                    f"the text {_snippet(node)} holds the control character {describe_character(value[unsafe])}",
+                    self.mark(node.start_mark),
+                    hint="a spec's names and text are printed to terminals and files: write it without one",
                 )
-            result[key] = loader.construct_object(value_node, deep=True)
-            result.key_locations[key] = where
-            result.value_locations[key] = mark(value_node.start_mark)
+        return value
 
-    def construct_sequence(loader: yaml.SafeLoader, node: yaml.SequenceNode) -> Iterator[LocatedList]:
-        result = LocatedList()
-        result.location = mark(node.start_mark)
-        result.item_locations = [mark(child.start_mark) for child in node.value]
-        yield result
-        result.extend(loader.construct_object(child, deep=True) for child in node.value)
 
-    def refuse_tag(loader: yaml.SafeLoader, node: yaml.Node) -> None:
-        raise SpecError(f"unsupported YAML tag '{node.tag}': a spec holds plain data only", mark(node.start_mark))
+def _construct_mapping(loader: _SpecLoader, node: yaml.MappingNode) -> Iterator[Located]:
+    result = Located()
+    result.location = loader.mark(node.start_mark)
+    result.key_locations = {}
+    result.value_locations = {}
+    yield result
+    own = sum(1 for key_node, _ in node.value if key_node.tag != MERGE_TAG)
+    loader.flatten_mapping(node)  # merge keys (<<: *base): the merged pairs first, then the mapping's own
+    merged = len(node.value) - own
+    from_merge: set[Any] = set()
+    for index, (key_node, value_node) in enumerate(node.value):
+        key = loader.construct_object(key_node, deep=True)
+        where = loader.mark(key_node.start_mark)
+        try:
+            duplicate = key in result
+        except TypeError:
+            raise SpecError("a mapping key must be a plain value, not a list or mapping", where) from None
+        if index < merged:
+            from_merge.add(key)  # among merged mappings PyYAML orders pairs so that the first mapping wins
+        elif duplicate and key in from_merge:
+            from_merge.discard(key)  # the mapping's own key overrides a merged one, as YAML's merge key says
+        elif duplicate:
+            raise SpecError(
+                f"duplicate key '{clip(str(key))}' (first written at line {result.key_locations[key].line})", where
+            )
+        result[key] = loader.construct_object(value_node, deep=True)
+        result.key_locations[key] = where
+        result.value_locations[key] = loader.mark(value_node.start_mark)
 
-    Loader.add_constructor("tag:yaml.org,2002:map", construct_mapping)
-    Loader.add_constructor("tag:yaml.org,2002:omap", refuse_tag)
-    Loader.add_constructor("tag:yaml.org,2002:seq", construct_sequence)
-    Loader.add_constructor(None, refuse_tag)  # any tag not known as safe plain data
-    return Loader
+
+def _construct_sequence(loader: _SpecLoader, node: yaml.SequenceNode) -> Iterator[LocatedList]:
+    result = LocatedList()
+    result.location = loader.mark(node.start_mark)
+    result.item_locations = [loader.mark(child.start_mark) for child in node.value]
+    yield result
+    result.extend(loader.construct_object(child, deep=True) for child in node.value)
+
+
+def _refuse_tag(loader: _SpecLoader, node: yaml.Node) -> None:
+    raise SpecError(f"unsupported YAML tag '{node.tag}': a spec holds plain data only", loader.mark(node.start_mark))
+
+
+_SpecLoader.add_constructor("tag:yaml.org,2002:map", _construct_mapping)
+_SpecLoader.add_constructor("tag:yaml.org,2002:omap", _refuse_tag)
+_SpecLoader.add_constructor("tag:yaml.org,2002:seq", _construct_sequence)
+_SpecLoader.add_constructor(None, _refuse_tag)  # any tag not known as safe plain data
 
 
 def _snippet(node: yaml.Node) -> str:
-    text = str(node.value) if isinstance(node, yaml.ScalarNode) else node.tag
-    return f"'{text[:40]}...'" if len(text) > 40 else f"'{text}'"
+    return f"'{clip(str(node.value)) if isinstance(node, yaml.ScalarNode) else node.tag}'"
+
+
+def _short_tag(node: yaml.Node) -> str:
+    """'!!int' for YAML's 'tag:yaml.org,2002:int'."""
+    return str(node.tag).replace("tag:yaml.org,2002:", "!!")
+
+
+def _unreadable(node: yaml.Node, error: Exception, where: Location) -> SpecError:
+    """A value its YAML tag cannot read (``!!bool maybe``, ``!!int abc``, ``!!timestamp foo``, 5,000 digits)."""
+    text = str(node.value) if isinstance(node, yaml.ScalarNode) else ""
+    if node.tag == "tag:yaml.org,2002:int" and re.fullmatch(r"[-+]?[0-9_]{101,}", text):
+        return SpecError(f"the number {_snippet(node)} is too large", where)
+    tag = _short_tag(node)
+    reason = f": {error}" if tag == "!!timestamp" and isinstance(error, ValueError) else ""  # month must be in 1..12
+    return SpecError(f"cannot read the value {_snippet(node)} as {tag}{reason}", where, hint="quote it as text")
 
 
 def _offset_location(text: str, offset: int, filename: str) -> Location:
@@ -186,7 +233,7 @@ def read_text(text: str, filename: str) -> Any:
         text.encode("utf-8")
     except UnicodeEncodeError as error:  # a lone surrogate, from text decoded with errors="surrogateescape"
         raise SpecError("the text is not valid Unicode", _offset_location(text, error.start, filename)) from None
-    loader = _loader_class(filename)(text)
+    loader = _SpecLoader(text, filename)
     try:
         return loader.get_single_data()
     except yaml.YAMLError as error:
@@ -203,7 +250,12 @@ def read_source(path: str) -> tuple[str, str]:
 
     if path == "-":
         stream = sys.stdin  # bytes, so that standard input is decoded and checked exactly like a file
-        raw = stream.buffer.read(MAX_BYTES + 1) if hasattr(stream, "buffer") else stream.read().encode()
+        if stream is None or stream.closed:  # `convcalc analyze - <&-`
+            raise SpecError("standard input is closed: give a spec file, or pipe one in")
+        try:
+            raw = stream.buffer.read(MAX_BYTES + 1) if hasattr(stream, "buffer") else stream.read().encode()
+        except OSError as error:
+            raise SpecError(f"standard input: cannot read: {error.strerror}") from None
         return _decode(raw, "<stdin>"), "<stdin>"
     try:
         with open(path, "rb") as handle:

@@ -73,6 +73,8 @@ def parse_bottleneck(text: str) -> Bottleneck:
     target, equals, width = (part.strip() for part in text.partition("="))
     if not equals or not target or not width:
         problem = "expected LAYER=FILTERS or LAYER=FRACTION, e.g. conv5x5=16 or all=0.25"
+    elif len(width) > 101:  # int() refuses 4,300 digits or more; no filter count has more than 101
+        problem = f"a width of {len(width):,} characters; a filter count is at most 10^100"
     elif re.fullmatch(r"\d+", width):
         if int(width) >= 1:
             return Bottleneck(target, int(width), None, text)

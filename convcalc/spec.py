@@ -31,7 +31,7 @@ from convcalc.structures import (
     structure_of,
 )
 
-MAX_LAYERS = 1_000_000
+MAX_LAYERS = 10_000
 """Most layers one spec may expand to: blocks, repeats and YAML aliases multiplied out; block instances,
 residuals and concats of branches count as one layer each besides their contents."""
 MAX_DEPTH = 100

@@ -71,7 +71,11 @@ def sweep(
     batch: int = 1,
     dtype: str = "float32",
 ) -> Sweep:
-    """Analyse the network at each input shape; a size the network cannot take is an AnalysisError naming it."""
+    """Analyse the network at each input shape; a size the network cannot take is an AnalysisError naming it.
+
+    TypeError when ``input_shapes`` is not a list of shapes (``[(3, 224, 224), (3, 512, 512)]``)."""
+    if not isinstance(input_shapes, (list, tuple)) or not all(isinstance(s, (list, tuple)) for s in input_shapes):
+        raise TypeError(f"input_shapes must be a list of shapes such as [(3, 224, 224)], not {input_shapes!r:.60}")
     if not isinstance(spec, Graph):
         spec = load_spec(spec)
     rows = []

@@ -3,6 +3,7 @@
 * no import cycle among convcalc's modules (module-level imports; TYPE_CHECKING and lazy imports aside);
 * only the spec language (spec, structures, namespace, schema) and the YAML-text edit of the bottleneck
   rewrite know how structures are written (`branches`, `residual`, `shortcut`, `body`);
+* no class over 200 lines and no function over 60;
 * adding a layer kind is one class: schema, explain, export and README's table check pick it up or say
   exactly what is missing;
 * `python -OO` (docstrings stripped) prints the same schema.
@@ -73,6 +74,16 @@ def test_only_the_spec_language_knows_how_structures_are_written():
             if isinstance(node, (ast.Name, ast.Attribute, ast.arg)):
                 identifier = node.id if isinstance(node, ast.Name) else getattr(node, "attr", None) or node.arg
                 assert identifier not in SYNTAX_WORDS, f"{name}:{node.lineno} names {identifier!r}"
+
+
+def test_no_class_over_200_lines_and_no_function_over_60():
+    too_long = []
+    for name, tree in modules():
+        for node in ast.walk(tree):
+            limit = 200 if isinstance(node, ast.ClassDef) else 60
+            if isinstance(node, (ast.ClassDef, ast.FunctionDef)) and node.end_lineno - node.lineno + 1 > limit:
+                too_long.append(f"{name}.{node.name}: {node.end_lineno - node.lineno + 1} lines")
+    assert too_long == []
 
 
 def test_schema_is_the_same_without_docstrings():

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -49,6 +50,12 @@ def aliases(levels: int) -> str:
         + [f"p{i}: &k{i} [{', '.join([f'*k{i - 1}'] * 9)}]" for i in range(1, levels + 1)]
     )
     return f"input: [3, 8, 8]\nblocks:\n  b:\n    params: {{{params}}}\n    layers: [{{type: relu}}]\nlayers:\n"
+
+
+def deepest_past_limit(size: Callable[[int], int], indices: range) -> int:
+    """The largest index whose block holds more than MAX_LAYERS nodes: blocks expand from the deepest, so the
+    limit is passed inside that one."""
+    return max(i for i in indices if size(i) > MAX_LAYERS)
 
 
 def block_chain(length: int, copies: int) -> str:
@@ -468,8 +475,8 @@ CASES = [
         [f"this expands the spec past {MAX_LAYERS:,} layers"],
         id="huge-repeat-from-a-parameter",
     ),
-    # residual l_i holds 1 + 9 * size(l_{i-1}) nodes: 2, 19, 172, 1549, 13942, 125479; the 8th copy of l5 in l6's
-    # body passes 10^6 (8 * 125,479). An alias is reported where its anchor is written.
+    # b8 holds 10 relus, b_i 10 * (1 + size(b_{i+1})) = (10^(10 - i) - 10) / 9: 10, 110, 1110, ...; blocks expand
+    # from the deepest, so the limit is passed in the deepest b_i past it, whose entry is on line 6 + 4i, column 40
     pytest.param(
         "input: [3, 8, 8]\nblocks:\n"
         + "".join(
@@ -477,9 +484,7 @@ CASES = [
             for i in range(8)
         )
         + "  b8:\n    params: [n]\n    layers: [{type: relu, repeat: '${n}'}]\nlayers:\n  - {block: b0, n: 10}\n",
-        # b_i's entry is on line 6 + 4i, its repeat at column 40; b8 holds 10 relus, b_i 10 * (1 + size(b_{i+1})):
-        # 110, 1110, 11110, 111110 and b3 1,111,110, past the limit
-        (6 + 4 * 3, 40),
+        (6 + 4 * deepest_past_limit(lambda i: (10 ** (10 - i) - 10) // 9, range(9)), 40),
         [f"this expands the spec past {MAX_LAYERS:,} layers"],
         id="repeats-from-parameters-nested",
     ),
@@ -491,16 +496,28 @@ CASES = [
             for i in range(40)
         )
         + "  b40:\n    params: [x]\n    layers: [{type: relu}]\nlayers:\n  - {block: b0, x: 1}\n",
-        # b_i holds 3 * 2^(40 - i) - 2 nodes; its entries are on lines 6 + 5i and 7 + 5i; b21's second instance of
-        # b22 passes 10^6 (3 * 2^19 - 2)
-        (7 + 5 * 21, 9),
+        # b_i holds 3 * 2^(40 - i) - 2 nodes; its entries are on lines 6 + 5i and 7 + 5i: the deepest b_i past the
+        # limit passes it at its second instance of b_{i+1}
+        (7 + 5 * deepest_past_limit(lambda i: 3 * 2 ** (40 - i) - 2, range(41)), 9),
         [f"this expands the spec past {MAX_LAYERS:,} layers"],
         id="block-tree-with-distinct-parameters",
     ),
-    pytest.param(lol(12), "&l5", [f"past {MAX_LAYERS:,} layers", "YAML aliases"], id="billion-laughs"),
-    # block b_i holds 3 * 2^(60 - i) - 2 nodes; b41's second instance of b42 passes 10^6 (3 * 2^19 - 2); b_i's
-    # entries are written on lines 5 + 4i and 6 + 4i.
-    pytest.param(block_chain(60, 2), (6 + 4 * 41, 9), [f"past {MAX_LAYERS:,} layers"], id="block-doubling-bomb"),
+    # residual l_i holds 1 + 9 * size(l_{i-1}) = (17 * 9^i - 1) / 8 nodes: 2, 19, 172, 1549, 13942, ...; the first
+    # l_i past the limit passes it at a copy of l_{i-1} in its body, and an alias is reported where its anchor is
+    pytest.param(
+        lol(12),
+        f"&l{min(i for i in range(12) if (17 * 9**i - 1) // 8 > MAX_LAYERS) - 1}",
+        [f"past {MAX_LAYERS:,} layers", "YAML aliases"],
+        id="billion-laughs",
+    ),
+    # block b_i holds 3 * 2^(60 - i) - 2 nodes; the deepest b_i past the limit passes it at its second instance of
+    # b_{i+1}; b_i's entries are written on lines 5 + 4i and 6 + 4i.
+    pytest.param(
+        block_chain(60, 2),
+        (6 + 4 * deepest_past_limit(lambda i: 3 * 2 ** (60 - i) - 2, range(61)), 9),
+        [f"past {MAX_LAYERS:,} layers"],
+        id="block-doubling-bomb",
+    ),
     pytest.param(
         block_chain(MAX_DEPTH + 5, 1),
         f"{{block: b{MAX_DEPTH}}}",

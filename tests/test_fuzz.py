@@ -8,6 +8,7 @@ never a traceback, and exit 0 must come with well-formed output. Examples are bo
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import yaml
@@ -15,9 +16,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from convcalc.layers import CATALOGUE
+from convcalc.text import UNSAFE
 from tests.conftest import SPECS, run_cli
 
-FUZZ = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FUZZ = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True)
+"""Derandomized: the examples follow from each test's code, so CI runs the same ones every time."""
 
 BUNDLED = sorted(SPECS.glob("*.yaml"))
 TYPES = [*CATALOGUE, "residual"]
@@ -132,6 +135,7 @@ def check(text: str, output: str) -> None:
         assert result.stderr.count("error:") == 1, result.stderr
     else:
         assert result.stderr == ""
+    assert not UNSAFE.search(result.stdout + result.stderr), (text, result.stdout, result.stderr)
 
 
 def dump(data: Any) -> str:
@@ -252,3 +256,74 @@ def test_random_specs_through_the_other_commands(document: dict[str, Any], comma
     assert "Traceback" not in result.stderr and "internal error" not in result.stderr, (command, result.stderr)
     if result.code == 2:
         assert result.stderr.count("error:") == 1, result.stderr
+
+
+# --- YAML tags, control characters and merge keys (issue 19) ----------------------------------------------------
+
+TAGS = [
+    "!!bool",
+    "!!int",
+    "!!float",
+    "!!str",
+    "!!null",
+    "!!map",
+    "!!seq",
+    "!!timestamp",
+    "!!binary",
+    "!!set",
+    "!!omap",
+    "!!pairs",
+    "!!merge",
+    "!!python/object:os.system",
+    "!custom",
+    "!<tag:yaml.org,2002:int>",
+]
+CONTROLS = ["\\e", "\\a", "\\0", "\\x9b", "\\u202e", "\\r", "\\x7f", "\\e]0;t\\a", "\\e[2J", "\\t", "\\n"]
+"""Written as YAML double-quoted escapes: the characters reach convcalc only through the parser."""
+
+
+def scalar_places(text: str) -> list[int]:
+    """Offsets just after ': ' in flow or block mappings: where a value starts."""
+    return [index + 2 for index in range(len(text) - 1) if text[index : index + 2] == ": "]
+
+
+@FUZZ
+@given(spec=st.sampled_from(BUNDLED), data=st.data(), output=MOSTLY_JSON)
+def test_yaml_tags_on_values_of_bundled_specs(spec: Any, data: st.DataObject, output: str) -> None:
+    """A tag put before some value: read as its tag says, or one located error (never an internal error)."""
+    text = spec.read_text(encoding="utf-8")
+    for _ in range(data.draw(st.integers(min_value=1, max_value=3))):
+        place = data.draw(st.sampled_from(scalar_places(text)))
+        text = f"{text[:place]}{data.draw(st.sampled_from(TAGS))} {text[place:]}"
+    check(text, output)
+
+
+TEXT_VALUE = re.compile(r"\b(name|type|description): ([^,}\n#'\"]+)")
+
+
+@FUZZ
+@given(spec=st.sampled_from(BUNDLED), data=st.data(), control=st.sampled_from(CONTROLS), output=MOSTLY_JSON)
+def test_control_characters_in_bundled_specs(spec: Any, data: st.DataObject, control: str, output: str) -> None:
+    """A control character in a name, type or description: refused where it is written, never printed raw."""
+    text = spec.read_text(encoding="utf-8")
+    match = data.draw(st.sampled_from(list(TEXT_VALUE.finditer(text))))
+    at = data.draw(st.integers(min_value=0, max_value=len(match.group(2).strip())))
+    value = match.group(2).strip()
+    quoted = f'"{value[:at]}{control}{value[at:]}"'
+    check(f"{text[: match.start(2)]}{quoted}{text[match.start(2) + len(value) :]}", output)
+
+
+@FUZZ
+@given(document=SPEC_DOCUMENTS, data=st.data(), output=FORMATS)
+def test_merge_keys_in_random_specs(document: dict[str, Any], data: st.DataObject, output: str) -> None:
+    """A layer written again as `{<<: *anchor, ...}` with or without overriding keys: valid YAML, exit 0 or 2."""
+    layers = [layer for layer in document["layers"] if isinstance(layer, dict)]
+    if not layers:
+        return
+    base = data.draw(st.sampled_from(layers))
+    document["layers"].append(base)  # the same mapping twice: YAML writes an anchor and an alias
+    overrides = data.draw(st.dictionaries(st.sampled_from(["name", "type", "repeat", "input"]), NAMES, max_size=2))
+    text = dump(document)
+    alias = list(re.finditer(r"\*(id\d+)", text))[-1]
+    merged = ", ".join([f"<<: *{alias.group(1)}", *(f"{key}: {json.dumps(value)}" for key, value in overrides.items())])
+    check(f"{text[: alias.start()]}{{{merged}}}{text[alias.end() :]}", output)

@@ -6,24 +6,25 @@ from collections.abc import Callable
 from typing import IO
 
 from rich.console import RenderableType
-from rich.markup import escape
 from rich.table import Table
 
 from convcalc.comparison import Comparison, Row
 from convcalc.layers import format_shape
-from convcalc.render.table import CONVENTION_LINE, print_view
+from convcalc.render.grid import Cell, Grid, GridColumn
+from convcalc.render.table import CONVENTION_LINE, grid_or_table, print_view, safe_markup
 from convcalc.render.units import exact, human_bytes, human_count, ratio_text, signed
 from convcalc.results import Analysis
+from convcalc.text import printable
 
 MAX_SUM_TERMS = 8
 """A side's total parameters are written out as a sum of its layers' when it has at most this many terms."""
 
 
-def _change(row: Row, inserted: set[str]) -> str:
+def _change(row: Row, inserted: set[str]) -> Cell:
     if row.before is None:
-        return "[green]added (1x1 bottleneck)[/green]" if row.name in inserted else "[green]added[/green]"
+        return ("added (1x1 bottleneck)" if row.name in inserted else "added", "green")
     if row.after is None:
-        return "[red]removed[/red]"
+        return ("removed", "red")
     before, after = row.before, row.after
     if before.macs != after.macs:
         return ratio_text(before.macs, after.macs, "MACs")
@@ -34,26 +35,22 @@ def _change(row: Row, inserted: set[str]) -> str:
     return "changed" if row.status == "changed" else ""
 
 
-def layer_rows(comparison: Comparison, *, exact_numbers: bool) -> Table:
+def layer_rows(comparison: Comparison, *, exact_numbers: bool) -> RenderableType:
     """One row per layer name: its shape, params and MACs in each network, and the change."""
     count: Callable[[int], str] = exact if exact_numbers else human_count
     before, after = comparison.before, comparison.after
     title = (
-        f"{escape(before.name)} ({format_shape(before.input_shape)} -> {format_shape(before.output_shape)})\n"
-        f"  vs {escape(after.name)} ({format_shape(after.input_shape)} -> {format_shape(after.output_shape)})"
+        f"{safe_markup(before.name)} ({format_shape(before.input_shape)} -> {format_shape(before.output_shape)})\n"
+        f"  vs {safe_markup(after.name)} ({format_shape(after.input_shape)} -> {format_shape(after.output_shape)})"
     )
-    table = Table(title=title, title_justify="left")
-    table.add_column("#", justify="right", style="dim")
-    table.add_column("layer")
-    table.add_column("type", style="cyan")
+    columns = [GridColumn("#", "right", "dim"), GridColumn("layer", "left", None), GridColumn("type", "left", "cyan")]
     for side in ("before", "after"):
-        table.add_column(f"{side}\noutput", justify="right")
-        table.add_column(f"{side}\nparams", justify="right")
-        table.add_column(f"{side}\nMACs", justify="right")
-    table.add_column("change")
+        columns.extend(GridColumn(f"{side}\n{what}", "right", None) for what in ("output", "params", "MACs"))
+    columns.append(GridColumn("change", "left", None))
     inserted = {insertion.inserted for insertion in comparison.rewritten}
+    rows: list[list[Cell]] = []
     for index, row in enumerate(comparison.rows, 1):
-        cells = [str(index), escape(row.name), row.type]
+        cells: list[Cell] = [str(index), printable(row.name), row.type]
         for result in (row.before, row.after):
             if result is None:
                 cells.extend(["-", "", ""])
@@ -66,8 +63,8 @@ def layer_rows(comparison: Comparison, *, exact_numbers: bool) -> Table:
                     ]
                 )
         cells.append(_change(row, inserted))
-        table.add_row(*cells)
-    return table
+        rows.append(cells)
+    return grid_or_table(Grid(title, columns, rows))
 
 
 def totals(comparison: Comparison, *, exact_numbers: bool) -> Table:
@@ -98,7 +95,7 @@ def param_sum(label: str, analysis: Analysis) -> str | None:
     terms = [layer for layer in analysis.layers if layer.params]
     if not 2 <= len(terms) <= MAX_SUM_TERMS:
         return None
-    written = " + ".join(f"{exact(layer.params)} ({escape(layer.name)})" for layer in terms)
+    written = " + ".join(f"{exact(layer.params)} ({safe_markup(layer.name)})" for layer in terms)
     return f"params {label} = {written} = {exact(analysis.total.params)}"
 
 
@@ -119,15 +116,16 @@ def comparison_view(comparison: Comparison, *, exact_numbers: bool) -> list[Rend
     if comparison.rewritten:
         lines.append("rewritten: a 1x1 conv inserted before each of")
         for insertion in comparison.rewritten:
-            block = f", written in block '{escape(insertion.block)}'" if insertion.block else ""
+            block = f", written in block '{safe_markup(insertion.block)}'" if insertion.block else ""
+            layer, inserted = safe_markup(insertion.layer), safe_markup(insertion.inserted)
             lines.append(
-                f"  {escape(insertion.layer)} (line {insertion.location.line}{block}): {escape(insertion.inserted)}, "
+                f"  {layer} (line {insertion.location.line}{block}): {inserted}, "
                 f"{insertion.input_channels} -> {insertion.filters} channels"
             )
     if comparison.skipped:
         lines.append("not rewritten:")
         lines.extend(
-            f"  {escape(', '.join(skip.layers))} (line {skip.location.line}): {escape(skip.reason)}"
+            f"  {safe_markup(', '.join(skip.layers))} (line {skip.location.line}): {safe_markup(skip.reason)}"
             for skip in comparison.skipped
         )
     lines.append(

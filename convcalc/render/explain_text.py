@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from convcalc.explain import Explanation
 from convcalc.layers import format_shape
+from convcalc.text import printable
 
 
 def render_explanations(explanations: Sequence[Explanation]) -> str:
@@ -14,9 +15,8 @@ def render_explanations(explanations: Sequence[Explanation]) -> str:
     for explanation in explanations:
         layer = explanation.layer
         inputs = ", ".join(format_shape(shape) for shape in layer.input_shapes)
-        lines = [
-            f"{layer.name} ({layer.type}, line {layer.location.line}): {inputs} -> {format_shape(layer.output_shape)}"
-        ]
+        output = format_shape(layer.output_shape)
+        lines = [f"{printable(layer.name)} ({layer.type}, line {layer.location.line}): {inputs} -> {output}"]
         width = max(len(step.label) for step in explanation.steps)
         for step in explanation.steps:
             label = step.label.ljust(width)

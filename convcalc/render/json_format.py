@@ -7,6 +7,7 @@ from typing import Any
 
 from convcalc.errors import SpecError
 from convcalc.results import AnalysisError
+from convcalc.text import message_line
 
 
 def to_json(data: dict[str, Any]) -> str:
@@ -36,18 +37,19 @@ def _has_records(value: Any) -> bool:
 
 
 def error_json(error: SpecError) -> str:
-    """``{"error": {...}, "layers": [...]}``, where layers are those computed before the failing one."""
+    """``{"error": {...}, "layers": [...]}``, where layers are those computed before the failing one; the message
+    clipped and escaped as on standard error."""
     location = error.location
     partial = error.partial if isinstance(error, AnalysisError) else ()
     return to_json(
         {
             "error": {
-                "message": error.message,
+                "message": message_line(error.message),
                 "file": location.file if location else None,
                 "line": location.line if location else None,
                 "column": location.column if location else None,
                 "layer": error.layer,
-                "hint": error.hint,
+                "hint": message_line(error.hint) if error.hint else None,
             },
             "layers": [layer.to_dict() for layer in partial],
         }

@@ -10,13 +10,17 @@ from typing import TYPE_CHECKING
 from convcalc.layers import format_shape
 from convcalc.render.columns import COLUMNS, RELATIVE, SHARE, MacsScale, cell, relative, total_cell
 from convcalc.results import Analysis, LayerResult
+from convcalc.text import csv_cell, printable
 
 if TYPE_CHECKING:
     from convcalc.sweep import Sweep
 
 
 def to_csv(analysis: Analysis, columns: Sequence[str], rows: Sequence[LayerResult] | None = None) -> str:
-    """One row per layer (or per row of a grouped view) with exact values; the header row holds the column keys."""
+    """One row per layer (or per row of a grouped view) with exact values; the header row holds the column keys.
+
+    Text that a spreadsheet would run as a formula (a name starting with = + - @) is quoted with a leading '.
+    """
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(columns)
@@ -24,7 +28,7 @@ def to_csv(analysis: Analysis, columns: Sequence[str], rows: Sequence[LayerResul
     scale = MacsScale.of(shown)
     for layer in shown:
         writer.writerow(
-            [relative(key, layer, scale) if key in RELATIVE else COLUMNS[key].read(layer) for key in columns]
+            [csv_cell(relative(key, layer, scale) if key in RELATIVE else COLUMNS[key].read(layer)) for key in columns]
         )
     return buffer.getvalue()
 
@@ -43,7 +47,7 @@ def to_markdown(
     scale = MacsScale.of(shown)
     for layer in shown:
         cells = [cell(key, layer, scale, exact_numbers) for key in columns]
-        lines.append("| " + " | ".join(text.replace("|", "\\|") for text in cells) + " |")
+        lines.append("| " + " | ".join(printable(text, one_line=True).replace("|", "\\|") for text in cells) + " |")
     totals = [total_cell(key, shown, exact_numbers) for key in columns]
     lines.append("| " + " | ".join(f"**{text}**" if text else "" for text in totals) + " |")
     return "\n".join(lines) + "\n"

@@ -12,9 +12,12 @@ from rich.measure import Measurement
 from rich.table import Table
 
 from convcalc.layers import format_shape
+from convcalc.outputs import closed_pipe
 from convcalc.render.columns import BAR, COLUMNS, DEFAULT_COLUMNS, RELATIVE, SHARE, MacsScale, cell, total_cell
+from convcalc.render.grid import Grid, GridColumn
 from convcalc.render.units import exact, human_bytes, human_count
 from convcalc.results import Analysis, LayerResult
+from convcalc.text import printable
 
 if TYPE_CHECKING:
     from convcalc.sweep import Sweep
@@ -26,19 +29,34 @@ CONVENTION_LINE = (
 )
 
 
+GRID_ROWS = 100
+"""Tables of more rows are drawn as a Grid (see layer_table)."""
+MIN_WIDTH = 40
+"""Narrowest terminal a table is fitted to; a narrower one (or COLUMNS=0) gets tables FALLBACK_WIDTH wide."""
+FALLBACK_WIDTH = 80
+
+
 class _PipeConsole(Console):
-    """A closed pipe (`convcalc analyze ... | head`) ends quietly: the CLI turns BrokenPipeError into exit 0,
-    where rich's own handler would exit 1, the code for an internal error."""
+    """A closed pipe (`convcalc analyze ... | head`) ends quietly with exit 0, where rich's own handler would exit 1,
+    the code for an internal error."""
 
     def on_broken_pipe(self) -> None:
-        raise BrokenPipeError
+        closed_pipe()
+
+
+def safe_markup(text: str) -> str:
+    """Text from a spec or a command line as rich markup: unsafe characters written as escapes, brackets escaped."""
+    return escape(printable(text))
 
 
 def make_console(file: IO[str] | None = None) -> Console:
-    """A console that honours NO_COLOR and, when not writing to a terminal, does not wrap at 80 columns."""
+    """A console that honours NO_COLOR and, when not writing to a terminal, does not wrap at 80 columns;
+    a terminal too narrow to draw a table in gets one 80 columns wide."""
     console = _PipeConsole(file=file, highlight=False)
     if not console.is_terminal:
         console = _PipeConsole(file=file, highlight=False, width=max(console.width, 200))
+    elif console.width < MIN_WIDTH:  # COLUMNS=0 drew nothing, COLUMNS=10 only borders: let the terminal wrap
+        console = _PipeConsole(file=file, highlight=False, width=FALLBACK_WIDTH)
     return console
 
 
@@ -49,14 +67,15 @@ def print_view(view: Sequence[RenderableType], file: IO[str] | None = None) -> N
         console.print(part)
 
 
-def save_svg(view: Sequence[RenderableType], path: str, title: str) -> None:
-    """Draw a view on a recording console as wide as its widest table and write it as SVG (rich's export).
+def svg_text(view: Sequence[RenderableType], title: str) -> str:
+    """Draw a view on a recording console as wide as its widest table: an SVG picture (rich's export).
 
     Colours are kept whatever NO_COLOR says: the file is a picture.
     """
     probe = Console(file=io.StringIO(), width=1000)
     width = max(
-        (Measurement.get(probe, probe.options, part).maximum for part in view if isinstance(part, Table)), default=80
+        (Measurement.get(probe, probe.options, part).maximum for part in view if isinstance(part, (Table, Grid))),
+        default=80,
     )
     recorder = Console(
         file=io.StringIO(),
@@ -69,7 +88,7 @@ def save_svg(view: Sequence[RenderableType], path: str, title: str) -> None:
     )
     for part in view:
         recorder.print(part)
-    recorder.save_svg(path, title=title)
+    return recorder.export_svg(title=printable(title, one_line=True))
 
 
 def with_notes(layers: Sequence[LayerResult], columns: Sequence[str]) -> tuple[str, ...]:
@@ -86,30 +105,37 @@ def layer_table(
     columns: Sequence[str] = DEFAULT_COLUMNS,
     title: str | None = None,
     totals: bool = False,
-) -> Table:
-    """One row per layer, optionally a totals row of the summable columns."""
+) -> RenderableType:
+    """One row per layer, optionally a totals row of the summable columns: a rich Table, or for more than
+    GRID_ROWS layers the same picture drawn as a :class:`Grid` (rich's Table takes a millisecond a row)."""
     keys = with_notes(layers, columns)
     scale = MacsScale.of(layers)
-    table = Table(title=title, title_justify="left")
-    table.add_column("#", justify="right", style="dim")
+    grid_columns = [GridColumn("#", "right", "dim")]
     for key in keys:
         if key in RELATIVE:
-            table.add_column(
-                RELATIVE[key], justify="right" if key == SHARE else "left", style="magenta" if key == BAR else None
+            grid_columns.append(
+                GridColumn(RELATIVE[key], "right" if key == SHARE else "left", "magenta" if key == BAR else None)
             )
             continue
         column = COLUMNS[key]
-        table.add_column(
-            column.header,
-            justify="left" if column.measure == "text" else "right",
-            style="cyan" if key == "type" else ("dim" if key == "note" else None),
+        grid_columns.append(
+            GridColumn(
+                column.header,
+                "left" if column.measure == "text" else "right",
+                "cyan" if key == "type" else ("dim" if key == "note" else None),
+            )
         )
-    for index, layer in enumerate(layers, 1):
-        table.add_row(str(index), *(escape(cell(key, layer, scale, exact_numbers)) for key in keys))
-    if totals:
-        table.add_section()
-        table.add_row("", *(total_cell(key, layers, exact_numbers) for key in keys), style="bold")
-    return table
+    rows = [
+        [str(index), *(printable(cell(key, layer, scale, exact_numbers)) for key in keys)]
+        for index, layer in enumerate(layers, 1)
+    ]
+    total_row = ["", *(total_cell(key, layers, exact_numbers) for key in keys)] if totals else None
+    return grid_or_table(Grid(title, grid_columns, rows, total_row))
+
+
+def grid_or_table(grid: Grid) -> RenderableType:
+    """A rich Table for up to GRID_ROWS rows; for more, the Grid, which draws the same picture much faster."""
+    return grid if len(grid.rows) > GRID_ROWS else grid.as_table()
 
 
 def analysis_view(
@@ -121,7 +147,9 @@ def analysis_view(
 ) -> list[RenderableType]:
     """The table (of ``rows``, the grouped view's, or else every layer), the exact totals and memory, the
     warnings and the counting convention."""
-    title = f"{escape(analysis.name)}  ({format_shape(analysis.input_shape)} -> {format_shape(analysis.output_shape)})"
+    title = (
+        f"{safe_markup(analysis.name)}  ({format_shape(analysis.input_shape)} -> {format_shape(analysis.output_shape)})"
+    )
     total = analysis.total
     shown = analysis.layers if rows is None else rows
     return [
@@ -131,8 +159,8 @@ def analysis_view(
         f"batch {analysis.batch} · {analysis.dtype} · weights {human_bytes(total.weight_bytes)} · "
         f"activations {human_bytes(total.activation_bytes)} in all, peak {human_bytes(total.peak_activation_bytes)}",
         *(
-            f"[yellow]warning:[/yellow] {escape(warning.layer)} (line {warning.location.line}): "
-            f"{escape(warning.message)}"
+            f"[yellow]warning:[/yellow] {safe_markup(warning.layer)} (line {warning.location.line}): "
+            f"{safe_markup(warning.message)}"
             for warning in analysis.warnings
         ),
         f"[dim]{CONVENTION_LINE}[/dim]",
@@ -161,8 +189,8 @@ def render_zoo(entries: Sequence[ZooEntry], *, exact_numbers: bool, file: IO[str
     table.add_column("MACs", justify="right")
     for entry in entries:
         table.add_row(
-            escape(entry.name),
-            escape(entry.description),
+            safe_markup(entry.name),
+            safe_markup(entry.description),
             format_shape(entry.input_shape),
             count(entry.params),
             count(entry.macs),
@@ -176,7 +204,7 @@ def render_sweep(sweep: Sweep, *, exact_numbers: bool, file: IO[str] | None = No
     """One row per input size: output shape, params, MACs, FLOPs and peak activation memory."""
     count: Callable[[int], str] = exact if exact_numbers else human_count
     size: Callable[[int], str] = exact if exact_numbers else human_bytes
-    table = Table(title=f"{escape(sweep.name)}  (batch {sweep.batch} · {sweep.dtype})", title_justify="left")
+    table = Table(title=f"{safe_markup(sweep.name)}  (batch {sweep.batch} · {sweep.dtype})", title_justify="left")
     for header in ("input", "output", "params", "MACs", "FLOPs", "peak activations"):
         table.add_column(header, justify="right")
     for row in sweep.rows:
