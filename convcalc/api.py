@@ -40,7 +40,8 @@ def gc_paused() -> Iterator[None]:
 
 
 def load_spec(source: str | os.PathLike[str], *, text: str | None = None) -> Graph:
-    """Read and check a spec: a file path, '-' for standard input, or a bundled spec's name.
+    """Read and check a spec: a file path, '-' for standard input, or a bundled spec's name; a path ending in
+    .onnx is an ONNX model, read into the same graph (:mod:`convcalc.onnx_import`).
 
     With ``text``, ``source`` is only the name used in error messages. TypeError for a source that is not a
     str or path, or text that is not a str (decode bytes first: ``data.decode("utf-8")``).
@@ -52,6 +53,10 @@ def load_spec(source: str | os.PathLike[str], *, text: str | None = None) -> Gra
     with gc_paused():
         if text is not None:
             return build_spec(read_text(text, str(source)), str(source))
+        if str(source).lower().endswith(".onnx"):
+            from convcalc.onnx_import import read_onnx_file
+
+            return read_onnx_file(str(source))
         text, name = load_text(source)
         return build_spec(read_text(text, name), name)
 

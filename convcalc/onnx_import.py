@@ -13,6 +13,7 @@ cost, and a warning; without a stated shape it is an error naming the op.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -48,6 +49,10 @@ class Importer:
         self.taken: set[str] = {NETWORK_INPUT}
         self.index = 0
         self.pending: dict[str, tuple[str, Any]] = {}  # tensors of a pattern under way (channel shuffle)
+        self.readers: dict[str, int] = {}  # ONNX tensor -> how many node inputs read it
+        for each in model.nodes:
+            for tensor in each.inputs:
+                self.readers[tensor] = self.readers.get(tensor, 0) + 1
 
     # --- what handlers use ---
 
@@ -81,25 +86,40 @@ class Importer:
             raise self.fail(node, f"its {what} is not a constant of the file (convcalc counts fixed weights)")
         return tensor.dims
 
+    def read_once(self, name: str) -> bool:
+        """Whether the output of the convcalc node ``name`` is read by one ONNX node only (a pattern may fold)."""
+        tensors = [tensor for tensor, producer in self.producer.items() if producer == name]
+        return sum(self.readers.get(tensor, 0) for tensor in tensors) == 1
+
     def alias(self, node: OnnxNode, position: int = 0) -> None:
         """The node's output is its input (Identity, Dropout at inference)."""
         self.producer[node.outputs[0]] = self.source_of(node, position)
 
-    def emit(self, node: OnnxNode, kind: str, config: Config, inputs: Sequence[str] | None = None) -> str:
-        """A convcalc node for ``node``'s first output; returns its name."""
+    def emit(
+        self,
+        node: OnnxNode,
+        kind: str,
+        config: Config,
+        inputs: Sequence[str] | None = None,
+        *,
+        suffix: str = "",
+        output: str | None = None,
+    ) -> str:
+        """A convcalc node for ``node`` (its first output, or ``output``); returns its name. ``suffix`` tells
+        apart the layers one ONNX node becomes (a Split's slices, the pad in front of a conv)."""
         sources = tuple(inputs) if inputs is not None else (self.source_of(node),)
         layer = CATALOGUE[kind]
-        name = self.name_for(node, kind)
+        name = self.name_for(node, kind, suffix)
         try:
             shape = layer.evaluate(config, [self.shapes[source] for source in sources]).shape
         except ShapeError as error:
             raise self.fail(node, str(error)) from None
         self.nodes.append(Node(name, layer, config, sources, self.location))
         self.shapes[name] = shape
-        self.producer[node.outputs[0]] = name
+        self.producer[output or node.outputs[0]] = name
         return name
 
-    def name_for(self, node: OnnxNode, kind: str) -> str:
+    def name_for(self, node: OnnxNode, kind: str, suffix: str = "") -> str:
         """A readable unique name: '/layer1/layer1.0/conv1/Conv' -> 'layer1.0.conv1'."""
         parts = [part for part in re.split(r"/+", node.name) if part]
         if parts and parts[-1].split("_")[0] == node.op_type:
@@ -112,6 +132,8 @@ class Importer:
             else:
                 kept.append(part)
         base = ".".join(kept).strip(".") or f"{kind}{len(self.nodes) + 1}"
+        if suffix:
+            base = f"{base}.{suffix}"
         name, number = base, 1
         while name in self.taken:
             number += 1
@@ -168,6 +190,41 @@ def opaque(importer: Importer, node: OnnxNode) -> None:
     sources = [importer.producer[t] for t in node.inputs if t in importer.producer] or [NETWORK_INPUT]
     config = {"op": node.op_type, "shape": tuple(int(d) for d in stated[1:])}  # type: ignore[arg-type]
     importer.emit(node, "opaque", config, sources[:1])
+
+
+def read_onnx_file(path: str) -> Graph:
+    """The graph of an ONNX file, mapped rather than read: weights are never copied (see onnx_model)."""
+    import mmap
+
+    try:
+        with open(path, "rb") as handle:
+            if os.fstat(handle.fileno()).st_size == 0:
+                raise SpecError(f"{path}: the file is empty, not an ONNX model")
+            with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
+                result = _read_mapped(mapped, path)
+    except FileNotFoundError:
+        raise SpecError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise SpecError(f"{path}: is a directory, not an ONNX model") from None
+    except OSError as error:
+        raise SpecError(f"{path}: cannot read: {error.strerror or error}") from None
+    if isinstance(result, Exception):
+        raise result
+    return result
+
+
+def _read_mapped(mapped: Any, path: str) -> Graph | Exception:
+    """The graph, or the error to raise once the mapping is closed: an exception's traceback would hold views
+    of the mapping and keep it from closing, so the error is copied without one."""
+    view = memoryview(mapped)
+    try:
+        return read_onnx(view, path)
+    except SpecError as error:
+        return SpecError(error.message, error.location, layer=error.layer, kind=error.kind, hint=error.hint)
+    except Exception as error:  # a bug: reported as one, after the mapping is closed
+        return RuntimeError(f"{type(error).__name__}: {error}")
+    finally:
+        view.release()
 
 
 def read_onnx(data: bytes | memoryview, source: str) -> Graph:

@@ -31,20 +31,23 @@ def _pair(values: Any, default: int) -> tuple[int, int]:
     return int(values[0]), int(values[1])
 
 
-def _padding(importer: Importer, node: OnnxNode, kernel: tuple[int, int], *, allow_same: bool) -> Any:
-    """convcalc's padding for a node's auto_pad/pads: 'same', or symmetric (pad_h, pad_w)."""
+def _padding(importer: Importer, node: OnnxNode, *, allow_same: bool) -> tuple[Any, str]:
+    """convcalc's padding for a node's auto_pad/pads ('same', or symmetric (pad_h, pad_w)) and the node the
+    layer reads: its input, or a ``pad`` layer in front of it for asymmetric pads."""
+    source = importer.source_of(node)
     auto = node.attributes.get("auto_pad", "NOTSET")
     if auto == "VALID":
-        return (0, 0)
+        return (0, 0), source
     if auto == "SAME_UPPER" and allow_same:
-        return "same"
+        return "same", source
     if auto not in ("NOTSET", ""):
         raise importer.fail(node, f"auto_pad {auto} is not supported (convcalc's 'same' puts the odd pixel after)")
     pads = node.attributes.get("pads") or (0, 0, 0, 0)
     top, left, bottom, right = (int(p) for p in pads)
-    if (top, left) != (bottom, right):
-        raise importer.fail(node, f"asymmetric pads {list(pads)} are not supported; convcalc pads both sides alike")
-    return (top, left)
+    if (top, left) == (bottom, right):
+        return (top, left), source
+    padded = importer.emit(node, "pad", {"padding": (top, bottom, left, right)}, [source], suffix="pad")
+    return (0, 0), padded
 
 
 @handles("Conv")
@@ -59,12 +62,12 @@ def conv(importer: Importer, node: OnnxNode) -> None:
         "filters": weight[0],
         "kernel": kernel,
         "stride": _pair(node.attributes.get("strides"), 1),
-        "padding": _padding(importer, node, kernel, allow_same=True),
         "dilation": _pair(node.attributes.get("dilations"), 1),
         "groups": groups,
         "bias": importer.constant(node, 2) is not None,
     }
-    importer.emit(node, "conv", config)
+    config["padding"], source = _padding(importer, node, allow_same=True)
+    importer.emit(node, "conv", config, [source])
 
 
 @handles("ConvTranspose")
@@ -73,11 +76,13 @@ def conv_transpose(importer: Importer, node: OnnxNode) -> None:
     groups = int(node.attributes.get("group", 1))
     if "output_shape" in node.attributes:
         raise importer.fail(node, "output_shape is not supported; export with explicit pads and output_padding")
+    if node.attributes.get("auto_pad", "NOTSET") not in ("NOTSET", "", "VALID"):
+        raise importer.fail(node, "auto_pad is not supported on ConvTranspose; export with explicit pads")
     config = {
         "filters": weight[1] * groups,
         "kernel": _pair(node.attributes.get("kernel_shape") or weight[2:], 1),
         "stride": _pair(node.attributes.get("strides"), 1),
-        "padding": _padding(importer, node, (0, 0), allow_same=False),
+        "padding": _padding(importer, node, allow_same=False)[0],
         "output_padding": _pair(node.attributes.get("output_padding"), 0),
         "dilation": _pair(node.attributes.get("dilations"), 1),
         "groups": groups,
@@ -112,7 +117,8 @@ def add(importer: Importer, node: OnnxNode) -> None:
     # MatMul + Add(bias): one linear layer with a bias, as PyTorch's nn.Linear exports without Gemm
     position = 0 if importer.constant(node, 1) is not None else 1
     last = importer.nodes[-1] if importer.nodes else None
-    if last is not None and last.kind.type == "linear" and importer.source_of(node, position) == last.name:
+    source = importer.source_of(node, position)
+    if last is not None and last.kind.type == "linear" and source == last.name and importer.read_once(source):
         importer.nodes[-1] = last._replace(config={**last.config, "bias": True})
         importer.alias(node, position)
         return
@@ -157,7 +163,7 @@ def mul(importer: Importer, node: OnnxNode) -> None:
     """x * sigmoid(x) is SiLU; another product of two tensors is an element-wise multiply."""
     sources = [importer.source_of(node, position) for position in (0, 1)]
     last = importer.nodes[-1] if importer.nodes else None
-    if last is not None and last.kind.type == "sigmoid" and last.name in sources:
+    if last is not None and last.kind.type == "sigmoid" and last.name in sources and importer.read_once(last.name):
         other = sources[1 - sources.index(last.name)]
         if last.inputs == (other,):
             importer.nodes.pop()
@@ -172,11 +178,11 @@ def mul(importer: Importer, node: OnnxNode) -> None:
 
 @handles("MaxPool", "AveragePool")
 def pool(importer: Importer, node: OnnxNode) -> None:
-    kernel = _pair(node.attributes.get("kernel_shape"), 1)
+    padding, source = _padding(importer, node, allow_same=False)
     config: dict[str, Any] = {
-        "kernel": kernel,
+        "kernel": _pair(node.attributes.get("kernel_shape"), 1),
         "stride": _pair(node.attributes.get("strides"), 1),
-        "padding": _padding(importer, node, kernel, allow_same=False),
+        "padding": padding,
         "ceil_mode": bool(node.attributes.get("ceil_mode", 0)),
     }
     kind = "maxpool" if node.op_type == "MaxPool" else "avgpool"
@@ -185,7 +191,7 @@ def pool(importer: Importer, node: OnnxNode) -> None:
     config = {key.name: config.get(key.name, key.default) for key in CATALOGUE[kind].keys}
     if "count_include_pad" in config:
         config["count_include_pad"] = bool(node.attributes.get("count_include_pad", 0))
-    importer.emit(node, kind, config)
+    importer.emit(node, kind, config, [source])
 
 
 @handles("GlobalAveragePool", "GlobalMaxPool")
@@ -219,13 +225,19 @@ def flatten(importer: Importer, node: OnnxNode) -> None:
 
 @handles("Reshape")
 def reshape(importer: Importer, node: OnnxNode) -> None:
-    """To [batch, features]: flatten; to the same shape: nothing; the first step of a channel shuffle."""
+    """To [batch, features]: flatten; to the same shape: nothing; the steps of a channel shuffle."""
     target = importer.constant(node, 1)
-    shape = importer.shape_of(node)
     if target is None or target.values is None:
         opaque(importer, node)
         return
     wanted = [int(v) for v in target.values]
+    if node.inputs[0] in importer.pending:  # Reshape -> Transpose -> here: the shuffle ends
+        step, (source, groups) = importer.pending.pop(node.inputs[0])
+        if step != "shuffle-transposed" or len(wanted) != 4 or "channel_shuffle" not in CATALOGUE:
+            raise importer.fail(node, "a Reshape/Transpose sequence that is not a channel shuffle")
+        importer.emit(node, "channel_shuffle", {"groups": groups}, [source])
+        return
+    shape = importer.shape_of(node)
     if len(wanted) == 2 and (wanted[1] in (-1, math.prod(shape))):
         if len(shape) == 1:
             importer.alias(node)
@@ -233,12 +245,6 @@ def reshape(importer: Importer, node: OnnxNode) -> None:
             importer.emit(node, "flatten", {})
     elif len(wanted) == 5 and len(shape) == 3 and wanted[1] * wanted[2] == shape[0]:
         importer.pending[node.outputs[0]] = ("shuffle-split", (importer.source_of(node), wanted[1]))
-    elif len(wanted) == 4 and node.inputs[0] in importer.pending:
-        step, (source, groups) = importer.pending.pop(node.inputs[0])
-        if step != "shuffle-transposed" or "channel_shuffle" not in CATALOGUE:
-            opaque(importer, node)
-            return
-        importer.emit(node, "channel_shuffle", {"groups": groups}, [source])
     elif wanted[1:] == list(shape) or wanted == list(shape):
         importer.alias(node)
     else:
@@ -251,6 +257,8 @@ def transpose(importer: Importer, node: OnnxNode) -> None:
     perm = tuple(node.attributes.get("perm") or ())
     if pending and pending[0] == "shuffle-split" and perm == (0, 2, 1, 3, 4):
         importer.pending[node.outputs[0]] = ("shuffle-transposed", pending[1])
+    elif pending:
+        raise importer.fail(node, "a Reshape/Transpose sequence that is not a channel shuffle")
     else:
         opaque(importer, node)
 
@@ -343,3 +351,73 @@ def constant_step(importer: Importer, node: OnnxNode) -> None:
             return
         values = tuple(values[int(i)] for i in index.values)
     importer.constants[node.outputs[0]] = Tensor(node.outputs[0], (len(values),), values)
+
+
+@handles("Split")
+def split(importer: Importer, node: OnnxNode) -> None:
+    """A split of the channels: one ``slice`` layer per output."""
+    channels = importer.shape_of(node)[0]
+    sizes_tensor = importer.constant(node, 1)
+    sizes = node.attributes.get("split") or (sizes_tensor.values if sizes_tensor else None)
+    if int(node.attributes.get("axis", 0)) % 4 != 1 or len(importer.shape_of(node)) != 3:
+        opaque(importer, node)
+        return
+    if not sizes:
+        count = int(node.attributes.get("num_outputs", len(node.outputs)))
+        sizes = tuple(-(-channels // count) if i < count - 1 else 0 for i in range(count))
+        sizes = (*sizes[:-1], channels - sum(sizes[:-1]))
+    start = 0
+    source = importer.source_of(node)
+    for index, (size, output) in enumerate(zip(sizes, node.outputs, strict=False)):
+        end = start + int(size)
+        importer.emit(node, "slice", {"start": start, "end": end}, [source], suffix=str(index), output=output)
+        start = end
+
+
+@handles("Slice")
+def slice_(importer: Importer, node: OnnxNode) -> None:
+    """A Slice of the channels with step 1 (as a channel split exports): a ``slice`` layer."""
+    starts, ends, axes, steps = (importer.constant(node, i) for i in (1, 2, 3, 4))
+    channels = importer.shape_of(node)[0] if len(importer.shape_of(node)) == 3 else 0
+    known = starts and ends and starts.values and ends.values and len(starts.values) == 1
+    axis = int(axes.values[0]) % 4 if axes and axes.values else 0
+    step = int(steps.values[0]) if steps and steps.values else 1
+    if not known or axis != 1 or step != 1 or not channels:
+        opaque(importer, node)
+        return
+    assert starts and ends and starts.values and ends.values
+    start, end = (
+        max(0, min(int(v) + (channels if int(v) < 0 else 0), channels)) for v in (starts.values[0], ends.values[0])
+    )
+    importer.emit(node, "slice", {"start": start, "end": end})
+
+
+@handles("Pad")
+def pad(importer: Importer, node: OnnxNode) -> None:
+    """Zero padding of H and W: pads are [N, C, H, W begins, then N, C, H, W ends]."""
+    tensor = importer.constant(node, 1)
+    pads = tuple(tensor.values) if tensor and tensor.values else node.attributes.get("pads")
+    mode = node.attributes.get("mode", "constant")
+    if not pads or len(pads) != 8 or any(pads[i] for i in (0, 1, 4, 5)) or mode != "constant":
+        opaque(importer, node)
+        return
+    top, left, bottom, right = (int(pads[i]) for i in (2, 3, 6, 7))
+    importer.emit(node, "pad", {"padding": (top, bottom, left, right)})
+
+
+@handles("LayerNormalization")
+def layer_norm(importer: Importer, node: OnnxNode) -> None:
+    """Over the last axis of a flat input, or over C, H and W (axis 1) of a feature map."""
+    shape = importer.shape_of(node)
+    axis = int(node.attributes.get("axis", -1)) % (len(shape) + 1)
+    if axis != 1:
+        opaque(importer, node)
+        return
+    config = {"over": "all" if len(shape) == 3 else "channels", "affine": importer.constant(node, 1) is not None}
+    importer.emit(node, "layernorm", {**config, "eps": float(node.attributes.get("epsilon", 1e-5))})
+
+
+@handles("GroupNormalization")
+def group_norm(importer: Importer, node: OnnxNode) -> None:
+    config = {"groups": int(node.attributes["num_groups"]), "affine": True}
+    importer.emit(node, "groupnorm", {**config, "eps": float(node.attributes.get("epsilon", 1e-5))})

@@ -1,0 +1,211 @@
+"""ONNX import: graphs built byte by byte (tests/onnxbuild.py, no onnx package), each op's shapes, params and
+MACs against hand arithmetic, names, patterns (SiLU, MatMul + Add, channel shuffle, shape arithmetic before a
+Reshape), unknown ops, and files that are not ONNX."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from convcalc import analyze, load_spec
+from convcalc.errors import SpecError
+from tests import onnxbuild as ob
+from tests.conftest import run_cli
+
+STEM = [
+    ob.node(
+        "Conv", ["x", "w1", "b1"], ["c1"], "/stem/conv/Conv", kernel_shape=[3, 3], pads=[1, 1, 1, 1], strides=[2, 2]
+    ),
+    ob.node("BatchNormalization", ["c1", "g", "be", "m", "v"], ["n1"], "/stem/bn/BatchNormalization", epsilon=1e-3),
+    ob.node("Relu", ["n1"], ["r1"], "/stem/relu/Relu"),
+    ob.node("MaxPool", ["r1"], ["p1"], "/pool/MaxPool", kernel_shape=[2, 2], strides=[2, 2]),
+    ob.node("GlobalAveragePool", ["p1"], ["g1"], "/gap/GlobalAveragePool"),
+    ob.node("Flatten", ["g1"], ["f1"], "/flatten/Flatten", axis=1),
+    ob.node("Gemm", ["f1", "fc_w", "fc_b"], ["y"], "/fc/Gemm", transB=1),
+]
+STEM_WEIGHTS = [
+    ob.tensor("w1", [16, 3, 3, 3]),
+    ob.tensor("b1", [16]),
+    *(ob.tensor(name, [16]) for name in ("g", "be", "m", "v")),
+    ob.tensor("fc_w", [10, 16]),
+    ob.tensor("fc_b", [10]),
+]
+
+
+def write(tmp_path: Path, data: bytes, name: str = "net.onnx") -> str:
+    path = tmp_path / name
+    path.write_bytes(data)
+    return str(path)
+
+
+def stem_model(batch: int | str = 1) -> bytes:
+    return ob.model(STEM, [("x", [batch, 3, 32, 32])], [("y", [batch, 10])], STEM_WEIGHTS)
+
+
+def test_a_small_network_counts_as_by_hand(tmp_path):
+    analysis = analyze(write(tmp_path, stem_model()))
+    layers = {layer.name: layer for layer in analysis.layers}
+    assert list(layers) == ["stem.conv", "stem.bn", "stem.relu", "pool", "gap", "flatten", "fc"]
+    conv = layers["stem.conv"]
+    # 3x3, stride 2, pad 1 on 32: (32 + 2 - 3) // 2 + 1 = 16; params 16 * 3 * 3 * 3 + 16 = 448
+    assert conv.output_shape == (16, 16, 16) and conv.params == 448 and conv.macs == 16 * 16 * 16 * 3 * 3 * 3
+    assert layers["stem.bn"].params == 2 * 16 and layers["stem.bn"].buffers == 2 * 16
+    assert layers["pool"].output_shape == (16, 8, 8)  # 2x2 stride 2: ONNX's strides are written out
+    assert layers["flatten"].output_shape == (16,)
+    assert layers["fc"].params == 16 * 10 + 10 and layers["fc"].macs == 160
+    assert analysis.total.params == 448 + 32 + 170
+
+
+def test_a_symbolic_batch_is_left_out(tmp_path):
+    assert analyze(write(tmp_path, stem_model("N"))).input_shape == (3, 32, 32)
+
+
+def test_the_cli_reads_onnx_like_a_spec(tmp_path):
+    path = write(tmp_path, stem_model())
+    result = run_cli("analyze", path, "--format", "json", "--batch", "2")
+    assert result.code == 0, result.stderr
+    assert '"macs": ' + str(2 * (16 * 16 * 16 * 27 + 160)) in result.stdout
+
+
+def test_silu_and_matmul_with_bias(tmp_path):
+    nodes = [
+        ob.node("Flatten", ["x"], ["f"], "flat", axis=1),
+        ob.node("MatMul", ["f", "w"], ["m"], "/head/MatMul"),
+        ob.node("Add", ["m", "b"], ["a"], "/head/Add"),
+        ob.node("Sigmoid", ["a"], ["s"], "/act/Sigmoid"),
+        ob.node("Mul", ["a", "s"], ["y"], "/act/Mul"),
+    ]
+    model = ob.model(nodes, [("x", [1, 2, 2, 2])], [("y", [1, 5])], [ob.tensor("w", [8, 5]), ob.tensor("b", [5])])
+    layers = analyze(write(tmp_path, model)).layers
+    assert [(layer.name, layer.type) for layer in layers] == [("flat", "flatten"), ("head", "linear"), ("act", "silu")]
+    assert layers[1].params == 8 * 5 + 5  # the Add's bias folded into the linear layer
+
+
+def test_residual_concat_groups_dilation(tmp_path):
+    nodes = [
+        ob.node("Conv", ["x", "w1"], ["a"], "a", kernel_shape=[3, 3], pads=[2, 2, 2, 2], dilations=[2, 2], group=2),
+        ob.node("Add", ["a", "x"], ["r"], "res"),
+        ob.node("Concat", ["r", "x"], ["y"], "cat", axis=1),
+    ]
+    model = ob.model(nodes, [("x", [1, 4, 9, 9])], [("y", [1, 8, 9, 9])], [ob.tensor("w1", [4, 2, 3, 3])])
+    layers = {layer.name: layer for layer in analyze(write(tmp_path, model)).layers}
+    # groups 2: each filter sees 4 / 2 = 2 channels; dilation 2, pad 2 keeps 9: (9 + 4 - 2 * 2 - 1) // 1 + 1 = 9
+    assert layers["a"].params == 4 * 2 * 3 * 3 and layers["a"].output_shape == (4, 9, 9)
+    assert layers["a"].macs == 9 * 9 * 4 * 2 * 3 * 3
+    assert layers["res"].inputs == ("a", "input") and layers["cat"].output_shape == (8, 9, 9)
+
+
+def test_asymmetric_pads_become_a_pad_layer(tmp_path):
+    nodes = [ob.node("Conv", ["x", "w"], ["y"], "c", kernel_shape=[3, 3], pads=[0, 0, 1, 1], strides=[2, 2])]
+    model = ob.model(nodes, [("x", [1, 3, 8, 8])], [("y", [1, 4, 4, 4])], [ob.tensor("w", [4, 3, 3, 3])])
+    layers = analyze(write(tmp_path, model)).layers
+    # TensorFlow-style 'same' at stride 2: 0 before, 1 after: (8 + 1 - 3) // 2 + 1 = 4
+    assert [(layer.name, layer.type, layer.output_shape) for layer in layers] == [
+        ("c.pad", "pad", (3, 9, 9)),
+        ("c", "conv", (4, 4, 4)),
+    ]
+
+
+def test_reshape_from_computed_shape_and_channel_shuffle(tmp_path):
+    int64 = ob.INT64
+    nodes = [
+        ob.node("Reshape", ["x", "s5"], ["a"], "shuffle/r1"),
+        ob.node("Transpose", ["a"], ["b"], "shuffle/t", perm=[0, 2, 1, 3, 4]),
+        ob.node("Reshape", ["b", "s4"], ["c"], "shuffle/r2"),
+        ob.node("Shape", ["c"], ["shape"], "s"),
+        ob.node("Gather", ["shape", "zero"], ["n"], "g"),
+        ob.node("Unsqueeze", ["n"], ["n1"], "u"),
+        ob.node("Concat", ["n1", "minus1"], ["target"], "cat", axis=0),
+        ob.node("Reshape", ["c", "target"], ["y"], "flat/Reshape"),
+    ]
+    constants = [
+        ob.tensor("s5", [5], [1, 2, 4, 3, 3], int64),
+        ob.tensor("s4", [4], [1, 8, 3, 3], int64),
+        ob.tensor("zero", [1], [0], int64),
+        ob.tensor("minus1", [1], [-1], int64),
+    ]
+    model = ob.model(nodes, [("x", [1, 8, 3, 3])], [("y", [1, 72])], constants)
+    layers = analyze(write(tmp_path, model)).layers
+    assert [(layer.type, layer.output_shape) for layer in layers] == [
+        ("channel_shuffle", (8, 3, 3)),
+        ("flatten", (72,)),
+    ]
+    assert layers[0].config["groups"] == 2
+
+
+def test_split_slice_resize_clip(tmp_path):
+    int64 = ob.INT64
+    nodes = [
+        ob.node("Split", ["x", "sizes"], ["a", "b"], "split", axis=1),
+        ob.node("Clip", ["a", "lo", "hi"], ["c"], "clip"),
+        ob.node("Slice", ["b", "st", "en", "ax"], ["d"], "slice"),
+        ob.node("Concat", ["c", "d"], ["e"], "cat", axis=1),
+        ob.node("Resize", ["e", "", "scales"], ["y"], "up", mode="nearest"),
+    ]
+    constants = [
+        ob.tensor("sizes", [2], [2, 4], int64),
+        ob.tensor("lo", [], [0.0]),
+        ob.tensor("hi", [], [6.0]),
+        ob.tensor("st", [1], [1], int64),
+        ob.tensor("en", [1], [3], int64),
+        ob.tensor("ax", [1], [1], int64),
+        ob.tensor("scales", [4], [1.0, 1.0, 2.0, 2.0]),
+    ]
+    model = ob.model(nodes, [("x", [1, 6, 5, 5])], [("y", [1, 4, 10, 10])], constants)
+    layers = analyze(write(tmp_path, model)).layers
+    assert [(layer.type, layer.output_shape) for layer in layers] == [
+        ("slice", (2, 5, 5)),  # channels 0..2
+        ("slice", (4, 5, 5)),  # channels 2..6
+        ("relu6", (2, 5, 5)),  # Clip(0, 6)
+        ("slice", (2, 5, 5)),  # channels 1..3 of the second part
+        ("concat", (4, 5, 5)),
+        ("upsample", (4, 10, 10)),
+    ]
+
+
+def test_an_unknown_op_with_a_stated_shape_is_opaque_and_warned(tmp_path):
+    nodes = [ob.node("Relu", ["x"], ["r"], "relu"), ob.node("TopK", ["r", "k"], ["y"], "topk")]
+    model = ob.model(
+        nodes, [("x", [1, 10])], [("y", [1, 3])], [ob.tensor("k", [1], [3], ob.INT64)], value_infos=[("y", [1, 3])]
+    )
+    analysis = analyze(write(tmp_path, model))
+    assert analysis.layers[-1].type == "opaque" and analysis.output_shape == (3,)
+    assert [w.message for w in analysis.warnings] == ["1 operation(s) not counted (no params, MACs or FLOPs): TopK x1"]
+
+
+def test_an_unknown_op_without_a_shape_is_an_error(tmp_path):
+    nodes = [ob.node("TopK", ["x", "k"], ["t"], "topk"), ob.node("Relu", ["t"], ["y"], "relu")]
+    model = ob.model(nodes, [("x", [1, 10])], [("y", [1, 3])])
+    result = run_cli("analyze", write(tmp_path, model))
+    assert result.code == 2 and "TopK" in result.stderr and "shape inference" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("data", "words"),
+    [
+        (b"", "empty"),
+        (b"input: [3, 8, 8]\nlayers: []\n", "not a readable ONNX model"),
+        (stem_model()[:-7], "not a readable ONNX model"),
+    ],
+    ids=["empty", "yaml", "truncated"],
+)
+def test_a_file_that_is_not_onnx(tmp_path, data: bytes, words: str):
+    result = run_cli("analyze", write(tmp_path, data))
+    assert result.code == 2 and words in result.stderr and "Traceback" not in result.stderr
+
+
+def test_weights_are_not_needed(tmp_path):
+    # initializers stored as external data (data_location 14 = EXTERNAL, a file that does not exist): only dims
+    external = ob.tensor("w1", [16, 3, 3, 3]) + ob.field(13, ob.field(1, "location") + ob.field(2, "gone.bin"))
+    external += ob.field(14, 1)
+    weights = [external, *STEM_WEIGHTS[1:]]
+    model = ob.model(STEM, [("x", [1, 3, 32, 32])], [("y", [1, 10])], weights)
+    assert analyze(write(tmp_path, model)).total.params == 448 + 32 + 170
+
+
+def test_a_weight_of_the_wrong_size_is_an_error(tmp_path):
+    nodes = [ob.node("Conv", ["x", "w"], ["y"], "c", kernel_shape=[3, 3])]
+    model = ob.model(nodes, [("x", [1, 3, 8, 8])], [("y", [1, 4, 6, 6])], [ob.tensor("w", [4, 5, 3, 3])])
+    with pytest.raises(SpecError, match=r"weight dims \[4, 5, 3, 3\] do not fit 3 input channels"):
+        load_spec(write(tmp_path, model))
