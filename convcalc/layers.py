@@ -97,6 +97,7 @@ WARNINGS = {
     "costly": "a layer that keeps its input's shape yet takes at least 20% of the network's MACs (or FLOPs)",
     "uncounted": "operations of an imported model that convcalc does not count (opaque layers)",
     "unused": "a layer whose output no layer reads and that is not the network's output (a dangling branch)",
+    "shape": "an imported model states another shape for a layer's output than convcalc computes",
 }
 """Every warning an analysis gives, by code: what an entry's ``expect`` names to acknowledge it on a layer."""
 
@@ -688,19 +689,19 @@ class Crop(LayerKind):
         return Evaluation((channels, h_out, w_out), windows=windows)
 
     torch_helper = '''class Crop(nn.Module):
-    """Centre crop to (height, width): from row (H - height) // 2 and column (W - width) // 2."""
+    """Centre crop to (height, width), from row ``top`` and column ``left`` (fixed: exports as a constant Slice)."""
 
-    def __init__(self, height: int, width: int) -> None:
+    def __init__(self, height: int, width: int, top: int, left: int) -> None:
         super().__init__()
-        self.height, self.width = height, width
+        self.height, self.width, self.top, self.left = height, width, top, left
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        top, left = (x.shape[2] - self.height) // 2, (x.shape[3] - self.width) // 2
-        return x[:, :, top : top + self.height, left : left + self.width]
+        return x[:, :, self.top : self.top + self.height, self.left : self.left + self.width]
 '''
 
     def torch_module(self, config: Config, inputs: Sequence[Shape]) -> str:
-        return call("Crop", *config["size"])
+        (height, width), (_, h_in, w_in) = config["size"], inputs[0]
+        return call("Crop", height, width, (h_in - height) // 2, (w_in - width) // 2)
 
 
 class Upsample(LayerKind):

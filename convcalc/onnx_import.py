@@ -13,6 +13,7 @@ cost, and a warning; without a stated shape it is an error naming the op.
 
 from __future__ import annotations
 
+import operator
 import os
 import re
 from collections.abc import Callable, Sequence
@@ -20,7 +21,7 @@ from typing import Any
 
 from convcalc.errors import Location, SpecError
 from convcalc.graph import NETWORK_INPUT, Graph, Node
-from convcalc.layers import CATALOGUE, Config, Shape, ShapeError
+from convcalc.layers import CATALOGUE, Config, Finding, Shape, ShapeError, format_shape
 from convcalc.onnx_model import OnnxGraph, OnnxNode, Tensor
 
 Handler = Callable[["Importer", OnnxNode], None]
@@ -86,6 +87,19 @@ class Importer:
             raise self.fail(node, f"its {what} is not a constant of the file (convcalc counts fixed weights)")
         return tensor.dims
 
+    def computes_constants(self, node: OnnxNode) -> bool:
+        """A node that only computes with constants (shape arithmetic before a Reshape or a Pad) is no layer:
+        its outputs are constants too, their values worked out for the few ops that shapes use."""
+        given = [tensor for tensor in node.inputs if tensor]
+        if node.op_type == "Constant" or not given or not all(tensor in self.constants for tensor in given):
+            return False
+        values = fold(node, [self.constants[tensor].values for tensor in given])
+        for output in node.outputs:
+            dims = self.model.shapes.get(output)
+            known = tuple(d for d in dims if isinstance(d, int)) if dims else ()
+            self.constants[output] = Tensor(output, known, values if output == node.outputs[0] else None)
+        return True
+
     def read_once(self, name: str) -> bool:
         """Whether the output of the convcalc node ``name`` is read by one ONNX node only (a pattern may fold)."""
         tensors = [tensor for tensor, producer in self.producer.items() if producer == name]
@@ -114,10 +128,21 @@ class Importer:
             shape = layer.evaluate(config, [self.shapes[source] for source in sources]).shape
         except ShapeError as error:
             raise self.fail(node, str(error)) from None
-        self.nodes.append(Node(name, layer, config, sources, self.location))
+        findings = self.disagreement(output or node.outputs[0], shape)
+        self.nodes.append(Node(name, layer, config, sources, self.location, findings=findings))
         self.shapes[name] = shape
         self.producer[output or node.outputs[0]] = name
         return name
+
+    def disagreement(self, tensor: str, shape: Shape) -> tuple[Finding, ...]:
+        """A warning when the file states another shape for a tensor (value_info, e.g. from ONNX's shape
+        inference) than convcalc computes; a symbolic or unknown dimension agrees with anything."""
+        stated = self.model.shapes.get(tensor)
+        if stated is None or len(stated) != len(shape) + 1:
+            return () if stated is None else (Finding("shape", _differ(tensor, stated, shape)),)
+        if all(not isinstance(s, int) or s == d for s, d in zip(stated[1:], shape, strict=True)):
+            return ()
+        return (Finding("shape", _differ(tensor, stated, shape)),)
 
     def name_for(self, node: OnnxNode, kind: str, suffix: str = "") -> str:
         """A readable unique name: '/layer1/layer1.0/conv1/Conv' -> 'layer1.0.conv1'."""
@@ -158,12 +183,47 @@ class Importer:
         self.producer[name] = NETWORK_INPUT
         for index, node in enumerate(self.model.nodes):
             self.index = index
+            if self.computes_constants(node):
+                continue
             handler = HANDLERS.get(node.op_type) if node.domain in ("", "ai.onnx") else None
             (handler or opaque)(self, node)
         output = self.producer.get(self.model.outputs[0][0]) if self.model.outputs else None
         if not self.nodes or output is None:
             raise SpecError("the graph computes nothing convcalc can count", Location(self.source, 1, 1))
         return Graph(self.model.name or self.source, self.source, input_shape, tuple(self.nodes), output)
+
+
+def _differ(tensor: str, stated: Sequence[int | str | None], shape: Shape) -> str:
+    written = "x".join("?" if d is None else str(d) for d in stated[1:])
+    return f"the file states {written} for '{tensor}' (without the batch), convcalc computes {format_shape(shape)}"
+
+
+ARITHMETIC: dict[str, Callable[[Any, Any], Any]] = {
+    "Add": operator.add,
+    "Sub": operator.sub,
+    "Mul": operator.mul,
+    "Div": operator.truediv,
+}
+
+
+def fold(node: OnnxNode, values: list[tuple[float | int, ...] | None]) -> tuple[float | int, ...] | None:
+    """The values of a shape computation on known constants, or None: Shape, Gather, Unsqueeze, Squeeze, Cast,
+    Concat, Transpose of a vector, and element-wise Add, Sub, Mul, Div."""
+    if any(v is None for v in values):
+        return None
+    known = [v for v in values if v is not None]
+    op = node.op_type
+    if (op in ("Unsqueeze", "Squeeze", "Cast", "Identity", "Transpose") and len(known[0]) <= 1) or op == "Concat":
+        return tuple(item for v in (known if op == "Concat" else known[:1]) for item in v)
+    if op == "Gather" and len(known) == 2:
+        return tuple(known[0][int(i)] for i in known[1])
+    if op in ARITHMETIC and len(known) == 2 and len(known[1]) in (1, len(known[0])):
+        right = known[1] * len(known[0]) if len(known[1]) == 1 else known[1]
+        combine = ARITHMETIC[op]
+        if op == "Div" and all(isinstance(v, int) for v in (*known[0], *right)):
+            combine = operator.floordiv
+        return tuple(combine(a, b) for a, b in zip(known[0], right, strict=True))
+    return None
 
 
 def per_sample(dims: Sequence[int | str | None] | None, name: str, source: str) -> Shape:

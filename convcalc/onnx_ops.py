@@ -50,9 +50,20 @@ def _padding(importer: Importer, node: OnnxNode, *, allow_same: bool) -> tuple[A
     return (0, 0), padded
 
 
+def planar(importer: Importer, node: OnnxNode, weight: tuple[int, ...] | None = None) -> bool:
+    """Whether a conv or pool works on H and W of a feature map (not 1-D or 3-D); else it becomes opaque."""
+    kernel = node.attributes.get("kernel_shape") or (weight[2:] if weight else ())
+    if len(kernel) == 2 and len(importer.shape_of(node)) == 3:
+        return True
+    opaque(importer, node)
+    return False
+
+
 @handles("Conv")
 def conv(importer: Importer, node: OnnxNode) -> None:
     weight = importer.weight(node, 1, "weight")
+    if not planar(importer, node, weight):
+        return
     kernel = _pair(node.attributes.get("kernel_shape") or weight[2:], 1)
     groups = int(node.attributes.get("group", 1))
     channels = importer.shape_of(node)[0]
@@ -178,6 +189,8 @@ def mul(importer: Importer, node: OnnxNode) -> None:
 
 @handles("MaxPool", "AveragePool")
 def pool(importer: Importer, node: OnnxNode) -> None:
+    if not planar(importer, node):
+        return
     padding, source = _padding(importer, node, allow_same=False)
     config: dict[str, Any] = {
         "kernel": _pair(node.attributes.get("kernel_shape"), 1),
@@ -243,7 +256,7 @@ def reshape(importer: Importer, node: OnnxNode) -> None:
             importer.alias(node)
         else:
             importer.emit(node, "flatten", {})
-    elif len(wanted) == 5 and len(shape) == 3 and wanted[1] * wanted[2] == shape[0]:
+    elif len(wanted) == 5 and len(shape) == 3 and wanted[1] > 1 and wanted[2] > 1 and wanted[1] * wanted[2] == shape[0]:
         importer.pending[node.outputs[0]] = ("shuffle-split", (importer.source_of(node), wanted[1]))
     elif wanted[1:] == list(shape) or wanted == list(shape):
         importer.alias(node)
@@ -337,7 +350,7 @@ def shape(importer: Importer, node: OnnxNode) -> None:
 
 
 @handles("Gather", "Unsqueeze", "Squeeze", "Cast")
-def constant_step(importer: Importer, node: OnnxNode) -> None:
+def constant_step(importer: Importer, node: OnnxNode) -> None:  # on a layer's output: no shape step convcalc knows
     """Steps of a shape computation on constants (Shape -> Gather -> Unsqueeze -> Concat -> Reshape)."""
     value = importer.constant(node, 0)
     if value is None or value.values is None:
@@ -376,20 +389,38 @@ def split(importer: Importer, node: OnnxNode) -> None:
 
 @handles("Slice")
 def slice_(importer: Importer, node: OnnxNode) -> None:
-    """A Slice of the channels with step 1 (as a channel split exports): a ``slice`` layer."""
+    """A Slice of the channels with step 1 (as a channel split exports): a ``slice`` layer; of H and W, a centred
+    window: a ``crop``."""
     starts, ends, axes, steps = (importer.constant(node, i) for i in (1, 2, 3, 4))
-    channels = importer.shape_of(node)[0] if len(importer.shape_of(node)) == 3 else 0
-    known = starts and ends and starts.values and ends.values and len(starts.values) == 1
-    axis = int(axes.values[0]) % 4 if axes and axes.values else 0
-    step = int(steps.values[0]) if steps and steps.values else 1
-    if not known or axis != 1 or step != 1 or not channels:
+    shape = importer.shape_of(node)
+    if not (starts and ends and starts.values and ends.values) or len(shape) != 3:
         opaque(importer, node)
         return
-    assert starts and ends and starts.values and ends.values
-    start, end = (
-        max(0, min(int(v) + (channels if int(v) < 0 else 0), channels)) for v in (starts.values[0], ends.values[0])
-    )
-    importer.emit(node, "slice", {"start": start, "end": end})
+    dims = (1, *shape)
+    axis_list = [int(a) % 4 for a in axes.values] if axes and axes.values else list(range(len(starts.values)))
+    if steps and steps.values and any(int(step) != 1 for step in steps.values):
+        opaque(importer, node)
+        return
+    spans = {
+        axis: (_clamp(int(start), dims[axis]), _clamp(int(end), dims[axis]))
+        for axis, start, end in zip(axis_list, starts.values, ends.values, strict=True)
+    }
+    if list(spans) == [1]:
+        importer.emit(node, "slice", {"start": spans[1][0], "end": spans[1][1]})
+    elif spans and set(spans) <= {2, 3}:
+        for axis in (2, 3):
+            spans.setdefault(axis, (0, dims[axis]))
+        if all(spans[a][0] == (dims[a] - (spans[a][1] - spans[a][0])) // 2 for a in (2, 3)):
+            importer.emit(node, "crop", {"size": (spans[2][1] - spans[2][0], spans[3][1] - spans[3][0])})
+        else:
+            opaque(importer, node)
+    else:
+        opaque(importer, node)
+
+
+def _clamp(index: int, size: int) -> int:
+    """A Slice bound as ONNX reads it: negative counts from the end; clamped to [0, size]."""
+    return max(0, min(index + size if index < 0 else index, size))
 
 
 @handles("Pad")

@@ -209,3 +209,45 @@ def test_a_weight_of_the_wrong_size_is_an_error(tmp_path):
     model = ob.model(nodes, [("x", [1, 3, 8, 8])], [("y", [1, 4, 6, 6])], [ob.tensor("w", [4, 5, 3, 3])])
     with pytest.raises(SpecError, match=r"weight dims \[4, 5, 3, 3\] do not fit 3 input channels"):
         load_spec(write(tmp_path, model))
+
+
+# --- ONNX files exported from PyTorch (tools/record_onnx.py: training mode, so batch norm is kept; weights dropped) ---
+
+FIXTURES = Path(__file__).parent / "data" / "onnx"
+DECOMPOSED_LRN = {"alexnet", "googlenet"}
+"""PyTorch exports LocalResponseNorm as some thirty shape and arithmetic ops, not ONNX's LRN."""
+PUBLISHED = {  # torchvision's model documentation (weights tables): parameters
+    "resnet18": 11_689_512,
+    "resnet50": 25_557_032,
+    "mobilenet_v2": 3_504_872,
+    "vgg16": 138_357_544,
+    "alexnet-torchvision": 61_100_840,
+    "squeezenet1_0": 1_248_424,
+}
+
+
+def fixture_pairs() -> list[tuple[str, str]]:
+    """(file, bundled spec): SPEC.onnx is `convcalc export`'s module, SPEC.torchvision.onnx torchvision's."""
+    return [(path.name, path.name.split(".")[0]) for path in sorted(FIXTURES.glob("*.onnx"))]
+
+
+@pytest.mark.parametrize(("file", "spec"), [p for p in fixture_pairs() if p[1] not in DECOMPOSED_LRN])
+def test_an_exported_network_counts_as_its_spec(file: str, spec: str):
+    imported, written = analyze(str(FIXTURES / file)), analyze(spec)
+    assert imported.total.params == written.total.params == PUBLISHED.get(spec, written.total.params)
+    assert imported.total.buffers == written.total.buffers  # batch norm's running statistics, kept
+    assert (imported.total.macs, imported.total.flops) == (written.total.macs, written.total.flops)
+    assert imported.output_shape == written.output_shape
+    assert "shape" not in {warning.code for warning in imported.warnings}  # agrees with ONNX's shape inference
+
+
+@pytest.mark.parametrize("spec", sorted(DECOMPOSED_LRN))
+def test_a_decomposed_lrn_is_refused_with_a_located_message(spec: str):
+    result = run_cli("analyze", str(FIXTURES / f"{spec}.onnx"))
+    assert result.code == 2 and "does not know the ONNX op" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_fixtures_cover_the_bundled_networks():
+    from convcalc.bundled import bundled_names
+
+    assert {spec for _, spec in fixture_pairs()} == set(bundled_names())

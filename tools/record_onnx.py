@@ -1,0 +1,76 @@
+"""Record ONNX exports of the bundled networks as test fixtures: tests/data/onnx/*.onnx (``onnx`` extra + torch).
+
+    TVSRC=/path/to/unpacked/torchvision /work/venv-peers/bin/python tools/record_onnx.py
+
+Each bundled spec is exported twice where it can be: torchvision's own module (for the networks that are
+torchvision's, see tools/peer_models.py) and `convcalc export --to pytorch`'s module. The export runs in training
+mode so that batch norm stays a layer of its own (in eval mode PyTorch folds it into the convs), then ONNX's
+strict shape inference writes every tensor's shape into the file (value_info), which the import compares with its
+own. The weights are then dropped, their dims kept: convcalc counts from dims alone, and the fixtures stay small.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import sys
+import warnings
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from peer_models import REPO, TORCHVISION, build, spec_input, spec_names, torchvision_available
+
+OUT = REPO / "tests" / "data" / "onnx"
+KEEP = 64
+"""Tensors of at most this many elements keep their values (shapes, axes, scales): the import reads them."""
+
+
+def export(spec: str, source: str) -> bytes:
+    import onnx
+    import torch
+
+    shape = spec_input(spec)
+    model, _, _ = build(spec, source, shape)
+    model.train()
+    buffer = io.BytesIO()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(
+            model,
+            torch.zeros(1, *shape),
+            buffer,
+            training=torch.onnx.TrainingMode.TRAINING,
+            do_constant_folding=False,
+            dynamo=False,
+            opset_version=17,
+            input_names=["x"],
+            output_names=["y"],
+        )
+    exported = onnx.load_from_string(buffer.getvalue())
+    proto = onnx.shape_inference.infer_shapes(exported, strict_mode=True, data_prop=True)
+    for tensor in proto.graph.initializer:
+        count = 1
+        for dim in tensor.dims:
+            count *= dim
+        if count > KEEP:
+            for data in ("raw_data", "float_data", "int64_data", "int32_data", "double_data"):
+                tensor.ClearField(data)
+    proto.doc_string = f"convcalc fixture: {spec} ({source}), torch {torch.__version__}, weights dropped"
+    return bytes(proto.SerializeToString())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", nargs="*", help="specs to record (default: all)")
+    arguments = parser.parse_args()
+    OUT.mkdir(parents=True, exist_ok=True)
+    for spec in arguments.only or spec_names():
+        sources = ["export"] + (["torchvision"] if spec in TORCHVISION and torchvision_available() else [])
+        for source in sources:
+            path = OUT / f"{spec}{'' if source == 'export' else '.torchvision'}.onnx"
+            path.write_bytes(export(spec, source))
+            print(f"{path.relative_to(REPO)}: {path.stat().st_size:,} bytes")
+
+
+if __name__ == "__main__":
+    main()
