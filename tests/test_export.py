@@ -59,7 +59,7 @@ def test_export_of_every_kind_reads_as_written():
         "self.bn1d = nn.BatchNorm1d(48, affine=False)",
         "self.lrn1 = nn.LocalResponseNorm(3, alpha=0.001, beta=0.5, k=2)",
         'self.upsample2 = nn.Upsample(size=(13, 7), mode="bilinear", align_corners=True)',
-        "self.crop1 = Crop(11, 5, 3, 6)",  # 17 - 11 = 6 rows: 3 from the top; 17 - 5 = 12 columns: 6 from the left
+        "self.crop1 = Crop(11, 5, 1, 1)",  # its input is 13x7: (13 - 11) // 2 = 1 row and (7 - 5) // 2 = 1 column in
         "self.sum_ = Add()",  # a layer called 'sum' does not shadow the builtin
         "x = self.type_(network_input)",  # `input: input` reads the network input
         "x = self.sum_(gmax, gavg)",  # read only by the next layer: passed on in x
