@@ -19,14 +19,15 @@ from typing import NamedTuple
 
 from convcalc import __version__
 from convcalc.formula import Term, symbol
-from convcalc.layers import CATALOGUE, Config, Shape
+from convcalc.layers import CATALOGUE, Config, Shape, resolve_padding
 from convcalc.results import LayerResult
 
 
 class Skipped(NamedTuple):
-    """Counted 0 and reported by the tool as not counted: the ops it names (fvcore's unsupported aten ops)."""
+    """Ops the tool reports as not counted (fvcore's unsupported aten ops), and what it did count of the layer."""
 
     ops: tuple[str, ...]
+    counted: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,10 +164,16 @@ def weighted_only(rules: Registry) -> dict[str, Rule]:
 
 def fvcore_conv(s: Sizes) -> Count:
     """N x prod(weight) x prod(output spatial), no bias; 0 and unsupported when padding is a string ('same' at
-    stride 1, 'valid'): torch traces that to aten::_convolution_mode, which fvcore has no handle for."""
-    padding = s.config["padding"]
-    if padding == "valid" or (padding == "same" and tuple(s.config["stride"]) == (1, 1)):
+    stride 1, 'valid'): torch traces that to aten::_convolution_mode, which fvcore has no handle for (an asymmetric
+    'same' at a larger stride is an unsupported aten::pad in front of a counted conv)."""
+    padding, stride = s.config["padding"], tuple(s.config["stride"])
+    if padding == "valid" or (padding == "same" and stride == (1, 1)):
         return Skipped(("aten::_convolution_mode",))
+    if padding == "same":
+        size, kernel, dilation = (int(s.h_in), int(s.w_in)), (int(s.k_h), int(s.k_w)), s.config["dilation"]
+        (top, bottom), (left, right) = resolve_padding("same", size, kernel, stride, dilation)
+        if (top, left) != (bottom, right):  # the export pads first with nn.ZeroPad2d: aten::pad
+            return Skipped(("aten::pad",), conv_macs(s))
     return conv_macs(s)
 
 
@@ -416,7 +423,7 @@ def twice(rule: Rule) -> Rule:
 
     def doubled(s: Sizes) -> Count:
         count = rule(s)
-        return count if isinstance(count, Skipped) else 2 * count
+        return Skipped(count.ops, 2 * count.counted) if isinstance(count, Skipped) else 2 * count
 
     doubled.__doc__ = f"2 x ({rule.__doc__})"
     return doubled
@@ -448,6 +455,8 @@ class Convention:
     parts: tuple[tuple[str, Registry], ...]
     also_flops: bool = False
     """convcalc's own: FLOPs beside its MACs."""
+    traced: bool = False
+    """The tool counts a torch.jit trace, which drops every op whose result never reaches the network's output."""
 
     def to_dict(self) -> dict[str, str]:
         return {
@@ -489,8 +498,10 @@ CONVENTIONS: dict[str, Convention] = {
             "MACs",
             "FlopCountAnalysis(model, x).total()",
             "conv/linear without bias, batch norm 2 x elements, adaptive avg pool 1 x input; 0 for a conv with "
-            "padding='same', pools, adds, activations other than ReLU (listed as unsupported)",
+            "padding='same', pools, adds, activations other than ReLU (listed as unsupported) and for layers whose "
+            "output never reaches the network's output (dropped by its trace)",
             (("", FVCORE),),
+            traced=True,
         ),
         Convention(
             "ptflops",
@@ -577,6 +588,7 @@ def tally(layer: LayerResult, chosen: Convention, batch: int = 1) -> Tally:
         count = rule_of(registry, layer.type, chosen.name)(measured)
         if isinstance(count, Skipped):
             skipped += count.ops
+            value += int(count.counted)
         else:
             value += int(count)
     value *= batch
@@ -615,8 +627,30 @@ class Counting:
         return dict(sorted(result.items()))
 
 
-def count_layers(layers: Sequence[LayerResult], chosen: Convention, batch: int = 1) -> Counting:
-    return Counting(chosen, tuple(tally(layer, chosen, batch) for layer in layers))
+def reaching_output(layers: Sequence[LayerResult], output: str) -> set[str]:
+    """The names of the layers whose results the network's output depends on."""
+    by_name = {layer.name: layer for layer in layers}
+    live, waiting = set(), [output]
+    while waiting:
+        name = waiting.pop()
+        if name in by_name and name not in live:
+            live.add(name)
+            waiting.extend(by_name[name].inputs)
+    return live
+
+
+def count_layers(
+    layers: Sequence[LayerResult], chosen: Convention, batch: int = 1, output: str | None = None
+) -> Counting:
+    """Every layer under a convention; ``output``: the network's output layer (the last layer if None)."""
+    live = reaching_output(layers, output or layers[-1].name) if chosen.traced and layers else None
+    return Counting(
+        chosen,
+        tuple(
+            tally(layer, chosen, batch) if live is None or layer.name in live else Tally(layer, 0, None, ())
+            for layer in layers
+        ),
+    )
 
 
 def difference_by_kind(counting: Counting, default: Counting) -> dict[str, int]:
