@@ -662,3 +662,42 @@ def difference_by_kind(counting: Counting, default: Counting) -> dict[str, int]:
         delta = (mine.flops or 0) - (ours.flops or 0) if flops else mine.macs - ours.macs
         result[mine.layer.type] = result.get(mine.layer.type, 0) + delta
     return dict(sorted(((k, v) for k, v in result.items() if v), key=lambda item: (-abs(item[1]), item[0])))
+
+
+@dataclass(frozen=True, slots=True)
+class RuleStep:
+    """One registry's rule for a layer, explained: its text, formula, the numbers substituted and its value."""
+
+    part: str
+    rule: str
+    formula: str
+    substituted: str
+    value: int
+    skipped: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "part": self.part,
+            "rule": self.rule,
+            "formula": self.formula,
+            "substituted": self.substituted,
+            "value": self.value,
+            "skipped": list(self.skipped),
+        }
+
+
+def explain_rules(layer: LayerResult, chosen: Convention) -> list[RuleStep]:
+    """Each of the convention's rules for a layer (per sample), run on named symbols so it shows its arithmetic."""
+    steps = []
+    measured = symbolic_sizes(layer)
+    for part, registry in chosen.parts:
+        rule = rule_of(registry, layer.type, chosen.name)
+        count = rule(measured)
+        skipped: tuple[str, ...] = ()
+        if isinstance(count, Skipped):
+            count, skipped = count.counted, count.ops
+        formula = count.symbols if isinstance(count, Term) else str(int(count))
+        numbers = count.numbers if isinstance(count, Term) else str(int(count))
+        text = " ".join((rule.__doc__ or "").split())
+        steps.append(RuleStep(part, text, formula, numbers, int(count), skipped))
+    return steps
