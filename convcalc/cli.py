@@ -313,7 +313,9 @@ def explain(
         print(render_explanations(explanations), end="")
 
 
-def explain_convention(explanations: Sequence[Explanation], analysis: Analysis, name: str, output: OutputFormat) -> None:
+def explain_convention(
+    explanations: Sequence[Explanation], analysis: Analysis, name: str, output: OutputFormat
+) -> None:
     """`explain --convention NAME`: each explanation, then that tool's rule for the layer with its numbers."""
     from convcalc.conventions import convention
     from convcalc.render.conventions_text import explanations_json, explanations_text

@@ -425,7 +425,7 @@ def twice(rule: Rule) -> Rule:
         count = rule(s)
         return Skipped(count.ops, 2 * count.counted) if isinstance(count, Skipped) else 2 * count
 
-    doubled.__doc__ = f"2 x ({rule.__doc__})"
+    doubled.__doc__ = f"2 x ({(rule.__doc__ or '').rstrip('.')})"
     return doubled
 
 
@@ -583,7 +583,7 @@ class Tally:
 def tally(layer: LayerResult, chosen: Convention, batch: int = 1) -> Tally:
     """A layer as the tool counts it: the sum of its registries' rules, times the batch."""
     measured = sizes(layer, batch)
-    value, skipped = 0, ()
+    value, skipped = 0, tuple[str, ...]()
     for _, registry in chosen.parts:
         count = rule_of(registry, layer.type, chosen.name)(measured)
         if isinstance(count, Skipped):
@@ -692,10 +692,9 @@ def explain_rules(layer: LayerResult, chosen: Convention) -> list[RuleStep]:
     measured = symbolic_sizes(layer)
     for part, registry in chosen.parts:
         rule = rule_of(registry, layer.type, chosen.name)
-        count = rule(measured)
-        skipped: tuple[str, ...] = ()
-        if isinstance(count, Skipped):
-            count, skipped = count.counted, count.ops
+        result = rule(measured)
+        skipped: tuple[str, ...] = result.ops if isinstance(result, Skipped) else ()
+        count = result.counted if isinstance(result, Skipped) else result
         formula = count.symbols if isinstance(count, Term) else str(int(count))
         numbers = count.numbers if isinstance(count, Term) else str(int(count))
         text = " ".join((rule.__doc__ or "").split())

@@ -186,7 +186,12 @@ def conventions_view(analysis: Analysis, *, exact_numbers: bool) -> list[Rendera
         count = exact(row["count"]) if exact_numbers else human_count(row["count"])
         difference = signed(row["difference"], exact_numbers) if row["name"] != "convcalc" else ""
         table.add_row(
-            row["name"], row["version"], row["unit"], count, difference, escape(breakdown(row["by_kind"], exact_numbers))
+            row["name"],
+            row["version"],
+            row["unit"],
+            count,
+            difference,
+            escape(breakdown(row["by_kind"], exact_numbers)),
         )
     return [
         table,
@@ -233,7 +238,6 @@ def layer_rows(analysis: Analysis, depth: int | None) -> Sequence[LayerResult] |
     from convcalc.views import rows
 
     return rows(analysis.layers, depth)
-
 
 
 def show_analysis(
