@@ -259,3 +259,11 @@ def test_conventions_command():
 def test_explain_convention_text():
     text = run_cli("explain", "resnet50", "maxpool", "--convention", "fvcore").stdout
     assert "aten::max_pool2d" in text and "fvcore" in text
+
+
+def test_readme_table_holds_the_recorded_totals():
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Conventions: whose number is right?")[1].split("\n## ")[0]
+    for tool in TOOLS:
+        total = recorded(tool)["networks"]["resnet50@224x224"]["total"]
+        assert f"| `{tool}` |" in section and f"| {total:,} |" in section, tool
