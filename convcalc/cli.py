@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from rich.console import RenderableType
 
     from convcalc.comparison import Comparison
+    from convcalc.explain import Explanation
     from convcalc.graph import Graph
     from convcalc.layers import Shape
     from convcalc.results import Analysis, LayerResult
@@ -165,6 +166,27 @@ DepthOption = Annotated[
 ]
 
 
+ConventionOption = Annotated[
+    Optional[str],  # noqa: UP045
+    typer.Option(
+        "--convention",
+        metavar="NAME",
+        help="Count MACs (and FLOPs) as another tool does: convcalc, torchvision, fvcore, ptflops, ptflops-hooks, "
+        "thop, torchinfo or flop_counter (README: Conventions).",
+    ),
+]
+
+
+def with_convention(analysis: Analysis, name: str, output: OutputFormat, exact_numbers: bool, **view: Any) -> None:
+    """`analyze --convention NAME`: the analysis as that tool counts it (logic in convcalc.render.conventions_text)."""
+    from convcalc.render.conventions_text import show_analysis
+
+    try:
+        show_analysis(analysis, name, output.value, exact_numbers=exact_numbers, **view)
+    except ValueError as error:
+        usage_error(str(error))
+
+
 SvgOption = Annotated[
     Optional[str],  # noqa: UP045
     typer.Option("--svg", metavar="FILE", help="Also write the table as an SVG picture to FILE (slides, READMEs)."),
@@ -218,6 +240,7 @@ def analyze(
     input_size: InputOption = None,
     svg: SvgOption = None,
     depth: DepthOption = None,
+    convention: ConventionOption = None,
 ) -> None:
     """Per-layer output shape, parameters, MACs, FLOPs, memory and receptive field, with totals."""
     keys: tuple[str, ...] = ()
@@ -231,6 +254,9 @@ def analyze(
     with spec_errors(output, exact_numbers):
         check_output_files({"--svg": svg}, spec)
         analysis = load_analysis(spec, batch=batch, dtype=dtype.value, input_size=input_size)
+    if convention is not None:
+        chosen = keys if columns is not None else None
+        return with_convention(analysis, convention, output, exact_numbers, columns=chosen, depth=depth)
     rows = grouped_rows(analysis, depth)
     report = report_stream(svg)
     if output is OutputFormat.json:
@@ -285,6 +311,7 @@ def explain(
         OutputFormat.table
     ),
     input_size: InputOption = None,
+    convention: ConventionOption = None,
 ) -> None:
     """Each layer's output-size, params, MACs and FLOPs formulas, then the same with its numbers substituted."""
     from convcalc.explain import explain_layer, select_layers
@@ -297,6 +324,8 @@ def explain(
     except ValueError as error:
         usage_error(str(error))
     explanations = [explain_layer(layer) for layer in chosen]
+    if convention is not None:
+        return explain_convention(explanations, analysis, convention, output)
     if output is OutputFormat.json:
         from convcalc.render.json_format import to_json
 
@@ -305,6 +334,51 @@ def explain(
         from convcalc.render.explain_text import render_explanations
 
         emit(render_explanations(explanations))
+
+
+def explain_convention(
+    explanations: Sequence[Explanation], analysis: Analysis, name: str, output: OutputFormat
+) -> None:
+    """`explain --convention NAME`: each explanation, then that tool's rule for the layer with its numbers."""
+    from convcalc.conventions import convention
+    from convcalc.render.conventions_text import explanations_json, explanations_text
+
+    try:
+        chosen = convention(name)
+    except ValueError as error:
+        usage_error(str(error))
+    if output is OutputFormat.json:
+        from convcalc.render.json_format import to_json
+
+        print(to_json(explanations_json(explanations, analysis, chosen)))
+    else:
+        print(explanations_text(explanations, analysis, chosen), end="")
+
+
+@app.command()
+def conventions(
+    spec: Annotated[str, typer.Argument(help=SPEC_HELP, show_default=False)],
+    output: Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format: table or json.")] = (
+        OutputFormat.table
+    ),
+    exact_numbers: Annotated[bool, typer.Option("--exact", help="Exact integers instead of K/M/G.")] = False,
+    batch: BatchOption = 1,
+    input_size: InputOption = None,
+) -> None:
+    """One row per counting tool (fvcore, ptflops, thop, ...): its count and how it differs from convcalc's."""
+    from convcalc.render.conventions_text import conventions_json, conventions_view
+
+    require_format(output, "conventions", OutputFormat.table, OutputFormat.json)
+    with spec_errors(output, exact_numbers):
+        analysis = load_analysis(spec, batch=batch, dtype="float32", input_size=input_size)
+    if output is OutputFormat.json:
+        from convcalc.render.json_format import to_json
+
+        print(to_json(conventions_json(analysis)))
+    else:
+        from convcalc.render.table import print_view
+
+        print_view(conventions_view(analysis, exact_numbers=exact_numbers))
 
 
 @app.command()

@@ -33,14 +33,22 @@ TORCHVISION: dict[str, tuple[str, str]] = {
 """Bundled specs that are torchvision's network, layer for layer: spec -> (torchvision.models module, builder)."""
 
 
+EXTRA = {"every_kind_live": REPO / "tests" / "data" / "peers" / "every_kind_live.yaml"}
+"""Networks recorded beside the bundled specs: one layer of every catalogue kind, chained to the output."""
+
+
+def spec_path(spec: str) -> Path:
+    return EXTRA.get(spec, SPECS / f"{spec}.yaml")
+
+
 def spec_names() -> list[str]:
-    return sorted(path.stem for path in SPECS.glob("*.yaml"))
+    return sorted([*(path.stem for path in SPECS.glob("*.yaml")), *EXTRA])
 
 
 def spec_input(spec: str) -> list[int]:
     from convcalc import analyze
 
-    return list(analyze(str(SPECS / f"{spec}.yaml")).input_shape)
+    return list(analyze(str(spec_path(spec))).input_shape)
 
 
 def torchvision_available() -> bool:
@@ -72,7 +80,7 @@ def build(spec: str, source: str, input_shape: list[int] | None = None) -> tuple
     from convcalc import load_spec
     from convcalc.export import class_name, to_pytorch
 
-    path = SPECS / f"{spec}.yaml"
+    path = spec_path(spec)
     namespace: dict[str, Any] = {"__name__": "exported"}
     shape = tuple(input_shape) if input_shape is not None else None
     exec(compile(to_pytorch(str(path), input_shape=shape), f"{path} (exported)", "exec"), namespace)

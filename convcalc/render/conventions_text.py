@@ -1,0 +1,271 @@
+"""`convcalc analyze --convention NAME`, `convcalc conventions` and `explain --convention`: other tools' counts
+shown as the table, JSON, CSV or markdown convcalc prints for its own (see :mod:`convcalc.conventions`)."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from convcalc.conventions import (
+    CONVENTIONS,
+    Convention,
+    Counting,
+    count_layers,
+    difference_by_kind,
+    explain_rules,
+    reaching_output,
+)
+from convcalc.render.units import exact, human_count
+from convcalc.results import Analysis, LayerResult
+
+if TYPE_CHECKING:
+    from rich.console import RenderableType
+
+    from convcalc.explain import Explanation
+
+DEFAULT = CONVENTIONS["convcalc"]
+
+
+def counted(analysis: Analysis, chosen: Convention) -> Counting:
+    return count_layers(analysis.layers, chosen, analysis.batch)
+
+
+def recounted(analysis: Analysis, counting: Counting) -> Analysis:
+    """The analysis with every layer's MACs (and FLOPs, 0 where the tool reports none) the tool's; the ops a tool
+    skipped are the layer's note."""
+    layers = tuple(
+        dataclasses.replace(
+            t.layer,
+            macs=t.macs,
+            flops=t.flops or 0,
+            note="; ".join(filter(None, (t.layer.note, skipped_note(t.skipped)))) or None,
+        )
+        for t in counting.layers
+    )
+    total = dataclasses.replace(analysis.total, macs=counting.macs, flops=counting.flops or 0)
+    return dataclasses.replace(analysis, layers=layers, total=total)
+
+
+def skipped_note(ops: Sequence[str]) -> str:
+    return f"not counted: {', '.join(sorted(set(ops)))}" if ops else ""
+
+
+def skipped_text(skipped: dict[str, int]) -> str:
+    return ", ".join(f"{op} x{times}" for op, times in skipped.items())
+
+
+def convention_json(analysis: Analysis, counting: Counting) -> dict[str, Any]:
+    """`analyze --convention --format json`: convcalc's JSON with the tool's MACs (and FLOPs where it reports
+    them) per layer and in total, ``skipped`` ops where it names some, and the convention with its tool version."""
+    data = analysis.to_dict()
+    data["convention"] = counting.convention.to_dict()
+    for entry, t in zip(data["layers"], counting.layers, strict=True):
+        entry["macs"] = t.macs
+        if t.flops is None:
+            entry.pop("flops")
+        else:
+            entry["flops"] = t.flops
+        if t.skipped:
+            entry["skipped"] = list(t.skipped)
+    data["total"]["macs"] = counting.macs
+    if counting.flops is None:
+        data["total"].pop("flops")
+    else:
+        data["total"]["flops"] = counting.flops
+    data["skipped"] = counting.skipped()
+    return data
+
+
+def convention_columns(columns: Sequence[str] | None, counting: Counting) -> tuple[str, ...]:
+    """The columns shown: the given ones, or the default without FLOPs for a tool that reports none, with the
+    notes (the ops it skipped) when there are any. ValueError for a FLOPs column the tool has no number for."""
+    from convcalc.render.columns import DEFAULT_COLUMNS
+
+    if counting.flops is None and columns is not None and "flops" in columns:
+        raise ValueError(f"{counting.convention.name} reports no FLOPs; leave 'flops' out of --columns")
+    if columns is not None:
+        return tuple(columns)
+    shown = tuple(key for key in DEFAULT_COLUMNS if key != "flops" or counting.flops is not None)
+    return (*shown, "note") if any(t.skipped or t.layer.note for t in counting.layers) else shown
+
+
+def convention_lines(counting: Counting, default: Counting) -> list[str]:
+    """Below the table: the exact totals beside convcalc's, the ops the tool skipped, and its rules."""
+    chosen = counting.convention
+    unit = chosen.unit
+    ours = default.flops if unit == "FLOPs" else default.macs
+    lines = [
+        f"exact: {unit} {exact(counting.count)} as {chosen.tool} {chosen.version} counts "
+        f"({chosen.call}); convcalc's {unit} {exact(ours or 0)}"
+    ]
+    skipped = counting.skipped()
+    if skipped:
+        lines.append(f"{chosen.name} does not count (and lists): {skipped_text(skipped)}")
+    lines.append(f"[dim]{chosen.name}: {chosen.summary}[/dim]")
+    return lines
+
+
+def convention_view(
+    analysis: Analysis,
+    counting: Counting,
+    default: Counting,
+    *,
+    exact_numbers: bool,
+    columns: Sequence[str],
+    rows: Sequence[LayerResult] | None,
+) -> list[RenderableType]:
+    """The table of `analyze --convention` (rich; ``analysis`` recounted), its exact totals beside convcalc's
+    (``default``) and its rules below."""
+    from rich.markup import escape
+
+    from convcalc.layers import format_shape
+    from convcalc.render.table import layer_table
+
+    title = (
+        f"{escape(analysis.name)}  ({format_shape(analysis.input_shape)} -> {format_shape(analysis.output_shape)})"
+        f"  as {escape(counting.convention.tool)} {counting.convention.version} counts"
+    )
+    shown = analysis.layers if rows is None else rows
+    table = layer_table(shown, exact_numbers=exact_numbers, columns=columns, title=title, totals=True)
+    return [table, *convention_lines(counting, default)]
+
+
+def conventions_rows(analysis: Analysis) -> list[dict[str, Any]]:
+    """`convcalc conventions`: per convention its headline count and the difference from convcalc's by kind."""
+    default = counted(analysis, DEFAULT)
+    rows = []
+    for chosen in CONVENTIONS.values():
+        counting = default if chosen is DEFAULT else counted(analysis, chosen)
+        ours = default.flops if chosen.unit == "FLOPs" else default.macs
+        rows.append(
+            {
+                **chosen.to_dict(),
+                "count": counting.count,
+                "difference": counting.count - (ours or 0),
+                "by_kind": difference_by_kind(counting, default),
+                "skipped": counting.skipped(),
+            }
+        )
+    return rows
+
+
+def conventions_json(analysis: Analysis) -> dict[str, Any]:
+    return {
+        "schema_version": 1,
+        "name": analysis.name,
+        "source": analysis.source,
+        "input": list(analysis.input_shape),
+        "batch": analysis.batch,
+        "convcalc": {"macs": analysis.total.macs, "flops": analysis.total.flops},
+        "conventions": conventions_rows(analysis),
+    }
+
+
+def signed(value: int, exact_numbers: bool) -> str:
+    text = exact(abs(value)) if exact_numbers else human_count(abs(value))
+    return ("+" if value > 0 else "-" if value < 0 else "") + text
+
+
+def breakdown(by_kind: dict[str, int], exact_numbers: bool) -> str:
+    return ", ".join(f"{signed(delta, exact_numbers)} {kind}" for kind, delta in by_kind.items())
+
+
+def conventions_view(analysis: Analysis, *, exact_numbers: bool) -> list[RenderableType]:
+    """One row per convention: tool and version, unit, count, difference from convcalc's and what makes it up."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    table = Table(title=f"{escape(analysis.name)}: one network, every counter's number", title_justify="left")
+    for header, justify in (("convention", "left"), ("tool version", "left"), ("unit", "left")):
+        table.add_column(header, justify=justify)  # type: ignore[arg-type]
+    table.add_column("count", justify="right")
+    table.add_column("vs convcalc", justify="right")
+    table.add_column("difference by layer kind")
+    for row in conventions_rows(analysis):
+        count = exact(row["count"]) if exact_numbers else human_count(row["count"])
+        difference = signed(row["difference"], exact_numbers) if row["name"] != "convcalc" else ""
+        table.add_row(
+            row["name"],
+            row["version"],
+            row["unit"],
+            count,
+            difference,
+            escape(breakdown(row["by_kind"], exact_numbers)),
+        )
+    return [
+        table,
+        f"[dim]vs convcalc: the count minus convcalc's MACs ({exact(analysis.total.macs)}), or its FLOPs "
+        f"({exact(analysis.total.flops)}) for a tool that prints FLOPs · batch {analysis.batch}[/dim]",
+    ]
+
+
+def explanations_text(explanations: Sequence[Explanation], analysis: Analysis, chosen: Convention) -> str:
+    """`explain --convention`: each layer's own explanation, then the tool's rule with its numbers."""
+    from convcalc.render.explain_text import render_explanations
+
+    live = reaching_output(analysis.layers, analysis.layers[-1].name) if chosen.traced else None
+    blocks = []
+    for explanation in explanations:
+        lines = [render_explanations([explanation]).rstrip("\n")]
+        lines.append(f"  as {chosen.tool} {chosen.version} counts ({chosen.unit}):")
+        for step in explain_rules(explanation.layer, chosen):
+            label = f"{step.part}: " if step.part else ""
+            lines.append(f"    {label}{step.rule}")
+            value = f"{step.value:,}"
+            arithmetic = " = ".join(dict.fromkeys((step.formula, step.substituted, value)))
+            lines.append(f"      = {arithmetic}" if arithmetic != value else f"      = {value}")
+            if step.skipped:
+                lines.append(f"      {skipped_note(step.skipped)} (listed by the tool)")
+        if live is not None and explanation.layer.name not in live:
+            lines.append("    but its result never reaches the network's output: the trace drops it, 0")
+        blocks.append("\n".join(lines))
+    return "\n\n".join(blocks) + "\n"
+
+
+def explanations_json(explanations: Sequence[Explanation], analysis: Analysis, chosen: Convention) -> dict[str, Any]:
+    layers = []
+    for explanation in explanations:
+        entry = explanation.to_dict()
+        entry["convention"] = [step.to_dict() for step in explain_rules(explanation.layer, chosen)]
+        layers.append(entry)
+    return {"name": analysis.name, "convention": chosen.to_dict(), "layers": layers}
+
+
+def layer_rows(analysis: Analysis, depth: int | None) -> Sequence[LayerResult] | None:
+    if depth is None:
+        return None
+    from convcalc.views import rows
+
+    return rows(analysis.layers, depth)
+
+
+def show_analysis(
+    analysis: Analysis, name: str, output: str, *, exact_numbers: bool, columns: Sequence[str] | None, depth: int | None
+) -> None:
+    """Print `analyze --convention NAME` in a format (table, json, csv, markdown). ValueError: an unknown name, a
+    FLOPs column for a tool without FLOPs."""
+    from convcalc.conventions import convention
+
+    counting, default = counted(analysis, convention(name)), counted(analysis, DEFAULT)
+    if output == "json":
+        from convcalc.render.json_format import to_json
+
+        print(to_json(convention_json(analysis, counting)))
+        return
+    keys = convention_columns(columns, counting)
+    shown = recounted(analysis, counting)
+    rows = layer_rows(shown, depth)
+    if output == "csv":
+        from convcalc.render.plain import to_csv
+
+        print(to_csv(shown, keys, rows), end="")
+    elif output == "markdown":
+        from convcalc.render.plain import to_markdown
+
+        print(to_markdown(shown, keys, exact_numbers=exact_numbers, rows=rows), end="")
+    else:
+        from convcalc.render.table import print_view
+
+        view = convention_view(shown, counting, default, exact_numbers=exact_numbers, columns=keys, rows=rows)
+        print_view(view)
