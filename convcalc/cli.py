@@ -20,9 +20,11 @@ if TYPE_CHECKING:
     from rich.console import RenderableType
 
     from convcalc.comparison import Comparison
+    from convcalc.deploy import Deployment
     from convcalc.graph import Graph
     from convcalc.layers import Shape
     from convcalc.results import Analysis, LayerResult
+    from convcalc.training import Training
 
 app = typer.Typer(
     name="convcalc",
@@ -48,6 +50,37 @@ class Dtype(str, Enum):
     bfloat16 = "bfloat16"
     int8 = "int8"
     float64 = "float64"
+
+
+class Mode(str, Enum):
+    inference = "inference"
+    train = "train"
+    deploy = "deploy"
+
+
+class Optimizer(str, Enum):
+    sgd = "sgd"
+    momentum = "momentum"
+    adam = "adam"
+    adamw = "adamw"
+
+
+class Precision(str, Enum):
+    fp32 = "fp32"
+    amp = "amp"
+
+
+ModeOption = Annotated[
+    Mode,
+    typer.Option(
+        help="train: memory and compute of a training step (autograd's saved tensors, gradients, optimizer state, "
+        "peak); deploy: a microcontroller runtime's peak (batch norm folded, in-place depthwise; use --dtype int8)."
+    ),
+]
+OptimizerOption = Annotated[Optimizer, typer.Option(help="--mode train: the optimizer's state per parameter.")]
+PrecisionOption = Annotated[
+    Precision, typer.Option(help="--mode train: fp32 (everything in --dtype) or amp (float16 activations).")
+]
 
 
 class _State:
@@ -196,8 +229,13 @@ def analyze(
     input_size: InputOption = None,
     svg: SvgOption = None,
     depth: DepthOption = None,
+    mode: ModeOption = Mode.inference,
+    optimizer: OptimizerOption = Optimizer.sgd,
+    precision: PrecisionOption = Precision.fp32,
 ) -> None:
     """Per-layer output shape, parameters, MACs, FLOPs, memory and receptive field, with totals."""
+    if mode is not Mode.inference:
+        check_mode(output, depth)
     keys: tuple[str, ...] = ()
     if output is not OutputFormat.json or columns is not None or svg is not None:  # plain JSON needs no columns
         from convcalc.render.columns import DEFAULT_COLUMNS, parse_columns
@@ -210,10 +248,11 @@ def analyze(
         check_svg_target(svg, spec)
         analysis = load_analysis(spec, batch=batch, dtype=dtype.value, input_size=input_size)
     rows = grouped_rows(analysis, depth)
+    extra = mode_extra(analysis, mode, optimizer.value, precision.value)
     if output is OutputFormat.json:
         from convcalc.render.json_format import to_json
 
-        print(to_json(analysis_json(analysis, depth)))
+        print(to_json(extra.attach(analysis.to_dict()) if extra else analysis_json(analysis, depth)))
     elif output is OutputFormat.csv:
         from convcalc.render.plain import to_csv
 
@@ -226,11 +265,43 @@ def analyze(
         from convcalc.render.table import render_analysis
 
         render_analysis(analysis, exact_numbers=exact_numbers, columns=keys, rows=rows)
+        if extra:
+            print_mode(extra, analysis.batch, exact_numbers)
     if svg is not None:
         from convcalc.render.table import analysis_view
 
         view = analysis_view(analysis, exact_numbers=exact_numbers, columns=keys, rows=rows)
         write_svg(view, svg, f"convcalc analyze {spec}")
+
+
+def check_mode(output: OutputFormat, depth: int | None) -> None:
+    """--mode train/deploy print a table with their totals, or JSON; per layer, so without --depth."""
+    require_format(output, "--mode train/deploy", OutputFormat.table, OutputFormat.json)
+    if depth is not None:
+        usage_error("--mode train/deploy reports every layer: leave out --depth")
+
+
+def mode_extra(analysis: Analysis, mode: Mode, optimizer: str, precision: str) -> Training | Deployment | None:
+    """The training step or the deployment of ``--mode`` (None for inference)."""
+    if mode is Mode.train:
+        from convcalc.training import training
+
+        return training(analysis, optimizer, precision)
+    if mode is Mode.deploy:
+        from convcalc.deploy import deployment
+
+        return deployment(analysis, analysis.dtype)
+    return None
+
+
+def print_mode(extra: Training | Deployment, batch: int, exact_numbers: bool) -> None:
+    from convcalc.render.modes import deploy_lines, training_lines
+    from convcalc.training import Training
+
+    if isinstance(extra, Training):
+        print("\n".join(training_lines(extra, batch, exact_numbers=exact_numbers)))
+    else:
+        print("\n".join(deploy_lines(extra, exact_numbers=exact_numbers)))
 
 
 def grouped_rows(analysis: Analysis, depth: int | None) -> Sequence[LayerResult] | None:
