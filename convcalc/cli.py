@@ -403,6 +403,9 @@ def compare(
     dtype: Annotated[Dtype, typer.Option(help="Element type for memory.")] = Dtype.float32,
     svg: SvgOption = None,
     depth: DepthOption = None,
+    mode: ModeOption = Mode.inference,
+    optimizer: OptimizerOption = Optimizer.sgd,
+    precision: PrecisionOption = Precision.fp32,
 ) -> None:
     """Two networks side by side, or one before and after inserting 1x1 bottleneck convs."""
     from convcalc.api import compare as run_comparison
@@ -429,14 +432,17 @@ def compare(
                     handle.write(comparison.rewrite.text)
             except OSError as error:
                 fail(SpecError(f"--emit-spec {emit_spec}: cannot write: {error.strerror}"))
+    sides = [mode_extra(side, mode, optimizer.value, precision.value) for side in (comparison.before, comparison.after)]
     if output is OutputFormat.json:
         from convcalc.render.json_format import to_json
 
-        print(to_json(comparison_json(comparison, depth)), file=report)
+        document = comparison_json(comparison, depth)
+        print(to_json(compared_modes(document, mode, sides)), file=report)
     else:
         from convcalc.render.compare_table import render_comparison
 
         render_comparison(comparison_rows(comparison, depth), exact_numbers=exact_numbers, file=report)
+        print_compared_modes(comparison, sides, report)
     if svg is not None:
         from convcalc.render.compare_table import comparison_view
 
@@ -444,6 +450,24 @@ def compare(
         write_svg(comparison_view(comparison_rows(comparison, depth), exact_numbers=exact_numbers), svg, title)
     if emit_spec not in (None, "-"):
         print(f"rewritten spec written to {emit_spec}", file=sys.stderr)
+
+
+def compared_modes(document: dict[str, Any], mode: Mode, sides: list[Training | Deployment | None]) -> dict[str, Any]:
+    """`compare --mode train/deploy -f json`: each side's totals under ``training`` or ``deploy``."""
+    if sides[0] is not None and sides[1] is not None:
+        document[mode.value if mode is Mode.deploy else "training"] = {
+            "before": sides[0].to_dict(),
+            "after": sides[1].to_dict(),
+        }
+    return document
+
+
+def print_compared_modes(comparison: Comparison, sides: list[Training | Deployment | None], report: Any) -> None:
+    if sides[0] is not None and sides[1] is not None:
+        from convcalc.render.modes import side_by_side
+
+        names = (comparison.before.name, comparison.after.name)
+        print("\n".join(side_by_side(sides[0], sides[1], names)), file=report)
 
 
 def comparison_rows(comparison: Comparison, depth: int | None) -> Comparison:

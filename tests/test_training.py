@@ -123,3 +123,14 @@ def test_training_table_and_refusals() -> None:
     assert table.code == 0 and "training step: optimizer momentum" in table.stdout
     assert run_cli("analyze", "vgg16", "--mode", "train", "-f", "csv").code == 2
     assert run_cli("analyze", "vgg16", "--mode", "train", "--depth", "1").code == 2
+
+
+def test_compare_shows_the_modes_side_by_side() -> None:
+    table = run_cli("compare", "resnet18", "vgg16", "--mode", "train", "--optimizer", "momentum", "--batch", "8")
+    assert table.code == 0
+    saved = next(line for line in table.stdout.splitlines() if line.startswith("saved_bytes"))
+    assert saved.split()[1:] == [
+        f"{FIXTURE['networks'][name]['total_saved_bytes']:,}" for name in ("resnet18", "vgg16")
+    ]
+    document = json.loads(run_cli("compare", "resnet18", "vgg16", "--mode", "deploy", "-f", "json").stdout)
+    assert set(document["deploy"]) == {"before", "after"}

@@ -44,3 +44,18 @@ def deploy_lines(plan: Deployment, *, exact_numbers: bool) -> list[str]:
         f"  peak of live activations: {size(peak.live_bytes)} = {kilobytes} at {peak.name}",
         f"  first step {plan.steps[0].name}: {size(plan.steps[0].live_bytes)}" if plan.steps else "  no steps",
     ]
+
+
+def side_by_side(first: Training | Deployment, second: Training | Deployment, names: tuple[str, str]) -> list[str]:
+    """`compare --mode`: each total of the two networks' steps (or deployments) in two columns, exact."""
+    left, right = first.to_dict(), second.to_dict()
+    rows = [("", names[0], names[1])]
+    for key, value in left.items():
+        if key != "convention":
+            rows.append((key, _cell(value), _cell(right[key])))
+    widths = [max(len(row[column]) for row in rows) for column in range(3)]
+    return [f"{row[0]:<{widths[0]}}  {row[1]:>{widths[1]}}  {row[2]:>{widths[2]}}" for row in rows]
+
+
+def _cell(value: object) -> str:
+    return f"{value:,}" if isinstance(value, int) else str(value)
