@@ -21,10 +21,12 @@ if TYPE_CHECKING:
     from rich.console import RenderableType
 
     from convcalc.comparison import Comparison
+    from convcalc.deploy import Deployment
     from convcalc.explain import Explanation
     from convcalc.graph import Graph
     from convcalc.layers import Shape
     from convcalc.results import Analysis, LayerResult
+    from convcalc.training import Training
 
 app = typer.Typer(
     name="convcalc",
@@ -50,6 +52,37 @@ class Dtype(str, Enum):
     bfloat16 = "bfloat16"
     int8 = "int8"
     float64 = "float64"
+
+
+class Mode(str, Enum):
+    inference = "inference"
+    train = "train"
+    deploy = "deploy"
+
+
+class Optimizer(str, Enum):
+    sgd = "sgd"
+    momentum = "momentum"
+    adam = "adam"
+    adamw = "adamw"
+
+
+class Precision(str, Enum):
+    fp32 = "fp32"
+    amp = "amp"
+
+
+ModeOption = Annotated[
+    Mode,
+    typer.Option(
+        help="train: memory and compute of a training step (autograd's saved tensors, gradients, optimizer state, "
+        "peak); deploy: a microcontroller runtime's peak (batch norm folded, in-place depthwise; use --dtype int8)."
+    ),
+]
+OptimizerOption = Annotated[Optimizer, typer.Option(help="--mode train: the optimizer's state per parameter.")]
+PrecisionOption = Annotated[
+    Precision, typer.Option(help="--mode train: fp32 (everything in --dtype) or amp (float16 activations).")
+]
 
 
 class _State:
@@ -241,8 +274,13 @@ def analyze(
     svg: SvgOption = None,
     depth: DepthOption = None,
     convention: ConventionOption = None,
+    mode: ModeOption = Mode.inference,
+    optimizer: OptimizerOption = Optimizer.sgd,
+    precision: PrecisionOption = Precision.fp32,
 ) -> None:
     """Per-layer output shape, parameters, MACs, FLOPs, memory and receptive field, with totals."""
+    if mode is not Mode.inference:
+        check_mode(output, depth)
     keys: tuple[str, ...] = ()
     if output is not OutputFormat.json or columns is not None or svg is not None:  # plain JSON needs no columns
         from convcalc.render.columns import DEFAULT_COLUMNS, parse_columns
@@ -258,11 +296,31 @@ def analyze(
         chosen = keys if columns is not None else None
         return with_convention(analysis, convention, output, exact_numbers, columns=chosen, depth=depth)
     rows = grouped_rows(analysis, depth)
-    report = report_stream(svg)
+    extra = mode_extra(analysis, mode, optimizer.value, precision.value)
+    print_analysis(analysis, output, keys, rows, extra, report_stream(svg), exact_numbers=exact_numbers, depth=depth)
+    if svg is not None:
+        from convcalc.render.table import analysis_view
+
+        view = analysis_view(analysis, exact_numbers=exact_numbers, columns=keys, rows=rows)
+        write_svg(view, svg, f"convcalc analyze {spec}")
+
+
+def print_analysis(
+    analysis: Analysis,
+    output: OutputFormat,
+    keys: Sequence[str],
+    rows: Sequence[LayerResult] | None,
+    extra: Training | Deployment | None,
+    report: IO[str],
+    *,
+    exact_numbers: bool,
+    depth: int | None,
+) -> None:
+    """The analysis in the chosen format (with a train/deploy mode's totals) on ``report``."""
     if output is OutputFormat.json:
         from convcalc.render.json_format import to_json
 
-        emit(to_json(analysis_json(analysis, depth)) + "\n", report)
+        emit(to_json(extra.attach(analysis.to_dict()) if extra else analysis_json(analysis, depth)) + "\n", report)
     elif output is OutputFormat.csv:
         from convcalc.render.plain import to_csv
 
@@ -275,11 +333,38 @@ def analyze(
         from convcalc.render.table import render_analysis
 
         render_analysis(analysis, exact_numbers=exact_numbers, columns=keys, rows=rows, file=report)
-    if svg is not None:
-        from convcalc.render.table import analysis_view
+        if extra:
+            print_mode(extra, analysis.batch, exact_numbers)
 
-        view = analysis_view(analysis, exact_numbers=exact_numbers, columns=keys, rows=rows)
-        write_svg(view, svg, f"convcalc analyze {spec}")
+
+def check_mode(output: OutputFormat, depth: int | None) -> None:
+    """--mode train/deploy print a table with their totals, or JSON; per layer, so without --depth."""
+    require_format(output, "--mode train/deploy", OutputFormat.table, OutputFormat.json)
+    if depth is not None:
+        usage_error("--mode train/deploy reports every layer: leave out --depth")
+
+
+def mode_extra(analysis: Analysis, mode: Mode, optimizer: str, precision: str) -> Training | Deployment | None:
+    """The training step or the deployment of ``--mode`` (None for inference)."""
+    if mode is Mode.train:
+        from convcalc.training import training
+
+        return training(analysis, optimizer, precision)
+    if mode is Mode.deploy:
+        from convcalc.deploy import deployment
+
+        return deployment(analysis, analysis.dtype)
+    return None
+
+
+def print_mode(extra: Training | Deployment, batch: int, exact_numbers: bool) -> None:
+    from convcalc.render.modes import deploy_lines, training_lines
+    from convcalc.training import Training
+
+    if isinstance(extra, Training):
+        print("\n".join(training_lines(extra, batch, exact_numbers=exact_numbers)))
+    else:
+        print("\n".join(deploy_lines(extra, exact_numbers=exact_numbers)))
 
 
 def grouped_rows(analysis: Analysis, depth: int | None) -> Sequence[LayerResult] | None:
@@ -429,6 +514,9 @@ def compare(
     dtype: Annotated[Dtype, typer.Option(help="Element type for memory.")] = Dtype.float32,
     svg: SvgOption = None,
     depth: DepthOption = None,
+    mode: ModeOption = Mode.inference,
+    optimizer: OptimizerOption = Optimizer.sgd,
+    precision: PrecisionOption = Precision.fp32,
 ) -> None:
     """Two networks side by side, or one before and after inserting 1x1 bottleneck convs."""
     from convcalc.api import compare as run_comparison
@@ -444,19 +532,40 @@ def compare(
     report = report_stream(emit_spec, svg)
     if emit_spec is not None and comparison.rewrite is not None:
         write_file("--emit-spec", emit_spec, comparison.rewrite.text, "rewritten spec")
+    sides = [mode_extra(side, mode, optimizer.value, precision.value) for side in (comparison.before, comparison.after)]
     if output is OutputFormat.json:
         from convcalc.render.json_format import to_json
 
-        emit(to_json(comparison_json(comparison, depth)) + "\n", report)
+        document = comparison_json(comparison, depth)
+        emit(to_json(compared_modes(document, mode, sides)) + "\n", report)
     else:
         from convcalc.render.compare_table import render_comparison
 
         render_comparison(comparison_rows(comparison, depth), exact_numbers=exact_numbers, file=report)
+        print_compared_modes(comparison, sides, report)
     if svg is not None:
         from convcalc.render.compare_table import comparison_view
 
         title = f"convcalc compare {first} {second or ' '.join(f'-b {b}' for b in bottleneck or ())}"
         write_svg(comparison_view(comparison_rows(comparison, depth), exact_numbers=exact_numbers), svg, title)
+
+
+def compared_modes(document: dict[str, Any], mode: Mode, sides: list[Training | Deployment | None]) -> dict[str, Any]:
+    """`compare --mode train/deploy -f json`: each side's totals under ``training`` or ``deploy``."""
+    if sides[0] is not None and sides[1] is not None:
+        document[mode.value if mode is Mode.deploy else "training"] = {
+            "before": sides[0].to_dict(),
+            "after": sides[1].to_dict(),
+        }
+    return document
+
+
+def print_compared_modes(comparison: Comparison, sides: list[Training | Deployment | None], report: Any) -> None:
+    if sides[0] is not None and sides[1] is not None:
+        from convcalc.render.modes import side_by_side
+
+        names = (comparison.before.name, comparison.after.name)
+        print("\n".join(side_by_side(sides[0], sides[1], names)), file=report)
 
 
 def comparison_rows(comparison: Comparison, depth: int | None) -> Comparison:

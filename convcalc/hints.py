@@ -107,7 +107,7 @@ KEY_REASONS = {
     "in_channels": "the input channels come from the layer's input",
     "in_features": "the input features come from the layer's input",
     "num_features": "the channels come from the layer's input",
-    "inplace": "the counts do not depend on it",
+    "inplace": "only relu, relu6, leaky_relu, silu, hardsigmoid and hardswish run in place (as in PyTorch)",
     "negative_slope": "the counts do not depend on it",
     "padding_mode": "the counts do not depend on it (convcalc pads with zeros)",
     "activation": "write the activation as a layer of its own after this one, e.g. {type: relu}",

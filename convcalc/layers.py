@@ -128,6 +128,27 @@ class Evaluation:
     warnings: tuple[Finding, ...] = ()
 
 
+class Saved(NamedTuple):
+    """A tensor PyTorch's autograd keeps for a layer's backward pass (train mode, CPU): its elements for the whole
+    batch, its dtype (None: the activations' dtype) and which tensor it is: an index into the layer's inputs,
+    :data:`OUTPUT`, or :data:`NEW` (statistics, indices, masks, copies: a storage of its own)."""
+
+    elements: int
+    dtype: str | None = None
+    tensor: int | None = None
+
+
+OUTPUT = -1
+"""``Saved.tensor`` of the layer's own output (its storage is shared with whoever else keeps it)."""
+NEW = None
+"""``Saved.tensor`` of a tensor made for the backward pass alone."""
+
+
+def keeps_input(inputs: Sequence[Shape], batch: int, index: int = 0) -> Saved:
+    """The layer keeps input ``index`` itself (the same storage as its producer's output)."""
+    return Saved(elements(inputs[index]) * batch, tensor=index)
+
+
 def format_shape(shape: Shape) -> str:
     """``(256, 13, 13)`` -> ``256x13x13``."""
     return "x".join(str(n) for n in shape)
@@ -153,9 +174,20 @@ class LayerKind:
     """One line for users (schema, README): what the layer is, and its PyTorch module."""
     torch_helper: ClassVar[str | None] = None
     """Source of a small nn.Module class that ``torch_module`` calls, where torch has none (merges, crop)."""
+    view: ClassVar[bool] = False
+    """Its output is a view of its input in PyTorch (the same storage): flatten, crop, slice."""
 
     def evaluate(self, config: Config, inputs: Sequence[Shape]) -> Evaluation:
         raise NotImplementedError
+
+    def saved(self, config: Config, inputs: Sequence[Shape], output: Shape, batch: int) -> tuple[Saved, ...]:
+        """What autograd keeps for the backward pass of this layer (training): nothing by default (reshapes,
+        sums, concatenation, padding need only sizes)."""
+        return ()
+
+    def in_place(self, config: Config) -> bool:
+        """Whether it overwrites its input (``inplace: true`` on an activation): the output is the input's storage."""
+        return False
 
     def torch_module(self, config: Config, inputs: Sequence[Shape]) -> str | None:
         """The Python source of the equivalent torch module (`convcalc export`); None where there is none."""
@@ -327,6 +359,8 @@ EXPLICIT_PADDING = Key("padding", explicit_padding, (0, 0), symbol="p")
 DILATION = Key("dilation", positive_pair, (1, 1), symbol="d")
 GROUPS = Key("groups", positive_int, 1, symbol="groups")
 BIAS = Key("bias", boolean, True)
+INPLACE = Key("inplace", boolean, False)
+"""An activation that overwrites its input (PyTorch's inplace=True; torchvision's networks use it)."""
 
 
 # --- weighted layers ------------------------------------------------------------------------------
@@ -368,6 +402,10 @@ class Conv(LayerKind):
         macs = named("MACs", h_out * w_out * c_out * k_h * k_w * (c_in // groups))
         flops = 2 * macs + bias * h_out * w_out
         return Evaluation((c_out, h_out, w_out), params, macs=macs, flops=flops, windows=windows, warnings=warnings)
+
+    def saved(self, config: Config, inputs: Sequence[Shape], output: Shape, batch: int) -> tuple[Saved, ...]:
+        """Its input, for the weight gradient (its weight too, a parameter)."""
+        return (keeps_input(inputs, batch),)
 
     def torch_module(self, config: Config, inputs: Sequence[Shape]) -> str:
         """nn.Conv2d; 'same' at stride 1 is torch's own padding='same', elsewhere explicit (ZeroPad2d if asymmetric)."""
@@ -451,6 +489,10 @@ class ConvTranspose(LayerKind):
         windows = (self.window(k_h, stride[0], pad[0], dilation[0]), self.window(k_w, stride[1], pad[1], dilation[1]))
         return Evaluation((c_out, h_out, w_out), params, macs=macs, flops=flops, windows=windows)
 
+    def saved(self, config: Config, inputs: Sequence[Shape], output: Shape, batch: int) -> tuple[Saved, ...]:
+        """Its input, for the weight gradient (its weight too, a parameter)."""
+        return (keeps_input(inputs, batch),)
+
     def torch_module(self, config: Config, inputs: Sequence[Shape]) -> str:
         return call(
             "nn.ConvTranspose2d",
@@ -486,6 +528,10 @@ class Linear(LayerKind):
             (units,), in_features * units + bias, macs=macs, flops=2 * macs + bias, note=note, windows=windows
         )
 
+    def saved(self, config: Config, inputs: Sequence[Shape], output: Shape, batch: int) -> tuple[Saved, ...]:
+        """Its input, for the weight gradient (its weight too, a parameter)."""
+        return (keeps_input(inputs, batch),)
+
     def torch_module(self, config: Config, inputs: Sequence[Shape]) -> str:
         """nn.Linear over the product of the input shape; a feature map is flattened first."""
         linear = call("nn.Linear", elements(inputs[0]), config["units"], bias=(config["bias"], True))
@@ -504,6 +550,12 @@ class BatchNorm(LayerKind):
         channels = inputs[0][0]
         params = 2 * channels if config["affine"] else 0
         return Evaluation(inputs[0], params, buffers=2 * channels, flops=2 * elements(inputs[0]))
+
+    def saved(self, config: Config, inputs: Sequence[Shape], output: Shape, batch: int) -> tuple[Saved, ...]:
+        """Its input and the batch mean and inverse standard deviation per channel (float32); the running
+        statistics it also keeps are buffers, model state."""
+        channels = inputs[0][0]
+        return (keeps_input(inputs, batch), Saved(channels, "float32"), Saved(channels, "float32"))
 
     def torch_module(self, config: Config, inputs: Sequence[Shape]) -> str:
         return call(
@@ -562,6 +614,10 @@ class Pool(LayerKind):
         flops = per_output * channels * h_out * w_out
         return Evaluation((channels, h_out, w_out), flops=flops, windows=windows, warnings=warnings)
 
+    def saved(self, config: Config, inputs: Sequence[Shape], output: Shape, batch: int) -> tuple[Saved, ...]:
+        """Its input; max pooling also the int64 index of each output's maximum."""
+        return pooled(self.max, inputs, output, batch)
+
     def torch_module(self, config: Config, inputs: Sequence[Shape]) -> str:
         extra: dict[str, tuple[object, object]] = {}
         if "dilation" in config:
@@ -576,6 +632,12 @@ class Pool(LayerKind):
             **extra,
             ceil_mode=(config["ceil_mode"], False),
         )
+
+
+def pooled(maximum: bool, inputs: Sequence[Shape], output: Shape, batch: int) -> tuple[Saved, ...]:
+    """A pool keeps its input, max pooling the int64 indices of its output's size too."""
+    indices = (Saved(elements(output) * batch, "int64"),) if maximum else ()
+    return (keeps_input(inputs, batch), *indices)
 
 
 def adaptive_windows_total(size: int, out: int) -> int:
@@ -612,6 +674,12 @@ class AdaptivePool(LayerKind):
         flops = read - channels * h_out * w_out if self.max else read
         return Evaluation((channels, h_out, w_out), flops=flops, windows=full_windows(h_in, w_in, h_out, w_out))
 
+    def saved(self, config: Config, inputs: Sequence[Shape], output: Shape, batch: int) -> tuple[Saved, ...]:
+        """As a pool; an average to 1x1 is a mean in PyTorch, which keeps nothing."""
+        if not self.max and output[1:] == (1, 1):
+            return ()
+        return pooled(self.max, inputs, output, batch)
+
     def torch_module(self, config: Config, inputs: Sequence[Shape]) -> str:
         module = "nn.AdaptiveMaxPool2d" if self.max else "nn.AdaptiveAvgPool2d"
         return call(module, self.fixed_output or config["output"])
@@ -623,6 +691,7 @@ class AdaptivePool(LayerKind):
 class Flatten(LayerKind):
     type = "flatten"
     summary = "Flatten a feature map to a vector of C*H*W features."
+    view = True
 
     def evaluate(self, config: Config, inputs: Sequence[Shape]) -> Evaluation:
         """out = (C * H * W,)."""
@@ -644,6 +713,10 @@ class Dropout(LayerKind):
         """out = in; no cost at inference."""
         return Evaluation(inputs[0])
 
+    def saved(self, config: Config, inputs: Sequence[Shape], output: Shape, batch: int) -> tuple[Saved, ...]:
+        """Its mask, of the input's size and dtype (on CPU a scaled float noise tensor; rate 0: nothing)."""
+        return (Saved(elements(inputs[0]) * batch),) if config["rate"] else ()
+
     def torch_module(self, config: Config, inputs: Sequence[Shape]) -> str:
         return call("nn.Dropout", p=(config["rate"], None))
 
@@ -664,6 +737,18 @@ class LocalResponseNorm(LayerKind):
         feature_map(inputs[0], self.type)
         return Evaluation(inputs[0], flops=(2 * config["size"] + 3) * elements(inputs[0]))
 
+    def saved(self, config: Config, inputs: Sequence[Shape], output: Shape, batch: int) -> tuple[Saved, ...]:
+        """F.local_response_norm's steps: x * x keeps x; the channel-padded squares (C + size - 1 channels) for
+        the window average; scale + k before the power; the power's result for the divide."""
+        channels, height, width = feature_map(inputs[0], self.type)
+        padded = (channels + config["size"] - 1) * height * width * batch
+        return (
+            keeps_input(inputs, batch),
+            Saved(padded),
+            Saved(elements(output) * batch),
+            Saved(elements(output) * batch),
+        )
+
     def torch_module(self, config: Config, inputs: Sequence[Shape]) -> str:
         return call(
             "nn.LocalResponseNorm",
@@ -677,6 +762,7 @@ class LocalResponseNorm(LayerKind):
 class Crop(LayerKind):
     type = "crop"
     summary = "Centre crop of a feature map to [height, width] (U-Net's crop-and-copy)."
+    view = True
     keys = (Key("size", positive_pair, symbol="crop"),)
 
     def evaluate(self, config: Config, inputs: Sequence[Shape]) -> Evaluation:
@@ -748,19 +834,33 @@ class Activation(LayerKind):
 
     passes_through = True
 
-    def __init__(self, type: str, formula: str, flops_per_element: int, module: str) -> None:
+    def __init__(self, type: str, formula: str, flops_per_element: int, module: str, keeps: str) -> None:
+        """``keeps``: what autograd saves, 'output' or 'input'; with 'inplace' in it, the module takes inplace=."""
         self.type = type
         self.summary = f"{type}(x) = {formula}, element-wise."
         self.per_element = flops_per_element
         self.flops_rule = f"{flops_per_element} per element"
         self.module = module
+        self.keeps_output = keeps.startswith("output")
+        self.keys = (INPLACE,) if keeps.endswith("inplace") else ()
 
     def evaluate(self, config: Config, inputs: Sequence[Shape]) -> Evaluation:
         """out = in; FLOPs = (operations in the formula) * elements, exp/tanh/erf counting 1."""
         return Evaluation(inputs[0], flops=self.per_element * elements(inputs[0]))
 
+    def in_place(self, config: Config) -> bool:
+        return bool(config.get("inplace"))
+
+    def saved(self, config: Config, inputs: Sequence[Shape], output: Shape, batch: int) -> tuple[Saved, ...]:
+        """Its output (relu, sigmoid, tanh) or its input (the others); in place, a rule on the input keeps a copy
+        of it, made before it is overwritten."""
+        size = elements(inputs[0]) * batch
+        if self.keeps_output:
+            return (Saved(size, tensor=OUTPUT),)
+        return (Saved(size, tensor=NEW if self.in_place(config) else 0),)
+
     def torch_module(self, config: Config, inputs: Sequence[Shape]) -> str:
-        return f"{self.module}()"
+        return call(self.module, inplace=(self.in_place(config), False))
 
 
 class Softmax(LayerKind):
@@ -772,6 +872,10 @@ class Softmax(LayerKind):
         """out = in."""
         channels, positions = inputs[0][0], elements(inputs[0][1:])
         return Evaluation(inputs[0], flops=(3 * channels - 1) * positions)
+
+    def saved(self, config: Config, inputs: Sequence[Shape], output: Shape, batch: int) -> tuple[Saved, ...]:
+        """Its output."""
+        return (Saved(elements(output) * batch, tensor=OUTPUT),)
 
     def torch_module(self, config: Config, inputs: Sequence[Shape]) -> str:
         return "nn.Softmax(dim=1)"
@@ -874,6 +978,11 @@ class Multiply(Add):
         shape = broadcast(inputs, "multiply")
         return Evaluation(shape, flops=(len(inputs) - 1) * elements(shape))
 
+    def saved(self, config: Config, inputs: Sequence[Shape], output: Shape, batch: int) -> tuple[Saved, ...]:
+        """Each product keeps both factors: every input, and the partial products of more than two."""
+        partial = tuple(Saved(elements(output) * batch) for _ in inputs[2:])
+        return (*(keeps_input(inputs, batch, index) for index in range(len(inputs))), *partial)
+
 
 class Scale(LayerKind):
     type = "scale"
@@ -885,6 +994,10 @@ class Scale(LayerKind):
         """params = C (one gamma per channel); FLOPs = one multiply per element."""
         channels, _, _ = feature_map(inputs[0], self.type)
         return Evaluation(inputs[0], params=channels, flops=elements(inputs[0]))
+
+    def saved(self, config: Config, inputs: Sequence[Shape], output: Shape, batch: int) -> tuple[Saved, ...]:
+        """x * gamma keeps x, for gamma's gradient."""
+        return (keeps_input(inputs, batch),)
 
     torch_helper = '''class Scale(nn.Module):
     """A learned multiplier per channel (layer scale): x * gamma, gamma of shape (C, 1, 1)."""
@@ -931,6 +1044,14 @@ class LayerNorm(LayerKind):
         params = 2 * elements(normalised) if config["affine"] else 0
         return Evaluation(inputs[0], params, flops=norm_flops(config["affine"], inputs[0]))
 
+    def saved(self, config: Config, inputs: Sequence[Shape], output: Shape, batch: int) -> tuple[Saved, ...]:
+        """Its input (over channels of a feature map: the contiguous channels-last copy LayerNorm2d makes), and a
+        float32 mean and inverse standard deviation per normalised group (per position, or per sample)."""
+        per_position = config["over"] == "channels" and len(inputs[0]) == 3
+        groups = elements(inputs[0][1:]) * batch if per_position else batch
+        kept = Saved(elements(inputs[0]) * batch) if per_position else keeps_input(inputs, batch)
+        return (kept, Saved(groups, "float32"), Saved(groups, "float32"))
+
     torch_helper = '''class LayerNorm2d(nn.Module):
     """LayerNorm over the channels at each position of an N x C x H x W tensor (ConvNeXt's channels-first)."""
 
@@ -967,6 +1088,11 @@ class GroupNorm(LayerKind):
         groups_divide(config["groups"], channels)
         params = 2 * channels if config["affine"] else 0
         return Evaluation(inputs[0], params, flops=norm_flops(config["affine"], inputs[0]))
+
+    def saved(self, config: Config, inputs: Sequence[Shape], output: Shape, batch: int) -> tuple[Saved, ...]:
+        """Its input, and a float32 mean and inverse standard deviation per sample and group."""
+        groups = config["groups"] * batch
+        return (keeps_input(inputs, batch), Saved(groups, "float32"), Saved(groups, "float32"))
 
     def torch_module(self, config: Config, inputs: Sequence[Shape]) -> str:
         return call(
@@ -1082,10 +1208,17 @@ class StochasticDepth(LayerKind):
         """nn.Identity: torchvision.ops.StochasticDepth is the identity at inference and has no parameters."""
         return "nn.Identity()"
 
+    def saved(self, config: Config, inputs: Sequence[Shape], output: Shape, batch: int) -> tuple[Saved, ...]:
+        """torchvision's input * noise keeps the noise: one value per sample (row) or one (batch); rate 0: nothing."""
+        if not config["rate"]:
+            return ()
+        return (Saved(batch if config["mode"] == "row" else 1),)
+
 
 class Slice(LayerKind):
     type = "slice"
     summary = "Channels start to end - 1 of the input (a channel split is two slices reading one input)."
+    view = True
     keys = (Key("start", non_negative_int, 0, symbol="start"), Key("end", positive_int, symbol="end"))
 
     def evaluate(self, config: Config, inputs: Sequence[Shape]) -> Evaluation:
@@ -1135,17 +1268,18 @@ class Opaque(LayerKind):
 
 
 ACTIVATIONS = (
-    ("relu", "max(0, x)", 1, "nn.ReLU"),
-    ("relu6", "min(max(0, x), 6)", 2, "nn.ReLU6"),
-    ("leaky_relu", "max(x, a * x)", 2, "nn.LeakyReLU"),
-    ("sigmoid", "1 / (1 + exp(-x))", 3, "nn.Sigmoid"),
-    ("tanh", "tanh(x)", 1, "nn.Tanh"),
-    ("silu", "x * sigmoid(x)", 4, "nn.SiLU"),
-    ("gelu", "x / 2 * (1 + erf(x / sqrt(2)))", 5, "nn.GELU"),
-    ("hardsigmoid", "relu6(x + 3) / 6", 4, "nn.Hardsigmoid"),
-    ("hardswish", "x * relu6(x + 3) / 6", 5, "nn.Hardswish"),
+    ("relu", "max(0, x)", 1, "nn.ReLU", "output, inplace"),
+    ("relu6", "min(max(0, x), 6)", 2, "nn.ReLU6", "input, inplace"),
+    ("leaky_relu", "max(x, a * x)", 2, "nn.LeakyReLU", "input, inplace"),
+    ("sigmoid", "1 / (1 + exp(-x))", 3, "nn.Sigmoid", "output"),
+    ("tanh", "tanh(x)", 1, "nn.Tanh", "output"),
+    ("silu", "x * sigmoid(x)", 4, "nn.SiLU", "input, inplace"),
+    ("gelu", "x / 2 * (1 + erf(x / sqrt(2)))", 5, "nn.GELU", "input"),
+    ("hardsigmoid", "relu6(x + 3) / 6", 4, "nn.Hardsigmoid", "input, inplace"),
+    ("hardswish", "x * relu6(x + 3) / 6", 5, "nn.Hardswish", "input, inplace"),
 )
-"""Each activation: its name, formula, FLOPs per element and torch module."""
+"""Each activation: its name, formula, FLOPs per element, torch module, and what autograd keeps for it (whether
+the module can run in place: ``inplace`` on the layer)."""
 
 for kind in (
     Conv(),

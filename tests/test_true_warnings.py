@@ -381,9 +381,10 @@ def test_an_unknown_type_with_no_meaning_lists_the_types():
             "'out_features' is 'units' in convcalc",
         ),
         (
-            "type: relu, inplace: true",
-            "unknown key 'inplace' for a relu layer",
-            "convcalc has no 'inplace': the counts do not depend on it",
+            "type: sigmoid, inplace: true",
+            "unknown key 'inplace' for a sigmoid layer",
+            "convcalc has no 'inplace': only relu, relu6, leaky_relu, silu, hardsigmoid and hardswish run in place "
+            "(as in PyTorch)",
         ),
         (
             "type: avgpool, kernel: 2, strides: 2",

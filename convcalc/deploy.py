@@ -1,0 +1,172 @@
+"""Deployment memory: the peak of live activations when a microcontroller runtime (TinyEngine, MCUNet's engine) runs
+the network layer by layer. Pure: reads an :class:`~convcalc.results.Analysis`.
+
+The runtime's graph: batch norm after a conv or linear (its only reader) is folded into it (the conv gains a bias;
+the batch norm's parameters and running statistics go); an activation is fused into its producer (its only reader);
+dropout, stochastic depth and flatten are free (the identity, a view). Every other layer is a step. At a step, the
+live tensors are those made before it and read at or after it, plus its output; a tensor is freed after its last
+reader (a residual's input lives until its add). A depthwise conv (groups = input channels = output channels) whose
+input has no later reader runs in place, as TinyEngine does: its output overwrites its input (its one-channel scratch
+buffer is not counted), so it needs max(input, output), not their sum. Weights stay in flash: not counted.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from convcalc.graph import NETWORK_INPUT
+from convcalc.layers import ACTIVATIONS, elements
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from convcalc.results import Analysis, LayerResult
+
+FUSED = frozenset(activation[0] for activation in ACTIVATIONS)
+FREE = frozenset({"dropout", "stochastic_depth", "flatten"})
+FOLDS_INTO = frozenset({"conv", "conv_transpose", "linear"})
+KIB = 1024
+
+DEPLOY_CONVENTION = {
+    "peak_bytes": "largest sum of live activations at one step (weights in flash, not counted); kB = 1024 bytes",
+    "folded": "batch norm after a conv or linear folded into it (params change: the conv gains a bias, the batch "
+    "norm's gamma, beta and running statistics go); activations fused into their producer",
+    "in_place": "a depthwise conv whose input has no other reader overwrites it: max(input, output), not the sum",
+    "live": "a tensor lives from its step until its last reader (a residual input until its add)",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class DeployStep:
+    """One step of the runtime: the layer that computes, the layers fused into it, its live bytes."""
+
+    name: str
+    fused: tuple[str, ...]
+    live_bytes: int
+    in_place: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "fused": list(self.fused), "live_bytes": self.live_bytes, "in_place": self.in_place}
+
+
+@dataclass(frozen=True, slots=True)
+class Deployment:
+    """The runtime's steps, its peak, and the parameters after folding."""
+
+    dtype: str
+    steps: tuple[DeployStep, ...]
+    params: int
+    buffers: int
+    folded: int
+
+    @property
+    def peak(self) -> DeployStep:
+        return max(self.steps, key=lambda step: step.live_bytes)
+
+    def to_dict(self) -> dict[str, Any]:
+        peak = self.peak
+        return {
+            "dtype": self.dtype,
+            "peak_bytes": peak.live_bytes,
+            "peak_layer": peak.name,
+            "params": self.params,
+            "buffers": self.buffers,
+            "folded_batchnorms": self.folded,
+            "convention": DEPLOY_CONVENTION,
+        }
+
+    def attach(self, document: dict[str, Any]) -> dict[str, Any]:
+        """An analysis' JSON with ``total.deploy`` and the runtime's steps."""
+        document["total"]["deploy"] = self.to_dict()
+        document["deploy_steps"] = [step.to_dict() for step in self.steps]
+        return document
+
+
+def deployment(analysis: Analysis, dtype: str = "int8") -> Deployment:
+    """The network as a microcontroller runtime runs it, activations in ``dtype``."""
+    from convcalc.results import DTYPE_BYTES
+
+    if dtype not in DTYPE_BYTES:
+        raise ValueError(f"unknown dtype {dtype!r}; expected one of {', '.join(DTYPE_BYTES)}")
+    plan = _fold(analysis.layers)
+    params, buffers = analysis.total.params, analysis.total.buffers
+    for layer in plan.folded:
+        params -= layer.params
+        buffers -= layer.buffers
+    params += sum(plan.added_bias.values())
+    size = DTYPE_BYTES[dtype] * analysis.batch
+    input_bytes = elements(analysis.input_shape) * size
+    steps = _live(plan, input_bytes, size)
+    return Deployment(dtype, steps, params, buffers, len(plan.folded))
+
+
+@dataclass(slots=True)
+class _Plan:
+    """The runtime's steps: each layer's step (``alias``), the layers fused into each step, the folded batch norms."""
+
+    steps: list[LayerResult]
+    alias: dict[str, str]
+    fused: dict[str, list[str]]
+    folded: list[LayerResult]
+    added_bias: dict[str, int]
+
+
+def _fold(layers: Sequence[LayerResult]) -> _Plan:
+    readers: dict[str, int] = {}
+    for layer in layers:
+        for source in set(layer.inputs):
+            readers[source] = readers.get(source, 0) + 1
+    plan = _Plan([], {NETWORK_INPUT: NETWORK_INPUT}, {}, [], {})
+    by_name = {layer.name: layer for layer in layers}
+    for layer in layers:
+        source = layer.inputs[0]
+        producer = plan.alias[source]
+        sole = len(layer.inputs) == 1 and readers.get(source) == 1 and producer != NETWORK_INPUT
+        if layer.type == "batchnorm" and sole and producer == source and by_name[source].type in FOLDS_INTO:
+            plan.folded.append(layer)
+            if not by_name[source].config["bias"]:
+                plan.added_bias[source] = layer.output_shape[0]
+        elif not ((layer.type in FUSED and sole) or layer.type in FREE):
+            plan.alias[layer.name] = layer.name
+            plan.steps.append(layer)
+            plan.fused[layer.name] = []
+            continue
+        plan.alias[layer.name] = plan.alias[source]
+        if plan.alias[source] != NETWORK_INPUT:
+            plan.fused[plan.alias[source]].append(layer.name)
+    return plan
+
+
+def _depthwise(layer: LayerResult) -> bool:
+    channels = layer.input_shapes[0][0]
+    return layer.type == "conv" and layer.config["groups"] == channels == layer.output_shape[0]
+
+
+def _live(plan: _Plan, input_bytes: int, size: int) -> tuple[DeployStep, ...]:
+    """Each step's live bytes: tensors made earlier and read now or later, plus its output."""
+    last_read = {NETWORK_INPUT: -1}
+    for index, step in enumerate(plan.steps):
+        for source in step.inputs:
+            last_read[plan.alias[source]] = index
+    if plan.steps:
+        last_read[plan.steps[-1].name] = len(plan.steps)  # the network's output
+    tensor_bytes = {NETWORK_INPUT: input_bytes}
+    live, result = input_bytes, []
+    for index, step in enumerate(plan.steps):
+        output = elements(step.output_shape) * size
+        tensor_bytes[step.name] = output
+        sources = {plan.alias[source] for source in step.inputs}
+        only = next(iter(sources)) if len(sources) == 1 else None
+        now = live + output
+        in_place = only is not None and _depthwise(step) and last_read[only] == index
+        if in_place and only is not None:
+            now = live - tensor_bytes[only] + max(tensor_bytes[only], output)
+        result.append(DeployStep(step.name, tuple(plan.fused[step.name]), now, in_place))
+        live += output
+        for tensor in sources:
+            if last_read[tensor] == index:
+                live -= tensor_bytes[tensor]
+        if last_read.get(step.name, index) <= index:
+            live -= output  # never read (a dangling branch): freed at once
+    return tuple(result)

@@ -1,0 +1,57 @@
+"""Deployment memory (issue 14) against MCUNetV2 (Lin et al., NeurIPS 2021): MobileNetV2's int8 peak of 1,372 kB
+and its first conv's 539 kB (224x224x3 + 112x112x32 bytes), kB = 1024 bytes."""
+
+from __future__ import annotations
+
+import json
+
+from convcalc import analyze
+from convcalc.deploy import deployment
+from tests.conftest import SPECS, run_cli
+
+KB = 1024
+
+
+def test_mcunetv2_first_conv_539_kb() -> None:
+    first = deployment(analyze(SPECS / "mobilenet_v2.yaml", dtype="int8")).steps[0]
+    assert first.live_bytes == 224 * 224 * 3 + 112 * 112 * 32 == 539 * KB
+    assert first.fused == ("conv1.batchnorm1", "conv1.relu61")
+
+
+def test_mcunetv2_peak_1372_kb() -> None:
+    """The first inverted block's expand conv: its input 112x112x16 and output 112x112x96 (the depthwise after it runs
+    in place, so its 112x112x96 input and 56x56x96 output do not add up)."""
+    plan = deployment(analyze(SPECS / "mobilenet_v2.yaml", dtype="int8"))
+    assert plan.peak.live_bytes == 112 * 112 * 16 + 112 * 112 * 96 == 1372 * KB
+    assert plan.peak.name == "bottleneck1.inverted1.expand.conv"
+    depthwise = {step.name: step for step in plan.steps}["bottleneck1.inverted1.depthwise.conv"]
+    assert depthwise.in_place and depthwise.live_bytes == 112 * 112 * 96
+
+
+def test_residual_input_lives_until_its_add() -> None:
+    """The second block of stage 2 (24 channels, 56x56): its input lives beside the expand's 144 channels, and beside
+    the projection's input and output."""
+    steps = {step.name: step for step in deployment(analyze(SPECS / "mobilenet_v2.yaml", dtype="int8")).steps}
+    body = "bottleneck1.residual1.body.inverted1."
+    assert steps[body + "expand.conv"].live_bytes == 56 * 56 * 24 + 56 * 56 * 144
+    assert steps[body + "project"].live_bytes == 56 * 56 * 24 + 56 * 56 * 144 + 56 * 56 * 24
+
+
+def test_folding_changes_params() -> None:
+    """Each batch norm (2 C params, 2 C buffers) folds into a bias-free conv, which gains C biases: params - sum C.
+    MobileNetV2's batch norms, from Table 2: stem 32, t = 1 block 32 + 16, then per block t * c_in twice and c_out."""
+    rows = [(16, 6, 24, 2), (24, 6, 32, 3), (32, 6, 64, 4), (64, 6, 96, 3), (96, 6, 160, 3), (160, 6, 320, 1)]
+    channels = 32 + 32 + 16 + 1280
+    for c_in, t, c_out, n in rows:
+        channels += (2 * t * c_in + c_out) + (n - 1) * (2 * t * c_out + c_out)
+    plan = deployment(analyze(SPECS / "mobilenet_v2.yaml", dtype="int8"))
+    assert plan.params == 3_504_872 - channels
+    assert plan.buffers == 0 and plan.folded == 52
+
+
+def test_deploy_json_and_table() -> None:
+    result = run_cli("analyze", "mobilenet_v2", "--mode", "deploy", "--dtype", "int8", "-f", "json")
+    deploy = json.loads(result.stdout)["total"]["deploy"]
+    assert (deploy["peak_bytes"], deploy["peak_layer"]) == (1372 * KB, "bottleneck1.inverted1.expand.conv")
+    table = run_cli("analyze", "mobilenet_v2", "--mode", "deploy", "--dtype", "int8").stdout
+    assert "1,372.0 kB at bottleneck1.inverted1.expand.conv" in table

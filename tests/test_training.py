@@ -1,0 +1,136 @@
+"""Training memory and compute (issue 14): saved bytes against what PyTorch's autograd really keeps
+(tests/data/autograd_saved.json, recorded by tools/record_autograd.py with torch 2.13.0), gradients and optimizer state
+by hand arithmetic, backward MACs against written-out formulas, and the peak of a tiny step by hand."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from convcalc import analyze
+from convcalc.training import training
+from tests.conftest import SPECS, run_cli
+
+FIXTURE = json.loads((Path(__file__).parent / "data" / "autograd_saved.json").read_text(encoding="utf-8"))
+NETWORKS = ("resnet18", "mobilenet_v2", "vgg16")
+
+
+@pytest.mark.parametrize("network", NETWORKS)
+def test_saved_bytes_equal_what_autograd_keeps(network: str) -> None:
+    """Batch 8, float32, 3x224x224: the total equals both torchvision's module and the export of the bundled spec."""
+    step = training(analyze(SPECS / f"{network}.yaml", batch=8))
+    measured = FIXTURE["networks"]
+    assert (
+        step.saved_bytes == measured[network]["total_saved_bytes"] == measured[f"{network}/export"]["total_saved_bytes"]
+    )
+
+
+@pytest.mark.parametrize("network", NETWORKS)
+def test_saved_bytes_per_layer_equal_the_exports_modules(network: str) -> None:
+    """The export's modules carry convcalc's layer names (a linear that flattens is 'NAME.1' of a Sequential)."""
+    step = training(analyze(SPECS / f"{network}.yaml", batch=8))
+    ours = {layer.name: layer.saved_bytes for layer in step.layers}
+    for module, record in FIXTURE["networks"][f"{network}/export"]["modules"].items():
+        name = module if module in ours else module.rsplit(".", 1)[0]
+        assert ours[name] == record["saved_bytes"], module
+    assert sum(ours.values()) == step.saved_bytes
+
+
+def test_published_figures_of_the_fixture() -> None:
+    """docs/peer-rules.md: ResNet-18's stem, written out (batch 8, float32)."""
+    layers = {layer.name: layer for layer in training(analyze(SPECS / "resnet18.yaml", batch=8)).layers}
+    assert layers["conv1"].saved_bytes == 8 * 3 * 224 * 224 * 4  # the image
+    assert layers["bn1"].saved_bytes == 8 * 64 * 112 * 112 * 4 + 2 * 64 * 4  # its input and two batch statistics
+    assert layers["relu1"].saved_bytes == 8 * 64 * 112 * 112 * 4  # in place: batch norm's output storage
+    assert layers["maxpool"].saved_bytes == 8 * 64 * 56 * 56 * 8  # int64 indices; its input is the relu's storage
+
+
+def test_inplace_does_not_change_what_is_kept_in_these_networks(write_spec) -> None:
+    """The fixture's torchvision modules (in place) and exports (not in place before this change) keep the same bytes:
+    in-place relu6 keeps a copy of its input, where the out-of-place one keeps its input itself."""
+    text = "input: [3, 8, 8]\nlayers:\n  - {type: conv, filters: 4, kernel: 1}\n  - {type: batchnorm}\n"
+    text += "  - {type: relu6%s}\n  - {type: conv, filters: 4, kernel: 1}\n"
+    kept = [training(analyze(write_spec(text % flag), batch=2)).saved_bytes for flag in ("", ", inplace: true")]
+    image, conv_out, stats = 2 * 3 * 64 * 4, 2 * 4 * 64 * 4, 2 * 4 * 4
+    assert kept[0] == kept[1] == image + conv_out + stats + conv_out + conv_out
+
+
+def test_gradient_and_optimizer_bytes_by_hand() -> None:
+    """ResNet-18: 11,689,512 params (torchvision), 9,600 running statistics (fixture: 38,400 bytes of buffers)."""
+    analysis = analyze(SPECS / "resnet18.yaml", batch=32)
+    params, buffers = 11_689_512, 38_400 // 4
+    assert analysis.total.buffers == buffers
+    for optimizer, copies in (("sgd", 0), ("momentum", 1), ("adam", 2), ("adamw", 2)):
+        step = training(analysis, optimizer)
+        assert step.gradient_bytes == params * 4
+        assert step.optimizer_bytes == copies * params * 4
+        assert step.weight_bytes == (params + buffers) * 4
+    amp = training(analysis, "adam", "amp")
+    assert amp.weight_bytes == (params + buffers) * 4 + params * 2  # float32 master weights + a float16 copy
+    assert (amp.gradient_bytes, amp.optimizer_bytes) == (params * 4, 2 * params * 4)
+
+
+def test_backward_macs_written_out(write_spec) -> None:
+    """Input gradient = forward MACs except for the first layer (the image needs none); weight gradient = forward."""
+    path = write_spec(
+        "input: [3, 8, 8]\nlayers:\n"
+        "  - {type: conv, filters: 8, kernel: 3, padding: 1}\n  - {type: relu}\n"
+        "  - {type: conv, filters: 16, kernel: 3, padding: 1}\n  - {type: linear, units: 10}\n"
+    )
+    step = training(analyze(path, batch=2))
+    conv1 = 8 * 8 * 8 * (3 * 3 * 3)  # H_out * W_out * C_out * k_h * k_w * C_in
+    conv2 = 8 * 8 * 16 * (3 * 3 * 8)
+    linear = 16 * 8 * 8 * 10  # in_features * units
+    by_name = {layer.name: layer for layer in step.layers}
+    assert (by_name["conv1"].input_grad_macs, by_name["conv1"].weight_grad_macs) == (0, 2 * conv1)
+    assert (by_name["conv2"].input_grad_macs, by_name["conv2"].weight_grad_macs) == (2 * conv2, 2 * conv2)
+    assert by_name["linear1"].backward_macs == 2 * 2 * linear
+    assert by_name["relu1"].backward_macs == 0
+    assert step.backward_macs == 2 * (conv1 + 2 * conv2 + 2 * linear)
+
+
+def test_a_pool_on_the_image_keeps_nothing(write_spec) -> None:
+    """Autograd records no op whose inputs need no gradient and that has no parameters."""
+    path = write_spec(
+        "input: [3, 8, 8]\nlayers:\n  - {type: maxpool, kernel: 2}\n  - {type: conv, filters: 4, kernel: 1}\n"
+    )
+    layers = training(analyze(path)).layers
+    assert [layer.saved_bytes for layer in layers] == [0, 3 * 4 * 4 * 4]
+
+
+def test_peak_of_one_linear_by_hand(write_spec) -> None:
+    """4 -> 2 features, batch 1, float32, sgd. At the linear's backward: weights (4 * 2 + 2) * 4 = 40, the kept input
+    16, the output 8 and its gradient 8, the weight gradients 40: 112."""
+    step = training(analyze(write_spec("input: [4]\nlayers:\n  - {type: linear, units: 2}\n")))
+    assert (step.peak_bytes, step.peak_at) == (40 + 16 + 8 + 8 + 40, "backward, linear1")
+
+
+def test_json_of_a_training_step() -> None:
+    result = run_cli("analyze", "resnet18", "--mode", "train", "--optimizer", "adam", "--batch", "8", "-f", "json")
+    document = json.loads(result.stdout)
+    totals = document["total"]["training"]
+    assert totals["saved_bytes"] == FIXTURE["networks"]["resnet18"]["total_saved_bytes"]
+    assert totals["optimizer_bytes"] == 2 * 11_689_512 * 4
+    assert {"saved_bytes", "gradient_bytes", "optimizer_bytes", "peak_bytes", "backward_macs"} <= set(totals)
+    assert document["layers"][0]["saved_bytes"] == 8 * 3 * 224 * 224 * 4
+    assert "training" not in json.loads(run_cli("analyze", "resnet18", "-f", "json").stdout)["total"]
+
+
+def test_training_table_and_refusals() -> None:
+    table = run_cli("analyze", "vgg16", "--mode", "train", "--optimizer", "momentum")
+    assert table.code == 0 and "training step: optimizer momentum" in table.stdout
+    assert run_cli("analyze", "vgg16", "--mode", "train", "-f", "csv").code == 2
+    assert run_cli("analyze", "vgg16", "--mode", "train", "--depth", "1").code == 2
+
+
+def test_compare_shows_the_modes_side_by_side() -> None:
+    table = run_cli("compare", "resnet18", "vgg16", "--mode", "train", "--optimizer", "momentum", "--batch", "8")
+    assert table.code == 0
+    saved = next(line for line in table.stdout.splitlines() if line.startswith("saved_bytes"))
+    assert saved.split()[1:] == [
+        f"{FIXTURE['networks'][name]['total_saved_bytes']:,}" for name in ("resnet18", "vgg16")
+    ]
+    document = json.loads(run_cli("compare", "resnet18", "vgg16", "--mode", "deploy", "-f", "json").stdout)
+    assert set(document["deploy"]) == {"before", "after"}
