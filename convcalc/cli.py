@@ -677,6 +677,29 @@ def report(
     write_file("--output", out, page, "report")
 
 
+@app.command("import")
+def import_model(
+    model: Annotated[str, typer.Argument(help="An ONNX model (.onnx).", show_default=False)],
+    out: Annotated[
+        str, typer.Option("--output", "-o", metavar="FILE", help="The spec file to write ('-': standard output).")
+    ] = "-",
+) -> None:
+    """Write an ONNX model as a spec to read, edit, compare, bottleneck and export: one layer a line."""
+    from convcalc.onnx_import import read_onnx_file
+    from convcalc.spec_writer import write_spec
+
+    origins: dict[str, str] = {}
+    with spec_errors(OutputFormat.table, exact_numbers=False):
+        if not model.lower().endswith(".onnx"):
+            raise SpecError(f"{model}: convcalc imports ONNX models (.onnx files)")
+        check_output_files({"--output": out}, model)
+        try:
+            text = write_spec(read_onnx_file(model, origins), origins)
+        except ValueError as error:
+            raise SpecError(f"{model}: {error}") from None
+    write_file("--output", out, text, "spec")
+
+
 class ExportTarget(str, Enum):
     pytorch = "pytorch"
 

@@ -17,6 +17,7 @@ import operator
 import os
 import re
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 from convcalc.errors import Location, SpecError
@@ -44,6 +45,7 @@ class Importer:
         self.model = model
         self.source = source
         self.nodes: list[Node] = []
+        self.origins: dict[str, str] = {}  # convcalc node -> the ONNX node it came from
         self.producer: dict[str, str] = {}  # ONNX tensor -> the convcalc node whose output it is
         self.shapes: dict[str, Shape] = {NETWORK_INPUT: ()}
         self.constants: dict[str, Tensor] = dict(model.initializers)
@@ -130,6 +132,7 @@ class Importer:
             raise self.fail(node, str(error)) from None
         findings = self.disagreement(output or node.outputs[0], shape)
         self.nodes.append(Node(name, layer, config, sources, self.location, findings=findings))
+        self.origins[name] = node.name or node.op_type
         self.shapes[name] = shape
         self.producer[output or node.outputs[0]] = name
         return name
@@ -190,7 +193,8 @@ class Importer:
         output = self.producer.get(self.model.outputs[0][0]) if self.model.outputs else None
         if not self.nodes or output is None:
             raise SpecError("the graph computes nothing convcalc can count", Location(self.source, 1, 1))
-        return Graph(self.model.name or self.source, self.source, input_shape, tuple(self.nodes), output)
+        name = self.model.name if self.model.name not in ("", "main_graph", "torch_jit") else Path(self.source).stem
+        return Graph(name, self.source, input_shape, tuple(self.nodes), output)
 
 
 def _differ(tensor: str, stated: Sequence[int | str | None], shape: Shape) -> str:
@@ -252,8 +256,9 @@ def opaque(importer: Importer, node: OnnxNode) -> None:
     importer.emit(node, "opaque", config, sources[:1])
 
 
-def read_onnx_file(path: str) -> Graph:
-    """The graph of an ONNX file, mapped rather than read: weights are never copied (see onnx_model)."""
+def read_onnx_file(path: str, origins: dict[str, str] | None = None) -> Graph:
+    """The graph of an ONNX file, mapped rather than read: weights are never copied (see onnx_model).
+    ``origins``, if given, is filled with each layer's ONNX node name."""
     import mmap
 
     try:
@@ -261,7 +266,7 @@ def read_onnx_file(path: str) -> Graph:
             if os.fstat(handle.fileno()).st_size == 0:
                 raise SpecError(f"{path}: the file is empty, not an ONNX model")
             with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
-                result = _read_mapped(mapped, path)
+                result = _read_mapped(mapped, path, origins)
     except FileNotFoundError:
         raise SpecError(f"{path}: no such file") from None
     except IsADirectoryError:
@@ -273,12 +278,12 @@ def read_onnx_file(path: str) -> Graph:
     return result
 
 
-def _read_mapped(mapped: Any, path: str) -> Graph | Exception:
+def _read_mapped(mapped: Any, path: str, origins: dict[str, str] | None) -> Graph | Exception:
     """The graph, or the error to raise once the mapping is closed: an exception's traceback would hold views
     of the mapping and keep it from closing, so the error is copied without one."""
     view = memoryview(mapped)
     try:
-        return read_onnx(view, path)
+        return read_onnx(view, path, origins)
     except SpecError as error:
         return SpecError(error.message, error.location, layer=error.layer, kind=error.kind, hint=error.hint)
     except Exception as error:  # a bug: reported as one, after the mapping is closed
@@ -287,7 +292,7 @@ def _read_mapped(mapped: Any, path: str) -> Graph | Exception:
         view.release()
 
 
-def read_onnx(data: bytes | memoryview, source: str) -> Graph:
+def read_onnx(data: bytes | memoryview, source: str, origins: dict[str, str] | None = None) -> Graph:
     """The graph of an ONNX model's bytes; a SpecError for a file that is not ONNX or cannot be counted."""
     from convcalc.onnx_model import read_model
     from convcalc.protobuf import DecodeError
@@ -298,4 +303,8 @@ def read_onnx(data: bytes | memoryview, source: str) -> Graph:
         raise SpecError(f"{source} is not a readable ONNX model: {error}") from None
     from convcalc import onnx_ops  # noqa: F401 - registers the handlers
 
-    return Importer(model, source).run()
+    importer = Importer(model, source)
+    graph = importer.run()
+    if origins is not None:
+        origins.update(importer.origins)
+    return graph

@@ -13,6 +13,7 @@ from typing import Any
 from convcalc.layers import CATALOGUE
 from convcalc.onnx_import import Importer, handles, opaque
 from convcalc.onnx_model import OnnxNode, Tensor
+from convcalc.protobuf import shortest_float32
 
 ELEMENTWISE = {
     "Relu": "relu",
@@ -141,7 +142,7 @@ def batchnorm(importer: Importer, node: OnnxNode) -> None:
     config = {
         "affine": True,
         "eps": float(node.attributes.get("epsilon", 1e-5)),
-        "momentum": 1 - float(node.attributes.get("momentum", 0.9)),  # ONNX keeps the old value's share
+        "momentum": shortest_float32(1 - float(node.attributes.get("momentum", 0.9))),  # ONNX's is the old share
     }
     importer.emit(node, "batchnorm", config)
 

@@ -78,6 +78,17 @@ def packed_varints(data: bytes | memoryview, span: tuple[int, int]) -> list[int]
 
 
 def float32(bits: int) -> float:
-    """A float from the 32 bits of a fixed32 field."""
+    """A float from the 32 bits of a fixed32 field: the shortest decimal that is the same float32 (1e-05, not
+    9.999999747378752e-06), as the number was written before it was stored."""
     value: float = struct.unpack("<f", bits.to_bytes(4, "little"))[0]
+    return shortest_float32(value)
+
+
+def shortest_float32(value: float) -> float:
+    """The float with the fewest significant digits that rounds to the same float32 as ``value``."""
+    packed = struct.pack("<f", value)
+    for digits in range(1, 10):
+        candidate = float(f"{value:.{digits}g}")
+        if struct.pack("<f", candidate) == packed:
+            return candidate
     return value
