@@ -6,7 +6,6 @@ import gc
 import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -101,7 +100,7 @@ def analyze(
             isinstance(n, bool) or not isinstance(n, int) or n < 1 for n in input_shape
         ):
             raise ValueError(f"input_shape must be (C, H, W) or (N,) of positive ints, got {input_shape!r}")
-        spec = replace(spec, input_shape=tuple(input_shape))
+        spec = spec.at_input(tuple(input_shape))
     with gc_paused():
         return analyze_spec(spec, batch=batch, dtype=dtype)
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from convcalc.keys import REQUIRED, Key, json_schema, positive_int, values_accepted
 from convcalc.layers import CATALOGUE, WARNINGS, LayerKind
+from convcalc.shapes import SIZE_OF
 from convcalc.spec import BLOCK_KEYS, FIRST_FIXED_KEYS, TOP_LEVEL_KEYS
 from convcalc.structures import ENTRY_KEYS
 
@@ -82,6 +83,8 @@ def entry(
 
 def kind_schema(kind: LayerKind) -> Schema:
     own = {key.name: key_schema(key, expressions=True) for key in kind.keys}
+    if "size" in own:
+        own[SIZE_OF] = {"type": "string", "description": "set 'size' to the height and width of this earlier layer"}
     if kind.many_inputs:  # a merge reads named layers: 'inputs' cannot come from 'defaults'
         return entry(kind.type, kind.summary, own, input_key="inputs", needs="inputs")
     return entry(kind.type, kind.summary, own)
