@@ -240,7 +240,18 @@ def spec_schema() -> Schema:
             ],
         },
         "layers": {"type": "array", "items": ref("entry")},
-        "entry": {"if": {"required": ["block"]}, "then": ref("block_instance"), "else": ref("layer")},
+        "entry": {
+            "if": {"required": ["block"]},
+            "then": ref("block_instance"),
+            "else": {
+                "if": {"required": ["type"], "properties": {"type": EXPRESSION}},
+                "then": {
+                    "type": "object",
+                    "description": "a layer whose type is a block parameter ('${act}'): checked once substituted",
+                },
+                "else": ref("layer"),
+            },
+        },
         "layer": layer_dispatch(),
         "block": block_schema(),
         **structures(),

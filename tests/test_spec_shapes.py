@@ -259,3 +259,25 @@ def test_functions_in_a_spec() -> None:
     }
     layers = by_name(analyze_layers([16, 4, 4], [{"block": "se", "name": "se"}], blocks={"se": block}))
     assert layers["se.fc1"].output_shape == (24, 4, 4)  # 72 // 4 = 18 -> 16, below 0.9 * 18, so 24
+
+
+def test_the_schema_accepts_size_of_shape_reads_functions_and_a_type_from_a_parameter() -> None:
+    from tests.test_schema import errors
+
+    text = """
+    input: [3, 32, 32]
+    blocks:
+      unit:
+        params: {act: relu}
+        layers:
+          - {type: conv, filters: "${max(8, in.channels * 2)}", kernel: 1}
+          - {type: "${act}"}
+          - {type: multiply, inputs: [in, in]}
+    layers:
+      - {block: unit, act: hardswish}
+      - {type: upsample, size_of: input, mode: bilinear}
+      - {type: crop, size_of: input}
+    """
+    assert errors(dedent(text)) == []
+    analyze_text(dedent(text))  # and convcalc takes it
+    assert errors("input: [3, 8, 8]\nlayers:\n  - {type: relu, size_of: input}\n") != []  # no 'size' to set
