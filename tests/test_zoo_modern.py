@@ -160,3 +160,28 @@ def test_regnet_se_squeezes_a_quarter_of_the_block_input() -> None:
     assert layers["block1.0.block.body.se.fc1"].params == 48 * 8 + 8
     # block4.1: 440 in, SE squeeze 110
     assert layers["block4.1.block.body.se.fc1"].params == 440 * 110 + 110
+
+
+def test_inception_v3_with_its_auxiliary_classifier() -> None:
+    # Inception_V3_Weights.IMAGENET1K_V1: 27,161,264 params (the auxiliary classifier included), 5.71 GFLOPS measured
+    # at inference, where the auxiliary classifier does not run; torch's hooks in eval mode: 5,713,216,096 MACs
+    analysis = analyze("inception_v3")
+    assert analysis.input_shape == (3, 299, 299)
+    assert analysis.output_shape == (1000,)
+    assert analysis.total.params == 27_161_264
+    aux = [layer for layer in analysis.layers if layer.name.startswith("aux_")]
+    inference_macs = analysis.total.macs - sum(layer.macs for layer in aux)
+    assert inference_macs == 5_713_216_096
+    assert f"{inference_macs / 1e9:.2f}" == "5.71"
+    layers = {layer.name: layer for layer in aux}
+    # the auxiliary classifier on Mixed_6e's 768x17x17: 5x5/3 average pool to floor((17 - 5) / 3) + 1 = 5
+    assert layers["aux_pool"].output_shape == (768, 5, 5)
+    assert layers["aux_conv0.conv"].macs == 5 * 5 * 128 * 768  # 2,457,600
+    assert layers["aux_conv1.conv"].output_shape == (768, 1, 1)
+    assert layers["aux_conv1.conv"].macs == 1 * 1 * 768 * 5 * 5 * 128  # 2,457,600
+    assert layers["aux_fc"].macs == 768 * 1000
+    aux_params = (768 * 128 + 2 * 128) + (128 * 768 * 25 + 2 * 768) + (768 * 1000 + 1000)
+    assert sum(layer.params for layer in aux) == aux_params == 3_326_696
+    assert analysis.total.params - aux_params == 23_834_568  # torchvision's inception_v3(aux_logits=False)
+    assert analysis.total.macs == 5_713_216_096 + 2 * 2_457_600 + 768_000
+    assert not analysis.warnings  # the never-read auxiliary output is acknowledged (expect: unused)
