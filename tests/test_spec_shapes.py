@@ -95,22 +95,20 @@ def test_no_layer_may_be_named_in() -> None:
 
 
 def test_densenet_transition_halves_its_input_channels() -> None:
-    text = """
-    name: t
-    input: [256, 56, 56]
-    blocks:
-      transition:
-        layers:
-          - {type: batchnorm, name: norm}
-          - {type: relu, name: relu}
-          - {type: conv, name: conv, filters: "${in.channels // 2}", kernel: 1, bias: false}
-          - {type: avgpool, name: pool, kernel: 2, stride: 2}
-    layers:
-      - {block: transition, name: transition1}
-      - {type: conv, name: widen, filters: 1024, kernel: 1, bias: false}
-      - {block: transition, name: transition2}
-    """
-    layers = by_name(analyze_text(dedent(text)))
+    transition = {
+        "layers": [
+            {"type": "batchnorm", "name": "norm"},
+            {"type": "relu", "name": "relu"},
+            {"type": "conv", "name": "conv", "filters": "${in.channels // 2}", "kernel": 1, "bias": False},
+            {"type": "avgpool", "name": "pool", "kernel": 2, "stride": 2},
+        ]
+    }
+    network = [
+        {"block": "transition", "name": "transition1"},
+        {"type": "conv", "name": "widen", "filters": 1024, "kernel": 1, "bias": False},
+        {"block": "transition", "name": "transition2"},
+    ]
+    layers = by_name(analyze_layers([256, 56, 56], network, blocks={"transition": transition}))
     assert layers["transition1.conv"].params == 256 * 128  # 1x1, 256 -> 128
     assert layers["transition1.pool"].output_shape == (128, 28, 28)
     assert layers["transition2.conv"].params == 1024 * 512
