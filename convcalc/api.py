@@ -6,7 +6,6 @@ import gc
 import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -120,7 +119,7 @@ def analyze(
     if not isinstance(spec, Graph):
         spec = load_spec(spec)
     if input_shape is not None:
-        spec = replace(spec, input_shape=tuple(input_shape))
+        spec = spec.at_input(tuple(input_shape))
     with gc_paused():
         return analyze_spec(spec, batch=batch, dtype=dtype)
 

@@ -1,26 +1,28 @@
-"""`${...}` expressions in block bodies: integer arithmetic over block parameters.
+"""`${...}` expressions in block bodies: integer arithmetic over block parameters and layer shapes.
 
 Grammar (parsed here, never handed to ``eval``)::
 
     expr   := term (('+' | '-') term)*
     term   := unary (('*' | '//' | '/' | '%') unary)*
     unary  := '-' unary | atom
-    atom   := INTEGER | NAME | '(' expr ')'
+    atom   := INTEGER | NAME | FUNCTION '(' expr (',' expr)* ')' | '(' expr ')'
 
-``/`` is exact division: it is an error when the result is not a whole number. ``//`` floors.
+``/`` is exact division: it is an error when the result is not a whole number. ``//`` floors. A NAME may be
+dotted (``in.channels``, ``layer1.0.height``): the names mapping decides what it means. The functions are
+``min``, ``max`` and ``make_divisible(v, divisor[, min_value])``, torchvision's ``_make_divisible``.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from convcalc.keys import MAX_MAGNITUDE, shown
 
 MAX_PARENTHESES = 50
 """Deepest nesting of parentheses in one expression."""
-_TOKEN = re.compile(r"\s*(?:(\d+)|([A-Za-z_][A-Za-z0-9_]*)|(//|[-+*/%()]))")
+_TOKEN = re.compile(r"\s*(?:(\d+)|([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_]+)*)|(//|[-+*/%(),]))")
 _PLACEHOLDER = re.compile(r"\$\{([^{}]*)\}")
 
 
@@ -111,13 +113,37 @@ class _Parser:
         if token.isdigit():
             return self.check(int(token) if len(token) <= 101 else MAX_MAGNITUDE + 1)
         if token[0].isalpha() or token[0] == "_":
+            if token in FUNCTIONS and self.peek() == "(":
+                return self.call(token)
             return self.lookup(token)
         raise ExpressionError(f"unexpected '{token}' in '{self.text}'")
+
+    def call(self, function: str) -> int:
+        """A function call: the arguments, then the function's integer result."""
+        self.take()  # '('
+        self.depth += 1
+        if self.depth > MAX_PARENTHESES:
+            raise ExpressionError(f"more than {MAX_PARENTHESES} nested parentheses in '{self.text[:40]}...'")
+        arguments = [self.expr()]
+        while self.peek() == ",":
+            self.take()
+            arguments.append(self.expr())
+        if self.take() != ")":
+            raise ExpressionError(f"missing ')' after the arguments of {function} in '{self.text}'")
+        self.depth -= 1
+        least, most = ARITY[function]
+        if not least <= len(arguments) <= most:
+            wanted = f"{least}" if least == most else f"{least} to {most}" if most < 99 else f"at least {least}"
+            raise ExpressionError(f"{function} takes {wanted} arguments, not {len(arguments)}, in '{self.text}'")
+        return self.check(FUNCTIONS[function](*arguments))
 
     def lookup(self, name: str) -> int:
         if name not in self.names:
             known = ", ".join(sorted(self.names)) or "none"
-            raise ExpressionError(f"unknown name '{name}' in '${{{self.text}}}' (block parameters: {known})")
+            raise ExpressionError(
+                f"unknown name '{name}' in '${{{self.text}}}' (block parameters: {known}; a layer's shape: "
+                "NAME.channels, NAME.height, NAME.width)"
+            )
         value = self.names[name]
         if isinstance(value, bool) or not isinstance(value, int):
             raise ExpressionError(f"'{name}' is {shown(value)}, not an integer, so it cannot be used in arithmetic")
@@ -127,6 +153,29 @@ class _Parser:
         if abs(value) > MAX_MAGNITUDE:
             raise ExpressionError(f"'{self.text[:60]}' is too large (more than 10^100)")
         return value
+
+
+def make_divisible(value: int, divisor: int, min_value: int | None = None) -> int:
+    """torchvision's ``_make_divisible`` on whole numbers: ``value`` rounded to the nearest multiple of ``divisor``
+    (halves up), at least ``min_value`` (default ``divisor``), and not more than 10% below ``value``.
+
+    torchvision computes ``max(min_value, int(v + divisor / 2) // divisor * divisor)`` in floats, then adds
+    ``divisor`` if that is below ``0.9 * v``; here the same in exact integers: ``int(v + d / 2)`` truncates
+    ``(2v + d) / 2`` toward zero, and ``new < 0.9 * v`` is ``10 * new < 9 * v``.
+    """
+    if divisor <= 0:
+        raise ExpressionError(f"make_divisible needs a divisor of at least 1, not {divisor}")
+    least = divisor if min_value is None else min_value
+    twice = 2 * value + divisor
+    truncated = twice // 2 if twice >= 0 else -(-twice // 2)
+    rounded = max(least, truncated // divisor * divisor)
+    return rounded + divisor if 10 * rounded < 9 * value else rounded
+
+
+FUNCTIONS: dict[str, Callable[..., int]] = {"min": min, "max": max, "make_divisible": make_divisible}
+"""The functions an expression may call, by name."""
+ARITY = {"min": (1, 99), "max": (1, 99), "make_divisible": (2, 3)}
+"""Fewest and most arguments of each function (99: any number)."""
 
 
 def evaluate(text: str, names: Mapping[str, Any]) -> int:

@@ -9,7 +9,8 @@ list and nothing else: none of them knows how the network was written.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from typing import NamedTuple
 
 from convcalc.errors import Location
@@ -51,7 +52,11 @@ class Node(NamedTuple):
 
 @dataclass(frozen=True, slots=True)
 class Graph:
-    """A network ready for the engine: its input shape, its nodes in execution order and the node it outputs."""
+    """A network ready for the engine: its input shape, its nodes in execution order and the node it outputs.
+
+    ``relower`` builds the graph again for another input shape, where the nodes depend on it (a spec whose
+    ``${...}`` or ``size_of`` read a layer's shape); without it only the input shape changes.
+    """
 
     name: str
     source: str
@@ -59,3 +64,8 @@ class Graph:
     nodes: tuple[Node, ...]
     output: str
     description: str = ""
+    relower: Callable[[Shape], Graph] | None = field(default=None, compare=False, repr=False)
+
+    def at_input(self, shape: Shape) -> Graph:
+        """The same network at another input shape."""
+        return self.relower(shape) if self.relower else replace(self, input_shape=shape)

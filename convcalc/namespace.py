@@ -3,7 +3,8 @@
 A name is readable once its node is expanded; a name inside a block, branch or residual is the enclosing
 node's name, a dot, and its own. A reference resolves in the innermost enclosing scope that defines it.
 Every readable name stands for the node that produces its output: a layer itself, the merge of a
-structure, or the last node of a block instance.
+structure, or the last node of a block instance. ``input`` is the network's input everywhere; ``in`` is the input of
+the innermost block instance around (the network's input outside any block), and no layer may be named so.
 """
 
 from __future__ import annotations
@@ -16,6 +17,9 @@ from convcalc.errors import Location, SpecError, nearest
 from convcalc.graph import NETWORK_INPUT, Instance
 from convcalc.keys import describe
 from convcalc.reader import Located, LocatedList
+
+BLOCK_INPUT = "in"
+"""The name of the innermost enclosing block instance's input (outside blocks: the network's input)."""
 
 
 @dataclass
@@ -74,6 +78,12 @@ class Namespace:
 
     def reserve(self, name: str | None, base: str, scope: Scope, at: Location) -> str:
         """The full name of a node; it becomes readable by later layers once committed."""
+        if name is not None and name.split(".")[0] == BLOCK_INPUT:  # a repeat's copies are in.0, in.1, ...
+            raise SpecError(
+                f"a layer cannot be named '{BLOCK_INPUT}'",
+                at,
+                hint=f"'{BLOCK_INPUT}' names the input of the block around (outside blocks, the network's input)",
+            )
         full = scope.full(name) if name else self.default_name(scope, base)
         if full in self.defined:
             first = self.defined[full]
@@ -102,6 +112,8 @@ class Namespace:
         """The node a name reads, as seen from a scope: the innermost enclosing scope that defines it wins."""
         if not isinstance(ref, str):
             raise SpecError(f"a layer reference must be a name, not {describe(ref)}", at, layer=layer)
+        if ref == BLOCK_INPUT:
+            return scope.block_input
         parts = scope.prefix.split(".") if scope.prefix else []
         for depth in range(len(parts), -1, -1):
             candidate = ".".join([*parts[:depth], ref])

@@ -15,6 +15,7 @@ from typing import Any
 
 from convcalc.keys import REQUIRED, Key, json_schema, positive_int, values_accepted
 from convcalc.layers import CATALOGUE, WARNINGS, LayerKind
+from convcalc.shapes import SIZE_OF
 from convcalc.spec import BLOCK_KEYS, FIRST_FIXED_KEYS, TOP_LEVEL_KEYS
 from convcalc.structures import ENTRY_KEYS
 
@@ -82,6 +83,8 @@ def entry(
 
 def kind_schema(kind: LayerKind) -> Schema:
     own = {key.name: key_schema(key, expressions=True) for key in kind.keys}
+    if "size" in own:
+        own[SIZE_OF] = {"type": "string", "description": "set 'size' to the height and width of this earlier layer"}
     if kind.many_inputs:  # a merge reads named layers: 'inputs' cannot come from 'defaults'
         return entry(kind.type, kind.summary, own, input_key="inputs", needs="inputs")
     return entry(kind.type, kind.summary, own)
@@ -191,23 +194,9 @@ def block_schema() -> Schema:
     return closed(properties, required=["layers"])
 
 
-def spec_schema() -> Schema:
-    """The whole schema: top-level keys, then the definitions of blocks, entries and every layer kind."""
-    top = {
-        "name": {"type": "string", "description": "the network's name"},
-        "description": {"type": "string", "description": "one line about the network"},
-        "input": input_schema(),
-        "defaults": defaults_schema(),
-        "blocks": {
-            "type": "object",
-            "description": "reusable, parameterised layer lists; use as {block: NAME, PARAM: value}",
-            "propertyNames": {"pattern": "^[A-Za-z_][A-Za-z0-9_-]*$"},
-            "additionalProperties": ref("block"),
-        },
-        "layers": {**ref("layers"), "minItems": 1},
-    }
-    assert set(top) == set(TOP_LEVEL_KEYS)
-    definitions: Schema = {
+def entry_values() -> Schema:
+    """The values an entry's own keys take: expressions, names, inputs, repeat and expect."""
+    return {
         "expression": {
             "type": "string",
             "pattern": r"^\s*\$\{[^{}]*\}\s*$",
@@ -236,8 +225,40 @@ def spec_schema() -> Schema:
                 EXPRESSION,
             ],
         },
+    }
+
+
+def spec_schema() -> Schema:
+    """The whole schema: top-level keys, then the definitions of blocks, entries and every layer kind."""
+    top = {
+        "name": {"type": "string", "description": "the network's name"},
+        "description": {"type": "string", "description": "one line about the network"},
+        "input": input_schema(),
+        "defaults": defaults_schema(),
+        "blocks": {
+            "type": "object",
+            "description": "reusable, parameterised layer lists; use as {block: NAME, PARAM: value}",
+            "propertyNames": {"pattern": "^[A-Za-z_][A-Za-z0-9_-]*$"},
+            "additionalProperties": ref("block"),
+        },
+        "layers": {**ref("layers"), "minItems": 1},
+    }
+    assert set(top) == set(TOP_LEVEL_KEYS)
+    definitions: Schema = {
+        **entry_values(),
         "layers": {"type": "array", "items": ref("entry")},
-        "entry": {"if": {"required": ["block"]}, "then": ref("block_instance"), "else": ref("layer")},
+        "entry": {
+            "if": {"required": ["block"]},
+            "then": ref("block_instance"),
+            "else": {
+                "if": {"required": ["type"], "properties": {"type": EXPRESSION}},
+                "then": {
+                    "type": "object",
+                    "description": "a layer whose type is a block parameter ('${act}'): checked once substituted",
+                },
+                "else": ref("layer"),
+            },
+        },
         "layer": layer_dispatch(),
         "block": block_schema(),
         **structures(),

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
+from functools import partial
 from typing import Any, NamedTuple
 
 from convcalc.errors import Location, SpecError, nearest
@@ -22,6 +23,7 @@ from convcalc.keys import Key, describe, positive_int, shown
 from convcalc.layers import CATALOGUE, WARNINGS, Finding, Shape
 from convcalc.namespace import Namespace, Scope
 from convcalc.reader import Located, LocatedList, location_of
+from convcalc.shapes import SIZE_OF, ExpressionNames, LoweredShapes
 from convcalc.structures import (
     ENTRY_KEYS,
     LAYER_LIST_KEYS,
@@ -55,8 +57,9 @@ class BlockDef(NamedTuple):
     location: Location
 
 
-def build_spec(document: Any, source: str) -> Graph:
-    """Check a parsed spec document and lower it into a :class:`~convcalc.graph.Graph`."""
+def build_spec(document: Any, source: str, at_input: Shape | None = None) -> Graph:
+    """Check a parsed spec document and lower it into a :class:`~convcalc.graph.Graph` (``at_input``: for another
+    input shape than the spec's own; it matters where ``${...}`` or ``size_of`` read a layer's shape)."""
     start = Location(source, 1, 1)
     if document is None:
         raise SpecError("the spec is empty; it needs at least 'input' and 'layers'", start)
@@ -75,15 +78,16 @@ def build_spec(document: Any, source: str) -> Graph:
     description = document.get("description", "")
     if not isinstance(description, str):
         raise SpecError("'description' must be text", document.value_at("description"))
-    shape = input_shape(document["input"], document.value_at("input"))
-    builder = Builder(document, start)
+    shape = at_input or input_shape(document["input"], document.value_at("input"))
+    builder = Builder(document, start, Graph(name, source, shape, (), NETWORK_INPUT, description))
     builder.read_defaults(document.get("defaults"), document.value_at("defaults"))
     builder.read_blocks(document.get("blocks"), document.value_at("blocks"))
     SizeEstimate(builder.blocks).check(document["layers"])
     output = builder.entries(document["layers"], document.value_at("layers"), Scope("", {}), "'layers'", NETWORK_INPUT)
     if not builder.nodes:
         raise SpecError("'layers' is empty", document.value_at("layers"))
-    return Graph(name, source, shape, tuple(builder.nodes), output, description)
+    relower = partial(build_spec, document, source) if builder.shapes.read else None
+    return Graph(name, source, shape, tuple(builder.nodes), output, description, relower)
 
 
 def input_shape(value: Any, at: Location) -> Shape:
@@ -125,11 +129,12 @@ def check_keys(
 class Builder:
     """Expands entries into graph nodes, in execution order; the structures call back into it."""
 
-    def __init__(self, document: Located, start: Location) -> None:
+    def __init__(self, document: Located, start: Location, network: Graph) -> None:
         self.defaults: dict[str, Located] = {}
         self.blocks: dict[str, BlockDef] = {}
         self.names = Namespace(document, start)
         self.nodes: list[Node] = []
+        self.shapes = LoweredShapes(network, self.nodes)
         self.block_stack: list[str] = []
         self.expanded = 0
         self.check_keys = check_keys
@@ -218,7 +223,8 @@ class Builder:
             raise SpecError(
                 f"a layer must be a mapping such as {{type: conv, ...}}, not {describe(raw)}", at, hint=hint
             )
-        entry = substituted(raw, scope)
+        names = ExpressionNames(scope, self.names, self.shapes)
+        entry = substituted(raw, scope, names)
         name = entry.get("name")
         if "block" not in entry and "type" not in entry:
             raise SpecError("a layer needs a 'type' (or 'block' for a block instance)", at)
@@ -233,7 +239,7 @@ class Builder:
                 )
             return make(self, entry, acknowledging(entry, scope), name, current, 0)
         count = integer(entry, "repeat", minimum=0)
-        first = first_copy(entry, scope) if "first" in entry else entry
+        first = first_copy(entry, scope, names) if "first" in entry else entry
         for index in range(count):
             before = self.expanded
             copy_name = f"{name}.{index}" if name else None
@@ -265,14 +271,16 @@ class Builder:
             )
         full = self.names.reserve(name, type_name, scope, at)
         input_key = "inputs" if kind.many_inputs else "input"
+        own = [k.name for k in kind.keys]
         check_keys(
             entry,
-            (*(input_key if k == "input" else k for k in ENTRY_KEYS), *(k.name for k in kind.keys)),
+            (*(input_key if k == "input" else k for k in ENTRY_KEYS), *own, *((SIZE_OF,) if "size" in own else ())),
             f"{article(type_name)} {type_name} layer",
             layer=full,
         )
         self.expand(at)
-        config = {key.name: self.config_value(entry, key, type_name, full) for key in kind.keys}
+        sized = {"size": self.shapes.size_of(entry, scope, self.names, full)} if SIZE_OF in entry else {}
+        config = {key.name: sized.get(key.name) or self.config_value(entry, key, type_name, full) for key in kind.keys}
         if kind.many_inputs:
             if "inputs" not in entry:
                 extra = " or 'branches'" if type_name == "concat" else ""
@@ -322,13 +330,13 @@ def article(word: str) -> str:
 # --- values ---------------------------------------------------------------------------------------
 
 
-def substituted(raw: Located, scope: Scope) -> Located:
-    """A copy of an entry with its ``${...}`` substituted, keeping every location."""
+def substituted(raw: Located, scope: Scope, names: Mapping[str, Any]) -> Located:
+    """A copy of an entry with its ``${...}`` substituted from ``names``, keeping every location."""
     name = raw.get("name")
     label = scope.full(name) if isinstance(name, str) and "${" not in name else scope.prefix  # for messages
     copy = Located(
         {
-            k: v if k in LAYER_LIST_KEYS else substitute_value(v, raw.value_at(k), scope, k, label)
+            k: v if k in LAYER_LIST_KEYS else substitute_value(v, raw.value_at(k), names, k, label)
             for k, v in raw.items()
         }
     )
@@ -360,7 +368,7 @@ def acknowledging(entry: Located, scope: Scope) -> Scope:
     return replace(scope, expected=scope.expected | {code for code, _ in codes})
 
 
-def first_copy(entry: Located, scope: Scope) -> Located:
+def first_copy(entry: Located, scope: Scope, names: Mapping[str, Any]) -> Located:
     """The entry with its ``first`` overrides applied: what copy 0 of a ``repeat`` is built from."""
     raw = entry["first"]
     if not isinstance(raw, Located):
@@ -374,7 +382,7 @@ def first_copy(entry: Located, scope: Scope) -> Located:
                 raw.key_at(key),
                 hint=f"'first' may set any key except {', '.join(FIRST_FIXED_KEYS)}",
             )
-    overrides = substituted(raw, scope)
+    overrides = substituted(raw, scope, names)
     merged = Located({**{k: v for k, v in entry.items() if k != "first"}, **overrides})
     merged.location = entry.location
     merged.key_locations = {**entry.key_locations, **overrides.key_locations}
@@ -382,13 +390,14 @@ def first_copy(entry: Located, scope: Scope) -> Located:
     return merged
 
 
-def substitute_value(value: Any, at: Location, scope: Scope, key: str, layer: str) -> Any:
-    """``${...}`` replaced by block parameters in a value of ``key`` (an error names the key and the layer)."""
+def substitute_value(value: Any, at: Location, names: Mapping[str, Any], key: str, layer: str) -> Any:
+    """``${...}`` replaced by block parameters and shapes in a value of ``key`` (an error names the key and the
+    layer)."""
     try:
         if isinstance(value, str):
-            return substitute(value, scope.env)
+            return substitute(value, names)
         if isinstance(value, LocatedList):  # one level: [h, w] or a list of names; deeper lists are never valid
-            copy = LocatedList(substitute(v, scope.env) if isinstance(v, str) else v for v in value)
+            copy = LocatedList(substitute(v, names) if isinstance(v, str) else v for v in value)
             copy.location, copy.item_locations = value.location, value.item_locations
             return copy
     except ExpressionError as error:

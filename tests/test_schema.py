@@ -66,8 +66,9 @@ def test_schema_lists_every_kind_and_key_of_the_catalogue():
     assert set(schema["properties"]["defaults"]["properties"]) == set(CATALOGUE)
     for kind in CATALOGUE.values():
         properties = definitions[kind.type]["properties"]
-        own = set(properties) - {"type", "name", "input", "inputs", "repeat", "first", "expect"}
+        own = set(properties) - {"type", "name", "input", "inputs", "repeat", "first", "expect", "size_of"}
         assert own == {key.name for key in kind.keys}, kind.type
+        assert ("size_of" in properties) == ("size" in own), kind.type  # size_of: another layer's size
         assert set(schema["properties"]["defaults"]["properties"][kind.type]["properties"]) == own
         assert ("inputs" in properties) == kind.many_inputs, kind.type
 
