@@ -1111,8 +1111,21 @@ class ChannelShuffle(LayerKind):
         groups_divide(config["groups"], channels)
         return Evaluation(inputs[0])
 
+    torch_helper = '''class ChannelShuffle(nn.Module):
+    """Channel shuffle as torchvision's ShuffleNetV2 writes it (view, transpose, view): nn.ChannelShuffle does the
+    same but does not export to ONNX."""
+
+    def __init__(self, groups: int) -> None:
+        super().__init__()
+        self.groups = groups
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        n, c, h, w = x.shape
+        return x.view(n, self.groups, c // self.groups, h, w).transpose(1, 2).reshape(n, c, h, w)
+'''
+
     def torch_module(self, config: Config, inputs: Sequence[Shape]) -> str:
-        return call("nn.ChannelShuffle", config["groups"])
+        return call("ChannelShuffle", config["groups"])
 
 
 class PixelShuffle(LayerKind):

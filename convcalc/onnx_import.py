@@ -211,14 +211,20 @@ ARITHMETIC: dict[str, Callable[[Any, Any], Any]] = {
 
 
 def fold(node: OnnxNode, values: list[tuple[float | int, ...] | None]) -> tuple[float | int, ...] | None:
-    """The values of a shape computation on known constants, or None: Shape, Gather, Unsqueeze, Squeeze, Cast,
-    Concat, Transpose of a vector, and element-wise Add, Sub, Mul, Div."""
+    """The values of a shape computation on known constants, or None: Shape, Gather, Slice, Unsqueeze, Squeeze,
+    Cast, Concat, Transpose of a vector, and element-wise Add, Sub, Mul, Div."""
     if any(v is None for v in values):
         return None
     known = [v for v in values if v is not None]
     op = node.op_type
-    if (op in ("Unsqueeze", "Squeeze", "Cast", "Identity", "Transpose") and len(known[0]) <= 1) or op == "Concat":
+    if (
+        op in ("Unsqueeze", "Squeeze", "Cast", "Identity")
+        or (op == "Transpose" and len(known[0]) <= 1)
+        or op == "Concat"
+    ):
         return tuple(item for v in (known if op == "Concat" else known[:1]) for item in v)
+    if op == "Slice" and len(known) >= 3 and len(known[1]) == len(known[2]) == 1:
+        return known[0][int(known[1][0]) : int(known[2][0])]
     if op == "Gather" and len(known) == 2:
         return tuple(known[0][int(i)] for i in known[1])
     if op in ARITHMETIC and len(known) == 2 and len(known[1]) in (1, len(known[0])):

@@ -172,7 +172,17 @@ def clip(importer: Importer, node: OnnxNode) -> None:
 
 @handles("Mul")
 def mul(importer: Importer, node: OnnxNode) -> None:
-    """x * sigmoid(x) is SiLU; another product of two tensors is an element-wise multiply."""
+    """x * sigmoid(x) is SiLU; x times a learned per-channel weight is layer scale; another product of two tensors
+    is an element-wise multiply."""
+    weight = importer.constant(node, 1) or importer.constant(node, 0)
+    if weight is not None:
+        position = 0 if importer.constant(node, 1) is not None else 1
+        shape = importer.shape_of(node, position)
+        if len(shape) == 3 and weight.values is None and weight.dims in ((shape[0], 1, 1), (1, shape[0], 1, 1)):
+            importer.emit(node, "scale", {}, [importer.source_of(node, position)])
+        else:
+            opaque(importer, node)
+        return
     sources = [importer.source_of(node, position) for position in (0, 1)]
     last = importer.nodes[-1] if importer.nodes else None
     if last is not None and last.kind.type == "sigmoid" and last.name in sources and importer.read_once(last.name):
@@ -267,12 +277,19 @@ def reshape(importer: Importer, node: OnnxNode) -> None:
 
 @handles("Transpose")
 def transpose(importer: Importer, node: OnnxNode) -> None:
+    """Only as a step of a pattern: the channel shuffle (after a Reshape to 5-D), or channels-last and back around
+    a LayerNormalization (ConvNeXt's LayerNorm2d), which is one ``layernorm`` over the channels."""
     pending = importer.pending.pop(node.inputs[0], None)
     perm = tuple(node.attributes.get("perm") or ())
     if pending and pending[0] == "shuffle-split" and perm == (0, 2, 1, 3, 4):
         importer.pending[node.outputs[0]] = ("shuffle-transposed", pending[1])
+    elif pending and pending[0] == "normed-last" and perm == (0, 3, 1, 2):
+        source, config = pending[1]
+        importer.emit(node, "layernorm", config, [source])
     elif pending:
-        raise importer.fail(node, "a Reshape/Transpose sequence that is not a channel shuffle")
+        raise importer.fail(node, f"a Transpose {list(perm)} that ends no pattern convcalc knows")
+    elif perm == (0, 2, 3, 1) and len(importer.shape_of(node)) == 3 and importer.readers.get(node.outputs[0]) == 1:
+        importer.pending[node.outputs[0]] = ("channels-last", importer.source_of(node))
     else:
         opaque(importer, node)
 
@@ -439,14 +456,21 @@ def pad(importer: Importer, node: OnnxNode) -> None:
 
 @handles("LayerNormalization")
 def layer_norm(importer: Importer, node: OnnxNode) -> None:
-    """Over the last axis of a flat input, or over C, H and W (axis 1) of a feature map."""
+    """Over the last axis of a flat input, over C, H and W (axis 1) of a feature map, or over the channels of a
+    channels-last map (between two Transposes)."""
+    config = {"affine": importer.constant(node, 1) is not None, "eps": float(node.attributes.get("epsilon", 1e-5))}
+    pending = importer.pending.pop(node.inputs[0], None)
+    if pending is not None:
+        if pending[0] != "channels-last" or int(node.attributes.get("axis", -1)) not in (-1, 3):
+            raise importer.fail(node, "a LayerNormalization after a Transpose convcalc does not follow")
+        importer.pending[node.outputs[0]] = ("normed-last", (pending[1], {"over": "channels", **config}))
+        return
     shape = importer.shape_of(node)
     axis = int(node.attributes.get("axis", -1)) % (len(shape) + 1)
     if axis != 1:
         opaque(importer, node)
         return
-    config = {"over": "all" if len(shape) == 3 else "channels", "affine": importer.constant(node, 1) is not None}
-    importer.emit(node, "layernorm", {**config, "eps": float(node.attributes.get("epsilon", 1e-5))})
+    importer.emit(node, "layernorm", {"over": "all" if len(shape) == 3 else "channels", **config})
 
 
 @handles("GroupNormalization")

@@ -250,7 +250,7 @@ def test_export_names_the_torch_modules() -> None:
     source = to_pytorch(str(EVERY_KIND))
     # nn.ZeroPad2d takes (left, right, top, bottom): [top, bottom, left, right] = [1, 0, 2, 3] -> (2, 3, 1, 0)
     assert "nn.ZeroPad2d((2, 3, 1, 0))" in source
-    assert "Slice(10, 24)" in source and "nn.ChannelShuffle(3)" in source and "LayerNorm2d(24, eps=1e-06)" in source
+    assert "Slice(10, 24)" in source and "ChannelShuffle(3)" in source and "LayerNorm2d(24, eps=1e-06)" in source
     assert (
         "nn.GroupNorm(6, 24, eps=0.001)" in source and "nn.LayerNorm([24, 11, 5], elementwise_affine=False)" in source
     )
