@@ -50,3 +50,12 @@ def test_readme_analyze_and_explain_examples_are_real_output():
     example = readme_block_after("### Where a number comes from")
     assert example[0] == "$ convcalc explain inception-5x5-bottleneck conv5x5"
     assert example[1:] == printed("explain", "inception-5x5-bottleneck", "conv5x5")
+
+
+def test_readme_onnx_example_is_real_output():
+    example = readme_block_after("## ONNX: the models people already have")
+    for command_line in (0, 2):
+        command = example[command_line].removeprefix("$ ").split(" | grep ")[0].split()
+        assert command[0] == "convcalc"
+        expected = example[command_line + 1]
+        assert expected == next(line for line in printed(*command[1:]) if line.startswith("exact:"))
