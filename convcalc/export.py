@@ -25,6 +25,7 @@ from convcalc.errors import SpecError
 from convcalc.graph import NETWORK_INPUT, Graph
 from convcalc.layers import Shape, format_shape
 from convcalc.results import Analysis, LayerResult
+from convcalc.text import first_free
 
 MODULE_ATTRIBUTES = frozenset(
     """T_destination add_module apply bfloat16 buffers call_super_init children compile cpu cuda double
@@ -79,10 +80,7 @@ class _Names:
             base = f"_{base}"
         if keyword.iskeyword(base) or base in MODULE_ATTRIBUTES or base in RESERVED:
             base += "_"
-        name, number = base, 1
-        while name in self.taken:
-            number += 1
-            name = f"{base}_{number}"
+        name = first_free(base, self.taken.__contains__)
         self.taken.add(name)
         return name
 

@@ -24,6 +24,8 @@ from convcalc.errors import Location, SpecError
 from convcalc.graph import NETWORK_INPUT, Graph, Node
 from convcalc.layers import CATALOGUE, Config, Finding, Shape, ShapeError, format_shape
 from convcalc.onnx_model import OnnxGraph, OnnxNode, Tensor
+from convcalc.reader import opened
+from convcalc.text import first_free
 
 Handler = Callable[["Importer", OnnxNode], None]
 HANDLERS: dict[str, Handler] = {}
@@ -162,10 +164,7 @@ class Importer:
         base = ".".join(kept).strip(".") or f"{kind}{len(self.nodes) + 1}"
         if suffix:
             base = f"{base}.{suffix}"
-        name, number = base, 1
-        while name in self.taken:
-            number += 1
-            name = f"{base}_{number}"
+        name = first_free(base, self.taken.__contains__)
         self.taken.add(name)
         return name
 
@@ -267,18 +266,11 @@ def read_onnx_file(path: str, origins: dict[str, str] | None = None) -> Graph:
     ``origins``, if given, is filled with each layer's ONNX node name."""
     import mmap
 
-    try:
-        with open(path, "rb") as handle:
-            if os.fstat(handle.fileno()).st_size == 0:
-                raise SpecError(f"{path}: the file is empty, not an ONNX model")
-            with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
-                result = _read_mapped(mapped, path, origins)
-    except FileNotFoundError:
-        raise SpecError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise SpecError(f"{path}: is a directory, not an ONNX model") from None
-    except OSError as error:
-        raise SpecError(f"{path}: cannot read: {error.strerror or error}") from None
+    with opened(path, "an ONNX model") as handle:
+        if os.fstat(handle.fileno()).st_size == 0:
+            raise SpecError(f"{path}: the file is empty, not an ONNX model")
+        with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
+            result = _read_mapped(mapped, path, origins)
     if isinstance(result, Exception):
         raise result
     return result

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from typing import Any
+from contextlib import contextmanager
+from typing import Any, BinaryIO
 
 import yaml
 from yaml.composer import Composer
@@ -257,16 +258,23 @@ def read_source(path: str) -> tuple[str, str]:
         except OSError as error:
             raise SpecError(f"standard input: cannot read: {error.strerror}") from None
         return _decode(raw, "<stdin>"), "<stdin>"
+    with opened(path, "a spec file") as handle:
+        raw = handle.read(MAX_BYTES + 1)
+    return _decode(raw, path), path
+
+
+@contextmanager
+def opened(path: str, what: str) -> Iterator[BinaryIO]:
+    """A file opened to read, its failures as one SpecError (no such file, a folder, no permission)."""
     try:
         with open(path, "rb") as handle:
-            raw = handle.read(MAX_BYTES + 1)
+            yield handle
     except FileNotFoundError:
         raise SpecError(f"{path}: no such file") from None
     except IsADirectoryError:
-        raise SpecError(f"{path}: is a directory, not a spec file") from None
+        raise SpecError(f"{path}: is a directory, not {what}") from None
     except OSError as error:
-        raise SpecError(f"{path}: cannot read: {error.strerror}") from None
-    return _decode(raw, path), path
+        raise SpecError(f"{path}: cannot read: {error.strerror or error}") from None
 
 
 def _decode(raw: bytes, name: str) -> str:

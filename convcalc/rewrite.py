@@ -38,6 +38,7 @@ from convcalc.graph import Graph, Instance, Node
 from convcalc.reader import read_text
 from convcalc.spec import build_spec
 from convcalc.structures import ENTRY_KEYS, LAYER_LIST_KEYS
+from convcalc.text import first_free
 from convcalc.yamltext import TextEdits, YamlIndex, child, position, scalar
 
 ALL = "all"
@@ -434,10 +435,7 @@ class _Rewriter:
         """``base``, or ``base2``, ``base3``...: the first local name free in every instance's scope."""
         suffix = ".0" if optional else ""
         taken = self.names | self.done.names | self.change.names
-        candidate, number = base, 1
-        while any(o.prefix + candidate + suffix in taken for o in occurrences):
-            number += 1
-            candidate = f"{base}{number}"
+        candidate = first_free(base, lambda name: any(o.prefix + name + suffix in taken for o in occurrences), "")
         self.change.names.update(o.prefix + candidate + suffix for o in occurrences)
         return candidate
 
@@ -567,10 +565,7 @@ class _PerInstance:
     def fresh_param(self, block: str, base: str) -> str:
         taken = set(self.yaml.existing_params(block))
         taken |= self.rewriter.done.params.get(block, set()) | self.change.params.get(block, set())
-        candidate, number = base, 1
-        while candidate in taken:
-            number += 1
-            candidate = f"{base}{number}"
+        candidate = first_free(base, taken.__contains__, "")
         self.change.params.setdefault(block, set()).add(candidate)
         return candidate
 

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 
 from convcalc import __version__
 from convcalc.graph import NETWORK_INPUT, Graph, Node
+from convcalc.text import first_free
 
 PLAIN = re.compile(r"[A-Za-z_][\w\-]*")
 
@@ -47,10 +48,7 @@ def spec_names(graph: Graph) -> dict[str, str]:
     taken = {NETWORK_INPUT}
     for node in graph.nodes:
         base = re.sub(r"[^\w\-]+", "_", node.name).strip("_") or node.kind.type
-        name, number = base, 1
-        while name in taken:
-            number += 1
-            name = f"{base}_{number}"
+        name = first_free(base, taken.__contains__)
         taken.add(name)
         names[node.name] = name
     return names

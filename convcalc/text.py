@@ -8,6 +8,7 @@ through :func:`printable` (terminal, error messages, markdown, SVG) or :func:`cs
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 """Characters never shown as they are: C0 controls but tab and newline (ESC starts terminal escape sequences),
@@ -93,3 +94,12 @@ def tolerate_encoding(*streams: object) -> None:
     for stream in streams:
         if isinstance(stream, io.TextIOWrapper) and codecs.lookup(stream.encoding).name != "utf-8":
             stream.reconfigure(errors=FALLBACK_ERRORS)
+
+
+def first_free(base: str, taken: Callable[[str], bool], separator: str = "_") -> str:
+    """``base``, else ``base_2``, ``base_3``... (with ``separator`` between): the first name not ``taken``."""
+    name, number = base, 1
+    while taken(name):
+        number += 1
+        name = f"{base}{separator}{number}"
+    return name
