@@ -134,28 +134,61 @@ def _construct_mapping(loader: _SpecLoader, node: yaml.MappingNode) -> Iterator[
     result.key_locations = {}
     result.value_locations = {}
     yield result
-    own = sum(1 for key_node, _ in node.value if key_node.tag != MERGE_TAG)
-    loader.flatten_mapping(node)  # merge keys (<<: *base): the merged pairs first, then the mapping's own
-    merged = len(node.value) - own
-    from_merge: set[Any] = set()
-    for index, (key_node, value_node) in enumerate(node.value):
-        key = loader.construct_object(key_node, deep=True)
-        where = loader.mark(key_node.start_mark)
-        try:
-            duplicate = key in result
-        except TypeError:
-            raise SpecError("a mapping key must be a plain value, not a list or mapping", where) from None
-        if index < merged:
-            from_merge.add(key)  # among merged mappings PyYAML orders pairs so that the first mapping wins
-        elif duplicate and key in from_merge:
-            from_merge.discard(key)  # the mapping's own key overrides a merged one, as YAML's merge key says
-        elif duplicate:
+    for key_node, value_node in _merged_pairs(loader, node):  # keys the mapping does not write itself, once each
+        _set(loader, result, _key(loader, key_node), key_node, value_node)
+    written: set[Any] = set()
+    for key_node, value_node in node.value:
+        if key_node.tag == MERGE_TAG:
+            continue
+        key = _key(loader, key_node)
+        if key in written:
             raise SpecError(
-                f"duplicate key '{clip(str(key))}' (first written at line {result.key_locations[key].line})", where
+                f"duplicate key '{clip(str(key))}' (first written at line {result.key_locations[key].line})",
+                loader.mark(key_node.start_mark),
             )
-        result[key] = loader.construct_object(value_node, deep=True)
-        result.key_locations[key] = where
-        result.value_locations[key] = loader.mark(value_node.start_mark)
+        written.add(key)
+        _set(loader, result, key, key_node, value_node)
+
+
+def _set(loader: _SpecLoader, mapping: Located, key: Any, key_node: yaml.Node, value_node: yaml.Node) -> None:
+    mapping[key] = loader.construct_object(value_node, deep=True)
+    mapping.key_locations[key] = loader.mark(key_node.start_mark)
+    mapping.value_locations[key] = loader.mark(value_node.start_mark)
+
+
+def _key(loader: _SpecLoader, key_node: yaml.Node) -> Any:
+    key = loader.construct_object(key_node, deep=True)
+    try:
+        hash(key)
+    except TypeError:
+        raise SpecError(
+            "a mapping key must be a plain value, not a list or mapping", loader.mark(key_node.start_mark)
+        ) from None
+    return key
+
+
+def _merged_pairs(loader: _SpecLoader, node: yaml.MappingNode) -> list[tuple[yaml.Node, yaml.Node]]:
+    """The pairs that merge keys (``<<: *base`` or ``<<: [*a, *b]``) bring into a mapping, as YAML's merge key
+    says: a key the mapping writes itself is not merged, and among merged mappings the first that has a key wins
+    (whatever order PyYAML's own flattening would give)."""
+    own = {_key(loader, key) for key, _ in node.value if key.tag != MERGE_TAG}
+    pairs: list[tuple[yaml.Node, yaml.Node]] = []
+    for key_node, value_node in node.value:
+        if key_node.tag != MERGE_TAG:
+            continue
+        sources = value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
+        for source in sources:
+            if not isinstance(source, yaml.MappingNode):
+                raise SpecError(
+                    "a merge key (<<) takes a mapping or a list of mappings", loader.mark(source.start_mark)
+                )
+            inner = _merged_pairs(loader, source) + [pair for pair in source.value if pair[0].tag != MERGE_TAG]
+            for pair in inner:
+                key = _key(loader, pair[0])
+                if key not in own:
+                    own.add(key)
+                    pairs.append(pair)
+    return pairs
 
 
 def _construct_sequence(loader: _SpecLoader, node: yaml.SequenceNode) -> Iterator[LocatedList]:
