@@ -93,7 +93,7 @@ class _Writer:
         self.names = _Names()
         self.modules: list[str] = []
         self.attributes: dict[str, str] = {}  # attribute -> convcalc name
-        self.helpers: dict[str, str] = {}  # kind -> its helper class's source
+        self.helpers: dict[str, None] = {}  # the helper classes' sources, in first use order
         self.lines: list[str] = []
         self.variables: dict[str, str] = {}
         layers = analysis.layers
@@ -129,8 +129,8 @@ class _Writer:
             raise SpecError(
                 "this layer kind has no torch module to export", layer.location, layer=layer.name, kind=layer.type
             )
-        if layer.kind.torch_helper:
-            self.helpers[layer.type] = layer.kind.torch_helper
+        for helper in layer.kind.torch_helpers(layer.config):
+            self.helpers[helper] = None
         attribute = self.names.make(layer.name)
         self.attributes[attribute] = layer.name
         self.modules.append(f"self.{attribute} = {module}")
@@ -147,7 +147,7 @@ def write_pytorch(spec: Graph, analysis: Analysis) -> str:
     writer = _Writer(analysis, spec.output)
     output = writer.write(analysis.layers)
     writer.lines.append(f"return {output}")
-    helpers = list(writer.helpers.values())
+    helpers = list(writer.helpers)
     name = class_name(spec.name)
     if any(re.match(f"class {name}\\b", helper) for helper in helpers):  # a network called 'Crop' or 'Add'
         name += "Network"

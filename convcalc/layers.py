@@ -193,6 +193,10 @@ class LayerKind:
         """The Python source of the equivalent torch module (`convcalc export`); None where there is none."""
         return None
 
+    def torch_helpers(self, config: Config) -> tuple[str, ...]:
+        """The helper classes a layer of this configuration's ``torch_module`` calls."""
+        return (self.torch_helper,) if self.torch_helper else ()
+
 
 CATALOGUE: dict[str, LayerKind] = {}
 
@@ -510,13 +514,19 @@ class ConvTranspose(LayerKind):
 
 class Linear(LayerKind):
     type = "linear"
-    summary = "Fully connected layer (PyTorch nn.Linear); a feature-map input is flattened first."
-    keys = (Key("units", positive_int, symbol="units"), BIAS)
-    macs_rule = "in_features * units"
-    flops_rule = "2 * MACs + (units if bias)"
+    summary = (
+        "Fully connected layer (PyTorch nn.Linear); a feature-map input is flattened first, or with per_position "
+        "the same Linear maps the channels at every position (as ConvNeXt's, channels-last)."
+    )
+    keys = (Key("units", positive_int, symbol="units"), BIAS, Key("per_position", boolean, False))
+    macs_rule = "in_features * units (per position: H * W * C_in * units)"
+    flops_rule = "2 * MACs + (units if bias; per position: units * H * W)"
 
     def evaluate(self, config: Config, inputs: Sequence[Shape]) -> Evaluation:
-        """params = in_features * units (+ units bias), in_features = product of the input shape."""
+        """params = in_features * units (+ units bias), in_features = product of the input shape, or C_in when
+        applied per position."""
+        if config["per_position"]:
+            return self.per_position(config, inputs[0])
         in_features, units = named("in_features", elements(inputs[0])), config["units"]
         bias = bias_count(config["bias"], units)
         macs = named("MACs", in_features * units)
@@ -528,12 +538,33 @@ class Linear(LayerKind):
             (units,), in_features * units + bias, macs=macs, flops=2 * macs + bias, note=note, windows=windows
         )
 
+    def per_position(self, config: Config, shape: Shape) -> Evaluation:
+        """out = (units, H, W); MACs = H * W * C_in * units; the bias added at every position."""
+        c_in, h, w = feature_map(shape, "a linear layer per position")
+        units = config["units"]
+        bias = bias_count(config["bias"], units)
+        macs = named("MACs", h * w * c_in * units)
+        return Evaluation((units, h, w), c_in * units + bias, macs=macs, flops=2 * macs + bias * h * w)
+
     def saved(self, config: Config, inputs: Sequence[Shape], output: Shape, batch: int) -> tuple[Saved, ...]:
         """Its input, for the weight gradient (its weight too, a parameter)."""
         return (keeps_input(inputs, batch),)
 
+    torch_helper = '''class PositionLinear(nn.Linear):
+    """nn.Linear over the channels at every position of a feature map (channels-last and back)."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return super().forward(x.permute(0, 2, 3, 1)).permute(0, 3, 1, 2)
+'''
+
+    def torch_helpers(self, config: Config) -> tuple[str, ...]:
+        return super().torch_helpers(config) if config["per_position"] else ()
+
     def torch_module(self, config: Config, inputs: Sequence[Shape]) -> str:
-        """nn.Linear over the product of the input shape; a feature map is flattened first."""
+        """nn.Linear over the product of the input shape; a feature map is flattened first (or, per position,
+        the channels are mapped at every position)."""
+        if config["per_position"]:
+            return call("PositionLinear", inputs[0][0], config["units"], bias=(config["bias"], True))
         linear = call("nn.Linear", elements(inputs[0]), config["units"], bias=(config["bias"], True))
         return f"nn.Sequential(nn.Flatten(), {linear})" if len(inputs[0]) == 3 else linear
 

@@ -63,7 +63,8 @@ def test_export_of_every_kind_reads_as_written():
         "self.sum_ = Add()",  # a layer called 'sum' does not shadow the builtin
         "x = self.type_(network_input)",  # `input: input` reads the network input
         "x = self.sum_(gmax, gavg)",  # read only by the next layer: passed on in x
-        "crop1 = self.crop1(x)",  # read by three branches: a variable of its own
+        "pointwise = self.pointwise(x)",  # read by three branches: a variable of its own
+        "self.pointwise = PositionLinear(8, 8)",  # nn.Linear over the channels at every position
     ):
         assert f"        {line}\n" in source, line
 

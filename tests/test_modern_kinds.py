@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from convcalc import analyze, load_spec
 from convcalc.errors import SpecError
 from tests.netbuild import analyze_layers, by_name, one_layer
 
@@ -301,3 +302,16 @@ def test_readme_se_block_worked_example() -> None:
     assert (params, flops) == (2_128, 29_472)  # the figures README states
     assert (analysis.total.params, analysis.total.macs, analysis.total.flops) == (params, 2 * 1_024, flops)
     assert analysis.warnings == ()
+
+
+def test_a_linear_per_position_is_convnext_pointwise_linear():
+    # ConvNeXt-T's first block: nn.Linear(96, 384) on the channels of a 96x56x56 map, at each of 56 * 56 positions
+    layer = analyze(
+        load_spec("t.yaml", text="input: [96, 56, 56]\nlayers:\n  - {type: linear, units: 384, per_position: true}\n")
+    ).layers[0]
+    assert layer.output_shape == (384, 56, 56)
+    assert layer.params == 96 * 384 + 384  # 37,248, as torchvision's block.3 (weight 384x96 and bias)
+    assert layer.macs == 56 * 56 * 96 * 384  # 115,605,504: the same as a 1x1 conv with bias
+    assert layer.flops == 2 * 56 * 56 * 96 * 384 + 384 * 56 * 56  # the bias added at every position
+    with pytest.raises(SpecError, match="needs a CxHxW feature map"):  # a flat vector has no positions
+        analyze(load_spec("t.yaml", text="input: [96]\nlayers:\n  - {type: linear, units: 384, per_position: true}\n"))
