@@ -127,6 +127,7 @@ class Importer:
         apart the layers one ONNX node becomes (a Split's slices, the pad in front of a conv)."""
         sources = tuple(inputs) if inputs is not None else (self.source_of(node),)
         layer = CATALOGUE[kind]
+        config = {key.name: config.get(key.name, key.default) for key in layer.keys}
         name = self.name_for(node, kind, suffix)
         try:
             shape = layer.evaluate(config, [self.shapes[source] for source in sources]).shape

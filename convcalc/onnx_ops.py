@@ -212,8 +212,7 @@ def pool(importer: Importer, node: OnnxNode) -> None:
     kind = "maxpool" if node.op_type == "MaxPool" else "avgpool"
     if kind == "maxpool":
         config["dilation"] = _pair(node.attributes.get("dilations"), 1)
-    config = {key.name: config.get(key.name, key.default) for key in CATALOGUE[kind].keys}
-    if "count_include_pad" in config:
+    else:  # ONNX's default leaves padding out of the average, as PyTorch's count_include_pad=False
         config["count_include_pad"] = bool(node.attributes.get("count_include_pad", 0))
     importer.emit(node, kind, config, [source])
 

@@ -182,7 +182,14 @@ KINDS = [
     ("{type: hardswish}", "[2, 3, 3]", "FLOPs", "5 * C_in * H_in * W_in", "5 * 2 * 3 * 3", 90),
     ("{type: crop, size: [2, 3]}", "[3, 4, 4]", "output", "C_in x crop_h x crop_w", "3 x 2 x 3", None),
     ("{type: opaque, op: TopK, shape: [7]}", "[3, 4, 4]", "FLOPs", "0", "0", 0),
-    ("{type: linear, units: 5, per_position: true}", "[3, 4, 2]", "MACs", "H_in * W_in * C_in * units", "4 * 2 * 3 * 5", 120),
+    (
+        "{type: linear, units: 5, per_position: true}",
+        "[3, 4, 2]",
+        "MACs",
+        "H_in * W_in * C_in * units",
+        "4 * 2 * 3 * 5",
+        120,
+    ),
     # modern CNNs (issue 12)
     ("{type: scale}", "[6, 4, 5]", "params", "C_in", "6", 6),
     ("{type: scale}", "[6, 4, 5]", "FLOPs", "C_in * H_in * W_in", "6 * 4 * 5", 6 * 4 * 5),
