@@ -586,8 +586,12 @@ class Upsample(LayerKind):
             # align_corners: corner pixels' centres coincide, output o samples input o * (in - 1) / (out - 1)
             Window(reads, ratio(i - 1, o - 1), ratio(reads - 1, 2))
             if aligned and o > 1
-            # else output o samples input (o + 1/2) * in / out - 1/2 (PyTorch's half-pixel rule)
+            # bilinear: output o samples input (o + 1/2) * in / out - 1/2 (PyTorch's half-pixel rule)
             else Window(reads, ratio(i, o), ratio(reads - 1, 2) - ratio(int(i) - int(o), 2 * int(o)))
+            if bilinear
+            # nearest: output o reads input floor(o * in / out), on average (out - gcd(in, out)) / (2 * out) before
+            # o * in / out (PyTorch's 'nearest'; the same as the half-pixel rule when out is a multiple of in)
+            else Window(reads, ratio(i, o), ratio(int(o) - math.gcd(int(i), int(o)), 2 * int(o)))
             for i, o in ((h_in, h_out), (w_in, w_out))
         )
         return Evaluation((channels, h_out, w_out), flops=flops, windows=(windows[0], windows[1]))

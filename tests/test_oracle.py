@@ -314,6 +314,8 @@ FRACTIONAL = [
         [{"type": "upsample", "scale": [2, 3]}, {"type": "upsample", "scale": [3, 2]}], (6, 6), True, id="nearest-twice"
     ),
     pytest.param([{"type": "adaptive_avgpool", "output": [3, 4]}], (1, 1), True, id="adaptive-divides"),
+    pytest.param([{"type": "upsample", "size": [12, 8]}], (4, 2), True, id="nearest-9-to-12-and-12-to-8"),
+    pytest.param([{"type": "upsample", "size": [15, 20], "mode": "bilinear"}], (5, 5), True, id="bilinear-size-ratio"),
     pytest.param(
         [{"type": "upsample", "scale": 2, "mode": "bilinear", "align_corners": True}], (17, 23), True, id="aligned"
     ),
