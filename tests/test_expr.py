@@ -185,6 +185,28 @@ def test_every_parser_error(text: str, message: str) -> None:
         evaluate(text, names)
 
 
+def test_documented_limits() -> None:
+    assert MAX_PARENTHESES == 50  # README's table of limits
+    assert MAX_MAGNITUDE == 10**100
+
+
+def test_messages_show_the_expression() -> None:
+    with pytest.raises(ExpressionError) as raised:
+        evaluate("x", {})
+    assert str(raised.value) == "unknown name 'x' in '${x}' (block parameters: none)"
+    with pytest.raises(ExpressionError) as raised:
+        evaluate("x", {"b": 1, "a": 2})
+    assert str(raised.value) == "unknown name 'x' in '${x}' (block parameters: a, b)"
+    long = "1" + " + 1" * 30 + " + " + "9" * 101  # the message quotes the first 60 characters
+    with pytest.raises(ExpressionError) as raised:
+        evaluate(long, {})
+    assert str(raised.value) == f"'{long[:60]}' is too large (more than 10^100)"
+    deep = "(" * 51 + "1" + ")" * 51  # and the first 40 here
+    with pytest.raises(ExpressionError) as raised:
+        evaluate(deep, {})
+    assert str(raised.value) == f"more than 50 nested parentheses in '{'(' * 40}...'"
+
+
 def test_limits_are_inclusive() -> None:
     assert evaluate("1" + "0" * 100, {}) == 10**100  # exactly 10^100 is allowed (101 digits)
     assert evaluate("0 - 1" + "0" * 100, {}) == -(10**100)
@@ -192,6 +214,10 @@ def test_limits_are_inclusive() -> None:
     assert evaluate(deepest, {}) == 1
     # depth is nesting, not a count: many parentheses side by side are fine
     assert evaluate(" + ".join(["(1)"] * (MAX_PARENTHESES + 5)), {}) == MAX_PARENTHESES + 5
+    # and a closed bracket gives back exactly its one level
+    with pytest.raises(ExpressionError, match="nested parentheses"):
+        evaluate("(1) + " + "(" * 51 + "1" + ")" * 51, {})
+    assert evaluate("(1) + (2) + " + deepest, {}) == 4
 
 
 def test_substitute() -> None:

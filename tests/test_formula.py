@@ -36,6 +36,8 @@ def check(result: int, value: int, symbols: str, numbers: str) -> None:
         # a negative constant is bracketed like a sum
         (lambda x: x * -2, 13 * -2, "x * (-2)", "13 * (-2)"),
         (lambda x: x - -2, 13 + 2, "x - (-2)", "13 - (-2)"),
+        (lambda x: x - 0, 13, "x - 0", "13 - 0"),  # zero is a plain constant, no brackets
+        (lambda x: x // -1, -13, "x / (-1)", "13 / (-1)"),
     ],
 )
 def test_each_operator_both_ways(function: Callable[[int], int], value: int, symbols: str, numbers: str) -> None:
@@ -85,6 +87,10 @@ def test_floor_and_ceil() -> None:
     check(ceil_div(a, b), 4, "ceil(a / b)", "ceil(7 / 2)")
     check(ceil_div(a - 1, b), 3, "ceil((a - 1) / b)", "ceil((7 - 1) / 2)")  # 6 / 2 is whole: ceil 3, not 4
     check(ceil_div(-7, b), -3, "ceil((-7) / b)", "ceil((-7) / 2)")  # ceil(-3.5) = -3; a negative constant bracketed
+    check(floor_div(7, b), 3, "floor(7 / b)", "floor(7 / 2)")  # a Term on either side explains itself
+    check(floor_div(a, 2), 3, "floor(a / 2)", "floor(7 / 2)")
+    check(ceil_div(7, b), 4, "ceil(7 / b)", "ceil(7 / 2)")
+    check(ceil_div(a, 2), 4, "ceil(a / 2)", "ceil(7 / 2)")
     assert floor_div(-7, 2) == -4 and ceil_div(-7, 2) == -3 and ceil_div(8, 2) == 4  # plain ints: plain results
     assert type(floor_div(7, 2)) is int and type(ceil_div(7, 2)) is int
 

@@ -7,7 +7,7 @@ import sys
 
 from tests.conftest import REPO
 
-LINTED = [folder for folder in ("convcalc", "tests", "benchmarks") if (REPO / folder).is_dir()]
+LINTED = [folder for folder in ("convcalc", "tests", "benchmarks", "tools") if (REPO / folder).is_dir()]
 """benchmarks/ is linted once it exists."""
 
 
