@@ -224,10 +224,10 @@ def replace(tree: ast.AST, old: ast.AST, new: ast.AST) -> None:
 _workdir: Path | None = None
 
 
-def _start_worker() -> None:
+def _start_worker(base: Path) -> None:
     """Each worker: its own copy of the repository; pytest and the libraries imported once, before any fork."""
     global _workdir
-    _workdir = Path(tempfile.mkdtemp(prefix="convcalc-mutate-"))
+    _workdir = Path(tempfile.mkdtemp(dir=base))
     for name in ("convcalc", "tests", "specs"):
         shutil.copytree(REPO / name, _workdir / name, ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copy(REPO / "pyproject.toml", _workdir / "pyproject.toml")
@@ -301,10 +301,19 @@ def main() -> int:
                 print(f"{mutant.module}: {mutant.key[1]}")
         return 0
     all_mutants = [mutant for module in modules for mutant in mutants(module)]
-    with Pool(options.jobs, initializer=_start_worker) as pool:
-        timeouts = {module: TIMEOUT_FACTOR * pool.apply(_timed, (module,)) + 3 for module in modules}
-        started = time.monotonic()
-        results = pool.map(_test, [(mutant, timeouts[mutant.module]) for mutant in all_mutants], chunksize=1)
+    base = Path(tempfile.mkdtemp(prefix="convcalc-mutate-"))
+    try:
+        with Pool(options.jobs, initializer=_start_worker, initargs=(base,)) as pool:
+            timeouts = {module: TIMEOUT_FACTOR * pool.apply(_timed, (module,)) + 3 for module in modules}
+            started = time.monotonic()
+            results = []
+            jobs = [(mutant, timeouts[mutant.module]) for mutant in all_mutants]
+            for result in pool.imap_unordered(_test, jobs):
+                results.append(result)
+                if len(results) % 50 == 0:
+                    print(f"{len(results)} of {len(jobs)} mutants tested", file=sys.stderr, flush=True)
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
     failed = False
     for module in modules:
         mine = [(mutant, survived) for mutant, survived in results if mutant.module == module]
