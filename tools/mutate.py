@@ -316,7 +316,10 @@ def main() -> int:
         shutil.rmtree(base, ignore_errors=True)
     failed = False
     for module in modules:
-        mine = [(mutant, survived) for mutant, survived in results if mutant.module == module]
+        mine = sorted(
+            ((mutant, survived) for mutant, survived in results if mutant.module == module),
+            key=lambda item: (item[0].line, item[0].index, item[0].choice),
+        )
         survivors = [mutant for mutant, survived in mine if survived]
         equivalent = [mutant for mutant in survivors if mutant.key in EQUIVALENT]
         alive = [mutant for mutant in survivors if mutant.key not in EQUIVALENT]
