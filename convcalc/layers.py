@@ -584,8 +584,9 @@ class Upsample(LayerKind):
         aligned = bilinear and config["align_corners"]
         windows = tuple(
             # align_corners: corner pixels' centres coincide, output o samples input o * (in - 1) / (out - 1)
-            Window(reads, ratio(i - 1, o - 1), ratio(reads - 1, 2))
-            if aligned and o > 1
+            # (a single output samples input 0; its neighbour, were there one, would be the whole input further on)
+            Window(reads, ratio(i - 1, o - 1) if o > 1 else i, ratio(reads - 1, 2))
+            if aligned
             # bilinear: output o samples input (o + 1/2) * in / out - 1/2 (PyTorch's half-pixel rule)
             else Window(reads, ratio(i, o), ratio(reads - 1, 2) - ratio(int(i) - int(o), 2 * int(o)))
             if bilinear

@@ -139,7 +139,7 @@ class Axis:
         if layer.get("align_corners"):
 
             def source(o: int) -> Fraction:
-                return Fraction(o * (n - 1), out - 1) if out > 1 else Fraction(0)
+                return Fraction(o * (n - 1), out - 1) if out > 1 else Fraction(o * n)  # one output: input 0
 
         else:
 
@@ -315,6 +315,18 @@ FRACTIONAL = [
     ),
     pytest.param([{"type": "adaptive_avgpool", "output": [3, 4]}], (1, 1), True, id="adaptive-divides"),
     pytest.param([{"type": "upsample", "size": [12, 8]}], (4, 2), True, id="nearest-9-to-12-and-12-to-8"),
+    pytest.param(
+        [{"type": "upsample", "size": [1, 2], "mode": "bilinear", "align_corners": True}],
+        (1, 1),
+        True,
+        id="aligned-1-2",
+    ),
+    pytest.param(
+        [{"type": "conv_transpose", "filters": 2, "kernel": [4, 3], "stride": [3, 4], "padding": [1, 0]}],
+        (3, 4),
+        True,
+        id="ct-stride-3-and-4",
+    ),
     pytest.param([{"type": "upsample", "size": [15, 20], "mode": "bilinear"}], (5, 5), True, id="bilinear-size-ratio"),
     pytest.param(
         [{"type": "upsample", "scale": 2, "mode": "bilinear", "align_corners": True}], (17, 23), True, id="aligned"

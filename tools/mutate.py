@@ -43,6 +43,7 @@ TARGETS = {
             "tests/test_explain.py",
             "tests/test_warnings_memory.py",
             "tests/test_hand_golden.py",
+            "tests/test_layer_details.py",
         ],
     ),
     "formula": ("convcalc/formula.py", ["tests/test_formula.py", "tests/test_explain.py", "tests/test_layers.py"]),
@@ -53,7 +54,33 @@ TIMEOUT_FACTOR = 4
 (killed: an infinite loop is caught)."""
 
 EQUIVALENT: dict[tuple[str, str], str] = {
-    # (module, mutant description) -> why no test can kill it
+    # (module, "source line: change") -> why no test can tell the mutant from the original
+    ("layers", "@dataclass(slots=True): True -> False"): "__slots__ changes memory layout, not a value",
+    (
+        "layers",
+        '("H_out", "W_out"), (h_in, w_in), (k_h, k_w), stride, pad, output_pad, dilation, strict=True: True -> False',
+    ): "zip of pairs, always two of each: strict never fires",
+    (
+        "layers",
+        '("H_out", "W_out"), (h_in, w_in), kernel, stride, pad, dilation, strict=True: True -> False',
+    ): "zip of pairs, always two of each: strict never fires",
+    ("layers", "for other in inputs[1:]:: 1 -> 0"): "also compares the first input with itself, always equal",
+    ("layers", "if any(s != inputs[0] for s in inputs[1:]):: 1 -> 0"): "also compares the first input with itself",
+    (
+        "layers",
+        "return Evaluation(inputs[0], flops=(len(inputs) - 1) * elements(inputs[0])): 0 -> 1",
+    ): "every input has the first one's shape (checked on the line before)",
+    ("expr", "tokens.append(match.group(match.lastindex or 0)): 0 -> 1"): (
+        "every alternative of _TOKEN is a group, so lastindex is never 0 or None"
+    ),
+    ("expr", "return self.check(int(token) if len(token) <= 101 else MAX_MAGNITUDE + 1): 101 -> 102"): (
+        "a literal of 102 digits is above 10^100 either way and check() refuses it"
+    ),
+    ("expr", "return self.check(int(token) if len(token) <= 101 else MAX_MAGNITUDE + 1): 1 -> 2"): (
+        "10^100 + 2 is refused by check() like 10^100 + 1"
+    ),
+    ("formula", "ADD, MUL, DIV, ATOM = 1, 2, 3, 4: 1 -> 0"): "only the order of the precedences matters",
+    ("formula", "ADD, MUL, DIV, ATOM = 1, 2, 3, 4: 4 -> 5"): "only the order of the precedences matters",
 }
 
 BINARY = {
@@ -107,11 +134,16 @@ class Mutant:
     index: int  # the index-th mutation point of the module, in ast.walk order
     choice: int  # which of that point's replacements
     line: int
+    code: str  # the source line, stripped
     description: str
 
     @property
     def key(self) -> tuple[str, str]:
-        return self.module, f"line {self.line}: {self.description}"
+        """(module, "code: change"): what EQUIVALENT lists, unchanged when lines move."""
+        return self.module, f"{self.code}: {self.description}"
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.description}    {self.code}"
 
 
 def skipped(tree: ast.Module) -> set[int]:
@@ -179,11 +211,13 @@ def points(tree: ast.Module) -> Iterator[ast.AST]:
 
 def mutants(module: str) -> list[Mutant]:
     path = REPO / TARGETS[module][0]
-    tree = ast.parse(path.read_text(encoding="utf-8"))
+    text = path.read_text(encoding="utf-8")
+    lines = text.splitlines()
     found = []
-    for index, node in enumerate(points(tree)):
+    for index, node in enumerate(points(ast.parse(text))):
+        line = getattr(node, "lineno", 0)
         for choice, (description, _) in enumerate(replacements(node)):
-            found.append(Mutant(module, index, choice, getattr(node, "lineno", 0), description))
+            found.append(Mutant(module, index, choice, line, lines[line - 1].strip(), description))
     return found
 
 
@@ -298,7 +332,7 @@ def main() -> int:
     if options.list:
         for module in modules:
             for mutant in mutants(module):
-                print(f"{mutant.module}: {mutant.key[1]}")
+                print(f"{mutant.module}: {mutant}")
         return 0
     all_mutants = [mutant for module in modules for mutant in mutants(module)]
     base = Path(tempfile.mkdtemp(prefix="convcalc-mutate-"))
@@ -330,9 +364,9 @@ def main() -> int:
             f" {100 * killed / len(mine):.1f}% killed, {score:.1f}% with the equivalent ones"
         )
         for mutant in equivalent:
-            print(f"  equivalent  {mutant.key[1]}  ({EQUIVALENT[mutant.key]})")
+            print(f"  equivalent  {mutant}\n              ({EQUIVALENT[mutant.key]})")
         for mutant in alive:
-            print(f"  SURVIVED    {mutant.key[1]}")
+            print(f"  SURVIVED    {mutant}")
         failed = failed or bool(alive)
     print(f"{len(all_mutants)} mutants in {time.monotonic() - started:.0f} s")
     return 1 if failed else 0
