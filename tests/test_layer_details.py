@@ -52,6 +52,11 @@ def warnings_of(shape: list[int], layer: Layer) -> list[str]:
             {"type": "conv_transpose", "filters": 1, "kernel": 1, "padding": [2, 0]},
             "padding 2x0 leaves an output of 0x4",
         ),
+        (
+            [3, 4, 4],
+            {"type": "conv_transpose", "filters": 1, "kernel": 1, "padding": [0, 2]},
+            "padding 0x2 leaves an output of 4x0",
+        ),
         ([3, 4, 4], {"type": "conv", "filters": 4, "kernel": 1, "groups": 2}, "groups=2 must divide"),  # 3 channels
         ([4, 4, 4], {"type": "conv", "filters": 3, "kernel": 1, "groups": 2}, "groups=2 must divide"),  # 3 filters
         ([4, 4, 4], {"type": "conv_transpose", "filters": 3, "kernel": 1, "groups": 2}, "groups=2 must divide"),
