@@ -348,10 +348,19 @@ def bias_count(bias: bool, c_out: int) -> int:
 
 def full_windows(h_in: int, w_in: int, h_out: int, w_out: int) -> tuple[Window, Window]:
     """Each output reads its share of the whole input (global and adaptive pooling, flattening)."""
-    return (
-        Window(ceil_div(int(h_in), int(h_out)), ratio(h_in, h_out), 0),
-        Window(ceil_div(int(w_in), int(w_out)), ratio(w_in, w_out), 0),
-    )
+    return adaptive_window(h_in, h_out), adaptive_window(w_in, w_out)
+
+
+def adaptive_window(size: int, out: int) -> Window:
+    """PyTorch's adaptive window i spans [floor(i * in / out), ceil((i + 1) * in / out)).
+
+    The longest is ceil((in + out - gcd(in, out)) / out) pixels (ceil(in / out) + 1 when out does not divide in:
+    9 -> 2 windows of 5, 12 -> 5 windows of 3 and 4); windows are in / out apart and window i is centred on
+    (i + 1/2) * in / out - 1/2, so the span's padding before is (span - in / out) / 2.
+    """
+    size, out = int(size), int(out)
+    span = ceil_div(size + out - math.gcd(size, out), out)
+    return Window(span, ratio(size, out), ratio(span * out - size, 2 * out))
 
 
 # --- keys shared by the convolution and pooling kinds ---------------------------------------------
@@ -842,8 +851,18 @@ class Upsample(LayerKind):
         bilinear = config["mode"] == "bilinear"
         flops = (7 if bilinear else 0) * channels * h_out * w_out
         reads = 2 if bilinear else 1
+        aligned = bilinear and config["align_corners"]
         windows = tuple(
-            Window(reads, ratio(i, o), ratio(reads - 1, 2) - ratio(int(i) - int(o), 2 * int(o)))
+            # align_corners: corner pixels' centres coincide, output o samples input o * (in - 1) / (out - 1)
+            # (a single output samples input 0; its neighbour, were there one, would be the whole input further on)
+            Window(reads, ratio(i - 1, o - 1) if o > 1 else i, ratio(reads - 1, 2))
+            if aligned
+            # bilinear: output o samples input (o + 1/2) * in / out - 1/2 (PyTorch's half-pixel rule)
+            else Window(reads, ratio(i, o), ratio(reads - 1, 2) - ratio(int(i) - int(o), 2 * int(o)))
+            if bilinear
+            # nearest: output o reads input floor(o * in / out), on average (out - gcd(in, out)) / (2 * out) before
+            # o * in / out (PyTorch's 'nearest'; the same as the half-pixel rule when out is a multiple of in)
+            else Window(reads, ratio(i, o), ratio(int(o) - math.gcd(int(i), int(o)), 2 * int(o)))
             for i, o in ((h_in, h_out), (w_in, w_out))
         )
         return Evaluation((channels, h_out, w_out), flops=flops, windows=(windows[0], windows[1]))

@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import io
+import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from convcalc.cli import main
+
+# Property and fuzz tests draw the same examples on every run (CI is reproducible, a failure reruns as it failed);
+# HYPOTHESIS_PROFILE=explore draws new ones, to look further on a workstation.
+settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True)
+settings.register_profile("explore", derandomize=False, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 REPO = Path(__file__).resolve().parent.parent
 SPECS = REPO / "specs"

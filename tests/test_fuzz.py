@@ -2,12 +2,16 @@
 
 Random YAML documents (random data, spec-shaped data, random text) and random mutations of the bundled specs
 (deleted keys, swapped types, huge and negative numbers, unicode names, edited text) must give exit code 0 or 2,
-never a traceback, and exit 0 must come with well-formed output. Examples are bounded so CI stays fast.
+never a traceback, and exit 0 must come with well-formed output. Examples are bounded so CI stays fast, and drawn
+the same way on every run (tests/conftest.py loads a derandomized hypothesis profile; HYPOTHESIS_PROFILE=explore
+draws new ones). Random valid networks must also keep the arithmetic's invariants: totals are the sums of the
+layers, MACs, FLOPs and activations grow linearly with the batch, bytes with the dtype's size, weights with neither.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import re
 from typing import Any
 
@@ -327,3 +331,65 @@ def test_merge_keys_in_random_specs(document: dict[str, Any], data: st.DataObjec
     alias = list(re.finditer(r"\*(id\d+)", text))[-1]
     merged = ", ".join([f"<<: *{alias.group(1)}", *(f"{key}: {json.dumps(value)}" for key, value in overrides.items())])
     check(f"{text[: alias.start()]}{{{merged}}}{text[alias.end() :]}", output)
+
+
+# --- numeric properties of random valid networks ------------------------------------------------------------------
+
+SIZES = st.integers(min_value=1, max_value=3)
+VALID_LAYERS = st.one_of(
+    st.fixed_dictionaries(
+        {"type": st.just("conv"), "filters": st.integers(1, 6), "kernel": SIZES},
+        optional={"stride": SIZES, "padding": st.sampled_from([0, 1, "same"]), "bias": st.booleans()},
+    ),
+    st.fixed_dictionaries({"type": st.sampled_from(["maxpool", "avgpool"]), "kernel": SIZES}),
+    st.fixed_dictionaries({"type": st.sampled_from(["relu", "batchnorm", "sigmoid", "lrn", "dropout"])}),
+    st.fixed_dictionaries({"type": st.just("residual"), "body": st.just([{"type": "relu"}])}),
+    st.fixed_dictionaries({"type": st.just("upsample"), "scale": SIZES}),
+)
+VALID_NETWORKS = st.fixed_dictionaries(
+    {
+        "input": st.lists(st.integers(min_value=1, max_value=12), min_size=3, max_size=3),
+        "layers": st.lists(VALID_LAYERS, min_size=1, max_size=5).map(
+            lambda layers: [*layers, {"type": "global_avgpool"}, {"type": "linear", "units": 4}]
+        ),
+    }
+)
+
+
+def analysis_json(text: str, *options: str) -> dict[str, Any] | None:
+    """The analysis as JSON, or None when the network is refused (a kernel larger than its input)."""
+    result = run_cli("analyze", "-", "--format", "json", *options, stdin=text)
+    assert result.code in (0, 2), result.stderr
+    return json.loads(result.stdout) if result.code == 0 else None
+
+
+@settings(FUZZ, max_examples=60)
+@given(document=VALID_NETWORKS, batch=st.integers(min_value=2, max_value=9))
+def test_numeric_properties_of_random_networks(document: dict[str, Any], batch: int) -> None:
+    text = dump(document)
+    one = analysis_json(text)
+    if one is None:
+        return
+    many = analysis_json(text, "--batch", str(batch), "--dtype", "float16")
+    assert many is not None
+    layers, total = one["layers"], one["total"]
+    for key in ("params", "buffers", "macs", "flops", "activation_bytes", "weight_bytes"):
+        assert total[key] == sum(layer[key] for layer in layers), key
+    assert total["weight_bytes"] == 4 * (total["params"] + total["buffers"])  # float32: 4 bytes a number
+    for layer in layers:
+        assert layer["flops"] >= 2 * layer["macs"]
+        assert layer["activation_bytes"] == 4 * math.prod(layer["output_shape"])
+    # the input stays alive until its last reader, so the peak is at least input + first output
+    input_bytes = 4 * math.prod(one["input"])
+    assert max(layer["activation_bytes"] for layer in layers) <= total["peak_activation_bytes"]
+    assert total["peak_activation_bytes"] <= input_bytes + total["activation_bytes"]
+    assert input_bytes + layers[0]["activation_bytes"] <= total["peak_activation_bytes"]
+    # batch and dtype: MACs, FLOPs and activations per sample times the batch; bytes 2 instead of 4; weights per model
+    for key in ("macs", "flops"):
+        assert many["total"][key] == batch * total[key]
+    for key in ("activation_bytes", "peak_activation_bytes"):
+        assert many["total"][key] * 2 == batch * total[key]
+    assert many["total"]["params"] == total["params"]
+    assert many["total"]["weight_bytes"] * 2 == total["weight_bytes"]
+    assert [layer["output_shape"] for layer in many["layers"]] == [layer["output_shape"] for layer in layers]
+    assert one["output"] == [4]

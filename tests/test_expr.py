@@ -1,0 +1,265 @@
+"""The `${...}` language against Python's own integer arithmetic, and one test per parser error.
+
+Random expression trees are rendered as text (with the fewest brackets the grammar needs, or with a bracket around
+every operation) and their value is computed by Python's ``+ - * // %`` on the tree itself: the reference is the
+language, not convcalc's parser. ``/`` is exact division: the reference says "error" when ``a % b`` is not zero.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from convcalc.expr import MAX_PARENTHESES, ExpressionError, evaluate, substitute
+from convcalc.keys import MAX_MAGNITUDE
+from tests.netbuild import analyze_text
+
+NAMES = {"a": 7, "b": -3, "c": 12, "big": 10**60}
+
+
+class Undefined(Exception):
+    """The expression has no value: a division by zero, an inexact '/', or a number beyond 10^100."""
+
+
+@dataclass(frozen=True)
+class Node:
+    operator: str  # "+", "-", "*", "/", "//", "%", "neg", or "" for a leaf
+    children: tuple[Node, ...] = ()
+    leaf: str = ""
+
+    def value(self) -> int:
+        if not self.operator:
+            result = NAMES[self.leaf] if self.leaf in NAMES else int(self.leaf)
+        elif self.operator == "neg":
+            result = -self.children[0].value()
+        else:
+            left, right = (child.value() for child in self.children)
+            if self.operator in ("/", "//", "%") and right == 0:
+                raise Undefined("division by zero")
+            if self.operator == "/" and left % right:
+                raise Undefined("not whole")
+            result = {
+                "+": lambda: left + right,
+                "-": lambda: left - right,
+                "*": lambda: left * right,
+                "/": lambda: left // right,
+                "//": lambda: left // right,
+                "%": lambda: left % right,
+            }[self.operator]()
+        if abs(result) > MAX_MAGNITUDE:
+            raise Undefined("too large")
+        return result
+
+    def text(self, brackets: bool) -> str:
+        """Render with a bracket around every operation, or with only those the precedence needs."""
+        if not self.operator:
+            return self.leaf
+        if self.operator == "neg":
+            inner = self.children[0]
+            body = inner.text(brackets)
+            return f"-{body}" if not inner.operator or inner.operator == "neg" else f"-({body})"
+        left, right = self.children
+        level = 1 if self.operator in "+-" else 2
+        left_text, right_text = left.text(brackets), right.text(brackets)
+        if not brackets:
+            if left.operator and left.operator != "neg" and left.level < level:
+                left_text = f"({left_text})"
+            if right.operator and right.operator != "neg" and right.level <= level:
+                right_text = f"({right_text})"  # left-associative: a - (b - c), a // (b * c)
+            return f"{left_text} {self.operator} {right_text}"
+        return f"({left_text} {self.operator} {right_text})"
+
+    @property
+    def level(self) -> int:
+        return 1 if self.operator in ("+", "-") else 2
+
+
+LEAVES = st.one_of(
+    st.integers(min_value=0, max_value=30).map(str),
+    st.sampled_from(sorted(NAMES)),
+).map(lambda leaf: Node("", leaf=leaf))
+
+
+def extend(children: st.SearchStrategy[Node]) -> st.SearchStrategy[Node]:
+    binary = st.builds(
+        lambda op, left, right: Node(op, (left, right)),
+        st.sampled_from(["+", "-", "*", "/", "//", "%"]),
+        children,
+        children,
+    )
+    return st.one_of(binary, binary, children.map(lambda child: Node("neg", (child,))))
+
+
+TREES = st.recursive(LEAVES, extend, max_leaves=12)
+DERANDOMIZED = settings(max_examples=300, derandomize=True, deadline=None)
+
+
+@DERANDOMIZED
+@given(tree=TREES, brackets=st.booleans())
+def test_random_trees_match_python_arithmetic(tree: Node, brackets: bool) -> None:
+    text = tree.text(brackets)
+    try:
+        expected = tree.value()
+    except Undefined:
+        with pytest.raises(ExpressionError):
+            evaluate(text, NAMES)
+        return
+    assert evaluate(text, NAMES) == expected, text
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("2 * 3 * 4", 24),  # a product of three: the loop goes on after the first '*'
+        ("2 * 3 + 4 * 5", 26),
+        ("2 + 3 * 4", 14),  # '*' binds tighter than '+'
+        ("(2 + 3) * 4", 20),
+        ("20 - 4 - 3", 13),  # left-associative: (20 - 4) - 3
+        ("64 // 4 // 2", 8),  # (64 // 4) // 2, not 64 // 2
+        ("7 // 2", 3),
+        ("-7 // 2", -4),  # floor, as Python: -3.5 floors to -4
+        ("7 % 3", 1),
+        ("-7 % 3", 2),  # Python's sign of the divisor
+        ("7 % -3", -2),
+        ("12 / 4", 3),  # exact division succeeds when whole
+        ("-12 / 4", -3),
+        ("a * 2 / 7", 2),
+        ("c - -2", 14),
+        ("--5", 5),
+        ("-(2 + 3)", -5),
+        ("- - - 5", -5),
+        ("a % c + c % a", 7 + 5),
+        ("big * big // big", 10**60),  # 10^120 > 10^100 is refused below, but 10^60 is fine
+        ("  c  ", 12),
+        ("0", 0),
+        ("b", -3),
+        ("((((1))))", 1),
+    ],
+)
+def test_hand_worked_values(text: str, value: int) -> None:
+    if "big * big" in text:
+        with pytest.raises(ExpressionError, match="too large"):
+            evaluate(text, NAMES)
+        return
+    assert evaluate(text, NAMES) == value
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("", "empty expression"),
+        ("   ", "empty expression"),
+        ("1 2", "unexpected '2'"),  # a trailing token
+        ("(1 + 2) c", "unexpected 'c'"),
+        ("(1 + 2 3", "missing '\\)'"),
+        ("(1 + 2", "ends too early"),
+        ("1 +", "ends too early"),
+        ("-", "ends too early"),
+        ("* 3", "unexpected '\\*'"),  # an unexpected token where a number should be
+        (")", "unexpected '\\)'"),
+        ("1 + % 2", "unexpected '%'"),
+        ("1 $ 2", "unexpected character '\\$'"),
+        ("1.5", "unexpected character '\\.'"),
+        ("7 / 2", "7 / 2 is not a whole number"),
+        ("7 / 0", "division by zero"),
+        ("7 // 0", "division by zero"),
+        ("7 % 0", "division by zero"),
+        ("7 % (a - 7)", "division by zero"),
+        ("d + 1", "unknown name 'd'"),
+        ("flag", "not an integer"),
+        ("text", "not an integer"),
+        ("1" + "0" * 101, "too large"),  # a literal of 102 digits
+        ("1" + "0" * 100 + " + 1", "too large"),  # 10^100 + 1: the sum
+        ("0 - 1" + "0" * 100 + " - 1", "too large"),  # -(10^100) - 1: the difference
+        ("big * big", "too large"),  # 10^120: the product
+        ("huge", "too large"),  # a parameter beyond the limit
+        ("(" * (MAX_PARENTHESES + 1) + "1" + ")" * (MAX_PARENTHESES + 1), "nested parentheses"),
+    ],
+)
+def test_every_parser_error(text: str, message: str) -> None:
+    names = {**NAMES, "flag": True, "text": "x", "huge": MAX_MAGNITUDE + 1}
+    with pytest.raises(ExpressionError, match=message):
+        evaluate(text, names)
+
+
+def test_documented_limits() -> None:
+    assert MAX_PARENTHESES == 50  # README's table of limits
+    assert MAX_MAGNITUDE == 10**100
+
+
+def test_messages_show_the_expression() -> None:
+    with pytest.raises(ExpressionError) as raised:
+        evaluate("x", {})
+    assert str(raised.value) == (
+        "unknown name 'x' in '${x}' (block parameters: none; a layer's shape: NAME.channels, NAME.height, NAME.width)"
+    )
+    with pytest.raises(ExpressionError) as raised:
+        evaluate("x", {"b": 1, "a": 2})
+    assert str(raised.value) == (
+        "unknown name 'x' in '${x}' (block parameters: a, b; a layer's shape: NAME.channels, NAME.height, NAME.width)"
+    )
+    long = "1" + " + 1" * 30 + " + " + "9" * 101  # the message quotes the first 60 characters
+    with pytest.raises(ExpressionError) as raised:
+        evaluate(long, {})
+    assert str(raised.value) == f"'{long[:60]}' is too large (more than 10^100)"
+    deep = "(" * 51 + "1" + ")" * 51  # and the first 40 here
+    with pytest.raises(ExpressionError) as raised:
+        evaluate(deep, {})
+    assert str(raised.value) == f"more than 50 nested parentheses in '{'(' * 40}...'"
+
+
+def test_limits_are_inclusive() -> None:
+    assert evaluate("1" + "0" * 100, {}) == 10**100  # exactly 10^100 is allowed (101 digits)
+    assert evaluate("0 - 1" + "0" * 100, {}) == -(10**100)
+    deepest = "(" * MAX_PARENTHESES + "1" + ")" * MAX_PARENTHESES
+    assert evaluate(deepest, {}) == 1
+    # depth is nesting, not a count: many parentheses side by side are fine
+    assert evaluate(" + ".join(["(1)"] * (MAX_PARENTHESES + 5)), {}) == MAX_PARENTHESES + 5
+    # and a closed bracket gives back exactly its one level
+    with pytest.raises(ExpressionError, match="nested parentheses"):
+        evaluate("(1) + " + "(" * 51 + "1" + ")" * 51, {})
+    assert evaluate("(1) + (2) + " + deepest, {}) == 4
+
+
+def test_substitute() -> None:
+    names = {"c": 8, "shape": [1, 2], "on": True}
+    assert substitute("${c * 2}", names) == 16
+    assert substitute(" ${ c } ", names) == 8
+    assert substitute("${shape}", names) == [1, 2]  # a bare name keeps its type
+    assert substitute("${on}", names) is True
+    assert substitute("conv${c}_${c // 4}", names) == "conv8_2"
+    assert substitute("plain", names) == "plain"
+    with pytest.raises(ExpressionError, match="malformed placeholder"):
+        substitute("a${c", names)
+    with pytest.raises(ExpressionError, match="malformed placeholder"):
+        substitute("x${c}${", names)
+
+
+BLOCK = """
+input: [3, 8, 8]
+blocks:
+  b:
+    params: {c: 8}
+    layers:
+      - {type: conv, name: k, filters: "FILTERS", kernel: 1}
+layers:
+  - {block: b, name: x}
+"""
+
+
+@pytest.mark.parametrize(
+    ("expression", "filters"),
+    [
+        ("${c - -2}", 8 + 2),  # unary minus: 8 - (-2)
+        ("${c * 3 * 2 / 4}", 8 * 3 * 2 // 4),  # 48 / 4 = 12 exactly
+        ("${c % 5 + 1}", 3 + 1),
+        ("${(c + 4) // 5}", 12 // 5),
+    ],
+)
+def test_expressions_through_the_public_api(expression: str, filters: int) -> None:
+    (layer,) = analyze_text(BLOCK.replace("FILTERS", expression)).layers
+    assert layer.output_shape == (filters, 8, 8)
+    assert layer.params == 3 * filters + filters  # 1x1 kernel: 3 * filters weights + filters biases

@@ -1,0 +1,376 @@
+"""Mutation testing: does a wrong number in the catalogue, the formula arithmetic or the `${...}` parser fail a test?
+
+A small AST mutator, no dependencies: it makes one change at a time to one module (an operator, a comparison, an
+``and``/``or``, a unary minus or ``not`` dropped, a whole number plus or minus one, ``True``/``False``, ``break``/
+``continue``), runs that module's fast targeted tests against the mutant and counts the mutant killed when they fail
+(or hang). Strings (messages, docstrings) are not mutated. Usage, from the repository root:
+
+    python tools/mutate.py                       # layers, formula and expr; prints the score and every survivor
+    python tools/mutate.py expr --jobs 1         # one module, one worker
+    python tools/mutate.py layers --list         # the mutants only, without running anything
+
+Each worker tests mutants in its own copy of the repository; the test run of a mutant is a fork of a process that
+has already imported pytest and the third-party libraries, so a mutant costs its tests, not Python's start-up.
+Surviving mutants known to be equivalent (no test can tell them apart: the change cannot alter any result) are
+listed in ``EQUIVALENT`` with the reason; README's Development section records the score.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import os
+import shutil
+import signal
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from multiprocessing import Pool
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+
+TARGETS = {
+    "layers": (
+        "convcalc/layers.py",
+        [
+            "tests/test_layers.py",
+            "tests/test_axes.py",
+            "tests/test_oracle.py",
+            "tests/test_receptive_field.py",
+            "tests/test_explain.py",
+            "tests/test_warnings_memory.py",
+            "tests/test_hand_golden.py",
+            "tests/test_layer_details.py",
+        ],
+    ),
+    "formula": ("convcalc/formula.py", ["tests/test_formula.py", "tests/test_explain.py", "tests/test_layers.py"]),
+    "expr": ("convcalc/expr.py", ["tests/test_expr.py"]),
+}
+TIMEOUT_FACTOR = 4
+"""A mutant's tests may take this many times as long as the original's (plus 3 s) before they count as a hang
+(killed: an infinite loop is caught)."""
+
+EQUIVALENT: dict[tuple[str, str], str] = {
+    # (module, "source line: change") -> why no test can tell the mutant from the original
+    ("layers", "@dataclass(slots=True): True -> False"): "__slots__ changes memory layout, not a value",
+    (
+        "layers",
+        '("H_out", "W_out"), (h_in, w_in), (k_h, k_w), stride, pad, output_pad, dilation, strict=True: True -> False',
+    ): "zip of pairs, always two of each: strict never fires",
+    (
+        "layers",
+        '("H_out", "W_out"), (h_in, w_in), kernel, stride, pad, dilation, strict=True: True -> False',
+    ): "zip of pairs, always two of each: strict never fires",
+    ("layers", "for other in inputs[1:]:: 1 -> 0"): "also compares the first input with itself, always equal",
+    ("layers", "if any(s != inputs[0] for s in inputs[1:]):: 1 -> 0"): "also compares the first input with itself",
+    (
+        "layers",
+        "return Evaluation(inputs[0], flops=(len(inputs) - 1) * elements(inputs[0])): 0 -> 1",
+    ): "every input has the first one's shape (checked on the line before)",
+    ("expr", "tokens.append(match.group(match.lastindex or 0)): 0 -> 1"): (
+        "every alternative of _TOKEN is a group, so lastindex is never 0 or None"
+    ),
+    ("expr", "return self.check(int(token) if len(token) <= 101 else MAX_MAGNITUDE + 1): 101 -> 102"): (
+        "a literal of 102 digits is above 10^100 either way and check() refuses it"
+    ),
+    ("expr", "return self.check(int(token) if len(token) <= 101 else MAX_MAGNITUDE + 1): 1 -> 2"): (
+        "10^100 + 2 is refused by check() like 10^100 + 1"
+    ),
+    ("formula", "ADD, MUL, DIV, ATOM = 1, 2, 3, 4: 1 -> 0"): "only the order of the precedences matters",
+    ("formula", "ADD, MUL, DIV, ATOM = 1, 2, 3, 4: 4 -> 5"): "only the order of the precedences matters",
+}
+
+BINARY = {
+    ast.Add: ast.Sub,
+    ast.Sub: ast.Add,
+    ast.Mult: ast.Add,
+    ast.FloorDiv: ast.Mult,
+    ast.Div: ast.Mult,
+    ast.Mod: ast.FloorDiv,
+    ast.Pow: ast.Mult,
+}
+COMPARE = {
+    ast.Lt: ast.LtE,
+    ast.LtE: ast.Lt,
+    ast.Gt: ast.GtE,
+    ast.GtE: ast.Gt,
+    ast.Eq: ast.NotEq,
+    ast.NotEq: ast.Eq,
+    ast.In: ast.NotIn,
+    ast.NotIn: ast.In,
+    ast.Is: ast.IsNot,
+    ast.IsNot: ast.Is,
+}
+BOOLEAN = {ast.And: ast.Or, ast.Or: ast.And}
+SYMBOLS = {
+    ast.Add: "+",
+    ast.Sub: "-",
+    ast.Mult: "*",
+    ast.FloorDiv: "//",
+    ast.Div: "/",
+    ast.Mod: "%",
+    ast.Pow: "**",
+    ast.Lt: "<",
+    ast.LtE: "<=",
+    ast.Gt: ">",
+    ast.GtE: ">=",
+    ast.Eq: "==",
+    ast.NotEq: "!=",
+    ast.In: "in",
+    ast.NotIn: "not in",
+    ast.Is: "is",
+    ast.IsNot: "is not",
+    ast.And: "and",
+    ast.Or: "or",
+}
+
+
+@dataclass(frozen=True)
+class Mutant:
+    module: str
+    index: int  # the index-th mutation point of the module, in ast.walk order
+    choice: int  # which of that point's replacements
+    line: int
+    code: str  # the source line, stripped
+    description: str
+
+    @property
+    def key(self) -> tuple[str, str]:
+        """(module, "code: change"): what EQUIVALENT lists, unchanged when lines move."""
+        return self.module, f"{self.code}: {self.description}"
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.description}    {self.code}"
+
+
+def skipped(tree: ast.Module) -> set[int]:
+    """ids of nodes never mutated: docstrings, annotations, `if TYPE_CHECKING:` blocks."""
+    nodes: set[int] = set()
+
+    def skip(node: ast.AST | None) -> None:
+        if node is not None:
+            nodes.update(id(child) for child in ast.walk(node))
+
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            skip(node.returns)
+            for argument in [*node.args.args, *node.args.kwonlyargs, *node.args.posonlyargs]:
+                skip(argument.annotation)
+        elif isinstance(node, ast.AnnAssign):
+            skip(node.annotation)
+        elif isinstance(node, ast.If) and isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING":
+            skip(node)
+    return nodes
+
+
+def replacements(node: ast.AST) -> list[tuple[str, ast.AST | None]]:
+    """(description, the node that replaces it; None for 'drop this operator') for each mutation of a node."""
+    if isinstance(node, (ast.BinOp, ast.AugAssign)) and type(node.op) in BINARY:
+        new = BINARY[type(node.op)]
+        return [(f"{SYMBOLS[type(node.op)]} -> {SYMBOLS[new]}", new())]
+    if isinstance(node, ast.Compare):
+        return [
+            (f"{SYMBOLS[type(op)]} -> {SYMBOLS[COMPARE[type(op)]]} (comparison {i + 1})", COMPARE[type(op)]())
+            for i, op in enumerate(node.ops)
+            if type(op) in COMPARE
+        ]
+    if isinstance(node, ast.BoolOp):
+        new = BOOLEAN[type(node.op)]
+        return [(f"{SYMBOLS[type(node.op)]} -> {SYMBOLS[new]}", new())]
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.Not)):
+        return [("drop unary '-'" if isinstance(node.op, ast.USub) else "drop 'not'", None)]
+    if isinstance(node, ast.Constant) and type(node.value) is bool:
+        return [(f"{node.value} -> {not node.value}", ast.Constant(not node.value))]
+    if isinstance(node, ast.Constant) and type(node.value) is int:
+        value = node.value
+        found = [(f"{value} -> {value + 1}", ast.Constant(value + 1))]
+        if value > 0:
+            found.append((f"{value} -> {value - 1}", ast.Constant(value - 1)))
+        return found
+    if isinstance(node, ast.Continue):
+        return [("continue -> break", ast.Break())]
+    if isinstance(node, ast.Break):
+        return [("break -> continue", ast.Continue())]
+    return []
+
+
+def points(tree: ast.Module) -> Iterator[ast.AST]:
+    """The mutable nodes of a module, in a fixed order."""
+    never = skipped(tree)
+    for node in ast.walk(tree):
+        if id(node) in never:
+            continue
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            continue
+        if replacements(node):
+            yield node
+
+
+def mutants(module: str) -> list[Mutant]:
+    path = REPO / TARGETS[module][0]
+    text = path.read_text(encoding="utf-8")
+    lines = text.splitlines()
+    found = []
+    for index, node in enumerate(points(ast.parse(text))):
+        line = getattr(node, "lineno", 0)
+        for choice, (description, _) in enumerate(replacements(node)):
+            found.append(Mutant(module, index, choice, line, lines[line - 1].strip(), description))
+    return found
+
+
+def mutated_source(mutant: Mutant) -> str:
+    path = REPO / TARGETS[mutant.module][0]
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    node = list(points(tree))[mutant.index]
+    description, new = replacements(node)[mutant.choice]
+    if isinstance(node, (ast.BinOp, ast.AugAssign, ast.BoolOp)):
+        node.op = new  # type: ignore[assignment]
+    elif isinstance(node, ast.Compare):
+        position = [i for i, op in enumerate(node.ops) if type(op) in COMPARE][
+            int(description.rsplit(" ", 1)[1][:-1]) - 1
+        ]
+        node.ops[position] = new  # type: ignore[call-overload]
+    elif isinstance(node, ast.UnaryOp):
+        replace(tree, node, node.operand)
+    else:
+        assert new is not None
+        replace(tree, node, ast.copy_location(new, node))
+    return ast.unparse(ast.fix_missing_locations(tree))
+
+
+def replace(tree: ast.AST, old: ast.AST, new: ast.AST) -> None:
+    for parent in ast.walk(tree):
+        for field, value in ast.iter_fields(parent):
+            if value is old:
+                setattr(parent, field, new)
+                return
+            if isinstance(value, list) and any(item is old for item in value):
+                value[next(i for i, item in enumerate(value) if item is old)] = new
+                return
+    raise LookupError("node not found")
+
+
+# --- running ----------------------------------------------------------------------------------------------------------
+
+_workdir: Path | None = None
+
+
+def _start_worker(base: Path) -> None:
+    """Each worker: its own copy of the repository; pytest and the libraries imported once, before any fork."""
+    global _workdir
+    _workdir = Path(tempfile.mkdtemp(dir=base))
+    for name in ("convcalc", "tests", "specs"):
+        shutil.copytree(REPO / name, _workdir / name, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(REPO / "pyproject.toml", _workdir / "pyproject.toml")
+    import hypothesis  # noqa: F401
+    import jsonschema  # noqa: F401
+    import pytest  # noqa: F401
+    import rich.console  # noqa: F401
+    import typer  # noqa: F401
+    import yaml  # noqa: F401
+
+
+def run_tests(module: str, source: str | None, timeout: float = 600.0) -> bool:
+    """True when the module's tests pass with this source (None: the original) in the worker's copy."""
+    assert _workdir is not None
+    target = _workdir / TARGETS[module][0]
+    target.write_text(source if source is not None else (REPO / TARGETS[module][0]).read_text(encoding="utf-8"))
+    pid = os.fork()
+    if pid == 0:  # the child: run the tests on the copy, exit with pytest's code
+        code = 3
+        try:
+            os.chdir(_workdir)
+            sys.path.insert(0, str(_workdir))
+            sys.dont_write_bytecode = True
+            null = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(null, 1)
+            os.dup2(null, 2)
+            import pytest
+
+            arguments = ["-x", "-q", "-p", "no:cacheprovider", "-p", "no:randomly", *TARGETS[module][1]]
+            code = int(pytest.main([a for a in arguments if a.endswith(".py") is False or (_workdir / a).exists()]))
+        finally:
+            os._exit(code)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return os.waitstatus_to_exitcode(status) == 0
+        time.sleep(0.02)
+    os.kill(pid, signal.SIGKILL)
+    os.waitpid(pid, 0)
+    return False  # a hang counts as killed
+
+
+def _test(job: tuple[Mutant, float]) -> tuple[Mutant, bool]:
+    mutant, timeout = job
+    return mutant, run_tests(mutant.module, mutated_source(mutant), timeout)
+
+
+def _timed(module: str) -> float:
+    """Seconds the original's tests take (a failure is fatal: fix the tests first)."""
+    started = time.monotonic()
+    if not run_tests(module, None):
+        raise SystemExit(f"{module}: the tests fail without any mutation; fix them first")
+    return time.monotonic() - started
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("modules", nargs="*", help=f"of {', '.join(TARGETS)} (default: all)")
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--list", action="store_true", help="list the mutants, run nothing")
+    options = parser.parse_args()
+    modules = options.modules or list(TARGETS)
+    if set(modules) - set(TARGETS):
+        parser.error(
+            f"unknown module(s) {', '.join(sorted(set(modules) - set(TARGETS)))}; choose from {', '.join(TARGETS)}"
+        )
+    if options.list:
+        for module in modules:
+            for mutant in mutants(module):
+                print(f"{mutant.module}: {mutant}")
+        return 0
+    all_mutants = [mutant for module in modules for mutant in mutants(module)]
+    base = Path(tempfile.mkdtemp(prefix="convcalc-mutate-"))
+    try:
+        with Pool(options.jobs, initializer=_start_worker, initargs=(base,)) as pool:
+            timeouts = {module: TIMEOUT_FACTOR * pool.apply(_timed, (module,)) + 3 for module in modules}
+            started = time.monotonic()
+            results = []
+            jobs = [(mutant, timeouts[mutant.module]) for mutant in all_mutants]
+            for result in pool.imap_unordered(_test, jobs):
+                results.append(result)
+                if len(results) % 50 == 0:
+                    print(f"{len(results)} of {len(jobs)} mutants tested", file=sys.stderr, flush=True)
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+    failed = False
+    for module in modules:
+        mine = sorted(
+            ((mutant, survived) for mutant, survived in results if mutant.module == module),
+            key=lambda item: (item[0].line, item[0].index, item[0].choice),
+        )
+        survivors = [mutant for mutant, survived in mine if survived]
+        equivalent = [mutant for mutant in survivors if mutant.key in EQUIVALENT]
+        alive = [mutant for mutant in survivors if mutant.key not in EQUIVALENT]
+        killed = len(mine) - len(survivors)
+        score = 100 * (killed + len(equivalent)) / len(mine) if mine else 100.0
+        print(
+            f"{module}: {len(mine)} mutants, {killed} killed, {len(equivalent)} equivalent, {len(alive)} surviving:"
+            f" {100 * killed / len(mine):.1f}% killed, {score:.1f}% with the equivalent ones"
+        )
+        for mutant in equivalent:
+            print(f"  equivalent  {mutant}\n              ({EQUIVALENT[mutant.key]})")
+        for mutant in alive:
+            print(f"  SURVIVED    {mutant}")
+        failed = failed or bool(alive)
+    print(f"{len(all_mutants)} mutants in {time.monotonic() - started:.0f} s")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
