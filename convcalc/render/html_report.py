@@ -98,8 +98,8 @@ def report_html(analysis: Analysis, output: str | None = None) -> str:
     )
 
 
-def document(title: str, body: Sequence[str], *, css: str = "", script: str = "") -> str:
-    """An HTML page: ``title`` (HTML already) as its title and heading, then ``body``; the CSP forbids loading
+def document(title: str, sections: Sequence[str], *, css: str = "", script: str = "") -> str:
+    """An HTML page: ``title`` (HTML already) as its title and heading, then ``sections``; the CSP forbids loading
     anything, so CSS and script are inline (``css`` is added to the shared style sheet)."""
     return "\n".join(
         [
@@ -108,7 +108,7 @@ def document(title: str, body: Sequence[str], *, css: str = "", script: str = ""
             f'<meta http-equiv="Content-Security-Policy" content="{CSP}">',
             f"<title>convcalc report: {title}</title><style>{CSS}{css}</style></head><body>",
             f"<h1>{title}</h1>",
-            *body,
+            *sections,
             f"<script>{script}</script></body></html>" if script else "</body></html>",
         ]
     )
