@@ -226,6 +226,18 @@ SvgOption = Annotated[
 ]
 
 
+BottleneckOption = Annotated[
+    Optional[list[str]],  # noqa: UP045
+    typer.Option(
+        "--bottleneck",
+        "-b",
+        metavar="LAYER=WIDTH",
+        help="Insert a 1x1 conv before a conv: LAYER=FILTERS or LAYER=FRACTION of its input channels; "
+        "'all=0.25' for every conv with a kernel over 1x1. Repeatable.",
+    ),
+]
+
+
 def check_output_files(outputs: dict[str, str | None], *specs: str) -> None:
     """Refuse an output that would write over an input spec, or two outputs to one file (README: Errors)."""
     from convcalc.api import resolve_path
@@ -494,16 +506,7 @@ def compare(
         str | None,
         typer.Argument(help="The spec to compare with (or use --bottleneck).", show_default=False, metavar="SPEC2"),
     ] = None,
-    bottleneck: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--bottleneck",
-            "-b",
-            metavar="LAYER=WIDTH",
-            help="Insert a 1x1 conv before a conv: LAYER=FILTERS or LAYER=FRACTION of its input channels; "
-            "'all=0.25' for every conv with a kernel over 1x1. Repeatable.",
-        ),
-    ] = None,
+    bottleneck: BottleneckOption = None,
     emit_spec: Annotated[
         str | None,
         typer.Option("--emit-spec", metavar="FILE", help="Write the rewritten spec as YAML to FILE ('-': stdout)."),
@@ -519,8 +522,6 @@ def compare(
     precision: PrecisionOption = Precision.fp32,
 ) -> None:
     """Two networks side by side, or one before and after inserting 1x1 bottleneck convs."""
-    from convcalc.api import compare as run_comparison
-
     require_format(output, "compare", OutputFormat.table, OutputFormat.json)
     with spec_errors(output, exact_numbers):
         if (second is None) == (not bottleneck):
@@ -528,7 +529,7 @@ def compare(
         if emit_spec is not None and not bottleneck:
             raise SpecError("--emit-spec writes the spec that --bottleneck rewrites; give --bottleneck too")
         check_output_files({"--emit-spec": emit_spec, "--svg": svg}, first, *([second] if second else []))
-        comparison = run_comparison(first, second, bottlenecks=bottleneck or (), batch=batch, dtype=dtype.value)
+        comparison = compared(first, second, bottleneck, batch=batch, dtype=dtype.value)
     report = report_stream(emit_spec, svg)
     if emit_spec is not None and comparison.rewrite is not None:
         write_file("--emit-spec", emit_spec, comparison.rewrite.text, "rewritten spec")
@@ -548,6 +549,14 @@ def compare(
 
         title = f"convcalc compare {first} {second or ' '.join(f'-b {b}' for b in bottleneck or ())}"
         write_svg(comparison_view(comparison_rows(comparison, depth), exact_numbers=exact_numbers), svg, title)
+
+
+def compared(first: str, second: str | None, bottleneck: list[str] | None, *, batch: int, dtype: str) -> Comparison:
+    """Two specs, or one before and after its --bottleneck rewrite; the caller checks that exactly one is given
+    and reports SpecErrors."""
+    from convcalc.api import compare as run_comparison
+
+    return run_comparison(first, second, bottlenecks=bottleneck or (), batch=batch, dtype=dtype)
 
 
 def compared_modes(document: dict[str, Any], mode: Mode, sides: list[Training | Deployment | None]) -> dict[str, Any]:
@@ -661,20 +670,39 @@ def graph(
 def report(
     spec: Annotated[str, typer.Argument(help=SPEC_HELP, show_default=False)],
     out: Annotated[str, typer.Option("--output", "-o", metavar="FILE", help="The HTML file to write.")],
+    second: Annotated[
+        str | None,
+        typer.Argument(help="A spec to compare with: the page shows both side by side.", metavar="[SPEC2]"),
+    ] = None,
+    bottleneck: BottleneckOption = None,
     batch: BatchOption = 1,
     dtype: Annotated[Dtype, typer.Option(help="Element type for memory.")] = Dtype.float32,
     input_size: InputOption = None,
 ) -> None:
-    """One self-contained HTML page: totals, collapsible table, bar charts, the graph, warnings and explain."""
+    """One self-contained HTML page: totals, collapsible table, bar charts, the graph, warnings and explain; with
+    SPEC2 or --bottleneck, the two networks side by side (totals, difference, ratio, aligned layers, charts)."""
+    with spec_errors(OutputFormat.table, exact_numbers=False):
+        check_output_files({"--output": out}, spec, *([second] if second else []))
+        if second is None and not bottleneck:
+            page = single_report(spec, batch=batch, dtype=dtype.value, input_size=input_size)
+        elif second is not None and bottleneck:
+            raise SpecError("report compares with a second spec or with --bottleneck, not both")
+        elif input_size is not None:
+            usage_error("--input is for one network's report; compare two specs written at the sizes you want")
+        else:
+            from convcalc.render.html_compare import comparison_html
+
+            page = comparison_html(compared(spec, second, bottleneck, batch=batch, dtype=dtype.value))
+    write_file("--output", out, page, "report")
+
+
+def single_report(spec: str, *, batch: int, dtype: str, input_size: str | None) -> str:
+    """`convcalc report SPEC`: one network's page; the caller reports SpecErrors."""
     from convcalc.api import analyze as run_analysis
     from convcalc.render.html_report import report_html
 
-    with spec_errors(OutputFormat.table, exact_numbers=False):
-        check_output_files({"--output": out}, spec)
-        loaded, shape = load_sized(spec, input_size)
-        analysis = run_analysis(loaded, batch=batch, dtype=dtype.value, input_shape=shape)
-        page = report_html(analysis, loaded.output)
-    write_file("--output", out, page, "report")
+    loaded, shape = load_sized(spec, input_size)
+    return report_html(run_analysis(loaded, batch=batch, dtype=dtype, input_shape=shape), loaded.output)
 
 
 @app.command("import")

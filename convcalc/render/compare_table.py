@@ -20,7 +20,8 @@ MAX_SUM_TERMS = 8
 """A side's total parameters are written out as a sum of its layers' when it has at most this many terms."""
 
 
-def _change(row: Row, inserted: set[str]) -> Cell:
+def change(row: Row, inserted: set[str]) -> Cell:
+    """What changed in a row: added, removed, the MACs or params ratio, the shape (added and removed coloured)."""
     if row.before is None:
         return ("added (1x1 bottleneck)" if row.name in inserted else "added", "green")
     if row.after is None:
@@ -62,7 +63,7 @@ def layer_rows(comparison: Comparison, *, exact_numbers: bool) -> RenderableType
                         count(result.macs) if result.macs else "",
                     ]
                 )
-        cells.append(_change(row, inserted))
+        cells.append(change(row, inserted))
         rows.append(cells)
     return grid_or_table(Grid(title, columns, rows))
 

@@ -81,15 +81,11 @@ def text(value: str) -> str:
 
 def report_html(analysis: Analysis, output: str | None = None) -> str:
     """The whole report as one HTML document; ``output`` names the network's output layer (default: the last)."""
-    title = text(analysis.name)
     shape = f"{format_shape(analysis.input_shape)} -> {format_shape(analysis.output_shape)}"
-    return "\n".join(
+    return document(
+        text(analysis.name),
         [
-            "<!DOCTYPE html>",
-            '<html lang="en"><head><meta charset="utf-8">',
-            f'<meta http-equiv="Content-Security-Policy" content="{CSP}">',
-            f"<title>convcalc report: {title}</title><style>{CSS}</style></head><body>",
-            f'<h1>{title}</h1><p class="sub">{escape(shape)} · batch {analysis.batch} · {analysis.dtype}</p>',
+            f'<p class="sub">{escape(shape)} · batch {analysis.batch} · {analysis.dtype}</p>',
             totals_section(analysis),
             warnings_section(analysis),
             table_section(analysis),
@@ -97,7 +93,23 @@ def report_html(analysis: Analysis, output: str | None = None) -> str:
             '<section id="graph"><h2>Graph</h2><div class="scroll">',
             to_svg(diagram(analysis, output)),
             "</div></section>",
-            f"<script>{SCRIPT}</script></body></html>",
+        ],
+        script=SCRIPT,
+    )
+
+
+def document(title: str, sections: Sequence[str], *, css: str = "", script: str = "") -> str:
+    """An HTML page: ``title`` (HTML already) as its title and heading, then ``sections``; the CSP forbids loading
+    anything, so CSS and script are inline (``css`` is added to the shared style sheet)."""
+    return "\n".join(
+        [
+            "<!DOCTYPE html>",
+            '<html lang="en"><head><meta charset="utf-8">',
+            f'<meta http-equiv="Content-Security-Policy" content="{CSP}">',
+            f"<title>convcalc report: {title}</title><style>{CSS}{css}</style></head><body>",
+            f"<h1>{title}</h1>",
+            *sections,
+            f"<script>{script}</script></body></html>" if script else "</body></html>",
         ]
     )
 
