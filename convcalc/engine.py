@@ -54,8 +54,8 @@ def analyze_spec(spec: Graph, *, batch: int = 1, dtype: str = "float32") -> Anal
 
 def peak_activation_bytes(layers: Sequence[LayerResult], input_bytes: int, output: str) -> int:
     """Largest sum of live tensors while running the layers in order; a tensor lives until its last reader runs,
-    the network's ``output`` to the end."""
-    last_use = {NETWORK_INPUT: -1}
+    the network's ``output`` to the end (the first layer always reads the network's input)."""
+    last_use: dict[str, int] = {}
     for index, layer in enumerate(layers):
         for name in layer.inputs:
             last_use[name] = index

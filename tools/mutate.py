@@ -5,7 +5,7 @@ A small AST mutator, no dependencies: it makes one change at a time to one modul
 ``continue``), runs that module's fast targeted tests against the mutant and counts the mutant killed when they fail
 (or hang). Strings (messages, docstrings) are not mutated. Usage, from the repository root:
 
-    python tools/mutate.py                       # layers, formula and expr; prints the score and every survivor
+    python tools/mutate.py                       # layers, formula, expr and engine; the score and every survivor
     python tools/mutate.py expr --jobs 1         # one module, one worker
     python tools/mutate.py layers --list         # the mutants only, without running anything
 
@@ -48,6 +48,19 @@ TARGETS = {
     ),
     "formula": ("convcalc/formula.py", ["tests/test_formula.py", "tests/test_explain.py", "tests/test_layers.py"]),
     "expr": ("convcalc/expr.py", ["tests/test_expr.py"]),
+    "engine": (
+        "convcalc/engine.py",
+        [
+            "tests/test_hand_golden.py",
+            "tests/test_golden.py",
+            "tests/test_receptive_field.py",
+            "tests/test_warnings_memory.py",
+            "tests/test_structures.py",
+            "tests/test_oracle.py",
+            "tests/test_true_warnings.py",
+            "tests/test_engine_bounds.py",
+        ],
+    ),
 }
 TIMEOUT_FACTOR = 4
 """A mutant's tests may take this many times as long as the original's (plus 3 s) before they count as a hang
@@ -55,6 +68,13 @@ TIMEOUT_FACTOR = 4
 
 EQUIVALENT: dict[tuple[str, str], str] = {
     # (module, "source line: change") -> why no test can tell the mutant from the original
+    ("engine", "if len(sources) == 1:  # the common case, kept cheap: the engine's time is per layer: 1 -> 0"): (
+        "the fast path for one input and the general path for several give the same field and sizes for one input"
+    ),
+    (
+        "engine",
+        "full = [s for s, shape in zip(sources, shapes, strict=True) if shape[1:] == result.shape[1:]]: True -> False",
+    ): "sources and shapes are made from each other: always of one length",
     ("layers", "@dataclass(slots=True): True -> False"): "__slots__ changes memory layout, not a value",
     (
         "layers",
