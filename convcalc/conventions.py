@@ -430,6 +430,8 @@ def twice(rule: Rule) -> Rule:
 
     def doubled(s: Sizes) -> Count:
         count = rule(s)
+        if isinstance(count, Crashes):
+            return count
         return Skipped(count.ops, 2 * count.counted) if isinstance(count, Skipped) else 2 * count
 
     doubled.__doc__ = f"2 x ({(rule.__doc__ or '').rstrip('.')})"

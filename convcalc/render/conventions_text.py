@@ -134,7 +134,7 @@ def convention_view(
 def conventions_rows(analysis: Analysis) -> list[dict[str, Any]]:
     """`convcalc conventions`: per convention its headline count and the difference from convcalc's by kind."""
     default = counted(analysis, DEFAULT)
-    rows = []
+    rows: list[dict[str, Any]] = []
     for chosen in CONVENTIONS.values():
         counting = default if chosen is DEFAULT else counted(analysis, chosen)
         ours = default.flops if chosen.unit == "FLOPs" else default.macs
