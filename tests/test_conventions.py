@@ -267,6 +267,7 @@ def test_readme_table_holds_the_recorded_totals():
     for tool in TOOLS:
         total = recorded(tool)["networks"]["resnet50@224x224"]["total"]
         assert f"| `{tool}` |" in section and f"| {total:,} |" in section, tool
+    assert f"| `onnx-tool` | 1.0.1 | MACs | {recorded('onnx_tool')['networks']['resnet50']['total']:,} |" in section
 
 
 # --- onnx-tool: the ONNX fixtures (tests/data/peers/onnx_tool.json, tools/record_onnx_tool.py) -------------------
