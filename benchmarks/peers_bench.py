@@ -11,7 +11,8 @@ For every tool, network and size it starts a new process that does what a user's
 tool, build the network (random weights) and count it once, batch 1. Time is the median wall time of ``--runs``
 processes; memory is the largest peak resident set size (``ru_maxrss`` from ``os.wait4`` on that child alone).
 Baselines in the same run: ``torch forward`` (import torch, build, one forward pass with no tool) and
-``convcalc analyze`` (the CLI, JSON output), which ``convcalc conventions`` will join when it exists. Prints a table
+``convcalc analyze`` and ``convcalc conventions`` (this checkout's CLI, JSON output; ``conventions`` answers for
+every tool at once). Prints a table
 and writes benchmarks/results-peers.json (ignored by git).
 """
 
@@ -21,7 +22,6 @@ import argparse
 import json
 import os
 import platform
-import shutil
 import statistics
 import subprocess
 import sys
@@ -68,7 +68,8 @@ COUNTS = {
 def child(command: list[str]) -> tuple[float, int]:
     """Wall seconds and peak RSS (bytes) of one process."""
     start = time.perf_counter()
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    environment = {**os.environ, "PYTHONPATH": str(HERE.parent)}  # this checkout's convcalc, whatever is installed
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=environment)
     _, status, usage = os.wait4(process.pid, 0)
     seconds = time.perf_counter() - start
     error = process.stderr.read().decode() if process.stderr else ""
@@ -94,11 +95,13 @@ def parent_rss() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
-def convcalc_command(spec: str, size: int) -> list[str] | None:
-    executable = shutil.which("convcalc", path=str(Path(sys.executable).parent)) or shutil.which("convcalc")
-    if executable is None:
-        return None
-    return [executable, "analyze", spec, "--input", f"3x{size}x{size}", "--format", "json"]
+CONVCALC = {"convcalc analyze": "analyze", "convcalc conventions": "conventions"}
+"""convcalc's rows: ``analyze`` (its own count) and ``conventions`` (every tool's count, one process)."""
+
+
+def convcalc_command(command: str, spec: str, size: int) -> list[str]:
+    """This checkout's convcalc (``python -m convcalc`` with the repository first on the path), JSON output."""
+    return [sys.executable, "-m", "convcalc", command, spec, "--input", f"3x{size}x{size}", "--format", "json"]
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -131,11 +134,10 @@ def main(argv: list[str] | None = None) -> None:
                     result = {"error": str(exc)}
                 rows.append({"tool": tool, "network": spec, "size": size, **result})
                 print(f"{tool:16} {spec:14} {size:5} {result}", flush=True)
-            command = convcalc_command(spec, size)
-            if command is not None:
-                result = measure(command, args.runs)
-                rows.append({"tool": "convcalc analyze", "network": spec, "size": size, **result})
-                print(f"{'convcalc analyze':16} {spec:14} {size:5} {result}", flush=True)
+            for name, command in CONVCALC.items():
+                result = measure(convcalc_command(command, spec, size), args.runs)
+                rows.append({"tool": name, "network": spec, "size": size, **result})
+                print(f"{name:20} {spec:14} {size:5} {result}", flush=True)
     document = {
         "python": platform.python_version(),
         "torch": torch_version,

@@ -205,7 +205,7 @@ ConventionOption = Annotated[
         "--convention",
         metavar="NAME",
         help="Count MACs (and FLOPs) as another tool does: convcalc, torchvision, fvcore, ptflops, ptflops-hooks, "
-        "thop, torchinfo or flop_counter (README: Conventions).",
+        "thop, torchinfo, onnx-tool or flop_counter (README: Conventions).",
     ),
 ]
 

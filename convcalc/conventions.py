@@ -30,6 +30,13 @@ class Skipped(NamedTuple):
     counted: int = 0
 
 
+class Crashes(NamedTuple):
+    """The tool cannot count a network with this layer: what it raises (onnx-tool on an op it has no shape
+    inference for), and why."""
+
+    error: str
+
+
 @dataclass(frozen=True, slots=True)
 class Sizes:
     """What a rule reads of one layer, per sample. A flat (N,) shape reads as C = N, H = W = 1."""
@@ -67,7 +74,7 @@ class Sizes:
         return bool(self.config.get("bias", False))
 
 
-Count = int | Skipped
+Count = int | Skipped | Crashes
 Rule = Callable[[Sizes], Count]
 Registry = Mapping[str, Rule]
 
@@ -423,6 +430,8 @@ def twice(rule: Rule) -> Rule:
 
     def doubled(s: Sizes) -> Count:
         count = rule(s)
+        if isinstance(count, Crashes):
+            return count
         return Skipped(count.ops, 2 * count.counted) if isinstance(count, Skipped) else 2 * count
 
     doubled.__doc__ = f"2 x ({(rule.__doc__ or '').rstrip('.')})"
@@ -436,6 +445,128 @@ FLOP_COUNTER: Registry = weighted_only(
 
 TORCHVISION: Registry = weighted_only({kind: own_macs for kind in ("conv", "conv_transpose", "linear")})
 CONVCALC: Registry = dict.fromkeys(CATALOGUE, own_macs)
+
+
+# --- onnx-tool -------------------------------------------------------------------------------------------------
+
+
+def per_element(times: int, op: str) -> Rule:
+    """A rule of onnx-tool's element-wise ops: a fixed cost per output element."""
+
+    def rule(s: Sizes) -> int:
+        return times * s.elements_out
+
+    rule.__doc__ = f"{op}: {times} x output elements"
+    return rule
+
+
+def onnx_tool_conv(s: Sizes) -> int:
+    """Conv: output elements x C_in / groups x k_h x k_w (the weight's dims after the first), + output elements for
+    the bias."""
+    return s.elements_out * (s.c_in // s.groups) * s.k_h * s.k_w + bias_elements(s)
+
+
+def onnx_tool_transposed(s: Sizes) -> int:
+    """ConvTranspose: output elements x C_out / groups x k_h x k_w (its weight is C_in x C_out / groups x k_h x
+    k_w: the dims after the first, on the output, as for a Conv), + output elements for the bias."""
+    return s.elements_out * (s.c_out // s.groups) * s.k_h * s.k_w + bias_elements(s)
+
+
+def onnx_tool_pool(s: Sizes) -> int:
+    """MaxPool / AveragePool: output elements x k_h x k_w."""
+    return s.elements_out * s.k_h * s.k_w
+
+
+def onnx_tool_adaptive(s: Sizes) -> Count:
+    """torch exports an adaptive pool as a MaxPool / AveragePool of kernel H_in / H_out x W_in / W_out (output
+    elements x that kernel, i.e. input elements); an output size that does not divide the input does not export."""
+    if int(s.h_in) % int(s.h_out) or int(s.w_in) % int(s.w_out):
+        return Crashes("torch.onnx.export: an adaptive pool whose output size does not divide its input size")
+    return s.elements_out * (s.h_in // s.h_out) * (s.w_in // s.w_out)
+
+
+def onnx_tool_global_avgpool(s: Sizes) -> int:
+    """GlobalAveragePool: input elements (adds) + 4 x output elements (one division each)."""
+    return s.elements_in + 4 * s.elements_out
+
+
+def onnx_tool_linear(s: Sizes) -> int:
+    """Gemm: output elements x in_features, + output elements for the bias (MatMul without one)."""
+    return s.c_out * s.elements_in + (s.c_out if s.bias else 0)
+
+
+def onnx_tool_batchnorm(s: Sizes) -> int:
+    """BatchNormalization: 31 x output elements (add 1, sqrt 24, div 4, add 1, mul 1), affine or not."""
+    return 31 * s.elements_out
+
+
+def onnx_tool_layernorm(s: Sizes) -> int:
+    """LayerNormalization: 7 x elements (3 mul, 4 add) + 29 x (elements without the normalised axis: its one
+    'axis', C here, channels-last or over C x H x W alike) (add, sqrt 24, div 4)."""
+    return 7 * s.elements_in + 29 * s.h_in * s.w_in
+
+
+def onnx_tool_groupnorm(s: Sizes) -> int:
+    """torch's export: InstanceNormalization over the groups, 7 x elements, then Mul and Add by the per-channel
+    weight and bias, 1 x elements each (without affine: 7 x elements)."""
+    return (9 if s.affine else 7) * s.elements_in
+
+
+def onnx_tool_merge(op: str) -> Rule:
+    """One binary op per extra input (a + b + c: two Add nodes), 1 x output elements each."""
+
+    def rule(s: Sizes) -> int:
+        return (s.inputs - 1) * s.elements_out
+
+    rule.__doc__ = f"{op}: 1 x output elements per extra input"
+    return rule
+
+
+def onnx_tool_upsample(s: Sizes) -> int:
+    """Resize: 0 for nearest, 4 x output elements for linear."""
+    return 4 * s.elements_out if s.config["mode"] == "bilinear" else 0
+
+
+def onnx_tool_lrn(s: Sizes) -> Crashes:
+    """torch exports local_response_norm with an If (on the input's rank), which onnx-tool cannot infer shapes of."""
+    return Crashes(
+        "NotImplementedError: this Node If has no value_infer (torch exports local_response_norm with an If)"
+    )
+
+
+ONNX_TOOL: Registry = weighted_only(
+    {
+        "conv": onnx_tool_conv,
+        "conv_transpose": onnx_tool_transposed,
+        "linear": onnx_tool_linear,
+        "batchnorm": onnx_tool_batchnorm,
+        "layernorm": onnx_tool_layernorm,
+        "groupnorm": onnx_tool_groupnorm,
+        "maxpool": onnx_tool_pool,
+        "avgpool": onnx_tool_pool,
+        "adaptive_avgpool": onnx_tool_adaptive,
+        "adaptive_maxpool": onnx_tool_adaptive,
+        "global_maxpool": onnx_tool_adaptive,
+        "global_avgpool": onnx_tool_global_avgpool,
+        "upsample": onnx_tool_upsample,
+        "add": onnx_tool_merge("Add"),
+        "multiply": onnx_tool_merge("Mul"),
+        "scale": per_element(1, "Mul"),
+        "relu": per_element(1, "Relu"),
+        "relu6": per_element(2, "Clip"),
+        "leaky_relu": per_element(2, "LeakyRelu"),
+        "hardsigmoid": per_element(4, "HardSigmoid"),
+        "hardswish": per_element(5, "HardSwish"),
+        "sigmoid": per_element(32, "Sigmoid"),
+        "silu": per_element(33, "Sigmoid (32) and Mul (1)"),
+        "gelu": per_element(34, "Gelu"),
+        "softmax": per_element(36, "Softmax"),
+        "tanh": per_element(76, "Tanh: (32 + 2 + 4) x its ratio of 2"),
+        "lrn": onnx_tool_lrn,
+    }
+)
+"""onnx-tool's node profilers by the ONNX ops torch's export (opset 20) writes for each layer kind. Flatten, Concat,
+Slice, Pad, Reshape, Transpose (a channel shuffle, pixel (un)shuffle), Dropout and Identity are 0."""
 
 
 # --- the conventions -------------------------------------------------------------------------------------------
@@ -543,6 +674,19 @@ CONVENTIONS: dict[str, Convention] = {
             (("", TORCHINFO),),
         ),
         Convention(
+            "onnx-tool",
+            "onnx-tool (ONNX file)",
+            "1.0.1",
+            "MACs",
+            "onnx_tool.model_profile('model.onnx')",
+            "every node of the ONNX export: conv/linear with bias, batch norm 31 x elements, ReLU 1, Clip 2, Sigmoid "
+            "32, Tanh 76, pools output x kernel, global avg pool input + 4 x output, adds and muls 1 x elements; "
+            "crashes on torch's LRN export (an If); the export is a trace: layers whose output never reaches the "
+            "network's output are not in the file",
+            (("", ONNX_TOOL),),
+            traced=True,
+        ),
+        Convention(
             "flop_counter",
             "torch.utils.flop_counter.FlopCounterMode",
             "2.13.0+cpu",
@@ -578,6 +722,8 @@ class Tally:
     macs: int
     flops: int | None
     skipped: tuple[str, ...]
+    crash: str | None = None
+    """What the tool raises on this layer: it counts no network that has it."""
 
 
 def tally(layer: LayerResult, chosen: Convention, batch: int = 1) -> Tally:
@@ -586,6 +732,8 @@ def tally(layer: LayerResult, chosen: Convention, batch: int = 1) -> Tally:
     value, skipped = 0, tuple[str, ...]()
     for _, registry in chosen.parts:
         count = rule_of(registry, layer.type, chosen.name)(measured)
+        if isinstance(count, Crashes):
+            return Tally(layer, 0, None, (), count.error)
         if isinstance(count, Skipped):
             skipped += count.ops
             value += int(count.counted)
@@ -611,6 +759,11 @@ class Counting:
     @property
     def flops(self) -> int | None:
         return None if self.layers and self.layers[0].flops is None else sum(t.flops or 0 for t in self.layers)
+
+    @property
+    def crash(self) -> str | None:
+        """What the tool raises on this network (its first layer that it cannot count), or None."""
+        return next((f"{t.layer.name}: {t.crash}" for t in self.layers if t.crash), None)
 
     @property
     def count(self) -> int:
@@ -693,10 +846,13 @@ def explain_rules(layer: LayerResult, chosen: Convention) -> list[RuleStep]:
     for part, registry in chosen.parts:
         rule = rule_of(registry, layer.type, chosen.name)
         result = rule(measured)
+        text = " ".join((rule.__doc__ or "").split())
+        if isinstance(result, Crashes):
+            steps.append(RuleStep(part, f"{text} The tool raises: {result.error}", "0", "0", 0, ()))
+            continue
         skipped: tuple[str, ...] = result.ops if isinstance(result, Skipped) else ()
         count = result.counted if isinstance(result, Skipped) else result
         formula = count.symbols if isinstance(count, Term) else str(int(count))
         numbers = count.numbers if isinstance(count, Term) else str(int(count))
-        text = " ".join((rule.__doc__ or "").split())
         steps.append(RuleStep(part, text, formula, numbers, int(count), skipped))
     return steps

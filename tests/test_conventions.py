@@ -267,3 +267,105 @@ def test_readme_table_holds_the_recorded_totals():
     for tool in TOOLS:
         total = recorded(tool)["networks"]["resnet50@224x224"]["total"]
         assert f"| `{tool}` |" in section and f"| {total:,} |" in section, tool
+    assert f"| `onnx-tool` | 1.0.1 | MACs | {recorded('onnx_tool')['networks']['resnet50']['total']:,} |" in section
+
+
+# --- onnx-tool: the ONNX fixtures (tests/data/peers/onnx_tool.json, tools/record_onnx_tool.py) -------------------
+
+ONNX_FILES = REPO / "tests" / "data" / "onnx"
+
+
+def onnx_entries(counted: bool) -> list[str]:
+    return sorted(key for key, entry in recorded("onnx_tool")["networks"].items() if ("error" in entry) != counted)
+
+
+def test_the_onnx_tool_convention_names_the_recorded_version():
+    assert CONVENTIONS["onnx-tool"].version == recorded("onnx_tool")["version"]
+
+
+@pytest.mark.parametrize("key", onnx_entries(counted=True))
+def test_onnx_tool_totals_equal_what_it_printed(key: str):
+    """The file as convcalc imports it, and the bundled spec it was exported from (SPEC.onnx, SPEC.torchvision.onnx);
+    a file recorded at its exported batch of 2 is twice batch 1 (every onnx-tool count is a volume with the batch)."""
+    entry = recorded("onnx_tool")["networks"][key]
+    imported = count_layers(analyze(str(ONNX_FILES / f"{key}.onnx")).layers, CONVENTIONS["onnx-tool"])
+    spec = count_layers(analyze(key.split(".")[0]).layers, CONVENTIONS["onnx-tool"])
+    assert (entry["batch"] * imported.count, entry["batch"] * spec.count) == (entry["total"], entry["total"])
+
+
+def layer_of(node: str, op: str, origins: dict[str, str], names: set[str]) -> str:
+    """The convcalc layer an ONNX node belongs to: the layer it became, else its name as the import's name_for
+    reads it ('/layer1/layer1.0/conv1/Sigmoid' -> 'layer1.0.conv1'), shortened to the longest layer name."""
+    if node in origins:
+        return origins[node]
+    parts = [part for part in node.split("/") if part]
+    if parts and parts[-1].split("_")[0] == op:
+        parts.pop()
+    kept: list[str] = []
+    for part in parts:
+        if kept and part.startswith(kept[-1] + "."):
+            kept[-1] = part
+        else:
+            kept.append(part)
+    name = ".".join(kept)
+    while name and name not in names:
+        name = name.rpartition(".")[0]
+    return name
+
+
+@pytest.mark.parametrize("key", onnx_entries(counted=True))
+def test_onnx_tool_every_layer_equals_its_nodes(key: str):
+    from convcalc.onnx_import import read_onnx_file
+
+    entry = recorded("onnx_tool")["networks"][key]
+    path = str(ONNX_FILES / f"{key}.onnx")
+    origins: dict[str, str] = {}
+    read_onnx_file(path, origins)
+    layers = analyze(path).layers
+    names = {layer.name for layer in layers}
+    expected: dict[str, int] = {}
+    for node, numbers in entry["nodes"].items():
+        name = layer_of(node, numbers["op"], {v: k for k, v in origins.items()}, names)
+        assert numbers["macs"] == 0 or name in names, f"onnx-tool counts {node} ({numbers['op']}), no convcalc layer"
+        expected[name] = expected.get(name, 0) + numbers["macs"]
+    counting = count_layers(layers, CONVENTIONS["onnx-tool"])
+    mine = {t.layer.name: entry["batch"] * t.macs for t in counting.layers}
+    assert {name: count for name, count in mine.items() if count != expected.get(name, 0)} == {}
+
+
+@pytest.mark.parametrize("key", onnx_entries(counted=False))
+def test_where_onnx_tool_crashes_convcalc_says_so(key: str):
+    """alexnet and googlenet: torch exports their LRN with an If, on which onnx-tool raises."""
+    error = recorded("onnx_tool")["networks"][key]["error"]
+    counting = count_layers(analyze(key.split(".")[0]).layers, CONVENTIONS["onnx-tool"])
+    assert counting.crash is not None and error["type"] in counting.crash
+    assert error["message"].replace("-/lrn1/If", "").replace("-/norm1/If", "") in counting.crash
+    result = run_cli("analyze", key.split(".")[0], "--convention", "onnx-tool")
+    assert result.code == 2 and "cannot count this network" in result.stderr
+
+
+def test_onnx_tool_params_add_batch_norms_running_statistics():
+    """ResNet-50: 25,557,032 parameters + running mean and variance of its 26,560 batch-norm channels."""
+    assert recorded("onnx_tool")["networks"]["resnet50"]["params"] == 25_557_032 + 2 * 26_560
+
+
+ONNX_TOOL_HAND = [
+    # conv 3 -> 8, 3x3, pad 1, bias, on 3x10x10: 800 outputs x 27 + 800 for the bias
+    ("[3, 10, 10]", "{type: conv, filters: 8, kernel: 3, padding: 1}", 800 * 27 + 800),
+    # transposed 4 -> 2, 2x2 stride 2 on 4x5x5: 200 outputs x (2 x 2 x 2) (recorded by hand: 3,200 at batch 2)
+    ("[4, 5, 5]", "{type: conv_transpose, filters: 2, kernel: 2, stride: 2, bias: false}", 1_600),
+    ("[4, 5, 5]", "{type: batchnorm}", 31 * 100),
+    ("[4, 5, 5]", "{type: layernorm, over: all, affine: false}", 7 * 100 + 29 * 25),
+    ("[4, 5, 5]", "{type: groupnorm, groups: 2}", 9 * 100),
+    ("[4, 6, 6]", "{type: adaptive_avgpool, output: [3, 2]}", 144),
+    ("[4, 6, 6]", "{type: global_avgpool}", 144 + 4 * 4),
+    ("[4, 5, 5]", "{type: tanh}", 76 * 100),
+    ("[4, 5, 5]", "{type: silu}", 33 * 100),
+    ("[10]", "{type: softmax}", 36 * 10),
+    ("[12]", "{type: linear, units: 5}", 65),
+]
+
+
+@pytest.mark.parametrize(("shape", "layer", "count"), ONNX_TOOL_HAND)
+def test_onnx_tool_one_layer_by_hand(tmp_path: Any, shape: str, layer: str, count: int):
+    assert one_layer(tmp_path, shape, layer, "onnx-tool") == (count, ())

@@ -134,10 +134,13 @@ def convention_view(
 def conventions_rows(analysis: Analysis) -> list[dict[str, Any]]:
     """`convcalc conventions`: per convention its headline count and the difference from convcalc's by kind."""
     default = counted(analysis, DEFAULT)
-    rows = []
+    rows: list[dict[str, Any]] = []
     for chosen in CONVENTIONS.values():
         counting = default if chosen is DEFAULT else counted(analysis, chosen)
         ours = default.flops if chosen.unit == "FLOPs" else default.macs
+        if counting.crash:
+            rows.append({**chosen.to_dict(), "count": None, "difference": None, "by_kind": {}, "error": counting.crash})
+            continue
         rows.append(
             {
                 **chosen.to_dict(),
@@ -183,6 +186,9 @@ def conventions_view(analysis: Analysis, *, exact_numbers: bool) -> list[Rendera
     table.add_column("vs convcalc", justify="right")
     table.add_column("difference by layer kind")
     for row in conventions_rows(analysis):
+        if row["count"] is None:
+            table.add_row(row["name"], row["version"], row["unit"], "crashes", "", escape(row["error"]))
+            continue
         count = exact(row["count"]) if exact_numbers else human_count(row["count"])
         difference = signed(row["difference"], exact_numbers) if row["name"] != "convcalc" else ""
         table.add_row(
@@ -248,6 +254,9 @@ def show_analysis(
     from convcalc.conventions import convention
 
     counting, default = counted(analysis, convention(name)), counted(analysis, DEFAULT)
+    if counting.crash:
+        chosen = counting.convention
+        raise ValueError(f"{chosen.tool} {chosen.version} cannot count this network: {counting.crash}")
     if output == "json":
         from convcalc.render.json_format import to_json
 
