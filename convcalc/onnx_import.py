@@ -189,7 +189,13 @@ class Importer:
             if self.computes_constants(node):
                 continue
             handler = HANDLERS.get(node.op_type) if node.domain in ("", "ai.onnx") else None
-            (handler or opaque)(self, node)
+            try:
+                (handler or opaque)(self, node)
+            except (ValueError, IndexError, KeyError, TypeError, ZeroDivisionError) as error:
+                # a malformed node (an attribute of the wrong length or type, an output missing): one located line
+                raise self.fail(
+                    node, f"not a well-formed {node.op_type} node ({type(error).__name__}: {error})"
+                ) from None
         output = self.producer.get(self.model.outputs[0][0]) if self.model.outputs else None
         if not self.nodes or output is None:
             raise SpecError("the graph computes nothing convcalc can count", Location(self.source, 1, 1))
@@ -293,12 +299,14 @@ def _read_mapped(mapped: Any, path: str, origins: dict[str, str] | None) -> Grap
 
 def read_onnx(data: bytes | memoryview, source: str, origins: dict[str, str] | None = None) -> Graph:
     """The graph of an ONNX model's bytes; a SpecError for a file that is not ONNX or cannot be counted."""
+    import struct
+
     from convcalc.onnx_model import read_model
     from convcalc.protobuf import DecodeError
 
     try:
         model = read_model(data)
-    except (DecodeError, IndexError, ValueError) as error:
+    except (DecodeError, IndexError, ValueError, struct.error) as error:
         raise SpecError(f"{source} is not a readable ONNX model: {error}") from None
     from convcalc import onnx_ops  # noqa: F401 - registers the handlers
 

@@ -55,8 +55,8 @@ class OnnxGraph:
 
 
 def _text(data: memoryview, span: int | tuple[int, int]) -> str:
-    assert isinstance(span, tuple)
-    return bytes(data[span[0] : span[1]]).decode("utf-8", errors="replace")
+    start, end = _span(span)
+    return bytes(data[start:end]).decode("utf-8", errors="replace")
 
 
 def _span(value: int | tuple[int, int]) -> tuple[int, int]:
