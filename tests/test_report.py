@@ -78,3 +78,11 @@ def test_report_in_headless_chromium(tmp_path: Path):
         assert all(url.startswith("file:") for url in browser.requests()), browser.requests()
     finally:
         browser.close()
+
+
+def test_explanations_keep_their_line_breaks(tmp_path):
+    # each layer's explain is several lines, as `convcalc explain` prints it, not one line with escaped breaks
+    target = tmp_path / "r.html"
+    assert run_cli("report", "inception-5x5", "-o", str(target)).code == 0
+    page = target.read_text(encoding="utf-8")
+    assert "\\x0a" not in page and "\n  params = " in page

@@ -8,14 +8,16 @@ convcalc's own (``n0``, ``c0``), never a layer's name.
 from __future__ import annotations
 
 from convcalc.dataflow import Cluster, Diagram
+from convcalc.text import printable
 
 MERMAID_PLAIN = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 _.,:()+-*/=%")
 """Characters a Mermaid label shows as written; every other one is written as an entity code (``#35;``)."""
 
 
 def visible(text: str) -> str:
-    """Control characters written out as the text ``\\x07``, so that a picture shows them."""
-    return "".join(f"\\x{ord(c):02x}" if ord(c) < 0x20 or 0x7F <= ord(c) < 0xA0 else c for c in text)
+    """One line of a picture: control characters, line breaks and text-reordering marks written out as escapes
+    (``\\x07``), so that the picture shows them."""
+    return printable(text, one_line=True)
 
 
 def dot_string(text: str) -> str:

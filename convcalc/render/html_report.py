@@ -15,10 +15,10 @@ from convcalc.dataflow import diagram
 from convcalc.explain import explain_layer
 from convcalc.layers import format_shape
 from convcalc.render.explain_text import render_explanations
-from convcalc.render.graph_text import visible
 from convcalc.render.svg_graph import to_svg
 from convcalc.render.units import exact, human_bytes, human_count
 from convcalc.results import Analysis, LayerResult
+from convcalc.text import printable
 from convcalc.views import Group, Item, hierarchy
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:"
@@ -75,8 +75,8 @@ HEADERS = ("layer", "type", "output", "params", "MACs", "FLOPs", "activations", 
 
 
 def text(value: str) -> str:
-    """Spec text for HTML: control characters made visible, then escaped."""
-    return escape(visible(value))
+    """Spec text for HTML: control characters made visible (line breaks kept), then escaped."""
+    return escape(printable(value))
 
 
 def report_html(analysis: Analysis, output: str | None = None) -> str:

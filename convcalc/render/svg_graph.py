@@ -12,6 +12,7 @@ from html import escape
 
 from convcalc.dataflow import Box, Diagram
 from convcalc.render.graph_text import visible
+from convcalc.text import printable
 
 BOX_WIDTH, BOX_HEIGHT = 200, 34
 COLUMN, ROW = 220, 64
@@ -84,7 +85,7 @@ def to_svg(diagram: Diagram) -> str:
 def _box(item: Placed) -> str:
     box = item.box
     kind = "io" if box.layer is None else "layer"
-    tooltip = escape(visible("\n".join((box.name, *box.lines[1:]))))
+    tooltip = escape(printable("\n".join((box.name, *box.lines[1:]))))
     first, second = (escape(visible(_short(line))) for line in (*box.lines, "")[:2])
     cx = item.x + BOX_WIDTH / 2
     return (
