@@ -17,8 +17,9 @@ from convcalc.results import AnalysisWarning, LayerResult
 COSTLY_SHARE = 20
 """Percent of the network's MACs (or FLOPs, for layers without MACs) that counts as costly."""
 BOTTLENECK_NAME = re.compile(r"reduc|bottleneck|squeeze|(?<![a-z])red(?![a-z])", re.IGNORECASE)
-"""A layer's own name that says it is meant to reduce channels: `conv5x5_reduce` (what `compare --bottleneck`
-inserts), `3x3red`, `bottleneck`, `squeeze`."""
+"""The last word of a layer's own name that says it is meant to reduce channels: `conv5x5_reduce` (what
+`compare --bottleneck` inserts), `3x3red`, `bottleneck`, `squeeze1x1` (an imported `bottleneck1_expand_conv` is
+an expansion: its last word is `conv`)."""
 
 
 def network_warnings(
@@ -82,7 +83,8 @@ def widening_bottleneck(layer: LayerResult, by_name: dict[str, LayerResult]) -> 
         feeder = by_name.get(feeder.inputs[0])
     if feeder is None or feeder.type != "conv" or tuple(feeder.config["kernel"]) != (1, 1):
         return None
-    if feeder.output_shape[0] <= feeder.input_shapes[0][0] or not BOTTLENECK_NAME.search(own_name(feeder.name)):
+    last_word = re.split(r"[_\-]", own_name(feeder.name))[-1]  # 'conv5x5_reduce'; not 'bottleneck1_expand_conv'
+    if feeder.output_shape[0] <= feeder.input_shapes[0][0] or not BOTTLENECK_NAME.search(last_word):
         return None
     return feeder
 

@@ -243,6 +243,10 @@ def test_an_exported_network_counts_as_its_spec(file: str, spec: str):
     assert (imported.total.macs, imported.total.flops) == (written.total.macs, written.total.flops)
     assert imported.output_shape == written.output_shape
     assert "shape" not in {warning.code for warning in imported.warnings}  # agrees with ONNX's shape inference
+    # no warning the spec does not give or acknowledge with `expect` (an ONNX file cannot acknowledge one); an
+    # imported name such as 'bottleneck1_inverted1_expand_conv' is no bottleneck
+    acknowledged = set().union(*(node.expected for node in load_spec(spec).nodes))
+    assert {w.code for w in imported.warnings} <= {w.code for w in written.warnings} | acknowledged
 
 
 def test_an_unused_branch_is_not_exported():
