@@ -163,6 +163,11 @@ def compare(
         return compare_analyses(analyze(first, batch=batch, dtype=dtype), analyze(second, batch=batch, dtype=dtype))
     if isinstance(first, Graph):
         raise ValueError("a bottleneck rewrite edits a spec's text: pass its path, not a loaded spec")
+    if str(first).lower().endswith(".onnx"):
+        raise SpecError(
+            f"{first}: the bottleneck rewrite edits a spec's YAML text, and this is an ONNX model",
+            hint=f"write it as a spec first: convcalc import {first} -o model.yaml",
+        )
     text, name = load_text(first)
     parsed = [b if isinstance(b, Bottleneck) else parse_bottleneck(b) for b in bottlenecks]
     rewrite = insert_bottlenecks(text, name, parsed)

@@ -66,7 +66,8 @@ def select_layers(analysis: Analysis, patterns: Sequence[str]) -> list[LayerResu
     globs = [pattern for pattern in patterns if pattern not in names]
     for pattern in globs:
         if not any(fnmatchcase(name, pattern) for name in names):
-            hint = nearest(pattern, names)
+            inside = any(name.startswith(f"{pattern}.") for name in names)  # a block, repeat or structure
+            hint = f"it holds layers: explain them with '{pattern}.*'" if inside else nearest(pattern, names)
             raise ValueError(f"no layer named '{pattern}' in {analysis.source}" + (f"; {hint}" if hint else ""))
     if not patterns:
         return list(analysis.layers)

@@ -251,3 +251,8 @@ def test_explanations_agree_with_the_analysis_for_every_bundled_layer():
             for step in steps.values():
                 if step.value is not None and step.symbols != step.numbers:
                     assert evaluate_numbers(step.numbers) == step.value, (path.name, layer.name, step.label)
+
+
+def test_a_block_name_points_to_its_layers():
+    result = run_cli("explain", "resnet50", "layer1")
+    assert result.code == 2 and "explain them with 'layer1.*'" in result.stderr

@@ -59,3 +59,8 @@ def test_import_never_writes_over_its_model(tmp_path):
     model.write_bytes((FIXTURES / "lenet5.onnx").read_bytes())
     result = run_cli("import", str(model), "-o", str(model))
     assert result.code == 2 and model.read_bytes() == (FIXTURES / "lenet5.onnx").read_bytes()
+
+
+def test_a_bottleneck_rewrite_of_an_onnx_model_says_to_import_it_first():
+    result = run_cli("compare", str(FIXTURES / "inception-5x5.onnx"), "-b", "conv5x5=16")
+    assert result.code == 2 and "this is an ONNX model" in result.stderr and "convcalc import" in result.stderr
