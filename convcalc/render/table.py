@@ -63,8 +63,8 @@ def make_console(file: IO[str] | None = None) -> Console:
 def print_view(view: Sequence[RenderableType], file: IO[str] | None = None) -> None:
     """Print a view (tables and markup lines) on a console."""
     console = make_console(file)
-    for part in view:
-        console.print(part)
+    for part in view:  # into a pipe, a line of text stays one line however long (grep finds a whole warning)
+        console.print(part, soft_wrap=not console.is_terminal and not isinstance(part, (Table, Grid)))
 
 
 def svg_text(view: Sequence[RenderableType], title: str) -> str:
