@@ -79,9 +79,15 @@ ModeOption = Annotated[
         "peak); deploy: a microcontroller runtime's peak (batch norm folded, in-place depthwise; use --dtype int8)."
     ),
 ]
-OptimizerOption = Annotated[Optimizer, typer.Option(help="--mode train: the optimizer's state per parameter.")]
+OptimizerOption = Annotated[
+    Optional[Optimizer],  # noqa: UP045 - typer reads the annotation at run time
+    typer.Option(help="--mode train: the optimizer's state per parameter (default sgd).", show_default=False),
+]
 PrecisionOption = Annotated[
-    Precision, typer.Option(help="--mode train: fp32 (everything in --dtype) or amp (float16 activations).")
+    Optional[Precision],  # noqa: UP045
+    typer.Option(
+        help="--mode train: fp32 (everything in --dtype, the default) or amp (float16 activations).", show_default=False
+    ),
 ]
 
 
@@ -287,8 +293,8 @@ def analyze(
     depth: DepthOption = None,
     convention: ConventionOption = None,
     mode: ModeOption = Mode.inference,
-    optimizer: OptimizerOption = Optimizer.sgd,
-    precision: PrecisionOption = Precision.fp32,
+    optimizer: OptimizerOption = None,
+    precision: PrecisionOption = None,
 ) -> None:
     """Per-layer output shape, parameters, MACs, FLOPs, memory and receptive field, with totals."""
     if mode is not Mode.inference:
@@ -308,7 +314,7 @@ def analyze(
         chosen = keys if columns is not None else None
         return with_convention(analysis, convention, output, exact_numbers, columns=chosen, depth=depth)
     rows = grouped_rows(analysis, depth)
-    extra = mode_extra(analysis, mode, optimizer.value, precision.value)
+    extra = mode_extra(analysis, mode, optimizer, precision)
     print_analysis(analysis, output, keys, rows, extra, report_stream(svg), exact_numbers=exact_numbers, depth=depth)
     if svg is not None:
         from convcalc.render.table import analysis_view
@@ -356,12 +362,17 @@ def check_mode(output: OutputFormat, depth: int | None) -> None:
         usage_error("--mode train/deploy reports every layer: leave out --depth")
 
 
-def mode_extra(analysis: Analysis, mode: Mode, optimizer: str, precision: str) -> Training | Deployment | None:
-    """The training step or the deployment of ``--mode`` (None for inference)."""
+def mode_extra(
+    analysis: Analysis, mode: Mode, optimizer: Optimizer | None, precision: Precision | None
+) -> Training | Deployment | None:
+    """The training step or the deployment of ``--mode`` (None for inference); --optimizer and --precision only
+    with --mode train."""
+    if mode is not Mode.train and (optimizer is not None or precision is not None):
+        usage_error("--optimizer and --precision describe a training step: give --mode train too")
     if mode is Mode.train:
         from convcalc.training import training
 
-        return training(analysis, optimizer, precision)
+        return training(analysis, (optimizer or Optimizer.sgd).value, (precision or Precision.fp32).value)
     if mode is Mode.deploy:
         from convcalc.deploy import deployment
 
@@ -518,8 +529,8 @@ def compare(
     svg: SvgOption = None,
     depth: DepthOption = None,
     mode: ModeOption = Mode.inference,
-    optimizer: OptimizerOption = Optimizer.sgd,
-    precision: PrecisionOption = Precision.fp32,
+    optimizer: OptimizerOption = None,
+    precision: PrecisionOption = None,
 ) -> None:
     """Two networks side by side, or one before and after inserting 1x1 bottleneck convs."""
     require_format(output, "compare", OutputFormat.table, OutputFormat.json)
@@ -533,7 +544,7 @@ def compare(
     report = report_stream(emit_spec, svg)
     if emit_spec is not None and comparison.rewrite is not None:
         write_file("--emit-spec", emit_spec, comparison.rewrite.text, "rewritten spec")
-    sides = [mode_extra(side, mode, optimizer.value, precision.value) for side in (comparison.before, comparison.after)]
+    sides = [mode_extra(side, mode, optimizer, precision) for side in (comparison.before, comparison.after)]
     if output is OutputFormat.json:
         from convcalc.render.json_format import to_json
 

@@ -134,3 +134,8 @@ def test_compare_shows_the_modes_side_by_side() -> None:
     ]
     document = json.loads(run_cli("compare", "resnet18", "vgg16", "--mode", "deploy", "-f", "json").stdout)
     assert set(document["deploy"]) == {"before", "after"}
+
+
+def test_training_options_need_train_mode():
+    result = run_cli("analyze", "resnet18", "--optimizer", "adam")
+    assert result.code == 2 and "give --mode train too" in result.stderr
