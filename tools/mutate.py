@@ -44,10 +44,15 @@ TARGETS = {
             "tests/test_warnings_memory.py",
             "tests/test_hand_golden.py",
             "tests/test_layer_details.py",
+            "tests/test_modern_kinds.py",
+            "tests/test_true_warnings.py",
+            "tests/test_training.py",
+            "tests/test_deploy.py",
+            "tests/test_export.py",
         ],
     ),
     "formula": ("convcalc/formula.py", ["tests/test_formula.py", "tests/test_explain.py", "tests/test_layers.py"]),
-    "expr": ("convcalc/expr.py", ["tests/test_expr.py"]),
+    "expr": ("convcalc/expr.py", ["tests/test_expr.py", "tests/test_spec_shapes.py"]),
     "engine": (
         "convcalc/engine.py",
         [
@@ -282,9 +287,10 @@ def _start_worker(base: Path) -> None:
     """Each worker: its own copy of the repository; pytest and the libraries imported once, before any fork."""
     global _workdir
     _workdir = Path(tempfile.mkdtemp(dir=base))
-    for name in ("convcalc", "tests", "specs"):
+    for name in ("convcalc", "tests", "specs", "docs", "tools"):
         shutil.copytree(REPO / name, _workdir / name, ignore=shutil.ignore_patterns("__pycache__"))
-    shutil.copy(REPO / "pyproject.toml", _workdir / "pyproject.toml")
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(REPO / name, _workdir / name)
     import hypothesis  # noqa: F401
     import jsonschema  # noqa: F401
     import pytest  # noqa: F401
