@@ -91,12 +91,13 @@ def totals(comparison: Comparison, *, exact_numbers: bool) -> Table:
     return table
 
 
-def param_sum(label: str, analysis: Analysis) -> str | None:
-    """'params after = 3,072 (conv5x5_reduce) + 12,800 (conv5x5) = 15,872', for a few terms."""
+def param_sum(label: str, analysis: Analysis, name: Callable[[str], str] = safe_markup) -> str | None:
+    """'params after = 3,072 (conv5x5_reduce) + 12,800 (conv5x5) = 15,872', for a few terms; ``name`` makes a
+    layer's name safe for where the line goes (rich markup here, HTML in the report)."""
     terms = [layer for layer in analysis.layers if layer.params]
     if not 2 <= len(terms) <= MAX_SUM_TERMS:
         return None
-    written = " + ".join(f"{exact(layer.params)} ({safe_markup(layer.name)})" for layer in terms)
+    written = " + ".join(f"{exact(layer.params)} ({name(layer.name)})" for layer in terms)
     return f"params {label} = {written} = {exact(analysis.total.params)}"
 
 

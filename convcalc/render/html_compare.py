@@ -13,7 +13,7 @@ from html import escape
 
 from convcalc.comparison import Comparison, Row
 from convcalc.layers import format_shape
-from convcalc.render.compare_table import MAX_SUM_TERMS, change
+from convcalc.render.compare_table import change, param_sum
 from convcalc.render.html_report import document, text
 from convcalc.render.units import exact, human_bytes, human_count, ratio_text, signed
 from convcalc.results import Analysis, LayerResult
@@ -80,22 +80,13 @@ def totals_section(comparison: Comparison) -> str:
     head = '<tr><th></th><th class="n">before</th><th class="n">after</th><th class="n">difference</th><th>ratio</th>'
     sums = "".join(
         f"<p>{line}</p>"
-        for line in (_param_sum("before", comparison.before), _param_sum("after", comparison.after))
+        for line in (param_sum("before", comparison.before, text), param_sum("after", comparison.after, text))
         if line
     )
     return (
         f'<section id="totals"><h2>Totals</h2><table class="totals"><thead>{head}</tr></thead>'
         f"<tbody>{''.join(lines)}</tbody></table>{sums}</section>"
     )
-
-
-def _param_sum(label: str, analysis: Analysis) -> str | None:
-    """'params after = 3,072 (conv5x5_reduce) + 12,800 (conv5x5) = 15,872', for a few terms (as compare prints)."""
-    terms = [layer for layer in analysis.layers if layer.params]
-    if not 2 <= len(terms) <= MAX_SUM_TERMS:
-        return None
-    written = " + ".join(f"{exact(layer.params)} ({text(layer.name)})" for layer in terms)
-    return f"params {label} = {written} = {exact(analysis.total.params)}"
 
 
 def rewrite_section(comparison: Comparison) -> str:
