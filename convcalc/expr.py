@@ -102,9 +102,7 @@ class _Parser:
     def atom(self) -> int:
         token = self.take()
         if token == "(":
-            self.depth += 1
-            if self.depth > MAX_PARENTHESES:
-                raise ExpressionError(f"more than {MAX_PARENTHESES} nested parentheses in '{self.text[:40]}...'")
+            self.open_parenthesis()
             value = self.expr()
             if self.take() != ")":
                 raise ExpressionError(f"missing ')' in '{self.text}'")
@@ -118,12 +116,16 @@ class _Parser:
             return self.lookup(token)
         raise ExpressionError(f"unexpected '{token}' in '{self.text}'")
 
-    def call(self, function: str) -> int:
-        """A function call: the arguments, then the function's integer result."""
-        self.take()  # '('
+    def open_parenthesis(self) -> None:
+        """One level deeper (a parenthesis or a call's); past MAX_PARENTHESES an error."""
         self.depth += 1
         if self.depth > MAX_PARENTHESES:
             raise ExpressionError(f"more than {MAX_PARENTHESES} nested parentheses in '{self.text[:40]}...'")
+
+    def call(self, function: str) -> int:
+        """A function call: the arguments, then the function's integer result."""
+        self.take()  # '('
+        self.open_parenthesis()
         arguments = [self.expr()]
         while self.peek() == ",":
             self.take()
@@ -131,10 +133,11 @@ class _Parser:
         if self.take() != ")":
             raise ExpressionError(f"missing ')' after the arguments of {function} in '{self.text}'")
         self.depth -= 1
-        least, most = ARITY[function]
+        least, most = ARITY.get(function, (len(arguments), len(arguments)))  # min, max: any number
         if not least <= len(arguments) <= most:
-            wanted = f"{least}" if least == most else f"{least} to {most}" if most < 99 else f"at least {least}"
-            raise ExpressionError(f"{function} takes {wanted} arguments, not {len(arguments)}, in '{self.text}'")
+            raise ExpressionError(
+                f"{function} takes {least} to {most} arguments, not {len(arguments)}, in '{self.text}'"
+            )
         return self.check(FUNCTIONS[function](*arguments))
 
     def lookup(self, name: str) -> int:
@@ -165,17 +168,22 @@ def make_divisible(value: int, divisor: int, min_value: int | None = None) -> in
     """
     if divisor <= 0:
         raise ExpressionError(f"make_divisible needs a divisor of at least 1, not {divisor}")
+    if value < 0:
+        raise ExpressionError(f"make_divisible rounds a width, not the negative {value}")
     least = divisor if min_value is None else min_value
-    twice = 2 * value + divisor
-    truncated = twice // 2 if twice >= 0 else -(-twice // 2)
+    truncated = (2 * value + divisor) // 2  # int(v + d / 2) for v >= 0
     rounded = max(least, truncated // divisor * divisor)
     return rounded + divisor if 10 * rounded < 9 * value else rounded
 
 
-FUNCTIONS: dict[str, Callable[..., int]] = {"min": min, "max": max, "make_divisible": make_divisible}
+FUNCTIONS: dict[str, Callable[..., int]] = {
+    "min": lambda *values: min(values),  # min(7) is 7 (Python's min of one int would be an error)
+    "max": lambda *values: max(values),
+    "make_divisible": make_divisible,
+}
 """The functions an expression may call, by name."""
-ARITY = {"min": (1, 99), "max": (1, 99), "make_divisible": (2, 3)}
-"""Fewest and most arguments of each function (99: any number)."""
+ARITY = {"make_divisible": (2, 3)}
+"""Fewest and most arguments of the functions that have a most (min and max take one or more)."""
 
 
 def evaluate(text: str, names: Mapping[str, Any]) -> int:

@@ -279,3 +279,42 @@ def test_the_schema_accepts_size_of_shape_reads_functions_and_a_type_from_a_para
     assert errors(dedent(text)) == []
     analyze_text(dedent(text))  # and convcalc takes it
     assert errors("input: [3, 8, 8]\nlayers:\n  - {type: relu, size_of: input}\n") != []  # no 'size' to set
+
+
+def test_function_calls_nest_fifty_deep_and_no_deeper():
+    # MAX_PARENTHESES = 50 levels, a call's parenthesis counting as one
+    assert evaluate("min(" * 50 + "7" + ")" * 50, {}) == 7
+    deeper = "max(" * 51 + "7" + ")" * 51
+    with pytest.raises(ExpressionError) as raised:
+        evaluate(deeper, {})
+    assert str(raised.value) == f"more than 50 nested parentheses in '{deeper[:40]}...'"
+    # depth is given back after each call: sixty calls side by side are one level each, and after a call the
+    # limit is still 50 levels
+    assert evaluate(" + ".join(["min(1, (2))"] * 60), {}) == 60
+    with pytest.raises(ExpressionError, match="more than 50 nested parentheses"):
+        evaluate("min(1) + " + "(" * 51 + "1" + ")" * 51, {})
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("min()", "unexpected '\\)' in 'min\\(\\)'"),  # min and max take one argument or more
+        ("make_divisible(8)", "make_divisible takes 2 to 3 arguments, not 1"),
+        ("make_divisible(8, 8, 8, 8)", "make_divisible takes 2 to 3 arguments, not 4"),
+    ],
+)
+def test_a_call_with_the_wrong_number_of_arguments(text: str, message: str):
+    with pytest.raises(ExpressionError, match=message):
+        evaluate(text, {})
+    # min and max take any number of arguments: 120 of them, the largest 119 (0 to 119); one is itself
+    assert evaluate("max(" + ", ".join(str(i) for i in range(120)) + ")", {}) == 119
+    assert evaluate("min(7)", {}) == 7 and evaluate("max(-3)", {}) == -3
+
+
+def test_make_divisible_rounds_halves_up_and_refuses_a_negative_width():
+    # (2 * 12 + 8) // 2 = 16 -> 16 // 8 * 8 = 16: 12 is halfway between 8 and 16 and goes up, as int(12 + 4) = 16
+    assert make_divisible(12, 8) == 16
+    # (2 * 11 + 8) // 2 = 15 -> 8, and 10 * 8 = 80 < 9 * 11 = 99 (more than 10% below): 8 + 8 = 16
+    assert make_divisible(11, 8) == 16
+    with pytest.raises(ExpressionError, match="rounds a width, not the negative -3"):
+        make_divisible(-3, 8)

@@ -47,8 +47,6 @@ TARGETS = {
             "tests/test_modern_kinds.py",
             "tests/test_true_warnings.py",
             "tests/test_training.py",
-            "tests/test_deploy.py",
-            "tests/test_export.py",
         ],
     ),
     "formula": ("convcalc/formula.py", ["tests/test_formula.py", "tests/test_explain.py", "tests/test_layers.py"]),
