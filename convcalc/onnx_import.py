@@ -54,6 +54,8 @@ class Importer:
         self.taken: set[str] = {NETWORK_INPUT}
         self.index = 0
         self.pending: dict[str, tuple[str, Any]] = {}  # tensors of a pattern under way (channel shuffle)
+        self.lrn: dict[str, str] = {}  # tensors of a LocalResponseNorm under way -> the tensor it normalises
+        self.lrn_size: dict[str, int] = {}  # the tensor an LRN normalises -> its window (0 until the pool is seen)
         self.readers: dict[str, int] = {}  # ONNX tensor -> how many node inputs read it
         for each in model.nodes:
             for tensor in each.inputs:
@@ -186,7 +188,7 @@ class Importer:
         self.producer[name] = NETWORK_INPUT
         for index, node in enumerate(self.model.nodes):
             self.index = index
-            if self.computes_constants(node):
+            if follows_lrn(self, node) or self.computes_constants(node):
                 continue
             handler = HANDLERS.get(node.op_type) if node.domain in ("", "ai.onnx") else None
             try:
@@ -214,6 +216,47 @@ ARITHMETIC: dict[str, Callable[[Any, Any], Any]] = {
     "Mul": operator.mul,
     "Div": operator.truediv,
 }
+
+
+def follows_lrn(importer: Importer, node: OnnxNode) -> bool:
+    """PyTorch's LocalResponseNorm, exported as elementary ops: x * x, a Reshape to 5-D, a Pad of the channels, a
+    3-D AveragePool of (size, 1, 1), shape steps, then * alpha + k, ^ beta, and x / that. Followed from the square
+    to the division, it is one ``lrn`` layer; the steps between are not counted on their own. True when ``node`` is
+    one of those steps."""
+    square = node.op_type == "Mul" and len(node.inputs) == 2 and node.inputs[0] == node.inputs[1]
+    if square and node.inputs[0] in importer.producer:
+        importer.lrn[node.outputs[0]] = node.inputs[0]
+        importer.lrn_size[node.inputs[0]] = 0
+        return True
+    source = node.inputs[0] if node.op_type == "Div" and node.inputs else ""
+    divisor = node.inputs[1] if len(node.inputs) == 2 else ""
+    if importer.lrn_size.get(source) and (divisor in importer.lrn or divisor in importer.constants):
+        size = importer.lrn_size.pop(source)
+        scope = node.name.rsplit("/", 1)[0] + "/"
+        values = {
+            each.op_type: importer.constants[each.inputs[1]].values
+            for each in importer.model.nodes
+            if each.name.startswith(scope)
+            and each.op_type in ("Mul", "Add", "Pow")
+            and len(each.inputs) == 2
+            and each.inputs[1] in importer.constants
+            and importer.constants[each.inputs[1]].values
+        }
+        config: dict[str, Any] = {"size": size}
+        for op, key in (("Mul", "alpha"), ("Pow", "beta"), ("Add", "k")):
+            found = values.get(op)
+            if found:
+                config[key] = float(found[0])
+        importer.emit(node, "lrn", config, [importer.producer[source]])
+        return True
+    chained = [importer.lrn[tensor] for tensor in node.inputs if tensor in importer.lrn]
+    if chained:
+        for output in node.outputs:
+            importer.lrn[output] = chained[0]
+        if node.op_type == "AveragePool" and node.attributes.get("kernel_shape"):
+            importer.lrn_size[chained[0]] = int(node.attributes["kernel_shape"][0])
+        return True
+    return False
 
 
 def fold(node: OnnxNode, values: list[tuple[float | int, ...] | None]) -> tuple[float | int, ...] | None:

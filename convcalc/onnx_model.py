@@ -12,7 +12,17 @@ import struct
 from dataclasses import dataclass, field
 from typing import Any
 
-from convcalc.protobuf import FIXED32, LENGTH, VARINT, DecodeError, fields, float32, packed_varints, signed
+from convcalc.protobuf import (
+    FIXED32,
+    LENGTH,
+    VARINT,
+    DecodeError,
+    fields,
+    float32,
+    packed_varints,
+    shortest_float32,
+    signed,
+)
 
 SMALL = 64
 """Most elements of a tensor whose values are decoded (shape, axes, pads, scales); larger ones are weights."""
@@ -86,7 +96,7 @@ def read_tensor(data: memoryview, span: tuple[int, int]) -> Tensor:
             listed.append(signed(int(value)))  # type: ignore[arg-type]
         elif number == 4 and wire == LENGTH:
             start, end = _span(value)
-            listed += [v for (v,) in struct.iter_unpack("<f", bytes(data[start:end]))]
+            listed += [shortest_float32(v) for (v,) in struct.iter_unpack("<f", bytes(data[start:end]))]
         elif number == 4 and wire == FIXED32:
             listed.append(float32(int(value)))  # type: ignore[arg-type]
     count = 1
@@ -105,7 +115,8 @@ def _raw_values(raw: bytes, data_type: int) -> tuple[float | int, ...] | None:
     formats = {FLOAT: "<f", INT32: "<i", INT64: "<q", DOUBLE: "<d"}
     if data_type not in formats or len(raw) % struct.calcsize(formats[data_type]):
         return None
-    return tuple(v for (v,) in struct.iter_unpack(formats[data_type], raw))
+    values = tuple(v for (v,) in struct.iter_unpack(formats[data_type], raw))
+    return tuple(shortest_float32(v) for v in values) if data_type == FLOAT else values
 
 
 def read_attribute(data: memoryview, span: tuple[int, int]) -> tuple[str, Any]:
