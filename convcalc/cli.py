@@ -669,12 +669,9 @@ def graph(
     from convcalc.render.graph_text import to_dot, to_mermaid
 
     with spec_errors(OutputFormat.table, exact_numbers=False):
-        loaded, shape = load_sized(spec, input_size)
-        from convcalc.api import analyze as run_analysis
-
-        analysis = run_analysis(loaded, input_shape=shape)
-    picture = diagram(analysis, loaded.output)
-    print(to_dot(picture) if output is GraphFormat.dot else to_mermaid(picture), end="")
+        analysis = load_analysis(spec, batch=1, dtype="float32", input_size=input_size)
+    picture = diagram(analysis)
+    emit(to_dot(picture) if output is GraphFormat.dot else to_mermaid(picture))
 
 
 @app.command()
@@ -709,11 +706,9 @@ def report(
 
 def single_report(spec: str, *, batch: int, dtype: str, input_size: str | None) -> str:
     """`convcalc report SPEC`: one network's page; the caller reports SpecErrors."""
-    from convcalc.api import analyze as run_analysis
     from convcalc.render.html_report import report_html
 
-    loaded, shape = load_sized(spec, input_size)
-    return report_html(run_analysis(loaded, batch=batch, dtype=dtype, input_shape=shape), loaded.output)
+    return report_html(load_analysis(spec, batch=batch, dtype=dtype, input_size=input_size))
 
 
 @app.command("import")

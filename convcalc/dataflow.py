@@ -67,8 +67,8 @@ def box_lines(layer: LayerResult, shown: str) -> tuple[str, ...]:
     return shown, " · ".join([layer.type, *costs])
 
 
-def diagram(analysis: Analysis, output: str | None = None) -> Diagram:
-    """The boxes, arrows and clusters of an analysis; ``output`` names the output layer (default: the last)."""
+def diagram(analysis: Analysis) -> Diagram:
+    """The boxes, arrows and clusters of an analysis."""
     layers = analysis.layers
     ids = {NETWORK_INPUT: "n0", **{layer.name: f"n{index}" for index, layer in enumerate(layers, 1)}}
     output_id = f"n{len(layers) + 1}"
@@ -82,8 +82,7 @@ def diagram(analysis: Analysis, output: str | None = None) -> Diagram:
         for layer in layers
         for source, shape in zip(layer.inputs, layer.input_shapes, strict=True)
     ]
-    last = output if output is not None else (layers[-1].name if layers else NETWORK_INPUT)
-    arrows.append(Arrow(ids[last], output_id, format_shape(analysis.output_shape)))
+    arrows.append(Arrow(ids[analysis.output_layer], output_id, format_shape(analysis.output_shape)))
     counter = iter(range(len(layers) + 1))
     top = ["n0", *_members(tree, ids, counter), output_id]
     return Diagram(analysis.name, tuple(boxes), tuple(arrows), tuple(top))

@@ -49,7 +49,9 @@ def analyze_spec(spec: Graph, *, batch: int = 1, dtype: str = "float32") -> Anal
     expected = {node.name: node.expected for node in spec.nodes if node.expected}
     warnings = network_warnings(layers, total.macs, total.flops, expected, spec.output)
     output = run.shapes[spec.output]
-    return Analysis(spec.name, spec.source, spec.input_shape, output, batch, dtype, layers, total, warnings)
+    return Analysis(
+        spec.name, spec.source, spec.input_shape, output, batch, dtype, layers, total, spec.output, warnings
+    )
 
 
 def peak_activation_bytes(layers: Sequence[LayerResult], input_bytes: int, output: str) -> int:

@@ -178,6 +178,8 @@ class Analysis:
     dtype: str
     layers: tuple[LayerResult, ...]
     total: Totals
+    output_layer: str
+    """The layer whose output is the network's (the graph's output: the last layer of a spec)."""
     warnings: tuple[AnalysisWarning, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:

@@ -131,6 +131,7 @@ class _Tape:
 
     def __init__(self, analysis: Analysis, activation_bytes: int) -> None:
         self.layers = analysis.layers
+        self.output_layer = analysis.output_layer
         self.batch = analysis.batch
         self.element_bytes = activation_bytes
         self.steps = len(self.layers)
@@ -180,7 +181,7 @@ class _Tape:
             change[max(start, 0)] += size
             change[end + 1] -= size
 
-        for storage, end in _last_reads(self.layers, self.storage).items():
+        for storage, end in _last_reads(self.layers, self.storage, self.output_layer).items():
             first_keeper = self.keepers.get(storage)
             if first_keeper is not None:
                 end = self.backward_time(first_keeper)
@@ -218,13 +219,12 @@ class _Tape:
         return "optimizer step"
 
 
-def _last_reads(layers: Sequence[LayerResult], storage: dict[str, str]) -> dict[str, int]:
-    """Each storage's last forward reader (the network's output, the last layer's, lives into the backward)."""
+def _last_reads(layers: Sequence[LayerResult], storage: dict[str, str], output: str) -> dict[str, int]:
+    """Each storage's last forward reader (the network's ``output`` lives into the backward)."""
     last = {NETWORK_INPUT: -1}
     for index, layer in enumerate(layers):
         last[storage[layer.name]] = max(last.get(storage[layer.name], index), index)
         for source in layer.inputs:
             last[storage[source]] = index
-    if layers:
-        last[storage[layers[-1].name]] = len(layers)
+    last[storage[output]] = len(layers)
     return last

@@ -28,7 +28,7 @@ DEFAULT = CONVENTIONS["convcalc"]
 
 
 def counted(analysis: Analysis, chosen: Convention) -> Counting:
-    return count_layers(analysis.layers, chosen, analysis.batch)
+    return count_layers(analysis.layers, chosen, analysis.batch, analysis.output_layer)
 
 
 def recounted(analysis: Analysis, counting: Counting) -> Analysis:
@@ -210,7 +210,7 @@ def explanations_text(explanations: Sequence[Explanation], analysis: Analysis, c
     """`explain --convention`: each layer's own explanation, then the tool's rule with its numbers."""
     from convcalc.render.explain_text import render_explanations
 
-    live = reaching_output(analysis.layers, analysis.layers[-1].name) if chosen.traced else None
+    live = reaching_output(analysis.layers, analysis.output_layer) if chosen.traced else None
     blocks = []
     for explanation in explanations:
         lines = [render_explanations([explanation]).rstrip("\n")]

@@ -79,8 +79,8 @@ def text(value: str) -> str:
     return escape(printable(value))
 
 
-def report_html(analysis: Analysis, output: str | None = None) -> str:
-    """The whole report as one HTML document; ``output`` names the network's output layer (default: the last)."""
+def report_html(analysis: Analysis) -> str:
+    """The whole report as one HTML document."""
     shape = f"{format_shape(analysis.input_shape)} -> {format_shape(analysis.output_shape)}"
     return document(
         text(analysis.name),
@@ -91,7 +91,7 @@ def report_html(analysis: Analysis, output: str | None = None) -> str:
             table_section(analysis),
             charts_section(analysis.layers),
             '<section id="graph"><h2>Graph</h2><div class="scroll">',
-            to_svg(diagram(analysis, output)),
+            to_svg(diagram(analysis)),
             "</div></section>",
         ],
         script=SCRIPT,
