@@ -49,6 +49,7 @@ class Importer:
         self.nodes: list[Node] = []
         self.origins: dict[str, str] = {}  # convcalc node -> the ONNX node it came from
         self.producer: dict[str, str] = {}  # ONNX tensor -> the convcalc node whose output it is
+        self.tensors_of: dict[str, list[str]] = {}  # convcalc node -> the ONNX tensors that are its output
         self.shapes: dict[str, Shape] = {NETWORK_INPUT: ()}
         self.constants: dict[str, Tensor] = dict(model.initializers)
         self.taken: set[str] = {NETWORK_INPUT}
@@ -108,12 +109,16 @@ class Importer:
 
     def read_once(self, name: str) -> bool:
         """Whether the output of the convcalc node ``name`` is read by one ONNX node only (a pattern may fold)."""
-        tensors = [tensor for tensor, producer in self.producer.items() if producer == name]
-        return sum(self.readers.get(tensor, 0) for tensor in tensors) == 1
+        return sum(self.readers.get(tensor, 0) for tensor in self.tensors_of.get(name, ())) == 1
+
+    def produce(self, tensor: str, name: str) -> None:
+        """The ONNX tensor ``tensor`` is the output of the convcalc node ``name``."""
+        self.producer[tensor] = name
+        self.tensors_of.setdefault(name, []).append(tensor)
 
     def alias(self, node: OnnxNode, position: int = 0) -> None:
         """The node's output is its input (Identity, Dropout at inference)."""
-        self.producer[node.outputs[0]] = self.source_of(node, position)
+        self.produce(node.outputs[0], self.source_of(node, position))
 
     def emit(
         self,
@@ -139,7 +144,7 @@ class Importer:
         self.nodes.append(Node(name, layer, config, sources, self.location, findings=findings))
         self.origins[name] = node.name or node.op_type
         self.shapes[name] = shape
-        self.producer[output or node.outputs[0]] = name
+        self.produce(output or node.outputs[0], name)
         return name
 
     def disagreement(self, tensor: str, shape: Shape) -> tuple[Finding, ...]:
@@ -185,7 +190,7 @@ class Importer:
         name, dims = inputs[0]
         input_shape = per_sample(dims, name, self.source)
         self.shapes[NETWORK_INPUT] = input_shape
-        self.producer[name] = NETWORK_INPUT
+        self.produce(name, NETWORK_INPUT)
         for index, node in enumerate(self.model.nodes):
             self.index = index
             if follows_lrn(self, node) or self.computes_constants(node):
