@@ -758,7 +758,7 @@ class Dropout(LayerKind):
         return (Saved(elements(inputs[0]) * batch),) if config["rate"] else ()
 
     def torch_module(self, config: Config, inputs: Sequence[Shape]) -> str:
-        return call("nn.Dropout", p=(config["rate"], None))
+        return call("nn.Dropout", p=(config["rate"], 0.5))
 
 
 class LocalResponseNorm(LayerKind):

@@ -207,6 +207,9 @@ _SpecLoader.add_constructor("tag:yaml.org,2002:map", _construct_mapping)
 _SpecLoader.add_constructor("tag:yaml.org,2002:omap", _refuse_tag)
 _SpecLoader.add_constructor("tag:yaml.org,2002:seq", _construct_sequence)
 _SpecLoader.add_constructor(None, _refuse_tag)  # any tag not known as safe plain data
+_SpecLoader.add_implicit_resolver(  # YAML 1.2's floats too: 1e-6 (YAML 1.1 wants 1.0e-6 and reads 1e-6 as text)
+    "tag:yaml.org,2002:float", re.compile(r"^[-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)[eE][-+]?[0-9]+$"), list("-+0123456789.")
+)
 
 
 def _snippet(node: yaml.Node) -> str:

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from convcalc.reader import MAX_NODES
+from convcalc.reader import MAX_NODES, read_text
 from convcalc.text import UNSAFE, clip, csv_cell, message_line, printable
 from tests.conftest import REPO, SPECS, run_cli
 
@@ -305,6 +305,13 @@ def test_merge_keys_from_a_list_the_first_mapping_wins(write_spec) -> None:
     result = run_cli("analyze", str(write_spec(text)), "--format", "json")
     assert result.code == 0, result.stderr
     assert [layer["name"] for layer in json.loads(result.stdout)["layers"]] == ["a", "first"]
+
+
+def test_exponent_floats_without_a_dot_are_numbers(write_spec) -> None:
+    """YAML 1.2 reads 1e-6 as a number, as PyTorch's code writes eps (YAML 1.1, PyYAML's default, reads the text)."""
+    assert read_text("[1e-6, 5E-2, -2e+1, .5e1, 1e, e5, 1_0]", "x.yaml") == [1e-06, 0.05, -20.0, 5.0, "1e", "e5", 10]
+    text = NET + "  - {type: batchnorm, name: bn, eps: 1e-6}\n  - {type: conv, name: c, filters: 1e1, kernel: 1}\n"
+    one_error(run_cli("analyze", str(write_spec(text))), ":4:36: ", "'filters': expected a whole number, got 10.0")
 
 
 def test_a_bottleneck_width_of_5000_digits(write_spec) -> None:

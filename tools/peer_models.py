@@ -33,8 +33,12 @@ TORCHVISION: dict[str, tuple[str, str]] = {
 """Bundled specs that are torchvision's network, layer for layer: spec -> (torchvision.models module, builder)."""
 
 
-EXTRA = {"every_kind_live": REPO / "tests" / "data" / "peers" / "every_kind_live.yaml"}
-"""Networks recorded beside the bundled specs: one layer of every catalogue kind, chained to the output."""
+EXTRA = {
+    "every_kind_live": REPO / "tests" / "data" / "peers" / "every_kind_live.yaml",
+    "saved_rules": REPO / "tests" / "data" / "peers" / "saved_rules.yaml",
+}
+"""Networks recorded beside the bundled specs: one layer of every catalogue kind, chained to the output; the kinds
+and options whose saved tensors differ (tools/record_autograd.py)."""
 
 
 def spec_path(spec: str) -> Path:

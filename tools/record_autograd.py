@@ -17,7 +17,8 @@ input 3x224x224 without requires_grad (a training step's input). One forward pas
   (``layer1.0`` for torchvision's ``out += identity``, ``""`` for ``torch.flatten`` in the root).
 
 Each network is measured twice: as torchvision's module (entry ``NAME``, modules keyed by torchvision's names) and as
-``convcalc export --to pytorch`` of the bundled spec (``NAME/export``, modules keyed by convcalc layer names).
+``convcalc export --to pytorch`` of the bundled spec (``NAME/export``, modules keyed by convcalc layer names). The
+test networks in ``EXPORTED`` (every layer kind; every saved-tensor rule) are measured as their export alone.
 
 Per model: ``total_saved_bytes``, ``params``/``param_bytes``, ``by_dtype`` (bytes of unique storages per dtype), and
 ``modules``: module name -> ``{"type", "saved_bytes", "saved": [{"shape", "dtype", "bytes", "shared_with"?}]}``
@@ -46,6 +47,8 @@ MODELS = {
 }
 BATCH = 8
 INPUT = (3, 224, 224)
+EXPORTED = ("every_kind_live", "saved_rules")
+"""Specs measured as their export alone (at their own input size, batch 8): every kind, and every saved-tensor rule."""
 
 
 def measure(model: Any, batch: int, input_shape: tuple[int, ...]) -> dict[str, Any]:
@@ -128,7 +131,7 @@ def measure(model: Any, batch: int, input_shape: tuple[int, ...]) -> dict[str, A
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=OUT)
-    parser.add_argument("--only", nargs="*", choices=sorted(MODELS))
+    parser.add_argument("--only", nargs="*", choices=sorted([*MODELS, *EXPORTED]))
     args = parser.parse_args(argv)
 
     import torch
@@ -154,6 +157,14 @@ def main(argv: list[str] | None = None) -> None:
         print(f"{name:22} {result['total_saved_bytes']:,} bytes saved {result['by_dtype']}", file=sys.stderr)
         model, names, description = peer_models.build(name, "export")
         result = measure(model, BATCH, INPUT)
+        result["modules"] = {names.get(key, key): value for key, value in result["modules"].items()}
+        document["networks"][f"{name}/export"] = {"model": description, **result}
+        print(f"{name + '/export':22} {result['total_saved_bytes']:,} bytes saved", file=sys.stderr)
+    for name in EXPORTED:
+        if args.only and name not in args.only:
+            continue
+        model, names, description = peer_models.build(name, "export")
+        result = measure(model, BATCH, tuple(peer_models.spec_input(name)))
         result["modules"] = {names.get(key, key): value for key, value in result["modules"].items()}
         document["networks"][f"{name}/export"] = {"model": description, **result}
         print(f"{name + '/export':22} {result['total_saved_bytes']:,} bytes saved", file=sys.stderr)
