@@ -416,17 +416,29 @@ class Conv(LayerKind):
         flops = 2 * macs + bias * h_out * w_out
         return Evaluation((c_out, h_out, w_out), params, macs=macs, flops=flops, windows=windows, warnings=warnings)
 
+    @staticmethod
+    def sides(config: Config, shape: Shape) -> tuple[Pair, Pair]:
+        """((top, bottom), (left, right)): the padding the layer's padding key means on this input."""
+        kernel, stride, dilation = config["kernel"], config["stride"], config["dilation"]
+        return resolve_padding(config["padding"], (shape[1], shape[2]), kernel, stride, dilation)
+
     def saved(self, config: Config, inputs: Sequence[Shape], output: Shape, batch: int) -> tuple[Saved, ...]:
-        """Its input, for the weight gradient (its weight too, a parameter)."""
-        return (keeps_input(inputs, batch),)
+        """Its input, for the weight gradient (its weight too, a parameter); under asymmetric 'same' padding, which
+        PyTorch pads as a copy first (padding='same' with an even kernel, or the export's ZeroPad2d), that copy:
+        C x (H + top + bottom) x (W + left + right)."""
+        (top, bottom), (left, right) = self.sides(config, inputs[0])
+        if (top, left) == (bottom, right):
+            return (keeps_input(inputs, batch),)
+        channels, height, width = inputs[0]
+        return (Saved(channels * (height + top + bottom) * (width + left + right) * batch),)
 
     def torch_module(self, config: Config, inputs: Sequence[Shape]) -> str:
         """nn.Conv2d; 'same' at stride 1 is torch's own padding='same', elsewhere explicit (ZeroPad2d if asymmetric)."""
-        channels, height, width = inputs[0]
+        channels = inputs[0][0]
         stride, dilation, pad = config["stride"], config["dilation"], config["padding"]
         pad_first = None
         if pad == "same" and stride != (1, 1):
-            (top, bottom), (left, right) = resolve_padding("same", (height, width), config["kernel"], stride, dilation)
+            (top, bottom), (left, right) = self.sides(config, inputs[0])
             if (top, left) == (bottom, right):
                 pad = (top, left)
             else:
@@ -884,15 +896,19 @@ class Activation(LayerKind):
 
     passes_through = True
 
-    def __init__(self, type: str, formula: str, flops_per_element: int, module: str, keeps: str) -> None:
-        """``keeps``: what autograd saves, 'output' or 'input'; with 'inplace' in it, the module takes inplace=."""
+    def __init__(
+        self, type: str, formula: str, flops_per_element: int, module: str, keeps: str, in_place_keeps: str | None
+    ) -> None:
+        """``keeps``: what autograd saves, 'output' or 'input'; ``in_place_keeps``: in place, 'output' or 'copy'
+        (None: the module takes no inplace=)."""
         self.type = type
         self.summary = f"{type}(x) = {formula}, element-wise."
         self.per_element = flops_per_element
         self.flops_rule = f"{flops_per_element} per element"
         self.module = module
-        self.keeps_output = keeps.startswith("output")
-        self.keys = (INPLACE,) if keeps.endswith("inplace") else ()
+        self.keeps = keeps
+        self.in_place_keeps = in_place_keeps
+        self.keys = (INPLACE,) if in_place_keeps else ()
 
     def evaluate(self, config: Config, inputs: Sequence[Shape]) -> Evaluation:
         """out = in; FLOPs = (operations in the formula) * elements, exp/tanh/erf counting 1."""
@@ -902,12 +918,13 @@ class Activation(LayerKind):
         return bool(config.get("inplace"))
 
     def saved(self, config: Config, inputs: Sequence[Shape], output: Shape, batch: int) -> tuple[Saved, ...]:
-        """Its output (relu, sigmoid, tanh) or its input (the others); in place, a rule on the input keeps a copy
-        of it, made before it is overwritten."""
-        size = elements(inputs[0]) * batch
-        if self.keeps_output:
-            return (Saved(size, tensor=OUTPUT),)
-        return (Saved(size, tensor=NEW if self.in_place(config) else 0),)
+        """Its output (relu, sigmoid, tanh) or its input (the others); in place, its output (the overwritten
+        storage) or a copy of its input made before it is overwritten."""
+        keeps = self.keeps
+        if self.in_place(config) and self.in_place_keeps:
+            keeps = self.in_place_keeps
+        tensor = {"output": OUTPUT, "input": 0, "copy": NEW}[keeps]
+        return (Saved(elements(inputs[0]) * batch, tensor=tensor),)
 
     def torch_module(self, config: Config, inputs: Sequence[Shape]) -> str:
         return call(self.module, inplace=(self.in_place(config), False))
@@ -1267,12 +1284,27 @@ class StochasticDepth(LayerKind):
         """out = in; no cost at inference."""
         return Evaluation(inputs[0])
 
+    torch_helper = '''class StochasticDepth(nn.Module):
+    """Drop path, as torchvision.ops.StochasticDepth: in training, zero each sample's input ("row") or the whole
+    batch's ("batch") with probability p and scale what is kept by 1 / (1 - p); the identity at inference."""
+
+    def __init__(self, p: float, mode: str = "row") -> None:
+        super().__init__()
+        self.p, self.mode = p, mode
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not self.training or self.p == 0:
+            return x
+        kept = 1 - self.p
+        mask = x.new_empty((x.shape[0] if self.mode == "row" else 1,) + (1,) * (x.dim() - 1)).bernoulli_(kept)
+        return x * (mask / kept if kept > 0 else mask)
+'''
+
     def torch_module(self, config: Config, inputs: Sequence[Shape]) -> str:
-        """nn.Identity: torchvision.ops.StochasticDepth is the identity at inference and has no parameters."""
-        return "nn.Identity()"
+        return call("StochasticDepth", config["rate"], mode=(config["mode"], "row"))
 
     def saved(self, config: Config, inputs: Sequence[Shape], output: Shape, batch: int) -> tuple[Saved, ...]:
-        """torchvision's input * noise keeps the noise: one value per sample (row) or one (batch); rate 0: nothing."""
+        """input * noise keeps the noise: one value per sample (row) or one (batch); rate 0: nothing."""
         if not config["rate"]:
             return ()
         return (Saved(batch if config["mode"] == "row" else 1),)
@@ -1331,18 +1363,19 @@ class Opaque(LayerKind):
 
 
 ACTIVATIONS = (
-    ("relu", "max(0, x)", 1, "nn.ReLU", "output, inplace"),
-    ("relu6", "min(max(0, x), 6)", 2, "nn.ReLU6", "input, inplace"),
-    ("leaky_relu", "max(x, a * x)", 2, "nn.LeakyReLU", "input, inplace"),
-    ("sigmoid", "1 / (1 + exp(-x))", 3, "nn.Sigmoid", "output"),
-    ("tanh", "tanh(x)", 1, "nn.Tanh", "output"),
-    ("silu", "x * sigmoid(x)", 4, "nn.SiLU", "input, inplace"),
-    ("gelu", "x / 2 * (1 + erf(x / sqrt(2)))", 5, "nn.GELU", "input"),
-    ("hardsigmoid", "relu6(x + 3) / 6", 4, "nn.Hardsigmoid", "input, inplace"),
-    ("hardswish", "x * relu6(x + 3) / 6", 5, "nn.Hardswish", "input, inplace"),
+    ("relu", "max(0, x)", 1, "nn.ReLU", "output", "output"),
+    ("relu6", "min(max(0, x), 6)", 2, "nn.ReLU6", "input", "copy"),
+    ("leaky_relu", "max(x, a * x)", 2, "nn.LeakyReLU", "input", "output"),
+    ("sigmoid", "1 / (1 + exp(-x))", 3, "nn.Sigmoid", "output", None),
+    ("tanh", "tanh(x)", 1, "nn.Tanh", "output", None),
+    ("silu", "x * sigmoid(x)", 4, "nn.SiLU", "input", "copy"),
+    ("gelu", "x / 2 * (1 + erf(x / sqrt(2)))", 5, "nn.GELU", "input", None),
+    ("hardsigmoid", "relu6(x + 3) / 6", 4, "nn.Hardsigmoid", "input", "copy"),
+    ("hardswish", "x * relu6(x + 3) / 6", 5, "nn.Hardswish", "input", "copy"),
 )
-"""Each activation: its name, formula, FLOPs per element, torch module, and what autograd keeps for it (whether
-the module can run in place: ``inplace`` on the layer)."""
+"""Each activation: its name, formula, FLOPs per element, torch module, what autograd keeps for it ('input' or
+'output'), and in place (None: the module cannot run in place) what it keeps instead: its 'output' (the
+overwritten storage) or a 'copy' of its input made before it is overwritten (measured: tools/record_autograd.py)."""
 
 for kind in (
     Conv(),

@@ -72,7 +72,6 @@ TORCH: dict[str, Signature] = {
     "nn.PixelShuffle": (("upscale_factor",), {}),
     "nn.PixelUnshuffle": (("downscale_factor",), {}),
     "nn.ZeroPad2d": (("padding",), {}),
-    "nn.Identity": ((), {}),
 }
 
 
@@ -351,7 +350,9 @@ CASES: list[tuple[list[int], dict[str, Any], str]] = [
     ([2, 6, 4], {"type": "pixel_unshuffle", "factor": 2}, "nn.PixelUnshuffle(2)"),
     # [top, bottom, left, right] -> nn.ZeroPad2d's (left, right, top, bottom)
     ([4, 3, 2], {"type": "pad", "padding": [1, 2, 3, 4]}, "nn.ZeroPad2d((3, 4, 1, 2))"),
-    ([4, 3, 2], {"type": "stochastic_depth", "rate": 0.2}, "nn.Identity()"),
+    ([4, 3, 2], {"type": "stochastic_depth"}, "StochasticDepth(0.0)"),
+    ([4, 3, 2], {"type": "stochastic_depth", "rate": 0.2}, "StochasticDepth(0.2)"),
+    ([4, 3, 2], {"type": "stochastic_depth", "rate": 0.2, "mode": "batch"}, 'StochasticDepth(0.2, "batch")'),
     ([8, 3, 2], {"type": "slice", "start": 2, "end": 5}, "Slice(2, 5)"),
     ([8, 3, 2], {"type": "opaque", "op": "Foo", "shape": [3, 5, 7]}, "Opaque(3, 5, 7)"),
 ]

@@ -47,6 +47,7 @@ TARGETS = {
             "tests/test_modern_kinds.py",
             "tests/test_true_warnings.py",
             "tests/test_training.py",
+            "tests/test_torch_modules.py",
         ],
     ),
     "formula": ("convcalc/formula.py", ["tests/test_formula.py", "tests/test_explain.py", "tests/test_layers.py"]),
