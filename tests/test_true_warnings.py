@@ -18,6 +18,7 @@ from convcalc.export import to_pytorch
 from convcalc.layers import WARNINGS
 from convcalc.schema import spec_schema
 from tests.conftest import SPECS, run_cli
+from tests.test_axes import CASES as AXIS_CASES
 
 
 def warnings_of(text: str, **options: object) -> list[tuple[str, str, str]]:
@@ -194,6 +195,35 @@ def test_a_1x1_named_as_a_bottleneck_that_widens_warns(name: str):
 @pytest.mark.parametrize("name", ["expand", "conv1", "Conv2d_3b_1x1", "pred", "shred"])
 def test_a_1x1_widening_on_purpose_is_quiet(name: str):
     assert warnings_of(WIDENING.format(name=name, extra="")) == []
+
+
+PASSES_THROUGH = {
+    *("relu", "relu6", "leaky_relu", "sigmoid", "tanh", "silu", "gelu", "hardsigmoid", "hardswish"),
+    *("batchnorm", "dropout", "stochastic_depth", "scale", "layernorm", "groupnorm"),
+}
+"""Element-wise on one input, the shape kept, mixing neither positions nor channels (a layer norm's statistics mix
+channels, but what it feeds still has the 1x1's channels): a widening 1x1 is still seen through them."""
+
+
+@pytest.mark.parametrize(("kind", "config"), [(kind, config) for kind, config in AXIS_CASES if kind != "opaque"])
+def test_the_widening_is_seen_through_element_wise_layers_only(kind: str, config: dict[str, object]) -> None:
+    """A widening 1x1 named as a bottleneck, then a layer of this kind, then a 3x3: the warning only when the kind
+    passes the 1x1's output through unchanged in shape and position."""
+    between = json.dumps({"type": kind, "name": "between", **config})
+    text = f"""
+input: [4, 13, 10]
+layers:
+  - {{type: conv, name: pre_reduce, filters: 8, kernel: 1}}
+  - {between}
+  - {{type: conv, name: big, filters: 4, kernel: 3, padding: 1}}
+"""
+    try:
+        found = warnings_of(text)
+    except SpecError:  # the layer's output is not a feature map a 3x3 conv reads (flat, too small)
+        assert kind not in PASSES_THROUGH
+        return
+    seen = [message for _, code, message in found if code == "widens" and "before 'big'" in message]
+    assert bool(seen) == (kind in PASSES_THROUGH), found
 
 
 def test_a_repeated_reduce_is_named_by_its_own_name():
