@@ -73,7 +73,10 @@ def test_schema_lists_every_kind_and_key_of_the_catalogue():
         assert ("inputs" in properties) == kind.many_inputs, kind.type
 
 
-SAMPLES = [1, 0, -1, 3, 2.5, True, False, None, "same", "valid", "x", "nearest", "bilinear", [1, 2], [0, 0], [1], 0.5]
+SAMPLES = [
+    *(1, 0, -1, 3, 2.5, True, False, None, "same", "valid", "x", "nearest", "bilinear", 0.5),
+    *([1, 2], [0, 0], [1], [1, 2, 3], [0, 1, 2, 3], [1, 2, 3, 4, 5], [1, -1, 1, 1], [2, 2.5]),
+]
 """Literal values to try on every key. (Not 2.0: JSON Schema calls it an integer, convcalc wants 2.)"""
 
 

@@ -48,6 +48,7 @@ TARGETS = {
             "tests/test_true_warnings.py",
             "tests/test_training.py",
             "tests/test_torch_modules.py",
+            "tests/test_schema.py",
         ],
     ),
     "formula": ("convcalc/formula.py", ["tests/test_formula.py", "tests/test_explain.py", "tests/test_layers.py"]),
