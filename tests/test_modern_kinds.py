@@ -195,6 +195,11 @@ def test_a_channel_split_is_two_slices_of_one_input() -> None:
     [
         ([6, 4, 4], {"type": "channel_shuffle", "groups": 4}, "groups=4 must divide the input channels (6)"),
         ([6, 4, 4], {"type": "pixel_shuffle", "factor": 2}, "pixel_shuffle by 2 needs channels divisible by 4"),
+        (
+            [12, 4, 4],
+            {"type": "pixel_shuffle", "factor": 3},
+            "by 3 needs channels divisible by 9, but the input has 12",
+        ),
         ([6, 4, 5], {"type": "pixel_unshuffle", "factor": 2}, "divisible by 2, not 4x5"),
         ([6, 4, 4], {"type": "slice", "start": 4, "end": 8}, "cannot slice channels 4 to 8 of 6"),
         ([6, 4, 4], {"type": "slice", "start": 3, "end": 3}, "need start < end <= 6"),
@@ -242,6 +247,14 @@ def test_pixel_unshuffle_reads_a_block_and_pixel_shuffle_divides_the_jump() -> N
     # pixel_shuffle by 2: same field, jump 2 / 2 = 1; as nearest upsampling the first output sits
     # (2 - 1) / (2 * 2) = 1/4 of a jump-2 step before it: 0.5 - 2 * 1/4 = 0
     assert rf["up"] == {"size": [6, 6], "jump": [1, 1], "start": [0, 0]}
+
+
+def test_pixel_shuffle_by_3_reads_as_nearest_upsampling_by_3() -> None:
+    # each output pixel reads one input pixel, a third of a pixel apart; output 0's centre, by the half-pixel rule
+    # of nearest upsampling, is (0 + 1/2) / 3 - 1/2 = -1/3 of an input pixel (to_dict rounds to 3 decimals)
+    field = {"size": [1, 1], "jump": [0.333, 0.333], "start": [-0.333, -0.333]}
+    assert receptive_fields([9, 4, 4], [{"type": "pixel_shuffle", "name": "up", "factor": 3}])["up"] == field
+    assert receptive_fields([9, 4, 4], [{"type": "upsample", "name": "up", "scale": 3}])["up"] == field
 
 
 def test_export_names_the_torch_modules() -> None:

@@ -92,6 +92,34 @@ def test_windows_that_stop_short_warn(size: int, layer: str, message: str):
     assert warnings_of(one_layer(size, layer)) == [("x", "unread", message)]
 
 
+def test_gaps_between_windows_are_told_per_axis():
+    # 1x1 at stride [3, 2] on 11x10: H: out = (11 - 1) // 3 + 1 = 4, reach 3 * 3 + 1 = 10 of 11;
+    # W: out = (10 - 1) // 2 + 1 = 5, reach 4 * 2 + 1 = 9 of 10. Each stride skips its own rows or columns.
+    text = "input: [1, 11, 10]\nlayers:\n  - {type: conv, name: x, filters: 1, kernel: 1, stride: [3, 2]}\n"
+    assert warnings_of(text) == [
+        (
+            "x",
+            "unread",
+            "windows reach 10 of 11 input rows ((out 4 - 1) * stride 3 + window 1 - padding 0 = 10) and "
+            "9 of 10 input columns ((out 5 - 1) * stride 2 + window 1 - padding 0 = 9): "
+            "the last 1 row and 1 column of the input are never read "
+            "(a stride 3 over a window of 1 also skips the rows between windows) "
+            "(a stride 2 over a window of 1 also skips the columns between windows)",
+        )
+    ]
+    # 1x3 at stride [3, 1] on 11x10: the rows as above; W: out = 10 - 3 + 1 = 8, reach 7 + 3 = 10 of 10: no gap
+    text = "input: [1, 11, 10]\nlayers:\n  - {type: conv, name: x, filters: 1, kernel: [1, 3], stride: [3, 1]}\n"
+    assert warnings_of(text) == [
+        (
+            "x",
+            "unread",
+            "windows reach 10 of 11 input rows ((out 4 - 1) * stride 3 + window 1 - padding 0 = 10): "
+            "the last 1 row of the input are never read (a stride 3 over a window of 1 also skips the rows between "
+            "windows)",
+        )
+    ]
+
+
 def test_a_strided_1x1_on_an_odd_size_reads_the_last_row():
     # on an odd size the last row is read: 57: out = 29, 28 * 2 + 1 = 57.
     assert warnings_of(one_layer(57, "type: conv, filters: 1, kernel: 1, stride: 2")) == []

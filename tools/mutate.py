@@ -95,6 +95,25 @@ EQUIVALENT: dict[tuple[str, str], str] = {
         "layers",
         "return Evaluation(inputs[0], flops=(len(inputs) - 1) * elements(inputs[0])): 0 -> 1",
     ): "every input has the first one's shape (checked on the line before)",
+    ("layers", 'reached = f"{axes[0][0]} input rows and columns {axes[0][1]}": 0 -> 1'): (
+        "this branch runs only when both axes read the same, axes[0] == axes[1]"
+    ),
+    ("layers", 'gaps = [(gaps[0][0], "rows and columns")]: 0 -> 1'): (
+        "gaps[1][0] == gaps[0][0] in this branch (the other 0 -> 1, gaps[0][1], is killed)"
+    ),
+    ("layers", "if any(len(shape) != len(first) for shape in inputs[1:]):: 1 -> 0"): (
+        "also compares the first input's length with itself"
+    ),
+    ("layers", "shape = tuple(max(sizes) for sizes in zip(*inputs, strict=True)): True -> False"): (
+        "the inputs' lengths were checked equal on the lines before"
+    ),
+    (
+        "layers",
+        "if any(size not in (1, largest) for size, largest in zip(shape_in, shape, strict=True)):: True -> False",
+    ): "shape is as long as every input (made from them by zip on the line before)",
+    ("layers", 'symbol(f"p_{side}", n) for side, n in zip(SIDES, config["padding"], strict=True): True -> False'): (
+        "padding always has four sides (the four_sides converter)"
+    ),
     ("expr", "tokens.append(match.group(match.lastindex or 0)): 0 -> 1"): (
         "every alternative of _TOKEN is a group, so lastindex is never 0 or None"
     ),
