@@ -216,12 +216,17 @@ ConventionOption = Annotated[
 ]
 
 
-def with_convention(analysis: Analysis, name: str, output: OutputFormat, exact_numbers: bool, **view: Any) -> None:
-    """`analyze --convention NAME`: the analysis as that tool counts it (logic in convcalc.render.conventions_text)."""
-    from convcalc.render.conventions_text import show_analysis
+def with_convention(
+    analysis: Analysis, name: str, output: OutputFormat, exact_numbers: bool, svg: str | None, title: str, **view: Any
+) -> None:
+    """`analyze --convention NAME`: the analysis as that tool counts it (logic in convcalc.render.conventions_text);
+    with ``--svg``, its table as a picture, written first as in analyze."""
+    from convcalc.render.conventions_text import convention_table, show_analysis
 
     try:
-        show_analysis(analysis, name, output.value, exact_numbers=exact_numbers, **view)
+        if svg is not None:
+            write_svg(convention_table(analysis, name, exact_numbers=exact_numbers, **view), svg, title)
+        show_analysis(analysis, name, output.value, exact_numbers=exact_numbers, file=report_stream(svg), **view)
     except ValueError as error:
         usage_error(str(error))
 
@@ -298,7 +303,7 @@ def analyze(
 ) -> None:
     """Per-layer output shape, parameters, MACs, FLOPs, memory and receptive field, with totals."""
     if mode is not Mode.inference:
-        check_mode(output, depth)
+        check_mode(output, depth, convention)
     keys: tuple[str, ...] = ()
     if output is not OutputFormat.json or columns is not None or svg is not None:  # plain JSON needs no columns
         from convcalc.render.columns import DEFAULT_COLUMNS, parse_columns
@@ -312,15 +317,16 @@ def analyze(
         analysis = load_analysis(spec, batch=batch, dtype=dtype.value, input_size=input_size)
     if convention is not None:
         chosen = keys if columns is not None else None
-        return with_convention(analysis, convention, output, exact_numbers, columns=chosen, depth=depth)
+        title = f"convcalc analyze {spec} --convention {convention}"
+        return with_convention(analysis, convention, output, exact_numbers, svg, title, columns=chosen, depth=depth)
     rows = grouped_rows(analysis, depth)
     extra = mode_extra(analysis, mode, optimizer, precision)
-    print_analysis(analysis, output, keys, rows, extra, report_stream(svg), exact_numbers=exact_numbers, depth=depth)
-    if svg is not None:
+    if svg is not None:  # files first: a reader that stops early (`| head -3`) must not cost the user the file
         from convcalc.render.table import analysis_view
 
         view = analysis_view(analysis, exact_numbers=exact_numbers, columns=keys, rows=rows)
         write_svg(view, svg, f"convcalc analyze {spec}")
+    print_analysis(analysis, output, keys, rows, extra, report_stream(svg), exact_numbers=exact_numbers, depth=depth)
 
 
 def print_analysis(
@@ -355,11 +361,14 @@ def print_analysis(
             print_mode(extra, analysis.batch, exact_numbers)
 
 
-def check_mode(output: OutputFormat, depth: int | None) -> None:
-    """--mode train/deploy print a table with their totals, or JSON; per layer, so without --depth."""
+def check_mode(output: OutputFormat, depth: int | None, convention: str | None = None) -> None:
+    """--mode train/deploy print a table with their totals, or JSON; per layer, so without --depth; in convcalc's
+    own counts, so without --convention."""
     require_format(output, "--mode train/deploy", OutputFormat.table, OutputFormat.json)
     if depth is not None:
         usage_error("--mode train/deploy reports every layer: leave out --depth")
+    if convention is not None:
+        usage_error("--mode train/deploy count in convcalc's own convention: leave out --convention")
 
 
 def mode_extra(
@@ -542,9 +551,14 @@ def compare(
         check_output_files({"--emit-spec": emit_spec, "--svg": svg}, first, *([second] if second else []))
         comparison = compared(first, second, bottleneck, batch=batch, dtype=dtype.value)
     report = report_stream(emit_spec, svg)
-    if emit_spec is not None and comparison.rewrite is not None:
-        write_file("--emit-spec", emit_spec, comparison.rewrite.text, "rewritten spec")
     sides = [mode_extra(side, mode, optimizer, precision) for side in (comparison.before, comparison.after)]
+    if emit_spec is not None and comparison.rewrite is not None:  # files first, as in analyze
+        write_file("--emit-spec", emit_spec, comparison.rewrite.text, "rewritten spec")
+    if svg is not None:
+        from convcalc.render.compare_table import comparison_view
+
+        title = f"convcalc compare {first} {second or ' '.join(f'-b {b}' for b in bottleneck or ())}"
+        write_svg(comparison_view(comparison_rows(comparison, depth), exact_numbers=exact_numbers), svg, title)
     if output is OutputFormat.json:
         from convcalc.render.json_format import to_json
 
@@ -555,11 +569,6 @@ def compare(
 
         render_comparison(comparison_rows(comparison, depth), exact_numbers=exact_numbers, file=report)
         print_compared_modes(comparison, sides, report)
-    if svg is not None:
-        from convcalc.render.compare_table import comparison_view
-
-        title = f"convcalc compare {first} {second or ' '.join(f'-b {b}' for b in bottleneck or ())}"
-        write_svg(comparison_view(comparison_rows(comparison, depth), exact_numbers=exact_numbers), svg, title)
 
 
 def compared(first: str, second: str | None, bottleneck: list[str] | None, *, batch: int, dtype: str) -> Comparison:

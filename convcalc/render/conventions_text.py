@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from convcalc.conventions import (
     CONVENTIONS,
@@ -246,21 +246,52 @@ def layer_rows(analysis: Analysis, depth: int | None) -> Sequence[LayerResult] |
     return rows(analysis.layers, depth)
 
 
-def show_analysis(
-    analysis: Analysis, name: str, output: str, *, exact_numbers: bool, columns: Sequence[str] | None, depth: int | None
-) -> None:
-    """Print `analyze --convention NAME` in a format (table, json, csv, markdown). ValueError: an unknown name, a
-    FLOPs column for a tool without FLOPs."""
+def recount(analysis: Analysis, name: str) -> tuple[Counting, Counting]:
+    """The analysis as tool ``name`` counts it, and as convcalc does. ValueError: an unknown name, or a network the
+    tool crashes on."""
     from convcalc.conventions import convention
 
     counting, default = counted(analysis, convention(name)), counted(analysis, DEFAULT)
     if counting.crash:
         chosen = counting.convention
         raise ValueError(f"{chosen.tool} {chosen.version} cannot count this network: {counting.crash}")
+    return counting, default
+
+
+def convention_table(
+    analysis: Analysis, name: str, *, exact_numbers: bool, columns: Sequence[str] | None, depth: int | None
+) -> list[RenderableType]:
+    """The table view of `analyze --convention NAME` (what the terminal and ``--svg`` show)."""
+    counting, default = recount(analysis, name)
+    shown = recounted(analysis, counting)
+    keys = convention_columns(columns, counting)
+    return convention_view(
+        shown, counting, default, exact_numbers=exact_numbers, columns=keys, rows=layer_rows(shown, depth)
+    )
+
+
+def show_analysis(
+    analysis: Analysis,
+    name: str,
+    output: str,
+    *,
+    exact_numbers: bool,
+    columns: Sequence[str] | None,
+    depth: int | None,
+    file: IO[str] | None = None,
+) -> None:
+    """Print `analyze --convention NAME` in a format (table, json, csv, markdown) on ``file`` (standard output).
+    ValueError: an unknown name, a FLOPs column for a tool without FLOPs."""
+    if output == "table":
+        from convcalc.render.table import print_view
+
+        print_view(convention_table(analysis, name, exact_numbers=exact_numbers, columns=columns, depth=depth), file)
+        return
+    counting, _ = recount(analysis, name)
     if output == "json":
         from convcalc.render.json_format import to_json
 
-        print(to_json(convention_json(analysis, counting)))
+        print(to_json(convention_json(analysis, counting)), file=file)
         return
     keys = convention_columns(columns, counting)
     shown = recounted(analysis, counting)
@@ -268,13 +299,8 @@ def show_analysis(
     if output == "csv":
         from convcalc.render.plain import to_csv
 
-        print(to_csv(shown, keys, rows), end="")
-    elif output == "markdown":
+        print(to_csv(shown, keys, rows), end="", file=file)
+    else:
         from convcalc.render.plain import to_markdown
 
-        print(to_markdown(shown, keys, exact_numbers=exact_numbers, rows=rows), end="")
-    else:
-        from convcalc.render.table import print_view
-
-        view = convention_view(shown, counting, default, exact_numbers=exact_numbers, columns=keys, rows=rows)
-        print_view(view)
+        print(to_markdown(shown, keys, exact_numbers=exact_numbers, rows=rows), end="", file=file)
