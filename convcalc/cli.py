@@ -40,10 +40,37 @@ SPEC_HELP = "Spec file, '-' for standard input, or the name of a bundled spec (s
 
 
 class OutputFormat(str, Enum):
+    """What `analyze` prints. Each command's --format takes the formats of its own enum (these, TableOrJson or
+    TableJsonOrCsv): its --help lists exactly those and it refuses the others."""
+
     table = "table"
     json = "json"
     csv = "csv"
     markdown = "markdown"
+
+
+class TableOrJson(str, Enum):
+    """What explain, conventions, zoo and compare print, and analyze with --mode train/deploy."""
+
+    table = "table"
+    json = "json"
+
+
+class TableJsonOrCsv(str, Enum):
+    """What sweep prints."""
+
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+def chosen_format(output: OutputFormat | TableOrJson | TableJsonOrCsv) -> OutputFormat:
+    """A command's --format as one of analyze's formats, which the renderers take."""
+    return OutputFormat(output.value)
+
+
+FormatOption = Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")]
+TableOrJsonOption = Annotated[TableOrJson, typer.Option("--format", "-f", help="Output format.")]
 
 
 class Dtype(str, Enum):
@@ -76,7 +103,8 @@ ModeOption = Annotated[
     Mode,
     typer.Option(
         help="train: memory and compute of a training step (autograd's saved tensors, gradients, optimizer state, "
-        "peak); deploy: a microcontroller runtime's peak (batch norm folded, in-place depthwise; use --dtype int8)."
+        "peak); deploy: a microcontroller runtime's peak (batch norm folded, in-place depthwise; use --dtype int8). "
+        f"Both print --format {' or '.join(f.value for f in TableOrJson)}."
     ),
 ]
 OptimizerOption = Annotated[
@@ -160,11 +188,11 @@ def usage_error(message: str) -> NoReturn:
     raise typer.Exit(2)
 
 
-def require_format(output: OutputFormat, command: str, *allowed: OutputFormat) -> None:
-    """Refuse a --format the command does not print, rather than silently printing another."""
-    if output not in allowed:
-        names = [f.value for f in allowed]
-        usage_error(f"{command} prints {', '.join(names[:-1])} or {names[-1]}, not {output.value}")
+def require_format(output: OutputFormat, what: str, allowed: type[TableOrJson]) -> None:
+    """Refuse a --format an option does not print, rather than silently printing another."""
+    names = [f.value for f in allowed]
+    if output.value not in names:
+        usage_error(f"{what} prints {', '.join(names[:-1])} or {names[-1]}, not {output.value}")
 
 
 def load_sized(spec: str, input_size: str | None) -> tuple[Graph, Shape | None]:
@@ -285,7 +313,7 @@ def write_svg(view: Sequence[RenderableType], svg: str, title: str) -> None:
 @app.command()
 def analyze(
     spec: Annotated[str, typer.Argument(help=SPEC_HELP, show_default=False)],
-    output: Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")] = OutputFormat.table,
+    output: FormatOption = OutputFormat.table,
     exact_numbers: Annotated[bool, typer.Option("--exact", help="Exact integers instead of K/M/G.")] = False,
     columns: Annotated[
         Optional[str],  # noqa: UP045
@@ -364,7 +392,7 @@ def print_analysis(
 def check_mode(output: OutputFormat, depth: int | None, convention: str | None = None) -> None:
     """--mode train/deploy print a table with their totals, or JSON; per layer, so without --depth; in convcalc's
     own counts, so without --convention."""
-    require_format(output, "--mode train/deploy", OutputFormat.table, OutputFormat.json)
+    require_format(output, "--mode train/deploy", TableOrJson)
     if depth is not None:
         usage_error("--mode train/deploy reports every layer: leave out --depth")
     if convention is not None:
@@ -424,16 +452,14 @@ def explain(
         Optional[list[str]],  # noqa: UP045
         typer.Argument(help="Layer names or patterns (conv*, layer2.*); all layers when none.", show_default=False),
     ] = None,
-    output: Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format: table (text) or json.")] = (
-        OutputFormat.table
-    ),
+    form: TableOrJsonOption = TableOrJson.table,
     input_size: InputOption = None,
     convention: ConventionOption = None,
 ) -> None:
     """Each layer's output-size, params, MACs and FLOPs formulas, then the same with its numbers substituted."""
     from convcalc.explain import explain_layer, select_layers
 
-    require_format(output, "explain", OutputFormat.table, OutputFormat.json)
+    output = chosen_format(form)
     with spec_errors(output, exact_numbers=False):
         analysis = load_analysis(spec, batch=1, dtype="float32", input_size=input_size)
     try:
@@ -475,9 +501,7 @@ def explain_convention(
 @app.command()
 def conventions(
     spec: Annotated[str, typer.Argument(help=SPEC_HELP, show_default=False)],
-    output: Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format: table or json.")] = (
-        OutputFormat.table
-    ),
+    form: TableOrJsonOption = TableOrJson.table,
     exact_numbers: Annotated[bool, typer.Option("--exact", help="Exact integers instead of K/M/G.")] = False,
     batch: BatchOption = 1,
     input_size: InputOption = None,
@@ -485,7 +509,7 @@ def conventions(
     """One row per counting tool (fvcore, ptflops, thop, ...): its count and how it differs from convcalc's."""
     from convcalc.render.conventions_text import conventions_json, conventions_view
 
-    require_format(output, "conventions", OutputFormat.table, OutputFormat.json)
+    output = chosen_format(form)
     with spec_errors(output, exact_numbers):
         analysis = load_analysis(spec, batch=batch, dtype="float32", input_size=input_size)
     if output is OutputFormat.json:
@@ -500,13 +524,13 @@ def conventions(
 
 @app.command()
 def zoo(
-    output: Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")] = OutputFormat.table,
+    form: TableOrJsonOption = TableOrJson.table,
     exact_numbers: Annotated[bool, typer.Option("--exact", help="Exact integers instead of K/M/G.")] = False,
 ) -> None:
     """The bundled example networks: name, description, total parameters and MACs."""
     from convcalc.zoo import zoo_entries
 
-    require_format(output, "zoo", OutputFormat.table, OutputFormat.json)
+    output = chosen_format(form)
     with spec_errors(output, exact_numbers):
         entries = zoo_entries()
     if output is OutputFormat.json:
@@ -531,7 +555,7 @@ def compare(
         str | None,
         typer.Option("--emit-spec", metavar="FILE", help="Write the rewritten spec as YAML to FILE ('-': stdout)."),
     ] = None,
-    output: Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")] = OutputFormat.table,
+    form: TableOrJsonOption = TableOrJson.table,
     exact_numbers: Annotated[bool, typer.Option("--exact", help="Exact integers instead of K/M/G.")] = False,
     batch: BatchOption = 1,
     dtype: Annotated[Dtype, typer.Option(help="Element type for memory.")] = Dtype.float32,
@@ -542,7 +566,7 @@ def compare(
     precision: PrecisionOption = None,
 ) -> None:
     """Two networks side by side, or one before and after inserting 1x1 bottleneck convs."""
-    require_format(output, "compare", OutputFormat.table, OutputFormat.json)
+    output = chosen_format(form)
     with spec_errors(output, exact_numbers):
         if (second is None) == (not bottleneck):
             raise SpecError("compare needs a second spec or --bottleneck (one of the two)")
@@ -626,9 +650,7 @@ def sweep(
             show_default=False,
         ),
     ],
-    output: Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format: table, json or csv.")] = (
-        OutputFormat.table
-    ),
+    form: Annotated[TableJsonOrCsv, typer.Option("--format", "-f", help="Output format.")] = TableJsonOrCsv.table,
     exact_numbers: Annotated[bool, typer.Option("--exact", help="Exact integers instead of K/M/G.")] = False,
     batch: BatchOption = 1,
     dtype: Annotated[Dtype, typer.Option(help="Element type for memory.")] = Dtype.float32,
@@ -638,7 +660,7 @@ def sweep(
     from convcalc.sweep import parse_sizes
     from convcalc.sweep import sweep as run_sweep
 
-    require_format(output, "sweep", OutputFormat.table, OutputFormat.json, OutputFormat.csv)
+    output = chosen_format(form)
     with spec_errors(output, exact_numbers):
         loaded = load_spec(spec)
         try:
