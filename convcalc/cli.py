@@ -592,7 +592,7 @@ def compare(
         from convcalc.render.compare_table import render_comparison
 
         render_comparison(comparison_rows(comparison, depth), exact_numbers=exact_numbers, file=report)
-        print_compared_modes(comparison, sides, report)
+        print_compared_modes(comparison, sides, report, exact_numbers)
 
 
 def compared(first: str, second: str | None, bottleneck: list[str] | None, *, batch: int, dtype: str) -> Comparison:
@@ -613,12 +613,15 @@ def compared_modes(document: dict[str, Any], mode: Mode, sides: list[Training | 
     return document
 
 
-def print_compared_modes(comparison: Comparison, sides: list[Training | Deployment | None], report: Any) -> None:
+def print_compared_modes(
+    comparison: Comparison, sides: list[Training | Deployment | None], report: IO[str], exact_numbers: bool
+) -> None:
     if sides[0] is not None and sides[1] is not None:
         from convcalc.render.modes import side_by_side
+        from convcalc.render.table import print_view
 
         names = (comparison.before.name, comparison.after.name)
-        print("\n".join(side_by_side(sides[0], sides[1], names)), file=report)
+        print_view([side_by_side(sides[0], sides[1], names, exact_numbers=exact_numbers)], report)
 
 
 def comparison_rows(comparison: Comparison, depth: int | None) -> Comparison:
