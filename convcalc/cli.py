@@ -69,6 +69,11 @@ def chosen_format(output: OutputFormat | TableOrJson | TableJsonOrCsv) -> Output
     return OutputFormat(output.value)
 
 
+def other_formats(formats: type[OutputFormat] | type[TableOrJson] | type[TableJsonOrCsv]) -> tuple[str, ...]:
+    """A command's formats besides its table: they show every column a narrow terminal leaves out."""
+    return tuple(f.value for f in formats if f.value != OutputFormat.table.value)
+
+
 FormatOption = Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")]
 TableOrJsonOption = Annotated[TableOrJson, typer.Option("--format", "-f", help="Output format.")]
 
@@ -161,11 +166,10 @@ def spec_errors(output: OutputFormat, exact_numbers: bool) -> Iterator[None]:
 
             emit(error_json(error) + "\n")
         elif error.partial:
-            from convcalc.render.table import layer_table, make_console
+            from convcalc.render.table import layer_table, print_view
 
-            make_console(sys.stderr).print(
-                layer_table(error.partial, exact_numbers=exact_numbers, title="layers before the error")
-            )
+            partial = layer_table(error.partial, exact_numbers=exact_numbers, title="layers before the error")
+            print_view([partial], sys.stderr, ("json",))
         fail(error)
     except SpecError as error:
         if output is OutputFormat.json:
@@ -254,7 +258,10 @@ def with_convention(
     try:
         if svg is not None:
             write_svg(convention_table(analysis, name, exact_numbers=exact_numbers, **view), svg, title)
-        show_analysis(analysis, name, output.value, exact_numbers=exact_numbers, file=report_stream(svg), **view)
+        formats = other_formats(OutputFormat)
+        show_analysis(
+            analysis, name, output.value, exact_numbers=exact_numbers, file=report_stream(svg), formats=formats, **view
+        )
     except ValueError as error:
         usage_error(str(error))
 
@@ -384,7 +391,8 @@ def print_analysis(
     else:
         from convcalc.render.table import render_analysis
 
-        render_analysis(analysis, exact_numbers=exact_numbers, columns=keys, rows=rows, file=report)
+        formats = other_formats(TableOrJson if extra else OutputFormat)
+        render_analysis(analysis, exact_numbers=exact_numbers, columns=keys, rows=rows, file=report, formats=formats)
         if extra:
             print_mode(extra, analysis.batch, exact_numbers)
 
@@ -519,7 +527,7 @@ def conventions(
     else:
         from convcalc.render.table import print_view
 
-        print_view(conventions_view(analysis, exact_numbers=exact_numbers))
+        print_view(conventions_view(analysis, exact_numbers=exact_numbers), formats=other_formats(TableOrJson))
 
 
 @app.command()
@@ -540,7 +548,7 @@ def zoo(
     else:
         from convcalc.render.table import render_zoo
 
-        render_zoo(entries, exact_numbers=exact_numbers)
+        render_zoo(entries, exact_numbers=exact_numbers, formats=other_formats(TableOrJson))
 
 
 @app.command()
@@ -591,7 +599,8 @@ def compare(
     else:
         from convcalc.render.compare_table import render_comparison
 
-        render_comparison(comparison_rows(comparison, depth), exact_numbers=exact_numbers, file=report)
+        shown = comparison_rows(comparison, depth)
+        render_comparison(shown, exact_numbers=exact_numbers, file=report, formats=other_formats(TableOrJson))
         print_compared_modes(comparison, sides, report, exact_numbers)
 
 
@@ -621,7 +630,8 @@ def print_compared_modes(
         from convcalc.render.table import print_view
 
         names = (comparison.before.name, comparison.after.name)
-        print_view([side_by_side(sides[0], sides[1], names, exact_numbers=exact_numbers)], report)
+        grid = side_by_side(sides[0], sides[1], names, exact_numbers=exact_numbers)
+        print_view([grid], report, other_formats(TableOrJson))
 
 
 def comparison_rows(comparison: Comparison, depth: int | None) -> Comparison:
@@ -682,7 +692,7 @@ def sweep(
     else:
         from convcalc.render.table import render_sweep
 
-        render_sweep(result, exact_numbers=exact_numbers)
+        render_sweep(result, exact_numbers=exact_numbers, formats=other_formats(TableJsonOrCsv))
 
 
 class GraphFormat(str, Enum):

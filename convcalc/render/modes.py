@@ -97,5 +97,8 @@ def side_by_side(
         for key, (label, reads) in labels.items()
     ]
     title = "training step" if isinstance(first, Training) else "deployment"
-    columns = [GridColumn("", "left", None), *(GridColumn(printable(name), "right", None) for name in names)]
+    columns = [
+        GridColumn("", "left", None, shrink="name"),
+        *(GridColumn(printable(name), "right", None, shrink="prose") for name in names),
+    ]
     return Grid(title, columns, rows)
