@@ -87,7 +87,7 @@ def test_piped_output_keeps_every_column_on_one_line() -> None:
         (("compare", "resnet18", "resnet50", "--exact"), ["1,814,073,344", "4,089,184,256"]),  # and MACs
         (("compare", "inception-5x5", "-b", "conv5x5=16"), ["153.60K", "15.87K"]),  # README: 153,600 -> 15,872
         (("compare", "resnet18", "vgg16", "--mode", "train", "--exact"), ["46,758,048", "553,430,176"]),
-        (("zoo",), ["25.56M", "138.36M", "61.71K"]),  # torchvision ResNet-50, VGG-16; LeNet-5
+        (("zoo",), ["25,557,032", "138,357,544", "61,706"]),  # torchvision ResNet-50, VGG-16; LeNet-5
         (("zoo", "--exact"), ["4,089,184,256", "150,428,424,448"]),  # README's zoo table: ResNet-50, U-Net MACs
         (("sweep", "inception-5x5", "--input", "224,1024", "--exact"), ["161,061,273,600"]),  # 1024^2*32*25*192
         (("conventions", "resnet50", "--exact"), ["4,111,512,576", "8,178,368,512"]),  # fvcore, flop_counter
@@ -108,6 +108,14 @@ def test_every_table_fits_80_columns_without_cutting_a_number(command: tuple[str
 
 def test_every_column_is_either_kept_or_in_the_order_columns_are_left_out() -> None:
     assert sorted((*NARROW_ORDER, *KEPT)) == sorted((*COLUMNS, *RELATIVE))
+
+
+def test_zoo_shows_params_exactly_as_analyze_does() -> None:
+    """params with separators, as analyze's table (README: Views); MACs as K/M/G unless --exact."""
+    result = run_cli("zoo")
+    resnet50 = next(line for line in result.stdout.splitlines() if "│ resnet50 " in line)
+    assert "25,557,032" in resnet50 and "4.09G" in resnet50  # torchvision: 25,557,032 params, 4.089 GFLOPS
+    assert "25.56M" not in result.stdout
 
 
 # --- the rule itself, on a made-up table ------------------------------------------------------------------------

@@ -215,8 +215,8 @@ def render_analysis(
 def render_zoo(
     entries: Sequence[ZooEntry], *, exact_numbers: bool, file: IO[str] | None = None, formats: Sequence[str] = ()
 ) -> None:
-    """One row per bundled spec: the name to pass to `convcalc analyze`, its description, input and totals (in a
-    narrow terminal the input is left out first, then the description)."""
+    """One row per bundled spec: the name to pass to `convcalc analyze`, its description, input and totals (params
+    exact, as in analyze's table; in a narrow terminal the input is left out first, then the description)."""
     count: Callable[[int], str] = exact if exact_numbers else human_count
     columns = [
         GridColumn("name", "left", "bold", shrink="name"),
@@ -230,7 +230,7 @@ def render_zoo(
             printable(entry.name),
             printable(entry.description),
             format_shape(entry.input_shape),
-            count(entry.params),
+            exact(entry.params),
             count(entry.macs),
         ]
         for entry in entries
