@@ -40,10 +40,42 @@ SPEC_HELP = "Spec file, '-' for standard input, or the name of a bundled spec (s
 
 
 class OutputFormat(str, Enum):
+    """What `analyze` prints. Each command's --format takes the formats of its own enum (these, TableOrJson or
+    TableJsonOrCsv): its --help lists exactly those and it refuses the others."""
+
     table = "table"
     json = "json"
     csv = "csv"
     markdown = "markdown"
+
+
+class TableOrJson(str, Enum):
+    """What explain, conventions, zoo and compare print, and analyze with --mode train/deploy."""
+
+    table = "table"
+    json = "json"
+
+
+class TableJsonOrCsv(str, Enum):
+    """What sweep prints."""
+
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+def chosen_format(output: OutputFormat | TableOrJson | TableJsonOrCsv) -> OutputFormat:
+    """A command's --format as one of analyze's formats, which the renderers take."""
+    return OutputFormat(output.value)
+
+
+def other_formats(formats: type[OutputFormat] | type[TableOrJson] | type[TableJsonOrCsv]) -> tuple[str, ...]:
+    """A command's formats besides its table: they show every column a narrow terminal leaves out."""
+    return tuple(f.value for f in formats if f.value != OutputFormat.table.value)
+
+
+FormatOption = Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")]
+TableOrJsonOption = Annotated[TableOrJson, typer.Option("--format", "-f", help="Output format.")]
 
 
 class Dtype(str, Enum):
@@ -76,7 +108,8 @@ ModeOption = Annotated[
     Mode,
     typer.Option(
         help="train: memory and compute of a training step (autograd's saved tensors, gradients, optimizer state, "
-        "peak); deploy: a microcontroller runtime's peak (batch norm folded, in-place depthwise; use --dtype int8)."
+        "peak); deploy: a microcontroller runtime's peak (batch norm folded, in-place depthwise; use --dtype int8). "
+        f"Both print --format {' or '.join(f.value for f in TableOrJson)}."
     ),
 ]
 OptimizerOption = Annotated[
@@ -133,11 +166,10 @@ def spec_errors(output: OutputFormat, exact_numbers: bool) -> Iterator[None]:
 
             emit(error_json(error) + "\n")
         elif error.partial:
-            from convcalc.render.table import layer_table, make_console
+            from convcalc.render.table import layer_table, print_view
 
-            make_console(sys.stderr).print(
-                layer_table(error.partial, exact_numbers=exact_numbers, title="layers before the error")
-            )
+            partial = layer_table(error.partial, exact_numbers=exact_numbers, title="layers before the error")
+            print_view([partial], sys.stderr, ("json",))
         fail(error)
     except SpecError as error:
         if output is OutputFormat.json:
@@ -160,11 +192,11 @@ def usage_error(message: str) -> NoReturn:
     raise typer.Exit(2)
 
 
-def require_format(output: OutputFormat, command: str, *allowed: OutputFormat) -> None:
-    """Refuse a --format the command does not print, rather than silently printing another."""
-    if output not in allowed:
-        names = [f.value for f in allowed]
-        usage_error(f"{command} prints {', '.join(names[:-1])} or {names[-1]}, not {output.value}")
+def require_format(output: OutputFormat, what: str, allowed: type[TableOrJson]) -> None:
+    """Refuse a --format an option does not print, rather than silently printing another."""
+    names = [f.value for f in allowed]
+    if output.value not in names:
+        usage_error(f"{what} prints {', '.join(names[:-1])} or {names[-1]}, not {output.value}")
 
 
 def load_sized(spec: str, input_size: str | None) -> tuple[Graph, Shape | None]:
@@ -216,12 +248,20 @@ ConventionOption = Annotated[
 ]
 
 
-def with_convention(analysis: Analysis, name: str, output: OutputFormat, exact_numbers: bool, **view: Any) -> None:
-    """`analyze --convention NAME`: the analysis as that tool counts it (logic in convcalc.render.conventions_text)."""
-    from convcalc.render.conventions_text import show_analysis
+def with_convention(
+    analysis: Analysis, name: str, output: OutputFormat, exact_numbers: bool, svg: str | None, title: str, **view: Any
+) -> None:
+    """`analyze --convention NAME`: the analysis as that tool counts it (logic in convcalc.render.conventions_text);
+    with ``--svg``, its table as a picture, written first as in analyze."""
+    from convcalc.render.conventions_text import convention_table, show_analysis
 
     try:
-        show_analysis(analysis, name, output.value, exact_numbers=exact_numbers, **view)
+        if svg is not None:
+            write_svg(convention_table(analysis, name, exact_numbers=exact_numbers, **view), svg, title)
+        formats = other_formats(OutputFormat)
+        show_analysis(
+            analysis, name, output.value, exact_numbers=exact_numbers, file=report_stream(svg), formats=formats, **view
+        )
     except ValueError as error:
         usage_error(str(error))
 
@@ -280,7 +320,7 @@ def write_svg(view: Sequence[RenderableType], svg: str, title: str) -> None:
 @app.command()
 def analyze(
     spec: Annotated[str, typer.Argument(help=SPEC_HELP, show_default=False)],
-    output: Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")] = OutputFormat.table,
+    output: FormatOption = OutputFormat.table,
     exact_numbers: Annotated[bool, typer.Option("--exact", help="Exact integers instead of K/M/G.")] = False,
     columns: Annotated[
         Optional[str],  # noqa: UP045
@@ -298,7 +338,7 @@ def analyze(
 ) -> None:
     """Per-layer output shape, parameters, MACs, FLOPs, memory and receptive field, with totals."""
     if mode is not Mode.inference:
-        check_mode(output, depth)
+        check_mode(output, depth, convention)
     keys: tuple[str, ...] = ()
     if output is not OutputFormat.json or columns is not None or svg is not None:  # plain JSON needs no columns
         from convcalc.render.columns import DEFAULT_COLUMNS, parse_columns
@@ -312,15 +352,16 @@ def analyze(
         analysis = load_analysis(spec, batch=batch, dtype=dtype.value, input_size=input_size)
     if convention is not None:
         chosen = keys if columns is not None else None
-        return with_convention(analysis, convention, output, exact_numbers, columns=chosen, depth=depth)
+        title = f"convcalc analyze {spec} --convention {convention}"
+        return with_convention(analysis, convention, output, exact_numbers, svg, title, columns=chosen, depth=depth)
     rows = grouped_rows(analysis, depth)
     extra = mode_extra(analysis, mode, optimizer, precision)
-    print_analysis(analysis, output, keys, rows, extra, report_stream(svg), exact_numbers=exact_numbers, depth=depth)
-    if svg is not None:
+    if svg is not None:  # files first: a reader that stops early (`| head -3`) must not cost the user the file
         from convcalc.render.table import analysis_view
 
         view = analysis_view(analysis, exact_numbers=exact_numbers, columns=keys, rows=rows)
         write_svg(view, svg, f"convcalc analyze {spec}")
+    print_analysis(analysis, output, keys, rows, extra, report_stream(svg), exact_numbers=exact_numbers, depth=depth)
 
 
 def print_analysis(
@@ -350,16 +391,20 @@ def print_analysis(
     else:
         from convcalc.render.table import render_analysis
 
-        render_analysis(analysis, exact_numbers=exact_numbers, columns=keys, rows=rows, file=report)
+        formats = other_formats(TableOrJson if extra else OutputFormat)
+        render_analysis(analysis, exact_numbers=exact_numbers, columns=keys, rows=rows, file=report, formats=formats)
         if extra:
             print_mode(extra, analysis.batch, exact_numbers)
 
 
-def check_mode(output: OutputFormat, depth: int | None) -> None:
-    """--mode train/deploy print a table with their totals, or JSON; per layer, so without --depth."""
-    require_format(output, "--mode train/deploy", OutputFormat.table, OutputFormat.json)
+def check_mode(output: OutputFormat, depth: int | None, convention: str | None = None) -> None:
+    """--mode train/deploy print a table with their totals, or JSON; per layer, so without --depth; in convcalc's
+    own counts, so without --convention."""
+    require_format(output, "--mode train/deploy", TableOrJson)
     if depth is not None:
         usage_error("--mode train/deploy reports every layer: leave out --depth")
+    if convention is not None:
+        usage_error("--mode train/deploy count in convcalc's own convention: leave out --convention")
 
 
 def mode_extra(
@@ -415,16 +460,14 @@ def explain(
         Optional[list[str]],  # noqa: UP045
         typer.Argument(help="Layer names or patterns (conv*, layer2.*); all layers when none.", show_default=False),
     ] = None,
-    output: Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format: table (text) or json.")] = (
-        OutputFormat.table
-    ),
+    form: TableOrJsonOption = TableOrJson.table,
     input_size: InputOption = None,
     convention: ConventionOption = None,
 ) -> None:
     """Each layer's output-size, params, MACs and FLOPs formulas, then the same with its numbers substituted."""
     from convcalc.explain import explain_layer, select_layers
 
-    require_format(output, "explain", OutputFormat.table, OutputFormat.json)
+    output = chosen_format(form)
     with spec_errors(output, exact_numbers=False):
         analysis = load_analysis(spec, batch=1, dtype="float32", input_size=input_size)
     try:
@@ -466,9 +509,7 @@ def explain_convention(
 @app.command()
 def conventions(
     spec: Annotated[str, typer.Argument(help=SPEC_HELP, show_default=False)],
-    output: Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format: table or json.")] = (
-        OutputFormat.table
-    ),
+    form: TableOrJsonOption = TableOrJson.table,
     exact_numbers: Annotated[bool, typer.Option("--exact", help="Exact integers instead of K/M/G.")] = False,
     batch: BatchOption = 1,
     input_size: InputOption = None,
@@ -476,7 +517,7 @@ def conventions(
     """One row per counting tool (fvcore, ptflops, thop, ...): its count and how it differs from convcalc's."""
     from convcalc.render.conventions_text import conventions_json, conventions_view
 
-    require_format(output, "conventions", OutputFormat.table, OutputFormat.json)
+    output = chosen_format(form)
     with spec_errors(output, exact_numbers):
         analysis = load_analysis(spec, batch=batch, dtype="float32", input_size=input_size)
     if output is OutputFormat.json:
@@ -486,18 +527,18 @@ def conventions(
     else:
         from convcalc.render.table import print_view
 
-        print_view(conventions_view(analysis, exact_numbers=exact_numbers))
+        print_view(conventions_view(analysis, exact_numbers=exact_numbers), formats=other_formats(TableOrJson))
 
 
 @app.command()
 def zoo(
-    output: Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")] = OutputFormat.table,
+    form: TableOrJsonOption = TableOrJson.table,
     exact_numbers: Annotated[bool, typer.Option("--exact", help="Exact integers instead of K/M/G.")] = False,
 ) -> None:
     """The bundled example networks: name, description, total parameters and MACs."""
     from convcalc.zoo import zoo_entries
 
-    require_format(output, "zoo", OutputFormat.table, OutputFormat.json)
+    output = chosen_format(form)
     with spec_errors(output, exact_numbers):
         entries = zoo_entries()
     if output is OutputFormat.json:
@@ -507,7 +548,7 @@ def zoo(
     else:
         from convcalc.render.table import render_zoo
 
-        render_zoo(entries, exact_numbers=exact_numbers)
+        render_zoo(entries, exact_numbers=exact_numbers, formats=other_formats(TableOrJson))
 
 
 @app.command()
@@ -522,7 +563,7 @@ def compare(
         str | None,
         typer.Option("--emit-spec", metavar="FILE", help="Write the rewritten spec as YAML to FILE ('-': stdout)."),
     ] = None,
-    output: Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")] = OutputFormat.table,
+    form: TableOrJsonOption = TableOrJson.table,
     exact_numbers: Annotated[bool, typer.Option("--exact", help="Exact integers instead of K/M/G.")] = False,
     batch: BatchOption = 1,
     dtype: Annotated[Dtype, typer.Option(help="Element type for memory.")] = Dtype.float32,
@@ -533,7 +574,7 @@ def compare(
     precision: PrecisionOption = None,
 ) -> None:
     """Two networks side by side, or one before and after inserting 1x1 bottleneck convs."""
-    require_format(output, "compare", OutputFormat.table, OutputFormat.json)
+    output = chosen_format(form)
     with spec_errors(output, exact_numbers):
         if (second is None) == (not bottleneck):
             raise SpecError("compare needs a second spec or --bottleneck (one of the two)")
@@ -542,9 +583,14 @@ def compare(
         check_output_files({"--emit-spec": emit_spec, "--svg": svg}, first, *([second] if second else []))
         comparison = compared(first, second, bottleneck, batch=batch, dtype=dtype.value)
     report = report_stream(emit_spec, svg)
-    if emit_spec is not None and comparison.rewrite is not None:
-        write_file("--emit-spec", emit_spec, comparison.rewrite.text, "rewritten spec")
     sides = [mode_extra(side, mode, optimizer, precision) for side in (comparison.before, comparison.after)]
+    if emit_spec is not None and comparison.rewrite is not None:  # files first, as in analyze
+        write_file("--emit-spec", emit_spec, comparison.rewrite.text, "rewritten spec")
+    if svg is not None:
+        from convcalc.render.compare_table import comparison_view
+
+        title = f"convcalc compare {first} {second or ' '.join(f'-b {b}' for b in bottleneck or ())}"
+        write_svg(comparison_view(comparison_rows(comparison, depth), exact_numbers=exact_numbers), svg, title)
     if output is OutputFormat.json:
         from convcalc.render.json_format import to_json
 
@@ -553,13 +599,9 @@ def compare(
     else:
         from convcalc.render.compare_table import render_comparison
 
-        render_comparison(comparison_rows(comparison, depth), exact_numbers=exact_numbers, file=report)
-        print_compared_modes(comparison, sides, report)
-    if svg is not None:
-        from convcalc.render.compare_table import comparison_view
-
-        title = f"convcalc compare {first} {second or ' '.join(f'-b {b}' for b in bottleneck or ())}"
-        write_svg(comparison_view(comparison_rows(comparison, depth), exact_numbers=exact_numbers), svg, title)
+        shown = comparison_rows(comparison, depth)
+        render_comparison(shown, exact_numbers=exact_numbers, file=report, formats=other_formats(TableOrJson))
+        print_compared_modes(comparison, sides, report, exact_numbers)
 
 
 def compared(first: str, second: str | None, bottleneck: list[str] | None, *, batch: int, dtype: str) -> Comparison:
@@ -580,12 +622,16 @@ def compared_modes(document: dict[str, Any], mode: Mode, sides: list[Training | 
     return document
 
 
-def print_compared_modes(comparison: Comparison, sides: list[Training | Deployment | None], report: Any) -> None:
+def print_compared_modes(
+    comparison: Comparison, sides: list[Training | Deployment | None], report: IO[str], exact_numbers: bool
+) -> None:
     if sides[0] is not None and sides[1] is not None:
         from convcalc.render.modes import side_by_side
+        from convcalc.render.table import print_view
 
         names = (comparison.before.name, comparison.after.name)
-        print("\n".join(side_by_side(sides[0], sides[1], names)), file=report)
+        grid = side_by_side(sides[0], sides[1], names, exact_numbers=exact_numbers)
+        print_view([grid], report, other_formats(TableOrJson))
 
 
 def comparison_rows(comparison: Comparison, depth: int | None) -> Comparison:
@@ -617,9 +663,7 @@ def sweep(
             show_default=False,
         ),
     ],
-    output: Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format: table, json or csv.")] = (
-        OutputFormat.table
-    ),
+    form: Annotated[TableJsonOrCsv, typer.Option("--format", "-f", help="Output format.")] = TableJsonOrCsv.table,
     exact_numbers: Annotated[bool, typer.Option("--exact", help="Exact integers instead of K/M/G.")] = False,
     batch: BatchOption = 1,
     dtype: Annotated[Dtype, typer.Option(help="Element type for memory.")] = Dtype.float32,
@@ -629,7 +673,7 @@ def sweep(
     from convcalc.sweep import parse_sizes
     from convcalc.sweep import sweep as run_sweep
 
-    require_format(output, "sweep", OutputFormat.table, OutputFormat.json, OutputFormat.csv)
+    output = chosen_format(form)
     with spec_errors(output, exact_numbers):
         loaded = load_spec(spec)
         try:
@@ -648,7 +692,7 @@ def sweep(
     else:
         from convcalc.render.table import render_sweep
 
-        render_sweep(result, exact_numbers=exact_numbers)
+        render_sweep(result, exact_numbers=exact_numbers, formats=other_formats(TableJsonOrCsv))
 
 
 class GraphFormat(str, Enum):

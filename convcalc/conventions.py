@@ -491,8 +491,9 @@ def onnx_tool_global_avgpool(s: Sizes) -> int:
 
 
 def onnx_tool_linear(s: Sizes) -> int:
-    """Gemm: output elements x in_features, + output elements for the bias (MatMul without one)."""
-    return s.c_out * s.elements_in + (s.c_out if s.bias else 0)
+    """Gemm (or MatMul, + Add for the bias, per position): output elements x in_features, + output elements for
+    the bias."""
+    return s.c_out * s.elements_in + bias_elements(s)
 
 
 def onnx_tool_batchnorm(s: Sizes) -> int:

@@ -3,7 +3,9 @@
 One small handler per op type (as fvcore's and ptflops' handler tables): each reads the node's attributes and
 inputs and emits convcalc nodes, or makes its output an alias of its input (Identity, Dropout). Shapes are
 propagated as the nodes are emitted, by the catalogue's own ``evaluate``, so handlers can read them (a
-Reshape that flattens, ReduceMean's axes); the batch dimension of the file is left out, as in specs.
+Reshape that flattens, ReduceMean's axes); the batch dimension of the file is left out, as in specs. Two patterns
+span nodes and are followed here: PyTorch's elementary LocalResponseNorm (follows_lrn) and a channels-last tensor
+from a Transpose to the Transpose back (keep_channels_last: ConvNeXt's block).
 
 Parameter counts come from convcalc's formulas, held against the initializers' dims: a weight whose dims
 disagree is an error, never a silent difference. Weights are never decoded (see :mod:`convcalc.onnx_model`).
@@ -29,12 +31,18 @@ from convcalc.text import first_free
 
 Handler = Callable[["Importer", OnnxNode], None]
 HANDLERS: dict[str, Handler] = {}
+CHANNELS_LAST_OPS: set[str] = set()
+"""Op types whose handlers also read a channels-last tensor (see keep_channels_last)."""
 
 
-def handles(*op_types: str) -> Callable[[Handler], Handler]:
+def handles(*op_types: str, channels_last: bool = False) -> Callable[[Handler], Handler]:
+    """Registers a handler for op types; ``channels_last``: it also reads a channels-last tensor."""
+
     def register(handler: Handler) -> Handler:
         for op_type in op_types:
             HANDLERS[op_type] = handler
+            if channels_last:
+                CHANNELS_LAST_OPS.add(op_type)
         return handler
 
     return register
@@ -54,7 +62,8 @@ class Importer:
         self.constants: dict[str, Tensor] = dict(model.initializers)
         self.taken: set[str] = {NETWORK_INPUT}
         self.index = 0
-        self.pending: dict[str, tuple[str, Any]] = {}  # tensors of a pattern under way (channel shuffle)
+        self.pending: dict[str, tuple[str, Any]] = {}  # tensors of a channel shuffle under way
+        self.channels_last: set[str] = set()  # tensors holding their node's map as H x W x C (keep_channels_last)
         self.lrn: dict[str, str] = {}  # tensors of a LocalResponseNorm under way -> the tensor it normalises
         self.lrn_size: dict[str, int] = {}  # the tensor an LRN normalises -> its window (0 until the pool is seen)
         self.readers: dict[str, int] = {}  # ONNX tensor -> how many node inputs read it
@@ -104,8 +113,13 @@ class Importer:
         for output in node.outputs:
             dims = self.model.shapes.get(output)
             known = tuple(d for d in dims if isinstance(d, int)) if dims else ()
+            if not dims and output == node.outputs[0]:
+                known = fold_dims(node, self.constants[given[0]].dims)
             self.constants[output] = Tensor(output, known, values if output == node.outputs[0] else None)
         return True
+
+    def reads_channels_last(self, node: OnnxNode) -> bool:
+        return any(tensor in self.channels_last for tensor in node.inputs)
 
     def read_once(self, name: str) -> bool:
         """Whether the output of the convcalc node ``name`` is read by one ONNX node only (a pattern may fold)."""
@@ -151,6 +165,8 @@ class Importer:
         """A warning when the file states another shape for a tensor (value_info, e.g. from ONNX's shape
         inference) than convcalc computes; a symbolic or unknown dimension agrees with anything."""
         stated = self.model.shapes.get(tensor)
+        if tensor in self.channels_last:  # the file's layout: H x W x C
+            shape = (*shape[1:], shape[0])
         if stated is None or len(stated) != len(shape) + 1:
             return () if stated is None else (Finding("shape", _differ(tensor, stated, shape)),)
         if all(not isinstance(s, int) or s == d for s, d in zip(stated[1:], shape, strict=True)):
@@ -193,7 +209,9 @@ class Importer:
         self.produce(name, NETWORK_INPUT)
         for index, node in enumerate(self.model.nodes):
             self.index = index
-            if follows_lrn(self, node) or self.computes_constants(node):
+            if self.reads_channels_last(node):
+                keep_channels_last(self, node)
+            elif follows_lrn(self, node) or self.computes_constants(node):
                 continue
             handler = HANDLERS.get(node.op_type) if node.domain in ("", "ai.onnx") else None
             try:
@@ -264,6 +282,52 @@ def follows_lrn(importer: Importer, node: OnnxNode) -> bool:
     return False
 
 
+# --- channels-last -------------------------------------------------------------------------------------------
+# ConvNeXt's block as PyTorch exports it (torchvision's Permute, LayerNorm2d): a Transpose [0, 2, 3, 1] of a feature
+# map makes its tensor channels-last (N x H x W x C), which stays the same convcalc node (C x H x W): the Transposes
+# move values, they compute nothing. While a tensor is channels-last, only the ops of CHANNELS_LAST_OPS are followed,
+# as the same kinds (a MatMul is a ``linear`` per position), and their outputs stay channels-last; the Transpose
+# [0, 3, 1, 2] back ends it (onnx_ops.transpose). Importer.channels_last holds the channels-last tensors.
+
+FOLLOWED_CHANNELS_LAST = (
+    "LayerNormalization over the last axis, MatMul or Gemm by a 2-D weight (and the Add of its bias), Mul by a "
+    "weight per channel, element-wise activations, and the Transpose [0, 3, 1, 2] back"
+)
+
+
+def keep_channels_last(importer: Importer, node: OnnxNode) -> None:
+    """A node that reads a channels-last tensor: an op that works per position keeps its outputs channels-last
+    (but the Transpose back); anything else, or a channels-first tensor beside it, is refused."""
+    if node.op_type not in CHANNELS_LAST_OPS:
+        raise not_followed(importer, node)
+    first = [t for t in node.inputs if t and t not in importer.channels_last and t not in importer.constants]
+    if first:
+        raise importer.fail(node, f"it reads a channels-last tensor and the channels-first '{first[0]}' together")
+    if node.op_type != "Transpose":
+        mark_channels_last(importer, node)
+
+
+def mark_channels_last(importer: Importer, node: OnnxNode) -> None:
+    """The outputs of ``node`` are channels-last; the graph's output may not be (no Transpose back)."""
+    importer.channels_last.update(node.outputs)
+    ending = [name for name, _ in importer.model.outputs if name in importer.channels_last]
+    if ending:
+        raise importer.fail(node, f"the graph's output '{ending[0]}' is channels-last: no Transpose [0, 3, 1, 2] back")
+
+
+def not_followed(importer: Importer, node: OnnxNode) -> SpecError:
+    """The error for a node on a channels-last tensor that convcalc does not follow."""
+    tensor = next(t for t in node.inputs if t in importer.channels_last)
+    return importer.fail(
+        node,
+        f"{node.op_type} reads '{tensor}', a channels-last tensor (after a Transpose [0, 2, 3, 1]), in a way "
+        f"convcalc does not follow; it follows {FOLLOWED_CHANNELS_LAST}",
+    )
+
+
+# --- constants, the input, unknown ops ------------------------------------------------------------------------
+
+
 def fold(node: OnnxNode, values: list[tuple[float | int, ...] | None]) -> tuple[float | int, ...] | None:
     """The values of a shape computation on known constants, or None: Shape, Gather, Slice, Unsqueeze, Squeeze,
     Cast, Concat, Transpose of a vector, and element-wise Add, Sub, Mul, Div."""
@@ -290,6 +354,18 @@ def fold(node: OnnxNode, values: list[tuple[float | int, ...] | None]) -> tuple[
     return None
 
 
+def fold_dims(node: OnnxNode, dims: tuple[int, ...]) -> tuple[int, ...]:
+    """The dims of a constant computed from a constant of ``dims`` where the file does not state them (no shape
+    inference): an Identity's (PyTorch shares equal weights so) or a Cast's are the same, a Transpose's permuted
+    (the weight of a MatMul, as PyTorch exports nn.Linear on a channels-last map); else unknown."""
+    if node.op_type in ("Identity", "Cast"):
+        return dims
+    perm = node.attributes.get("perm") or tuple(range(len(dims) - 1, -1, -1))  # ONNX's default reverses
+    if node.op_type == "Transpose" and isinstance(perm, tuple) and sorted(perm) == list(range(len(dims))):
+        return tuple(dims[int(p)] for p in perm)
+    return ()
+
+
 def per_sample(dims: Sequence[int | str | None] | None, name: str, source: str) -> Shape:
     """The input's shape without its batch: [N, C, H, W] -> (C, H, W), [N, F] -> (F,)."""
     if dims is None or len(dims) not in (2, 4) or not all(isinstance(d, int) and d > 0 for d in dims[1:]):
@@ -302,7 +378,10 @@ def per_sample(dims: Sequence[int | str | None] | None, name: str, source: str) 
 
 
 def opaque(importer: Importer, node: OnnxNode) -> None:
-    """An op convcalc does not count: its shape as the file states it, no cost (a warning says so)."""
+    """An op convcalc does not count: its shape as the file states it, no cost (a warning says so). On a
+    channels-last tensor, an error: the ops there are followed or refused, never left out."""
+    if importer.reads_channels_last(node):
+        raise not_followed(importer, node)
     stated = importer.model.shapes.get(node.outputs[0]) if node.outputs else None
     if stated is None or len(stated) < 2 or not all(isinstance(d, int) and d > 0 for d in stated[1:]):
         raise importer.fail(

@@ -2,7 +2,8 @@
 
 ONNX conventions read here: pads are [top, left, bottom, right] (begins, then ends); pooling strides default to
 1 (convcalc's to the kernel, so they are written out); a Conv's weight is (C_out, C_in / group, k_h, k_w); Gemm's
-B is (units, in) with transB=1, as PyTorch exports it, else (in, units).
+B is (units, in) with transB=1, as PyTorch exports it, else (in, units). Handlers registered with
+``channels_last=True`` also read a channels-last tensor (ConvNeXt's block: see onnx_import.keep_channels_last).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import math
 from typing import Any
 
 from convcalc.layers import CATALOGUE
-from convcalc.onnx_import import Importer, handles, opaque
+from convcalc.onnx_import import Importer, handles, mark_channels_last, opaque
 from convcalc.onnx_model import OnnxNode, Tensor
 from convcalc.protobuf import shortest_float32
 
@@ -103,24 +104,36 @@ def conv_transpose(importer: Importer, node: OnnxNode) -> None:
     importer.emit(node, "conv_transpose", config)
 
 
-@handles("Gemm")
+def _linear(importer: Importer, node: OnnxNode, weight: tuple[int, ...], bias: bool) -> None:
+    """A linear layer by a (features, units) weight: over the flattened input, or on a channels-last map over the
+    channels at every position (``per_position``). The weight must fit the input."""
+    if len(weight) != 2:
+        raise importer.fail(node, f"a {node.op_type} by a {len(weight)}-D weight is not supported")
+    shape = importer.shape_of(node)
+    per_position = importer.reads_channels_last(node)
+    features = shape[0] if per_position else math.prod(shape)
+    if weight[0] != features:
+        what = f"{features} channels at each position" if per_position else f"{features} input features"
+        raise importer.fail(node, f"a weight of {weight[0]} x {weight[1]} does not fit {what}")
+    importer.emit(node, "linear", {"units": weight[1], "bias": bias, "per_position": per_position})
+
+
+@handles("Gemm", channels_last=True)
 def gemm(importer: Importer, node: OnnxNode) -> None:
     weight = importer.weight(node, 1, "B")
     if node.attributes.get("transA", 0):
         raise importer.fail(node, "transA=1 is not supported")
-    units = weight[0] if node.attributes.get("transB", 0) else weight[1]
-    importer.emit(node, "linear", {"units": units, "bias": importer.constant(node, 2) is not None})
+    if node.attributes.get("transB", 0):
+        weight = weight[::-1]
+    _linear(importer, node, weight, importer.constant(node, 2) is not None)
 
 
-@handles("MatMul")
+@handles("MatMul", channels_last=True)
 def matmul(importer: Importer, node: OnnxNode) -> None:
-    weight = importer.weight(node, 1, "second operand")
-    if len(weight) != 2:
-        raise importer.fail(node, f"a MatMul by a {len(weight)}-D weight is not supported")
-    importer.emit(node, "linear", {"units": weight[1], "bias": False})
+    _linear(importer, node, importer.weight(node, 1, "second operand"), False)
 
 
-@handles("Add")
+@handles("Add", channels_last=True)
 def add(importer: Importer, node: OnnxNode) -> None:
     bias = importer.constant(node, 1) or importer.constant(node, 0)
     if bias is None:
@@ -131,9 +144,11 @@ def add(importer: Importer, node: OnnxNode) -> None:
     last = importer.nodes[-1] if importer.nodes else None
     source = importer.source_of(node, position)
     if last is not None and last.kind.type == "linear" and source == last.name and importer.read_once(source):
-        importer.nodes[-1] = last._replace(config={**last.config, "bias": True})
-        importer.alias(node, position)
-        return
+        units = last.config["units"]
+        if not last.config["bias"] and bias.dims[-1:] == (units,) and math.prod(bias.dims) == units:
+            importer.nodes[-1] = last._replace(config={**last.config, "bias": True})
+            importer.alias(node, position)
+            return
     opaque(importer, node)
 
 
@@ -147,12 +162,12 @@ def batchnorm(importer: Importer, node: OnnxNode) -> None:
     importer.emit(node, "batchnorm", config)
 
 
-@handles(*ELEMENTWISE)
+@handles(*ELEMENTWISE, channels_last=True)
 def activation(importer: Importer, node: OnnxNode) -> None:
     importer.emit(node, ELEMENTWISE[node.op_type], {})
 
 
-@handles("Clip")
+@handles("Clip", channels_last=True)
 def clip(importer: Importer, node: OnnxNode) -> None:
     def bound(position: int, attribute: str) -> float | None:
         tensor = importer.constant(node, position)
@@ -170,15 +185,19 @@ def clip(importer: Importer, node: OnnxNode) -> None:
         opaque(importer, node)
 
 
-@handles("Mul")
+@handles("Mul", channels_last=True)
 def mul(importer: Importer, node: OnnxNode) -> None:
-    """x * sigmoid(x) is SiLU; x times a learned per-channel weight is layer scale; another product of two tensors
-    is an element-wise multiply."""
+    """x * sigmoid(x) is SiLU; x times a learned per-channel weight is layer scale (C x 1 x 1, or C on a
+    channels-last map); another product of two tensors is an element-wise multiply."""
     weight = importer.constant(node, 1) or importer.constant(node, 0)
     if weight is not None:
         position = 0 if importer.constant(node, 1) is not None else 1
         shape = importer.shape_of(node, position)
-        if len(shape) == 3 and weight.values is None and weight.dims in ((shape[0], 1, 1), (1, shape[0], 1, 1)):
+        channels = shape[0]
+        per_channel: tuple[tuple[int, ...], ...] = ((channels, 1, 1), (1, channels, 1, 1))
+        if importer.reads_channels_last(node):
+            per_channel = ((channels,), (1, 1, 1, channels))
+        if len(shape) == 3 and weight.values is None and weight.dims in per_channel:
             importer.emit(node, "scale", {}, [importer.source_of(node, position)])
         else:
             opaque(importer, node)
@@ -274,21 +293,26 @@ def reshape(importer: Importer, node: OnnxNode) -> None:
         opaque(importer, node)
 
 
-@handles("Transpose")
+@handles("Transpose", channels_last=True)
 def transpose(importer: Importer, node: OnnxNode) -> None:
-    """Only as a step of a pattern: the channel shuffle (after a Reshape to 5-D), or channels-last and back around
-    a LayerNormalization (ConvNeXt's LayerNorm2d), which is one ``layernorm`` over the channels."""
+    """A step of a pattern: the channel shuffle (after a Reshape to 5-D); or a feature map to channels-last
+    [0, 2, 3, 1] and back [0, 3, 1, 2], which move no value: the layers between work per position (ConvNeXt's
+    LayerNorm and Linears, see onnx_import.keep_channels_last)."""
     pending = importer.pending.pop(node.inputs[0], None)
     perm = tuple(node.attributes.get("perm") or ())
     if pending and pending[0] == "shuffle-split" and perm == (0, 2, 1, 3, 4):
         importer.pending[node.outputs[0]] = ("shuffle-transposed", pending[1])
-    elif pending and pending[0] == "normed-last" and perm == (0, 3, 1, 2):
-        source, config = pending[1]
-        importer.emit(node, "layernorm", config, [source])
     elif pending:
         raise importer.fail(node, f"a Transpose {list(perm)} that ends no pattern convcalc knows")
-    elif perm == (0, 2, 3, 1) and len(importer.shape_of(node)) == 3 and importer.readers.get(node.outputs[0]) == 1:
-        importer.pending[node.outputs[0]] = ("channels-last", importer.source_of(node))
+    elif importer.reads_channels_last(node):
+        if perm != (0, 3, 1, 2):
+            raise importer.fail(
+                node, f"a Transpose {list(perm)} of a channels-last tensor: convcalc follows only [0, 3, 1, 2] back"
+            )
+        importer.alias(node)
+    elif perm == (0, 2, 3, 1) and len(importer.shape_of(node)) == 3:
+        mark_channels_last(importer, node)
+        importer.alias(node)
     else:
         opaque(importer, node)
 
@@ -306,7 +330,7 @@ def concat(importer: Importer, node: OnnxNode) -> None:
     importer.emit(node, "concat", {}, [importer.source_of(node, i) for i in range(len(node.inputs))])
 
 
-@handles("Dropout", "Identity")
+@handles("Dropout", "Identity", channels_last=True)
 def identity(importer: Importer, node: OnnxNode) -> None:
     importer.alias(node)
 
@@ -453,23 +477,19 @@ def pad(importer: Importer, node: OnnxNode) -> None:
     importer.emit(node, "pad", {"padding": (top, bottom, left, right)})
 
 
-@handles("LayerNormalization")
+@handles("LayerNormalization", channels_last=True)
 def layer_norm(importer: Importer, node: OnnxNode) -> None:
-    """Over the last axis of a flat input, over C, H and W (axis 1) of a feature map, or over the channels of a
-    channels-last map (between two Transposes)."""
+    """Over the last axis of a flat input, over C, H and W (axis 1) of a feature map, or over the channels (the
+    last axis) of a channels-last map (ConvNeXt's)."""
     config = {"affine": importer.constant(node, 1) is not None, "eps": float(node.attributes.get("epsilon", 1e-5))}
-    pending = importer.pending.pop(node.inputs[0], None)
-    if pending is not None:
-        if pending[0] != "channels-last" or int(node.attributes.get("axis", -1)) not in (-1, 3):
-            raise importer.fail(node, "a LayerNormalization after a Transpose convcalc does not follow")
-        importer.pending[node.outputs[0]] = ("normed-last", (pending[1], {"over": "channels", **config}))
-        return
     shape = importer.shape_of(node)
     axis = int(node.attributes.get("axis", -1)) % (len(shape) + 1)
-    if axis != 1:
+    if importer.reads_channels_last(node) and axis == len(shape):
+        importer.emit(node, "layernorm", {"over": "channels", **config})
+    elif axis == 1 and not importer.reads_channels_last(node):
+        importer.emit(node, "layernorm", {"over": "all" if len(shape) == 3 else "channels", **config})
+    else:
         opaque(importer, node)
-        return
-    importer.emit(node, "layernorm", {"over": "all" if len(shape) == 3 else "channels", **config})
 
 
 @handles("GroupNormalization")

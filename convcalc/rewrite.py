@@ -69,25 +69,35 @@ class Bottleneck:
         return int(self.fraction * channels)
 
 
+WIDTHS = (
+    "give a filter count of 1 or more (16) or a fraction of the input channels strictly between 0 and 1 (0.25 or 1/4)"
+)
+"""What ``--bottleneck LAYER=WIDTH`` takes, said with every refused width."""
+
+
 def parse_bottleneck(text: str) -> Bottleneck:
     """``conv5x5=16`` (16 filters), ``all=0.25`` or ``all=1/4`` (a quarter of each target's input channels)."""
     target, equals, width = (part.strip() for part in text.partition("="))
     if not equals or not target or not width:
-        problem = "expected LAYER=FILTERS or LAYER=FRACTION, e.g. conv5x5=16 or all=0.25"
-    elif len(width) > 101:  # int() refuses 4,300 digits or more; no filter count has more than 101
-        problem = f"a width of {len(width):,} characters; a filter count is at most 10^100"
+        raise SpecError(f"--bottleneck {text}: expected LAYER=FILTERS or LAYER=FRACTION, e.g. conv5x5=16 or all=0.25")
+    if len(width) > 101:  # int() refuses 4,300 digits or more; no filter count has more than 101
+        problem = f"a width of {len(width):,} characters: a filter count is at most 10^100"
     elif re.fullmatch(r"\d+", width):
         if int(width) >= 1:
             return Bottleneck(target, int(width), None, text)
-        problem = "a bottleneck needs at least 1 filter"
+        problem = "0 filters is no bottleneck"
     elif re.fullmatch(r"\d*\.\d+|\d+/0*[1-9]\d*", width):
         fraction = Fraction(width)
         if 0 < fraction < 1:
             return Bottleneck(target, None, fraction, text)
-        problem = "a fraction of the input channels must be between 0 and 1"
+        problem = (
+            f"{width} of the input channels is no filter"
+            if fraction == 0
+            else f"{width} times the input channels is no bottleneck"
+        )
     else:
-        problem = f"'{width}' is neither a filter count (16) nor a fraction of the input channels (0.25 or 1/4)"
-    raise SpecError(f"--bottleneck {text}: {problem}")
+        problem = f"'{width}' is not a width"
+    raise SpecError(f"--bottleneck {text}: {problem}; {WIDTHS}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +132,17 @@ class Skip:
 
     def to_dict(self) -> dict[str, Any]:
         return {"layers": list(self.layers), "reason": self.reason, "line": self.location.line}
+
+
+def nothing_rewritten(skipped: Sequence[Skip], shown: int = 3) -> str:
+    """Why ``all`` rewrote nothing: how many convs it chose, the first ``shown`` with their reasons, how many more."""
+    convs = [(layer, skip.reason) for skip in skipped for layer in skip.layers]
+    if not convs:
+        return "the spec has no conv with a kernel over 1x1"
+    reasons = "; ".join(f"{layer}: {reason}" for layer, reason in convs[:shown])
+    more = f"; and {len(convs) - shown} more" if len(convs) > shown else ""
+    chosen = "the spec's one conv" if len(convs) == 1 else f"none of the spec's {len(convs)} convs"
+    return f"{chosen} with a kernel over 1x1 could take it ({reasons}{more})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -330,9 +351,7 @@ class _Rewriter:
             skipped.extend(Skip(tuple(layers), reason, location) for reason, layers in problems.items())
         self.change = self.done
         if not self.done.insertions:
-            reasons = "; ".join(f"{s.layers[0]}: {s.reason}" for s in skipped[:3])
-            why = f"no conv could take it ({reasons})" if reasons else "the spec has no conv with a kernel over 1x1"
-            raise SpecError(f"--bottleneck {bottlenecks[0].text}: {why}")
+            raise SpecError(f"--bottleneck {bottlenecks[0].text}: {nothing_rewritten(skipped)}")
         return self.finish(bottlenecks, tuple(skipped))
 
     def rewrite_entry(

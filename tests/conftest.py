@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,10 +31,24 @@ class Result:
     stderr: str
 
 
-def run_cli(*args: str, stdin: str = "") -> Result:
-    """Call the `convcalc` entry point with arguments; capture its exit code and output."""
-    out, err = io.StringIO(), io.StringIO()
+class Terminal(io.StringIO):
+    """Output that says it is a terminal, as rich asks (``isatty``)."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def run_cli(*args: str, stdin: str = "", terminal: int | None = None) -> Result:
+    """Call the `convcalc` entry point with arguments; capture its exit code and output. With ``terminal``, the
+    output is a terminal that many columns wide (rich reads COLUMNS), its styles stripped."""
+    out, err = (Terminal(), Terminal()) if terminal else (io.StringIO(), io.StringIO())
     saved = sys.argv, sys.stdin, sys.stdout, sys.stderr
+    environment = {name: os.environ.get(name) for name in ("COLUMNS", "NO_COLOR")}
+    if terminal:
+        os.environ.update(COLUMNS=str(terminal), NO_COLOR="1")
     sys.argv = ["convcalc", *args]
     sys.stdin, sys.stdout, sys.stderr = io.StringIO(stdin), out, err
     try:
@@ -43,7 +58,12 @@ def run_cli(*args: str, stdin: str = "") -> Result:
         code = exit_.code if isinstance(exit_.code, int) else (0 if exit_.code is None else 1)
     finally:
         sys.argv, sys.stdin, sys.stdout, sys.stderr = saved
-    return Result(code, out.getvalue(), err.getvalue())
+        for name, value in environment.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+    return Result(code, ANSI.sub("", out.getvalue()), ANSI.sub("", err.getvalue()))
 
 
 @pytest.fixture

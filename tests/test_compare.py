@@ -422,15 +422,39 @@ def test_all_lists_the_convs_it_could_not_rewrite(write_spec):
 # --- errors: one clear message, exit 2 --------------------------------------------------------------
 
 
+@pytest.mark.parametrize("width", ["0.0", "0", "0/4", "1.0", "3/2", "-3", "1/0"])
+def test_a_width_that_is_no_bottleneck_is_one_line_saying_what_is_allowed(width: str) -> None:
+    """README: LAYER=FILTERS (at least one filter) or LAYER=FRACTION of the input channels, 0.25 or 1/4; a fraction
+    of 0 is no filter, of 1 or more no fewer channels."""
+    result = run_cli("compare", PLAIN, "-b", f"conv5x5={width}")
+    assert result.code == 2
+    assert result.stderr.count("\n") == 1 and result.stderr.startswith(
+        f"convcalc: error: --bottleneck conv5x5={width}: "
+    )
+    assert result.stderr.endswith(
+        "; give a filter count of 1 or more (16) or a fraction of the input channels strictly between 0 and 1 "
+        "(0.25 or 1/4)\n"
+    )
+
+
+def test_all_that_rewrites_nothing_counts_every_conv_it_could_not_rewrite() -> None:
+    """MobileNet v1: conv1 (3 input channels) and 13 depthwise 3x3 convs (Howard et al. 2017, Table 1), none of
+    which a narrower 1x1 can go before: 14 convs, three named with their reasons, and 11 more."""
+    result = run_cli("compare", "mobilenet_v1", "-b", "all=0.25")
+    assert result.code == 2 and result.stderr.count("\n") == 1
+    assert "none of the spec's 14 convs with a kernel over 1x1 could take it (conv1: " in result.stderr
+    assert result.stderr.count(": its groups=") == 2 and result.stderr.endswith("; and 11 more)\n")
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
         (["-b", "conv5=16"], "no layer named 'conv5'"),
         (["-b", "conv5x5=192"], "192 filters are not fewer than its 192 input channels"),
         (["-b", "conv5x5=200"], "200 filters are not fewer than its 192 input channels"),
-        (["-b", "conv5x5=0"], "a bottleneck needs at least 1 filter"),
-        (["-b", "conv5x5=1.5"], "between 0 and 1"),
-        (["-b", "conv5x5=many"], "neither a filter count"),
+        (["-b", "conv5x5=0"], "0 filters is no bottleneck"),
+        (["-b", "conv5x5=1.5"], "1.5 times the input channels is no bottleneck"),
+        (["-b", "conv5x5=many"], "'many' is not a width"),
         (["-b", "conv5x5"], "expected LAYER=FILTERS or LAYER=FRACTION"),
         (["-b", "all=0.5", "-b", "conv5x5=8"], "cannot be combined"),
         ([], "compare needs a second spec or --bottleneck"),

@@ -7,6 +7,7 @@ searching the text, or an explicit (line, column) where the YAML parser decides)
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from collections.abc import Callable
@@ -706,18 +707,52 @@ def test_unexpected_error_is_one_line_and_exit_1(monkeypatch: pytest.MonkeyPatch
         run_cli("--debug", "analyze", "alexnet")
 
 
-@pytest.mark.parametrize(
-    ("command", "words"),
-    [
-        (("zoo", "--format", "csv"), "zoo prints table or json, not csv"),
-        (("explain", "lenet5", "--format", "markdown"), "explain prints table or json, not markdown"),
-        (("compare", "lenet5", "lenet5", "--format", "csv"), "compare prints table or json, not csv"),
-    ],
-)
-def test_a_format_a_command_does_not_print_is_refused(command: tuple[str, ...], words: str) -> None:
-    result = run_cli(*command)
-    assert result.code == 2
-    assert words in result.stderr
+FORMATS = ["table", "json", "csv", "markdown", "dot", "mermaid", "html", "svg", "yaml"]
+"""Every output format README names (and a few it does not): what a user might pass to --format."""
+RUNS = {
+    "analyze": ["lenet5"],
+    "explain": ["lenet5", "C1"],
+    "conventions": ["lenet5"],
+    "zoo": [],
+    "compare": ["lenet5", "lenet5"],
+    "sweep": ["lenet5", "--input", "32,64"],
+    "graph": ["lenet5"],
+}
+"""A run of each command that has --format, without the option."""
+
+
+def help_formats(command: str) -> list[str] | None:
+    """The formats ``convcalc COMMAND --help`` lists for --format (None: it has no --format)."""
+    result = run_cli(command, "--help")
+    assert result.code == 0, result.stderr
+    listed = re.search(r"--format[ =]?[<\[]([\w|-]+)[>\]]", result.stdout)
+    return listed.group(1).split("|") if listed else None
+
+
+def test_every_command_lists_exactly_the_formats_it_prints() -> None:
+    """Each command's --help lists every --format it prints and no other; any other is refused, exit 2."""
+    from convcalc.cli import app
+
+    commands = [command.name or command.callback.__name__ for command in app.registered_commands]  # type: ignore[union-attr]
+    with_format = {command: formats for command in commands if (formats := help_formats(command)) is not None}
+    assert set(with_format) == set(RUNS), "give RUNS a run of each command with --format"
+    for command, listed in with_format.items():
+        for output in FORMATS:
+            result = run_cli(command, *RUNS[command], "--format", output)
+            if output in listed:
+                assert result.code == 0, (command, output, result.stderr)
+            else:
+                assert result.code == 2, (command, output, result.stdout[:200])
+                assert f"'{output}' is not one of" in result.stderr, (command, output, result.stderr)
+    assert with_format["zoo"] == with_format["explain"] == with_format["compare"] == ["table", "json"]
+    assert with_format["sweep"] == ["table", "json", "csv"]
+    assert with_format["analyze"] == ["table", "json", "csv", "markdown"]
+
+
+def test_mode_train_names_the_formats_it_prints() -> None:
+    assert "Both print --format table or json." in " ".join(run_cli("analyze", "--help").stdout.split())
+    result = run_cli("analyze", "lenet5", "--mode", "train", "--format", "csv")
+    assert result.code == 2 and "--mode train/deploy prints table or json, not csv" in result.stderr
 
 
 def test_a_closed_pipe_ends_the_table_quietly() -> None:

@@ -1,6 +1,6 @@
 """ONNX import: graphs built byte by byte (tests/onnxbuild.py, no onnx package), each op's shapes, params and
 MACs against hand arithmetic, names, patterns (SiLU, MatMul + Add, channel shuffle, shape arithmetic before a
-Reshape), unknown ops, and files that are not ONNX."""
+Reshape, ConvNeXt's channels-last block), unknown ops, and files that are not ONNX."""
 
 from __future__ import annotations
 
@@ -211,7 +211,139 @@ def test_a_weight_of_the_wrong_size_is_an_error(tmp_path):
         load_spec(write(tmp_path, model))
 
 
-# --- ONNX files exported from PyTorch (tools/record_onnx.py: training mode, so batch norm is kept; weights dropped) ---
+# --- channels-last: ConvNeXt's block as PyTorch exports it, followed from the Transpose to the Transpose back ---
+
+CHAIN = [  # x + scale(fc2(gelu(fc1(norm(x))))) on a 4 x 3 x 3 map, channels-last in between
+    ob.node("Transpose", ["x"], ["t"], "/block/permute/Transpose", perm=[0, 2, 3, 1]),
+    ob.node("LayerNormalization", ["t", "g", "b"], ["n"], "/block/norm/LayerNormalization", axis=-1, epsilon=1e-6),
+    ob.node("Transpose", ["w1"], ["w1t"], "/block/fc1/Transpose", perm=[1, 0]),  # nn.Linear's (out, in) weight
+    ob.node("MatMul", ["n", "w1t"], ["m1"], "/block/fc1/MatMul"),
+    ob.node("Add", ["b1", "m1"], ["a1"], "/block/fc1/Add"),
+    ob.node("Gelu", ["a1"], ["g1"], "/block/act/Gelu"),
+    ob.node("MatMul", ["g1", "w2"], ["m2"], "/block/fc2/MatMul"),
+    ob.node("Add", ["m2", "b2"], ["a2"], "/block/fc2/Add"),
+    ob.node("Mul", ["a2", "gamma"], ["s"], "/block/scale/Mul"),  # layer scale before the Transpose back
+    ob.node("Transpose", ["s"], ["back"], "/block/permute_back/Transpose", perm=[0, 3, 1, 2]),
+    ob.node("Add", ["back", "x"], ["y"], "/block/Add"),
+]
+CHAIN_WEIGHTS = {"g": [4], "b": [4], "w1": [8, 4], "b1": [8], "w2": [8, 4], "b2": [4], "gamma": [4]}
+
+
+def chain_model(
+    nodes: list[bytes] = CHAIN,
+    output: tuple[str, list[int]] = ("y", [1, 4, 3, 3]),
+    stated: list[tuple[str, list[int]]] | None = None,
+    **weights: list[int],
+) -> bytes:
+    dims = {**CHAIN_WEIGHTS, **weights}
+    tensors = [ob.tensor(name, shape) for name, shape in dims.items()]
+    return ob.model(nodes, [("x", [1, 4, 3, 3])], [output], tensors, value_infos=stated or [])
+
+
+def test_a_channels_last_block_is_followed_to_the_transpose_back(tmp_path):
+    # no value_info: the MatMul's weight is the Transpose of a (8, 4) weight, (4, 8)
+    analysis = analyze(write(tmp_path, chain_model()))
+    hw = 3 * 3  # positions
+    assert [(la.name, la.type, la.output_shape, la.params, la.macs, la.flops) for la in analysis.layers] == [
+        ("block.norm", "layernorm", (4, 3, 3), 2 * 4, 0, 5 * 4 * hw),  # over the 4 channels at each position
+        ("block.fc1", "linear", (8, 3, 3), 4 * 8 + 8, hw * 4 * 8, 2 * hw * 4 * 8 + 8 * hw),  # a bias per position
+        ("block.act", "gelu", (8, 3, 3), 0, 0, 5 * 8 * hw),
+        ("block.fc2", "linear", (4, 3, 3), 8 * 4 + 4, hw * 8 * 4, 2 * hw * 8 * 4 + 4 * hw),
+        ("block.scale", "scale", (4, 3, 3), 4, 0, 4 * hw),  # a weight of 4: one per channel
+        ("block", "add", (4, 3, 3), 0, 0, 4 * hw),
+    ]
+    assert [la.config["per_position"] for la in analysis.layers if la.type == "linear"] == [True, True]
+    assert analysis.layers[-1].inputs == ("block.scale", "input")  # the Transposes move no value: no layer
+    assert analysis.total.params == 8 + 40 + 36 + 4 and analysis.total.macs == 2 * 288
+    assert not analysis.warnings
+
+
+def test_channels_last_shapes_the_file_states_are_read_as_h_w_c(tmp_path):
+    stated = [("n", [1, 3, 3, 4]), ("a1", [1, 3, 3, 8]), ("g1", [1, 3, 3, 7])]  # the Gelu's is wrong
+    analysis = analyze(write(tmp_path, chain_model(stated=stated)))
+    assert [(w.layer, w.message) for w in analysis.warnings] == [
+        ("block.act", "the file states 3x3x7 for 'g1' (without the batch), convcalc computes 3x3x8")
+    ]
+
+
+def replaced(index: int, node: bytes) -> list[bytes]:
+    return [node if i == index else each for i, each in enumerate(CHAIN)]
+
+
+@pytest.mark.parametrize(
+    ("nodes", "weights", "message"),  # the node refused is named; its position in the graph is its line
+    [
+        pytest.param(
+            replaced(1, ob.node("Conv", ["t", "w1"], ["n"], "c", kernel_shape=[1, 1])),
+            {},
+            "2:1: error: layer 'c' (Conv): Conv reads 't', a channels-last tensor (after a Transpose [0, 2, 3, 1]), "
+            "in a way convcalc does not follow; it follows LayerNormalization over the last axis, MatMul",
+            id="conv",
+        ),
+        pytest.param(
+            replaced(1, ob.node("Softmax", ["t"], ["n"], "s", axis=-1)),
+            {},
+            "2:1: error: layer 's' (Softmax): Softmax reads 't', a channels-last tensor",
+            id="softmax",
+        ),
+        pytest.param(
+            replaced(1, ob.node("LayerNormalization", ["t", "g", "b"], ["n"], "ln", axis=1)),
+            {},
+            "2:1: error: layer 'ln' (LayerNormalization): LayerNormalization reads 't', a channels-last tensor",
+            id="norm-over-axis-1",
+        ),
+        pytest.param(
+            CHAIN,
+            {"b1": [1]},  # a constant of 1 added after the MatMul: no bias of 8
+            "5:1: error: layer '/block/fc1/Add' (Add): Add reads 'm1', a channels-last tensor",
+            id="not-a-bias",
+        ),
+        pytest.param(
+            CHAIN,
+            {"w2": [5, 4]},
+            "7:1: error: layer '/block/fc2/MatMul' (MatMul): a weight of 5 x 4 does not fit 8 channels at each "
+            "position",
+            id="weight",
+        ),
+        pytest.param(
+            replaced(8, ob.node("Add", ["a2", "x"], ["s"], "mix")),
+            {},
+            "9:1: error: layer 'mix' (Add): it reads a channels-last tensor and the channels-first 'x' together",
+            id="mixed-layouts",
+        ),
+        pytest.param(
+            replaced(9, ob.node("Transpose", ["s"], ["back"], "tr", perm=[0, 3, 2, 1])),
+            {},
+            "10:1: error: layer 'tr' (Transpose): a Transpose [0, 3, 2, 1] of a channels-last tensor: convcalc "
+            "follows only [0, 3, 1, 2] back",
+            id="another-perm-back",
+        ),
+    ],
+)
+def test_what_a_channels_last_tensor_meets_is_followed_or_refused(tmp_path, nodes, weights, message: str):
+    result = run_cli("analyze", write(tmp_path, chain_model(nodes, **weights)))
+    assert result.code == 2 and "Traceback" not in result.stderr, result.stderr
+    assert f"net.onnx:{message}" in " ".join(result.stderr.split()), result.stderr
+
+
+@pytest.mark.parametrize(("last", "where"), [(9, "9:1: error: layer '/block/scale/Mul'"), (1, "1:1: error: layer '/")])
+def test_a_graph_that_ends_channels_last_is_refused(tmp_path, last: int, where: str):
+    output = ("s", "t")[last == 1]
+    model = chain_model(CHAIN[:last], output=(output, [1, 3, 3, 4]))  # no Transpose back
+    result = run_cli("analyze", write(tmp_path, model))
+    assert result.code == 2 and f"net.onnx:{where}" in result.stderr, result.stderr
+    assert f"the graph's output '{output}' is channels-last: no Transpose [0, 3, 1, 2] back" in result.stderr
+
+
+def test_a_matmul_on_the_last_axis_of_a_channels_first_map_is_refused(tmp_path):
+    # ONNX's MatMul maps the last axis (W = 3), not the flattened 4 * 3 * 3 = 36 features a linear layer reads
+    nodes = [ob.node("MatMul", ["x", "w"], ["y"], "/mm/MatMul")]
+    model = ob.model(nodes, [("x", [1, 4, 3, 3])], [("y", [1, 4, 3, 5])], [ob.tensor("w", [3, 5])])
+    with pytest.raises(SpecError, match="a weight of 3 x 5 does not fit 36 input features"):
+        load_spec(write(tmp_path, model))
+
+
+# --- ONNX files exported from PyTorch (tools/record_onnx.py: batch norm kept, in training mode; weights dropped) ---
 
 FIXTURES = Path(__file__).parent / "data" / "onnx"
 DECOMPOSED_LRN: set[str] = set()
@@ -224,6 +356,7 @@ PUBLISHED = {  # torchvision's model documentation (weights tables): parameters
     "vgg16": 138_357_544,
     "alexnet-torchvision": 61_100_840,
     "squeezenet1_0": 1_248_424,
+    "convnext_tiny": 28_589_128,  # ConvNeXt_Tiny_Weights.IMAGENET1K_V1
 }
 
 
@@ -257,6 +390,18 @@ def test_an_unused_branch_is_not_exported():
     assert imported.total.params == 27_161_264 - (98_304 + 256 + 2_457_600 + 1_536 + 769_000)
     # torchvision's published 5.71 GMACs is the network without the aux head (5,713,216,096 in torch's hooks)
     assert imported.total.macs == 5_713_216_096
+
+
+def test_torchvisions_convnext_is_read_through_its_channels_last_blocks():
+    # torchvision's CNBlock: 7x7 depthwise Conv2d, Permute(0, 2, 3, 1), LayerNorm, Linear(C, 4C), GELU, Linear(4C, C),
+    # Permute(0, 3, 1, 2); ConvNeXt_Tiny_Weights.IMAGENET1K_V1 publishes 28,589,128 params and 4.46 GFLOPS (MACs)
+    analysis = analyze(str(FIXTURES / "convnext_tiny.torchvision.onnx"))
+    assert analysis.total.params == 28_589_128 and f"{analysis.total.macs / 1e9:.2f}" == "4.46"
+    linears = [layer for layer in analysis.layers if layer.type == "linear" and layer.config["per_position"]]
+    assert len(linears) == 2 * (3 + 3 + 9 + 3)  # two in each of the 18 blocks
+    first = next(layer for layer in analysis.layers if layer.name == "features.1.0.block.3")  # on 96 x 56 x 56
+    assert (first.output_shape, first.params, first.macs) == ((384, 56, 56), 96 * 384 + 384, 56 * 56 * 96 * 384)
+    assert not analysis.warnings
 
 
 def test_pytorchs_lrn_is_one_layer():

@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import csv
 import io
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
 
 from convcalc.render.columns import bar
-from tests.conftest import SPECS, run_cli
+from tests.conftest import REPO, SPECS, run_cli
 
 BOTTLENECK = SPECS / "inception-5x5-bottleneck.yaml"
+ONNX = REPO / "tests" / "data" / "onnx"
 
 
 def test_bar_lengths_in_eighths_of_a_character():
@@ -80,3 +86,47 @@ def test_svg_of_a_comparison(tmp_path):
     assert "totals" in svg and "reduce1x1" in svg
     refused = run_cli("compare", plain, str(BOTTLENECK), "--svg", str(BOTTLENECK))
     assert refused.code == 2 and "that is the input spec" in refused.stderr
+
+
+@pytest.mark.parametrize(
+    ("command", "files"),
+    [
+        (["analyze", "resnet50", "--svg", "{out}/table.svg"], {"table.svg": "</svg>"}),
+        (["analyze", "resnet50", "--convention", "fvcore", "--svg", "{out}/fvcore.svg"], {"fvcore.svg": "</svg>"}),
+        (
+            ["compare", "inception-5x5", "-b", "conv5x5=16", "--emit-spec", "{out}/after.yaml", "--svg", "{out}/c.svg"],
+            {"after.yaml": "conv5x5_reduce", "c.svg": "</svg>"},  # README: the inserted conv is <target>_reduce
+        ),
+        (["report", "resnet50", "-o", "{out}/report.html"], {"report.html": "</html>"}),
+        (["import", str(ONNX / "inception-5x5.onnx"), "-o", "{out}/net.yaml"], {"net.yaml": "layers:"}),
+    ],
+    ids=["analyze-svg", "convention-svg", "compare-emit-spec-svg", "report", "import"],
+)
+def test_files_are_written_when_the_reader_of_stdout_has_gone(
+    tmp_path: Path, command: list[str], files: dict[str, str]
+) -> None:
+    """`convcalc analyze SPEC --svg out.svg | head -3`: the reader closes the pipe early; the file the user asked
+    for is still written, whole, and the run ends quietly with exit code 0 (README: Errors)."""
+    args = [part.replace("{out}", str(tmp_path)) for part in command]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "convcalc", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=REPO
+    )
+    assert process.stdout is not None
+    process.stdout.close()  # gone before convcalc prints anything, as `head` is after a few lines of a long table
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 0, stderr
+    assert b"Traceback" not in stderr
+    for name, ending in files.items():
+        text = (tmp_path / name).read_text(encoding="utf-8")
+        assert ending in text, name
+
+
+def test_svg_of_another_tools_count_is_written_and_mode_is_refused_with_it(tmp_path: Path) -> None:
+    """--svg with --convention writes the table that convention shows (it was silently left out); --svg - puts the
+    picture on standard output and the table on standard error, as without --convention."""
+    result = run_cli("analyze", str(BOTTLENECK), "--convention", "fvcore", "--svg", "-")
+    assert result.code == 0, result.stderr
+    assert result.stdout.startswith("<svg") and result.stdout.rstrip().endswith("</svg>")
+    assert "as fvcore" in result.stderr and "<svg" not in result.stderr
+    mixed = run_cli("analyze", str(BOTTLENECK), "--convention", "fvcore", "--mode", "train")
+    assert mixed.code == 2 and "leave out --convention" in mixed.stderr

@@ -79,7 +79,7 @@ def test_parse_sizes():
     [
         (("--input", "224,abc"), "input size 'abc'"),
         (("--input", ","), "no input sizes"),
-        (("--input", "224", "--format", "markdown"), "table, json or csv"),
+        (("--input", "224", "--format", "markdown"), "'markdown' is not one of 'table', 'json', 'csv'"),
     ],
 )
 def test_sweep_usage_errors(args, message):

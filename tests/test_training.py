@@ -136,13 +136,29 @@ def test_training_table_and_refusals() -> None:
     assert run_cli("analyze", "vgg16", "--mode", "train", "--depth", "1").code == 2
 
 
-def test_compare_shows_the_modes_side_by_side() -> None:
-    table = run_cli("compare", "resnet18", "vgg16", "--mode", "train", "--optimizer", "momentum", "--batch", "8")
-    assert table.code == 0
-    saved = next(line for line in table.stdout.splitlines() if line.startswith("saved_bytes"))
-    assert saved.split()[1:] == [
-        f"{FIXTURE['networks'][name]['total_saved_bytes']:,}" for name in ("resnet18", "vgg16")
-    ]
+def cells(table: str, label: str) -> list[str]:
+    """The cells of the side-by-side row that starts with ``label``."""
+    row = next(line for line in table.splitlines() if line.startswith(f"│ {label} "))
+    return [cell.strip() for cell in row.strip("│").split("│")]
+
+
+def test_compare_shows_the_modes_side_by_side_with_analyzes_labels() -> None:
+    """The totals are labelled as analyze's lines label them ('saved for backward', not the JSON key), in exact
+    integers with --exact and in MiB without."""
+    args = ("compare", "resnet18", "vgg16", "--mode", "train", "--optimizer", "momentum", "--batch", "8")
+    table = run_cli(*args, "--exact")
+    assert table.code == 0, table.stderr
+    saved = [FIXTURE["networks"][name]["total_saved_bytes"] for name in ("resnet18", "vgg16")]
+    assert cells(table.stdout, "saved for backward") == ["saved for backward", *(f"{b:,}" for b in saved)]
+    # momentum: one float32 value per parameter; torchvision: 11,689,512 and 138,357,544 parameters
+    assert cells(table.stdout, "optimizer state") == ["optimizer state", "46,758,048", "553,430,176"]
+    assert "saved_bytes" not in table.stdout and "optimizer_bytes" not in table.stdout
+    # 138,357,544 * 4 bytes = 527.79 MiB (553,430,176 / 2^20 = 527.789...)
+    assert cells(run_cli(*args).stdout, "optimizer state")[2] == "527.79 MiB"
+    deploy = run_cli("compare", "mobilenet_v2", "resnet18", "--mode", "deploy", "--dtype", "int8")
+    assert "peak of live activations" in deploy.stdout and "peak_bytes" not in deploy.stdout
+    # MCUNetV2: MobileNetV2 int8 peaks at 1,372 kB (112x112x16 + 112x112x96 bytes) = 1.34 MiB
+    assert cells(deploy.stdout, "peak of live activations")[1] == "1.34 MiB"
     document = json.loads(run_cli("compare", "resnet18", "vgg16", "--mode", "deploy", "-f", "json").stdout)
     assert set(document["deploy"]) == {"before", "after"}
 

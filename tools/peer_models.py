@@ -2,7 +2,7 @@
 
 Needs torch (the ``peers`` extra). Two sources of a module for a spec:
 
-- ``torchvision``: torchvision's own builder (random weights, never downloaded) for the six specs that say they are
+- ``torchvision``: torchvision's own builder (random weights, never downloaded) for the seven specs that say they are
   torchvision's network: the same layers, shapes and parameters, and the module names people see in every tool's
   output. torchvision's wheel does not import beside the CPU torch 2.13.0 used here, so its model definitions come from
   an unpacked wheel through ``tvmodels`` (TVSRC names the wheel's ``torchvision/`` folder; PEERS_TVMODELS, or
@@ -24,6 +24,7 @@ SPECS = REPO / "specs"
 
 TORCHVISION: dict[str, tuple[str, str]] = {
     "alexnet-torchvision": ("alexnet", "alexnet"),
+    "convnext_tiny": ("convnext", "convnext_tiny"),
     "mobilenet_v2": ("mobilenetv2", "mobilenet_v2"),
     "resnet18": ("resnet", "resnet18"),
     "resnet50": ("resnet", "resnet50"),

@@ -3,9 +3,11 @@
     TVSRC=/path/to/unpacked/torchvision /work/venv-peers/bin/python tools/record_onnx.py
 
 Each bundled spec is exported twice where it can be: torchvision's own module (for the networks that are
-torchvision's, see tools/peer_models.py) and `convcalc export --to pytorch`'s module. The export runs in training
-mode so that batch norm stays a layer of its own (in eval mode PyTorch folds it into the convs), with a batch of 2
-(training-mode batch norm needs two values per channel), then ONNX's
+torchvision's, see tools/peer_models.py) and `convcalc export --to pytorch`'s module. A network with batch norm is
+exported in training mode so that batch norm stays a layer of its own (in eval mode PyTorch folds it into the
+convs), with a batch of 2 (training-mode batch norm needs two values per channel); one without batch norm in eval
+mode, as it is deployed (in training mode torchvision's ConvNeXt writes stochastic depth's random draw into the
+graph: RandomUniformLike, Less, Cast, Div and a Mul per block). Then ONNX's
 strict shape inference writes every tensor's shape into the file (value_info), which the import compares with its
 own. The weights are then dropped, their dims kept: convcalc counts from dims alone, and the fixtures stay small.
 """
@@ -34,7 +36,8 @@ def export(spec: str, source: str) -> bytes:
 
     shape = spec_input(spec)
     model, _, _ = build(spec, source, shape)
-    model.train()
+    training = any(isinstance(module, torch.nn.modules.batchnorm._BatchNorm) for module in model.modules())
+    model.train(training)
     for module in model.modules():  # drop path: the identity at inference, random ops in training; no counted cost
         if type(module).__name__ == "StochasticDepth":
             module.eval()
@@ -45,7 +48,7 @@ def export(spec: str, source: str) -> bytes:
             model,
             torch.zeros(2, *shape),  # batch norm in training mode needs two values per channel (1x1 maps)
             buffer,
-            training=torch.onnx.TrainingMode.TRAINING,
+            training=torch.onnx.TrainingMode.TRAINING if training else torch.onnx.TrainingMode.EVAL,
             do_constant_folding=False,
             dynamo=False,
             opset_version=OPSET,

@@ -6,7 +6,7 @@ tests/data/peers/ (TOOL.json): the tool's version and torch's, and per network t
 module, as the tool reports them. Where a tool crashes or cannot count a network the entry holds
 ``{"error": {"type": ..., "message": first line}}`` instead of numbers.
 
-Networks (tools/peer_models.py): the six specs that are torchvision's networks run as torchvision's own modules
+Networks (tools/peer_models.py): the specs that are torchvision's networks run as torchvision's own modules
 (entry ``"SPEC@HxW"``, modules keyed by torchvision's names) *and* as ``convcalc export --to pytorch``
 (``"SPEC@HxW/export"``); every other spec runs as its export only (``"SPEC@HxW"``). Export entries key their modules by
 the convcalc layer name (``CONVCALC_NAMES``). Each entry says which model it ran (``"model"``).

@@ -82,6 +82,25 @@ COLUMNS: dict[str, Column] = {
 """Every column by its `--columns` key. The table adds '#' and 'MACs %' (key 'share') itself."""
 
 DEFAULT_COLUMNS = ("name", "type", "shape", "params", "macs", "flops", "memory", "share")
+NARROW_ORDER = (
+    "note",
+    "line",
+    "input",
+    "intensity",
+    "jump",
+    "rf",
+    "weights",
+    "buffers",
+    "bar",
+    "flops",
+    "type",
+    "share",
+    "memory",
+    "shape",
+)
+"""The columns a table too wide for the terminal leaves out, first to last, until it fits (README: Narrow terminals)."""
+KEPT = ("name", "params", "macs")
+"""The columns always shown (a name folds onto more lines when the terminal is narrower than it)."""
 SHARE = "share"
 BAR = "bar"
 RELATIVE = {SHARE: "MACs %", BAR: "share of MACs"}

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import IO
 
 from rich.console import RenderableType
-from rich.table import Table
 
 from convcalc.comparison import Comparison, Row
 from convcalc.layers import format_shape
 from convcalc.render.grid import Cell, Grid, GridColumn
-from convcalc.render.table import CONVENTION_LINE, grid_or_table, print_view, safe_markup
+from convcalc.render.table import CONVENTION_LINE, print_view, safe_markup
 from convcalc.render.units import exact, human_bytes, human_count, ratio_text, signed
 from convcalc.results import Analysis
 from convcalc.text import printable
@@ -36,18 +35,24 @@ def change(row: Row, inserted: set[str]) -> Cell:
     return "changed" if row.status == "changed" else ""
 
 
-def layer_rows(comparison: Comparison, *, exact_numbers: bool) -> RenderableType:
-    """One row per layer name: its shape, params and MACs in each network, and the change."""
+def layer_rows(comparison: Comparison, *, exact_numbers: bool) -> Grid:
+    """One row per layer name: its shape, params and MACs in each network, and the change (in a narrow terminal
+    the type is left out first, then each side's output, then the change)."""
     count: Callable[[int], str] = exact if exact_numbers else human_count
     before, after = comparison.before, comparison.after
     title = (
         f"{safe_markup(before.name)} ({format_shape(before.input_shape)} -> {format_shape(before.output_shape)})\n"
         f"  vs {safe_markup(after.name)} ({format_shape(after.input_shape)} -> {format_shape(after.output_shape)})"
     )
-    columns = [GridColumn("#", "right", "dim"), GridColumn("layer", "left", None), GridColumn("type", "left", "cyan")]
-    for side in ("before", "after"):
-        columns.extend(GridColumn(f"{side}\n{what}", "right", None) for what in ("output", "params", "MACs"))
-    columns.append(GridColumn("change", "left", None))
+    columns = [
+        GridColumn("#", "right", "dim"),
+        GridColumn("layer", "left", None, shrink="name"),
+        GridColumn("type", "left", "cyan", drop=1),
+    ]
+    for drop, side in enumerate(("before", "after"), 2):
+        columns.append(GridColumn(f"{side}\noutput", "right", None, drop=drop))
+        columns.extend(GridColumn(f"{side}\n{what}", "right", None) for what in ("params", "MACs"))
+    columns.append(GridColumn("change", "left", None, drop=4, shrink="prose"))
     inserted = {insertion.inserted for insertion in comparison.rewritten}
     rows: list[list[Cell]] = []
     for index, row in enumerate(comparison.rows, 1):
@@ -65,30 +70,33 @@ def layer_rows(comparison: Comparison, *, exact_numbers: bool) -> RenderableType
                 )
         cells.append(change(row, inserted))
         rows.append(cells)
-    return grid_or_table(Grid(title, columns, rows))
+    return Grid(title, columns, rows)
 
 
-def totals(comparison: Comparison, *, exact_numbers: bool) -> Table:
-    """Both totals, the difference (after - before) and the ratio, for params, MACs, FLOPs and activations."""
+def totals(comparison: Comparison, *, exact_numbers: bool) -> Grid:
+    """Both totals, the difference (after - before) and the ratio, for params, MACs, FLOPs and activations (in a
+    narrow terminal the difference is left out first, then the ratio)."""
     count: Callable[[int], str] = exact if exact_numbers else human_count
     size: Callable[[int], str] = exact if exact_numbers else human_bytes
     before, after = comparison.before.total, comparison.after.total
-    table = Table(title="totals", title_justify="left")
-    table.add_column("")
-    table.add_column("before", justify="right")
-    table.add_column("after", justify="right")
-    table.add_column("difference", justify="right")
-    table.add_column("ratio")
+    columns = [
+        GridColumn("", "left", None, shrink="name"),
+        GridColumn("before", "right", None),
+        GridColumn("after", "right", None),
+        GridColumn("difference", "right", None, drop=1),
+        GridColumn("ratio", "left", None, drop=2),
+    ]
     measures: list[tuple[str, int, int, Callable[[int], str], str]] = [
         ("params", before.params, after.params, count, "fewer"),
         ("MACs", before.macs, after.macs, count, "fewer"),
         ("FLOPs", before.flops, after.flops, count, "fewer"),
         ("activation memory", before.activation_bytes, after.activation_bytes, size, "less"),
     ]
-    for label, old, new, show, fewer in measures:
-        difference = signed(show(new - old), new - old)
-        table.add_row(label, show(old), show(new), difference, ratio_text(old, new, fewer=fewer))
-    return table
+    rows: list[list[Cell]] = [
+        [label, show(old), show(new), signed(show(new - old), new - old), ratio_text(old, new, fewer=fewer)]
+        for label, old, new, show, fewer in measures
+    ]
+    return Grid("totals", columns, rows)
 
 
 def param_sum(label: str, analysis: Analysis, name: Callable[[str], str] = safe_markup) -> str | None:
@@ -101,8 +109,10 @@ def param_sum(label: str, analysis: Analysis, name: Callable[[str], str] = safe_
     return f"params {label} = {written} = {exact(analysis.total.params)}"
 
 
-def render_comparison(comparison: Comparison, *, exact_numbers: bool, file: IO[str] | None = None) -> None:
-    print_view(comparison_view(comparison, exact_numbers=exact_numbers), file)
+def render_comparison(
+    comparison: Comparison, *, exact_numbers: bool, file: IO[str] | None = None, formats: Sequence[str] = ()
+) -> None:
+    print_view(comparison_view(comparison, exact_numbers=exact_numbers), file, formats)
 
 
 def comparison_view(comparison: Comparison, *, exact_numbers: bool) -> list[RenderableType]:

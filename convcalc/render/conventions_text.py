@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from convcalc.conventions import (
     CONVENTIONS,
@@ -175,32 +175,32 @@ def breakdown(by_kind: dict[str, int], exact_numbers: bool) -> str:
 
 
 def conventions_view(analysis: Analysis, *, exact_numbers: bool) -> list[RenderableType]:
-    """One row per convention: tool and version, unit, count, difference from convcalc's and what makes it up."""
+    """One row per convention: tool and version, unit, count, difference from convcalc's and what makes it up (in
+    a narrow terminal the tool version is left out first, then the difference by kind, then the unit)."""
     from rich.markup import escape
-    from rich.table import Table
 
-    table = Table(title=f"{escape(analysis.name)}: one network, every counter's number", title_justify="left")
-    for header, justify in (("convention", "left"), ("tool version", "left"), ("unit", "left")):
-        table.add_column(header, justify=justify)  # type: ignore[arg-type]
-    table.add_column("count", justify="right")
-    table.add_column("vs convcalc", justify="right")
-    table.add_column("difference by layer kind")
+    from convcalc.render.grid import Grid, GridColumn
+    from convcalc.text import printable
+
+    columns = [
+        GridColumn("convention", "left", None, shrink="name"),
+        GridColumn("tool version", "left", None, drop=1),
+        GridColumn("unit", "left", None, drop=3),
+        GridColumn("count", "right", None),
+        GridColumn("vs convcalc", "right", None),
+        GridColumn("difference by layer kind", "left", None, drop=2, shrink="prose"),
+    ]
+    rows: list[list[str]] = []
     for row in conventions_rows(analysis):
         if row["count"] is None:
-            table.add_row(row["name"], row["version"], row["unit"], "crashes", "", escape(row["error"]))
+            rows.append([row["name"], row["version"], row["unit"], "crashes", "", printable(row["error"])])
             continue
         count = exact(row["count"]) if exact_numbers else human_count(row["count"])
         difference = signed(row["difference"], exact_numbers) if row["name"] != "convcalc" else ""
-        table.add_row(
-            row["name"],
-            row["version"],
-            row["unit"],
-            count,
-            difference,
-            escape(breakdown(row["by_kind"], exact_numbers)),
-        )
+        by_kind = printable(breakdown(row["by_kind"], exact_numbers))
+        rows.append([row["name"], row["version"], row["unit"], count, difference, by_kind])
     return [
-        table,
+        Grid(f"{escape(analysis.name)}: one network, every counter's number", columns, rows),
         f"[dim]vs convcalc: the count minus convcalc's MACs ({exact(analysis.total.macs)}), or its FLOPs "
         f"({exact(analysis.total.flops)}) for a tool that prints FLOPs · batch {analysis.batch}[/dim]",
     ]
@@ -246,21 +246,55 @@ def layer_rows(analysis: Analysis, depth: int | None) -> Sequence[LayerResult] |
     return rows(analysis.layers, depth)
 
 
-def show_analysis(
-    analysis: Analysis, name: str, output: str, *, exact_numbers: bool, columns: Sequence[str] | None, depth: int | None
-) -> None:
-    """Print `analyze --convention NAME` in a format (table, json, csv, markdown). ValueError: an unknown name, a
-    FLOPs column for a tool without FLOPs."""
+def recount(analysis: Analysis, name: str) -> tuple[Counting, Counting]:
+    """The analysis as tool ``name`` counts it, and as convcalc does. ValueError: an unknown name, or a network the
+    tool crashes on."""
     from convcalc.conventions import convention
 
     counting, default = counted(analysis, convention(name)), counted(analysis, DEFAULT)
     if counting.crash:
         chosen = counting.convention
         raise ValueError(f"{chosen.tool} {chosen.version} cannot count this network: {counting.crash}")
+    return counting, default
+
+
+def convention_table(
+    analysis: Analysis, name: str, *, exact_numbers: bool, columns: Sequence[str] | None, depth: int | None
+) -> list[RenderableType]:
+    """The table view of `analyze --convention NAME` (what the terminal and ``--svg`` show)."""
+    counting, default = recount(analysis, name)
+    shown = recounted(analysis, counting)
+    keys = convention_columns(columns, counting)
+    return convention_view(
+        shown, counting, default, exact_numbers=exact_numbers, columns=keys, rows=layer_rows(shown, depth)
+    )
+
+
+def show_analysis(
+    analysis: Analysis,
+    name: str,
+    output: str,
+    *,
+    exact_numbers: bool,
+    columns: Sequence[str] | None,
+    depth: int | None,
+    file: IO[str] | None = None,
+    formats: Sequence[str] = (),
+) -> None:
+    """Print `analyze --convention NAME` in a format (table, json, csv, markdown) on ``file`` (standard output;
+    ``formats``: the others, which show what a narrow terminal leaves out). ValueError: an unknown name, a FLOPs
+    column for a tool without FLOPs."""
+    if output == "table":
+        from convcalc.render.table import print_view
+
+        view = convention_table(analysis, name, exact_numbers=exact_numbers, columns=columns, depth=depth)
+        print_view(view, file, formats)
+        return
+    counting, _ = recount(analysis, name)
     if output == "json":
         from convcalc.render.json_format import to_json
 
-        print(to_json(convention_json(analysis, counting)))
+        print(to_json(convention_json(analysis, counting)), file=file)
         return
     keys = convention_columns(columns, counting)
     shown = recounted(analysis, counting)
@@ -268,13 +302,8 @@ def show_analysis(
     if output == "csv":
         from convcalc.render.plain import to_csv
 
-        print(to_csv(shown, keys, rows), end="")
-    elif output == "markdown":
+        print(to_csv(shown, keys, rows), end="", file=file)
+    else:
         from convcalc.render.plain import to_markdown
 
-        print(to_markdown(shown, keys, exact_numbers=exact_numbers, rows=rows), end="")
-    else:
-        from convcalc.render.table import print_view
-
-        view = convention_view(shown, counting, default, exact_numbers=exact_numbers, columns=keys, rows=rows)
-        print_view(view)
+        print(to_markdown(shown, keys, exact_numbers=exact_numbers, rows=rows), end="", file=file)

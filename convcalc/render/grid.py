@@ -4,7 +4,8 @@ rich measures, wraps and pads every cell of a Table separately, about a millisec
 10,000-layer network. A :class:`Grid` knows its cells are single lines of plain text, so it takes each column's
 width from its longest cell and writes every row as a handful of segments, ~100 times faster. It draws what
 rich draws for a table that fits (tests/test_hostile.py compares them); one that does not fit the console is
-handed to rich, which wraps it.
+handed to rich, which wraps it. How a grid gives way in a narrow terminal (columns left out, prose wrapped, names
+folded, numbers never cut) is :mod:`convcalc.render.fit`'s; each column says its part in it.
 """
 
 from __future__ import annotations
@@ -24,6 +25,9 @@ from rich.table import Table
 from rich.text import Text
 
 Justify = Literal["left", "right"]
+Shrink = Literal["never", "prose", "name"]
+"""How a column's cells give way in a narrow terminal: never (numbers, shapes, kinds: whole or not at all), prose
+(wraps at spaces) or name (folds onto more lines, only when leaving columns out is not enough)."""
 Cell = str | tuple[str, str]
 """Plain text, or (plain text, a style such as 'green')."""
 
@@ -33,6 +37,9 @@ class GridColumn:
     header: str  # may have several lines
     justify: Justify
     style: str | None
+    drop: int | None = None
+    """When the table is too wide for the terminal, columns are left out in this order, lowest first; None: kept."""
+    shrink: Shrink = "never"
 
 
 def _text(cell: Cell) -> str:
@@ -47,12 +54,23 @@ class Grid:
     columns: Sequence[GridColumn]
     rows: Sequence[Sequence[Cell]]
     totals: Sequence[str] | None = None
+    sizes: Sequence[int] | None = None
+    """Each column's width with its padding when it is fitted narrower than its cells (see convcalc.render.fit)."""
 
     def as_table(self) -> Table:
-        """The same as a rich Table: drawn instead when the grid is wider than the console (rich wraps cells)."""
+        """The same as a rich Table: drawn instead when the grid is wider than the console (rich wraps cells), or
+        fitted to ``sizes`` (a column that never shrinks is never wrapped; prose and names fold)."""
         table = Table(title=self.title, title_justify="left")
-        for column in self.columns:
-            table.add_column(column.header, justify=column.justify, style=column.style)
+        for index, column in enumerate(self.columns):
+            size = None if self.sizes is None else self.sizes[index] - 2
+            table.add_column(
+                column.header,
+                justify=column.justify,
+                style=column.style,
+                width=size,
+                no_wrap=size is not None and column.shrink == "never",
+                overflow="ellipsis" if size is None else "fold",
+            )
         for row in self.rows:
             table.add_row(*(Text(cell) if isinstance(cell, str) else Text(*cell) for cell in row))
         if self.totals is not None:
@@ -68,14 +86,29 @@ class Grid:
             widths = [max(width, cell_len(_text(cell))) for width, cell in zip(widths, row, strict=True)]
         return [width + 2 for width in widths]
 
+    @property
+    def width(self) -> int:
+        """The table's width in characters, borders included."""
+        return sum(self.sizes or self.widths) + len(self.columns) + 1
+
+    def select(self, kept: Sequence[int], sizes: Sequence[int]) -> Grid:
+        """The grid with only the columns at ``kept``, drawn ``sizes`` wide (None where those are their widths)."""
+        natural = [self.widths[index] for index in kept]
+        return Grid(
+            self.title,
+            [self.columns[index] for index in kept],
+            [[row[index] for index in kept] for row in self.rows],
+            None if self.totals is None else [self.totals[index] for index in kept],
+            None if list(sizes) == natural else tuple(sizes),
+        )
+
     def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
-        width = sum(self.widths) + len(self.columns) + 1
-        return Measurement(width, width)
+        return Measurement(self.width, self.width)
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         widths = self.widths
         table_width = sum(widths) + len(widths) + 1
-        if table_width > options.max_width:
+        if table_width > options.max_width or self.sizes is not None:
             yield self.as_table()
             return
         if self.title is not None:

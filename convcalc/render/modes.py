@@ -1,30 +1,67 @@
-"""The training step's and the deployment's totals as plain lines, after the layer table."""
+"""The training step's and the deployment's totals: lines after analyze's table, a side-by-side table in compare."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
+from convcalc.render.grid import Grid, GridColumn
 from convcalc.render.units import exact, human_bytes, human_count
+from convcalc.text import printable
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Mapping
 
     from convcalc.deploy import Deployment
     from convcalc.training import Training
 
+Reads = Literal["bytes", "count", "text"]
+
+TRAINING_LABELS: dict[str, tuple[str, Reads]] = {
+    "optimizer": ("optimizer", "text"),
+    "precision": ("precision", "text"),
+    "weight_bytes": ("weights", "bytes"),
+    "gradient_bytes": ("gradients", "bytes"),
+    "optimizer_bytes": ("optimizer state", "bytes"),
+    "saved_bytes": ("saved for backward", "bytes"),
+    "peak_bytes": ("peak of the step", "bytes"),
+    "peak_at": ("peak at", "text"),
+    "backward_macs": ("backward MACs", "count"),
+    "step_macs": ("MACs per step", "count"),
+}
+"""Each total of a training step (its JSON key) as the table shows it: its label and how its value reads."""
+DEPLOY_LABELS: dict[str, tuple[str, Reads]] = {
+    "dtype": ("element type", "text"),
+    "peak_bytes": ("peak of live activations", "bytes"),
+    "peak_layer": ("peak at", "text"),
+    "params": ("params after folding", "count"),
+    "buffers": ("buffers", "count"),
+    "folded_batchnorms": ("batch norms folded", "text"),
+}
+"""The same for a deployment."""
+
+
+def shown(value: object, reads: Reads, exact_numbers: bool) -> str:
+    """A value as the tables show it: bytes as KiB/MiB and counts as K/M/G (or exact), text as it is."""
+    if reads == "text" or not isinstance(value, int):
+        return printable(f"{value:,}" if isinstance(value, int) else str(value))
+    if exact_numbers:
+        return exact(value)
+    return human_bytes(value) if reads == "bytes" else human_count(value)
+
 
 def training_lines(step: Training, batch: int, *, exact_numbers: bool) -> list[str]:
     """What a training step holds and computes, and its peak."""
+    label = {key: text for key, (text, _) in TRAINING_LABELS.items()}
     size: Callable[[int], str] = exact if exact_numbers else human_bytes
     count: Callable[[int], str] = exact if exact_numbers else human_count
     amp = " (float32 master + float16 copy)" if step.precision == "amp" else ""
     return [
         f"training step: optimizer {step.optimizer}, precision {step.precision}, batch {batch}",
-        f"  weights{amp}: {size(step.weight_bytes)}",
-        f"  gradients: {size(step.gradient_bytes)}",
-        f"  optimizer state: {size(step.optimizer_bytes)}",
-        f"  saved for backward: {size(step.saved_bytes)}",
-        f"  peak of the step: {size(step.peak_bytes)} ({step.peak_at})",
+        f"  {label['weight_bytes']}{amp}: {size(step.weight_bytes)}",
+        f"  {label['gradient_bytes']}: {size(step.gradient_bytes)}",
+        f"  {label['optimizer_bytes']}: {size(step.optimizer_bytes)}",
+        f"  {label['saved_bytes']}: {size(step.saved_bytes)}",
+        f"  {label['peak_bytes']}: {size(step.peak_bytes)} ({step.peak_at})",
         f"  MACs: forward {count(step.forward_macs)} + backward {count(step.backward_macs)} "
         f"= {count(step.forward_macs + step.backward_macs)} per step",
     ]
@@ -32,6 +69,7 @@ def training_lines(step: Training, batch: int, *, exact_numbers: bool) -> list[s
 
 def deploy_lines(plan: Deployment, *, exact_numbers: bool) -> list[str]:
     """The runtime's peak and where it is, in kB of 1024 bytes as MCUNet counts."""
+    label = {key: text for key, (text, _) in DEPLOY_LABELS.items()}
     peak = plan.peak
     size: Callable[[int], str] = exact if exact_numbers else human_bytes
     count: Callable[[int], str] = exact if exact_numbers else human_count
@@ -40,22 +78,27 @@ def deploy_lines(plan: Deployment, *, exact_numbers: bool) -> list[str]:
     return [
         f"deployment ({plan.dtype}): batch norm folded into {plan.folded} convs, activations fused, "
         f"{in_place} depthwise convs in place",
-        f"  params after folding: {count(plan.params)}, buffers {count(plan.buffers)}",
-        f"  peak of live activations: {size(peak.live_bytes)} = {kilobytes} at {peak.name}",
+        f"  {label['params']}: {count(plan.params)}, {label['buffers']} {count(plan.buffers)}",
+        f"  {label['peak_bytes']}: {size(peak.live_bytes)} = {kilobytes} at {peak.name}",
         f"  first step {plan.steps[0].name}: {size(plan.steps[0].live_bytes)}" if plan.steps else "  no steps",
     ]
 
 
-def side_by_side(first: Training | Deployment, second: Training | Deployment, names: tuple[str, str]) -> list[str]:
-    """`compare --mode`: each total of the two networks' steps (or deployments) in two columns, exact."""
+def side_by_side(
+    first: Training | Deployment, second: Training | Deployment, names: tuple[str, str], *, exact_numbers: bool
+) -> Grid:
+    """`compare --mode`: each total of the two networks' steps (or deployments), labelled as analyze labels them."""
+    from convcalc.training import Training
+
+    labels: Mapping[str, tuple[str, Reads]] = TRAINING_LABELS if isinstance(first, Training) else DEPLOY_LABELS
     left, right = first.to_dict(), second.to_dict()
-    rows = [("", names[0], names[1])]
-    for key, value in left.items():
-        if key != "convention":
-            rows.append((key, _cell(value), _cell(right[key])))
-    widths = [max(len(row[column]) for row in rows) for column in range(3)]
-    return [f"{row[0]:<{widths[0]}}  {row[1]:>{widths[1]}}  {row[2]:>{widths[2]}}" for row in rows]
-
-
-def _cell(value: object) -> str:
-    return f"{value:,}" if isinstance(value, int) else str(value)
+    rows = [
+        [label, shown(left[key], reads, exact_numbers), shown(right[key], reads, exact_numbers)]
+        for key, (label, reads) in labels.items()
+    ]
+    title = "training step" if isinstance(first, Training) else "deployment"
+    columns = [
+        GridColumn("", "left", None, shrink="name"),
+        *(GridColumn(printable(name), "right", None, shrink="prose") for name in names),
+    ]
+    return Grid(title, columns, rows)

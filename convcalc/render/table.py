@@ -13,8 +13,20 @@ from rich.table import Table
 
 from convcalc.layers import format_shape
 from convcalc.outputs import closed_pipe
-from convcalc.render.columns import BAR, COLUMNS, DEFAULT_COLUMNS, RELATIVE, SHARE, MacsScale, cell, total_cell
-from convcalc.render.grid import Grid, GridColumn
+from convcalc.render.columns import (
+    BAR,
+    COLUMNS,
+    DEFAULT_COLUMNS,
+    KEPT,
+    NARROW_ORDER,
+    RELATIVE,
+    SHARE,
+    MacsScale,
+    cell,
+    total_cell,
+)
+from convcalc.render.fit import fit
+from convcalc.render.grid import Grid, GridColumn, Justify, Shrink
 from convcalc.render.units import exact, human_bytes, human_count
 from convcalc.results import Analysis, LayerResult
 from convcalc.text import printable
@@ -30,7 +42,7 @@ CONVENTION_LINE = (
 
 
 GRID_ROWS = 100
-"""Tables of more rows are drawn as a Grid (see layer_table)."""
+"""Tables of more rows are drawn by the Grid itself, not as a rich Table (see drawn)."""
 MIN_WIDTH = 40
 """Narrowest terminal a table is fitted to; a narrower one (or COLUMNS=0) gets tables FALLBACK_WIDTH wide."""
 FALLBACK_WIDTH = 80
@@ -60,11 +72,40 @@ def make_console(file: IO[str] | None = None) -> Console:
     return console
 
 
-def print_view(view: Sequence[RenderableType], file: IO[str] | None = None) -> None:
-    """Print a view (tables and markup lines) on a console."""
+def print_view(view: Sequence[RenderableType], file: IO[str] | None = None, formats: Sequence[str] = ()) -> None:
+    """Print a view (tables and markup lines) on a console. In a terminal each table is fitted to its width
+    (convcalc.render.fit) and followed by the columns it left out, which a wider terminal or the other ``formats``
+    of the command show."""
     console = make_console(file)
     for part in view:  # into a pipe, a line of text stays one line however long (grep finds a whole warning)
-        console.print(part, soft_wrap=not console.is_terminal and not isinstance(part, (Table, Grid)))
+        if isinstance(part, Grid) and console.is_terminal:
+            print_fitted(console, part, formats)
+        else:
+            console.print(drawn(part), soft_wrap=not console.is_terminal and not isinstance(part, (Table, Grid)))
+
+
+def print_fitted(console: Console, grid: Grid, formats: Sequence[str]) -> None:
+    """A table fitted to the terminal, then a line naming the columns left out and where to see them; a table
+    whose kept columns alone are too wide is drawn whole, for the terminal to wrap, rather than cut."""
+    width = console.width
+    fitted, left_out = fit(grid, width)
+    wide = console if fitted.width <= width else _PipeConsole(file=console.file, highlight=False, width=fitted.width)
+    wide.print(drawn(fitted))
+    if left_out:
+        also = f", as does --format {or_list(formats)}" if formats else ""
+        console.print(
+            f"[dim]left out to fit {width} columns: {', '.join(left_out)} (a wider terminal shows them{also})[/dim]"
+        )
+
+
+def or_list(words: Sequence[str]) -> str:
+    """'markdown, csv or json'."""
+    return f"{', '.join(words[:-1])} or {words[-1]}" if len(words) > 1 else "".join(words)
+
+
+def drawn(part: RenderableType) -> RenderableType:
+    """What draws a part: a grid of up to GRID_ROWS rows as a rich Table, a longer one as itself (much faster)."""
+    return part.as_table() if isinstance(part, Grid) and len(part.rows) <= GRID_ROWS else part
 
 
 def svg_text(view: Sequence[RenderableType], title: str) -> str:
@@ -87,7 +128,7 @@ def svg_text(view: Sequence[RenderableType], title: str) -> str:
         highlight=False,
     )
     for part in view:
-        recorder.print(part)
+        recorder.print(drawn(part))
     return recorder.export_svg(title=printable(title, one_line=True))
 
 
@@ -105,37 +146,29 @@ def layer_table(
     columns: Sequence[str] = DEFAULT_COLUMNS,
     title: str | None = None,
     totals: bool = False,
-) -> RenderableType:
-    """One row per layer, optionally a totals row of the summable columns: a rich Table, or for more than
-    GRID_ROWS layers the same picture drawn as a :class:`Grid` (rich's Table takes a millisecond a row)."""
+) -> Grid:
+    """One row per layer, optionally a totals row of the summable columns, as a :class:`Grid` (drawn as a rich
+    Table up to GRID_ROWS layers; rich's Table takes a millisecond a row)."""
     keys = with_notes(layers, columns)
     scale = MacsScale.of(layers)
     grid_columns = [GridColumn("#", "right", "dim")]
     for key in keys:
+        drop = None if key in KEPT else NARROW_ORDER.index(key)
+        shrink: Shrink = "name" if key == "name" else ("prose" if key == "note" else "never")
         if key in RELATIVE:
-            grid_columns.append(
-                GridColumn(RELATIVE[key], "right" if key == SHARE else "left", "magenta" if key == BAR else None)
-            )
+            justify: Justify = "right" if key == SHARE else "left"
+            grid_columns.append(GridColumn(RELATIVE[key], justify, "magenta" if key == BAR else None, drop, shrink))
             continue
         column = COLUMNS[key]
-        grid_columns.append(
-            GridColumn(
-                column.header,
-                "left" if column.measure == "text" else "right",
-                "cyan" if key == "type" else ("dim" if key == "note" else None),
-            )
-        )
+        style = "cyan" if key == "type" else ("dim" if key == "note" else None)
+        justify = "left" if column.measure == "text" else "right"
+        grid_columns.append(GridColumn(column.header, justify, style, drop, shrink))
     rows = [
         [str(index), *(printable(cell(key, layer, scale, exact_numbers)) for key in keys)]
         for index, layer in enumerate(layers, 1)
     ]
     total_row = ["", *(total_cell(key, layers, exact_numbers) for key in keys)] if totals else None
-    return grid_or_table(Grid(title, grid_columns, rows, total_row))
-
-
-def grid_or_table(grid: Grid) -> RenderableType:
-    """A rich Table for up to GRID_ROWS rows; for more, the Grid, which draws the same picture much faster."""
-    return grid if len(grid.rows) > GRID_ROWS else grid.as_table()
+    return Grid(title, grid_columns, rows, total_row)
 
 
 def analysis_view(
@@ -174,48 +207,69 @@ def render_analysis(
     columns: Sequence[str] = DEFAULT_COLUMNS,
     file: IO[str] | None = None,
     rows: Sequence[LayerResult] | None = None,
+    formats: Sequence[str] = (),
 ) -> None:
-    print_view(analysis_view(analysis, exact_numbers=exact_numbers, columns=columns, rows=rows), file)
+    print_view(analysis_view(analysis, exact_numbers=exact_numbers, columns=columns, rows=rows), file, formats)
 
 
-def render_zoo(entries: Sequence[ZooEntry], *, exact_numbers: bool, file: IO[str] | None = None) -> None:
-    """One row per bundled spec: the name to pass to `convcalc analyze`, its description, input and totals."""
+def render_zoo(
+    entries: Sequence[ZooEntry], *, exact_numbers: bool, file: IO[str] | None = None, formats: Sequence[str] = ()
+) -> None:
+    """One row per bundled spec: the name to pass to `convcalc analyze`, its description, input and totals (params
+    exact, as in analyze's table; in a narrow terminal the input is left out first, then the description)."""
     count: Callable[[int], str] = exact if exact_numbers else human_count
-    table = Table(title="bundled specs (convcalc analyze NAME)", title_justify="left")
-    table.add_column("name", style="bold")
-    table.add_column("description")
-    table.add_column("input", justify="right")
-    table.add_column("params", justify="right")
-    table.add_column("MACs", justify="right")
-    for entry in entries:
-        table.add_row(
-            safe_markup(entry.name),
-            safe_markup(entry.description),
+    columns = [
+        GridColumn("name", "left", "bold", shrink="name"),
+        GridColumn("description", "left", None, drop=2, shrink="prose"),
+        GridColumn("input", "right", None, drop=1),
+        GridColumn("params", "right", None),
+        GridColumn("MACs", "right", None),
+    ]
+    rows = [
+        [
+            printable(entry.name),
+            printable(entry.description),
             format_shape(entry.input_shape),
-            count(entry.params),
+            exact(entry.params),
             count(entry.macs),
-        )
-    console = make_console(file)
-    console.print(table)
-    console.print(f"[dim]batch 1 · {CONVENTION_LINE}[/dim]")
+        ]
+        for entry in entries
+    ]
+    print_view(
+        [Grid("bundled specs (convcalc analyze NAME)", columns, rows), f"[dim]batch 1 · {CONVENTION_LINE}[/dim]"],
+        file,
+        formats,
+    )
 
 
-def render_sweep(sweep: Sweep, *, exact_numbers: bool, file: IO[str] | None = None) -> None:
-    """One row per input size: output shape, params, MACs, FLOPs and peak activation memory."""
+def render_sweep(
+    sweep: Sweep, *, exact_numbers: bool, file: IO[str] | None = None, formats: Sequence[str] = ()
+) -> None:
+    """One row per input size: output shape, params, MACs, FLOPs and peak activation memory (in a narrow terminal
+    params, which no input size changes, are left out first, then FLOPs, the output and the peak)."""
     count: Callable[[int], str] = exact if exact_numbers else human_count
     size: Callable[[int], str] = exact if exact_numbers else human_bytes
-    table = Table(title=f"{safe_markup(sweep.name)}  (batch {sweep.batch} · {sweep.dtype})", title_justify="left")
-    for header in ("input", "output", "params", "MACs", "FLOPs", "peak activations"):
-        table.add_column(header, justify="right")
-    for row in sweep.rows:
-        table.add_row(
+    columns = [
+        GridColumn(header, "right", None, drop=drop)
+        for header, drop in (
+            ("input", None),
+            ("output", 3),
+            ("params", 1),
+            ("MACs", None),
+            ("FLOPs", 2),
+            ("peak activations", 4),
+        )
+    ]
+    rows = [
+        [
             format_shape(row.input_shape),
             format_shape(row.output_shape),
             count(row.params),
             count(row.macs),
             count(row.flops),
             size(row.peak_activation_bytes),
-        )
-    console = make_console(file)
-    console.print(table)
-    console.print(f"[dim]{CONVENTION_LINE}[/dim]")
+        ]
+        for row in sweep.rows
+    ]
+    title = f"{safe_markup(sweep.name)}  (batch {sweep.batch} · {sweep.dtype})"
+    print_view([Grid(title, columns, rows), f"[dim]{CONVENTION_LINE}[/dim]"], file, formats)
