@@ -170,6 +170,9 @@ def patched(analysis: Analysis, deployment: Deployment, grid: Grid, split: str |
     if split is not None:
         index = stage.index_of(split)
         problem = stage.problem(index)
+        layer = next(layer for layer in analysis.layers if layer.name == split)
+        if not problem and len(layer.output_shape) != 3:  # a flatten after the split step
+            problem = f"{split} ({layer.type}) has no rows and columns to cut into patches"
         if problem:
             raise ValueError(problem)
         return replace(deployment, patches=stage.evaluate(index, chosen=False))
@@ -262,7 +265,8 @@ class _Stage:
         tiles in the middle patch, all live at the split step."""
         split = self.steps[index]
         inputs = 0
-        for shape in split.input_shapes:
+        sources = dict(zip((self.plan.alias[name] for name in split.inputs), split.input_shapes, strict=True))
+        for shape in sources.values():  # a tensor read twice is live once
             size = [shape[0] * self.unit]
             for axis in (0, 1):
                 tile = split.output_shape[axis + 1] // self.grid[axis]
