@@ -132,6 +132,10 @@ def test_mobilenet_v2_patch_stage_by_hand(mobilenet: Analysis) -> None:
     assert steps["bottleneck2.inverted1.expand.conv"].rows[1] == (13, 28)
     assert steps["bottleneck1.inverted1.project"].rows[1] == (12, 29)
     assert steps["project1"].rows[1] == (23, 58)
+    # and on: the stride-1 depthwise 3x3 before it reads conv1's rows [22, 59), conv1 (3x3, stride 2, pad 1) the
+    # image's [22 * 2 - 1, 58 * 2 - 1 + 3) = [43, 118): a 75x75 input tile
+    assert steps["conv1.conv"].rows[1] == (22, 59) and plan.input_rows[1] == (43, 118)
+    assert plan.input_tile == (75, 75)
     assert plan.stage_peak == 16 * 35 * 35 + 96 * 35 * 35 + 32 * 28 * 28 == 162_288
     assert (plan.stage_peak_at, plan.peak_patch) == ("bottleneck1.inverted1.expand.conv", (1, 1))
     # In the same patch: the stride-2 depthwise runs in place, 96 x 35 x 35 in and 96 x 17 x 17 out ([12, 29)) need
@@ -164,7 +168,7 @@ def test_mobilenet_v2_lowest_peak_is_the_papers_split(mobilenet: Analysis) -> No
 def test_mobilenet_v2_macs_against_the_oracle(mobilenet: Analysis) -> None:
     plan = plan_of(mobilenet, (4, 4), PAPER_SPLIT)
     assert (plan.stage_macs, plan.patch_macs) == oracle_macs(mobilenet, PAPER_SPLIT, (4, 4))
-    assert plan.network_macs == 300_774_272  # torchvision's 0.301 GMACs (the spec's header)
+    assert 2 * plan.network_macs == 601_548_544  # torch.utils.flop_counter's FLOPs (tests/data/flop_counter.json)
 
 
 # --- the brute-force oracle -----------------------------------------------------------------------------------------
