@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from convcalc.explain import Explanation
     from convcalc.graph import Graph
     from convcalc.layers import Shape
+    from convcalc.patches import Grid
     from convcalc.results import Analysis, LayerResult
     from convcalc.training import Training
 
@@ -120,6 +121,26 @@ PrecisionOption = Annotated[
     Optional[Precision],  # noqa: UP045
     typer.Option(
         help="--mode train: fp32 (everything in --dtype, the default) or amp (float16 activations).", show_default=False
+    ),
+]
+
+PatchesOption = Annotated[
+    Optional[str],  # noqa: UP045
+    typer.Option(
+        "--patches",
+        metavar="ROWSxCOLS",
+        help="--mode deploy: run the initial stage patch by patch (MCUNetV2), the split layer's output cut into "
+        "ROWSxCOLS tiles such as 4x4; prints both stages' peaks and the MACs recomputed in the overlapping halos.",
+        show_default=False,
+    ),
+]
+SplitOption = Annotated[
+    Optional[str],  # noqa: UP045
+    typer.Option(
+        "--split",
+        metavar="LAYER",
+        help="--patches: the last layer run patch by patch (default: the split with the lowest peak).",
+        show_default=False,
     ),
 ]
 
@@ -335,10 +356,13 @@ def analyze(
     mode: ModeOption = Mode.inference,
     optimizer: OptimizerOption = None,
     precision: PrecisionOption = None,
+    patches: PatchesOption = None,
+    split: SplitOption = None,
 ) -> None:
     """Per-layer output shape, parameters, MACs, FLOPs, memory and receptive field, with totals."""
     if mode is not Mode.inference:
         check_mode(output, depth, convention)
+    grid = patch_grid(mode, patches, split)
     keys: tuple[str, ...] = ()
     if output is not OutputFormat.json or columns is not None or svg is not None:  # plain JSON needs no columns
         from convcalc.render.columns import DEFAULT_COLUMNS, parse_columns
@@ -355,7 +379,7 @@ def analyze(
         title = f"convcalc analyze {spec} --convention {convention}"
         return with_convention(analysis, convention, output, exact_numbers, svg, title, columns=chosen, depth=depth)
     rows = grouped_rows(analysis, depth)
-    extra = mode_extra(analysis, mode, optimizer, precision)
+    extra = mode_extra(analysis, mode, optimizer, precision, (grid, split))
     if svg is not None:  # files first: a reader that stops early (`| head -3`) must not cost the user the file
         from convcalc.render.table import analysis_view
 
@@ -407,11 +431,32 @@ def check_mode(output: OutputFormat, depth: int | None, convention: str | None =
         usage_error("--mode train/deploy count in convcalc's own convention: leave out --convention")
 
 
+def patch_grid(mode: Mode, patches: str | None, split: str | None) -> Grid | None:
+    """--patches' grid (None without it); --patches only with --mode deploy, --split only with --patches."""
+    if patches is None:
+        if split is not None:
+            usage_error("--split says where the patches end: give --patches too")
+        return None
+    if mode is not Mode.deploy:
+        usage_error("--patches runs a deployment's initial stage patch by patch: give --mode deploy too")
+    from convcalc.patches import parse_grid
+
+    try:
+        return parse_grid(patches)
+    except ValueError as error:
+        usage_error(str(error))
+
+
 def mode_extra(
-    analysis: Analysis, mode: Mode, optimizer: Optimizer | None, precision: Precision | None
+    analysis: Analysis,
+    mode: Mode,
+    optimizer: Optimizer | None,
+    precision: Precision | None,
+    patches: tuple[Grid | None, str | None] = (None, None),
 ) -> Training | Deployment | None:
-    """The training step or the deployment of ``--mode`` (None for inference); --optimizer and --precision only
-    with --mode train."""
+    """The training step or the deployment of ``--mode`` (None for inference), the deployment's initial stage run
+    in ``patches`` (a grid and a split layer, or None for the lowest peak); --optimizer and --precision only with
+    --mode train."""
     if mode is not Mode.train and (optimizer is not None or precision is not None):
         usage_error("--optimizer and --precision describe a training step: give --mode train too")
     if mode is Mode.train:
@@ -421,7 +466,15 @@ def mode_extra(
     if mode is Mode.deploy:
         from convcalc.deploy import deployment
 
-        return deployment(analysis, analysis.dtype)
+        plan, (grid, split) = deployment(analysis, analysis.dtype), patches
+        if grid is None:
+            return plan
+        from convcalc.patches import patched
+
+        try:
+            return patched(analysis, plan, grid, split)
+        except ValueError as error:
+            usage_error(f"{analysis.name}: {error}")
     return None
 
 
@@ -572,9 +625,12 @@ def compare(
     mode: ModeOption = Mode.inference,
     optimizer: OptimizerOption = None,
     precision: PrecisionOption = None,
+    patches: PatchesOption = None,
+    split: SplitOption = None,
 ) -> None:
     """Two networks side by side, or one before and after inserting 1x1 bottleneck convs."""
     output = chosen_format(form)
+    grid = patch_grid(mode, patches, split)
     with spec_errors(output, exact_numbers):
         if (second is None) == (not bottleneck):
             raise SpecError("compare needs a second spec or --bottleneck (one of the two)")
@@ -583,7 +639,9 @@ def compare(
         check_output_files({"--emit-spec": emit_spec, "--svg": svg}, first, *([second] if second else []))
         comparison = compared(first, second, bottleneck, batch=batch, dtype=dtype.value)
     report = report_stream(emit_spec, svg)
-    sides = [mode_extra(side, mode, optimizer, precision) for side in (comparison.before, comparison.after)]
+    sides = [
+        mode_extra(side, mode, optimizer, precision, (grid, split)) for side in (comparison.before, comparison.after)
+    ]
     if emit_spec is not None and comparison.rewrite is not None:  # files first, as in analyze
         write_file("--emit-spec", emit_spec, comparison.rewrite.text, "rewritten spec")
     if svg is not None:

@@ -19,8 +19,9 @@ from convcalc.graph import NETWORK_INPUT
 from convcalc.layers import ACTIVATIONS, elements
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Mapping, Sequence
 
+    from convcalc.patches import PatchPlan
     from convcalc.results import Analysis, LayerResult
 
 FUSED = frozenset(activation[0] for activation in ACTIVATIONS)
@@ -52,13 +53,15 @@ class DeployStep:
 
 @dataclass(frozen=True, slots=True)
 class Deployment:
-    """The runtime's steps, its peak, and the parameters after folding."""
+    """The runtime's steps, its peak, and the parameters after folding; with ``patches``, the initial stage run
+    patch by patch (:mod:`convcalc.patches`)."""
 
     dtype: str
     steps: tuple[DeployStep, ...]
     params: int
     buffers: int
     folded: int
+    patches: PatchPlan | None = None
 
     @property
     def peak(self) -> DeployStep:
@@ -74,12 +77,15 @@ class Deployment:
             "buffers": self.buffers,
             "folded_batchnorms": self.folded,
             "convention": DEPLOY_CONVENTION,
+            **({"patches": self.patches.to_dict()} if self.patches else {}),
         }
 
     def attach(self, document: dict[str, Any]) -> dict[str, Any]:
-        """An analysis' JSON with ``total.deploy`` and the runtime's steps."""
+        """An analysis' JSON with ``total.deploy`` and the runtime's steps (and the patch stage's, with patches)."""
         document["total"]["deploy"] = self.to_dict()
         document["deploy_steps"] = [step.to_dict() for step in self.steps]
+        if self.patches:
+            document["patch_steps"] = [step.to_dict() for step in self.patches.steps]
         return document
 
 
@@ -89,20 +95,21 @@ def deployment(analysis: Analysis, dtype: str = "int8") -> Deployment:
 
     if dtype not in DTYPE_BYTES:
         raise ValueError(f"unknown dtype {dtype!r}; expected one of {', '.join(DTYPE_BYTES)}")
-    plan = _fold(analysis.layers)
+    plan = runtime_plan(analysis.layers)
     params, buffers = analysis.total.params, analysis.total.buffers
     for layer in plan.folded:
         params -= layer.params
         buffers -= layer.buffers
     params += sum(plan.added_bias.values())
     size = DTYPE_BYTES[dtype] * analysis.batch
-    input_bytes = elements(analysis.input_shape) * size
-    steps = _live(plan, input_bytes, size)
+    tensor_bytes = {step.name: elements(step.output_shape) * size for step in plan.steps}
+    tensor_bytes[NETWORK_INPUT] = elements(analysis.input_shape) * size
+    steps = live_steps(plan, plan.steps, tensor_bytes)
     return Deployment(dtype, steps, params, buffers, len(plan.folded))
 
 
 @dataclass(slots=True)
-class _Plan:
+class RuntimePlan:
     """The runtime's steps: each layer's step (``alias``), the layers fused into each step, the folded batch norms."""
 
     steps: list[LayerResult]
@@ -112,12 +119,13 @@ class _Plan:
     added_bias: dict[str, int]
 
 
-def _fold(layers: Sequence[LayerResult]) -> _Plan:
+def runtime_plan(layers: Sequence[LayerResult]) -> RuntimePlan:
+    """Fold batch norms, fuse activations, drop free layers: the steps the runtime runs, in order."""
     readers: dict[str, int] = {}
     for layer in layers:
         for source in set(layer.inputs):
             readers[source] = readers.get(source, 0) + 1
-    plan = _Plan([], {NETWORK_INPUT: NETWORK_INPUT}, {}, [], {})
+    plan = RuntimePlan([], {NETWORK_INPUT: NETWORK_INPUT}, {}, [], {})
     by_name = {layer.name: layer for layer in layers}
     for layer in layers:
         source = layer.inputs[0]
@@ -138,28 +146,32 @@ def _fold(layers: Sequence[LayerResult]) -> _Plan:
     return plan
 
 
-def _depthwise(layer: LayerResult) -> bool:
+def depthwise(layer: LayerResult) -> bool:
+    """groups = input channels = output channels: TinyEngine runs it in place when its input is read no more."""
     channels = layer.input_shapes[0][0]
     return layer.type == "conv" and layer.config["groups"] == channels == layer.output_shape[0]
 
 
-def _live(plan: _Plan, input_bytes: int, size: int) -> tuple[DeployStep, ...]:
-    """Each step's live bytes: tensors made earlier and read now or later, plus its output."""
+def live_steps(
+    plan: RuntimePlan, steps: Sequence[LayerResult], tensor_bytes: Mapping[str, int]
+) -> tuple[DeployStep, ...]:
+    """Each of ``steps``' live bytes (the plan's steps, or the first of them): tensors made earlier and read now or
+    later, plus its output, each of ``tensor_bytes`` (by step name; the network input's under NETWORK_INPUT). The
+    last step's output is kept to the end (the network's output, or the split's buffer)."""
     last_read = {NETWORK_INPUT: -1}
-    for index, step in enumerate(plan.steps):
+    for index, step in enumerate(steps):
         for source in step.inputs:
             last_read[plan.alias[source]] = index
-    if plan.steps:
-        last_read[plan.steps[-1].name] = len(plan.steps)  # the network's output
-    tensor_bytes = {NETWORK_INPUT: input_bytes}
+    if steps:
+        last_read[steps[-1].name] = len(steps)
+    input_bytes = tensor_bytes[NETWORK_INPUT]
     live, result = input_bytes, []
-    for index, step in enumerate(plan.steps):
-        output = elements(step.output_shape) * size
-        tensor_bytes[step.name] = output
+    for index, step in enumerate(steps):
+        output = tensor_bytes[step.name]
         sources = {plan.alias[source] for source in step.inputs}
         only = next(iter(sources)) if len(sources) == 1 else None
         now = live + output
-        in_place = only is not None and _depthwise(step) and last_read[only] == index
+        in_place = only is not None and depthwise(step) and last_read[only] == index
         if in_place and only is not None:
             now = live - tensor_bytes[only] + max(tensor_bytes[only], output)
         result.append(DeployStep(step.name, tuple(plan.fused[step.name]), now, in_place))

@@ -59,3 +59,10 @@ def test_readme_onnx_example_is_real_output():
         assert command[0] == "convcalc"
         expected = example[command_line + 1]
         assert expected == next(line for line in printed(*command[1:]) if line.startswith("exact:"))
+
+
+def test_readme_patch_example_is_real_output():
+    example = readme_block_after("### Patch-based inference (MCUNetV2)")
+    command = example[0].removeprefix("$ ").split(" | tail -5")[0].split()
+    assert command[0] == "convcalc" and example[0].endswith("| tail -5")
+    assert example[1:] == printed(*command[1:])[-5:]

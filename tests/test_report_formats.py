@@ -64,3 +64,16 @@ def test_a_warning_is_one_line_in_a_pipe():
     result = run_cli("analyze", "resnet50")
     warnings = [line for line in result.stdout.splitlines() if line.startswith("warning:")]
     assert len(warnings) == 3 and all(line.rstrip().endswith("between windows)") for line in warnings)
+
+
+def test_no_printed_line_ends_in_spaces():
+    """A title used to be padded with spaces to its table's width (trailing blanks in every pasted or diffed table)."""
+    for args in (
+        ("analyze", "alexnet"),
+        ("analyze", "resnet50", "--depth", "1"),
+        ("compare", "googlenet", "--bottleneck", "all=0.25"),
+        ("zoo",),
+    ):
+        result = run_cli(*args)
+        assert result.code == 0, result.stderr
+        assert [line for line in result.stdout.splitlines() if line != line.rstrip()] == [], args

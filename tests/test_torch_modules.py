@@ -161,6 +161,19 @@ def expression(source: str) -> ast.expr:
     return ast.parse(source, mode="eval").body
 
 
+def one_key_off(
+    input_shape: list[int], layer: dict[str, Any], module: str
+) -> list[tuple[list[int], dict[str, Any], str]]:
+    """Cases with one key of a conv off its default, on one axis at a time (the key is torch's argument too):
+    ``module`` is the call without its closing parenthesis."""
+    changes = [("stride", [1, 2]), ("stride", [2, 1]), ("padding", [0, 1]), ("padding", [1, 0])]
+    changes += [("dilation", [1, 2]), ("dilation", [2, 1]), ("groups", 2), ("bias", False)]
+    return [
+        (input_shape, {**layer, key: value}, f"{module}, {key}={tuple(value) if isinstance(value, list) else value})")
+        for key, value in changes
+    ]
+
+
 ACTIVATIONS = {
     "relu": "nn.ReLU",
     "relu6": "nn.ReLU6",
@@ -180,22 +193,7 @@ CASES: list[tuple[list[int], dict[str, Any], str]] = [
     # --- conv: every key off its default on one axis at a time ---
     ([4, 10, 10], {"type": "conv", "filters": 8, "kernel": 3}, "nn.Conv2d(4, 8, 3)"),
     ([4, 10, 10], {"type": "conv", "filters": 8, "kernel": [3, 1]}, "nn.Conv2d(4, 8, (3, 1))"),
-    ([4, 10, 10], {"type": "conv", "filters": 8, "kernel": 3, "stride": [1, 2]}, "nn.Conv2d(4, 8, 3, stride=(1, 2))"),
-    ([4, 10, 10], {"type": "conv", "filters": 8, "kernel": 3, "stride": [2, 1]}, "nn.Conv2d(4, 8, 3, stride=(2, 1))"),
-    ([4, 10, 10], {"type": "conv", "filters": 8, "kernel": 3, "padding": [0, 1]}, "nn.Conv2d(4, 8, 3, padding=(0, 1))"),
-    ([4, 10, 10], {"type": "conv", "filters": 8, "kernel": 3, "padding": [1, 0]}, "nn.Conv2d(4, 8, 3, padding=(1, 0))"),
-    (
-        [4, 10, 10],
-        {"type": "conv", "filters": 8, "kernel": 3, "dilation": [1, 2]},
-        "nn.Conv2d(4, 8, 3, dilation=(1, 2))",
-    ),
-    (
-        [4, 10, 10],
-        {"type": "conv", "filters": 8, "kernel": 3, "dilation": [2, 1]},
-        "nn.Conv2d(4, 8, 3, dilation=(2, 1))",
-    ),
-    ([4, 10, 10], {"type": "conv", "filters": 8, "kernel": 3, "groups": 2}, "nn.Conv2d(4, 8, 3, groups=2)"),
-    ([4, 10, 10], {"type": "conv", "filters": 8, "kernel": 3, "bias": False}, "nn.Conv2d(4, 8, 3, bias=False)"),
+    *one_key_off([4, 10, 10], {"type": "conv", "filters": 8, "kernel": 3}, "nn.Conv2d(4, 8, 3"),
     # 'same' at stride 1 is torch's own padding='same'
     ([4, 10, 10], {"type": "conv", "filters": 8, "kernel": 3, "padding": "same"}, 'nn.Conv2d(4, 8, 3, padding="same")'),
     # 'same' at stride 2 on 9: out = ceil(9 / 2) = 5, padding (5 - 1) * 2 + 3 - 9 = 2 in all: 1 before, 1 after
@@ -236,32 +234,15 @@ CASES: list[tuple[list[int], dict[str, Any], str]] = [
     ),
     # --- conv_transpose ---
     ([4, 5, 5], {"type": "conv_transpose", "filters": 6, "kernel": 3}, "nn.ConvTranspose2d(4, 6, 3)"),
+    *one_key_off([4, 5, 5], {"type": "conv_transpose", "filters": 6, "kernel": 3}, "nn.ConvTranspose2d(4, 6, 3"),
+    # output_padding must be below the stride (or the dilation): at stride 3
     *(
         (
             [4, 5, 5],
-            {"type": "conv_transpose", "filters": 6, "kernel": 3, "stride": 3, key: value},
-            f"nn.ConvTranspose2d(4, 6, 3, stride=3, {key}={tuple(value) if isinstance(value, list) else value!r})",
+            {"type": "conv_transpose", "filters": 6, "kernel": 3, "stride": 3, "output_padding": value},
+            f"nn.ConvTranspose2d(4, 6, 3, stride=3, output_padding={tuple(value)})",
         )
-        for key, value in (
-            ("padding", [0, 1]),
-            ("padding", [1, 0]),
-            ("output_padding", [0, 1]),
-            ("output_padding", [1, 0]),
-            ("dilation", [1, 2]),
-            ("dilation", [2, 1]),
-            ("groups", 2),
-            ("bias", False),
-        )
-    ),
-    (
-        [4, 5, 5],
-        {"type": "conv_transpose", "filters": 6, "kernel": 3, "stride": [1, 2]},
-        "nn.ConvTranspose2d(4, 6, 3, stride=(1, 2))",
-    ),
-    (
-        [4, 5, 5],
-        {"type": "conv_transpose", "filters": 6, "kernel": 3, "stride": [2, 1]},
-        "nn.ConvTranspose2d(4, 6, 3, stride=(2, 1))",
+        for value in ([0, 1], [1, 0])
     ),
     # --- linear: a feature map is flattened first (4 * 3 * 2 = 24 features) ---
     ([24], {"type": "linear", "units": 5}, "nn.Linear(24, 5)"),

@@ -64,7 +64,7 @@ def layer_rows(comparison: Comparison, *, exact_numbers: bool) -> Grid:
                 cells.extend(
                     [
                         format_shape(result.output_shape),
-                        count(result.params) if result.params else "",
+                        exact(result.params) if result.params else "",  # exact, as in analyze's table
                         count(result.macs) if result.macs else "",
                     ]
                 )
@@ -87,7 +87,7 @@ def totals(comparison: Comparison, *, exact_numbers: bool) -> Grid:
         GridColumn("ratio", "left", None, drop=2),
     ]
     measures: list[tuple[str, int, int, Callable[[int], str], str]] = [
-        ("params", before.params, after.params, count, "fewer"),
+        ("params", before.params, after.params, exact, "fewer"),
         ("MACs", before.macs, after.macs, count, "fewer"),
         ("FLOPs", before.flops, after.flops, count, "fewer"),
         ("activation memory", before.activation_bytes, after.activation_bytes, size, "less"),

@@ -17,7 +17,7 @@ from typing import Literal
 
 from rich import box
 from rich.cells import cell_len
-from rich.console import Console, ConsoleOptions, RenderResult
+from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
 from rich.measure import Measurement
 from rich.segment import Segment
 from rich.style import Style
@@ -57,10 +57,11 @@ class Grid:
     sizes: Sequence[int] | None = None
     """Each column's width with its padding when it is fitted narrower than its cells (see convcalc.render.fit)."""
 
-    def as_table(self) -> Table:
-        """The same as a rich Table: drawn instead when the grid is wider than the console (rich wraps cells), or
-        fitted to ``sizes`` (a column that never shrinks is never wrapped; prose and names fold)."""
-        table = Table(title=self.title, title_justify="left")
+    def as_table(self) -> RenderableType:
+        """The same as a rich Table under its title: drawn instead when the grid is wider than the console (rich
+        wraps cells), or fitted to ``sizes`` (a column that never shrinks is never wrapped; prose and names fold).
+        The title is a line of its own, not the Table's (which rich pads with spaces to the table's width)."""
+        table = Table()
         for index, column in enumerate(self.columns):
             size = None if self.sizes is None else self.sizes[index] - 2
             table.add_column(
@@ -76,7 +77,9 @@ class Grid:
         if self.totals is not None:
             table.add_section()
             table.add_row(*(Text(text) for text in self.totals), style="bold")
-        return table
+        if self.title is None:
+            return table
+        return Group(Text.from_markup(self.title, style="table.title"), table)
 
     @cached_property
     def widths(self) -> list[int]:
@@ -113,7 +116,7 @@ class Grid:
             return
         if self.title is not None:
             title = console.render_str(self.title, style="table.title", highlight=False)
-            yield from console.render(title, options.update(width=table_width, justify="left", height=None))
+            yield from console.render(title, options.update(width=table_width, justify="default", height=None))
         lines = box.HEAVY_HEAD.substitute(options, safe=console.safe_box)
         plain = console.color_system is None  # no styles: one segment a line
         null = Style.null()

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from convcalc.render.grid import Grid, GridColumn
-from convcalc.render.units import exact, human_bytes, human_count
+from convcalc.render.units import exact, human_bytes, human_count, percent, signed
 from convcalc.text import printable
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
 
     from convcalc.deploy import Deployment
+    from convcalc.patches import PatchPlan
     from convcalc.training import Training
 
 Reads = Literal["bytes", "count", "text"]
@@ -38,6 +39,14 @@ DEPLOY_LABELS: dict[str, tuple[str, Reads]] = {
     "folded_batchnorms": ("batch norms folded", "text"),
 }
 """The same for a deployment."""
+PATCH_LABELS: dict[str, tuple[str, Reads]] = {
+    "split": ("patches end at", "text"),
+    "stage_peak_bytes": ("peak of the patch stage", "bytes"),
+    "rest_peak_bytes": ("peak after the split", "bytes"),
+    "peak_bytes": ("peak with patches", "bytes"),
+    "extra_macs": ("recomputed MACs", "count"),
+}
+"""The same for a deployment's patch-based inference (``total.deploy.patches``), after the grid."""
 
 
 def shown(value: object, reads: Reads, exact_numbers: bool) -> str:
@@ -73,14 +82,63 @@ def deploy_lines(plan: Deployment, *, exact_numbers: bool) -> list[str]:
     peak = plan.peak
     size: Callable[[int], str] = exact if exact_numbers else human_bytes
     count: Callable[[int], str] = exact if exact_numbers else human_count
-    kilobytes = f"{peak.live_bytes / 1024:,.1f} kB"
     in_place = sum(step.in_place for step in plan.steps)
-    return [
+    lines = [
         f"deployment ({plan.dtype}): batch norm folded into {plan.folded} convs, activations fused, "
         f"{in_place} depthwise convs in place",
         f"  {label['params']}: {count(plan.params)}, {label['buffers']} {count(plan.buffers)}",
-        f"  {label['peak_bytes']}: {size(peak.live_bytes)} = {kilobytes} at {peak.name}",
+        f"  {label['peak_bytes']}: {size(peak.live_bytes)} = {kilobytes(peak.live_bytes)} at {peak.name}",
         f"  first step {plan.steps[0].name}: {size(plan.steps[0].live_bytes)}" if plan.steps else "  no steps",
+    ]
+    return lines + (patch_lines(plan.patches, peak.live_bytes, exact_numbers=exact_numbers) if plan.patches else [])
+
+
+def kilobytes(value: int) -> str:
+    """Bytes in kB of 1024 bytes, one decimal, as MCUNet's papers write them."""
+    return f"{value / 1024:,.1f} kB"
+
+
+def patch_lines(patches: PatchPlan, layer_by_layer: int, *, exact_numbers: bool) -> list[str]:
+    """Patch-based inference: where the patches end, the two stages' peaks, the overall peak (beside
+    ``layer_by_layer``'s), the halos' MACs."""
+    size: Callable[[int], str] = exact if exact_numbers else human_bytes
+    count: Callable[[int], str] = exact if exact_numbers else human_count
+    channels, height, width = patches.split_shape
+    how = "the split with the lowest peak" if patches.chosen else "the split given"
+    row, column = patches.peak_patch
+    rest = (
+        f"{size(patches.rest_peak)} = {kilobytes(patches.rest_peak)} at {patches.rest_peak_at}"
+        if patches.rest_peak_at
+        else "nothing (the split is the network's output)"
+    )
+    extra = patches.extra_macs
+    return [
+        f"patch-based inference: {grid(patches.grid)} patches of {grid(patches.tile)} up to {patches.split} "
+        f"({channels}x{height}x{width}), {how}",
+        f"  {PATCH_LABELS['stage_peak_bytes'][0]}: {size(patches.stage_peak)} = {kilobytes(patches.stage_peak)} at "
+        f"{patches.stage_peak_at} in patch {row},{column} (from 0,0; input tile {grid(patches.input_tile)}), the "
+        f"split's {size(patches.buffer_bytes)} output buffer included",
+        f"  {PATCH_LABELS['rest_peak_bytes'][0]}: {rest}",
+        f"  {PATCH_LABELS['peak_bytes'][0]}: {size(patches.peak)} = {kilobytes(patches.peak)} (layer by layer "
+        f"{kilobytes(layer_by_layer)})",
+        f"  {PATCH_LABELS['extra_macs'][0]}: {signed(count(extra), extra)} ({percent(extra, patches.network_macs)} "
+        f"of the network's {count(patches.network_macs)}; the patch stage's {count(patches.stage_macs)} become "
+        f"{count(patches.patch_macs)})",
+    ]
+
+
+def grid(pair: tuple[int, int] | list[int]) -> str:
+    """Rows x columns: '4x4'."""
+    return f"{pair[0]}x{pair[1]}"
+
+
+def labelled_rows(
+    labels: Mapping[str, tuple[str, Reads]], left: Mapping[str, Any], right: Mapping[str, Any], exact_numbers: bool
+) -> list[list[str]]:
+    """One row per label: the two sides' values under its key, as the tables show them."""
+    return [
+        [label, shown(left[key], reads, exact_numbers), shown(right[key], reads, exact_numbers)]
+        for key, (label, reads) in labels.items()
     ]
 
 
@@ -92,10 +150,11 @@ def side_by_side(
 
     labels: Mapping[str, tuple[str, Reads]] = TRAINING_LABELS if isinstance(first, Training) else DEPLOY_LABELS
     left, right = first.to_dict(), second.to_dict()
-    rows = [
-        [label, shown(left[key], reads, exact_numbers), shown(right[key], reads, exact_numbers)]
-        for key, (label, reads) in labels.items()
-    ]
+    rows = labelled_rows(labels, left, right, exact_numbers)
+    if "patches" in left and "patches" in right:
+        left, right = left["patches"], right["patches"]
+        rows.append(["patches", grid(left["grid"]), grid(right["grid"])])
+        rows += labelled_rows(PATCH_LABELS, left, right, exact_numbers)
     title = "training step" if isinstance(first, Training) else "deployment"
     columns = [
         GridColumn("", "left", None, shrink="name"),

@@ -25,6 +25,11 @@ def human_bytes(value: int) -> str:
     return f"{value} B"
 
 
+def percent(part: int, whole: int) -> str:
+    """part / whole in percent with two decimals, rounded half up, exactly: '9.28%'."""
+    return f"{_hundredths(100 * part, whole)}%" if whole else "n/a"
+
+
 def exact(value: int) -> str:
     return f"{value:,}"
 
