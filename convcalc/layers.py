@@ -22,7 +22,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
+from typing import TYPE_CHECKING, Any, ClassVar, Final, Literal, NamedTuple
 
 from convcalc.formula import Term, ceil_div, floor_div, named, symbol
 from convcalc.keys import (
@@ -128,25 +128,29 @@ class Evaluation:
     warnings: tuple[Finding, ...] = ()
 
 
-class Saved(NamedTuple):
-    """A tensor PyTorch's autograd keeps for a layer's backward pass (train mode, CPU): its elements for the whole
-    batch, its dtype (None: the activations' dtype) and which tensor it is: an index into the layer's inputs,
-    :data:`OUTPUT`, or :data:`NEW` (statistics, indices, masks, copies: a storage of its own)."""
+OUTPUT: Final = "output"
+"""``Kept.tensor`` of the layer's own output."""
+
+
+class Kept(NamedTuple):
+    """One of a layer's own tensors that PyTorch's autograd keeps for its backward pass (train mode, CPU): input
+    ``tensor`` (an index into the layer's inputs) or its output (:data:`OUTPUT`). Its storage is its producer's,
+    counted once, for the first layer that keeps it."""
+
+    tensor: int | Literal["output"]
+
+
+class Made(NamedTuple):
+    """A tensor made for the backward pass alone (statistics, indices, masks, copies): a storage of its own, of
+    ``elements`` for the whole batch in ``dtype`` (None: the activations' dtype)."""
 
     elements: int
     dtype: str | None = None
-    tensor: int | None = None
 
 
-OUTPUT = -1
-"""``Saved.tensor`` of the layer's own output (its storage is shared with whoever else keeps it)."""
-NEW = None
-"""``Saved.tensor`` of a tensor made for the backward pass alone."""
-
-
-def keeps_input(inputs: Sequence[Shape], batch: int, index: int = 0) -> Saved:
-    """The layer keeps input ``index`` itself (the same storage as its producer's output)."""
-    return Saved(elements(inputs[index]) * batch, tensor=index)
+Saved = Kept | Made
+KEEPS_INPUT = Kept(0)
+KEEPS_OUTPUT = Kept(OUTPUT)
 
 
 def format_shape(shape: Shape) -> str:
@@ -428,9 +432,9 @@ class Conv(LayerKind):
         C x (H + top + bottom) x (W + left + right)."""
         (top, bottom), (left, right) = self.sides(config, inputs[0])
         if (top, left) == (bottom, right):
-            return (keeps_input(inputs, batch),)
+            return (KEEPS_INPUT,)
         channels, height, width = inputs[0]
-        return (Saved(channels * (height + top + bottom) * (width + left + right) * batch),)
+        return (Made(channels * (height + top + bottom) * (width + left + right) * batch),)
 
     def torch_module(self, config: Config, inputs: Sequence[Shape]) -> str:
         """nn.Conv2d; 'same' at stride 1 is torch's own padding='same', elsewhere explicit (ZeroPad2d if asymmetric)."""
@@ -516,7 +520,7 @@ class ConvTranspose(LayerKind):
 
     def saved(self, config: Config, inputs: Sequence[Shape], output: Shape, batch: int) -> tuple[Saved, ...]:
         """Its input, for the weight gradient (its weight too, a parameter)."""
-        return (keeps_input(inputs, batch),)
+        return (KEEPS_INPUT,)
 
     def torch_module(self, config: Config, inputs: Sequence[Shape]) -> str:
         return call(
@@ -569,7 +573,7 @@ class Linear(LayerKind):
 
     def saved(self, config: Config, inputs: Sequence[Shape], output: Shape, batch: int) -> tuple[Saved, ...]:
         """Its input, for the weight gradient (its weight too, a parameter)."""
-        return (keeps_input(inputs, batch),)
+        return (KEEPS_INPUT,)
 
     torch_helper = '''class PositionLinear(nn.Linear):
     """nn.Linear over the channels at every position of a feature map (channels-last and back)."""
@@ -607,7 +611,7 @@ class BatchNorm(LayerKind):
         """Its input and the batch mean and inverse standard deviation per channel (float32); the running
         statistics it also keeps are buffers, model state."""
         channels = inputs[0][0]
-        return (keeps_input(inputs, batch), Saved(channels, "float32"), Saved(channels, "float32"))
+        return (KEEPS_INPUT, Made(channels, "float32"), Made(channels, "float32"))
 
     def torch_module(self, config: Config, inputs: Sequence[Shape]) -> str:
         return call(
@@ -688,8 +692,8 @@ class Pool(LayerKind):
 
 def pooled(maximum: bool, inputs: Sequence[Shape], output: Shape, batch: int) -> tuple[Saved, ...]:
     """A pool keeps its input, max pooling the int64 indices of its output's size too."""
-    indices = (Saved(elements(output) * batch, "int64"),) if maximum else ()
-    return (keeps_input(inputs, batch), *indices)
+    indices = (Made(elements(output) * batch, "int64"),) if maximum else ()
+    return (KEEPS_INPUT, *indices)
 
 
 def adaptive_windows_total(size: int, out: int) -> int:
@@ -767,7 +771,7 @@ class Dropout(LayerKind):
 
     def saved(self, config: Config, inputs: Sequence[Shape], output: Shape, batch: int) -> tuple[Saved, ...]:
         """Its mask, of the input's size and dtype (on CPU a scaled float noise tensor; rate 0: nothing)."""
-        return (Saved(elements(inputs[0]) * batch),) if config["rate"] else ()
+        return (Made(elements(inputs[0]) * batch),) if config["rate"] else ()
 
     def torch_module(self, config: Config, inputs: Sequence[Shape]) -> str:
         return call("nn.Dropout", p=(config["rate"], 0.5))
@@ -795,10 +799,10 @@ class LocalResponseNorm(LayerKind):
         channels, height, width = feature_map(inputs[0], self.type)
         padded = (channels + config["size"] - 1) * height * width * batch
         return (
-            keeps_input(inputs, batch),
-            Saved(padded),
-            Saved(elements(output) * batch),
-            Saved(elements(output) * batch),
+            KEEPS_INPUT,
+            Made(padded),
+            Made(elements(output) * batch),
+            Made(elements(output) * batch),
         )
 
     def torch_module(self, config: Config, inputs: Sequence[Shape]) -> str:
@@ -923,8 +927,9 @@ class Activation(LayerKind):
         keeps = self.keeps
         if self.in_place(config) and self.in_place_keeps:
             keeps = self.in_place_keeps
-        tensor = {"output": OUTPUT, "input": 0, "copy": NEW}[keeps]
-        return (Saved(elements(inputs[0]) * batch, tensor=tensor),)
+        if keeps == "copy":
+            return (Made(elements(inputs[0]) * batch),)
+        return (KEEPS_OUTPUT if keeps == "output" else KEEPS_INPUT,)
 
     def torch_module(self, config: Config, inputs: Sequence[Shape]) -> str:
         return call(self.module, inplace=(self.in_place(config), False))
@@ -942,7 +947,7 @@ class Softmax(LayerKind):
 
     def saved(self, config: Config, inputs: Sequence[Shape], output: Shape, batch: int) -> tuple[Saved, ...]:
         """Its output."""
-        return (Saved(elements(output) * batch, tensor=OUTPUT),)
+        return (KEEPS_OUTPUT,)
 
     def torch_module(self, config: Config, inputs: Sequence[Shape]) -> str:
         return "nn.Softmax(dim=1)"
@@ -1047,8 +1052,8 @@ class Multiply(Add):
 
     def saved(self, config: Config, inputs: Sequence[Shape], output: Shape, batch: int) -> tuple[Saved, ...]:
         """Each product keeps both factors: every input, and the partial products of more than two."""
-        partial = tuple(Saved(elements(output) * batch) for _ in inputs[2:])
-        return (*(keeps_input(inputs, batch, index) for index in range(len(inputs))), *partial)
+        partial = tuple(Made(elements(output) * batch) for _ in inputs[2:])
+        return (*(Kept(index) for index in range(len(inputs))), *partial)
 
 
 class Scale(LayerKind):
@@ -1064,7 +1069,7 @@ class Scale(LayerKind):
 
     def saved(self, config: Config, inputs: Sequence[Shape], output: Shape, batch: int) -> tuple[Saved, ...]:
         """x * gamma keeps x, for gamma's gradient."""
-        return (keeps_input(inputs, batch),)
+        return (KEEPS_INPUT,)
 
     torch_helper = '''class Scale(nn.Module):
     """A learned multiplier per channel (layer scale): x * gamma, gamma of shape (C, 1, 1)."""
@@ -1116,8 +1121,8 @@ class LayerNorm(LayerKind):
         float32 mean and inverse standard deviation per normalised group (per position, or per sample)."""
         per_position = config["over"] == "channels" and len(inputs[0]) == 3
         groups = elements(inputs[0][1:]) * batch if per_position else batch
-        kept = Saved(elements(inputs[0]) * batch) if per_position else keeps_input(inputs, batch)
-        return (kept, Saved(groups, "float32"), Saved(groups, "float32"))
+        kept = Made(elements(inputs[0]) * batch) if per_position else KEEPS_INPUT
+        return (kept, Made(groups, "float32"), Made(groups, "float32"))
 
     torch_helper = '''class LayerNorm2d(nn.Module):
     """LayerNorm over the channels at each position of an N x C x H x W tensor (ConvNeXt's channels-first)."""
@@ -1159,7 +1164,7 @@ class GroupNorm(LayerKind):
     def saved(self, config: Config, inputs: Sequence[Shape], output: Shape, batch: int) -> tuple[Saved, ...]:
         """Its input, and a float32 mean and inverse standard deviation per sample and group."""
         groups = config["groups"] * batch
-        return (keeps_input(inputs, batch), Saved(groups, "float32"), Saved(groups, "float32"))
+        return (KEEPS_INPUT, Made(groups, "float32"), Made(groups, "float32"))
 
     def torch_module(self, config: Config, inputs: Sequence[Shape]) -> str:
         return call(
@@ -1307,7 +1312,7 @@ class StochasticDepth(LayerKind):
         """input * noise keeps the noise: one value per sample (row) or one (batch); rate 0: nothing."""
         if not config["rate"]:
             return ()
-        return (Saved(batch if config["mode"] == "row" else 1),)
+        return (Made(batch if config["mode"] == "row" else 1),)
 
 
 class Slice(LayerKind):

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from convcalc.graph import NETWORK_INPUT
-from convcalc.layers import NEW, OUTPUT, elements
+from convcalc.layers import OUTPUT, Made, elements
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -157,7 +157,7 @@ class _Tape:
         kept = 0
         if self.needs_grad[layer.name]:
             for item in kind.saved(config, layer.input_shapes, layer.output_shape, self.batch):
-                if item.tensor is NEW:
+                if isinstance(item, Made):
                     size = item.elements * (SAVED_DTYPE_BYTES[item.dtype] if item.dtype else self.element_bytes)
                     self.new_kept.append((index, size))
                     kept += size
