@@ -22,7 +22,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, NamedTuple
 
 from convcalc.formula import Term, ceil_div, floor_div, named, symbol
 from convcalc.keys import (
@@ -75,6 +75,10 @@ def ratio(numerator: int, denominator: int) -> int | Fraction:
     from fractions import Fraction
 
     return Fraction(numerator, denominator)
+
+
+Reach = Literal["pixel", "window", "all"]
+DeployRole = Literal["step", "fused", "folded", "free"]
 
 
 class ShapeError(ValueError):
@@ -176,9 +180,21 @@ class LayerKind:
     """Source of a small nn.Module class that ``torch_module`` calls, where torch has none (merges, crop)."""
     view: ClassVar[bool] = False
     """Its output is a view of its input in PyTorch (the same storage): flatten, crop, slice."""
+    locality: ClassVar[Reach] = "all"
+    """What one output pixel reads of its inputs' rows and columns, whatever the configuration (see ``reach``)."""
+    deploys_as: ClassVar[DeployRole] = "step"
+    """What a microcontroller runtime makes of it (`--mode deploy`): a ``step`` of its own, ``fused`` into its
+    producer (an activation read by nothing else), ``folded`` into a producer with a bias (batch norm), or ``free``
+    (the identity at inference, or a view)."""
 
     def evaluate(self, config: Config, inputs: Sequence[Shape]) -> Evaluation:
         raise NotImplementedError
+
+    def reach(self, config: Config) -> Reach:
+        """What one output pixel reads of its inputs' rows and columns: the same ``pixel`` (element-wise and
+        per-position layers), the ``window``s ``evaluate`` gives, or ``all`` of them (global and adaptive pools,
+        flatten, linear, statistics over positions): patch-based inference runs the first two on tiles."""
+        return self.locality
 
     def saved(self, config: Config, inputs: Sequence[Shape], output: Shape, batch: int) -> tuple[Saved, ...]:
         """What autograd keeps for the backward pass of this layer (training): nothing by default (reshapes,
@@ -381,6 +397,7 @@ INPLACE = Key("inplace", boolean, False)
 
 class Conv(LayerKind):
     type = "conv"
+    locality = "window"
     summary = "2-D convolution (PyTorch nn.Conv2d)."
     keys = (
         FILTERS,
@@ -447,6 +464,7 @@ class Conv(LayerKind):
 
 class ConvTranspose(LayerKind):
     type = "conv_transpose"
+    locality = "window"
     summary = "2-D transposed convolution (PyTorch nn.ConvTranspose2d)."
     keys = (
         FILTERS,
@@ -547,6 +565,10 @@ class Linear(LayerKind):
             (units,), in_features * units + bias, macs=macs, flops=2 * macs + bias, note=note, windows=windows
         )
 
+    def reach(self, config: Config) -> Reach:
+        """Per position, the pixel's channels; otherwise all of the input."""
+        return "pixel" if config["per_position"] else "all"
+
     def per_position(self, config: Config, shape: Shape) -> Evaluation:
         """out = (units, H, W); MACs = H * W * C_in * units; the bias added at every position."""
         c_in, h, w = feature_map(shape, "a linear layer per position")
@@ -580,6 +602,8 @@ class Linear(LayerKind):
 
 class BatchNorm(LayerKind):
     type = "batchnorm"
+    deploys_as = "folded"
+    locality = "pixel"
     summary = "Batch normalisation over channels (PyTorch nn.BatchNorm2d / BatchNorm1d), inference."
     passes_through = True
     keys = (Key("affine", boolean, True), Key("eps", number, 1e-5), Key("momentum", number, 0.1))
@@ -612,6 +636,8 @@ class BatchNorm(LayerKind):
 
 class Pool(LayerKind):
     """A sliding-window pool; stride defaults to the kernel, padding is at most half the kernel."""
+
+    locality = "window"
 
     def __init__(self, type: str, module: str, window_flops: str, dilation: bool) -> None:
         self.type = type
@@ -730,6 +756,7 @@ class AdaptivePool(LayerKind):
 
 class Flatten(LayerKind):
     type = "flatten"
+    deploys_as = "free"
     summary = "Flatten a feature map to a vector of C*H*W features."
     view = True
 
@@ -745,6 +772,8 @@ class Flatten(LayerKind):
 
 class Dropout(LayerKind):
     type = "dropout"
+    deploys_as = "free"
+    locality = "pixel"
     summary = "Dropout: the identity at inference."
     passes_through = True
     keys = (Key("rate", rate, 0.5),)
@@ -763,6 +792,7 @@ class Dropout(LayerKind):
 
 class LocalResponseNorm(LayerKind):
     type = "lrn"
+    locality = "pixel"
     summary = "Local response normalisation across channels (AlexNet; PyTorch nn.LocalResponseNorm)."
     keys = (
         Key("size", positive_int, 5, symbol="size"),
@@ -801,6 +831,7 @@ class LocalResponseNorm(LayerKind):
 
 class Crop(LayerKind):
     type = "crop"
+    locality = "window"
     summary = "Centre crop of a feature map to [height, width] (U-Net's crop-and-copy)."
     view = True
     keys = (Key("size", positive_pair, symbol="crop"),)
@@ -832,6 +863,7 @@ class Crop(LayerKind):
 
 class Upsample(LayerKind):
     type = "upsample"
+    locality = "window"
     summary = "Upsampling by an integer scale or to a size (PyTorch nn.Upsample)."
     keys = (
         Key("scale", positive_pair, None, symbol="scale"),
@@ -882,6 +914,9 @@ class Upsample(LayerKind):
 class Activation(LayerKind):
     """An element-wise activation; the shape is unchanged."""
 
+    deploys_as = "fused"
+    locality = "pixel"
+
     passes_through = True
 
     def __init__(self, type: str, formula: str, flops_per_element: int, module: str, keeps: str) -> None:
@@ -915,6 +950,7 @@ class Activation(LayerKind):
 
 class Softmax(LayerKind):
     type = "softmax"
+    locality = "pixel"
     summary = "Softmax over the channels at each position: exp(x_i) / sum_j exp(x_j)."
     flops_rule = "3 * C - 1 per position: C exponentials, C - 1 adds, C divides"
 
@@ -949,6 +985,7 @@ def merge_helper(name: str, operator: str, doc: str) -> str:
 
 class Concat(LayerKind):
     type = "concat"
+    locality = "pixel"
     summary = "Concatenation along channels; all other dimensions must match."
     many_inputs = True
 
@@ -974,6 +1011,7 @@ class Concat(LayerKind):
 
 class Add(LayerKind):
     type = "add"
+    locality = "pixel"
     summary = "Element-wise sum of inputs of one shape (a residual connection's merge)."
     many_inputs = True
     flops_rule = "(inputs - 1) per output element"
@@ -1036,6 +1074,7 @@ class Multiply(Add):
 
 class Scale(LayerKind):
     type = "scale"
+    locality = "pixel"
     summary = "A learned multiplier per channel (layer scale, as in ConvNeXt): x * gamma, gamma of shape C x 1 x 1."
     passes_through = True
     flops_rule = "1 per element"
@@ -1093,6 +1132,10 @@ class LayerNorm(LayerKind):
         normalised = inputs[0] if config["over"] == "all" else inputs[0][:1]
         params = 2 * elements(normalised) if config["affine"] else 0
         return Evaluation(inputs[0], params, flops=norm_flops(config["affine"], inputs[0]))
+
+    def reach(self, config: Config) -> Reach:
+        """Over the channels, each pixel's own; over all, the whole input."""
+        return "pixel" if config["over"] == "channels" else "all"
 
     def saved(self, config: Config, inputs: Sequence[Shape], output: Shape, batch: int) -> tuple[Saved, ...]:
         """Its input (over channels of a feature map: the contiguous channels-last copy LayerNorm2d makes), and a
@@ -1152,6 +1195,7 @@ class GroupNorm(LayerKind):
 
 class ChannelShuffle(LayerKind):
     type = "channel_shuffle"
+    locality = "pixel"
     summary = "Channel shuffle (ShuffleNet): channels in groups, interleaved; shape unchanged (nn.ChannelShuffle)."
     keys = (Key("groups", positive_int, symbol="groups"),)
 
@@ -1180,6 +1224,8 @@ class ChannelShuffle(LayerKind):
 
 class PixelShuffle(LayerKind):
     """Sub-pixel rearrangement: ``C * r * r x H x W -> C x H * r x W * r`` (shuffle), or back (unshuffle)."""
+
+    locality = "window"
 
     def __init__(self, type: str, module: str, up: bool) -> None:
         self.type = type
@@ -1237,6 +1283,7 @@ SIDES = ("top", "bottom", "left", "right")
 
 class Pad(LayerKind):
     type = "pad"
+    locality = "window"
     summary = "Explicit zero padding: a number for every side, or [top, bottom, left, right] (nn.ZeroPad2d)."
     keys = (Key("padding", four_sides),)
 
@@ -1259,6 +1306,8 @@ class Pad(LayerKind):
 
 class StochasticDepth(LayerKind):
     type = "stochastic_depth"
+    deploys_as = "free"
+    locality = "pixel"
     summary = "Stochastic depth (drop path): drops a residual branch in training, the identity at inference."
     passes_through = True
     keys = (Key("rate", rate, 0.0), Key("mode", choice("row", "batch"), "row"))
@@ -1280,6 +1329,7 @@ class StochasticDepth(LayerKind):
 
 class Slice(LayerKind):
     type = "slice"
+    locality = "pixel"
     summary = "Channels start to end - 1 of the input (a channel split is two slices reading one input)."
     view = True
     keys = (Key("start", non_negative_int, 0, symbol="start"), Key("end", positive_int, symbol="end"))
