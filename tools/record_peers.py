@@ -9,7 +9,9 @@ module, as the tool reports them. Where a tool crashes or cannot count a network
 Networks (tools/peer_models.py): the specs that are torchvision's networks run as torchvision's own modules
 (entry ``"SPEC@HxW"``, modules keyed by torchvision's names) *and* as ``convcalc export --to pytorch``
 (``"SPEC@HxW/export"``); every other spec runs as its export only (``"SPEC@HxW"``). Export entries key their modules by
-the convcalc layer name (``CONVCALC_NAMES``). Each entry says which model it ran (``"model"``).
+the convcalc layer name (``CONVCALC_NAMES``; a module inside a layer's module after it: ``downsample1.norm.norm``).
+Each entry says which model it ran (``"model"``). An entry holds only what the tool printed: a re-record on the same
+versions writes the same bytes (each run's time is printed, not recorded).
 
 Set up (never needed by convcalc or its tests; the global Python stays torch-free):
 
@@ -82,10 +84,16 @@ def leaf_names(model: Any) -> dict[int, str]:
 
 
 def rename(values: dict[str, Any], names: dict[str, str] | None) -> dict[str, Any]:
-    """Module names -> convcalc layer names for an export (its submodules are flat: attribute == qualified name)."""
+    """Module names -> convcalc layer names for an export: its submodules are flat attributes, each a layer; a module
+    inside one (LayerNorm2d's ``norm``) keeps its own name after the layer's: ``downsample1.norm.norm``."""
     if names is None:
         return values
-    return {names.get(key, key): value for key, value in values.items()}
+
+    def renamed(key: str) -> str:
+        attribute, dot, inside = key.partition(".")
+        return names.get(attribute, attribute) + dot + inside
+
+    return {renamed(key): value for key, value in values.items()}
 
 
 # --- the tools ---------------------------------------------------------------------------------------------------
