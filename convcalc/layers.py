@@ -577,10 +577,10 @@ class Linear(LayerKind):
         """nn.Linear over the product of the input shape; a feature map is flattened first, or, per position, a
         plain nn.Linear maps the channels of the channels-last map, as in torchvision's ConvNeXt block (a subclass
         of nn.Linear would go uncounted by the tools that match modules by exact type: ptflops, thop)."""
+        in_features = inputs[0][0] if config["per_position"] else elements(inputs[0])
+        linear = call("nn.Linear", in_features, config["units"], bias=(config["bias"], True))
         if config["per_position"]:
-            linear = call("nn.Linear", inputs[0][0], config["units"], bias=(config["bias"], True))
             return f"nn.Sequential(Permute(0, 2, 3, 1), {linear}, Permute(0, 3, 1, 2))"
-        linear = call("nn.Linear", elements(inputs[0]), config["units"], bias=(config["bias"], True))
         return f"nn.Sequential(nn.Flatten(), {linear})" if len(inputs[0]) == 3 else linear
 
 
