@@ -581,22 +581,28 @@ class Linear(LayerKind):
         """Its input, for the weight gradient (its weight too, a parameter)."""
         return (keeps_input(inputs, batch),)
 
-    torch_helper = '''class PositionLinear(nn.Linear):
-    """nn.Linear over the channels at every position of a feature map (channels-last and back)."""
+    torch_helper = '''class Permute(nn.Module):
+    """The tensor's dimensions in another order (torchvision.ops.Permute): channels-last and back."""
+
+    def __init__(self, *dims: int) -> None:
+        super().__init__()
+        self.dims = dims
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return super().forward(x.permute(0, 2, 3, 1)).permute(0, 3, 1, 2)
+        return x.permute(*self.dims)
 '''
 
     def torch_helpers(self, config: Config) -> tuple[str, ...]:
         return super().torch_helpers(config) if config["per_position"] else ()
 
     def torch_module(self, config: Config, inputs: Sequence[Shape]) -> str:
-        """nn.Linear over the product of the input shape; a feature map is flattened first (or, per position,
-        the channels are mapped at every position)."""
+        """nn.Linear over the product of the input shape; a feature map is flattened first, or, per position, a
+        plain nn.Linear maps the channels of the channels-last map, as in torchvision's ConvNeXt block (a subclass
+        of nn.Linear would go uncounted by the tools that match modules by exact type: ptflops, thop)."""
+        in_features = inputs[0][0] if config["per_position"] else elements(inputs[0])
+        linear = call("nn.Linear", in_features, config["units"], bias=(config["bias"], True))
         if config["per_position"]:
-            return call("PositionLinear", inputs[0][0], config["units"], bias=(config["bias"], True))
-        linear = call("nn.Linear", elements(inputs[0]), config["units"], bias=(config["bias"], True))
+            return f"nn.Sequential(Permute(0, 2, 3, 1), {linear}, Permute(0, 3, 1, 2))"
         return f"nn.Sequential(nn.Flatten(), {linear})" if len(inputs[0]) == 3 else linear
 
 
