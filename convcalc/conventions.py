@@ -209,6 +209,16 @@ def unsupported(*ops: str) -> Rule:
     return rule
 
 
+def unsupported_activation(op: str) -> Rule:
+    """An activation fvcore does not handle: its aten op, or OP_ in place (an nn.Hardswish(inplace=True))."""
+
+    def rule(s: Sizes) -> Count:
+        return Skipped((f"{op}_" if s.config.get("inplace") else op,))
+
+    rule.__doc__ = f"0: {op} unsupported ({op}_ in place; fvcore counts 0 and lists it)"
+    return rule
+
+
 def unsupported_per_merge(op: str) -> Rule:
     """One unsupported op per extra input of a merge (a + b + c: two aten::add)."""
 
@@ -237,26 +247,25 @@ FVCORE: Registry = weighted_only(
         "lrn": unsupported(
             "aten::mul", "aten::pad", "aten::avg_pool3d", "aten::mul", "aten::add", "aten::pow", "aten::div"
         ),
-        "crop": unsupported("aten::sub", "aten::sub", "aten::add", "aten::add"),
         "softmax": unsupported("aten::softmax"),
         "add": unsupported_per_merge("aten::add"),
         "multiply": unsupported_per_merge("aten::mul"),
         "scale": unsupported("aten::mul"),
         "pad": unsupported("aten::pad"),
-        "channel_shuffle": unsupported("aten::channel_shuffle"),
         "pixel_shuffle": unsupported("aten::pixel_shuffle"),
         "pixel_unshuffle": unsupported("aten::pixel_unshuffle"),
-        "relu6": unsupported("aten::hardtanh"),
-        "leaky_relu": unsupported("aten::leaky_relu"),
+        "relu6": unsupported_activation("aten::hardtanh"),
+        "leaky_relu": unsupported_activation("aten::leaky_relu"),
         "sigmoid": unsupported("aten::sigmoid"),
         "tanh": unsupported("aten::tanh"),
-        "silu": unsupported("aten::silu"),
+        "silu": unsupported_activation("aten::silu"),
         "gelu": unsupported("aten::gelu"),
-        "hardsigmoid": unsupported("aten::hardsigmoid"),
-        "hardswish": unsupported("aten::hardswish"),
+        "hardsigmoid": unsupported_activation("aten::hardsigmoid"),
+        "hardswish": unsupported_activation("aten::hardswish"),
     }
 )
-"""fvcore's handles by layer kind. relu, dropout, flatten, concat, slice and the rest are ops it ignores: 0."""
+"""fvcore's handles by layer kind. relu, dropout, flatten, concat, slice, a crop (slicing), a channel shuffle (view,
+transpose, reshape, as torchvision's ShuffleNetV2 and the export write it) and the rest are ops it ignores: 0."""
 
 
 # --- ptflops ---------------------------------------------------------------------------------------------------
@@ -277,8 +286,9 @@ def ptflops_transposed(s: Sizes) -> int:
 
 
 def ptflops_linear(s: Sizes) -> int:
-    """in_features x out_features, + out_features for the bias."""
-    return s.elements_in * s.c_out + (s.c_out if s.bias else 0)
+    """(in_features x out_features + out_features for the bias) x rows: the bias is counted at every position of a
+    Linear per position (channels-last)."""
+    return s.elements_in * s.c_out + bias_elements(s)
 
 
 def ptflops_norm(s: Sizes) -> int:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from convcalc.graph import NETWORK_INPUT
-from convcalc.layers import ACTIVATIONS, elements
+from convcalc.layers import elements
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -24,9 +24,6 @@ if TYPE_CHECKING:
     from convcalc.patches import PatchPlan
     from convcalc.results import Analysis, LayerResult
 
-FUSED = frozenset(activation[0] for activation in ACTIVATIONS)
-FREE = frozenset({"dropout", "stochastic_depth", "flatten"})
-FOLDS_INTO = frozenset({"conv", "conv_transpose", "linear"})
 KIB = 1024
 
 DEPLOY_CONVENTION = {
@@ -131,11 +128,12 @@ def runtime_plan(layers: Sequence[LayerResult]) -> RuntimePlan:
         source = layer.inputs[0]
         producer = plan.alias[source]
         sole = len(layer.inputs) == 1 and readers.get(source) == 1 and producer != NETWORK_INPUT
-        if layer.type == "batchnorm" and sole and producer == source and by_name[source].type in FOLDS_INTO:
+        role = layer.kind.deploys_as
+        if role == "folded" and sole and producer == source and "bias" in by_name[source].config:
             plan.folded.append(layer)
             if not by_name[source].config["bias"]:
                 plan.added_bias[source] = layer.output_shape[0]
-        elif not ((layer.type in FUSED and sole) or layer.type in FREE):
+        elif not ((role == "fused" and sole) or role == "free"):
             plan.alias[layer.name] = layer.name
             plan.steps.append(layer)
             plan.fused[layer.name] = []

@@ -77,6 +77,10 @@ def ratio(numerator: int, denominator: int) -> int | Fraction:
     return Fraction(numerator, denominator)
 
 
+Reach = Literal["pixel", "window", "all"]
+DeployRole = Literal["step", "fused", "folded", "free"]
+
+
 class ShapeError(ValueError):
     """The layer cannot be applied to its input shape(s)."""
 
@@ -180,9 +184,21 @@ class LayerKind:
     """Source of a small nn.Module class that ``torch_module`` calls, where torch has none (merges, crop)."""
     view: ClassVar[bool] = False
     """Its output is a view of its input in PyTorch (the same storage): flatten, crop, slice."""
+    locality: ClassVar[Reach] = "all"
+    """What one output pixel reads of its inputs' rows and columns, whatever the configuration (see ``reach``)."""
+    deploys_as: ClassVar[DeployRole] = "step"
+    """What a microcontroller runtime makes of it (`--mode deploy`): a ``step`` of its own, ``fused`` into its
+    producer (an activation read by nothing else), ``folded`` into a producer with a bias (batch norm), or ``free``
+    (the identity at inference, or a view)."""
 
     def evaluate(self, config: Config, inputs: Sequence[Shape]) -> Evaluation:
         raise NotImplementedError
+
+    def reach(self, config: Config) -> Reach:
+        """What one output pixel reads of its inputs' rows and columns: the same ``pixel`` (element-wise and
+        per-position layers), the ``window``s ``evaluate`` gives, or ``all`` of them (global and adaptive pools,
+        flatten, linear, statistics over positions): patch-based inference runs the first two on tiles."""
+        return self.locality
 
     def saved(self, config: Config, inputs: Sequence[Shape], output: Shape, batch: int) -> tuple[Saved, ...]:
         """What autograd keeps for the backward pass of this layer (training): nothing by default (reshapes,
@@ -385,6 +401,7 @@ INPLACE = Key("inplace", boolean, False)
 
 class Conv(LayerKind):
     type = "conv"
+    locality = "window"
     summary = "2-D convolution (PyTorch nn.Conv2d)."
     keys = (
         FILTERS,
@@ -463,6 +480,7 @@ class Conv(LayerKind):
 
 class ConvTranspose(LayerKind):
     type = "conv_transpose"
+    locality = "window"
     summary = "2-D transposed convolution (PyTorch nn.ConvTranspose2d)."
     keys = (
         FILTERS,
@@ -563,6 +581,10 @@ class Linear(LayerKind):
             (units,), in_features * units + bias, macs=macs, flops=2 * macs + bias, note=note, windows=windows
         )
 
+    def reach(self, config: Config) -> Reach:
+        """Per position, the pixel's channels; otherwise all of the input."""
+        return "pixel" if config["per_position"] else "all"
+
     def per_position(self, config: Config, shape: Shape) -> Evaluation:
         """out = (units, H, W); MACs = H * W * C_in * units; the bias added at every position."""
         c_in, h, w = feature_map(shape, "a linear layer per position")
@@ -575,27 +597,35 @@ class Linear(LayerKind):
         """Its input, for the weight gradient (its weight too, a parameter)."""
         return (KEEPS_INPUT,)
 
-    torch_helper = '''class PositionLinear(nn.Linear):
-    """nn.Linear over the channels at every position of a feature map (channels-last and back)."""
+    torch_helper = '''class Permute(nn.Module):
+    """The tensor's dimensions in another order (torchvision.ops.Permute): channels-last and back."""
+
+    def __init__(self, *dims: int) -> None:
+        super().__init__()
+        self.dims = dims
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return super().forward(x.permute(0, 2, 3, 1)).permute(0, 3, 1, 2)
+        return x.permute(*self.dims)
 '''
 
     def torch_helpers(self, config: Config) -> tuple[str, ...]:
         return super().torch_helpers(config) if config["per_position"] else ()
 
     def torch_module(self, config: Config, inputs: Sequence[Shape]) -> str:
-        """nn.Linear over the product of the input shape; a feature map is flattened first (or, per position,
-        the channels are mapped at every position)."""
+        """nn.Linear over the product of the input shape; a feature map is flattened first, or, per position, a
+        plain nn.Linear maps the channels of the channels-last map, as in torchvision's ConvNeXt block (a subclass
+        of nn.Linear would go uncounted by the tools that match modules by exact type: ptflops, thop)."""
+        in_features = inputs[0][0] if config["per_position"] else elements(inputs[0])
+        linear = call("nn.Linear", in_features, config["units"], bias=(config["bias"], True))
         if config["per_position"]:
-            return call("PositionLinear", inputs[0][0], config["units"], bias=(config["bias"], True))
-        linear = call("nn.Linear", elements(inputs[0]), config["units"], bias=(config["bias"], True))
+            return f"nn.Sequential(Permute(0, 2, 3, 1), {linear}, Permute(0, 3, 1, 2))"
         return f"nn.Sequential(nn.Flatten(), {linear})" if len(inputs[0]) == 3 else linear
 
 
 class BatchNorm(LayerKind):
     type = "batchnorm"
+    deploys_as = "folded"
+    locality = "pixel"
     summary = "Batch normalisation over channels (PyTorch nn.BatchNorm2d / BatchNorm1d), inference."
     passes_through = True
     keys = (Key("affine", boolean, True), Key("eps", number, 1e-5), Key("momentum", number, 0.1))
@@ -628,6 +658,8 @@ class BatchNorm(LayerKind):
 
 class Pool(LayerKind):
     """A sliding-window pool; stride defaults to the kernel, padding is at most half the kernel."""
+
+    locality = "window"
 
     def __init__(self, type: str, module: str, window_flops: str, dilation: bool) -> None:
         self.type = type
@@ -746,6 +778,7 @@ class AdaptivePool(LayerKind):
 
 class Flatten(LayerKind):
     type = "flatten"
+    deploys_as = "free"
     summary = "Flatten a feature map to a vector of C*H*W features."
     view = True
 
@@ -761,6 +794,8 @@ class Flatten(LayerKind):
 
 class Dropout(LayerKind):
     type = "dropout"
+    deploys_as = "free"
+    locality = "pixel"
     summary = "Dropout: the identity at inference."
     passes_through = True
     keys = (Key("rate", rate, 0.5),)
@@ -779,6 +814,7 @@ class Dropout(LayerKind):
 
 class LocalResponseNorm(LayerKind):
     type = "lrn"
+    locality = "pixel"
     summary = "Local response normalisation across channels (AlexNet; PyTorch nn.LocalResponseNorm)."
     keys = (
         Key("size", positive_int, 5, symbol="size"),
@@ -817,6 +853,7 @@ class LocalResponseNorm(LayerKind):
 
 class Crop(LayerKind):
     type = "crop"
+    locality = "window"
     summary = "Centre crop of a feature map to [height, width] (U-Net's crop-and-copy)."
     view = True
     keys = (Key("size", positive_pair, symbol="crop"),)
@@ -848,6 +885,7 @@ class Crop(LayerKind):
 
 class Upsample(LayerKind):
     type = "upsample"
+    locality = "window"
     summary = "Upsampling by an integer scale or to a size (PyTorch nn.Upsample)."
     keys = (
         Key("scale", positive_pair, None, symbol="scale"),
@@ -898,6 +936,9 @@ class Upsample(LayerKind):
 class Activation(LayerKind):
     """An element-wise activation; the shape is unchanged."""
 
+    deploys_as = "fused"
+    locality = "pixel"
+
     passes_through = True
 
     def __init__(
@@ -937,6 +978,7 @@ class Activation(LayerKind):
 
 class Softmax(LayerKind):
     type = "softmax"
+    locality = "pixel"
     summary = "Softmax over the channels at each position: exp(x_i) / sum_j exp(x_j)."
     flops_rule = "3 * C - 1 per position: C exponentials, C - 1 adds, C divides"
 
@@ -971,6 +1013,7 @@ def merge_helper(name: str, operator: str, doc: str) -> str:
 
 class Concat(LayerKind):
     type = "concat"
+    locality = "pixel"
     summary = "Concatenation along channels; all other dimensions must match."
     many_inputs = True
 
@@ -996,6 +1039,7 @@ class Concat(LayerKind):
 
 class Add(LayerKind):
     type = "add"
+    locality = "pixel"
     summary = "Element-wise sum of inputs of one shape (a residual connection's merge)."
     many_inputs = True
     flops_rule = "(inputs - 1) per output element"
@@ -1058,6 +1102,7 @@ class Multiply(Add):
 
 class Scale(LayerKind):
     type = "scale"
+    locality = "pixel"
     summary = "A learned multiplier per channel (layer scale, as in ConvNeXt): x * gamma, gamma of shape C x 1 x 1."
     passes_through = True
     flops_rule = "1 per element"
@@ -1115,6 +1160,10 @@ class LayerNorm(LayerKind):
         normalised = inputs[0] if config["over"] == "all" else inputs[0][:1]
         params = 2 * elements(normalised) if config["affine"] else 0
         return Evaluation(inputs[0], params, flops=norm_flops(config["affine"], inputs[0]))
+
+    def reach(self, config: Config) -> Reach:
+        """Over the channels, each pixel's own; over all, the whole input."""
+        return "pixel" if config["over"] == "channels" else "all"
 
     def saved(self, config: Config, inputs: Sequence[Shape], output: Shape, batch: int) -> tuple[Saved, ...]:
         """Its input (over channels of a feature map: the contiguous channels-last copy LayerNorm2d makes), and a
@@ -1174,6 +1223,7 @@ class GroupNorm(LayerKind):
 
 class ChannelShuffle(LayerKind):
     type = "channel_shuffle"
+    locality = "pixel"
     summary = "Channel shuffle (ShuffleNet): channels in groups, interleaved; shape unchanged (nn.ChannelShuffle)."
     keys = (Key("groups", positive_int, symbol="groups"),)
 
@@ -1202,6 +1252,8 @@ class ChannelShuffle(LayerKind):
 
 class PixelShuffle(LayerKind):
     """Sub-pixel rearrangement: ``C * r * r x H x W -> C x H * r x W * r`` (shuffle), or back (unshuffle)."""
+
+    locality = "window"
 
     def __init__(self, type: str, module: str, up: bool) -> None:
         self.type = type
@@ -1259,6 +1311,7 @@ SIDES = ("top", "bottom", "left", "right")
 
 class Pad(LayerKind):
     type = "pad"
+    locality = "window"
     summary = "Explicit zero padding: a number for every side, or [top, bottom, left, right] (nn.ZeroPad2d)."
     keys = (Key("padding", four_sides),)
 
@@ -1281,6 +1334,8 @@ class Pad(LayerKind):
 
 class StochasticDepth(LayerKind):
     type = "stochastic_depth"
+    deploys_as = "free"
+    locality = "pixel"
     summary = "Stochastic depth (drop path): drops a residual branch in training, the identity at inference."
     passes_through = True
     keys = (Key("rate", rate, 0.0), Key("mode", choice("row", "batch"), "row"))
@@ -1317,6 +1372,7 @@ class StochasticDepth(LayerKind):
 
 class Slice(LayerKind):
     type = "slice"
+    locality = "pixel"
     summary = "Channels start to end - 1 of the input (a channel split is two slices reading one input)."
     view = True
     keys = (Key("start", non_negative_int, 0, symbol="start"), Key("end", positive_int, symbol="end"))

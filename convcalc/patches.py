@@ -24,7 +24,7 @@ from dataclasses import dataclass, replace
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
-from convcalc.deploy import FUSED, live_steps, runtime_plan
+from convcalc.deploy import live_steps, runtime_plan
 from convcalc.graph import NETWORK_INPUT
 from convcalc.layers import elements
 
@@ -38,20 +38,6 @@ if TYPE_CHECKING:
 Grid = tuple[int, int]
 Interval = tuple[int, int] | None
 """Rows (or columns) [start, end) of a tensor that one patch computes; None: none of them."""
-
-PER_POSITION = frozenset(
-    {"batchnorm", "dropout", "stochastic_depth", "softmax", "lrn", "scale", "channel_shuffle", "slice"}
-    | {"add", "concat", "multiply"}
-    | FUSED
-)
-"""Kinds whose output pixel reads only the same pixel of each input (a size-1 input broadcasts): a tile of the
-output needs the same tile of the input."""
-WINDOWED = frozenset({"conv", "maxpool", "avgpool", "pad", "crop", "pixel_unshuffle"})
-"""Kinds with sliding windows at whole-pixel strides: a tile reads its windows' rows and columns."""
-GLOBAL = frozenset(
-    {"global_avgpool", "global_maxpool", "adaptive_avgpool", "adaptive_maxpool", "flatten", "linear", "groupnorm"}
-)
-"""Kinds whose output reads the whole input (or an adaptive share of it): no tile of them is a smaller layer."""
 
 PATCH_CONVENTION = {
     "regions": "backward from each tile of the split layer's output through each layer's window, clipped to the "
@@ -211,7 +197,8 @@ class _Stage:
         self.windows: list[tuple[Window, Window] | None] = []
         self.limit, self.refusal = len(self.steps), ""
         for index, step in enumerate(self.steps):
-            windows = step.kind.evaluate(step.config, step.input_shapes).windows if step.type in WINDOWED else None
+            reach = step.kind.reach(step.config)
+            windows = step.kind.evaluate(step.config, step.input_shapes).windows if reach == "window" else None
             refusal = _refusal(step, windows)
             if refusal:
                 self.limit, self.refusal = index, refusal
@@ -383,9 +370,10 @@ def deployment_unit(analysis: Analysis) -> int:
 def _refusal(step: LayerResult, windows: tuple[Window, Window] | None) -> str:
     """Why a step (with its windows, for a windowed kind) cannot run on tiles ('' when it can)."""
     kind = f"{step.name} ({step.type})"
-    if step.type in GLOBAL or len(step.output_shape) != 3 or step.config.get("over") == "all":
+    reach = step.kind.reach(step.config)
+    if reach == "all" or len(step.output_shape) != 3:
         return f"{kind} reads its whole input (a global layer): the split must come before it"
-    if step.type in PER_POSITION or step.type == "layernorm":
+    if reach == "pixel":
         return ""
     if windows and all(_whole(w.stride) and _whole(w.pad_before) for w in windows):
         return ""

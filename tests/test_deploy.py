@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from convcalc import analyze
+from convcalc import analyze, load_spec
 from convcalc.deploy import deployment
 from tests.conftest import SPECS, run_cli
 
@@ -55,3 +55,32 @@ def test_deploy_json_and_table() -> None:
     assert (deploy["peak_bytes"], deploy["peak_layer"]) == (1372 * KB, "bottleneck1.inverted1.expand.conv")
     table = run_cli("analyze", "mobilenet_v2", "--mode", "deploy", "--dtype", "int8").stdout
     assert "1,372.0 kB at bottleneck1.inverted1.expand.conv" in table
+
+
+def test_each_kinds_role_in_a_runtime() -> None:
+    """TinyEngine-style deployment: activations fuse into their producer, batch norm folds into a producer with a
+    bias (conv, transposed conv, linear), dropout and stochastic depth are the identity and flatten a view; every
+    other kind is a step of its own."""
+    from convcalc.layers import CATALOGUE
+
+    activations = {"relu", "relu6", "leaky_relu", "sigmoid", "tanh", "silu", "gelu", "hardsigmoid", "hardswish"}
+    roles = {
+        **dict.fromkeys(CATALOGUE, "step"),
+        **dict.fromkeys(activations, "fused"),
+        "batchnorm": "folded",
+        **dict.fromkeys(("dropout", "stochastic_depth", "flatten"), "free"),
+    }
+    assert {name: kind.deploys_as for name, kind in CATALOGUE.items()} == roles
+    assert {name for name, kind in CATALOGUE.items() if "bias" in {key.name for key in kind.keys}} == {
+        "conv",
+        "conv_transpose",
+        "linear",
+    }
+
+
+def test_batch_norm_after_a_pool_is_a_step() -> None:
+    # nothing to fold into: a pool has no bias, so the batch norm stays a step of its own
+    text = "input: [8, 8, 8]\nlayers:\n  - {type: maxpool, name: p, kernel: 2}\n  - {type: batchnorm, name: bn}\n"
+    deployed = deployment(analyze(load_spec("t.yaml", text=text)), "int8")
+    assert [step.name for step in deployed.steps] == ["p", "bn"]
+    assert deployed.folded == 0

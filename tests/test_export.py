@@ -64,7 +64,8 @@ def test_export_of_every_kind_reads_as_written():
         "x = self.type_(network_input)",  # `input: input` reads the network input
         "x = self.sum_(gmax, gavg)",  # read only by the next layer: passed on in x
         "pointwise = self.pointwise(x)",  # read by three branches: a variable of its own
-        "self.pointwise = PositionLinear(8, 8)",  # nn.Linear over the channels at every position
+        # nn.Linear over the channels at every position
+        "self.pointwise = nn.Sequential(Permute(0, 2, 3, 1), nn.Linear(8, 8), Permute(0, 3, 1, 2))",
     ):
         assert f"        {line}\n" in source, line
 

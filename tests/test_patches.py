@@ -440,3 +440,40 @@ def test_patches_need_deploy(mode: tuple[str, ...]) -> None:
         result = run_cli(*command, *mode, "--patches", "4x4")
         assert result.code == 2 and "give --mode deploy too" in result.stderr
         assert len(result.stderr.strip().splitlines()) == 1
+
+
+REACH = {
+    "pixel": {
+        *("relu", "relu6", "leaky_relu", "sigmoid", "tanh", "silu", "gelu", "hardsigmoid", "hardswish", "softmax"),
+        *("batchnorm", "dropout", "stochastic_depth", "lrn", "scale", "channel_shuffle", "slice"),
+        *("add", "concat", "multiply"),
+    },
+    "window": {"conv", "conv_transpose", "maxpool", "avgpool", "pad", "crop", "upsample"}
+    | {"pixel_shuffle", "pixel_unshuffle"},
+    "all": {"global_avgpool", "global_maxpool", "adaptive_avgpool", "adaptive_maxpool", "flatten", "groupnorm"}
+    | {"opaque"},
+}
+"""What one output pixel of each kind reads of its input's rows and columns, by the kind's definition: the same
+pixel (element-wise, or mixing only channels), a window, or all of it (layernorm and linear depend on their keys)."""
+
+
+def test_each_kinds_reach() -> None:
+    from convcalc.layers import CATALOGUE
+
+    assert set(CATALOGUE) - {"layernorm", "linear"} == set().union(*REACH.values())
+    for reach, kinds in REACH.items():
+        for kind in kinds:
+            config = {"over": "channels", "per_position": False}  # keys only layernorm and linear read
+            assert CATALOGUE[kind].reach(config) == reach, kind
+    assert CATALOGUE["layernorm"].reach({"over": "channels"}) == "pixel"
+    assert CATALOGUE["layernorm"].reach({"over": "all"}) == "all"  # statistics over C x H x W
+    assert CATALOGUE["linear"].reach({"per_position": True}) == "pixel"
+    assert CATALOGUE["linear"].reach({"per_position": False}) == "all"  # flattens the map
+
+
+def test_a_global_layer_or_a_layernorm_over_all_ends_the_patch_stage() -> None:
+    for last in ({"type": "layernorm", "over": "all"}, {"type": "groupnorm", "groups": 2}):
+        layers = [{"type": "conv", "name": "c", "filters": 4, "kernel": 3}, {"name": "n", **last}]
+        analysis = analyze_layers([2, 10, 10], layers, dtype="int8")
+        with pytest.raises(ValueError, match="reads its whole input"):
+            patched(analysis, deployment(analysis, "int8"), (2, 2), "n")

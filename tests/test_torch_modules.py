@@ -76,8 +76,7 @@ TORCH: dict[str, Signature] = {
 
 
 def helper_signatures() -> dict[str, Signature]:
-    """The ``__init__`` of every helper class the catalogue writes (a class without one takes no arguments; a
-    subclass of nn.Linear takes nn.Linear's)."""
+    """The ``__init__`` of every helper class the catalogue writes (a class without one takes no arguments)."""
     signatures: dict[str, Signature] = {}
     sources = {helper for kind in CATALOGUE.values() for helper in (kind.torch_helper,) if helper}
     for source in sources:
@@ -85,8 +84,7 @@ def helper_signatures() -> dict[str, Signature]:
         assert isinstance(cls, ast.ClassDef)
         init = next((f for f in cls.body if isinstance(f, ast.FunctionDef) and f.name == "__init__"), None)
         if init is None:
-            bases = [ast.unparse(base) for base in cls.bases]
-            signatures[cls.name] = LINEAR if bases == ["nn.Linear"] else ((), {})
+            signatures[cls.name] = ((), {})
             continue
         names = [argument.arg for argument in init.args.args[1:]]
         defaults = [ast.literal_eval(default) for default in init.args.defaults]
@@ -248,11 +246,16 @@ CASES: list[tuple[list[int], dict[str, Any], str]] = [
     ([24], {"type": "linear", "units": 5}, "nn.Linear(24, 5)"),
     ([24], {"type": "linear", "units": 5, "bias": False}, "nn.Linear(24, 5, bias=False)"),
     ([4, 3, 2], {"type": "linear", "units": 5}, "nn.Sequential(nn.Flatten(), nn.Linear(24, 5))"),
-    ([4, 3, 2], {"type": "linear", "units": 5, "per_position": True}, "PositionLinear(4, 5)"),
+    # per position: a plain nn.Linear on the channels-last map, between two Permutes (torchvision's ConvNeXt block)
+    (
+        [4, 3, 2],
+        {"type": "linear", "units": 5, "per_position": True},
+        "nn.Sequential(Permute(0, 2, 3, 1), nn.Linear(4, 5), Permute(0, 3, 1, 2))",
+    ),
     (
         [4, 3, 2],
         {"type": "linear", "units": 5, "per_position": True, "bias": False},
-        "PositionLinear(4, 5, bias=False)",
+        "nn.Sequential(Permute(0, 2, 3, 1), nn.Linear(4, 5, bias=False), Permute(0, 3, 1, 2))",
     ),
     # --- batchnorm ---
     ([4, 3, 2], {"type": "batchnorm"}, "nn.BatchNorm2d(4)"),

@@ -2,7 +2,7 @@
 
 Needs torch (the ``peers`` extra). Two sources of a module for a spec:
 
-- ``torchvision``: torchvision's own builder (random weights, never downloaded) for the seven specs that say they are
+- ``torchvision``: torchvision's own builder (random weights, never downloaded) for the specs that say they are
   torchvision's network: the same layers, shapes and parameters, and the module names people see in every tool's
   output. torchvision's wheel does not import beside the CPU torch 2.13.0 used here, so its model definitions come from
   an unpacked wheel through ``tvmodels`` (TVSRC names the wheel's ``torchvision/`` folder; PEERS_TVMODELS, or
@@ -22,16 +22,25 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 SPECS = REPO / "specs"
 
-TORCHVISION: dict[str, tuple[str, str]] = {
-    "alexnet-torchvision": ("alexnet", "alexnet"),
-    "convnext_tiny": ("convnext", "convnext_tiny"),
-    "mobilenet_v2": ("mobilenetv2", "mobilenet_v2"),
-    "resnet18": ("resnet", "resnet18"),
-    "resnet50": ("resnet", "resnet50"),
-    "squeezenet1_0": ("squeezenet", "squeezenet1_0"),
-    "vgg16": ("vgg", "vgg16"),
+TORCHVISION: dict[str, tuple[str, str, dict[str, Any]]] = {
+    "alexnet-torchvision": ("alexnet", "alexnet", {}),
+    "convnext_tiny": ("convnext", "convnext_tiny", {}),
+    "densenet121": ("densenet", "densenet121", {}),
+    "efficientnet_b0": ("efficientnet", "efficientnet_b0", {}),
+    "inception_v3": ("inception", "inception_v3", {"init_weights": False}),  # aux_logits=True, the default
+    "lraspp_mobilenet_v3_large": ("segmentation.lraspp", "lraspp_mobilenet_v3_large", {"weights_backbone": None}),
+    "mobilenet_v2": ("mobilenetv2", "mobilenet_v2", {}),
+    "mobilenet_v3_large": ("mobilenetv3", "mobilenet_v3_large", {}),
+    "regnet_y_400mf": ("regnet", "regnet_y_400mf", {}),
+    "resnet18": ("resnet", "resnet18", {}),
+    "resnet50": ("resnet", "resnet50", {}),
+    "resnext50_32x4d": ("resnet", "resnext50_32x4d", {}),
+    "shufflenet_v2_x1_0": ("shufflenetv2", "shufflenet_v2_x1_0", {}),
+    "squeezenet1_0": ("squeezenet", "squeezenet1_0", {}),
+    "vgg16": ("vgg", "vgg16", {}),
 }
-"""Bundled specs that are torchvision's network, layer for layer: spec -> (torchvision.models module, builder)."""
+"""Bundled specs that are torchvision's network, layer for layer: spec -> (torchvision.models module, builder, its
+keyword arguments besides ``weights=None``: no weights are downloaded, the backbone's neither)."""
 
 
 EXTRA = {
@@ -79,9 +88,14 @@ def build(spec: str, source: str, input_shape: list[int] | None = None) -> tuple
     networks take any size through their adaptive pools.
     """
     if source == "torchvision":
-        module, builder = TORCHVISION[spec]
-        model = _tvmodels().model(module, builder)
-        return model.eval(), None, f"torchvision.models.{module}.{builder}(weights=None), torchvision 0.28.0 source"
+        module, builder, kwargs = TORCHVISION[spec]
+        model = _tvmodels().model(module, builder, **kwargs)
+        arguments = "".join(f", {key}={value!r}" for key, value in kwargs.items())
+        return (
+            model.eval(),
+            None,
+            f"torchvision.models.{module}.{builder}(weights=None{arguments}), torchvision 0.28.0 source",
+        )
     from convcalc import load_spec
     from convcalc.export import class_name, to_pytorch
 

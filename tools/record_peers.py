@@ -9,7 +9,9 @@ module, as the tool reports them. Where a tool crashes or cannot count a network
 Networks (tools/peer_models.py): the specs that are torchvision's networks run as torchvision's own modules
 (entry ``"SPEC@HxW"``, modules keyed by torchvision's names) *and* as ``convcalc export --to pytorch``
 (``"SPEC@HxW/export"``); every other spec runs as its export only (``"SPEC@HxW"``). Export entries key their modules by
-the convcalc layer name (``CONVCALC_NAMES``). Each entry says which model it ran (``"model"``).
+the convcalc layer name (``CONVCALC_NAMES``; a module inside a layer's module after it: ``downsample1.norm.norm``).
+Each entry says which model it ran (``"model"``). An entry holds only what the tool printed: a re-record on the same
+versions writes the same bytes (each run's time is printed, not recorded).
 
 Set up (never needed by convcalc or its tests; the global Python stays torch-free):
 
@@ -82,10 +84,16 @@ def leaf_names(model: Any) -> dict[int, str]:
 
 
 def rename(values: dict[str, Any], names: dict[str, str] | None) -> dict[str, Any]:
-    """Module names -> convcalc layer names for an export (its submodules are flat: attribute == qualified name)."""
+    """Module names -> convcalc layer names for an export: its submodules are flat attributes, each a layer; a module
+    inside one (LayerNorm2d's ``norm``) keeps its own name after the layer's: ``downsample1.norm.norm``."""
     if names is None:
         return values
-    return {names.get(key, key): value for key, value in values.items()}
+
+    def renamed(key: str) -> str:
+        attribute, dot, inside = key.partition(".")
+        return names.get(attribute, attribute) + dot + inside
+
+    return {renamed(key): value for key, value in values.items()}
 
 
 # --- the tools ---------------------------------------------------------------------------------------------------
@@ -273,6 +281,7 @@ def runs(only: set[str] | None, with_torchvision: bool) -> list[tuple[str, str, 
 
 
 def record_one(tool: str, spec: str, source: str, shape: list[int]) -> dict[str, Any]:
+    """One tool on one network; nothing in the entry depends on the run (its time is printed, not recorded)."""
     import torch
 
     model, names, description = peer_models.build(spec, source, shape)
@@ -287,8 +296,18 @@ def record_one(tool: str, spec: str, source: str, shape: list[int]) -> dict[str,
         if key in result:
             result[key] = rename(result[key], names)
     entry.update(result)
-    entry["seconds"] = round(time.perf_counter() - start, 2)
+    print(
+        f"{tool:12} {spec:28} {source:11} {entry.get('total', entry.get('error'))}  "
+        f"({time.perf_counter() - start:.2f} s)",
+        file=sys.stderr,
+        flush=True,
+    )
     return entry
+
+
+def without_time(entry: dict[str, Any]) -> dict[str, Any]:
+    """An entry recorded before the fixtures left out each run's time (``seconds``), without it."""
+    return {key: value for key, value in entry.items() if key != "seconds"}
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -312,19 +331,17 @@ def main(argv: list[str] | None = None) -> None:
     for tool in args.tools:
         path = args.out / f"{tool}.json"
         previous = json.loads(path.read_text()) if path.exists() and only else {}
+        kept = {key: without_time(entry) for key, entry in previous.get("networks", {}).items()}
         document = {
             "tool": tool,
             "version": tool_version(tool),
             "torch": torch.__version__,
             "python": platform.python_version(),
             "recorded_by": "tools/record_peers.py",
-            "networks": dict(previous.get("networks", {})),
+            "networks": kept,
         }
         for key, spec, source, shape in plan:
-            entry = record_one(tool, spec, source, shape)
-            document["networks"][key] = entry
-            shown = entry.get("total", entry.get("error"))
-            print(f"{tool:12} {key:36} {shown}  ({entry['seconds']} s)", file=sys.stderr, flush=True)
+            document["networks"][key] = record_one(tool, spec, source, shape)
         document["networks"] = dict(sorted(document["networks"].items()))
         path.write_text(json.dumps(document, indent=1) + "\n")
 
