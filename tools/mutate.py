@@ -49,6 +49,8 @@ TARGETS = {
             "tests/test_training.py",
             "tests/test_torch_modules.py",
             "tests/test_schema.py",
+            "tests/test_deploy.py",
+            "tests/test_patches.py",
         ],
     ),
     "formula": ("convcalc/formula.py", ["tests/test_formula.py", "tests/test_explain.py", "tests/test_layers.py"]),
