@@ -56,7 +56,7 @@ def network_warnings(
                     "widens",
                 )
             )
-        costly = costly_share(layer, total_macs, total_flops)
+        costly = costly_share(layer, total_macs, total_flops) if reads_one_pixel(layer, by_name) else None
         if costly:
             found.append(AnalysisWarning(layer.name, layer.location, costly, "costly"))
     if expected:
@@ -87,6 +87,17 @@ def widening_bottleneck(layer: LayerResult, by_name: dict[str, LayerResult]) -> 
     if feeder.output_shape[0] <= feeder.input_shapes[0][0] or not BOTTLENECK_NAME.search(last_word):
         return None
     return feeder
+
+
+def reads_one_pixel(layer: LayerResult, by_name: Mapping[str, LayerResult]) -> bool:
+    """Each output pixel reads only the same pixel of its inputs: a per-pixel kind, or windows of one pixel (a 1x1
+    conv: its receptive field is its input's). A costly layer that mixes neighbours (a 3x3 conv keeping the shape,
+    as in every residual block) is doing what it is for; one that only mixes channels or elements is worth a look."""
+    reach = layer.kind.reach(layer.config)
+    if reach != "window":
+        return reach == "pixel"
+    source = by_name.get(layer.inputs[0])  # None: the network's input, a field of one pixel
+    return layer.receptive_field.size == (source.receptive_field.size if source else (1, 1))
 
 
 def costly_share(layer: LayerResult, total_macs: int, total_flops: int) -> str | None:
