@@ -11,7 +11,8 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 
-from convcalc.layers import format_shape
+from convcalc.graph import NETWORK_INPUT
+from convcalc.layers import Shape, format_shape
 from convcalc.results import AnalysisWarning, LayerResult
 
 COSTLY_SHARE = 20
@@ -28,16 +29,19 @@ def network_warnings(
     total_flops: int,
     expected: Mapping[str, frozenset[str]] | None = None,
     output: str | None = None,
+    input_shape: Shape | None = None,
 ) -> tuple[AnalysisWarning, ...]:
     """The catalogue's per-layer warnings, then the network-level ones, in layer order; ``expected`` maps a layer
     to the codes its spec entry acknowledges, which are left out; with the network's ``output`` named, the layers
-    whose output is never read."""
+    whose output is never read; with its ``input_shape``, first, whether that looks channels-last."""
     found = [
         AnalysisWarning(layer.name, layer.location, finding.message, finding.code)
         for layer in layers
         for finding in layer.warnings
     ]
     found += uncounted(layers)
+    if input_shape is not None:  # first: every number after it depends on it
+        found[:0] = channels_last(input_shape, layers)
     if output is not None:
         found += unread_outputs(layers, output)
     by_name = {layer.name: layer for layer in layers}
@@ -109,6 +113,35 @@ def costly_share(layer: LayerResult, total_macs: int, total_flops: int) -> str |
         return None
     shape = format_shape(layer.output_shape)
     return f"output shape unchanged ({shape}) but this layer takes {100 * cost / total:.1f}% of all {unit}"
+
+
+CHANNELS_LAST = frozenset({1, 3, 4})
+"""Channel counts of images (grey, RGB, RGBA): an input whose last size is one of them, under two sizes of 16 or more,
+looks written height x width x channels."""
+
+
+def channels_last(input_shape: Shape, layers: Sequence[LayerResult]) -> list[AnalysisWarning]:
+    """A warning on the first layer reading the network's input when the input looks channels-last."""
+    advice = channels_first_advice(input_shape)
+    first = next((layer for layer in layers if NETWORK_INPUT in layer.inputs), None)
+    if advice is None or first is None:
+        return []
+    shape = format_shape(input_shape)
+    message = (
+        f"the network's input {shape} reads as {input_shape[0]} channels of {format_shape(input_shape[1:])}: {advice}"
+    )
+    return [AnalysisWarning(first.name, first.location, message, "layout")]
+
+
+def channels_first_advice(input_shape: Shape) -> str | None:
+    """What to write instead of an input that looks channels-last (None when it does not)."""
+    if len(input_shape) != 3 or input_shape[2] not in CHANNELS_LAST or min(input_shape[:2]) < 16:
+        return None
+    height, width, channels = input_shape
+    return (
+        f"convcalc takes channels first, so an image of {height}x{width} with {channels} channels is "
+        f"[{channels}, {height}, {width}] (--input {channels}x{height}x{width})"
+    )
 
 
 def uncounted(layers: Sequence[LayerResult]) -> list[AnalysisWarning]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from convcalc.checks import network_warnings
+from convcalc.checks import channels_first_advice, network_warnings
 from convcalc.graph import NETWORK_INPUT, Graph, Node
 from convcalc.keys import MAX_FIELD, MAX_MAGNITUDE
 from convcalc.layers import Shape, ShapeError, elements
@@ -47,7 +47,7 @@ def analyze_spec(spec: Graph, *, batch: int = 1, dtype: str = "float32") -> Anal
         ),
     )
     expected = {node.name: node.expected for node in spec.nodes if node.expected}
-    warnings = network_warnings(layers, total.macs, total.flops, expected, spec.output)
+    warnings = network_warnings(layers, total.macs, total.flops, expected, spec.output, spec.input_shape)
     output = run.shapes[spec.output]
     return Analysis(
         spec.name, spec.source, spec.input_shape, output, batch, dtype, layers, total, spec.output, warnings
@@ -84,6 +84,7 @@ class _Run:
         self.results: list[LayerResult] = []
         self.batch = batch
         self.dtype_bytes = dtype_bytes
+        self.layout_advice = channels_first_advice(input_shape)  # the hint of a shape error without its own
 
     def apply(self, node: Node) -> None:
         name, kind, sources = node.name, node.kind, node.inputs
@@ -94,7 +95,12 @@ class _Run:
                 raise ShapeError("an output size above 10^100 is beyond convcalc's limit")
         except ShapeError as error:
             raise AnalysisError(
-                str(error), node.location, layer=name, kind=kind.type, partial=self.results, hint=node.hint
+                str(error),
+                node.location,
+                layer=name,
+                kind=kind.type,
+                partial=self.results,
+                hint=node.hint or self.layout_advice,
             ) from None
         if len(sources) == 1:  # the common case, kept cheap: the engine's time is per layer
             field_in, input_elements = self.fields[sources[0]], elements(shapes[0])

@@ -98,10 +98,13 @@ WARNINGS = {
     "widens": "a 1x1 conv meant as a bottleneck (named reduce, red, bottleneck or squeeze) with more filters than "
     "input channels, in front of a larger conv",
     "input": "a layer in a block that names 'input', which is the network's input, not the block's",
-    "costly": "a layer that keeps its input's shape yet takes at least 20% of the network's MACs (or FLOPs)",
+    "costly": "a layer that reads only its own pixel (element-wise, per position, a 1x1 conv) and keeps its input's "
+    "shape yet takes at least 20% of the network's MACs (or FLOPs)",
     "uncounted": "operations of an imported model that convcalc does not count (opaque layers)",
     "unused": "a layer whose output no layer reads and that is not the network's output (a dangling branch)",
     "shape": "an imported model states another shape for a layer's output than convcalc computes",
+    "layout": "the network's input looks channels-last (height x width x channels, as Keras writes it), where "
+    "convcalc reads channels x height x width",
 }
 """Every warning an analysis gives, by code: what an entry's ``expect`` names to acknowledge it on a layer."""
 

@@ -464,3 +464,58 @@ def test_count_include_pad_is_an_avgpool_key_that_reaches_the_export():
     spec = load_spec("t.yaml", text=text)
     assert analyze(spec).layers[0].flops == 9 * 3 * 8 * 8
     assert "nn.AvgPool2d(3, stride=1, padding=1, count_include_pad=False)" in to_pytorch(spec)
+
+
+# --- "layout": an input written channels-last ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("shape", "warns"),
+    [
+        ([224, 224, 3], True),  # Keras's (H, W, C) of an RGB image
+        ([28, 28, 1], True),  # MNIST, grey
+        ([64, 48, 4], True),  # RGBA
+        ([3, 224, 224], False),
+        ([64, 56, 56], False),  # a feature map
+        ([256, 14, 4], False),  # 14 rows of 4: too small to be an image's height and width
+        ([16, 15, 3], False),
+    ],
+)
+def test_an_input_that_looks_channels_last_warns(shape: list[int], warns: bool) -> None:
+    text = f"input: {shape}\nlayers:\n  - {{type: conv, name: first, filters: 4, kernel: 1}}\n"
+    found = [(layer, code) for layer, code, _ in warnings_of(text)]
+    assert found == ([("first", "layout")] if warns else [])
+
+
+def test_the_layout_warning_says_what_to_write() -> None:
+    text = "input: [224, 224, 3]\nlayers:\n  - {type: conv, name: conv1, filters: 32, kernel: 3, padding: 1}\n"
+    assert warnings_of(text) == [
+        (
+            "conv1",
+            "layout",
+            "the network's input 224x224x3 reads as 224 channels of 224x3: convcalc takes channels first, so an "
+            "image of 224x224 with 3 channels is [3, 224, 224] (--input 3x224x224)",
+        )
+    ]
+    acknowledged = text.replace("padding: 1}", "padding: 1, expect: layout}")
+    assert warnings_of(acknowledged) == []
+    # on the command line too, first of the warnings
+    result = run_cli("analyze", "resnet18", "--input", "224x224x3")
+    assert result.code == 0
+    assert result.stdout.split("warning: ")[1].startswith("conv1 (line")
+    assert "[3, 224, 224] (--input 3x224x224)" in result.stdout
+
+
+def test_a_shape_error_after_a_channels_last_input_says_so() -> None:
+    # 32x32x3 read as 32 channels of 32x3: two 2x2 pools leave 16x1, too small for the second
+    text = (
+        "input: [32, 32, 3]\nlayers:\n  - {type: maxpool, name: p1, kernel: 2}\n"
+        "  - {type: maxpool, name: p2, kernel: 2}\n"
+    )
+    with pytest.raises(SpecError) as caught:
+        analyze(load_spec("t.yaml", text=text))
+    error = caught.value
+    assert "larger than its padded input 16x1" in str(error)
+    assert error.hint == (
+        "convcalc takes channels first, so an image of 32x32 with 3 channels is [3, 32, 32] (--input 3x32x32)"
+    )
