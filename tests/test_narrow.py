@@ -166,3 +166,15 @@ def test_readme_states_the_order_columns_are_left_out_in() -> None:
     stated = section[section.index("leaves\nout, in this order:") : section.index("; the layer name")]
     assert tuple(re.findall(r"`(\w+)`", stated)) == NARROW_ORDER
     assert "the layer name, `params` and `macs` always stay" in " ".join(section.split())
+
+
+def test_a_sweep_keeps_params_that_change_with_the_input() -> None:
+    """AlexNet flattens 256x6x6 into fc6 at 224 too small for the paper's 227: (224 - 11) // 4 + 1 = 54 -> 26 -> 12
+    -> 5 after the pools, 256 * 5 * 5 = 6,400 inputs to fc6 instead of 9,216, so params change with the size: they
+    stay when the terminal is narrow (FLOPs, the output and the peak go first)."""
+    result = run_cli("sweep", "alexnet", "--input", "224,227", terminal=50)
+    assert header(result.stdout) == ["input", "params", "MACs"]
+    # fc6 alone: (9,216 - 6,400) * 4,096 = 11,534,336 fewer weights at 224
+    assert "60,965,224" in result.stdout and f"{60_965_224 - (9_216 - 6_400) * 4_096:,}" in result.stdout
+    fixed = run_cli("sweep", "resnet50", "--input", "224,256", terminal=50)  # global pool: params fixed
+    assert "params" not in header(fixed.stdout)

@@ -246,15 +246,17 @@ def render_sweep(
     sweep: Sweep, *, exact_numbers: bool, file: IO[str] | None = None, formats: Sequence[str] = ()
 ) -> None:
     """One row per input size: output shape, params, MACs, FLOPs and peak activation memory (in a narrow terminal
-    params, which no input size changes, are left out first, then FLOPs, the output and the peak)."""
+    params are left out first when no input size changes them, then FLOPs, the output and the peak; params last
+    when they change, as a network flattening into a linear layer's do)."""
     count: Callable[[int], str] = exact if exact_numbers else human_count
     size: Callable[[int], str] = exact if exact_numbers else human_bytes
+    params_drop = 1 if len({row.params for row in sweep.rows}) == 1 else 5
     columns = [
         GridColumn(header, "right", None, drop=drop)
         for header, drop in (
             ("input", None),
             ("output", 3),
-            ("params", 1),
+            ("params", params_drop),
             ("MACs", None),
             ("FLOPs", 2),
             ("peak activations", 4),
@@ -264,7 +266,7 @@ def render_sweep(
         [
             format_shape(row.input_shape),
             format_shape(row.output_shape),
-            count(row.params),
+            exact(row.params),  # exact, as in analyze's table
             count(row.macs),
             count(row.flops),
             size(row.peak_activation_bytes),
