@@ -345,7 +345,8 @@ def untiled_warning(size: Pair, out: Pair, windows: tuple[Window, Window]) -> tu
     if len(gaps) == 2 and gaps[0][0] == gaps[1][0]:
         gaps = [(gaps[0][0], "rows and columns")]
     between = "".join(f" ({how} also skips the {what} between windows)" for how, what in gaps)
-    return (Finding("unread", f"windows reach {reached}: the last {lost} of the input are never read{between}"),)
+    verb = "is" if sorted(unread) == [0, 1] else "are"  # the last 1 row is; the last 2 rows, 1 row and 1 column are
+    return (Finding("unread", f"windows reach {reached}: the last {lost} of the input {verb} never read{between}"),)
 
 
 def window_too_large(kind: str, size: Pair, kernel: Pair, pads: tuple[Pair, Pair], dilation: Pair) -> str:

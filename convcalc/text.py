@@ -103,3 +103,8 @@ def first_free(base: str, taken: Callable[[str], bool], separator: str = "_") ->
         number += 1
         name = f"{base}{separator}{number}"
     return name
+
+
+def plural(count: int, noun: str, nouns: str | None = None) -> str:
+    """'1 conv', '2 convs', '1 row', '0 rows': the count with its noun (``nouns`` where it is not noun + s)."""
+    return f"{count} {noun if count == 1 else nouns or noun + 's'}"

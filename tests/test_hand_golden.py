@@ -145,7 +145,7 @@ EXPECTED_TOTAL = {
 
 WARNING = (  # windows of 2 at stride 2 on 5 columns: out 2, the last one ends at (2 - 1) * 2 + 2 - 0 = 4 of 5
     "windows reach 4 of 5 input columns ((out 2 - 1) * stride 2 + window 2 - padding 0 = 4): "
-    "the last 1 column of the input are never read"
+    "the last 1 column of the input is never read"
 )
 
 

@@ -85,7 +85,7 @@ def test_exact_error_messages(shape: list[int], layer: Layer, message: str) -> N
             [3, 9, 7],
             {"type": "conv", "filters": 1, "kernel": [3, 2], "stride": [3, 1], "padding": [1, 0]},
             "windows reach 8 of 9 input rows ((out 3 - 1) * stride 3 + window 3 - padding 1 = 8): "
-            "the last 1 row of the input are never read",
+            "the last 1 row of the input is never read",
         ),
         # both axes alike: one formula; out floor((8 - 3) / 2) + 1 = 3, reach (3 - 1) * 2 + 3 = 7 of 8
         (

@@ -86,7 +86,7 @@ def test_piped_output_keeps_every_column_on_one_line() -> None:
         (("compare", "resnet18", "resnet50"), ["11,689,512", "25,557,032"]),  # torchvision's params
         (("compare", "resnet18", "resnet50", "--exact"), ["1,814,073,344", "4,089,184,256"]),  # and MACs
         (("compare", "inception-5x5", "-b", "conv5x5=16"), ["153,600", "15,872"]),  # the seed notes' params
-        (("compare", "resnet18", "vgg16", "--mode", "train", "--exact"), ["46,758,048", "553,430,176"]),
+        (("compare", "resnet18", "vgg16", "--mode", "train", "--exact"), ["46,758,048 B", "553,430,176 B"]),
         (("zoo",), ["25,557,032", "138,357,544", "61,706"]),  # torchvision ResNet-50, VGG-16; LeNet-5
         (("zoo", "--exact"), ["4,089,184,256", "150,428,424,448"]),  # README's zoo table: ResNet-50, U-Net MACs
         (("sweep", "inception-5x5", "--input", "224,1024", "--exact"), ["161,061,273,600"]),  # 1024^2*32*25*192

@@ -149,9 +149,9 @@ def test_compare_shows_the_modes_side_by_side_with_analyzes_labels() -> None:
     table = run_cli(*args, "--exact")
     assert table.code == 0, table.stderr
     saved = [FIXTURE["networks"][name]["total_saved_bytes"] for name in ("resnet18", "vgg16")]
-    assert cells(table.stdout, "saved for backward") == ["saved for backward", *(f"{b:,}" for b in saved)]
+    assert cells(table.stdout, "saved for backward") == ["saved for backward", *(f"{b:,} B" for b in saved)]
     # momentum: one float32 value per parameter; torchvision: 11,689,512 and 138,357,544 parameters
-    assert cells(table.stdout, "optimizer state") == ["optimizer state", "46,758,048", "553,430,176"]
+    assert cells(table.stdout, "optimizer state") == ["optimizer state", "46,758,048 B", "553,430,176 B"]
     assert "saved_bytes" not in table.stdout and "optimizer_bytes" not in table.stdout
     # 138,357,544 * 4 bytes = 527.79 MiB (553,430,176 / 2^20 = 527.789...)
     assert cells(run_cli(*args).stdout, "optimizer state")[2] == "527.79 MiB"

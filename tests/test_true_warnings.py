@@ -114,7 +114,7 @@ def test_gaps_between_windows_are_told_per_axis():
             "x",
             "unread",
             "windows reach 10 of 11 input rows ((out 4 - 1) * stride 3 + window 1 - padding 0 = 10): "
-            "the last 1 row of the input are never read (a stride 3 over a window of 1 also skips the rows between "
+            "the last 1 row of the input is never read (a stride 3 over a window of 1 also skips the rows between "
             "windows)",
         )
     ]
@@ -134,7 +134,7 @@ def test_rows_and_columns_counted_apart_and_a_pool_without_ceil_mode():
             "x",
             "unread",
             "windows reach 19 of 20 input rows ((out 9 - 1) * stride 2 + window 3 - padding 0 = 19): "
-            "the last 1 row of the input are never read",
+            "the last 1 row of the input is never read",
         )
     ]
     # avgpool 4x4/4 at 18x19: H: out = 4, 3 * 4 + 4 = 16 of 18 (2 rows); W: out = 4, 16 of 19 (3 columns).

@@ -12,7 +12,7 @@ from convcalc.results import LayerResult
 if TYPE_CHECKING:
     from fractions import Fraction
 
-from convcalc.render.units import exact, human_bytes, human_count
+from convcalc.render.units import exact, exact_bytes, human_bytes, human_count
 
 Measure = Literal["count", "whole", "bytes", "text", "number"]
 """How a column's values read: counts as K/M/G, whole counts always exact (parameters), bytes as KiB/MiB."""
@@ -33,12 +33,12 @@ class Column:
         zero counts left blank."""
         if self.measure in ("count", "whole", "bytes"):
             assert isinstance(value, int)
+            if self.measure == "bytes":
+                return exact_bytes(value) if exact_numbers else human_bytes(value)
             if exact_numbers:
                 return exact(value)
             if self.measure == "whole":
                 return exact(value) if value else ""
-            if self.measure == "bytes":
-                return human_bytes(value)
             return human_count(value) if value else ""
         if self.measure == "number":
             return f"{value:.2f}" if value else ""

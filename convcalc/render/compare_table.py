@@ -11,7 +11,7 @@ from convcalc.comparison import Comparison, Row
 from convcalc.layers import format_shape
 from convcalc.render.grid import Cell, Grid, GridColumn
 from convcalc.render.table import CONVENTION_LINE, print_view, safe_markup
-from convcalc.render.units import exact, human_bytes, human_count, ratio_text, signed
+from convcalc.render.units import exact, exact_bytes, human_bytes, human_count, ratio_text, signed
 from convcalc.results import Analysis
 from convcalc.text import printable
 
@@ -77,7 +77,7 @@ def totals(comparison: Comparison, *, exact_numbers: bool) -> Grid:
     """Both totals, the difference (after - before) and the ratio, for params, MACs, FLOPs and activations (in a
     narrow terminal the difference is left out first, then the ratio)."""
     count: Callable[[int], str] = exact if exact_numbers else human_count
-    size: Callable[[int], str] = exact if exact_numbers else human_bytes
+    size: Callable[[int], str] = exact_bytes if exact_numbers else human_bytes
     before, after = comparison.before.total, comparison.after.total
     columns = [
         GridColumn("", "left", None, shrink="name"),

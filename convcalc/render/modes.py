@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Literal
 
 from convcalc.render.grid import Grid, GridColumn
-from convcalc.render.units import exact, human_bytes, human_count, percent, signed
-from convcalc.text import printable
+from convcalc.render.units import exact, exact_bytes, human_bytes, human_count, percent, signed
+from convcalc.text import plural, printable
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from convcalc.patches import PatchPlan
     from convcalc.training import Training
 
-Reads = Literal["bytes", "count", "text"]
+Reads = Literal["bytes", "count", "whole", "text"]
 
 TRAINING_LABELS: dict[str, tuple[str, Reads]] = {
     "optimizer": ("optimizer", "text"),
@@ -34,8 +34,8 @@ DEPLOY_LABELS: dict[str, tuple[str, Reads]] = {
     "dtype": ("element type", "text"),
     "peak_bytes": ("peak of live activations", "bytes"),
     "peak_layer": ("peak at", "text"),
-    "params": ("params after folding", "count"),
-    "buffers": ("buffers", "count"),
+    "params": ("params after folding", "whole"),
+    "buffers": ("buffers", "whole"),
     "folded_batchnorms": ("batch norms folded", "text"),
 }
 """The same for a deployment."""
@@ -53,15 +53,15 @@ def shown(value: object, reads: Reads, exact_numbers: bool) -> str:
     """A value as the tables show it: bytes as KiB/MiB and counts as K/M/G (or exact), text as it is."""
     if reads == "text" or not isinstance(value, int):
         return printable(f"{value:,}" if isinstance(value, int) else str(value))
-    if exact_numbers:
-        return exact(value)
-    return human_bytes(value) if reads == "bytes" else human_count(value)
+    if reads == "bytes":
+        return exact_bytes(value) if exact_numbers else human_bytes(value)
+    return exact(value) if exact_numbers or reads == "whole" else human_count(value)
 
 
 def training_lines(step: Training, batch: int, *, exact_numbers: bool) -> list[str]:
     """What a training step holds and computes, and its peak."""
     label = {key: text for key, (text, _) in TRAINING_LABELS.items()}
-    size: Callable[[int], str] = exact if exact_numbers else human_bytes
+    size: Callable[[int], str] = exact_bytes if exact_numbers else human_bytes
     count: Callable[[int], str] = exact if exact_numbers else human_count
     amp = " (float32 master + float16 copy)" if step.precision == "amp" else ""
     return [
@@ -80,13 +80,12 @@ def deploy_lines(plan: Deployment, *, exact_numbers: bool) -> list[str]:
     """The runtime's peak and where it is, in kB of 1024 bytes as MCUNet counts."""
     label = {key: text for key, (text, _) in DEPLOY_LABELS.items()}
     peak = plan.peak
-    size: Callable[[int], str] = exact if exact_numbers else human_bytes
-    count: Callable[[int], str] = exact if exact_numbers else human_count
+    size: Callable[[int], str] = exact_bytes if exact_numbers else human_bytes
     in_place = sum(step.in_place for step in plan.steps)
     lines = [
-        f"deployment ({plan.dtype}): batch norm folded into {plan.folded} convs, activations fused, "
-        f"{in_place} depthwise convs in place",
-        f"  {label['params']}: {count(plan.params)}, {label['buffers']} {count(plan.buffers)}",
+        f"deployment ({plan.dtype}): batch norm folded into {plural(plan.folded, 'conv')}, activations fused, "
+        f"{plural(in_place, 'depthwise conv')} in place",
+        f"  {label['params']}: {exact(plan.params)}, {label['buffers']} {exact(plan.buffers)}",  # exact, as analyze's
         f"  {label['peak_bytes']}: {size(peak.live_bytes)} = {kilobytes(peak.live_bytes)} at {peak.name}",
         f"  first step {plan.steps[0].name}: {size(plan.steps[0].live_bytes)}" if plan.steps else "  no steps",
     ]
@@ -101,7 +100,7 @@ def kilobytes(value: int) -> str:
 def patch_lines(patches: PatchPlan, layer_by_layer: int, *, exact_numbers: bool) -> list[str]:
     """Patch-based inference: where the patches end, the two stages' peaks, the overall peak (beside
     ``layer_by_layer``'s), the halos' MACs."""
-    size: Callable[[int], str] = exact if exact_numbers else human_bytes
+    size: Callable[[int], str] = exact_bytes if exact_numbers else human_bytes
     count: Callable[[int], str] = exact if exact_numbers else human_count
     channels, height, width = patches.split_shape
     how = "the split with the lowest peak" if patches.chosen else "the split given"

@@ -27,7 +27,7 @@ from convcalc.render.columns import (
 )
 from convcalc.render.fit import fit
 from convcalc.render.grid import Grid, GridColumn, Justify, Shrink
-from convcalc.render.units import exact, human_bytes, human_count
+from convcalc.render.units import exact, exact_bytes, human_bytes, human_count
 from convcalc.results import Analysis, LayerResult
 from convcalc.text import printable
 
@@ -249,7 +249,7 @@ def render_sweep(
     params are left out first when no input size changes them, then FLOPs, the output and the peak; params last
     when they change, as a network flattening into a linear layer's do)."""
     count: Callable[[int], str] = exact if exact_numbers else human_count
-    size: Callable[[int], str] = exact if exact_numbers else human_bytes
+    size: Callable[[int], str] = exact_bytes if exact_numbers else human_bytes
     params_drop = 1 if len({row.params for row in sweep.rows}) == 1 else 5
     columns = [
         GridColumn(header, "right", None, drop=drop)

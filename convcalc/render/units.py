@@ -34,6 +34,11 @@ def exact(value: int) -> str:
     return f"{value:,}"
 
 
+def exact_bytes(value: int) -> str:
+    """A size in bytes, exactly: '1,404,928 B' (a bare number would read as a count)."""
+    return f"{value:,} B"
+
+
 def signed(text: str, value: int) -> str:
     """A difference with its sign: '+2.41M', '-137.73K', '0'."""
     return f"+{text}" if value > 0 else text
