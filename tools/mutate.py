@@ -71,7 +71,9 @@ TARGETS = {
 }
 TIMEOUT_FACTOR = 4
 """A mutant's tests may take this many times as long as the original's (plus 3 s) before they count as a hang
-(killed: an infinite loop is caught)."""
+(killed: an infinite loop is caught)..."""
+RETRY_FACTOR = 5
+"""... after one more try with this many times as long (a loaded machine's slow run is not a hang)."""
 
 EQUIVALENT: dict[tuple[str, str], str] = {
     # (module, "source line: change") -> why no test can tell the mutant from the original
@@ -353,8 +355,14 @@ def run_tests(module: str, source: str | None, timeout: float = 600.0) -> bool:
 
 
 def _test(job: tuple[Mutant, float]) -> tuple[Mutant, bool]:
+    """A mutant survives when its tests pass. One that runs out of time is tried again with RETRY_FACTOR times as
+    long before it counts as a hang: on a loaded machine a slow run is not an infinite loop."""
     mutant, timeout = job
-    return mutant, run_tests(mutant.module, mutated_source(mutant), timeout)
+    started = time.monotonic()
+    survived = run_tests(mutant.module, mutated_source(mutant), timeout)
+    if not survived and time.monotonic() - started >= timeout:
+        survived = run_tests(mutant.module, mutated_source(mutant), RETRY_FACTOR * timeout)
+    return mutant, survived
 
 
 def _timed(module: str) -> float:
