@@ -597,6 +597,7 @@ class Folded:
     def __init__(self, graph: Graph) -> None:
         runs = Runs(graph)
         scanned = runs.scanned()
+        self.named = runs.named
         self.entries = Blocks(runs).finish(scanned)
         self.parts = {node.name: parts for node, parts in zip(graph.nodes, runs.parts, strict=True)}
         self.blocks: list[Block] = []
@@ -689,7 +690,8 @@ class Folded:
             names: dict[tuple[int, ...], str] = {}
             taken: dict[tuple[int, ...], set[str]] = {}
             for key in sorted(proposed):
-                wanted = next(iter(proposed[key])) if len(proposed[key]) == 1 else ""
+                agreed = len(proposed[key]) == 1 and self.named  # else the names are kind-and-count or differ
+                wanted = next(iter(proposed[key])) if agreed else ""
                 siblings = taken.setdefault(key[:-1], {NETWORK_INPUT, BLOCK_INPUT})
                 names[key] = first_free(wanted or fallback[key], siblings.__contains__)
                 siblings.add(names[key])

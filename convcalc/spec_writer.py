@@ -18,6 +18,7 @@ from typing import Any, NamedTuple
 from convcalc import __version__
 from convcalc.fold import Block, Entry, Folded, FoldError, Leaf, Use, entry_nodes
 from convcalc.graph import NETWORK_INPUT, Graph, Node
+from convcalc.namespace import BLOCK_INPUT
 from convcalc.text import first_free
 
 PLAIN = re.compile(r"[A-Za-z_][\w\-]*")
@@ -130,9 +131,9 @@ def origin_comment(origins: Mapping[str, str], nodes: Sequence[Node], name: str 
 
 
 def spec_names(graph: Graph) -> dict[str, str]:
-    """A spec name for every node: dots and other separators as underscores, unique, never 'input'."""
+    """A spec name for every node: dots and other separators as underscores, unique, never 'input' or 'in'."""
     names: dict[str, str] = {NETWORK_INPUT: NETWORK_INPUT}
-    taken = {NETWORK_INPUT}
+    taken = {NETWORK_INPUT, BLOCK_INPUT}
     for node in graph.nodes:
         base = re.sub(r"[^\w\-]+", "_", node.name).strip("_") or node.kind.type
         name = first_free(base, taken.__contains__)
