@@ -102,7 +102,7 @@ NUMBER = object()
 
 
 def is_number(value: object) -> bool:
-    if isinstance(value, tuple):
+    if type(value) is tuple:
         return bool(value) and all(type(item) is int for item in value)
     return type(value) is int
 
@@ -232,13 +232,14 @@ class Forms:
         at = self.position[node.name]
         chained = not node.kind.many_inputs and node.inputs == (start,)
         reads = None if chained else tuple(at - self.position[source] for source in node.inputs)
-        keys: list[tuple[str, object]] = []
+        keys: list[object] = []
         values: list[object] = []
         for key in node.kind.keys:
             value = node.config.get(key.name)
-            if is_number(value):
+            number = is_number(value)
+            if number:
                 values.append(value)
-            keys.append((key.name, NUMBER if is_number(value) else hashable(value)))
+            keys.append(NUMBER if number else hashable(value))  # in the kind's order of keys
         strict = self.intern((node.kind.type, reads, tuple(keys)))
         outside = frozenset() if chained else frozenset(node.inputs)
         return Form(strict, strict, None, tuple(values), (), outside, at, at, start)
@@ -314,8 +315,10 @@ class Runs:
         self.shared = Counter(parts[:length] for parts in self.parts for length in range(1, len(parts) + 1))
         self.named = any(count > 1 for prefix, count in self.shared.items() if len(prefix) == 1)
         self.blocks: dict[tuple[int, ...], Block] = {}
+        self.starting: dict[int, list[tuple[int, ...]]] = {}  # a unit's first form -> the units found that start so
         self.runs: list[Use] = []
         self.prefixes: dict[tuple[int, int], tuple[str, ...] | None] = {}
+        self.alikes: dict[int, list[int]] = {}  # id of a list of forms -> its runs of one form (see alike)
 
     def scanned(self) -> list[Entry]:
         """The graph's items, its runs as uses: first which units repeat anywhere, then their runs and lone copies."""
@@ -337,7 +340,10 @@ class Runs:
             if copies:
                 found = [self.occurrence(items, forms, index + copy * period, period) for copy in range(copies)]
                 key = tuple(form.loose for form in forms[index : index + period])
-                block = self.blocks.setdefault(key, Block(key, []))
+                if key not in self.blocks:
+                    self.blocks[key] = Block(key, [])
+                    self.starting.setdefault(key[0], []).append(key)
+                block = self.blocks[key]
                 block.occurrences.extend(found)
                 self.runs.append(Use(block, found))
                 entries.append(self.runs[-1])
@@ -361,7 +367,7 @@ class Runs:
                 best = (period, copies)
         if best[1]:
             return best
-        for key in self.blocks:
+        for key in self.starting.get(forms[index].loose, ()):
             unit = forms[index : index + len(key)]
             if tuple(form.loose for form in unit) == key and self.valid(forms, index, len(key)):
                 return len(key), 1
@@ -375,6 +381,11 @@ class Runs:
             return 0
         if index + 2 * period > len(forms) or forms[index + period].loose != unit[0].loose:
             return 0  # the common case, kept cheap
+        if period > 1 and self.alike(forms)[index] >= period:
+            return 0  # a run itself: [conv, conv] is no unit
+        loose = [form.loose for form in unit]
+        if any(loose == loose[:shorter] * (period // shorter) for shorter in range(2, period) if period % shorter == 0):
+            return 0
         if not self.valid(forms, index, period):
             return 0
         count = 1
@@ -387,6 +398,16 @@ class Runs:
                 break
             count += 1
         return count if count > 1 else 0
+
+    def alike(self, forms: Sequence[Form]) -> list[int]:
+        """How many items from each position on have one form (1: only that item)."""
+        known = self.alikes.get(id(forms))
+        if known is None:
+            known = self.alikes[id(forms)] = [1] * len(forms)
+            for index in range(len(forms) - 2, -1, -1):
+                if forms[index].loose == forms[index + 1].loose:
+                    known[index] = known[index + 1] + 1
+        return known
 
     def valid(self, forms: Sequence[Form], index: int, period: int) -> bool:
         """Whether the unit at ``index`` reads nothing before it but its input, and is one module of the exporter's
