@@ -32,12 +32,16 @@ from typing import NamedTuple
 
 from convcalc.graph import NETWORK_INPUT, Graph, Node
 from convcalc.namespace import BLOCK_INPUT
-from convcalc.spec import MAX_DEPTH, MAX_LAYERS
+from convcalc.reader import MAX_NESTING
+from convcalc.spec import MAX_LAYERS
 from convcalc.structures import ENTRY_KEYS, Structure, merging
 from convcalc.text import first_free
 
 MAX_PERIOD = 16
 """Most items (layers and regions) in one block."""
+MAX_REGIONS = (MAX_NESTING - 8) // 3
+"""Most regions inside one another; deeper ones are written as their layers. A region takes up to three levels of
+YAML (its mapping, its list of branches, a branch), a block three more, the document two."""
 FIRST_KEYS = ("stride", "")
 """What the first copy of a ``repeat`` may change (``first``): strides and whether it has a projection (a flag)."""
 NAME_PARTS = re.compile(r"(?:[^\w\-]|_)+")
@@ -151,7 +155,7 @@ class Regions:
         """The nodes from position ``start`` up to ``stop`` as a chain of items from ``current``."""
         items: list[Entry] = []
         while start < stop:
-            found = self.region(start, stop, current, depth) if depth < MAX_DEPTH // 2 else None
+            found = self.region(start, stop, current, depth) if depth < MAX_REGIONS else None
             item = found or Leaf(self.nodes[start])
             items.append(item)
             current = item.node.name

@@ -10,6 +10,9 @@ and analysed, and every layer (matched by order) and total must agree with the g
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from hypothesis import given, settings
@@ -17,13 +20,23 @@ from hypothesis import strategies as st
 
 from convcalc import analyze, load_spec
 from convcalc.errors import Location
-from convcalc.fold import Folded, Use
+from convcalc.fold import MAX_REGIONS, Folded, Use
 from convcalc.graph import NETWORK_INPUT, Graph, Node
 from convcalc.layers import CATALOGUE
 from convcalc.spec_writer import write_spec
 from tests.test_import import same_numbers
 
 AWKWARD = ["in", "input", "0", "1", "a.b", "x", "x_1", "block", "conv"]
+
+
+@contextmanager
+def recursion_limit(limit: int) -> Iterator[None]:
+    saved = sys.getrecursionlimit()
+    sys.setrecursionlimit(limit)
+    try:
+        yield
+    finally:
+        sys.setrecursionlimit(saved)
 
 
 class Network:
@@ -206,3 +219,25 @@ def test_a_repeated_unit_without_module_names_is_still_one_block():
     text = write_spec(graph)
     assert "  - {block: block1, name: block1, repeat: 3}" in text
     same_numbers(analyze(graph), analyze(load_spec("t.yaml", text=text)))
+
+
+def test_regions_nested_deeper_than_yaml_allows_are_written_as_their_layers():
+    """Concats and residuals nested 200 deep: the reader refuses YAML nested over 100 levels, so the outer 30 are
+    written as structures and those inside as their layers, with the same numbers."""
+    net = Network("flat", 4, 8)
+
+    def nest(source: str, depth: int) -> str:
+        inner = net.conv(source, "", "", 4, 1)
+        if depth:
+            inner = nest(inner, depth - 1)
+        last = net.conv(inner, "", "", 4, 1)
+        if depth % 2:
+            return net.add("add", (last, source), "", "")
+        return net.conv(net.add("concat", (source, last), "", ""), "", "", 4, 1)
+
+    with recursion_limit(5000):  # the drawing of the graph recurses, not the fold
+        output = nest(NETWORK_INPUT, 200)
+    graph = Graph("deep", "deep", (4, 8, 8), tuple(net.nodes), output)
+    text = write_spec(graph)
+    assert text.count("type: residual") + text.count("branches:") == MAX_REGIONS
+    same_numbers(analyze(graph), analyze(load_spec("deep.yaml", text=text)))
