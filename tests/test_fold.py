@@ -15,12 +15,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from convcalc import analyze, load_spec
 from convcalc.errors import Location
-from convcalc.fold import MAX_REGIONS, Folded, Use
+from convcalc.fold import MAX_REGIONS, Folded, FoldError, Use
 from convcalc.graph import NETWORK_INPUT, Graph, Node
 from convcalc.layers import CATALOGUE
 from convcalc.spec_writer import write_spec
@@ -241,3 +242,19 @@ def test_regions_nested_deeper_than_yaml_allows_are_written_as_their_layers():
     text = write_spec(graph)
     assert text.count("type: residual") + text.count("branches:") == MAX_REGIONS
     same_numbers(analyze(graph), analyze(load_spec("deep.yaml", text=text)))
+
+
+def test_a_graph_whose_folded_names_would_hide_a_layer_is_written_flat():
+    """In the residual `res`, the multiply `res.x` reads the top-level `x`; folded, it is `x` in `res.body`, where
+    the name `x` finds itself first (names are looked up from the innermost scope out): the flat form is written."""
+    net = Network("modules", 4, 8)
+    x = net.add("conv", (NETWORK_INPUT,), "x", "", filters=4, kernel=1)
+    y = net.add("relu", (x,), "y", "")
+    conv = net.add("conv", (y,), "res", "conv", filters=4, kernel=1)
+    gated = net.add("multiply", (conv, x), "res", "x")
+    output = net.add("add", (gated, y), "res", "")
+    graph = Graph("hidden", "hidden", (4, 8, 8), tuple(net.nodes), output)
+    with pytest.raises(FoldError):
+        Folded(graph)
+    assert write_spec(graph) == write_spec(graph, flat=True)
+    same_numbers(analyze(graph), analyze(load_spec("h.yaml", text=write_spec(graph))))
