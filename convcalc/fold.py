@@ -386,9 +386,9 @@ class Runs:
         if index + 2 * period > len(forms) or forms[index + period].loose != unit[0].loose:
             return 0  # the common case, kept cheap
         if period > 1 and self.alike(forms)[index] >= period:
-            return 0  # a run itself: [conv, conv] is no unit
-        loose = [form.loose for form in unit]
-        if any(loose == loose[:shorter] * (period // shorter) for shorter in range(2, period) if period % shorter == 0):
+            return 0  # copies of one layer: [conv, conv] is no unit (MobileNet's [depthwise, pointwise] is)
+        exact = [(form.strict, form.values) for form in unit]
+        if any(exact == exact[:shorter] * (period // shorter) for shorter in range(2, period) if period % shorter == 0):
             return 0
         if not self.valid(forms, index, period):
             return 0
@@ -404,12 +404,13 @@ class Runs:
         return count if count > 1 else 0
 
     def alike(self, forms: Sequence[Form]) -> list[int]:
-        """How many items from each position on have one form (1: only that item)."""
+        """How many items from each position on are alike, numbers included (1: only that item)."""
         known = self.alikes.get(id(forms))
         if known is None:
             known = self.alikes[id(forms)] = [1] * len(forms)
             for index in range(len(forms) - 2, -1, -1):
-                if forms[index].loose == forms[index + 1].loose:
+                one, other = forms[index], forms[index + 1]
+                if (one.strict, one.values) == (other.strict, other.values):
                     known[index] = known[index + 1] + 1
         return known
 

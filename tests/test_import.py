@@ -235,3 +235,33 @@ layers:
   - {block: block1, name: stage_2, filters: 32}  # /stage/stage.2/conv/Conv ... /stage/stage.2/relu_1/Relu
 """,
     )
+
+
+FOLDED_LINES = {  # README's table (### convcalc import): lines of the fixtures' import, flat and folded
+    "resnet50.torchvision.onnx": (179, 34),
+    "resnext50_32x4d.onnx": (179, 34),
+    "resnet50-v1.onnx": (179, 34),
+    "resnet18.torchvision.onnx": (73, 31),
+    "densenet121.onnx": (431, 42),
+    "mobilenet_v2.torchvision.onnx": (156, 67),
+    "mobilenet_v2.onnx": (156, 90),
+    "mobilenet_v1.onnx": (89, 34),
+    "mobilenet_v3_large.onnx": (190, 136),
+    "lraspp_mobilenet_v3_large.onnx": (197, 144),
+    "efficientnet_b0.onnx": (243, 154),
+    "googlenet.onnx": (146, 49),
+    "inception_v3.onnx": (313, 146),
+    "convnext_tiny.torchvision.onnx": (142, 33),
+    "regnet_y_400mf.onnx": (274, 51),
+    "shufflenet_v2_x1_0.onnx": (215, 86),
+    "squeezenet1_0.torchvision.onnx": (69, 34),
+    "vgg16.onnx": (42, 35),
+    "vgg16.torchvision.onnx": (42, 42),
+    "unet.onnx": (61, 61),
+}
+
+
+@pytest.mark.parametrize(("file", "lines"), FOLDED_LINES.items())
+def test_the_fixtures_fold_to_readmes_line_counts(file: str, lines: tuple[int, int]):
+    flat, folded = imported(FIXTURES / file, "--flat"), imported(FIXTURES / file)
+    assert (len(flat.splitlines()), len(folded.splitlines())) == lines
