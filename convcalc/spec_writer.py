@@ -193,8 +193,7 @@ class FoldedWriter:
         keys.update(use.values)
         if use.first:
             keys["first"] = use.first
-        nodes = [node for occurrence in use.copies for item in occurrence.items for node in entry_nodes(item)]
-        return Written(keys, origin_comment(self.origins, nodes))
+        return Written(keys, origin_comment(self.origins, list(entry_nodes(use))))
 
     def blocks(self) -> list[str]:
         lines = ["blocks:"] if self.folded.blocks else []
