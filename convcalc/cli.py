@@ -819,8 +819,12 @@ def import_model(
     out: Annotated[
         str, typer.Option("--output", "-o", metavar="FILE", help="The spec file to write ('-': standard output).")
     ] = "-",
+    flat: Annotated[
+        bool, typer.Option("--flat", help="One layer a line: no residuals, branches or blocks folded.")
+    ] = False,
 ) -> None:
-    """Write an ONNX model as a spec to read, edit, compare, bottleneck and export: one layer a line."""
+    """Write an ONNX model as a spec to read, edit, compare, bottleneck and export: residuals, concats of branches
+    and repeated blocks written as such (--flat: one layer a line)."""
     from convcalc.onnx_import import read_onnx_file
     from convcalc.spec_writer import write_spec
 
@@ -830,7 +834,7 @@ def import_model(
             raise SpecError(f"{model}: convcalc imports ONNX models (.onnx files)")
         check_output_files({"--output": out}, model)
         try:
-            text = write_spec(read_onnx_file(model, origins), origins)
+            text = write_spec(read_onnx_file(model, origins), origins, flat=flat)
         except ValueError as error:
             raise SpecError(f"{model}: {error}") from None
     write_file("--output", out, text, "spec")

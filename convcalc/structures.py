@@ -10,11 +10,13 @@
 
 Each structure says which entries it is, which keys it takes and which layer lists it holds (for the size
 estimate before expansion), and lowers an entry into graph nodes through the builder in :mod:`convcalc.spec`.
+The two that run paths from one input and merge them also say how such paths and their merge are written
+(``merges``, ``label``, ``written``: the inverse of ``lower``), for ``convcalc import`` (:mod:`convcalc.fold`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from convcalc.errors import SpecError, nearest
@@ -42,6 +44,24 @@ class Structure:
     """Its own keys besides ENTRY_KEYS."""
     holds_layers: ClassVar[bool] = True
     """Its own keys hold layer lists (their ``${...}`` are substituted as their entries expand)."""
+    merges: ClassVar[str | None] = None
+    """The catalogue kind of the node it lowers to last, when it runs paths from one input and merges their outputs
+    with it (None: it does not)."""
+    identity_last: ClassVar[bool] = False
+    """Its last path may be left out of the entry (written as nothing: the identity)."""
+
+    def takes(self, paths: int) -> bool:
+        """Whether it merges that many paths."""
+        return False
+
+    def label(self, index: int) -> str:
+        """The name part of its ``index``-th path: the layers on it are named ``<structure>.<label>.<layer>``."""
+        raise NotImplementedError
+
+    def written(self, name: str, paths: Sequence[list[Any]]) -> dict[str, Any]:
+        """The entry (a mapping, as YAML reads it) that lowers to these paths, each a list of entries, and the merge:
+        the inverse of ``lower``. An empty path is the identity."""
+        raise NotImplementedError
 
     def applies(self, entry: Located) -> bool:
         raise NotImplementedError
@@ -58,6 +78,16 @@ class Structure:
 class Branches(Structure):
     type_name = "concat"
     keys = ("branches",)
+    merges = "concat"
+
+    def takes(self, paths: int) -> bool:
+        return paths >= 1
+
+    def label(self, index: int) -> str:
+        return str(index)  # branches written as a list are named by position
+
+    def written(self, name: str, paths: Sequence[list[Any]]) -> dict[str, Any]:
+        return {"type": "concat", "name": name, "branches": [list(path) for path in paths]}
 
     def applies(self, entry: Located) -> bool:
         return entry.get("type") == "concat" and "branches" in entry
@@ -101,6 +131,20 @@ class Branches(Structure):
 class Residual(Structure):
     type_name = "residual"
     keys = ("body", "shortcut")
+    merges = "add"
+    identity_last = True
+
+    def takes(self, paths: int) -> bool:
+        return paths == 2
+
+    def label(self, index: int) -> str:
+        return self.keys[index]
+
+    def written(self, name: str, paths: Sequence[list[Any]]) -> dict[str, Any]:
+        entry: dict[str, Any] = {"type": "residual", "name": name, "body": list(paths[0])}
+        if paths[1]:  # else no shortcut: the identity
+            entry["shortcut"] = list(paths[1])
+        return entry
 
     def applies(self, entry: Located) -> bool:
         return entry.get("type") == "residual"
@@ -186,6 +230,12 @@ STRUCTURE_TYPES = tuple(s.type_name for s in STRUCTURES if s.type_name and s.typ
 """``type:`` values that only a structure answers to."""
 LAYER_LIST_KEYS = frozenset(key for structure in STRUCTURES if structure.holds_layers for key in structure.keys)
 """Keys whose values are layer lists."""
+
+
+def merging(kind: str, paths: int) -> Structure | None:
+    """The structure that runs ``paths`` paths from one input and merges them with a node of the catalogue kind
+    ``kind`` (a residual's add, a concat of branches), or None."""
+    return next((s for s in STRUCTURES if s.merges == kind and s.takes(paths)), None)
 
 
 def structure_of(entry: Located) -> Structure | None:

@@ -66,3 +66,12 @@ def test_readme_patch_example_is_real_output():
     command = example[0].removeprefix("$ ").split(" | tail -5")[0].split()
     assert command[0] == "convcalc" and example[0].endswith("| tail -5")
     assert example[1:] == printed(*command[1:])[-5:]
+
+
+def test_readme_import_example_is_real_output():
+    example = readme_block_after("### `convcalc import`: the model as a spec a person would write")
+    model = REPO / "tests" / "data" / "onnx" / "resnet50.torchvision.onnx"
+    written = printed("import", str(model))
+    assert written[0].endswith(f"from {model}")
+    assert example[0].endswith("from tests/data/onnx/resnet50.torchvision.onnx")
+    assert example[1:] == written[1:]
