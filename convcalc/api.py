@@ -71,9 +71,13 @@ def resolve_path(source: str | os.PathLike[str]) -> str:
         bundled = find_bundled(path)
         if bundled is None:
             names = bundled_names()
+            with_suffix = next(
+                (f"{path}{suffix}" for suffix in (".yaml", ".yml") if Path(path + suffix).is_file()), None
+            )
+            listed = f"bundled specs: {', '.join(names)} (`convcalc zoo` lists them)"
             raise SpecError(
                 f"{path}: no such file, and no bundled spec has that name",
-                hint=nearest(path, names) or f"bundled specs: {', '.join(names)} (`convcalc zoo` lists them)",
+                hint=f"did you mean {with_suffix}?" if with_suffix else nearest(path, names) or listed,
             )
         return str(bundled)
     return path

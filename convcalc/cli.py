@@ -37,7 +37,7 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 
-SPEC_HELP = "Spec file, '-' for standard input, or the name of a bundled spec (see specs/)."
+SPEC_HELP = "Spec file, '-' for standard input, or the name of a bundled spec (convcalc zoo lists them)."
 
 
 class OutputFormat(str, Enum):
@@ -241,8 +241,16 @@ def load_analysis(spec: str, *, batch: int, dtype: str, input_size: str | None) 
     return run_analysis(loaded, batch=batch, dtype=dtype, input_shape=shape)
 
 
+def _batch_limit(batch: int) -> int:
+    """convcalc's bound on any number, said as 10^100 (click's own range check would print all 101 digits)."""
+    if batch > MAX_MAGNITUDE:
+        raise typer.BadParameter("is above 10^100, convcalc's limit")
+    return batch
+
+
 BatchOption = Annotated[
-    int, typer.Option(min=1, max=MAX_MAGNITUDE, help="Batch size (scales MACs, FLOPs, activations).")
+    int,
+    typer.Option(min=1, callback=_batch_limit, help="Batch size, 1 to 10^100 (scales MACs, FLOPs, activations)."),
 ]
 InputOption = Annotated[
     Optional[str],  # noqa: UP045 - typer reads the annotation at run time

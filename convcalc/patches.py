@@ -25,6 +25,7 @@ from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
 from convcalc.deploy import live_steps, runtime_plan
+from convcalc.errors import nearest
 from convcalc.graph import NETWORK_INPUT
 from convcalc.layers import elements
 
@@ -220,7 +221,11 @@ class _Stage:
     def index_of(self, name: str) -> int:
         """The step whose output is layer ``name``'s (a fused activation or folded batch norm: its conv's)."""
         if name not in self.plan.alias:
-            raise ValueError(f"no layer named {name!r} to split at (names as the table shows them)")
+            inside = next((layer for layer in self.plan.alias if layer.startswith(f"{name}.")), None)
+            guess = f"did you mean '{inside}'?" if inside else nearest(name, self.plan.alias)
+            raise ValueError(
+                f"no layer named {name!r} to split at (names as the table shows them){'; ' + guess if guess else ''}"
+            )
         step = self.plan.alias[name]
         if step == NETWORK_INPUT:
             raise ValueError(f"{name!r} is the network's input itself: split at a layer that computes")

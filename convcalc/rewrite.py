@@ -34,7 +34,7 @@ import yaml
 
 from convcalc.engine import analyze_spec
 from convcalc.errors import Location, SpecError, nearest
-from convcalc.graph import Graph, Instance, Node
+from convcalc.graph import NETWORK_INPUT, Graph, Instance, Node
 from convcalc.reader import read_text
 from convcalc.spec import build_spec
 from convcalc.structures import ENTRY_KEYS, LAYER_LIST_KEYS
@@ -122,6 +122,10 @@ class Insertion:
         }
 
 
+IMAGE_CHANNELS = 4
+"""A network input of at most this many channels is an image (grey, RGB, RGBA): ``all`` leaves its first convs be."""
+
+
 @dataclass(frozen=True, slots=True)
 class Skip:
     """A conv that ``all`` selects by its kernel but that could not take a bottleneck, and why."""
@@ -141,8 +145,9 @@ def nothing_rewritten(skipped: Sequence[Skip], shown: int = 3) -> str:
         return "the spec has no conv with a kernel over 1x1"
     reasons = "; ".join(f"{layer}: {reason}" for layer, reason in convs[:shown])
     more = f"; and {len(convs) - shown} more" if len(convs) > shown else ""
-    chosen = "the spec's one conv" if len(convs) == 1 else f"none of the spec's {len(convs)} convs"
-    return f"{chosen} with a kernel over 1x1 could take it ({reasons}{more})"
+    if len(convs) == 1:
+        return f"the spec's one conv with a kernel over 1x1 could not take it ({reasons})"
+    return f"none of the spec's {len(convs)} convs with a kernel over 1x1 could take it ({reasons}{more})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -257,6 +262,11 @@ def why_not(occurrence: _Occurrence, bottleneck: Bottleneck) -> str | None:
     """Why this conv cannot take the bottleneck, if it cannot."""
     width = bottleneck.width(occurrence.channels)
     groups = occurrence.layer.config["groups"]
+    if bottleneck.target == ALL and NETWORK_INPUT in occurrence.layer.inputs and occurrence.channels <= IMAGE_CHANNELS:
+        return (
+            f"it reads the image's {occurrence.channels} channels, which a bottleneck would squeeze (name the layer "
+            "to rewrite it anyway)"
+        )
     if width < 1:
         return f"{bottleneck.width_text} of its {occurrence.channels} input channels is less than one filter"
     if width >= occurrence.channels:

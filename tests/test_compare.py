@@ -414,9 +414,31 @@ def test_all_lists_the_convs_it_could_not_rewrite(write_spec):
     spec = TWO_UNITS.replace("input: [64, 8, 8]", "input: [3, 8, 8]")  # the stem now reads 3 channels
     comparison = compare(write_spec(spec), bottlenecks=["all=0.25"])
     assert [(skip.layers, skip.reason) for skip in comparison.skipped] == [
-        (("stem",), "0.25 of its 3 input channels is less than one filter")
+        (
+            ("stem",),
+            "it reads the image's 3 channels, which a bottleneck would squeeze (name the layer to rewrite it anyway)",
+        )
     ]
     assert "stem" not in {i.layer for i in comparison.rewritten}
+    # named, it is rewritten: 3 channels to 1 filter
+    named = compare(write_spec(spec), bottlenecks=["stem=1"])
+    assert [(i.layer, i.filters, i.input_channels) for i in named.rewritten] == [("stem", 1, 3)]
+    # a 4-channel input is an image too (RGBA); 5 channels are a feature map, and a quarter of 8 is 2 filters
+    assert [
+        s.layers for s in compare(write_spec(spec.replace("[3, 8, 8]", "[4, 8, 8]")), bottlenecks=["all=0.25"]).skipped
+    ] == [("stem",)]
+    five = compare(write_spec(spec.replace("[3, 8, 8]", "[8, 8, 8]")), bottlenecks=["all=0.25"])
+    assert "stem" in {i.layer for i in five.rewritten} and not five.skipped
+
+
+def test_all_skips_a_conv_whose_width_would_be_less_than_one_filter(write_spec):
+    # stem and a.k read 64 channels: 64 // 100 = 0 filters; b.k reads a.k's 128: 128 // 100 = 1 filter
+    comparison = compare(write_spec(TWO_UNITS), bottlenecks=["all=1/100"])
+    assert [i.layer for i in comparison.rewritten] == ["b.k"]
+    assert [(skip.layers, skip.reason) for skip in comparison.skipped] == [
+        (("stem",), "1/100 of its 64 input channels is less than one filter"),
+        (("a.k",), "1/100 of its 64 input channels is less than one filter"),
+    ]
 
 
 # --- errors: one clear message, exit 2 --------------------------------------------------------------
@@ -548,7 +570,10 @@ def test_googlenet_all_rewrites_every_3x3_and_5x5_but_not_the_rgb_stem(tmp_path:
     assert len(comparison.rewritten) == 1 + 9 * 2
     assert all(i.filters == i.input_channels // 4 for i in comparison.rewritten)
     assert [(skip.layers, skip.reason) for skip in comparison.skipped] == [
-        (("conv1.conv",), "0.25 of its 3 input channels is less than one filter")
+        (
+            ("conv1.conv",),
+            "it reads the image's 3 channels, which a bottleneck would squeeze (name the layer to rewrite it anyway)",
+        )
     ]
     emitted = tmp_path / "googlenet-bottleneck.yaml"
     emitted.write_text(comparison.rewrite.text, encoding="utf-8")
