@@ -17,9 +17,6 @@ import pytest
 from convcalc import analyze
 from tests.conftest import REPO, SPECS, run_cli
 
-SEED_EXAMPLES = ("inception-5x5", "inception-5x5-bottleneck", "one-by-one")
-"""Bundled specs of the seed notes' small examples, not networks: not in README's zoo table."""
-
 TORCHVISION = [
     # (bundled spec, published params, published GFLOPS); source: torchvision's classification model table
     # (pytorch.org/vision/stable/models.html), i.e. the weights' meta "num_params" and "_ops":
@@ -205,9 +202,7 @@ def test_zoo_table_shows_names_descriptions_and_exact_totals():
 def test_readme_zoo_table_matches_the_specs():
     """README's table is documentation of convcalc's counts; this keeps it in step with the specs."""
     rows = re.findall(r"^\| `([\w-]+)` \| [^|]+ \| ([\d,]+) \| ([\d,]+) \|", (REPO / "README.md").read_text(), re.M)
-    assert sorted(name for name, _, _ in rows) == sorted(
-        path.stem for path in SPECS.glob("*.yaml") if path.stem not in SEED_EXAMPLES
-    )
+    assert sorted(name for name, _, _ in rows) == sorted(path.stem for path in SPECS.glob("*.yaml"))
     for name, params, macs in rows:
         total = analyze(name).total
         assert (f"{total.params:,}", f"{total.macs:,}") == (params, macs), name
