@@ -323,10 +323,22 @@ def _start_worker(base: Path) -> None:
 
 
 def run_tests(module: str, source: str | None, timeout: float = 600.0) -> bool:
-    """True when the module's tests pass with this source (None: the original) in the worker's copy."""
+    """True when the module's tests pass with this source (None: the original) in the worker's copy. The copy
+    gets the original back afterwards: the next job may test another module's mutant, which must meet this module
+    as it is (a worker that kept a layers mutant in place killed engine's equivalent mutants)."""
     assert _workdir is not None
     target = _workdir / TARGETS[module][0]
-    target.write_text(source if source is not None else (REPO / TARGETS[module][0]).read_text(encoding="utf-8"))
+    original = (REPO / TARGETS[module][0]).read_text(encoding="utf-8")
+    target.write_text(source if source is not None else original)
+    try:
+        return _run_child(module, timeout)
+    finally:
+        target.write_text(original)
+
+
+def _run_child(module: str, timeout: float) -> bool:
+    """Run the module's tests in a forked child on the worker's copy: whether they pass within ``timeout``."""
+    assert _workdir is not None
     pid = os.fork()
     if pid == 0:  # the child: run the tests on the copy, exit with pytest's code
         code = 3
