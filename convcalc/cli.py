@@ -389,9 +389,11 @@ def analyze(
     rows = grouped_rows(analysis, depth)
     extra = mode_extra(analysis, mode, optimizer, precision, (grid, split))
     if svg is not None:  # files first: a reader that stops early (`| head -3`) must not cost the user the file
+        from convcalc.render.modes import mode_lines
         from convcalc.render.table import analysis_view
 
-        view = analysis_view(analysis, exact_numbers=exact_numbers, columns=keys, rows=rows)
+        after = mode_lines(extra, analysis.batch, exact_numbers=exact_numbers)
+        view = analysis_view(analysis, exact_numbers=exact_numbers, columns=keys, rows=rows, after=after)
         write_svg(view, svg, f"convcalc analyze {spec}")
     print_analysis(analysis, output, keys, rows, extra, report_stream(svg), exact_numbers=exact_numbers, depth=depth)
 
@@ -421,12 +423,14 @@ def print_analysis(
 
         emit(to_markdown(analysis, keys, exact_numbers=exact_numbers, rows=rows), report)
     else:
+        from convcalc.render.modes import mode_lines
         from convcalc.render.table import render_analysis
 
         formats = other_formats(TableOrJson if extra else OutputFormat)
-        render_analysis(analysis, exact_numbers=exact_numbers, columns=keys, rows=rows, file=report, formats=formats)
-        if extra:
-            print_mode(extra, analysis.batch, exact_numbers)
+        after = mode_lines(extra, analysis.batch, exact_numbers=exact_numbers)
+        render_analysis(
+            analysis, exact_numbers=exact_numbers, columns=keys, rows=rows, file=report, formats=formats, after=after
+        )
 
 
 def check_mode(output: OutputFormat, depth: int | None, convention: str | None = None) -> None:
@@ -484,16 +488,6 @@ def mode_extra(
         except ValueError as error:
             usage_error(f"{analysis.name}: {error}")
     return None
-
-
-def print_mode(extra: Training | Deployment, batch: int, exact_numbers: bool) -> None:
-    from convcalc.render.modes import deploy_lines, training_lines
-    from convcalc.training import Training
-
-    if isinstance(extra, Training):
-        print("\n".join(training_lines(extra, batch, exact_numbers=exact_numbers)))
-    else:
-        print("\n".join(deploy_lines(extra, exact_numbers=exact_numbers)))
 
 
 def grouped_rows(analysis: Analysis, depth: int | None) -> Sequence[LayerResult] | None:

@@ -84,3 +84,15 @@ def test_batch_norm_after_a_pool_is_a_step() -> None:
     deployed = deployment(analyze(load_spec("t.yaml", text=text)), "int8")
     assert [step.name for step in deployed.steps] == ["p", "bn"]
     assert deployed.folded == 0
+
+
+def test_deploy_lines_go_with_the_table_and_into_the_picture(tmp_path) -> None:
+    """With --svg - the picture is standard output and the table (with the mode's lines) standard error: the lines
+    used to be printed to standard output after the SVG, and the picture left them out."""
+    result = run_cli("analyze", "mobilenet_v2", "--mode", "deploy", "--dtype", "int8", "--svg", "-")
+    assert result.code == 0
+    assert result.stdout.rstrip().endswith("</svg>")
+    assert "1,372.0 kB" in result.stderr  # MCUNetV2: 1,372 kB
+    picture = tmp_path / "deploy.svg"
+    assert run_cli("analyze", "mobilenet_v2", "--mode", "deploy", "--dtype", "int8", "--svg", str(picture)).code == 0
+    assert "1,372.0" in picture.read_text(encoding="utf-8")

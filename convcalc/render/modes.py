@@ -160,3 +160,14 @@ def side_by_side(
         *(GridColumn(printable(name), "right", None, shrink="prose") for name in names),
     ]
     return Grid(title, columns, rows)
+
+
+def mode_lines(extra: Training | Deployment | None, batch: int, *, exact_numbers: bool) -> list[str]:
+    """The lines after analyze's table in a train or deploy mode (none without one)."""
+    from convcalc.training import Training
+
+    if extra is None:
+        return []
+    if isinstance(extra, Training):
+        return training_lines(extra, batch, exact_numbers=exact_numbers)
+    return deploy_lines(extra, exact_numbers=exact_numbers)

@@ -177,9 +177,10 @@ def analysis_view(
     exact_numbers: bool,
     columns: Sequence[str] = DEFAULT_COLUMNS,
     rows: Sequence[LayerResult] | None = None,
+    after: Sequence[str] = (),
 ) -> list[RenderableType]:
     """The table (of ``rows``, the grouped view's, or else every layer), the exact totals and memory, the
-    warnings and the counting convention."""
+    warnings, the counting convention, and ``after`` (plain lines: a training step's or deployment's totals)."""
     title = (
         f"{safe_markup(analysis.name)}  ({format_shape(analysis.input_shape)} -> {format_shape(analysis.output_shape)})"
     )
@@ -197,6 +198,7 @@ def analysis_view(
             for warning in analysis.warnings
         ),
         f"[dim]{CONVENTION_LINE}[/dim]",
+        *(safe_markup(line) for line in after),
     ]
 
 
@@ -208,8 +210,10 @@ def render_analysis(
     file: IO[str] | None = None,
     rows: Sequence[LayerResult] | None = None,
     formats: Sequence[str] = (),
+    after: Sequence[str] = (),
 ) -> None:
-    print_view(analysis_view(analysis, exact_numbers=exact_numbers, columns=columns, rows=rows), file, formats)
+    view = analysis_view(analysis, exact_numbers=exact_numbers, columns=columns, rows=rows, after=after)
+    print_view(view, file, formats)
 
 
 def render_zoo(
