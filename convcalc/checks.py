@@ -115,7 +115,7 @@ def costly_share(layer: LayerResult, total_macs: int, total_flops: int) -> str |
     return f"output shape unchanged ({shape}) but this layer takes {100 * cost / total:.1f}% of all {unit}"
 
 
-CHANNELS_LAST = frozenset({1, 3, 4})
+IMAGE_CHANNELS = frozenset({1, 3, 4})
 """Channel counts of images (grey, RGB, RGBA): an input whose last size is one of them, under two sizes of 16 or more,
 looks written height x width x channels."""
 
@@ -135,7 +135,7 @@ def channels_last(input_shape: Shape, layers: Sequence[LayerResult]) -> list[Ana
 
 def channels_first_advice(input_shape: Shape) -> str | None:
     """What to write instead of an input that looks channels-last (None when it does not)."""
-    if len(input_shape) != 3 or input_shape[2] not in CHANNELS_LAST or min(input_shape[:2]) < 16:
+    if len(input_shape) != 3 or input_shape[2] not in IMAGE_CHANNELS or min(input_shape[:2]) < 16:
         return None
     height, width, channels = input_shape
     return (

@@ -98,11 +98,18 @@ def deployment(analysis: Analysis, dtype: str = "int8") -> Deployment:
         params -= layer.params
         buffers -= layer.buffers
     params += sum(plan.added_bias.values())
-    size = DTYPE_BYTES[dtype] * analysis.batch
+    size = element_bytes(analysis, dtype)
     tensor_bytes = {step.name: elements(step.output_shape) * size for step in plan.steps}
     tensor_bytes[NETWORK_INPUT] = elements(analysis.input_shape) * size
     steps = live_steps(plan, plan.steps, tensor_bytes)
     return Deployment(dtype, steps, params, buffers, len(plan.folded))
+
+
+def element_bytes(analysis: Analysis, dtype: str) -> int:
+    """Bytes of one element of a tensor in ``dtype``, for every sample of the batch."""
+    from convcalc.results import DTYPE_BYTES
+
+    return DTYPE_BYTES[dtype] * analysis.batch
 
 
 @dataclass(slots=True)

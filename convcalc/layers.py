@@ -77,7 +77,7 @@ def ratio(numerator: int, denominator: int) -> int | Fraction:
     return Fraction(numerator, denominator)
 
 
-Reach = Literal["pixel", "window", "all"]
+Reach = Literal["pixel", "window", "scatter", "all"]
 DeployRole = Literal["step", "fused", "folded", "free"]
 
 
@@ -199,8 +199,9 @@ class LayerKind:
 
     def reach(self, config: Config) -> Reach:
         """What one output pixel reads of its inputs' rows and columns: the same ``pixel`` (element-wise and
-        per-position layers), the ``window``s ``evaluate`` gives, or ``all`` of them (global and adaptive pools,
-        flatten, linear, statistics over positions): patch-based inference runs the first two on tiles."""
+        per-position layers), the ``window``s ``evaluate`` gives, a window its input pixels ``scatter`` into (a
+        transposed conv, whose cost is per input pixel), or ``all`` of them (global and adaptive pools, flatten,
+        linear, statistics over positions): patch-based inference runs the first two on tiles."""
         return self.locality
 
     def saved(self, config: Config, inputs: Sequence[Shape], output: Shape, batch: int) -> tuple[Saved, ...]:
@@ -484,7 +485,7 @@ class Conv(LayerKind):
 
 class ConvTranspose(LayerKind):
     type = "conv_transpose"
-    locality = "window"
+    locality = "scatter"
     summary = "2-D transposed convolution (PyTorch nn.ConvTranspose2d)."
     keys = (
         FILTERS,

@@ -24,7 +24,7 @@ from dataclasses import dataclass, replace
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
-from convcalc.deploy import live_steps, runtime_plan
+from convcalc.deploy import element_bytes, live_steps, runtime_plan
 from convcalc.errors import nearest
 from convcalc.graph import NETWORK_INPUT
 from convcalc.layers import elements
@@ -54,9 +54,11 @@ PATCH_CONVENTION = {
 
 def parse_grid(text: str) -> Grid:
     """``4x4`` (rows x columns of patches) or ``4``: the grid."""
-    match = re.fullmatch(r"\s*(\d{1,6})\s*(?:[xX]\s*(\d{1,6}))?\s*", text)
+    match = re.fullmatch(r"\s*(\d+)\s*(?:[xX]\s*(\d+))?\s*", text)
     if not match:
         raise ValueError(f"--patches takes ROWSxCOLUMNS such as 4x4 (or one number for a square grid), not {text!r}")
+    if max(len(match[1]), len(match[2] or "")) > 6:
+        raise ValueError(f"--patches of a million or more patches a side is beyond any network: {text!r}")
     rows = int(match[1])
     columns = int(match[2]) if match[2] else rows
     if rows < 1 or columns < 1:
@@ -194,7 +196,7 @@ class _Stage:
         self.steps = self.plan.steps
         self.position = {step.name: index for index, step in enumerate(self.steps)}
         self.position[NETWORK_INPUT] = -1
-        self.unit = deployment_unit(analysis)
+        self.unit = element_bytes(analysis, deployment.dtype)
         self.windows: list[tuple[Window, Window] | None] = []
         self.limit, self.refusal = len(self.steps), ""
         for index, step in enumerate(self.steps):
@@ -270,6 +272,8 @@ class _Stage:
 
     def no_split(self) -> str:
         grid = f"{self.grid[0]}x{self.grid[1]}"
+        if not self.steps:
+            return f"no split for {grid} patches: the network has no step a runtime runs (only free layers)"
         if self.limit == 0:
             return f"no split for {grid} patches: {self.refusal}"
         last = self.steps[self.limit - 1].name
@@ -365,22 +369,16 @@ def _before_each(steps: Sequence[LayerResult], readers: dict[str, list[int]]) ->
     return latest, unread
 
 
-def deployment_unit(analysis: Analysis) -> int:
-    """Bytes per element of every sample of the batch."""
-    from convcalc.results import DTYPE_BYTES
-
-    return DTYPE_BYTES[analysis.dtype] * analysis.batch
-
-
 def _refusal(step: LayerResult, windows: tuple[Window, Window] | None) -> str:
     """Why a step (with its windows, for a windowed kind) cannot run on tiles ('' when it can)."""
     kind = f"{step.name} ({step.type})"
     reach = step.kind.reach(step.config)
     if reach == "all" or len(step.output_shape) != 3:
         return f"{kind} reads its whole input (a global layer): the split must come before it"
-    if reach == "pixel":
-        return ""
-    if windows and all(_whole(w.stride) and _whole(w.pad_before) for w in windows):
+    tiles = reach == "pixel" or bool(windows and all(_whole(w.stride) and _whole(w.pad_before) for w in windows))
+    if tiles and step.macs % (step.output_shape[1] * step.output_shape[2]):
+        return f"{kind} costs more at some output pixels than others: the split must come before it"
+    if tiles:
         return ""
     return (
         f"{kind} cannot run on tiles (patch-based inference runs convs, pools, padding, crops and per-position "

@@ -32,6 +32,7 @@ from typing import Any
 
 import yaml
 
+from convcalc.checks import IMAGE_CHANNELS
 from convcalc.engine import analyze_spec
 from convcalc.errors import Location, SpecError, nearest
 from convcalc.graph import NETWORK_INPUT, Graph, Instance, Node
@@ -120,10 +121,6 @@ class Insertion:
             "line": self.location.line,
             "block": self.block,
         }
-
-
-IMAGE_CHANNELS = 4
-"""A network input of at most this many channels is an image (grey, RGB, RGBA): ``all`` leaves its first convs be."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -262,7 +259,7 @@ def why_not(occurrence: _Occurrence, bottleneck: Bottleneck) -> str | None:
     """Why this conv cannot take the bottleneck, if it cannot."""
     width = bottleneck.width(occurrence.channels)
     groups = occurrence.layer.config["groups"]
-    if bottleneck.target == ALL and NETWORK_INPUT in occurrence.layer.inputs and occurrence.channels <= IMAGE_CHANNELS:
+    if bottleneck.target == ALL and NETWORK_INPUT in occurrence.layer.inputs and occurrence.channels in IMAGE_CHANNELS:
         return (
             f"it reads the image's {occurrence.channels} channels, which a bottleneck would squeeze (name the layer "
             "to rewrite it anyway)"

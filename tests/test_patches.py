@@ -448,8 +448,8 @@ REACH = {
         *("batchnorm", "dropout", "stochastic_depth", "lrn", "scale", "channel_shuffle", "slice"),
         *("add", "concat", "multiply"),
     },
-    "window": {"conv", "conv_transpose", "maxpool", "avgpool", "pad", "crop", "upsample"}
-    | {"pixel_shuffle", "pixel_unshuffle"},
+    "window": {"conv", "maxpool", "avgpool", "pad", "crop", "upsample", "pixel_shuffle", "pixel_unshuffle"},
+    "scatter": {"conv_transpose"},  # each input pixel is multiplied into a window of outputs
     "all": {"global_avgpool", "global_maxpool", "adaptive_avgpool", "adaptive_maxpool", "flatten", "groupnorm"}
     | {"opaque"},
 }
@@ -477,3 +477,36 @@ def test_a_global_layer_or_a_layernorm_over_all_ends_the_patch_stage() -> None:
         analysis = analyze_layers([2, 10, 10], layers, dtype="int8")
         with pytest.raises(ValueError, match="reads its whole input"):
             patched(analysis, deployment(analysis, "int8"), (2, 2), "n")
+
+
+def test_a_transposed_conv_ends_the_patch_stage() -> None:
+    """Its MACs are per input pixel (5 * 8 * 8 inputs scattered through 3x3 kernels to 6 channels here), not per
+    output pixel: a tile of its output does not cost its share of them, so it cannot run on tiles."""
+    layers = [
+        {"type": "conv_transpose", "name": "t", "filters": 6, "kernel": 3},  # 5x8x8 -> 6x10x10
+        {"type": "conv", "name": "b", "filters": 4, "kernel": 3},  # -> 4x8x8
+    ]
+    analysis = analyze_layers([5, 8, 8], layers, dtype="int8")
+    with pytest.raises(ValueError, match=r"t \(conv_transpose\) cannot run on tiles"):
+        patched(analysis, deployment(analysis, "int8"), (2, 2), "b")
+
+
+def test_the_patch_stage_counts_in_the_deployments_element_type() -> None:
+    """A float32 analysis deployed in int8: every tile's bytes are int8's, as the rest's are (the stage used to count
+    the analysis' 4 bytes an element against the rest's 1)."""
+    layers = [{"type": "conv", "name": "a", "filters": 4, "kernel": 3, "padding": 1}]
+    float32 = analyze_layers([2, 8, 8], layers)
+    int8 = analyze_layers([2, 8, 8], layers, dtype="int8")
+    as_float32 = patched(float32, deployment(float32, "int8"), (2, 2), "a").patches
+    as_int8 = patched(int8, deployment(int8, "int8"), (2, 2), "a").patches
+    assert as_float32 is not None and as_int8 is not None
+    # the 4x8x8 output buffer, 256 bytes in int8, and a 2x5x5 input tile of 50: 306 either way
+    assert as_float32.stage_peak == as_int8.stage_peak == 4 * 8 * 8 + 2 * 5 * 5
+
+
+def test_patch_grid_and_empty_network_messages() -> None:
+    with pytest.raises(ValueError, match="a million or more patches"):
+        parse_grid("1000000x1")
+    analysis = analyze_layers([2, 8, 8], [{"type": "dropout", "name": "d"}], dtype="int8")
+    with pytest.raises(ValueError, match="no step a runtime runs"):
+        patched(analysis, deployment(analysis, "int8"), (2, 2))

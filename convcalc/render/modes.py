@@ -83,7 +83,7 @@ def deploy_lines(plan: Deployment, *, exact_numbers: bool) -> list[str]:
     size: Callable[[int], str] = exact_bytes if exact_numbers else human_bytes
     in_place = sum(step.in_place for step in plan.steps)
     lines = [
-        f"deployment ({plan.dtype}): batch norm folded into {plural(plan.folded, 'conv')}, activations fused, "
+        f"deployment ({plan.dtype}): batch norm folded into {plural(plan.folded, 'layer')}, activations fused, "
         f"{plural(in_place, 'depthwise conv')} in place",
         f"  {label['params']}: {exact(plan.params)}, {label['buffers']} {exact(plan.buffers)}",  # exact, as analyze's
         f"  {label['peak_bytes']}: {size(peak.live_bytes)} = {kilobytes(peak.live_bytes)} at {peak.name}",
