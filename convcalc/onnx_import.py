@@ -118,6 +118,10 @@ class Importer:
             self.constants[output] = Tensor(output, known, values if output == node.outputs[0] else None)
         return True
 
+    def is_output(self, node: OnnxNode) -> bool:
+        """Whether one of the node's outputs is an output of the graph."""
+        return any(name in node.outputs for name, _ in self.model.outputs)
+
     def reads_channels_last(self, node: OnnxNode) -> bool:
         return any(tensor in self.channels_last for tensor in node.inputs)
 

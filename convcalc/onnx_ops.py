@@ -310,10 +310,10 @@ def transpose(importer: Importer, node: OnnxNode) -> None:
                 node, f"a Transpose {list(perm)} of a channels-last tensor: convcalc follows only [0, 3, 1, 2] back"
             )
         importer.alias(node)
-    elif perm == (0, 2, 3, 1) and len(importer.shape_of(node)) == 3:
+    elif perm == (0, 2, 3, 1) and len(importer.shape_of(node)) == 3 and not importer.is_output(node):
         mark_channels_last(importer, node)
         importer.alias(node)
-    else:
+    else:  # another perm, or a network whose output is channels-last: a reshape convcalc does not count
         opaque(importer, node)
 
 
