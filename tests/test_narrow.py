@@ -146,7 +146,11 @@ def made_up() -> Grid:
         (60, ["name", "count", "prose"], (19, 13, 24)),
         (53, ["name", "count"], None),  # 54 > 53: the prose goes too; 19 + 13 + 3 = 35 fits
         (30, ["name", "count"], (14, 13)),  # nothing left to leave out: the name folds to 14 - 2 = 12 characters
-        (20, ["name", "count"], (NAME_WIDTH + 2, 13)),  # but no narrower than NAME_WIDTH; the number stays whole
+        (26, ["name", "count"], (NAME_WIDTH + 2, 13)),  # 10 + 13 + 3 = 26: the name folds to NAME_WIDTH and fits
+        # at 25 (or 20) not even a folded name fits: the table is drawn whole (the terminal wraps its rows), not
+        # with names folded to 8 characters that still do not fit
+        (25, ["name", "count"], None),
+        (20, ["name", "count"], None),
     ],
 )
 def test_columns_are_left_out_in_order_then_prose_wraps_then_names_fold(

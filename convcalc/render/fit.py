@@ -49,6 +49,12 @@ def _shrunk(grid: Grid, kept: Sequence[int], available: int) -> list[int]:
     widths = [grid.widths[index] for index in kept]
     excess = sum(widths) + len(widths) + 1 - available
     floors: tuple[tuple[Shrink, int], ...] = (("prose", PROSE_WIDTH + 2), ("name", NAME_WIDTH + 2))
+    floor_of = dict(floors)
+    narrowest = [
+        min(width, floor_of.get(grid.columns[index].shrink, width)) for width, index in zip(widths, kept, strict=True)
+    ]
+    if sum(narrowest) + len(widths) + 1 > available:  # it cannot fit: drawn whole, for the terminal to wrap
+        return widths
     for kind, floor in floors:
         narrower = [at for at, index in enumerate(kept) if grid.columns[index].shrink == kind]
         while excess > 0:
