@@ -117,7 +117,7 @@ def costly_share(layer: LayerResult, total_macs: int, total_flops: int) -> str |
 
 IMAGE_CHANNELS = frozenset({1, 3, 4})
 """Channel counts of images (grey, RGB, RGBA): an input whose last size is one of them, under two sizes of 16 or more,
-looks written height x width x channels."""
+looks written height x width x channels (a grey one only when square: C x L x 1 is a signal written channels first)."""
 
 
 def channels_last(input_shape: Shape, layers: Sequence[LayerResult]) -> list[AnalysisWarning]:
@@ -136,6 +136,8 @@ def channels_last(input_shape: Shape, layers: Sequence[LayerResult]) -> list[Ana
 def channels_first_advice(input_shape: Shape) -> str | None:
     """What to write instead of an input that looks channels-last (None when it does not)."""
     if len(input_shape) != 3 or input_shape[2] not in IMAGE_CHANNELS or min(input_shape[:2]) < 16:
+        return None
+    if input_shape[2] == 1 and input_shape[0] != input_shape[1]:  # C x L x 1: a channels-first 1-D signal
         return None
     height, width, channels = input_shape
     return (

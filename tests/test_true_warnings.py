@@ -479,6 +479,7 @@ def test_count_include_pad_is_an_avgpool_key_that_reaches_the_export():
         ([64, 56, 56], False),  # a feature map
         ([256, 14, 4], False),  # 14 rows of 4: too small to be an image's height and width
         ([16, 15, 3], False),
+        ([64, 128, 1], False),  # a 1-D signal, 64 channels of 128 samples
     ],
 )
 def test_an_input_that_looks_channels_last_warns(shape: list[int], warns: bool) -> None:
