@@ -64,7 +64,7 @@ def check_outputs(outputs: Mapping[str, str | None], inputs: Sequence[str]) -> N
             spec_identity = _stdin_identity() if spec == STDOUT else _identity_or_none(spec)
             if identity == spec_identity:
                 shown = "standard input" if spec == STDOUT else spec
-                raise SpecError(f"{option} {path}: that is the input spec ({shown}); write to another file")
+                raise SpecError(f"{option} {path}: that is the input ({shown}); write to another file")
 
 
 def _identity_or_none(path: str) -> tuple[int, int] | None:

@@ -230,7 +230,10 @@ class _Stage:
             )
         step = self.plan.alias[name]
         if step == NETWORK_INPUT:
-            raise ValueError(f"{name!r} is the network's input itself: split at a layer that computes")
+            what = (
+                "is the network's input" if name == NETWORK_INPUT else "runs no step: its output is the network's input"
+            )
+            raise ValueError(f"{name!r} {what}; split at a layer that computes")
         return self.position[step]
 
     def problem(self, index: int) -> str | None:

@@ -510,3 +510,13 @@ def test_patch_grid_and_empty_network_messages() -> None:
     analysis = analyze_layers([2, 8, 8], [{"type": "dropout", "name": "d"}], dtype="int8")
     with pytest.raises(ValueError, match="no step a runtime runs"):
         patched(analysis, deployment(analysis, "int8"), (2, 2))
+
+
+def test_splitting_at_the_input_or_a_free_layer_says_why_not() -> None:
+    layers = [{"type": "dropout", "name": "dr"}, {"type": "conv", "name": "c", "filters": 8, "kernel": 3}]
+    analysis = analyze_layers([3, 32, 32], layers, dtype="int8")
+    plan = deployment(analysis, "int8")
+    with pytest.raises(ValueError, match="'dr' runs no step: its output is the network's input"):
+        patched(analysis, plan, (2, 2), "dr")  # dropout is the identity at inference
+    with pytest.raises(ValueError, match="'input' is the network's input; split at a layer that computes"):
+        patched(analysis, plan, (2, 2), NETWORK_INPUT)

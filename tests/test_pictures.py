@@ -67,7 +67,7 @@ def test_svg_never_overwrites_the_spec(write_spec):
     for target in (str(spec), str(spec.parent / "." / spec.name)):
         result = run_cli("analyze", str(spec), "--svg", target)
         assert result.code == 2
-        assert "that is the input spec" in result.stderr
+        assert "that is the input (" in result.stderr
     assert spec.read_text(encoding="utf-8") == before
 
 
@@ -85,7 +85,7 @@ def test_svg_of_a_comparison(tmp_path):
     svg = picture.read_text(encoding="utf-8")
     assert "totals" in svg and "reduce1x1" in svg
     refused = run_cli("compare", plain, str(BOTTLENECK), "--svg", str(BOTTLENECK))
-    assert refused.code == 2 and "that is the input spec" in refused.stderr
+    assert refused.code == 2 and "that is the input (" in refused.stderr
 
 
 @pytest.mark.parametrize(
