@@ -34,7 +34,7 @@ def test_report_is_self_contained_and_escaped(write_spec, tmp_path: Path):
 def test_report_never_overwrites_the_spec(write_spec):
     spec = write_spec(SPEC)
     result = run_cli("report", str(spec), "-o", str(spec))
-    assert result.code == 2 and "input spec" in result.stderr
+    assert result.code == 2 and "that is the input (" in result.stderr
     assert spec.read_text(encoding="utf-8") == SPEC
 
 

@@ -71,7 +71,7 @@ def test_comparison_page_is_self_contained_escaped_and_aligned(write_spec, tmp_p
 def test_comparison_page_never_overwrites_either_spec(write_spec):
     before, after = write_spec(BEFORE, "before.yaml"), write_spec(AFTER, "after.yaml")
     result = run_cli("report", str(before), str(after), "-o", str(after))
-    assert result.code == 2 and "input spec" in result.stderr
+    assert result.code == 2 and "that is the input (" in result.stderr
     assert after.read_text(encoding="utf-8") == AFTER
 
 
