@@ -14,7 +14,7 @@ from html import escape
 from convcalc.comparison import Comparison, Row
 from convcalc.layers import format_shape
 from convcalc.render.compare_table import change, param_sum
-from convcalc.render.html_report import document, text
+from convcalc.render.html_report import CHARTED, charts_section, document, text
 from convcalc.render.units import exact, human_bytes, human_count, ratio_text, signed
 from convcalc.results import Analysis, LayerResult
 
@@ -41,7 +41,7 @@ def comparison_html(comparison: Comparison) -> str:
             rewrite_section(comparison),
             warnings_section(comparison),
             layers_section(comparison),
-            charts_section(comparison.rows),
+            charts_section([paired_chart(title, comparison.rows, value, show) for title, value, show in CHARTED]),
         ],
         css=COMPARE_CSS,
     )
@@ -165,15 +165,6 @@ def _side_cells(layer: LayerResult | None) -> str:
         f'<td class="first n">{format_shape(layer.output_shape)}</td><td class="n">{params}</td>'
         f'<td class="n" title="{exact(layer.macs)}">{macs}</td>'
     )
-
-
-def charts_section(rows: Sequence[Row]) -> str:
-    charts = [
-        paired_chart("MACs", rows, lambda layer: layer.macs, human_count),
-        paired_chart("params", rows, lambda layer: layer.params, exact),
-        paired_chart("activation memory", rows, lambda layer: layer.activation_bytes, human_bytes),
-    ]
-    return f'<section id="charts"><h2>Per layer</h2><div class="charts">{"".join(charts)}</div></section>'
 
 
 def paired_chart(title: str, rows: Sequence[Row], value: Callable[[LayerResult], int], show: Show) -> str:

@@ -89,7 +89,7 @@ def report_html(analysis: Analysis) -> str:
             totals_section(analysis),
             warnings_section(analysis),
             table_section(analysis),
-            charts_section(analysis.layers),
+            charts_section([bar_chart(title, analysis.layers, value, show) for title, value, show in CHARTED]),
             '<section id="graph"><h2>Graph</h2><div class="scroll">',
             to_svg(diagram(analysis)),
             "</div></section>",
@@ -188,12 +188,16 @@ def _item_rows(
         out.append("</td></tr>")
 
 
-def charts_section(layers: Sequence[LayerResult]) -> str:
-    charts = [
-        bar_chart("MACs", layers, lambda layer: layer.macs, human_count),
-        bar_chart("params", layers, lambda layer: layer.params, exact),
-        bar_chart("activation memory", layers, lambda layer: layer.activation_bytes, human_bytes),
-    ]
+CHARTED: tuple[tuple[str, Callable[[LayerResult], int], Callable[[int], str]], ...] = (
+    ("MACs", lambda layer: layer.macs, human_count),
+    ("params", lambda layer: layer.params, exact),
+    ("activation memory", lambda layer: layer.activation_bytes, human_bytes),
+)
+"""What a report charts per layer (a network's page and a comparison's): the title, the value and how it is shown."""
+
+
+def charts_section(charts: Sequence[str]) -> str:
+    """The charts' section of a page."""
     return f'<section id="charts"><h2>Per layer</h2><div class="charts">{"".join(charts)}</div></section>'
 
 
