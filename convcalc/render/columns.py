@@ -12,7 +12,7 @@ from convcalc.results import LayerResult
 if TYPE_CHECKING:
     from fractions import Fraction
 
-from convcalc.render.units import exact, exact_bytes, human_bytes, human_count
+from convcalc.render.units import exact, human_count, size_shown
 
 Measure = Literal["count", "whole", "bytes", "text", "number"]
 """How a column's values read: counts as K/M/G, whole counts always exact (parameters), bytes as KiB/MiB."""
@@ -34,7 +34,7 @@ class Column:
         if self.measure in ("count", "whole", "bytes"):
             assert isinstance(value, int)
             if self.measure == "bytes":
-                return exact_bytes(value) if exact_numbers else human_bytes(value)
+                return size_shown(exact_numbers)(value)
             if exact_numbers:
                 return exact(value)
             if self.measure == "whole":

@@ -11,7 +11,13 @@ from convcalc.comparison import Comparison, Row
 from convcalc.layers import format_shape
 from convcalc.render.grid import Cell, Grid, GridColumn
 from convcalc.render.table import CONVENTION_LINE, print_view, safe_markup
-from convcalc.render.units import exact, exact_bytes, human_bytes, human_count, ratio_text, signed
+from convcalc.render.units import (
+    count_shown,
+    exact,
+    ratio_text,
+    signed,
+    size_shown,
+)
 from convcalc.results import Analysis
 from convcalc.text import printable
 
@@ -38,7 +44,7 @@ def change(row: Row, inserted: set[str]) -> Cell:
 def layer_rows(comparison: Comparison, *, exact_numbers: bool) -> Grid:
     """One row per layer name: its shape, params and MACs in each network, and the change (in a narrow terminal
     the type is left out first, then each side's output, then the change)."""
-    count: Callable[[int], str] = exact if exact_numbers else human_count
+    count = count_shown(exact_numbers)
     before, after = comparison.before, comparison.after
     title = (
         f"{safe_markup(before.name)} ({format_shape(before.input_shape)} -> {format_shape(before.output_shape)})\n"
@@ -76,8 +82,8 @@ def layer_rows(comparison: Comparison, *, exact_numbers: bool) -> Grid:
 def totals(comparison: Comparison, *, exact_numbers: bool) -> Grid:
     """Both totals, the difference (after - before) and the ratio, for params, MACs, FLOPs and activations (in a
     narrow terminal the difference is left out first, then the ratio)."""
-    count: Callable[[int], str] = exact if exact_numbers else human_count
-    size: Callable[[int], str] = exact_bytes if exact_numbers else human_bytes
+    count = count_shown(exact_numbers)
+    size = size_shown(exact_numbers)
     before, after = comparison.before.total, comparison.after.total
     columns = [
         GridColumn("", "left", None, shrink="name"),

@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Literal
 
 from convcalc.render.grid import Grid, GridColumn
-from convcalc.render.units import exact, exact_bytes, human_bytes, human_count, percent, signed
+from convcalc.render.units import count_shown, exact, percent, signed, size_shown
 from convcalc.text import plural, printable
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping
+    from collections.abc import Mapping
 
     from convcalc.deploy import Deployment
     from convcalc.patches import PatchPlan
@@ -54,15 +54,15 @@ def shown(value: object, reads: Reads, exact_numbers: bool) -> str:
     if reads == "text" or not isinstance(value, int):
         return printable(f"{value:,}" if isinstance(value, int) else str(value))
     if reads == "bytes":
-        return exact_bytes(value) if exact_numbers else human_bytes(value)
-    return exact(value) if exact_numbers or reads == "whole" else human_count(value)
+        return size_shown(exact_numbers)(value)
+    return count_shown(exact_numbers or reads == "whole")(value)
 
 
 def training_lines(step: Training, batch: int, *, exact_numbers: bool) -> list[str]:
     """What a training step holds and computes, and its peak."""
     label = {key: text for key, (text, _) in TRAINING_LABELS.items()}
-    size: Callable[[int], str] = exact_bytes if exact_numbers else human_bytes
-    count: Callable[[int], str] = exact if exact_numbers else human_count
+    size = size_shown(exact_numbers)
+    count = count_shown(exact_numbers)
     amp = " (float32 master + float16 copy)" if step.precision == "amp" else ""
     return [
         f"training step: optimizer {step.optimizer}, precision {step.precision}, batch {batch}",
@@ -80,7 +80,7 @@ def deploy_lines(plan: Deployment, *, exact_numbers: bool) -> list[str]:
     """The runtime's peak and where it is, in kB of 1024 bytes as MCUNet counts."""
     label = {key: text for key, (text, _) in DEPLOY_LABELS.items()}
     peak = plan.peak
-    size: Callable[[int], str] = exact_bytes if exact_numbers else human_bytes
+    size = size_shown(exact_numbers)
     in_place = sum(step.in_place for step in plan.steps)
     lines = [
         f"deployment ({plan.dtype}): batch norm folded into {plural(plan.folded, 'layer')}, activations fused, "
@@ -100,8 +100,8 @@ def kilobytes(value: int) -> str:
 def patch_lines(patches: PatchPlan, layer_by_layer: int, *, exact_numbers: bool) -> list[str]:
     """Patch-based inference: where the patches end, the two stages' peaks, the overall peak (beside
     ``layer_by_layer``'s), the halos' MACs."""
-    size: Callable[[int], str] = exact_bytes if exact_numbers else human_bytes
-    count: Callable[[int], str] = exact if exact_numbers else human_count
+    size = size_shown(exact_numbers)
+    count = count_shown(exact_numbers)
     channels, height, width = patches.split_shape
     how = "the split with the lowest peak" if patches.chosen else "the split given"
     row, column = patches.peak_patch

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import IO, TYPE_CHECKING
 
 from rich.console import Console, RenderableType
@@ -27,7 +27,7 @@ from convcalc.render.columns import (
 )
 from convcalc.render.fit import fit
 from convcalc.render.grid import Grid, GridColumn, Justify, Shrink
-from convcalc.render.units import exact, exact_bytes, human_bytes, human_count
+from convcalc.render.units import count_shown, exact, human_bytes, size_shown
 from convcalc.results import Analysis, LayerResult
 from convcalc.text import printable
 
@@ -221,7 +221,7 @@ def render_zoo(
 ) -> None:
     """One row per bundled spec: the name to pass to `convcalc analyze`, its description, input and totals (params
     exact, as in analyze's table; in a narrow terminal the input is left out first, then the description)."""
-    count: Callable[[int], str] = exact if exact_numbers else human_count
+    count = count_shown(exact_numbers)
     columns = [
         GridColumn("name", "left", "bold", shrink="name"),
         GridColumn("description", "left", None, drop=2, shrink="prose"),
@@ -252,8 +252,8 @@ def render_sweep(
     """One row per input size: output shape, params, MACs, FLOPs and peak activation memory (in a narrow terminal
     params are left out first when no input size changes them, then FLOPs, the output and the peak; params last
     when they change, as a network flattening into a linear layer's do)."""
-    count: Callable[[int], str] = exact if exact_numbers else human_count
-    size: Callable[[int], str] = exact_bytes if exact_numbers else human_bytes
+    count = count_shown(exact_numbers)
+    size = size_shown(exact_numbers)
     params_drop = 1 if len({row.params for row in sweep.rows}) == 1 else 5
     columns = [
         GridColumn(header, "right", None, drop=drop)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 
 def _hundredths(value: int, scale: int) -> str:
     """value / scale with two decimals, rounded half up, in integer arithmetic (no float overflow for huge counts)."""
@@ -37,6 +39,16 @@ def exact(value: int) -> str:
 def exact_bytes(value: int) -> str:
     """A size in bytes, exactly: '1,404,928 B' (a bare number would read as a count)."""
     return f"{value:,} B"
+
+
+def count_shown(exact_numbers: bool) -> Callable[[int], str]:
+    """How a table shows a count: exact with --exact, else K/M/G."""
+    return exact if exact_numbers else human_count
+
+
+def size_shown(exact_numbers: bool) -> Callable[[int], str]:
+    """How a table shows a size in bytes: exact with --exact, else KiB/MiB."""
+    return exact_bytes if exact_numbers else human_bytes
 
 
 def signed(text: str, value: int) -> str:
