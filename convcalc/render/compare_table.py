@@ -11,13 +11,7 @@ from convcalc.comparison import Comparison, Row
 from convcalc.layers import format_shape
 from convcalc.render.grid import Cell, Grid, GridColumn
 from convcalc.render.table import CONVENTION_LINE, print_view, safe_markup
-from convcalc.render.units import (
-    count_shown,
-    exact,
-    ratio_text,
-    signed,
-    size_shown,
-)
+from convcalc.render.units import count_shown, exact, ratio_text, signed, size_shown
 from convcalc.results import Analysis
 from convcalc.text import printable
 
