@@ -12,7 +12,7 @@ buffer is not counted), so it needs max(input, output), not their sum. Weights s
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from convcalc.graph import NETWORK_INPUT
@@ -58,6 +58,8 @@ class Deployment:
     params: int
     buffers: int
     folded: int
+    plan: RuntimePlan = field(repr=False, compare=False)
+    """How the steps were made from the layers (what patch-based inference tiles)."""
     patches: PatchPlan | None = None
 
     @property
@@ -102,7 +104,7 @@ def deployment(analysis: Analysis, dtype: str = "int8") -> Deployment:
     tensor_bytes = {step.name: elements(step.output_shape) * size for step in plan.steps}
     tensor_bytes[NETWORK_INPUT] = elements(analysis.input_shape) * size
     steps = live_steps(plan, plan.steps, tensor_bytes)
-    return Deployment(dtype, steps, params, buffers, len(plan.folded))
+    return Deployment(dtype, steps, params, buffers, len(plan.folded), plan)
 
 
 def element_bytes(analysis: Analysis, dtype: str) -> int:

@@ -24,7 +24,7 @@ from dataclasses import dataclass, replace
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
-from convcalc.deploy import element_bytes, live_steps, runtime_plan
+from convcalc.deploy import element_bytes, live_steps
 from convcalc.errors import nearest
 from convcalc.graph import NETWORK_INPUT
 from convcalc.layers import elements
@@ -192,7 +192,7 @@ class _Stage:
 
     def __init__(self, analysis: Analysis, deployment: Deployment, grid: Grid) -> None:
         self.analysis, self.deployment, self.grid = analysis, deployment, grid
-        self.plan: RuntimePlan = runtime_plan(analysis.layers)
+        self.plan: RuntimePlan = deployment.plan
         self.steps = self.plan.steps
         self.position = {step.name: index for index, step in enumerate(self.steps)}
         self.position[NETWORK_INPUT] = -1
