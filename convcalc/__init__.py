@@ -3,7 +3,7 @@
 from typing import TYPE_CHECKING, Any
 
 from convcalc.api import analyze, compare, load_spec
-from convcalc.errors import Location, SpecError
+from convcalc.core.errors import Location, SpecError
 from convcalc.graph import Graph, Node
 from convcalc.results import Analysis, AnalysisError, LayerResult, Totals
 

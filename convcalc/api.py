@@ -10,15 +10,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from convcalc.bundled import bundled_names, find_bundled
+from convcalc.core.errors import SpecError, nearest
+from convcalc.core.keys import MAX_MAGNITUDE, is_int
+from convcalc.core.tensor import Shape
+from convcalc.core.text import clip
 from convcalc.engine import analyze_spec
-from convcalc.errors import SpecError, nearest
 from convcalc.graph import Graph
-from convcalc.keys import MAX_MAGNITUDE, is_int
-from convcalc.layers import Shape
 from convcalc.reader import read_source, read_text
 from convcalc.results import Analysis
 from convcalc.spec import build_spec
-from convcalc.text import clip
 
 if TYPE_CHECKING:  # compare's modules load only when comparing (cold start of `convcalc analyze`)
     from convcalc.comparison import Comparison

@@ -11,8 +11,8 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 
+from convcalc.core.tensor import Shape, format_shape
 from convcalc.graph import NETWORK_INPUT
-from convcalc.layers import Shape, format_shape
 from convcalc.results import AnalysisWarning, LayerResult
 
 COSTLY_SHARE = 20

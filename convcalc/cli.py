@@ -11,9 +11,9 @@ from typing import IO, TYPE_CHECKING, Annotated, Any, NoReturn, Optional
 import typer
 
 from convcalc import __version__
-from convcalc.errors import SpecError
-from convcalc.keys import MAX_MAGNITUDE
-from convcalc.text import message_line, tolerate_encoding
+from convcalc.core.errors import SpecError
+from convcalc.core.keys import MAX_MAGNITUDE
+from convcalc.core.text import message_line, tolerate_encoding
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -21,10 +21,10 @@ if TYPE_CHECKING:
     from rich.console import RenderableType
 
     from convcalc.comparison import Comparison
+    from convcalc.core.tensor import Shape
     from convcalc.deploy import Deployment
     from convcalc.explain import Explanation
     from convcalc.graph import Graph
-    from convcalc.layers import Shape
     from convcalc.patches import Grid
     from convcalc.results import Analysis, LayerResult
     from convcalc.training import Training

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from convcalc.layers import json_number, ratio
+from convcalc.core.numbers import json_number, ratio
 from convcalc.results import Analysis, LayerResult
 from convcalc.rewrite import Insertion, Rewrite, Skip
 

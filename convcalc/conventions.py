@@ -18,8 +18,10 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from convcalc import __version__
-from convcalc.formula import Term, symbol
-from convcalc.layers import CATALOGUE, Config, Shape, resolve_padding
+from convcalc.core.formula import Term, symbol
+from convcalc.core.tensor import Config, Shape
+from convcalc.kinds.catalogue import CATALOGUE
+from convcalc.kinds.windows import resolve_padding
 from convcalc.results import LayerResult
 
 

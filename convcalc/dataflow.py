@@ -13,8 +13,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
+from convcalc.core.tensor import format_shape
 from convcalc.graph import NETWORK_INPUT
-from convcalc.layers import format_shape
 from convcalc.render.units import human_count
 from convcalc.results import Analysis, LayerResult
 from convcalc.views import Group, Item, hierarchy

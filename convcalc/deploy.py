@@ -15,8 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from convcalc.core.tensor import elements
 from convcalc.graph import NETWORK_INPUT
-from convcalc.layers import elements
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence

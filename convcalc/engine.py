@@ -9,9 +9,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from convcalc.checks import channels_first_advice, network_warnings
+from convcalc.core.keys import MAX_FIELD, MAX_MAGNITUDE
+from convcalc.core.tensor import Shape, elements
 from convcalc.graph import NETWORK_INPUT, Graph, Node
-from convcalc.keys import MAX_FIELD, MAX_MAGNITUDE
-from convcalc.layers import Shape, ShapeError, elements
+from convcalc.kinds.base import ShapeError
 from convcalc.results import (
     DTYPE_BYTES,
     PIXEL,

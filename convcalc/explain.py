@@ -10,8 +10,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from convcalc.formula import ADD, Term, recording, symbol
-from convcalc.layers import Config, LayerKind, Shape, format_shape
+from convcalc.core.formula import ADD, Term, recording, symbol
+from convcalc.core.tensor import Config, Shape, format_shape
+from convcalc.kinds.base import LayerKind
 from convcalc.results import Analysis, LayerResult
 
 
@@ -60,7 +61,7 @@ def select_layers(analysis: Analysis, patterns: Sequence[str]) -> list[LayerResu
     not the glob matching ``c1``."""
     from fnmatch import fnmatchcase
 
-    from convcalc.errors import nearest
+    from convcalc.core.errors import nearest
 
     names = {layer.name for layer in analysis.layers}
     globs = [pattern for pattern in patterns if pattern not in names]

@@ -18,7 +18,7 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from convcalc.keys import MAX_MAGNITUDE, shown
+from convcalc.core.keys import MAX_MAGNITUDE, shown
 
 MAX_PARENTHESES = 50
 """Deepest nesting of parentheses in one expression."""

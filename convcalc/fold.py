@@ -31,12 +31,12 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
+from convcalc.core.text import first_free
 from convcalc.graph import NETWORK_INPUT, Graph, Node
 from convcalc.namespace import BLOCK_INPUT
 from convcalc.reader import MAX_NESTING
 from convcalc.spec import MAX_LAYERS
 from convcalc.structures import ENTRY_KEYS, Structure, merging
-from convcalc.text import first_free
 
 MAX_PERIOD = 16
 """Most items (layers and regions) in one block."""

@@ -13,8 +13,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import NamedTuple
 
-from convcalc.errors import Location
-from convcalc.layers import Config, Finding, LayerKind, Shape
+from convcalc.core.errors import Location
+from convcalc.core.findings import Finding
+from convcalc.core.tensor import Config, Shape
+from convcalc.kinds.base import LayerKind
 
 NETWORK_INPUT = "input"
 """The name of the network's input: the node name that the first layers read."""

@@ -13,9 +13,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from convcalc.errors import Location, SpecError, nearest
+from convcalc.core.errors import Location, SpecError, nearest
+from convcalc.core.keys import describe
 from convcalc.graph import NETWORK_INPUT, Instance
-from convcalc.keys import describe
 from convcalc.reader import Located, LocatedList
 
 BLOCK_INPUT = "in"

@@ -22,12 +22,15 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from convcalc.errors import Location, SpecError
+from convcalc.core.errors import Location, SpecError
+from convcalc.core.findings import Finding
+from convcalc.core.tensor import Config, Shape, format_shape
+from convcalc.core.text import first_free
 from convcalc.graph import NETWORK_INPUT, Graph, Node
-from convcalc.layers import CATALOGUE, Config, Finding, Shape, ShapeError, format_shape
+from convcalc.kinds.base import ShapeError
+from convcalc.kinds.catalogue import CATALOGUE
 from convcalc.onnx_model import OnnxGraph, OnnxNode, Tensor
 from convcalc.reader import opened
-from convcalc.text import first_free
 
 Handler = Callable[["Importer", OnnxNode], None]
 HANDLERS: dict[str, Handler] = {}

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from convcalc.layers import CATALOGUE
+from convcalc.kinds.catalogue import CATALOGUE
 from convcalc.onnx_import import Importer, handles, mark_channels_last, opaque
 from convcalc.onnx_model import OnnxNode, Tensor
 from convcalc.protobuf import shortest_float32

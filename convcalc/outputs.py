@@ -13,7 +13,7 @@ import sys
 from collections.abc import Mapping, Sequence
 from typing import IO, NoReturn
 
-from convcalc.errors import SpecError
+from convcalc.core.errors import SpecError
 
 STDOUT = "-"
 

@@ -24,16 +24,16 @@ from dataclasses import dataclass, replace
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
+from convcalc.core.errors import nearest
+from convcalc.core.tensor import elements
 from convcalc.deploy import element_bytes, live_steps
-from convcalc.errors import nearest
 from convcalc.graph import NETWORK_INPUT
-from convcalc.layers import elements
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from convcalc.deploy import Deployment, RuntimePlan
-    from convcalc.layers import Window
+    from convcalc.kinds.base import Window
     from convcalc.results import Analysis, LayerResult
 
 Grid = tuple[int, int]

@@ -16,8 +16,8 @@ from typing import Any, BinaryIO
 import yaml
 from yaml.composer import Composer
 
-from convcalc.errors import Location, SpecError
-from convcalc.text import clip, describe_character, first_unsafe
+from convcalc.core.errors import Location, SpecError
+from convcalc.core.text import clip, describe_character, first_unsafe
 
 try:  # libyaml's parser is several times faster; constructors stay in Python, so marks survive.
 

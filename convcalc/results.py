@@ -7,8 +7,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from convcalc.errors import Location, SpecError
-from convcalc.layers import Config, Finding, LayerKind, Shape, Window, json_number, ratio
+from convcalc.core.errors import Location, SpecError
+from convcalc.core.findings import Finding
+from convcalc.core.numbers import json_number, ratio
+from convcalc.core.tensor import Config, Shape
+from convcalc.kinds.base import LayerKind, Window
 
 if TYPE_CHECKING:
     from fractions import Fraction

@@ -33,13 +33,13 @@ from typing import Any
 import yaml
 
 from convcalc.checks import IMAGE_CHANNELS
+from convcalc.core.errors import Location, SpecError, nearest
+from convcalc.core.text import first_free
 from convcalc.engine import analyze_spec
-from convcalc.errors import Location, SpecError, nearest
 from convcalc.graph import NETWORK_INPUT, Graph, Instance, Node
 from convcalc.reader import read_text
 from convcalc.spec import build_spec
 from convcalc.structures import ENTRY_KEYS, LAYER_LIST_KEYS
-from convcalc.text import first_free
 from convcalc.yamltext import TextEdits, YamlIndex, child, position, scalar
 
 ALL = "all"

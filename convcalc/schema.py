@@ -1,7 +1,7 @@
 """The JSON Schema (draft 2020-12) of spec files, generated from the layer catalogue and the spec language.
 
 Each layer kind's keys come from :data:`~convcalc.layers.CATALOGUE`, each key's accepted values from its
-converter's fragment in :mod:`convcalc.keys`, and the structure (top-level keys, blocks, entries, ``first``)
+converter's fragment in :mod:`convcalc.core.keys`, and the structure (top-level keys, blocks, entries, ``first``)
 from :mod:`convcalc.spec`'s key lists, so that the schema cannot drift from what convcalc accepts.
 
 The schema checks a file's form only: names that must refer to earlier layers, block parameters and shapes
@@ -13,8 +13,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from convcalc.keys import REQUIRED, Key, json_schema, positive_int, values_accepted
-from convcalc.layers import CATALOGUE, WARNINGS, LayerKind
+from convcalc.core.findings import WARNINGS
+from convcalc.core.keys import REQUIRED, Key, json_schema, positive_int, values_accepted
+from convcalc.kinds.base import LayerKind
+from convcalc.kinds.catalogue import CATALOGUE
 from convcalc.shapes import SIZE_OF
 from convcalc.spec import BLOCK_KEYS, FIRST_FIXED_KEYS, TOP_LEVEL_KEYS
 from convcalc.structures import ENTRY_KEYS

@@ -15,10 +15,11 @@ from collections.abc import Iterator, Mapping
 from dataclasses import replace
 from typing import Any
 
-from convcalc.errors import SpecError
+from convcalc.core.errors import SpecError
+from convcalc.core.tensor import Shape, format_shape
 from convcalc.expr import ExpressionError
 from convcalc.graph import NETWORK_INPUT, Graph, Node
-from convcalc.layers import Shape, ShapeError, format_shape
+from convcalc.kinds.base import ShapeError
 from convcalc.namespace import Namespace, Scope
 from convcalc.reader import Located
 

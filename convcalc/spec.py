@@ -15,12 +15,14 @@ from dataclasses import replace
 from functools import partial
 from typing import Any, NamedTuple
 
-from convcalc.errors import Location, SpecError, nearest
+from convcalc.core.errors import Location, SpecError, nearest
+from convcalc.core.findings import WARNINGS, Finding
+from convcalc.core.keys import Key, describe, positive_int, shown
+from convcalc.core.tensor import Shape
 from convcalc.expr import ExpressionError, substitute
 from convcalc.graph import NETWORK_INPUT, Graph, Node
 from convcalc.hints import key_hint, type_hint
-from convcalc.keys import Key, describe, positive_int, shown
-from convcalc.layers import CATALOGUE, WARNINGS, Finding, Shape
+from convcalc.kinds.catalogue import CATALOGUE
 from convcalc.namespace import Namespace, Scope
 from convcalc.reader import Located, LocatedList, location_of
 from convcalc.shapes import SIZE_OF, ExpressionNames, LoweredShapes

@@ -16,10 +16,10 @@ from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 
 from convcalc import __version__
+from convcalc.core.text import first_free
 from convcalc.fold import Block, Entry, Folded, FoldError, Leaf, Use, entry_nodes
 from convcalc.graph import NETWORK_INPUT, Graph, Node
 from convcalc.namespace import BLOCK_INPUT
-from convcalc.text import first_free
 
 PLAIN = re.compile(r"[A-Za-z_][\w\-]*")
 

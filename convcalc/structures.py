@@ -19,10 +19,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from convcalc.errors import SpecError, nearest
+from convcalc.core.errors import SpecError, nearest
+from convcalc.core.keys import shown
 from convcalc.graph import Instance, Node
-from convcalc.keys import shown
-from convcalc.layers import CATALOGUE
+from convcalc.kinds.catalogue import CATALOGUE
 from convcalc.reader import Located, LocatedList
 
 if TYPE_CHECKING:

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from convcalc.api import analyze, load_spec, parse_shape
+from convcalc.core.tensor import Shape, format_shape
 from convcalc.graph import Graph
-from convcalc.layers import Shape, format_shape
 from convcalc.results import AnalysisError
 
 

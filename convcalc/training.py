@@ -18,8 +18,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from convcalc.core.tensor import elements
 from convcalc.graph import NETWORK_INPUT
-from convcalc.layers import OUTPUT, Made, elements
+from convcalc.kinds.base import OUTPUT, Made
 
 if TYPE_CHECKING:
     from collections.abc import Sequence

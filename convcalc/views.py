@@ -26,8 +26,8 @@ from convcalc.results import Analysis, LayerResult
 
 if TYPE_CHECKING:
     from convcalc.comparison import Comparison
-    from convcalc.errors import Location
-    from convcalc.layers import Shape
+    from convcalc.core.errors import Location
+    from convcalc.core.tensor import Shape
 
 BLOCK, REPEAT, MERGE, PATH = "block", "repeat", "merge", "path"
 """What a group is: a block instance, the copies of a repeat, a structure ending in a merge, a path inside one."""

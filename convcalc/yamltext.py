@@ -10,7 +10,7 @@ import re
 
 import yaml
 
-from convcalc.errors import SpecError
+from convcalc.core.errors import SpecError
 from convcalc.reader import FAST_LOADER
 
 LINE_BREAKS = "\r\n\x85\u2028\u2029"

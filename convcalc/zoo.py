@@ -7,7 +7,7 @@ from typing import Any
 
 from convcalc.api import analyze, load_spec
 from convcalc.bundled import bundled_names, find_bundled
-from convcalc.layers import Shape
+from convcalc.core.tensor import Shape
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,10 +20,12 @@ from pathlib import Path
 import pytest
 
 from convcalc import analyze, load_spec
-from convcalc.errors import SpecError
+from convcalc.core.errors import SpecError
+from convcalc.core.tensor import Config, Shape, elements
 from convcalc.explain import explain_layer
 from convcalc.export import to_pytorch
-from convcalc.layers import CATALOGUE, Config, Evaluation, LayerKind, Shape, elements, register
+from convcalc.kinds.base import Evaluation, LayerKind
+from convcalc.kinds.catalogue import CATALOGUE
 from convcalc.schema import schema_text
 from tests.conftest import REPO
 from tests.test_readme import counting_table_gaps
@@ -107,7 +109,8 @@ class Square(LayerKind):
 
 @pytest.fixture
 def square_kind() -> Iterator[LayerKind]:
-    kind = register(Square())
+    kind = Square()
+    CATALOGUE[kind.type] = kind
     try:
         yield kind
     finally:

@@ -15,7 +15,8 @@ from typing import Any
 import pytest
 
 from convcalc import AnalysisError, LayerResult
-from convcalc.layers import ACTIVATIONS, CATALOGUE
+from convcalc.kinds.catalogue import CATALOGUE
+from convcalc.kinds.elementwise import ACTIVATIONS
 from tests.conftest import run_cli
 from tests.netbuild import analyze_layers, spec_text
 

@@ -11,7 +11,7 @@ import pytest
 
 from convcalc import analyze
 from convcalc.conventions import CONVENTIONS, count_layers, explain_rules
-from convcalc.layers import CATALOGUE
+from convcalc.kinds.catalogue import CATALOGUE
 from convcalc.results import Analysis
 from tests.conftest import REPO, run_cli
 

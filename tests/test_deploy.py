@@ -61,7 +61,7 @@ def test_each_kinds_role_in_a_runtime() -> None:
     """TinyEngine-style deployment: activations fuse into their producer, batch norm folds into a producer with a
     bias (conv, transposed conv, linear), dropout and stochastic depth are the identity and flatten a view; every
     other kind is a step of its own."""
-    from convcalc.layers import CATALOGUE
+    from convcalc.kinds.catalogue import CATALOGUE
 
     activations = {"relu", "relu6", "leaky_relu", "sigmoid", "tanh", "silu", "gelu", "hardsigmoid", "hardswish"}
     roles = {

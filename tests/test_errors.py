@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from convcalc.core.keys import MAX_MAGNITUDE
 from convcalc.expr import MAX_PARENTHESES
-from convcalc.keys import MAX_MAGNITUDE
 from convcalc.reader import MAX_BYTES, MAX_NESTING
 from convcalc.spec import MAX_DEPTH, MAX_LAYERS
 from tests.conftest import REPO, run_cli

@@ -11,7 +11,7 @@ import pytest
 
 from convcalc import analyze, load_spec
 from convcalc.explain import explain_layer
-from convcalc.layers import CATALOGUE
+from convcalc.kinds.catalogue import CATALOGUE
 from tests.conftest import SPECS, run_cli
 
 

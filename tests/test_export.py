@@ -10,7 +10,7 @@ import pytest
 
 from convcalc import analyze, load_spec
 from convcalc.export import class_name, to_pytorch
-from convcalc.layers import CATALOGUE
+from convcalc.kinds.catalogue import CATALOGUE
 from tests.conftest import REPO, SPECS, run_cli
 
 EVERY_KIND = REPO / "tests" / "data" / "every_kind.yaml"

@@ -20,10 +20,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from convcalc import analyze, load_spec
-from convcalc.errors import Location
+from convcalc.core.errors import Location
 from convcalc.fold import MAX_REGIONS, Folded, FoldError, Use
 from convcalc.graph import NETWORK_INPUT, Graph, Node
-from convcalc.layers import CATALOGUE
+from convcalc.kinds.catalogue import CATALOGUE
 from convcalc.spec_writer import write_spec
 from tests.test_import import same_numbers
 

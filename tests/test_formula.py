@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import pytest
 
-from convcalc.formula import Term, ceil_div, floor_div, named, recording, symbol
+from convcalc.core.formula import Term, ceil_div, floor_div, named, recording, symbol
 from tests.test_explain import steps_of
 
 X = 13

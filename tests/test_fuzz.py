@@ -19,8 +19,8 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from convcalc.layers import CATALOGUE
-from convcalc.text import UNSAFE
+from convcalc.core.text import UNSAFE
+from convcalc.kinds.catalogue import CATALOGUE
 from tests.conftest import SPECS, run_cli
 
 FUZZ = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True)

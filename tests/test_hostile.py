@@ -21,8 +21,8 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
+from convcalc.core.text import UNSAFE, clip, csv_cell, message_line, printable
 from convcalc.reader import MAX_NODES, read_text
-from convcalc.text import UNSAFE, clip, csv_cell, message_line, printable
 from tests.conftest import REPO, SPECS, run_cli
 
 NET = "input: [3, 8, 8]\nlayers:\n"

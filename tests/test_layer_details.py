@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from convcalc import AnalysisError, SpecError
-from convcalc.layers import CATALOGUE, ShapeError
+from convcalc.kinds.base import ShapeError
+from convcalc.kinds.catalogue import CATALOGUE
 from tests.netbuild import analyze_layers, analyze_text
 
 Layer = dict[str, Any]

@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from convcalc.layers import CATALOGUE, same_padding
+from convcalc.kinds.catalogue import CATALOGUE
+from convcalc.kinds.windows import same_padding
 from tests.netbuild import analyze_layers, one_layer
 from tests.test_modern_kinds import MODERN_KINDS
 

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from convcalc import analyze, load_spec
-from convcalc.errors import SpecError
+from convcalc.core.errors import SpecError
 from tests.netbuild import analyze_layers, by_name, one_layer
 
 MODERN_KINDS = {

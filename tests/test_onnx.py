@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from convcalc import analyze, load_spec
-from convcalc.errors import SpecError
+from convcalc.core.errors import SpecError
 from tests import onnxbuild as ob
 from tests.conftest import run_cli
 

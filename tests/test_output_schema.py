@@ -106,6 +106,6 @@ def test_schema_file_is_formatted() -> None:
 
 
 def test_warning_codes_are_the_catalogues():
-    from convcalc.layers import WARNINGS
+    from convcalc.core.findings import WARNINGS
 
     assert SCHEMA["$defs"]["warning"]["properties"]["code"]["enum"] == list(WARNINGS)

@@ -458,7 +458,7 @@ pixel (element-wise, or mixing only channels), a window, or all of it (layernorm
 
 
 def test_each_kinds_reach() -> None:
-    from convcalc.layers import CATALOGUE
+    from convcalc.kinds.catalogue import CATALOGUE
 
     assert set(CATALOGUE) - {"layernorm", "linear"} == set().union(*REACH.values())
     for reach, kinds in REACH.items():

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from convcalc.layers import CATALOGUE
+from convcalc.kinds.catalogue import CATALOGUE
 from tests.conftest import REPO, run_cli
 
 

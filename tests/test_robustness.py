@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from convcalc.core.keys import MAX_MAGNITUDE
 from convcalc.expr import MAX_PARENTHESES
-from convcalc.keys import MAX_MAGNITUDE
 from convcalc.reader import MAX_BYTES, MAX_NESTING, MAX_NODES
 from convcalc.spec import MAX_DEPTH, MAX_LAYERS
 from tests.conftest import REPO, SPECS, run_cli

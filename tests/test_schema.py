@@ -10,8 +10,8 @@ import pytest
 import yaml
 
 from convcalc import SpecError, load_spec
-from convcalc.keys import json_schema
-from convcalc.layers import CATALOGUE
+from convcalc.core.keys import json_schema
+from convcalc.kinds.catalogue import CATALOGUE
 from convcalc.schema import SCHEMA_FILE, spec_schema
 from tests.conftest import REPO, SPECS, run_cli
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from convcalc.layers import CATALOGUE
+from convcalc.kinds.catalogue import CATALOGUE
 from tests.netbuild import one_layer
 
 Signature = tuple[tuple[str, ...], dict[str, Any]]

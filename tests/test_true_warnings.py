@@ -13,9 +13,9 @@ import jsonschema
 import pytest
 
 from convcalc import analyze, load_spec
-from convcalc.errors import SpecError
+from convcalc.core.errors import SpecError
+from convcalc.core.findings import WARNINGS
 from convcalc.export import to_pytorch
-from convcalc.layers import WARNINGS
 from convcalc.schema import spec_schema
 from tests.conftest import SPECS, run_cli
 from tests.test_axes import CASES as AXIS_CASES

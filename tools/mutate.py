@@ -5,9 +5,9 @@ A small AST mutator, no dependencies: it makes one change at a time to one modul
 ``continue``), runs that module's fast targeted tests against the mutant and counts the mutant killed when they fail
 (or hang). Strings (messages, docstrings) are not mutated. Usage, from the repository root:
 
-    python tools/mutate.py                       # layers, formula, expr and engine; the score and every survivor
+    python tools/mutate.py                       # every target below; the score and every survivor
     python tools/mutate.py expr --jobs 1         # one module, one worker
-    python tools/mutate.py layers --list         # the mutants only, without running anything
+    python tools/mutate.py kinds --list          # the mutants of convcalc/kinds/ only, without running anything
 
 Each worker tests mutants in its own copy of the repository; the test run of a mutant is a fork of a process that
 has already imported pytest and the third-party libraries, so a mutant costs its tests, not Python's start-up.
@@ -32,28 +32,34 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 
+LAYER_TESTS = [
+    "tests/test_layers.py",
+    "tests/test_axes.py",
+    "tests/test_oracle.py",
+    "tests/test_receptive_field.py",
+    "tests/test_explain.py",
+    "tests/test_warnings_memory.py",
+    "tests/test_hand_golden.py",
+    "tests/test_layer_details.py",
+    "tests/test_modern_kinds.py",
+    "tests/test_true_warnings.py",
+    "tests/test_training.py",
+    "tests/test_torch_modules.py",
+    "tests/test_schema.py",
+    "tests/test_deploy.py",
+    "tests/test_patches.py",
+]
+"""The layer catalogue's tests: every module of convcalc/kinds/ (and the numbers it computes with) runs them."""
+KINDS = ("base", "windows", "weighted", "pool", "norm", "elementwise", "merge", "tensor", "catalogue")
+
 TARGETS = {
-    "layers": (
-        "convcalc/layers.py",
-        [
-            "tests/test_layers.py",
-            "tests/test_axes.py",
-            "tests/test_oracle.py",
-            "tests/test_receptive_field.py",
-            "tests/test_explain.py",
-            "tests/test_warnings_memory.py",
-            "tests/test_hand_golden.py",
-            "tests/test_layer_details.py",
-            "tests/test_modern_kinds.py",
-            "tests/test_true_warnings.py",
-            "tests/test_training.py",
-            "tests/test_torch_modules.py",
-            "tests/test_schema.py",
-            "tests/test_deploy.py",
-            "tests/test_patches.py",
-        ],
+    **{f"kinds.{name}": (f"convcalc/kinds/{name}.py", LAYER_TESTS) for name in KINDS},
+    "core.numbers": ("convcalc/core/numbers.py", LAYER_TESTS),
+    "core.tensor": ("convcalc/core/tensor.py", LAYER_TESTS),
+    "core.formula": (
+        "convcalc/core/formula.py",
+        ["tests/test_formula.py", "tests/test_explain.py", "tests/test_layers.py"],
     ),
-    "formula": ("convcalc/formula.py", ["tests/test_formula.py", "tests/test_explain.py", "tests/test_layers.py"]),
     "expr": ("convcalc/expr.py", ["tests/test_expr.py", "tests/test_spec_shapes.py"]),
     "engine": (
         "convcalc/engine.py",
@@ -69,6 +75,8 @@ TARGETS = {
         ],
     ),
 }
+"""Each target module (a short dotted name): its file, and the fast tests that must catch its mutants. A name given
+on the command line selects every target it is a prefix of (`kinds`: all of convcalc/kinds/)."""
 TIMEOUT_FACTOR = 4
 """A mutant's tests may take this many times as long as the original's (plus 3 s) before they count as a hang
 (killed: an infinite loop is caught)..."""
@@ -84,40 +92,41 @@ EQUIVALENT: dict[tuple[str, str], str] = {
         "engine",
         "full = [s for s, shape in zip(sources, shapes, strict=True) if shape[1:] == result.shape[1:]]: True -> False",
     ): "sources and shapes are made from each other: always of one length",
-    ("layers", "@dataclass(slots=True): True -> False"): "__slots__ changes memory layout, not a value",
+    ("kinds.base", "@dataclass(slots=True): True -> False"): "__slots__ changes memory layout, not a value",
     (
-        "layers",
+        "kinds.weighted",
         '("H_out", "W_out"), (h_in, w_in), (k_h, k_w), stride, pad, output_pad, dilation, strict=True: True -> False',
     ): "zip of pairs, always two of each: strict never fires",
     (
-        "layers",
+        "kinds.pool",
         '("H_out", "W_out"), (h_in, w_in), kernel, stride, pad, dilation, strict=True: True -> False',
     ): "zip of pairs, always two of each: strict never fires",
-    ("layers", "for other in inputs[1:]:: 1 -> 0"): "also compares the first input with itself, always equal",
-    ("layers", "if any(s != inputs[0] for s in inputs[1:]):: 1 -> 0"): "also compares the first input with itself",
+    ("kinds.merge", "for other in inputs[1:]:: 1 -> 0"): "also compares the first input with itself, always equal",
+    ("kinds.merge", "if any(s != inputs[0] for s in inputs[1:]):: 1 -> 0"): "also compares the first input with itself",
     (
-        "layers",
+        "kinds.merge",
         "return Evaluation(inputs[0], flops=(len(inputs) - 1) * elements(inputs[0])): 0 -> 1",
     ): "every input has the first one's shape (checked on the line before)",
-    ("layers", 'reached = f"{axes[0][0]} input rows and columns {axes[0][1]}": 0 -> 1'): (
+    ("kinds.windows", 'reached = f"{axes[0][0]} input rows and columns {axes[0][1]}": 0 -> 1'): (
         "this branch runs only when both axes read the same, axes[0] == axes[1]"
     ),
-    ("layers", 'gaps = [(gaps[0][0], "rows and columns")]: 0 -> 1'): (
+    ("kinds.windows", 'gaps = [(gaps[0][0], "rows and columns")]: 0 -> 1'): (
         "gaps[1][0] == gaps[0][0] in this branch (the other 0 -> 1, gaps[0][1], is killed)"
     ),
-    ("layers", "if any(len(shape) != len(first) for shape in inputs[1:]):: 1 -> 0"): (
+    ("kinds.merge", "if any(len(shape) != len(first) for shape in inputs[1:]):: 1 -> 0"): (
         "also compares the first input's length with itself"
     ),
-    ("layers", "shape = tuple(max(sizes) for sizes in zip(*inputs, strict=True)): True -> False"): (
+    ("kinds.merge", "shape = tuple(max(sizes) for sizes in zip(*inputs, strict=True)): True -> False"): (
         "the inputs' lengths were checked equal on the lines before"
     ),
     (
-        "layers",
+        "kinds.merge",
         "if any(size not in (1, largest) for size, largest in zip(shape_in, shape, strict=True)):: True -> False",
     ): "shape is as long as every input (made from them by zip on the line before)",
-    ("layers", 'symbol(f"p_{side}", n) for side, n in zip(SIDES, config["padding"], strict=True): True -> False'): (
-        "padding always has four sides (the four_sides converter)"
-    ),
+    (
+        "kinds.tensor",
+        'symbol(f"p_{side}", n) for side, n in zip(SIDES, config["padding"], strict=True): True -> False',
+    ): ("padding always has four sides (the four_sides converter)"),
     ("expr", "tokens.append(match.group(match.lastindex or 0)): 0 -> 1"): (
         "every alternative of _TOKEN is a group, so lastindex is never 0 or None"
     ),
@@ -127,8 +136,8 @@ EQUIVALENT: dict[tuple[str, str], str] = {
     ("expr", "return self.check(int(token) if len(token) <= 101 else MAX_MAGNITUDE + 1): 1 -> 2"): (
         "10^100 + 2 is refused by check() like 10^100 + 1"
     ),
-    ("formula", "ADD, MUL, DIV, ATOM = 1, 2, 3, 4: 1 -> 0"): "only the order of the precedences matters",
-    ("formula", "ADD, MUL, DIV, ATOM = 1, 2, 3, 4: 4 -> 5"): "only the order of the precedences matters",
+    ("core.formula", "ADD, MUL, DIV, ATOM = 1, 2, 3, 4: 1 -> 0"): "only the order of the precedences matters",
+    ("core.formula", "ADD, MUL, DIV, ATOM = 1, 2, 3, 4: 4 -> 5"): "only the order of the precedences matters",
 }
 
 BINARY = {
@@ -391,11 +400,10 @@ def main() -> int:
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--list", action="store_true", help="list the mutants, run nothing")
     options = parser.parse_args()
-    modules = options.modules or list(TARGETS)
-    if set(modules) - set(TARGETS):
-        parser.error(
-            f"unknown module(s) {', '.join(sorted(set(modules) - set(TARGETS)))}; choose from {', '.join(TARGETS)}"
-        )
+    unknown = [name for name in options.modules if not any(target.startswith(name) for target in TARGETS)]
+    if unknown:
+        parser.error(f"unknown module(s) {', '.join(unknown)}; choose from {', '.join(TARGETS)}")
+    modules = [target for target in TARGETS if not options.modules or any(map(target.startswith, options.modules))]
     if options.list:
         for module in modules:
             for mutant in mutants(module):

@@ -6,7 +6,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
-from convcalc.layers import format_shape, json_number
+from convcalc.core.numbers import json_number
+from convcalc.core.tensor import format_shape
 from convcalc.results import LayerResult
 
 if TYPE_CHECKING:

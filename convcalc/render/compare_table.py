@@ -8,12 +8,12 @@ from typing import IO
 from rich.console import RenderableType
 
 from convcalc.comparison import Comparison, Row
-from convcalc.layers import format_shape
+from convcalc.core.tensor import format_shape
+from convcalc.core.text import printable
 from convcalc.render.grid import Cell, Grid, GridColumn
 from convcalc.render.table import CONVENTION_LINE, print_view, safe_markup
 from convcalc.render.units import count_shown, exact, ratio_text, signed, size_shown
 from convcalc.results import Analysis
-from convcalc.text import printable
 
 MAX_SUM_TERMS = 8
 """A side's total parameters are written out as a sum of its layers' when it has at most this many terms."""

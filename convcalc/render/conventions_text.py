@@ -119,7 +119,7 @@ def convention_view(
     (``default``) and its rules below."""
     from rich.markup import escape
 
-    from convcalc.layers import format_shape
+    from convcalc.core.tensor import format_shape
     from convcalc.render.table import layer_table
 
     title = (
@@ -179,8 +179,8 @@ def conventions_view(analysis: Analysis, *, exact_numbers: bool) -> list[Rendera
     a narrow terminal the tool version is left out first, then the difference by kind, then the unit)."""
     from rich.markup import escape
 
+    from convcalc.core.text import printable
     from convcalc.render.grid import Grid, GridColumn
-    from convcalc.text import printable
 
     columns = [
         GridColumn("convention", "left", None, shrink="name"),

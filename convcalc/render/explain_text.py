@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from convcalc.core.tensor import format_shape
+from convcalc.core.text import printable
 from convcalc.explain import Explanation
-from convcalc.layers import format_shape
-from convcalc.text import printable
 
 
 def render_explanations(explanations: Sequence[Explanation]) -> str:

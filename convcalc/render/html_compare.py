@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from html import escape
 
 from convcalc.comparison import Comparison, Row
-from convcalc.layers import format_shape
+from convcalc.core.tensor import format_shape
 from convcalc.render.compare_table import change, param_sum
 from convcalc.render.html_report import CHARTED, charts_section, document, text
 from convcalc.render.units import exact, human_bytes, human_count, ratio_text, signed

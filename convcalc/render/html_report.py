@@ -11,14 +11,14 @@ from collections.abc import Callable, Sequence
 from html import escape
 from itertools import count
 
+from convcalc.core.tensor import format_shape
+from convcalc.core.text import printable
 from convcalc.dataflow import diagram
 from convcalc.explain import explain_layer
-from convcalc.layers import format_shape
 from convcalc.render.explain_text import render_explanations
 from convcalc.render.svg_graph import to_svg
 from convcalc.render.units import exact, human_bytes, human_count
 from convcalc.results import Analysis, LayerResult
-from convcalc.text import printable
 from convcalc.views import Group, Item, hierarchy
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:"

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from convcalc.errors import SpecError
+from convcalc.core.errors import SpecError
+from convcalc.core.text import message_line
 from convcalc.results import AnalysisError
-from convcalc.text import message_line
 
 
 def to_json(data: dict[str, Any]) -> str:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Literal
 
+from convcalc.core.text import plural, printable
 from convcalc.render.grid import Grid, GridColumn
 from convcalc.render.units import count_shown, exact, percent, signed, size_shown
-from convcalc.text import plural, printable
 
 if TYPE_CHECKING:
     from collections.abc import Mapping

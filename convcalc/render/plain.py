@@ -7,10 +7,10 @@ import io
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from convcalc.layers import format_shape
+from convcalc.core.tensor import format_shape
+from convcalc.core.text import csv_cell, printable
 from convcalc.render.columns import COLUMNS, RELATIVE, SHARE, MacsScale, cell, relative, total_cell
 from convcalc.results import Analysis, LayerResult
-from convcalc.text import csv_cell, printable
 
 if TYPE_CHECKING:
     from convcalc.sweep import Sweep

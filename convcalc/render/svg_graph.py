@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from html import escape
 
+from convcalc.core.text import printable
 from convcalc.dataflow import Box, Diagram
 from convcalc.render.graph_text import visible
-from convcalc.text import printable
 
 BOX_WIDTH, BOX_HEIGHT = 200, 34
 COLUMN, ROW = 220, 64

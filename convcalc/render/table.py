@@ -11,7 +11,8 @@ from rich.markup import escape
 from rich.measure import Measurement
 from rich.table import Table
 
-from convcalc.layers import format_shape
+from convcalc.core.tensor import format_shape
+from convcalc.core.text import printable
 from convcalc.outputs import closed_pipe
 from convcalc.render.columns import (
     BAR,
@@ -29,7 +30,6 @@ from convcalc.render.fit import fit
 from convcalc.render.grid import Grid, GridColumn, Justify, Shrink
 from convcalc.render.units import count_shown, exact, human_bytes, size_shown
 from convcalc.results import Analysis, LayerResult
-from convcalc.text import printable
 
 if TYPE_CHECKING:
     from convcalc.sweep import Sweep

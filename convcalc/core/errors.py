@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, NamedTuple
 
-from convcalc.text import message_line
+from convcalc.core.text import message_line
 
 
 class Location(NamedTuple):

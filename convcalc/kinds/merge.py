@@ -1,0 +1,107 @@
+"""Layers that merge several inputs: concatenation, sum, and product with broadcasting."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from convcalc.core.tensor import Config, Shape, elements, format_shape
+from convcalc.kinds.base import Evaluation, Kept, LayerKind, Made, Saved, ShapeError
+
+
+def merge_helper(name: str, operator: str, doc: str) -> str:
+    """Source of a torch helper folding its inputs with a binary operator (``Add``: +, ``Multiply``: *)."""
+    return f'''class {name}(nn.Module):
+    """{doc}"""
+
+    def forward(self, *inputs: torch.Tensor) -> torch.Tensor:
+        result = inputs[0]
+        for tensor in inputs[1:]:
+            result = result {operator} tensor
+        return result
+'''
+
+
+def broadcast(inputs: Sequence[Shape], kind: str) -> Shape:
+    """The shape of inputs broadcast together (PyTorch's rule, same number of dimensions): per dimension, every
+    size is 1 or the largest."""
+    first = inputs[0]
+    if any(len(shape) != len(first) for shape in inputs[1:]):
+        shapes = " and ".join(format_shape(s) for s in inputs)
+        raise ShapeError(f"cannot {kind} {shapes}: they have different numbers of dimensions")
+    shape = tuple(max(sizes) for sizes in zip(*inputs, strict=True))
+    for shape_in in inputs:
+        if any(size not in (1, largest) for size, largest in zip(shape_in, shape, strict=True)):
+            shapes = " and ".join(format_shape(s) for s in inputs)
+            target = format_shape(shape)
+            raise ShapeError(
+                f"cannot {kind} {shapes}: each size must equal the largest or be 1 (broadcasting to {target})"
+            )
+    return shape
+
+
+class Concat(LayerKind):
+    type = "concat"
+    locality = "pixel"
+    summary = "Concatenation along channels; all other dimensions must match."
+    many_inputs = True
+
+    def evaluate(self, config: Config, inputs: Sequence[Shape]) -> Evaluation:
+        """out = (C_1 + C_2 + ..., H, W)."""
+        first = inputs[0]
+        for other in inputs[1:]:
+            if len(other) != len(first) or other[1:] != first[1:]:
+                shapes = ", ".join(format_shape(s) for s in inputs)
+                raise ShapeError(f"cannot concatenate {shapes}: sizes other than the channels differ")
+        return Evaluation((sum(s[0] for s in inputs), *first[1:]))
+
+    torch_helper = '''class Concat(nn.Module):
+    """Concatenation on the channel axis."""
+
+    def forward(self, *inputs: torch.Tensor) -> torch.Tensor:
+        return torch.cat(inputs, dim=1)
+'''
+
+    def torch_module(self, config: Config, inputs: Sequence[Shape]) -> str:
+        return "Concat()"
+
+
+class Add(LayerKind):
+    type = "add"
+    locality = "pixel"
+    summary = "Element-wise sum of inputs of one shape (a residual connection's merge)."
+    many_inputs = True
+    flops_rule = "(inputs - 1) per output element"
+
+    def evaluate(self, config: Config, inputs: Sequence[Shape]) -> Evaluation:
+        """out = in; FLOPs = (n - 1) * elements."""
+        if any(s != inputs[0] for s in inputs[1:]):
+            shapes = " and ".join(format_shape(s) for s in inputs)
+            raise ShapeError(f"cannot add {shapes}: shapes differ")
+        return Evaluation(inputs[0], flops=(len(inputs) - 1) * elements(inputs[0]))
+
+    torch_helper = merge_helper("Add", "+", "Element-wise sum of tensors of one shape (a residual connection's merge).")
+
+    def torch_module(self, config: Config, inputs: Sequence[Shape]) -> str:
+        """The helper class named after the kind: Add(), Multiply()."""
+        return f"{self.type.capitalize()}()"
+
+
+class Multiply(Add):
+    """Add's merge with a product, and sizes of 1 broadcast (its FLOPs rule and torch module are Add's)."""
+
+    type = "multiply"
+    summary = (
+        "Element-wise product of inputs, broadcasting sizes of 1 (squeeze-and-excitation's x * gate(x), "
+        "C x H x W times C x 1 x 1)."
+    )
+    torch_helper = merge_helper("Multiply", "*", "Element-wise product of tensors, broadcasting sizes of 1.")
+
+    def evaluate(self, config: Config, inputs: Sequence[Shape]) -> Evaluation:
+        """out = the inputs' broadcast shape; FLOPs = (n - 1) * elements of the output."""
+        shape = broadcast(inputs, "multiply")
+        return Evaluation(shape, flops=(len(inputs) - 1) * elements(shape))
+
+    def saved(self, config: Config, inputs: Sequence[Shape], output: Shape, batch: int) -> tuple[Saved, ...]:
+        """Each product keeps both factors: every input, and the partial products of more than two."""
+        partial = tuple(Made(elements(output) * batch) for _ in inputs[2:])
+        return (*(Kept(index) for index in range(len(inputs))), *partial)
