@@ -22,8 +22,8 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path.insert(0, str(REPO))  # the checkout's convcalc, which the timed runs (`python -m convcalc` in REPO) use
 
-from convcalc.reader import MAX_BYTES, MAX_NODES  # noqa: E402
-from convcalc.spec import MAX_LAYERS  # noqa: E402
+from convcalc.spec.lower import MAX_LAYERS  # noqa: E402
+from convcalc.spec.reader import MAX_BYTES, MAX_NODES  # noqa: E402
 
 HEAD = "input: [3, 8, 8]\nlayers:\n"
 CHUNK = 100_000

@@ -4,22 +4,21 @@ from typing import TYPE_CHECKING, Any
 
 from convcalc.api import analyze, compare, load_spec
 from convcalc.core.errors import Location, SpecError
-from convcalc.graph import Graph, Node
-from convcalc.results import Analysis, AnalysisError, LayerResult, Totals
+from convcalc.core.version import __version__
+from convcalc.engine.graph import Graph, Node
+from convcalc.engine.results import Analysis, AnalysisError, LayerResult, Totals
 
 Spec = Graph
 """A loaded spec is its graph (the name the first releases used)."""
 
 if TYPE_CHECKING:
-    from convcalc.comparison import Comparison
-
-__version__ = "0.1.0"
+    from convcalc.passes.comparison import Comparison
 
 
 def __getattr__(name: str) -> Any:
     """``Comparison`` is imported on first use, keeping `import convcalc` light."""
     if name == "Comparison":
-        from convcalc.comparison import Comparison
+        from convcalc.passes.comparison import Comparison
 
         return Comparison
     raise AttributeError(f"module 'convcalc' has no attribute {name!r}")

@@ -1,3 +1,3 @@
-from convcalc.cli import main
+from convcalc.cli.app import main
 
 main()

@@ -9,20 +9,20 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from convcalc.bundled import bundled_names, find_bundled
 from convcalc.core.errors import SpecError, nearest
 from convcalc.core.keys import MAX_MAGNITUDE, is_int
 from convcalc.core.tensor import Shape
 from convcalc.core.text import clip
-from convcalc.engine import analyze_spec
-from convcalc.graph import Graph
-from convcalc.reader import read_source, read_text
-from convcalc.results import Analysis
-from convcalc.spec import build_spec
+from convcalc.engine.graph import Graph
+from convcalc.engine.results import Analysis
+from convcalc.engine.run import analyze_spec
+from convcalc.spec.bundled import bundled_names, find_bundled
+from convcalc.spec.lower import build_spec
+from convcalc.spec.reader import read_source, read_text
 
 if TYPE_CHECKING:  # compare's modules load only when comparing (cold start of `convcalc analyze`)
-    from convcalc.comparison import Comparison
-    from convcalc.rewrite import Bottleneck
+    from convcalc.passes.comparison import Comparison
+    from convcalc.spec.rewrite import Bottleneck
 
 
 @contextmanager
@@ -40,7 +40,7 @@ def gc_paused() -> Iterator[None]:
 
 def load_spec(source: str | os.PathLike[str], *, text: str | None = None) -> Graph:
     """Read and check a spec: a file path, '-' for standard input, or a bundled spec's name; a path ending in
-    .onnx is an ONNX model, read into the same graph (:mod:`convcalc.onnx_import`).
+    .onnx is an ONNX model, read into the same graph (:mod:`convcalc.importers.onnx.read`).
 
     With ``text``, ``source`` is only the name used in error messages. TypeError for a source that is not a
     str or path, or text that is not a str (decode bytes first: ``data.decode("utf-8")``).
@@ -53,7 +53,7 @@ def load_spec(source: str | os.PathLike[str], *, text: str | None = None) -> Gra
         if text is not None:
             return build_spec(read_text(text, str(source)), str(source))
         if str(source).lower().endswith(".onnx"):
-            from convcalc.onnx_import import read_onnx_file
+            from convcalc.importers.onnx.read import read_onnx_file
 
             return read_onnx_file(str(source))
         text, name = load_text(source)
@@ -155,8 +155,8 @@ def compare(
     ``bottlenecks`` are ``--bottleneck`` values such as ``"conv5x5=16"`` or ``"all=0.25"``; with them,
     ``first`` must be a spec source (its text is rewritten) and ``second`` is not given.
     """
-    from convcalc.comparison import compare as compare_analyses
-    from convcalc.rewrite import Bottleneck, insert_bottlenecks, parse_bottleneck
+    from convcalc.passes.comparison import compare as compare_analyses
+    from convcalc.spec.rewrite import Bottleneck, insert_bottlenecks, parse_bottleneck
 
     check_options(batch, dtype)
     if (second is None) == (not bottlenecks):

@@ -19,13 +19,13 @@ import re
 import textwrap
 from collections.abc import Sequence
 
-from convcalc import __version__
 from convcalc.api import analyze, load_spec
 from convcalc.core.errors import SpecError
 from convcalc.core.tensor import Shape, format_shape
 from convcalc.core.text import first_free
-from convcalc.graph import NETWORK_INPUT, Graph
-from convcalc.results import Analysis, LayerResult
+from convcalc.core.version import __version__
+from convcalc.engine.graph import NETWORK_INPUT, Graph
+from convcalc.engine.results import Analysis, LayerResult
 
 MODULE_ATTRIBUTES = frozenset(
     """T_destination add_module apply bfloat16 buffers call_super_init children compile cpu cuda double

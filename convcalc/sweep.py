@@ -9,8 +9,8 @@ from typing import Any
 
 from convcalc.api import analyze, load_spec, parse_shape
 from convcalc.core.tensor import Shape, format_shape
-from convcalc.graph import Graph
-from convcalc.results import AnalysisError
+from convcalc.engine.graph import Graph
+from convcalc.engine.results import AnalysisError
 
 
 @dataclass(frozen=True, slots=True)

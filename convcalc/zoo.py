@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from convcalc.api import analyze, load_spec
-from convcalc.bundled import bundled_names, find_bundled
 from convcalc.core.tensor import Shape
+from convcalc.spec.bundled import bundled_names, find_bundled
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from hypothesis import settings
 
-from convcalc.cli import main
+from convcalc.cli.app import main
 
 # Property and fuzz tests draw the same examples on every run (CI is reproducible, a failure reruns as it failed);
 # HYPOTHESIS_PROFILE=explore draws new ones, to look further on a workstation.

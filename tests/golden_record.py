@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from convcalc import analyze
-from convcalc.bundled import bundled_names
+from convcalc.spec.bundled import bundled_names
 
 GOLDEN = Path(__file__).parent / "data" / "golden"
 EXTRA = {"every_kind": Path(__file__).parent / "data" / "every_kind.yaml"}

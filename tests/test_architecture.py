@@ -22,17 +22,17 @@ import pytest
 from convcalc import analyze, load_spec
 from convcalc.core.errors import SpecError
 from convcalc.core.tensor import Config, Shape, elements
-from convcalc.explain import explain_layer
 from convcalc.export import to_pytorch
 from convcalc.kinds.base import Evaluation, LayerKind
 from convcalc.kinds.catalogue import CATALOGUE
-from convcalc.schema import schema_text
+from convcalc.passes.explain import explain_layer
+from convcalc.spec.schema import schema_text
 from tests.conftest import REPO
 from tests.test_readme import counting_table_gaps
 
 PACKAGE = REPO / "convcalc"
-SPEC_LANGUAGE = {"convcalc.spec", "convcalc.structures", "convcalc.namespace", "convcalc.schema"}
-YAML_TEXT_EDIT = {"convcalc.rewrite"}
+SPEC_LANGUAGE = {"convcalc.spec.lower", "convcalc.spec.structures", "convcalc.spec.namespace", "convcalc.spec.schema"}
+YAML_TEXT_EDIT = {"convcalc.spec.rewrite"}
 SYNTAX_WORDS = {"branches", "residual", "shortcut", "body"}
 
 

@@ -14,7 +14,7 @@ import yaml
 
 from convcalc import analyze, compare
 from convcalc.render.units import ratio_text
-from convcalc.rewrite import parse_bottleneck
+from convcalc.spec.rewrite import parse_bottleneck
 from tests.conftest import REPO, SPECS, run_cli
 
 PLAIN = str(SPECS / "inception-5x5.yaml")

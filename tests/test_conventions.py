@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 
 from convcalc import analyze
-from convcalc.conventions import CONVENTIONS, count_layers, explain_rules
+from convcalc.engine.results import Analysis
 from convcalc.kinds.catalogue import CATALOGUE
-from convcalc.results import Analysis
+from convcalc.passes.conventions import CONVENTIONS, count_layers, explain_rules
 from tests.conftest import REPO, run_cli
 
 PEERS = REPO / "tests" / "data" / "peers"
@@ -427,7 +427,7 @@ def layer_of(node: str, op: str, origins: dict[str, str], names: set[str]) -> st
 
 @pytest.mark.parametrize("key", onnx_entries(counted=True))
 def test_onnx_tool_every_layer_equals_its_nodes(key: str):
-    from convcalc.onnx_import import read_onnx_file
+    from convcalc.importers.onnx.read import read_onnx_file
 
     entry = recorded("onnx_tool")["networks"][key]
     path = str(ONNX_FILES / f"{key}.onnx")

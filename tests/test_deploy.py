@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 from convcalc import analyze, load_spec
-from convcalc.deploy import deployment
+from convcalc.passes.deploy import deployment
 from tests.conftest import SPECS, run_cli
 
 KB = 1024

@@ -1,11 +1,11 @@
-"""The engine's own bounds and defaults, at their edges (written for the mutation run of convcalc/engine.py)."""
+"""The engine's own bounds and defaults, at their edges (written for the mutation run of convcalc/engine/run.py)."""
 
 from __future__ import annotations
 
 import pytest
 
 from convcalc import AnalysisError, load_spec
-from convcalc.engine import analyze_spec
+from convcalc.engine.run import analyze_spec
 
 GOOGOL = 10**100
 

@@ -34,7 +34,7 @@ def test_shell_completion_is_offered_and_completes_commands():
     help_text = run_cli("--help").stdout
     assert "--install-completion" in help_text and "--show-completion" in help_text
     # what the installed bash completion asks the `convcalc` script when the user types `convcalc sw<TAB>`
-    script = "import sys; sys.argv = ['convcalc']; from convcalc.cli import main; main()"
+    script = "import sys; sys.argv = ['convcalc']; from convcalc.cli.app import main; main()"
     environment = {**os.environ, "_CONVCALC_COMPLETE": "complete_bash", "COMP_WORDS": "convcalc sw", "COMP_CWORD": "1"}
     result = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, env=environment)
     assert result.returncode == 0, result.stderr
@@ -43,10 +43,10 @@ def test_shell_completion_is_offered_and_completes_commands():
 
 def test_the_new_commands_load_their_modules_only_when_run():
     """Cold start: importing the CLI must not import the schema, sweep or export code (nor jsonschema or torch)."""
-    probe = "import sys, convcalc.cli; print(' '.join(sorted(sys.modules)))"
+    probe = "import sys, convcalc.cli.app; print(' '.join(sorted(sys.modules)))"
     loaded = set(python("-c", probe).stdout.split())
     for module in (
-        "convcalc.schema",
+        "convcalc.spec.schema",
         "convcalc.sweep",
         "convcalc.export",
         "convcalc.render.table",

@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 
 from convcalc.core.keys import MAX_MAGNITUDE
-from convcalc.expr import MAX_PARENTHESES
-from convcalc.reader import MAX_BYTES, MAX_NESTING
-from convcalc.spec import MAX_DEPTH, MAX_LAYERS
+from convcalc.spec.expr import MAX_PARENTHESES
+from convcalc.spec.lower import MAX_DEPTH, MAX_LAYERS
+from convcalc.spec.reader import MAX_BYTES, MAX_NESTING
 from tests.conftest import REPO, run_cli
 
 NET = "input: [3, 8, 8]\nlayers:\n"
@@ -731,7 +731,7 @@ def help_formats(command: str) -> list[str] | None:
 
 def test_every_command_lists_exactly_the_formats_it_prints() -> None:
     """Each command's --help lists every --format it prints and no other; any other is refused, exit 2."""
-    from convcalc.cli import app
+    from convcalc.cli.app import app
 
     commands = [command.name or command.callback.__name__ for command in app.registered_commands]  # type: ignore[union-attr]
     with_format = {command: formats for command in commands if (formats := help_formats(command)) is not None}

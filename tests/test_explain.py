@@ -10,8 +10,8 @@ from fractions import Fraction
 import pytest
 
 from convcalc import analyze, load_spec
-from convcalc.explain import explain_layer
 from convcalc.kinds.catalogue import CATALOGUE
+from convcalc.passes.explain import explain_layer
 from tests.conftest import SPECS, run_cli
 
 

@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from convcalc.core.keys import MAX_MAGNITUDE
-from convcalc.expr import MAX_PARENTHESES, ExpressionError, evaluate, substitute
+from convcalc.spec.expr import MAX_PARENTHESES, ExpressionError, evaluate, substitute
 from tests.netbuild import analyze_text
 
 NAMES = {"a": 7, "b": -3, "c": 12, "big": 10**60}

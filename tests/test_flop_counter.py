@@ -14,7 +14,7 @@ import json
 import pytest
 
 from convcalc import analyze
-from convcalc.bundled import bundled_names
+from convcalc.spec.bundled import bundled_names
 from tests.conftest import REPO
 
 RECORD = json.loads((REPO / "tests" / "data" / "flop_counter.json").read_text(encoding="utf-8"))

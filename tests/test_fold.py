@@ -1,4 +1,4 @@
-"""Folding (convcalc/fold.py) on graphs drawn at random: the folded spec always counts as the flat one.
+"""Folding (convcalc/spec/fold.py) on graphs drawn at random: the folded spec always counts as the flat one.
 
 The graphs are what an importer makes: chains, residuals (identity or projection shortcut, laid out either way
 round, the add reading them either way round), concats of branches (identity branches, any input order), a gate
@@ -21,10 +21,10 @@ from hypothesis import strategies as st
 
 from convcalc import analyze, load_spec
 from convcalc.core.errors import Location
-from convcalc.fold import MAX_REGIONS, Folded, FoldError, Use
-from convcalc.graph import NETWORK_INPUT, Graph, Node
+from convcalc.engine.graph import NETWORK_INPUT, Graph, Node
 from convcalc.kinds.catalogue import CATALOGUE
-from convcalc.spec_writer import write_spec
+from convcalc.spec.fold import MAX_REGIONS, Folded, FoldError, Use
+from convcalc.spec.writer import write_spec
 from tests.test_import import same_numbers
 
 AWKWARD = ["in", "input", "0", "1", "a.b", "x", "x_1", "block", "conv"]

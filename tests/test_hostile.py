@@ -22,7 +22,7 @@ import pytest
 from rich.console import Console
 
 from convcalc.core.text import UNSAFE, clip, csv_cell, message_line, printable
-from convcalc.reader import MAX_NODES, read_text
+from convcalc.spec.reader import MAX_NODES, read_text
 from tests.conftest import REPO, SPECS, run_cli
 
 NET = "input: [3, 8, 8]\nlayers:\n"
@@ -176,9 +176,9 @@ def test_the_node_limit_is_exact_and_refuses_while_the_document_is_read(
 ) -> None:
     """At the limit the document is read (and the spec checks see it); one node more is refused before the parser
     reaches the broken end of the document, that is, while composing, not after building the whole document."""
-    import convcalc.reader
+    import convcalc.spec.reader
 
-    monkeypatch.setattr(convcalc.reader, "MAX_NODES", limit)
+    monkeypatch.setattr(convcalc.spec.reader, "MAX_NODES", limit)
     if limit != MAX_NODES:
         read = run_cli("analyze", str(write_spec(node_list(limit - 13))))
         one_error(read, "'description' must be text")

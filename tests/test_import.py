@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from convcalc import analyze, load_spec
-from convcalc.results import Analysis
-from convcalc.spec_writer import yaml_value
+from convcalc.engine.results import Analysis
+from convcalc.spec.writer import yaml_value
 from tests import onnxbuild as ob
 from tests.conftest import run_cli
 from tests.test_onnx import DECOMPOSED_LRN, FIXTURES, fixture_pairs

@@ -2,7 +2,7 @@
 
 Output sizes follow PyTorch's documented formulas (nn.Conv2d, nn.ConvTranspose2d, nn.MaxPool2d,
 nn.AdaptiveAvgPool2d); each expected size below is that formula worked out by hand in a comment.
-FLOPs follow the convention stated in convcalc/layers.py: 2 x MACs + the element-wise work of the kind.
+FLOPs follow the convention stated in convcalc/kinds/__init__.py: 2 x MACs + the element-wise work of the kind.
 """
 
 from __future__ import annotations

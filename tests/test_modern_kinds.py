@@ -1,6 +1,6 @@
 """The layer kinds of modern CNNs (issue 12): shape, params, MACs, FLOPs, receptive fields and errors by hand.
 
-FLOPs follow the convention of convcalc/layers.py: no weight multiplies here, so MACs are 0 and FLOPs are the
+FLOPs follow the convention of convcalc/kinds/: no weight multiplies here, so MACs are 0 and FLOPs are the
 element-wise work stated in each kind's ``flops_rule``.
 """
 

@@ -422,7 +422,7 @@ def test_pytorchs_lrn_is_one_layer():
 
 
 def test_fixtures_cover_the_bundled_networks():
-    from convcalc.bundled import bundled_names
+    from convcalc.spec.bundled import bundled_names
 
     assert {spec for _, spec in fixture_pairs()} == set(bundled_names())
 

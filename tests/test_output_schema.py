@@ -15,7 +15,7 @@ import jsonschema
 import pytest
 
 from convcalc import analyze
-from convcalc.bundled import bundled_names
+from convcalc.spec.bundled import bundled_names
 from tests.conftest import REPO, run_cli
 from tests.test_hand_golden import GOLDEN, SPEC
 

@@ -17,9 +17,9 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from convcalc import Analysis, AnalysisError, analyze
-from convcalc.deploy import deployment
-from convcalc.graph import NETWORK_INPUT
-from convcalc.patches import PatchPlan, parse_grid, patched
+from convcalc.engine.graph import NETWORK_INPUT
+from convcalc.passes.deploy import deployment
+from convcalc.passes.patches import PatchPlan, parse_grid, patched
 from tests.conftest import SPECS, run_cli
 from tests.netbuild import analyze_layers
 

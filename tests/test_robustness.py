@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from convcalc.core.keys import MAX_MAGNITUDE
-from convcalc.expr import MAX_PARENTHESES
-from convcalc.reader import MAX_BYTES, MAX_NESTING, MAX_NODES
-from convcalc.spec import MAX_DEPTH, MAX_LAYERS
+from convcalc.spec.expr import MAX_PARENTHESES
+from convcalc.spec.lower import MAX_DEPTH, MAX_LAYERS
+from convcalc.spec.reader import MAX_BYTES, MAX_NESTING, MAX_NODES
 from tests.conftest import REPO, SPECS, run_cli
 
 HUGE = """\

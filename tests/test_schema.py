@@ -12,7 +12,7 @@ import yaml
 from convcalc import SpecError, load_spec
 from convcalc.core.keys import json_schema
 from convcalc.kinds.catalogue import CATALOGUE
-from convcalc.schema import SCHEMA_FILE, spec_schema
+from convcalc.spec.schema import SCHEMA_FILE, spec_schema
 from tests.conftest import REPO, SPECS, run_cli
 
 BUNDLED = sorted(SPECS.glob("*.yaml"))

@@ -14,7 +14,7 @@ import pytest
 
 from convcalc import AnalysisError, SpecError, analyze, load_spec
 from convcalc.export import to_pytorch
-from convcalc.expr import ExpressionError, evaluate, make_divisible
+from convcalc.spec.expr import ExpressionError, evaluate, make_divisible
 from convcalc.sweep import sweep
 from tests.netbuild import analyze_layers, analyze_text, by_name, spec_text
 

@@ -578,7 +578,7 @@ def test_api_refuses_a_bad_input_shape() -> None:
 
 
 def test_cli_dtypes_are_the_engines() -> None:
-    from convcalc.cli import Dtype
-    from convcalc.engine import DTYPE_BYTES
+    from convcalc.cli.options import Dtype
+    from convcalc.engine.run import DTYPE_BYTES
 
     assert [d.value for d in Dtype] == list(DTYPE_BYTES)

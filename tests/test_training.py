@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from convcalc import analyze
-from convcalc.training import training
+from convcalc.passes.training import training
 from tests.conftest import SPECS, run_cli
 
 FIXTURE = json.loads((Path(__file__).parent / "data" / "autograd_saved.json").read_text(encoding="utf-8"))

@@ -16,7 +16,7 @@ from convcalc import analyze, load_spec
 from convcalc.core.errors import SpecError
 from convcalc.core.findings import WARNINGS
 from convcalc.export import to_pytorch
-from convcalc.schema import spec_schema
+from convcalc.spec.schema import spec_schema
 from tests.conftest import SPECS, run_cli
 from tests.test_axes import CASES as AXIS_CASES
 

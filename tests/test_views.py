@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from convcalc import analyze
-from convcalc.views import grouped, rows
+from convcalc.passes.views import grouped, rows
 from tests.conftest import SPECS, run_cli
 from tests.tiny_spec import ADD_FLOPS, CONV_MACS, CONV_PARAMS, POOL_FLOPS, STEM_MACS, STEM_PARAMS, TINY, UNIT_FLOPS
 

@@ -60,9 +60,9 @@ TARGETS = {
         "convcalc/core/formula.py",
         ["tests/test_formula.py", "tests/test_explain.py", "tests/test_layers.py"],
     ),
-    "expr": ("convcalc/expr.py", ["tests/test_expr.py", "tests/test_spec_shapes.py"]),
-    "engine": (
-        "convcalc/engine.py",
+    "spec.expr": ("convcalc/spec/expr.py", ["tests/test_expr.py", "tests/test_spec_shapes.py"]),
+    "engine.run": (
+        "convcalc/engine/run.py",
         [
             "tests/test_hand_golden.py",
             "tests/test_golden.py",
@@ -85,11 +85,11 @@ RETRY_FACTOR = 5
 
 EQUIVALENT: dict[tuple[str, str], str] = {
     # (module, "source line: change") -> why no test can tell the mutant from the original
-    ("engine", "if len(sources) == 1:  # the common case, kept cheap: the engine's time is per layer: 1 -> 0"): (
+    ("engine.run", "if len(sources) == 1:  # the common case, kept cheap: the engine's time is per layer: 1 -> 0"): (
         "the fast path for one input and the general path for several give the same field and sizes for one input"
     ),
     (
-        "engine",
+        "engine.run",
         "full = [s for s, shape in zip(sources, shapes, strict=True) if shape[1:] == result.shape[1:]]: True -> False",
     ): "sources and shapes are made from each other: always of one length",
     ("kinds.base", "@dataclass(slots=True): True -> False"): "__slots__ changes memory layout, not a value",
@@ -127,13 +127,13 @@ EQUIVALENT: dict[tuple[str, str], str] = {
         "kinds.tensor",
         'symbol(f"p_{side}", n) for side, n in zip(SIDES, config["padding"], strict=True): True -> False',
     ): ("padding always has four sides (the four_sides converter)"),
-    ("expr", "tokens.append(match.group(match.lastindex or 0)): 0 -> 1"): (
+    ("spec.expr", "tokens.append(match.group(match.lastindex or 0)): 0 -> 1"): (
         "every alternative of _TOKEN is a group, so lastindex is never 0 or None"
     ),
-    ("expr", "return self.check(int(token) if len(token) <= 101 else MAX_MAGNITUDE + 1): 101 -> 102"): (
+    ("spec.expr", "return self.check(int(token) if len(token) <= 101 else MAX_MAGNITUDE + 1): 101 -> 102"): (
         "a literal of 102 digits is above 10^100 either way and check() refuses it"
     ),
-    ("expr", "return self.check(int(token) if len(token) <= 101 else MAX_MAGNITUDE + 1): 1 -> 2"): (
+    ("spec.expr", "return self.check(int(token) if len(token) <= 101 else MAX_MAGNITUDE + 1): 1 -> 2"): (
         "10^100 + 2 is refused by check() like 10^100 + 1"
     ),
     ("core.formula", "ADD, MUL, DIV, ATOM = 1, 2, 3, 4: 1 -> 0"): "only the order of the precedences matters",

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Literal
 
 from convcalc.core.numbers import json_number
 from convcalc.core.tensor import format_shape
-from convcalc.results import LayerResult
+from convcalc.engine.results import LayerResult
 
 if TYPE_CHECKING:
     from fractions import Fraction

@@ -7,13 +7,13 @@ from typing import IO
 
 from rich.console import RenderableType
 
-from convcalc.comparison import Comparison, Row
 from convcalc.core.tensor import format_shape
 from convcalc.core.text import printable
+from convcalc.engine.results import Analysis
+from convcalc.passes.comparison import Comparison, Row
 from convcalc.render.grid import Cell, Grid, GridColumn
 from convcalc.render.table import CONVENTION_LINE, print_view, safe_markup
 from convcalc.render.units import count_shown, exact, ratio_text, signed, size_shown
-from convcalc.results import Analysis
 
 MAX_SUM_TERMS = 8
 """A side's total parameters are written out as a sum of its layers' when it has at most this many terms."""

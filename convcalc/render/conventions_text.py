@@ -1,5 +1,5 @@
 """`convcalc analyze --convention NAME`, `convcalc conventions` and `explain --convention`: other tools' counts
-shown as the table, JSON, CSV or markdown convcalc prints for its own (see :mod:`convcalc.conventions`)."""
+shown as the table, JSON, CSV or markdown convcalc prints for its own (see :mod:`convcalc.passes.conventions`)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ import dataclasses
 from collections.abc import Sequence
 from typing import IO, TYPE_CHECKING, Any
 
-from convcalc.conventions import (
+from convcalc.engine.results import Analysis, LayerResult
+from convcalc.passes.conventions import (
     CONVENTIONS,
     Convention,
     Counting,
@@ -17,12 +18,11 @@ from convcalc.conventions import (
     reaching_output,
 )
 from convcalc.render.units import exact, human_count
-from convcalc.results import Analysis, LayerResult
 
 if TYPE_CHECKING:
     from rich.console import RenderableType
 
-    from convcalc.explain import Explanation
+    from convcalc.passes.explain import Explanation
 
 DEFAULT = CONVENTIONS["convcalc"]
 
@@ -241,7 +241,7 @@ def explanations_json(explanations: Sequence[Explanation], analysis: Analysis, c
 def layer_rows(analysis: Analysis, depth: int | None) -> Sequence[LayerResult] | None:
     if depth is None:
         return None
-    from convcalc.views import rows
+    from convcalc.passes.views import rows
 
     return rows(analysis.layers, depth)
 
@@ -249,7 +249,7 @@ def layer_rows(analysis: Analysis, depth: int | None) -> Sequence[LayerResult] |
 def recount(analysis: Analysis, name: str) -> tuple[Counting, Counting]:
     """The analysis as tool ``name`` counts it, and as convcalc does. ValueError: an unknown name, or a network the
     tool crashes on."""
-    from convcalc.conventions import convention
+    from convcalc.passes.conventions import convention
 
     counting, default = counted(analysis, convention(name)), counted(analysis, DEFAULT)
     if counting.crash:

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from convcalc.core.tensor import format_shape
 from convcalc.core.text import printable
-from convcalc.explain import Explanation
+from convcalc.passes.explain import Explanation
 
 
 def render_explanations(explanations: Sequence[Explanation]) -> str:

@@ -8,7 +8,7 @@ convcalc's own (``n0``, ``c0``), never a layer's name.
 from __future__ import annotations
 
 from convcalc.core.text import printable
-from convcalc.dataflow import Cluster, Diagram
+from convcalc.render.dataflow import Cluster, Diagram
 
 MERMAID_PLAIN = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 _.,:()+-*/=%")
 """Characters a Mermaid label shows as written; every other one is written as an entity code (``#35;``)."""

@@ -11,12 +11,12 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from html import escape
 
-from convcalc.comparison import Comparison, Row
 from convcalc.core.tensor import format_shape
+from convcalc.engine.results import Analysis, LayerResult
+from convcalc.passes.comparison import Comparison, Row
 from convcalc.render.compare_table import change, param_sum
 from convcalc.render.html_report import CHARTED, charts_section, document, text
 from convcalc.render.units import exact, human_bytes, human_count, ratio_text, signed
-from convcalc.results import Analysis, LayerResult
 
 COMPARE_CSS = """
 tr.added td { background: #e9f6e9; } tr.removed td { background: #fbeaea; } tr.changed td { background: #fff7df; }

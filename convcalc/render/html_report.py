@@ -13,13 +13,13 @@ from itertools import count
 
 from convcalc.core.tensor import format_shape
 from convcalc.core.text import printable
-from convcalc.dataflow import diagram
-from convcalc.explain import explain_layer
+from convcalc.engine.results import Analysis, LayerResult
+from convcalc.passes.explain import explain_layer
+from convcalc.passes.views import Group, Item, hierarchy
+from convcalc.render.dataflow import diagram
 from convcalc.render.explain_text import render_explanations
 from convcalc.render.svg_graph import to_svg
 from convcalc.render.units import exact, human_bytes, human_count
-from convcalc.results import Analysis, LayerResult
-from convcalc.views import Group, Item, hierarchy
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:"
 CSS = """

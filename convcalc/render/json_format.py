@@ -7,7 +7,7 @@ from typing import Any
 
 from convcalc.core.errors import SpecError
 from convcalc.core.text import message_line
-from convcalc.results import AnalysisError
+from convcalc.engine.results import AnalysisError
 
 
 def to_json(data: dict[str, Any]) -> str:

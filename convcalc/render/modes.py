@@ -11,9 +11,9 @@ from convcalc.render.units import count_shown, exact, percent, signed, size_show
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-    from convcalc.deploy import Deployment
-    from convcalc.patches import PatchPlan
-    from convcalc.training import Training
+    from convcalc.passes.deploy import Deployment
+    from convcalc.passes.patches import PatchPlan
+    from convcalc.passes.training import Training
 
 Reads = Literal["bytes", "count", "whole", "text"]
 
@@ -145,7 +145,7 @@ def side_by_side(
     first: Training | Deployment, second: Training | Deployment, names: tuple[str, str], *, exact_numbers: bool
 ) -> Grid:
     """`compare --mode`: each total of the two networks' steps (or deployments), labelled as analyze labels them."""
-    from convcalc.training import Training
+    from convcalc.passes.training import Training
 
     labels: Mapping[str, tuple[str, Reads]] = TRAINING_LABELS if isinstance(first, Training) else DEPLOY_LABELS
     left, right = first.to_dict(), second.to_dict()
@@ -164,7 +164,7 @@ def side_by_side(
 
 def mode_lines(extra: Training | Deployment | None, batch: int, *, exact_numbers: bool) -> list[str]:
     """The lines after analyze's table in a train or deploy mode (none without one)."""
-    from convcalc.training import Training
+    from convcalc.passes.training import Training
 
     if extra is None:
         return []

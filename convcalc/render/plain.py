@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING
 
 from convcalc.core.tensor import format_shape
 from convcalc.core.text import csv_cell, printable
+from convcalc.engine.results import Analysis, LayerResult
 from convcalc.render.columns import COLUMNS, RELATIVE, SHARE, MacsScale, cell, relative, total_cell
-from convcalc.results import Analysis, LayerResult
 
 if TYPE_CHECKING:
     from convcalc.sweep import Sweep

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from html import escape
 
 from convcalc.core.text import printable
-from convcalc.dataflow import Box, Diagram
+from convcalc.render.dataflow import Box, Diagram
 from convcalc.render.graph_text import visible
 
 BOX_WIDTH, BOX_HEIGHT = 200, 34

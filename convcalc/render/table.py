@@ -13,7 +13,7 @@ from rich.table import Table
 
 from convcalc.core.tensor import format_shape
 from convcalc.core.text import printable
-from convcalc.outputs import closed_pipe
+from convcalc.engine.results import Analysis, LayerResult
 from convcalc.render.columns import (
     BAR,
     COLUMNS,
@@ -28,8 +28,8 @@ from convcalc.render.columns import (
 )
 from convcalc.render.fit import fit
 from convcalc.render.grid import Grid, GridColumn, Justify, Shrink
+from convcalc.render.outputs import closed_pipe
 from convcalc.render.units import count_shown, exact, human_bytes, size_shown
-from convcalc.results import Analysis, LayerResult
 
 if TYPE_CHECKING:
     from convcalc.sweep import Sweep

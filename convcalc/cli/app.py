@@ -1,0 +1,87 @@
+"""The command line: a thin layer over the library API, one module per command. Exit codes: 0 ok, 2 bad spec or
+usage, 1 unexpected, 130 interrupted."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from convcalc.cli import (
+    analyze,
+    compare,
+    conventions,
+    explain,
+    export,
+    graph,
+    import_model,
+    report,
+    schema,
+    sweep,
+    zoo,
+)
+from convcalc.cli.common import State
+from convcalc.core.text import message_line, tolerate_encoding
+from convcalc.core.version import __version__
+
+app = typer.Typer(
+    name="convcalc",
+    help="Exact shapes, parameters, MACs, FLOPs and memory of a CNN from a YAML layer spec.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+COMMANDS = (
+    (analyze.analyze, "analyze"),
+    (explain.explain, "explain"),
+    (conventions.conventions, "conventions"),
+    (zoo.zoo, "zoo"),
+    (compare.compare, "compare"),
+    (sweep.sweep, "sweep"),
+    (graph.graph, "graph"),
+    (report.report, "report"),
+    (import_model.import_model, "import"),
+    (export.export, "export"),
+    (schema.schema, "schema"),
+)
+"""Every command, in the order --help lists them: its function and its name."""
+for command, name in COMMANDS:
+    app.command(name)(command)
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"convcalc {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    debug: Annotated[bool, typer.Option("--debug", help="Show a traceback for unexpected errors.")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
+    State.debug = debug
+
+
+def main() -> None:
+    """Entry point: never a traceback for the user (unless --debug)."""
+    tolerate_encoding(sys.stdout, sys.stderr)
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except BrokenPipeError:  # e.g. `convcalc analyze ... | head`
+        sys.stderr.close()
+        sys.exit(0)
+    except Exception as error:  # anything unexpected: one line, exit 1
+        if State.debug:
+            raise
+        print(
+            message_line(f"convcalc: internal error: {type(error).__name__}: {error} (run with --debug for details)"),
+            file=sys.stderr,
+        )
+        sys.exit(1)

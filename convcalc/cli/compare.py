@@ -1,0 +1,140 @@
+"""`convcalc compare`: two networks side by side, or one before and after its 1x1 bottlenecks."""
+
+from __future__ import annotations
+
+from typing import IO, TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from convcalc.cli.common import check_output_files, emit, report_stream, spec_errors, write_file, write_svg
+from convcalc.cli.modes import mode_extra, patch_grid
+from convcalc.cli.options import (
+    SPEC_HELP,
+    BatchOption,
+    BottleneckOption,
+    DepthOption,
+    Dtype,
+    Mode,
+    ModeOption,
+    OptimizerOption,
+    OutputFormat,
+    PatchesOption,
+    PrecisionOption,
+    SplitOption,
+    SvgOption,
+    TableOrJson,
+    TableOrJsonOption,
+    chosen_format,
+    other_formats,
+)
+from convcalc.core.errors import SpecError
+
+if TYPE_CHECKING:
+    from convcalc.passes.comparison import Comparison
+    from convcalc.passes.deploy import Deployment
+    from convcalc.passes.training import Training
+
+
+def compare(
+    first: Annotated[str, typer.Argument(help=SPEC_HELP, show_default=False, metavar="SPEC")],
+    second: Annotated[
+        str | None,
+        typer.Argument(help="The spec to compare with (or use --bottleneck).", show_default=False, metavar="SPEC2"),
+    ] = None,
+    bottleneck: BottleneckOption = None,
+    emit_spec: Annotated[
+        str | None,
+        typer.Option("--emit-spec", metavar="FILE", help="Write the rewritten spec as YAML to FILE ('-': stdout)."),
+    ] = None,
+    form: TableOrJsonOption = TableOrJson.table,
+    exact_numbers: Annotated[bool, typer.Option("--exact", help="Exact integers instead of K/M/G.")] = False,
+    batch: BatchOption = 1,
+    dtype: Annotated[Dtype, typer.Option(help="Element type for memory.")] = Dtype.float32,
+    svg: SvgOption = None,
+    depth: DepthOption = None,
+    mode: ModeOption = Mode.inference,
+    optimizer: OptimizerOption = None,
+    precision: PrecisionOption = None,
+    patches: PatchesOption = None,
+    split: SplitOption = None,
+) -> None:
+    """Two networks side by side, or one before and after inserting 1x1 bottleneck convs."""
+    output = chosen_format(form)
+    grid = patch_grid(mode, patches, split)
+    with spec_errors(output, exact_numbers):
+        if (second is None) == (not bottleneck):
+            raise SpecError("compare needs a second spec or --bottleneck (one of the two)")
+        if emit_spec is not None and not bottleneck:
+            raise SpecError("--emit-spec writes the spec that --bottleneck rewrites; give --bottleneck too")
+        check_output_files({"--emit-spec": emit_spec, "--svg": svg}, first, *([second] if second else []))
+        comparison = compared(first, second, bottleneck, batch=batch, dtype=dtype.value)
+    report = report_stream(emit_spec, svg)
+    sides = [
+        mode_extra(side, mode, optimizer, precision, (grid, split)) for side in (comparison.before, comparison.after)
+    ]
+    if emit_spec is not None and comparison.rewrite is not None:  # files first, as in analyze
+        write_file("--emit-spec", emit_spec, comparison.rewrite.text, "rewritten spec")
+    if svg is not None:
+        from convcalc.render.compare_table import comparison_view
+
+        title = f"convcalc compare {first} {second or ' '.join(f'-b {b}' for b in bottleneck or ())}"
+        write_svg(comparison_view(comparison_rows(comparison, depth), exact_numbers=exact_numbers), svg, title)
+    if output is OutputFormat.json:
+        from convcalc.render.json_format import to_json
+
+        document = comparison_json(comparison, depth)
+        emit(to_json(compared_modes(document, mode, sides)) + "\n", report)
+    else:
+        from convcalc.render.compare_table import render_comparison
+
+        shown = comparison_rows(comparison, depth)
+        render_comparison(shown, exact_numbers=exact_numbers, file=report, formats=other_formats(TableOrJson))
+        print_compared_modes(comparison, sides, report, exact_numbers)
+
+
+def compared(first: str, second: str | None, bottleneck: list[str] | None, *, batch: int, dtype: str) -> Comparison:
+    """Two specs, or one before and after its --bottleneck rewrite; the caller checks that exactly one is given
+    and reports SpecErrors."""
+    from convcalc.api import compare as run_comparison
+
+    return run_comparison(first, second, bottlenecks=bottleneck or (), batch=batch, dtype=dtype)
+
+
+def compared_modes(document: dict[str, Any], mode: Mode, sides: list[Training | Deployment | None]) -> dict[str, Any]:
+    """`compare --mode train/deploy -f json`: each side's totals under ``training`` or ``deploy``."""
+    if sides[0] is not None and sides[1] is not None:
+        document[mode.value if mode is Mode.deploy else "training"] = {
+            "before": sides[0].to_dict(),
+            "after": sides[1].to_dict(),
+        }
+    return document
+
+
+def print_compared_modes(
+    comparison: Comparison, sides: list[Training | Deployment | None], report: IO[str], exact_numbers: bool
+) -> None:
+    if sides[0] is not None and sides[1] is not None:
+        from convcalc.render.modes import side_by_side
+        from convcalc.render.table import print_view
+
+        names = (comparison.before.name, comparison.after.name)
+        grid = side_by_side(sides[0], sides[1], names, exact_numbers=exact_numbers)
+        print_view([grid], report, other_formats(TableOrJson))
+
+
+def comparison_rows(comparison: Comparison, depth: int | None) -> Comparison:
+    """The comparison with ``--depth N``: its rows are the groups at that depth of each side."""
+    if depth is None:
+        return comparison
+    from convcalc.passes.views import grouped_comparison
+
+    return grouped_comparison(comparison, depth)
+
+
+def comparison_json(comparison: Comparison, depth: int | None) -> dict[str, Any]:
+    """`compare --format json`; with ``--depth``, grouped rows and each side's groups nested."""
+    if depth is None:
+        return comparison.to_dict()
+    from convcalc.passes.views import grouped_comparison_dict
+
+    return grouped_comparison_dict(comparison, depth)

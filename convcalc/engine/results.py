@@ -1,0 +1,218 @@
+"""What an analysis produces: per-layer results, totals, receptive fields, warnings and the error that
+carries the layers before a failing one. Plain data with its JSON form; no computation beyond derived fields."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from convcalc.core.errors import Location, SpecError
+from convcalc.core.findings import Finding
+from convcalc.core.numbers import json_number, ratio
+from convcalc.core.tensor import Config, Shape
+from convcalc.kinds.base import LayerKind, Window
+
+if TYPE_CHECKING:
+    from fractions import Fraction
+
+    from convcalc.engine.graph import Instance
+
+    Number = int | Fraction
+
+DTYPE_BYTES = {"float32": 4, "float16": 2, "bfloat16": 2, "int8": 1, "float64": 8}
+
+CONVENTION = {
+    "params": "trainable weights + biases + batchnorm gamma/beta; running statistics are 'buffers'",
+    "macs": "multiply-accumulates of conv, conv_transpose and linear weights only",
+    "flops": "2 * MACs + element-wise work per layer kind (bias adds, pooling, normalisation, activations, merges)",
+    "activation_bytes": "output elements * batch * dtype bytes",
+    "peak_activation_bytes": "largest sum of tensors alive at once in a forward pass (inputs kept until last use)",
+    "intensity": "MACs per byte moved (inputs + output + weights)",
+    "receptive_field": "per axis [h, w]: size in input pixels, jump (input pixels between neighbouring outputs), "
+    "start (centre of the first output's field, input pixel 0 = 0)",
+    "batch": "macs, flops and bytes of activations are for the whole batch; params and weights are not",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ReceptiveField:
+    """Per axis (h, w): field size and jump in input pixels, and twice the centre of the first output's field.
+
+    The centre is kept doubled so that half pixels stay whole numbers on the common path.
+    """
+
+    size: tuple[Number, Number]
+    jump: tuple[Number, Number]
+    start_x2: tuple[Number, Number]
+
+    def through(self, windows: tuple[Window, Window]) -> ReceptiveField:
+        """size' = size + (span - 1) * jump; jump' = jump * stride; start' = start + ((span - 1) / 2 - pad) * jump."""
+        (h, w) = windows
+        return ReceptiveField(
+            (self.size[0] + (h.span - 1) * self.jump[0], self.size[1] + (w.span - 1) * self.jump[1]),
+            (self.jump[0] * h.stride, self.jump[1] * w.stride),
+            (
+                self.start_x2[0] + (h.span - 1 - 2 * h.pad_before) * self.jump[0],
+                self.start_x2[1] + (w.span - 1 - 2 * w.pad_before) * self.jump[1],
+            ),
+        )
+
+    @property
+    def area(self) -> Number:
+        return self.size[0] * self.size[1]
+
+    def to_dict(self) -> dict[str, list[int | float]]:
+        start = (_half(self.start_x2[0]), _half(self.start_x2[1]))
+        return {"size": _numbers(self.size), "jump": _numbers(self.jump), "start": _numbers(start)}
+
+
+PIXEL = ReceptiveField((1, 1), (1, 1), (0, 0))
+
+
+def _half(value: Number) -> Number:
+    """value / 2, exactly."""
+    return ratio(value, 2) if isinstance(value, int) else value / 2
+
+
+def _numbers(pair: tuple[Number, Number]) -> list[int | float]:
+    return [json_number(value) for value in pair]
+
+
+@dataclass(slots=True)
+class LayerResult:
+    """One layer's output shape (per sample) and its costs (for the whole batch). Read-only by convention
+    (not frozen: a frozen dataclass costs a noticeable share of the engine's time per layer)."""
+
+    name: str
+    type: str
+    inputs: tuple[str, ...]
+    input_shapes: tuple[Shape, ...]
+    output_shape: Shape
+    params: int
+    buffers: int
+    macs: int
+    flops: int
+    input_bytes: int
+    activation_bytes: int
+    weight_bytes: int
+    receptive_field: ReceptiveField
+    location: Location
+    kind: LayerKind = field(repr=False, compare=False)
+    config: Config = field(repr=False, compare=False)
+    note: str | None = None
+    warnings: tuple[Finding, ...] = ()
+    instances: tuple[Instance, ...] = field(default=(), repr=False, compare=False)
+    """The block instances the layer was expanded from, outermost first (the graph node's provenance); shown
+    in JSON only by the grouped views (:mod:`convcalc.passes.views`)."""
+
+    @property
+    def intensity(self) -> float:
+        """MACs per byte moved: inputs read, output written, weights read."""
+        moved = self.input_bytes + self.activation_bytes + self.weight_bytes
+        return self.macs / moved if moved else 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        result: dict[str, Any] = {
+            "name": self.name,
+            "type": self.type,
+            "inputs": list(self.inputs),
+            "input_shapes": [list(shape) for shape in self.input_shapes],
+            "output_shape": list(self.output_shape),
+            "params": self.params,
+            "buffers": self.buffers,
+            "macs": self.macs,
+            "flops": self.flops,
+            "activation_bytes": self.activation_bytes,
+            "weight_bytes": self.weight_bytes,
+            "intensity": round(self.intensity, 3),
+            "receptive_field": self.receptive_field.to_dict(),
+            "line": self.location.line,
+        }
+        if self.note:
+            result["note"] = self.note
+        return result
+
+
+@dataclass(frozen=True, slots=True)
+class Totals:
+    params: int
+    buffers: int
+    macs: int
+    flops: int
+    weight_bytes: int
+    activation_bytes: int
+    peak_activation_bytes: int
+
+    def to_dict(self) -> dict[str, int]:
+        return {
+            "params": self.params,
+            "buffers": self.buffers,
+            "macs": self.macs,
+            "flops": self.flops,
+            "weight_bytes": self.weight_bytes,
+            "activation_bytes": self.activation_bytes,
+            "peak_activation_bytes": self.peak_activation_bytes,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class AnalysisWarning:
+    """Something worth a second look; never fatal. ``code`` is its key in :data:`~convcalc.layers.WARNINGS`."""
+
+    layer: str
+    location: Location
+    message: str
+    code: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"layer": self.layer, "line": self.location.line, "code": self.code, "message": self.message}
+
+
+@dataclass(frozen=True, slots=True)
+class Analysis:
+    """Everything `convcalc analyze` reports about one network."""
+
+    name: str
+    source: str
+    input_shape: Shape
+    output_shape: Shape
+    batch: int
+    dtype: str
+    layers: tuple[LayerResult, ...]
+    total: Totals
+    output_layer: str
+    """The layer whose output is the network's (the graph's output: the last layer of a spec)."""
+    warnings: tuple[AnalysisWarning, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "schema_version": 1,
+            "name": self.name,
+            "source": self.source,
+            "input": list(self.input_shape),
+            "output": list(self.output_shape),
+            "batch": self.batch,
+            "dtype": self.dtype,
+            "convention": CONVENTION,
+            "layers": [layer.to_dict() for layer in self.layers],
+            "total": self.total.to_dict(),
+            "warnings": [warning.to_dict() for warning in self.warnings],
+        }
+
+
+class AnalysisError(SpecError):
+    """A layer that cannot be applied to its input; carries the results of the layers before it."""
+
+    def __init__(
+        self,
+        message: str,
+        location: Location,
+        *,
+        layer: str,
+        kind: str,
+        partial: Sequence[LayerResult],
+        hint: str | None = None,
+    ) -> None:
+        super().__init__(message, location, layer=layer, kind=kind, hint=hint)
+        self.partial = tuple(partial)

@@ -1,0 +1,166 @@
+"""What the ONNX op handlers (:mod:`convcalc.importers.onnx.ops`) work with: the graph being built, the ONNX tensor
+each convcalc node's output is, the file's constants and stated shapes, and the patterns under way.
+
+Parameter counts come from convcalc's formulas, held against the initializers' dims: a weight whose dims
+disagree is an error, never a silent difference. Weights are never decoded (see :mod:`convcalc.importers.onnx.model`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from convcalc.core.errors import Location, SpecError
+from convcalc.core.findings import Finding
+from convcalc.core.tensor import Config, Shape, format_shape
+from convcalc.engine.graph import Node
+from convcalc.importers.builder import GraphBuilder
+from convcalc.importers.onnx.constants import fold, fold_dims
+from convcalc.importers.onnx.model import OnnxGraph, OnnxNode, Tensor
+from convcalc.kinds.base import ShapeError
+
+
+class Importer(GraphBuilder):
+    """Emits convcalc nodes for an ONNX graph's nodes, in the file's (topological) order."""
+
+    def __init__(self, model: OnnxGraph, source: str) -> None:
+        super().__init__(source)
+        self.model = model
+        self.producer: dict[str, str] = {}  # ONNX tensor -> the convcalc node whose output it is
+        self.tensors_of: dict[str, list[str]] = {}  # convcalc node -> the ONNX tensors that are its output
+        self.constants: dict[str, Tensor] = dict(model.initializers)
+        self.index = 0
+        self.pending: dict[str, tuple[str, Any]] = {}  # tensors of a channel shuffle under way
+        self.channels_last: set[str] = set()  # tensors holding their node's map as H x W x C (keep_channels_last)
+        self.lrn: dict[str, str] = {}  # tensors of a LocalResponseNorm under way -> the tensor it normalises
+        self.lrn_size: dict[str, int] = {}  # the tensor an LRN normalises -> its window (0 until the pool is seen)
+        self.readers: dict[str, int] = {}  # ONNX tensor -> how many node inputs read it
+        for each in model.nodes:
+            for tensor in each.inputs:
+                self.readers[tensor] = self.readers.get(tensor, 0) + 1
+
+    # --- what handlers use ---
+
+    def fail(self, node: OnnxNode, message: str) -> SpecError:
+        return SpecError(message, self.location, layer=node.name or node.op_type, kind=node.op_type)
+
+    @property
+    def location(self) -> Location:
+        """Where a node is: its position in the graph's node list stands for the line."""
+        return Location(self.source, self.index + 1, 1)
+
+    def source_of(self, node: OnnxNode, position: int = 0) -> str:
+        """The convcalc node an input of ``node`` reads."""
+        tensor = node.inputs[position]
+        if tensor not in self.producer:
+            raise self.fail(node, f"input '{tensor}' is neither the network input nor the output of an earlier node")
+        return self.producer[tensor]
+
+    def shape_of(self, node: OnnxNode, position: int = 0) -> Shape:
+        return self.shapes[self.source_of(node, position)]
+
+    def constant(self, node: OnnxNode, position: int) -> Tensor | None:
+        """The constant (initializer or Constant node) an input of ``node`` is, if it is one and given."""
+        if position >= len(node.inputs) or not node.inputs[position]:
+            return None
+        return self.constants.get(node.inputs[position])
+
+    def weight(self, node: OnnxNode, position: int, what: str) -> tuple[int, ...]:
+        tensor = self.constant(node, position)
+        if tensor is None:
+            raise self.fail(node, f"its {what} is not a constant of the file (convcalc counts fixed weights)")
+        return tensor.dims
+
+    def computes_constants(self, node: OnnxNode) -> bool:
+        """A node that only computes with constants (shape arithmetic before a Reshape or a Pad) is no layer:
+        its outputs are constants too, their values worked out for the few ops that shapes use."""
+        given = [tensor for tensor in node.inputs if tensor]
+        if node.op_type == "Constant" or not given or not all(tensor in self.constants for tensor in given):
+            return False
+        values = fold(node, [self.constants[tensor].values for tensor in given])
+        for output in node.outputs:
+            dims = self.model.shapes.get(output)
+            known = tuple(d for d in dims if isinstance(d, int)) if dims else ()
+            if not dims and output == node.outputs[0]:
+                known = fold_dims(node, self.constants[given[0]].dims)
+            self.constants[output] = Tensor(output, known, values if output == node.outputs[0] else None)
+        return True
+
+    def is_output(self, node: OnnxNode) -> bool:
+        """Whether one of the node's outputs is an output of the graph."""
+        return any(name in node.outputs for name, _ in self.model.outputs)
+
+    def reads_channels_last(self, node: OnnxNode) -> bool:
+        return any(tensor in self.channels_last for tensor in node.inputs)
+
+    def read_once(self, name: str) -> bool:
+        """Whether the output of the convcalc node ``name`` is read by one ONNX node only (a pattern may fold)."""
+        return sum(self.readers.get(tensor, 0) for tensor in self.tensors_of.get(name, ())) == 1
+
+    def produce(self, tensor: str, name: str) -> None:
+        """The ONNX tensor ``tensor`` is the output of the convcalc node ``name``."""
+        self.producer[tensor] = name
+        self.tensors_of.setdefault(name, []).append(tensor)
+
+    def alias(self, node: OnnxNode, position: int = 0) -> None:
+        """The node's output is its input (Identity, Dropout at inference)."""
+        self.produce(node.outputs[0], self.source_of(node, position))
+
+    def emit(
+        self,
+        node: OnnxNode,
+        kind: str,
+        config: Config,
+        inputs: Sequence[str] | None = None,
+        *,
+        suffix: str = "",
+        output: str | None = None,
+    ) -> str:
+        """A convcalc node for ``node`` (its first output, or ``output``); returns its name. ``suffix`` tells
+        apart the layers one ONNX node becomes (a Split's slices, the pad in front of a conv)."""
+        sources = tuple(inputs) if inputs is not None else (self.source_of(node),)
+        name = self.name_for(node, kind, suffix)
+        try:
+            layer, config, shape = self.evaluate(kind, config, sources)
+        except ShapeError as error:
+            raise self.fail(node, str(error)) from None
+        findings = self.disagreement(output or node.outputs[0], shape)
+        self.append(Node(name, layer, config, sources, self.location, findings=findings), shape)
+        self.origins[name] = node.name or node.op_type
+        self.produce(output or node.outputs[0], name)
+        return name
+
+    def disagreement(self, tensor: str, shape: Shape) -> tuple[Finding, ...]:
+        """A warning when the file states another shape for a tensor (value_info, e.g. from ONNX's shape
+        inference) than convcalc computes; a symbolic or unknown dimension agrees with anything."""
+        stated = self.model.shapes.get(tensor)
+        if tensor in self.channels_last:  # the file's layout: H x W x C
+            shape = (*shape[1:], shape[0])
+        if stated is None or len(stated) != len(shape) + 1:
+            return () if stated is None else (Finding("shape", _differ(tensor, stated, shape)),)
+        if all(not isinstance(s, int) or s == d for s, d in zip(stated[1:], shape, strict=True)):
+            return ()
+        return (Finding("shape", _differ(tensor, stated, shape)),)
+
+    def name_for(self, node: OnnxNode, kind: str, suffix: str = "") -> str:
+        """A readable unique name: '/layer1/layer1.0/conv1/Conv' -> 'layer1.0.conv1'."""
+        parts = [part for part in re.split(r"/+", node.name) if part]
+        if parts and parts[-1].split("_")[0] == node.op_type:
+            parts.pop()
+        kept: list[str] = []
+        for part in parts:
+            part = re.sub(r"[^\w.\-]", "_", part)
+            if kept and part.startswith(kept[-1] + "."):
+                kept[-1] = part
+            else:
+                kept.append(part)
+        base = ".".join(kept).strip(".") or f"{kind}{len(self.nodes) + 1}"
+        if suffix:
+            base = f"{base}.{suffix}"
+        return self.unique(base)
+
+
+def _differ(tensor: str, stated: Sequence[int | str | None], shape: Shape) -> str:
+    written = "x".join("?" if d is None else str(d) for d in stated[1:])
+    return f"the file states {written} for '{tensor}' (without the batch), convcalc computes {format_shape(shape)}"

@@ -1,0 +1,537 @@
+"""One handler per ONNX op type: the node's attributes and inputs -> convcalc nodes (see
+:mod:`convcalc.importers.onnx.read`).
+
+ONNX conventions read here: pads are [top, left, bottom, right] (begins, then ends); pooling strides default to
+1 (convcalc's to the kernel, so they are written out); a Conv's weight is (C_out, C_in / group, k_h, k_w); Gemm's
+B is (units, in) with transB=1, as PyTorch exports it, else (in, units). :data:`HANDLERS` lists every handler;
+those in :data:`CHANNELS_LAST_OPS` also read a channels-last tensor (ConvNeXt's block: see read.keep_channels_last).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+from convcalc.engine.graph import NETWORK_INPUT
+from convcalc.importers.onnx.importer import Importer
+from convcalc.importers.onnx.model import OnnxNode, Tensor
+from convcalc.importers.onnx.patterns import mark_channels_last, not_followed
+from convcalc.importers.onnx.protobuf import shortest_float32
+from convcalc.kinds.catalogue import CATALOGUE
+
+ELEMENTWISE = {
+    "Relu": "relu",
+    "Sigmoid": "sigmoid",
+    "Tanh": "tanh",
+    "HardSigmoid": "hardsigmoid",
+    "HardSwish": "hardswish",
+    "Gelu": "gelu",
+    "LeakyRelu": "leaky_relu",
+}
+
+
+def _pair(values: Any, default: int) -> tuple[int, int]:
+    if values is None:
+        return default, default
+    return int(values[0]), int(values[1])
+
+
+def _padding(importer: Importer, node: OnnxNode, *, allow_same: bool) -> tuple[Any, str]:
+    """convcalc's padding for a node's auto_pad/pads ('same', or symmetric (pad_h, pad_w)) and the node the
+    layer reads: its input, or a ``pad`` layer in front of it for asymmetric pads."""
+    source = importer.source_of(node)
+    auto = node.attributes.get("auto_pad", "NOTSET")
+    if auto == "VALID":
+        return (0, 0), source
+    if auto == "SAME_UPPER" and allow_same:
+        return "same", source
+    if auto not in ("NOTSET", ""):
+        raise importer.fail(node, f"auto_pad {auto} is not supported (convcalc's 'same' puts the odd pixel after)")
+    pads = node.attributes.get("pads") or (0, 0, 0, 0)
+    top, left, bottom, right = (int(p) for p in pads)
+    if (top, left) == (bottom, right):
+        return (top, left), source
+    padded = importer.emit(node, "pad", {"padding": (top, bottom, left, right)}, [source], suffix="pad")
+    return (0, 0), padded
+
+
+def planar(importer: Importer, node: OnnxNode, weight: tuple[int, ...] | None = None) -> bool:
+    """Whether a conv or pool works on H and W of a feature map (not 1-D or 3-D); else it becomes opaque."""
+    kernel = node.attributes.get("kernel_shape") or (weight[2:] if weight else ())
+    if len(kernel) == 2 and len(importer.shape_of(node)) == 3:
+        return True
+    opaque(importer, node)
+    return False
+
+
+def conv(importer: Importer, node: OnnxNode) -> None:
+    weight = importer.weight(node, 1, "weight")
+    if not planar(importer, node, weight):
+        return
+    kernel = _pair(node.attributes.get("kernel_shape") or weight[2:], 1)
+    groups = int(node.attributes.get("group", 1))
+    channels = importer.shape_of(node)[0]
+    if len(weight) != 4 or weight[1] * groups != channels or tuple(weight[2:]) != kernel:
+        raise importer.fail(node, f"weight dims {list(weight)} do not fit {channels} input channels, group {groups}")
+    config = {
+        "filters": weight[0],
+        "kernel": kernel,
+        "stride": _pair(node.attributes.get("strides"), 1),
+        "dilation": _pair(node.attributes.get("dilations"), 1),
+        "groups": groups,
+        "bias": importer.constant(node, 2) is not None,
+    }
+    config["padding"], source = _padding(importer, node, allow_same=True)
+    importer.emit(node, "conv", config, [source])
+
+
+def conv_transpose(importer: Importer, node: OnnxNode) -> None:
+    weight = importer.weight(node, 1, "weight")  # (C_in, C_out / group, k_h, k_w)
+    groups = int(node.attributes.get("group", 1))
+    if "output_shape" in node.attributes:
+        raise importer.fail(node, "output_shape is not supported; export with explicit pads and output_padding")
+    if node.attributes.get("auto_pad", "NOTSET") not in ("NOTSET", "", "VALID"):
+        raise importer.fail(node, "auto_pad is not supported on ConvTranspose; export with explicit pads")
+    config = {
+        "filters": weight[1] * groups,
+        "kernel": _pair(node.attributes.get("kernel_shape") or weight[2:], 1),
+        "stride": _pair(node.attributes.get("strides"), 1),
+        "padding": _padding(importer, node, allow_same=False)[0],
+        "output_padding": _pair(node.attributes.get("output_padding"), 0),
+        "dilation": _pair(node.attributes.get("dilations"), 1),
+        "groups": groups,
+        "bias": importer.constant(node, 2) is not None,
+    }
+    importer.emit(node, "conv_transpose", config)
+
+
+def _linear(importer: Importer, node: OnnxNode, weight: tuple[int, ...], bias: bool) -> None:
+    """A linear layer by a (features, units) weight: over the flattened input, or on a channels-last map over the
+    channels at every position (``per_position``). The weight must fit the input."""
+    if len(weight) != 2:
+        raise importer.fail(node, f"a {node.op_type} by a {len(weight)}-D weight is not supported")
+    shape = importer.shape_of(node)
+    per_position = importer.reads_channels_last(node)
+    features = shape[0] if per_position else math.prod(shape)
+    if weight[0] != features:
+        what = f"{features} channels at each position" if per_position else f"{features} input features"
+        raise importer.fail(node, f"a weight of {weight[0]} x {weight[1]} does not fit {what}")
+    importer.emit(node, "linear", {"units": weight[1], "bias": bias, "per_position": per_position})
+
+
+def gemm(importer: Importer, node: OnnxNode) -> None:
+    weight = importer.weight(node, 1, "B")
+    if node.attributes.get("transA", 0):
+        raise importer.fail(node, "transA=1 is not supported")
+    if node.attributes.get("transB", 0):
+        weight = weight[::-1]
+    _linear(importer, node, weight, importer.constant(node, 2) is not None)
+
+
+def matmul(importer: Importer, node: OnnxNode) -> None:
+    _linear(importer, node, importer.weight(node, 1, "second operand"), False)
+
+
+def add(importer: Importer, node: OnnxNode) -> None:
+    bias = importer.constant(node, 1) or importer.constant(node, 0)
+    if bias is None:
+        importer.emit(node, "add", {}, [importer.source_of(node, 0), importer.source_of(node, 1)])
+        return
+    # MatMul + Add(bias): one linear layer with a bias, as PyTorch's nn.Linear exports without Gemm
+    position = 0 if importer.constant(node, 1) is not None else 1
+    last = importer.nodes[-1] if importer.nodes else None
+    source = importer.source_of(node, position)
+    if last is not None and last.kind.type == "linear" and source == last.name and importer.read_once(source):
+        units = last.config["units"]
+        if not last.config["bias"] and bias.dims[-1:] == (units,) and math.prod(bias.dims) == units:
+            importer.nodes[-1] = last._replace(config={**last.config, "bias": True})
+            importer.alias(node, position)
+            return
+    opaque(importer, node)
+
+
+def batchnorm(importer: Importer, node: OnnxNode) -> None:
+    config = {
+        "affine": True,
+        "eps": float(node.attributes.get("epsilon", 1e-5)),
+        "momentum": shortest_float32(1 - float(node.attributes.get("momentum", 0.9))),  # ONNX's is the old share
+    }
+    importer.emit(node, "batchnorm", config)
+
+
+def activation(importer: Importer, node: OnnxNode) -> None:
+    importer.emit(node, ELEMENTWISE[node.op_type], {})
+
+
+def clip(importer: Importer, node: OnnxNode) -> None:
+    def bound(position: int, attribute: str) -> float | None:
+        tensor = importer.constant(node, position)
+        if tensor is not None and tensor.values:
+            return float(tensor.values[0])
+        value = node.attributes.get(attribute)
+        return None if value is None else float(value)
+
+    low, high = bound(1, "min"), bound(2, "max")
+    if low == 0 and high == 6:
+        importer.emit(node, "relu6", {})
+    elif low == 0 and high is None:
+        importer.emit(node, "relu", {})
+    else:
+        opaque(importer, node)
+
+
+def mul(importer: Importer, node: OnnxNode) -> None:
+    """x * sigmoid(x) is SiLU; x times a learned per-channel weight is layer scale (C x 1 x 1, or C on a
+    channels-last map); another product of two tensors is an element-wise multiply."""
+    weight = importer.constant(node, 1) or importer.constant(node, 0)
+    if weight is not None:
+        position = 0 if importer.constant(node, 1) is not None else 1
+        shape = importer.shape_of(node, position)
+        channels = shape[0]
+        per_channel: tuple[tuple[int, ...], ...] = ((channels, 1, 1), (1, channels, 1, 1))
+        if importer.reads_channels_last(node):
+            per_channel = ((channels,), (1, 1, 1, channels))
+        if len(shape) == 3 and weight.values is None and weight.dims in per_channel:
+            importer.emit(node, "scale", {}, [importer.source_of(node, position)])
+        else:
+            opaque(importer, node)
+        return
+    sources = [importer.source_of(node, position) for position in (0, 1)]
+    last = importer.nodes[-1] if importer.nodes else None
+    if last is not None and last.kind.type == "sigmoid" and last.name in sources and importer.read_once(last.name):
+        other = sources[1 - sources.index(last.name)]
+        if last.inputs == (other,):
+            importer.nodes.pop()
+            importer.taken.discard(last.name)
+            importer.emit(node, "silu", {}, [other])
+            return
+    if "multiply" in CATALOGUE:
+        importer.emit(node, "multiply", {}, sources)
+    else:
+        opaque(importer, node)
+
+
+def pool(importer: Importer, node: OnnxNode) -> None:
+    if not planar(importer, node):
+        return
+    padding, source = _padding(importer, node, allow_same=False)
+    config: dict[str, Any] = {
+        "kernel": _pair(node.attributes.get("kernel_shape"), 1),
+        "stride": _pair(node.attributes.get("strides"), 1),
+        "padding": padding,
+        "ceil_mode": bool(node.attributes.get("ceil_mode", 0)),
+    }
+    kind = "maxpool" if node.op_type == "MaxPool" else "avgpool"
+    if kind == "maxpool":
+        config["dilation"] = _pair(node.attributes.get("dilations"), 1)
+    else:  # ONNX's default leaves padding out of the average, as PyTorch's count_include_pad=False
+        config["count_include_pad"] = bool(node.attributes.get("count_include_pad", 0))
+    importer.emit(node, kind, config, [source])
+
+
+def global_pool(importer: Importer, node: OnnxNode) -> None:
+    importer.emit(node, "global_avgpool" if node.op_type == "GlobalAveragePool" else "global_maxpool", {})
+
+
+def reduce_mean(importer: Importer, node: OnnxNode) -> None:
+    axes = node.attributes.get("axes")
+    tensor = importer.constant(node, 1)
+    if axes is None and tensor is not None:
+        axes = tensor.values
+    if axes is None or sorted(int(a) % 4 for a in axes) != [2, 3] or len(importer.shape_of(node)) != 3:
+        opaque(importer, node)
+        return
+    pooled = importer.emit(node, "global_avgpool", {})
+    if not node.attributes.get("keepdims", 1):
+        importer.emit(node, "flatten", {}, [pooled])
+
+
+def flatten(importer: Importer, node: OnnxNode) -> None:
+    if int(node.attributes.get("axis", 1)) != 1:
+        opaque(importer, node)
+    elif len(importer.shape_of(node)) == 1:
+        importer.alias(node)
+    else:
+        importer.emit(node, "flatten", {})
+
+
+def reshape(importer: Importer, node: OnnxNode) -> None:
+    """To [batch, features]: flatten; to the same shape: nothing; the steps of a channel shuffle."""
+    target = importer.constant(node, 1)
+    if target is None or target.values is None:
+        opaque(importer, node)
+        return
+    wanted = [int(v) for v in target.values]
+    if node.inputs[0] in importer.pending:  # Reshape -> Transpose -> here: the shuffle ends
+        step, (source, groups) = importer.pending.pop(node.inputs[0])
+        if step != "shuffle-transposed" or len(wanted) != 4 or "channel_shuffle" not in CATALOGUE:
+            raise importer.fail(node, "a Reshape/Transpose sequence that is not a channel shuffle")
+        importer.emit(node, "channel_shuffle", {"groups": groups}, [source])
+        return
+    shape = importer.shape_of(node)
+    if len(wanted) == 2 and (wanted[1] in (-1, math.prod(shape))):
+        if len(shape) == 1:
+            importer.alias(node)
+        else:
+            importer.emit(node, "flatten", {})
+    elif len(wanted) == 5 and len(shape) == 3 and wanted[1] > 1 and wanted[2] > 1 and wanted[1] * wanted[2] == shape[0]:
+        importer.pending[node.outputs[0]] = ("shuffle-split", (importer.source_of(node), wanted[1]))
+    elif wanted[1:] == list(shape) or wanted == list(shape):
+        importer.alias(node)
+    else:
+        opaque(importer, node)
+
+
+def transpose(importer: Importer, node: OnnxNode) -> None:
+    """A step of a pattern: the channel shuffle (after a Reshape to 5-D); or a feature map to channels-last
+    [0, 2, 3, 1] and back [0, 3, 1, 2], which move no value: the layers between work per position (ConvNeXt's
+    LayerNorm and Linears, see read.keep_channels_last)."""
+    pending = importer.pending.pop(node.inputs[0], None)
+    perm = tuple(node.attributes.get("perm") or ())
+    if pending and pending[0] == "shuffle-split" and perm == (0, 2, 1, 3, 4):
+        importer.pending[node.outputs[0]] = ("shuffle-transposed", pending[1])
+    elif pending:
+        raise importer.fail(node, f"a Transpose {list(perm)} that ends no pattern convcalc knows")
+    elif importer.reads_channels_last(node):
+        if perm != (0, 3, 1, 2):
+            raise importer.fail(
+                node, f"a Transpose {list(perm)} of a channels-last tensor: convcalc follows only [0, 3, 1, 2] back"
+            )
+        importer.alias(node)
+    elif perm == (0, 2, 3, 1) and len(importer.shape_of(node)) == 3 and not importer.is_output(node):
+        mark_channels_last(importer, node)
+        importer.alias(node)
+    else:  # another perm, or a network whose output is channels-last: a reshape convcalc does not count
+        opaque(importer, node)
+
+
+def concat(importer: Importer, node: OnnxNode) -> None:
+    parts = [importer.constant(node, i) for i in range(len(node.inputs))]
+    if all(part is not None and part.values is not None for part in parts):  # a shape being computed
+        values = tuple(value for part in parts if part and part.values for value in part.values)
+        importer.constants[node.outputs[0]] = Tensor(node.outputs[0], (len(values),), values)
+        return
+    if int(node.attributes.get("axis", 1)) != 1:
+        opaque(importer, node)
+        return
+    importer.emit(node, "concat", {}, [importer.source_of(node, i) for i in range(len(node.inputs))])
+
+
+def identity(importer: Importer, node: OnnxNode) -> None:
+    importer.alias(node)
+
+
+def softmax(importer: Importer, node: OnnxNode) -> None:
+    """convcalc's softmax is over the channels at each position: axis 1 (before opset 13, axis 1 means the
+    flattened C*H*W, the same only for a flat or 1x1 input)."""
+    shape = importer.shape_of(node)
+    axis = int(node.attributes.get("axis", -1 if importer.model.opset >= 13 else 1)) % (len(shape) + 1)
+    flat = len(shape) == 1 or shape[1:] == (1, 1)
+    if axis == 1 and (importer.model.opset >= 13 or flat):
+        importer.emit(node, "softmax", {})
+    else:
+        opaque(importer, node)
+
+
+def lrn(importer: Importer, node: OnnxNode) -> None:
+    config = {
+        "size": int(node.attributes["size"]),
+        "alpha": float(node.attributes.get("alpha", 1e-4)),
+        "beta": float(node.attributes.get("beta", 0.75)),
+        "k": float(node.attributes.get("bias", 1.0)),
+    }
+    importer.emit(node, "lrn", config)
+
+
+def resize(importer: Importer, node: OnnxNode) -> None:
+    mode = str(node.attributes.get("mode", "nearest"))
+    scales = importer.constant(node, 2 if node.op_type == "Resize" else 1)
+    sizes = importer.constant(node, 3) if node.op_type == "Resize" else None
+    config: dict[str, Any] = {"scale": None, "size": None, "mode": "bilinear" if mode == "linear" else mode}
+    config["align_corners"] = node.attributes.get("coordinate_transformation_mode") == "align_corners"
+    if sizes is not None and sizes.values:
+        config["size"] = (int(sizes.values[2]), int(sizes.values[3]))
+    elif scales is not None and scales.values and all(float(v).is_integer() for v in scales.values[2:]):
+        config["scale"] = (int(scales.values[2]), int(scales.values[3]))
+    if config["mode"] not in ("nearest", "bilinear") or (config["scale"] is None and config["size"] is None):
+        opaque(importer, node)
+        return
+    importer.emit(node, "upsample", config)
+
+
+def constant(importer: Importer, node: OnnxNode) -> None:
+    value = node.attributes.get("value")
+    if isinstance(value, Tensor):
+        importer.constants[node.outputs[0]] = Tensor(node.outputs[0], value.dims, value.values)
+
+
+def shape(importer: Importer, node: OnnxNode) -> None:
+    """The shape of a tensor as a constant (with a batch of 1), for the Reshape it usually feeds."""
+    dims = (1, *importer.shape_of(node))
+    importer.constants[node.outputs[0]] = Tensor(node.outputs[0], (len(dims),), dims)
+
+
+def constant_step(importer: Importer, node: OnnxNode) -> None:  # on a layer's output: no shape step convcalc knows
+    """Steps of a shape computation on constants (Shape -> Gather -> Unsqueeze -> Concat -> Reshape)."""
+    value = importer.constant(node, 0)
+    if value is None or value.values is None:
+        opaque(importer, node)
+        return
+    values = value.values
+    if node.op_type == "Gather":
+        index = importer.constant(node, 1)
+        if index is None or index.values is None:
+            opaque(importer, node)
+            return
+        values = tuple(values[int(i)] for i in index.values)
+    importer.constants[node.outputs[0]] = Tensor(node.outputs[0], (len(values),), values)
+
+
+def split(importer: Importer, node: OnnxNode) -> None:
+    """A split of the channels: one ``slice`` layer per output."""
+    channels = importer.shape_of(node)[0]
+    sizes_tensor = importer.constant(node, 1)
+    sizes = node.attributes.get("split") or (sizes_tensor.values if sizes_tensor else None)
+    if int(node.attributes.get("axis", 0)) % 4 != 1 or len(importer.shape_of(node)) != 3:
+        opaque(importer, node)
+        return
+    if not sizes:
+        count = int(node.attributes.get("num_outputs", len(node.outputs)))
+        sizes = tuple(-(-channels // count) if i < count - 1 else 0 for i in range(count))
+        sizes = (*sizes[:-1], channels - sum(sizes[:-1]))
+    start = 0
+    source = importer.source_of(node)
+    for index, (size, output) in enumerate(zip(sizes, node.outputs, strict=False)):
+        end = start + int(size)
+        importer.emit(node, "slice", {"start": start, "end": end}, [source], suffix=str(index), output=output)
+        start = end
+
+
+def slice_(importer: Importer, node: OnnxNode) -> None:
+    """A Slice of the channels with step 1 (as a channel split exports): a ``slice`` layer; of H and W, a centred
+    window: a ``crop``."""
+    starts, ends, axes, steps = (importer.constant(node, i) for i in (1, 2, 3, 4))
+    shape = importer.shape_of(node)
+    if not (starts and ends and starts.values and ends.values) or len(shape) != 3:
+        opaque(importer, node)
+        return
+    dims = (1, *shape)
+    axis_list = [int(a) % 4 for a in axes.values] if axes and axes.values else list(range(len(starts.values)))
+    if steps and steps.values and any(int(step) != 1 for step in steps.values):
+        opaque(importer, node)
+        return
+    spans = {
+        axis: (_clamp(int(start), dims[axis]), _clamp(int(end), dims[axis]))
+        for axis, start, end in zip(axis_list, starts.values, ends.values, strict=True)
+    }
+    if list(spans) == [1]:
+        importer.emit(node, "slice", {"start": spans[1][0], "end": spans[1][1]})
+    elif spans and set(spans) <= {2, 3}:
+        for axis in (2, 3):
+            spans.setdefault(axis, (0, dims[axis]))
+        if all(spans[a][0] == (dims[a] - (spans[a][1] - spans[a][0])) // 2 for a in (2, 3)):
+            importer.emit(node, "crop", {"size": (spans[2][1] - spans[2][0], spans[3][1] - spans[3][0])})
+        else:
+            opaque(importer, node)
+    else:
+        opaque(importer, node)
+
+
+def _clamp(index: int, size: int) -> int:
+    """A Slice bound as ONNX reads it: negative counts from the end; clamped to [0, size]."""
+    return max(0, min(index + size if index < 0 else index, size))
+
+
+def pad(importer: Importer, node: OnnxNode) -> None:
+    """Zero padding of H and W: pads are [N, C, H, W begins, then N, C, H, W ends]."""
+    tensor = importer.constant(node, 1)
+    pads = tuple(tensor.values) if tensor and tensor.values else node.attributes.get("pads")
+    mode = node.attributes.get("mode", "constant")
+    if not pads or len(pads) != 8 or any(pads[i] for i in (0, 1, 4, 5)) or mode != "constant":
+        opaque(importer, node)
+        return
+    top, left, bottom, right = (int(pads[i]) for i in (2, 3, 6, 7))
+    importer.emit(node, "pad", {"padding": (top, bottom, left, right)})
+
+
+def layer_norm(importer: Importer, node: OnnxNode) -> None:
+    """Over the last axis of a flat input, over C, H and W (axis 1) of a feature map, or over the channels (the
+    last axis) of a channels-last map (ConvNeXt's)."""
+    config = {"affine": importer.constant(node, 1) is not None, "eps": float(node.attributes.get("epsilon", 1e-5))}
+    shape = importer.shape_of(node)
+    axis = int(node.attributes.get("axis", -1)) % (len(shape) + 1)
+    if importer.reads_channels_last(node) and axis == len(shape):
+        importer.emit(node, "layernorm", {"over": "channels", **config})
+    elif axis == 1 and not importer.reads_channels_last(node):
+        importer.emit(node, "layernorm", {"over": "all" if len(shape) == 3 else "channels", **config})
+    else:
+        opaque(importer, node)
+
+
+def group_norm(importer: Importer, node: OnnxNode) -> None:
+    config = {"groups": int(node.attributes["num_groups"]), "affine": True}
+    importer.emit(node, "groupnorm", {**config, "eps": float(node.attributes.get("epsilon", 1e-5))})
+
+
+def opaque(importer: Importer, node: OnnxNode) -> None:
+    """An op convcalc does not count: its shape as the file states it, no cost (a warning says so). On a
+    channels-last tensor, an error: the ops there are followed or refused, never left out."""
+    if importer.reads_channels_last(node):
+        raise not_followed(importer, node)
+    stated = importer.model.shapes.get(node.outputs[0]) if node.outputs else None
+    if stated is None or len(stated) < 2 or not all(isinstance(d, int) and d > 0 for d in stated[1:]):
+        raise importer.fail(
+            node,
+            f"convcalc does not know the ONNX op {node.op_type} and the file does not state its output's shape "
+            "(run onnx's shape inference on the model first: python -m onnx.shape_inference IN OUT... or "
+            "onnx.shape_inference.infer_shapes_path)",
+        )
+    sources = [importer.producer[t] for t in node.inputs if t in importer.producer] or [NETWORK_INPUT]
+    config = {"op": node.op_type, "shape": tuple(int(d) for d in stated[1:])}  # type: ignore[arg-type]
+    importer.emit(node, "opaque", config, sources[:1])
+
+
+Handler = Callable[[Importer, OnnxNode], None]
+HANDLERS: dict[str, Handler] = {
+    "Conv": conv,
+    "ConvTranspose": conv_transpose,
+    "Gemm": gemm,
+    "MatMul": matmul,
+    "Add": add,
+    "BatchNormalization": batchnorm,
+    **dict.fromkeys(ELEMENTWISE, activation),
+    "Clip": clip,
+    "Mul": mul,
+    "MaxPool": pool,
+    "AveragePool": pool,
+    "GlobalAveragePool": global_pool,
+    "GlobalMaxPool": global_pool,
+    "ReduceMean": reduce_mean,
+    "Flatten": flatten,
+    "Reshape": reshape,
+    "Transpose": transpose,
+    "Concat": concat,
+    "Dropout": identity,
+    "Identity": identity,
+    "Softmax": softmax,
+    "LRN": lrn,
+    "Resize": resize,
+    "Upsample": resize,
+    "Constant": constant,
+    "Shape": shape,
+    "Gather": constant_step,
+    "Unsqueeze": constant_step,
+    "Squeeze": constant_step,
+    "Cast": constant_step,
+    "Split": split,
+    "Slice": slice_,
+    "Pad": pad,
+    "LayerNormalization": layer_norm,
+    "GroupNormalization": group_norm,
+}
+"""Each ONNX op type convcalc reads, with its handler; any other op is ``opaque``."""
+CHANNELS_LAST_OPS = frozenset(
+    {"Gemm", "MatMul", "Add", *ELEMENTWISE, "Clip", "Mul", "Transpose", "Dropout", "Identity", "LayerNormalization"}
+)
+"""Op types whose handlers also read a channels-last tensor (see :mod:`convcalc.importers.onnx.patterns`)."""

@@ -1,0 +1,82 @@
+"""Patterns that span ONNX nodes, followed while importing: PyTorch's elementary LocalResponseNorm (follows_lrn) and a
+channels-last tensor from a Transpose to the Transpose back (ConvNeXt's block).
+
+ConvNeXt's block as PyTorch exports it (torchvision's Permute, LayerNorm2d): a Transpose [0, 2, 3, 1] of a feature map
+makes its tensor channels-last (N x H x W x C), which stays the same convcalc node (C x H x W): the Transposes move
+values, they compute nothing. While a tensor is channels-last, only the ops of ``ops.CHANNELS_LAST_OPS`` are followed,
+as the same kinds (a MatMul is a ``linear`` per position), and their outputs stay channels-last; the Transpose
+[0, 3, 1, 2] back ends it (``ops.transpose``). ``Importer.channels_last`` holds the channels-last tensors.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from convcalc.core.errors import SpecError
+from convcalc.importers.onnx.importer import Importer
+from convcalc.importers.onnx.model import OnnxNode
+
+
+def follows_lrn(importer: Importer, node: OnnxNode) -> bool:
+    """PyTorch's LocalResponseNorm, exported as elementary ops: x * x, a Reshape to 5-D, a Pad of the channels, a
+    3-D AveragePool of (size, 1, 1), shape steps, then * alpha + k, ^ beta, and x / that. Followed from the square
+    to the division, it is one ``lrn`` layer; the steps between are not counted on their own. True when ``node`` is
+    one of those steps."""
+    square = node.op_type == "Mul" and len(node.inputs) == 2 and node.inputs[0] == node.inputs[1]
+    if square and node.inputs[0] in importer.producer:
+        importer.lrn[node.outputs[0]] = node.inputs[0]
+        importer.lrn_size[node.inputs[0]] = 0
+        return True
+    source = node.inputs[0] if node.op_type == "Div" and node.inputs else ""
+    divisor = node.inputs[1] if len(node.inputs) == 2 else ""
+    if importer.lrn_size.get(source) and (divisor in importer.lrn or divisor in importer.constants):
+        size = importer.lrn_size.pop(source)
+        scope = node.name.rsplit("/", 1)[0] + "/"
+        values = {
+            each.op_type: importer.constants[each.inputs[1]].values
+            for each in importer.model.nodes
+            if each.name.startswith(scope)
+            and each.op_type in ("Mul", "Add", "Pow")
+            and len(each.inputs) == 2
+            and each.inputs[1] in importer.constants
+            and importer.constants[each.inputs[1]].values
+        }
+        config: dict[str, Any] = {"size": size}
+        for op, key in (("Mul", "alpha"), ("Pow", "beta"), ("Add", "k")):
+            found = values.get(op)
+            if found:
+                config[key] = float(found[0])
+        importer.emit(node, "lrn", config, [importer.producer[source]])
+        return True
+    chained = [importer.lrn[tensor] for tensor in node.inputs if tensor in importer.lrn]
+    if chained:
+        for output in node.outputs:
+            importer.lrn[output] = chained[0]
+        if node.op_type == "AveragePool" and node.attributes.get("kernel_shape"):
+            importer.lrn_size[chained[0]] = int(node.attributes["kernel_shape"][0])
+        return True
+    return False
+
+
+FOLLOWED_CHANNELS_LAST = (
+    "LayerNormalization over the last axis, MatMul or Gemm by a 2-D weight (and the Add of its bias), Mul by a "
+    "weight per channel, element-wise activations, and the Transpose [0, 3, 1, 2] back"
+)
+
+
+def mark_channels_last(importer: Importer, node: OnnxNode) -> None:
+    """The outputs of ``node`` are channels-last; the graph's output may not be (no Transpose back)."""
+    importer.channels_last.update(node.outputs)
+    ending = [name for name, _ in importer.model.outputs if name in importer.channels_last]
+    if ending:
+        raise importer.fail(node, f"the graph's output '{ending[0]}' is channels-last: no Transpose [0, 3, 1, 2] back")
+
+
+def not_followed(importer: Importer, node: OnnxNode) -> SpecError:
+    """The error for a node on a channels-last tensor that convcalc does not follow."""
+    tensor = next(t for t in node.inputs if t in importer.channels_last)
+    return importer.fail(
+        node,
+        f"{node.op_type} reads '{tensor}', a channels-last tensor (after a Transpose [0, 2, 3, 1]), in a way "
+        f"convcalc does not follow; it follows {FOLLOWED_CHANNELS_LAST}",
+    )

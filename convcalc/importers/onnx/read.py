@@ -1,0 +1,136 @@
+"""ONNX import: an ONNX file -> the same :class:`~convcalc.engine.graph.Graph` a spec lowers to.
+
+One small handler per op type (as fvcore's and ptflops' handler tables), listed in
+:data:`convcalc.importers.onnx.ops.HANDLERS`: each reads the node's attributes and inputs and emits convcalc nodes, or
+makes its output an alias of its input (Identity, Dropout). Shapes are propagated as the nodes are emitted, by the
+catalogue's own ``evaluate``, so handlers can read them (a Reshape that flattens, ReduceMean's axes); the batch
+dimension of the file is left out, as in specs. Two patterns span nodes (:mod:`convcalc.importers.onnx.patterns`).
+An op convcalc does not know becomes an ``opaque`` layer with the shape the file states (value_info), zero
+cost, and a warning; without a stated shape it is an error naming the op.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from convcalc.core.errors import Location, SpecError
+from convcalc.core.tensor import Shape
+from convcalc.engine.graph import NETWORK_INPUT, Graph
+from convcalc.importers.onnx.importer import Importer
+from convcalc.importers.onnx.model import OnnxNode
+from convcalc.importers.onnx.ops import CHANNELS_LAST_OPS, HANDLERS, opaque
+from convcalc.importers.onnx.patterns import follows_lrn, mark_channels_last, not_followed
+from convcalc.spec.reader import opened
+
+
+def read_onnx_file(path: str, origins: dict[str, str] | None = None) -> Graph:
+    """The graph of an ONNX file, mapped rather than read: weights are never copied (see
+    :mod:`convcalc.importers.onnx.model`).
+    ``origins``, if given, is filled with each layer's ONNX node name."""
+    import mmap
+
+    with opened(path, "an ONNX model") as handle:
+        if os.fstat(handle.fileno()).st_size == 0:
+            raise SpecError(f"{path}: the file is empty, not an ONNX model")
+        with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
+            result = _read_mapped(mapped, path, origins)
+    if isinstance(result, Exception):
+        raise result
+    return result
+
+
+def _read_mapped(mapped: Any, path: str, origins: dict[str, str] | None) -> Graph | Exception:
+    """The graph, or the error to raise once the mapping is closed: an exception's traceback would hold views
+    of the mapping and keep it from closing, so the error is copied without one."""
+    view = memoryview(mapped)
+    try:
+        return read_onnx(view, path, origins)
+    except SpecError as error:
+        return SpecError(error.message, error.location, layer=error.layer, kind=error.kind, hint=error.hint)
+    except Exception as error:  # a bug: reported as one, after the mapping is closed
+        return RuntimeError(f"{type(error).__name__}: {error}")
+    finally:
+        view.release()
+
+
+def read_onnx(data: bytes | memoryview, source: str, origins: dict[str, str] | None = None) -> Graph:
+    """The graph of an ONNX model's bytes; a SpecError for a file that is not ONNX or cannot be counted."""
+    import struct
+
+    from convcalc.importers.onnx.model import read_model
+    from convcalc.importers.onnx.protobuf import DecodeError
+
+    try:
+        model = read_model(data)
+    except (DecodeError, IndexError, ValueError, struct.error) as error:
+        raise SpecError(f"{source} is not a readable ONNX model: {error}") from None
+    importer = Importer(model, source)
+    graph = build_graph(importer)
+    if origins is not None:
+        origins.update(importer.origins)
+    return graph
+
+
+def build_graph(importer: Importer) -> Graph:
+    """The graph of the importer's model: each node through its handler, in the file's (topological) order."""
+    if len(importer.model.inputs) == 0:
+        raise SpecError("the graph has no input", Location(importer.source, 1, 1))
+    inputs = [(name, dims) for name, dims in importer.model.inputs if name not in importer.model.initializers]
+    if len(inputs) != 1:
+        raise SpecError(
+            f"the graph has {len(inputs)} inputs besides its weights; convcalc analyses one-input networks",
+            Location(importer.source, 1, 1),
+        )
+    name, dims = inputs[0]
+    input_shape = per_sample(dims, name, importer.source)
+    importer.shapes[NETWORK_INPUT] = input_shape
+    importer.produce(name, NETWORK_INPUT)
+    for index, node in enumerate(importer.model.nodes):
+        importer.index = index
+        if importer.reads_channels_last(node):
+            keep_channels_last(importer, node)
+        elif follows_lrn(importer, node) or importer.computes_constants(node):
+            continue
+        handler = HANDLERS.get(node.op_type) if node.domain in ("", "ai.onnx") else None
+        try:
+            (handler or opaque)(importer, node)
+        except (ValueError, IndexError, KeyError, TypeError, ZeroDivisionError) as error:
+            # a malformed node (an attribute of the wrong length or type, an output missing): one located line
+            raise importer.fail(
+                node, f"not a well-formed {node.op_type} node ({type(error).__name__}: {error})"
+            ) from None
+    output = importer.producer.get(importer.model.outputs[0][0]) if importer.model.outputs else None
+    if not importer.nodes or output is None:
+        raise SpecError("the graph computes nothing convcalc can count", Location(importer.source, 1, 1))
+    name = (
+        importer.model.name
+        if importer.model.name not in ("", "main_graph", "torch_jit")
+        else Path(importer.source).stem
+    )
+    return Graph(name, importer.source, input_shape, tuple(importer.nodes), output)
+
+
+def keep_channels_last(importer: Importer, node: OnnxNode) -> None:
+    """A node that reads a channels-last tensor: an op that works per position keeps its outputs channels-last
+    (but the Transpose back); anything else, or a channels-first tensor beside it, is refused."""
+    if node.op_type not in CHANNELS_LAST_OPS:
+        raise not_followed(importer, node)
+    first = [t for t in node.inputs if t and t not in importer.channels_last and t not in importer.constants]
+    if first:
+        raise importer.fail(node, f"it reads a channels-last tensor and the channels-first '{first[0]}' together")
+    if node.op_type != "Transpose":
+        mark_channels_last(importer, node)
+
+
+def per_sample(dims: Sequence[int | str | None] | None, name: str, source: str) -> Shape:
+    """The input's shape without its batch: [N, C, H, W] -> (C, H, W), [N, F] -> (F,)."""
+    if dims is None or len(dims) not in (2, 4) or not all(isinstance(d, int) and d > 0 for d in dims[1:]):
+        raise SpecError(
+            f"the input '{name}' must have a known shape [batch, channels, height, width] or [batch, features], "
+            f"not {list(dims) if dims is not None else 'an unknown one'}",
+            Location(source, 1, 1),
+        )
+    return tuple(int(d) for d in dims[1:])  # type: ignore[arg-type]

@@ -1,0 +1,243 @@
+"""The spec language's structures: entries that hold layer lists and lower to plain nodes of the graph.
+
+* A **block instance** (``{block: NAME, ...}``) is its block's layers under the instance's name, run in
+  sequence from its input; reading the instance's name reads its last layer's output.
+* A **concat of branches** (``{type: concat, branches: [...]}``) runs each branch from one input and
+  concatenates their outputs on channels: the branches' layers, then a ``concat`` node. An empty branch
+  is the identity (the input itself is concatenated).
+* A **residual** (``{type: residual, body: [...], shortcut: [...]}``) is body(x) + shortcut(x): the body's
+  layers, the shortcut's (none: the identity), then an ``add`` node.
+
+Each structure says which entries it is, which keys it takes and which layer lists it holds (for the size
+estimate before expansion), and lowers an entry into graph nodes through the builder in :mod:`convcalc.spec.lower`.
+The two that run paths from one input and merge them also say how such paths and their merge are written
+(``merges``, ``label``, ``written``: the inverse of ``lower``), for ``convcalc import`` (:mod:`convcalc.spec.fold`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from convcalc.core.errors import SpecError, nearest
+from convcalc.core.keys import shown
+from convcalc.engine.graph import Instance, Node
+from convcalc.kinds.catalogue import CATALOGUE
+from convcalc.spec.reader import Located, LocatedList
+
+if TYPE_CHECKING:
+    from convcalc.spec.lower import Builder
+    from convcalc.spec.namespace import Scope
+
+ENTRY_KEYS = ("type", "name", "input", "repeat", "first", "expect")
+"""Keys of every entry: what it is, its name, what it reads, how many copies, the first copy's overrides, and the
+warnings it acknowledges (codes of layers.WARNINGS, for its node or every node inside it)."""
+REQUIRED_PARAM: Any = object()
+"""The default of a block parameter that every instance must set."""
+
+
+class Structure:
+    """An entry kind that holds layer lists; ``type_name`` is its ``type:`` value (None: chosen by another key)."""
+
+    type_name: ClassVar[str | None] = None
+    keys: ClassVar[tuple[str, ...]] = ()
+    """Its own keys besides ENTRY_KEYS."""
+    holds_layers: ClassVar[bool] = True
+    """Its own keys hold layer lists (their ``${...}`` are substituted as their entries expand)."""
+    merges: ClassVar[str | None] = None
+    """The catalogue kind of the node it lowers to last, when it runs paths from one input and merges their outputs
+    with it (None: it does not)."""
+    identity_last: ClassVar[bool] = False
+    """Its last path may be left out of the entry (written as nothing: the identity)."""
+
+    def takes(self, paths: int) -> bool:
+        """Whether it merges that many paths."""
+        return False
+
+    def label(self, index: int) -> str:
+        """The name part of its ``index``-th path: the layers on it are named ``<structure>.<label>.<layer>``."""
+        raise NotImplementedError
+
+    def written(self, name: str, paths: Sequence[list[Any]]) -> dict[str, Any]:
+        """The entry (a mapping, as YAML reads it) that lowers to these paths, each a list of entries, and the merge:
+        the inverse of ``lower``. An empty path is the identity."""
+        raise NotImplementedError
+
+    def applies(self, entry: Located) -> bool:
+        raise NotImplementedError
+
+    def nested(self, entry: Located) -> list[Any]:
+        """The raw layer lists the entry holds (whatever is written there, checked or not)."""
+        raise NotImplementedError
+
+    def lower(self, builder: Builder, entry: Located, scope: Scope, name: str | None, current: str, copy: int) -> str:
+        """Emit the entry's nodes from the node ``current``; the node whose output it is."""
+        raise NotImplementedError
+
+
+class Branches(Structure):
+    type_name = "concat"
+    keys = ("branches",)
+    merges = "concat"
+
+    def takes(self, paths: int) -> bool:
+        return paths >= 1
+
+    def label(self, index: int) -> str:
+        return str(index)  # branches written as a list are named by position
+
+    def written(self, name: str, paths: Sequence[list[Any]]) -> dict[str, Any]:
+        return {"type": "concat", "name": name, "branches": [list(path) for path in paths]}
+
+    def applies(self, entry: Located) -> bool:
+        return entry.get("type") == "concat" and "branches" in entry
+
+    def nested(self, entry: Located) -> list[Any]:
+        branches = entry.get("branches")
+        if isinstance(branches, Located):
+            return list(branches.values())
+        return list(branches) if isinstance(branches, LocatedList) else []
+
+    def lower(self, builder: Builder, entry: Located, scope: Scope, name: str | None, current: str, copy: int) -> str:
+        full = builder.names.reserve(name, "concat", scope, entry.location)
+        builder.check_keys(entry, (*ENTRY_KEYS, *self.keys), "a concat of branches", layer=full)
+        builder.expand(entry.location)
+        raw = entry["branches"]
+        at = entry.value_at("branches")
+        if isinstance(raw, Located):
+            labelled = [(str(label), value, raw.value_at(label)) for label, value in raw.items()]
+        elif isinstance(raw, LocatedList):
+            labelled = [(str(i), value, raw.item_at(i)) for i, value in enumerate(raw)]
+        else:
+            raise SpecError(
+                "'branches' must be a list of layer lists (or a mapping of name to layer list)",
+                at,
+                layer=full,
+                kind="concat",
+            )
+        if not labelled:
+            raise SpecError("'branches' is empty", at, layer=full, kind="concat")
+        start = builder.names.reference(entry, scope, full) if "input" in entry else current
+        outputs = tuple(
+            builder.entries(value, where, scope.enter(f"{full}.{label}"), f"branch {label}", start)
+            for label, value, where in labelled
+        )
+        builder.names.commit(full, entry.location, full)
+        concat = CATALOGUE["concat"]
+        builder.emit(Node(full, concat, {}, outputs, entry.location, scope.instances, expected=scope.expected))
+        return full
+
+
+class Residual(Structure):
+    type_name = "residual"
+    keys = ("body", "shortcut")
+    merges = "add"
+    identity_last = True
+
+    def takes(self, paths: int) -> bool:
+        return paths == 2
+
+    def label(self, index: int) -> str:
+        return self.keys[index]
+
+    def written(self, name: str, paths: Sequence[list[Any]]) -> dict[str, Any]:
+        entry: dict[str, Any] = {"type": "residual", "name": name, "body": list(paths[0])}
+        if paths[1]:  # else no shortcut: the identity
+            entry["shortcut"] = list(paths[1])
+        return entry
+
+    def applies(self, entry: Located) -> bool:
+        return entry.get("type") == "residual"
+
+    def nested(self, entry: Located) -> list[Any]:
+        return [entry.get("body"), entry.get("shortcut")]
+
+    def lower(self, builder: Builder, entry: Located, scope: Scope, name: str | None, current: str, copy: int) -> str:
+        full = builder.names.reserve(name, "residual", scope, entry.location)
+        builder.check_keys(entry, (*ENTRY_KEYS, *self.keys), "a residual", layer=full)
+        builder.expand(entry.location)
+        if "body" not in entry:
+            raise SpecError("residual needs a 'body' list of layers", entry.location, layer=full, kind="residual")
+        start = builder.names.reference(entry, scope, full) if "input" in entry else current
+        body = builder.entries(entry["body"], entry.value_at("body"), scope.enter(f"{full}.body"), "'body'", start)
+        shortcut = start
+        if entry.get("shortcut") is not None:  # written as nothing (null): the identity
+            where = entry.value_at("shortcut")
+            shortcut = builder.entries(entry["shortcut"], where, scope.enter(f"{full}.shortcut"), "'shortcut'", start)
+        builder.names.commit(full, entry.location, full)
+        hint = "a residual adds its body's output to its shortcut's (or its input's)"
+        add = CATALOGUE["add"]
+        builder.emit(Node(full, add, {}, (body, shortcut), entry.location, scope.instances, hint, scope.expected))
+        return full
+
+
+class BlockInstance(Structure):
+    keys = ("block",)
+    holds_layers = False
+
+    def applies(self, entry: Located) -> bool:
+        return "block" in entry
+
+    def nested(self, entry: Located) -> list[Any]:
+        return []  # a block's layers are found through the builder's blocks (see spec.Builder.nested)
+
+    def lower(self, builder: Builder, entry: Located, scope: Scope, name: str | None, current: str, copy: int) -> str:
+        block_name = entry["block"]
+        at = entry.location
+        block = builder.blocks.get(block_name) if isinstance(block_name, str) else None
+        if block is None:
+            defined = f"defined blocks: {', '.join(builder.blocks)}" if builder.blocks else None
+            raise SpecError(
+                f"unknown block {shown(block_name)}",
+                entry.value_at("block"),
+                hint=nearest(block_name, builder.blocks) or defined or "the spec defines no 'blocks'",
+            )
+        if block_name in builder.block_stack:
+            cycle = " -> ".join([*builder.block_stack[builder.block_stack.index(block_name) :], block_name])
+            raise SpecError(f"block '{block_name}' uses itself: {cycle}", at, hint="a block cannot contain itself")
+        full = builder.names.reserve(name, block_name, scope, at)
+        allowed = ("block", *ENTRY_KEYS[1:], *block.params)
+        builder.check_keys(entry, allowed, f"block '{block_name}'", layer=full, noun="parameter")
+        builder.expand(at)
+        env = block_environment(block.params, entry)
+        missing = [k for k, v in env.items() if v is REQUIRED_PARAM]
+        if missing:
+            raise SpecError(
+                f"block '{block_name}' needs parameter(s) {', '.join(missing)}",
+                at,
+                layer=full,
+                hint=f"write them in the block instance, e.g. {{block: {block_name}, {missing[0]}: ...}}",
+            )
+        start = builder.names.reference(entry, scope, full) if "input" in entry else current
+        builder.block_stack.append(block_name)
+        inner = scope.enter(full, env, Instance(full, block_name, at, copy), start)
+        output = builder.entries(block.layers, at, inner, f"block '{block_name}'", start)
+        builder.block_stack.pop()
+        builder.names.commit(full, at, output)
+        return output
+
+
+def block_environment(params: Mapping[str, Any], entry: Mapping[str, Any]) -> dict[str, Any]:
+    """A block instance's parameters: the block's defaults, overridden by the values the entry gives."""
+    env = dict(params)
+    env.update({key: value for key, value in entry.items() if key in params})
+    return env
+
+
+STRUCTURES: tuple[Structure, ...] = (BlockInstance(), Residual(), Branches())
+"""Every structure, in the order an entry is matched against them."""
+STRUCTURE_TYPES = tuple(s.type_name for s in STRUCTURES if s.type_name and s.type_name not in CATALOGUE)
+"""``type:`` values that only a structure answers to."""
+LAYER_LIST_KEYS = frozenset(key for structure in STRUCTURES if structure.holds_layers for key in structure.keys)
+"""Keys whose values are layer lists."""
+
+
+def merging(kind: str, paths: int) -> Structure | None:
+    """The structure that runs ``paths`` paths from one input and merges them with a node of the catalogue kind
+    ``kind`` (a residual's add, a concat of branches), or None."""
+    return next((s for s in STRUCTURES if s.merges == kind and s.takes(paths)), None)
+
+
+def structure_of(entry: Located) -> Structure | None:
+    """The structure an entry is, or None for a layer of a catalogue kind."""
+    return next((structure for structure in STRUCTURES if structure.applies(entry)), None)
