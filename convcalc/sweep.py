@@ -1,59 +1,19 @@
-"""Sweeps: one network's totals at several input sizes (what `convcalc sweep` prints)."""
+"""Sweeps: one network's totals at several input sizes (what `convcalc sweep` prints).
+
+``Sweep`` and ``SweepRow`` are re-exported from :mod:`convcalc.passes.summaries` for the library's users."""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any
 
 from convcalc.api import analyze, load_spec, parse_shape
 from convcalc.core.tensor import Shape, format_shape
 from convcalc.engine.graph import Graph
 from convcalc.engine.results import AnalysisError
+from convcalc.passes.summaries import Sweep, SweepRow
 
-
-@dataclass(frozen=True, slots=True)
-class SweepRow:
-    """The network's totals at one input size (MACs, FLOPs and peak memory for the whole batch)."""
-
-    input_shape: Shape
-    output_shape: Shape
-    params: int
-    macs: int
-    flops: int
-    peak_activation_bytes: int
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "input": list(self.input_shape),
-            "output": list(self.output_shape),
-            "params": self.params,
-            "macs": self.macs,
-            "flops": self.flops,
-            "peak_activation_bytes": self.peak_activation_bytes,
-        }
-
-
-@dataclass(frozen=True, slots=True)
-class Sweep:
-    """One row per input size, in the order given."""
-
-    name: str
-    source: str
-    batch: int
-    dtype: str
-    rows: tuple[SweepRow, ...]
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "schema_version": 1,
-            "name": self.name,
-            "source": self.source,
-            "batch": self.batch,
-            "dtype": self.dtype,
-            "rows": [row.to_dict() for row in self.rows],
-        }
+__all__ = ["Sweep", "SweepRow", "parse_sizes", "sweep"]
 
 
 def parse_sizes(text: str, like: Shape) -> tuple[Shape, ...]:

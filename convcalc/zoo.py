@@ -2,38 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
-
 from convcalc.api import analyze, load_spec
-from convcalc.core.tensor import Shape
+from convcalc.passes.summaries import ZooEntry
 from convcalc.spec.bundled import bundled_names, find_bundled
-
-
-@dataclass(frozen=True, slots=True)
-class ZooEntry:
-    """One bundled spec: ``name`` is what `convcalc analyze NAME` takes, ``title`` the spec's own name."""
-
-    name: str
-    title: str
-    description: str
-    input_shape: Shape
-    output_shape: Shape
-    params: int
-    macs: int
-    flops: int
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "title": self.title,
-            "description": self.description,
-            "input": list(self.input_shape),
-            "output": list(self.output_shape),
-            "params": self.params,
-            "macs": self.macs,
-            "flops": self.flops,
-        }
 
 
 def zoo_entry(name: str) -> ZooEntry:

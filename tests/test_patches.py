@@ -18,8 +18,8 @@ from hypothesis import strategies as st
 
 from convcalc import Analysis, AnalysisError, analyze
 from convcalc.engine.graph import NETWORK_INPUT
-from convcalc.passes.deploy import deployment
-from convcalc.passes.patches import PatchPlan, parse_grid, patched
+from convcalc.passes.deploy import PatchPlan, deployment
+from convcalc.passes.patches import parse_grid, patched
 from tests.conftest import SPECS, run_cli
 from tests.netbuild import analyze_layers
 

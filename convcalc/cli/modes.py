@@ -9,8 +9,7 @@ from convcalc.cli.options import Mode, Optimizer, OutputFormat, Precision, Table
 
 if TYPE_CHECKING:
     from convcalc.engine.results import Analysis
-    from convcalc.passes.deploy import Deployment
-    from convcalc.passes.patches import Grid
+    from convcalc.passes.deploy import Deployment, Grid
     from convcalc.passes.training import Training
 
 

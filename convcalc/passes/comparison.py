@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from convcalc.core.numbers import json_number, ratio
+from convcalc.engine.edits import Insertion, Rewrite, Skip
 from convcalc.engine.results import Analysis, LayerResult
-from convcalc.spec.rewrite import Insertion, Rewrite, Skip
 
 
 def _measures(layer: LayerResult) -> tuple[object, ...]:

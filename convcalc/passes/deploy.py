@@ -22,7 +22,6 @@ if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
     from convcalc.engine.results import Analysis, LayerResult
-    from convcalc.passes.patches import PatchPlan
 
 KIB = 1024
 
@@ -189,3 +188,112 @@ def live_steps(
         if last_read.get(step.name, index) <= index:
             live -= output  # never read (a dangling branch): freed at once
     return tuple(result)
+
+
+# --- patch-based inference's plan (computed by convcalc.passes.patches) ---
+
+Grid = tuple[int, int]
+Interval = tuple[int, int] | None
+"""Rows (or columns) [start, end) of a tensor that one patch computes; None: none of them."""
+
+PATCH_CONVENTION = {
+    "regions": "backward from each tile of the split layer's output through each layer's window, clipped to the "
+    "input (padding reads nothing); a tensor read by several layers computes the hull of what they need",
+    "stage_peak_bytes": "one patch's tiles, live as layer by layer, plus the split layer's whole output buffer; the "
+    "network input is read tile by tile (only its tile counts)",
+    "rest_peak_bytes": "the layer-by-layer runtime's peak after the split",
+    "extra_macs": "sum over patches of each layer's region pixels times its MACs per output pixel, less the "
+    "layer-by-layer MACs of the same layers",
+    "split": "given, or the valid split with the lowest peak (of equal peaks, the earliest)",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class PatchStep:
+    """One step of the patch stage: the rows and columns of its output each patch row and column computes, its MACs
+    over all patches, and its live bytes in the patch where the stage peaks (split buffer included)."""
+
+    name: str
+    rows: tuple[Interval, ...]
+    cols: tuple[Interval, ...]
+    macs: int
+    live_bytes: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "rows": [list(region) if region else None for region in self.rows],
+            "cols": [list(region) if region else None for region in self.cols],
+            "macs": self.macs,
+            "live_bytes": self.live_bytes,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class PatchPlan:
+    """The initial stage run patch by patch up to ``split``, and the rest layer by layer."""
+
+    grid: Grid
+    split: str
+    chosen: bool
+    """True when convcalc chose the split (the lowest peak), False when it was given."""
+    split_shape: tuple[int, ...]
+    buffer_bytes: int
+    stage_peak: int
+    stage_peak_at: str
+    peak_patch: Grid
+    rest_peak: int
+    rest_peak_at: str | None
+    stage_macs: int
+    patch_macs: int
+    network_macs: int
+    input_rows: tuple[Interval, ...]
+    input_cols: tuple[Interval, ...]
+    steps: tuple[PatchStep, ...]
+
+    @property
+    def peak(self) -> int:
+        return max(self.stage_peak, self.rest_peak)
+
+    @property
+    def extra_macs(self) -> int:
+        return self.patch_macs - self.stage_macs
+
+    @property
+    def tile(self) -> Grid:
+        return self.split_shape[1] // self.grid[0], self.split_shape[2] // self.grid[1]
+
+    @property
+    def input_tile(self) -> Grid:
+        """The input tile (rows by columns) of the patch where the stage peaks."""
+        row, column = self.peak_patch
+        return region_length(self.input_rows[row]), region_length(self.input_cols[column])
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "grid": list(self.grid),
+            "split": self.split,
+            "split_chosen": self.chosen,
+            "split_shape": list(self.split_shape),
+            "tile": list(self.tile),
+            "input_tile": list(self.input_tile),
+            "input_rows": [list(region) if region else None for region in self.input_rows],
+            "input_cols": [list(region) if region else None for region in self.input_cols],
+            "split_buffer_bytes": self.buffer_bytes,
+            "stage_peak_bytes": self.stage_peak,
+            "stage_peak_at": self.stage_peak_at,
+            "stage_peak_patch": list(self.peak_patch),
+            "rest_peak_bytes": self.rest_peak,
+            "rest_peak_at": self.rest_peak_at,
+            "peak_bytes": self.peak,
+            "stage_macs": self.stage_macs,
+            "patch_macs": self.patch_macs,
+            "extra_macs": self.extra_macs,
+            "network_macs": self.network_macs,
+            "convention": PATCH_CONVENTION,
+        }
+
+
+def region_length(region: Interval) -> int:
+    """The rows (or columns) in a region."""
+    return region[1] - region[0] if region else 0

@@ -21,14 +21,22 @@ layer's own count); the patches' sum less the layer-by-layer MACs is the recompu
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from fractions import Fraction
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from convcalc.core.errors import nearest
 from convcalc.core.tensor import elements
 from convcalc.engine.graph import NETWORK_INPUT
-from convcalc.passes.deploy import element_bytes, live_steps
+from convcalc.passes.deploy import (
+    Grid,
+    Interval,
+    PatchPlan,
+    PatchStep,
+    element_bytes,
+    live_steps,
+    region_length,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -36,21 +44,6 @@ if TYPE_CHECKING:
     from convcalc.engine.results import Analysis, LayerResult
     from convcalc.kinds.base import Window
     from convcalc.passes.deploy import Deployment, RuntimePlan
-
-Grid = tuple[int, int]
-Interval = tuple[int, int] | None
-"""Rows (or columns) [start, end) of a tensor that one patch computes; None: none of them."""
-
-PATCH_CONVENTION = {
-    "regions": "backward from each tile of the split layer's output through each layer's window, clipped to the "
-    "input (padding reads nothing); a tensor read by several layers computes the hull of what they need",
-    "stage_peak_bytes": "one patch's tiles, live as layer by layer, plus the split layer's whole output buffer; the "
-    "network input is read tile by tile (only its tile counts)",
-    "rest_peak_bytes": "the layer-by-layer runtime's peak after the split",
-    "extra_macs": "sum over patches of each layer's region pixels times its MACs per output pixel, less the "
-    "layer-by-layer MACs of the same layers",
-    "split": "given, or the valid split with the lowest peak (of equal peaks, the earliest)",
-}
 
 
 def parse_grid(text: str) -> Grid:
@@ -65,92 +58,6 @@ def parse_grid(text: str) -> Grid:
     if rows < 1 or columns < 1:
         raise ValueError(f"--patches needs at least one patch each way, not {text!r}")
     return rows, columns
-
-
-@dataclass(frozen=True, slots=True)
-class PatchStep:
-    """One step of the patch stage: the rows and columns of its output each patch row and column computes, its MACs
-    over all patches, and its live bytes in the patch where the stage peaks (split buffer included)."""
-
-    name: str
-    rows: tuple[Interval, ...]
-    cols: tuple[Interval, ...]
-    macs: int
-    live_bytes: int
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "rows": [list(region) if region else None for region in self.rows],
-            "cols": [list(region) if region else None for region in self.cols],
-            "macs": self.macs,
-            "live_bytes": self.live_bytes,
-        }
-
-
-@dataclass(frozen=True, slots=True)
-class PatchPlan:
-    """The initial stage run patch by patch up to ``split``, and the rest layer by layer."""
-
-    grid: Grid
-    split: str
-    chosen: bool
-    """True when convcalc chose the split (the lowest peak), False when it was given."""
-    split_shape: tuple[int, ...]
-    buffer_bytes: int
-    stage_peak: int
-    stage_peak_at: str
-    peak_patch: Grid
-    rest_peak: int
-    rest_peak_at: str | None
-    stage_macs: int
-    patch_macs: int
-    network_macs: int
-    input_rows: tuple[Interval, ...]
-    input_cols: tuple[Interval, ...]
-    steps: tuple[PatchStep, ...]
-
-    @property
-    def peak(self) -> int:
-        return max(self.stage_peak, self.rest_peak)
-
-    @property
-    def extra_macs(self) -> int:
-        return self.patch_macs - self.stage_macs
-
-    @property
-    def tile(self) -> Grid:
-        return self.split_shape[1] // self.grid[0], self.split_shape[2] // self.grid[1]
-
-    @property
-    def input_tile(self) -> Grid:
-        """The input tile (rows by columns) of the patch where the stage peaks."""
-        row, column = self.peak_patch
-        return _length(self.input_rows[row]), _length(self.input_cols[column])
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "grid": list(self.grid),
-            "split": self.split,
-            "split_chosen": self.chosen,
-            "split_shape": list(self.split_shape),
-            "tile": list(self.tile),
-            "input_tile": list(self.input_tile),
-            "input_rows": [list(region) if region else None for region in self.input_rows],
-            "input_cols": [list(region) if region else None for region in self.input_cols],
-            "split_buffer_bytes": self.buffer_bytes,
-            "stage_peak_bytes": self.stage_peak,
-            "stage_peak_at": self.stage_peak_at,
-            "stage_peak_patch": list(self.peak_patch),
-            "rest_peak_bytes": self.rest_peak,
-            "rest_peak_at": self.rest_peak_at,
-            "peak_bytes": self.peak,
-            "stage_macs": self.stage_macs,
-            "patch_macs": self.patch_macs,
-            "extra_macs": self.extra_macs,
-            "network_macs": self.network_macs,
-            "convention": PATCH_CONVENTION,
-        }
 
 
 def patched(analysis: Analysis, deployment: Deployment, grid: Grid, split: str | None = None) -> Deployment:
@@ -270,7 +177,7 @@ class _Stage:
                 tile = split.output_shape[axis + 1] // self.grid[axis]
                 middle = self.grid[axis] // 2 * tile
                 window = self.windows[index]
-                size.append(_length(_demand(window, axis, (middle, middle + tile), shape, split.output_shape)))
+                size.append(region_length(_demand(window, axis, (middle, middle + tile), shape, split.output_shape)))
             inputs += size[0] * size[1] * size[2]
         return max(self.rest_peaks[index + 1], elements(split.output_shape) * self.unit + inputs)
 
@@ -347,7 +254,7 @@ class _Stage:
         for i in _distinct(rows, channels):
             for j in _distinct(cols, channels):
                 sizes = {
-                    name: c * _length(rows[i][name]) * _length(cols[j][name]) * self.unit
+                    name: c * region_length(rows[i][name]) * region_length(cols[j][name]) * self.unit
                     for name, c in channels.items()
                 }
                 sizes[stage[-1].name] = 0  # written into the split's buffer
@@ -420,10 +327,6 @@ def _hull(first: Interval, second: Interval) -> Interval:
     return min(first[0], second[0]), max(first[1], second[1])
 
 
-def _length(region: Interval) -> int:
-    return region[1] - region[0] if region else 0
-
-
 def _regions(tiles: Sequence[dict[str, Interval]], name: str) -> tuple[Interval, ...]:
     return tuple(tile.get(name) for tile in tiles)
 
@@ -432,7 +335,7 @@ def _distinct(tiles: Sequence[dict[str, Interval]], channels: dict[str, int]) ->
     """One tile index per distinct pattern of region lengths (the first with it)."""
     seen: dict[tuple[int, ...], int] = {}
     for index, tile in enumerate(tiles):
-        seen.setdefault(tuple(_length(tile.get(name)) for name in channels), index)
+        seen.setdefault(tuple(region_length(tile.get(name)) for name in channels), index)
     return list(seen.values())
 
 
@@ -446,6 +349,6 @@ def _patch_macs(step: LayerResult, rows: Sequence[dict[str, Interval]], cols: Se
         raise ValueError(f"{step.name}'s MACs are not the same for every output pixel")
     return (
         per_pixel
-        * sum(_length(tile.get(step.name)) for tile in rows)
-        * sum(_length(tile.get(step.name)) for tile in cols)
+        * sum(region_length(tile.get(step.name)) for tile in rows)
+        * sum(region_length(tile.get(step.name)) for tile in cols)
     )

@@ -11,8 +11,7 @@ from convcalc.render.units import count_shown, exact, percent, signed, size_show
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-    from convcalc.passes.deploy import Deployment
-    from convcalc.passes.patches import PatchPlan
+    from convcalc.passes.deploy import Deployment, PatchPlan
     from convcalc.passes.training import Training
 
 Reads = Literal["bytes", "count", "whole", "text"]

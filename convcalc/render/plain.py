@@ -13,7 +13,7 @@ from convcalc.engine.results import Analysis, LayerResult
 from convcalc.render.columns import COLUMNS, RELATIVE, SHARE, MacsScale, cell, relative, total_cell
 
 if TYPE_CHECKING:
-    from convcalc.sweep import Sweep
+    from convcalc.passes.summaries import Sweep
 
 
 def to_csv(analysis: Analysis, columns: Sequence[str], rows: Sequence[LayerResult] | None = None) -> str:

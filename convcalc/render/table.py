@@ -32,8 +32,7 @@ from convcalc.render.outputs import closed_pipe
 from convcalc.render.units import count_shown, exact, human_bytes, size_shown
 
 if TYPE_CHECKING:
-    from convcalc.sweep import Sweep
-    from convcalc.zoo import ZooEntry
+    from convcalc.passes.summaries import Sweep, ZooEntry
 
 CONVENTION_LINE = (
     "params: weights + biases + BN gamma/beta (running stats are buffers) · "

@@ -10,10 +10,10 @@ written. Every error names the file, line and layer.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import replace
 from functools import partial
-from typing import Any, NamedTuple
+from typing import Any
 
 from convcalc.core.errors import Location, SpecError, nearest
 from convcalc.core.findings import WARNINGS, Finding
@@ -22,7 +22,7 @@ from convcalc.core.tensor import Shape
 from convcalc.engine.graph import NETWORK_INPUT, Graph, Node
 from convcalc.kinds.catalogue import CATALOGUE
 from convcalc.spec.expr import ExpressionError, substitute
-from convcalc.spec.hints import key_hint, type_hint
+from convcalc.spec.hints import type_hint
 from convcalc.spec.namespace import Namespace, Scope
 from convcalc.spec.reader import Located, LocatedList, location_of
 from convcalc.spec.shapes import SIZE_OF, ExpressionNames, LoweredShapes
@@ -31,7 +31,9 @@ from convcalc.spec.structures import (
     LAYER_LIST_KEYS,
     REQUIRED_PARAM,
     STRUCTURE_TYPES,
+    BlockDef,
     block_environment,
+    check_keys,
     structure_of,
 )
 
@@ -50,13 +52,6 @@ FIRST_FIXED_KEYS = ("type", "block", "name", "repeat", "first")
 
 Spec = Graph
 """A loaded spec is its graph."""
-
-
-class BlockDef(NamedTuple):
-    name: str
-    params: Mapping[str, Any]  # name -> default (REQUIRED_PARAM when none)
-    layers: LocatedList
-    location: Location
 
 
 def build_spec(document: Any, source: str, at_input: Shape | None = None) -> Graph:
@@ -113,21 +108,6 @@ def input_shape(value: Any, at: Location) -> Shape:
     return tuple(shape)
 
 
-def check_keys(
-    mapping: Located, allowed: Iterable[str], where: str, *, layer: str | None = None, noun: str = "key"
-) -> None:
-    """A SpecError at the first key of ``mapping`` that is not ``allowed``."""
-    allowed = list(allowed)
-    for key in mapping:
-        if key not in allowed:
-            raise SpecError(
-                f"unknown {noun} '{key}' for {where}",
-                mapping.key_at(key),
-                layer=layer,
-                hint=key_hint(key, allowed) or nearest(key, allowed) or f"expected one of: {', '.join(allowed)}",
-            )
-
-
 class Builder:
     """Expands entries into graph nodes, in execution order; the structures call back into it."""
 
@@ -139,7 +119,6 @@ class Builder:
         self.shapes = LoweredShapes(network, self.nodes)
         self.block_stack: list[str] = []
         self.expanded = 0
-        self.check_keys = check_keys
 
     def emit(self, node: Node) -> None:
         self.nodes.append(node)

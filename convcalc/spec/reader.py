@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any, BinaryIO
+from typing import Any
 
 import yaml
 from yaml.composer import Composer
 
 from convcalc.core.errors import Location, SpecError
+from convcalc.core.files import opened
 from convcalc.core.text import clip, describe_character, first_unsafe
 
 try:  # libyaml's parser is several times faster; constructors stay in Python, so marks survive.
@@ -297,20 +297,6 @@ def read_source(path: str) -> tuple[str, str]:
     with opened(path, "a spec file") as handle:
         raw = handle.read(MAX_BYTES + 1)
     return _decode(raw, path), path
-
-
-@contextmanager
-def opened(path: str, what: str) -> Iterator[BinaryIO]:
-    """A file opened to read, its failures as one SpecError (no such file, a folder, no permission)."""
-    try:
-        with open(path, "rb") as handle:
-            yield handle
-    except FileNotFoundError:
-        raise SpecError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise SpecError(f"{path}: is a directory, not {what}") from None
-    except OSError as error:
-        raise SpecError(f"{path}: cannot read: {error.strerror or error}") from None
 
 
 def _decode(raw: bytes, name: str) -> str:

@@ -28,13 +28,13 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Any
 
 import yaml
 
 from convcalc.core.errors import Location, SpecError, nearest
 from convcalc.core.text import first_free
 from convcalc.engine.checks import IMAGE_CHANNELS
+from convcalc.engine.edits import Insertion, Rewrite, Skip
 from convcalc.engine.graph import NETWORK_INPUT, Graph, Instance, Node
 from convcalc.engine.run import analyze_spec
 from convcalc.spec.lower import build_spec
@@ -101,40 +101,6 @@ def parse_bottleneck(text: str) -> Bottleneck:
     raise SpecError(f"--bottleneck {text}: {problem}; {WIDTHS}")
 
 
-@dataclass(frozen=True, slots=True)
-class Insertion:
-    """One rewritten conv: the 1x1 conv inserted before it, and the channels it reduces."""
-
-    layer: str
-    inserted: str
-    filters: int
-    input_channels: int
-    location: Location
-    block: str | None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "layer": self.layer,
-            "inserted": self.inserted,
-            "filters": self.filters,
-            "input_channels": self.input_channels,
-            "line": self.location.line,
-            "block": self.block,
-        }
-
-
-@dataclass(frozen=True, slots=True)
-class Skip:
-    """A conv that ``all`` selects by its kernel but that could not take a bottleneck, and why."""
-
-    layers: tuple[str, ...]
-    reason: str
-    location: Location
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"layers": list(self.layers), "reason": self.reason, "line": self.location.line}
-
-
 def nothing_rewritten(skipped: Sequence[Skip], shown: int = 3) -> str:
     """Why ``all`` rewrote nothing: how many convs it chose, the first ``shown`` with their reasons, how many more."""
     convs = [(layer, skip.reason) for skip in skipped for layer in skip.layers]
@@ -145,17 +111,6 @@ def nothing_rewritten(skipped: Sequence[Skip], shown: int = 3) -> str:
     if len(convs) == 1:
         return f"the spec's one conv with a kernel over 1x1 could not take it ({reasons})"
     return f"none of the spec's {len(convs)} convs with a kernel over 1x1 could take it ({reasons}{more})"
-
-
-@dataclass(frozen=True, slots=True)
-class Rewrite:
-    """The original spec, the rewritten YAML text and its spec, and what was (not) rewritten."""
-
-    original: Graph
-    spec: Graph
-    text: str
-    insertions: tuple[Insertion, ...]
-    skipped: tuple[Skip, ...]
 
 
 def insert_bottlenecks(text: str, source: str, bottlenecks: Sequence[Bottleneck]) -> Rewrite:

@@ -16,24 +16,62 @@ The two that run paths from one input and merge them also say how such paths and
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple, Protocol
 
-from convcalc.core.errors import SpecError, nearest
+from convcalc.core.errors import Location, SpecError, nearest
 from convcalc.core.keys import shown
 from convcalc.engine.graph import Instance, Node
 from convcalc.kinds.catalogue import CATALOGUE
+from convcalc.spec.hints import key_hint
 from convcalc.spec.reader import Located, LocatedList
 
 if TYPE_CHECKING:
-    from convcalc.spec.lower import Builder
-    from convcalc.spec.namespace import Scope
+    from convcalc.spec.namespace import Namespace, Scope
 
 ENTRY_KEYS = ("type", "name", "input", "repeat", "first", "expect")
 """Keys of every entry: what it is, its name, what it reads, how many copies, the first copy's overrides, and the
 warnings it acknowledges (codes of layers.WARNINGS, for its node or every node inside it)."""
 REQUIRED_PARAM: Any = object()
 """The default of a block parameter that every instance must set."""
+
+
+class BlockDef(NamedTuple):
+    """A block of the spec's ``blocks``: its parameters and layers, where it is written."""
+
+    name: str
+    params: Mapping[str, Any]  # name -> default (REQUIRED_PARAM when none)
+    layers: LocatedList
+    location: Location
+
+
+def check_keys(
+    mapping: Located, allowed: Iterable[str], where: str, *, layer: str | None = None, noun: str = "key"
+) -> None:
+    """A SpecError at the first key of ``mapping`` that is not ``allowed``."""
+    allowed = list(allowed)
+    for key in mapping:
+        if key not in allowed:
+            raise SpecError(
+                f"unknown {noun} '{key}' for {where}",
+                mapping.key_at(key),
+                layer=layer,
+                hint=key_hint(key, allowed) or nearest(key, allowed) or f"expected one of: {', '.join(allowed)}",
+            )
+
+
+class Lowering(Protocol):
+    """What a structure's ``lower`` calls back into: the spec builder (:class:`convcalc.spec.lower.Builder`)."""
+
+    names: Namespace
+    blocks: dict[str, BlockDef]
+    block_stack: list[str]
+
+    def emit(self, node: Node) -> None: ...
+
+    def expand(self, at: Location) -> None: ...
+
+    def entries(self, raw: Any, at: Location, scope: Scope, what: str, current: str) -> str: ...
 
 
 class Structure:
@@ -70,7 +108,7 @@ class Structure:
         """The raw layer lists the entry holds (whatever is written there, checked or not)."""
         raise NotImplementedError
 
-    def lower(self, builder: Builder, entry: Located, scope: Scope, name: str | None, current: str, copy: int) -> str:
+    def lower(self, builder: Lowering, entry: Located, scope: Scope, name: str | None, current: str, copy: int) -> str:
         """Emit the entry's nodes from the node ``current``; the node whose output it is."""
         raise NotImplementedError
 
@@ -98,9 +136,9 @@ class Branches(Structure):
             return list(branches.values())
         return list(branches) if isinstance(branches, LocatedList) else []
 
-    def lower(self, builder: Builder, entry: Located, scope: Scope, name: str | None, current: str, copy: int) -> str:
+    def lower(self, builder: Lowering, entry: Located, scope: Scope, name: str | None, current: str, copy: int) -> str:
         full = builder.names.reserve(name, "concat", scope, entry.location)
-        builder.check_keys(entry, (*ENTRY_KEYS, *self.keys), "a concat of branches", layer=full)
+        check_keys(entry, (*ENTRY_KEYS, *self.keys), "a concat of branches", layer=full)
         builder.expand(entry.location)
         raw = entry["branches"]
         at = entry.value_at("branches")
@@ -152,9 +190,9 @@ class Residual(Structure):
     def nested(self, entry: Located) -> list[Any]:
         return [entry.get("body"), entry.get("shortcut")]
 
-    def lower(self, builder: Builder, entry: Located, scope: Scope, name: str | None, current: str, copy: int) -> str:
+    def lower(self, builder: Lowering, entry: Located, scope: Scope, name: str | None, current: str, copy: int) -> str:
         full = builder.names.reserve(name, "residual", scope, entry.location)
-        builder.check_keys(entry, (*ENTRY_KEYS, *self.keys), "a residual", layer=full)
+        check_keys(entry, (*ENTRY_KEYS, *self.keys), "a residual", layer=full)
         builder.expand(entry.location)
         if "body" not in entry:
             raise SpecError("residual needs a 'body' list of layers", entry.location, layer=full, kind="residual")
@@ -181,7 +219,7 @@ class BlockInstance(Structure):
     def nested(self, entry: Located) -> list[Any]:
         return []  # a block's layers are found through the builder's blocks (see spec.Builder.nested)
 
-    def lower(self, builder: Builder, entry: Located, scope: Scope, name: str | None, current: str, copy: int) -> str:
+    def lower(self, builder: Lowering, entry: Located, scope: Scope, name: str | None, current: str, copy: int) -> str:
         block_name = entry["block"]
         at = entry.location
         block = builder.blocks.get(block_name) if isinstance(block_name, str) else None
@@ -197,7 +235,7 @@ class BlockInstance(Structure):
             raise SpecError(f"block '{block_name}' uses itself: {cycle}", at, hint="a block cannot contain itself")
         full = builder.names.reserve(name, block_name, scope, at)
         allowed = ("block", *ENTRY_KEYS[1:], *block.params)
-        builder.check_keys(entry, allowed, f"block '{block_name}'", layer=full, noun="parameter")
+        check_keys(entry, allowed, f"block '{block_name}'", layer=full, noun="parameter")
         builder.expand(at)
         env = block_environment(block.params, entry)
         missing = [k for k, v in env.items() if v is REQUIRED_PARAM]

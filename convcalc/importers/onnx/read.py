@@ -17,13 +17,13 @@ from pathlib import Path
 from typing import Any
 
 from convcalc.core.errors import Location, SpecError
+from convcalc.core.files import opened
 from convcalc.core.tensor import Shape
 from convcalc.engine.graph import NETWORK_INPUT, Graph
 from convcalc.importers.onnx.importer import Importer
 from convcalc.importers.onnx.model import OnnxNode
 from convcalc.importers.onnx.ops import CHANNELS_LAST_OPS, HANDLERS, opaque
 from convcalc.importers.onnx.patterns import follows_lrn, mark_channels_last, not_followed
-from convcalc.spec.reader import opened
 
 
 def read_onnx_file(path: str, origins: dict[str, str] | None = None) -> Graph:
