@@ -5,7 +5,7 @@ weights are stored as raw_data of the size that gives the total. convcalc maps t
 their length, so both should take the same time: interpreter start-up and imports, then the graph. Prints the median
 of 7 whole processes (`convcalc analyze FILE --format json`) for each, and the in-process import alone.
 
-Then what `convcalc import` adds to reading the graph: writing it as a spec, folded (convcalc/spec/fold.py) and flat
+Then what `convcalc import` adds to reading the graph: writing it as a spec, folded (convcalc/spec/fold/) and flat
 (`--flat`), in process, for the 50-conv chain and the ONNX fixtures of ResNet-50, DenseNet-121 and Inception v3,
 with their line counts: the median of 21 in CPU time (process_time), which a machine shared with other jobs
 disturbs far less than the wall clock at a few milliseconds.

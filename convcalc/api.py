@@ -16,6 +16,7 @@ from convcalc.core.text import clip
 from convcalc.engine.graph import Graph
 from convcalc.engine.results import Analysis
 from convcalc.engine.run import analyze_spec
+from convcalc.formats import format_of
 from convcalc.spec.bundled import bundled_names, find_bundled
 from convcalc.spec.lower import build_spec
 from convcalc.spec.reader import read_source, read_text
@@ -40,7 +41,7 @@ def gc_paused() -> Iterator[None]:
 
 def load_spec(source: str | os.PathLike[str], *, text: str | None = None) -> Graph:
     """Read and check a spec: a file path, '-' for standard input, or a bundled spec's name; a path ending in
-    .onnx is an ONNX model, read into the same graph (:mod:`convcalc.importers.onnx.read`).
+    model file's suffix (.onnx) is read into the same graph by its front end (:data:`convcalc.formats.FORMATS`).
 
     With ``text``, ``source`` is only the name used in error messages. TypeError for a source that is not a
     str or path, or text that is not a str (decode bytes first: ``data.decode("utf-8")``).
@@ -52,10 +53,9 @@ def load_spec(source: str | os.PathLike[str], *, text: str | None = None) -> Gra
     with gc_paused():
         if text is not None:
             return build_spec(read_text(text, str(source)), str(source))
-        if str(source).lower().endswith(".onnx"):
-            from convcalc.importers.onnx.read import read_onnx_file
-
-            return read_onnx_file(str(source))
+        model = format_of(str(source))
+        if model is not None:
+            return model.read(str(source))
         text, name = load_text(source)
         return build_spec(read_text(text, name), name)
 
@@ -167,9 +167,10 @@ def compare(
         return compare_analyses(analyze(first, batch=batch, dtype=dtype), analyze(second, batch=batch, dtype=dtype))
     if isinstance(first, Graph):
         raise ValueError("a bottleneck rewrite edits a spec's text: pass its path, not a loaded spec")
-    if str(first).lower().endswith(".onnx"):
+    model = format_of(str(first))
+    if model is not None:
         raise SpecError(
-            f"{first}: the bottleneck rewrite edits a spec's YAML text, and this is an ONNX model",
+            f"{first}: the bottleneck rewrite edits a spec's YAML text, and this is an {model.name}",
             hint=f"write it as a spec first: convcalc import {first} -o model.yaml",
         )
     text, name = load_text(first)

@@ -12,7 +12,7 @@ import pytest
 from convcalc import analyze
 from convcalc.engine.results import Analysis
 from convcalc.kinds.catalogue import CATALOGUE
-from convcalc.passes.conventions import CONVENTIONS, count_layers, explain_rules
+from convcalc.passes.conventions.counting import CONVENTIONS, count_layers, explain_rules
 from tests.conftest import REPO, run_cli
 
 PEERS = REPO / "tests" / "data" / "peers"
@@ -481,3 +481,18 @@ ONNX_TOOL_HAND = [
 @pytest.mark.parametrize(("shape", "layer", "count"), ONNX_TOOL_HAND)
 def test_onnx_tool_one_layer_by_hand(tmp_path: Any, shape: str, layer: str, count: int):
     assert one_layer(tmp_path, shape, layer, "onnx-tool") == (count, ())
+
+
+def test_every_convention_names_every_kind_none_counts_zero_by_omission():
+    """Each registry of each tool maps every catalogue kind, to a rule or to the explicit 0 of its not-counted list: a
+    new kind must be decided for every tool (a KeyError would otherwise be the user's first sign)."""
+    for chosen in CONVENTIONS.values():
+        for part, registry in chosen.parts:
+            assert set(registry) == set(CATALOGUE), (chosen.name, part, set(CATALOGUE) ^ set(registry))
+
+
+def test_a_kind_is_never_both_counted_and_not_counted():
+    from convcalc.passes.conventions.rules import output_elements, table
+
+    with pytest.raises(ValueError, match="both counted and not counted: relu"):
+        table({"relu": output_elements}, not_counted=("relu", "flatten"))

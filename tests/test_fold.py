@@ -1,4 +1,4 @@
-"""Folding (convcalc/spec/fold.py) on graphs drawn at random: the folded spec always counts as the flat one.
+"""Folding (convcalc/spec/fold/) on graphs drawn at random: the folded spec always counts as the flat one.
 
 The graphs are what an importer makes: chains, residuals (identity or projection shortcut, laid out either way
 round, the add reading them either way round), concats of branches (identity branches, any input order), a gate
@@ -23,7 +23,8 @@ from convcalc import analyze, load_spec
 from convcalc.core.errors import Location
 from convcalc.engine.graph import NETWORK_INPUT, Graph, Node
 from convcalc.kinds.catalogue import CATALOGUE
-from convcalc.spec.fold import MAX_REGIONS, Folded, FoldError, Use
+from convcalc.spec.fold.blocks import Folded, FoldError
+from convcalc.spec.fold.items import MAX_REGIONS, Use
 from convcalc.spec.writer import write_spec
 from tests.test_import import same_numbers
 

@@ -61,7 +61,7 @@ def explain_convention(
     explanations: Sequence[Explanation], analysis: Analysis, name: str, output: OutputFormat
 ) -> None:
     """`explain --convention NAME`: each explanation, then that tool's rule for the layer with its numbers."""
-    from convcalc.passes.conventions import convention
+    from convcalc.passes.conventions.counting import convention
     from convcalc.render.conventions_text import explanations_json, explanations_text
 
     try:

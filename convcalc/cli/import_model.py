@@ -22,16 +22,18 @@ def import_model(
 ) -> None:
     """Write an ONNX model as a spec to read, edit, compare, bottleneck and export: residuals, concats of branches
     and repeated blocks written as such (--flat: one layer a line)."""
-    from convcalc.importers.onnx.read import read_onnx_file
+    from convcalc.formats import FORMATS, format_of
     from convcalc.spec.writer import write_spec
 
     origins: dict[str, str] = {}
     with spec_errors(OutputFormat.table, exact_numbers=False):
-        if not model.lower().endswith(".onnx"):
-            raise SpecError(f"{model}: convcalc imports ONNX models (.onnx files)")
+        found = format_of(model)
+        if found is None:
+            readable = ", ".join(f"{entry.name}s ({', '.join(entry.suffixes)})" for entry in FORMATS if entry.reader)
+            raise SpecError(f"{model}: convcalc imports {readable}")
         check_output_files({"--output": out}, model)
         try:
-            text = write_spec(read_onnx_file(model, origins), origins, flat=flat)
+            text = write_spec(found.read(model, origins), origins, flat=flat)
         except ValueError as error:
             raise SpecError(f"{model}: {error}") from None
     write_file("--output", out, text, "spec")

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from typing import IO, TYPE_CHECKING, Any
 
 from convcalc.engine.results import Analysis, LayerResult
-from convcalc.passes.conventions import (
+from convcalc.passes.conventions.counting import (
     CONVENTIONS,
     Convention,
     Counting,
@@ -249,7 +249,7 @@ def layer_rows(analysis: Analysis, depth: int | None) -> Sequence[LayerResult] |
 def recount(analysis: Analysis, name: str) -> tuple[Counting, Counting]:
     """The analysis as tool ``name`` counts it, and as convcalc does. ValueError: an unknown name, or a network the
     tool crashes on."""
-    from convcalc.passes.conventions import convention
+    from convcalc.passes.conventions.counting import convention
 
     counting, default = counted(analysis, convention(name)), counted(analysis, DEFAULT)
     if counting.crash:

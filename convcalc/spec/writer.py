@@ -18,7 +18,8 @@ from typing import Any, NamedTuple
 from convcalc.core.text import first_free
 from convcalc.core.version import __version__
 from convcalc.engine.graph import NETWORK_INPUT, Graph, Node
-from convcalc.spec.fold import Block, Entry, Folded, FoldError, Leaf, Use, entry_nodes
+from convcalc.spec.fold.blocks import Folded, FoldError
+from convcalc.spec.fold.items import Block, Entry, Leaf, Use, entry_nodes
 from convcalc.spec.namespace import BLOCK_INPUT
 
 PLAIN = re.compile(r"[A-Za-z_][\w\-]*")

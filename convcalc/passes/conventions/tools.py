@@ -1,0 +1,479 @@
+"""Each tool's registries: every layer kind mapped to the rule by which that tool counts it (read from the tool's
+source, checked against what it printed: tests/data/peers/)."""
+
+from __future__ import annotations
+
+from convcalc.core.formula import Term, symbol
+from convcalc.kinds.catalogue import CATALOGUE
+from convcalc.kinds.windows import resolve_padding
+from convcalc.passes.conventions.rules import (
+    Count,
+    Crashes,
+    Registry,
+    Rule,
+    Sizes,
+    Skipped,
+    bias_elements,
+    conv_macs,
+    input_elements,
+    linear_macs,
+    output_elements,
+    own_macs,
+    table,
+    transposed_macs,
+    zero,
+)
+
+# --- fvcore ----------------------------------------------------------------------------------------------------
+
+
+def fvcore_conv(s: Sizes) -> Count:
+    """N x prod(weight) x prod(output spatial), no bias; 0 and unsupported when padding is a string ('same' at
+    stride 1, 'valid'): torch traces that to aten::_convolution_mode, which fvcore has no handle for (an asymmetric
+    'same' at a larger stride is an unsupported aten::pad in front of a counted conv)."""
+    padding, stride = s.config["padding"], tuple(s.config["stride"])
+    if padding == "valid" or (padding == "same" and stride == (1, 1)):
+        return Skipped(("aten::_convolution_mode",))
+    if padding == "same":
+        size, kernel, dilation = (int(s.h_in), int(s.w_in)), (int(s.k_h), int(s.k_w)), s.config["dilation"]
+        (top, bottom), (left, right) = resolve_padding("same", size, kernel, stride, dilation)
+        if (top, left) != (bottom, right):  # the export pads first with nn.ZeroPad2d: aten::pad
+            return Skipped(("aten::pad",), conv_macs(s))
+    return conv_macs(s)
+
+
+def fvcore_batchnorm(s: Sizes) -> int:
+    """aten::batch_norm in eval: input elements x 2 with affine (x 1 without)."""
+    return s.elements_in * (2 if s.affine else 1)
+
+
+def fvcore_norm(s: Sizes) -> int:
+    """aten::layer_norm / group_norm: input elements x 5 with affine (x 4 without)."""
+    return s.elements_in * (5 if s.affine else 4)
+
+
+def fvcore_upsample(s: Sizes) -> int:
+    """aten::upsample_nearest2d: output elements x 1; upsample_bilinear2d: x 4."""
+    return s.elements_out * (4 if s.config["mode"] == "bilinear" else 1)
+
+
+def unsupported(*ops: str) -> Rule:
+    """A rule counting 0 and naming the aten ops fvcore does not handle."""
+
+    def rule(s: Sizes) -> Count:
+        return Skipped(ops)
+
+    rule.__doc__ = f"0: {', '.join(sorted(set(ops)))} unsupported (fvcore counts 0 and lists it)"
+    return rule
+
+
+def unsupported_activation(op: str) -> Rule:
+    """An activation fvcore does not handle: its aten op, or OP_ in place (an nn.Hardswish(inplace=True))."""
+
+    def rule(s: Sizes) -> Count:
+        return Skipped((f"{op}_" if s.config.get("inplace") else op,))
+
+    rule.__doc__ = f"0: {op} unsupported ({op}_ in place; fvcore counts 0 and lists it)"
+    return rule
+
+
+def unsupported_per_merge(op: str) -> Rule:
+    """One unsupported op per extra input of a merge (a + b + c: two aten::add)."""
+
+    def rule(s: Sizes) -> Count:
+        return Skipped((op,) * (s.inputs - 1))
+
+    rule.__doc__ = f"0: {op} unsupported, once per extra input (fvcore counts 0 and lists it)"
+    return rule
+
+
+FVCORE: Registry = table(
+    {
+        "conv": fvcore_conv,
+        "conv_transpose": transposed_macs,
+        "linear": linear_macs,
+        "batchnorm": fvcore_batchnorm,
+        "layernorm": fvcore_norm,
+        "groupnorm": fvcore_norm,
+        "adaptive_avgpool": input_elements,
+        "global_avgpool": input_elements,
+        "upsample": fvcore_upsample,
+        "maxpool": unsupported("aten::max_pool2d"),
+        "avgpool": unsupported("aten::avg_pool2d"),
+        "adaptive_maxpool": unsupported("aten::adaptive_max_pool2d"),
+        "global_maxpool": unsupported("aten::adaptive_max_pool2d"),
+        "lrn": unsupported(
+            "aten::mul", "aten::pad", "aten::avg_pool3d", "aten::mul", "aten::add", "aten::pow", "aten::div"
+        ),
+        "softmax": unsupported("aten::softmax"),
+        "add": unsupported_per_merge("aten::add"),
+        "multiply": unsupported_per_merge("aten::mul"),
+        "scale": unsupported("aten::mul"),
+        "pad": unsupported("aten::pad"),
+        "pixel_shuffle": unsupported("aten::pixel_shuffle"),
+        "pixel_unshuffle": unsupported("aten::pixel_unshuffle"),
+        "relu6": unsupported_activation("aten::hardtanh"),
+        "leaky_relu": unsupported_activation("aten::leaky_relu"),
+        "sigmoid": unsupported("aten::sigmoid"),
+        "tanh": unsupported("aten::tanh"),
+        "silu": unsupported_activation("aten::silu"),
+        "gelu": unsupported("aten::gelu"),
+        "hardsigmoid": unsupported_activation("aten::hardsigmoid"),
+        "hardswish": unsupported_activation("aten::hardswish"),
+    },
+    not_counted=(
+        "flatten",
+        "dropout",
+        "crop",
+        "concat",
+        "opaque",
+        "channel_shuffle",
+        "stochastic_depth",
+        "slice",
+        "relu",
+    ),
+)
+"""fvcore's handles by layer kind. relu, dropout, flatten, concat, slice, a crop (slicing), a channel shuffle (view,
+transpose, reshape, as torchvision's ShuffleNetV2 and the export write it) and the rest are ops it ignores: 0."""
+
+
+# --- ptflops ---------------------------------------------------------------------------------------------------
+
+
+def ptflops_conv(s: Sizes) -> int:
+    """k_h x k_w x C_in x C_out / groups x H_out x W_out, + C_out x H_out x W_out for the bias."""
+    return s.k_h * s.k_w * s.c_in * (s.c_out // s.groups) * s.h_out * s.w_out + bias_elements(s)
+
+
+def ptflops_transposed(s: Sizes) -> int:
+    """k_h x k_w x C_in x C_out / groups x H_in x W_in (input positions), + C_out x H_out x W_out for the bias."""
+    return s.k_h * s.k_w * s.c_in * (s.c_out // s.groups) * s.h_in * s.w_in + bias_elements(s)
+
+
+def ptflops_linear(s: Sizes) -> int:
+    """(in_features x out_features + out_features for the bias) x rows: the bias is counted at every position of a
+    Linear per position (channels-last)."""
+    return s.elements_in * s.c_out + bias_elements(s)
+
+
+def ptflops_norm(s: Sizes) -> int:
+    """input elements x 2 if the module has affine=True, else x 1."""
+    return s.elements_in * (2 if s.affine else 1)
+
+
+def ptflops_layernorm(s: Sizes) -> int:
+    """input elements x 1: nn.LayerNorm has elementwise_affine, not the 'affine' attribute the hook looks for."""
+    return s.elements_in
+
+
+def ptflops_lrn(s: Sizes) -> int:
+    """No hook; F.local_response_norm's wrapped ops: x.mul(x), .mul(alpha), .add(k) (3 x elements) and
+    F.avg_pool3d over the channel-padded square (C + size - 1) x H x W."""
+    size: int = s.config["size"]
+    if isinstance(s.c_in, Term):
+        size = symbol("size", size)
+    return 3 * s.elements_in + (s.c_in + size - 1) * s.h_in * s.w_in
+
+
+PTFLOPS_HOOKS: Registry = table(
+    {
+        "conv": ptflops_conv,
+        "conv_transpose": ptflops_transposed,
+        "linear": ptflops_linear,
+        "batchnorm": ptflops_norm,
+        "groupnorm": ptflops_norm,
+        "layernorm": ptflops_layernorm,
+        **dict.fromkeys(("relu", "relu6", "leaky_relu", "gelu", "upsample"), output_elements),
+        **dict.fromkeys(
+            ("maxpool", "avgpool", "adaptive_avgpool", "adaptive_maxpool", "global_avgpool", "global_maxpool"),
+            input_elements,
+        ),
+    },
+    not_counted=(
+        "flatten",
+        "dropout",
+        "lrn",
+        "crop",
+        "softmax",
+        "concat",
+        "add",
+        "opaque",
+        "multiply",
+        "scale",
+        "channel_shuffle",
+        "pixel_shuffle",
+        "pixel_unshuffle",
+        "pad",
+        "stochastic_depth",
+        "slice",
+        "sigmoid",
+        "tanh",
+        "silu",
+        "hardsigmoid",
+        "hardswish",
+    ),
+)
+"""ptflops' module hooks (MODULES_MAPPING): the rows of its per-layer table."""
+
+PTFLOPS_FUNCTIONAL: Registry = table(
+    {
+        **dict.fromkeys(
+            (
+                "relu",
+                "gelu",
+                "silu",
+                "softmax",
+                "maxpool",
+                "avgpool",
+                "adaptive_avgpool",
+                "adaptive_maxpool",
+                "global_avgpool",
+                "global_maxpool",
+            ),
+            input_elements,
+        ),
+        "upsample": output_elements,
+        "lrn": ptflops_lrn,
+    },
+    not_counted=(
+        "conv",
+        "conv_transpose",
+        "linear",
+        "batchnorm",
+        "flatten",
+        "dropout",
+        "crop",
+        "concat",
+        "add",
+        "opaque",
+        "multiply",
+        "scale",
+        "layernorm",
+        "groupnorm",
+        "channel_shuffle",
+        "pixel_shuffle",
+        "pixel_unshuffle",
+        "pad",
+        "stochastic_depth",
+        "slice",
+        "relu6",
+        "leaky_relu",
+        "sigmoid",
+        "tanh",
+        "hardsigmoid",
+        "hardswish",
+    ),
+)
+"""ptflops' wrappers of torch.nn.functional (F.relu, F.gelu, F.silu, F.softmax, every F.*pool*, F.interpolate) and
+of Tensor.mul/add: modules that call them (nn.ReLU, nn.MaxPool2d, ...) count twice. F.hardtanh (ReLU6) and
+F.leaky_relu are not wrapped, and ``a + b`` or ``x * gamma`` are operators, not the wrapped methods."""
+
+
+# --- thop ------------------------------------------------------------------------------------------------------
+
+
+def thop_conv(s: Sizes) -> int:
+    """output elements x C_in / groups x k_h x k_w, no bias; a transposed conv too (its output: stride^2 too much)."""
+    return s.c_out * s.h_out * s.w_out * (s.c_in // s.groups) * s.k_h * s.k_w
+
+
+def thop_linear(s: Sizes) -> int:
+    """in_features x output elements, no bias."""
+    return s.elements_in * s.c_out
+
+
+def thop_batchnorm(s: Sizes) -> int:
+    """2 x input elements, x 2 again with affine (count_normalization)."""
+    return 2 * s.elements_in * (2 if s.affine else 1)
+
+
+def thop_adaptive_avgpool(s: Sizes) -> int:
+    """int((H_in / H_out x W_in / W_out + 1) x output elements), in double precision as thop computes it."""
+    kernel = float(s.h_in) / float(s.h_out) * (float(s.w_in) / float(s.w_out))
+    elements = s.elements_out
+    value = int((kernel + 1) * float(int(elements)))
+    if isinstance(elements, Term):
+        numbers = f"int(({s.h_in} / {s.h_out} * {s.w_in} / {s.w_out} + 1) * {elements.numbers})"
+        return Term(value, f"int((H_in / H_out * W_in / W_out + 1) * {elements.symbols})", numbers)
+    return value
+
+
+def thop_upsample(s: Sizes) -> int:
+    """output elements x 1 (nearest) or x 11 (bilinear)."""
+    return s.elements_out * (11 if s.config["mode"] == "bilinear" else 1)
+
+
+def thop_softmax(s: Sizes) -> int:
+    """(3 x C - 1) x positions: C exponentials, C - 1 adds, C divides."""
+    return (3 * s.c_in - 1) * s.h_in * s.w_in
+
+
+THOP: Registry = table(
+    {
+        "conv": thop_conv,
+        "conv_transpose": thop_conv,
+        "linear": thop_linear,
+        "batchnorm": thop_batchnorm,
+        "layernorm": thop_batchnorm,
+        "avgpool": output_elements,
+        "adaptive_avgpool": thop_adaptive_avgpool,
+        "global_avgpool": thop_adaptive_avgpool,
+        "upsample": thop_upsample,
+        "softmax": thop_softmax,
+    },
+    not_counted=(
+        "maxpool",
+        "adaptive_maxpool",
+        "global_maxpool",
+        "flatten",
+        "dropout",
+        "lrn",
+        "crop",
+        "concat",
+        "add",
+        "opaque",
+        "multiply",
+        "scale",
+        "groupnorm",
+        "channel_shuffle",
+        "pixel_shuffle",
+        "pixel_unshuffle",
+        "pad",
+        "stochastic_depth",
+        "slice",
+        "relu",
+        "relu6",
+        "leaky_relu",
+        "sigmoid",
+        "tanh",
+        "silu",
+        "gelu",
+        "hardsigmoid",
+        "hardswish",
+    ),
+)
+"""thop's register_hooks by layer kind. ReLU, ReLU6, LeakyReLU and max pools are zero_ops; GroupNorm, the other
+activations, LocalResponseNorm and convcalc's helper modules (Add, Concat, Crop, ...) are not registered: 0."""
+
+
+# --- torchinfo -------------------------------------------------------------------------------------------------
+
+
+def torchinfo_conv(s: Sizes) -> int:
+    """(weight + bias elements) x H_out x W_out: any class named Conv*, the transposed conv too."""
+    return s.params * s.h_out * s.w_out
+
+
+def torchinfo_params(s: Sizes) -> int:
+    """its parameter count (weight and bias) x N: mult-adds come from parameters only."""
+    return s.params
+
+
+TORCHINFO: Registry = {
+    **dict.fromkeys(CATALOGUE, torchinfo_params),
+    "conv": torchinfo_conv,
+    "conv_transpose": torchinfo_conv,
+    "scale": zero,
+}
+"""torchinfo's calculate_macs: a layer's parameters named weight or bias. The layer scale's parameter is 'gamma': 0."""
+
+
+# --- torch.utils.flop_counter and torchvision ------------------------------------------------------------------
+
+
+def twice(rule: Rule) -> Rule:
+    """2 x a rule: FLOPs of multiply-adds."""
+
+    def doubled(s: Sizes) -> Count:
+        count = rule(s)
+        if isinstance(count, Crashes):
+            return count
+        return Skipped(count.ops, 2 * count.counted) if isinstance(count, Skipped) else 2 * count
+
+    doubled.__doc__ = f"2 x ({(rule.__doc__ or '').rstrip('.')})"
+    return doubled
+
+
+FLOP_COUNTER: Registry = table(
+    {"conv": twice(conv_macs), "conv_transpose": twice(transposed_macs), "linear": twice(linear_macs)},
+    not_counted=(
+        "batchnorm",
+        "maxpool",
+        "avgpool",
+        "adaptive_avgpool",
+        "adaptive_maxpool",
+        "global_avgpool",
+        "global_maxpool",
+        "flatten",
+        "dropout",
+        "lrn",
+        "crop",
+        "upsample",
+        "softmax",
+        "concat",
+        "add",
+        "opaque",
+        "multiply",
+        "scale",
+        "layernorm",
+        "groupnorm",
+        "channel_shuffle",
+        "pixel_shuffle",
+        "pixel_unshuffle",
+        "pad",
+        "stochastic_depth",
+        "slice",
+        "relu",
+        "relu6",
+        "leaky_relu",
+        "sigmoid",
+        "tanh",
+        "silu",
+        "gelu",
+        "hardsigmoid",
+        "hardswish",
+    ),
+)
+"""FlopCounterMode's formulas: aten.convolution and aten.mm/addmm only."""
+
+TORCHVISION: Registry = table(
+    dict.fromkeys(("conv", "conv_transpose", "linear"), own_macs),
+    not_counted=(
+        "batchnorm",
+        "maxpool",
+        "avgpool",
+        "adaptive_avgpool",
+        "adaptive_maxpool",
+        "global_avgpool",
+        "global_maxpool",
+        "flatten",
+        "dropout",
+        "lrn",
+        "crop",
+        "upsample",
+        "softmax",
+        "concat",
+        "add",
+        "opaque",
+        "multiply",
+        "scale",
+        "layernorm",
+        "groupnorm",
+        "channel_shuffle",
+        "pixel_shuffle",
+        "pixel_unshuffle",
+        "pad",
+        "stochastic_depth",
+        "slice",
+        "relu",
+        "relu6",
+        "leaky_relu",
+        "sigmoid",
+        "tanh",
+        "silu",
+        "gelu",
+        "hardsigmoid",
+        "hardswish",
+    ),
+)
+CONVCALC: Registry = dict.fromkeys(CATALOGUE, own_macs)
