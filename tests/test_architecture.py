@@ -1,11 +1,15 @@
-"""The code's shape, as issue 11 asks for it: one graph, no import cycles, one place per concern.
+"""The code's shape, as issues 11 and 25 ask for it: packages by concern, layered, no import circle, one place per
+concern.
 
-* no import cycle among convcalc's modules (module-level imports; TYPE_CHECKING and lazy imports aside);
+* packages depend downwards only: core <- kinds <- engine <- front ends (spec, importers) and passes <- render <- the
+  library's entry points (api, formats, sweep, export, zoo) <- cli; front ends never import each other or a pass;
+* no import circle of any kind (type-only and lazy imports included);
+* registration is explicit (tables): no decorator that registers a function into another module's table;
+* no module over 600 lines, no class over 200 and no function over 60;
 * only the spec language (spec, structures, namespace, schema) and the YAML-text edit of the bottleneck
   rewrite know how structures are written (`branches`, `residual`, `shortcut`, `body`);
-* no class over 200 lines and no function over 60;
-* adding a layer kind is one class: schema, explain, export and README's table check pick it up or say
-  exactly what is missing;
+* adding a layer kind is one class (and its line in the catalogue): schema, explain, export, the conventions and the
+  docs' table check pick it up or say exactly what is missing;
 * `python -OO` (docstrings stripped) prints the same schema.
 """
 
@@ -42,15 +46,89 @@ def modules() -> Iterator[tuple[str, ast.Module]]:
         yield name, ast.parse(path.read_text(encoding="utf-8"))
 
 
+def imports(tree: ast.Module) -> set[str]:
+    """Every convcalc module a module imports, anywhere in it (type-only and lazy imports too); ``from convcalc.cli
+    import analyze`` names the module convcalc.cli.analyze."""
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("convcalc"):
+            found.add(node.module)
+            for alias in node.names:
+                if (REPO / node.module.replace(".", "/") / f"{alias.name}.py").is_file():
+                    found.add(f"{node.module}.{alias.name}")
+        elif isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names if alias.name.startswith("convcalc"))
+    return found
+
+
+def package_of(module: str) -> str:
+    """The package a module belongs to (core, kinds, ...), or 'library' for the entry points at the top."""
+    parts = module.split(".")
+    return parts[1] if len(parts) > 2 else "library"
+
+
+LAYERS = {
+    "core": set(),
+    "kinds": {"core"},
+    "engine": {"core", "kinds"},
+    "spec": {"core", "kinds", "engine"},
+    "importers": {"core", "kinds", "engine"},
+    "passes": {"core", "kinds", "engine"},
+    "render": {"core", "kinds", "engine", "passes"},
+    "library": {"core", "kinds", "engine", "spec", "importers", "passes", "render"},
+    "cli": {"core", "kinds", "engine", "spec", "importers", "passes", "render", "library"},
+}
+"""What each package may import besides itself (the library: convcalc's top-level modules, the API)."""
+
+
+def test_packages_import_only_the_layers_below():
+    packages = {package_of(name) for name, _ in modules() if name != "convcalc.__main__"}
+    assert packages <= set(LAYERS), packages - set(LAYERS)
+    wrong = []
+    for name, tree in modules():
+        if name in ("convcalc", "convcalc.__main__"):  # the package's face re-exports the API; __main__ runs the CLI
+            continue
+        own = package_of(name)
+        for imported in imports(tree):
+            other = package_of(imported) if imported != "convcalc" else "library"
+            if other != own and other not in LAYERS[own]:
+                wrong.append(f"{name} imports {imported}")
+    assert wrong == []
+
+
+def test_no_module_over_600_lines():
+    long = [
+        f"{path.relative_to(REPO)}: {n}"
+        for path in PACKAGE.rglob("*.py")
+        if (n := len(path.read_text().splitlines())) > 600
+    ]
+    assert long == []
+
+
+ALLOWED_DECORATORS = {
+    "dataclass",
+    "property",
+    "cached_property",
+    "staticmethod",
+    "classmethod",
+    "contextmanager",
+    "accepts",
+    "app.callback",
+}
+"""Decorators that describe the function they decorate (``accepts`` records a key converter's schema fragment beside
+it); none files the function into a table elsewhere (a handler table is written out as a table)."""
+
+
+def test_registration_is_explicit():
+    for name, tree in modules():
+        for node in ast.walk(tree):
+            for decorator in getattr(node, "decorator_list", []):
+                target = decorator.func if isinstance(decorator, ast.Call) else decorator
+                assert ast.unparse(target) in ALLOWED_DECORATORS, f"{name}:{decorator.lineno} @{ast.unparse(target)}"
+
+
 def test_no_import_cycle():
-    graph = {
-        name: {
-            node.module
-            for node in tree.body
-            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("convcalc")
-        }
-        for name, tree in modules()
-    }
+    graph = {name: imports(tree) for name, tree in modules()}
     state: dict[str, int] = {}
 
     def visit(module: str, path: list[str]) -> None:
