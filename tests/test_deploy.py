@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from convcalc import analyze, load_spec
 from convcalc.passes.deploy import deployment
 from tests.conftest import SPECS, run_cli
@@ -96,3 +98,24 @@ def test_deploy_lines_go_with_the_table_and_into_the_picture(tmp_path) -> None:
     picture = tmp_path / "deploy.svg"
     assert run_cli("analyze", "mobilenet_v2", "--mode", "deploy", "--dtype", "int8", "--svg", str(picture)).code == 0
     assert "1,372.0" in picture.read_text(encoding="utf-8")
+
+
+def test_the_modes_table_says_which_options_each_mode_takes():
+    """One table (passes.modes.MODES) decides which options combine, for the CLI and the library alike."""
+    from convcalc.passes.modes import ModeOptions, check_options, run_mode
+
+    check_options("train", ModeOptions(optimizer="adam", precision="amp"))
+    check_options("deploy", ModeOptions(patches="4x4", split="conv1"))
+    for mode, options, refusal in (
+        ("deploy", ModeOptions(optimizer="adam"), "give --mode train too"),
+        ("inference", ModeOptions(patches="2x2"), "give --mode deploy too"),
+        ("train", ModeOptions(split="conv1"), "give --patches too"),
+        ("deploy", ModeOptions(patches="0x2"), "at least one patch"),
+    ):
+        with pytest.raises(ValueError, match=refusal):
+            check_options(mode, options)
+    analysis = analyze("inception-5x5")
+    assert run_mode(analysis, "inference", ModeOptions()) is None
+    # 28 x 28 x 32 outputs of 4 bytes, and the 28 x 28 x 192 input, live together at the one conv: 702,464 bytes
+    deployed = run_mode(analysis, "deploy", ModeOptions()).to_dict()  # type: ignore[union-attr]
+    assert deployed["peak_bytes"] == (28 * 28 * 32 + 28 * 28 * 192) * 4

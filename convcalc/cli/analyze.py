@@ -15,7 +15,7 @@ from convcalc.cli.common import (
     usage_error,
     write_svg,
 )
-from convcalc.cli.modes import check_mode, mode_extra, patch_grid
+from convcalc.cli.modes import check_mode, mode_options, mode_report
 from convcalc.cli.options import (
     SPEC_HELP,
     BatchOption,
@@ -40,8 +40,7 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from convcalc.engine.results import Analysis, LayerResult
-    from convcalc.passes.deploy import Deployment
-    from convcalc.passes.training import Training
+    from convcalc.passes.modes import Report
 
 
 def analyze(
@@ -67,7 +66,7 @@ def analyze(
     """Per-layer output shape, parameters, MACs, FLOPs, memory and receptive field, with totals."""
     if mode is not Mode.inference:
         check_mode(output, depth, convention)
-    grid = patch_grid(mode, patches, split)
+    options = mode_options(mode, optimizer, precision, patches, split)
     keys: tuple[str, ...] = ()
     if output is not OutputFormat.json or columns is not None or svg is not None:  # plain JSON needs no columns
         from convcalc.render.columns import DEFAULT_COLUMNS, parse_columns
@@ -84,15 +83,17 @@ def analyze(
         title = f"convcalc analyze {spec} --convention {convention}"
         return with_convention(analysis, convention, output, exact_numbers, svg, title, columns=chosen, depth=depth)
     rows = grouped_rows(analysis, depth)
-    extra = mode_extra(analysis, mode, optimizer, precision, (grid, split))
+    extra = mode_report(analysis, mode, options)
     if svg is not None:  # files first: a reader that stops early (`| head -3`) must not cost the user the file
         from convcalc.render.modes import mode_lines
         from convcalc.render.table import analysis_view
 
-        after = mode_lines(extra, analysis.batch, exact_numbers=exact_numbers)
+        after = mode_lines(extra, mode.value, analysis.batch, exact_numbers=exact_numbers)
         view = analysis_view(analysis, exact_numbers=exact_numbers, columns=keys, rows=rows, after=after)
         write_svg(view, svg, f"convcalc analyze {spec}")
-    print_analysis(analysis, output, keys, rows, extra, report_stream(svg), exact_numbers=exact_numbers, depth=depth)
+    print_analysis(
+        analysis, output, keys, rows, extra, mode.value, report_stream(svg), exact_numbers=exact_numbers, depth=depth
+    )
 
 
 def with_convention(
@@ -118,7 +119,8 @@ def print_analysis(
     output: OutputFormat,
     keys: Sequence[str],
     rows: Sequence[LayerResult] | None,
-    extra: Training | Deployment | None,
+    extra: Report | None,
+    mode: str,
     report: IO[str],
     *,
     exact_numbers: bool,
@@ -142,7 +144,7 @@ def print_analysis(
         from convcalc.render.table import render_analysis
 
         formats = other_formats(TableOrJson if extra else OutputFormat)
-        after = mode_lines(extra, analysis.batch, exact_numbers=exact_numbers)
+        after = mode_lines(extra, mode, analysis.batch, exact_numbers=exact_numbers)
         render_analysis(
             analysis, exact_numbers=exact_numbers, columns=keys, rows=rows, file=report, formats=formats, after=after
         )

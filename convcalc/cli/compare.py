@@ -7,7 +7,7 @@ from typing import IO, TYPE_CHECKING, Annotated, Any
 import typer
 
 from convcalc.cli.common import check_output_files, emit, report_stream, spec_errors, write_file, write_svg
-from convcalc.cli.modes import mode_extra, patch_grid
+from convcalc.cli.modes import mode_options, mode_report
 from convcalc.cli.options import (
     SPEC_HELP,
     BatchOption,
@@ -31,8 +31,7 @@ from convcalc.core.errors import SpecError
 
 if TYPE_CHECKING:
     from convcalc.passes.comparison import Comparison
-    from convcalc.passes.deploy import Deployment
-    from convcalc.passes.training import Training
+    from convcalc.passes.modes import Report
 
 
 def compare(
@@ -60,7 +59,7 @@ def compare(
 ) -> None:
     """Two networks side by side, or one before and after inserting 1x1 bottleneck convs."""
     output = chosen_format(form)
-    grid = patch_grid(mode, patches, split)
+    options = mode_options(mode, optimizer, precision, patches, split)
     with spec_errors(output, exact_numbers):
         if (second is None) == (not bottleneck):
             raise SpecError("compare needs a second spec or --bottleneck (one of the two)")
@@ -69,9 +68,7 @@ def compare(
         check_output_files({"--emit-spec": emit_spec, "--svg": svg}, first, *([second] if second else []))
         comparison = compared(first, second, bottleneck, batch=batch, dtype=dtype.value)
     report = report_stream(emit_spec, svg)
-    sides = [
-        mode_extra(side, mode, optimizer, precision, (grid, split)) for side in (comparison.before, comparison.after)
-    ]
+    sides = [mode_report(side, mode, options) for side in (comparison.before, comparison.after)]
     if emit_spec is not None and comparison.rewrite is not None:  # files first, as in analyze
         write_file("--emit-spec", emit_spec, comparison.rewrite.text, "rewritten spec")
     if svg is not None:
@@ -89,7 +86,7 @@ def compare(
 
         shown = comparison_rows(comparison, depth)
         render_comparison(shown, exact_numbers=exact_numbers, file=report, formats=other_formats(TableOrJson))
-        print_compared_modes(comparison, sides, report, exact_numbers)
+        print_compared_modes(comparison, mode, sides, report, exact_numbers)
 
 
 def compared(first: str, second: str | None, bottleneck: list[str] | None, *, batch: int, dtype: str) -> Comparison:
@@ -100,25 +97,24 @@ def compared(first: str, second: str | None, bottleneck: list[str] | None, *, ba
     return run_comparison(first, second, bottlenecks=bottleneck or (), batch=batch, dtype=dtype)
 
 
-def compared_modes(document: dict[str, Any], mode: Mode, sides: list[Training | Deployment | None]) -> dict[str, Any]:
-    """`compare --mode train/deploy -f json`: each side's totals under ``training`` or ``deploy``."""
+def compared_modes(document: dict[str, Any], mode: Mode, sides: list[Report | None]) -> dict[str, Any]:
+    """`compare --mode train/deploy -f json`: each side's totals under the mode's key (``training``, ``deploy``)."""
     if sides[0] is not None and sides[1] is not None:
-        document[mode.value if mode is Mode.deploy else "training"] = {
-            "before": sides[0].to_dict(),
-            "after": sides[1].to_dict(),
-        }
+        from convcalc.passes.modes import MODES
+
+        document[MODES[mode.value].json_key] = {"before": sides[0].to_dict(), "after": sides[1].to_dict()}
     return document
 
 
 def print_compared_modes(
-    comparison: Comparison, sides: list[Training | Deployment | None], report: IO[str], exact_numbers: bool
+    comparison: Comparison, mode: Mode, sides: list[Report | None], report: IO[str], exact_numbers: bool
 ) -> None:
     if sides[0] is not None and sides[1] is not None:
         from convcalc.render.modes import side_by_side
         from convcalc.render.table import print_view
 
         names = (comparison.before.name, comparison.after.name)
-        grid = side_by_side(sides[0], sides[1], names, exact_numbers=exact_numbers)
+        grid = side_by_side(mode.value, sides[0], sides[1], names, exact_numbers=exact_numbers)
         print_view([grid], report, other_formats(TableOrJson))
 
 

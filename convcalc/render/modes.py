@@ -5,14 +5,17 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Literal
 
 from convcalc.core.text import plural, printable
+from convcalc.passes.deploy import Deployment
+from convcalc.passes.modes import MODES
+from convcalc.passes.training import Training
 from convcalc.render.grid import Grid, GridColumn
 from convcalc.render.units import count_shown, exact, percent, signed, size_shown
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-    from convcalc.passes.deploy import Deployment, PatchPlan
-    from convcalc.passes.training import Training
+    from convcalc.passes.deploy import PatchPlan
+    from convcalc.passes.modes import Report
 
 Reads = Literal["bytes", "count", "whole", "text"]
 
@@ -46,6 +49,8 @@ PATCH_LABELS: dict[str, tuple[str, Reads]] = {
     "extra_macs": ("recomputed MACs", "count"),
 }
 """The same for a deployment's patch-based inference (``total.deploy.patches``), after the grid."""
+LABELS = {"train": TRAINING_LABELS, "deploy": DEPLOY_LABELS}
+"""Each mode's labels, by its name (:data:`convcalc.passes.modes.MODES`)."""
 
 
 def shown(value: object, reads: Reads, exact_numbers: bool) -> str:
@@ -140,33 +145,27 @@ def labelled_rows(
     ]
 
 
-def side_by_side(
-    first: Training | Deployment, second: Training | Deployment, names: tuple[str, str], *, exact_numbers: bool
-) -> Grid:
+def side_by_side(mode: str, first: Report, second: Report, names: tuple[str, str], *, exact_numbers: bool) -> Grid:
     """`compare --mode`: each total of the two networks' steps (or deployments), labelled as analyze labels them."""
-    from convcalc.passes.training import Training
-
-    labels: Mapping[str, tuple[str, Reads]] = TRAINING_LABELS if isinstance(first, Training) else DEPLOY_LABELS
     left, right = first.to_dict(), second.to_dict()
-    rows = labelled_rows(labels, left, right, exact_numbers)
+    rows = labelled_rows(LABELS[mode], left, right, exact_numbers)
     if "patches" in left and "patches" in right:
         left, right = left["patches"], right["patches"]
         rows.append(["patches", grid(left["grid"]), grid(right["grid"])])
         rows += labelled_rows(PATCH_LABELS, left, right, exact_numbers)
-    title = "training step" if isinstance(first, Training) else "deployment"
     columns = [
         GridColumn("", "left", None, shrink="name"),
         *(GridColumn(printable(name), "right", None, shrink="prose") for name in names),
     ]
-    return Grid(title, columns, rows)
+    return Grid(MODES[mode].title, columns, rows)
 
 
-def mode_lines(extra: Training | Deployment | None, batch: int, *, exact_numbers: bool) -> list[str]:
+def mode_lines(report: Report | None, mode: str, batch: int, *, exact_numbers: bool) -> list[str]:
     """The lines after analyze's table in a train or deploy mode (none without one)."""
-    from convcalc.passes.training import Training
-
-    if extra is None:
+    if report is None:
         return []
-    if isinstance(extra, Training):
-        return training_lines(extra, batch, exact_numbers=exact_numbers)
-    return deploy_lines(extra, exact_numbers=exact_numbers)
+    if mode == "train":
+        assert isinstance(report, Training)
+        return training_lines(report, batch, exact_numbers=exact_numbers)
+    assert isinstance(report, Deployment)
+    return deploy_lines(report, exact_numbers=exact_numbers)
