@@ -131,14 +131,10 @@ def print_analysis(
         from convcalc.render.json_format import to_json
 
         emit(to_json(extra.attach(analysis.to_dict()) if extra else analysis_json(analysis, depth)) + "\n", report)
-    elif output is OutputFormat.csv:
-        from convcalc.render.plain import to_csv
+    elif output.value in ("csv", "markdown"):
+        from convcalc.render.plain import plain_layers
 
-        emit(to_csv(analysis, keys, rows), report)
-    elif output is OutputFormat.markdown:
-        from convcalc.render.plain import to_markdown
-
-        emit(to_markdown(analysis, keys, exact_numbers=exact_numbers, rows=rows), report)
+        emit(plain_layers(output.value, analysis, keys, rows, exact_numbers=exact_numbers), report)
     else:
         from convcalc.render.modes import mode_lines
         from convcalc.render.table import render_analysis

@@ -3,19 +3,22 @@ shown as the table, JSON, CSV or markdown convcalc prints for its own (see :mod:
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Sequence
 from typing import IO, TYPE_CHECKING, Any
 
 from convcalc.engine.results import Analysis, LayerResult
 from convcalc.passes.conventions.counting import (
     CONVENTIONS,
+    DEFAULT,
     Convention,
     Counting,
-    count_layers,
+    counted,
     difference_by_kind,
     explain_rules,
     reaching_output,
+    recount,
+    recounted,
+    skipped_note,
 )
 from convcalc.render.units import exact, human_count
 
@@ -23,32 +26,6 @@ if TYPE_CHECKING:
     from rich.console import RenderableType
 
     from convcalc.passes.explain import Explanation
-
-DEFAULT = CONVENTIONS["convcalc"]
-
-
-def counted(analysis: Analysis, chosen: Convention) -> Counting:
-    return count_layers(analysis.layers, chosen, analysis.batch, analysis.output_layer)
-
-
-def recounted(analysis: Analysis, counting: Counting) -> Analysis:
-    """The analysis with every layer's MACs (and FLOPs, 0 where the tool reports none) the tool's; the ops a tool
-    skipped are the layer's note."""
-    layers = tuple(
-        dataclasses.replace(
-            t.layer,
-            macs=t.macs,
-            flops=t.flops or 0,
-            note="; ".join(filter(None, (t.layer.note, skipped_note(t.skipped)))) or None,
-        )
-        for t in counting.layers
-    )
-    total = dataclasses.replace(analysis.total, macs=counting.macs, flops=counting.flops or 0)
-    return dataclasses.replace(analysis, layers=layers, total=total)
-
-
-def skipped_note(ops: Sequence[str]) -> str:
-    return f"not counted: {', '.join(sorted(set(ops)))}" if ops else ""
 
 
 def skipped_text(skipped: dict[str, int]) -> str:
@@ -246,18 +223,6 @@ def layer_rows(analysis: Analysis, depth: int | None) -> Sequence[LayerResult] |
     return rows(analysis.layers, depth)
 
 
-def recount(analysis: Analysis, name: str) -> tuple[Counting, Counting]:
-    """The analysis as tool ``name`` counts it, and as convcalc does. ValueError: an unknown name, or a network the
-    tool crashes on."""
-    from convcalc.passes.conventions.counting import convention
-
-    counting, default = counted(analysis, convention(name)), counted(analysis, DEFAULT)
-    if counting.crash:
-        chosen = counting.convention
-        raise ValueError(f"{chosen.tool} {chosen.version} cannot count this network: {counting.crash}")
-    return counting, default
-
-
 def convention_table(
     analysis: Analysis, name: str, *, exact_numbers: bool, columns: Sequence[str] | None, depth: int | None
 ) -> list[RenderableType]:
@@ -299,11 +264,6 @@ def show_analysis(
     keys = convention_columns(columns, counting)
     shown = recounted(analysis, counting)
     rows = layer_rows(shown, depth)
-    if output == "csv":
-        from convcalc.render.plain import to_csv
+    from convcalc.render.plain import plain_layers
 
-        print(to_csv(shown, keys, rows), end="", file=file)
-    else:
-        from convcalc.render.plain import to_markdown
-
-        print(to_markdown(shown, keys, exact_numbers=exact_numbers, rows=rows), end="", file=file)
+    print(plain_layers(output, shown, keys, rows, exact_numbers=exact_numbers), end="", file=file)

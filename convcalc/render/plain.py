@@ -53,6 +53,16 @@ def to_markdown(
     return "\n".join(lines) + "\n"
 
 
+def plain_layers(
+    output: str, analysis: Analysis, columns: Sequence[str], rows: Sequence[LayerResult] | None, *, exact_numbers: bool
+) -> str:
+    """An analysis' layers (or ``rows``) as CSV or markdown: the one place both `analyze` and `analyze --convention`
+    write them."""
+    if output == "csv":
+        return to_csv(analysis, columns, rows)
+    return to_markdown(analysis, columns, exact_numbers=exact_numbers, rows=rows)
+
+
 def sweep_csv(sweep: Sweep) -> str:
     """One row per input size: input, output, params, macs, flops, peak_activation_bytes (exact)."""
     buffer = io.StringIO()

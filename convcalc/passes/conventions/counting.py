@@ -3,12 +3,13 @@ by layer, with the rules explained."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from convcalc.core.formula import Term
 from convcalc.core.version import __version__
-from convcalc.engine.results import LayerResult
+from convcalc.engine.results import Analysis, LayerResult
 from convcalc.passes.conventions.onnx_tool import ONNX_TOOL
 from convcalc.passes.conventions.rules import Crashes, Registry, Rule, Skipped, sizes, symbolic_sizes
 from convcalc.passes.conventions.tools import (
@@ -309,3 +310,45 @@ def explain_rules(layer: LayerResult, chosen: Convention) -> list[RuleStep]:
         numbers = count.numbers if isinstance(count, Term) else str(int(count))
         steps.append(RuleStep(part, text, formula, numbers, int(count), skipped))
     return steps
+
+
+# --- an analysis recounted -----------------------------------------------------------------------------------
+
+DEFAULT = CONVENTIONS["convcalc"]
+"""convcalc's own convention, beside which every other is shown."""
+
+
+def counted(analysis: Analysis, chosen: Convention) -> Counting:
+    """The analysis' layers under a convention, for its batch (a traced tool drops what misses the output)."""
+    return count_layers(analysis.layers, chosen, analysis.batch, analysis.output_layer)
+
+
+def recount(analysis: Analysis, name: str) -> tuple[Counting, Counting]:
+    """The analysis as tool ``name`` counts it, and as convcalc does. ValueError: an unknown name, or a network the
+    tool crashes on."""
+    counting, default = counted(analysis, convention(name)), counted(analysis, DEFAULT)
+    if counting.crash:
+        chosen = counting.convention
+        raise ValueError(f"{chosen.tool} {chosen.version} cannot count this network: {counting.crash}")
+    return counting, default
+
+
+def recounted(analysis: Analysis, counting: Counting) -> Analysis:
+    """The analysis with every layer's MACs (and FLOPs, 0 where the tool reports none) the tool's; the ops a tool
+    skipped are the layer's note."""
+    layers = tuple(
+        dataclasses.replace(
+            t.layer,
+            macs=t.macs,
+            flops=t.flops or 0,
+            note="; ".join(filter(None, (t.layer.note, skipped_note(t.skipped)))) or None,
+        )
+        for t in counting.layers
+    )
+    total = dataclasses.replace(analysis.total, macs=counting.macs, flops=counting.flops or 0)
+    return dataclasses.replace(analysis, layers=layers, total=total)
+
+
+def skipped_note(ops: Sequence[str]) -> str:
+    """What a layer's note says of the ops the tool skipped."""
+    return f"not counted: {', '.join(sorted(set(ops)))}" if ops else ""
