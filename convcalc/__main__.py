@@ -1,3 +1,3 @@
-from convcalc.cli.app import main
+from convcalc.cli.app import entry
 
-main()
+entry()

@@ -213,3 +213,9 @@ def test_a_new_kind_is_one_class(square_kind: LayerKind, tmp_path: Path):
     assert "no torch module" in str(missing.value) and "square_for_test" in str(missing.value)
     # README's counting table check names it
     assert counting_table_gaps((REPO / "README.md").read_text(encoding="utf-8")) == ["square_for_test"]
+
+
+def test_the_command_line_evaluates_its_annotations_once():
+    """typer reads every command's signature on every run: string annotations would be compiled each time."""
+    for path in sorted((PACKAGE / "cli").glob("*.py")):
+        assert "\nfrom __future__ import annotations" not in path.read_text(encoding="utf-8"), path.name

@@ -1,7 +1,5 @@
 """`convcalc analyze`: per-layer costs with totals, in a table, JSON, CSV or markdown."""
 
-from __future__ import annotations
-
 from typing import IO, TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
@@ -97,7 +95,7 @@ def analyze(
 
 
 def with_convention(
-    analysis: Analysis, name: str, output: OutputFormat, exact_numbers: bool, svg: str | None, title: str, **view: Any
+    analysis: "Analysis", name: str, output: OutputFormat, exact_numbers: bool, svg: str | None, title: str, **view: Any
 ) -> None:
     """`analyze --convention NAME`: the analysis as that tool counts it (logic in convcalc.render.conventions_text);
     with ``--svg``, its table as a picture, written first as in analyze."""
@@ -115,11 +113,11 @@ def with_convention(
 
 
 def print_analysis(
-    analysis: Analysis,
+    analysis: "Analysis",
     output: OutputFormat,
-    keys: Sequence[str],
-    rows: Sequence[LayerResult] | None,
-    extra: Report | None,
+    keys: "Sequence[str]",
+    rows: "Sequence[LayerResult] | None",
+    extra: "Report | None",
     mode: str,
     report: IO[str],
     *,
@@ -146,7 +144,7 @@ def print_analysis(
         )
 
 
-def grouped_rows(analysis: Analysis, depth: int | None) -> Sequence[LayerResult] | None:
+def grouped_rows(analysis: "Analysis", depth: int | None) -> "Sequence[LayerResult] | None":
     """The rows of ``--depth N`` (None without it: every layer)."""
     if depth is None:
         return None
@@ -155,7 +153,7 @@ def grouped_rows(analysis: Analysis, depth: int | None) -> Sequence[LayerResult]
     return rows(analysis.layers, depth)
 
 
-def analysis_json(analysis: Analysis, depth: int | None) -> dict[str, Any]:
+def analysis_json(analysis: "Analysis", depth: int | None) -> dict[str, Any]:
     """The analysis as JSON; with ``--depth``, its groups too, nested with their members."""
     if depth is None:
         return analysis.to_dict()

@@ -1,8 +1,6 @@
 """What every command does the same way: errors as one located line (exit 2), reports and files written, a spec
 loaded and analysed."""
 
-from __future__ import annotations
-
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -85,7 +83,7 @@ def require_format(output: OutputFormat, what: str, allowed: type[TableOrJson]) 
         usage_error(f"{what} prints {', '.join(names[:-1])} or {names[-1]}, not {output.value}")
 
 
-def load_sized(spec: str, input_size: str | None) -> tuple[Graph, Shape | None]:
+def load_sized(spec: str, input_size: str | None) -> "tuple[Graph, Shape | None]":
     """Load a spec and read an ``--input`` size against it; the caller reports SpecErrors."""
     from convcalc.api import load_spec, parse_shape
 
@@ -98,7 +96,7 @@ def load_sized(spec: str, input_size: str | None) -> tuple[Graph, Shape | None]:
         usage_error(str(error))
 
 
-def load_analysis(spec: str, *, batch: int, dtype: str, input_size: str | None) -> Analysis:
+def load_analysis(spec: str, *, batch: int, dtype: str, input_size: str | None) -> "Analysis":
     """Load and analyse a spec; the caller reports SpecErrors."""
     from convcalc.api import analyze as run_analysis
 
@@ -133,7 +131,7 @@ def write_file(option: str, path: str, text: str, what: str) -> None:
         print(message_line(f"{what} written to {path}"), file=sys.stderr)
 
 
-def write_svg(view: Sequence[RenderableType], svg: str, title: str) -> None:
+def write_svg(view: "Sequence[RenderableType]", svg: str, title: str) -> None:
     from convcalc.render.table import svg_text
 
     write_file("--svg", svg, svg_text(view, message_line(title)), "picture")

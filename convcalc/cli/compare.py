@@ -1,7 +1,5 @@
 """`convcalc compare`: two networks side by side, or one before and after its 1x1 bottlenecks."""
 
-from __future__ import annotations
-
 from typing import IO, TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -89,7 +87,7 @@ def compare(
         print_compared_modes(comparison, mode, sides, report, exact_numbers)
 
 
-def compared(first: str, second: str | None, bottleneck: list[str] | None, *, batch: int, dtype: str) -> Comparison:
+def compared(first: str, second: str | None, bottleneck: list[str] | None, *, batch: int, dtype: str) -> "Comparison":
     """Two specs, or one before and after its --bottleneck rewrite; the caller checks that exactly one is given
     and reports SpecErrors."""
     from convcalc.api import compare as run_comparison
@@ -97,7 +95,7 @@ def compared(first: str, second: str | None, bottleneck: list[str] | None, *, ba
     return run_comparison(first, second, bottlenecks=bottleneck or (), batch=batch, dtype=dtype)
 
 
-def compared_modes(document: dict[str, Any], mode: Mode, sides: list[Report | None]) -> dict[str, Any]:
+def compared_modes(document: dict[str, Any], mode: Mode, sides: "list[Report | None]") -> dict[str, Any]:
     """`compare --mode train/deploy -f json`: each side's totals under the mode's key (``training``, ``deploy``)."""
     if sides[0] is not None and sides[1] is not None:
         from convcalc.passes.modes import MODES
@@ -107,7 +105,7 @@ def compared_modes(document: dict[str, Any], mode: Mode, sides: list[Report | No
 
 
 def print_compared_modes(
-    comparison: Comparison, mode: Mode, sides: list[Report | None], report: IO[str], exact_numbers: bool
+    comparison: "Comparison", mode: Mode, sides: "list[Report | None]", report: IO[str], exact_numbers: bool
 ) -> None:
     if sides[0] is not None and sides[1] is not None:
         from convcalc.render.modes import side_by_side
@@ -118,7 +116,7 @@ def print_compared_modes(
         print_view([grid], report, other_formats(TableOrJson))
 
 
-def comparison_rows(comparison: Comparison, depth: int | None) -> Comparison:
+def comparison_rows(comparison: "Comparison", depth: int | None) -> "Comparison":
     """The comparison with ``--depth N``: its rows are the groups at that depth of each side."""
     if depth is None:
         return comparison
@@ -127,7 +125,7 @@ def comparison_rows(comparison: Comparison, depth: int | None) -> Comparison:
     return grouped_comparison(comparison, depth)
 
 
-def comparison_json(comparison: Comparison, depth: int | None) -> dict[str, Any]:
+def comparison_json(comparison: "Comparison", depth: int | None) -> dict[str, Any]:
     """`compare --format json`; with ``--depth``, grouped rows and each side's groups nested."""
     if depth is None:
         return comparison.to_dict()

@@ -1,7 +1,5 @@
 """`convcalc conventions`: one row per counting tool."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer

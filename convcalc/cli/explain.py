@@ -1,7 +1,5 @@
 """`convcalc explain`: each layer's formulas, then with its numbers."""
 
-from __future__ import annotations
-
 from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
@@ -58,7 +56,7 @@ def explain(
 
 
 def explain_convention(
-    explanations: Sequence[Explanation], analysis: Analysis, name: str, output: OutputFormat
+    explanations: "Sequence[Explanation]", analysis: "Analysis", name: str, output: OutputFormat
 ) -> None:
     """`explain --convention NAME`: each explanation, then that tool's rule for the layer with its numbers."""
     from convcalc.passes.conventions.counting import convention

@@ -1,7 +1,5 @@
 """`convcalc export`: the network as PyTorch code."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer

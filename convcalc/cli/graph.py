@@ -1,7 +1,5 @@
 """`convcalc graph`: the dataflow graph as DOT or Mermaid."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer

@@ -1,7 +1,5 @@
 """`convcalc import`: a model file written as a spec."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer

@@ -1,7 +1,5 @@
 """The command line's shared vocabulary: formats, element types, modes, and the options several commands take."""
 
-from __future__ import annotations
-
 from enum import Enum
 from typing import Annotated, Optional
 

@@ -1,7 +1,5 @@
 """`convcalc report`: one self-contained HTML page."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer

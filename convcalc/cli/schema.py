@@ -1,7 +1,5 @@
 """`convcalc schema`: the JSON Schema of spec files, for editors."""
 
-from __future__ import annotations
-
 from convcalc.cli.common import emit
 
 

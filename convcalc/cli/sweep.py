@@ -1,7 +1,5 @@
 """`convcalc sweep`: totals at several input sizes."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer

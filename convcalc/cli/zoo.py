@@ -1,7 +1,5 @@
 """`convcalc zoo`: the bundled networks."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer

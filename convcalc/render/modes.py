@@ -5,17 +5,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Literal
 
 from convcalc.core.text import plural, printable
-from convcalc.passes.deploy import Deployment
-from convcalc.passes.modes import MODES
-from convcalc.passes.training import Training
 from convcalc.render.grid import Grid, GridColumn
 from convcalc.render.units import count_shown, exact, percent, signed, size_shown
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the passes load when a mode runs: a plain analyze table imports none of them
     from collections.abc import Mapping
 
-    from convcalc.passes.deploy import PatchPlan
+    from convcalc.passes.deploy import Deployment, PatchPlan
     from convcalc.passes.modes import Report
+    from convcalc.passes.training import Training
 
 Reads = Literal["bytes", "count", "whole", "text"]
 
@@ -157,6 +155,8 @@ def side_by_side(mode: str, first: Report, second: Report, names: tuple[str, str
         GridColumn("", "left", None, shrink="name"),
         *(GridColumn(printable(name), "right", None, shrink="prose") for name in names),
     ]
+    from convcalc.passes.modes import MODES
+
     return Grid(MODES[mode].title, columns, rows)
 
 
@@ -164,6 +164,9 @@ def mode_lines(report: Report | None, mode: str, batch: int, *, exact_numbers: b
     """The lines after analyze's table in a train or deploy mode (none without one)."""
     if report is None:
         return []
+    from convcalc.passes.deploy import Deployment
+    from convcalc.passes.training import Training
+
     if mode == "train":
         assert isinstance(report, Training)
         return training_lines(report, batch, exact_numbers=exact_numbers)
