@@ -181,7 +181,12 @@ CASES = [
         ["'input'", "the boolean true"],
         id="input-yes",
     ),
-    pytest.param("input: [3, 8]\nlayers:\n  - {type: relu}\n", "[3, 8]", ["'input' must be [channels"], id="input-2d"),
+    pytest.param(
+        "input: [3, 8, 8, 8, 8]\nlayers:\n  - {type: relu}\n",
+        "[3, 8, 8, 8, 8]",
+        ["'input' must be [channels", "[channels, length] or [channels, depth, height, width]"],
+        id="input-4-spatial-axes",
+    ),
     pytest.param(
         NET + "  - {type: conv, filters: yes, kernel: 3}\n",
         "yes",
@@ -199,9 +204,15 @@ CASES = [
     ),
     pytest.param(
         NET + "  - {type: conv, filters: 4, kernel: [3, 3, 3]}\n",
-        "[3, 3, 3]",
-        ["'kernel'", "a list of 3"],
-        id="kernel-3d",
+        "{type: conv",
+        ["layer 'conv1' (conv)", "'kernel' 3x3x3 gives 3 sizes, but the input's 8x8 has 2 spatial axes: give one"],
+        id="kernel-3d-on-an-image",
+    ),
+    pytest.param(
+        NET + "  - {type: conv, filters: 4, kernel: [3, 3, 3, 3]}\n",
+        "[3, 3, 3, 3]",
+        ["'kernel'", "a list of 4"],
+        id="kernel-4-axes",
     ),
     pytest.param(
         NET + "  - {type: conv, filters: 1" + "0" * 101 + ", kernel: 1}\n",
@@ -218,7 +229,7 @@ CASES = [
     pytest.param(
         NET + "  - {type: upsample, scale: 2, mode: cubic}\n",
         "cubic",
-        ["layer 'upsample1' (upsample)", "'mode'", "one of nearest, bilinear"],
+        ["layer 'upsample1' (upsample)", "'mode'", "one of nearest, linear, bilinear, trilinear"],
         id="upsample-mode",
     ),
     pytest.param(

@@ -173,8 +173,11 @@ def test_avgpool_has_no_dilation() -> None:
 
 
 def test_summaries_are_first_docstring_lines() -> None:
-    assert CATALOGUE["conv"].summary == "2-D convolution (PyTorch nn.Conv2d)."
-    assert CATALOGUE["avgpool"].summary == "Average pooling (PyTorch nn.AvgPool2d)."
+    assert (
+        CATALOGUE["conv"].summary
+        == "Convolution over 1, 2 or 3 spatial axes (PyTorch nn.Conv1d, nn.Conv2d, nn.Conv3d)."
+    )
+    assert CATALOGUE["avgpool"].summary == "Average pooling (PyTorch nn.AvgPool1d, 2d, 3d)."
     assert CATALOGUE["relu"].summary == "relu(x) = max(0, x), element-wise."
 
 

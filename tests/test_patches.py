@@ -179,8 +179,12 @@ def taps(layer: Any, axis: int) -> tuple[int, int, int, int] | None:
     if layer.type not in ("conv", "maxpool", "avgpool"):
         return None
     config = layer.config
+
+    def on_axis(value: Any) -> int:  # a size for every axis, or one per axis
+        return value[axis] if isinstance(value, tuple) else value
+
     stride = config["stride"] or config["kernel"]
-    return config["kernel"][axis], stride[axis], config["padding"][axis], config.get("dilation", (1, 1))[axis]
+    return on_axis(config["kernel"]), on_axis(stride), on_axis(config["padding"]), on_axis(config.get("dilation", 1))
 
 
 def needed(analysis: Analysis, split: str, axis: int, tile: range) -> dict[str, set[int]]:
@@ -223,7 +227,8 @@ def oracle_macs(analysis: Analysis, split: str, grid: tuple[int, int]) -> tuple[
     whole = patches = 0
     for layer in analysis.layers:
         if layer.type == "conv":
-            (k_h, k_w), groups = layer.config["kernel"], layer.config["groups"]
+            kernel, groups = layer.config["kernel"], layer.config["groups"]
+            k_h, k_w = kernel if isinstance(kernel, tuple) else (kernel, kernel)
             per_pixel = layer.output_shape[0] * k_h * k_w * layer.input_shapes[0][0] // groups
             whole += per_pixel * layer.output_shape[1] * layer.output_shape[2]
             height = sum(length(box(tile.get(layer.name, set()))) for tile in rows)
@@ -345,10 +350,8 @@ def plans(analysis: Analysis, grid: tuple[int, int]) -> list[PatchPlan]:
 @given(size=SIZES, layers=network(plain=False), grid=grids())
 def test_random_networks_regions_and_macs(size: tuple[int, int], layers: list[Layer], grid: tuple[int, int]) -> None:
     analysis = built(size, layers)
-    exact = not any(
-        isinstance(layer.config.get("dilation"), tuple) and max(layer.config["dilation"]) > 1
-        for layer in analysis.layers
-    )
+    dilations = [layer.config.get("dilation", 1) for layer in analysis.layers]  # one number, or one per axis
+    exact = not any(max(d) > 1 if isinstance(d, tuple) else d > 1 for d in dilations)
     found = plans(analysis, grid)
     for plan in found:
         check_against_oracle(analysis, plan, exact)

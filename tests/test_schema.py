@@ -132,7 +132,7 @@ BAD = [
     ("wrong type", "{type: conv, filters: eight, kernel: 3}", "$.layers[0].filters"),
     ("boolean for a number", "{type: conv, filters: 8, kernel: true}", "$.layers[0].kernel"),
     ("below the minimum", "{type: conv, filters: 0, kernel: 3}", "$.layers[0].filters"),
-    ("pair of three", "{type: conv, filters: 8, kernel: [3, 3, 3]}", "$.layers[0].kernel"),
+    ("four sizes", "{type: conv, filters: 8, kernel: [3, 3, 3, 3]}", "$.layers[0].kernel"),
     ("unknown word", "{type: upsample, scale: 2, mode: cubic}", "$.layers[0].mode"),
     ("unknown type", "{type: convolution, filters: 8}", "$.layers[0].type"),
     ("inputs on a one-input layer", "{type: relu, inputs: [input]}", "$.layers[0]"),
@@ -160,7 +160,7 @@ def test_schema_rejects_what_convcalc_rejects(problem, layer, path):
     ("problem", "text", "path"),
     [
         ("unknown top-level key", "input: [3, 8, 8]\nlayer: []\n", "$"),
-        ("input of two numbers", "input: [8, 8]\nlayers: [{type: relu}]\n", "$.input"),
+        ("input of five numbers", "input: [8, 8, 8, 8, 8]\nlayers: [{type: relu}]\n", "$.input"),
         (
             "defaults for an unknown key",
             "input: [3, 8, 8]\ndefaults: {conv: {size: 3}}\nlayers: [{type: relu}]\n",

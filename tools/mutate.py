@@ -93,26 +93,12 @@ EQUIVALENT: dict[tuple[str, str], str] = {
         "full = [s for s, shape in zip(sources, shapes, strict=True) if shape[1:] == result.shape[1:]]: True -> False",
     ): "sources and shapes are made from each other: always of one length",
     ("kinds.base", "@dataclass(slots=True): True -> False"): "__slots__ changes memory layout, not a value",
-    (
-        "kinds.weighted",
-        '("H_out", "W_out"), (h_in, w_in), (k_h, k_w), stride, pad, output_pad, dilation, strict=True: True -> False',
-    ): "zip of pairs, always two of each: strict never fires",
-    (
-        "kinds.pool",
-        '("H_out", "W_out"), (h_in, w_in), kernel, stride, pad, dilation, strict=True: True -> False',
-    ): "zip of pairs, always two of each: strict never fires",
     ("kinds.merge", "for other in inputs[1:]:: 1 -> 0"): "also compares the first input with itself, always equal",
     ("kinds.merge", "if any(s != inputs[0] for s in inputs[1:]):: 1 -> 0"): "also compares the first input with itself",
     (
         "kinds.merge",
         "return Evaluation(inputs[0], flops=(len(inputs) - 1) * elements(inputs[0])): 0 -> 1",
     ): "every input has the first one's shape (checked on the line before)",
-    ("kinds.windows", 'reached = f"{axes[0][0]} input rows and columns {axes[0][1]}": 0 -> 1'): (
-        "this branch runs only when both axes read the same, axes[0] == axes[1]"
-    ),
-    ("kinds.windows", 'gaps = [(gaps[0][0], "rows and columns")]: 0 -> 1'): (
-        "gaps[1][0] == gaps[0][0] in this branch (the other 0 -> 1, gaps[0][1], is killed)"
-    ),
     ("kinds.merge", "if any(len(shape) != len(first) for shape in inputs[1:]):: 1 -> 0"): (
         "also compares the first input's length with itself"
     ),
@@ -123,10 +109,6 @@ EQUIVALENT: dict[tuple[str, str], str] = {
         "kinds.merge",
         "if any(size not in (1, largest) for size, largest in zip(shape_in, shape, strict=True)):: True -> False",
     ): "shape is as long as every input (made from them by zip on the line before)",
-    (
-        "kinds.tensor",
-        'symbol(f"p_{side}", n) for side, n in zip(SIDES, config["padding"], strict=True): True -> False',
-    ): ("padding always has four sides (the four_sides converter)"),
     ("spec.expr", "tokens.append(match.group(match.lastindex or 0)): 0 -> 1"): (
         "every alternative of _TOKEN is a group, so lastindex is never 0 or None"
     ),

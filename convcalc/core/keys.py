@@ -13,8 +13,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeGuard, TypeVar
 
-Pair = tuple[int, int]
-Padding = tuple[int, int] | str  # (h, w) or "same" / "valid"
+Axes = int | tuple[int, ...]
+"""A size for each spatial axis: one number for them all, or one per axis (``(k_h, k_w)``, ``(k_d, k_h, k_w)``); the
+layer resolves it against its input's axes (:func:`convcalc.kinds.windows.per_axis`)."""
+Padding = Axes | str  # a size per axis, or "same" / "valid"
+MAX_AXES = 3
+"""The most spatial axes a feature map has: [C, L], [C, H, W] or [C, D, H, W]."""
 
 REQUIRED: Any = object()
 """Marks a key without a default."""
@@ -23,8 +27,8 @@ MAX_MAGNITUDE = 10**100
 MAX_FIELD = 10**1000
 """The largest receptive-field jump (strides multiplied): past it the numbers grow too long to print in time."""
 
-HEIGHT_BY_WIDTH = re.compile(r"^\s*(\d{1,101})\s*[xX]\s*(\d{1,101})\s*$")
-"""A pair written as text, height x width, as the command line's --input takes it: `1x7`, `512 x 1024`."""
+SIZES_TEXT = re.compile(r"^\s*\d{1,101}(?:\s*[xX]\s*\d{1,101}){1,2}\s*$")
+"""Sizes per axis written as text, as the command line's --input takes them: `1x7`, `512 x 1024`, `3x3x3`."""
 
 Converter = TypeVar("Converter", bound=Callable[[Any], Any])
 
@@ -101,51 +105,56 @@ positive_int = integer(1)
 non_negative_int = integer(0)
 
 
-def pair(minimum: int) -> Callable[[Any], Pair]:
-    """A whole number, or ``[h, w]``; a single number applies to both axes."""
+def axes(minimum: int) -> Callable[[Any], Axes]:
+    """A whole number (for every spatial axis), or one per axis: ``[height, width]``, ``[depth, height, width]``,
+    ``[length]``, or text such as ``1x7``."""
     element = integer(minimum)
 
-    def convert(value: Any) -> Pair:
+    def convert(value: Any) -> Axes:
         if isinstance(value, list):
-            if len(value) != 2:
-                raise ValueError(f"expected a number or [height, width], got a list of {len(value)}")
-            return element(value[0]), element(value[1])
+            if not 1 <= len(value) <= MAX_AXES:
+                raise ValueError(
+                    f"expected a number or one per axis such as [height, width], got a list of {len(value)}"
+                )
+            return tuple(element(item) for item in value)
         if isinstance(value, str):
-            written = HEIGHT_BY_WIDTH.fullmatch(value)
-            if written is None:
+            if SIZES_TEXT.fullmatch(value) is None:
                 raise ValueError(f"expected a whole number, [height, width] or HxW such as 1x7, got {describe(value)}")
-            return element(int(written[1])), element(int(written[2]))
-        number = element(value)
-        return number, number
+            return tuple(element(int(part)) for part in re.split(r"[xX]", value))
+        return element(value)
 
     one = json_schema(element)
-    text = {"type": "string", "pattern": HEIGHT_BY_WIDTH.pattern}
-    fragment = {"anyOf": [one, {"type": "array", "items": one, "minItems": 2, "maxItems": 2}, text]}
-    return accepts(fragment, f"a whole number >= {minimum}, [height, width] or HxW (1x7)")(convert)
+    text = {"type": "string", "pattern": SIZES_TEXT.pattern}
+    fragment = {"anyOf": [one, {"type": "array", "items": one, "minItems": 1, "maxItems": MAX_AXES}, text]}
+    return accepts(fragment, f"a whole number >= {minimum}, one per axis ([height, width]) or HxW (1x7)")(convert)
 
 
-positive_pair = pair(1)
-non_negative_pair = pair(0)
+positive_axes = axes(1)
+non_negative_axes = axes(0)
 
 
 @accepts(
-    {"anyOf": [{"enum": ["same", "valid"]}, *json_schema(non_negative_pair)["anyOf"]]},
-    "'same', 'valid', a whole number >= 0, [height, width] or HxW (1x7)",
+    {"anyOf": [{"enum": ["same", "valid"]}, *json_schema(non_negative_axes)["anyOf"]]},
+    "'same', 'valid', a whole number >= 0, one per axis ([height, width]) or HxW (1x7)",
 )
 def padding(value: Any) -> Padding:
     if isinstance(value, str):
         if value in ("same", "valid"):
             return value
-        if not HEIGHT_BY_WIDTH.fullmatch(value):
+        if not SIZES_TEXT.fullmatch(value):
             raise ValueError(f"expected 'same', 'valid', a number, [height, width] or HxW, got {describe(value)}")
-    return non_negative_pair(value)
+    return non_negative_axes(value)
 
 
-@accepts(json_schema(non_negative_pair), values_accepted(non_negative_pair))
-def explicit_padding(value: Any) -> Pair:
+@accepts(json_schema(non_negative_axes), values_accepted(non_negative_axes))
+def explicit_padding(value: Any) -> Axes:
     if value in ("same", "valid"):
         raise ValueError(f"'{value}' is for conv layers only; give a number or [height, width]")
-    return non_negative_pair(value)
+    return non_negative_axes(value)
+
+
+AXES_CONVERTERS = frozenset({positive_axes, non_negative_axes, padding, explicit_padding})
+"""The converters of keys with a size per spatial axis (kernel, stride, padding, dilation, ...)."""
 
 
 @accepts({"type": "boolean"}, "true or false")
@@ -201,7 +210,8 @@ def choice(*options: str) -> Callable[[Any], str]:
 class Key:
     """One key a layer kind accepts: its name, conversion, default, and its symbol in formulas.
 
-    A pair key's symbol gets ``_h`` and ``_w`` appended (``k`` -> ``k_h``, ``k_w``).
+    A key with a size per axis gets the axis appended to its symbol (``k`` -> ``k_h``, ``k_w``; see
+    :func:`convcalc.kinds.windows.per_axis`).
     """
 
     name: str

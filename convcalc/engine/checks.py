@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from convcalc.core.tensor import Shape, format_shape
 from convcalc.engine.graph import NETWORK_INPUT
 from convcalc.engine.results import AnalysisWarning, LayerResult
+from convcalc.kinds.windows import all_ones
 
 COSTLY_SHARE = 20
 """Percent of the network's MACs (or FLOPs, for layers without MACs) that counts as costly."""
@@ -80,12 +81,12 @@ def widening_bottleneck(layer: LayerResult, by_name: dict[str, LayerResult]) -> 
     """The 1x1 conv feeding a larger conv (through activations/BN), named as a bottleneck, with more filters than
     inputs. A 1x1 that widens on purpose (an inverted residual's expansion, DenseNet, ResNeXt, Inception) is not
     named so and says nothing."""
-    if layer.type != "conv" or tuple(layer.config["kernel"]) == (1, 1):
+    if layer.type != "conv" or all_ones(layer.config["kernel"]):
         return None
     feeder = by_name.get(layer.inputs[0])
     while feeder is not None and feeder.kind.passes_through:
         feeder = by_name.get(feeder.inputs[0])
-    if feeder is None or feeder.type != "conv" or tuple(feeder.config["kernel"]) != (1, 1):
+    if feeder is None or feeder.type != "conv" or not all_ones(feeder.config["kernel"]):
         return None
     last_word = re.split(r"[_\-]", own_name(feeder.name))[-1]  # 'conv5x5_reduce'; not 'bottleneck1_expand_conv'
     if feeder.output_shape[0] <= feeder.input_shapes[0][0] or not BOTTLENECK_NAME.search(last_word):
@@ -101,7 +102,8 @@ def reads_one_pixel(layer: LayerResult, by_name: Mapping[str, LayerResult]) -> b
     if reach != "window":
         return reach == "pixel"
     source = by_name.get(layer.inputs[0])  # None: the network's input, a field of one pixel
-    return layer.receptive_field.size == (source.receptive_field.size if source else (1, 1))
+    own = layer.receptive_field.size
+    return own == (source.receptive_field.size if source else (1,) * len(own))
 
 
 def costly_share(layer: LayerResult, total_macs: int, total_flops: int) -> str | None:

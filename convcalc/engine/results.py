@@ -3,6 +3,7 @@ carries the layers before a failing one. Plain data with its JSON form; no compu
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -37,37 +38,50 @@ CONVENTION = {
 
 @dataclass(frozen=True, slots=True)
 class ReceptiveField:
-    """Per axis (h, w): field size and jump in input pixels, and twice the centre of the first output's field.
+    """Per spatial axis (h, w on an image; one axis on a 1-D map, three in 3-D): field size and jump in input pixels,
+    and twice the centre of the first output's field.
 
     The centre is kept doubled so that half pixels stay whole numbers on the common path.
     """
 
-    size: tuple[Number, Number]
-    jump: tuple[Number, Number]
-    start_x2: tuple[Number, Number]
+    size: tuple[Number, ...]
+    jump: tuple[Number, ...]
+    start_x2: tuple[Number, ...]
 
-    def through(self, windows: tuple[Window, Window]) -> ReceptiveField:
+    def through(self, windows: tuple[Window, ...]) -> ReceptiveField:
         """size' = size + (span - 1) * jump; jump' = jump * stride; start' = start + ((span - 1) / 2 - pad) * jump."""
-        (h, w) = windows
         return ReceptiveField(
-            (self.size[0] + (h.span - 1) * self.jump[0], self.size[1] + (w.span - 1) * self.jump[1]),
-            (self.jump[0] * h.stride, self.jump[1] * w.stride),
-            (
-                self.start_x2[0] + (h.span - 1 - 2 * h.pad_before) * self.jump[0],
-                self.start_x2[1] + (w.span - 1 - 2 * w.pad_before) * self.jump[1],
+            tuple(
+                size + (window.span - 1) * jump
+                for size, jump, window in zip(self.size, self.jump, windows, strict=True)
+            ),
+            tuple(jump * window.stride for jump, window in zip(self.jump, windows, strict=True)),
+            tuple(
+                start + (window.span - 1 - 2 * window.pad_before) * jump
+                for start, jump, window in zip(self.start_x2, self.jump, windows, strict=True)
             ),
         )
 
     @property
     def area(self) -> Number:
-        return self.size[0] * self.size[1]
+        return math.prod(self.size)
 
     def to_dict(self) -> dict[str, list[int | float]]:
-        start = (_half(self.start_x2[0]), _half(self.start_x2[1]))
+        start = tuple(_half(value) for value in self.start_x2)
         return {"size": _numbers(self.size), "jump": _numbers(self.jump), "start": _numbers(start)}
 
 
-PIXEL = ReceptiveField((1, 1), (1, 1), (0, 0))
+def pixel(axes: int) -> ReceptiveField:
+    """The field of the network's input on ``axes`` spatial axes: one pixel."""
+    return ReceptiveField((1,) * axes, (1,) * axes, (0,) * axes)
+
+
+def whole(extent: Sequence[int]) -> ReceptiveField:
+    """The field of a layer that mixes the whole input (a reshape to another rank, attention): all of it."""
+    return ReceptiveField(tuple(extent), tuple(extent), tuple(n - 1 for n in extent))
+
+
+PIXEL = pixel(2)
 
 
 def _half(value: Number) -> Number:
@@ -75,8 +89,8 @@ def _half(value: Number) -> Number:
     return ratio(value, 2) if isinstance(value, int) else value / 2
 
 
-def _numbers(pair: tuple[Number, Number]) -> list[int | float]:
-    return [json_number(value) for value in pair]
+def _numbers(values: tuple[Number, ...]) -> list[int | float]:
+    return [json_number(value) for value in values]
 
 
 @dataclass(slots=True)

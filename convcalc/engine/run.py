@@ -14,14 +14,15 @@ from convcalc.engine.checks import channels_first_advice, network_warnings
 from convcalc.engine.graph import NETWORK_INPUT, Graph, Node
 from convcalc.engine.results import (
     DTYPE_BYTES,
-    PIXEL,
     Analysis,
     AnalysisError,
     LayerResult,
     ReceptiveField,
     Totals,
+    pixel,
+    whole,
 )
-from convcalc.kinds.base import ShapeError
+from convcalc.kinds.base import ShapeError, Window
 
 
 def analyze_spec(spec: Graph, *, batch: int = 1, dtype: str = "float32") -> Analysis:
@@ -81,11 +82,19 @@ class _Run:
 
     def __init__(self, input_shape: Shape, batch: int, dtype_bytes: int) -> None:
         self.shapes: dict[str, Shape] = {NETWORK_INPUT: input_shape}
-        self.fields: dict[str, ReceptiveField] = {NETWORK_INPUT: PIXEL}
+        self.extent = input_shape[1:] if len(input_shape) > 1 else (1, 1)  # a flat input: a field of one 1x1 pixel
+        self.fields: dict[str, ReceptiveField] = {NETWORK_INPUT: pixel(len(self.extent))}
         self.results: list[LayerResult] = []
         self.batch = batch
         self.dtype_bytes = dtype_bytes
         self.layout_advice = channels_first_advice(input_shape)  # the hint of a shape error without its own
+
+    def through(self, field: ReceptiveField, windows: tuple[Window, ...] | None) -> ReceptiveField:
+        """The field after a layer's windows (the same field without any); windows on a map of other axes than the
+        network input's (a reshape between them) see all of the input."""
+        if not windows:
+            return field
+        return field.through(windows) if len(windows) == len(field.size) else whole(self.extent)
 
     def apply(self, node: Node) -> None:
         name, kind, sources = node.name, node.kind, node.inputs
@@ -109,7 +118,7 @@ class _Run:
             full = [s for s, shape in zip(sources, shapes, strict=True) if shape[1:] == result.shape[1:]]
             field_in = max((self.fields[source] for source in full or sources), key=lambda f: f.area)
             input_elements = sum(elements(shape) for shape in shapes)
-        receptive = field_in.through(result.windows) if result.windows else field_in
+        receptive = self.through(field_in, result.windows)
         if max(receptive.jump) > MAX_FIELD:  # strides multiply: 2,000 strides of 10^100 would be 200,000 digits
             raise AnalysisError(
                 "the receptive field's jump passes 10^1000 input pixels",

@@ -41,7 +41,8 @@ class Window(NamedTuple):
 
 @dataclass(slots=True)
 class Evaluation:
-    """What one layer produces and costs, per sample; ``windows`` (H, W) when it mixes neighbouring pixels."""
+    """What one layer produces and costs, per sample; ``windows``, one per spatial axis (H, W), when it mixes
+    neighbouring pixels."""
 
     shape: Shape
     params: int = 0
@@ -49,7 +50,7 @@ class Evaluation:
     macs: int = 0
     flops: int = 0
     note: str | None = None
-    windows: tuple[Window, Window] | None = None
+    windows: tuple[Window, ...] | None = None
     warnings: tuple[Finding, ...] = ()
 
 

@@ -159,7 +159,7 @@ class Scale(LayerKind):
 
     def evaluate(self, config: Config, inputs: Sequence[Shape]) -> Evaluation:
         """params = C (one gamma per channel); FLOPs = one multiply per element."""
-        channels, _, _ = feature_map(inputs[0], self.type)
+        channels, _ = feature_map(inputs[0], self.type)
         return Evaluation(inputs[0], params=channels, flops=elements(inputs[0]))
 
     def saved(self, config: Config, inputs: Sequence[Shape], output: Shape, batch: int) -> tuple[Saved, ...]:
@@ -167,15 +167,15 @@ class Scale(LayerKind):
         return (KEEPS_INPUT,)
 
     torch_helper = '''class Scale(nn.Module):
-    """A learned multiplier per channel (layer scale): x * gamma, gamma of shape (C, 1, 1)."""
+    """A learned multiplier per channel (layer scale): x * gamma, gamma of shape (C, 1, 1) (one 1 per spatial axis)."""
 
-    def __init__(self, channels: int) -> None:
+    def __init__(self, channels: int, axes: int = 2) -> None:
         super().__init__()
-        self.gamma = nn.Parameter(torch.ones(channels, 1, 1))
+        self.gamma = nn.Parameter(torch.ones(channels, *(1,) * axes))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return x * self.gamma
 '''
 
     def torch_module(self, config: Config, inputs: Sequence[Shape]) -> str:
-        return call("Scale", inputs[0][0])
+        return call("Scale", inputs[0][0], axes=(len(inputs[0]) - 1, 2))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 from convcalc.core.keys import Key, boolean, choice, number, positive_int
@@ -15,7 +16,7 @@ class BatchNorm(LayerKind):
     type = "batchnorm"
     deploys_as = "folded"
     locality = "pixel"
-    summary = "Batch normalisation over channels (PyTorch nn.BatchNorm2d / BatchNorm1d), inference."
+    summary = "Batch normalisation over channels (PyTorch nn.BatchNorm1d, 2d, 3d), inference."
     passes_through = True
     keys = (Key("affine", boolean, True), Key("eps", number, 1e-5), Key("momentum", number, 0.1))
     flops_rule = "2 per element (scale and shift)"
@@ -34,7 +35,7 @@ class BatchNorm(LayerKind):
 
     def torch_module(self, config: Config, inputs: Sequence[Shape]) -> str:
         return call(
-            "nn.BatchNorm2d" if len(inputs[0]) == 3 else "nn.BatchNorm1d",
+            f"nn.BatchNorm{max(len(inputs[0]) - 1, 1)}d",  # a flat vector (N) and a 1-D map (C x L) are 1d
             inputs[0][0],
             eps=(config["eps"], 1e-5),
             momentum=(config["momentum"], 0.1),
@@ -62,8 +63,8 @@ class LocalResponseNorm(LayerKind):
     def saved(self, config: Config, inputs: Sequence[Shape], output: Shape, batch: int) -> tuple[Saved, ...]:
         """F.local_response_norm's steps: x * x keeps x; the channel-padded squares (C + size - 1 channels) for
         the window average; scale + k before the power; the power's result for the divide."""
-        channels, height, width = feature_map(inputs[0], self.type)
-        padded = (channels + config["size"] - 1) * height * width * batch
+        channels, size = feature_map(inputs[0], self.type)
+        padded = (channels + config["size"] - 1) * math.prod(size) * batch
         return (
             KEEPS_INPUT,
             Made(padded),
@@ -112,25 +113,26 @@ class LayerNorm(LayerKind):
     def saved(self, config: Config, inputs: Sequence[Shape], output: Shape, batch: int) -> tuple[Saved, ...]:
         """Its input (over channels of a feature map: the contiguous channels-last copy LayerNorm2d makes), and a
         float32 mean and inverse standard deviation per normalised group (per position, or per sample)."""
-        per_position = config["over"] == "channels" and len(inputs[0]) == 3
+        per_position = config["over"] == "channels" and len(inputs[0]) > 1
         groups = elements(inputs[0][1:]) * batch if per_position else batch
         kept = Made(elements(inputs[0]) * batch) if per_position else KEEPS_INPUT
         return (kept, Made(groups, "float32"), Made(groups, "float32"))
 
     torch_helper = '''class LayerNorm2d(nn.Module):
-    """LayerNorm over the channels at each position of an N x C x H x W tensor (ConvNeXt's channels-first)."""
+    """LayerNorm over the channels at each position of an N x C x H x W tensor (ConvNeXt's channels-first; any
+    number of spatial axes)."""
 
     def __init__(self, channels: int, eps: float = 1e-5, elementwise_affine: bool = True) -> None:
         super().__init__()
         self.norm = nn.LayerNorm(channels, eps=eps, elementwise_affine=elementwise_affine)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.norm(x.permute(0, 2, 3, 1)).permute(0, 3, 1, 2)
+        return self.norm(x.movedim(1, -1)).movedim(-1, 1)
 '''
 
     def torch_module(self, config: Config, inputs: Sequence[Shape]) -> str:
         """nn.LayerNorm over the normalised shape; over channels of a feature map, LayerNorm2d (channels last)."""
-        per_position = config["over"] == "channels" and len(inputs[0]) == 3
+        per_position = config["over"] == "channels" and len(inputs[0]) > 1
         normalised: object = inputs[0][0] if config["over"] == "channels" else list(inputs[0])
         return call(
             "LayerNorm2d" if per_position else "nn.LayerNorm",

@@ -9,6 +9,7 @@ from typing import Any
 
 from convcalc.core.formula import Term, named, symbol
 from convcalc.core.keys import (
+    MAX_AXES,
     Key,
     accepts,
     boolean,
@@ -16,15 +17,23 @@ from convcalc.core.keys import (
     dimensions,
     json_schema,
     non_negative_int,
+    positive_axes,
     positive_int,
-    positive_pair,
     word,
 )
 from convcalc.core.numbers import ratio
-from convcalc.core.tensor import Config, Shape, elements
+from convcalc.core.tensor import Config, Shape, elements, format_shape
 from convcalc.kinds.base import Evaluation, LayerKind, ShapeError, Window
 from convcalc.kinds.torchcode import call
-from convcalc.kinds.windows import feature_map, full_windows, groups_divide
+from convcalc.kinds.windows import (
+    axis_names,
+    feature_map,
+    full_windows,
+    groups_divide,
+    image,
+    per_axis,
+    spatial_axes,
+)
 
 
 class Flatten(LayerKind):
@@ -36,7 +45,7 @@ class Flatten(LayerKind):
     def evaluate(self, config: Config, inputs: Sequence[Shape]) -> Evaluation:
         """out = (C * H * W,)."""
         shape = inputs[0]
-        windows = full_windows(shape[1], shape[2], 1, 1) if len(shape) == 3 else None
+        windows = full_windows(shape[1:], (1,) * (len(shape) - 1)) if len(shape) > 1 else None
         return Evaluation((elements(shape),), windows=windows)
 
     def torch_module(self, config: Config, inputs: Sequence[Shape]) -> str:
@@ -46,82 +55,110 @@ class Flatten(LayerKind):
 class Crop(LayerKind):
     type = "crop"
     locality = "window"
-    summary = "Centre crop of a feature map to [height, width] (U-Net's crop-and-copy)."
+    summary = "Centre crop of a feature map to [height, width] (U-Net's crop-and-copy; one size per spatial axis)."
     view = True
-    keys = (Key("size", positive_pair, symbol="crop"),)
+    keys = (Key("size", positive_axes, symbol="crop"),)
 
     def evaluate(self, config: Config, inputs: Sequence[Shape]) -> Evaluation:
         """out = (C, h, w), h <= H and w <= W; the crop starts (H - h) / 2 rows and (W - w) / 2 columns in."""
-        channels, h_in, w_in = feature_map(inputs[0], self.type)
-        h_out, w_out = config["size"]
-        if h_out > h_in or w_out > w_in:
-            raise ShapeError(f"cannot crop {h_in}x{w_in} to the larger {h_out}x{w_out}")
-        windows = (Window(1, 1, -(int(h_in - h_out) // 2)), Window(1, 1, -(int(w_in - w_out) // 2)))
-        return Evaluation((channels, h_out, w_out), windows=windows)
+        channels, size = feature_map(inputs[0], self.type)
+        out = per_axis(config["size"], size, "size")
+        if any(o > n for o, n in zip(out, size, strict=True)):
+            raise ShapeError(f"cannot crop {'x'.join(map(str, size))} to the larger {'x'.join(map(str, out))}")
+        windows = tuple(Window(1, 1, -(int(n - o) // 2)) for n, o in zip(size, out, strict=True))
+        return Evaluation((channels, *out), windows=windows)
 
     torch_helper = '''class Crop(nn.Module):
-    """Centre crop to (height, width), from row ``top`` and column ``left`` (fixed: exports as a constant Slice)."""
+    """Centre crop to the given sizes from the given starts, one each per spatial axis (height, width, top, left on
+    an image; fixed: exports as a constant Slice)."""
 
-    def __init__(self, height: int, width: int, top: int, left: int) -> None:
+    def __init__(self, *sizes_and_starts: int) -> None:
         super().__init__()
-        self.height, self.width, self.top, self.left = height, width, top, left
+        half = len(sizes_and_starts) // 2
+        self.sizes, self.starts = sizes_and_starts[:half], sizes_and_starts[half:]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return x[:, :, self.top : self.top + self.height, self.left : self.left + self.width]
+        return x[(..., *(slice(start, start + size) for start, size in zip(self.starts, self.sizes)))]
 '''
 
     def torch_module(self, config: Config, inputs: Sequence[Shape]) -> str:
-        (height, width), (_, h_in, w_in) = config["size"], inputs[0]
-        return call("Crop", height, width, (h_in - height) // 2, (w_in - width) // 2)
+        size = inputs[0][1:]
+        out = per_axis(config["size"], size, "size")
+        return call("Crop", *out, *((n - o) // 2 for n, o in zip(size, out, strict=True)))
+
+
+INTERPOLATION = {"linear": 1, "bilinear": 2, "trilinear": 3}
+"""PyTorch's interpolating modes and the number of spatial axes each works on."""
 
 
 class Upsample(LayerKind):
     type = "upsample"
     locality = "window"
-    summary = "Upsampling by an integer scale or to a size (PyTorch nn.Upsample)."
+    summary = "Upsampling by an integer scale or to a size (PyTorch nn.Upsample), on 1, 2 or 3 spatial axes."
     keys = (
-        Key("scale", positive_pair, None, symbol="scale"),
-        Key("size", positive_pair, None, symbol="size"),
-        Key("mode", choice("nearest", "bilinear"), "nearest"),
+        Key("scale", positive_axes, None, symbol="scale"),
+        Key("size", positive_axes, None, symbol="size"),
+        Key("mode", choice("nearest", *INTERPOLATION), "nearest"),
         Key("align_corners", boolean, False),
     )
-    flops_rule = "nearest: 0; bilinear: 7 per output element (4 weighted neighbours: 4 multiplies, 3 adds)"
+    flops_rule = (
+        "nearest: 0; bilinear: 7 per output element (4 weighted neighbours: 4 multiplies, 3 adds); linear 3, "
+        "trilinear 15 (2, 8 neighbours)"
+    )
 
     def evaluate(self, config: Config, inputs: Sequence[Shape]) -> Evaluation:
         """out = (C, H * scale_h, W * scale_w), or (C, size_h, size_w)."""
-        channels, h_in, w_in = feature_map(inputs[0], self.type)
-        scale, size = config["scale"], config["size"]
-        if (scale is None) == (size is None):
+        channels, size = feature_map(inputs[0], self.type)
+        scale, given = config["scale"], config["size"]
+        if (scale is None) == (given is None):
             raise ShapeError("give exactly one of 'scale' and 'size'")
-        h_out, w_out = size or (named("H_out", h_in * scale[0]), named("W_out", w_in * scale[1]))
-        bilinear = config["mode"] == "bilinear"
-        flops = (7 if bilinear else 0) * channels * h_out * w_out
-        reads = 2 if bilinear else 1
-        aligned = bilinear and config["align_corners"]
+        mode = config["mode"]
+        if mode != "nearest" and INTERPOLATION[mode] != len(size):
+            raise ShapeError(
+                f"mode {mode} interpolates {spatial_axes(INTERPOLATION[mode])}, but the input "
+                f"{format_shape(inputs[0])} has {spatial_axes(len(size))}"
+            )
+        if given is not None:
+            out = per_axis(given, size, "size")
+        else:
+            factors = per_axis(scale, size, "scale")
+            out = tuple(
+                named(name, n * f) for name, n, f in zip(axis_names(len(size), "out"), size, factors, strict=True)
+            )
+        interpolated = mode != "nearest"
+        flops = ((2 ** (len(size) + 1) - 1) if interpolated else 0) * channels * math.prod(out)
+        reads = 2 if interpolated else 1
+        aligned = interpolated and config["align_corners"]
         windows = tuple(
             # align_corners: corner pixels' centres coincide, output o samples input o * (in - 1) / (out - 1)
             # (a single output samples input 0; its neighbour, were there one, would be the whole input further on)
             Window(reads, ratio(i - 1, o - 1) if o > 1 else i, ratio(reads - 1, 2))
             if aligned
-            # bilinear: output o samples input (o + 1/2) * in / out - 1/2 (PyTorch's half-pixel rule)
+            # (bi/tri)linear: output o samples input (o + 1/2) * in / out - 1/2 (PyTorch's half-pixel rule)
             else Window(reads, ratio(i, o), ratio(reads - 1, 2) - ratio(int(i) - int(o), 2 * int(o)))
-            if bilinear
+            if interpolated
             # nearest: output o reads input floor(o * in / out), on average (out - gcd(in, out)) / (2 * out) before
             # o * in / out (PyTorch's 'nearest'; the same as the half-pixel rule when out is a multiple of in)
             else Window(reads, ratio(i, o), ratio(int(o) - math.gcd(int(i), int(o)), 2 * int(o)))
-            for i, o in ((h_in, h_out), (w_in, w_out))
+            for i, o in zip(size, out, strict=True)
         )
-        return Evaluation((channels, h_out, w_out), flops=flops, windows=(windows[0], windows[1]))
+        return Evaluation((channels, *out), flops=flops, windows=windows)
 
     def torch_module(self, config: Config, inputs: Sequence[Shape]) -> str:
-        scale = config["scale"] and tuple(float(factor) for factor in config["scale"])
-        size = ("size", config["size"]) if config["size"] else ("scale_factor", scale)
-        bilinear = config["mode"] == "bilinear"
+        size: tuple[str, tuple[float, ...]]
+        if config["size"]:
+            size = ("size", per_axis(config["size"], inputs[0][1:], "size"))
+        else:
+            size = (
+                "scale_factor",
+                tuple(float(factor) for factor in per_axis(config["scale"], inputs[0][1:], "scale")),
+            )
+        interpolated = config["mode"] != "nearest"
         return call(
             "nn.Upsample",
             **{size[0]: (size[1], None)},
             mode=(config["mode"], "nearest"),
-            align_corners=(config["align_corners"] if bilinear else None, None),
+            align_corners=(config["align_corners"] if interpolated else None, None),
         )
 
 
@@ -133,7 +170,7 @@ class ChannelShuffle(LayerKind):
 
     def evaluate(self, config: Config, inputs: Sequence[Shape]) -> Evaluation:
         """out = in, channels reordered; groups must divide C; no arithmetic."""
-        channels, _, _ = feature_map(inputs[0], self.type)
+        channels, _ = feature_map(inputs[0], self.type)
         groups_divide(config["groups"], channels)
         return Evaluation(inputs[0])
 
@@ -146,8 +183,8 @@ class ChannelShuffle(LayerKind):
         self.groups = groups
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        n, c, h, w = x.shape
-        return x.view(n, self.groups, c // self.groups, h, w).transpose(1, 2).reshape(n, c, h, w)
+        n, c, *positions = x.shape
+        return x.view(n, self.groups, c // self.groups, *positions).transpose(1, 2).reshape(x.shape)
 '''
 
     def torch_module(self, config: Config, inputs: Sequence[Shape]) -> str:
@@ -170,7 +207,7 @@ class PixelShuffle(LayerKind):
     def evaluate(self, config: Config, inputs: Sequence[Shape]) -> Evaluation:
         """Shuffle: out = (C / (r * r), H * r, W * r), each output reads one input pixel (its jump 1 / r, centred as
         nearest upsampling's); unshuffle: out = (C * r * r, H / r, W / r), each output position reads an r x r block."""
-        channels, h_in, w_in = feature_map(inputs[0], self.type)
+        channels, h_in, w_in = image(inputs[0], self.type)
         r = config["factor"]
         if self.up:
             if channels % (r * r):
@@ -194,46 +231,73 @@ class PixelShuffle(LayerKind):
     {
         "anyOf": [
             json_schema(non_negative_int),
-            {"type": "array", "items": json_schema(non_negative_int), "minItems": 4, "maxItems": 4},
+            *(
+                {"type": "array", "items": json_schema(non_negative_int), "minItems": 2 * axes, "maxItems": 2 * axes}
+                for axes in range(1, MAX_AXES + 1)
+            ),
         ]
     },
-    "a whole number >= 0 or [top, bottom, left, right]",
+    "a whole number >= 0, or before and after each spatial axis: [top, bottom, left, right] on an image",
 )
-def four_sides(value: Any) -> tuple[int, int, int, int]:
-    """Zero padding on each side: one number for all four, or [top, bottom, left, right]."""
+def sides(value: Any) -> int | tuple[int, ...]:
+    """Zero padding on each side: one number for all, or (before, after) for each spatial axis in order: [top,
+    bottom, left, right] on an image, [left, right] on a 1-D map, [front, back, top, bottom, left, right] in 3-D."""
     if isinstance(value, list):
-        if len(value) != 4:
+        if len(value) % 2 or not 2 <= len(value) <= 2 * MAX_AXES:
             raise ValueError(f"expected a number or [top, bottom, left, right], got a list of {len(value)}")
-        top, bottom, left, right = (non_negative_int(side) for side in value)
-        return top, bottom, left, right
-    side = non_negative_int(value)
-    return side, side, side, side
+        return tuple(non_negative_int(side) for side in value)
+    return non_negative_int(value)
 
 
-SIDES = ("top", "bottom", "left", "right")
+SIDE_NAMES = {
+    1: ("left", "right"),
+    2: ("top", "bottom", "left", "right"),
+    3: ("front", "back", "top", "bottom", "left", "right"),
+}
+"""The sides of each spatial axis, before and after, by the number of axes."""
 
 
 class Pad(LayerKind):
     type = "pad"
     locality = "window"
-    summary = "Explicit zero padding: a number for every side, or [top, bottom, left, right] (nn.ZeroPad2d)."
-    keys = (Key("padding", four_sides),)
+    summary = (
+        "Explicit zero padding: a number for every side, or [top, bottom, left, right] (nn.ZeroPad2d; before and after "
+        "each axis on 1-D and 3-D maps)."
+    )
+    keys = (Key("padding", sides),)
+
+    @staticmethod
+    def sides(config: Config, count: int) -> tuple[int, ...]:
+        """(before, after) of each spatial axis in order: (top, bottom, left, right) on an image."""
+        value = config["padding"]
+        if isinstance(value, tuple):
+            if len(value) != 2 * count:
+                raise ShapeError(
+                    f"'padding' gives {len(value)} sides, but the input has {spatial_axes(count)}: give one number "
+                    f"or {2 * count} ({', '.join(SIDE_NAMES[count])})"
+                )
+            return value
+        return (value,) * (2 * count)
 
     def evaluate(self, config: Config, inputs: Sequence[Shape]) -> Evaluation:
         """out = (C, H + top + bottom, W + left + right); the first output pixel is `top` (`left`) before the input."""
-        channels, h_in, w_in = feature_map(inputs[0], self.type)
-        top, bottom, left, right = config["padding"]
-        if isinstance(h_in, Term):  # explained: the sides by name
-            top, bottom, left, right = (
-                symbol(f"p_{side}", n) for side, n in zip(SIDES, config["padding"], strict=True)
-            )
-        h_out, w_out = named("H_out", h_in + top + bottom), named("W_out", w_in + left + right)
-        return Evaluation((channels, h_out, w_out), windows=(Window(1, 1, top), Window(1, 1, left)))
+        channels, size = feature_map(inputs[0], self.type)
+        pads = self.sides(config, len(size))
+        if isinstance(size[0], Term):  # explained: the sides by name
+            pads = tuple(symbol(f"p_{side}", n) for side, n in zip(SIDE_NAMES[len(size)], pads, strict=True))
+        out = tuple(
+            named(name, n + pads[2 * axis] + pads[2 * axis + 1])
+            for axis, (name, n) in enumerate(zip(axis_names(len(size), "out"), size, strict=True))
+        )
+        windows = tuple(Window(1, 1, pads[2 * axis]) for axis in range(len(size)))
+        return Evaluation((channels, *out), windows=windows)
 
     def torch_module(self, config: Config, inputs: Sequence[Shape]) -> str:
-        """nn.ZeroPad2d takes (left, right, top, bottom)."""
-        top, bottom, left, right = config["padding"]
-        return call("nn.ZeroPad2d", (left, right, top, bottom))
+        """nn.ZeroPad2d takes (left, right, top, bottom): the last axis first (ZeroPad1d, ZeroPad3d alike)."""
+        count = len(inputs[0]) - 1
+        pads = self.sides(config, count)
+        last_first = tuple(side for axis in reversed(range(count)) for side in pads[2 * axis : 2 * axis + 2])
+        return call(f"nn.ZeroPad{count}d", last_first)
 
 
 class Slice(LayerKind):

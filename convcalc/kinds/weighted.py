@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 from convcalc.core.findings import Finding
 from convcalc.core.formula import ceil_div, named
-from convcalc.core.keys import Key, Pair, boolean, non_negative_pair, padding, positive_int
+from convcalc.core.keys import Key, boolean, non_negative_axes, padding, positive_int
 from convcalc.core.numbers import ratio
 from convcalc.core.tensor import Config, Shape, elements, format_shape
 from convcalc.kinds.base import KEEPS_INPUT, Evaluation, LayerKind, Made, Reach, Saved, ShapeError, Window
 from convcalc.kinds.torchcode import call
 from convcalc.kinds.windows import (
+    AXIS_UNITS,
     BIAS,
     DILATION,
     EXPLICIT_PADDING,
@@ -19,24 +21,46 @@ from convcalc.kinds.windows import (
     GROUPS,
     KERNEL,
     STRIDE,
+    Sides,
+    axis_names,
     bias_count,
     check_groups,
     feature_map,
     full_windows,
+    per_axis,
     resolve_padding,
     sliding_windows,
 )
 
 
+def dims(count: int) -> str:
+    """The suffix of PyTorch's class for a layer on ``count`` spatial axes: Conv1d, Conv2d, Conv3d."""
+    return f"{count}d"
+
+
+def zero_pad(sides: Sides) -> str:
+    """nn.ZeroPad1d/2d/3d for asymmetric padding: it takes the last axis first, (left, right, top, bottom, ...)."""
+    return call(f"nn.ZeroPad{dims(len(sides))}", tuple(side for pair in reversed(sides) for side in pair))
+
+
+GEOMETRY = ("kernel", "stride", "dilation")
+"""The keys of a convolution's windows besides its padding."""
+
+
+def resolved(config: Config, keys: Sequence[str], size: Sequence[int]) -> list[tuple[int, ...]]:
+    """Each key's value on every spatial axis of an input of spatial ``size`` (:func:`per_axis`)."""
+    return [per_axis(config[key], size, key) for key in keys]
+
+
 class Conv(LayerKind):
     type = "conv"
     locality = "window"
-    summary = "2-D convolution (PyTorch nn.Conv2d)."
+    summary = "Convolution over 1, 2 or 3 spatial axes (PyTorch nn.Conv1d, nn.Conv2d, nn.Conv3d)."
     keys = (
         FILTERS,
         KERNEL,
         STRIDE,
-        Key("padding", padding, (0, 0), symbol="p"),
+        Key("padding", padding, 0, symbol="p"),
         DILATION,
         GROUPS,
         BIAS,
@@ -45,84 +69,93 @@ class Conv(LayerKind):
     flops_rule = "2 * MACs + (C_out * H_out * W_out if bias)"
 
     def evaluate(self, config: Config, inputs: Sequence[Shape]) -> Evaluation:
-        """params = k_h * k_w * (C_in / groups) * C_out (+ C_out bias)."""
-        c_in, h_in, w_in = feature_map(inputs[0], self.type)
+        """params = k_h * k_w * (C_in / groups) * C_out (+ C_out bias); one factor per spatial axis (k on a 1-D map,
+        k_d * k_h * k_w on a 3-D one)."""
+        c_in, size = feature_map(inputs[0], self.type)
         c_out, groups = config["filters"], config["groups"]
-        (k_h, k_w), stride, dilation = config["kernel"], config["stride"], config["dilation"]
+        kernel, stride, dilation = resolved(config, GEOMETRY, size)
         check_groups(groups, c_in, c_out)
-        pads = resolve_padding(config["padding"], (h_in, w_in), (k_h, k_w), stride, dilation)
-        h_out, w_out, windows, warnings = sliding_windows((h_in, w_in), (k_h, k_w), stride, pads, dilation, self.type)
-        if pads[0][0] != pads[0][1] or pads[1][0] != pads[1][1]:
-            warnings += (
-                Finding(
-                    "asymmetric",
-                    f"'same' padding is asymmetric: {pads[0][0]}/{pads[0][1]} rows, {pads[1][0]}/{pads[1][1]} "
-                    "columns before/after (the odd pixel goes bottom/right, as in PyTorch and TensorFlow)",
-                ),
-            )
+        pads = resolve_padding(config["padding"], size, kernel, stride, dilation)
+        out, windows, warnings = sliding_windows(size, kernel, stride, pads, dilation, self.type)
+        if any(before != after for before, after in pads):
+            warnings += (Finding("asymmetric", asymmetric(pads)),)
         bias = bias_count(config["bias"], c_out)
-        params = k_h * k_w * (c_in // groups) * c_out + bias
-        macs = named("MACs", h_out * w_out * c_out * k_h * k_w * (c_in // groups))
-        flops = 2 * macs + bias * h_out * w_out
-        return Evaluation((c_out, h_out, w_out), params, macs=macs, flops=flops, windows=windows, warnings=warnings)
+        params = math.prod(kernel) * (c_in // groups) * c_out + bias
+        macs = named("MACs", math.prod(out) * c_out * math.prod(kernel) * (c_in // groups))
+        flops = 2 * macs + bias * math.prod(out)
+        return Evaluation((c_out, *out), params, macs=macs, flops=flops, windows=windows, warnings=warnings)
 
     @staticmethod
-    def sides(config: Config, shape: Shape) -> tuple[Pair, Pair]:
-        """((top, bottom), (left, right)): the padding the layer's padding key means on this input."""
-        kernel, stride, dilation = config["kernel"], config["stride"], config["dilation"]
-        return resolve_padding(config["padding"], (shape[1], shape[2]), kernel, stride, dilation)
+    def sides(config: Config, shape: Shape) -> Sides:
+        """(before, after) per spatial axis: the padding the layer's padding key means on this input."""
+        kernel, stride, dilation = resolved(config, GEOMETRY, shape[1:])
+        return resolve_padding(config["padding"], shape[1:], kernel, stride, dilation)
 
     def saved(self, config: Config, inputs: Sequence[Shape], output: Shape, batch: int) -> tuple[Saved, ...]:
         """Its input, for the weight gradient (its weight too, a parameter); under asymmetric 'same' padding, which
         PyTorch pads as a copy first (padding='same' with an even kernel, or the export's ZeroPad2d), that copy:
         C x (H + top + bottom) x (W + left + right)."""
-        (top, bottom), (left, right) = self.sides(config, inputs[0])
-        if (top, left) == (bottom, right):
+        sides = self.sides(config, inputs[0])
+        if all(before == after for before, after in sides):
             return (KEEPS_INPUT,)
-        channels, height, width = inputs[0]
-        return (Made(channels * (height + top + bottom) * (width + left + right) * batch),)
+        padded = (n + before + after for n, (before, after) in zip(inputs[0][1:], sides, strict=True))
+        return (Made(inputs[0][0] * math.prod(padded) * batch),)
 
     def torch_module(self, config: Config, inputs: Sequence[Shape]) -> str:
-        """nn.Conv2d; 'same' at stride 1 is torch's own padding='same', elsewhere explicit (ZeroPad2d if asymmetric)."""
-        channels = inputs[0][0]
-        stride, dilation, pad = config["stride"], config["dilation"], config["padding"]
-        pad_first = None
-        if pad == "same" and stride != (1, 1):
-            (top, bottom), (left, right) = self.sides(config, inputs[0])
-            if (top, left) == (bottom, right):
-                pad = (top, left)
+        """nn.Conv2d (1d, 3d); 'same' at stride 1 is torch's own padding='same', elsewhere explicit (ZeroPad2d if
+        asymmetric)."""
+        count = len(inputs[0]) - 1
+        kernel, stride, dilation = resolved(config, GEOMETRY, inputs[0][1:])
+        ones, pad, pad_first = (1,) * count, config["padding"], None
+        if pad == "same" and stride != ones:
+            sides = self.sides(config, inputs[0])
+            if all(before == after for before, after in sides):
+                pad = tuple(before for before, _ in sides)
             else:
-                pad, pad_first = (0, 0), call("nn.ZeroPad2d", (left, right, top, bottom))
+                pad, pad_first = (0,) * count, zero_pad(sides)
+        elif pad not in ("same", "valid"):
+            pad = per_axis(pad, inputs[0][1:], "padding")
         conv = call(
-            "nn.Conv2d",
-            channels,
+            f"nn.Conv{dims(count)}",
+            inputs[0][0],
             config["filters"],
-            kernel_size=(config["kernel"], None),
-            stride=(stride, (1, 1)),
-            padding=(pad, (0, 0)),
-            dilation=(dilation, (1, 1)),
+            kernel_size=(kernel, None),
+            stride=(stride, ones),
+            padding=(pad, (0,) * count),
+            dilation=(dilation, ones),
             groups=(config["groups"], 1),
             bias=(config["bias"], True),
         )
         return f"nn.Sequential({pad_first}, {conv})" if pad_first else conv
 
 
+def asymmetric(pads: Sides) -> str:
+    """The warning for 'same' padding with more after than before: before/after on each axis."""
+    units = AXIS_UNITS[len(pads)]
+    sides = ", ".join(f"{before}/{after} {unit}" for (before, after), unit in zip(pads, units, strict=True))
+    odd = "bottom/right" if len(pads) == 2 else "after"
+    return (
+        f"'same' padding is asymmetric: {sides} before/after (the odd pixel goes {odd}, as in PyTorch and TensorFlow)"
+    )
+
+
 class ConvTranspose(LayerKind):
     type = "conv_transpose"
     locality = "scatter"
-    summary = "2-D transposed convolution (PyTorch nn.ConvTranspose2d)."
+    summary = "Transposed convolution over 1, 2 or 3 spatial axes (PyTorch nn.ConvTranspose1d/2d/3d)."
     keys = (
         FILTERS,
         KERNEL,
         STRIDE,
         EXPLICIT_PADDING,
-        Key("output_padding", non_negative_pair, (0, 0), symbol="op"),
+        Key("output_padding", non_negative_axes, 0, symbol="op"),
         DILATION,
         GROUPS,
         BIAS,
     )
     macs_rule = "H_in * W_in * C_in * (C_out / groups) * k_h * k_w  (each input pixel scattered through the kernel)"
     flops_rule = "2 * MACs + (C_out * H_out * W_out if bias)"
+    AXIS_KEYS = ("kernel", "stride", "padding", "output_padding", "dilation")
 
     @staticmethod
     def output_size(size: int, kernel: int, stride: int, pad: int, output_pad: int, dilation: int) -> int:
@@ -139,48 +172,50 @@ class ConvTranspose(LayerKind):
 
     def evaluate(self, config: Config, inputs: Sequence[Shape]) -> Evaluation:
         """params = C_in * (C_out / groups) * k_h * k_w (+ C_out bias)."""
-        c_in, h_in, w_in = feature_map(inputs[0], self.type)
+        c_in, size = feature_map(inputs[0], self.type)
         c_out, groups = config["filters"], config["groups"]
-        (k_h, k_w), stride, pad = config["kernel"], config["stride"], config["padding"]
-        output_pad, dilation = config["output_padding"], config["dilation"]
+        kernel, stride, pad, output_pad, dilation = resolved(config, self.AXIS_KEYS, size)
         check_groups(groups, c_in, c_out)
-        for axis in (0, 1):
+        for axis in range(len(size)):
             if output_pad[axis] >= max(stride[axis], dilation[axis]):
                 raise ShapeError(
                     f"output_padding {output_pad[axis]} must be smaller than the stride ({stride[axis]}) "
                     f"or the dilation ({dilation[axis]})"
                 )
-        h_out, w_out = (
-            named(name, self.output_size(size, k, s, p, op, d))
-            for name, size, k, s, p, op, d in zip(
-                ("H_out", "W_out"), (h_in, w_in), (k_h, k_w), stride, pad, output_pad, dilation, strict=True
+        out = tuple(
+            named(name, self.output_size(*axis))
+            for name, *axis in zip(
+                axis_names(len(size), "out"), size, kernel, stride, pad, output_pad, dilation, strict=True
             )
         )
-        if h_out < 1 or w_out < 1:
-            raise ShapeError(f"padding {pad[0]}x{pad[1]} leaves an output of {h_out}x{w_out}")
+        if min(out) < 1:
+            raise ShapeError(f"padding {'x'.join(map(str, pad))} leaves an output of {'x'.join(map(str, out))}")
         bias = bias_count(config["bias"], c_out)
-        params = c_in * (c_out // groups) * k_h * k_w + bias
-        macs = named("MACs", h_in * w_in * c_in * (c_out // groups) * k_h * k_w)
-        flops = 2 * macs + bias * h_out * w_out
-        windows = (self.window(k_h, stride[0], pad[0], dilation[0]), self.window(k_w, stride[1], pad[1], dilation[1]))
-        return Evaluation((c_out, h_out, w_out), params, macs=macs, flops=flops, windows=windows)
+        params = c_in * (c_out // groups) * math.prod(kernel) + bias
+        macs = named("MACs", math.prod(size) * c_in * (c_out // groups) * math.prod(kernel))
+        flops = 2 * macs + bias * math.prod(out)
+        windows = tuple(self.window(*axis) for axis in zip(kernel, stride, pad, dilation, strict=True))
+        return Evaluation((c_out, *out), params, macs=macs, flops=flops, windows=windows)
 
     def saved(self, config: Config, inputs: Sequence[Shape], output: Shape, batch: int) -> tuple[Saved, ...]:
         """Its input, for the weight gradient (its weight too, a parameter)."""
         return (KEEPS_INPUT,)
 
     def torch_module(self, config: Config, inputs: Sequence[Shape]) -> str:
+        count = len(inputs[0]) - 1
+        kernel, stride, pad, output_pad, dilation = resolved(config, self.AXIS_KEYS, inputs[0][1:])
+        ones, zeros = (1,) * count, (0,) * count
         return call(
-            "nn.ConvTranspose2d",
+            f"nn.ConvTranspose{dims(count)}",
             inputs[0][0],
             config["filters"],
-            kernel_size=(config["kernel"], None),
-            stride=(config["stride"], (1, 1)),
-            padding=(config["padding"], (0, 0)),
-            output_padding=(config["output_padding"], (0, 0)),
+            kernel_size=(kernel, None),
+            stride=(stride, ones),
+            padding=(pad, zeros),
+            output_padding=(output_pad, zeros),
             groups=(config["groups"], 1),
             bias=(config["bias"], True),
-            dilation=(config["dilation"], (1, 1)),
+            dilation=(dilation, ones),
         )
 
 
@@ -203,9 +238,9 @@ class Linear(LayerKind):
         bias = bias_count(config["bias"], units)
         macs = named("MACs", in_features * units)
         note, windows = None, None
-        if len(inputs[0]) == 3:
+        if len(inputs[0]) > 1:
             note = f"flattens {format_shape(inputs[0])} = {in_features:,}"
-            windows = full_windows(inputs[0][1], inputs[0][2], 1, 1)
+            windows = full_windows(inputs[0][1:], (1,) * (len(inputs[0]) - 1))
         return Evaluation(
             (units,), in_features * units + bias, macs=macs, flops=2 * macs + bias, note=note, windows=windows
         )
@@ -216,11 +251,12 @@ class Linear(LayerKind):
 
     def per_position(self, config: Config, shape: Shape) -> Evaluation:
         """out = (units, H, W); MACs = H * W * C_in * units; the bias added at every position."""
-        c_in, h, w = feature_map(shape, "a linear layer per position")
+        c_in, size = feature_map(shape, "a linear layer per position")
         units = config["units"]
         bias = bias_count(config["bias"], units)
-        macs = named("MACs", h * w * c_in * units)
-        return Evaluation((units, h, w), c_in * units + bias, macs=macs, flops=2 * macs + bias * h * w)
+        positions = math.prod(size)
+        macs = named("MACs", positions * c_in * units)
+        return Evaluation((units, *size), c_in * units + bias, macs=macs, flops=2 * macs + bias * positions)
 
     def saved(self, config: Config, inputs: Sequence[Shape], output: Shape, batch: int) -> tuple[Saved, ...]:
         """Its input, for the weight gradient (its weight too, a parameter)."""
@@ -247,5 +283,8 @@ class Linear(LayerKind):
         in_features = inputs[0][0] if config["per_position"] else elements(inputs[0])
         linear = call("nn.Linear", in_features, config["units"], bias=(config["bias"], True))
         if config["per_position"]:
-            return f"nn.Sequential(Permute(0, 2, 3, 1), {linear}, Permute(0, 3, 1, 2))"
-        return f"nn.Sequential(nn.Flatten(), {linear})" if len(inputs[0]) == 3 else linear
+            last = len(inputs[0])  # the channels move last, and back: (0, 2, 3, 1) and (0, 3, 1, 2) on a 2-D map
+            last_first = ", ".join(map(str, (0, *range(2, last + 1), 1)))
+            back = ", ".join(map(str, (0, last, *range(1, last))))
+            return f"nn.Sequential(Permute({last_first}), {linear}, Permute({back}))"
+        return f"nn.Sequential(nn.Flatten(), {linear})" if len(inputs[0]) > 1 else linear

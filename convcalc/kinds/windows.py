@@ -1,31 +1,88 @@
 """Sliding windows, shared by convolutions and pools: PyTorch's output-size rules, padding, receptive-field windows,
-the input rows a stride leaves unread, and the keys that configure them."""
+the input rows a stride leaves unread, and the keys that configure them.
+
+A feature map is ``C x L``, ``C x H x W`` or ``C x D x H x W``: channels, then 1 to 3 spatial axes, as PyTorch's 1-D,
+2-D and 3-D layers read it (without the batch). Every rule here applies to each spatial axis on its own.
+"""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 from convcalc.core.findings import Finding
-from convcalc.core.formula import ceil_div, floor_div, named
+from convcalc.core.formula import Term, ceil_div, floor_div, named, symbol
 from convcalc.core.keys import (
+    Axes,
     Key,
     Padding,
-    Pair,
     boolean,
     explicit_padding,
+    positive_axes,
     positive_int,
-    positive_pair,
 )
 from convcalc.core.numbers import ratio
 from convcalc.core.tensor import Shape, format_shape
 from convcalc.kinds.base import ShapeError, Window
 
+Sides = tuple[tuple[int, int], ...]
+"""Padding (before, after) of each spatial axis."""
 
-def feature_map(shape: Shape, kind: str) -> tuple[int, int, int]:
-    """The (C, H, W) of an input, or a ShapeError for a flat input."""
-    if len(shape) != 3:
+AXIS_LETTERS = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}
+"""The letters of the spatial axes in formulas, by their number (PyTorch's docs: L_out for Conv1d, D H W for 3-D)."""
+AXIS_SUFFIXES = {1: ("",), 2: ("_h", "_w"), 3: ("_d", "_h", "_w")}
+"""What a key's symbol gets for each axis: ``k`` on one axis, ``k_h`` and ``k_w`` on two, ``k_d`` ... on three."""
+AXIS_UNITS = {1: ("positions",), 2: ("rows", "columns"), 3: ("slices", "rows", "columns")}
+"""What the input's units along each axis are called in messages."""
+
+
+def feature_map(shape: Shape, kind: str) -> tuple[int, tuple[int, ...]]:
+    """The channels and spatial sizes of a feature map with 1 to 3 spatial axes, or a ShapeError for a flat input."""
+    if len(shape) == 1:
         raise ShapeError(f"{kind} needs a CxHxW feature map, but its input is the flat vector {format_shape(shape)}")
-    return shape[0], shape[1], shape[2]
+    if len(shape) > 4:
+        raise ShapeError(f"{kind} needs a feature map of 1 to 3 spatial axes, but its input is {format_shape(shape)}")
+    return shape[0], tuple(shape[1:])
+
+
+def image(shape: Shape, kind: str) -> tuple[int, int, int]:
+    """The (C, H, W) of a 2-D feature map, for the layers PyTorch defines on images only (pixel shuffle)."""
+    channels, sizes = feature_map(shape, kind)
+    if len(sizes) != 2:
+        raise ShapeError(f"{kind} needs a CxHxW feature map, but its input is {format_shape(shape)}")
+    return channels, sizes[0], sizes[1]
+
+
+def per_axis(value: Axes, size: Sequence[int], key: str) -> tuple[int, ...]:
+    """A key's size for each spatial axis of an input of spatial ``size``: one number stands for every axis, a list
+    must give one per axis. Explained (a symbol ``k``), each axis gets its own (``k_h``, ``k_w``)."""
+    count = len(size)
+    if isinstance(value, tuple):
+        if len(value) != count:
+            written = "x".join(str(int(v)) for v in value)
+            raise ShapeError(
+                f"'{key}' {written} gives {len(value)} sizes, but the input's {'x'.join(str(int(n)) for n in size)} "
+                f"has {spatial_axes(count)}: give one number or {count}"
+            )
+        return value
+    if isinstance(value, Term):
+        return tuple(symbol(f"{value.symbols}{suffix}", int(value)) for suffix in AXIS_SUFFIXES[count])
+    return (value,) * count
+
+
+def all_ones(value: Axes) -> bool:
+    """Whether a size is 1 on every axis: a 1x1 kernel (1 on a 1-D map, 1x1x1 in 3-D)."""
+    return all(n == 1 for n in value) if isinstance(value, tuple) else value == 1
+
+
+def spatial_axes(count: int) -> str:
+    """'1 spatial axis', '3 spatial axes'."""
+    return f"{count} spatial axis" if count == 1 else f"{count} spatial axes"
+
+
+def axis_names(count: int, suffix: str) -> tuple[str, ...]:
+    """``H_out``, ``W_out`` (``L_out`` on one axis, ``D_out`` ... on three)."""
+    return tuple(f"{letter}_{suffix}" for letter in AXIS_LETTERS[count])
 
 
 def conv_output_size(size: int, kernel: int, stride: int, pad_before: int, pad_after: int, dilation: int) -> int:
@@ -46,7 +103,7 @@ def pool_output_size(size: int, kernel: int, stride: int, pad: int, dilation: in
     return out
 
 
-def same_padding(size: int, kernel: int, stride: int, dilation: int) -> Pair:
+def same_padding(size: int, kernel: int, stride: int, dilation: int) -> tuple[int, int]:
     """Padding (before, after) so that out = ceil(in / stride); the odd pixel goes after (bottom/right).
 
     At stride 1 this is PyTorch's padding='same' (total dilation * (kernel - 1)); at larger strides it is
@@ -58,92 +115,109 @@ def same_padding(size: int, kernel: int, stride: int, dilation: int) -> Pair:
     return total // 2, total - total // 2
 
 
-def resolve_padding(pad: Padding, size: Pair, kernel: Pair, stride: Pair, dilation: Pair) -> tuple[Pair, Pair]:
-    """((top, bottom), (left, right)) for a padding key value."""
+def resolve_padding(
+    pad: Padding, size: Sequence[int], kernel: Sequence[int], stride: Sequence[int], dilation: Sequence[int]
+) -> Sides:
+    """(before, after) per spatial axis for a padding key value (((top, bottom), (left, right)) on a 2-D map)."""
+    count = len(size)
     if pad == "valid":
-        return (0, 0), (0, 0)
+        return ((0, 0),) * count
     if pad == "same":
-        return (
-            same_padding(size[0], kernel[0], stride[0], dilation[0]),
-            same_padding(size[1], kernel[1], stride[1], dilation[1]),
-        )
-    assert isinstance(pad, tuple)
-    return (pad[0], pad[0]), (pad[1], pad[1])
+        return tuple(same_padding(*axis) for axis in zip(size, kernel, stride, dilation, strict=True))
+    return tuple((side, side) for side in per_axis(pad, size, "padding"))  # type: ignore[arg-type]
 
 
 def sliding_windows(
-    size: Pair, kernel: Pair, stride: Pair, pads: tuple[Pair, Pair], dilation: Pair, kind: str
-) -> tuple[int, int, tuple[Window, Window], tuple[Finding, ...]]:
-    """Output H and W of a sliding window (conv rule), its windows, and a warning if it does not tile the input."""
-    h = named("H_out", conv_output_size(size[0], kernel[0], stride[0], *pads[0], dilation[0]))
-    w = named("W_out", conv_output_size(size[1], kernel[1], stride[1], *pads[1], dilation[1]))
-    if h < 1 or w < 1:
+    size: Sequence[int],
+    kernel: Sequence[int],
+    stride: Sequence[int],
+    pads: Sides,
+    dilation: Sequence[int],
+    kind: str,
+) -> tuple[tuple[int, ...], tuple[Window, ...], tuple[Finding, ...]]:
+    """Output sizes of a sliding window (conv rule) per axis, its windows, and a warning if it does not tile the
+    input."""
+    out = tuple(
+        named(name, conv_output_size(size[axis], kernel[axis], stride[axis], *pads[axis], dilation[axis]))
+        for axis, name in enumerate(axis_names(len(size), "out"))
+    )
+    if min(out) < 1:
         raise ShapeError(window_too_large(kind, size, kernel, pads, dilation))
-    windows = axis_windows(kernel, stride, (pads[0][0], pads[1][0]), dilation)
-    return h, w, windows, untiled_warning(size, (h, w), windows)
+    windows = axis_windows(kernel, stride, tuple(before for before, _ in pads), dilation)
+    return out, windows, untiled_warning(size, out, windows)
 
 
-def axis_windows(kernel: Pair, stride: Pair, pad_before: Pair, dilation: Pair) -> tuple[Window, Window]:
-    """(H, W) windows of a sliding kernel: span = dilation * (kernel - 1) + 1."""
-    return (
-        Window(int(dilation[0] * (kernel[0] - 1) + 1), int(stride[0]), int(pad_before[0])),
-        Window(int(dilation[1] * (kernel[1] - 1) + 1), int(stride[1]), int(pad_before[1])),
+def axis_windows(
+    kernel: Sequence[int], stride: Sequence[int], pad_before: Sequence[int], dilation: Sequence[int]
+) -> tuple[Window, ...]:
+    """The window of a sliding kernel on each axis: span = dilation * (kernel - 1) + 1."""
+    return tuple(
+        Window(int(d * (k - 1) + 1), int(s), int(p))
+        for k, s, p, d in zip(kernel, stride, pad_before, dilation, strict=True)
     )
 
 
-def untiled_warning(size: Pair, out: Pair, windows: tuple[Window, Window]) -> tuple[Finding, ...]:
-    """The input's last rows/columns that no window reads.
+def listed(words: Sequence[str]) -> str:
+    """'rows', 'rows and columns', 'slices, rows and columns'."""
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} and {words[-1]}"
+
+
+def untiled_warning(size: Sequence[int], out: Sequence[int], windows: Sequence[Window]) -> tuple[Finding, ...]:
+    """The input's last rows/columns (positions, slices) that no window reads.
 
     In padded coordinates the last window ends at (out - 1) * stride + span; the input starts at pad_before, so
     windows read the input up to (out - 1) * stride + span - pad_before, and in - that rows are never read (a
     window that covers only padding loses nothing).
     """
+    count = len(size)
     reach = [
         int((int(out[axis]) - 1) * int(windows[axis].stride) + windows[axis].span - int(windows[axis].pad_before))
-        for axis in (0, 1)
+        for axis in range(count)
     ]
-    unread = [max(int(size[axis]) - reach[axis], 0) for axis in (0, 1)]
+    unread = [max(int(size[axis]) - reach[axis], 0) for axis in range(count)]
     if not any(unread):
         return ()
+    units = AXIS_UNITS[count]
     axes = [
         (
             f"{reach[axis]} of {size[axis]}",
             f"((out {int(out[axis])} - 1) * stride {windows[axis].stride} + window {windows[axis].span} "
             f"- padding {windows[axis].pad_before} = {reach[axis]})",
         )
-        for axis in (0, 1)
+        for axis in range(count)
     ]
-    if axes[0] == axes[1]:
-        reached = f"{axes[0][0]} input rows and columns {axes[0][1]}"
+    if count > 1 and all(each == axes[0] for each in axes):
+        reached = f"{axes[0][0]} input {listed(units)} {axes[0][1]}"
     else:
         reached = " and ".join(
-            f"{axes[axis][0]} input {name} {axes[axis][1]}"
-            for axis, name in ((0, "rows"), (1, "columns"))
-            if unread[axis]
+            f"{axes[axis][0]} input {units[axis]} {axes[axis][1]}" for axis in range(count) if unread[axis]
         )
     lost = " and ".join(
-        f"{unread[axis]} {name if unread[axis] > 1 else name[:-1]}"
-        for axis, name in ((0, "rows"), (1, "columns"))
+        f"{unread[axis]} {units[axis] if unread[axis] > 1 else units[axis][:-1]}"
+        for axis in range(count)
         if unread[axis]
     )
     gaps = [
-        (f"a stride {windows[axis].stride} over a window of {windows[axis].span}", name)
-        for axis, name in ((0, "rows"), (1, "columns"))
+        (f"a stride {windows[axis].stride} over a window of {windows[axis].span}", units[axis])
+        for axis in range(count)
         if windows[axis].stride > windows[axis].span
     ]
-    if len(gaps) == 2 and gaps[0][0] == gaps[1][0]:
-        gaps = [(gaps[0][0], "rows and columns")]
+    if len(gaps) > 1 and all(how == gaps[0][0] for how, _ in gaps):
+        gaps = [(gaps[0][0], listed([what for _, what in gaps]))]
     between = "".join(f" ({how} also skips the {what} between windows)" for how, what in gaps)
-    verb = "is" if sorted(unread) == [0, 1] else "are"  # the last 1 row is; the last 2 rows, 1 row and 1 column are
+    verb = "is" if sum(unread) == 1 else "are"  # the last 1 row is; the last 2 rows, 1 row and 1 column are
     return (Finding("unread", f"windows reach {reached}: the last {lost} of the input {verb} never read{between}"),)
 
 
-def window_too_large(kind: str, size: Pair, kernel: Pair, pads: tuple[Pair, Pair], dilation: Pair) -> str:
+def window_too_large(
+    kind: str, size: Sequence[int], kernel: Sequence[int], pads: Sides, dilation: Sequence[int]
+) -> str:
     """The message for a (dilated) kernel larger than its padded input, naming both sizes."""
-    padded = (size[0] + sum(pads[0]), size[1] + sum(pads[1]))
-    span = (dilation[0] * (kernel[0] - 1) + 1, dilation[1] * (kernel[1] - 1) + 1)
-    dilated = f" (spanning {span[0]}x{span[1]} with dilation)" if span != tuple(kernel) else ""
-    return f"{kind} kernel {kernel[0]}x{kernel[1]}{dilated} is larger than its padded input {padded[0]}x{padded[1]}"
+    padded = [int(n) + sum(int(side) for side in sides) for n, sides in zip(size, pads, strict=True)]
+    span = [int(d) * (int(k) - 1) + 1 for k, d in zip(kernel, dilation, strict=True)]
+    kernel_text = "x".join(str(int(k)) for k in kernel)
+    dilated = f" (spanning {'x'.join(map(str, span))} with dilation)" if span != [int(k) for k in kernel] else ""
+    return f"{kind} kernel {kernel_text}{dilated} is larger than its padded input {'x'.join(map(str, padded))}"
 
 
 def check_groups(groups: int, c_in: int, c_out: int) -> None:
@@ -159,9 +233,9 @@ def bias_count(bias: bool, c_out: int) -> int:
     return c_out if bias else 0
 
 
-def full_windows(h_in: int, w_in: int, h_out: int, w_out: int) -> tuple[Window, Window]:
-    """Each output reads its share of the whole input (global and adaptive pooling, flattening)."""
-    return adaptive_window(h_in, h_out), adaptive_window(w_in, w_out)
+def full_windows(size: Sequence[int], out: Sequence[int]) -> tuple[Window, ...]:
+    """Each output reads its share of the whole input, on every axis (global and adaptive pooling, flattening)."""
+    return tuple(adaptive_window(n, o) for n, o in zip(size, out, strict=True))
 
 
 def adaptive_window(size: int, out: int) -> Window:
@@ -196,16 +270,16 @@ def groups_divide(groups: int, channels: int) -> None:
 FILTERS = Key("filters", positive_int, symbol="C_out")
 
 
-KERNEL = Key("kernel", positive_pair, symbol="k")
+KERNEL = Key("kernel", positive_axes, symbol="k")
 
 
-STRIDE = Key("stride", positive_pair, (1, 1), symbol="s")
+STRIDE = Key("stride", positive_axes, 1, symbol="s")
 
 
-EXPLICIT_PADDING = Key("padding", explicit_padding, (0, 0), symbol="p")
+EXPLICIT_PADDING = Key("padding", explicit_padding, 0, symbol="p")
 
 
-DILATION = Key("dilation", positive_pair, (1, 1), symbol="d")
+DILATION = Key("dilation", positive_axes, 1, symbol="d")
 
 
 GROUPS = Key("groups", positive_int, 1, symbol="groups")

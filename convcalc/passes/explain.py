@@ -11,9 +11,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from convcalc.core.formula import ADD, Term, recording, symbol
+from convcalc.core.keys import AXES_CONVERTERS
 from convcalc.core.tensor import Config, Shape, format_shape
 from convcalc.engine.results import Analysis, LayerResult
 from convcalc.kinds.base import LayerKind
+from convcalc.kinds.windows import AXIS_LETTERS, AXIS_SUFFIXES
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,7 +85,9 @@ def select_layers(analysis: Analysis, patterns: Sequence[str]) -> list[LayerResu
 def symbolic_config(kind: LayerKind, config: Config) -> dict[str, Any]:
     """The layer's configuration with every number that enters a formula replaced by a named symbol.
 
-    A scalar left at its default of 1 (groups) stays a plain 1, so it drops out of products and quotients.
+    A size per axis is named per axis (``k_h``, ``k_w``; one number for every axis becomes ``k``, which the layer
+    names per axis as it reads it). A scalar left at its default of 1 (groups) stays a plain 1, so it drops out of
+    products and quotients; a stride or dilation of 1 is named (``s_h``), as the output-size rule is written.
     """
     result = dict(config)
     for key in kind.keys:
@@ -91,18 +95,24 @@ def symbolic_config(kind: LayerKind, config: Config) -> dict[str, Any]:
         if key.symbol is None or value is None or isinstance(value, (str, bool)):
             continue
         if isinstance(value, tuple):
-            result[key.name] = (symbol(f"{key.symbol}_h", value[0]), symbol(f"{key.symbol}_w", value[1]))
-        elif not (value == 1 and key.default == 1):
+            suffixes = AXIS_SUFFIXES.get(len(value)) or tuple(f"_{axis}" for axis in range(len(value)))
+            result[key.name] = tuple(
+                symbol(f"{key.symbol}{suffix}", n) for suffix, n in zip(suffixes, value, strict=True)
+            )
+        elif key.convert in AXES_CONVERTERS or not (value == 1 and key.default == 1):
             result[key.name] = symbol(key.symbol, value)
     return result
 
 
 def symbolic_inputs(shapes: Sequence[Shape]) -> list[Shape]:
-    """C_in, H_in, W_in for one input (N_in when flat); C_1, H_1, W_1, C_2, ... for several."""
+    """C_in, H_in, W_in for one input (N_in when flat; C_in, L_in on a 1-D map; C_in, D_in, H_in, W_in in 3-D); C_1,
+    H_1, W_1, C_2, ... for several."""
     suffixes = ["in"] if len(shapes) == 1 else [str(i) for i in range(1, len(shapes) + 1)]
     named_shapes: list[Shape] = []
     for suffix, shape in zip(suffixes, shapes, strict=True):
-        letters = ("C", "H", "W") if len(shape) == 3 else ("N",)
+        letters = ("C", *AXIS_LETTERS[len(shape) - 1]) if len(shape) - 1 in AXIS_LETTERS else ("N",)
+        if len(letters) != len(shape):
+            letters = tuple(f"N{axis}" for axis in range(len(shape)))
         named_shapes.append(tuple(symbol(f"{letter}_{suffix}", n) for letter, n in zip(letters, shape, strict=True)))
     return named_shapes
 

@@ -63,6 +63,11 @@ def parse_grid(text: str) -> Grid:
 def patched(analysis: Analysis, deployment: Deployment, grid: Grid, split: str | None = None) -> Deployment:
     """The deployment with its initial stage run in ``grid`` patches up to ``split`` (a layer name: its step's
     output), or up to the split with the lowest peak when None. ValueError names what does not work."""
+    if len(analysis.input_shape) != 3:
+        raise ValueError(
+            f"patch-based inference cuts images (C x H x W) into patches; this network's input is "
+            f"{'x'.join(map(str, analysis.input_shape))}"
+        )
     stage = _Stage(analysis, deployment, grid)
     if split is not None:
         index = stage.index_of(split)
@@ -105,7 +110,7 @@ class _Stage:
         self.position = {step.name: index for index, step in enumerate(self.steps)}
         self.position[NETWORK_INPUT] = -1
         self.unit = element_bytes(analysis, deployment.dtype)
-        self.windows: list[tuple[Window, Window] | None] = []
+        self.windows: list[tuple[Window, ...] | None] = []
         self.limit, self.refusal = len(self.steps), ""
         for index, step in enumerate(self.steps):
             reach = step.kind.reach(step.config)
@@ -280,7 +285,7 @@ def _before_each(steps: Sequence[LayerResult], readers: dict[str, list[int]]) ->
     return latest, unread
 
 
-def _refusal(step: LayerResult, windows: tuple[Window, Window] | None) -> str:
+def _refusal(step: LayerResult, windows: tuple[Window, ...] | None) -> str:
     """Why a step (with its windows, for a windowed kind) cannot run on tiles ('' when it can)."""
     kind = f"{step.name} ({step.type})"
     reach = step.kind.reach(step.config)
@@ -302,7 +307,7 @@ def _whole(value: int | Fraction) -> bool:
 
 
 def _demand(
-    windows: tuple[Window, Window] | None,
+    windows: tuple[Window, ...] | None,
     axis: int,
     region: Interval,
     shape: tuple[int, ...],

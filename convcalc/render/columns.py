@@ -46,18 +46,18 @@ class Column:
         return str(value)
 
 
-def _pair_text(pair: tuple[int | Fraction, int | Fraction], places: int) -> str:
-    """'163' for a square field, '11x15' otherwise; fractions rounded to ``places`` decimals."""
-    h, w = (json_number(value, places) for value in pair)
-    return str(h) if h == w else f"{h}x{w}"
+def _axes_text(values: tuple[int | Fraction, ...], places: int) -> str:
+    """'163' for a square field (a cube, any one size), '11x15' otherwise; fractions rounded to ``places`` decimals."""
+    shown = [json_number(value, places) for value in values]
+    return str(shown[0]) if all(value == shown[0] for value in shown) else "x".join(map(str, shown))
 
 
 def _field_size(layer: LayerResult) -> str:
-    return _pair_text(layer.receptive_field.size, 2)
+    return _axes_text(layer.receptive_field.size, 2)
 
 
 def _field_jump(layer: LayerResult) -> str:
-    return _pair_text(layer.receptive_field.jump, 3)
+    return _axes_text(layer.receptive_field.jump, 3)
 
 
 COLUMNS: dict[str, Column] = {

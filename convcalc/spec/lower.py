@@ -17,7 +17,7 @@ from typing import Any
 
 from convcalc.core.errors import Location, SpecError, nearest
 from convcalc.core.findings import WARNINGS, Finding
-from convcalc.core.keys import Key, describe, positive_int, shown
+from convcalc.core.keys import MAX_AXES, Key, describe, positive_int, shown
 from convcalc.core.tensor import Shape
 from convcalc.engine.graph import NETWORK_INPUT, Graph, Node
 from convcalc.kinds.catalogue import CATALOGUE
@@ -87,18 +87,29 @@ def build_spec(document: Any, source: str, at_input: Shape | None = None) -> Gra
     return Graph(name, source, shape, tuple(builder.nodes), output, description, relower)
 
 
+INPUT_AXES = (("channels", "length"), ("channels", "height", "width"), ("channels", "depth", "height", "width"))
+"""The keys of the input written as a mapping: a 1-D, 2-D or 3-D feature map."""
+
+
 def input_shape(value: Any, at: Location) -> Shape:
+    """The network's input: [features] (flat), [channels, length], [channels, height, width] or [channels, depth,
+    height, width], or the same as a mapping ({channels: C, height: H, width: W})."""
     form = "[channels, height, width] or {channels: C, height: H, width: W}"
     if isinstance(value, Located):
-        check_keys(value, ("channels", "height", "width"), "'input'")
-        missing = [k for k in ("channels", "height", "width") if k not in value]
+        axes = next((keys for keys in INPUT_AXES if set(value) == set(keys)), INPUT_AXES[1])
+        check_keys(value, ("channels", "length", "depth", "height", "width"), "'input'")
+        missing = [k for k in axes if k not in value]
         if missing:
             raise SpecError(f"'input' is missing {', '.join(missing)}; expected {form}", at)
-        items = [(value[k], value.value_at(k)) for k in ("channels", "height", "width")]
-    elif isinstance(value, LocatedList) and len(value) in (1, 3):
+        items = [(value[k], value.value_at(k)) for k in axes]
+    elif isinstance(value, LocatedList) and 1 <= len(value) <= 1 + MAX_AXES:
         items = [(n, value.item_at(i)) for i, n in enumerate(value)]
     else:
-        raise SpecError(f"'input' must be {form} (or [features] for a flat input)", at)
+        raise SpecError(
+            f"'input' must be {form}; [channels, length] or [channels, depth, height, width] for 1-D and 3-D maps, "
+            "[features] for a flat input",
+            at,
+        )
     shape = []
     for number, where in items:
         try:

@@ -37,6 +37,7 @@ from convcalc.engine.checks import IMAGE_CHANNELS
 from convcalc.engine.edits import Insertion, Rewrite, Skip
 from convcalc.engine.graph import NETWORK_INPUT, Graph, Instance, Node
 from convcalc.engine.run import analyze_spec
+from convcalc.kinds.windows import all_ones
 from convcalc.spec.lower import build_spec
 from convcalc.spec.reader import read_text
 from convcalc.spec.structures import ENTRY_KEYS, LAYER_LIST_KEYS
@@ -166,7 +167,7 @@ def choose_targets(
     if everywhere:
         for each in occurrences:
             config = each.layer.config
-            if each.layer.kind.type == "conv" and config["kernel"][0] * config["kernel"][1] > 1:
+            if each.layer.kind.type == "conv" and not all_ones(config["kernel"]):
                 chosen.setdefault(each.layer.location, (everywhere[0], set()))[1].add(each.layer.name)
         return chosen
     by_name = {o.layer.name: o for o in occurrences}

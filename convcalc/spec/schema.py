@@ -14,10 +14,10 @@ import json
 from typing import Any
 
 from convcalc.core.findings import WARNINGS
-from convcalc.core.keys import REQUIRED, Key, json_schema, positive_int, values_accepted
+from convcalc.core.keys import MAX_AXES, REQUIRED, Key, json_schema, positive_int, values_accepted
 from convcalc.kinds.base import LayerKind
 from convcalc.kinds.catalogue import CATALOGUE
-from convcalc.spec.lower import BLOCK_KEYS, FIRST_FIXED_KEYS, TOP_LEVEL_KEYS
+from convcalc.spec.lower import BLOCK_KEYS, FIRST_FIXED_KEYS, INPUT_AXES, TOP_LEVEL_KEYS
 from convcalc.spec.shapes import SIZE_OF
 from convcalc.spec.structures import ENTRY_KEYS
 
@@ -167,14 +167,11 @@ def defaults_schema() -> Schema:
 def input_schema() -> Schema:
     dimension = json_schema(positive_int)
     return {
-        "description": "[channels, height, width], {channels, height, width}, or [features] for a flat input",
+        "description": "[channels, height, width], {channels, height, width}, [channels, length] or [channels, "
+        "depth, height, width] (1-D and 3-D maps), or [features] for a flat input",
         "anyOf": [
-            {"type": "array", "items": dimension, "minItems": 3, "maxItems": 3},
-            {"type": "array", "items": dimension, "minItems": 1, "maxItems": 1},
-            closed(
-                {"channels": dimension, "height": dimension, "width": dimension},
-                required=["channels", "height", "width"],
-            ),
+            {"type": "array", "items": dimension, "minItems": 1, "maxItems": 1 + MAX_AXES},
+            *(closed(dict.fromkeys(keys, dimension), required=list(keys)) for keys in INPUT_AXES),
         ],
     }
 

@@ -34,11 +34,12 @@ class Written(NamedTuple):
 
 
 def yaml_value(value: object) -> str:
-    """A key's value as YAML: 3 for (3, 3), [3, 1], true, 1.0e-05, 'same' (text quoted when it must be)."""
+    """A key's value as YAML: 3 for (3, 3) (a size on every axis), [3, 1], true, 1.0e-05, 'same' (text quoted when it
+    must be)."""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, tuple):
-        if len(value) == 2 and value[0] == value[1]:
+        if value and all(item == value[0] for item in value):
             return yaml_value(value[0])
         return "[" + ", ".join(yaml_value(item) for item in value) + "]"
     if isinstance(value, float):
@@ -119,9 +120,16 @@ def layer_keys(
         parameter = (bound or {}).get((node.name, key.name))
         if parameter:
             keys[key.name] = f"${{{parameter}}}"
-        elif value is not None and (key.required or value != key.default):
+        elif value is not None and (key.required or one_size(value) != one_size(key.default)):
             keys[key.name] = value
     return keys
+
+
+def one_size(value: object) -> object:
+    """A size given per axis as the one number it is on every axis ((1, 1) is 1, a key's default)."""
+    if isinstance(value, tuple) and value and all(item == value[0] for item in value):
+        return value[0]
+    return value
 
 
 def origin_comment(origins: Mapping[str, str], nodes: Sequence[Node], name: str = "") -> str:

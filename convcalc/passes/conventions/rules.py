@@ -3,6 +3,7 @@ share."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -10,6 +11,7 @@ from typing import NamedTuple
 from convcalc.core.formula import symbol
 from convcalc.core.tensor import Config, Shape
 from convcalc.engine.results import LayerResult
+from convcalc.kinds.windows import per_axis
 
 
 class Skipped(NamedTuple):
@@ -28,7 +30,9 @@ class Crashes(NamedTuple):
 
 @dataclass(frozen=True, slots=True)
 class Sizes:
-    """What a rule reads of one layer, per sample. A flat (N,) shape reads as C = N, H = W = 1."""
+    """What a rule reads of one layer, per sample. A flat (N,) shape reads as C = N, H = W = 1; a 1-D map (C, L) as
+    H = 1, W = L, and a 3-D one (C, D, H, W) as H = D * H: the tools' rules are products over the spatial axes
+    (the kernel alike). ``shape_in`` is the first input's shape as it is."""
 
     type: str
     config: Config
@@ -45,6 +49,7 @@ class Sizes:
     k_h: int = 1
     k_w: int = 1
     groups: int = 1
+    shape_in: Shape = ()
 
     @property
     def elements_in(self) -> int:
@@ -69,12 +74,24 @@ Registry = Mapping[str, Rule]
 
 
 def _dims(shape: Shape) -> tuple[int, int, int]:
-    return (shape[0], shape[1], shape[2]) if len(shape) == 3 else (shape[0], 1, 1)
+    """(C, H, W) of a shape: the spatial axes but the last multiplied into H (1 for a flat vector)."""
+    if len(shape) == 1:
+        return shape[0], 1, 1
+    return shape[0], math.prod(shape[1:-1]), shape[-1]
+
+
+def _kernel(layer: LayerResult) -> tuple[int, int]:
+    """(k_h, k_w) of a windowed layer (k_d * k_h in 3-D, 1 and k on a 1-D map); (1, 1) for any other."""
+    kernel = layer.config.get("kernel")
+    if kernel is None:
+        return 1, 1
+    axes = per_axis(kernel, layer.input_shapes[0][1:], "kernel")
+    return math.prod(axes[:-1]), axes[-1]
 
 
 def sizes(layer: LayerResult, batch: int = 1) -> Sizes:
     """A layer's sizes as plain ints, per sample (``batch``: the batch its MACs are for)."""
-    kernel = layer.config.get("kernel") or (1, 1)
+    kernel = _kernel(layer)
     return Sizes(
         layer.type,
         layer.config,
@@ -86,6 +103,7 @@ def sizes(layer: LayerResult, batch: int = 1) -> Sizes:
         k_h=kernel[0],
         k_w=kernel[1],
         groups=layer.config.get("groups", 1) if layer.type in ("conv", "conv_transpose") else 1,
+        shape_in=layer.input_shapes[0],
     )
 
 
@@ -94,9 +112,10 @@ def symbolic_sizes(layer: LayerResult, batch: int = 1) -> Sizes:
     plain = sizes(layer, batch)
 
     def named(letter: str, suffix: str, shape: Shape) -> tuple[int, int, int]:
-        if len(shape) != 3:
+        if len(shape) == 1:
             return symbol(f"N_{suffix}", shape[0]), 1, 1
-        return (symbol(f"C_{suffix}", shape[0]), symbol(f"H_{suffix}", shape[1]), symbol(f"W_{suffix}", shape[2]))
+        channels, height, width = _dims(shape)
+        return (symbol(f"C_{suffix}", channels), symbol(f"H_{suffix}", height), symbol(f"W_{suffix}", width))
 
     return Sizes(
         plain.type,
@@ -109,6 +128,7 @@ def symbolic_sizes(layer: LayerResult, batch: int = 1) -> Sizes:
         k_h=symbol("k_h", plain.k_h),
         k_w=symbol("k_w", plain.k_w),
         groups=plain.groups if plain.groups == 1 else symbol("groups", plain.groups),
+        shape_in=plain.shape_in,
     )
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from convcalc.core.formula import Term, symbol
 from convcalc.kinds.catalogue import CATALOGUE
-from convcalc.kinds.windows import resolve_padding
+from convcalc.kinds.weighted import Conv
+from convcalc.kinds.windows import all_ones
 from convcalc.passes.conventions.rules import (
     Count,
     Crashes,
@@ -31,14 +32,11 @@ def fvcore_conv(s: Sizes) -> Count:
     """N x prod(weight) x prod(output spatial), no bias; 0 and unsupported when padding is a string ('same' at
     stride 1, 'valid'): torch traces that to aten::_convolution_mode, which fvcore has no handle for (an asymmetric
     'same' at a larger stride is an unsupported aten::pad in front of a counted conv)."""
-    padding, stride = s.config["padding"], tuple(s.config["stride"])
-    if padding == "valid" or (padding == "same" and stride == (1, 1)):
+    padding = s.config["padding"]
+    if padding == "valid" or (padding == "same" and all_ones(s.config["stride"])):
         return Skipped(("aten::_convolution_mode",))
-    if padding == "same":
-        size, kernel, dilation = (int(s.h_in), int(s.w_in)), (int(s.k_h), int(s.k_w)), s.config["dilation"]
-        (top, bottom), (left, right) = resolve_padding("same", size, kernel, stride, dilation)
-        if (top, left) != (bottom, right):  # the export pads first with nn.ZeroPad2d: aten::pad
-            return Skipped(("aten::pad",), conv_macs(s))
+    if padding == "same" and any(before != after for before, after in Conv.sides(s.config, s.shape_in)):
+        return Skipped(("aten::pad",), conv_macs(s))  # the export pads first with nn.ZeroPad2d: aten::pad
     return conv_macs(s)
 
 
