@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from convcalc import analyze
 from convcalc.passes.explain import explain_layer
 from tests.conftest import run_cli
 from tests.netbuild import analyze_layers, analyze_text, one_layer
@@ -200,3 +201,72 @@ def test_patches_are_for_images() -> None:
         stdin="input: [1, 64]\nlayers: [{type: conv, filters: 2, kernel: 3}]\n",
     )
     assert result.code == 2 and "patch-based inference cuts images" in result.stderr
+
+
+# --- ONNX files of 1-D and 3-D networks --------------------------------------------------------------------------------
+
+
+def test_an_onnx_audio_cnn_is_read_on_one_axis(tmp_path) -> None:
+    from tests import onnxbuild as ob
+
+    data = ob.model(
+        [
+            ob.node("Conv", ["x", "w1", "b1"], ["c1"], "/conv1/Conv", kernel_shape=[80], strides=[16]),
+            ob.node("BatchNormalization", ["c1", "g", "be", "m", "v"], ["n1"], "/bn1/BatchNormalization"),
+            ob.node("Relu", ["n1"], ["r1"], "/relu1/Relu"),
+            ob.node("MaxPool", ["r1"], ["p1"], "/pool1/MaxPool", kernel_shape=[4], strides=[4]),
+            ob.node("Conv", ["p1", "w2"], ["c2"], "/conv2/Conv", kernel_shape=[3], pads=[1, 2]),
+            ob.node("ReduceMean", ["c2"], ["m2"], "/mean/ReduceMean", axes=[2], keepdims=0),
+        ],
+        [("x", [1, 1, 16000])],
+        [("m2", [1, 32])],
+        [
+            ob.tensor("w1", [32, 1, 80]),
+            ob.tensor("b1", [32]),
+            *(ob.tensor(name, [32]) for name in ("g", "be", "m", "v")),
+            ob.tensor("w2", [32, 32, 3]),
+        ],
+    )
+    path = tmp_path / "m5.onnx"
+    path.write_bytes(data)
+    analysis = analyze(str(path))
+    shapes = {layer.name: layer.output_shape for layer in analysis.layers}
+    # conv1: floor((16000 - 80) / 16) + 1 = 996; pool1: 996 / 4 = 249; pads [1, 2] (begin 1, end 2) are asymmetric:
+    # a pad layer first, 249 + 3 = 252, then the conv: 252 - 3 + 1 = 250
+    assert shapes["conv1"] == (32, 996) and shapes["pool1"] == (32, 249)
+    assert shapes["conv2.pad"] == (32, 252) and shapes["conv2"] == (32, 250)
+    assert analysis.output_shape == (32,)
+    assert (
+        analysis.total.params == (80 * 32 + 32) + 2 * 32 + 3 * 32 * 32
+    )  # BN: gamma, beta (its statistics are buffers)
+    assert analysis.total.macs == 996 * 32 * 80 + 250 * 32 * 3 * 32
+
+
+def test_an_onnx_video_cnn_is_read_on_three_axes(tmp_path) -> None:
+    from tests import onnxbuild as ob
+
+    data = ob.model(
+        [
+            ob.node(
+                "Conv",
+                ["x", "w1"],
+                ["c1"],
+                "/stem/Conv",
+                kernel_shape=[3, 7, 7],
+                strides=[1, 2, 2],
+                pads=[1, 3, 3, 1, 3, 3],
+            ),
+            ob.node("GlobalAveragePool", ["c1"], ["g1"], "/pool/GlobalAveragePool"),
+            ob.node("Flatten", ["g1"], ["f1"], "/flatten/Flatten"),
+        ],
+        [("x", [1, 3, 16, 112, 112])],
+        [("f1", [1, 64])],
+        [ob.tensor("w1", [64, 3, 3, 7, 7])],
+    )
+    path = tmp_path / "video.onnx"
+    path.write_bytes(data)
+    analysis = analyze(str(path))
+    stem = analysis.layers[0]
+    assert stem.output_shape == (64, 16, 56, 56) and stem.params == 3 * 7 * 7 * 3 * 64
+    assert analysis.output_shape == (64,)
+    assert stem.receptive_field.to_dict()["size"] == [3, 7, 7]

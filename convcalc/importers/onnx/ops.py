@@ -1,8 +1,9 @@
 """One handler per ONNX op type: the node's attributes and inputs -> convcalc nodes (see
 :mod:`convcalc.importers.onnx.read`).
 
-ONNX conventions read here: pads are [top, left, bottom, right] (begins, then ends); pooling strides default to
-1 (convcalc's to the kernel, so they are written out); a Conv's weight is (C_out, C_in / group, k_h, k_w); Gemm's
+ONNX conventions read here: pads are [top, left, bottom, right] (the begins of every spatial axis, then the ends;
+one, two or three axes); pooling strides default to 1 (convcalc's to the kernel, so they are written out); a Conv's
+weight is (C_out, C_in / group, k_h, k_w) (one kernel size per spatial axis); Gemm's
 B is (units, in) with transB=1, as PyTorch exports it, else (in, units). :data:`HANDLERS` lists every handler;
 those in :data:`CHANNELS_LAST_OPS` also read a channels-last tensor (ConvNeXt's block: see read.keep_channels_last).
 """
@@ -31,58 +32,63 @@ ELEMENTWISE = {
 }
 
 
-def _pair(values: Any, default: int) -> tuple[int, int]:
+def _axes(values: Any, count: int, default: int) -> tuple[int, ...]:
+    """An attribute with one value per spatial axis (strides, dilations), or ``default`` on each."""
     if values is None:
-        return default, default
-    return int(values[0]), int(values[1])
+        return (default,) * count
+    return tuple(int(value) for value in values[:count])
 
 
-def _padding(importer: Importer, node: OnnxNode, *, allow_same: bool) -> tuple[Any, str]:
-    """convcalc's padding for a node's auto_pad/pads ('same', or symmetric (pad_h, pad_w)) and the node the
-    layer reads: its input, or a ``pad`` layer in front of it for asymmetric pads."""
+def _padding(importer: Importer, node: OnnxNode, count: int, *, allow_same: bool) -> tuple[Any, str]:
+    """convcalc's padding for a node's auto_pad/pads ('same', or symmetric per axis) and the node the layer reads:
+    its input, or a ``pad`` layer in front of it for asymmetric pads."""
     source = importer.source_of(node)
     auto = node.attributes.get("auto_pad", "NOTSET")
     if auto == "VALID":
-        return (0, 0), source
+        return (0,) * count, source
     if auto == "SAME_UPPER" and allow_same:
         return "same", source
     if auto not in ("NOTSET", ""):
         raise importer.fail(node, f"auto_pad {auto} is not supported (convcalc's 'same' puts the odd pixel after)")
-    pads = node.attributes.get("pads") or (0, 0, 0, 0)
-    top, left, bottom, right = (int(p) for p in pads)
-    if (top, left) == (bottom, right):
-        return (top, left), source
-    padded = importer.emit(node, "pad", {"padding": (top, bottom, left, right)}, [source], suffix="pad")
-    return (0, 0), padded
+    pads = tuple(int(p) for p in node.attributes.get("pads") or (0,) * (2 * count))
+    begins, ends = pads[:count], pads[count:]
+    if begins == ends:
+        return begins, source
+    sides = tuple(side for axis in range(count) for side in (begins[axis], ends[axis]))
+    padded = importer.emit(node, "pad", {"padding": sides}, [source], suffix="pad")
+    return (0,) * count, padded
 
 
-def planar(importer: Importer, node: OnnxNode, weight: tuple[int, ...] | None = None) -> bool:
-    """Whether a conv or pool works on H and W of a feature map (not 1-D or 3-D); else it becomes opaque."""
+def spatial_axes(importer: Importer, node: OnnxNode, weight: tuple[int, ...] | None = None) -> int:
+    """How many spatial axes a conv or pool slides over (1 to 3: those of its input, a feature map); 0 when its
+    kernel does not fit its input, and the node becomes opaque."""
     kernel = node.attributes.get("kernel_shape") or (weight[2:] if weight else ())
-    if len(kernel) == 2 and len(importer.shape_of(node)) == 3:
-        return True
+    shape = importer.shape_of(node)
+    if 1 <= len(kernel) <= 3 and len(kernel) == len(shape) - 1:
+        return len(kernel)
     opaque(importer, node)
-    return False
+    return 0
 
 
 def conv(importer: Importer, node: OnnxNode) -> None:
     weight = importer.weight(node, 1, "weight")
-    if not planar(importer, node, weight):
+    count = spatial_axes(importer, node, weight)
+    if not count:
         return
-    kernel = _pair(node.attributes.get("kernel_shape") or weight[2:], 1)
+    kernel = _axes(node.attributes.get("kernel_shape") or weight[2:], count, 1)
     groups = int(node.attributes.get("group", 1))
     channels = importer.shape_of(node)[0]
-    if len(weight) != 4 or weight[1] * groups != channels or tuple(weight[2:]) != kernel:
+    if len(weight) != 2 + count or weight[1] * groups != channels or tuple(weight[2:]) != kernel:
         raise importer.fail(node, f"weight dims {list(weight)} do not fit {channels} input channels, group {groups}")
     config = {
         "filters": weight[0],
         "kernel": kernel,
-        "stride": _pair(node.attributes.get("strides"), 1),
-        "dilation": _pair(node.attributes.get("dilations"), 1),
+        "stride": _axes(node.attributes.get("strides"), count, 1),
+        "dilation": _axes(node.attributes.get("dilations"), count, 1),
         "groups": groups,
         "bias": importer.constant(node, 2) is not None,
     }
-    config["padding"], source = _padding(importer, node, allow_same=True)
+    config["padding"], source = _padding(importer, node, count, allow_same=True)
     importer.emit(node, "conv", config, [source])
 
 
@@ -93,13 +99,14 @@ def conv_transpose(importer: Importer, node: OnnxNode) -> None:
         raise importer.fail(node, "output_shape is not supported; export with explicit pads and output_padding")
     if node.attributes.get("auto_pad", "NOTSET") not in ("NOTSET", "", "VALID"):
         raise importer.fail(node, "auto_pad is not supported on ConvTranspose; export with explicit pads")
+    count = len(weight) - 2
     config = {
         "filters": weight[1] * groups,
-        "kernel": _pair(node.attributes.get("kernel_shape") or weight[2:], 1),
-        "stride": _pair(node.attributes.get("strides"), 1),
-        "padding": _padding(importer, node, allow_same=False)[0],
-        "output_padding": _pair(node.attributes.get("output_padding"), 0),
-        "dilation": _pair(node.attributes.get("dilations"), 1),
+        "kernel": _axes(node.attributes.get("kernel_shape") or weight[2:], count, 1),
+        "stride": _axes(node.attributes.get("strides"), count, 1),
+        "padding": _padding(importer, node, count, allow_same=False)[0],
+        "output_padding": _axes(node.attributes.get("output_padding"), count, 0),
+        "dilation": _axes(node.attributes.get("dilations"), count, 1),
         "groups": groups,
         "bias": importer.constant(node, 2) is not None,
     }
@@ -189,10 +196,11 @@ def mul(importer: Importer, node: OnnxNode) -> None:
         position = 0 if importer.constant(node, 1) is not None else 1
         shape = importer.shape_of(node, position)
         channels = shape[0]
-        per_channel: tuple[tuple[int, ...], ...] = ((channels, 1, 1), (1, channels, 1, 1))
+        ones = (1,) * (len(shape) - 1)
+        per_channel: tuple[tuple[int, ...], ...] = ((channels, *ones), (1, channels, *ones))
         if importer.reads_channels_last(node):
-            per_channel = ((channels,), (1, 1, 1, channels))
-        if len(shape) == 3 and weight.values is None and weight.dims in per_channel:
+            per_channel = ((channels,), (1, *ones, channels))
+        if len(shape) > 1 and weight.values is None and weight.dims in per_channel:
             importer.emit(node, "scale", {}, [importer.source_of(node, position)])
         else:
             opaque(importer, node)
@@ -213,18 +221,19 @@ def mul(importer: Importer, node: OnnxNode) -> None:
 
 
 def pool(importer: Importer, node: OnnxNode) -> None:
-    if not planar(importer, node):
+    count = spatial_axes(importer, node)
+    if not count:
         return
-    padding, source = _padding(importer, node, allow_same=False)
+    padding, source = _padding(importer, node, count, allow_same=False)
     config: dict[str, Any] = {
-        "kernel": _pair(node.attributes.get("kernel_shape"), 1),
-        "stride": _pair(node.attributes.get("strides"), 1),
+        "kernel": _axes(node.attributes.get("kernel_shape"), count, 1),
+        "stride": _axes(node.attributes.get("strides"), count, 1),
         "padding": padding,
         "ceil_mode": bool(node.attributes.get("ceil_mode", 0)),
     }
     kind = "maxpool" if node.op_type == "MaxPool" else "avgpool"
     if kind == "maxpool":
-        config["dilation"] = _pair(node.attributes.get("dilations"), 1)
+        config["dilation"] = _axes(node.attributes.get("dilations"), count, 1)
     else:  # ONNX's default leaves padding out of the average, as PyTorch's count_include_pad=False
         config["count_include_pad"] = bool(node.attributes.get("count_include_pad", 0))
     importer.emit(node, kind, config, [source])
@@ -239,8 +248,9 @@ def reduce_mean(importer: Importer, node: OnnxNode) -> None:
     tensor = importer.constant(node, 1)
     if axes is None and tensor is not None:
         axes = tensor.values
-    if axes is None or sorted(int(a) % 4 for a in axes) != [2, 3] or len(importer.shape_of(node)) != 3:
-        opaque(importer, node)
+    rank = len(importer.shape_of(node)) + 1
+    if axes is None or rank < 3 or sorted(int(a) % rank for a in axes) != list(range(2, rank)):
+        opaque(importer, node)  # a mean over every spatial axis is a global average pool
         return
     pooled = importer.emit(node, "global_avgpool", {})
     if not node.attributes.get("keepdims", 1):
@@ -348,13 +358,16 @@ def resize(importer: Importer, node: OnnxNode) -> None:
     mode = str(node.attributes.get("mode", "nearest"))
     scales = importer.constant(node, 2 if node.op_type == "Resize" else 1)
     sizes = importer.constant(node, 3) if node.op_type == "Resize" else None
-    config: dict[str, Any] = {"scale": None, "size": None, "mode": "bilinear" if mode == "linear" else mode}
+    count = len(importer.shape_of(node)) - 1
+    linear = {1: "linear", 2: "bilinear", 3: "trilinear"}.get(count, "linear")
+    config: dict[str, Any] = {"scale": None, "size": None, "mode": linear if mode == "linear" else mode}
     config["align_corners"] = node.attributes.get("coordinate_transformation_mode") == "align_corners"
     if sizes is not None and sizes.values:
-        config["size"] = (int(sizes.values[2]), int(sizes.values[3]))
+        config["size"] = tuple(int(n) for n in sizes.values[2:])
     elif scales is not None and scales.values and all(float(v).is_integer() for v in scales.values[2:]):
-        config["scale"] = (int(scales.values[2]), int(scales.values[3]))
-    if config["mode"] not in ("nearest", "bilinear") or (config["scale"] is None and config["size"] is None):
+        config["scale"] = tuple(int(v) for v in scales.values[2:])
+    given = config["scale"] is not None or config["size"] is not None
+    if not 1 <= count <= 3 or config["mode"] not in ("nearest", linear) or not given:
         opaque(importer, node)
         return
     importer.emit(node, "upsample", config)
@@ -444,15 +457,20 @@ def _clamp(index: int, size: int) -> int:
 
 
 def pad(importer: Importer, node: OnnxNode) -> None:
-    """Zero padding of H and W: pads are [N, C, H, W begins, then N, C, H, W ends]."""
+    """Zero padding of the spatial axes: pads are [N, C, H, W begins, then N, C, H, W ends] (one to three spatial
+    axes)."""
     tensor = importer.constant(node, 1)
     pads = tuple(tensor.values) if tensor and tensor.values else node.attributes.get("pads")
     mode = node.attributes.get("mode", "constant")
-    if not pads or len(pads) != 8 or any(pads[i] for i in (0, 1, 4, 5)) or mode != "constant":
+    rank = len(importer.shape_of(node)) + 1
+    if not pads or len(pads) != 2 * rank or any(pads[i] for i in (0, 1, rank, rank + 1)) or mode != "constant":
         opaque(importer, node)
         return
-    top, left, bottom, right = (int(pads[i]) for i in (2, 3, 6, 7))
-    importer.emit(node, "pad", {"padding": (top, bottom, left, right)})
+    if not 3 <= rank <= 5:
+        opaque(importer, node)
+        return
+    sides = tuple(int(pads[offset + axis]) for axis in range(2, rank) for offset in (0, rank))
+    importer.emit(node, "pad", {"padding": sides})
 
 
 def layer_norm(importer: Importer, node: OnnxNode) -> None:
@@ -464,7 +482,7 @@ def layer_norm(importer: Importer, node: OnnxNode) -> None:
     if importer.reads_channels_last(node) and axis == len(shape):
         importer.emit(node, "layernorm", {"over": "channels", **config})
     elif axis == 1 and not importer.reads_channels_last(node):
-        importer.emit(node, "layernorm", {"over": "all" if len(shape) == 3 else "channels", **config})
+        importer.emit(node, "layernorm", {"over": "all" if len(shape) > 1 else "channels", **config})
     else:
         opaque(importer, node)
 

@@ -126,11 +126,13 @@ def keep_channels_last(importer: Importer, node: OnnxNode) -> None:
 
 
 def per_sample(dims: Sequence[int | str | None] | None, name: str, source: str) -> Shape:
-    """The input's shape without its batch: [N, C, H, W] -> (C, H, W), [N, F] -> (F,)."""
-    if dims is None or len(dims) not in (2, 4) or not all(isinstance(d, int) and d > 0 for d in dims[1:]):
+    """The input's shape without its batch: [N, C, H, W] -> (C, H, W), [N, F] -> (F,); [N, C, L] and [N, C, D, H, W]
+    alike."""
+    if dims is None or not 2 <= len(dims) <= 5 or not all(isinstance(d, int) and d > 0 for d in dims[1:]):
         raise SpecError(
-            f"the input '{name}' must have a known shape [batch, channels, height, width] or [batch, features], "
-            f"not {list(dims) if dims is not None else 'an unknown one'}",
+            f"the input '{name}' must have a known shape [batch, channels, height, width] or [batch, features] "
+            f"([batch, channels, length], [batch, channels, depth, height, width]), not "
+            f"{list(dims) if dims is not None else 'an unknown one'}",
             Location(source, 1, 1),
         )
     return tuple(int(d) for d in dims[1:])  # type: ignore[arg-type]
