@@ -203,7 +203,7 @@ def test_patches_are_for_images() -> None:
     assert result.code == 2 and "patch-based inference cuts images" in result.stderr
 
 
-# --- ONNX files of 1-D and 3-D networks --------------------------------------------------------------------------------
+# --- ONNX files of 1-D and 3-D networks -----------------------------------------------------------------------------
 
 
 def test_an_onnx_audio_cnn_is_read_on_one_axis(tmp_path) -> None:
