@@ -38,6 +38,8 @@ TORCHVISION: dict[str, tuple[str, str, dict[str, Any]]] = {
     "shufflenet_v2_x1_0": ("shufflenetv2", "shufflenet_v2_x1_0", {}),
     "squeezenet1_0": ("squeezenet", "squeezenet1_0", {}),
     "vgg16": ("vgg", "vgg16", {}),
+    "r3d_18": ("video.resnet", "r3d_18", {}),
+    "r2plus1d_18": ("video.resnet", "r2plus1d_18", {}),
 }
 """Bundled specs that are torchvision's network, layer for layer: spec -> (torchvision.models module, builder, its
 keyword arguments besides ``weights=None``: no weights are downloaded, the backbone's neither)."""

@@ -271,7 +271,7 @@ def runs(only: set[str] | None, with_torchvision: bool) -> list[tuple[str, str, 
             continue
         shapes = [peer_models.spec_input(spec)] + ([LARGE[spec]] if spec in LARGE else [])
         for shape in shapes:
-            key = f"{spec}@{shape[1]}x{shape[2]}"
+            key = f"{spec}@{'x'.join(map(str, shape[1:]))}"  # its spatial sizes: HxW, DxHxW for a video
             if spec in peer_models.TORCHVISION and with_torchvision:
                 result.append((key, spec, "torchvision", shape))
                 result.append((f"{key}/export", spec, "export", shape))
