@@ -40,9 +40,10 @@ def entries(tool: str) -> list[str]:
 
 
 def torchvision_module(tool: str, key: str) -> bool:
-    """Whether the entry ran torchvision's own module (its modules keyed by torchvision's names); the others ran
-    convcalc's export (``SPEC@HxW/export`` beside a torchvision entry), keyed by convcalc layer names."""
-    return str(recorded(tool)["networks"][key]["model"]).startswith("torchvision.")
+    """Whether the entry ran a module of its own, torchvision's or one written from the spec's paper
+    (tools/reference_models.py), its modules keyed by their names there; the others ran convcalc's export
+    (``SPEC@HxW/export`` beside such an entry), keyed by convcalc layer names."""
+    return str(recorded(tool)["networks"][key]["model"]).startswith(("torchvision.", "tools/reference_models.py"))
 
 
 def by_layer(entry: dict[str, Any], names: set[str]) -> dict[str, int]:
