@@ -15,7 +15,7 @@ tools/peer_models.py: TVSRC names the unpacked torchvision wheel's ``torchvision
 of tvmodels.py and timmmodels.py)::
 
     TVSRC=... PEERS_TVMODELS=... python benchmarks/latency_measure.py            # all networks, ~10 minutes
-    TVSRC=... PEERS_TVMODELS=... python benchmarks/latency_measure.py --only resnet18 mobilenet_v2 -o /tmp/x.json
+    TVSRC=... PEERS_TVMODELS=... python benchmarks/latency_measure.py --only resnet18 mobilenet_v2 -o some.json
 
 ONNX exports go to $CONVCALC_LATENCY_CACHE (default: benchmarks/.cache/latency, ignored by git); an export already
 there is reused. Writes benchmarks/data/latency_measured.json (``-o`` for another file).
@@ -270,7 +270,7 @@ def main() -> None:
     for network in chosen:
         try:
             paths[network.name] = export(network)
-        except Exception as error:  # noqa: BLE001 - a network that cannot be built or exported is reported, not fatal
+        except Exception as error:
             failed[network.name] = f"export: {type(error).__name__}: {error}"
             print(f"{network.name}: {failed[network.name]}", file=sys.stderr)
     exported = time.perf_counter()
