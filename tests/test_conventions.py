@@ -14,6 +14,7 @@ from convcalc.engine.results import Analysis
 from convcalc.kinds.catalogue import CATALOGUE
 from convcalc.passes.conventions.counting import CONVENTIONS, count_layers, explain_rules
 from tests.conftest import REPO, run_cli
+from tests.test_onnx import NOT_IMPORTED_YET
 
 PEERS = REPO / "tests" / "data" / "peers"
 TOOLS = ("fvcore", "ptflops", "thop", "torchinfo", "flop_counter")
@@ -126,7 +127,21 @@ R3D_SIMPLE_CONVS = (
 """MACs of torchvision's Conv3DSimple, the 3x3x3 convs of R3D-18's blocks: a subclass of nn.Conv3d, which ptflops and
 thop, matching modules by their exact type, do not count."""
 
+VIT_T, VIT_D, VIT_HEADS, VIT_BLOCKS = 197, 768, 12, 12
+VIT_PROJECTIONS = VIT_BLOCKS * (VIT_T * VIT_D * 3 * VIT_D + VIT_T * VIT_D * VIT_D)
+"""ViT-B/16's attention Linears (Q, K, V in one, and out_proj) over its 12 blocks, multiply-adds without bias."""
+VIT_PTFLOPS_MHA = VIT_BLOCKS * (VIT_T * VIT_D + 2 * VIT_T * VIT_T * VIT_D + VIT_HEADS * VIT_T * VIT_T)
+"""What ptflops' nn.MultiheadAttention hook counts beyond the Linears the spec's attention exports as: Q scaling
+(T x D), Q K^T and A V (T x T x D each) and the softmax (h x T x T), per block."""
+
 TORCHVISION_DIFFERENCES: dict[tuple[str, str], int] = {
+    # nn.MultiheadAttention on its fast path (_native_multi_head_attention): flop_counter and thop see no Linear in it,
+    # torchinfo's in_proj_weight is not named 'weight' and out_proj is not called as a module; ptflops' own hook
+    # counts more than the Linears (above)
+    ("flop_counter", "vit_b_16@224x224"): 2 * VIT_PROJECTIONS,
+    ("thop", "vit_b_16@224x224"): VIT_PROJECTIONS,
+    ("torchinfo", "vit_b_16@224x224"): VIT_BLOCKS * (VIT_D * 3 * VIT_D + 3 * VIT_D + VIT_D * VIT_D + VIT_D),
+    ("ptflops", "vit_b_16@224x224"): -VIT_PTFLOPS_MHA,
     # MobileNetV2 pools with F.adaptive_avg_pool2d: ptflops' hook (1 x input, 1,280 x 7 x 7) and thop's
     # ((7 x 7 + 1) x 1,280) see no module there
     ("ptflops", "mobilenet_v2@224x224"): 1280 * 7 * 7,
@@ -166,6 +181,8 @@ TORCHVISION_OPS = {
     "efficientnet_b0@224x224": {"aten::dropout": 1},
     "mobilenet_v3_large@224x224": {"aten::dropout": 1},
     "shufflenet_v2_x1_0@224x224": {"aten::mean": 1},
+    # nn.MultiheadAttention's functional form: the scaling of q (div), the head split (unflatten), its muls
+    "vit_b_16@224x224": {"aten::div": 12, "aten::mul": 49, "aten::unflatten": 12},
 }
 """fvcore's unsupported ops on torchvision's module that the spec's modules do not have (in-place names as the plain
 op's, the ``_`` dropped)."""
@@ -227,14 +244,23 @@ def test_fvcore_lists_the_ops_it_skipped(key: str):
 
 
 def test_torchvision_is_flop_counter_halved_and_its_published_ops():
+    """torchvision's published figures count multiply-adds as torch's flop counter does, and attention's two products
+    of activations too, which the flop counter's CPU attention kernel leaves out (Q K^T and A V: 2 x T x T x D)."""
     for key in entries("flop_counter"):
         counting = count_layers(network(key).layers, CONVENTIONS["torchvision"])
-        assert 2 * counting.count == printed("flop_counter", key)
+        products = sum(
+            2 * layer.output_shape[-1] ** 2 * layer.output_shape[0]
+            for layer in network(key).layers
+            if layer.type == "attention"
+        )
+        assert 2 * counting.count == printed("flop_counter", key) + 2 * products
     # torchvision's published GFLOPS (weights.meta["_ops"], 3 decimals): ResNet-50 4.089, MobileNetV2 0.301
     assert round(count_layers(network("resnet50@224x224").layers, CONVENTIONS["torchvision"]).count / 1e9, 3) == 4.089
     assert round(count_layers(network("mobilenet_v2@224x224").layers, CONVENTIONS["torchvision"]).count / 1e9, 3) == (
         0.301
     )
+    # ViT-B/16: 17.564 (its attention's products included)
+    assert round(count_layers(network("vit_b_16@224x224").layers, CONVENTIONS["torchvision"]).count / 1e9, 3) == 17.564
 
 
 @pytest.mark.parametrize("name", sorted(CONVENTIONS))
@@ -410,14 +436,33 @@ def test_the_onnx_tool_convention_names_the_recorded_version():
     assert CONVENTIONS["onnx-tool"].version == recorded("onnx_tool")["version"]
 
 
+SHAPE_ARITHMETIC = {
+    # onnx-tool also counts ops on shape numbers, once at any batch, which the convention leaves out as no count per
+    # sample. ViT-B/16, 12 attention layers: the scale d^-1/4 is 3 Sqrt (24 each) and a Div (4) of one number; the
+    # class token's Equal and Mul on its 3-number shape count 3 each.
+    "vit_b_16": 12 * (3 * 24 + 4) + 2 * 3,
+    # torchvision's nn.MultiheadAttention exports 3 more ops on numbers (Add, Add, Mod: 1 each) per layer
+    "vit_b_16.torchvision": 12 * (3 * 24 + 4 + 3) + 2 * 3,
+}
+
+
 @pytest.mark.parametrize("key", onnx_entries(counted=True))
 def test_onnx_tool_totals_equal_what_it_printed(key: str):
     """The file as convcalc imports it, and the bundled spec it was exported from (SPEC.onnx, SPEC.torchvision.onnx);
-    a file recorded at its exported batch of 2 is twice batch 1 (every onnx-tool count is a volume with the batch)."""
+    a file recorded at its exported batch of 2 is twice batch 1 (every onnx-tool count per sample is a volume with
+    the batch), + its shape arithmetic."""
     entry = recorded("onnx_tool")["networks"][key]
-    imported = count_layers(analyze(str(ONNX_FILES / f"{key}.onnx")).layers, CONVENTIONS["onnx-tool"])
     spec = count_layers(analyze(key.split(".")[0]).layers, CONVENTIONS["onnx-tool"])
-    assert (entry["batch"] * imported.count, entry["batch"] * spec.count) == (entry["total"], entry["total"])
+    assert entry["batch"] * spec.count + SHAPE_ARITHMETIC.get(key, 0) == entry["total"]
+    if key not in NOT_IMPORTED_YET:
+        imported = count_layers(analyze(str(ONNX_FILES / f"{key}.onnx")).layers, CONVENTIONS["onnx-tool"])
+        assert entry["batch"] * imported.count == entry["total"]
+
+
+@pytest.mark.parametrize("key", sorted(NOT_IMPORTED_YET))
+def test_an_export_the_import_cannot_read_yet_is_refused_with_its_node(key: str):
+    result = run_cli("analyze", str(ONNX_FILES / f"{key}.onnx"))
+    assert result.code == 2 and f"{key}.onnx:" in result.stderr and "layer '/" in result.stderr
 
 
 def layer_of(node: str, op: str, origins: dict[str, str], names: set[str]) -> str:
@@ -440,7 +485,7 @@ def layer_of(node: str, op: str, origins: dict[str, str], names: set[str]) -> st
     return name
 
 
-@pytest.mark.parametrize("key", onnx_entries(counted=True))
+@pytest.mark.parametrize("key", sorted(set(onnx_entries(counted=True)) - NOT_IMPORTED_YET))
 def test_onnx_tool_every_layer_equals_its_nodes(key: str):
     from convcalc.importers.onnx.read import read_onnx_file
 
@@ -490,6 +535,10 @@ ONNX_TOOL_HAND = [
     ("[4, 5, 5]", "{type: silu}", 33 * 100),
     ("[10]", "{type: softmax}", 36 * 10),
     ("[12]", "{type: linear, units: 5}", 65),
+    # 8 features x 4 tokens, 2 heads: projections 4 x 8 x (24 + 8) = 1,024, their biases (24 + 8) x 4 = 128, Q and K
+    # scaled 2 x 32, Q K^T and A V 2 x (4 x 4 x 8) = 256, softmax 36 x 2 x 4 x 4 = 1,152
+    ("[8, 4]", "{type: attention, heads: 2}", 1_024 + 128 + 64 + 256 + 1_152),
+    ("[8, 4]", "{type: position_embedding}", 32),
 ]
 
 

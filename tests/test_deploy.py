@@ -61,8 +61,8 @@ def test_deploy_json_and_table() -> None:
 
 def test_each_kinds_role_in_a_runtime() -> None:
     """TinyEngine-style deployment: activations fuse into their producer, batch norm folds into a producer with a
-    bias (conv, transposed conv, linear), dropout and stochastic depth are the identity and flatten a view; every
-    other kind is a step of its own."""
+    bias (conv, transposed conv, linear), dropout and stochastic depth are the identity and flatten, reshape and
+    permute views; every other kind is a step of its own."""
     from convcalc.kinds.catalogue import CATALOGUE
 
     activations = {"relu", "relu6", "leaky_relu", "sigmoid", "tanh", "silu", "gelu", "hardsigmoid", "hardswish"}
@@ -70,7 +70,7 @@ def test_each_kinds_role_in_a_runtime() -> None:
         **dict.fromkeys(CATALOGUE, "step"),
         **dict.fromkeys(activations, "fused"),
         "batchnorm": "folded",
-        **dict.fromkeys(("dropout", "stochastic_depth", "flatten"), "free"),
+        **dict.fromkeys(("dropout", "stochastic_depth", "flatten", "reshape", "permute"), "free"),
     }
     assert {name: kind.deploys_as for name, kind in CATALOGUE.items()} == roles
     assert {name for name, kind in CATALOGUE.items() if "bias" in {key.name for key in kind.keys}} == {

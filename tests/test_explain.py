@@ -206,6 +206,13 @@ KINDS = [
     ("{type: slice, start: 2, end: 5}", "[8, 3, 3]", "output", "(end - start) x H_in x W_in", "(5 - 2) x 3 x 3", None),
     ("{type: channel_shuffle, groups: 2}", "[8, 3, 3]", "FLOPs", "0", "0", 0),
     ("{type: stochastic_depth, rate: 0.2}", "[8, 3, 3]", "FLOPs", "0", "0", 0),
+    # tensor operations and transformer layers (issue 27)
+    ("{type: reshape, shape: [8, -1]}", "[8, 3, 3]", "FLOPs", "0", "0", 0),
+    ("{type: permute, dims: [1, 0]}", "[8, 9]", "FLOPs", "0", "0", 0),
+    ("{type: attention, heads: 2}", "[8, 5]", "QKV", "L_in * C_in * 3 * C_in", "5 * 8 * 3 * 8", 5 * 8 * 3 * 8),
+    ("{type: attention, heads: 2}", "[8, 5]", "scores", "L_in * L_in * C_in", "5 * 5 * 8", 5 * 5 * 8),
+    ("{type: class_token}", "[8, 5]", "params", "C_in", "8", 8),  # one token: C_in * 1
+    ("{type: position_embedding}", "[8, 5]", "params", "C_in * L_in", "8 * 5", 40),
 ]
 
 
@@ -219,7 +226,12 @@ def test_every_kind_explains_with_hand_arithmetic(layer, shape, label, formula, 
 
 
 def test_every_kind_has_an_explain_case():
-    covered = {re.match(r"\{type: (\w+)", layer).group(1) for layer, *_ in KINDS} | {"concat", "add", "multiply"}
+    covered = {re.match(r"\{type: (\w+)", layer).group(1) for layer, *_ in KINDS} | {
+        "concat",
+        "add",
+        "multiply",
+        "matmul",
+    }
     assert covered == set(CATALOGUE)
 
 

@@ -2,7 +2,8 @@
 
 torch.utils.flop_counter counts 2 FLOPs per multiply-accumulate of convolutions (transposed ones included) and of
 the linear layers' matrix products, and nothing else. So for every network: torch's total = 2 x convcalc's MACs,
-torch's `convolution` = 2 x the MACs of conv and conv_transpose layers, its `addmm` + `mm` = 2 x the linear layers'.
+torch's `convolution` = 2 x the MACs of conv and conv_transpose layers, its `addmm` + `mm` + `bmm` = 2 x the linear,
+attention and matmul layers' (an attention layer: its projections, Linears, and Q K^T and A V, batched products).
 convcalc's FLOPs add the element-wise work torch does not count, so they can only be larger. Torch is needed only
 to re-record the file, never here.
 """
@@ -36,14 +37,15 @@ def test_torch_flops_are_twice_convcalc_macs(name: str) -> None:
     analysis = analyze(SOURCES[name], batch=recorded["batch"])
     by_kind = {
         kind: sum(layer.macs for layer in analysis.layers if layer.type == kind)
-        for kind in {"conv", "conv_transpose", "linear"}
+        for kind in {"conv", "conv_transpose", "linear", "attention", "matmul"}
     }
     operators = recorded["by_operator"]
-    assert set(operators) <= {"convolution", "addmm", "mm"}, operators
+    assert set(operators) <= {"convolution", "addmm", "mm", "bmm"}, operators
     assert recorded["total"] == sum(operators.values())
     assert recorded["total"] == 2 * analysis.total.macs
     assert operators.get("convolution", 0) == 2 * (by_kind["conv"] + by_kind["conv_transpose"])
-    assert operators.get("addmm", 0) + operators.get("mm", 0) == 2 * by_kind["linear"]
+    products = sum(operators.get(op, 0) for op in ("addmm", "mm", "bmm"))
+    assert products == 2 * (by_kind["linear"] + by_kind["attention"] + by_kind["matmul"])
     assert analysis.total.flops >= recorded["total"]
 
 
@@ -54,3 +56,9 @@ def test_the_hand_network_at_batch_2() -> None:
         "total": 2 * 2 * (576 + 144),
         "by_operator": {"addmm": 2 * 2 * 144, "convolution": 2 * 2 * 576},
     }
+
+
+def test_vit_attention_products_are_torchs_bmm() -> None:
+    """ViT-B/16: 12 layers, each Q K^T and A V over 197 tokens of 768 features (12 heads of 64): 197 x 197 x 768
+    multiply-accumulates each, 2 FLOPs per MAC."""
+    assert RECORD["specs"]["vit_b_16"]["by_operator"]["bmm"] == 2 * 12 * 2 * (197 * 197 * 768)

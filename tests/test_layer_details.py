@@ -135,7 +135,7 @@ def test_no_warning_when_windows_tile() -> None:
 )
 def test_merges_refuse_mismatched_inputs(shapes: list[list[int]], kind: str) -> None:
     with pytest.raises(ShapeError, match="differ"):
-        CATALOGUE[kind].evaluate({}, [tuple(shape) for shape in shapes])
+        CATALOGUE[kind].evaluate(CATALOGUE[kind].defaults(), [tuple(shape) for shape in shapes])
     # and through a spec: three branches, one of a different size
     if kind == "concat" and len(shapes[1]) == 3:
         branches = [[{"type": "crop", "size": shape[1:]}] for shape in shapes]
@@ -144,7 +144,7 @@ def test_merges_refuse_mismatched_inputs(shapes: list[list[int]], kind: str) -> 
 
 
 def test_merges_of_matching_inputs() -> None:
-    (concat,) = [CATALOGUE["concat"].evaluate({}, [(2, 4, 5), (3, 4, 5), (1, 4, 5)]).shape]
+    (concat,) = [CATALOGUE["concat"].evaluate(CATALOGUE["concat"].defaults(), [(2, 4, 5), (3, 4, 5), (1, 4, 5)]).shape]
     assert concat == (2 + 3 + 1, 4, 5)
     added = CATALOGUE["add"].evaluate({}, [(2, 4, 5)] * 3)
     assert added.shape == (2, 4, 5) and added.flops == (3 - 1) * 2 * 4 * 5

@@ -15,6 +15,7 @@ from convcalc.kinds.catalogue import CATALOGUE
 from convcalc.kinds.windows import same_padding
 from tests.netbuild import analyze_layers, one_layer
 from tests.test_modern_kinds import MODERN_KINDS
+from tests.test_tensor_ops import TENSOR_KINDS
 
 # --- conv ------------------------------------------------------------------------------------------
 # PyTorch nn.Conv2d: out = floor((in + 2*pad - dilation*(k-1) - 1) / stride) + 1;
@@ -557,6 +558,7 @@ COVERED = {
     "concat",
     "add",
     *MODERN_KINDS,  # tests/test_modern_kinds.py
+    *TENSOR_KINDS,  # tests/test_tensor_ops.py
 }
 
 

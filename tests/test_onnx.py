@@ -369,9 +369,15 @@ PUBLISHED = {  # torchvision's model documentation (weights tables): parameters
 }
 
 
+NOT_IMPORTED_YET = {"vit_b_16", "vit_b_16.torchvision"}
+"""Exports whose tensor ops (MatMul of two activations, Split, scalar arithmetic) the import does not read yet;
+tests/test_conventions.py checks they are refused, naming the node, and counts their specs against onnx-tool."""
+
+
 def fixture_pairs() -> list[tuple[str, str]]:
     """(file, bundled spec): SPEC.onnx is `convcalc export`'s module, SPEC.torchvision.onnx torchvision's."""
-    return [(path.name, path.name.split(".")[0]) for path in sorted(FIXTURES.glob("*.onnx"))]
+    files = sorted(path for path in FIXTURES.glob("*.onnx") if path.stem not in NOT_IMPORTED_YET)
+    return [(path.name, path.name.split(".")[0]) for path in files]
 
 
 PRUNED = {"inception_v3"}
@@ -424,7 +430,8 @@ def test_pytorchs_lrn_is_one_layer():
 def test_fixtures_cover_the_bundled_networks():
     from convcalc.spec.bundled import bundled_names
 
-    assert {spec for _, spec in fixture_pairs()} == set(bundled_names())
+    exported = {path.stem.split(".")[0] for path in FIXTURES.glob("*.onnx")}
+    assert exported == set(bundled_names())
 
 
 def test_damaged_files_are_refused_with_one_message(tmp_path):

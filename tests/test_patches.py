@@ -447,14 +447,14 @@ def test_patches_need_deploy(mode: tuple[str, ...]) -> None:
 
 REACH = {
     "pixel": {
-        *("relu", "relu6", "leaky_relu", "sigmoid", "tanh", "silu", "gelu", "hardsigmoid", "hardswish", "softmax"),
-        *("batchnorm", "dropout", "stochastic_depth", "lrn", "scale", "channel_shuffle"),
-        *("add", "concat", "multiply"),
+        *("relu", "relu6", "leaky_relu", "sigmoid", "tanh", "silu", "gelu", "hardsigmoid", "hardswish"),
+        *("batchnorm", "dropout", "stochastic_depth", "lrn", "scale", "channel_shuffle", "position_embedding"),
+        *("add", "multiply"),
     },
     "window": {"conv", "maxpool", "avgpool", "pad", "crop", "upsample", "pixel_shuffle", "pixel_unshuffle"},
     "scatter": {"conv_transpose"},  # each input pixel is multiplied into a window of outputs
     "all": {"global_avgpool", "global_maxpool", "adaptive_avgpool", "adaptive_maxpool", "flatten", "groupnorm"}
-    | {"opaque"},
+    | {"opaque", "reshape", "permute", "matmul", "attention", "class_token"},
 }
 """What one output pixel of each kind reads of its input's rows and columns, by the kind's definition: the same
 pixel (element-wise, or mixing only channels), a window, or all of it (layernorm and linear depend on their keys)."""
@@ -463,7 +463,7 @@ pixel (element-wise, or mixing only channels), a window, or all of it (layernorm
 def test_each_kinds_reach() -> None:
     from convcalc.kinds.catalogue import CATALOGUE
 
-    assert set(CATALOGUE) - {"layernorm", "linear", "slice"} == set().union(*REACH.values())
+    assert set(CATALOGUE) - {"layernorm", "linear", "slice", "concat", "softmax"} == set().union(*REACH.values())
     for reach, kinds in REACH.items():
         for kind in kinds:
             config = {"over": "channels", "per_position": False}  # keys only layernorm and linear read
@@ -474,6 +474,8 @@ def test_each_kinds_reach() -> None:
     assert CATALOGUE["linear"].reach({"per_position": False}) == "all"  # flattens the map
     assert CATALOGUE["slice"].reach({"axis": 0}) == "pixel"  # channels: each pixel's own
     assert CATALOGUE["slice"].reach({"axis": -1}) == "window"  # positions along an axis, shifted
+    for kind in ("concat", "softmax"):  # over the channels each pixel's own; along a spatial axis, all of it
+        assert (CATALOGUE[kind].reach({"axis": 0}), CATALOGUE[kind].reach({"axis": 1})) == ("pixel", "all")
 
 
 def test_a_global_layer_or_a_layernorm_over_all_ends_the_patch_stage() -> None:

@@ -37,6 +37,20 @@ TORCH: dict[str, Signature] = {
         ("in_channels", "out_channels", "kernel_size"),
         {"stride": 1, "padding": 0, "output_padding": 0, "groups": 1, "bias": True, "dilation": 1},
     ),
+    "nn.Conv1d": (
+        ("in_channels", "out_channels", "kernel_size"),
+        {"stride": 1, "padding": 0, "dilation": 1, "groups": 1, "bias": True, "padding_mode": "zeros"},
+    ),
+    "nn.Conv3d": (
+        ("in_channels", "out_channels", "kernel_size"),
+        {"stride": 1, "padding": 0, "dilation": 1, "groups": 1, "bias": True, "padding_mode": "zeros"},
+    ),
+    "nn.MaxPool1d": (
+        ("kernel_size",),
+        {"stride": None, "padding": 0, "dilation": 1, "return_indices": False, "ceil_mode": False},
+    ),
+    "nn.BatchNorm3d": BATCHNORM,
+    "nn.ZeroPad1d": (("padding",), {}),
     "nn.Linear": LINEAR,
     "nn.BatchNorm2d": BATCHNORM,
     "nn.BatchNorm1d": BATCHNORM,
@@ -339,6 +353,31 @@ CASES: list[tuple[list[int], dict[str, Any], str]] = [
     ([4, 3, 2], {"type": "stochastic_depth", "rate": 0.2, "mode": "batch"}, 'StochasticDepth(0.2, "batch")'),
     ([8, 3, 2], {"type": "slice", "start": 2, "end": 5}, "Slice(2, 5)"),
     ([8, 3, 2], {"type": "opaque", "op": "Foo", "shape": [3, 5, 7]}, "Opaque(3, 5, 7)"),
+    # 1-D and 3-D maps: PyTorch's 1d and 3d classes (issue 27)
+    ([1, 100], {"type": "conv", "filters": 4, "kernel": 9, "stride": 2}, "nn.Conv1d(1, 4, 9, 2)"),
+    (
+        [3, 4, 8, 8],
+        {"type": "conv", "filters": 4, "kernel": [1, 3, 3], "padding": [0, 1, 1]},
+        "nn.Conv3d(3, 4, (1, 3, 3), padding=(0, 1, 1))",
+    ),
+    ([4, 10], {"type": "maxpool", "kernel": 2}, "nn.MaxPool1d(2)"),
+    ([4, 2, 3, 3], {"type": "batchnorm"}, "nn.BatchNorm3d(4)"),
+    ([4, 10], {"type": "pad", "padding": [3, 0]}, "nn.ZeroPad1d((3, 0))"),  # a causal conv's left padding
+    ([4, 10], {"type": "slice", "axis": -1, "start": 9, "end": 10}, "Slice(9, 10, dim=2)"),
+    # tensor operations and transformer layers (issue 27): the batch is torch's dim 0, so axis a is dim a + 1
+    ([8, 3, 2], {"type": "reshape", "shape": [8, -1]}, "Reshape(8, -1)"),
+    ([8, 6], {"type": "permute", "dims": [1, 0]}, "Permute(0, 2, 1)"),
+    ([4, 4], {"type": "matmul", "inputs": ["input", "input"]}, "MatMul()"),
+    ([4, 6], {"type": "softmax", "axis": -1}, "nn.Softmax(dim=2)"),
+    ([4, 6], {"type": "concat", "inputs": ["input", "input"], "axis": 1}, "Concat(dim=2)"),
+    ([8, 6], {"type": "attention", "heads": 2}, "Attention(8, 2)"),
+    (
+        [8, 6],
+        {"type": "attention", "heads": 2, "qkv_bias": False, "projection": False},
+        "Attention(8, 2, False, False)",
+    ),
+    ([8, 6], {"type": "class_token"}, "ClassToken(8)"),
+    ([8, 6], {"type": "position_embedding"}, "PositionEmbedding(8, 6)"),
 ]
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar, Final, Literal, NamedTuple
+from typing import TYPE_CHECKING, Any, ClassVar, Final, Literal, NamedTuple
 
 from convcalc.core.findings import Finding
 from convcalc.core.keys import Key
@@ -109,6 +109,10 @@ class LayerKind:
 
     def evaluate(self, config: Config, inputs: Sequence[Shape]) -> Evaluation:
         raise NotImplementedError
+
+    def defaults(self) -> dict[str, Any]:
+        """The configuration of a layer that sets none of its keys (a structure's merge): every key's default."""
+        return {key.name: key.default for key in self.keys if not key.required}
 
     def reach(self, config: Config) -> Reach:
         """What one output pixel reads of its inputs' rows and columns: the same ``pixel`` (element-wise and

@@ -6,12 +6,14 @@ kind is one class in its family's module and one line here.
 
 from __future__ import annotations
 
+from convcalc.kinds.attention import Attention, ClassToken, PositionEmbedding
 from convcalc.kinds.base import LayerKind
 from convcalc.kinds.elementwise import ACTIVATIONS, Activation, Dropout, Scale, Softmax, StochasticDepth
 from convcalc.kinds.merge import Add, Concat, Multiply
 from convcalc.kinds.norm import BatchNorm, GroupNorm, LayerNorm, LocalResponseNorm
 from convcalc.kinds.pool import AdaptivePool, Pool
 from convcalc.kinds.tensor import ChannelShuffle, Crop, Flatten, Opaque, Pad, PixelShuffle, Slice, Upsample
+from convcalc.kinds.tensorops import MatMul, Permute, Reshape
 from convcalc.kinds.weighted import Conv, ConvTranspose, Linear
 
 KINDS: tuple[LayerKind, ...] = (
@@ -45,6 +47,12 @@ KINDS: tuple[LayerKind, ...] = (
     StochasticDepth(),
     Slice(),
     *(Activation(*activation) for activation in ACTIVATIONS),
+    Reshape(),
+    Permute(),
+    MatMul(),
+    Attention(),
+    ClassToken(),
+    PositionEmbedding(),
 )
 """Every kind, in the catalogue's order."""
 

@@ -6,9 +6,9 @@ from collections.abc import Sequence
 
 from convcalc.core.keys import Key, boolean, choice, rate
 from convcalc.core.tensor import Config, Shape, elements
-from convcalc.kinds.base import KEEPS_INPUT, KEEPS_OUTPUT, Evaluation, LayerKind, Made, Saved
+from convcalc.kinds.base import KEEPS_INPUT, KEEPS_OUTPUT, Evaluation, LayerKind, Made, Reach, Saved
 from convcalc.kinds.torchcode import call
-from convcalc.kinds.windows import feature_map
+from convcalc.kinds.windows import AXIS, feature_map, resolve_axis
 
 INPLACE = Key("inplace", boolean, False)
 """An activation that overwrites its input (PyTorch's inplace=True; torchvision's networks use it)."""
@@ -134,20 +134,26 @@ class StochasticDepth(LayerKind):
 class Softmax(LayerKind):
     type = "softmax"
     locality = "pixel"
-    summary = "Softmax over the channels at each position: exp(x_i) / sum_j exp(x_j)."
+    summary = "Softmax over the channels at each position: exp(x_i) / sum_j exp(x_j) (over another axis with axis)."
     flops_rule = "3 * C - 1 per position: C exponentials, C - 1 adds, C divides"
+    keys = (AXIS,)
 
     def evaluate(self, config: Config, inputs: Sequence[Shape]) -> Evaluation:
-        """out = in."""
-        channels, positions = inputs[0][0], elements(inputs[0][1:])
-        return Evaluation(inputs[0], flops=(3 * channels - 1) * positions)
+        """out = in; (3 * S - 1) per slice along the axis, S its size (C: the channels)."""
+        axis = resolve_axis(config["axis"], inputs[0], self.type)
+        shape = inputs[0]
+        return Evaluation(shape, flops=(3 * shape[axis] - 1) * elements(shape[:axis] + shape[axis + 1 :]))
+
+    def reach(self, config: Config) -> Reach:
+        """Over the channels, each pixel's own; over a spatial axis, all of it."""
+        return "pixel" if config["axis"] == 0 else "all"
 
     def saved(self, config: Config, inputs: Sequence[Shape], output: Shape, batch: int) -> tuple[Saved, ...]:
         """Its output."""
         return (KEEPS_OUTPUT,)
 
     def torch_module(self, config: Config, inputs: Sequence[Shape]) -> str:
-        return "nn.Softmax(dim=1)"
+        return f"nn.Softmax(dim={resolve_axis(config['axis'], inputs[0], self.type) + 1})"
 
 
 class Scale(LayerKind):

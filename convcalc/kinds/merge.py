@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from convcalc.core.tensor import Config, Shape, elements, format_shape
-from convcalc.kinds.base import Evaluation, Kept, LayerKind, Made, Saved, ShapeError
+from convcalc.kinds.base import Evaluation, Kept, LayerKind, Made, Reach, Saved, ShapeError
+from convcalc.kinds.torchcode import call
+from convcalc.kinds.windows import AXIS, resolve_axis
 
 
 def merge_helper(name: str, operator: str, doc: str) -> str:
@@ -42,27 +44,38 @@ def broadcast(inputs: Sequence[Shape], kind: str) -> Shape:
 class Concat(LayerKind):
     type = "concat"
     locality = "pixel"
-    summary = "Concatenation along channels; all other dimensions must match."
+    summary = "Concatenation along channels (or along axis); all other dimensions must match."
     many_inputs = True
+    keys = (AXIS,)
 
     def evaluate(self, config: Config, inputs: Sequence[Shape]) -> Evaluation:
         """out = (C_1 + C_2 + ..., H, W)."""
         first = inputs[0]
+        axis = resolve_axis(config["axis"], first, self.type)
         for other in inputs[1:]:
-            if len(other) != len(first) or other[1:] != first[1:]:
+            if len(other) != len(first) or other[:axis] + other[axis + 1 :] != first[:axis] + first[axis + 1 :]:
                 shapes = ", ".join(format_shape(s) for s in inputs)
-                raise ShapeError(f"cannot concatenate {shapes}: sizes other than the channels differ")
-        return Evaluation((sum(s[0] for s in inputs), *first[1:]))
+                along = "the channels" if axis == 0 else f"axis {axis}"
+                raise ShapeError(f"cannot concatenate {shapes}: sizes other than {along} differ")
+        return Evaluation((*first[:axis], sum(s[axis] for s in inputs), *first[axis + 1 :]))
+
+    def reach(self, config: Config) -> Reach:
+        """On the channels, each pixel's own; along a spatial axis, the positions move: all of them."""
+        return "pixel" if config["axis"] == 0 else "all"
 
     torch_helper = '''class Concat(nn.Module):
-    """Concatenation on the channel axis."""
+    """Concatenation on the channel axis (or on dim)."""
+
+    def __init__(self, dim: int = 1) -> None:
+        super().__init__()
+        self.dim = dim
 
     def forward(self, *inputs: torch.Tensor) -> torch.Tensor:
-        return torch.cat(inputs, dim=1)
+        return torch.cat(inputs, dim=self.dim)
 '''
 
     def torch_module(self, config: Config, inputs: Sequence[Shape]) -> str:
-        return "Concat()"
+        return call("Concat", dim=(resolve_axis(config["axis"], inputs[0], self.type) + 1, 1))
 
 
 class Add(LayerKind):

@@ -15,7 +15,6 @@ from convcalc.core.keys import (
     boolean,
     choice,
     dimensions,
-    integer,
     json_schema,
     non_negative_int,
     positive_axes,
@@ -27,12 +26,14 @@ from convcalc.core.tensor import Config, Shape, elements, format_shape
 from convcalc.kinds.base import Evaluation, LayerKind, Reach, ShapeError, Window
 from convcalc.kinds.torchcode import call
 from convcalc.kinds.windows import (
+    AXIS,
     axis_names,
     feature_map,
     full_windows,
     groups_divide,
     image,
     per_axis,
+    resolve_axis,
     spatial_axes,
 )
 
@@ -299,18 +300,6 @@ class Pad(LayerKind):
         pads = self.sides(config, count)
         last_first = tuple(side for axis in reversed(range(count)) for side in pads[2 * axis : 2 * axis + 2])
         return call(f"nn.ZeroPad{count}d", last_first)
-
-
-AXIS = Key("axis", integer(-1 - MAX_AXES), 0, symbol="axis")
-"""An axis of the per-sample tensor: 0 the channels, 1 the first spatial axis (H, or L); negative counts from the
-last (-1)."""
-
-
-def resolve_axis(axis: int, shape: Shape, kind: str) -> int:
-    """An axis of ``shape`` as its index from 0; a ShapeError when the shape has no such axis."""
-    if not -len(shape) <= axis < len(shape):
-        raise ShapeError(f"{kind} on axis {axis}: its input {format_shape(shape)} has axes 0 to {len(shape) - 1}")
-    return axis % len(shape)
 
 
 class Slice(LayerKind):

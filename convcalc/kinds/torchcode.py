@@ -22,3 +22,16 @@ def call(function: str, *positional: object, **keywords: tuple[object, object]) 
     arguments = [value(item) for item in positional]
     arguments += [f"{key}={value(item)}" for key, (item, default) in keywords.items() if item != default]
     return f"{function}({', '.join(arguments)})"
+
+
+PERMUTE = '''class Permute(nn.Module):
+    """The tensor's dimensions in another order (torchvision.ops.Permute): channels-last and back."""
+
+    def __init__(self, *dims: int) -> None:
+        super().__init__()
+        self.dims = dims
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x.permute(*self.dims)
+'''
+"""The source of the Permute helper, shared by the kinds that move axes (a linear per position, permute)."""

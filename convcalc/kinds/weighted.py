@@ -11,7 +11,7 @@ from convcalc.core.keys import Key, boolean, non_negative_axes, padding, positiv
 from convcalc.core.numbers import ratio
 from convcalc.core.tensor import Config, Shape, elements, format_shape
 from convcalc.kinds.base import KEEPS_INPUT, Evaluation, LayerKind, Made, Reach, Saved, ShapeError, Window
-from convcalc.kinds.torchcode import call
+from convcalc.kinds.torchcode import PERMUTE, call
 from convcalc.kinds.windows import (
     AXIS_UNITS,
     BIAS,
@@ -262,16 +262,7 @@ class Linear(LayerKind):
         """Its input, for the weight gradient (its weight too, a parameter)."""
         return (KEEPS_INPUT,)
 
-    torch_helper = '''class Permute(nn.Module):
-    """The tensor's dimensions in another order (torchvision.ops.Permute): channels-last and back."""
-
-    def __init__(self, *dims: int) -> None:
-        super().__init__()
-        self.dims = dims
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return x.permute(*self.dims)
-'''
+    torch_helper = PERMUTE
 
     def torch_helpers(self, config: Config) -> tuple[str, ...]:
         return super().torch_helpers(config) if config["per_position"] else ()

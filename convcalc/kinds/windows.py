@@ -13,11 +13,13 @@ from collections.abc import Sequence
 from convcalc.core.findings import Finding
 from convcalc.core.formula import Term, ceil_div, floor_div, named, symbol
 from convcalc.core.keys import (
+    MAX_AXES,
     Axes,
     Key,
     Padding,
     boolean,
     explicit_padding,
+    integer,
     positive_axes,
     positive_int,
 )
@@ -260,6 +262,18 @@ def groups_divide(groups: int, channels: int) -> None:
     """groups must divide the channels (group norm, channel shuffle)."""
     if channels % groups:
         raise ShapeError(f"groups={groups} must divide the input channels ({channels})")
+
+
+AXIS = Key("axis", integer(-1 - MAX_AXES), 0, symbol="axis")
+"""An axis of the per-sample tensor: 0 the channels, 1 the first spatial axis (H, or L); negative counts from the
+last (-1)."""
+
+
+def resolve_axis(axis: int, shape: Shape, kind: str) -> int:
+    """An axis of ``shape`` as its index from 0; a ShapeError when the shape has no such axis."""
+    if not -len(shape) <= axis < len(shape):
+        raise ShapeError(f"{kind} on axis {axis}: its input {format_shape(shape)} has axes 0 to {len(shape) - 1}")
+    return axis % len(shape)
 
 
 FILTERS = Key("filters", positive_int, symbol="C_out")

@@ -162,7 +162,9 @@ class Branches(Structure):
         )
         builder.names.commit(full, entry.location, full)
         concat = CATALOGUE["concat"]
-        builder.emit(Node(full, concat, {}, outputs, entry.location, scope.instances, expected=scope.expected))
+        builder.emit(
+            Node(full, concat, concat.defaults(), outputs, entry.location, scope.instances, expected=scope.expected)
+        )
         return full
 
 

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from convcalc.kinds.windows import per_axis
 from convcalc.passes.conventions.rules import (
     Count,
     Crashes,
     Registry,
     Rule,
     Sizes,
+    attention_projections,
     bias_elements,
+    own_macs,
     table,
 )
 
@@ -36,8 +39,11 @@ def onnx_tool_transposed(s: Sizes) -> int:
 
 
 def onnx_tool_pool(s: Sizes) -> int:
-    """MaxPool / AveragePool: output elements x k_h x k_w."""
-    return s.elements_out * s.k_h * s.k_w
+    """MaxPool / AveragePool: output elements x k_h x k_w; on a 1-D or 3-D map x its first kernel size only (its
+    profile reads kernel_shape[1] only when the kernel has two)."""
+    if s.axes == 2:
+        return s.elements_out * s.k_h * s.k_w
+    return s.elements_out * per_axis(s.config["kernel"], s.shape_in[1:], "kernel")[0]
 
 
 def onnx_tool_adaptive(s: Sizes) -> Count:
@@ -98,6 +104,17 @@ def onnx_tool_lrn(s: Sizes) -> Crashes:
     )
 
 
+def onnx_tool_attention(s: Sizes) -> int:
+    """The export of an attention layer on D x [P x] T tokens (h heads, per sequence): MatMul of the Q, K, V and
+    output projections (T x D x 4D) + Add of their biases (3D x T, D x T), 2 Mul scaling Q and K by d^-1/4 (D x T
+    each), MatMul Q K^T and A V (h x T x T x d each: T x T x D), Softmax (36 x h x T x T). The scale's own arithmetic
+    (3 Sqrt and a Div on one number, 76, the same at any batch) is not a count per sample and is left out."""
+    d, t, sequences, heads = s.c_in, s.w_in, s.h_in, int(s.config["heads"])
+    biases = (3 * d if s.config["qkv_bias"] else 0) + (d if s.config["projection"] else 0)
+    per_sequence = 2 * t * t * d + 36 * heads * t * t + (biases + 2 * d) * t
+    return attention_projections(s) + sequences * per_sequence
+
+
 ONNX_TOOL: Registry = table(
     {
         "conv": onnx_tool_conv,
@@ -127,6 +144,9 @@ ONNX_TOOL: Registry = table(
         "softmax": per_element(36, "Softmax"),
         "tanh": per_element(76, "Tanh: (32 + 2 + 4) x its ratio of 2"),
         "lrn": onnx_tool_lrn,
+        "matmul": own_macs,
+        "attention": onnx_tool_attention,
+        "position_embedding": per_element(1, "Add"),
     },
     not_counted=(
         "flatten",
@@ -140,7 +160,11 @@ ONNX_TOOL: Registry = table(
         "pad",
         "stochastic_depth",
         "slice",
+        "reshape",
+        "permute",
+        "class_token",
     ),
 )
 """onnx-tool's node profilers by the ONNX ops torch's export (opset 20) writes for each layer kind. Flatten, Concat,
-Slice, Pad, Reshape, Transpose (a channel shuffle, pixel (un)shuffle), Dropout and Identity are 0."""
+Slice, Pad, Reshape, Transpose (a channel shuffle, pixel (un)shuffle, a permute), Dropout and Identity are 0; a
+class token is an Expand and a Concat (0; the Equal and Mul on its 3-number shape, 6 at any batch, are left out)."""

@@ -175,6 +175,13 @@ def bias_elements(s: Sizes) -> int:
     return s.elements_out if s.bias else 0
 
 
+def attention_projections(s: Sizes) -> int:
+    """sequences x T x D x (3D + D): the multiply-adds of the Q, K, V Linear and the output Linear of an attention
+    layer on D x [P x] T tokens (D: C_in, T: W_in, sequences: H_in), without Q K^T and A V."""
+    output = s.c_in * s.c_in if s.config["projection"] else 0
+    return s.h_in * s.w_in * (s.c_in * 3 * s.c_in + output)
+
+
 def own_macs(s: Sizes) -> int:
     """convcalc's MACs: multiply-accumulates of conv, transposed conv and linear weights."""
     return s.macs

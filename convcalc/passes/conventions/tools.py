@@ -14,6 +14,7 @@ from convcalc.passes.conventions.rules import (
     Rule,
     Sizes,
     Skipped,
+    attention_projections,
     bias_elements,
     conv_macs,
     input_elements,
@@ -61,6 +62,12 @@ def fvcore_upsample(s: Sizes) -> Count:
 def fvcore_adaptive_average(s: Sizes) -> Count:
     """aten::adaptive_avg_pool2d: input elements x 1; adaptive_avg_pool1d and 3d unsupported."""
     return input_elements(s) if s.axes == 2 else Skipped((f"aten::adaptive_avg_pool{s.axes}d",))
+
+
+def fvcore_attention(s: Sizes) -> Count:
+    """Its Linears (aten::linear, no bias): the Q, K, V and output projections; scaled_dot_product_attention
+    unsupported (Q K^T and A V: counted 0, listed)."""
+    return Skipped(("aten::scaled_dot_product_attention",), attention_projections(s))
 
 
 def unsupported(*ops: str) -> Rule:
@@ -127,8 +134,14 @@ FVCORE: Registry = table(
         "gelu": unsupported("aten::gelu"),
         "hardsigmoid": unsupported_activation("aten::hardsigmoid"),
         "hardswish": unsupported_activation("aten::hardswish"),
+        "matmul": own_macs,
+        "attention": fvcore_attention,
+        "position_embedding": unsupported("aten::add"),
     },
     not_counted=(
+        "reshape",
+        "permute",
+        "class_token",
         "flatten",
         "dropout",
         "crop",
@@ -173,6 +186,14 @@ def ptflops_layernorm(s: Sizes) -> int:
     return s.elements_in
 
 
+def ptflops_attention(s: Sizes) -> int:
+    """Its Linears' hooks, (in x out + out for the bias) x rows: T x (D x 3D + 3D) and T x (D x D + D), per
+    sequence; scaled_dot_product_attention is not wrapped: Q K^T and A V count 0."""
+    qkv = s.c_in * 3 * s.c_in + (3 * s.c_in if s.config["qkv_bias"] else 0)
+    output = s.c_in * s.c_in + s.c_in if s.config["projection"] else 0
+    return s.h_in * s.w_in * (qkv + output)
+
+
 def ptflops_lrn(s: Sizes) -> int:
     """No hook; F.local_response_norm's wrapped ops: x.mul(x), .mul(alpha), .add(k) (3 x elements) and
     F.avg_pool3d over the channel-padded square (C + size - 1) x H x W."""
@@ -195,8 +216,14 @@ PTFLOPS_HOOKS: Registry = table(
             ("maxpool", "avgpool", "adaptive_avgpool", "adaptive_maxpool", "global_avgpool", "global_maxpool"),
             input_elements,
         ),
+        "attention": ptflops_attention,
     },
     not_counted=(
+        "reshape",
+        "permute",
+        "matmul",
+        "class_token",
+        "position_embedding",
         "flatten",
         "dropout",
         "lrn",
@@ -241,8 +268,14 @@ PTFLOPS_FUNCTIONAL: Registry = table(
         ),
         "upsample": output_elements,
         "lrn": ptflops_lrn,
+        "matmul": own_macs,
     },
     not_counted=(
+        "reshape",
+        "permute",
+        "attention",
+        "class_token",
+        "position_embedding",
         "conv",
         "conv_transpose",
         "linear",
@@ -311,8 +344,12 @@ def thop_upsample(s: Sizes) -> int:
 
 
 def thop_softmax(s: Sizes) -> int:
-    """(3 x C - 1) x positions: C exponentials, C - 1 adds, C divides."""
-    return (3 * s.c_in - 1) * s.h_in * s.w_in
+    """(3 x C - 1) x positions: C exponentials, C - 1 adds, C divides (along another axis: its size for C)."""
+    axis = int(s.config["axis"]) % len(s.shape_in)
+    if axis == 0:
+        return (3 * s.c_in - 1) * s.h_in * s.w_in
+    size = s.shape_in[axis]
+    return (3 * size - 1) * (s.elements_in // size)
 
 
 THOP: Registry = table(
@@ -327,8 +364,14 @@ THOP: Registry = table(
         "global_avgpool": thop_adaptive_avgpool,
         "upsample": thop_upsample,
         "softmax": thop_softmax,
+        "attention": attention_projections,
     },
     not_counted=(
+        "reshape",
+        "permute",
+        "matmul",
+        "class_token",
+        "position_embedding",
         "maxpool",
         "adaptive_maxpool",
         "global_maxpool",
@@ -360,7 +403,8 @@ THOP: Registry = table(
     ),
 )
 """thop's register_hooks by layer kind. ReLU, ReLU6, LeakyReLU and max pools are zero_ops; GroupNorm, the other
-activations, LocalResponseNorm and convcalc's helper modules (Add, Concat, Crop, ...) are not registered: 0."""
+activations, LocalResponseNorm and convcalc's helper modules (Add, Concat, Crop, MatMul, ...) are not registered: 0;
+an attention layer counts its Linears (in_features x output elements, no bias)."""
 
 
 # --- torchinfo -------------------------------------------------------------------------------------------------
@@ -381,8 +425,11 @@ TORCHINFO: Registry = {
     "conv": torchinfo_conv,
     "conv_transpose": torchinfo_conv,
     "scale": zero,
+    "class_token": zero,
+    "position_embedding": zero,
 }
-"""torchinfo's calculate_macs: a layer's parameters named weight or bias. The layer scale's parameter is 'gamma': 0."""
+"""torchinfo's calculate_macs: a layer's parameters named weight or bias. The layer scale's parameter is 'gamma',
+the class token's 'token', the position embedding's 'embedding': 0."""
 
 
 # --- torch.utils.flop_counter and torchvision ------------------------------------------------------------------
@@ -437,18 +484,30 @@ WITHOUT_WEIGHTS = (
     "gelu",
     "hardsigmoid",
     "hardswish",
+    "reshape",
+    "permute",
+    "class_token",
+    "position_embedding",
 )
-"""Every kind without weights: what the tools that count weight multiply-adds only (flop_counter, torchvision)
-leave at 0."""
+"""Every kind without weights or a product of activations: what the tools that count multiply-adds only
+(flop_counter, torchvision) leave at 0."""
 
 FLOP_COUNTER: Registry = table(
-    {"conv": twice(conv_macs), "conv_transpose": twice(transposed_macs), "linear": twice(linear_macs)},
+    {
+        "conv": twice(conv_macs),
+        "conv_transpose": twice(transposed_macs),
+        "linear": twice(linear_macs),
+        "matmul": twice(own_macs),
+        "attention": twice(attention_projections),
+    },
     not_counted=WITHOUT_WEIGHTS,
 )
-"""FlopCounterMode's formulas: aten.convolution and aten.mm/addmm only."""
+"""FlopCounterMode's formulas: aten.convolution, aten.mm/addmm and bmm. On the CPU its scaled dot product attention
+(_scaled_dot_product_flash_attention_for_cpu in torch 2.13) has no formula: an attention layer counts its Linears
+only."""
 
 TORCHVISION: Registry = table(
-    dict.fromkeys(("conv", "conv_transpose", "linear"), own_macs),
+    dict.fromkeys(("conv", "conv_transpose", "linear", "matmul", "attention"), own_macs),
     not_counted=WITHOUT_WEIGHTS,
 )
 CONVCALC: Registry = dict.fromkeys(CATALOGUE, own_macs)

@@ -52,6 +52,15 @@ class Forms:
         at = self.position[node.name]
         chained = not node.kind.many_inputs and node.inputs == (start,)
         reads = None if chained else tuple(at - self.position[source] for source in node.inputs)
+        keys, values = self.configuration(node)
+        strict = self.intern((node.kind.type, reads, keys))
+        outside = frozenset() if chained else frozenset(node.inputs)
+        return Form(strict, strict, None, tuple(values), (), outside, at, at, start)
+
+    @staticmethod
+    def configuration(node: Node) -> tuple[tuple[object, ...], tuple[object, ...]]:
+        """A node's configuration in canonical form (whole numbers marked, in the kind's order of keys) and those
+        numbers."""
         keys: list[object] = []
         values: list[object] = []
         for key in node.kind.keys:
@@ -59,17 +68,16 @@ class Forms:
             number = is_number(value)
             if number:
                 values.append(value)
-            keys.append(NUMBER if number else hashable(value))  # in the kind's order of keys
-        strict = self.intern((node.kind.type, reads, tuple(keys)))
-        outside = frozenset() if chained else frozenset(node.inputs)
-        return Form(strict, strict, None, tuple(values), (), outside, at, at, start)
+            keys.append(NUMBER if number else hashable(value))
+        return tuple(keys), tuple(values)
 
     def merge(self, item: Merge, start: str) -> Form:
         paths = [self.sequence(path, start) for path in item.paths]
         keys = [("path", *(form.strict for form in path)) for path in paths]
         values = [tuple(value for form in path for value in (*form.values, *form.tail_values)) for path in paths]
         fixed = len(paths) - 1 if item.structure.identity_last else len(paths)
-        loose = self.intern(("merge", item.node.kind.type, tuple(keys[:fixed])))
+        own_keys, own_values = self.configuration(item.node)  # a concat's axis: after the paths, as numbered() lists
+        loose = self.intern(("merge", item.node.kind.type, own_keys, tuple(keys[:fixed])))
         tail = self.intern(keys[fixed]) if fixed < len(paths) and paths[fixed] else None
         inner = [form for path in paths for form in path]
         at = self.position[item.node.name]
@@ -79,7 +87,7 @@ class Forms:
             self.intern(("strict", loose, tail)),
             loose,
             tail,
-            tuple(value for part in values[:fixed] for value in part),
+            (*(value for part in values[:fixed] for value in part), *own_values),
             tuple(value for part in values[fixed:] for value in part),
             outside,
             first,

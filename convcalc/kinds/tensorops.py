@@ -1,0 +1,174 @@
+"""Tensor operations of hybrid models (transformers inside CNNs): reshape, permute and the product of two activations.
+
+Shapes are per sample, as everywhere in convcalc: axis 0 is PyTorch's dim 1. A reshape and a permute move values
+(PyTorch views: no arithmetic); a matmul multiplies two activations, batched over its leading axes, and counts its
+multiply-accumulates as MACs, as torch's flop counter counts bmm and matmul (and torchvision's published figures do).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+from convcalc.core.formula import named
+from convcalc.core.keys import Key, accepts, integer, is_int
+from convcalc.core.tensor import Config, Shape, elements, format_shape
+from convcalc.kinds.base import Evaluation, Kept, LayerKind, ShapeError
+from convcalc.kinds.merge import broadcast
+from convcalc.kinds.torchcode import PERMUTE, call
+
+
+@accepts(
+    {
+        "type": "array",
+        "items": {"anyOf": [{"const": -1}, {"type": "integer", "minimum": 1}]},
+        "minItems": 1,
+        "contains": {"const": -1},
+        "minContains": 0,
+        "maxContains": 1,
+    },
+    "a list of sizes, one of them may be -1 (the rest of the elements)",
+)
+def new_shape(value: Any) -> tuple[int, ...]:
+    """A shape to reshape to: whole numbers >= 1, at most one -1 (whatever the element count leaves)."""
+    if not isinstance(value, list) or not value:
+        raise ValueError(f"expected a list of sizes such as [768, 196] (one may be -1), got {value!r:.40}")
+    sizes = tuple(integer(-1)(item) for item in value)
+    if 0 in sizes or sizes.count(-1) > 1:
+        raise ValueError(f"sizes must be at least 1, with at most one -1 (the rest), got {list(sizes)}")
+    return sizes
+
+
+class Reshape(LayerKind):
+    type = "reshape"
+    locality = "all"
+    deploys_as = "free"
+    summary = (
+        "The same elements in another shape (PyTorch's reshape/view): [768, 14, 14] to [768, 196]; -1 for the rest."
+    )
+    view = True
+    keys = (Key("shape", new_shape),)
+
+    def evaluate(self, config: Config, inputs: Sequence[Shape]) -> Evaluation:
+        """out = the given shape, -1 standing for elements / the product of the others; no arithmetic."""
+        wanted, count = config["shape"], elements(inputs[0])
+        known = math.prod(size for size in wanted if size != -1)
+        if -1 in wanted:
+            if count % known:
+                raise ShapeError(f"cannot reshape {format_shape(inputs[0])} to {_written(wanted)}: {count:,} elements")
+            wanted = tuple(count // known if size == -1 else size for size in wanted)
+        if math.prod(wanted) != count:
+            raise ShapeError(
+                f"cannot reshape {format_shape(inputs[0])} ({count:,} elements) to {_written(wanted)} "
+                f"({math.prod(wanted):,})"
+            )
+        return Evaluation(tuple(wanted))
+
+    torch_helper = '''class Reshape(nn.Module):
+    """Each sample reshaped: x.reshape(batch, *shape)."""
+
+    def __init__(self, *shape: int) -> None:
+        super().__init__()
+        self.shape = shape
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x.reshape(x.shape[0], *self.shape)
+'''
+
+    def torch_module(self, config: Config, inputs: Sequence[Shape]) -> str:
+        return call("Reshape", *config["shape"])
+
+
+def _written(shape: Sequence[int]) -> str:
+    return "x".join(str(size) for size in shape)
+
+
+MAX_PERMUTED = 5
+"""A permute orders at most this many axes per sample (a 3-D map split into patches: C x D x H x W x P)."""
+
+
+@accepts(
+    {
+        "anyOf": [  # n different axes, each < n: a permutation of 0 .. n - 1
+            {
+                "type": "array",
+                "items": {"type": "integer", "minimum": 0, "maximum": n - 1},
+                "minItems": n,
+                "maxItems": n,
+                "uniqueItems": True,
+            }
+            for n in range(1, MAX_PERMUTED + 1)
+        ]
+    },
+    f"a permutation of the axes (at most {MAX_PERMUTED}), 0 the channels: [1, 0] swaps a 2-D tensor's",
+)
+def permutation(value: Any) -> tuple[int, ...]:
+    """The axes in their new order."""
+    if not isinstance(value, list) or not all(is_int(axis) for axis in value):
+        raise ValueError(f"expected a permutation of 0, 1, ... such as [1, 0], got {value!r:.40}")
+    if sorted(value) != list(range(len(value))) or len(value) > MAX_PERMUTED:
+        raise ValueError(f"expected a permutation of 0, 1, ... of at most {MAX_PERMUTED} axes, got {value!r:.40}")
+    return tuple(value)
+
+
+class Permute(LayerKind):
+    type = "permute"
+    locality = "all"
+    deploys_as = "free"
+    summary = "The axes in another order (PyTorch's permute, transpose): [1, 0] makes [768, 196] [196, 768]."
+    view = True
+    keys = (Key("dims", permutation),)
+
+    def evaluate(self, config: Config, inputs: Sequence[Shape]) -> Evaluation:
+        """out[i] = in[dims[i]]; no arithmetic."""
+        dims, shape = config["dims"], inputs[0]
+        if len(dims) != len(shape):
+            raise ShapeError(
+                f"dims {list(dims)} order {len(dims)} axes, but the input {format_shape(shape)} has {len(shape)}"
+            )
+        return Evaluation(tuple(shape[axis] for axis in dims))
+
+    def torch_module(self, config: Config, inputs: Sequence[Shape]) -> str:
+        """The Permute helper on batched tensors: every axis one further."""
+        return call("Permute", 0, *(axis + 1 for axis in config["dims"]))
+
+    torch_helper = PERMUTE
+
+
+class MatMul(LayerKind):
+    type = "matmul"
+    summary = "Product of two activations, batched over the leading axes: [.., n, k] @ [.., k, m] (torch.matmul)."
+    many_inputs = True
+    macs_rule = "batch * n * k * m (batch: the product of the broadcast leading axes)"
+    flops_rule = "2 * MACs"
+
+    def evaluate(self, config: Config, inputs: Sequence[Shape]) -> Evaluation:
+        """out = (batch..., n, m); MACs = batch * n * k * m."""
+        if len(inputs) != 2 or min(len(inputs[0]), len(inputs[1])) < 2:
+            shapes = " and ".join(format_shape(shape) for shape in inputs)
+            raise ShapeError(f"matmul multiplies two tensors of at least 2 axes, not {shapes}")
+        (*lead_a, n, k), (*lead_b, k_b, m) = inputs
+        if k != k_b:
+            a, b = format_shape(inputs[0]), format_shape(inputs[1])
+            raise ShapeError(f"cannot multiply {a} by {b}: {k} columns against {k_b} rows")
+        lead = broadcast(
+            [(1,) * (len(lead_b) - len(lead_a)) + tuple(lead_a), (1,) * (len(lead_a) - len(lead_b)) + tuple(lead_b)],
+            "multiply",
+        )
+        macs = named("MACs", math.prod(lead) * n * k * m)
+        return Evaluation((*lead, n, m), macs=macs, flops=2 * macs)
+
+    def saved(self, config: Config, inputs: Sequence[Shape], output: Shape, batch: int) -> tuple[Kept, ...]:
+        """Both factors, for each other's gradient."""
+        return (Kept(0), Kept(1))
+
+    torch_helper = '''class MatMul(nn.Module):
+    """The product of two activations: torch.matmul(a, b)."""
+
+    def forward(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+        return torch.matmul(a, b)
+'''
+
+    def torch_module(self, config: Config, inputs: Sequence[Shape]) -> str:
+        return "MatMul()"

@@ -1,0 +1,113 @@
+"""The tensor operations and transformer layers of hybrid models, by hand arithmetic: reshape, permute, matmul of two
+activations (batched), softmax and concat along an axis, and multi-head self-attention with ViT's class token and
+position embeddings on channels-first tokens (D x T)."""
+
+from __future__ import annotations
+
+import pytest
+
+from convcalc.passes.explain import explain_layer
+from tests.conftest import run_cli
+from tests.netbuild import analyze_text, one_layer
+
+TENSOR_KINDS = {"reshape", "permute", "matmul", "attention", "class_token", "position_embedding"}
+"""The kinds this file tests (tests/test_layers.py counts them as covered)."""
+
+
+def test_reshape_and_permute_move_values_only() -> None:
+    flat = one_layer([768, 14, 14], {"type": "reshape", "shape": [768, -1]})
+    assert (flat.output_shape, flat.params, flat.macs, flat.flops) == ((768, 196), 0, 0, 0)  # 14 * 14 = 196
+    swapped = one_layer([768, 196], {"type": "permute", "dims": [1, 0]})
+    assert swapped.output_shape == (196, 768)
+    heads = one_layer([196, 768], {"type": "reshape", "shape": [196, 12, 64]})  # 12 heads of 64 = 768
+    assert heads.output_shape == (196, 12, 64)
+
+
+def test_matmul_counts_batch_n_k_m() -> None:
+    analysis = analyze_text(
+        "input: [12, 197, 64]\nlayers:\n"
+        "  - {type: permute, name: kt, dims: [0, 2, 1]}\n"
+        "  - {type: matmul, name: scores, inputs: [input, kt]}\n"
+    )
+    scores = analysis.layers[-1]
+    # 12 heads of (197 x 64) @ (64 x 197): 12 * 197 * 64 * 197 multiply-accumulates
+    assert scores.output_shape == (12, 197, 197) and scores.macs == 12 * 197 * 64 * 197
+    assert scores.flops == 2 * scores.macs
+
+
+def test_matmul_broadcasts_its_leading_axes() -> None:
+    text = (
+        "input: [2, 3, 4]\nlayers:\n"
+        "  - {type: slice, name: w, axis: 0, start: 0, end: 1}\n"  # 1 x 3 x 4
+        "  - {type: permute, name: wt, dims: [0, 2, 1]}\n"  # 1 x 4 x 3
+        "  - {type: matmul, name: p, inputs: [input, wt]}\n"  # (2 x 3 x 4) @ (1 x 4 x 3): 1 broadcasts to 2
+    )
+    product = analyze_text(text).layers[-1]
+    assert product.output_shape == (2, 3, 3) and product.macs == 2 * 3 * 4 * 3
+
+
+def test_softmax_and_concat_along_an_axis() -> None:
+    scores = one_layer([12, 197, 197], {"type": "softmax", "axis": -1})
+    # rows of 197: 197 exponentials, 196 adds, 197 divides, for 12 * 197 rows
+    assert scores.flops == (3 * 197 - 1) * 12 * 197
+    assert one_layer([10, 5], {"type": "softmax"}).flops == (3 * 10 - 1) * 5  # over the channels, as before
+    joined = analyze_text(
+        "input: [4, 6]\nlayers:\n  - {type: relu, name: a}\n  - {type: concat, inputs: [input, a], axis: 1}\n"
+    )
+    assert joined.output_shape == (4, 12)
+
+
+def test_attention_of_vit_b_16_by_hand() -> None:
+    """One ViT-B/16 encoder's attention: D = 768, T = 197 tokens, 12 heads of 64, biases on Q, K, V and the output."""
+    layer = one_layer([768, 197], {"type": "attention", "heads": 12})
+    d, t, h = 768, 197, 12
+    assert layer.params == 3 * d * d + 3 * d + d * d + d == 2_362_368  # nn.MultiheadAttention(768, 12)'s
+    qkv, scores, values, output = t * d * 3 * d, t * t * d, t * t * d, t * d * d
+    assert layer.macs == qkv + scores + values + output
+    bias_adds, scaling, softmax = 3 * d * t + d * t, h * t * t, h * t * (3 * t - 1)
+    assert layer.flops == 2 * layer.macs + bias_adds + scaling + softmax
+    steps = {step.label: step.value for step in explain_layer(layer).steps}
+    assert (steps["QKV"], steps["scores"], steps["values"]) == (qkv, scores, values)
+
+
+def test_attention_over_a_batch_of_sequences() -> None:
+    """MobileViT attends over the N patches for each of the P pixels of a patch: D x P x N, P sequences."""
+    layer = one_layer([64, 4, 256], {"type": "attention", "heads": 4, "qkv_bias": False, "projection": False})
+    d, p, n = 64, 4, 256
+    assert layer.params == 3 * d * d
+    assert layer.macs == p * (n * d * 3 * d + 2 * n * n * d)
+
+
+def test_class_token_and_position_embedding() -> None:
+    analysis = analyze_text(
+        "input: [768, 196]\nlayers:\n  - {type: class_token, name: cls}\n  - {type: position_embedding, name: pos}\n"
+    )
+    cls, pos = analysis.layers
+    assert (cls.output_shape, cls.params) == ((768, 197), 768)
+    assert (pos.output_shape, pos.params, pos.flops) == ((768, 197), 768 * 197, 768 * 197)
+
+
+@pytest.mark.parametrize(
+    ("layer", "words"),
+    [
+        ("{type: reshape, shape: [5, 5]}", ["cannot reshape 4x6 (24 elements) to 5x5 (25)"]),
+        ("{type: reshape, shape: [5, -1]}", ["cannot reshape 4x6 to 5x-1: 24 elements"]),
+        ("{type: permute, dims: [0, 1, 2]}", ["dims [0, 1, 2] order 3 axes, but the input 4x6 has 2"]),
+        ("{type: softmax, axis: 2}", ["softmax on axis 2: its input 4x6 has axes 0 to 1"]),
+        ("{type: attention, heads: 5}", ["heads=5 must divide the features (4)"]),
+    ],
+)
+def test_bad_tensor_ops_are_located_errors(tmp_path, layer: str, words: list[str]) -> None:
+    spec = tmp_path / "net.yaml"
+    spec.write_text(f"input: [4, 6]\nlayers:\n  - {layer}\n", encoding="utf-8")
+    result = run_cli("analyze", str(spec))
+    assert result.code == 2 and f"{spec}:3:5: error: layer" in result.stderr, result.stderr
+    for word in words:
+        assert word in result.stderr, (word, result.stderr)
+
+
+def test_matmul_of_mismatched_inner_sizes_names_both_shapes(tmp_path) -> None:
+    spec = tmp_path / "net.yaml"
+    spec.write_text("input: [4, 6]\nlayers:\n  - {type: matmul, inputs: [input, input]}\n", encoding="utf-8")
+    result = run_cli("analyze", str(spec))
+    assert result.code == 2 and "cannot multiply 4x6 by 4x6: 6 columns against 4 rows" in result.stderr
