@@ -37,12 +37,12 @@ def read_onnx_file(path: str, origins: dict[str, str] | None = None) -> Graph:
             raise SpecError(f"{path}: the file is empty, not an ONNX model")
         with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
             result = _read_mapped(mapped, path, origins)
-    if isinstance(result, Exception):
+    if isinstance(result, BaseException):
         raise result
     return result
 
 
-def _read_mapped(mapped: Any, path: str, origins: dict[str, str] | None) -> Graph | Exception:
+def _read_mapped(mapped: Any, path: str, origins: dict[str, str] | None) -> Graph | BaseException:
     """The graph, or the error to raise once the mapping is closed: an exception's traceback would hold views
     of the mapping and keep it from closing, so the error is copied without one."""
     view = memoryview(mapped)
@@ -50,6 +50,8 @@ def _read_mapped(mapped: Any, path: str, origins: dict[str, str] | None) -> Grap
         return read_onnx(view, path, origins)
     except SpecError as error:
         return SpecError(error.message, error.location, layer=error.layer, kind=error.kind, hint=error.hint)
+    except KeyboardInterrupt:  # Ctrl-C: raised again once the mapping is closed (exit code 130)
+        return KeyboardInterrupt()
     except Exception as error:  # a bug: reported as one, after the mapping is closed
         return RuntimeError(f"{type(error).__name__}: {error}")
     finally:
