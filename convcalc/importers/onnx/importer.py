@@ -47,8 +47,14 @@ class Importer(GraphBuilder):
 
     @property
     def location(self) -> Location:
-        """Where a node is: its position in the graph's node list stands for the line."""
-        return Location(self.source, self.index + 1, 1)
+        """Where the node being read is: its index in the graph's node list, its name and op type."""
+        node = self.model.nodes[self.index]
+        return Location(self.source, self.index + 1, 1, (self.index, node.name, node.op_type))
+
+    def place(self, index: int) -> str:
+        """A node in words, as a location names it: "node 85 'name' (Conv)"."""
+        node = self.model.nodes[index]
+        return Location(self.source, index + 1, 1, (index, node.name, node.op_type)).place
 
     def source_of(self, node: OnnxNode, position: int = 0) -> str:
         """The convcalc node an input of ``node`` reads."""

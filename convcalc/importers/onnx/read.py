@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from convcalc.core.errors import Location, SpecError
+from convcalc.core.errors import SpecError
 from convcalc.core.files import opened
 from convcalc.core.tensor import Shape
 from convcalc.engine.graph import NETWORK_INPUT, Graph
@@ -24,6 +24,7 @@ from convcalc.importers.onnx.importer import Importer
 from convcalc.importers.onnx.model import OnnxNode
 from convcalc.importers.onnx.ops import CHANNELS_LAST_OPS, HANDLERS, opaque
 from convcalc.importers.onnx.patterns import follows_lrn, mark_channels_last, not_followed
+from convcalc.importers.onnx.validity import check_graph
 
 
 def read_onnx_file(path: str, origins: dict[str, str] | None = None) -> Graph:
@@ -79,17 +80,18 @@ def read_onnx(data: bytes | memoryview, source: str, origins: dict[str, str] | N
 def build_graph(importer: Importer) -> Graph:
     """The graph of the importer's model: each node through its handler, in the file's (topological) order."""
     if len(importer.model.inputs) == 0:
-        raise SpecError("the graph has no input", Location(importer.source, 1, 1))
+        raise SpecError(f"{importer.source}: the graph has no input")
     inputs = [(name, dims) for name, dims in importer.model.inputs if name not in importer.model.initializers]
     if len(inputs) != 1:
         raise SpecError(
-            f"the graph has {len(inputs)} inputs besides its weights; convcalc analyses one-input networks",
-            Location(importer.source, 1, 1),
+            f"{importer.source}: the graph has {len(inputs)} inputs besides its weights; convcalc analyses one-input "
+            "networks"
         )
     name, dims = inputs[0]
     input_shape = per_sample(dims, name, importer.source)
     importer.shapes[NETWORK_INPUT] = input_shape
     importer.produce(name, NETWORK_INPUT)
+    check_graph(importer)
     for index, node in enumerate(importer.model.nodes):
         importer.index = index
         if importer.reads_channels_last(node):
@@ -106,7 +108,7 @@ def build_graph(importer: Importer) -> Graph:
             ) from None
     output = importer.producer.get(importer.model.outputs[0][0]) if importer.model.outputs else None
     if not importer.nodes or output is None:
-        raise SpecError("the graph computes nothing convcalc can count", Location(importer.source, 1, 1))
+        raise SpecError(f"{importer.source}: the graph computes nothing convcalc can count")
     name = (
         importer.model.name
         if importer.model.name not in ("", "main_graph", "torch_jit")
@@ -132,9 +134,8 @@ def per_sample(dims: Sequence[int | str | None] | None, name: str, source: str) 
     alike."""
     if dims is None or not 2 <= len(dims) <= 5 or not all(isinstance(d, int) and d > 0 for d in dims[1:]):
         raise SpecError(
-            f"the input '{name}' must have a known shape [batch, channels, height, width] or [batch, features] "
-            f"([batch, channels, length], [batch, channels, depth, height, width]), not "
-            f"{list(dims) if dims is not None else 'an unknown one'}",
-            Location(source, 1, 1),
+            f"{source}: the input '{name}' must have a known shape [batch, channels, height, width] or "
+            "[batch, features] ([batch, channels, length], [batch, channels, depth, height, width]), not "
+            f"{list(dims) if dims is not None else 'an unknown one'}"
         )
     return tuple(int(d) for d in dims[1:])  # type: ignore[arg-type]
