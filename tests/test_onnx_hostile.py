@@ -8,6 +8,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+import pytest
+
 from tests import onnxbuild as ob
 from tests.conftest import run_cli
 from tests.test_hostile import one_error
@@ -112,3 +114,167 @@ def test_an_error_in_a_layer_an_onnx_node_became_names_both(tmp_path: Path) -> N
     nodes = [ob.node("Conv", ["x", "w"], ["y"], "c", kernel_shape=[11, 11], pads=[0, 0, 1, 1])]
     path = onnx_file(tmp_path, nodes, initializers=[ob.tensor("w", [4, 3, 11, 11])], outputs=[("y", [1, 4, 1, 1])])
     refused(path, "net.onnx: node 0 'c' (Conv): error: ", "larger than")
+
+
+# --- every value read from the file passes the spec language's checks ----------------------------------------------
+
+INT64 = ob.INT64
+CONV_W = ob.tensor("w", [4, 3, 3, 3])
+
+
+def conv(**attributes: object) -> bytes:
+    return ob.node("Conv", ["x", "w"], ["y"], "c", kernel_shape=[3, 3], **attributes)
+
+
+def overlong_height_model() -> bytes:
+    """The input [1, 3, H, 8] with H written as a 10-byte varint whose last byte sets bits past the 64th: protobuf
+    keeps the low 64 bits, all ones: H = -1."""
+    height = ob.field(1, b"\x08" + b"\xff" * 9 + b"\x7f")  # dim { dim_value: <10 bytes> }
+    dims = ob.field(1, ob.field(1, 1)) + ob.field(1, ob.field(1, 3)) + height + ob.field(1, ob.field(1, 8))
+    tensor_type = ob.field(1, ob.FLOAT) + ob.field(2, dims)
+    value_info = ob.field(1, "x") + ob.field(2, ob.field(1, tensor_type))
+    graph = ob.field(1, ob.node("Relu", ["x"], ["y"], "r")) + ob.field(11, value_info)
+    graph += ob.field(12, ob.value_info("y", [1, 3, 8, 8]))
+    return ob.field(1, 8) + ob.field(7, graph) + ob.field(8, ob.field(1, "") + ob.field(2, 17))
+
+
+def test_an_overlong_varint_is_read_as_protobuf_reads_it(tmp_path: Path) -> None:
+    from convcalc.importers.onnx.protobuf import varint
+
+    assert varint(b"\xff" * 9 + b"\x7f", 0) == (2**64 - 1, 10)  # the bits past the 64th dropped, as protobuf does
+    assert varint(b"\xff" * 9 + b"\x01", 0) == (2**64 - 1, 10)
+    path = tmp_path / "net.onnx"
+    path.write_bytes(overlong_height_model())
+    refused(str(path), "the input 'x' must have a known shape", "not [1, 3, -1, 8]")
+
+
+VALUES = [
+    pytest.param([conv()], [ob.tensor("w", [-4, 3, 3, 3])], "node 0 'c' (Conv)", "[-4, 3, 3, 3]", id="negative-dims"),
+    pytest.param(
+        [ob.node("Pad", ["x", "p"], ["y"], "pad")],
+        [ob.tensor("p", [8], [0, 0, -5, -5, 0, 0, -5, -5], INT64)],
+        "node 0 'pad' (Pad)",
+        "'padding': must be at least 0, got -5",
+        id="pad-to-negative",
+    ),
+    pytest.param(
+        [ob.node("Resize", ["x", "", "", "s"], ["y"], "up")],
+        [ob.tensor("s", [4], [1, 3, -4, -4], INT64)],
+        "node 0 'up' (Resize)",
+        "'size': must be at least 1, got -4",
+        id="resize-to-negative",
+    ),
+    pytest.param(
+        [ob.node("Resize", ["x", "", "s"], ["y"], "up")],
+        [ob.tensor("s", [4], [1.0, 1.0, -2.0, -2.0])],
+        "node 0 'up' (Resize)",
+        "'scale': must be at least 1, got -2",
+        id="resize-by-negative",
+    ),
+    pytest.param([conv(dilations=[0, 0])], [CONV_W], "node 0 'c' (Conv)", "'dilation': must be at least 1", id="dil-0"),
+    pytest.param([conv(strides=[-1, -1])], [CONV_W], "'stride': must be at least 1, got -1", "(Conv)", id="stride-1"),
+    pytest.param(
+        [ob.node("MaxPool", ["x"], ["y"], "pool", kernel_shape=[0, 0])],
+        [],
+        "node 0 'pool' (MaxPool)",
+        "'kernel': must be at least 1, got 0",
+        id="pool-kernel-0",
+    ),
+    pytest.param(
+        [ob.node("LRN", ["x"], ["y"], "lrn", size=0)],
+        [],
+        "node 0 'lrn' (LRN)",
+        "'size': must be at least 1",
+        id="lrn-0",
+    ),
+    pytest.param(
+        [conv(pads=[0, 0, -1, -2])], [CONV_W], "node 0 'c' (Conv)", "'padding': must be at least 0", id="neg-asym-pads"
+    ),
+    pytest.param([conv(pads=[-1, -1, -1, -1])], [CONV_W], "(Conv)", "'padding': must be at least 0", id="neg-pads"),
+    pytest.param(
+        [ob.node("Conv", ["x", "w", "b"], ["y"], "c", kernel_shape=[3, 3])],
+        [CONV_W, ob.tensor("b", [7])],
+        "node 0 'c' (Conv)",
+        "its bias 'b' has dims [7]: 7 values for 4 filters",
+        id="bias-7-for-4",
+    ),
+    pytest.param(
+        [ob.node("BatchNormalization", ["x", "g", "b", "m", "v"], ["y"], "bn")],
+        [ob.tensor(name, [999]) for name in "gbmv"],
+        "node 0 'bn' (BatchNormalization)",
+        "its scale 'g' has dims [999]: 999 values for 3 channels",
+        id="batchnorm-999-on-3",
+    ),
+    pytest.param(
+        [ob.node("Conv", ["x", "w"], ["y"], "c", kernel_shape=[3, 3], group=0)],
+        [CONV_W],
+        "node 0 'c' (Conv)",
+        "group",
+        id="group-0",
+    ),
+    pytest.param([conv(strides=[2.5, 2.5])], [CONV_W], "(Conv)", "2.5", id="float-stride"),
+    pytest.param(
+        [conv(strides=[1, 1, 1])], [CONV_W], "(Conv)", "'strides' has 3 values for 2 spatial axes", id="3-strides"
+    ),
+    pytest.param([conv(strides="22")], [CONV_W], "(Conv)", "'strides'", id="text-strides"),
+]
+
+
+@pytest.mark.parametrize(("nodes", "initializers", "where", "words"), VALUES)
+def test_a_value_a_spec_would_refuse_is_refused(
+    tmp_path: Path, nodes: list[bytes], initializers: list[bytes], where: str, words: str
+) -> None:
+    refused(onnx_file(tmp_path, nodes, initializers=initializers), where, words)
+
+
+def shape_arithmetic(step: bytes) -> list[bytes]:
+    """x's shape [1, 3, 8, 8] -> ``step`` (reading 's', making 't') -> Reshape(x, t)."""
+    return [ob.node("Shape", ["x"], ["s"], "shape"), step, ob.node("Reshape", ["x", "t"], ["y"], "reshape")]
+
+
+ARITHMETIC = [
+    pytest.param(
+        ob.node("Gather", ["s", "i"], ["t"], "gather"),
+        [ob.tensor("i", [1], [7], INT64)],
+        "node 1 'gather' (Gather)",
+        "index 7 is out of range for 4 values",
+        id="gather-out-of-range",
+    ),
+    pytest.param(
+        ob.node("Div", ["s", "z"], ["t"], "div"),
+        [ob.tensor("z", [1], [0], INT64)],
+        "node 1 'div' (Div)",
+        "division by zero",
+        id="division-by-zero",
+    ),
+    pytest.param(
+        ob.node("Slice", ["s", "a", "b"], ["t"], "slice"),
+        [ob.tensor("a", [1], [float("nan")]), ob.tensor("b", [1], [2.0])],
+        "node 1 'slice' (Slice)",
+        "expected a whole number, got nan",
+        id="nan-slice-start",
+    ),
+]
+
+
+@pytest.mark.parametrize(("step", "constants", "where", "words"), ARITHMETIC)
+def test_shape_arithmetic_that_cannot_be_done_is_refused(
+    tmp_path: Path, step: bytes, constants: list[bytes], where: str, words: str
+) -> None:
+    refused(onnx_file(tmp_path, shape_arithmetic(step), initializers=constants), where, words)
+
+
+def test_a_reshape_to_infinity_is_refused(tmp_path: Path) -> None:
+    nodes = [ob.node("Reshape", ["x", "t"], ["y"], "reshape")]
+    path = onnx_file(tmp_path, nodes, initializers=[ob.tensor("t", [2], [1.0, float("inf")])])
+    refused(path, "node 0 'reshape' (Reshape)", "expected a whole number, got inf")
+
+
+def test_an_lrn_pattern_with_a_text_attribute_is_refused(tmp_path: Path) -> None:
+    """PyTorch's LocalResponseNorm (x / (k + alpha * avgpool(x^2)) ^ beta) with a window written as text."""
+    nodes = [
+        ob.node("Mul", ["x", "x"], ["sq"], "/lrn/Mul"),
+        ob.node("AveragePool", ["sq"], ["p"], "/lrn/AveragePool", kernel_shape="five"),
+        ob.node("Div", ["x", "p"], ["y"], "/lrn/Div"),
+    ]
+    refused(onnx_file(tmp_path, nodes), "node 1 '/lrn/AveragePool' (AveragePool)", "'kernel_shape'")

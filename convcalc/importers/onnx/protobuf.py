@@ -11,6 +11,7 @@ import struct
 from collections.abc import Iterator
 
 VARINT, FIXED64, LENGTH, FIXED32 = 0, 1, 2, 5
+MASK64 = (1 << 64) - 1
 
 
 class DecodeError(ValueError):
@@ -18,7 +19,8 @@ class DecodeError(ValueError):
 
 
 def varint(data: bytes | memoryview, at: int) -> tuple[int, int]:
-    """The unsigned varint at ``at`` and the offset after it."""
+    """The unsigned varint at ``at`` and the offset after it: at most 10 bytes, of which the low 64 bits count (as
+    protobuf reads them: the 10th byte's bits past the 64th are dropped)."""
     result = shift = 0
     while True:
         if at >= len(data):
@@ -27,7 +29,7 @@ def varint(data: bytes | memoryview, at: int) -> tuple[int, int]:
         at += 1
         result |= (byte & 0x7F) << shift
         if byte < 0x80:
-            return result, at
+            return result & MASK64, at
         shift += 7
         if shift > 63:
             raise DecodeError("a number is longer than 10 bytes")

@@ -94,15 +94,11 @@ def build_graph(importer: Importer) -> Graph:
     check_graph(importer)
     for index, node in enumerate(importer.model.nodes):
         importer.index = index
-        if importer.reads_channels_last(node):
-            keep_channels_last(importer, node)
-        elif follows_lrn(importer, node) or importer.computes_constants(node):
-            continue
-        handler = HANDLERS.get(node.op_type) if node.domain in ("", "ai.onnx") else None
         try:
-            (handler or opaque)(importer, node)
-        except (ValueError, IndexError, KeyError, TypeError, ZeroDivisionError) as error:
-            # a malformed node (an attribute of the wrong length or type, an output missing): one located line
+            read_node(importer, node)
+        except ValueError as error:  # a value that cannot be (a NaN size, an index out of range): one located line
+            raise importer.fail(node, f"not a well-formed {node.op_type} node: {error}") from None
+        except (IndexError, KeyError, TypeError, ArithmeticError) as error:  # an attribute of the wrong length or type
             raise importer.fail(
                 node, f"not a well-formed {node.op_type} node ({type(error).__name__}: {error})"
             ) from None
@@ -115,6 +111,17 @@ def build_graph(importer: Importer) -> Graph:
         else Path(importer.source).stem
     )
     return Graph(name, importer.source, input_shape, tuple(importer.nodes), output)
+
+
+def read_node(importer: Importer, node: OnnxNode) -> None:
+    """One node through its handler (an op convcalc does not know: opaque), unless it is a step of an LRN pattern or
+    shape arithmetic on constants; on a channels-last tensor, only an op that keeps it so."""
+    if importer.reads_channels_last(node):
+        keep_channels_last(importer, node)
+    elif follows_lrn(importer, node) or importer.computes_constants(node):
+        return
+    handler = HANDLERS.get(node.op_type) if node.domain in ("", "ai.onnx") else None
+    (handler or opaque)(importer, node)
 
 
 def keep_channels_last(importer: Importer, node: OnnxNode) -> None:
