@@ -5,13 +5,22 @@ located line naming the node (`net.onnx: node 3 'name' (Conv): error: ...`), or 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+import os
+import struct
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pytest
 
+from convcalc import analyze, load_spec
+from convcalc.engine.graph import MAX_LAYERS
 from tests import onnxbuild as ob
-from tests.conftest import run_cli
+from tests.conftest import REPO, run_cli
+from tests.processes import measurable, peak_run
 from tests.test_hostile import one_error
 
 Dims = Sequence[int | str]
@@ -278,3 +287,114 @@ def test_an_lrn_pattern_with_a_text_attribute_is_refused(tmp_path: Path) -> None
         ob.node("Div", ["x", "p"], ["y"], "/lrn/Div"),
     ]
     refused(onnx_file(tmp_path, nodes), "node 1 '/lrn/AveragePool' (AveragePool)", "'kernel_shape'")
+
+
+# --- bounded work: answered or refused in about a second -------------------------------------------------------------
+
+
+def seconds(call: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    call()
+    return time.perf_counter() - start
+
+
+def weighted_conv(weight: bytes) -> bytes:
+    return ob.model([conv()], [("x", [1, 3, 8, 8])], [("y", [1, 4, 6, 6])], [weight])
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        pytest.param(ob.field(4, struct.pack("<4194304f", *[0.5] * 4_194_304)), id="float_data"),
+        pytest.param(ob.field(7, b"".join(ob.varint(7) for _ in range(4_194_304)) * 2), id="int64_data"),
+    ],
+)
+def test_weights_listed_as_numbers_are_not_decoded(tmp_path: Path, data: bytes) -> None:
+    """16 MB of float_data (or int64_data) in a weight of 4 x 3 x 3 x 3: its dims say it is no small constant, so its
+    values are never decoded, wherever the dims come in the record."""
+    weight = ob.field(2, ob.FLOAT) + ob.field(8, "w") + data + b"".join(ob.field(1, d) for d in (4, 3, 3, 3))
+    path = tmp_path / "net.onnx"
+    path.write_bytes(weighted_conv(weight))
+    assert seconds(lambda: load_spec(str(path))) < 2  # 20 s when every value was decoded first
+    assert analyze(str(path)).total.params == 4 * 3 * 3 * 3
+
+
+def test_an_attribute_of_4_million_numbers_is_read_no_further_than_needed(tmp_path: Path) -> None:
+    strides = ob.field(1, "strides") + ob.field(8, b"".join(ob.varint(1) for _ in range(4_194_304))) + ob.field(20, 7)
+    node = ob.node("Conv", ["x", "w"], ["y"], "c", kernel_shape=[3, 3]) + ob.field(5, strides)
+    path = tmp_path / "net.onnx"
+    path.write_bytes(ob.model([node], [("x", [1, 3, 8, 8])], [("y", [1, 4, 6, 6])], [CONV_W]))
+    took = seconds(lambda: refused(str(path), "node 0 'c' (Conv)", "'strides' has more than 64 values for 2 spatial"))
+    assert took < 1
+
+
+def test_a_tensor_of_100000_dimensions_is_refused_at_once(tmp_path: Path) -> None:
+    """Their product, 2^6,200,000, took quadratic time to multiply out."""
+    dims = ob.field(1, b"".join(ob.varint(2**62) for _ in range(100_000)))
+    path = tmp_path / "net.onnx"
+    path.write_bytes(weighted_conv(dims + ob.field(2, ob.FLOAT) + ob.field(8, "w")))
+    took = seconds(lambda: refused(str(path), "a tensor of 100,000 dimensions"))
+    assert took < 2
+
+
+def test_a_fifo_named_onnx_is_refused_at_once(tmp_path: Path) -> None:
+    """Without a writer, opening it would wait for ever; with one, it is no file to map (it read as empty)."""
+    fifo = tmp_path / "model.onnx"
+    os.mkfifo(fifo)
+    for writer in (False, True):
+        feeding = subprocess.Popen(["sh", "-c", f"cat /dev/zero > '{fifo}'"]) if writer else None
+        try:
+            result = subprocess.run(
+                [sys.executable, "-m", "convcalc", "analyze", str(fifo)],
+                cwd=REPO,
+                capture_output=True,
+                text=True,
+                timeout=30,
+            )
+        finally:
+            if feeding is not None:
+                feeding.kill()
+                feeding.wait()
+        one_error(result, "model.onnx: is a pipe (FIFO), not an ONNX model in a file")
+        assert "empty" not in result.stderr
+
+
+def relu_chain(count: int) -> bytes:
+    nodes = [ob.node("Relu", [f"t{i}"], [f"t{i + 1}"], f"/r{i}/Relu") for i in range(count)]
+    return ob.model(nodes, [("t0", [1, 3, 8, 8])], [(f"t{count}", [1, 3, 8, 8])])
+
+
+def test_a_graph_of_200000_nodes_is_refused_within_a_second(tmp_path: Path) -> None:
+    path = tmp_path / "chain.onnx"
+    path.write_bytes(relu_chain(200_000))
+    took = seconds(lambda: refused(str(path), "chain.onnx: the graph has more than 100,000 nodes", "10,000 layers"))
+    assert took < 1.5  # 14 to 18 s and 476 MB when it was read whole
+
+
+@pytest.mark.parametrize("count", [MAX_LAYERS, MAX_LAYERS + 1])
+def test_a_model_may_have_as_many_layers_as_a_spec(tmp_path: Path, count: int) -> None:
+    path = tmp_path / "chain.onnx"
+    path.write_bytes(relu_chain(count))
+    if count == MAX_LAYERS:
+        assert len(load_spec(str(path)).nodes) == MAX_LAYERS
+    else:
+        refused(str(path), f"node {MAX_LAYERS} '/r{MAX_LAYERS}/Relu' (Relu): error: ", "more than 10,000 layers")
+
+
+def test_the_weights_are_never_read(tmp_path: Path) -> None:
+    """128 MiB of weights in 64 convs: reading the graph needs only their headers (when the file was mapped, each
+    header drew its neighbours into memory: 2 MiB a header on a file system of large folios)."""
+    nodes, weights, previous = [], [], "x"
+    for index in range(64):
+        name = f"c{index}"
+        nodes.append(ob.node("Conv", [previous, f"w{index}"], [name], name, kernel_shape=[1, 1]))
+        weights.append(ob.tensor(f"w{index}", [1024, 1024, 1, 1]) + ob.field(9, bytes(2 * 2**20)))
+        previous = name
+    path = tmp_path / "heavy.onnx"
+    path.write_bytes(ob.model(nodes, [("x", [1, 1024, 1, 1])], [(previous, [1, 1024, 1, 1])], weights))
+    if not measurable():
+        pytest.skip("needs /proc/self/status (Linux) to measure a process's peak memory")
+    baseline, _ = peak_run("--version")
+    peak, result = peak_run("analyze", str(path), "--format", "json")
+    assert json.loads(result.stdout)["total"]["params"] == 64 * 1024 * 1024
+    assert peak < baseline + 48, (peak, baseline)

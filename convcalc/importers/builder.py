@@ -15,7 +15,7 @@ from typing import Any
 from convcalc.core.keys import Key
 from convcalc.core.tensor import Config, Shape
 from convcalc.core.text import first_free
-from convcalc.engine.graph import NETWORK_INPUT, Node
+from convcalc.engine.graph import MAX_LAYERS, NETWORK_INPUT, Node
 from convcalc.kinds.base import LayerKind
 from convcalc.kinds.catalogue import CATALOGUE
 
@@ -53,7 +53,10 @@ class GraphBuilder:
 
     def evaluate(self, kind: str, config: Config, sources: Sequence[str]) -> tuple[LayerKind, Config, Shape]:
         """The kind, its whole configuration (defaults filled in) and the output shape of a layer reading
-        ``sources``; a ConfigError for a value a spec could not hold, a ShapeError when it cannot read them."""
+        ``sources``; a ConfigError for a value a spec could not hold or a layer past MAX_LAYERS, a ShapeError when
+        it cannot read them."""
+        if len(self.nodes) >= MAX_LAYERS:
+            raise ConfigError(f"the model has more than {MAX_LAYERS:,} layers, the limit of a spec too")
         layer = CATALOGUE[kind]
         config = {key.name: checked(key, config[key.name]) if key.name in config else key.default for key in layer.keys}
         return layer, config, layer.evaluate(config, [self.shapes[source] for source in sources]).shape

@@ -19,7 +19,7 @@ from convcalc.core.tensor import Config, Shape, format_shape
 from convcalc.engine.graph import Node
 from convcalc.importers.builder import ConfigError, GraphBuilder
 from convcalc.importers.onnx.constants import fold, fold_dims
-from convcalc.importers.onnx.model import OnnxGraph, OnnxNode, Tensor
+from convcalc.importers.onnx.model import SMALL, OnnxGraph, OnnxNode, Tensor
 from convcalc.kinds.base import ShapeError
 
 
@@ -105,7 +105,8 @@ class Importer(GraphBuilder):
         if not isinstance(values, tuple) or not all(is_int(value) for value in values):
             raise self.fail(node, f"attribute '{name}' must be whole numbers, got {describe(values)}")
         if count is not None and len(values) != count:
-            raise self.fail(node, f"attribute '{name}' has {len(values)} values for {count} spatial axes")
+            many = f"more than {SMALL}" if len(values) > SMALL else str(len(values))  # a long list is read in part
+            raise self.fail(node, f"attribute '{name}' has {many} values for {count} spatial axes")
         return values
 
     def integer(self, node: OnnxNode, name: str, default: int) -> int:

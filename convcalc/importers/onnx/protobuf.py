@@ -44,36 +44,44 @@ Field = tuple[int, int, int | tuple[int, int]]
 """(field number, wire type, value): an int for varints and fixed numbers, (start, end) for length-delimited."""
 
 
+def head(data: bytes | memoryview, at: int, end: int) -> tuple[int, int, int | tuple[int, int], int]:
+    """The field at ``at`` of a message that ends at ``end``: its number, wire type, value (a number, or the (start,
+    end) of a length-delimited one, which is not read) and the offset after it."""
+    key, at = varint(data, at)
+    number, wire = key >> 3, key & 7
+    value: int | tuple[int, int]
+    if wire == VARINT:
+        value, at = varint(data, at)
+    elif wire == LENGTH:
+        length, at = varint(data, at)
+        if at + length > end:
+            raise DecodeError("a field is longer than the data around it")
+        value, at = (at, at + length), at + length
+    elif wire == FIXED64:
+        value, at = int.from_bytes(data[at : at + 8], "little"), at + 8
+    elif wire == FIXED32:
+        value, at = int.from_bytes(data[at : at + 4], "little"), at + 4
+    else:
+        raise DecodeError(f"unknown wire type {wire}")
+    if number == 0 or at > end:
+        raise DecodeError("a field runs past the end of its message")
+    return number, wire, value, at
+
+
 def fields(data: bytes | memoryview, start: int = 0, end: int | None = None) -> Iterator[Field]:
     """The fields of the message in ``data[start:end]``, in order."""
     end = len(data) if end is None else end
     at = start
     while at < end:
-        key, at = varint(data, at)
-        number, wire = key >> 3, key & 7
-        value: int | tuple[int, int]
-        if wire == VARINT:
-            value, at = varint(data, at)
-        elif wire == LENGTH:
-            length, at = varint(data, at)
-            if at + length > end:
-                raise DecodeError("a field is longer than the data around it")
-            value, at = (at, at + length), at + length
-        elif wire == FIXED64:
-            value, at = int.from_bytes(data[at : at + 8], "little"), at + 8
-        elif wire == FIXED32:
-            value, at = int.from_bytes(data[at : at + 4], "little"), at + 4
-        else:
-            raise DecodeError(f"unknown wire type {wire}")
-        if number == 0 or at > end:
-            raise DecodeError("a field runs past the end of its message")
+        number, wire, value, at = head(data, at, end)
         yield number, wire, value
 
 
-def packed_varints(data: bytes | memoryview, span: tuple[int, int]) -> list[int]:
-    """The signed int64 values of a packed repeated field."""
-    values, at = [], span[0]
-    while at < span[1]:
+def packed_varints(data: bytes | memoryview, span: tuple[int, int], limit: int | None = None) -> list[int]:
+    """The signed int64 values of a packed repeated field (the first ``limit`` of them, if given)."""
+    values: list[int] = []
+    at = span[0]
+    while at < span[1] and (limit is None or len(values) < limit):
         value, at = varint(data, at)
         values.append(signed(value))
     return values

@@ -14,7 +14,6 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 from convcalc.core.errors import SpecError
 from convcalc.core.files import opened
@@ -24,50 +23,31 @@ from convcalc.importers.onnx.importer import Importer
 from convcalc.importers.onnx.model import OnnxNode
 from convcalc.importers.onnx.ops import CHANNELS_LAST_OPS, HANDLERS, opaque
 from convcalc.importers.onnx.patterns import follows_lrn, mark_channels_last, not_followed
+from convcalc.importers.onnx.source import FileSource, Source
 from convcalc.importers.onnx.validity import check_graph
 
 
 def read_onnx_file(path: str, origins: dict[str, str] | None = None) -> Graph:
-    """The graph of an ONNX file, mapped rather than read: weights are never copied (see
-    :mod:`convcalc.importers.onnx.model`).
-    ``origins``, if given, is filled with each layer's ONNX node name."""
-    import mmap
-
-    with opened(path, "an ONNX model") as handle:
-        if os.fstat(handle.fileno()).st_size == 0:
+    """The graph of an ONNX file, read in blocks as the parser asks for them: the weights are never read (see
+    :mod:`convcalc.importers.onnx.source`). ``origins``, if given, is filled with each layer's ONNX node name."""
+    with opened(path, "an ONNX model", regular=True) as handle:
+        size = os.fstat(handle.fileno()).st_size
+        if size == 0:
             raise SpecError(f"{path}: the file is empty, not an ONNX model")
-        with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
-            result = _read_mapped(mapped, path, origins)
-    if isinstance(result, BaseException):
-        raise result
-    return result
+        return read_onnx(FileSource(handle.fileno(), size), path, origins)
 
 
-def _read_mapped(mapped: Any, path: str, origins: dict[str, str] | None) -> Graph | BaseException:
-    """The graph, or the error to raise once the mapping is closed: an exception's traceback would hold views
-    of the mapping and keep it from closing, so the error is copied without one."""
-    view = memoryview(mapped)
-    try:
-        return read_onnx(view, path, origins)
-    except SpecError as error:
-        return SpecError(error.message, error.location, layer=error.layer, kind=error.kind, hint=error.hint)
-    except KeyboardInterrupt:  # Ctrl-C: raised again once the mapping is closed (exit code 130)
-        return KeyboardInterrupt()
-    except Exception as error:  # a bug: reported as one, after the mapping is closed
-        return RuntimeError(f"{type(error).__name__}: {error}")
-    finally:
-        view.release()
-
-
-def read_onnx(data: bytes | memoryview, source: str, origins: dict[str, str] | None = None) -> Graph:
+def read_onnx(data: bytes | memoryview | Source, source: str, origins: dict[str, str] | None = None) -> Graph:
     """The graph of an ONNX model's bytes; a SpecError for a file that is not ONNX or cannot be counted."""
     import struct
 
-    from convcalc.importers.onnx.model import read_model
+    from convcalc.importers.onnx.model import TooLarge, read_model
     from convcalc.importers.onnx.protobuf import DecodeError
 
     try:
         model = read_model(data)
+    except TooLarge as error:
+        raise SpecError(f"{source}: {error}") from None
     except (DecodeError, IndexError, ValueError, struct.error) as error:
         raise SpecError(f"{source} is not a readable ONNX model: {error}") from None
     importer = Importer(model, source)
