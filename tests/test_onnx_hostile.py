@@ -398,3 +398,84 @@ def test_the_weights_are_never_read(tmp_path: Path) -> None:
     peak, result = peak_run("analyze", str(path), "--format", "json")
     assert json.loads(result.stdout)["total"]["params"] == 64 * 1024 * 1024
     assert peak < baseline + 48, (peak, baseline)
+
+
+# --- `convcalc import` writes only what its own reader reads back as the same graph ----------------------------------
+
+
+def imported(path: str, *options: str) -> str:
+    """The spec `convcalc import` writes; it must load back to the model's numbers, layer by layer."""
+    result = run_cli("import", path, *options)
+    assert result.code == 0, result.stderr
+    assert "\x1b" not in result.stdout + result.stderr
+    model, written = analyze(path), load_spec("imported.yaml", text=result.stdout)
+    assert len(written.nodes) == len(model.layers)
+    again = analyze(written)
+    assert again.total == model.total
+    assert [(layer.type, layer.output_shape) for layer in again.layers] == [
+        (layer.type, layer.output_shape) for layer in model.layers
+    ]
+    return result.stdout
+
+
+def test_the_header_never_echoes_the_path_raw(tmp_path: Path) -> None:
+    """A file name with a line break wrote YAML of its choosing into the spec (here: convs without their bias)."""
+    nodes = [ob.node("Conv", ["x", "w", "b"], ["y"], "c", kernel_shape=[3, 3])]
+    name = "m\ndefaults: {conv: {bias: false}}\n# \x1b]0;title\x07.onnx"
+    path = onnx_file(
+        tmp_path, nodes, initializers=[CONV_W, ob.tensor("b", [4])], outputs=[("y", [1, 4, 6, 6])], name=name
+    )
+    text = imported(path)
+    assert text.splitlines()[0].startswith("# Written by convcalc") and "defaults" not in text.splitlines()[1]
+    assert "m\\ndefaults: {conv: {bias: false}}\\n# \\x1b]0;title\\x07.onnx" in text.splitlines()[0]
+
+
+@pytest.mark.parametrize("name", ["On", "off", "NULL", "Null", "TRUE", "No", "y", "n", "nan", "inf"])
+def test_a_name_yaml_would_read_as_a_boolean_or_null_is_quoted(tmp_path: Path, name: str) -> None:
+    nodes = [ob.node("Relu", ["x"], ["r"], name), ob.node("Sigmoid", ["r"], ["y"], "s")]
+    text = imported(onnx_file(tmp_path, nodes), "--flat")
+    assert [node.name for node in load_spec("t.yaml", text=text).nodes] == [name, "s"]
+
+
+def test_control_characters_and_characters_beyond_the_bmp_read_back(tmp_path: Path) -> None:
+    nodes = [
+        ob.node("Relu", ["x"], ["r"], "\U0001d538\U0001d539"),  # mathematical double-struck A and B
+        ob.node("My\x1bOp\u2028", ["r"], ["t"], "odd\u202e"),
+        ob.node("Relu", ["t"], ["y"], "\U0001f600 face"),
+    ]
+    inputs, outputs, stated = [("x", [1, 3, 8, 8])], [("y", [1, 3, 8, 8])], [("t", [1, 3, 8, 8])]
+    path = tmp_path / "net.onnx"
+    path.write_bytes(ob.model(nodes, inputs, outputs, value_infos=stated, name="t\x1bst\U0001f600\u2028"))
+    for options in ((), ("--flat",)):
+        text = imported(str(path), *options)
+        assert "\U0001d538\U0001d539" in text and "\\ud835" not in text
+
+
+def test_import_refuses_a_spec_its_reader_would_refuse(tmp_path: Path) -> None:
+    """A 16 MiB name makes a spec over the reader's 16 MiB: import says so rather than write it."""
+    nodes = [ob.node("Relu", ["x"], ["y"], "n" * 16 * 2**20)]
+    result = run_cli("import", onnx_file(tmp_path, nodes))
+    one_error(result, "would not read back", "more than 16 MiB")
+    assert result.stdout == ""
+
+
+def test_a_model_whose_spec_would_be_over_the_readers_limits_is_refused(tmp_path: Path) -> None:
+    """10,000 1x1 convs written one a line are more YAML nodes than a spec may hold: import says so rather than write
+    a spec its reader refuses (folded, it is written only if it reads back); one conv more is over the layer limit."""
+    for count in (MAX_LAYERS, MAX_LAYERS + 1):
+        convs = range(count)  # named as PyTorch exports an nn.Sequential: layers.0, layers.1, ...
+        nodes = [
+            ob.node("Conv", [f"t{i}", "w"], [f"t{i + 1}"], f"/layers.{i}/Conv", kernel_shape=[1, 1]) for i in convs
+        ]
+        model = ob.model(nodes, [("t0", [1, 3, 4, 4])], [(f"t{count}", [1, 3, 4, 4])], [ob.tensor("w", [3, 3, 1, 1])])
+        path = tmp_path / "deep.onnx"
+        path.write_bytes(model)
+        if count > MAX_LAYERS:
+            one_error(run_cli("import", str(path)), "more than 10,000 layers")
+            continue
+        one_error(run_cli("import", str(path), "--flat"), "would not read back", "more than 100,000 YAML nodes")
+        folded = run_cli("import", str(path))
+        if folded.code == 0:
+            assert len(load_spec("t.yaml", text=imported(str(path))).nodes) == MAX_LAYERS
+        else:
+            one_error(folded, "would not read back")
