@@ -461,7 +461,7 @@ def test_import_refuses_a_spec_its_reader_would_refuse(tmp_path: Path) -> None:
 
 def test_a_model_whose_spec_would_be_over_the_readers_limits_is_refused(tmp_path: Path) -> None:
     """10,000 1x1 convs written one a line are more YAML nodes than a spec may hold: import says so rather than write
-    a spec its reader refuses (folded, it is written only if it reads back); one conv more is over the layer limit."""
+    a spec its reader refuses; one conv more is over the layer limit."""
     for count in (MAX_LAYERS, MAX_LAYERS + 1):
         convs = range(count)  # named as PyTorch exports an nn.Sequential: layers.0, layers.1, ...
         nodes = [
@@ -474,8 +474,3 @@ def test_a_model_whose_spec_would_be_over_the_readers_limits_is_refused(tmp_path
             one_error(run_cli("import", str(path)), "more than 10,000 layers")
             continue
         one_error(run_cli("import", str(path), "--flat"), "would not read back", "more than 100,000 YAML nodes")
-        folded = run_cli("import", str(path))
-        if folded.code == 0:
-            assert len(load_spec("t.yaml", text=imported(str(path))).nodes) == MAX_LAYERS
-        else:
-            one_error(folded, "would not read back")
