@@ -474,3 +474,26 @@ def test_a_model_whose_spec_would_be_over_the_readers_limits_is_refused(tmp_path
             one_error(run_cli("import", str(path)), "more than 10,000 layers")
             continue
         one_error(run_cli("import", str(path), "--flat"), "would not read back", "more than 100,000 YAML nodes")
+
+
+# --- messages that named the wrong problem ---------------------------------------------------------------------------
+
+
+def test_two_records_of_the_graph_are_one_as_protobuf_merges_them(tmp_path: Path) -> None:
+    """A writer may emit the graph field twice (here its nodes, then its inputs and outputs): protobuf reads them as
+    one graph, and so does convcalc (it said "the graph has no input")."""
+    nodes = ob.field(1, ob.node("Conv", ["x", "w"], ["c"], "c", kernel_shape=[3, 3]))
+    nodes += ob.field(1, ob.node("Relu", ["c"], ["y"], "r")) + ob.field(2, "split")
+    rest = ob.field(5, CONV_W) + ob.field(11, ob.value_info("x", [1, 3, 8, 8]))
+    rest += ob.field(12, ob.value_info("y", [1, 4, 6, 6]))
+    model = ob.field(1, 8) + ob.field(7, nodes) + ob.field(8, ob.field(1, "") + ob.field(2, 17)) + ob.field(7, rest)
+    path = tmp_path / "split.onnx"
+    path.write_bytes(model)
+    analysis = analyze(str(path))
+    assert [layer.type for layer in analysis.layers] == ["conv", "relu"]
+    assert analysis.total.params == 4 * 3 * 3 * 3  # 4 filters of 3 x 3 x 3, no bias
+
+
+def test_a_negative_stride_is_named_not_taken_for_a_large_kernel(tmp_path: Path) -> None:
+    stderr = refused(onnx_file(tmp_path, [conv(strides=[-1, -1])], initializers=[CONV_W]), "'stride'", "got -1")
+    assert "larger" not in stderr  # it said the kernel was larger than its input
