@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from convcalc.core.errors import SpecError, nearest
-from convcalc.core.keys import MAX_MAGNITUDE, is_int
-from convcalc.core.tensor import Shape
+from convcalc.core.keys import MAX_AXES, MAX_MAGNITUDE, is_int
+from convcalc.core.tensor import Shape, format_shape
 from convcalc.core.text import clip
 from convcalc.engine.graph import Graph
 from convcalc.engine.results import Analysis
@@ -89,17 +89,22 @@ def load_text(source: str | os.PathLike[str]) -> tuple[str, str]:
 
 
 def parse_shape(text: str, like: Shape) -> Shape:
-    """An input size: 'CxHxW', 'HxW' (keeping the channels of ``like``) or 'S' (square, same channels)."""
+    """An input size like ``like``: the whole shape ('CxHxW'), its spatial sizes ('HxW', keeping the channels) or one
+    size for every spatial axis ('S': square, a cube in 3-D); 'L' or 'CxL' for a 1-D map, 'DxHxW' in 3-D."""
     try:
         numbers = tuple(int(part) for part in text.lower().split("x"))
     except ValueError:
         raise ValueError(f"input size '{text}' is not of the form 3x224x224, 224x224 or 224") from None
-    if any(n < 1 for n in numbers) or not 1 <= len(numbers) <= 3:
-        raise ValueError(f"input size '{text}' must be 1 to 3 positive whole numbers, as in 3x224x224")
-    if len(like) == 1 and len(numbers) == 1:  # a flat input stays flat
+    if any(n < 1 for n in numbers) or not 1 <= len(numbers) <= 1 + MAX_AXES:
+        raise ValueError(f"input size '{text}' must be 1 to 4 positive whole numbers, as in 3x224x224")
+    if len(numbers) == len(like):  # the whole shape (a flat input's one size)
         return numbers
-    channels = like[0]
-    return {1: (channels, numbers[0], numbers[0]), 2: (channels, *numbers), 3: numbers}[len(numbers)]
+    if len(numbers) == len(like) - 1:
+        return (like[0], *numbers)
+    if len(numbers) == 1 and len(like) > 1:
+        return (like[0], *numbers * (len(like) - 1))
+    axes = "x".join(["N"] * (len(like) - 1)) + " or one size" if len(like) > 1 else "one size"
+    raise ValueError(f"input size '{text}' does not fit the input {format_shape(like)}: give {axes}")
 
 
 def analyze(
@@ -118,8 +123,9 @@ def analyze(
     if input_shape is not None:
         if not isinstance(input_shape, (tuple, list)):
             raise TypeError(f"input_shape must be a tuple of ints, (C, H, W) or (N,), not {_shown(input_shape)}")
-        if len(input_shape) not in (1, 3) or not all(is_int(n) and n >= 1 for n in input_shape):
-            raise ValueError(f"input_shape must be (C, H, W) or (N,) of positive ints, got {_shown(input_shape)}")
+        if not 1 <= len(input_shape) <= 1 + MAX_AXES or not all(is_int(n) and n >= 1 for n in input_shape):
+            forms = "(C, H, W), (C, L), (C, D, H, W) or (N,)"
+            raise ValueError(f"input_shape must be {forms} of positive ints, got {_shown(input_shape)}")
     if not isinstance(spec, Graph):
         spec = load_spec(spec)
     if input_shape is not None:

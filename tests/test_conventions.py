@@ -27,12 +27,12 @@ def recorded(tool: str) -> dict[str, Any]:
 
 @cache
 def network(key: str) -> Analysis:
-    """The analysis of a fixture entry's network: ``SPEC@HxW`` or ``SPEC@HxW/export``."""
+    """The analysis of a fixture entry's network: ``SPEC@HxW`` or ``SPEC@HxW/export`` (``SPEC@DxHxW`` for a video)."""
     spec, size = key.split("/")[0].split("@")
-    height, width = (int(n) for n in size.split("x"))
+    sizes = tuple(int(n) for n in size.split("x"))
     path = PEERS / f"{spec}.yaml"
     analysis = analyze(str(path) if path.exists() else spec)
-    return analysis if analysis.input_shape[1:] == (height, width) else analyze(spec, input_shape=(3, height, width))
+    return analysis if analysis.input_shape[1:] == sizes else analyze(spec, input_shape=(3, *sizes))
 
 
 def entries(tool: str) -> list[str]:
@@ -40,9 +40,10 @@ def entries(tool: str) -> list[str]:
 
 
 def torchvision_module(tool: str, key: str) -> bool:
-    """Whether the entry ran torchvision's own module (its modules keyed by torchvision's names); the others ran
-    convcalc's export (``SPEC@HxW/export`` beside a torchvision entry), keyed by convcalc layer names."""
-    return str(recorded(tool)["networks"][key]["model"]).startswith("torchvision.")
+    """Whether the entry ran a module of its own, torchvision's or one written from the spec's paper
+    (tools/reference_models.py), its modules keyed by their names there; the others ran convcalc's export
+    (``SPEC@HxW/export`` beside such an entry), keyed by convcalc layer names."""
+    return str(recorded(tool)["networks"][key]["model"]).startswith(("torchvision.", "tools/reference_models.py"))
 
 
 def by_layer(entry: dict[str, Any], names: set[str]) -> dict[str, int]:
@@ -113,6 +114,18 @@ INCEPTION_RELUS = sum(
 )
 """Output elements of every BasicConv2d outside the aux head: its ReLU is F.relu in forward()."""
 
+R3D_SIMPLE_CONVS = (
+    4 * (16 * 56 * 56 * 64 * 27 * 64)  # layer1: four 3x3x3 convs, 64 -> 64 at 16x56x56
+    + 8 * 28 * 28 * 128 * 27 * 64  # layer2's first, 64 -> 128 at stride 2, then three 128 -> 128 at 8x28x28
+    + 3 * (8 * 28 * 28 * 128 * 27 * 128)
+    + 4 * 14 * 14 * 256 * 27 * 128  # layer3
+    + 3 * (4 * 14 * 14 * 256 * 27 * 256)
+    + 2 * 7 * 7 * 512 * 27 * 256  # layer4
+    + 3 * (2 * 7 * 7 * 512 * 27 * 512)
+)
+"""MACs of torchvision's Conv3DSimple, the 3x3x3 convs of R3D-18's blocks: a subclass of nn.Conv3d, which ptflops and
+thop, matching modules by their exact type, do not count."""
+
 TORCHVISION_DIFFERENCES: dict[tuple[str, str], int] = {
     # MobileNetV2 pools with F.adaptive_avg_pool2d: ptflops' hook (1 x input, 1,280 x 7 x 7) and thop's
     # ((7 x 7 + 1) x 1,280) see no module there
@@ -135,6 +148,8 @@ TORCHVISION_DIFFERENCES: dict[tuple[str, str], int] = {
     ("thop", "lraspp_mobilenet_v3_large@520x520"): 11 * LRASPP_UPSAMPLED,
     # the aux head; F.avg_pool2d, F.max_pool2d and F.relu: the hooks of ptflops (its wrappers count on both) and thop
     # (avg pool: output elements, stride 1 and padding 1, as many as its input; max pool and ReLU: 0)
+    ("ptflops", "r3d_18@16x112x112"): R3D_SIMPLE_CONVS,
+    ("thop", "r3d_18@16x112x112"): R3D_SIMPLE_CONVS,
     ("flop_counter", "inception_v3@299x299"): INCEPTION_AUX["flop_counter"],
     ("torchinfo", "inception_v3@299x299"): INCEPTION_AUX["torchinfo"],
     ("thop", "inception_v3@299x299"): INCEPTION_AUX["thop"] + INCEPTION_POOL_BRANCHES,

@@ -448,7 +448,7 @@ def test_patches_need_deploy(mode: tuple[str, ...]) -> None:
 REACH = {
     "pixel": {
         *("relu", "relu6", "leaky_relu", "sigmoid", "tanh", "silu", "gelu", "hardsigmoid", "hardswish", "softmax"),
-        *("batchnorm", "dropout", "stochastic_depth", "lrn", "scale", "channel_shuffle", "slice"),
+        *("batchnorm", "dropout", "stochastic_depth", "lrn", "scale", "channel_shuffle"),
         *("add", "concat", "multiply"),
     },
     "window": {"conv", "maxpool", "avgpool", "pad", "crop", "upsample", "pixel_shuffle", "pixel_unshuffle"},
@@ -463,7 +463,7 @@ pixel (element-wise, or mixing only channels), a window, or all of it (layernorm
 def test_each_kinds_reach() -> None:
     from convcalc.kinds.catalogue import CATALOGUE
 
-    assert set(CATALOGUE) - {"layernorm", "linear"} == set().union(*REACH.values())
+    assert set(CATALOGUE) - {"layernorm", "linear", "slice"} == set().union(*REACH.values())
     for reach, kinds in REACH.items():
         for kind in kinds:
             config = {"over": "channels", "per_position": False}  # keys only layernorm and linear read
@@ -472,6 +472,8 @@ def test_each_kinds_reach() -> None:
     assert CATALOGUE["layernorm"].reach({"over": "all"}) == "all"  # statistics over C x H x W
     assert CATALOGUE["linear"].reach({"per_position": True}) == "pixel"
     assert CATALOGUE["linear"].reach({"per_position": False}) == "all"  # flattens the map
+    assert CATALOGUE["slice"].reach({"axis": 0}) == "pixel"  # channels: each pixel's own
+    assert CATALOGUE["slice"].reach({"axis": -1}) == "window"  # positions along an axis, shifted
 
 
 def test_a_global_layer_or_a_layernorm_over_all_ends_the_patch_stage() -> None:

@@ -130,8 +130,15 @@ def test_shape_reads_of_a_flat_vector_an_unknown_name_and_a_later_layer_fail() -
     assert analyze_layers([3, 4, 4], [*flat[:1], {"type": "linear", "units": "${f.channels}"}]).output_shape == (48,)
     with pytest.raises(SpecError, match="no earlier layer is named 'nope'"):
         analyze_layers([3, 4, 4], [{"type": "conv", "filters": "${nope.channels}", "kernel": 1}])
-    with pytest.raises(SpecError, match=r"'filters'.*unknown name 'in\.depth'"):
+    with pytest.raises(SpecError, match=r"'filters'.*unknown name 'in\.size'"):
+        analyze_layers([3, 4, 4], [{"type": "conv", "filters": "${in.size}", "kernel": 1}])
+    with pytest.raises(SpecError, match=r"'filters': 'in' is the feature map 3x4x4: it has no depth"):
         analyze_layers([3, 4, 4], [{"type": "conv", "filters": "${in.depth}", "kernel": 1}])
+    # a 3-D map has a depth, a 1-D one a length: 2 x 5 = 10 filters, then 4 + 10
+    volume = analyze_layers([2, 5, 6, 7], [{"type": "conv", "filters": "${in.channels * in.depth}", "kernel": 1}])
+    assert volume.output_shape == (10, 5, 6, 7)
+    line = analyze_layers([4, 10], [{"type": "conv", "filters": "${in.channels + in.length}", "kernel": 1}])
+    assert line.output_shape == (14, 10)
 
 
 def test_a_shape_that_cannot_be_computed_is_the_engines_error_with_the_layers_before() -> None:

@@ -572,7 +572,7 @@ def test_spec_from_standard_input() -> None:
 def test_api_refuses_a_bad_input_shape() -> None:
     from convcalc import analyze
 
-    for shape in ((0, 8, 8), (3, 8), (3, -1, 8), (True, 8, 8)):
+    for shape in ((0, 8, 8), (3, 8, 8, 8, 8), (3, -1, 8), (True, 8, 8), ()):
         with pytest.raises(ValueError, match="input_shape"):
             analyze("lenet5", input_shape=shape)
 

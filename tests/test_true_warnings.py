@@ -162,6 +162,12 @@ ZOO_WARNINGS = {
     # 6 * 2 + 1 = 13: the last row and column are never read.
     "resnet18": [(name, "unread") for name in SHORTCUTS],
     "resnet50": [(name, "unread") for name in SHORTCUTS],
+    # R3D-18's 1x1x1/2 shortcuts on 16x56x56, 8x28x28, 4x14x14 reach 7 * 2 + 1 = 15 of 16 frames, 27 * 2 + 1 = 55 of
+    # 56 rows and columns, and so on: the last frame, row and column of each are never read.
+    "r3d_18": [(name, "unread") for name in SHORTCUTS],
+    "r2plus1d_18": [(name, "unread") for name in SHORTCUTS],  # the same shortcuts
+    # M5's 4x pools on 7981, 1993 and 122 samples read (1995 - 1) * 4 + 4 = 7980, 1992 and 120 of them (496 = 4 * 124)
+    "m5": [("stage1.pool", "unread"), ("stage2.pool", "unread"), ("stage4.pool", "unread")],
     # the paper's ResNet-50 strides in the body's first 1x1 too: the same arithmetic, twice per stage.
     "resnet50-v1": [(name, "unread") for pair in zip(V1_BODIES, SHORTCUTS, strict=True) for name in pair],
     # 7x7/2 p0 at 224: out = (224 - 7) // 2 + 1 = 109; 108 * 2 + 7 = 223 of 224.

@@ -7,6 +7,8 @@ Needs torch (the ``peers`` extra). Two sources of a module for a spec:
   output. torchvision's wheel does not import beside the CPU torch 2.13.0 used here, so its model definitions come from
   an unpacked wheel through ``tvmodels`` (TVSRC names the wheel's ``torchvision/`` folder; PEERS_TVMODELS, or
   /work/shared/tools, the folder of tvmodels.py).
+- ``reference``: for the specs no model library builds (M5, TCN, the 3-D U-Net), a module written from the same
+  paper in tools/reference_models.py.
 - ``export``: ``convcalc export SPEC --to pytorch`` (``convcalc.export.to_pytorch``) for every spec, whose
   ``CONVCALC_NAMES`` maps each submodule to its convcalc layer name.
 """
@@ -38,6 +40,8 @@ TORCHVISION: dict[str, tuple[str, str, dict[str, Any]]] = {
     "shufflenet_v2_x1_0": ("shufflenetv2", "shufflenet_v2_x1_0", {}),
     "squeezenet1_0": ("squeezenet", "squeezenet1_0", {}),
     "vgg16": ("vgg", "vgg16", {}),
+    "r3d_18": ("video.resnet", "r3d_18", {}),
+    "r2plus1d_18": ("video.resnet", "r2plus1d_18", {}),
 }
 """Bundled specs that are torchvision's network, layer for layer: spec -> (torchvision.models module, builder, its
 keyword arguments besides ``weights=None``: no weights are downloaded, the backbone's neither)."""
@@ -81,12 +85,23 @@ def _tvmodels() -> Any:
     return importlib.import_module("tvmodels")
 
 
+def reference_specs() -> set[str]:
+    """The bundled specs with a module written from their paper in tools/reference_models.py."""
+    return {"m5", "tcn", "unet3d"}
+
+
 def build(spec: str, source: str, input_shape: list[int] | None = None) -> tuple[Any, dict[str, str] | None, str]:
     """The module for a spec (eval mode), its submodule -> convcalc layer name map (export only), and a description.
 
     ``input_shape`` (C, H, W) only matters to the export, which is written for one input size; torchvision's
     networks take any size through their adaptive pools.
     """
+    if source == "reference":
+        sys.path.insert(0, str(REPO / "tools"))
+        from reference_models import REFERENCE
+
+        name = REFERENCE[spec].__name__
+        return REFERENCE[spec]().eval(), None, f"tools/reference_models.py: {name}(), from its paper"
     if source == "torchvision":
         module, builder, kwargs = TORCHVISION[spec]
         model = _tvmodels().model(module, builder, **kwargs)

@@ -271,9 +271,10 @@ def runs(only: set[str] | None, with_torchvision: bool) -> list[tuple[str, str, 
             continue
         shapes = [peer_models.spec_input(spec)] + ([LARGE[spec]] if spec in LARGE else [])
         for shape in shapes:
-            key = f"{spec}@{shape[1]}x{shape[2]}"
-            if spec in peer_models.TORCHVISION and with_torchvision:
-                result.append((key, spec, "torchvision", shape))
+            key = f"{spec}@{'x'.join(map(str, shape[1:]))}"  # its spatial sizes: HxW, DxHxW for a video
+            if (spec in peer_models.TORCHVISION and with_torchvision) or spec in peer_models.reference_specs():
+                library = "torchvision" if spec in peer_models.TORCHVISION else "reference"
+                result.append((key, spec, library, shape))
                 result.append((f"{key}/export", spec, "export", shape))
             else:
                 result.append((key, spec, "export", shape))

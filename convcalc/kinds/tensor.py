@@ -15,6 +15,7 @@ from convcalc.core.keys import (
     boolean,
     choice,
     dimensions,
+    integer,
     json_schema,
     non_negative_int,
     positive_axes,
@@ -23,7 +24,7 @@ from convcalc.core.keys import (
 )
 from convcalc.core.numbers import ratio
 from convcalc.core.tensor import Config, Shape, elements, format_shape
-from convcalc.kinds.base import Evaluation, LayerKind, ShapeError, Window
+from convcalc.kinds.base import Evaluation, LayerKind, Reach, ShapeError, Window
 from convcalc.kinds.torchcode import call
 from convcalc.kinds.windows import (
     axis_names,
@@ -300,33 +301,60 @@ class Pad(LayerKind):
         return call(f"nn.ZeroPad{count}d", last_first)
 
 
+AXIS = Key("axis", integer(-1 - MAX_AXES), 0, symbol="axis")
+"""An axis of the per-sample tensor: 0 the channels, 1 the first spatial axis (H, or L); negative counts from the
+last (-1)."""
+
+
+def resolve_axis(axis: int, shape: Shape, kind: str) -> int:
+    """An axis of ``shape`` as its index from 0; a ShapeError when the shape has no such axis."""
+    if not -len(shape) <= axis < len(shape):
+        raise ShapeError(f"{kind} on axis {axis}: its input {format_shape(shape)} has axes 0 to {len(shape) - 1}")
+    return axis % len(shape)
+
+
 class Slice(LayerKind):
     type = "slice"
-    locality = "pixel"
-    summary = "Channels start to end - 1 of the input (a channel split is two slices reading one input)."
+    summary = (
+        "Channels start to end - 1 of the input (a channel split is two slices reading one input); with axis, "
+        "positions along a spatial axis (the last time step: axis -1)."
+    )
     view = True
-    keys = (Key("start", non_negative_int, 0, symbol="start"), Key("end", positive_int, symbol="end"))
+    keys = (Key("start", non_negative_int, 0, symbol="start"), Key("end", positive_int, symbol="end"), AXIS)
 
     def evaluate(self, config: Config, inputs: Sequence[Shape]) -> Evaluation:
-        """out = (end - start, H, W); 0 <= start < end <= C; no arithmetic."""
-        channels, start, end = inputs[0][0], config["start"], config["end"]
-        if not start < end <= channels:
-            raise ShapeError(f"cannot slice channels {start} to {end} of {channels}: need start < end <= {channels}")
-        return Evaluation((end - start, *inputs[0][1:]))
+        """out = (end - start, H, W); 0 <= start < end <= C; no arithmetic (on another axis, that axis' size)."""
+        shape, start, end = inputs[0], config["start"], config["end"]
+        axis = resolve_axis(config["axis"], shape, self.type)
+        what = "channels" if axis == 0 else f"axis {axis}"
+        if not start < end <= shape[axis]:
+            raise ShapeError(
+                f"cannot slice {what} {start} to {end} of {shape[axis]}: need start < end <= {shape[axis]}"
+            )
+        out = (*shape[:axis], end - start, *shape[axis + 1 :])
+        if axis == 0:
+            return Evaluation(out)
+        windows = tuple(Window(1, 1, -int(start) if spatial == axis else 0) for spatial in range(1, len(shape)))
+        return Evaluation(out, windows=windows)
+
+    def reach(self, config: Config) -> Reach:
+        """Channels: each pixel's own; positions along an axis: a window (one pixel, shifted)."""
+        return "pixel" if config["axis"] == 0 else "window"
 
     torch_helper = '''class Slice(nn.Module):
-    """Channels start to end - 1: x[:, start:end]."""
+    """Channels start to end - 1: x[:, start:end] (along another dimension: dim)."""
 
-    def __init__(self, start: int, end: int) -> None:
+    def __init__(self, start: int, end: int, dim: int = 1) -> None:
         super().__init__()
-        self.start, self.end = start, end
+        self.start, self.end, self.dim = start, end, dim
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return x[:, self.start : self.end]
+        return x.narrow(self.dim, self.start, self.end - self.start)
 '''
 
     def torch_module(self, config: Config, inputs: Sequence[Shape]) -> str:
-        return call("Slice", config["start"], config["end"])
+        axis = resolve_axis(config["axis"], inputs[0], self.type)
+        return call("Slice", config["start"], config["end"], dim=(axis + 1, 1))
 
 
 class Opaque(LayerKind):

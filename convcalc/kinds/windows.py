@@ -175,7 +175,8 @@ def untiled_warning(size: Sequence[int], out: Sequence[int], windows: Sequence[W
         for axis in range(count)
     ]
     unread = [max(int(size[axis]) - reach[axis], 0) for axis in range(count)]
-    if not any(unread):
+    short = [axis for axis in range(count) if unread[axis]]
+    if not short:
         return ()
     units = AXIS_UNITS[count]
     axes = [
@@ -189,14 +190,8 @@ def untiled_warning(size: Sequence[int], out: Sequence[int], windows: Sequence[W
     if count > 1 and all(each == axes[0] for each in axes):
         reached = f"{axes[0][0]} input {listed(units)} {axes[0][1]}"
     else:
-        reached = " and ".join(
-            f"{axes[axis][0]} input {units[axis]} {axes[axis][1]}" for axis in range(count) if unread[axis]
-        )
-    lost = " and ".join(
-        f"{unread[axis]} {units[axis] if unread[axis] > 1 else units[axis][:-1]}"
-        for axis in range(count)
-        if unread[axis]
-    )
+        reached = listed([f"{axes[axis][0]} input {units[axis]} {axes[axis][1]}" for axis in short])
+    lost = listed([f"{unread[axis]} {units[axis] if unread[axis] > 1 else units[axis][:-1]}" for axis in short])
     gaps = [
         (f"a stride {windows[axis].stride} over a window of {windows[axis].span}", units[axis])
         for axis in range(count)

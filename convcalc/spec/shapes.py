@@ -24,10 +24,17 @@ from convcalc.spec.namespace import Namespace, Scope
 from convcalc.spec.reader import Located
 
 SIZE_OF = "size_of"
-"""The entry key that sets a layer's ``size`` to another layer's height and width."""
-DIMENSIONS = {"channels": 0, "height": 1, "width": 2}
-"""What ``${NAME.PART}`` reads of a layer's output shape (``channels`` of a flat vector: its features)."""
-DIMENSION_NAME = re.compile(r"[A-Za-z_]\w*(?:\.\w+)*\.(?:channels|height|width)")
+"""The entry key that sets a layer's ``size`` to another layer's spatial sizes (height and width on an image)."""
+DIMENSIONS = {
+    "channels": {1: 0, 2: 0, 3: 0, 4: 0},
+    "length": {2: 1},
+    "depth": {4: 1},
+    "height": {3: 1, 4: 2},
+    "width": {3: 2, 4: 3},
+}
+"""What ``${NAME.PART}`` reads of a layer's output shape, by the shape's rank: the index of that axis (``channels`` of
+a flat vector: its features; ``length`` of a 1-D map; ``depth`` of a 3-D one)."""
+DIMENSION_NAME = re.compile(r"[A-Za-z_]\w*(?:\.\w+)*\.(?:channels|length|depth|height|width)")
 """A name in ``${...}`` that reads a shape: a layer's (dotted) name, a dot, and what it reads."""
 
 
@@ -70,23 +77,25 @@ class LoweredShapes:
         except SpecError as error:
             raise ExpressionError(f"{error.message}{f' ({error.hint})' if error.hint else ''}") from None
         shape = self.shape(node)
-        if len(shape) == 1 and part != "channels":
-            raise ExpressionError(f"'{reference}' is the flat vector {format_shape(shape)}: it has no {part}")
-        return shape[DIMENSIONS[part]]
+        index = DIMENSIONS[part].get(len(shape))
+        if index is None:
+            what = "the flat vector" if len(shape) == 1 else "the feature map"
+            raise ExpressionError(f"'{reference}' is {what} {format_shape(shape)}: it has no {part}")
+        return shape[index]
 
-    def size_of(self, entry: Located, scope: Scope, names: Namespace, layer: str) -> tuple[int, int]:
-        """The height and width of the layer that an entry's ``size_of`` names."""
+    def size_of(self, entry: Located, scope: Scope, names: Namespace, layer: str) -> tuple[int, ...]:
+        """The spatial sizes of the layer that an entry's ``size_of`` names (height and width of an image)."""
         at = entry.value_at(SIZE_OF)
         if "size" in entry:
             raise SpecError(f"give 'size' or '{SIZE_OF}', not both", at, layer=layer)
         shape = self.shape(names.resolve(entry[SIZE_OF], at, scope, layer))
-        if len(shape) != 3:
+        if len(shape) == 1:
             raise SpecError(
                 f"'{SIZE_OF}': '{entry[SIZE_OF]}' is the flat vector {format_shape(shape)}, not a feature map",
                 at,
                 layer=layer,
             )
-        return shape[1], shape[2]
+        return tuple(shape[1:])
 
 
 class ExpressionNames(Mapping[str, Any]):

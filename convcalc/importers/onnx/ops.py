@@ -160,11 +160,13 @@ def add(importer: Importer, node: OnnxNode) -> None:
 
 
 def batchnorm(importer: Importer, node: OnnxNode) -> None:
+    """Batch norm; without a learned scale and shift (affine=False) where torch exports them as Constant nodes, not
+    as the graph's initializers (its parameters). Each of its four tensors holds one value per channel."""
     channels = importer.shape_of(node)[0]
     for position, role in enumerate(("scale", "bias", "mean", "variance"), start=1):
         importer.per_channel(node, position, channels, role, "channels")
     config = {
-        "affine": True,
+        "affine": len(node.inputs) > 1 and node.inputs[1] in importer.model.initializers,
         "eps": node.attributes.get("epsilon", 1e-5),
         "momentum": shortest_float32(1 - float(node.attributes.get("momentum", 0.9))),  # ONNX's is the old share
     }
@@ -426,33 +428,43 @@ def split(importer: Importer, node: OnnxNode) -> None:
 
 
 def slice_(importer: Importer, node: OnnxNode) -> None:
-    """A Slice of the channels with step 1 (as a channel split exports): a ``slice`` layer; of H and W, a centred
-    window: a ``crop``."""
+    """A Slice with step 1: of the channels (as a channel split exports), a ``slice`` layer; of the spatial axes, a
+    centred window is a ``crop``, any other one a ``slice`` along each axis it cuts (a TCN's chomp)."""
     starts, ends, axes, steps = (importer.constant(node, i) for i in (1, 2, 3, 4))
     shape = importer.shape_of(node)
-    if not (starts and ends and starts.values and ends.values) or len(shape) != 3:
+    if not (starts and ends and starts.values and ends.values) or len(shape) < 2:
         opaque(importer, node)
         return
     dims = (1, *shape)
-    axis_list = [whole(a) % 4 for a in axes.values] if axes and axes.values else list(range(len(starts.values)))
+    rank = len(dims)
+    axis_list = [whole(a) % rank for a in axes.values] if axes and axes.values else list(range(len(starts.values)))
     if steps and steps.values and any(whole(step) != 1 for step in steps.values):
         opaque(importer, node)
         return
-    spans = {
+    bounds = {
         axis: (_clamp(whole(start), dims[axis]), _clamp(whole(end), dims[axis]))
         for axis, start, end in zip(axis_list, starts.values, ends.values, strict=True)
     }
-    if list(spans) == [1]:
-        importer.emit(node, "slice", {"start": spans[1][0], "end": spans[1][1]})
-    elif spans and set(spans) <= {2, 3}:
-        for axis in (2, 3):
-            spans.setdefault(axis, (0, dims[axis]))
-        if all(spans[a][0] == (dims[a] - (spans[a][1] - spans[a][0])) // 2 for a in (2, 3)):
-            importer.emit(node, "crop", {"size": (spans[2][1] - spans[2][0], spans[3][1] - spans[3][0])})
-        else:
-            opaque(importer, node)
-    else:
+    spans = {axis: span for axis, span in bounds.items() if span != (0, dims[axis])}
+    if 0 in spans or not spans:
         opaque(importer, node)
+    elif list(spans) == [1]:
+        importer.emit(node, "slice", {"start": spans[1][0], "end": spans[1][1]})
+    elif (
+        1 not in spans
+        and len(spans) > 1
+        and all(start == (dims[a] - (end - start)) // 2 for a, (start, end) in spans.items())
+    ):
+        size = tuple(
+            spans.get(axis, (0, dims[axis]))[1] - spans.get(axis, (0, dims[axis]))[0] for axis in range(2, rank)
+        )
+        importer.emit(node, "crop", {"size": size})
+    else:
+        source = importer.source_of(node)
+        for count, (axis, (start, end)) in enumerate(sorted(spans.items()), 1):
+            last = count == len(spans)
+            config = {"start": start, "end": end, "axis": axis - 1}
+            source = importer.emit(node, "slice", config, [source], suffix="" if last else f"axis{axis - 1}")
 
 
 def _clamp(index: int, size: int) -> int:

@@ -52,6 +52,11 @@ class Sizes:
     shape_in: Shape = ()
 
     @property
+    def axes(self) -> int:
+        """The input's spatial axes: 2 on an image (1 and 3 on 1-D and 3-D maps, 0 on a flat vector)."""
+        return len(self.shape_in) - 1
+
+    @property
     def elements_in(self) -> int:
         return self.c_in * self.h_in * self.w_in
 

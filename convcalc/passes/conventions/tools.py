@@ -50,18 +50,27 @@ def fvcore_norm(s: Sizes) -> int:
     return s.elements_in * (5 if s.affine else 4)
 
 
-def fvcore_upsample(s: Sizes) -> int:
-    """aten::upsample_nearest2d: output elements x 1; upsample_bilinear2d: x 4."""
+def fvcore_upsample(s: Sizes) -> Count:
+    """aten::upsample_nearest2d: output elements x 1; upsample_bilinear2d: x 4; on 1-D and 3-D maps (nearest1d,
+    linear1d, nearest3d, trilinear3d) unsupported."""
+    if s.axes != 2:
+        return Skipped((f"aten::upsample_{s.config['mode']}{s.axes}d",))
     return s.elements_out * (4 if s.config["mode"] == "bilinear" else 1)
 
 
+def fvcore_adaptive_average(s: Sizes) -> Count:
+    """aten::adaptive_avg_pool2d: input elements x 1; adaptive_avg_pool1d and 3d unsupported."""
+    return input_elements(s) if s.axes == 2 else Skipped((f"aten::adaptive_avg_pool{s.axes}d",))
+
+
 def unsupported(*ops: str) -> Rule:
-    """A rule counting 0 and naming the aten ops fvcore does not handle."""
+    """A rule counting 0 and naming the aten ops fvcore does not handle (``{n}`` in an op: the input's spatial axes,
+    aten::max_pool2d on an image, max_pool3d on a video)."""
 
     def rule(s: Sizes) -> Count:
-        return Skipped(ops)
+        return Skipped(tuple(op.replace("{n}", str(s.axes)) for op in ops))
 
-    rule.__doc__ = f"0: {', '.join(sorted(set(ops)))} unsupported (fvcore counts 0 and lists it)"
+    rule.__doc__ = f"0: {', '.join(sorted(set(ops))).replace('{n}', '2')} unsupported (fvcore counts 0 and lists it)"
     return rule
 
 
@@ -93,13 +102,13 @@ FVCORE: Registry = table(
         "batchnorm": fvcore_batchnorm,
         "layernorm": fvcore_norm,
         "groupnorm": fvcore_norm,
-        "adaptive_avgpool": input_elements,
-        "global_avgpool": input_elements,
+        "adaptive_avgpool": fvcore_adaptive_average,
+        "global_avgpool": fvcore_adaptive_average,
         "upsample": fvcore_upsample,
-        "maxpool": unsupported("aten::max_pool2d"),
-        "avgpool": unsupported("aten::avg_pool2d"),
-        "adaptive_maxpool": unsupported("aten::adaptive_max_pool2d"),
-        "global_maxpool": unsupported("aten::adaptive_max_pool2d"),
+        "maxpool": unsupported("aten::max_pool{n}d"),
+        "avgpool": unsupported("aten::avg_pool{n}d"),
+        "adaptive_maxpool": unsupported("aten::adaptive_max_pool{n}d"),
+        "global_maxpool": unsupported("aten::adaptive_max_pool{n}d"),
         "lrn": unsupported(
             "aten::mul", "aten::pad", "aten::avg_pool3d", "aten::mul", "aten::add", "aten::pow", "aten::div"
         ),
