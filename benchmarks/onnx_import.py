@@ -1,9 +1,16 @@
-"""Time ONNX import: 500 MB of weights against the same graph with 5 MB (`python benchmarks/onnx_import.py`).
+"""Time ONNX import and its peak memory: 500 MB of weights against the same graph with 5 MB
+(`python benchmarks/onnx_import.py [MODEL.onnx ...]`).
 
 Both files are made here (tests/onnxbuild.py writes the protobuf): 50 convs of 64 -> 64 channels, 3x3, whose
-weights are stored as raw_data of the size that gives the total. convcalc maps the file and skips the weights by
-their length, so both should take the same time: interpreter start-up and imports, then the graph. Prints the median
-of 7 whole processes (`convcalc analyze FILE --format json`) for each, and the in-process import alone.
+weights are stored as raw_data of the size that gives the total. convcalc reads the file's structure in blocks and
+skips the weights by their length (convcalc/importers/onnx/source.py), so both should take the same time and memory:
+interpreter start-up and imports, then the graph. Prints the median of 7 whole processes (`convcalc analyze FILE
+--format json`) for each, their peak resident memory (Linux: the child's VmHWM), and the in-process import alone.
+Each MODEL.onnx given is measured the same way: a real export with its weights, such as ResNet-152 (241 MB), made
+with torch and torchvision (not part of the repository; write it anywhere outside it):
+
+    python -c "import torch, torchvision; torch.onnx.export(torchvision.models.resnet152().eval(),
+               torch.zeros(1, 3, 224, 224), 'resnet152.onnx', dynamo=False)"
 
 Then what `convcalc import` adds to reading the graph: writing it as a spec, folded (convcalc/spec/fold/) and flat
 (`--flat`), in process, for the 50-conv chain and the ONNX fixtures of ResNet-50, DenseNet-121 and Inception v3,
@@ -14,7 +21,6 @@ disturbs far less than the wall clock at a few milliseconds.
 from __future__ import annotations
 
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -22,6 +28,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from tests import onnxbuild as ob
+from tests.processes import peak_run
 
 LAYERS = 50
 
@@ -47,34 +54,42 @@ def model(total_bytes: int) -> bytes:
     return ob.model(nodes, [("x", [1, 64, 56, 56])], [(previous, [1, 64, 56, 56])], weights)
 
 
-def median_run(path: Path, runs: int = 7) -> float:
-    times = []
+def median_run(path: Path, runs: int = 7) -> tuple[float, float]:
+    """The median wall time of `convcalc analyze PATH --format json` as a whole process, and its largest peak
+    resident memory in MiB."""
+    times, peaks = [], []
     for _ in range(runs):
         start = time.perf_counter()
-        subprocess.run(
-            [sys.executable, "-m", "convcalc", "analyze", str(path), "--format", "json"],
-            check=True,
-            capture_output=True,
-        )
+        peak, result = peak_run("analyze", str(path), "--format", "json")
         times.append(time.perf_counter() - start)
-    return statistics.median(times)
+        peaks.append(peak)
+        if result.returncode:
+            raise SystemExit(f"{path}: {result.stderr}")
+    return statistics.median(times), max(peaks)
+
+
+def measure(label: str, path: Path) -> None:
+    from convcalc import load_spec
+
+    start = time.perf_counter()
+    load_spec(str(path))
+    in_process = time.perf_counter() - start
+    seconds, peak = median_run(path)
+    print(
+        f"{label:>7} file ({path.stat().st_size:,} bytes): whole process {seconds * 1000:.0f} ms, "
+        f"peak memory {peak:.0f} MiB, import in process {in_process * 1000:.1f} ms"
+    )
 
 
 def main() -> None:
-    from convcalc import load_spec
-
     with tempfile.TemporaryDirectory() as folder:
         for label, size in (("5 MB", 5 * 2**20), ("500 MB", 500 * 2**20)):
             path = Path(folder) / f"model-{label.replace(' ', '')}.onnx"
             path.write_bytes(model(size))
-            start = time.perf_counter()
-            load_spec(str(path))
-            in_process = time.perf_counter() - start
-            print(
-                f"{label:>7} file ({path.stat().st_size:,} bytes): whole process {median_run(path) * 1000:.0f} ms, "
-                f"import in process {in_process * 1000:.1f} ms"
-            )
+            measure(label, path)
             path.unlink()
+        for given in sys.argv[1:]:
+            measure(Path(given).name, Path(given))
         chain = Path(folder) / "chain.onnx"
         chain.write_bytes(model(5 * 2**20))
         fixtures = Path(__file__).resolve().parents[1] / "tests" / "data" / "onnx"

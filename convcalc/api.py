@@ -148,6 +148,19 @@ def check_options(batch: object, dtype: object) -> None:
         raise ValueError(f"batch must be at least 1 and at most 10^100, got {_shown(batch)}")
 
 
+def check_bottlenecks(bottlenecks: object) -> None:
+    """TypeError unless ``bottlenecks`` is a list (or tuple) of ``--bottleneck`` texts or Bottlenecks."""
+    from convcalc.spec.rewrite import Bottleneck
+
+    if isinstance(bottlenecks, str):
+        raise TypeError(f"bottlenecks must be a list, not a str (write [{bottlenecks!r:.60}])")
+    if not isinstance(bottlenecks, (list, tuple)):
+        raise TypeError(f"bottlenecks must be a list such as ['conv5x5=16'], not {_shown(bottlenecks)}")
+    for each in bottlenecks:
+        if not isinstance(each, (str, Bottleneck)):
+            raise TypeError(f"a bottleneck is a str such as 'conv5x5=16' or a Bottleneck, not {type(each).__name__}")
+
+
 def compare(
     first: Graph | str | os.PathLike[str],
     second: Graph | str | os.PathLike[str] | None = None,
@@ -159,13 +172,17 @@ def compare(
     """Two networks side by side, or one network before and after inserting 1x1 bottleneck convs.
 
     ``bottlenecks`` are ``--bottleneck`` values such as ``"conv5x5=16"`` or ``"all=0.25"``; with them,
-    ``first`` must be a spec source (its text is rewritten) and ``second`` is not given.
+    ``first`` must be a spec source (its text is rewritten) and ``second`` is not given. A wrong type of argument
+    raises TypeError (``bottlenecks=None``, or a str where a list of them is meant), a wrong combination ValueError.
     """
     from convcalc.passes.comparison import compare as compare_analyses
     from convcalc.spec.rewrite import Bottleneck, insert_bottlenecks, parse_bottleneck
 
     check_options(batch, dtype)
-    if (second is None) == (not bottlenecks):
+    check_bottlenecks(bottlenecks)
+    if second is None and not bottlenecks:
+        raise ValueError("compare needs a second spec or bottlenecks")
+    if second is not None and bottlenecks:
         raise ValueError("compare needs either a second spec or bottlenecks, not both")
     if first == "-" and second == "-":
         raise SpecError("standard input can be read once: give at most one of the two specs as '-'")

@@ -18,6 +18,8 @@ __all__ = ["Sweep", "SweepRow", "parse_sizes", "sweep"]
 
 def parse_sizes(text: str, like: Shape) -> tuple[Shape, ...]:
     """'224,320,3x512x1024' -> one shape per comma-separated size (see :func:`convcalc.api.parse_shape`)."""
+    if not isinstance(text, str):
+        raise TypeError(f"sizes must be a str such as '224,320,3x512x1024', not {type(text).__name__}")
     sizes = [part.strip() for part in text.split(",") if part.strip()]
     if not sizes:
         raise ValueError("no input sizes given; write them as 224,320,512 or 3x512x1024")

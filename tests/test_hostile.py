@@ -403,6 +403,13 @@ def test_a_legacy_encoding_prints_without_crashing(write_spec, encoding: str) ->
         (lambda api: api.analyze("lenet5", input_shape=5), TypeError, "input_shape must be a tuple"),
         (lambda api: api.analyze("lenet5", input_shape="3x8x8"), TypeError, "input_shape must be a tuple"),
         (lambda api: api.compare("lenet5", "lenet5", batch="2"), TypeError, "batch must be an int"),
+        (lambda api: api.compare("lenet5", bottlenecks=None), TypeError, "bottlenecks must be a list .* not None"),
+        (lambda api: api.compare("lenet5", bottlenecks="C3=4"), TypeError, r"not a str \(write \['C3=4'\]\)"),
+        (lambda api: api.compare("lenet5", bottlenecks=b"C3=4"), TypeError, "bottlenecks must be a list"),
+        (lambda api: api.compare("lenet5", bottlenecks=[5]), TypeError, "a bottleneck is a str .* not int"),
+        (lambda api: api.compare("lenet5"), ValueError, "a second spec or bottlenecks"),
+        (lambda api: api.compare("lenet5", "lenet5", bottlenecks=["C3=4"]), ValueError, "not both"),
+        (lambda api: parse_sizes_of(None), TypeError, "sizes must be a str"),
         (lambda api: sweep_of(None), TypeError, "input_shapes must be a list"),
         (lambda api: sweep_of((3, 32, 32)), TypeError, "input_shapes must be a list"),
     ],
@@ -412,6 +419,12 @@ def test_library_arguments_raise_documented_errors(call, error: type[Exception],
 
     with pytest.raises(error, match=words):
         call(api)
+
+
+def parse_sizes_of(text: object):
+    from convcalc.sweep import parse_sizes
+
+    return parse_sizes(text, (3, 32, 32))  # type: ignore[arg-type]
 
 
 def sweep_of(shapes: object):

@@ -176,7 +176,7 @@ def test_an_unknown_op_with_a_stated_shape_is_opaque_and_warned(tmp_path):
 
 def test_an_unknown_op_without_a_shape_is_an_error(tmp_path):
     nodes = [ob.node("TopK", ["x", "k"], ["t"], "topk"), ob.node("Relu", ["t"], ["y"], "relu")]
-    model = ob.model(nodes, [("x", [1, 10])], [("y", [1, 3])])
+    model = ob.model(nodes, [("x", [1, 10])], [("y", [1, 3])], [ob.tensor("k", [1], [3], ob.INT64)])
     result = run_cli("analyze", write(tmp_path, model))
     assert result.code == 2 and "TopK" in result.stderr and "shape inference" in result.stderr
 
@@ -271,50 +271,49 @@ def replaced(index: int, node: bytes) -> list[bytes]:
 
 
 @pytest.mark.parametrize(
-    ("nodes", "weights", "message"),  # the node refused is named; its position in the graph is its line
+    ("nodes", "weights", "message"),  # the node refused is named: its index in the graph, name and op
     [
         pytest.param(
             replaced(1, ob.node("Conv", ["t", "w1"], ["n"], "c", kernel_shape=[1, 1])),
             {},
-            "2:1: error: layer 'c' (Conv): Conv reads 't', a channels-last tensor (after a Transpose [0, 2, 3, 1]), "
+            "node 1 'c' (Conv): error: Conv reads 't', a channels-last tensor (after a Transpose [0, 2, 3, 1]), "
             "in a way convcalc does not follow; it follows LayerNormalization over the last axis, MatMul",
             id="conv",
         ),
         pytest.param(
             replaced(1, ob.node("Softmax", ["t"], ["n"], "s", axis=-1)),
             {},
-            "2:1: error: layer 's' (Softmax): Softmax reads 't', a channels-last tensor",
+            "node 1 's' (Softmax): error: Softmax reads 't', a channels-last tensor",
             id="softmax",
         ),
         pytest.param(
             replaced(1, ob.node("LayerNormalization", ["t", "g", "b"], ["n"], "ln", axis=1)),
             {},
-            "2:1: error: layer 'ln' (LayerNormalization): LayerNormalization reads 't', a channels-last tensor",
+            "node 1 'ln' (LayerNormalization): error: LayerNormalization reads 't', a channels-last tensor",
             id="norm-over-axis-1",
         ),
         pytest.param(
             CHAIN,
             {"b1": [1]},  # a constant of 1 added after the MatMul: no bias of 8
-            "5:1: error: layer '/block/fc1/Add' (Add): Add reads 'm1', a channels-last tensor",
+            "node 4 '/block/fc1/Add' (Add): error: Add reads 'm1', a channels-last tensor",
             id="not-a-bias",
         ),
         pytest.param(
             CHAIN,
             {"w2": [5, 4]},
-            "7:1: error: layer '/block/fc2/MatMul' (MatMul): a weight of 5 x 4 does not fit 8 channels at each "
-            "position",
+            "node 6 '/block/fc2/MatMul' (MatMul): error: a weight of 5 x 4 does not fit 8 channels at each position",
             id="weight",
         ),
         pytest.param(
             replaced(8, ob.node("Add", ["a2", "x"], ["s"], "mix")),
             {},
-            "9:1: error: layer 'mix' (Add): it reads a channels-last tensor and the channels-first 'x' together",
+            "node 8 'mix' (Add): error: it reads a channels-last tensor and the channels-first 'x' together",
             id="mixed-layouts",
         ),
         pytest.param(
             replaced(9, ob.node("Transpose", ["s"], ["back"], "tr", perm=[0, 3, 2, 1])),
             {},
-            "10:1: error: layer 'tr' (Transpose): a Transpose [0, 3, 2, 1] of a channels-last tensor: convcalc "
+            "node 9 'tr' (Transpose): error: a Transpose [0, 3, 2, 1] of a channels-last tensor: convcalc "
             "follows only [0, 3, 1, 2] back",
             id="another-perm-back",
         ),
@@ -323,13 +322,13 @@ def replaced(index: int, node: bytes) -> list[bytes]:
 def test_what_a_channels_last_tensor_meets_is_followed_or_refused(tmp_path, nodes, weights, message: str):
     result = run_cli("analyze", write(tmp_path, chain_model(nodes, **weights)))
     assert result.code == 2 and "Traceback" not in result.stderr, result.stderr
-    assert f"net.onnx:{message}" in " ".join(result.stderr.split()), result.stderr
+    assert f"net.onnx: {message}" in " ".join(result.stderr.split()), result.stderr
 
 
 def test_a_graph_that_ends_channels_last_is_refused(tmp_path):
     model = chain_model(CHAIN[:9], output=("s", [1, 3, 3, 4]))  # no Transpose back after the layer scale
     result = run_cli("analyze", write(tmp_path, model))
-    assert result.code == 2 and "net.onnx:9:1: error: layer '/block/scale/Mul'" in result.stderr, result.stderr
+    assert result.code == 2 and "net.onnx: node 8 '/block/scale/Mul' (Mul): error: " in result.stderr, result.stderr
     assert "the graph's output 's' is channels-last: no Transpose [0, 3, 1, 2] back" in result.stderr
 
 

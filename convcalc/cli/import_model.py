@@ -19,9 +19,10 @@ def import_model(
     ] = False,
 ) -> None:
     """Write an ONNX model as a spec to read, edit, compare, bottleneck and export: residuals, concats of branches
-    and repeated blocks written as such (--flat: one layer a line)."""
+    and repeated blocks written as such (--flat: one layer a line). The spec is read back before it is written: it
+    loads as the same graph, or import refuses."""
     from convcalc.formats import FORMATS, format_of
-    from convcalc.spec.writer import write_spec
+    from convcalc.spec.writer import checked_spec
 
     origins: dict[str, str] = {}
     with spec_errors(OutputFormat.table, exact_numbers=False):
@@ -31,7 +32,7 @@ def import_model(
             raise SpecError(f"{model}: convcalc imports {readable}")
         check_output_files({"--output": out}, model)
         try:
-            text = write_spec(found.read(model, origins), origins, flat=flat)
+            text = checked_spec(found.read(model, origins), origins, flat=flat)
         except ValueError as error:
             raise SpecError(f"{model}: {error}") from None
     write_file("--output", out, text, "spec")

@@ -9,14 +9,27 @@ from convcalc.core.text import message_line
 
 
 class Location(NamedTuple):
-    """A place in a spec file; line and column count from 1. (A tuple: cheap to make for every YAML node.)"""
+    """A place in a spec file; line and column count from 1. (A tuple: cheap to make for every YAML node.)
+
+    In a model file (ONNX) the place is a node: ``node`` is (its index in the graph's node list from 0, its name,
+    its op type), and ``line`` is that index + 1 (JSON's ``line``: a position counted from 1).
+    """
 
     file: str
     line: int
     column: int
+    node: tuple[int, str, str] | None = None
 
     def __str__(self) -> str:
-        return f"{self.file}:{self.line}:{self.column}"
+        return f"{self.file}: {self.place}" if self.node else f"{self.file}:{self.line}:{self.column}"
+
+    @property
+    def place(self) -> str:
+        """Where in its file, in words: 'line 12', or a model file's "node 85 'name' (Conv)"."""
+        if self.node is None:
+            return f"line {self.line}"
+        index, name, op = self.node
+        return f"node {index} '{name}' ({op})" if name else f"node {index} ({op})"
 
 
 class SpecError(Exception):
@@ -43,7 +56,9 @@ class SpecError(Exception):
 
     def __str__(self) -> str:
         where = f"{self.location}: " if self.location else ""
-        who = f"layer '{self.layer}'" if self.layer else ""
+        node = self.location.node if self.location else None
+        named = node is not None and self.layer in (node[1], node[2])
+        who = f"layer '{self.layer}'" if self.layer and not named else ""  # a model file's node is named once
         if who and self.kind:
             who += f" ({self.kind})"
         if who:

@@ -18,6 +18,9 @@ from convcalc.core.findings import Finding
 from convcalc.core.tensor import Config, Shape
 from convcalc.kinds.base import LayerKind
 
+MAX_LAYERS = 10_000
+"""The most layers a graph may have, from a spec or a model file: the worst case then answers in about a second
+(README: Errors)."""
 NETWORK_INPUT = "input"
 """The name of the network's input: the node name that the first layers read."""
 

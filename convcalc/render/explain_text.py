@@ -16,7 +16,7 @@ def render_explanations(explanations: Sequence[Explanation]) -> str:
         layer = explanation.layer
         inputs = ", ".join(format_shape(shape) for shape in layer.input_shapes)
         output = format_shape(layer.output_shape)
-        lines = [f"{printable(layer.name)} ({layer.type}, line {layer.location.line}): {inputs} -> {output}"]
+        lines = [f"{printable(layer.name)} ({layer.type}, {printable(layer.location.place)}): {inputs} -> {output}"]
         width = max(len(step.label) for step in explanation.steps)
         for step in explanation.steps:
             label = step.label.ljust(width)

@@ -117,7 +117,7 @@ def warnings_section(comparison: Comparison) -> str:
     parts = ['<section id="warnings"><h2>Warnings</h2>']
     for side, analysis in (("before", comparison.before), ("after", comparison.after)):
         items = "".join(
-            f"<li><b>{text(w.layer)}</b> (line {w.location.line}): {text(w.message)}</li>" for w in analysis.warnings
+            f"<li><b>{text(w.layer)}</b> ({text(w.location.place)}): {text(w.message)}</li>" for w in analysis.warnings
         )
         parts.append(f"<h3>{side}</h3>" + (f'<ul class="warnings">{items}</ul>' if items else "<p>none</p>"))
     parts.append("</section>")

@@ -132,7 +132,7 @@ def warnings_section(analysis: Analysis) -> str:
     if not analysis.warnings:
         return '<section id="warnings"><h2>Warnings</h2><p>none</p></section>'
     items = "".join(
-        f"<li><b>{text(w.layer)}</b> (line {w.location.line}): {text(w.message)}</li>" for w in analysis.warnings
+        f"<li><b>{text(w.layer)}</b> ({text(w.location.place)}): {text(w.message)}</li>" for w in analysis.warnings
     )
     return f'<section id="warnings"><h2>Warnings</h2><ul class="warnings">{items}</ul></section>'
 

@@ -1,7 +1,7 @@
 """Files convcalc writes (``--svg``, ``--emit-spec``): never over an input, never two to one file, never half.
 
 ``-`` means standard output for every output option. A file is written to a temporary file in its folder and
-renamed over the old one, so a failed write (disk full, a file-size limit) leaves the old file as it was.
+renamed over the old one, so a failed write (disk full, a file-size limit) or a Ctrl-C leaves the old file as it was.
 """
 
 from __future__ import annotations
@@ -114,15 +114,17 @@ def _write_atomically(path: str, data: bytes) -> None:
         return
     folder, name = os.path.split(target)
     temporary = os.path.join(folder, f".{name}.{os.getpid()}.tmp")
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
-        with open(descriptor, "wb") as stream:
+        with open(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666), "wb") as stream:
             stream.write(data)
             stream.flush()
             os.fsync(stream.fileno())
         if old is not None:
             os.chmod(temporary, stat.S_IMODE(old.st_mode))
         os.replace(temporary, target)
-    except BaseException:
-        os.unlink(temporary)
+    except FileExistsError:  # the temporary name is another process's file: not ours to remove
+        raise
+    except BaseException:  # a failure or Ctrl-C at any step (even between two): the temporary file goes, if made
+        with contextlib.suppress(FileNotFoundError):  # already renamed over the target, or never made
+            os.unlink(temporary)
         raise

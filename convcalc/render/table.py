@@ -192,7 +192,7 @@ def analysis_view(
         f"batch {analysis.batch} · {analysis.dtype} · weights {human_bytes(total.weight_bytes)} · "
         f"activations {human_bytes(total.activation_bytes)} in all, peak {human_bytes(total.peak_activation_bytes)}",
         *(
-            f"[yellow]warning:[/yellow] {safe_markup(warning.layer)} (line {warning.location.line}): "
+            f"[yellow]warning:[/yellow] {safe_markup(warning.layer)} ({safe_markup(warning.location.place)}): "
             f"{safe_markup(warning.message)}"
             for warning in analysis.warnings
         ),

@@ -19,7 +19,7 @@ from convcalc.core.errors import Location, SpecError, nearest
 from convcalc.core.findings import WARNINGS, Finding
 from convcalc.core.keys import MAX_AXES, Key, describe, positive_int, shown
 from convcalc.core.tensor import Shape
-from convcalc.engine.graph import NETWORK_INPUT, Graph, Node
+from convcalc.engine.graph import MAX_LAYERS, NETWORK_INPUT, Graph, Node
 from convcalc.kinds.catalogue import CATALOGUE
 from convcalc.spec.expr import ExpressionError, substitute
 from convcalc.spec.hints import type_hint
@@ -37,9 +37,8 @@ from convcalc.spec.structures import (
     structure_of,
 )
 
-MAX_LAYERS = 10_000
-"""Most layers one spec may expand to: blocks, repeats and YAML aliases multiplied out; block instances,
-residuals and concats of branches count as one layer each besides their contents."""
+# MAX_LAYERS (engine.graph): most layers one spec may expand to: blocks, repeats and YAML aliases multiplied out;
+# block instances, residuals and concats of branches count as one layer each besides their contents.
 MAX_DEPTH = 100
 """Deepest nesting of blocks, branches and residuals."""
 FLOOR_BUDGET = 100_000

@@ -212,6 +212,14 @@ _SpecLoader.add_implicit_resolver(  # YAML 1.2's floats too: 1e-6 (YAML 1.1 want
 )
 
 
+def reads_as_text(value: str) -> bool:
+    """Whether ``value`` written plain (unquoted) reads back as this text: not as a boolean, null or number (YAML
+    1.1's On, NULL and ~, YAML 1.2's 1e-6), as the spec reader resolves plain scalars."""
+    resolvers = _SpecLoader.yaml_implicit_resolvers
+    candidates = [*resolvers.get(value[:1], []), *resolvers.get(None, [])]
+    return not any(pattern.match(value) for _, pattern in candidates)
+
+
 def _snippet(node: yaml.Node) -> str:
     return f"'{clip(str(node.value)) if isinstance(node, yaml.ScalarNode) else node.tag}'"
 

@@ -10,17 +10,17 @@ comment names it. Analysing the written spec gives the graph's counts exactly (t
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 
-from convcalc.core.text import first_free
+from convcalc.core.text import first_free, printable
 from convcalc.core.version import __version__
 from convcalc.engine.graph import NETWORK_INPUT, Graph, Node
 from convcalc.spec.fold.blocks import Folded, FoldError
 from convcalc.spec.fold.items import Block, Entry, Leaf, Use, entry_nodes
 from convcalc.spec.namespace import BLOCK_INPUT
+from convcalc.spec.reader import reads_as_text
 
 PLAIN = re.compile(r"[A-Za-z_][\w\-]*")
 
@@ -49,12 +49,30 @@ def yaml_value(value: object) -> str:
             mantissa += ".0"
         return mantissa + (f"e{exponent}" if exponent else "")
     if isinstance(value, str):
-        return (
-            value
-            if PLAIN.fullmatch(value) and value not in ("true", "false", "null", "yes", "no")
-            else json.dumps(value)
-        )
+        return value if PLAIN.fullmatch(value) and reads_as_text(value) else quoted(printable(value))
     return str(value)
+
+
+ESCAPED = re.compile(r'[\\"\x00-\x1f\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff]')
+"""What YAML's double quotes cannot hold as it is: the quote and backslash, controls, line and paragraph separators
+(line breaks to YAML 1.1), the byte-order mark and the non-characters."""
+SHORT_ESCAPES = {"\\": "\\\\", '"': '\\"', "\t": "\\t", "\n": "\\n", "\u2028": "\\L", "\u2029": "\\P"}
+
+
+def quoted(text: str) -> str:
+    """Text in YAML's double quotes, as the reader reads it back (characters beyond U+FFFF as they are: an escaped
+    surrogate pair is no character to libyaml)."""
+    return '"' + ESCAPED.sub(lambda found: _escape(found.group()), text) + '"'
+
+
+def _escape(character: str) -> str:
+    return SHORT_ESCAPES.get(character) or f"\\u{ord(character):04x}"
+
+
+def comment(text: str) -> str:
+    """Text for a YAML comment: on one line (YAML 1.1 also breaks lines at U+2028 and U+2029), nothing raw that a
+    terminal would act on."""
+    return printable(text, one_line=True).replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
 
 
 def flow(keys: Mapping[str, Any]) -> str:
@@ -136,7 +154,7 @@ def origin_comment(origins: Mapping[str, str], nodes: Sequence[Node], name: str 
     """The ONNX node(s) an entry stands for (none when the name says it already)."""
     first, last = origins.get(nodes[0].name, ""), origins.get(nodes[-1].name, "")
     text = first if len(nodes) == 1 else f"{first} ... {last}" if first and last else ""
-    return json.dumps(text)[1:-1] if text and text != name else ""
+    return comment(text) if text and text != name else ""
 
 
 def spec_names(graph: Graph) -> dict[str, str]:
@@ -223,8 +241,8 @@ def write_spec(graph: Graph, origins: Mapping[str, str] | None = None, *, flat: 
         raise ValueError(f"the graph's output '{graph.output}' is not its last layer; a spec ends with its output")
     origins = origins or {}
     lines = [
-        f"# Written by convcalc {__version__} (`convcalc import`) from {graph.source}",
-        f"name: {json.dumps(graph.name)}",
+        f"# Written by convcalc {__version__} (`convcalc import`) from {comment(graph.source)}",
+        f"name: {quoted(printable(graph.name))}",
         f"input: [{', '.join(str(dim) for dim in graph.input_shape)}]",
     ]
     folded = None
@@ -239,3 +257,57 @@ def write_spec(graph: Graph, origins: Mapping[str, str] | None = None, *, flat: 
     else:
         lines += ["layers:", *layer_list(flat_entries(graph, origins), 2)]
     return "\n".join(lines) + "\n"
+
+
+def checked_spec(graph: Graph, origins: Mapping[str, str] | None = None, *, flat: bool = False) -> str:
+    """The spec text of a graph (:func:`write_spec`), read back as `convcalc analyze` reads a spec and held to the
+    graph: a ValueError when it would not read back as the same graph (over the reader's limits, for one)."""
+    from convcalc.core.errors import SpecError
+    from convcalc.spec.lower import build_spec
+    from convcalc.spec.reader import MAX_BYTES, read_text
+
+    text = write_spec(graph, origins, flat=flat)
+    where = "the spec written"
+    if len(text.encode("utf-8")) > MAX_BYTES:
+        raise ValueError(f"{where} would not read back: it is more than {MAX_BYTES // 2**20} MiB, a spec's limit")
+    try:
+        loaded = build_spec(read_text(text, where), where)
+    except SpecError as error:
+        line = f" (its line {error.location.line})" if error.location else ""
+        raise ValueError(f"{where} would not read back{line}: {error.message}") from None
+    difference = first_difference(graph, loaded)
+    if difference:
+        raise ValueError(f"{where} would not read back as the same graph: {difference}")
+    return text
+
+
+def first_difference(graph: Graph, loaded: Graph) -> str | None:
+    """How a graph read back from its spec differs from it, names aside (text as the writer can hold it), or None."""
+    if loaded.input_shape != graph.input_shape:
+        return f"its input is {list(loaded.input_shape)}, not {list(graph.input_shape)}"
+    if len(loaded.nodes) != len(graph.nodes):
+        return f"it has {len(loaded.nodes):,} layers, not {len(graph.nodes):,}"
+    at = {NETWORK_INPUT: -1, **{node.name: index for index, node in enumerate(graph.nodes)}}
+    loaded_at = {NETWORK_INPUT: -1, **{node.name: index for index, node in enumerate(loaded.nodes)}}
+    for node, read in zip(graph.nodes, loaded.nodes, strict=True):
+        if _form(node, at) != _form(read, loaded_at):
+            return f"layer '{node.name}' ({node.kind.type}) reads back as '{read.name}' ({read.kind.type})"
+    if at[graph.output] != loaded_at[loaded.output]:
+        return f"its output is '{loaded.output}', not the layer '{graph.output}'"
+    return None
+
+
+ORDERLESS = frozenset({"add", "multiply"})
+"""Merges whose result is the same in any order of their inputs (a residual's add is written body first)."""
+
+
+def _form(node: Node, at: Mapping[str, int]) -> tuple[object, ...]:
+    """A node without its name: its kind, its configuration as a spec holds it and the positions of what it reads."""
+    reads = [at[name] for name in node.inputs]
+    config = {key: _as_written(value) for key, value in node.config.items()}
+    return node.kind.type, config, sorted(reads) if node.kind.type in ORDERLESS else reads
+
+
+def _as_written(value: object) -> object:
+    """A configuration value as a spec holds it: a size on every axis as one number, text made printable."""
+    return printable(value) if isinstance(value, str) else one_size(value)

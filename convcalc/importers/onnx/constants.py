@@ -3,6 +3,7 @@ worked out from the file's small constants so that the ops reading it see number
 
 from __future__ import annotations
 
+import math
 import operator
 from collections.abc import Callable
 from typing import Any
@@ -31,16 +32,38 @@ def fold(node: OnnxNode, values: list[tuple[float | int, ...] | None]) -> tuple[
     ):
         return tuple(item for v in (known if op == "Concat" else known[:1]) for item in v)
     if op == "Slice" and len(known) >= 3 and len(known[1]) == len(known[2]) == 1:
-        return known[0][int(known[1][0]) : int(known[2][0])]
+        return known[0][whole(known[1][0]) : whole(known[2][0])]
     if op == "Gather" and len(known) == 2:
-        return tuple(known[0][int(i)] for i in known[1])
+        return gather(known[0], known[1])
     if op in ARITHMETIC and len(known) == 2 and len(known[1]) in (1, len(known[0])):
         right = known[1] * len(known[0]) if len(known[1]) == 1 else known[1]
+        if op == "Div" and 0 in right:
+            raise ValueError("a division by zero in the shape arithmetic")
         combine = ARITHMETIC[op]
         if op == "Div" and all(isinstance(v, int) for v in (*known[0], *right)):
             combine = operator.floordiv
         return tuple(combine(a, b) for a, b in zip(known[0], right, strict=True))
     return None
+
+
+def whole(value: float | int) -> int:
+    """A value of a shape computation as the whole number it stands for (2.0 is 2); a ValueError for 2.5, NaN or
+    infinity."""
+    if isinstance(value, int):
+        return value
+    if not math.isfinite(value) or not value.is_integer():
+        raise ValueError(f"expected a whole number, got {value}")
+    return int(value)
+
+
+def gather(values: tuple[float | int, ...], indices: tuple[float | int, ...]) -> tuple[float | int, ...]:
+    """values[i] for each index (negative ones count from the end); a ValueError for one out of range."""
+    picked = []
+    for index in map(whole, indices):
+        if not -len(values) <= index < len(values):
+            raise ValueError(f"index {index} is out of range for {len(values)} values")
+        picked.append(values[index])
+    return tuple(picked)
 
 
 def fold_dims(node: OnnxNode, dims: tuple[int, ...]) -> tuple[int, ...]:

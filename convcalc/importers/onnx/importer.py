@@ -7,17 +7,19 @@ disagree is an error, never a silent difference. Weights are never decoded (see 
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Sequence
 from typing import Any
 
 from convcalc.core.errors import Location, SpecError
 from convcalc.core.findings import Finding
+from convcalc.core.keys import describe, is_int
 from convcalc.core.tensor import Config, Shape, format_shape
 from convcalc.engine.graph import Node
-from convcalc.importers.builder import GraphBuilder
+from convcalc.importers.builder import ConfigError, GraphBuilder
 from convcalc.importers.onnx.constants import fold, fold_dims
-from convcalc.importers.onnx.model import OnnxGraph, OnnxNode, Tensor
+from convcalc.importers.onnx.model import SMALL, OnnxGraph, OnnxNode, Tensor
 from convcalc.kinds.base import ShapeError
 
 
@@ -47,8 +49,14 @@ class Importer(GraphBuilder):
 
     @property
     def location(self) -> Location:
-        """Where a node is: its position in the graph's node list stands for the line."""
-        return Location(self.source, self.index + 1, 1)
+        """Where the node being read is: its index in the graph's node list, its name and op type."""
+        node = self.model.nodes[self.index]
+        return Location(self.source, self.index + 1, 1, (self.index, node.name, node.op_type))
+
+    def place(self, index: int) -> str:
+        """A node in words, as a location names it: "node 85 'name' (Conv)"."""
+        node = self.model.nodes[index]
+        return Location(self.source, index + 1, 1, (index, node.name, node.op_type)).place
 
     def source_of(self, node: OnnxNode, position: int = 0) -> str:
         """The convcalc node an input of ``node`` reads."""
@@ -67,10 +75,46 @@ class Importer(GraphBuilder):
         return self.constants.get(node.inputs[position])
 
     def weight(self, node: OnnxNode, position: int, what: str) -> tuple[int, ...]:
+        """The dims of a weight the node reads (its input ``position``): a constant, none of its sizes negative."""
         tensor = self.constant(node, position)
         if tensor is None:
             raise self.fail(node, f"its {what} is not a constant of the file (convcalc counts fixed weights)")
+        if any(dim < 0 for dim in tensor.dims):
+            raise self.fail(node, f"its {what} '{tensor.name}' has dims {list(tensor.dims)}: a size below 0")
         return tensor.dims
+
+    def per_channel(self, node: OnnxNode, position: int, count: int, role: str, unit: str) -> bool:
+        """Whether the node has the optional input ``position`` (a bias, a norm's scale: its ``role``): a constant of
+        ``count`` values, one per filter or channel (``unit``), else an error."""
+        if position >= len(node.inputs) or not node.inputs[position]:
+            return False
+        dims = self.weight(node, position, role)
+        if math.prod(dims) != count:
+            name = node.inputs[position]
+            raise self.fail(
+                node, f"its {role} '{name}' has dims {list(dims)}: {math.prod(dims)} values for {count} {unit}"
+            )
+        return True
+
+    def integers(self, node: OnnxNode, name: str, count: int | None, default: int) -> tuple[int, ...]:
+        """An attribute of one whole number per spatial axis (strides, dilations; ``count`` of them, any number for
+        None), or ``default`` on each."""
+        values = node.attributes.get(name)
+        if values is None:
+            return (default,) * (count or 0)
+        if not isinstance(values, tuple) or not all(is_int(value) for value in values):
+            raise self.fail(node, f"attribute '{name}' must be whole numbers, got {describe(values)}")
+        if count is not None and len(values) != count:
+            many = f"more than {SMALL}" if len(values) > SMALL else str(len(values))  # a long list is read in part
+            raise self.fail(node, f"attribute '{name}' has {many} values for {count} spatial axes")
+        return values
+
+    def integer(self, node: OnnxNode, name: str, default: int) -> int:
+        """An attribute that is one whole number (group, axis)."""
+        value = node.attributes.get(name, default)
+        if not is_int(value):
+            raise self.fail(node, f"attribute '{name}' must be a whole number, got {describe(value)}")
+        return value
 
     def computes_constants(self, node: OnnxNode) -> bool:
         """A node that only computes with constants (shape arithmetic before a Reshape or a Pad) is no layer:
@@ -123,7 +167,7 @@ class Importer(GraphBuilder):
         name = self.name_for(node, kind, suffix)
         try:
             layer, config, shape = self.evaluate(kind, config, sources)
-        except ShapeError as error:
+        except (ConfigError, ShapeError) as error:
             raise self.fail(node, str(error)) from None
         findings = self.disagreement(output or node.outputs[0], shape)
         self.append(Node(name, layer, config, sources, self.location, findings=findings), shape)

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from convcalc.engine.graph import NETWORK_INPUT
+from convcalc.importers.onnx.constants import gather, whole
 from convcalc.importers.onnx.importer import Importer
 from convcalc.importers.onnx.model import OnnxNode, Tensor
 from convcalc.importers.onnx.patterns import mark_channels_last, not_followed
@@ -32,11 +33,9 @@ ELEMENTWISE = {
 }
 
 
-def _axes(values: Any, count: int, default: int) -> tuple[int, ...]:
-    """An attribute with one value per spatial axis (strides, dilations), or ``default`` on each."""
-    if values is None:
-        return (default,) * count
-    return tuple(int(value) for value in values[:count])
+def _kernel(importer: Importer, node: OnnxNode, weight: tuple[int, ...] | None = None) -> tuple[int, ...]:
+    """The kernel_shape attribute, or else the weight's spatial dims."""
+    return importer.integers(node, "kernel_shape", None, 0) or (weight[2:] if weight else ())
 
 
 def _padding(importer: Importer, node: OnnxNode, count: int, *, allow_same: bool) -> tuple[Any, str]:
@@ -50,7 +49,7 @@ def _padding(importer: Importer, node: OnnxNode, count: int, *, allow_same: bool
         return "same", source
     if auto not in ("NOTSET", ""):
         raise importer.fail(node, f"auto_pad {auto} is not supported (convcalc's 'same' puts the odd pixel after)")
-    pads = tuple(int(p) for p in node.attributes.get("pads") or (0,) * (2 * count))
+    pads = importer.integers(node, "pads", 2 * count, 0)
     begins, ends = pads[:count], pads[count:]
     if begins == ends:
         return begins, source
@@ -62,7 +61,7 @@ def _padding(importer: Importer, node: OnnxNode, count: int, *, allow_same: bool
 def spatial_axes(importer: Importer, node: OnnxNode, weight: tuple[int, ...] | None = None) -> int:
     """How many spatial axes a conv or pool slides over (1 to 3: those of its input, a feature map); 0 when its
     kernel does not fit its input, and the node becomes opaque."""
-    kernel = node.attributes.get("kernel_shape") or (weight[2:] if weight else ())
+    kernel = _kernel(importer, node, weight)
     shape = importer.shape_of(node)
     if 1 <= len(kernel) <= 3 and len(kernel) == len(shape) - 1:
         return len(kernel)
@@ -75,18 +74,18 @@ def conv(importer: Importer, node: OnnxNode) -> None:
     count = spatial_axes(importer, node, weight)
     if not count:
         return
-    kernel = _axes(node.attributes.get("kernel_shape") or weight[2:], count, 1)
-    groups = int(node.attributes.get("group", 1))
+    kernel = _kernel(importer, node, weight)
+    groups = importer.integer(node, "group", 1)
     channels = importer.shape_of(node)[0]
     if len(weight) != 2 + count or weight[1] * groups != channels or tuple(weight[2:]) != kernel:
         raise importer.fail(node, f"weight dims {list(weight)} do not fit {channels} input channels, group {groups}")
     config = {
         "filters": weight[0],
         "kernel": kernel,
-        "stride": _axes(node.attributes.get("strides"), count, 1),
-        "dilation": _axes(node.attributes.get("dilations"), count, 1),
+        "stride": importer.integers(node, "strides", count, 1),
+        "dilation": importer.integers(node, "dilations", count, 1),
         "groups": groups,
-        "bias": importer.constant(node, 2) is not None,
+        "bias": importer.per_channel(node, 2, weight[0], "bias", "filters"),
     }
     config["padding"], source = _padding(importer, node, count, allow_same=True)
     importer.emit(node, "conv", config, [source])
@@ -94,7 +93,7 @@ def conv(importer: Importer, node: OnnxNode) -> None:
 
 def conv_transpose(importer: Importer, node: OnnxNode) -> None:
     weight = importer.weight(node, 1, "weight")  # (C_in, C_out / group, k_h, k_w)
-    groups = int(node.attributes.get("group", 1))
+    groups = importer.integer(node, "group", 1)
     if "output_shape" in node.attributes:
         raise importer.fail(node, "output_shape is not supported; export with explicit pads and output_padding")
     if node.attributes.get("auto_pad", "NOTSET") not in ("NOTSET", "", "VALID"):
@@ -102,20 +101,21 @@ def conv_transpose(importer: Importer, node: OnnxNode) -> None:
     count = len(weight) - 2
     config = {
         "filters": weight[1] * groups,
-        "kernel": _axes(node.attributes.get("kernel_shape") or weight[2:], count, 1),
-        "stride": _axes(node.attributes.get("strides"), count, 1),
+        "kernel": _kernel(importer, node, weight),
+        "stride": importer.integers(node, "strides", count, 1),
         "padding": _padding(importer, node, count, allow_same=False)[0],
-        "output_padding": _axes(node.attributes.get("output_padding"), count, 0),
-        "dilation": _axes(node.attributes.get("dilations"), count, 1),
+        "output_padding": importer.integers(node, "output_padding", count, 0),
+        "dilation": importer.integers(node, "dilations", count, 1),
         "groups": groups,
-        "bias": importer.constant(node, 2) is not None,
+        "bias": importer.per_channel(node, 2, weight[1] * groups, "bias", "filters"),
     }
     importer.emit(node, "conv_transpose", config)
 
 
-def _linear(importer: Importer, node: OnnxNode, weight: tuple[int, ...], bias: bool) -> None:
+def _linear(importer: Importer, node: OnnxNode, weight: tuple[int, ...], bias: int | None) -> None:
     """A linear layer by a (features, units) weight: over the flattened input, or on a channels-last map over the
-    channels at every position (``per_position``). The weight must fit the input."""
+    channels at every position (``per_position``). The weight must fit the input; ``bias``: the input that may be
+    a bias (one value per unit)."""
     if len(weight) != 2:
         raise importer.fail(node, f"a {node.op_type} by a {len(weight)}-D weight is not supported")
     shape = importer.shape_of(node)
@@ -124,7 +124,8 @@ def _linear(importer: Importer, node: OnnxNode, weight: tuple[int, ...], bias: b
     if weight[0] != features:
         what = f"{features} channels at each position" if per_position else f"{features} input features"
         raise importer.fail(node, f"a weight of {weight[0]} x {weight[1]} does not fit {what}")
-    importer.emit(node, "linear", {"units": weight[1], "bias": bias, "per_position": per_position})
+    has_bias = bias is not None and importer.per_channel(node, bias, weight[1], "bias", "units")
+    importer.emit(node, "linear", {"units": weight[1], "bias": has_bias, "per_position": per_position})
 
 
 def gemm(importer: Importer, node: OnnxNode) -> None:
@@ -133,11 +134,11 @@ def gemm(importer: Importer, node: OnnxNode) -> None:
         raise importer.fail(node, "transA=1 is not supported")
     if node.attributes.get("transB", 0):
         weight = weight[::-1]
-    _linear(importer, node, weight, importer.constant(node, 2) is not None)
+    _linear(importer, node, weight, 2)
 
 
 def matmul(importer: Importer, node: OnnxNode) -> None:
-    _linear(importer, node, importer.weight(node, 1, "second operand"), False)
+    _linear(importer, node, importer.weight(node, 1, "second operand"), None)
 
 
 def add(importer: Importer, node: OnnxNode) -> None:
@@ -160,10 +161,13 @@ def add(importer: Importer, node: OnnxNode) -> None:
 
 def batchnorm(importer: Importer, node: OnnxNode) -> None:
     """Batch norm; without a learned scale and shift (affine=False) where torch exports them as Constant nodes, not
-    as the graph's initializers (its parameters)."""
+    as the graph's initializers (its parameters). Each of its four tensors holds one value per channel."""
+    channels = importer.shape_of(node)[0]
+    for position, role in enumerate(("scale", "bias", "mean", "variance"), start=1):
+        importer.per_channel(node, position, channels, role, "channels")
     config = {
         "affine": len(node.inputs) > 1 and node.inputs[1] in importer.model.initializers,
-        "eps": float(node.attributes.get("epsilon", 1e-5)),
+        "eps": node.attributes.get("epsilon", 1e-5),
         "momentum": shortest_float32(1 - float(node.attributes.get("momentum", 0.9))),  # ONNX's is the old share
     }
     importer.emit(node, "batchnorm", config)
@@ -228,14 +232,14 @@ def pool(importer: Importer, node: OnnxNode) -> None:
         return
     padding, source = _padding(importer, node, count, allow_same=False)
     config: dict[str, Any] = {
-        "kernel": _axes(node.attributes.get("kernel_shape"), count, 1),
-        "stride": _axes(node.attributes.get("strides"), count, 1),
+        "kernel": importer.integers(node, "kernel_shape", count, 1),
+        "stride": importer.integers(node, "strides", count, 1),
         "padding": padding,
         "ceil_mode": bool(node.attributes.get("ceil_mode", 0)),
     }
     kind = "maxpool" if node.op_type == "MaxPool" else "avgpool"
     if kind == "maxpool":
-        config["dilation"] = _axes(node.attributes.get("dilations"), count, 1)
+        config["dilation"] = importer.integers(node, "dilations", count, 1)
     else:  # ONNX's default leaves padding out of the average, as PyTorch's count_include_pad=False
         config["count_include_pad"] = bool(node.attributes.get("count_include_pad", 0))
     importer.emit(node, kind, config, [source])
@@ -251,7 +255,7 @@ def reduce_mean(importer: Importer, node: OnnxNode) -> None:
     if axes is None and tensor is not None:
         axes = tensor.values
     rank = len(importer.shape_of(node)) + 1
-    if axes is None or rank < 3 or sorted(int(a) % rank for a in axes) != list(range(2, rank)):
+    if axes is None or rank < 3 or sorted(whole(a) % rank for a in axes) != list(range(2, rank)):
         opaque(importer, node)  # a mean over every spatial axis is a global average pool
         return
     pooled = importer.emit(node, "global_avgpool", {})
@@ -260,7 +264,7 @@ def reduce_mean(importer: Importer, node: OnnxNode) -> None:
 
 
 def flatten(importer: Importer, node: OnnxNode) -> None:
-    if int(node.attributes.get("axis", 1)) != 1:
+    if importer.integer(node, "axis", 1) != 1:
         opaque(importer, node)
     elif len(importer.shape_of(node)) == 1:
         importer.alias(node)
@@ -274,7 +278,7 @@ def reshape(importer: Importer, node: OnnxNode) -> None:
     if target is None or target.values is None:
         opaque(importer, node)
         return
-    wanted = [int(v) for v in target.values]
+    wanted = [whole(v) for v in target.values]
     if node.inputs[0] in importer.pending:  # Reshape -> Transpose -> here: the shuffle ends
         step, (source, groups) = importer.pending.pop(node.inputs[0])
         if step != "shuffle-transposed" or len(wanted) != 4 or "channel_shuffle" not in CATALOGUE:
@@ -324,7 +328,7 @@ def concat(importer: Importer, node: OnnxNode) -> None:
         values = tuple(value for part in parts if part and part.values for value in part.values)
         importer.constants[node.outputs[0]] = Tensor(node.outputs[0], (len(values),), values)
         return
-    if int(node.attributes.get("axis", 1)) != 1:
+    if importer.integer(node, "axis", 1) != 1:
         opaque(importer, node)
         return
     importer.emit(node, "concat", {}, [importer.source_of(node, i) for i in range(len(node.inputs))])
@@ -338,7 +342,7 @@ def softmax(importer: Importer, node: OnnxNode) -> None:
     """convcalc's softmax is over the channels at each position: axis 1 (before opset 13, axis 1 means the
     flattened C*H*W, the same only for a flat or 1x1 input)."""
     shape = importer.shape_of(node)
-    axis = int(node.attributes.get("axis", -1 if importer.model.opset >= 13 else 1)) % (len(shape) + 1)
+    axis = importer.integer(node, "axis", -1 if importer.model.opset >= 13 else 1) % (len(shape) + 1)
     flat = len(shape) == 1 or shape[1:] == (1, 1)
     if axis == 1 and (importer.model.opset >= 13 or flat):
         importer.emit(node, "softmax", {})
@@ -348,10 +352,10 @@ def softmax(importer: Importer, node: OnnxNode) -> None:
 
 def lrn(importer: Importer, node: OnnxNode) -> None:
     config = {
-        "size": int(node.attributes["size"]),
-        "alpha": float(node.attributes.get("alpha", 1e-4)),
-        "beta": float(node.attributes.get("beta", 0.75)),
-        "k": float(node.attributes.get("bias", 1.0)),
+        "size": node.attributes.get("size"),
+        "alpha": node.attributes.get("alpha", 1e-4),
+        "beta": node.attributes.get("beta", 0.75),
+        "k": node.attributes.get("bias", 1.0),
     }
     importer.emit(node, "lrn", config)
 
@@ -365,7 +369,7 @@ def resize(importer: Importer, node: OnnxNode) -> None:
     config: dict[str, Any] = {"scale": None, "size": None, "mode": linear if mode == "linear" else mode}
     config["align_corners"] = node.attributes.get("coordinate_transformation_mode") == "align_corners"
     if sizes is not None and sizes.values:
-        config["size"] = tuple(int(n) for n in sizes.values[2:])
+        config["size"] = tuple(whole(n) for n in sizes.values[2:])
     elif scales is not None and scales.values and all(float(v).is_integer() for v in scales.values[2:]):
         config["scale"] = tuple(int(v) for v in scales.values[2:])
     given = config["scale"] is not None or config["size"] is not None
@@ -399,7 +403,7 @@ def constant_step(importer: Importer, node: OnnxNode) -> None:  # on a layer's o
         if index is None or index.values is None:
             opaque(importer, node)
             return
-        values = tuple(values[int(i)] for i in index.values)
+        values = gather(values, index.values)
     importer.constants[node.outputs[0]] = Tensor(node.outputs[0], (len(values),), values)
 
 
@@ -408,17 +412,17 @@ def split(importer: Importer, node: OnnxNode) -> None:
     channels = importer.shape_of(node)[0]
     sizes_tensor = importer.constant(node, 1)
     sizes = node.attributes.get("split") or (sizes_tensor.values if sizes_tensor else None)
-    if int(node.attributes.get("axis", 0)) % 4 != 1 or len(importer.shape_of(node)) != 3:
+    if importer.integer(node, "axis", 0) % 4 != 1 or len(importer.shape_of(node)) != 3:
         opaque(importer, node)
         return
     if not sizes:
-        count = int(node.attributes.get("num_outputs", len(node.outputs)))
+        count = importer.integer(node, "num_outputs", len(node.outputs))
         sizes = tuple(-(-channels // count) if i < count - 1 else 0 for i in range(count))
         sizes = (*sizes[:-1], channels - sum(sizes[:-1]))
     start = 0
     source = importer.source_of(node)
     for index, (size, output) in enumerate(zip(sizes, node.outputs, strict=False)):
-        end = start + int(size)
+        end = start + whole(size)
         importer.emit(node, "slice", {"start": start, "end": end}, [source], suffix=str(index), output=output)
         start = end
 
@@ -433,15 +437,15 @@ def slice_(importer: Importer, node: OnnxNode) -> None:
         return
     dims = (1, *shape)
     rank = len(dims)
-    axis_list = [int(a) % rank for a in axes.values] if axes and axes.values else list(range(len(starts.values)))
-    if steps and steps.values and any(int(step) != 1 for step in steps.values):
+    axis_list = [whole(a) % rank for a in axes.values] if axes and axes.values else list(range(len(starts.values)))
+    if steps and steps.values and any(whole(step) != 1 for step in steps.values):
         opaque(importer, node)
         return
-    spans = {
-        axis: (_clamp(int(start), dims[axis]), _clamp(int(end), dims[axis]))
+    bounds = {
+        axis: (_clamp(whole(start), dims[axis]), _clamp(whole(end), dims[axis]))
         for axis, start, end in zip(axis_list, starts.values, ends.values, strict=True)
-        if (_clamp(int(start), dims[axis]), _clamp(int(end), dims[axis])) != (0, dims[axis])
     }
+    spans = {axis: span for axis, span in bounds.items() if span != (0, dims[axis])}
     if 0 in spans or not spans:
         opaque(importer, node)
     elif list(spans) == [1]:
@@ -481,27 +485,30 @@ def pad(importer: Importer, node: OnnxNode) -> None:
     if not 3 <= rank <= 5:
         opaque(importer, node)
         return
-    sides = tuple(int(pads[offset + axis]) for axis in range(2, rank) for offset in (0, rank))
+    sides = tuple(whole(pads[offset + axis]) for axis in range(2, rank) for offset in (0, rank))
     importer.emit(node, "pad", {"padding": sides})
 
 
 def layer_norm(importer: Importer, node: OnnxNode) -> None:
     """Over the last axis of a flat input, over C, H and W (axis 1) of a feature map, or over the channels (the
     last axis) of a channels-last map (ConvNeXt's)."""
-    config = {"affine": importer.constant(node, 1) is not None, "eps": float(node.attributes.get("epsilon", 1e-5))}
     shape = importer.shape_of(node)
-    axis = int(node.attributes.get("axis", -1)) % (len(shape) + 1)
+    axis = importer.integer(node, "axis", -1) % (len(shape) + 1)
     if importer.reads_channels_last(node) and axis == len(shape):
-        importer.emit(node, "layernorm", {"over": "channels", **config})
+        over, normalised = "channels", shape[0]
     elif axis == 1 and not importer.reads_channels_last(node):
-        importer.emit(node, "layernorm", {"over": "all" if len(shape) > 1 else "channels", **config})
+        over, normalised = "all" if len(shape) > 1 else "channels", math.prod(shape)
     else:
         opaque(importer, node)
+        return
+    affine = importer.per_channel(node, 1, normalised, "scale", "values normalised")
+    importer.per_channel(node, 2, normalised, "bias", "values normalised")
+    importer.emit(node, "layernorm", {"over": over, "affine": affine, "eps": node.attributes.get("epsilon", 1e-5)})
 
 
 def group_norm(importer: Importer, node: OnnxNode) -> None:
-    config = {"groups": int(node.attributes["num_groups"]), "affine": True}
-    importer.emit(node, "groupnorm", {**config, "eps": float(node.attributes.get("epsilon", 1e-5))})
+    config = {"groups": node.attributes.get("num_groups"), "affine": True}
+    importer.emit(node, "groupnorm", {**config, "eps": node.attributes.get("epsilon", 1e-5)})
 
 
 def opaque(importer: Importer, node: OnnxNode) -> None:

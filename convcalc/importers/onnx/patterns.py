@@ -52,8 +52,9 @@ def follows_lrn(importer: Importer, node: OnnxNode) -> bool:
     if chained:
         for output in node.outputs:
             importer.lrn[output] = chained[0]
-        if node.op_type == "AveragePool" and node.attributes.get("kernel_shape"):
-            importer.lrn_size[chained[0]] = int(node.attributes["kernel_shape"][0])
+        kernel = importer.integers(node, "kernel_shape", None, 0) if node.op_type == "AveragePool" else ()
+        if kernel:
+            importer.lrn_size[chained[0]] = kernel[0]
         return True
     return False
 

@@ -11,6 +11,7 @@ import struct
 from collections.abc import Iterator
 
 VARINT, FIXED64, LENGTH, FIXED32 = 0, 1, 2, 5
+MASK64 = (1 << 64) - 1
 
 
 class DecodeError(ValueError):
@@ -18,7 +19,8 @@ class DecodeError(ValueError):
 
 
 def varint(data: bytes | memoryview, at: int) -> tuple[int, int]:
-    """The unsigned varint at ``at`` and the offset after it."""
+    """The unsigned varint at ``at`` and the offset after it: at most 10 bytes, of which the low 64 bits count (as
+    protobuf reads them: the 10th byte's bits past the 64th are dropped)."""
     result = shift = 0
     while True:
         if at >= len(data):
@@ -27,7 +29,7 @@ def varint(data: bytes | memoryview, at: int) -> tuple[int, int]:
         at += 1
         result |= (byte & 0x7F) << shift
         if byte < 0x80:
-            return result, at
+            return result & MASK64, at
         shift += 7
         if shift > 63:
             raise DecodeError("a number is longer than 10 bytes")
@@ -42,36 +44,44 @@ Field = tuple[int, int, int | tuple[int, int]]
 """(field number, wire type, value): an int for varints and fixed numbers, (start, end) for length-delimited."""
 
 
+def head(data: bytes | memoryview, at: int, end: int) -> tuple[int, int, int | tuple[int, int], int]:
+    """The field at ``at`` of a message that ends at ``end``: its number, wire type, value (a number, or the (start,
+    end) of a length-delimited one, which is not read) and the offset after it."""
+    key, at = varint(data, at)
+    number, wire = key >> 3, key & 7
+    value: int | tuple[int, int]
+    if wire == VARINT:
+        value, at = varint(data, at)
+    elif wire == LENGTH:
+        length, at = varint(data, at)
+        if at + length > end:
+            raise DecodeError("a field is longer than the data around it")
+        value, at = (at, at + length), at + length
+    elif wire == FIXED64:
+        value, at = int.from_bytes(data[at : at + 8], "little"), at + 8
+    elif wire == FIXED32:
+        value, at = int.from_bytes(data[at : at + 4], "little"), at + 4
+    else:
+        raise DecodeError(f"unknown wire type {wire}")
+    if number == 0 or at > end:
+        raise DecodeError("a field runs past the end of its message")
+    return number, wire, value, at
+
+
 def fields(data: bytes | memoryview, start: int = 0, end: int | None = None) -> Iterator[Field]:
     """The fields of the message in ``data[start:end]``, in order."""
     end = len(data) if end is None else end
     at = start
     while at < end:
-        key, at = varint(data, at)
-        number, wire = key >> 3, key & 7
-        value: int | tuple[int, int]
-        if wire == VARINT:
-            value, at = varint(data, at)
-        elif wire == LENGTH:
-            length, at = varint(data, at)
-            if at + length > end:
-                raise DecodeError("a field is longer than the data around it")
-            value, at = (at, at + length), at + length
-        elif wire == FIXED64:
-            value, at = int.from_bytes(data[at : at + 8], "little"), at + 8
-        elif wire == FIXED32:
-            value, at = int.from_bytes(data[at : at + 4], "little"), at + 4
-        else:
-            raise DecodeError(f"unknown wire type {wire}")
-        if number == 0 or at > end:
-            raise DecodeError("a field runs past the end of its message")
+        number, wire, value, at = head(data, at, end)
         yield number, wire, value
 
 
-def packed_varints(data: bytes | memoryview, span: tuple[int, int]) -> list[int]:
-    """The signed int64 values of a packed repeated field."""
-    values, at = [], span[0]
-    while at < span[1]:
+def packed_varints(data: bytes | memoryview, span: tuple[int, int], limit: int | None = None) -> list[int]:
+    """The signed int64 values of a packed repeated field (the first ``limit`` of them, if given)."""
+    values: list[int] = []
+    at = span[0]
+    while at < span[1] and (limit is None or len(values) < limit):
         value, at = varint(data, at)
         values.append(signed(value))
     return values

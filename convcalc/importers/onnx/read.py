@@ -14,9 +14,8 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
-from convcalc.core.errors import Location, SpecError
+from convcalc.core.errors import SpecError
 from convcalc.core.files import opened
 from convcalc.core.tensor import Shape
 from convcalc.engine.graph import NETWORK_INPUT, Graph
@@ -24,47 +23,31 @@ from convcalc.importers.onnx.importer import Importer
 from convcalc.importers.onnx.model import OnnxNode
 from convcalc.importers.onnx.ops import CHANNELS_LAST_OPS, HANDLERS, opaque
 from convcalc.importers.onnx.patterns import follows_lrn, mark_channels_last, not_followed
+from convcalc.importers.onnx.source import FileSource, Source
+from convcalc.importers.onnx.validity import check_graph
 
 
 def read_onnx_file(path: str, origins: dict[str, str] | None = None) -> Graph:
-    """The graph of an ONNX file, mapped rather than read: weights are never copied (see
-    :mod:`convcalc.importers.onnx.model`).
-    ``origins``, if given, is filled with each layer's ONNX node name."""
-    import mmap
-
-    with opened(path, "an ONNX model") as handle:
-        if os.fstat(handle.fileno()).st_size == 0:
+    """The graph of an ONNX file, read in blocks as the parser asks for them: the weights are never read (see
+    :mod:`convcalc.importers.onnx.source`). ``origins``, if given, is filled with each layer's ONNX node name."""
+    with opened(path, "an ONNX model", regular=True) as handle:
+        size = os.fstat(handle.fileno()).st_size
+        if size == 0:
             raise SpecError(f"{path}: the file is empty, not an ONNX model")
-        with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
-            result = _read_mapped(mapped, path, origins)
-    if isinstance(result, Exception):
-        raise result
-    return result
+        return read_onnx(FileSource(handle.fileno(), size), path, origins)
 
 
-def _read_mapped(mapped: Any, path: str, origins: dict[str, str] | None) -> Graph | Exception:
-    """The graph, or the error to raise once the mapping is closed: an exception's traceback would hold views
-    of the mapping and keep it from closing, so the error is copied without one."""
-    view = memoryview(mapped)
-    try:
-        return read_onnx(view, path, origins)
-    except SpecError as error:
-        return SpecError(error.message, error.location, layer=error.layer, kind=error.kind, hint=error.hint)
-    except Exception as error:  # a bug: reported as one, after the mapping is closed
-        return RuntimeError(f"{type(error).__name__}: {error}")
-    finally:
-        view.release()
-
-
-def read_onnx(data: bytes | memoryview, source: str, origins: dict[str, str] | None = None) -> Graph:
+def read_onnx(data: bytes | memoryview | Source, source: str, origins: dict[str, str] | None = None) -> Graph:
     """The graph of an ONNX model's bytes; a SpecError for a file that is not ONNX or cannot be counted."""
     import struct
 
-    from convcalc.importers.onnx.model import read_model
+    from convcalc.importers.onnx.model import TooLarge, read_model
     from convcalc.importers.onnx.protobuf import DecodeError
 
     try:
         model = read_model(data)
+    except TooLarge as error:
+        raise SpecError(f"{source}: {error}") from None
     except (DecodeError, IndexError, ValueError, struct.error) as error:
         raise SpecError(f"{source} is not a readable ONNX model: {error}") from None
     importer = Importer(model, source)
@@ -77,40 +60,48 @@ def read_onnx(data: bytes | memoryview, source: str, origins: dict[str, str] | N
 def build_graph(importer: Importer) -> Graph:
     """The graph of the importer's model: each node through its handler, in the file's (topological) order."""
     if len(importer.model.inputs) == 0:
-        raise SpecError("the graph has no input", Location(importer.source, 1, 1))
+        raise SpecError(f"{importer.source}: the graph has no input")
     inputs = [(name, dims) for name, dims in importer.model.inputs if name not in importer.model.initializers]
     if len(inputs) != 1:
         raise SpecError(
-            f"the graph has {len(inputs)} inputs besides its weights; convcalc analyses one-input networks",
-            Location(importer.source, 1, 1),
+            f"{importer.source}: the graph has {len(inputs)} inputs besides its weights; convcalc analyses one-input "
+            "networks"
         )
     name, dims = inputs[0]
     input_shape = per_sample(dims, name, importer.source)
     importer.shapes[NETWORK_INPUT] = input_shape
     importer.produce(name, NETWORK_INPUT)
+    check_graph(importer)
     for index, node in enumerate(importer.model.nodes):
         importer.index = index
-        if importer.reads_channels_last(node):
-            keep_channels_last(importer, node)
-        elif follows_lrn(importer, node) or importer.computes_constants(node):
-            continue
-        handler = HANDLERS.get(node.op_type) if node.domain in ("", "ai.onnx") else None
         try:
-            (handler or opaque)(importer, node)
-        except (ValueError, IndexError, KeyError, TypeError, ZeroDivisionError) as error:
-            # a malformed node (an attribute of the wrong length or type, an output missing): one located line
+            read_node(importer, node)
+        except ValueError as error:  # a value that cannot be (a NaN size, an index out of range): one located line
+            raise importer.fail(node, f"not a well-formed {node.op_type} node: {error}") from None
+        except (IndexError, KeyError, TypeError, ArithmeticError) as error:  # an attribute of the wrong length or type
             raise importer.fail(
                 node, f"not a well-formed {node.op_type} node ({type(error).__name__}: {error})"
             ) from None
     output = importer.producer.get(importer.model.outputs[0][0]) if importer.model.outputs else None
     if not importer.nodes or output is None:
-        raise SpecError("the graph computes nothing convcalc can count", Location(importer.source, 1, 1))
+        raise SpecError(f"{importer.source}: the graph computes nothing convcalc can count")
     name = (
         importer.model.name
         if importer.model.name not in ("", "main_graph", "torch_jit")
         else Path(importer.source).stem
     )
     return Graph(name, importer.source, input_shape, tuple(importer.nodes), output)
+
+
+def read_node(importer: Importer, node: OnnxNode) -> None:
+    """One node through its handler (an op convcalc does not know: opaque), unless it is a step of an LRN pattern or
+    shape arithmetic on constants; on a channels-last tensor, only an op that keeps it so."""
+    if importer.reads_channels_last(node):
+        keep_channels_last(importer, node)
+    elif follows_lrn(importer, node) or importer.computes_constants(node):
+        return
+    handler = HANDLERS.get(node.op_type) if node.domain in ("", "ai.onnx") else None
+    (handler or opaque)(importer, node)
 
 
 def keep_channels_last(importer: Importer, node: OnnxNode) -> None:
@@ -130,9 +121,8 @@ def per_sample(dims: Sequence[int | str | None] | None, name: str, source: str) 
     alike."""
     if dims is None or not 2 <= len(dims) <= 5 or not all(isinstance(d, int) and d > 0 for d in dims[1:]):
         raise SpecError(
-            f"the input '{name}' must have a known shape [batch, channels, height, width] or [batch, features] "
-            f"([batch, channels, length], [batch, channels, depth, height, width]), not "
-            f"{list(dims) if dims is not None else 'an unknown one'}",
-            Location(source, 1, 1),
+            f"{source}: the input '{name}' must have a known shape [batch, channels, height, width] or "
+            "[batch, features] ([batch, channels, length], [batch, channels, depth, height, width]), not "
+            f"{list(dims) if dims is not None else 'an unknown one'}"
         )
     return tuple(int(d) for d in dims[1:])  # type: ignore[arg-type]

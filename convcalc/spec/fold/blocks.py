@@ -6,10 +6,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from convcalc.core.text import first_free
-from convcalc.engine.graph import NETWORK_INPUT, Graph, Node
+from convcalc.engine.graph import MAX_LAYERS, NETWORK_INPUT, Graph, Node
 from convcalc.spec.fold.items import FIRST_KEYS, Block, Entry, Merge, Occurrence, Use, last_node
 from convcalc.spec.fold.runs import Runs, differences, lines, numbered, split_nodes
-from convcalc.spec.lower import MAX_LAYERS
 from convcalc.spec.namespace import BLOCK_INPUT
 from convcalc.spec.structures import ENTRY_KEYS
 
