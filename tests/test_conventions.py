@@ -462,7 +462,7 @@ def test_onnx_tool_totals_equal_what_it_printed(key: str):
 @pytest.mark.parametrize("key", sorted(NOT_IMPORTED_YET))
 def test_an_export_the_import_cannot_read_yet_is_refused_with_its_node(key: str):
     result = run_cli("analyze", str(ONNX_FILES / f"{key}.onnx"))
-    assert result.code == 2 and f"{key}.onnx:" in result.stderr and "layer '/" in result.stderr
+    assert result.code == 2 and f"{key}.onnx: node " in result.stderr and "Traceback" not in result.stderr
 
 
 def layer_of(node: str, op: str, origins: dict[str, str], names: set[str]) -> str:
