@@ -178,11 +178,11 @@ def profile_from(document: Any) -> DeviceProfile:
         bandwidth_curve=_points(document, "bandwidth_curve", ("bytes", "bytes/s")),
         lanes=_count(document, "lanes"),
         overhead_s=_seconds(document, "overhead_s"),
-        efficiency=_rates(document, "efficiency", "(roofline / kernel time)", FAMILIES),
+        efficiency=_rates(document, "efficiency", "roofline time / kernel time", FAMILIES),
         grouped_efficiency=_points(document, "grouped_efficiency", ("channels per group", "efficiency")),
         grouped_aligned=None
         if document.get("grouped_aligned") is None
-        else positive(document["grouped_aligned"], "grouped_aligned", "(an efficiency)"),
+        else positive(document["grouped_aligned"], "grouped_aligned", "an efficiency"),
         derived=tuple(_texts(document, "derived")),
         note=_text(document, "note"),
         calibrated_with=_mapping(document, "calibrated_with"),
@@ -192,7 +192,7 @@ def profile_from(document: Any) -> DeviceProfile:
 def positive(value: Any, what: str, unit: str) -> float:
     """A finite number above zero, or ValueError naming ``what``."""
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
-        raise ValueError(f"{what} must be a positive number {unit}, not {_shown(value)}")
+        raise ValueError(f"{what} must be a positive number ({unit}), not {_shown(value)}")
     return float(value)
 
 
