@@ -20,7 +20,7 @@ from convcalc.microbench import Case
 from convcalc.passes.devices import DEVICES, bundled
 from convcalc.passes.latency import Work, estimate, roofline
 from convcalc.passes.profile import MARK, DeviceProfile, profile_from
-from tests.conftest import run_cli
+from tests.conftest import REPO, run_cli
 from tests.netbuild import analyze_layers, analyze_text, spec_text
 from tests.test_output_schema import validate
 
@@ -366,3 +366,13 @@ def test_calibrate_with_numpy_writes_a_profile_that_device_reads(tmp_path: Path)
     assert profile.calibrated and profile.calibrated_with["backend"] == "numpy" and len(profile.bandwidth_curve) == 7
     document = json.loads(cli("analyze", "resnet18", "--device", str(path), "-f", "json").stdout)
     assert document["total"]["latency"]["device"] == "this-machine" and document["total"]["latency"]["calibrated"]
+
+
+def test_the_how_to_example_is_real_output() -> None:
+    """docs/how-to/latency.md's example block is what the command prints, and the page says what an estimate is."""
+    text = (REPO / "docs" / "how-to" / "latency.md").read_text(encoding="utf-8")
+    assert "**An estimate is not a measurement**" in text
+    start = text.index("```", text.index("## An example")) + 3
+    block = text[text.index("\n", start) + 1 : text.index("```", start)].splitlines()
+    command = block[0].removeprefix("$ convcalc ").split()
+    assert block[1:] == [line.rstrip() for line in cli(*command).stdout.splitlines()]
