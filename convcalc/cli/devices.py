@@ -1,7 +1,6 @@
 """`convcalc devices`: the bundled devices; and `--device NAME|FILE`, `--peak-flops`, `--bandwidth` as a
 :class:`~convcalc.passes.profile.DeviceProfile` (bad input: one message, exit 2)."""
 
-import json
 import math
 from typing import TYPE_CHECKING, Annotated, Optional
 
@@ -106,6 +105,8 @@ def _bundled(name: str) -> "DeviceProfile":
 def profile_file(path: str) -> "DeviceProfile":
     """A profile file, read and checked: a missing file, text that is not JSON or JSON that is not a profile is one
     message naming the file (exit 2)."""
+    import json
+
     from convcalc.core.files import opened
     from convcalc.passes.profile import profile_from
 

@@ -128,8 +128,7 @@ def nodes_of(layers: Sequence[LayerResult], element_bytes: int) -> list[Node]:
         for name in layer.inputs:
             readers[name] = readers.get(name, 0) + 1
     nodes: list[Node] = []
-    open_nodes: dict[str, Node] = {}
-    """By the name of its last layer: a node whose output has one reader, which it may absorb."""
+    open_nodes: dict[str, Node] = {}  # by its last layer's name: a node whose output has one reader it may absorb
     for layer in layers:
         into = _absorber(layer, open_nodes)
         if into is not None:
