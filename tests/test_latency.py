@@ -358,6 +358,11 @@ def test_calibrate_without_a_backend_says_what_to_install(monkeypatch: pytest.Mo
     assert not (tmp_path / "me.json").exists()
 
 
+def test_calibrate_refuses_a_folder_that_is_not_there_before_measuring(tmp_path: Path) -> None:
+    result = run_cli("calibrate", "--backend", "numpy", "-o", str(tmp_path / "no" / "me.json"))
+    assert result.code == 2 and "no folder" in result.stderr and "peak" not in result.stderr
+
+
 def test_calibrate_with_numpy_writes_a_profile_that_device_reads(tmp_path: Path) -> None:
     pytest.importorskip("numpy")
     path = tmp_path / "me.json"

@@ -43,6 +43,9 @@ def calibrate(
     from convcalc.calibrate import choose_backend, profile_json
 
     check_output_files({"--output": output})
+    folder = os.path.dirname(os.path.abspath(output))
+    if output != "-" and not os.path.isdir(folder):  # before a minute of measuring, not after
+        usage_error(f"--output {output}: no folder {folder} to write it in")
     try:
         chosen = choose_backend(backend and backend.value)
     except ValueError as error:
