@@ -1,5 +1,9 @@
 """Prototype latency estimators for issue 24, scored against benchmarks/data/latency_measured.json.
 
+The record of the study's variants and ablations (benchmarks/latency_study.md). The recommended one ('calibrated,
+run overhead') is convcalc's latency pass now, convcalc/passes/latency.py; benchmarks/latency_validate.py scores
+that. This script reads the prototype calibration's format (benchmarks/data/latency_calibration.json).
+
 Per layer, from convcalc's own counts (``convcalc.analyze`` of the ONNX export that onnxruntime ran, or of the
 bundled spec of the same network with ``--spec``):
 

@@ -42,7 +42,8 @@ def test_shell_completion_is_offered_and_completes_commands():
 
 
 def test_the_new_commands_load_their_modules_only_when_run():
-    """Cold start: importing the CLI must not import the schema, sweep or export code (nor jsonschema or torch)."""
+    """Cold start: importing the CLI must not import the schema, sweep, export, calibration or latency code (nor
+    jsonschema, torch or numpy)."""
     probe = "import sys, convcalc.cli.app; print(' '.join(sorted(sys.modules)))"
     loaded = set(python("-c", probe).stdout.split())
     for module in (
@@ -50,7 +51,11 @@ def test_the_new_commands_load_their_modules_only_when_run():
         "convcalc.sweep",
         "convcalc.export",
         "convcalc.render.table",
+        "convcalc.calibrate",
+        "convcalc.passes.latency",
+        "convcalc.passes.devices",
         "jsonschema",
         "torch",
+        "numpy",
     ):
         assert module not in loaded, module

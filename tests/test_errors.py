@@ -728,6 +728,7 @@ RUNS = {
     "compare": ["lenet5", "lenet5"],
     "sweep": ["lenet5", "--input", "32,64"],
     "graph": ["lenet5"],
+    "devices": [],
 }
 """A run of each command that has --format, without the option."""
 
@@ -755,7 +756,8 @@ def test_every_command_lists_exactly_the_formats_it_prints() -> None:
             else:
                 assert result.code == 2, (command, output, result.stdout[:200])
                 assert f"'{output}' is not one of" in result.stderr, (command, output, result.stderr)
-    assert with_format["zoo"] == with_format["explain"] == with_format["compare"] == ["table", "json"]
+    assert with_format["zoo"] == with_format["explain"] == with_format["compare"] == with_format["devices"]
+    assert with_format["zoo"] == ["table", "json"]
     assert with_format["sweep"] == ["table", "json", "csv"]
     assert with_format["analyze"] == ["table", "json", "csv", "markdown"]
 

@@ -9,8 +9,10 @@ import typer
 
 from convcalc.cli import (
     analyze,
+    calibrate,
     compare,
     conventions,
+    devices,
     explain,
     export,
     graph,
@@ -44,6 +46,8 @@ COMMANDS = (
     (import_model.import_model, "import"),
     (export.export, "export"),
     (schema.schema, "schema"),
+    (devices.devices, "devices"),
+    (calibrate.calibrate, "calibrate"),
 )
 """Every command, in the order --help lists them: its function and its name."""
 for command, name in COMMANDS:

@@ -4,7 +4,16 @@ from typing import IO, TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from convcalc.cli.common import check_output_files, emit, report_stream, spec_errors, write_file, write_svg
+from convcalc.cli.common import (
+    check_output_files,
+    emit,
+    report_stream,
+    spec_errors,
+    usage_error,
+    write_file,
+    write_svg,
+)
+from convcalc.cli.devices import BandwidthOption, DeviceOption, PeakFlopsOption, device_profile
 from convcalc.cli.modes import mode_options, mode_report
 from convcalc.cli.options import (
     SPEC_HELP,
@@ -29,7 +38,9 @@ from convcalc.core.errors import SpecError
 
 if TYPE_CHECKING:
     from convcalc.passes.comparison import Comparison
+    from convcalc.passes.latency import Latency
     from convcalc.passes.modes import Report
+    from convcalc.passes.profile import DeviceProfile
 
 
 def compare(
@@ -54,10 +65,15 @@ def compare(
     precision: PrecisionOption = None,
     patches: PatchesOption = None,
     split: SplitOption = None,
+    device: DeviceOption = None,
+    peak_flops: PeakFlopsOption = None,
+    bandwidth: BandwidthOption = None,
 ) -> None:
-    """Two networks side by side, or one before and after inserting 1x1 bottleneck convs."""
+    """Two networks side by side, or one before and after inserting 1x1 bottleneck convs (with --device, each one's
+    latency estimate)."""
     output = chosen_format(form)
     options = mode_options(mode, optimizer, precision, patches, split)
+    profile = compared_device(device, peak_flops, bandwidth, dtype, options is not None or depth is not None)
     with spec_errors(output, exact_numbers):
         if (second is None) == (not bottleneck):
             raise SpecError("compare needs a second spec or --bottleneck (one of the two)")
@@ -67,6 +83,7 @@ def compare(
         comparison = compared(first, second, bottleneck, batch=batch, dtype=dtype.value)
     report = report_stream(emit_spec, svg)
     sides = [mode_report(side, mode, options) for side in (comparison.before, comparison.after)]
+    latencies = estimates(comparison, profile)
     if emit_spec is not None and comparison.rewrite is not None:  # files first, as in analyze
         write_file("--emit-spec", emit_spec, comparison.rewrite.text, "rewritten spec")
     if svg is not None:
@@ -77,7 +94,7 @@ def compare(
     if output is OutputFormat.json:
         from convcalc.render.json_format import to_json
 
-        document = comparison_json(comparison, depth)
+        document = with_latency(comparison_json(comparison, depth), latencies)
         emit(to_json(compared_modes(document, mode, sides)) + "\n", report)
     else:
         from convcalc.render.compare_table import render_comparison
@@ -85,6 +102,7 @@ def compare(
         shown = comparison_rows(comparison, depth)
         render_comparison(shown, exact_numbers=exact_numbers, file=report, formats=other_formats(TableOrJson))
         print_compared_modes(comparison, mode, sides, report, exact_numbers)
+        print_compared_latency(latencies, comparison.before.dtype, report)
 
 
 def compared(first: str, second: str | None, bottleneck: list[str] | None, *, batch: int, dtype: str) -> "Comparison":
@@ -93,6 +111,39 @@ def compared(first: str, second: str | None, bottleneck: list[str] | None, *, ba
     from convcalc.api import compare as run_comparison
 
     return run_comparison(first, second, bottlenecks=bottleneck or (), batch=batch, dtype=dtype)
+
+
+def compared_device(
+    device: str | None, peak_flops: str | None, bandwidth: str | None, dtype: Dtype, modes_or_groups: bool
+) -> "DeviceProfile | None":
+    """The device of --device (None without one); a usage error with --mode or --depth."""
+    profile = device_profile(device, peak_flops, bandwidth, dtype.value)
+    if profile is not None and modes_or_groups:
+        usage_error("--device estimates inference latency per layer: leave out --mode and --depth")
+    return profile
+
+
+def with_latency(document: dict[str, Any], latencies: "tuple[Latency, Latency] | None") -> dict[str, Any]:
+    """`compare --device -f json`: each side's analysis with its estimates, as analyze --device writes them."""
+    for key, latency in zip(("before", "after"), latencies or (), strict=False):
+        latency.attach(document[key])
+    return document
+
+
+def print_compared_latency(latencies: "tuple[Latency, Latency] | None", dtype: str, report: IO[str]) -> None:
+    if latencies is not None:
+        from convcalc.render.latency import compared_latency_lines
+
+        emit("".join(line + "\n" for line in compared_latency_lines(*latencies, dtype)), report)
+
+
+def estimates(comparison: "Comparison", profile: "DeviceProfile | None") -> "tuple[Latency, Latency] | None":
+    """Each side's latency estimates on --device (None without one)."""
+    if profile is None:
+        return None
+    from convcalc.passes.latency import estimate
+
+    return estimate(comparison.before, profile), estimate(comparison.after, profile)
 
 
 def compared_modes(document: dict[str, Any], mode: Mode, sides: "list[Report | None]") -> dict[str, Any]:

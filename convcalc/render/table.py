@@ -18,6 +18,7 @@ from convcalc.render.columns import (
     BAR,
     COLUMNS,
     DEFAULT_COLUMNS,
+    ESTIMATED,
     KEPT,
     NARROW_ORDER,
     RELATIVE,
@@ -32,6 +33,7 @@ from convcalc.render.outputs import closed_pipe
 from convcalc.render.units import count_shown, exact, human_bytes, size_shown
 
 if TYPE_CHECKING:
+    from convcalc.passes.latency import Latency
     from convcalc.passes.summaries import Sweep, ZooEntry
 
 CONVENTION_LINE = (
@@ -132,8 +134,8 @@ def svg_text(view: Sequence[RenderableType], title: str) -> str:
 
 
 def with_notes(layers: Sequence[LayerResult], columns: Sequence[str]) -> tuple[str, ...]:
-    """The default columns gain a 'note' column when some layer has a note (an implicit flatten)."""
-    if tuple(columns) == DEFAULT_COLUMNS and any(layer.note for layer in layers):
+    """The default columns (and --device's) gain a 'note' column when some layer has a note (an implicit flatten)."""
+    if tuple(columns) in (DEFAULT_COLUMNS, (*DEFAULT_COLUMNS, *ESTIMATED)) and any(layer.note for layer in layers):
         return (*columns, "note")
     return tuple(columns)
 
@@ -145,9 +147,10 @@ def layer_table(
     columns: Sequence[str] = DEFAULT_COLUMNS,
     title: str | None = None,
     totals: bool = False,
+    latency: Latency | None = None,
 ) -> Grid:
     """One row per layer, optionally a totals row of the summable columns, as a :class:`Grid` (drawn as a rich
-    Table up to GRID_ROWS layers; rich's Table takes a millisecond a row)."""
+    Table up to GRID_ROWS layers; rich's Table takes a millisecond a row); ``latency``: the estimates of --device."""
     keys = with_notes(layers, columns)
     scale = MacsScale.of(layers)
     grid_columns = [GridColumn("#", "right", "dim")]
@@ -163,10 +166,10 @@ def layer_table(
         justify = "left" if column.measure == "text" else "right"
         grid_columns.append(GridColumn(column.header, justify, style, drop, shrink))
     rows = [
-        [str(index), *(printable(cell(key, layer, scale, exact_numbers)) for key in keys)]
+        [str(index), *(printable(cell(key, layer, scale, exact_numbers, latency)) for key in keys)]
         for index, layer in enumerate(layers, 1)
     ]
-    total_row = ["", *(total_cell(key, layers, exact_numbers) for key in keys)] if totals else None
+    total_row = ["", *(total_cell(key, layers, exact_numbers, latency) for key in keys)] if totals else None
     return Grid(title, grid_columns, rows, total_row)
 
 
@@ -177,16 +180,18 @@ def analysis_view(
     columns: Sequence[str] = DEFAULT_COLUMNS,
     rows: Sequence[LayerResult] | None = None,
     after: Sequence[str] = (),
+    latency: Latency | None = None,
 ) -> list[RenderableType]:
     """The table (of ``rows``, the grouped view's, or else every layer), the exact totals and memory, the
-    warnings, the counting convention, and ``after`` (plain lines: a training step's or deployment's totals)."""
+    warnings, the counting convention, and ``after`` (plain lines: a training step's or deployment's totals, the
+    latency estimate's)."""
     title = (
         f"{safe_markup(analysis.name)}  ({format_shape(analysis.input_shape)} -> {format_shape(analysis.output_shape)})"
     )
     total = analysis.total
     shown = analysis.layers if rows is None else rows
     return [
-        layer_table(shown, exact_numbers=exact_numbers, columns=columns, title=title, totals=True),
+        layer_table(shown, exact_numbers=exact_numbers, columns=columns, title=title, totals=True, latency=latency),
         f"exact: params {exact(total.params)} · MACs {exact(total.macs)} · FLOPs {exact(total.flops)} · "
         f"buffers {exact(total.buffers)}\n"
         f"batch {analysis.batch} · {analysis.dtype} · weights {human_bytes(total.weight_bytes)} · "
@@ -210,8 +215,11 @@ def render_analysis(
     rows: Sequence[LayerResult] | None = None,
     formats: Sequence[str] = (),
     after: Sequence[str] = (),
+    latency: Latency | None = None,
 ) -> None:
-    view = analysis_view(analysis, exact_numbers=exact_numbers, columns=columns, rows=rows, after=after)
+    view = analysis_view(
+        analysis, exact_numbers=exact_numbers, columns=columns, rows=rows, after=after, latency=latency
+    )
     print_view(view, file, formats)
 
 

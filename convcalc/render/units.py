@@ -27,6 +27,24 @@ def human_bytes(value: int) -> str:
     return f"{value} B"
 
 
+def human_seconds(value: float) -> str:
+    """Three significant figures in s, ms, us or ns: '1.23 ms', '850 ns' (an estimate's time, not a count)."""
+    shown = float(f"{value:.3g}")
+    for unit, scale in (("s", 1.0), ("ms", 1e-3), ("us", 1e-6)):
+        if abs(shown) >= scale:
+            return f"{shown / scale:.3g} {unit}"
+    return f"{shown / 1e-9:.3g} ns"
+
+
+def human_rate(value: float, unit: str) -> str:
+    """Three significant figures with an SI prefix: human_rate(1.95e13, 'FLOP/s') is '19.5 TFLOP/s'."""
+    shown = float(f"{value:.3g}")
+    for prefix, scale in (("P", 1e15), ("T", 1e12), ("G", 1e9), ("M", 1e6), ("k", 1e3)):
+        if abs(shown) >= scale:
+            return f"{shown / scale:.3g} {prefix}{unit}"
+    return f"{shown:.3g} {unit}"
+
+
 def percent(part: int, whole: int) -> str:
     """part / whole in percent with two decimals, rounded half up, exactly: '9.28%'."""
     return f"{_hundredths(100 * part, whole)}%" if whole else "n/a"
