@@ -4,10 +4,14 @@
         python tools/record_torch_reference.py [--only NAME ...] [--skip-onnx] [--skip-json]
 
 Run from a Python with torch, timm, onnx and onnxscript (the ``peers`` setup: tools/peer_models.py says where
-torchvision's and timm's builders come from). The YOLO entries need ``ultralytics`` as well; it is left out of the
-peers environment (it pins opencv, polars and torchvision's metadata), so they are recorded from a separate venv that
-sees the peers' packages plus ``pip install --no-deps ultralytics`` and its pure-Python requirements, with
-``--only yolov8n yolo11n``; elsewhere they are skipped. Nothing is downloaded: every network has random weights.
+torchvision's and timm's builders come from). Nothing is downloaded: every network has random weights.
+
+The YOLO entries also need ``ultralytics``, kept out of the peers environment (it brings opencv, polars and
+matplotlib). They are recorded with ``--only yolov8n yolo11n`` from a separate venv: a ``.pth`` file that adds the
+peers' site-packages, ``pip install --no-deps ultralytics`` plus opencv-python-headless, pillow, pyyaml, requests,
+psutil, polars and matplotlib, and a ``torchvision-X.dist-info/METADATA`` (Name, Version) because ultralytics reads
+torchvision's installed version at import (its modules come from the unpacked wheel). The model is built from the
+YAML in the wheel, offline (YOLO_OFFLINE=1). Without ultralytics these entries are skipped.
 
 For each network of ``NETWORKS`` (eval mode, batch 1, float32, CPU):
 
@@ -30,7 +34,8 @@ For each network of ``NETWORKS`` (eval mode, batch 1, float32, CPU):
   optimizer folds eval-mode batch norm into the convolution before it). Then ONNX's strict shape inference (with data
   propagation; a plain one where the strict one fails) and the weights are dropped, their dims kept
   (tools/record_onnx.py's ``drop_weights``). The dynamo files keep each node's module path
-  (``pkg.torch.onnx.name_scopes``) and class hierarchy, not its stack trace or FX node (machine paths, bulk).
+  (``pkg.torch.onnx.name_scopes``) and class hierarchy, not its stack trace, FX node or ``namespace`` (machine paths,
+  bulk).
   ``tests/data/onnx/real/exports.json`` lists each file or the exporter's error; both READMEs are written from it and
   the JSON files.
 
@@ -64,8 +69,9 @@ JSON_DIR = REPO / "tests" / "data" / "torch"
 ONNX_DIR = REPO / "tests" / "data" / "onnx" / "real"
 MANIFEST = ONNX_DIR / "exports.json"
 EXPORTERS = ("torchscript", "dynamo")
-DROPPED_METADATA = ("pkg.torch.onnx.stack_trace", "pkg.torch.onnx.fx_node")
-"""Node metadata the dynamo exporter writes that the fixtures leave out: file paths of this machine, and bulk."""
+DROPPED_METADATA = ("pkg.torch.onnx.stack_trace", "pkg.torch.onnx.fx_node", "namespace")
+"""Node metadata the dynamo exporter writes that the fixtures leave out: file paths of this machine, the FX node, and
+``namespace`` (the module paths and classes again, as one string: name_scopes and class_hierarchy hold them)."""
 
 
 @dataclass(frozen=True)
@@ -81,6 +87,8 @@ class Network:
     raw_detection: bool = False
     published: str = ""
     """Published parameter count and where it is stated, for the README's cross-check (empty: none checked)."""
+    published_macs: str = ""
+    """Published multiply-accumulates, the same way (torchvision's docs call them GFLOPS)."""
 
 
 NETWORKS = [
@@ -88,23 +96,73 @@ NETWORKS = [
     Network("m5", "reference", "M5", (1, 32000)),
     Network("tcn", "reference", "TCN", (1, 784)),
     Network("unet3d", "reference", "UNet3D", (3, 116, 132, 132), published="19,069,955 (Cicek et al. 2016, Sec. 3)"),
-    Network("r3d_18", "torchvision", "video.resnet.r3d_18", (3, 16, 112, 112), published="33.4M (torchvision docs)"),
+    Network(
+        "r3d_18",
+        "torchvision",
+        "video.resnet.r3d_18",
+        (3, 16, 112, 112),
+        published="33.4M (torchvision docs)",
+        published_macs="40.70G (torchvision docs)",
+    ),
     Network(
         "r2plus1d_18",
         "torchvision",
         "video.resnet.r2plus1d_18",
         (3, 16, 112, 112),
         published="31.5M (torchvision docs)",
+        published_macs="40.52G (torchvision docs)",
     ),
-    Network("mc3_18", "torchvision", "video.resnet.mc3_18", (3, 16, 112, 112), published="11.7M (torchvision docs)"),
+    Network(
+        "mc3_18",
+        "torchvision",
+        "video.resnet.mc3_18",
+        (3, 16, 112, 112),
+        published="11.7M (torchvision docs)",
+        published_macs="43.34G (torchvision docs)",
+    ),
     # token networks and hybrids (issue 27)
-    Network("vit_b_16", "torchvision", "vision_transformer.vit_b_16", (3, 224, 224), published="86.6M (torchvision)"),
-    Network("swin_t", "torchvision", "swin_transformer.swin_t", (3, 224, 224), published="28.3M (torchvision docs)"),
-    Network("maxvit_t", "torchvision", "maxvit.maxvit_t", (3, 224, 224), published="30.9M (torchvision docs)"),
+    Network(
+        "vit_b_16",
+        "torchvision",
+        "vision_transformer.vit_b_16",
+        (3, 224, 224),
+        published="86.6M (torchvision docs)",
+        published_macs="17.56G (torchvision docs)",
+    ),
+    Network(
+        "swin_t",
+        "torchvision",
+        "swin_transformer.swin_t",
+        (3, 224, 224),
+        published="28.3M (torchvision docs)",
+        published_macs="4.49G (torchvision docs)",
+    ),
+    Network(
+        "maxvit_t",
+        "torchvision",
+        "maxvit.maxvit_t",
+        (3, 224, 224),
+        published="30.9M (torchvision docs)",
+        published_macs="5.56G (torchvision docs)",
+    ),
     Network("mobilevit_xxs", "timm", "mobilevit_xxs", (3, 256, 256), published="1.3M (Mehta & Rastegari 2022)"),
     # issue 23's modules
-    Network("resnet34", "torchvision", "resnet.resnet34", (3, 224, 224), published="21.8M (torchvision docs)"),
-    Network("mnasnet0_5", "torchvision", "mnasnet.mnasnet0_5", (3, 224, 224), published="2.2M (torchvision docs)"),
+    Network(
+        "resnet34",
+        "torchvision",
+        "resnet.resnet34",
+        (3, 224, 224),
+        published="21.8M (torchvision docs)",
+        published_macs="3.66G (torchvision docs)",
+    ),
+    Network(
+        "mnasnet0_5",
+        "torchvision",
+        "mnasnet.mnasnet0_5",
+        (3, 224, 224),
+        published="2.2M (torchvision docs)",
+        published_macs="0.10G (torchvision docs)",
+    ),
     Network("ghostnet_100", "timm", "ghostnet_100", (3, 224, 224), published="5.2M (Han et al. 2020, Table 7)"),
     Network("convnext_atto", "timm", "convnext_atto", (3, 224, 224), published="3.7M (timm model card)"),
     # issue 27's real networks
@@ -116,6 +174,7 @@ NETWORKS = [
         {"weights_backbone": None},
         raw_detection=True,
         published="34.0M (torchvision docs, frozen batch norm)",
+        published_macs="151.54G (torchvision docs)",
     ),
     Network(
         "ssdlite320_mobilenet_v3_large",
@@ -125,6 +184,7 @@ NETWORKS = [
         {"weights_backbone": None},
         raw_detection=True,
         published="3.4M (torchvision docs)",
+        published_macs="0.58G (torchvision docs)",
     ),
     Network("nfnet_l0", "timm", "nfnet_l0", (3, 224, 224), published="35.1M (timm model card)"),
     Network("resnest14d", "timm", "resnest14d", (3, 224, 224), published="10.6M (timm model card)"),
@@ -162,7 +222,11 @@ def torchvision_version() -> str:
 
 
 def build(network: Network) -> tuple[Any, dict[str, Any]]:
-    """The module (eval mode, random weights) and where it comes from (the JSON's ``source``)."""
+    """The module (eval mode, random weights from seed 0: the few small tensors the ONNX fixtures keep are the same
+    on every recording) and where it comes from (the JSON's ``source``)."""
+    import torch
+
+    torch.manual_seed(0)
     if network.source == "reference":
         import reference_models
 
@@ -412,6 +476,7 @@ def available(network: Network) -> bool:
     if network.source != "ultralytics":
         return True
     try:
+        shared_module("tvmodels")  # ultralytics imports torchvision: the unpacked wheel's
         import ultralytics  # noqa: F401
     except ImportError:
         return False
@@ -426,36 +491,40 @@ def torch_readme(manifest: dict[str, Any]) -> str:
         "Written by `tools/record_torch_reference.py` (its docstring says how each number is taken); do not edit by "
         "hand. Params: `sum(p.numel())`. FLOPs: `torch.utils.flop_counter.FlopCounterMode` with attention counted "
         "(MHA fast path off, SDPA math backend); CPU default: the same counter on a plain CPU run, where fused "
-        "attention counts 0. Published: the figure the source states, checked against the recorded params rounded "
-        "to its precision.",
+        "attention counts 0. Published: the figure the source states, checked against the recorded params (and "
+        "FLOPs / 2, the counter counting 2 per multiply-accumulate) rounded to its digits. The figures were taken "
+        "from the named sources as their authors state them; they are a sanity check, the recorded numbers are "
+        "torch's.",
         "",
-        "| network | input | params | published params | check | FLOPs | CPU default | ONNX |",
-        "| --- | --- | ---: | --- | --- | ---: | ---: | --- |",
+        "| network | input | params | published | check | FLOPs | CPU default | published MACs | check | ONNX |",
+        "| --- | --- | ---: | --- | --- | ---: | ---: | --- | --- | --- |",
     ]
-    published = {network.name: network.published for network in NETWORKS}
+    networks = {network.name: network for network in NETWORKS}
     for path in sorted(JSON_DIR.glob("*.json")):
         record = json.loads(path.read_text(encoding="utf-8"))
-        name = record["name"]
-        files = [exporter for exporter in EXPORTERS if "file" in manifest.get(name, {}).get(exporter, {})]
-        claim = published.get(name, "")
-        check = published_check(record["params"], claim, record["source"].get("detector_params"))
+        network = networks[record["name"]]
+        files = [exporter for exporter in EXPORTERS if "file" in manifest.get(network.name, {}).get(exporter, {})]
         lines.append(
-            f"| {name} | {'x'.join(map(str, record['input'][1:]))} | {record['params']:,} | {claim} | {check} | "
-            f"{record['flops']:,} | {record['flops_cpu_default']:,} | {', '.join(files) or 'none'} |"
+            f"| {network.name} | {'x'.join(map(str, record['input'][1:]))} | {record['params']:,} | "
+            f"{network.published} | {published_check(record['params'], network.published)} | "
+            f"{record['flops']:,} | {record['flops_cpu_default']:,} | "
+            f"{network.published_macs} | {published_check(record['flops'] // 2, network.published_macs)} | "
+            f"{', '.join(files) or 'none'} |"
         )
     return "\n".join([*lines, "", *NOTES, ""])
 
 
-def published_check(params: int, claim: str, detector_params: int | None) -> str:
-    """'yes' when the params round to the published figure (``33.4M`` to 3 digits, ``559,114`` exactly)."""
+def published_check(value: int, claim: str) -> str:
+    """'yes' when the value rounds to the published figure (``33.4M`` and ``40.70G`` to their digits, ``559,114``
+    exactly), else 'no'; empty without a figure."""
     if not claim:
         return ""
     figure = claim.split(" ", 1)[0]
-    if figure.endswith("M"):
-        digits = figure[:-1]
-        decimals = len(digits.partition(".")[2])
-        return "yes" if f"{params / 1e6:.{decimals}f}" == digits else "no"
-    return "yes" if int(figure.replace(",", "")) == params else "no"
+    scale = {"M": 10**6, "G": 10**9}.get(figure[-1])
+    if scale is None:
+        return "yes" if int(figure.replace(",", "")) == value else "no"
+    digits = figure[:-1]
+    return "yes" if f"{value / scale:.{len(digits.partition('.')[2])}f}" == digits else "no"
 
 
 NOTES = [
@@ -465,7 +534,17 @@ NOTES = [
     "built without weights it uses BatchNorm2d, whose 53,120 scales and shifts are parameters (34,014,999 + 53,120).",
     "- The detection networks are recorded up to their raw head outputs (RawDetection); anchors, the transform and "
     "NMS hold no parameters, so the params are the whole detector's (`source.detector_params`).",
-    "- TCN has no published count (the paper's sequential-MNIST configuration, without weight normalisation).",
+    "- TCN has no published count (the paper's sequential-MNIST configuration, without weight normalisation). M5 "
+    "and the 3-D U-Net are tools/reference_models.py's, as the bundled specs `m5` and `unet3d`: the U-Net is the "
+    "paper's own configuration and tile (3x116x132x132; its convolutions are unpadded, so a 64^3 input leaves "
+    "nothing at the bottom level: 64, 60, 30, 26, 13, 9, 4, 0).",
+    "- Input sizes: the papers' (M5: 4 s at 8 kHz; TCN: sequential MNIST), torchvision's video models' 16x112x112 "
+    "clips, timm's default input of each model (`source.default_input`), RetinaNet at 800x800 (what its transform "
+    "makes of a square image), SSDlite at 320x320, YOLO at 640x640.",
+    "- YOLO: Ultralytics states 8.7 (YOLOv8n) and 6.5 (YOLO11n) GFLOPs at 640, counted as 2 per multiply-accumulate: "
+    "the recorded FLOPs round to the same.",
+    "- `flops_cpu_default` differs where a network calls `scaled_dot_product_attention` or nn.MultiheadAttention's "
+    "fast path (vit_b_16, mobilevit_xxs): on a CPU the counter sees a fused kernel it has no formula for.",
 ]
 
 
@@ -523,9 +602,8 @@ def main() -> None:
             record = measure(network)
             (JSON_DIR / f"{network.name}.json").write_text(dumps(record), encoding="utf-8")
             print(f"{network.name}: {record['params']:,} params, {record['flops']:,} FLOPs", flush=True)
-        if not arguments.skip_onnx:
-            model, _ = build(network)
-            manifest[network.name] = {exporter: export(network, model, exporter) for exporter in EXPORTERS}
+        if not arguments.skip_onnx:  # a module of its own per exporter: tracing leaves state behind (YOLO's anchors)
+            manifest[network.name] = {exporter: export(network, build(network)[0], exporter) for exporter in EXPORTERS}
             for exporter, entry in manifest[network.name].items():
                 print(f"  {exporter}: {entry.get('bytes', entry.get('error'))}", flush=True)
     ordered = {name: manifest[name] for name in sorted(manifest)}
