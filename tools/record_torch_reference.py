@@ -543,6 +543,9 @@ NOTES = [
     "makes of a square image), SSDlite at 320x320, YOLO at 640x640.",
     "- YOLO: Ultralytics states 8.7 (YOLOv8n) and 6.5 (YOLO11n) GFLOPs at 640, counted as 2 per multiply-accumulate: "
     "the recorded FLOPs round to the same.",
+    "- A module whose forward never runs has `calls: 0` and `output: null`: nn.MultiheadAttention's `out_proj` "
+    "(F.multi_head_attention_forward uses its weight directly), YOLO's `model` ModuleList (DetectionModel calls its "
+    "items one by one). Its parameters count; its FLOPs go to the module that ran the operation.",
     "- `flops_cpu_default` differs where a network calls `scaled_dot_product_attention` or nn.MultiheadAttention's "
     "fast path (vit_b_16, mobilevit_xxs): on a CPU the counter sees a fused kernel it has no formula for.",
 ]
