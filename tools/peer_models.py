@@ -79,11 +79,16 @@ def torchvision_available() -> bool:
     return True
 
 
-def _tvmodels() -> Any:
+def shared_module(name: str) -> Any:
+    """``tvmodels`` or ``timmmodels``: torchvision's or timm's builders beside this torch (see the module docstring)."""
     folder = os.environ.get("PEERS_TVMODELS", "/work/shared/tools")
     if folder not in sys.path:
         sys.path.append(folder)
-    return importlib.import_module("tvmodels")
+    return importlib.import_module(name)
+
+
+def _tvmodels() -> Any:
+    return shared_module("tvmodels")
 
 
 def reference_specs() -> set[str]:

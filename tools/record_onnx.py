@@ -19,15 +19,27 @@ import io
 import sys
 import warnings
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from peer_models import EXTRA, REPO, TORCHVISION, build, spec_input, spec_names, torchvision_available
 
 OUT = REPO / "tests" / "data" / "onnx"
 KEEP = 64
+"""Tensors of at most this many elements keep their values (shapes, axes, scales): the import reads them."""
 OPSET = 20
 """ONNX opset of the exports: 20 has Gelu as one op (17 writes it out as erf arithmetic)."""
-"""Tensors of at most this many elements keep their values (shapes, axes, scales): the import reads them."""
+
+
+def drop_weights(proto: Any) -> None:
+    """Clear the values of every initializer of more than KEEP elements, keeping its dims (an onnx.ModelProto)."""
+    for tensor in proto.graph.initializer:
+        count = 1
+        for dim in tensor.dims:
+            count *= dim
+        if count > KEEP:
+            for data in ("raw_data", "float_data", "int64_data", "int32_data", "double_data"):
+                tensor.ClearField(data)
 
 
 def export(spec: str, source: str) -> bytes:
@@ -57,13 +69,7 @@ def export(spec: str, source: str) -> bytes:
         )
     exported = onnx.load_from_string(buffer.getvalue())
     proto = onnx.shape_inference.infer_shapes(exported, strict_mode=True, data_prop=True)
-    for tensor in proto.graph.initializer:
-        count = 1
-        for dim in tensor.dims:
-            count *= dim
-        if count > KEEP:
-            for data in ("raw_data", "float_data", "int64_data", "int32_data", "double_data"):
-                tensor.ClearField(data)
+    drop_weights(proto)
     proto.doc_string = f"convcalc fixture: {spec} ({source}), torch {torch.__version__}, weights dropped"
     return bytes(proto.SerializeToString())
 
