@@ -1,4 +1,4 @@
-"""`convcalc analyze`: per-layer costs with totals, in a table, JSON, CSV or markdown."""
+"""`convcalc analyze`: per-layer costs with totals, in a table, JSON, CSV, markdown or LaTeX."""
 
 from typing import IO, TYPE_CHECKING, Annotated, Any, Optional
 
@@ -129,7 +129,7 @@ def print_analysis(
         from convcalc.render.json_format import to_json
 
         emit(to_json(extra.attach(analysis.to_dict()) if extra else analysis_json(analysis, depth)) + "\n", report)
-    elif output.value in ("csv", "markdown"):
+    elif output.value in ("csv", "markdown", "latex"):
         from convcalc.render.plain import plain_layers
 
         emit(plain_layers(output.value, analysis, keys, rows, exact_numbers=exact_numbers), report)

@@ -4,13 +4,22 @@ from typing import IO, TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from convcalc.cli.common import check_output_files, emit, report_stream, spec_errors, write_file, write_svg
+from convcalc.cli.common import (
+    check_output_files,
+    emit,
+    load_sized,
+    report_stream,
+    spec_errors,
+    write_file,
+    write_svg,
+)
 from convcalc.cli.modes import mode_options, mode_report
 from convcalc.cli.options import (
     SPEC_HELP,
     BatchOption,
     BottleneckOption,
     DepthOption,
+    InputOption,
     Dtype,
     Mode,
     ModeOption,
@@ -49,6 +58,7 @@ def compare(
     dtype: Annotated[Dtype, typer.Option(help="Element type for memory.")] = Dtype.float32,
     svg: SvgOption = None,
     depth: DepthOption = None,
+    input_size: InputOption = None,
     mode: ModeOption = Mode.inference,
     optimizer: OptimizerOption = None,
     precision: PrecisionOption = None,
@@ -64,7 +74,7 @@ def compare(
         if emit_spec is not None and not bottleneck:
             raise SpecError("--emit-spec writes the spec that --bottleneck rewrites; give --bottleneck too")
         check_output_files({"--emit-spec": emit_spec, "--svg": svg}, first, *([second] if second else []))
-        comparison = compared(first, second, bottleneck, batch=batch, dtype=dtype.value)
+        comparison = compared(first, second, bottleneck, batch=batch, dtype=dtype.value, input_size=input_size)
     report = report_stream(emit_spec, svg)
     sides = [mode_report(side, mode, options) for side in (comparison.before, comparison.after)]
     if emit_spec is not None and comparison.rewrite is not None:  # files first, as in analyze
@@ -87,12 +97,21 @@ def compare(
         print_compared_modes(comparison, mode, sides, report, exact_numbers)
 
 
-def compared(first: str, second: str | None, bottleneck: list[str] | None, *, batch: int, dtype: str) -> "Comparison":
-    """Two specs, or one before and after its --bottleneck rewrite; the caller checks that exactly one is given
-    and reports SpecErrors."""
+def compared(
+    first: str, second: str | None, bottleneck: list[str] | None, *, batch: int, dtype: str, input_size: str | None
+) -> "Comparison":
+    """Two specs (each at ``--input``, read against it), or one before and after its --bottleneck rewrite; the caller
+    checks that exactly one is given and reports SpecErrors."""
     from convcalc.api import compare as run_comparison
 
-    return run_comparison(first, second, bottlenecks=bottleneck or (), batch=batch, dtype=dtype)
+    if second is not None and input_size is not None:
+        sides = [load_sized(spec, input_size) for spec in (first, second)]
+        graphs = [graph.at_input(shape) if shape else graph for graph, shape in sides]
+        return run_comparison(graphs[0], graphs[1], batch=batch, dtype=dtype)
+    if second is not None:
+        return run_comparison(first, second, batch=batch, dtype=dtype)
+    shape = load_sized(first, input_size)[1] if input_size is not None else None
+    return run_comparison(first, bottlenecks=bottleneck or (), batch=batch, dtype=dtype, input_shape=shape)
 
 
 def compared_modes(document: dict[str, Any], mode: Mode, sides: "list[Report | None]") -> dict[str, Any]:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import importlib
 import os
-import re
 import sys
 from collections.abc import Sequence
 from dataclasses import replace
@@ -29,15 +28,6 @@ if TYPE_CHECKING:
     from torch.nn import Module
 
 INSTALL = "pip install 'convcalc[torch]'"
-FACTORY = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*:[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$")
-"""An import path as uvicorn names an app: ``package.module:attribute`` (a callable returning a module, or one)."""
-
-
-def is_import_path(text: str) -> bool:
-    """Whether ``text`` names a Python object as ``package.module:factory`` (and is no file)."""
-    return bool(FACTORY.match(text)) and not os.path.exists(text)
-
-
 def require_torch(what: str) -> Any:
     """The torch package; a SpecError saying what to install when it is missing."""
     try:
@@ -68,27 +58,28 @@ def graph_of(trace: Trace, source: str, origins: dict[str, str] | None = None) -
     return graph
 
 
-def graph_of_module(module: Module, input_shape: Sequence[int], source: str | None = None) -> Graph:
+def graph_of_module(
+    module: Module, input_shape: Sequence[int], source: str | None = None, origins: dict[str, str] | None = None
+) -> Graph:
     """A module's graph at ``input_shape`` (per sample: (C, H, W), (C, L), (C, D, H, W), (features,)); another
     input shape traces it again. AnalysisError naming the module whose forward raised, and what it said."""
+    torch = require_torch("analysing a PyTorch module")
     from convcalc.importers.torch.trace import TraceError, trace_module
 
-    torch = require_torch("analysing a PyTorch module")
     if not isinstance(module, torch.nn.Module):
         raise TypeError(f"expected a torch.nn.Module, not {type(module).__name__}")
     name = source or type(module).__name__
     try:
         trace = trace_module(module, tuple(input_shape))
     except TraceError as error:
-        where = f"module '{error.path}'" if error.path else "the module's own forward"
         raise AnalysisError(
-            f"{where} ({error.cls}) raised at input {'x'.join(map(str, input_shape))}: {error.message}",
+            f"its forward raised at input {'x'.join(map(str, input_shape))}: {error.message}",
             Location(name, 1, 1),
             layer=error.path or name,
             kind=error.cls,
             partial=(),
         ) from None
-    return replace(graph_of(trace, name), relower=lambda shape: graph_of_module(module, shape, source))
+    return replace(graph_of(trace, name, origins), relower=lambda shape: graph_of_module(module, shape, source))
 
 
 def load_factory(path: str) -> Module:
@@ -122,18 +113,22 @@ def load_factory(path: str) -> Module:
     return made
 
 
-def read_factory(path: str, input_shape: Sequence[int] | None) -> Graph:
+def read_factory(path: str, origins: dict[str, str] | None, input_shape: Sequence[int] | None) -> Graph:
     """The graph of the module an import path names, at ``input_shape`` (which it needs: a module states none)."""
     if input_shape is None:
-        raise SpecError(f"'{path}': a PyTorch module has no input size of its own", hint="give --input, e.g. 3x224x224")
-    return graph_of_module(load_factory(path), input_shape, path)
+        raise SpecError(
+            f"'{path}': a PyTorch module has no input size of its own",
+            hint="give the whole input size: --input 3x224x224 (input_shape=(3, 224, 224))",
+        )
+    graph = graph_of_module(load_factory(path), input_shape, path, origins)
+    return graph
 
 
 def read_exported(path: str, origins: dict[str, str] | None = None) -> Graph:
     """The graph of a saved torch.export ExportedProgram (a .pt2 file), at the input shape it was exported for."""
+    torch = require_torch(f"reading {path}")
     from convcalc.importers.torch.trace import trace_exported
 
-    torch = require_torch(f"reading {path}")
     try:
         program = torch.export.load(path)
     except FileNotFoundError:

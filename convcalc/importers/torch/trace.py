@@ -188,3 +188,90 @@ def _said(error: Exception) -> str:
     if name == "DataDependentOutputException" or "_local_scalar_dense" in text:
         text = "it reads a tensor's values (.item(), a Python if on a tensor): a shape-only trace cannot"
     return f"{name}: {text}"
+
+
+def trace_exported(program: Any, name: str) -> Trace:
+    """The events of a saved ExportedProgram's graph: its aten calls in order, each with the innermost module of its
+    ``nn_module_stack`` (``path@1`` a second call); parameters, buffers and constants by their names."""
+    from torch._ops import OpOverload
+
+    roles = {
+        spec.arg.name: ("p", spec.target or spec.arg.name)
+        for spec in program.graph_signature.input_specs
+        if spec.kind.name in ("PARAMETER", "BUFFER", "CONSTANT_TENSOR") and hasattr(spec.arg, "name")
+    }
+    refs: dict[str, Any] = {}
+    counter = iter(range(1 << 62))
+    events: list[Event] = []
+    modules: dict[str, str] = {}
+    user = []
+
+    def made(value: Any, role: Role, label: str = "") -> Any:
+        if isinstance(value, torch.Tensor):
+            return Ref(next(counter), tuple(int(n) for n in value.shape), role, label)
+        if isinstance(value, (list, tuple)):
+            return tuple(made(item, role, label) for item in value)
+        return None
+
+    def convert(value: Any) -> Any:
+        if isinstance(value, torch.fx.Node):
+            return refs.get(value.name)
+        if isinstance(value, (list, tuple)):
+            return tuple(convert(item) for item in value)
+        return _scalar(value)
+
+    for node in program.graph.nodes:
+        value = node.meta.get("val")
+        if node.op == "placeholder":
+            role, label = roles.get(node.name, ("a", ""))
+            refs[node.name] = made(value, role, label)  # type: ignore[arg-type]
+            if role == "a" and isinstance(value, torch.Tensor):
+                user.append(refs[node.name])
+        elif node.op == "call_function" and isinstance(node.target, OpOverload):
+            args, kwargs = convert(node.args), {key: convert(v) for key, v in node.kwargs.items()}
+            read = [ref for ref in _refs((args, kwargs)) if isinstance(ref, Ref)]
+            if any(ref.role == "a" for ref in read):
+                outputs = made(value, "a")
+                refs[node.name] = outputs
+                path, call = _innermost(node.meta.get("nn_module_stack") or {}, modules)
+                flat = tuple(ref for ref in _refs(outputs) if isinstance(ref, Ref))
+                events.append(Event(node.target.__name__.split(".")[0], node.target._overloadname, args, kwargs, flat, path, call))
+            else:
+                params = [ref for ref in read if ref.role == "p"]
+                refs[node.name] = made(value, "p" if params else "c", params[0].name if params else "")
+        elif node.op == "call_function" and getattr(node.target, "__name__", "") == "getitem":
+            whole = refs.get(node.args[0].name)
+            refs[node.name] = whole[node.args[1]] if isinstance(whole, tuple) else None
+        elif node.op == "output":
+            returned = tuple(ref for ref in _refs(convert(node.args[0])) if isinstance(ref, Ref) and ref.role == "a")
+    if len(user) != 1:
+        raise ValueError(f"the program takes {len(user)} tensor inputs; convcalc analyses one-input networks")
+    paths = sorted(modules)
+    listed = tuple(
+        Module(path, cls, not any(other.startswith(path + ".") or (not path and other) for other in paths))
+        for path, cls in modules.items()
+    )
+    return Trace(name, user[0], tuple(events), returned, listed)
+
+
+def _refs(value: Any) -> list[Any]:
+    if isinstance(value, Ref):
+        return [value]
+    if isinstance(value, dict):
+        return [item for v in value.values() for item in _refs(v)]
+    if isinstance(value, (list, tuple)):
+        return [item for v in value for item in _refs(v)]
+    return [value]
+
+
+def _innermost(stack: dict[str, tuple[str, str]], modules: dict[str, str]) -> tuple[str, int]:
+    """The innermost module of an ``nn_module_stack`` (its path and which call, from a key's ``@N``); every module in
+    it recorded with its class."""
+    for path, cls in stack.values():
+        modules.setdefault(path, str(cls).rsplit(".", 1)[-1])
+    if not stack:
+        modules.setdefault("", "")
+        return "", 0
+    key, (path, _) = list(stack.items())[-1]
+    _, _, call = key.rpartition("@")
+    return path, int(call) if call.isdigit() else 0
