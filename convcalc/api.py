@@ -55,9 +55,7 @@ def gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def load_spec(
-    source: Source | Module, *, text: str | None = None, input_shape: Shape | None = None
-) -> Graph:
+def load_spec(source: Source | Module, *, text: str | None = None, input_shape: Shape | None = None) -> Graph:
     """Read and check a spec: a file path, '-' for standard input, or a bundled spec's name; a path ending in
     model file's suffix (.onnx, .pt2) is read into the same graph by its front end (:data:`convcalc.formats.FORMATS`).
     A ``torch.nn.Module``, or a ``package.module:factory`` import path naming one (this imports and runs that code),
@@ -226,9 +224,12 @@ def compare(
         raise ValueError("compare needs either a second spec or bottlenecks, not both")
     if isinstance(first, str) and first == "-" and second == "-":
         raise SpecError("standard input can be read once: give at most one of the two specs as '-'")
-    options = {"batch": batch, "dtype": dtype, "input_shape": input_shape, "convention": convention}
     if second is not None:
-        return compare_analyses(analyze(first, **options), analyze(second, **options))  # type: ignore[arg-type]
+        sides = [
+            analyze(side, batch=batch, dtype=dtype, input_shape=input_shape, convention=convention)
+            for side in (first, second)
+        ]
+        return compare_analyses(sides[0], sides[1])
     if isinstance(first, Graph) or is_module(first):
         raise ValueError("a bottleneck rewrite edits a spec's text: pass its path, not a loaded spec or a module")
     model = format_of(str(first))
@@ -237,11 +238,11 @@ def compare(
             f"{first}: the bottleneck rewrite edits a spec's YAML text, and this is an {model.name}",
             hint=f"write it as a spec first: convcalc import {first} -o model.yaml",
         )
-    text, name = load_text(first)  # type: ignore[arg-type]
+    text, name = load_text(first)
     parsed = [b if isinstance(b, Bottleneck) else parse_bottleneck(b) for b in bottlenecks]
     rewrite = insert_bottlenecks(text, name, parsed)
-    sides = [rewrite.original, rewrite.spec]
+    graphs = [rewrite.original, rewrite.spec]
     if input_shape is not None:
-        sides = [side.at_input(checked_shape(input_shape)) for side in sides]
-    before, after = (counted_as(analyze_spec(side, batch=batch, dtype=dtype), convention) for side in sides)
+        graphs = [graph.at_input(checked_shape(input_shape)) for graph in graphs]
+    before, after = (counted_as(analyze_spec(graph, batch=batch, dtype=dtype), convention) for graph in graphs)
     return compare_analyses(before, after, rewrite=rewrite)

@@ -18,6 +18,7 @@ from typing import NamedTuple
 from convcalc.core.errors import SpecError
 from convcalc.engine.graph import Graph
 
+
 class Format(NamedTuple):
     """A kind of model file: its name, its suffixes, its reader (``module:function``: a path and a mapping it fills
     with each layer's name in the file -> the graph) or, if none, what to do."""

@@ -40,7 +40,7 @@ class Plain(NamedTuple):
 
     headers: list[str]
     right: list[bool]
-    body: list[list[str]]
+    lines: list[list[str]]
     totals: list[str]
 
 
@@ -52,8 +52,8 @@ def plain_table(
     headers = [RELATIVE[key] if key in RELATIVE else COLUMNS[key].header for key in columns]
     right = [key == SHARE or (key not in RELATIVE and COLUMNS[key].measure != "text") for key in columns]
     scale = MacsScale.of(shown)
-    body = [[printable(cell(key, layer, scale, exact_numbers), one_line=True) for key in columns] for layer in shown]
-    return Plain(headers, right, body, [total_cell(key, shown, exact_numbers) for key in columns])
+    lines = [[printable(cell(key, layer, scale, exact_numbers), one_line=True) for key in columns] for layer in shown]
+    return Plain(headers, right, lines, [total_cell(key, shown, exact_numbers) for key in columns])
 
 
 def to_markdown(
@@ -65,7 +65,7 @@ def to_markdown(
         "| " + " | ".join(table.headers) + " |",
         "| " + " | ".join("---:" if r else "---" for r in table.right) + " |",
     ]
-    lines += ["| " + " | ".join(text.replace("|", "\\|") for text in cells) + " |" for cells in table.body]
+    lines += ["| " + " | ".join(text.replace("|", "\\|") for text in cells) + " |" for cells in table.lines]
     lines.append("| " + " | ".join(f"**{text}**" if text else "" for text in table.totals) + " |")
     return "\n".join(lines) + "\n"
 
@@ -96,7 +96,7 @@ def to_latex(analysis: Analysis, columns: Sequence[str], rows: Sequence[LayerRes
         "\\toprule",
         " & ".join(latex_text(header) for header in table.headers) + " \\\\",
         "\\midrule",
-        *(" & ".join(latex_text(text) for text in cells) + " \\\\" for cells in table.body),
+        *(" & ".join(latex_text(text) for text in cells) + " \\\\" for cells in table.lines),
         "\\midrule",
         " & ".join(latex_text(text) for text in table.totals) + " \\\\",
         "\\bottomrule",

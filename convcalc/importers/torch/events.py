@@ -85,7 +85,12 @@ def tensors(values: Sequence[Any] | dict[str, Any]) -> list[Ref]:
 
 def _value_to_json(value: Any) -> Any:
     if isinstance(value, Ref):
-        return {"t": value.id, "shape": list(value.shape), "role": value.role, **({"name": value.name} if value.name else {})}
+        return {
+            "t": value.id,
+            "shape": list(value.shape),
+            "role": value.role,
+            **({"name": value.name} if value.name else {}),
+        }
     if isinstance(value, (list, tuple)):
         return [_value_to_json(item) for item in value]
     return value

@@ -56,6 +56,8 @@ class TorchImporter(GraphBuilder):
         self.index = 0
         self.event: Event | None = None
         self.made: dict[str, tuple[str, int, str]] = {}  # node -> (module path, call, label)
+        self.final: dict[str, str] = {}  # provisional name -> the layer's name (once the graph is finished)
+        self.finished: Graph | None = None
         self.shapes[NETWORK_INPUT] = tuple(trace.input.shape[1:])
 
     # --- reading arguments ---
@@ -126,7 +128,10 @@ class TorchImporter(GraphBuilder):
             layer, config, shape = self.evaluate("opaque", self.opaque_config(event, made), sources[:1])
             kind, label, layout = "opaque", event.op.rstrip("_"), "first"
         name = f"\0{len(self.nodes)}"  # provisional: finish() names the layers once every call is known
-        self.append(Node(name, layer, config, tuple(sources), Location(self.source, self.index + 1, 1), findings=findings), shape)
+        self.append(
+            Node(name, layer, config, tuple(sources), Location(self.source, self.index + 1, 1), findings=findings),
+            shape,
+        )
         self.made[name] = (event.module, event.call, label or kind)
         if output is not None:
             self.values[made.id] = Value(name, layout)
@@ -151,9 +156,12 @@ class TorchImporter(GraphBuilder):
         return {"op": f"aten.{event.op.rstrip('_')}", "shape": tuple(shape) or (1,)}
 
     def opaque(self, event: Event) -> None:
-        """An op convcalc does not count: a layer of the shape torch gave, no cost (an ``uncounted`` warning)."""
-        read = [ref for ref in tensors(event.args) + tensors(event.kwargs) if ref.id in self.values]
-        sources = [self.values[read[0].id].node] if read else [NETWORK_INPUT]
+        """An op convcalc does not count: a layer of the shape torch gave reading every activation the op read, no
+        cost (an ``uncounted`` warning)."""
+        read = [
+            self.values[ref.id].node for ref in tensors(event.args) + tensors(event.kwargs) if ref.id in self.values
+        ]
+        sources = list(dict.fromkeys(read)) or [NETWORK_INPUT]  # every activation it reads: the dataflow stays whole
         made = event.outputs[0]
         layer, config, shape = self.evaluate("opaque", self.opaque_config(event, made), sources)
         name = f"\0{len(self.nodes)}"
@@ -170,7 +178,7 @@ class TorchImporter(GraphBuilder):
         modules = {module.path: module for module in self.trace.modules}
         per_call: dict[tuple[str, int], int] = {}
         for path, call, _ in self.made.values():
-            per_call[path, call] = per_call.get(path, 0) + 1
+            per_call[path, call] = per_call.get((path, call), 0) + 1
         names: dict[str, str] = {NETWORK_INPUT: NETWORK_INPUT}
         for node in self.nodes:
             path, call, label = self.made[node.name]
@@ -178,6 +186,7 @@ class TorchImporter(GraphBuilder):
             alone = module is not None and module.leaf and per_call[path, call] == 1 and path
             names[node.name] = self.unique(path if alone else f"{path}.{label}" if path else label)
             self.origins[names[node.name]] = f"{path or '(root)'} ({module.cls if module else '?'})"
+        self.final = names
         instances = _instances(self.trace, self.source)
         nodes = tuple(
             node._replace(
@@ -190,13 +199,17 @@ class TorchImporter(GraphBuilder):
         return nodes, names
 
     def graph(self) -> Graph:
-        """The finished graph: its output is the tensor the module returned (the first, of several)."""
+        """The finished graph: its output is the tensor the module returned (the first, of several). Once: the
+        layers' names are taken then."""
+        if self.finished is not None:
+            return self.finished
         nodes, names = self.finish()
         returned = next((self.values[ref.id] for ref in self.trace.outputs if ref.id in self.values), None)
         if returned is None or returned.node == NETWORK_INPUT or not nodes:
             raise ValueError("the module computes nothing from its input that convcalc can count")
         shape = tuple(self.trace.input.shape[1:])
-        return Graph(self.trace.name, self.source, shape, nodes, names[returned.node])
+        self.finished = Graph(self.trace.name, self.source, shape, nodes, names[returned.node])
+        return self.finished
 
 
 def _prefixes(name: str) -> list[str]:

@@ -41,13 +41,23 @@ def convolution(importer: TorchImporter, event: Event) -> None:
     op, arg = event.op, importer.arg
     weight = _weight(importer, arg(event, 1, "weight"))
     count = len(weight) - 2
-    transposed = op.startswith("conv_transpose") or (op in ("convolution", "_convolution") and arg(event, 6, "transposed"))
+    transposed = op.startswith("conv_transpose") or (
+        op in ("convolution", "_convolution") and arg(event, 6, "transposed")
+    )
     if op.startswith("conv_transpose"):
-        groups, output_padding, dilation = arg(event, 6, "groups", 1), arg(event, 5, "output_padding"), arg(event, 7, "dilation")
+        groups, output_padding, dilation = (
+            arg(event, 6, "groups", 1),
+            arg(event, 5, "output_padding"),
+            arg(event, 7, "dilation"),
+        )
     elif op.startswith("conv") and op != "convolution":
         groups, output_padding, dilation = arg(event, 6, "groups", 1), None, arg(event, 5, "dilation")
     else:
-        groups, output_padding, dilation = arg(event, 8, "groups", 1), arg(event, 7, "output_padding"), arg(event, 5, "dilation")
+        groups, output_padding, dilation = (
+            arg(event, 8, "groups", 1),
+            arg(event, 7, "output_padding"),
+            arg(event, 5, "dilation"),
+        )
     padding = arg(event, 4, "padding")
     config: dict[str, Any] = {
         "kernel": tuple(weight[2:]),
@@ -180,10 +190,15 @@ def avg_pool(importer: TorchImporter, event: Event) -> None:
 
 
 def adaptive_pool(importer: TorchImporter, event: Event) -> None:
-    """adaptive_{avg,max}_pool{1,2,3}d(input, output_size)."""
+    """adaptive_{avg,max}_pool{1,2,3}d(input, output_size); to 1 on every axis, a global pool (as the dispatch trace
+    sees AdaptiveAvgPool2d(1): a mean)."""
     count = len(event.args[0].shape) - 2
-    kind = "adaptive_maxpool" if "max" in event.op else "adaptive_avgpool"
-    _pool(importer, event, kind, {"output": _axes(event.args[1], count, 1)}, count)
+    output = _axes(event.args[1], count, 1)
+    pool = "max" if "max" in event.op else "avg"
+    if set(output) == {1}:
+        _pool(importer, event, f"global_{pool}pool", {}, count)
+    else:
+        _pool(importer, event, f"adaptive_{pool}pool", {"output": output}, count)
 
 
 def mean(importer: TorchImporter, event: Event) -> None:
@@ -205,8 +220,8 @@ def mean(importer: TorchImporter, event: Event) -> None:
 def add(importer: TorchImporter, event: Event) -> None:
     """add(a, b) of two activations of one shape (a residual); sub, a scalar or a bias added are opaque."""
     first, second = event.args[0], event.args[1]
-    if importer.arg(event, 2, "alpha", 1) != 1 or importer.value(second) is None:
-        raise NotFollowed
+    if importer.arg(event, 2, "alpha", 1) != 1 or importer.value(second) is None or first.shape != second.shape:
+        raise NotFollowed  # a broadcast sum (a bias, a position embedding) has no kind
     layout = importer.layout(first)
     sources = [importer.read(first, layout), importer.read(second, layout)]
     importer.emit(event, "add", {}, sources, layout=layout)
@@ -220,14 +235,18 @@ def mul(importer: TorchImporter, event: Event) -> None:
         first, second = second, first
     layout = importer.layout(first)
     if importer.value(second) is not None:
-        importer.emit(event, "multiply", {}, [importer.read(first, layout), importer.read(second, layout)], layout=layout)
+        importer.emit(
+            event, "multiply", {}, [importer.read(first, layout), importer.read(second, layout)], layout=layout
+        )
         return
     if not isinstance(second, Ref) or second.role != "p":
         raise NotFollowed
     channels = first.shape[1] if layout == "first" else first.shape[-1]
     ones = (1,) * (len(first.shape) - 2)
     weight = tuple(n for n in second.shape)
-    per_channel = {(channels, *ones), (1, channels, *ones)} if layout == "first" else {(channels,), (1, *ones, channels)}
+    per_channel = (
+        {(channels, *ones), (1, channels, *ones)} if layout == "first" else {(channels,), (1, *ones, channels)}
+    )
     if len(first.shape) < 3 or weight not in per_channel:
         raise NotFollowed
     importer.emit(event, "scale", {}, [importer.read(first, layout)], layout=layout)
@@ -342,8 +361,11 @@ def layer_norm(importer: TorchImporter, event: Event) -> None:
     source, over = event.args[0], tuple(int(n) for n in event.args[1])
     layout = importer.layout(source)
     config = {"affine": importer.arg(event, 2, "weight") is not None, "eps": float(importer.arg(event, 4, "eps", 1e-5))}
-    if layout in ("last", "rows") and over == source.shape[-1:] or len(source.shape) == 2 and over == source.shape[1:]:
-        importer.emit(event, "layernorm", {"over": "channels", **config}, [importer.read(source, layout)], layout=layout)
+    over_channels = layout in ("last", "rows") or len(source.shape) == 2
+    if over_channels and over == source.shape[-1:]:
+        importer.emit(
+            event, "layernorm", {"over": "channels", **config}, [importer.read(source, layout)], layout=layout
+        )
     elif layout == "first" and over == source.shape[1:]:
         importer.emit(event, "layernorm", {"over": "all", **config}, [importer.read(source)])
     else:
@@ -386,7 +408,10 @@ def pixel_shuffle(importer: TorchImporter, event: Event) -> None:
 def _slice(importer: TorchImporter, event: Event, source: Ref, dim: int, start: int, end: int, output: int) -> None:
     """Positions start to end - 1 of dim: all of it is no layer; the channels or a spatial axis a ``slice``."""
     size = source.shape[dim]
-    start, end = max(0, min(start + size if start < 0 else start, size)), max(0, min(end + size if end < 0 else end, size))
+    start, end = (
+        max(0, min(start + size if start < 0 else start, size)),
+        max(0, min(end + size if end < 0 else end, size)),
+    )
     if (start, end) == (0, size):
         importer.alias(event, source, output=output)
     elif dim >= 1 and start < end:
@@ -405,6 +430,19 @@ def slice_(importer: TorchImporter, event: Event) -> None:
     if importer.arg(event, 4, "step", 1) != 1:
         raise NotFollowed
     _slice(importer, event, source, dim, int(start), source.shape[dim] if end is None else int(end), 0)
+
+
+def select(importer: TorchImporter, event: Event) -> None:
+    """select(x, 2, i) of a 1-D map, its position i (a TCN's last step, x[:, :, -1]): a ``slice`` of one position,
+    flattened."""
+    source, dim, index = event.args[0], int(event.args[1]), int(event.args[2])
+    length = source.shape[-1]
+    if len(source.shape) != 3 or dim % 3 != 2 or not -length <= index < length:
+        raise NotFollowed
+    start = index % length
+    config = {"start": start, "end": start + 1, "axis": 1}
+    picked = importer.emit(event, "slice", config, [importer.read(source)], output=None)
+    importer.emit(event, "flatten", {}, [picked])
 
 
 def split(importer: TorchImporter, event: Event) -> None:
@@ -428,7 +466,9 @@ def _named(names: str, handler: Handler) -> dict[str, Handler]:
 
 
 HANDLERS: dict[str, Handler] = {
-    **_named("convolution _convolution conv1d conv2d conv3d conv_transpose1d conv_transpose2d conv_transpose3d", convolution),
+    **_named(
+        "convolution _convolution conv1d conv2d conv3d conv_transpose1d conv_transpose2d conv_transpose3d", convolution
+    ),
     **_named("addmm mm", addmm),
     "linear": linear,
     **_named(
@@ -472,10 +512,11 @@ HANDLERS: dict[str, Handler] = {
     **_named("channel_shuffle native_channel_shuffle", channel_shuffle),
     **_named("pixel_shuffle pixel_unshuffle", pixel_shuffle),
     "slice": slice_,
+    "select": select,
     **_named("split split_with_sizes", split),
     # Tensor ops (issue 27): products of two activations, attention, reshapes and permutes beyond the layouts above.
     # Wired to their kinds once convcalc.kinds has them; until then opaque, by name here rather than by omission.
     **_named("bmm matmul baddbmm scaled_dot_product_attention _scaled_dot_product_flash_attention_for_cpu", opaque),
-    **_named("_scaled_dot_product_efficient_attention expand repeat roll unbind select index", opaque),
+    **_named("_scaled_dot_product_efficient_attention expand repeat roll unbind index", opaque),
 }
 """Each aten op convcalc reads (in-place ones by their op's name), with its handler; any other op is opaque."""

@@ -28,6 +28,8 @@ if TYPE_CHECKING:
     from torch.nn import Module
 
 INSTALL = "pip install 'convcalc[torch]'"
+
+
 def require_torch(what: str) -> Any:
     """The torch package; a SpecError saying what to install when it is missing."""
     try:
@@ -37,8 +39,8 @@ def require_torch(what: str) -> Any:
     return torch
 
 
-def graph_of(trace: Trace, source: str, origins: dict[str, str] | None = None) -> Graph:
-    """The graph of a trace: each event through its handler, in the order the ops ran."""
+def imported(trace: Trace, source: str) -> TorchImporter:
+    """The importer after every event of a trace went through its handler, in the order the ops ran."""
     importer = TorchImporter(trace, source)
     for index, event in enumerate(trace.events):
         importer.index = index
@@ -49,6 +51,12 @@ def graph_of(trace: Trace, source: str, origins: dict[str, str] | None = None) -
             HANDLERS.get(op, opaque)(importer, event)
         except (NotFollowed, ValueError, IndexError, KeyError, TypeError, ZeroDivisionError):
             importer.opaque(event)
+    return importer
+
+
+def graph_of(trace: Trace, source: str, origins: dict[str, str] | None = None) -> Graph:
+    """The graph of a trace; ``origins``, if given, is filled with each layer's module (path and class)."""
+    importer = imported(trace, source)
     try:
         graph = importer.graph()
     except ValueError as error:

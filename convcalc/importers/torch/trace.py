@@ -44,7 +44,7 @@ def _scalar(value: Any) -> Any:
     return str(value)
 
 
-class Recorder(TorchDispatchMode):
+class Recorder(TorchDispatchMode):  # type: ignore[misc]  # torch is untyped here (pyproject: mypy)
     """Records each aten op that reads an activation; tells activations, parameters and constants apart by the
     tensors' identities (every tensor seen is kept alive, so an identity is never reused)."""
 
@@ -90,7 +90,9 @@ class Recorder(TorchDispatchMode):
             named = {key: self.convert(value) for key, value in kwargs.items()}
             outputs = tuple(self.ref(t, "a") for t in made)
             path, call = self.stack[-1] if self.stack else ("", 0)
-            self.events.append(Event(func.overloadpacket.__name__, func._overloadname, arguments, named, outputs, path, call))
+            self.events.append(
+                Event(func.overloadpacket.__name__, func._overloadname, arguments, named, outputs, path, call)
+            )
         elif any(ref.role == "p" for ref in inputs):  # a view or transpose of a weight is that weight
             name = next(ref.name for ref in inputs if ref.role == "p")
             for tensor in made:
@@ -99,7 +101,9 @@ class Recorder(TorchDispatchMode):
 
 
 @contextmanager
-def _module_stack(module: torch.nn.Module, recorder: list[Recorder], calls: list[Call]) -> Iterator[list[tuple[str, int]]]:
+def _module_stack(
+    module: torch.nn.Module, recorder: list[Recorder], calls: list[Call]
+) -> Iterator[list[tuple[str, int]]]:
     """Hooks on every submodule keeping the stack of (path, call) of the modules running; removed on leaving."""
     stack: list[tuple[str, int]] = []
     counts: dict[str, int] = {}
@@ -158,7 +162,10 @@ def trace_module(module: torch.nn.Module, input_shape: Sequence[int], batch: int
 
     parameters = {
         id(tensor): name
-        for name, tensor in (*module.named_parameters(remove_duplicate=False), *module.named_buffers(remove_duplicate=False))
+        for name, tensor in (
+            *module.named_parameters(remove_duplicate=False),
+            *module.named_buffers(remove_duplicate=False),
+        )
     }
     calls: list[Call] = []
     holder: list[Recorder] = []
@@ -177,7 +184,11 @@ def trace_module(module: torch.nn.Module, input_shape: Sequence[int], batch: int
         except Exception as error:  # the user's code: any exception, reported with where it happened
             path = modules[-1][0] if modules else ""
             raise TraceError(path, type(module.get_submodule(path)).__name__, _said(error)) from None
-    outputs = tuple(recorder.refs[id(t)] for t in tree_flatten(returned)[0] if isinstance(t, torch.Tensor) and id(t) in recorder.refs)
+    outputs = tuple(
+        recorder.refs[id(t)]
+        for t in tree_flatten(returned)[0]
+        if isinstance(t, torch.Tensor) and id(t) in recorder.refs
+    )
     return Trace(type(module).__name__, source, tuple(recorder.events), outputs, modules_of(module), tuple(calls))
 
 
@@ -190,6 +201,31 @@ def _said(error: Exception) -> str:
     return f"{name}: {text}"
 
 
+class _Exported:
+    """The tensors of an exported graph so far: each fx node's Ref (or tuple of them), numbered in order."""
+
+    def __init__(self) -> None:
+        self.refs: dict[str, Any] = {}
+        self.count = 0
+
+    def made(self, value: Any, role: Role, label: str = "") -> Any:
+        """Refs for a node's value (a fake tensor, or a tuple of them)."""
+        if isinstance(value, torch.Tensor):
+            self.count += 1
+            return Ref(self.count, tuple(int(n) for n in value.shape), role, label)
+        if isinstance(value, (list, tuple)):
+            return tuple(self.made(item, role, label) for item in value)
+        return None
+
+    def convert(self, value: Any) -> Any:
+        """An argument with each fx node replaced by its Refs."""
+        if isinstance(value, torch.fx.Node):
+            return self.refs.get(value.name)
+        if isinstance(value, (list, tuple)):
+            return tuple(self.convert(item) for item in value)
+        return _scalar(value)
+
+
 def trace_exported(program: Any, name: str) -> Trace:
     """The events of a saved ExportedProgram's graph: its aten calls in order, each with the innermost module of its
     ``nn_module_stack`` (``path@1`` a second call); parameters, buffers and constants by their names."""
@@ -200,58 +236,39 @@ def trace_exported(program: Any, name: str) -> Trace:
         for spec in program.graph_signature.input_specs
         if spec.kind.name in ("PARAMETER", "BUFFER", "CONSTANT_TENSOR") and hasattr(spec.arg, "name")
     }
-    refs: dict[str, Any] = {}
-    counter = iter(range(1 << 62))
-    events: list[Event] = []
+    graph, events, user = _Exported(), [], []
     modules: dict[str, str] = {}
-    user = []
-
-    def made(value: Any, role: Role, label: str = "") -> Any:
-        if isinstance(value, torch.Tensor):
-            return Ref(next(counter), tuple(int(n) for n in value.shape), role, label)
-        if isinstance(value, (list, tuple)):
-            return tuple(made(item, role, label) for item in value)
-        return None
-
-    def convert(value: Any) -> Any:
-        if isinstance(value, torch.fx.Node):
-            return refs.get(value.name)
-        if isinstance(value, (list, tuple)):
-            return tuple(convert(item) for item in value)
-        return _scalar(value)
-
+    returned: tuple[Ref, ...] = ()
     for node in program.graph.nodes:
         value = node.meta.get("val")
         if node.op == "placeholder":
             role, label = roles.get(node.name, ("a", ""))
-            refs[node.name] = made(value, role, label)  # type: ignore[arg-type]
+            graph.refs[node.name] = graph.made(value, role, label)  # type: ignore[arg-type]
             if role == "a" and isinstance(value, torch.Tensor):
-                user.append(refs[node.name])
+                user.append(graph.refs[node.name])
         elif node.op == "call_function" and isinstance(node.target, OpOverload):
-            args, kwargs = convert(node.args), {key: convert(v) for key, v in node.kwargs.items()}
+            args, kwargs = graph.convert(node.args), {key: graph.convert(v) for key, v in node.kwargs.items()}
             read = [ref for ref in _refs((args, kwargs)) if isinstance(ref, Ref)]
             if any(ref.role == "a" for ref in read):
-                outputs = made(value, "a")
-                refs[node.name] = outputs
+                graph.refs[node.name] = outputs = graph.made(value, "a")
                 path, call = _innermost(node.meta.get("nn_module_stack") or {}, modules)
-                flat = tuple(ref for ref in _refs(outputs) if isinstance(ref, Ref))
-                events.append(Event(node.target.__name__.split(".")[0], node.target._overloadname, args, kwargs, flat, path, call))
+                made = tuple(ref for ref in _refs(outputs) if isinstance(ref, Ref))
+                op = node.target.__name__.split(".")[0]
+                events.append(Event(op, node.target._overloadname, args, kwargs, made, path, call))
             else:
                 params = [ref for ref in read if ref.role == "p"]
-                refs[node.name] = made(value, "p" if params else "c", params[0].name if params else "")
+                graph.refs[node.name] = graph.made(value, "p" if params else "c", params[0].name if params else "")
         elif node.op == "call_function" and getattr(node.target, "__name__", "") == "getitem":
-            whole = refs.get(node.args[0].name)
-            refs[node.name] = whole[node.args[1]] if isinstance(whole, tuple) else None
+            whole = graph.refs.get(node.args[0].name)
+            graph.refs[node.name] = whole[node.args[1]] if isinstance(whole, tuple) else None
         elif node.op == "output":
-            returned = tuple(ref for ref in _refs(convert(node.args[0])) if isinstance(ref, Ref) and ref.role == "a")
+            found = _refs(graph.convert(node.args[0]))
+            returned = tuple(ref for ref in found if isinstance(ref, Ref) and ref.role == "a")
     if len(user) != 1:
         raise ValueError(f"the program takes {len(user)} tensor inputs; convcalc analyses one-input networks")
-    paths = sorted(modules)
-    listed = tuple(
-        Module(path, cls, not any(other.startswith(path + ".") or (not path and other) for other in paths))
-        for path, cls in modules.items()
-    )
-    return Trace(name, user[0], tuple(events), returned, listed)
+    paths = list(modules)
+    leaf = {path: not any(other.startswith(path + ".") or (not path and other) for other in paths) for path in paths}
+    return Trace(name, user[0], tuple(events), returned, tuple(Module(p, cls, leaf[p]) for p, cls in modules.items()))
 
 
 def _refs(value: Any) -> list[Any]:
