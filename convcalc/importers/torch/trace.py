@@ -15,6 +15,7 @@ Needs torch; imported only when a module or a .pt2 file is read.
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
@@ -136,6 +137,19 @@ def _module_stack(
 
 
 @contextmanager
+def _quiet() -> Iterator[None]:
+    """The fake-tensor machinery's own log off: it logs a traceback before raising an op's error, which the trace
+    reports as one message."""
+    logger = logging.getLogger("torch._subclasses.fake_tensor")
+    level = logger.level
+    logger.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
+@contextmanager
 def _evaluating(module: torch.nn.Module) -> Iterator[None]:
     """The module in eval mode (inference: dropout is the identity, batch norm uses its running statistics), its
     submodules' modes restored after."""
@@ -171,6 +185,7 @@ def trace_module(module: torch.nn.Module, input_shape: Sequence[int], batch: int
     holder: list[Recorder] = []
     with ExitStack() as stack:
         stack.enter_context(torch.no_grad())
+        stack.enter_context(_quiet())
         stack.enter_context(_evaluating(module))
         modules = stack.enter_context(_module_stack(module, holder, calls))
         recorder = Recorder(modules, parameters)
