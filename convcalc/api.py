@@ -216,8 +216,12 @@ def compare(
     ``first`` must be a spec source (its text is rewritten) and ``second`` is not given. ``input_shape`` sets both
     networks' input (torch modules need it); ``convention`` counts both as that tool does (see :func:`analyze`).
     """
+    from convcalc.notebook import comparison_html
+    from convcalc.passes.comparison import Comparison
     from convcalc.passes.comparison import compare as compare_analyses
     from convcalc.spec.rewrite import Bottleneck, insert_bottlenecks, parse_bottleneck
+
+    Comparison._repr_html_ = comparison_html  # its notebook view (convcalc/notebook.py)
 
     check_options(batch, dtype)
     if (second is None) == (not bottlenecks):
