@@ -125,7 +125,7 @@ class TorchImporter(GraphBuilder):
                 raise ShapeError(f"convcalc computes {format_shape(shape)}, torch {format_shape(expected)}")
         except ShapeError as error:
             findings = (Finding("shape", f"read as {kind}: {error}"),)
-            layer, config, shape = self.evaluate("opaque", self.opaque_config(event, made), sources[:1])
+            layer, config, shape = self.evaluate("opaque", self.opaque_config(event, made), sources)
             kind, label, layout = "opaque", event.op.rstrip("_"), "first"
         name = f"\0{len(self.nodes)}"  # provisional: finish() names the layers once every call is known
         self.append(

@@ -243,11 +243,10 @@ def mul(importer: TorchImporter, event: Event) -> None:
         raise NotFollowed
     channels = first.shape[1] if layout == "first" else first.shape[-1]
     ones = (1,) * (len(first.shape) - 2)
-    weight = tuple(n for n in second.shape)
     per_channel = (
         {(channels, *ones), (1, channels, *ones)} if layout == "first" else {(channels,), (1, *ones, channels)}
     )
-    if len(first.shape) < 3 or weight not in per_channel:
+    if len(first.shape) < 3 or second.shape not in per_channel:
         raise NotFollowed
     importer.emit(event, "scale", {}, [importer.read(first, layout)], layout=layout)
 

@@ -102,27 +102,24 @@ class Recorder(TorchDispatchMode):  # type: ignore[misc]  # torch is untyped her
 
 
 @contextmanager
-def _module_stack(
-    module: torch.nn.Module, recorder: list[Recorder], calls: list[Call]
-) -> Iterator[list[tuple[str, int]]]:
-    """Hooks on every submodule keeping the stack of (path, call) of the modules running; removed on leaving."""
-    stack: list[tuple[str, int]] = []
+def _module_stack(module: torch.nn.Module, recorder: Recorder, calls: list[Call]) -> Iterator[None]:
+    """Hooks on every submodule keeping the recorder's stack of (path, call) of the modules running, and each call's
+    output; removed on leaving."""
     counts: dict[str, int] = {}
     handles = []
 
     def enter(path: str) -> Any:
         def hook(_module: Any, _args: Any) -> None:
-            stack.append((path, counts.get(path, 0)))
+            recorder.stack.append((path, counts.get(path, 0)))
             counts[path] = counts.get(path, 0) + 1
 
         return hook
 
     def leave(path: str) -> Any:
         def hook(_module: Any, _args: Any, output: Any) -> None:
-            _, call = stack.pop()
-            tensor = output if isinstance(output, torch.Tensor) else None
-            ref = recorder[0].ref(tensor) if tensor is not None and id(tensor) in recorder[0].refs else None
-            calls.append(Call(path, call, ref))
+            _, call = recorder.stack.pop()
+            known = isinstance(output, torch.Tensor) and id(output) in recorder.refs
+            calls.append(Call(path, call, recorder.ref(output) if known else None))
 
         return hook
 
@@ -130,7 +127,7 @@ def _module_stack(
         for path, submodule in module.named_modules():
             handles.append(submodule.register_forward_pre_hook(enter(path)))
             handles.append(submodule.register_forward_hook(leave(path)))
-        yield stack
+        yield
     finally:
         for handle in handles:
             handle.remove()
@@ -182,14 +179,12 @@ def trace_module(module: torch.nn.Module, input_shape: Sequence[int], batch: int
         )
     }
     calls: list[Call] = []
-    holder: list[Recorder] = []
+    recorder = Recorder([], parameters)
     with ExitStack() as stack:
         stack.enter_context(torch.no_grad())
         stack.enter_context(_quiet())
         stack.enter_context(_evaluating(module))
-        modules = stack.enter_context(_module_stack(module, holder, calls))
-        recorder = Recorder(modules, parameters)
-        holder.append(recorder)
+        stack.enter_context(_module_stack(module, recorder, calls))
         stack.enter_context(FakeTensorMode(allow_non_fake_inputs=True))
         sample = torch.empty(batch, *input_shape)
         source = recorder.ref(sample, "a")
@@ -197,7 +192,7 @@ def trace_module(module: torch.nn.Module, input_shape: Sequence[int], batch: int
         try:
             returned = module(sample)
         except Exception as error:  # the user's code: any exception, reported with where it happened
-            path = modules[-1][0] if modules else ""
+            path = recorder.stack[-1][0] if recorder.stack else ""
             raise TraceError(path, type(module.get_submodule(path)).__name__, _said(error)) from None
     outputs = tuple(
         recorder.refs[id(t)]
