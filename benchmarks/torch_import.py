@@ -2,9 +2,9 @@
 memory on torchvision's ResNet-50 at 224 and 1024, and convcalc alone on ResNet-34 at 8192 (a real forward pass
 there would need tens of GB).
 
-    TVSRC=.../tv/torchvision PEERS_TVMODELS=<tvmodels.py's folder> /work/venv-peers/bin/python benchmarks/torch_import.py
+    TVSRC=.../tv/torchvision PEERS_TVMODELS=<tvmodels.py's folder> python benchmarks/torch_import.py
 
-(the ``peers`` extra's environment: torch, torchinfo; torchvision's model definitions as tools/peer_models.py finds
+(with the ``peers`` extra's Python: torch, torchinfo; torchvision's model definitions as tools/peer_models.py finds
 them.) Each measurement runs in a child process that imports torch and the tool and builds the network first; then
 ``--runs`` calls of ``convcalc.analyze(model, input_shape=...)`` or ``torchinfo.summary(model, input_size=...,
 verbose=0)`` (batch 1; torchinfo's forward runs under torch.no_grad(), its default). Time: the first call and the

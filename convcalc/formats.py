@@ -48,8 +48,10 @@ FORMATS = (
         "PyTorch checkpoint",
         (".pt", ".pth", ".ckpt"),
         None,
-        "it holds weights, not the network's code: name the function that builds the module, convcalc analyze "
-        "'package.module:factory' --input 3x224x224, or save a torch.export program (.pt2) and analyze that",
+        "it holds weights, not the network's code: name the function that builds the module (convcalc analyze "
+        "'package.module:factory' --input 3x224x224), save a torch.export program (.pt2), or "
+        + TO_ONNX
+        + " (torch.onnx.export(model, example, 'model.onnx'))",
     ),
     Format("Keras model", (".h5", ".hdf5", ".keras"), None, TO_ONNX + " (tf2onnx: python -m tf2onnx.convert)"),
     Format("TensorFlow Lite model", (".tflite",), None, TO_ONNX + " (tflite2onnx, or tf2onnx --tflite)"),
