@@ -80,8 +80,11 @@ def convolution(importer: TorchImporter, event: Event) -> None:
 
 
 def _linear(importer: TorchImporter, event: Event, source: Ref, units: int, bias: bool) -> None:
-    """A linear layer: on a flat input (over all its features), or per position on rows or a channels-last map."""
+    """A linear layer: on a flat input [N, features] (over all its features), or per position on rows or a
+    channels-last map. On tokens ([N, T, C]: a transformer's), a tensor op for now (issue 27): opaque."""
     layout = importer.layout(source)
+    if layout == "first" and (len(source.shape) != 2 or source.shape[0] != importer.batch):
+        raise NotFollowed
     config = {"units": units, "bias": bias, "per_position": layout != "first"}
     importer.emit(event, "linear", config, [importer.read(source, layout)], layout=layout)
 
