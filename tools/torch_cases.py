@@ -94,7 +94,8 @@ class Signals(nn.Module):
 
 class ChannelsLast(nn.Module):
     """ConvNeXt's block as torchvision writes it: a channels-last LayerNorm and Linears between permutes, a layer
-    scale; and attention-style products of two activations (bmm): opaque."""
+    scale; then a learned position embedding added and attention-style products of two activations (bmm): opaque,
+    the embedding's 8 x 12 x 12 parameters uncounted."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -103,12 +104,13 @@ class ChannelsLast(nn.Module):
         self.fc1 = nn.Linear(8, 32)
         self.fc2 = nn.Linear(32, 8)
         self.scale = nn.Parameter(torch.ones(8, 1, 1))
+        self.position = nn.Parameter(torch.zeros(1, 8, 12, 12))
         self.head = nn.Linear(8, 4)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         y = self.dw(x).permute(0, 2, 3, 1)
         y = self.fc2(F.gelu(self.fc1(self.norm(y)))).permute(0, 3, 1, 2)
-        x = x + self.scale * y
+        x = x + self.scale * y + self.position  # a learned position embedding: a sum with no kind
         tokens = x.flatten(2)  # 8 x HW
         attention = torch.softmax(tokens.transpose(1, 2) @ tokens, dim=-1)
         mixed = (tokens @ attention).mean(dim=2)

@@ -59,7 +59,7 @@ class Call(NamedTuple):
 
 class Trace(NamedTuple):
     """A traced network: its name, the input tensor, the ops in order, the tensor(s) it returned, its modules and
-    their calls (in the order they ended)."""
+    their calls (in the order they ended), and how many parameters it holds (sum(p.numel()), each once)."""
 
     name: str
     input: Ref
@@ -67,6 +67,7 @@ class Trace(NamedTuple):
     outputs: tuple[Ref, ...]
     modules: tuple[Module, ...]
     calls: tuple[Call, ...] = ()
+    parameters: int = 0
 
 
 def tensors(values: Sequence[Any] | dict[str, Any]) -> list[Ref]:
@@ -124,6 +125,7 @@ def to_dict(trace: Trace) -> dict[str, Any]:
         "outputs": _value_to_json(trace.outputs),
         "modules": [[module.path, module.cls, module.leaf] for module in trace.modules],
         "calls": [[call.path, call.call, _value_to_json(call.output)] for call in trace.calls],
+        "parameters": trace.parameters,
     }
 
 
@@ -147,4 +149,5 @@ def from_dict(data: dict[str, Any]) -> Trace:
         _value_from_json(data["outputs"]),
         tuple(Module(path, cls, leaf) for path, cls, leaf in data["modules"]),
         tuple(Call(path, call, _value_from_json(output)) for path, call, output in data.get("calls", ())),
+        data.get("parameters", 0),
     )

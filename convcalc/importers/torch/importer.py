@@ -207,9 +207,33 @@ class TorchImporter(GraphBuilder):
         returned = next((self.values[ref.id] for ref in self.trace.outputs if ref.id in self.values), None)
         if returned is None or returned.node == NETWORK_INPUT or not nodes:
             raise ValueError("the module computes nothing from its input that convcalc can count")
-        shape = tuple(self.trace.input.shape[1:])
-        self.finished = Graph(self.trace.name, self.source, shape, nodes, names[returned.node])
+        output = names[returned.node]
+        held, counted = self.trace.parameters, self.counted_parameters()
+        if held and counted != held:
+            nodes = tuple(
+                node._replace(findings=(*node.findings, Finding("uncounted", _held(held, counted))))
+                if node.name == output
+                else node
+                for node in nodes
+            )
+        self.finished = Graph(self.trace.name, self.source, tuple(self.trace.input.shape[1:]), nodes, output)
         return self.finished
+
+    def counted_parameters(self) -> int:
+        """The parameters of the layers made, as the catalogue counts them."""
+        return sum(
+            node.kind.evaluate(node.config, [self.shapes[source] for source in node.inputs]).params
+            for node in self.nodes
+        )
+
+
+def _held(held: int, counted: int) -> str:
+    """What a warning says when the module holds another number of parameters than its counted layers."""
+    if held > counted:
+        why = f"the other {held - counted:,} are in ops convcalc does not count, or in modules forward never ran"
+    else:
+        why = f"{counted - held:,} are counted again where forward uses a weight twice"
+    return f"the module holds {held:,} parameters, the layers convcalc counts {counted:,}: {why}"
 
 
 def _prefixes(name: str) -> list[str]:

@@ -199,7 +199,8 @@ def trace_module(module: torch.nn.Module, input_shape: Sequence[int], batch: int
         for t in tree_flatten(returned)[0]
         if isinstance(t, torch.Tensor) and id(t) in recorder.refs
     )
-    return Trace(type(module).__name__, source, tuple(recorder.events), outputs, modules_of(module), tuple(calls))
+    held = sum(parameter.numel() for parameter in module.parameters())
+    return Trace(type(module).__name__, source, tuple(recorder.events), outputs, modules_of(module), tuple(calls), held)
 
 
 def _said(error: Exception) -> str:
@@ -278,7 +279,13 @@ def trace_exported(program: Any, name: str) -> Trace:
         raise ValueError(f"the program takes {len(user)} tensor inputs; convcalc analyses one-input networks")
     paths = list(modules)
     leaf = {path: not any(other.startswith(path + ".") or (not path and other) for other in paths) for path in paths}
-    return Trace(name, user[0], tuple(events), returned, tuple(Module(p, cls, leaf[p]) for p, cls in modules.items()))
+    held = sum(
+        int(node.meta["val"].numel())
+        for node in program.graph.nodes
+        if node.op == "placeholder" and node.name in program.graph_signature.inputs_to_parameters
+    )
+    listed = tuple(Module(path, cls, leaf[path]) for path, cls in modules.items())
+    return Trace(name, user[0], tuple(events), returned, listed, (), held)
 
 
 def _refs(value: Any) -> list[Any]:
