@@ -1,9 +1,14 @@
-"""The library API: ``load_spec`` and ``analyze``, usable without the CLI."""
+"""The library API: ``load_spec``, ``analyze`` and ``compare``, usable without the CLI.
+
+Each takes a spec (a path, '-', a bundled spec's name, a loaded Graph), a model file (:data:`convcalc.formats.FORMATS`),
+a ``package.module:factory`` import path or a ``torch.nn.Module`` itself (traced on fake tensors: no arithmetic,
+no memory for activations; torch is needed only then)."""
 
 from __future__ import annotations
 
 import gc
 import os
+import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -22,8 +27,19 @@ from convcalc.spec.lower import build_spec
 from convcalc.spec.reader import read_source, read_text
 
 if TYPE_CHECKING:  # compare's modules load only when comparing (cold start of `convcalc analyze`)
+    from torch.nn import Module
+
     from convcalc.passes.comparison import Comparison
     from convcalc.spec.rewrite import Bottleneck
+
+Source = Graph | str | os.PathLike[str]
+"""What names a network: a loaded graph, a spec or model file, a bundled spec's name, an import path."""
+
+
+def is_module(value: object) -> bool:
+    """Whether ``value`` is a torch.nn.Module (without importing torch: a module exists only if torch is loaded)."""
+    torch = sys.modules.get("torch")
+    return torch is not None and isinstance(value, torch.nn.Module)
 
 
 @contextmanager
@@ -39,25 +55,43 @@ def gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def load_spec(source: str | os.PathLike[str], *, text: str | None = None) -> Graph:
+def load_spec(source: Source | Module, *, text: str | None = None, input_shape: Shape | None = None) -> Graph:
     """Read and check a spec: a file path, '-' for standard input, or a bundled spec's name; a path ending in
-    model file's suffix (.onnx) is read into the same graph by its front end (:data:`convcalc.formats.FORMATS`).
+    model file's suffix (.onnx, .pt2) is read into the same graph by its front end (:data:`convcalc.formats.FORMATS`).
+    A ``torch.nn.Module``, or a ``package.module:factory`` import path naming one (this imports and runs that code),
+    is traced at ``input_shape`` (per sample: (C, H, W), which a module needs); another source is read, then set to
+    ``input_shape`` if given.
 
     With ``text``, ``source`` is only the name used in error messages. TypeError for a source that is not a
     str or path, or text that is not a str (decode bytes first: ``data.decode("utf-8")``).
     """
-    if not isinstance(source, (str, os.PathLike)):
-        raise TypeError(f"a spec source is a path, '-' or a bundled spec's name, not {type(source).__name__}")
+    if input_shape is not None:
+        input_shape = checked_shape(input_shape)
+    if is_module(source):
+        from convcalc.importers.torch.read import graph_of_module
+
+        if input_shape is None:
+            raise TypeError("a torch.nn.Module has no input size of its own: give input_shape=(C, H, W)")
+        return graph_of_module(source, input_shape)
+    if not isinstance(source, (str, os.PathLike, Graph)):
+        raise TypeError(
+            f"a spec source is a path, '-', a bundled spec's name or a torch.nn.Module, not {type(source).__name__}"
+        )
+    if isinstance(source, Graph):
+        return source.at_input(input_shape) if input_shape is not None else source
     if text is not None and not isinstance(text, str):
         raise TypeError(f"text must be the spec's YAML as str, not {type(text).__name__} (decode bytes first)")
     with gc_paused():
         if text is not None:
-            return build_spec(read_text(text, str(source)), str(source))
-        model = format_of(str(source))
-        if model is not None:
-            return model.read(str(source))
-        text, name = load_text(source)
-        return build_spec(read_text(text, name), name)
+            graph = build_spec(read_text(text, str(source)), str(source))
+        elif (model := format_of(str(source))) is not None:
+            if model.sized:
+                return model.read(str(source), None, input_shape)
+            graph = model.read(str(source))
+        else:
+            text, name = load_text(source)
+            graph = build_spec(read_text(text, name), name)
+    return graph.at_input(input_shape) if input_shape is not None else graph
 
 
 def resolve_path(source: str | os.PathLike[str]) -> str:
@@ -108,30 +142,48 @@ def parse_shape(text: str, like: Shape) -> Shape:
 
 
 def analyze(
-    spec: Graph | str | os.PathLike[str],
+    spec: Source | Module,
     *,
     batch: int = 1,
     dtype: str = "float32",
     input_shape: Shape | None = None,
+    convention: str | None = None,
 ) -> Analysis:
     """Shapes, parameters, MACs, FLOPs and memory of every layer of a network, with totals.
 
-    ``input_shape`` costs the same network at another input size than its spec's. A wrong type of argument
-    raises TypeError (``batch="8"``, ``batch=2.5``, ``input_shape=5``), a value out of range ValueError.
+    ``input_shape`` costs the same network at another input size than its spec's (a torch module has none of its
+    own: there it is needed). ``convention`` counts MACs and FLOPs as a tool does (``"flop_counter"``, ``"fvcore"``:
+    `convcalc conventions` lists them), as ``--convention`` does. A wrong type of argument raises TypeError
+    (``batch="8"``, ``batch=2.5``, ``input_shape=5``), a value out of range or an unknown convention ValueError.
     """
     check_options(batch, dtype)
-    if input_shape is not None:
-        if not isinstance(input_shape, (tuple, list)):
-            raise TypeError(f"input_shape must be a tuple of ints, (C, H, W) or (N,), not {_shown(input_shape)}")
-        if not 1 <= len(input_shape) <= 1 + MAX_AXES or not all(is_int(n) and n >= 1 for n in input_shape):
-            forms = "(C, H, W), (C, L), (C, D, H, W) or (N,)"
-            raise ValueError(f"input_shape must be {forms} of positive ints, got {_shown(input_shape)}")
-    if not isinstance(spec, Graph):
-        spec = load_spec(spec)
-    if input_shape is not None:
-        spec = spec.at_input(tuple(input_shape))
+    shape = checked_shape(input_shape) if input_shape is not None else None
+    if not isinstance(spec, Graph) or shape is not None:
+        spec = load_spec(spec, input_shape=shape)
     with gc_paused():
-        return analyze_spec(spec, batch=batch, dtype=dtype)
+        analysis = analyze_spec(spec, batch=batch, dtype=dtype)
+    return counted_as(analysis, convention)
+
+
+def checked_shape(input_shape: object) -> Shape:
+    """``input_shape`` as a tuple of ints; TypeError for another type, ValueError for sizes out of range."""
+    if not isinstance(input_shape, (tuple, list)):
+        raise TypeError(f"input_shape must be a tuple of ints, (C, H, W) or (N,), not {_shown(input_shape)}")
+    if not 1 <= len(input_shape) <= 1 + MAX_AXES or not all(is_int(n) and n >= 1 for n in input_shape):
+        forms = "(C, H, W), (C, L), (C, D, H, W) or (N,)"
+        raise ValueError(f"input_shape must be {forms} of positive ints, got {_shown(input_shape)}")
+    return tuple(input_shape)
+
+
+def counted_as(analysis: Analysis, convention: str | None) -> Analysis:
+    """The analysis with its MACs and FLOPs as the tool ``convention`` counts them (None: convcalc's own)."""
+    if convention is None:
+        return analysis
+    from convcalc.passes.conventions.counting import recount, recounted
+
+    if not isinstance(convention, str):
+        raise TypeError(f"convention must be a name such as 'flop_counter', not {type(convention).__name__}")
+    return recounted(analysis, recount(analysis, convention)[0])
 
 
 def _shown(value: object) -> str:
@@ -162,21 +214,29 @@ def check_bottlenecks(bottlenecks: object) -> None:
 
 
 def compare(
-    first: Graph | str | os.PathLike[str],
-    second: Graph | str | os.PathLike[str] | None = None,
+    first: Source | Module,
+    second: Source | Module | None = None,
     *,
     bottlenecks: Sequence[Bottleneck | str] = (),
     batch: int = 1,
     dtype: str = "float32",
+    input_shape: Shape | None = None,
+    convention: str | None = None,
 ) -> Comparison:
     """Two networks side by side, or one network before and after inserting 1x1 bottleneck convs.
 
     ``bottlenecks`` are ``--bottleneck`` values such as ``"conv5x5=16"`` or ``"all=0.25"``; with them,
-    ``first`` must be a spec source (its text is rewritten) and ``second`` is not given. A wrong type of argument
-    raises TypeError (``bottlenecks=None``, or a str where a list of them is meant), a wrong combination ValueError.
+    ``first`` must be a spec source (its text is rewritten) and ``second`` is not given. ``input_shape`` sets both
+    networks' input (torch modules need it); ``convention`` counts both as that tool does (see :func:`analyze`). A
+    wrong type of argument raises TypeError (``bottlenecks=None``, or a str where a list of them is meant), a wrong
+    combination ValueError.
     """
+    from convcalc.notebook import comparison_html
+    from convcalc.passes.comparison import Comparison
     from convcalc.passes.comparison import compare as compare_analyses
     from convcalc.spec.rewrite import Bottleneck, insert_bottlenecks, parse_bottleneck
+
+    Comparison._repr_html_ = comparison_html  # its notebook view (convcalc/notebook.py)
 
     check_options(batch, dtype)
     check_bottlenecks(bottlenecks)
@@ -184,12 +244,16 @@ def compare(
         raise ValueError("compare needs a second spec or bottlenecks")
     if second is not None and bottlenecks:
         raise ValueError("compare needs either a second spec or bottlenecks, not both")
-    if first == "-" and second == "-":
+    if isinstance(first, str) and first == "-" and second == "-":
         raise SpecError("standard input can be read once: give at most one of the two specs as '-'")
     if second is not None:
-        return compare_analyses(analyze(first, batch=batch, dtype=dtype), analyze(second, batch=batch, dtype=dtype))
-    if isinstance(first, Graph):
-        raise ValueError("a bottleneck rewrite edits a spec's text: pass its path, not a loaded spec")
+        sides = [
+            analyze(side, batch=batch, dtype=dtype, input_shape=input_shape, convention=convention)
+            for side in (first, second)
+        ]
+        return compare_analyses(sides[0], sides[1])
+    if isinstance(first, Graph) or is_module(first):
+        raise ValueError("a bottleneck rewrite edits a spec's text: pass its path, not a loaded spec or a module")
     model = format_of(str(first))
     if model is not None:
         raise SpecError(
@@ -199,8 +263,8 @@ def compare(
     text, name = load_text(first)
     parsed = [b if isinstance(b, Bottleneck) else parse_bottleneck(b) for b in bottlenecks]
     rewrite = insert_bottlenecks(text, name, parsed)
-    return compare_analyses(
-        analyze_spec(rewrite.original, batch=batch, dtype=dtype),
-        analyze_spec(rewrite.spec, batch=batch, dtype=dtype),
-        rewrite=rewrite,
-    )
+    graphs = [rewrite.original, rewrite.spec]
+    if input_shape is not None:
+        graphs = [graph.at_input(checked_shape(input_shape)) for graph in graphs]
+    before, after = (counted_as(analyze_spec(graph, batch=batch, dtype=dtype), convention) for graph in graphs)
+    return compare_analyses(before, after, rewrite=rewrite)

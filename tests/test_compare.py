@@ -600,3 +600,21 @@ def test_readme_shows_the_real_output_of_its_compare_example():
     result = run_cli("compare", PLAIN, "--bottleneck", "conv5x5=16")
     output = "\n".join(line.rstrip() for line in result.stdout.splitlines())
     assert output in (REPO / "README.md").read_text(encoding="utf-8")
+
+
+def test_the_library_counts_under_a_convention_as_the_cli_does() -> None:
+    """analyze, compare and sweep take convention= as --convention: torch's FlopCounterMode counts 2 FLOPs per
+    multiply-accumulate of the convs and linear layers (their bias and everything else left out), so 2 x MACs."""
+    from convcalc import analyze, compare
+    from convcalc.sweep import sweep
+
+    plain = analyze("resnet18")
+    counted = analyze("resnet18", convention="flop_counter")
+    assert counted.total.flops == 2 * plain.total.macs and counted.total.params == plain.total.params
+    comparison = compare("resnet18", "resnet50", convention="flop_counter")
+    assert comparison.before.total.flops == counted.total.flops
+    assert comparison.after.total.flops == 2 * analyze("resnet50").total.macs
+    (row,) = sweep("resnet18", [(3, 112, 112)], convention="flop_counter").rows
+    assert row.flops == 2 * analyze("resnet18", input_shape=(3, 112, 112)).total.macs
+    with pytest.raises(ValueError, match="unknown convention 'nope'"):
+        analyze("resnet18", convention="nope")

@@ -718,7 +718,7 @@ def test_unexpected_error_is_one_line_and_exit_1(monkeypatch: pytest.MonkeyPatch
         run_cli("--debug", "analyze", "alexnet")
 
 
-FORMATS = ["table", "json", "csv", "markdown", "dot", "mermaid", "html", "svg", "yaml"]
+FORMATS = ["table", "json", "csv", "markdown", "dot", "mermaid", "html", "svg", "yaml", "latex"]
 """Every output format README names (and a few it does not): what a user might pass to --format."""
 RUNS = {
     "analyze": ["lenet5"],
@@ -759,7 +759,7 @@ def test_every_command_lists_exactly_the_formats_it_prints() -> None:
     assert with_format["zoo"] == with_format["explain"] == with_format["compare"] == with_format["devices"]
     assert with_format["zoo"] == ["table", "json"]
     assert with_format["sweep"] == ["table", "json", "csv"]
-    assert with_format["analyze"] == ["table", "json", "csv", "markdown"]
+    assert with_format["analyze"] == ["table", "json", "csv", "markdown", "latex"]
 
 
 def test_mode_train_names_the_formats_it_prints() -> None:

@@ -41,7 +41,7 @@ def test_resnet50_at_80_columns_keeps_layer_output_params_and_macs_whole() -> No
     assert "layer2.0.residual1.shortcut.conv.0 " in result.stdout  # a name is never cut
     assert (
         "left out to fit 80 columns: note, FLOPs, type, MACs %, activations (a wider terminal shows them, "
-        "as does --format json, csv or markdown)" in " ".join(result.stdout.split())
+        "as does --format json, csv, markdown or latex)" in " ".join(result.stdout.split())
     )
 
 

@@ -1,4 +1,4 @@
-"""`convcalc analyze`: per-layer costs with totals, in a table, JSON, CSV or markdown."""
+"""`convcalc analyze`: per-layer costs with totals, in a table, JSON, CSV, markdown or LaTeX."""
 
 from typing import IO, TYPE_CHECKING, Annotated, Any, NamedTuple, Optional
 
@@ -195,7 +195,7 @@ def print_analysis(
         attached = shown.extra or shown.latency
         document = attached.attach(analysis.to_dict()) if attached else analysis_json(analysis, shown.depth)
         emit(to_json(document) + "\n", report)
-    elif output.value in ("csv", "markdown"):
+    elif output.value in ("csv", "markdown", "latex"):
         from convcalc.render.plain import plain_layers
 
         text = plain_layers(

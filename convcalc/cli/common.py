@@ -84,14 +84,30 @@ def require_format(output: OutputFormat, what: str, allowed: type[TableOrJson]) 
 
 
 def load_sized(spec: str, input_size: str | None) -> "tuple[Graph, Shape | None]":
-    """Load a spec and read an ``--input`` size against it; the caller reports SpecErrors."""
+    """Load a spec and read an ``--input`` size against it; the caller reports SpecErrors. A PyTorch module (an
+    import path) is traced at the input size, which it needs whole (3x224x224): the shape returned is then None."""
     from convcalc.api import load_spec, parse_shape
+    from convcalc.formats import format_of
 
+    model = format_of(spec)
+    if model is not None and model.sized:
+        return load_spec(spec, input_shape=whole_shape(input_size) if input_size else None), None
     loaded = load_spec(spec)
     if input_size is None:
         return loaded, None
     try:
         return loaded, parse_shape(input_size, loaded.input_shape)
+    except ValueError as error:
+        usage_error(str(error))
+
+
+def whole_shape(text: str) -> "Shape":
+    """An ``--input`` size read as the whole per-sample shape (3x224x224; 1x16000 for a 1-D signal), for a network
+    that has none of its own to read a shorter one against."""
+    from convcalc.api import parse_shape
+
+    try:
+        return parse_shape(text, (1,) * (text.count("x") + 1))
     except ValueError as error:
         usage_error(str(error))
 
@@ -107,9 +123,10 @@ def load_analysis(spec: str, *, batch: int, dtype: str, input_size: str | None) 
 def check_output_files(outputs: dict[str, str | None], *specs: str) -> None:
     """Refuse an output that would write over an input spec, or two outputs to one file (README: Errors)."""
     from convcalc.api import resolve_path
+    from convcalc.formats import IMPORT_PATH, format_of
     from convcalc.render.outputs import check_outputs
 
-    check_outputs(outputs, [resolve_path(spec) for spec in specs])
+    check_outputs(outputs, [resolve_path(spec) for spec in specs if format_of(spec) is not IMPORT_PATH])
 
 
 def report_stream(*outputs: str | None) -> IO[str]:

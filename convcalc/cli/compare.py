@@ -7,6 +7,7 @@ import typer
 from convcalc.cli.common import (
     check_output_files,
     emit,
+    load_sized,
     report_stream,
     spec_errors,
     usage_error,
@@ -21,6 +22,7 @@ from convcalc.cli.options import (
     BottleneckOption,
     DepthOption,
     Dtype,
+    InputOption,
     Mode,
     ModeOption,
     OptimizerOption,
@@ -60,6 +62,7 @@ def compare(
     dtype: Annotated[Dtype, typer.Option(help="Element type for memory.")] = Dtype.float32,
     svg: SvgOption = None,
     depth: DepthOption = None,
+    input_size: InputOption = None,
     mode: ModeOption = Mode.inference,
     optimizer: OptimizerOption = None,
     precision: PrecisionOption = None,
@@ -75,12 +78,9 @@ def compare(
     options = mode_options(mode, optimizer, precision, patches, split)
     profile = compared_device(device, peak_flops, bandwidth, dtype, options is not None or depth is not None)
     with spec_errors(output, exact_numbers):
-        if (second is None) == (not bottleneck):
-            raise SpecError("compare needs a second spec or --bottleneck (one of the two)")
-        if emit_spec is not None and not bottleneck:
-            raise SpecError("--emit-spec writes the spec that --bottleneck rewrites; give --bottleneck too")
+        check_sides(second, bottleneck, emit_spec)
         check_output_files({"--emit-spec": emit_spec, "--svg": svg}, first, *([second] if second else []))
-        comparison = compared(first, second, bottleneck, batch=batch, dtype=dtype.value)
+        comparison = compared(first, second, bottleneck, batch=batch, dtype=dtype.value, input_size=input_size)
     report = report_stream(emit_spec, svg)
     sides = [mode_report(side, mode, options) for side in (comparison.before, comparison.after)]
     latencies = estimates(comparison, profile)
@@ -105,12 +105,29 @@ def compare(
         print_compared_latency(latencies, comparison.before.dtype, report)
 
 
-def compared(first: str, second: str | None, bottleneck: list[str] | None, *, batch: int, dtype: str) -> "Comparison":
-    """Two specs, or one before and after its --bottleneck rewrite; the caller checks that exactly one is given
-    and reports SpecErrors."""
+def check_sides(second: str | None, bottleneck: list[str] | None, emit_spec: str | None) -> None:
+    """A second spec or --bottleneck, exactly one; --emit-spec only with --bottleneck."""
+    if (second is None) == (not bottleneck):
+        raise SpecError("compare needs a second spec or --bottleneck (one of the two)")
+    if emit_spec is not None and not bottleneck:
+        raise SpecError("--emit-spec writes the spec that --bottleneck rewrites; give --bottleneck too")
+
+
+def compared(
+    first: str, second: str | None, bottleneck: list[str] | None, *, batch: int, dtype: str, input_size: str | None
+) -> "Comparison":
+    """Two specs (each at ``--input``, read against it), or one before and after its --bottleneck rewrite; the caller
+    checks that exactly one is given and reports SpecErrors."""
     from convcalc.api import compare as run_comparison
 
-    return run_comparison(first, second, bottlenecks=bottleneck or (), batch=batch, dtype=dtype)
+    if second is not None and input_size is not None:
+        sides = [load_sized(spec, input_size) for spec in (first, second)]
+        graphs = [graph.at_input(shape) if shape else graph for graph, shape in sides]
+        return run_comparison(graphs[0], graphs[1], batch=batch, dtype=dtype)
+    if second is not None:
+        return run_comparison(first, second, batch=batch, dtype=dtype)
+    shape = load_sized(first, input_size)[1] if input_size is not None else None
+    return run_comparison(first, bottlenecks=bottleneck or (), batch=batch, dtype=dtype, input_shape=shape)
 
 
 def compared_device(

@@ -7,7 +7,10 @@ import typer
 
 from convcalc.core.keys import MAX_MAGNITUDE
 
-SPEC_HELP = "Spec file, '-' for standard input, or the name of a bundled spec (convcalc zoo lists them)."
+SPEC_HELP = (
+    "Spec file, '-' for standard input, the name of a bundled spec (convcalc zoo lists them), a model file (.onnx, "
+    ".pt2), or package.module:factory naming a PyTorch module (this imports and runs that code; give --input)."
+)
 
 
 class OutputFormat(str, Enum):
@@ -18,6 +21,7 @@ class OutputFormat(str, Enum):
     json = "json"
     csv = "csv"
     markdown = "markdown"
+    latex = "latex"
 
 
 class TableOrJson(str, Enum):
@@ -139,7 +143,10 @@ BatchOption = Annotated[
 
 InputOption = Annotated[
     Optional[str],  # noqa: UP045 - typer reads the annotation at run time
-    typer.Option("--input", help="Cost the network at another input size: 3x512x512, 512x1024 or 512."),
+    typer.Option(
+        "--input",
+        help="Cost the network at another input size: 3x512x512, 512x1024 or 512 (a PyTorch module: the whole size).",
+    ),
 ]
 
 

@@ -35,7 +35,7 @@ def report(
         else:
             from convcalc.render.html_compare import comparison_html
 
-            page = comparison_html(compared(spec, second, bottleneck, batch=batch, dtype=dtype.value))
+            page = comparison_html(compared(spec, second, bottleneck, batch=batch, dtype=dtype.value, input_size=None))
     write_file("--output", out, page, "report")
 
 

@@ -4,7 +4,7 @@ from typing import Annotated
 
 import typer
 
-from convcalc.cli.common import emit, spec_errors, usage_error
+from convcalc.cli.common import emit, spec_errors, usage_error, whole_shape
 from convcalc.cli.options import (
     SPEC_HELP,
     BatchOption,
@@ -33,16 +33,23 @@ def sweep(
 ) -> None:
     """Totals at several input sizes: one row each with params, MACs, FLOPs and peak activation memory."""
     from convcalc.api import load_spec
+    from convcalc.engine.graph import Graph
+    from convcalc.formats import format_of
     from convcalc.sweep import parse_sizes
     from convcalc.sweep import sweep as run_sweep
 
     output = chosen_format(form)
     with spec_errors(output, exact_numbers):
-        loaded = load_spec(spec)
-        try:
-            shapes = parse_sizes(sizes, loaded.input_shape)
-        except ValueError as error:
-            usage_error(str(error))
+        model = format_of(spec)
+        if model is not None and model.sized:  # a PyTorch module: each size whole, the module traced at each
+            loaded: str | Graph = spec
+            shapes = tuple(whole_shape(size.strip()) for size in sizes.split(",") if size.strip())
+        else:
+            loaded = load_spec(spec)
+            try:
+                shapes = parse_sizes(sizes, loaded.input_shape)
+            except ValueError as error:
+                usage_error(str(error))
         result = run_sweep(loaded, shapes, batch=batch, dtype=dtype.value)
     if output is OutputFormat.json:
         from convcalc.render.json_format import to_json

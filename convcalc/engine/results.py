@@ -4,9 +4,9 @@ carries the layers before a failing one. Plain data with its JSON form; no compu
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from convcalc.core.errors import Location, SpecError
 from convcalc.core.findings import Finding
@@ -198,6 +198,19 @@ class Analysis:
     output_layer: str
     """The layer whose output is the network's (the graph's output: the last layer of a spec)."""
     warnings: tuple[AnalysisWarning, ...] = ()
+
+    _repr_html_: ClassVar[Callable[[Analysis], str]]
+    """The notebook view (Jupyter calls it): attached by the library (convcalc/notebook.py), as the engine renders
+    nothing."""
+
+    def to_pandas(self) -> Any:
+        """A pandas DataFrame with one row per layer and the JSON's fields as columns (``to_dict()["layers"]``:
+        exact integers; shapes as lists). pandas is optional: ImportError says how to install it."""
+        try:
+            import pandas
+        except ImportError:
+            raise ImportError("Analysis.to_pandas() needs pandas, which is not installed: pip install pandas") from None
+        return pandas.DataFrame([layer.to_dict() for layer in self.layers])
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -11,9 +11,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from convcalc.core.numbers import json_number, ratio
 from convcalc.engine.edits import Insertion, Rewrite, Skip
@@ -59,6 +59,9 @@ class Comparison:
     after: Analysis
     rows: tuple[Row, ...]
     rewrite: Rewrite | None = None
+
+    _repr_html_: ClassVar[Callable[[Comparison], str]]
+    """The notebook view (Jupyter calls it): attached by the library (convcalc/notebook.py)."""
 
     @property
     def rewritten(self) -> tuple[Insertion, ...]:

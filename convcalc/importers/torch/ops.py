@@ -1,0 +1,524 @@
+"""One handler per aten op: a traced op -> convcalc nodes (see :mod:`convcalc.importers.torch.read`).
+
+:data:`HANDLERS` is the one table, by op name (an in-place op, ``relu_``, is its op's: ``relu``). Ops CompositeImplicit
+in ATen reach a dispatch trace decomposed (``F.linear`` as ``t`` and ``addmm``, ``AdaptiveAvgPool2d(1)`` as
+``mean``), and a saved ExportedProgram keeps them whole (``linear``, ``adaptive_avg_pool2d``): both are listed.
+Arguments follow ATen's native_functions.yaml: a conv's weight is (C_out, C_in / groups, k...), a transposed
+conv's (C_in, C_out / groups, k...), ``pad`` lists the last axis first. An op with no entry, or whose arguments
+a handler does not follow, becomes an ``opaque`` layer of the shape torch gave (an ``uncounted`` warning).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+from convcalc.importers.torch.events import Event, Ref
+from convcalc.importers.torch.importer import NotFollowed, TorchImporter
+
+Handler = Callable[[TorchImporter, Event], None]
+
+
+def _axes(value: Any, count: int, default: int) -> tuple[int, ...]:
+    """A size per spatial axis from aten's int list (one value for all axes, or empty for the default)."""
+    values = tuple(int(v) for v in value) if isinstance(value, (list, tuple)) else (value,) if value is not None else ()
+    if not values:
+        return (default,) * count
+    return values * count if len(values) == 1 else values
+
+
+def _weight(importer: TorchImporter, ref: Any) -> tuple[int, ...]:
+    if not isinstance(ref, Ref) or ref.role == "a":
+        raise NotFollowed  # a weight computed from the input: not a layer convcalc counts
+    return ref.shape
+
+
+def convolution(importer: TorchImporter, event: Event) -> None:
+    """convolution(input, weight, bias, stride, padding, dilation, transposed, output_padding, groups), and the
+    conv1d/2d/3d(input, weight, bias, stride, padding, dilation, groups) and conv_transpose1d/2d/3d(input, weight,
+    bias, stride, padding, output_padding, groups, dilation) an ExportedProgram keeps."""
+    op, arg = event.op, importer.arg
+    weight = _weight(importer, arg(event, 1, "weight"))
+    count = len(weight) - 2
+    transposed = op.startswith("conv_transpose") or (
+        op in ("convolution", "_convolution") and arg(event, 6, "transposed")
+    )
+    if op.startswith("conv_transpose"):
+        groups, output_padding, dilation = (
+            arg(event, 6, "groups", 1),
+            arg(event, 5, "output_padding"),
+            arg(event, 7, "dilation"),
+        )
+    elif op.startswith("conv") and op != "convolution":
+        groups, output_padding, dilation = arg(event, 6, "groups", 1), None, arg(event, 5, "dilation")
+    else:
+        groups, output_padding, dilation = (
+            arg(event, 8, "groups", 1),
+            arg(event, 7, "output_padding"),
+            arg(event, 5, "dilation"),
+        )
+    padding = arg(event, 4, "padding")
+    config: dict[str, Any] = {
+        "kernel": tuple(weight[2:]),
+        "stride": _axes(arg(event, 3, "stride"), count, 1),
+        "padding": padding if padding in ("same", "valid") else _axes(padding, count, 0),
+        "dilation": _axes(dilation, count, 1),
+        "groups": int(groups),
+        "bias": arg(event, 2, "bias") is not None,
+    }
+    if config["padding"] == "valid":
+        config["padding"] = (0,) * count
+    source = importer.read(arg(event, 0, "input"))
+    if transposed:
+        config["filters"] = weight[1] * config["groups"]
+        config["output_padding"] = _axes(output_padding, count, 0)
+        importer.emit(event, "conv_transpose", config, [source])
+    else:
+        config["filters"] = weight[0]
+        importer.emit(event, "conv", config, [source])
+
+
+def _linear(importer: TorchImporter, event: Event, source: Ref, units: int, bias: bool) -> None:
+    """A linear layer: on a flat input [N, features] (over all its features), or per position on rows or a
+    channels-last map. On tokens ([N, T, C]: a transformer's), a tensor op for now (issue 27): opaque."""
+    layout = importer.layout(source)
+    if layout == "first" and (len(source.shape) != 2 or source.shape[0] != importer.batch):
+        raise NotFollowed
+    config = {"units": units, "bias": bias, "per_position": layout != "first"}
+    importer.emit(event, "linear", config, [importer.read(source, layout)], layout=layout)
+
+
+def addmm(importer: TorchImporter, event: Event) -> None:
+    """addmm(bias, input, weight.t()) and mm(input, weight.t()): nn.Linear as a dispatch trace sees it."""
+    bias, (source, weight) = (event.args[0], event.args[1:3]) if event.op == "addmm" else (None, event.args[:2])
+    if importer.value(weight) is not None:
+        raise NotFollowed  # a product of two activations (attention): a tensor op of its own
+    _linear(importer, event, source, _weight(importer, weight)[-1], bias is not None)
+
+
+def linear(importer: TorchImporter, event: Event) -> None:
+    """linear(input, weight, bias): nn.Linear in an ExportedProgram (weight (units, features))."""
+    weight = _weight(importer, importer.arg(event, 1, "weight"))
+    _linear(importer, event, event.args[0], weight[0], importer.arg(event, 2, "bias") is not None)
+
+
+def batch_norm(importer: TorchImporter, event: Event) -> None:
+    """(input, weight, bias, running_mean, running_var, ...): every batch-norm op; affine when it has a weight."""
+    eps = next((float(a) for a in reversed(event.args) if isinstance(a, float)), 1e-5)
+    momentum = [a for a in event.args[5:] if isinstance(a, float)]
+    config = {"affine": event.args[1] is not None, "eps": eps, "momentum": momentum[0] if len(momentum) > 1 else 0.1}
+    importer.emit(event, "batchnorm", config, [importer.read(event.args[0])])
+
+
+INPLACE_KINDS = frozenset({"relu", "relu6", "leaky_relu", "silu", "hardsigmoid", "hardswish"})
+"""Activations whose kind records ``inplace`` (what autograd keeps differs)."""
+
+
+def _activation(importer: TorchImporter, event: Event, kind: str) -> None:
+    layout = importer.layout(event.args[0])
+    config = {"inplace": True} if event.op.endswith("_") and kind in INPLACE_KINDS else {}
+    importer.emit(event, kind, config, [importer.read(event.args[0], layout)], layout=layout)
+
+
+def activation(importer: TorchImporter, event: Event) -> None:
+    """relu, silu, gelu, sigmoid, tanh, hardswish, hardsigmoid, leaky_relu: one kind each, on any layout."""
+    _activation(importer, event, event.op.rstrip("_"))
+
+
+def hardtanh(importer: TorchImporter, event: Event) -> None:
+    """hardtanh(x, 0, 6) is ReLU6 (F.relu6); clamp(x, 0, 6) and clamp(x, 0) alike; other bounds are opaque."""
+    low, high = importer.arg(event, 1, "min_val", -1.0), importer.arg(event, 2, "max_val", 1.0)
+    if event.op.rstrip("_") in ("clamp", "clamp_min"):
+        low, high = importer.arg(event, 1, "min"), importer.arg(event, 2, "max")
+    if low == 0 and high == 6:
+        _activation(importer, event, "relu6")
+    elif low == 0 and high is None:
+        _activation(importer, event, "relu")
+    else:
+        raise NotFollowed
+
+
+NEUTRAL = {"kernel": 1, "stride": 1, "padding": 0, "dilation": 1, "output": 1}
+"""Each pool size's value on an axis the pool leaves alone."""
+
+
+def _pool(importer: TorchImporter, event: Event, kind: str, config: dict[str, Any], count: int) -> None:
+    """A pool on its input: a map of 1 to 3 spatial axes, or a lifted 1-D map (the 2-D pool's first axis the
+    added one, of size 1, which every size leaves alone)."""
+    source = event.args[0]
+    layout = importer.layout(source)
+    if layout == "lifted":
+        for key, value in config.items():
+            if isinstance(value, tuple):
+                if value[0] != NEUTRAL[key]:
+                    raise NotFollowed
+                config[key] = value[1:]
+    elif not 1 <= count <= 3:
+        raise NotFollowed
+    importer.emit(event, kind, config, [importer.read(source, layout)], layout=layout)
+
+
+def max_pool(importer: TorchImporter, event: Event) -> None:
+    """max_pool{1,2,3}d[_with_indices](input, kernel, stride, padding, dilation, ceil_mode); stride [] is the
+    kernel."""
+    count = len(event.args[0].shape) - 2
+    kernel = _axes(event.args[1], count, 1)
+    stride = importer.arg(event, 2, "stride")
+    config = {
+        "kernel": kernel,
+        "stride": _axes(stride, count, 1) if stride else kernel,
+        "padding": _axes(importer.arg(event, 3, "padding"), count, 0),
+        "dilation": _axes(importer.arg(event, 4, "dilation"), count, 1),
+        "ceil_mode": bool(importer.arg(event, 5, "ceil_mode", False)),
+    }
+    _pool(importer, event, "maxpool", config, count)
+
+
+def avg_pool(importer: TorchImporter, event: Event) -> None:
+    """avg_pool{1,2,3}d(input, kernel, stride, padding, ceil_mode, count_include_pad, divisor_override)."""
+    count = len(event.args[0].shape) - 2
+    kernel = _axes(event.args[1], count, 1)
+    stride = importer.arg(event, 2, "stride")
+    if importer.arg(event, 6, "divisor_override") is not None:
+        raise NotFollowed
+    config = {
+        "kernel": kernel,
+        "stride": _axes(stride, count, 1) if stride else kernel,
+        "padding": _axes(importer.arg(event, 3, "padding"), count, 0),
+        "ceil_mode": bool(importer.arg(event, 4, "ceil_mode", False)),
+        "count_include_pad": bool(importer.arg(event, 5, "count_include_pad", True)),
+    }
+    _pool(importer, event, "avgpool", config, count)
+
+
+def adaptive_pool(importer: TorchImporter, event: Event) -> None:
+    """adaptive_{avg,max}_pool{1,2,3}d(input, output_size); to 1 on every axis, a global pool (as the dispatch trace
+    sees AdaptiveAvgPool2d(1): a mean)."""
+    count = len(event.args[0].shape) - 2
+    output = _axes(event.args[1], count, 1)
+    pool = "max" if "max" in event.op else "avg"
+    if set(output) == {1}:
+        _pool(importer, event, f"global_{pool}pool", {}, count)
+    else:
+        _pool(importer, event, f"adaptive_{pool}pool", {"output": output}, count)
+
+
+def mean(importer: TorchImporter, event: Event) -> None:
+    """mean(x, dims, keepdim) over every spatial axis of a map is a global average pool (AdaptiveAvgPool2d(1),
+    x.mean([2, 3])); without keepdim, flattened."""
+    source = event.args[0]
+    rank, layout = len(source.shape), importer.layout(source)
+    dims = sorted(int(d) % rank for d in importer.arg(event, 1, "dim", ()) or ())
+    if rank < 3 or dims != list(range(2, rank)) or layout not in ("first", "lifted"):
+        raise NotFollowed
+    read = importer.read(source, layout)
+    if importer.arg(event, 2, "keepdim", False):
+        importer.emit(event, "global_avgpool", {}, [read], layout=layout, label="mean")
+    else:
+        pooled = importer.emit(event, "global_avgpool", {}, [read], output=None, label="mean")
+        importer.emit(event, "flatten", {}, [pooled])
+
+
+def add(importer: TorchImporter, event: Event) -> None:
+    """add(a, b) of two activations of one shape (a residual); sub, a scalar or a bias added are opaque."""
+    first, second = event.args[0], event.args[1]
+    if importer.arg(event, 2, "alpha", 1) != 1 or importer.value(second) is None or first.shape != second.shape:
+        raise NotFollowed  # a broadcast sum (a bias, a position embedding) has no kind
+    layout = importer.layout(first)
+    sources = [importer.read(first, layout), importer.read(second, layout)]
+    importer.emit(event, "add", {}, sources, layout=layout)
+
+
+def mul(importer: TorchImporter, event: Event) -> None:
+    """mul(a, b) of two activations (a gate, broadcasting sizes of 1); by a learned weight of one value per
+    channel, a ``scale`` (ConvNeXt's layer scale: C x 1 x 1, or C on a channels-last map)."""
+    first, second = event.args[0], event.args[1]
+    if importer.value(first) is None:
+        first, second = second, first
+    layout = importer.layout(first)
+    if importer.value(second) is not None:
+        importer.emit(
+            event, "multiply", {}, [importer.read(first, layout), importer.read(second, layout)], layout=layout
+        )
+        return
+    if not isinstance(second, Ref) or second.role != "p":
+        raise NotFollowed
+    channels = first.shape[1] if layout == "first" else first.shape[-1]
+    ones = (1,) * (len(first.shape) - 2)
+    per_channel = (
+        {(channels, *ones), (1, channels, *ones)} if layout == "first" else {(channels,), (1, *ones, channels)}
+    )
+    if len(first.shape) < 3 or second.shape not in per_channel:
+        raise NotFollowed
+    importer.emit(event, "scale", {}, [importer.read(first, layout)], layout=layout)
+
+
+def cat(importer: TorchImporter, event: Event) -> None:
+    """cat(tensors, dim) along the channels (dim 1 of a channels-first map or a flat input)."""
+    parts = event.args[0]
+    dim = int(importer.arg(event, 1, "dim", 0)) % len(parts[0].shape)
+    if dim != 1:
+        raise NotFollowed
+    importer.emit(event, "concat", {}, [importer.read(part) for part in parts])
+
+
+def identity(importer: TorchImporter, event: Event) -> None:
+    """Ops that move no value: dropout at inference, clone, contiguous, detach, a dtype cast, an alias."""
+    if event.op == "as_strided" and event.outputs[0].shape != event.args[0].shape:
+        raise NotFollowed
+    importer.alias(event, event.args[0])
+
+
+def view(importer: TorchImporter, event: Event) -> None:
+    """A view or reshape (squeeze, unsqueeze, flatten alike) that moves no value: to the same shape; a channels-last
+    map to [N * H * W, C] and back (a Linear reads the rows); a 1-D map lifted to [N, C, 1, L] and back (for a 2-D
+    pool); a map's channels in groups [N, g, C / g, ...] and, transposed, back: a channel shuffle. A map to
+    [N, C * H * W] is a flatten."""
+    source, made = event.args[0], event.outputs[0]
+    layout = importer.layout(source)
+    shape, out, batch = source.shape, made.shape, importer.batch
+    if out == shape:
+        importer.alias(event, source)
+    elif layout == "first" and len(shape) > 2 and out == (batch, math.prod(shape[1:])):
+        importer.emit(event, "flatten", {}, [importer.read(source)])
+    elif layout == "last" and out == (math.prod(shape[:-1]), shape[-1]):
+        importer.alias(event, source, "rows")
+    elif layout == "rows" and len(out) > 2 and out[-1] == shape[-1] and math.prod(out[:-1]) == shape[0]:
+        importer.alias(event, source, "last")
+    elif layout == "first" and len(shape) == 3 and out == (*shape[:2], 1, shape[2]):
+        importer.alias(event, source, "lifted")
+    elif layout == "lifted" and out == (*shape[:2], *shape[3:]):
+        importer.alias(event, source, "first")
+    elif layout == "first" and len(shape) >= 4 and len(out) == len(shape) + 1 and out[3:] == shape[2:]:
+        if out[1] * out[2] != shape[1] or 1 in out[1:3]:
+            raise NotFollowed
+        importer.alias(event, source, "grouped")
+    elif layout == "shuffled" and out == (shape[0], shape[1] * shape[2], *shape[3:]):
+        importer.emit(event, "channel_shuffle", {"groups": shape[2]}, [importer.read(source, "shuffled")])
+    else:
+        raise NotFollowed  # any other reshape: a tensor op (issue 27)
+
+
+def permute(importer: TorchImporter, event: Event) -> None:
+    """A map to channels-last, [0, 2, 3, 1] (any rank), and back [0, 3, 1, 2]: no layer, the layout changes;
+    transpose(1, -1) on a 1-D map alike."""
+    source = event.args[0]
+    rank = len(source.shape)
+    if event.op == "transpose":
+        pair = sorted(int(d) % rank for d in event.args[1:3])
+        perm = tuple(range(rank)) if pair[0] == pair[1] else None
+        if rank == 3 and pair == [1, 2]:
+            perm = (0, 2, 1)
+    else:
+        perm = tuple(int(d) % rank for d in event.args[1])
+    layout = importer.layout(source)
+    to_last = (0, *range(2, rank), 1)
+    to_first = (0, rank - 1, *range(1, rank - 1))
+    if layout == "grouped" and event.op == "transpose" and sorted(int(d) % rank for d in event.args[1:3]) == [1, 2]:
+        importer.alias(event, source, "shuffled")
+    elif rank >= 3 and layout == "first" and perm == to_last:
+        importer.alias(event, source, "last")
+    elif rank >= 3 and layout == "last" and perm == to_first:
+        importer.alias(event, source, "first")
+    else:
+        raise NotFollowed  # another permutation: a tensor op (issue 27)
+
+
+def upsample(importer: TorchImporter, event: Event) -> None:
+    """upsample_{nearest,linear,bilinear,trilinear}Nd(input, output_size, ...): by an integer scale when the output
+    is a multiple of the input on every axis, else to the size; align_corners where the op takes it."""
+    source, made = event.args[0], event.outputs[0]
+    count = len(source.shape) - 2
+    before, after = source.shape[2:], made.shape[2:]
+    linear = {1: "linear", 2: "bilinear", 3: "trilinear"}[count] if 1 <= count <= 3 else ""
+    mode = "nearest" if "nearest" in event.op else linear
+    if not mode or ("linear" in event.op and not event.op.startswith(f"upsample_{mode}")) or "exact" in event.op:
+        raise NotFollowed
+    scale = tuple(o // i for o, i in zip(after, before, strict=True))
+    exact = all(o == i * s for o, i, s in zip(after, before, scale, strict=True))
+    config: dict[str, Any] = {"scale": scale if exact else None, "size": None if exact else tuple(after), "mode": mode}
+    aligned = importer.arg(event, 2, "align_corners") if mode != "nearest" else False
+    config["align_corners"] = bool(aligned) if isinstance(aligned, bool) else False
+    importer.emit(event, "upsample", config, [importer.read(source)])
+
+
+def pad(importer: TorchImporter, event: Event) -> None:
+    """constant_pad_nd(x, pad, value), pad(x, pad, mode, value), reflection/replication pads: pad lists (before,
+    after) of the last axis first; only the spatial axes, none negative. A pad moves values, no arithmetic, whatever
+    it pads with."""
+    source = event.args[0]
+    count = len(source.shape) - 2
+    pads = [int(p) for p in event.args[1]]
+    if len(pads) % 2 or not 1 <= count <= 3 or len(pads) > 2 * count or any(p < 0 for p in pads):
+        raise NotFollowed
+    pads += [0] * (2 * count - len(pads))
+    sides = tuple(side for axis in reversed(range(count)) for side in pads[2 * axis : 2 * axis + 2])
+    importer.emit(event, "pad", {"padding": sides}, [importer.read(source)])
+
+
+def layer_norm(importer: TorchImporter, event: Event) -> None:
+    """native_layer_norm / layer_norm(input, normalized_shape, weight, bias, eps): over the channels of a
+    channels-last map or a flat input, or over C x H x W of a map."""
+    source, over = event.args[0], tuple(int(n) for n in event.args[1])
+    layout = importer.layout(source)
+    config = {"affine": importer.arg(event, 2, "weight") is not None, "eps": float(importer.arg(event, 4, "eps", 1e-5))}
+    over_channels = layout in ("last", "rows") or len(source.shape) == 2
+    if over_channels and over == source.shape[-1:]:
+        importer.emit(
+            event, "layernorm", {"over": "channels", **config}, [importer.read(source, layout)], layout=layout
+        )
+    elif layout == "first" and over == source.shape[1:]:
+        importer.emit(event, "layernorm", {"over": "all", **config}, [importer.read(source)])
+    else:
+        raise NotFollowed
+
+
+def group_norm(importer: TorchImporter, event: Event) -> None:
+    """native_group_norm(input, weight, bias, N, C, HxW, group, eps) and group_norm(input, groups, weight, bias,
+    eps)."""
+    if event.op == "native_group_norm":
+        groups, weight, eps = event.args[6], event.args[1], event.args[7]
+    else:
+        groups, weight, eps = event.args[1], importer.arg(event, 2, "weight"), importer.arg(event, 4, "eps", 1e-5)
+    config = {"groups": int(groups), "affine": weight is not None, "eps": float(eps)}
+    importer.emit(event, "groupnorm", config, [importer.read(event.args[0])])
+
+
+def softmax(importer: TorchImporter, event: Event) -> None:
+    """_softmax / softmax(x, dim, ...) over the channels: dim 1 of a channels-first tensor, the last of a
+    channels-last one."""
+    source = event.args[0]
+    rank, layout = len(source.shape), importer.layout(source)
+    dim = int(event.args[1]) % rank
+    if (layout == "first" and dim == 1) or (layout != "first" and dim == rank - 1):
+        importer.emit(event, "softmax", {}, [importer.read(source, layout)], layout=layout)
+    else:
+        raise NotFollowed
+
+
+def channel_shuffle(importer: TorchImporter, event: Event) -> None:
+    """channel_shuffle(x, groups) (nn.ChannelShuffle, or torchvision's view/transpose/view: see patterns)."""
+    importer.emit(event, "channel_shuffle", {"groups": int(event.args[1])}, [importer.read(event.args[0])])
+
+
+def pixel_shuffle(importer: TorchImporter, event: Event) -> None:
+    kind = "pixel_unshuffle" if "unshuffle" in event.op else "pixel_shuffle"
+    importer.emit(event, kind, {"factor": int(event.args[1])}, [importer.read(event.args[0])])
+
+
+def _slice(importer: TorchImporter, event: Event, source: Ref, dim: int, start: int, end: int, output: int) -> None:
+    """Positions start to end - 1 of dim: all of it is no layer; the channels or a spatial axis a ``slice``."""
+    size = source.shape[dim]
+    start, end = (
+        max(0, min(start + size if start < 0 else start, size)),
+        max(0, min(end + size if end < 0 else end, size)),
+    )
+    if (start, end) == (0, size):
+        importer.alias(event, source, output=output)
+    elif dim >= 1 and start < end:
+        config = {"start": start, "end": end, "axis": dim - 1}
+        importer.emit(event, "slice", config, [importer.read(source)], output=output)
+    else:
+        raise NotFollowed
+
+
+def slice_(importer: TorchImporter, event: Event) -> None:
+    """slice(x, dim, start, end, step) with step 1 (x[:, :oup], narrow)."""
+    source = event.args[0]
+    dim = int(importer.arg(event, 1, "dim", 0)) % len(source.shape)
+    start = importer.arg(event, 2, "start") or 0
+    end = importer.arg(event, 3, "end")
+    if importer.arg(event, 4, "step", 1) != 1:
+        raise NotFollowed
+    _slice(importer, event, source, dim, int(start), source.shape[dim] if end is None else int(end), 0)
+
+
+def select(importer: TorchImporter, event: Event) -> None:
+    """select(x, 2, i) of a 1-D map, its position i (a TCN's last step, x[:, :, -1]): a ``slice`` of one position,
+    flattened."""
+    source, dim, index = event.args[0], int(event.args[1]), int(event.args[2])
+    length = source.shape[-1]
+    if len(source.shape) != 3 or dim % 3 != 2 or not -length <= index < length:
+        raise NotFollowed
+    start = index % length
+    config = {"start": start, "end": start + 1, "axis": 1}
+    picked = importer.emit(event, "slice", config, [importer.read(source)], output=None)
+    importer.emit(event, "flatten", {}, [picked])
+
+
+def split(importer: TorchImporter, event: Event) -> None:
+    """split(x, size, dim) and split_with_sizes(x, sizes, dim) (chunk): a ``slice`` per part."""
+    source = event.args[0]
+    dim = int(importer.arg(event, 2, "dim", 0)) % len(source.shape)
+    start = 0
+    for output, made in enumerate(event.outputs):
+        end = start + made.shape[dim]
+        _slice(importer, event, source, dim, start, end, output)
+        start = end
+
+
+def opaque(importer: TorchImporter, event: Event) -> None:
+    """An op convcalc has no kind for: its shape, no cost, named in an ``uncounted`` warning."""
+    importer.opaque(event)
+
+
+def _named(names: str, handler: Handler) -> dict[str, Handler]:
+    return dict.fromkeys(names.split(), handler)
+
+
+HANDLERS: dict[str, Handler] = {
+    **_named(
+        "convolution _convolution conv1d conv2d conv3d conv_transpose1d conv_transpose2d conv_transpose3d", convolution
+    ),
+    **_named("addmm mm", addmm),
+    "linear": linear,
+    **_named(
+        "native_batch_norm _native_batch_norm_legit_no_training _native_batch_norm_legit "
+        "_native_batch_norm_legit_functional batch_norm",
+        batch_norm,
+    ),
+    **_named("relu silu gelu sigmoid tanh hardswish hardsigmoid leaky_relu", activation),
+    **_named("hardtanh clamp clamp_min", hardtanh),
+    **_named("max_pool1d max_pool2d max_pool3d max_pool2d_with_indices max_pool3d_with_indices", max_pool),
+    **_named("avg_pool1d avg_pool2d avg_pool3d", avg_pool),
+    **_named(
+        "adaptive_avg_pool1d adaptive_avg_pool2d adaptive_avg_pool3d _adaptive_avg_pool2d _adaptive_avg_pool3d "
+        "adaptive_max_pool1d adaptive_max_pool2d adaptive_max_pool3d",
+        adaptive_pool,
+    ),
+    "mean": mean,
+    "add": add,
+    "mul": mul,
+    "cat": cat,
+    **_named(
+        "dropout native_dropout feature_dropout alpha_dropout feature_alpha_dropout clone contiguous detach alias "
+        "_to_copy to lift_fresh_copy as_strided",
+        identity,
+    ),
+    **_named("view _unsafe_view reshape _reshape_alias flatten squeeze unsqueeze", view),
+    **_named("permute transpose", permute),
+    **_named(
+        "upsample_nearest1d upsample_nearest2d upsample_nearest3d upsample_linear1d upsample_bilinear2d "
+        "upsample_trilinear3d",
+        upsample,
+    ),
+    **_named(
+        "constant_pad_nd pad reflection_pad1d reflection_pad2d reflection_pad3d replication_pad1d replication_pad2d "
+        "replication_pad3d",
+        pad,
+    ),
+    **_named("native_layer_norm layer_norm", layer_norm),
+    **_named("native_group_norm group_norm", group_norm),
+    **_named("_softmax softmax", softmax),
+    **_named("channel_shuffle native_channel_shuffle", channel_shuffle),
+    **_named("pixel_shuffle pixel_unshuffle", pixel_shuffle),
+    "slice": slice_,
+    "select": select,
+    **_named("split split_with_sizes", split),
+    # Tensor ops (issue 27): products of two activations, attention, reshapes and permutes beyond the layouts above.
+    # Wired to their kinds once convcalc.kinds has them; until then opaque, by name here rather than by omission.
+    **_named("bmm matmul baddbmm scaled_dot_product_attention _scaled_dot_product_flash_attention_for_cpu", opaque),
+    **_named("_scaled_dot_product_efficient_attention expand repeat roll unbind index", opaque),
+}
+"""Each aten op convcalc reads (in-place ones by their op's name), with its handler; any other op is opaque."""

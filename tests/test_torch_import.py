@@ -1,0 +1,209 @@
+"""The PyTorch front end held against torch itself, without torch.
+
+tests/data/torch/traces/NAME.json is what tools/record_torch_traces.py recorded of a real network: torchvision's
+ResNet-34, MNASNet 0.5, R3D-18, ShuffleNet V2 and ConvNeXt-Tiny, timm's GhostNet and ConvNeXt-atto, the M5 (Conv1d),
+TCN and 3-D U-Net of tools/reference_models.py, and the small networks of tools/torch_cases.py that run every op of
+the aten table. Each holds the traced event list the importer reads, and what torch says: ``sum(p.numel())``,
+FlopCounterMode's FLOPs, the paths of named_modules() and each module call's output shape (a forward hook).
+NAME_export.json holds the same network as a saved torch.export program reads. The tests at
+the end run the real trace where torch is installed.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from typing import Any
+
+import pytest
+
+from convcalc import analyze
+from convcalc.engine.results import Analysis, LayerResult
+from convcalc.importers.torch.events import Trace, from_dict
+from convcalc.importers.torch.importer import TorchImporter
+from convcalc.importers.torch.read import imported
+from convcalc.passes.views import rows
+from tests.conftest import REPO
+
+DATA = REPO / "tests" / "data" / "torch" / "traces"
+RECORDED = sorted(path.stem for path in DATA.glob("*.json"))
+REAL = [
+    "convnext_atto",
+    "convnext_tiny",
+    "ghostnet_100",
+    "m5",
+    "mnasnet0_5",
+    "r3d_18",
+    "resnet34",
+    "shufflenet_v2_x1_0",
+]
+REAL += ["tcn", "unet3d", "resnet34_export"]
+OPAQUE = {
+    "signals": {"aten.cumsum", "aten.view", "aten.expand", "aten.sum", "aten.add"},
+    "signals_export": {"aten.cumsum", "aten.reshape", "aten.expand", "aten.sum", "aten.add"},
+    "channels_last": {"aten.view", "aten.expand", "aten.add", "aten.bmm", "aten._softmax"},
+}
+"""The ops tools/torch_cases.py runs that convcalc has no kind for: each an opaque layer (the rest are counted)."""
+UNCOUNTED_PARAMETERS = {"channels_last": 8 * 12 * 12}
+"""Parameters in an op without a kind: ChannelsLast's position embedding (8 channels x 12 x 12), added to the map."""
+
+
+@cache
+def recorded(name: str) -> tuple[dict[str, Any], Trace, TorchImporter, Analysis]:
+    data = json.loads((DATA / f"{name}.json").read_text(encoding="utf-8"))
+    trace = from_dict(data["trace"])
+    importer = imported(trace, name)
+    return data, trace, importer, analyze(importer.graph())
+
+
+def by_name(analysis: Analysis) -> dict[str, LayerResult]:
+    return {layer.name: layer for layer in analysis.layers}
+
+
+def test_the_issues_networks_are_recorded() -> None:
+    assert {"resnet34", "mnasnet0_5", "r3d_18", "m5", "ghostnet_100", "convnext_atto"} <= set(RECORDED)
+    assert set(REAL) | set(OPAQUE) | {"images", "images_export"} == set(RECORDED)
+
+
+@pytest.mark.parametrize("name", RECORDED)
+def test_parameters_are_torchs(name: str) -> None:
+    """sum(p.numel()): exactly, or less the parameters an uncounted op holds, which a warning then names."""
+    data, _, _, analysis = recorded(name)
+    assert analysis.total.params == data["params"] - UNCOUNTED_PARAMETERS.get(name, 0)
+    said = [w.message for w in analysis.warnings if w.message.startswith("the module holds")]
+    if name in UNCOUNTED_PARAMETERS:
+        assert said == [f"the module holds {data['params']:,} parameters, the layers convcalc counts "
+                        f"{analysis.total.params:,}: the other 1,152 are in ops convcalc does not count, or in modules "
+                        "forward never ran"]  # fmt: skip
+    else:
+        assert said == []
+
+
+@pytest.mark.parametrize("name", RECORDED)
+def test_flops_are_flop_counters(name: str) -> None:
+    """FlopCounterMode counts 2 per multiply-add of convolutions and matrix products, nothing else: convcalc under
+    convention "flop_counter" gives its total, and its convolution and addmm/mm parts, exactly; a product of two
+    activations (bmm) is an opaque layer here, and named as not counted."""
+    data, _, _, analysis = recorded(name)
+    counted = analyze(analysis_graph(name), convention="flop_counter")
+    operators = data["flop_counter"]["by_operator"]
+    assert set(operators) <= {"convolution", "addmm", "mm", "bmm"}, operators
+    assert counted.total.flops == data["flop_counter"]["total"] - operators.get("bmm", 0)
+    convs = sum(layer.flops for layer in counted.layers if layer.type in ("conv", "conv_transpose"))
+    linears = sum(layer.flops for layer in counted.layers if layer.type == "linear")
+    assert convs == operators.get("convolution", 0)
+    assert linears == operators.get("addmm", 0) + operators.get("mm", 0)
+    if "bmm" in operators:
+        assert "aten.bmm" in {layer.config["op"] for layer in analysis.layers if layer.type == "opaque"}
+
+
+def analysis_graph(name: str) -> Any:
+    return recorded(name)[2].graph()
+
+
+@pytest.mark.parametrize("name", RECORDED)
+def test_every_module_call_has_the_shape_torch_gave(name: str) -> None:
+    """Each module call's output, as a forward hook saw it, is a layer's output (or the input) of that shape."""
+    _, trace, importer, analysis = recorded(name)
+    layers = by_name(analysis)
+    checked = 0
+    for call in trace.calls:
+        if call.output is None:
+            continue
+        value = importer.values[call.output.id]
+        expected = importer.expected(call.output, value.layout)
+        final = importer.final.get(value.node, value.node)
+        shape = layers[final].output_shape if final in layers else analysis.input_shape
+        assert expected is None or shape == expected, (call, final)
+        checked += expected is not None
+    assert checked >= len(trace.calls) // 2
+
+
+@pytest.mark.parametrize("name", RECORDED)
+def test_layers_are_named_by_module_path(name: str) -> None:
+    """A leaf module's one layer is named by its path (a second call path_2); other layers of a module's call are
+    path.kind, those of the root's own forward a kind (no dot)."""
+    data, trace, importer, analysis = recorded(name)
+    modules = set(data["modules"])
+    leaves = {module.path for module in trace.modules if module.leaf}
+    per_call: dict[tuple[str, int], int] = {}
+    for path, call, _ in importer.made.values():
+        per_call[path, call] = per_call.get((path, call), 0) + 1
+    expected = {path if call == 0 else f"{path}_{call + 1}" for (path, call), n in per_call.items() if path in leaves}
+    names = {layer.name for layer in analysis.layers}
+    assert {path for path in expected if per_call.get((path, 0)) == 1} <= names
+    for layer in analysis.layers:
+        base, _, suffix = layer.name.rpartition("_")
+        owner = layer.name.rpartition(".")[0]
+        assert (
+            layer.name in modules
+            or (suffix.isdigit() and base in modules)
+            or owner in modules
+            or ("." not in layer.name)
+        ), layer.name
+
+
+@pytest.mark.parametrize("name", REAL)
+def test_real_networks_are_counted_whole(name: str) -> None:
+    """No op of these networks is left uncounted, and convcalc computes every shape as torch did."""
+    _, _, _, analysis = recorded(name)
+    assert [layer.name for layer in analysis.layers if layer.type == "opaque"] == []
+    assert {warning.code for warning in analysis.warnings} <= {"unread"}
+
+
+@pytest.mark.parametrize("name", sorted(OPAQUE))
+def test_ops_without_a_kind_are_opaque_and_named(name: str) -> None:
+    _, _, _, analysis = recorded(name)
+    opaque = {layer.config["op"] for layer in analysis.layers if layer.type == "opaque"}
+    assert opaque == OPAQUE[name]
+    (warning,) = [w for w in analysis.warnings if "operation(s) not counted" in w.message]
+    assert all(op in warning.message for op in OPAQUE[name])
+    assert not [w for w in analysis.warnings if w.code in ("shape", "unused")]
+
+
+def test_every_handled_kind_is_recorded() -> None:
+    """Between them, the recorded networks reach every kind the aten table maps to."""
+    kinds = {layer.type for name in RECORDED for layer in recorded(name)[3].layers}
+    expected = {"conv", "conv_transpose", "linear", "batchnorm", "relu", "relu6", "silu", "gelu", "hardswish"}
+    expected |= {"hardsigmoid", "sigmoid", "tanh", "leaky_relu", "maxpool", "avgpool", "adaptive_avgpool"}
+    expected |= {"adaptive_maxpool", "global_avgpool", "add", "multiply", "concat", "scale", "flatten", "upsample"}
+    expected |= {"pad", "layernorm", "groupnorm", "softmax", "channel_shuffle", "pixel_shuffle", "pixel_unshuffle"}
+    expected |= {"slice", "opaque"}
+    assert expected <= kinds, expected - kinds
+
+
+def test_resnet34_groups_by_module() -> None:
+    """--depth 1 and 2 follow torchvision's ResNet-34 (resnet.py: BasicBlock, layers [3, 4, 6, 3]); the rows add up."""
+    _, _, _, analysis = recorded("resnet34")
+    top = rows(analysis.layers, 1)
+    assert [(row.name, row.type) for row in top] == [
+        ("conv1", "conv"),
+        ("bn1", "batchnorm"),
+        ("relu", "relu"),
+        ("maxpool", "maxpool"),
+        ("layer1", "BasicBlock x3"),
+        ("layer2", "BasicBlock x4"),
+        ("layer3", "BasicBlock x6"),
+        ("layer4", "BasicBlock x3"),
+        ("avgpool", "global_avgpool"),
+        ("flatten", "flatten"),
+        ("fc", "linear"),
+    ]
+    assert sum(row.params for row in top) == analysis.total.params
+    second = [row.name for row in rows(analysis.layers, 2) if row.name.startswith("layer2")]
+    assert second == ["layer2.0", "layer2.1", "layer2.2", "layer2.3"]
+    block = by_name(analysis)
+    # the block's own op (out += identity) and its ReLU's second call
+    assert block["layer1.0.add"].inputs == ("layer1.0.bn2", "maxpool")
+    assert block["layer1.0.relu_2"].inputs == ("layer1.0.add",)
+    assert block["layer1.0.relu"].config["inplace"] is True
+
+
+def test_resnet34_as_exported_is_the_module() -> None:
+    """The saved ExportedProgram keeps conv2d, batch_norm, linear, adaptive_avg_pool2d and flatten whole: the same
+    layers, names and counts as the traced module."""
+    module, exported = recorded("resnet34")[3], recorded("resnet34_export")[3]
+    assert [(layer.name, layer.type, layer.output_shape) for layer in exported.layers] == [
+        (layer.name, layer.type, layer.output_shape) for layer in module.layers
+    ]
+    assert exported.total == module.total
