@@ -312,7 +312,7 @@ def test_readme_se_block_worked_example() -> None:
     assert costs(layers["excite"]) == ((64, 14, 14), 0, 0, 0, 64 * 14 * 14)
     params = 64 * 16 + 16 + 16 * 64 + 64
     flops = pool + (2 * 1_024 + 16) + 16 + (2 * 1_024 + 64) + 3 * 64 + 64 * 14 * 14
-    assert (params, flops) == (2_128, 29_472)  # the figures README states
+    assert (params, flops) == (2_128, 29_472)  # the figures docs/explanation/counting.md states
     assert (analysis.total.params, analysis.total.macs, analysis.total.flops) == (params, 2 * 1_024, flops)
     assert analysis.warnings == ()
 

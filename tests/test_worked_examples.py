@@ -1,4 +1,4 @@
-"""README's worked examples of the spec language (issue 12): the ConvNeXt block and the SE block written with `in`,
+"""The docs' worked examples of the spec language (issue 12): the ConvNeXt block and the SE block written with `in`,
 checked against hand arithmetic written out here (and, for the block in the zoo, against the same block there)."""
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ def test_readme_convnext_block_worked_example() -> None:
         "stage1.block": ((96, 56, 56), 0, 0, 96 * hw),
     }
     assert {name: costs(layer) for name, layer in layers.items()} == expected
-    # the figures README's table states
+    # the figures the docs' table states
     stated = [4_800, 192, 37_248, 0, 36_960, 96, 0, 0]
     assert [params for _, params, _, _ in expected.values()] == stated
     assert [flops for *_, flops in expected.values()] == [
@@ -63,7 +63,7 @@ def test_readme_se_block_reading_in() -> None:
     text = "name: se\ninput: [64, 14, 14]\n" + "\n".join(lines) + "\nlayers:\n  - {block: se, name: se}\n"
     analysis = analyze_text(dedent(text))
     layers = {layer.name: layer for layer in analysis.layers}
-    # 64 // 4 = 16 squeeze channels: README's network-level SE example, now as a block
+    # 64 // 4 = 16 squeeze channels: the docs' network-level SE example, now as a block
     assert costs(layers["se.reduce"]) == ((16, 1, 1), 64 * 16 + 16, 1_024, 2 * 1_024 + 16)
     assert costs(layers["se.expand"]) == ((64, 1, 1), 16 * 64 + 64, 1_024, 2 * 1_024 + 64)
     assert layers["se.excite"].inputs == ("input", "se.gate")
