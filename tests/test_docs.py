@@ -235,6 +235,46 @@ def test_the_site_builds_without_a_warning(tmp_path: Path) -> None:
     assert (built / "index.html").is_file() and (built / "reference" / "layer-kinds" / "index.html").is_file()
 
 
+# --- the project's files --------------------------------------------------------------------------------------------
+
+
+def test_the_license_is_the_one_pyproject_names() -> None:
+    assert 'license = "MIT"' in (REPO / "pyproject.toml").read_text(encoding="utf-8")
+    license_text = (REPO / "LICENSE").read_text(encoding="utf-8")
+    assert license_text.startswith("MIT License\n") and "the convcalc authors" in license_text
+
+
+def test_the_changelog_has_the_current_version() -> None:
+    from convcalc import __version__
+
+    changelog = (REPO / "CHANGELOG.md").read_text(encoding="utf-8")
+    assert "## [Unreleased]" in changelog and f"## [{__version__}] - " in changelog
+
+
+def test_contributing_has_the_three_recipes() -> None:
+    contributing = (REPO / "CONTRIBUTING.md").read_text(encoding="utf-8")
+    for recipe in ("a layer kind", "an ONNX op", "a convention"):
+        assert f"<!-- layout -->\n## Adding {recipe}\n" in contributing, recipe
+
+
+WRITTEN = {"benchmarks/results.json", "benchmarks/results-peers.json"}
+"""Files the docs name that a run writes (ignored by git), not files of the checkout."""
+
+
+def test_every_path_the_docs_name_exists() -> None:
+    """A path in backticks under convcalc/, tests/, tools/, benchmarks/, specs/ or docs/ names a file or folder of the
+    checkout (a placeholder in capitals, `TOOL.json`, aside): a moved or renamed file must be followed in the docs."""
+    texts = {name: page(name) for name in page_names()}
+    texts |= {name: (REPO / name).read_text(encoding="utf-8") for name in ("CONTRIBUTING.md", "CHANGELOG.md")}
+    missing = []
+    for name, text in texts.items():
+        for path in re.findall(r"`((?:convcalc|tests|tools|benchmarks|specs|docs)/[\w./-]*)", text):
+            path = path.rstrip("./")
+            if path not in WRITTEN and not re.search(r"[A-Z]", path.rsplit("/", 1)[-1]) and not (REPO / path).exists():
+                missing.append(f"{name}: {path}")
+    assert missing == []
+
+
 # --- no machine paths -----------------------------------------------------------------------------------------------
 
 MACHINE = re.compile("/" + "(?:work|home|root|Users|mnt)/")
