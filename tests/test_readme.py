@@ -11,8 +11,8 @@ KINDS_PAGE = "reference/layer-kinds.md"
 
 
 def row_cell(text: str) -> str:
-    """Text as a markdown table cell holds it (a ``|`` escaped)."""
-    return text.replace("|", "\\|")
+    """Text as a markdown table cell holds it (``|`` and ``*`` escaped)."""
+    return text.replace("|", "\\|").replace("*", "\\*")
 
 
 def counting_table_gaps(text: str | None = None) -> list[str]:
@@ -35,7 +35,7 @@ def test_a_kind_table_without_a_kind_is_a_gap():
     conv = CATALOGUE["conv"]
     without = "\n".join(line for line in page(KINDS_PAGE).splitlines() if not line.startswith("| `conv` |"))
     assert counting_table_gaps(without) == ["conv"]
-    changed = page(KINDS_PAGE).replace(f"| {conv.macs_rule} |", "| H_out * W_out |", 1)
+    changed = page(KINDS_PAGE).replace(f"| {row_cell(conv.macs_rule)} |", "| H_out \\* W_out |", 1)
     assert counting_table_gaps(changed) == ["conv"]
 
 

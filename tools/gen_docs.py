@@ -32,8 +32,8 @@ kernel's; a rule on 1-D or 3-D maps reads the same over their axes. Each kind's 
 
 
 def cell(text: str) -> str:
-    """Text for one cell of a markdown table (a ``|`` would end the cell)."""
-    return text.replace("|", "\\|")
+    """Text for one cell of a markdown table: a ``|`` would end the cell, a ``*`` start emphasis (``C*H*W``)."""
+    return text.replace("|", "\\|").replace("*", "\\*")
 
 
 def help_text(*arguments: str) -> str:
