@@ -296,10 +296,10 @@ def test_an_se_gate_read_by_multiply_gets_no_warning() -> None:
 
 
 def test_readme_se_block_worked_example() -> None:
+    from tests.docs import block_after
     from tests.netbuild import analyze_text
-    from tests.test_readme import readme_block_after
 
-    text = "\n".join(readme_block_after("### Worked example: a squeeze-and-excitation block"))
+    text = "\n".join(block_after("explanation/counting.md", "## Worked example: a squeeze-and-excitation block"))
     analysis = analyze_text(text)
     layers = by_name(analysis)
     pool = 64 * 14 * 14  # global average pool: one add (or the divide) per input element
