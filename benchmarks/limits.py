@@ -1,4 +1,4 @@
-"""The worst cases convcalc allows, and the bombs it refuses, timed as whole runs (README: Errors).
+"""The worst cases convcalc allows, and the bombs it refuses, timed as whole runs (docs/reference/errors.md).
 
 Run from the repository root:  python benchmarks/limits.py
 Each case is a new `python -m convcalc` process on a generated spec; it prints a markdown table of wall time and

@@ -1,9 +1,10 @@
 """Each peer FLOP counter's whole-process time and peak memory on ResNet-50 and MobileNetV2 at 224 and 1024 (issue 15).
 
 Needs the ``peers`` extra (torch and the tools; see tools/record_peers.py for the set-up, TVSRC for torchvision's
-model definitions: without it the networks are convcalc's PyTorch exports). Run with that environment's Python:
+model definitions: without it the networks are convcalc's PyTorch exports). Run with that environment's Python
+(at .venv-peers/ in the checkout unless PEERS_VENV names another), TVSRC and PEERS_TVMODELS set:
 
-    TVSRC=... /work/venv-peers/bin/python benchmarks/peers_bench.py [--runs 3] [--networks resnet50] [--sizes 224]
+    "${PEERS_VENV:-.venv-peers}"/bin/python benchmarks/peers_bench.py [--runs 3] [--networks resnet50] [--sizes 224]
 
 On a shared 2-core machine a full run (2 networks x 2 sizes x 7 rows, runs + 1 processes each) takes 10-20 minutes.
 

@@ -15,7 +15,8 @@ import yaml
 from convcalc import analyze, compare
 from convcalc.render.units import ratio_text
 from convcalc.spec.rewrite import parse_bottleneck
-from tests.conftest import REPO, SPECS, run_cli
+from tests.conftest import SPECS, run_cli
+from tests.docs import page
 
 PLAIN = str(SPECS / "inception-5x5.yaml")
 WITH_BOTTLENECK = str(SPECS / "inception-5x5-bottleneck.yaml")
@@ -446,7 +447,7 @@ def test_all_skips_a_conv_whose_width_would_be_less_than_one_filter(write_spec):
 
 @pytest.mark.parametrize("width", ["0.0", "0", "0/4", "1.0", "3/2", "-3", "1/0"])
 def test_a_width_that_is_no_bottleneck_is_one_line_saying_what_is_allowed(width: str) -> None:
-    """README: LAYER=FILTERS (at least one filter) or LAYER=FRACTION of the input channels, 0.25 or 1/4; a fraction
+    """Docs: LAYER=FILTERS (at least one filter) or LAYER=FRACTION of the input channels, 0.25 or 1/4; a fraction
     of 0 is no filter, of 1 or more no fewer channels."""
     result = run_cli("compare", PLAIN, "-b", f"conv5x5={width}")
     assert result.code == 2
@@ -599,7 +600,8 @@ def test_ratio_text_is_exact_and_rounds_halves_up():
 def test_readme_shows_the_real_output_of_its_compare_example():
     result = run_cli("compare", PLAIN, "--bottleneck", "conv5x5=16")
     output = "\n".join(line.rstrip() for line in result.stdout.splitlines())
-    assert output in (REPO / "README.md").read_text(encoding="utf-8")
+    for name in ("README.md", "how-to/compare.md"):
+        assert output in page(name), name
 
 
 def test_the_library_counts_under_a_convention_as_the_cli_does() -> None:

@@ -14,6 +14,7 @@ from convcalc.engine.results import Analysis
 from convcalc.kinds.catalogue import CATALOGUE
 from convcalc.passes.conventions.counting import CONVENTIONS, count_layers, explain_rules
 from tests.conftest import REPO, run_cli
+from tests.docs import page
 from tests.test_onnx import NOT_IMPORTED_YET
 
 PEERS = REPO / "tests" / "data" / "peers"
@@ -415,8 +416,7 @@ def test_explain_convention_text():
 
 
 def test_readme_table_holds_the_recorded_totals():
-    readme = (REPO / "README.md").read_text(encoding="utf-8")
-    section = readme.split("## Conventions: whose number is right?")[1].split("\n## ")[0]
+    section = page("explanation/conventions.md")
     for tool in TOOLS:
         total = recorded(tool)["networks"]["resnet50@224x224"]["total"]
         assert f"| `{tool}` |" in section and f"| {total:,} |" in section, tool

@@ -719,7 +719,7 @@ def test_unexpected_error_is_one_line_and_exit_1(monkeypatch: pytest.MonkeyPatch
 
 
 FORMATS = ["table", "json", "csv", "markdown", "dot", "mermaid", "html", "svg", "yaml", "latex"]
-"""Every output format README names (and a few it does not): what a user might pass to --format."""
+"""Every output format the docs name (and a few it does not): what a user might pass to --format."""
 RUNS = {
     "analyze": ["lenet5"],
     "explain": ["lenet5", "C1"],

@@ -12,6 +12,7 @@ from convcalc import analyze, load_spec
 from convcalc.export import class_name, to_pytorch
 from convcalc.kinds.catalogue import CATALOGUE
 from tests.conftest import REPO, SPECS, run_cli
+from tests.docs import page
 
 EVERY_KIND = REPO / "tests" / "data" / "every_kind.yaml"
 
@@ -122,6 +123,6 @@ def test_export_errors_are_one_line():
 
 
 def test_readme_shows_the_real_export_of_its_example():
-    readme = (REPO / "README.md").read_text(encoding="utf-8")
-    shown = readme.split("```python\nclass Inception5x5Branch1x1Bottleneck", 1)[1].split("```", 1)[0]
+    export = page("how-to/pytorch-export.md")
+    shown = export.split("```python\nclass Inception5x5Branch1x1Bottleneck", 1)[1].split("```", 1)[0]
     assert f"class Inception5x5Branch1x1Bottleneck{shown}" in to_pytorch("inception-5x5-bottleneck")

@@ -186,7 +186,7 @@ def test_every_parser_error(text: str, message: str) -> None:
 
 
 def test_documented_limits() -> None:
-    assert MAX_PARENTHESES == 50  # README's table of limits
+    assert MAX_PARENTHESES == 50  # docs/reference/errors.md's table of limits
     assert MAX_MAGNITUDE == 10**100
 
 

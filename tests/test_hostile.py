@@ -1,6 +1,6 @@
-"""Hostile input (issue 19): each case names the README promise it protects.
+"""Hostile input (issue 19): each case names the documented promise it protects.
 
-README, Errors: "A bad spec never ends in a Python traceback", exit code 2 with file:line:column, "the spec file is
+docs, Errors: "A bad spec never ends in a Python traceback", exit code 2 with file:line:column, "the spec file is
 only ever read", the limits table ("refused at once"); Compare: `--emit-spec -` is standard output; Library: bad
 arguments raise TypeError/ValueError. Outputs are never trusted to be what convcalc computed: the tests derive what
 they expect from the spec text and the arguments.
@@ -24,6 +24,7 @@ from rich.console import Console
 from convcalc.core.text import UNSAFE, clip, csv_cell, message_line, printable
 from convcalc.spec.reader import MAX_NODES, read_text
 from tests.conftest import REPO, SPECS, run_cli
+from tests.docs import page
 
 NET = "input: [3, 8, 8]\nlayers:\n"
 SPEC = NET + "  - {type: conv, name: c2, filters: 4, kernel: 3}\n  - {type: relu, name: r}\n"
@@ -478,8 +479,7 @@ def test_a_grid_draws_what_a_rich_table_draws(terminal: bool) -> None:
 
 
 def test_the_readme_states_the_measured_worst_cases() -> None:
-    readme = (REPO / "README.md").read_text(encoding="utf-8")
-    errors = readme[readme.index("## Errors") : readme.index("## Editor support")]
+    errors = page("reference/errors.md")
     assert "benchmarks/limits.py" in errors and "worst case" in errors
     assert (REPO / "benchmarks" / "limits.py").exists()
     assert SPECS.exists()

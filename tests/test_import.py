@@ -237,7 +237,7 @@ layers:
     )
 
 
-FOLDED_LINES = {  # README's table (### convcalc import): lines of the fixtures' import, flat and folded
+FOLDED_LINES = {  # docs/how-to/onnx.md's table (convcalc import): lines of the fixtures' import, flat and folded
     "resnet50.torchvision.onnx": (179, 34),
     "resnext50_32x4d.onnx": (179, 34),
     "resnet50-v1.onnx": (179, 34),

@@ -14,7 +14,7 @@ from tests.conftest import run_cli
 
 @pytest.mark.parametrize("shortcut", ["{}", "false", "3"])
 def test_a_shortcut_must_be_a_layer_list(write_spec, shortcut: str):
-    # README (Errors): every bad spec gets one located message and exit 2; a shortcut that is not a list of
+    # docs/reference/errors.md: every bad spec gets one located message and exit 2; a shortcut that is not a list of
     # layers was silently the identity
     path = write_spec(
         f"input: [3, 8, 8]\nlayers:\n  - {{type: residual, body: [{{type: relu}}], shortcut: {shortcut}}}\n"
@@ -35,7 +35,7 @@ def test_an_empty_shortcut_is_the_identity(write_spec, shortcut: str):
 
 @pytest.mark.parametrize("title", ["Crop", "Add", "Concat", "Opaque"])
 def test_export_of_a_network_named_like_a_helper_class(title: str):
-    # README (PyTorch export): the generated file defines the helper classes it uses next to the network's class
+    # docs/how-to/pytorch-export.md: the generated file defines the helper classes it uses next to the network's class
     text = (
         f"name: {title}\ninput: [4, 8, 8]\nlayers:\n  - {{type: crop, size: 6, name: a}}\n"
         "  - {type: crop, size: 6, name: b, input: input}\n  - {type: add, inputs: [a, b]}\n"

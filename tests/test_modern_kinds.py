@@ -296,10 +296,10 @@ def test_an_se_gate_read_by_multiply_gets_no_warning() -> None:
 
 
 def test_readme_se_block_worked_example() -> None:
+    from tests.docs import block_after
     from tests.netbuild import analyze_text
-    from tests.test_readme import readme_block_after
 
-    text = "\n".join(readme_block_after("### Worked example: a squeeze-and-excitation block"))
+    text = "\n".join(block_after("explanation/counting.md", "## Worked example: a squeeze-and-excitation block"))
     analysis = analyze_text(text)
     layers = by_name(analysis)
     pool = 64 * 14 * 14  # global average pool: one add (or the divide) per input element
@@ -312,7 +312,7 @@ def test_readme_se_block_worked_example() -> None:
     assert costs(layers["excite"]) == ((64, 14, 14), 0, 0, 0, 64 * 14 * 14)
     params = 64 * 16 + 16 + 16 * 64 + 64
     flops = pool + (2 * 1_024 + 16) + 16 + (2 * 1_024 + 64) + 3 * 64 + 64 * 14 * 14
-    assert (params, flops) == (2_128, 29_472)  # the figures README states
+    assert (params, flops) == (2_128, 29_472)  # the figures docs/explanation/counting.md states
     assert (analysis.total.params, analysis.total.macs, analysis.total.flops) == (params, 2 * 1_024, flops)
     assert analysis.warnings == ()
 

@@ -1,4 +1,4 @@
-"""Narrow terminals: a table too wide leaves out columns in a stated order (README: Narrow terminals), wraps prose,
+"""Narrow terminals: a table too wide leaves out columns in a stated order (docs: Narrow terminals), wraps prose,
 folds names only as a last resort, and never cuts a number; piped output keeps every column."""
 
 from __future__ import annotations
@@ -10,7 +10,8 @@ import pytest
 from convcalc.render.columns import COLUMNS, KEPT, NARROW_ORDER, RELATIVE
 from convcalc.render.fit import NAME_WIDTH, PROSE_WIDTH, fit
 from convcalc.render.grid import Grid, GridColumn
-from tests.conftest import REPO, run_cli
+from tests.conftest import run_cli
+from tests.docs import section as section_of
 
 ELLIPSIS = "…"
 
@@ -29,7 +30,7 @@ def header(text: str) -> list[str]:
 def test_resnet50_at_80_columns_keeps_layer_output_params_and_macs_whole() -> None:
     """ResNet-50's longest layer name, layer2.0.residual1.shortcut.conv.0, is 34 characters; with a space either
     side and one border each, '#' (3 digits) 5 + 1, the name 36 + 1, the output (64x112x112) 12 + 1, params
-    (25,557,032) 12 + 1 and MACs (118.01M) 9 + 1, plus the last border, are 80 columns. README's order leaves out
+    (25,557,032) 12 + 1 and MACs (118.01M) 9 + 1, plus the last border, are 80 columns. The docs' order leaves out
     note, FLOPs, type, MACs % and activations before those."""
     result = run_cli("analyze", "resnet50", terminal=80)
     assert result.code == 0, result.stderr
@@ -88,14 +89,14 @@ def test_piped_output_keeps_every_column_on_one_line() -> None:
         (("compare", "inception-5x5", "-b", "conv5x5=16"), ["153,600", "15,872"]),  # the seed notes' params
         (("compare", "resnet18", "vgg16", "--mode", "train", "--exact"), ["46,758,048 B", "553,430,176 B"]),
         (("zoo",), ["25,557,032", "138,357,544", "61,706"]),  # torchvision ResNet-50, VGG-16; LeNet-5
-        (("zoo", "--exact"), ["4,089,184,256", "150,428,424,448"]),  # README's zoo table: ResNet-50, U-Net MACs
+        (("zoo", "--exact"), ["4,089,184,256", "150,428,424,448"]),  # the docs' zoo table: ResNet-50, U-Net MACs
         (("sweep", "inception-5x5", "--input", "224,1024", "--exact"), ["161,061,273,600"]),  # 1024^2*32*25*192
         (("conventions", "resnet50", "--exact"), ["4,111,512,576", "8,178,368,512"]),  # fvcore, flop_counter
         (("analyze", "resnet50", "--convention", "fvcore", "--exact"), ["25,557,032", "4,111,512,576"]),
     ],
 )
 def test_every_table_fits_80_columns_without_cutting_a_number(command: tuple[str, ...], whole: list[str]) -> None:
-    """The numbers are outside figures (torchvision's, README's, the peers' recorded counts); each is shown whole
+    """The numbers are outside figures (torchvision's, the zoo table's, the peers' recorded counts); each is shown whole
     in an 80-column terminal, and nothing is cut to '…'."""
     result = run_cli(*command, terminal=80)
     assert result.code == 0, result.stderr
@@ -111,7 +112,7 @@ def test_every_column_is_either_kept_or_in_the_order_columns_are_left_out() -> N
 
 
 def test_zoo_shows_params_exactly_as_analyze_does() -> None:
-    """params with separators, as analyze's table (README: Views); MACs as K/M/G unless --exact."""
+    """params with separators, as analyze's table (docs/how-to/reports.md); MACs as K/M/G unless --exact."""
     result = run_cli("zoo")
     resnet50 = next(line for line in result.stdout.splitlines() if "│ resnet50 " in line)
     assert "25,557,032" in resnet50 and "4.09G" in resnet50  # torchvision: 25,557,032 params, 4.089 GFLOPS
@@ -165,8 +166,7 @@ def test_columns_are_left_out_in_order_then_prose_wraps_then_names_fold(
 
 
 def test_readme_states_the_order_columns_are_left_out_in() -> None:
-    readme = (REPO / "README.md").read_text(encoding="utf-8")
-    section = readme[readme.index("### Narrow terminals") :]
+    section = section_of("reference/cli/index.md", "## Narrow terminals")
     stated = section[section.index("leaves\nout, in this order:") : section.index("; the layer name")]
     assert tuple(re.findall(r"`(\w+)`", stated)) == NARROW_ORDER
     assert "the layer name, `params` and `macs` always stay" in " ".join(section.split())

@@ -17,6 +17,7 @@ import pytest
 from convcalc import analyze
 from convcalc.spec.bundled import bundled_names
 from tests.conftest import REPO, run_cli
+from tests.docs import page
 from tests.test_hand_golden import GOLDEN, SPEC
 
 SCHEMA = json.loads((REPO / "docs" / "output.schema.json").read_text(encoding="utf-8"))
@@ -97,7 +98,8 @@ def test_the_schema_is_strict() -> None:
 
 
 def test_the_readme_points_to_the_schema() -> None:
-    assert "docs/output.schema.json" in (REPO / "README.md").read_text(encoding="utf-8")
+    assert "](docs/output.schema.json)" in page("README.md")
+    assert "](../output.schema.json)" in page("reference/json.md")
 
 
 def test_schema_file_is_formatted() -> None:

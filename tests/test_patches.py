@@ -151,7 +151,7 @@ def test_mobilenet_v2_rest_against_the_paper(mobilenet: Analysis) -> None:
     """After the split, MCUNetV2 reports 172 kB (1,372 kB -> 172 kB with 4x4 patches, Figure 1): the next block's
     expand conv, 28x28x32 in and 28x28x192 out, 175,616 bytes = 171.5 kB, as MCUNet's counter counts (input +
     output of each conv). convcalc keeps that block's residual input (28x28x32) alive through the projection conv,
-    whose input is 28x28x192 and output 28x28x32, until the add: 200,704 bytes = 196 kB (README: Will it fit?)."""
+    whose input is 28x28x192 and output 28x28x32, until the add: 200,704 bytes = 196 kB (docs/how-to/memory.md)."""
     plan = plan_of(mobilenet, (4, 4), PAPER_SPLIT)
     assert round(28 * 28 * (32 + 192) / KB) == 172  # the paper's figure, by MCUNet's rule
     assert plan.rest_peak == 28 * 28 * (192 + 32 + 32) == 196 * KB

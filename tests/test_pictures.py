@@ -95,7 +95,7 @@ def test_svg_of_a_comparison(tmp_path):
         (["analyze", "resnet50", "--convention", "fvcore", "--svg", "{out}/fvcore.svg"], {"fvcore.svg": "</svg>"}),
         (
             ["compare", "inception-5x5", "-b", "conv5x5=16", "--emit-spec", "{out}/after.yaml", "--svg", "{out}/c.svg"],
-            {"after.yaml": "conv5x5_reduce", "c.svg": "</svg>"},  # README: the inserted conv is <target>_reduce
+            {"after.yaml": "conv5x5_reduce", "c.svg": "</svg>"},  # docs: the inserted conv is <target>_reduce
         ),
         (["report", "resnet50", "-o", "{out}/report.html"], {"report.html": "</html>"}),
         (["import", str(ONNX / "inception-5x5.onnx"), "-o", "{out}/net.yaml"], {"net.yaml": "layers:"}),
@@ -106,7 +106,7 @@ def test_files_are_written_when_the_reader_of_stdout_has_gone(
     tmp_path: Path, command: list[str], files: dict[str, str]
 ) -> None:
     """`convcalc analyze SPEC --svg out.svg | head -3`: the reader closes the pipe early; the file the user asked
-    for is still written, whole, and the run ends quietly with exit code 0 (README: Errors)."""
+    for is still written, whole, and the run ends quietly with exit code 0 (docs/reference/errors.md)."""
     args = [part.replace("{out}", str(tmp_path)) for part in command]
     process = subprocess.Popen(
         [sys.executable, "-m", "convcalc", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=REPO

@@ -60,7 +60,7 @@ def test_input_override_forms():
 
 
 def test_a_warning_is_one_line_in_a_pipe():
-    # README: output into a pipe is plain text without wrapping, so `grep warning` finds each whole message
+    # docs (command line): output into a pipe is plain text without wrapping, so `grep warning` finds each whole message
     result = run_cli("analyze", "resnet50")
     warnings = [line for line in result.stdout.splitlines() if line.startswith("warning:")]
     assert len(warnings) == 3 and all(line.rstrip().endswith("between windows)") for line in warnings)

@@ -1,4 +1,4 @@
-"""Huge inputs stay exact and cheap, the spec file is only ever read, and README documents the limits."""
+"""Huge inputs stay exact and cheap, the spec file is only ever read, and the docs state the limits."""
 
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ from convcalc.core.keys import MAX_MAGNITUDE
 from convcalc.spec.expr import MAX_PARENTHESES
 from convcalc.spec.lower import MAX_DEPTH, MAX_LAYERS
 from convcalc.spec.reader import MAX_BYTES, MAX_NESTING, MAX_NODES
-from tests.conftest import REPO, SPECS, run_cli
+from tests.conftest import SPECS, run_cli
+from tests.docs import page
 
 HUGE = """\
 name: huge
@@ -89,8 +90,7 @@ def test_the_spec_file_is_never_modified(tmp_path: Path, text: str | None) -> No
 
 
 def test_readme_documents_the_limits() -> None:
-    readme = (REPO / "README.md").read_text(encoding="utf-8")
-    errors = readme[readme.index("## Errors") :]
+    errors = page("reference/errors.md")
     limits = (f"{MAX_LAYERS:,}", f"{MAX_NODES:,}", f"{MAX_DEPTH}", f"{MAX_NESTING}", f"{MAX_PARENTHESES}")
     for limit in (*limits, f"{MAX_BYTES // 2**20} MiB"):
         assert limit in errors, limit

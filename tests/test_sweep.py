@@ -9,7 +9,8 @@ import json
 import pytest
 
 from convcalc.sweep import Sweep, SweepRow, parse_sizes, sweep
-from tests.conftest import REPO, SPECS, run_cli
+from tests.conftest import SPECS, run_cli
+from tests.docs import page
 
 INCEPTION = str(SPECS / "inception-5x5.yaml")  # 192 channels in, 32 same-padded 5x5 filters, no bias
 
@@ -96,9 +97,9 @@ def test_a_size_the_network_cannot_take_is_named():
 
 
 def test_readme_shows_the_real_output_of_its_sweep_example():
-    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    sweeps = page("how-to/sweeps.md")
     command = "$ convcalc sweep inception-5x5 --input 224,320,512,1024 --exact"
-    shown = readme.split(command + "\n", 1)[1].split("```", 1)[0].splitlines()
+    shown = sweeps.split(command + "\n", 1)[1].split("```", 1)[0].splitlines()
     real = run_cli(*command.split()[2:]).stdout.splitlines()
     assert shown == [line.rstrip() for line in real[: len(shown)]]
-    assert f"{512 * 512 * 32 * 5 * 5 * 192:,}" in readme
+    assert f"{512 * 512 * 32 * 5 * 5 * 192:,}" in sweeps

@@ -1,4 +1,4 @@
-"""README's worked examples of the spec language (issue 12): the ConvNeXt block and the SE block written with `in`,
+"""The docs' worked examples of the spec language (issue 12): the ConvNeXt block and the SE block written with `in`,
 checked against hand arithmetic written out here (and, for the block in the zoo, against the same block there)."""
 
 from __future__ import annotations
@@ -7,8 +7,8 @@ from textwrap import dedent
 from typing import Any
 
 from convcalc import LayerResult, analyze
+from tests.docs import block_after
 from tests.netbuild import analyze_text
-from tests.test_readme import readme_block_after
 
 
 def costs(layer: LayerResult) -> tuple[Any, ...]:
@@ -16,7 +16,7 @@ def costs(layer: LayerResult) -> tuple[Any, ...]:
 
 
 def test_readme_convnext_block_worked_example() -> None:
-    analysis = analyze_text("\n".join(readme_block_after("### Worked example: a ConvNeXt block")))
+    analysis = analyze_text("\n".join(block_after("explanation/counting.md", "## Worked example: a ConvNeXt block")))
     layers = {layer.name.removeprefix("stage1.block.body."): layer for layer in analysis.layers}
     hw = 56 * 56  # 3,136 positions
     dw_macs, mlp_macs = hw * 96 * 7 * 7, hw * 384 * 96
@@ -32,7 +32,7 @@ def test_readme_convnext_block_worked_example() -> None:
         "stage1.block": ((96, 56, 56), 0, 0, 96 * hw),
     }
     assert {name: costs(layer) for name, layer in layers.items()} == expected
-    # the figures README's table states
+    # the figures the docs' table states
     stated = [4_800, 192, 37_248, 0, 36_960, 96, 0, 0]
     assert [params for _, params, _, _ in expected.values()] == stated
     assert [flops for *_, flops in expected.values()] == [
@@ -51,7 +51,7 @@ def test_readme_convnext_block_worked_example() -> None:
 
 
 def test_readme_convnext_block_is_the_zoos_first_block() -> None:
-    example = analyze_text("\n".join(readme_block_after("### Worked example: a ConvNeXt block")))
+    example = analyze_text("\n".join(block_after("explanation/counting.md", "## Worked example: a ConvNeXt block")))
     zoo = {layer.name: layer for layer in analyze("convnext_tiny").layers}
     for layer in example.layers:
         twin = zoo[layer.name.replace("stage1.", "stage1.0.").replace("drop_path", "stochastic_depth")]
@@ -59,11 +59,11 @@ def test_readme_convnext_block_is_the_zoos_first_block() -> None:
 
 
 def test_readme_se_block_reading_in() -> None:
-    lines = readme_block_after("No layer may be named `in`.")
+    lines = block_after("reference/spec-language.md", "No layer may be named `in`.")
     text = "name: se\ninput: [64, 14, 14]\n" + "\n".join(lines) + "\nlayers:\n  - {block: se, name: se}\n"
     analysis = analyze_text(dedent(text))
     layers = {layer.name: layer for layer in analysis.layers}
-    # 64 // 4 = 16 squeeze channels: README's network-level SE example, now as a block
+    # 64 // 4 = 16 squeeze channels: the docs' network-level SE example, now as a block
     assert costs(layers["se.reduce"]) == ((16, 1, 1), 64 * 16 + 16, 1_024, 2 * 1_024 + 16)
     assert costs(layers["se.expand"]) == ((64, 1, 1), 16 * 64 + 64, 1_024, 2 * 1_024 + 64)
     assert layers["se.excite"].inputs == ("input", "se.gate")

@@ -12,7 +12,7 @@ A small AST mutator, no dependencies: it makes one change at a time to one modul
 Each worker tests mutants in its own copy of the repository; the test run of a mutant is a fork of a process that
 has already imported pytest and the third-party libraries, so a mutant costs its tests, not Python's start-up.
 Surviving mutants known to be equivalent (no test can tell them apart: the change cannot alter any result) are
-listed in ``EQUIVALENT`` with the reason; README's Development section records the score.
+listed in ``EQUIVALENT`` with the reason; docs/dev/testing.md records the score.
 """
 
 from __future__ import annotations

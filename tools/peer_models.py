@@ -5,8 +5,8 @@ Needs torch (the ``peers`` extra). Two sources of a module for a spec:
 - ``torchvision``: torchvision's own builder (random weights, never downloaded) for the specs that say they are
   torchvision's network: the same layers, shapes and parameters, and the module names people see in every tool's
   output. torchvision's wheel does not import beside the CPU torch 2.13.0 used here, so its model definitions come from
-  an unpacked wheel through ``tvmodels`` (TVSRC names the wheel's ``torchvision/`` folder; PEERS_TVMODELS, or
-  /work/shared/tools, the folder of tvmodels.py).
+  an unpacked wheel through ``tvmodels`` (TVSRC names the wheel's ``torchvision/`` folder; PEERS_TVMODELS the
+  folder of tvmodels.py, unless it is importable already, from PYTHONPATH).
 - ``reference``: for the specs no model library builds (M5, TCN, the 3-D U-Net), a module written from the same
   paper in tools/reference_models.py.
 - ``export``: ``convcalc export SPEC --to pytorch`` (``convcalc.export.to_pytorch``) for every spec, whose
@@ -80,9 +80,10 @@ def torchvision_available() -> bool:
 
 
 def shared_module(name: str) -> Any:
-    """``tvmodels`` or ``timmmodels``: torchvision's or timm's builders beside this torch (see the module docstring)."""
-    folder = os.environ.get("PEERS_TVMODELS", "/work/shared/tools")
-    if folder not in sys.path:
+    """``tvmodels`` or ``timmmodels``: torchvision's or timm's builders beside this torch (PEERS_TVMODELS names their
+    folder unless they are importable; see the module docstring)."""
+    folder = os.environ.get("PEERS_TVMODELS")
+    if folder and folder not in sys.path:
         sys.path.append(folder)
     return importlib.import_module(name)
 

@@ -23,7 +23,7 @@ test networks in ``EXPORTED`` (every layer kind; every saved-tensor rule) are me
 Per model: ``total_saved_bytes``, ``params``/``param_bytes``, ``by_dtype`` (bytes of unique storages per dtype), and
 ``modules``: module name -> ``{"type", "saved_bytes", "saved": [{"shape", "dtype", "bytes", "shared_with"?}]}``
 in forward order. Set up as in tools/record_peers.py, then
-``TVSRC=... /work/venv-peers/bin/python tools/record_autograd.py``.
+``TVSRC=... PEERS_TVMODELS=... "${PEERS_VENV:-.venv-peers}"/bin/python tools/record_autograd.py``.
 """
 
 from __future__ import annotations
@@ -138,7 +138,7 @@ def main(argv: list[str] | None = None) -> None:
 
     torch.manual_seed(0)
     if not peer_models.torchvision_available():
-        parser.error("torchvision's model sources are needed: set TVSRC (see tools/peer_models.py)")
+        parser.error("torchvision's model sources are needed: set TVSRC and PEERS_TVMODELS (see tools/peer_models.py)")
     tvmodels = peer_models._tvmodels()
     document: dict[str, Any] = {
         "torch": torch.__version__,

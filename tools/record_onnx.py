@@ -1,6 +1,8 @@
 """Record ONNX exports of the bundled networks as test fixtures: tests/data/onnx/*.onnx (``onnx`` extra + torch).
 
-    TVSRC=/path/to/unpacked/torchvision /work/venv-peers/bin/python tools/record_onnx.py
+    TVSRC=... PEERS_TVMODELS=... "${PEERS_VENV:-.venv-peers}"/bin/python tools/record_onnx.py
+
+(the environment and the variables: tools/record_peers.py).
 
 Each bundled spec is exported twice where it can be: torchvision's own module (for the networks that are
 torchvision's, see tools/peer_models.py) and `convcalc export --to pytorch`'s module. A network with batch norm is

@@ -1,7 +1,7 @@
 """Record what onnx-tool prints for the ONNX fixtures (tests/data/onnx/*.onnx): tests/data/peers/onnx_tool.json.
 
-    /work/venv-peers/bin/pip install onnx-tool==1.0.1
-    /work/venv-peers/bin/python tools/record_onnx_tool.py
+    "${PEERS_VENV:-.venv-peers}"/bin/pip install onnx-tool==1.0.1   # the peers environment: tools/record_peers.py
+    "${PEERS_VENV:-.venv-peers}"/bin/python tools/record_onnx_tool.py
 
 onnx-tool (PyPI ``onnx-tool``) counts an ONNX file, not a torch module, so it runs on the same files that convcalc's
 ONNX import reads (tools/record_onnx.py wrote them). It decodes every initializer, and the fixtures keep only the

@@ -13,12 +13,16 @@ the convcalc layer name (``CONVCALC_NAMES``; a module inside a layer's module af
 Each entry says which model it ran (``"model"``). An entry holds only what the tool printed: a re-record on the same
 versions writes the same bytes (each run's time is printed, not recorded).
 
-Set up (never needed by convcalc or its tests; the global Python stays torch-free):
+Set up (never needed by convcalc or its tests; the global Python stays torch-free), from the checkout: a virtual
+environment with the ``peers`` extra, at ``.venv-peers/`` unless PEERS_VENV names another (git ignores
+``.venv-peers/``), and torchvision's model definitions from its unpacked wheel (tools/peer_models.py: TVSRC, and
+PEERS_TVMODELS for the folder of tvmodels.py):
 
-    python -m venv /work/venv-peers && /work/venv-peers/bin/pip install -e '.[peers]'
-    pip download --no-deps -d /work/peers-tv torchvision==0.28.0
-    python -m zipfile -e /work/peers-tv/torchvision-0.28.0-*.whl /work/peers-tv/tv
-    TVSRC=/work/peers-tv/tv/torchvision /work/venv-peers/bin/python tools/record_peers.py
+    PEERS_VENV=${PEERS_VENV:-.venv-peers}
+    python -m venv "$PEERS_VENV" && "$PEERS_VENV"/bin/pip install -e '.[peers]'
+    pip download --no-deps -d .peers-tv torchvision==0.28.0
+    python -m zipfile -e .peers-tv/torchvision-0.28.0-*.whl .peers-tv/tv
+    TVSRC=.peers-tv/tv/torchvision PEERS_TVMODELS=... "$PEERS_VENV"/bin/python tools/record_peers.py
 
 ``--only resnet50 --tools fvcore`` re-records a part and keeps the rest of the files. Without TVSRC only the exports
 run. What each tool's numbers mean is in docs/peer-rules.md.
@@ -325,7 +329,7 @@ def main(argv: list[str] | None = None) -> None:
     torch.set_flush_denormal(True)
     with_torchvision = peer_models.torchvision_available()
     if not with_torchvision:
-        print("torchvision's sources not found (set TVSRC): recording the exports only", file=sys.stderr)
+        print("torchvision's sources not found (TVSRC, PEERS_TVMODELS): recording the exports only", file=sys.stderr)
     args.out.mkdir(parents=True, exist_ok=True)
     only = set(args.only) if args.only else None
     plan = runs(only, with_torchvision)
