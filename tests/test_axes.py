@@ -187,6 +187,7 @@ NOT_SYMMETRIC = {
     "reshape": "it reads the elements in row-major order: H x W and W x H flatten differently",
     "matmul": "it multiplies the last two axes as rows by columns",
     "attention": "it attends over the last axis; the ones before are a batch of sequences",
+    "dot_product_attention": "its last two axes are positions by features, the ones before heads",
     "class_token": "it takes D x T tokens, one axis of positions",
 }
 """Kinds that are not the same on the height and the width by their definition (tests/test_tensor_ops.py has them)."""

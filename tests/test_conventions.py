@@ -246,13 +246,19 @@ def test_fvcore_lists_the_ops_it_skipped(key: str):
 
 def test_torchvision_is_flop_counter_halved_and_its_published_ops():
     """torchvision's published figures count multiply-adds as torch's flop counter does, and attention's two products
-    of activations too, which the flop counter's CPU attention kernel leaves out (Q K^T and A V: 2 x T x T x D)."""
+    of activations too, which the flop counter's CPU attention kernel leaves out (Q K^T and A V: 2 x T x T x D, of
+    an attention layer or a dot-product attention)."""
     for key in entries("flop_counter"):
         counting = count_layers(network(key).layers, CONVENTIONS["torchvision"])
         products = sum(
             2 * layer.output_shape[-1] ** 2 * layer.output_shape[0]
             for layer in network(key).layers
             if layer.type == "attention"
+        )
+        products += sum(  # a dot-product attention on Q = K = V of heads x T x d: 2 x heads x T x T x d
+            2 * layer.output_shape[0] * layer.output_shape[1] ** 2 * layer.output_shape[2]
+            for layer in network(key).layers
+            if layer.type == "dot_product_attention"
         )
         assert 2 * counting.count == printed("flop_counter", key) + 2 * products
     # torchvision's published GFLOPS (weights.meta["_ops"], 3 decimals): ResNet-50 4.089, MobileNetV2 0.301

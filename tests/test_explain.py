@@ -231,6 +231,7 @@ def test_every_kind_has_an_explain_case():
         "add",
         "multiply",
         "matmul",
+        "dot_product_attention",  # tests/test_tensor_ops.py
     }
     assert covered == set(CATALOGUE)
 

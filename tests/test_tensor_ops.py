@@ -10,7 +10,15 @@ from convcalc.passes.explain import explain_layer
 from tests.conftest import run_cli
 from tests.netbuild import analyze_text, one_layer
 
-TENSOR_KINDS = {"reshape", "permute", "matmul", "attention", "class_token", "position_embedding"}
+TENSOR_KINDS = {
+    "reshape",
+    "permute",
+    "matmul",
+    "attention",
+    "dot_product_attention",
+    "class_token",
+    "position_embedding",
+}
 """The kinds this file tests (tests/test_layers.py counts them as covered)."""
 
 
@@ -78,6 +86,32 @@ def test_attention_over_a_batch_of_sequences() -> None:
     assert layer.macs == p * (n * d * 3 * d + 2 * n * n * d)
 
 
+def test_dot_product_attention_of_one_vit_b_16_layer_by_hand() -> None:
+    """softmax(Q K^T / sqrt(d)) V on ViT-B/16's 12 heads of 197 tokens x 64: no weights, two batched products."""
+    analysis = analyze_text(
+        "input: [12, 197, 64]\nlayers:\n  - {type: dot_product_attention, name: sdpa, inputs: [input, input, input]}\n"
+    )
+    (layer,) = analysis.layers
+    h, t, d = 12, 197, 64
+    assert (layer.output_shape, layer.params) == ((12, 197, 64), 0)
+    assert layer.macs == h * t * t * d + h * t * t * d  # Q K^T, then A V
+    assert layer.flops == 2 * layer.macs + h * t * t + h * t * (3 * t - 1)  # the scale, the softmax
+    steps = {step.label: step.value for step in explain_layer(layer).steps}
+    assert (steps["scores"], steps["values"]) == (h * t * t * d, h * t * t * d)
+
+
+def test_dot_product_attention_of_other_lengths() -> None:
+    """Cross-attention: 3 queries of depth 4 against 5 keys, values of depth 2 (2 heads): out 2 x 3 x 2."""
+    analysis = analyze_text(
+        "input: [2, 5, 4]\nlayers:\n"
+        "  - {type: slice, name: q, axis: 1, start: 0, end: 3}\n"
+        "  - {type: slice, name: v, input: input, axis: 2, start: 0, end: 2}\n"
+        "  - {type: dot_product_attention, name: sdpa, inputs: [q, input, v]}\n"
+    )
+    layer = analysis.layers[-1]
+    assert layer.output_shape == (2, 3, 2) and layer.macs == 2 * 3 * 5 * 4 + 2 * 3 * 5 * 2
+
+
 def test_class_token_and_position_embedding() -> None:
     analysis = analyze_text(
         "input: [768, 196]\nlayers:\n  - {type: class_token, name: cls}\n  - {type: position_embedding, name: pos}\n"
@@ -104,6 +138,19 @@ def test_bad_tensor_ops_are_located_errors(tmp_path, layer: str, words: list[str
     assert result.code == 2 and f"{spec}:3:5: error: layer" in result.stderr, result.stderr
     for word in words:
         assert word in result.stderr, (word, result.stderr)
+
+
+def test_dot_product_attention_of_mismatched_shapes_names_them(tmp_path) -> None:
+    spec = tmp_path / "net.yaml"
+    spec.write_text(
+        "input: [4, 6]\nlayers:\n  - {type: permute, dims: [1, 0]}\n"
+        "  - {type: dot_product_attention, inputs: [input, input, permute1]}\n",
+        encoding="utf-8",
+    )
+    result = run_cli("analyze", str(spec))
+    assert result.code == 2 and "Q, K and V must be [.., Tq, d], [.., Tk, d] and [.., Tk, dv], not 4x6, 4x6, 6x4" in (
+        result.stderr
+    )
 
 
 def test_matmul_of_mismatched_inner_sizes_names_both_shapes(tmp_path) -> None:

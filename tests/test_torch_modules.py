@@ -376,6 +376,7 @@ CASES: list[tuple[list[int], dict[str, Any], str]] = [
         {"type": "attention", "heads": 2, "qkv_bias": False, "projection": False},
         "Attention(8, 2, False, False)",
     ),
+    ([2, 6, 4], {"type": "dot_product_attention", "inputs": ["input", "input", "input"]}, "DotProductAttention()"),
     ([8, 6], {"type": "class_token"}, "ClassToken(8)"),
     ([8, 6], {"type": "position_embedding"}, "PositionEmbedding(8, 6)"),
 ]

@@ -93,6 +93,12 @@ NETWORKS: dict[str, tuple[Callable[[], Any], tuple[int, ...], str]] = {
     "convnext_tiny": (torchvision("convnext", "convnext_tiny"), (3, 224, 224), "torchvision.models.convnext_tiny()"),
     "ghostnet_100": (timm("ghostnet_100"), (3, 224, 224), "timm.create_model('ghostnet_100')"),
     "convnext_atto": (timm("convnext_atto"), (3, 224, 224), "timm.create_model('convnext_atto')"),
+    "vit_b_16": (torchvision("vision_transformer", "vit_b_16"), (3, 224, 224), "torchvision.models.vit_b_16()"),
+    "vit_tiny_patch16_224": (
+        timm("vit_tiny_patch16_224"),
+        (3, 224, 224),
+        "timm.create_model('vit_tiny_patch16_224')",
+    ),
     "m5": (reference("m5"), (1, 32000), "tools/reference_models.py M5()"),
     "tcn": (reference("tcn"), (1, 784), "tools/reference_models.py TCN()"),
     "unet3d": (reference("unet3d"), (3, 116, 132, 132), "tools/reference_models.py UNet3D()"),

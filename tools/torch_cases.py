@@ -94,8 +94,8 @@ class Signals(nn.Module):
 
 class ChannelsLast(nn.Module):
     """ConvNeXt's block as torchvision writes it: a channels-last LayerNorm and Linears between permutes, a layer
-    scale; then a learned position embedding added and attention-style products of two activations (bmm): opaque,
-    the embedding's 8 x 12 x 12 parameters uncounted."""
+    scale; then a learned position embedding added, attention-style products of two activations (bmm) and a softmax
+    over the last axis."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -117,9 +117,23 @@ class ChannelsLast(nn.Module):
         return self.head(mixed)
 
 
+class Offset(nn.Module):
+    """A learned offset per channel added to a map (1 x C x 1 x 1: a broadcast sum convcalc has no kind for): an
+    opaque layer, its 4 parameters uncounted and named in a warning."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 3)
+        self.offset = nn.Parameter(torch.zeros(1, 4, 1, 1))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.conv(x) + self.offset
+
+
 CASES = {
     "images": (Images, (3, 32, 32)),
     "signals": (Signals, (2, 64)),
     "channels_last": (ChannelsLast, (8, 12, 12)),
+    "offset": (Offset, (3, 8, 8)),
 }
 """Name -> (module class, input shape per sample)."""

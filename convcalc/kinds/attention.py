@@ -16,7 +16,7 @@ from convcalc.core.formula import named
 from convcalc.core.keys import Key, boolean, positive_int
 from convcalc.core.numbers import ratio
 from convcalc.core.tensor import Config, Shape, elements, format_shape
-from convcalc.kinds.base import KEEPS_INPUT, KEEPS_OUTPUT, Evaluation, LayerKind, Made, Saved, ShapeError, Window
+from convcalc.kinds.base import KEEPS_INPUT, KEEPS_OUTPUT, Evaluation, Kept, LayerKind, Made, Saved, ShapeError, Window
 from convcalc.kinds.torchcode import call
 
 
@@ -99,6 +99,51 @@ class Attention(LayerKind):
             qkv_bias=(config["qkv_bias"], True),
             projection=(config["projection"], True),
         )
+
+
+class DotProductAttention(LayerKind):
+    type = "dot_product_attention"
+    locality = "all"
+    summary = (
+        "softmax(Q K^T / sqrt(d)) V of three activations Q [.., Tq, d], K [.., Tk, d], V [.., Tk, dv], batched over "
+        "the leading axes (heads): PyTorch's scaled_dot_product_attention, no weights."
+    )
+    many_inputs = True
+    macs_rule = "lead * Tq * Tk * d (Q K^T) + lead * Tq * Tk * dv (A V); lead: the product of the leading axes"
+    flops_rule = "2 * MACs + lead * Tq * Tk (scale) + lead * Tq * (3 * Tk - 1) (softmax)"
+
+    def evaluate(self, config: Config, inputs: Sequence[Shape]) -> Evaluation:
+        """out = (lead..., Tq, dv); Q, K and V share their leading axes, K and V their length, Q and K their depth."""
+        if len(inputs) != 3 or min(len(shape) for shape in inputs) < 2:
+            raise ShapeError(f"{self.type} reads Q, K and V of at least 2 axes, not {_listed(inputs)}")
+        (*lead, t_q, d), (*lead_k, t_k, d_k), (*lead_v, t_v, d_v) = inputs
+        if lead_k != lead or lead_v != lead or d_k != d or t_v != t_k:
+            raise ShapeError(f"Q, K and V must be [.., Tq, d], [.., Tk, d] and [.., Tk, dv], not {_listed(inputs)}")
+        batch = math.prod(lead)
+        scores = named("scores", batch * t_q * t_k * d)
+        weighted = named("values", batch * t_q * t_k * d_v)
+        macs = named("MACs", scores + weighted)
+        flops = 2 * macs + batch * t_q * t_k + batch * t_q * (3 * t_k - 1)
+        return Evaluation((*lead, t_q, d_v), macs=macs, flops=flops)
+
+    def saved(self, config: Config, inputs: Sequence[Shape], output: Shape, batch: int) -> tuple[Saved, ...]:
+        """As the fused kernel keeps them: Q, K, V, its output and the softmax's log-sum-exp (lead x Tq)."""
+        *lead, t_q, _ = inputs[0]
+        return (Kept(0), Kept(1), Kept(2), KEEPS_OUTPUT, Made(math.prod(lead) * t_q * batch))
+
+    torch_helper = '''class DotProductAttention(nn.Module):
+    """softmax(Q K^T / sqrt(d)) V of three activations."""
+
+    def forward(self, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+        return torch.nn.functional.scaled_dot_product_attention(q, k, v)
+'''
+
+    def torch_module(self, config: Config, inputs: Sequence[Shape]) -> str:
+        return "DotProductAttention()"
+
+
+def _listed(shapes: Sequence[Shape]) -> str:
+    return ", ".join(format_shape(shape) for shape in shapes)
 
 
 class ClassToken(LayerKind):

@@ -6,7 +6,7 @@ kind is one class in its family's module and one line here.
 
 from __future__ import annotations
 
-from convcalc.kinds.attention import Attention, ClassToken, PositionEmbedding
+from convcalc.kinds.attention import Attention, ClassToken, DotProductAttention, PositionEmbedding
 from convcalc.kinds.base import LayerKind
 from convcalc.kinds.elementwise import ACTIVATIONS, Activation, Dropout, Scale, Softmax, StochasticDepth
 from convcalc.kinds.merge import Add, Concat, Multiply
@@ -51,6 +51,7 @@ KINDS: tuple[LayerKind, ...] = (
     Permute(),
     MatMul(),
     Attention(),
+    DotProductAttention(),
     ClassToken(),
     PositionEmbedding(),
 )

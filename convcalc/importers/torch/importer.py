@@ -5,8 +5,9 @@ A tensor is laid out ``first`` (torch's [N, C, H, W], convcalc's C x H x W), ``l
 as ConvNeXt's blocks permute it for a LayerNorm or Linear over the channels), ``rows`` (a channels-last map viewed
 as [N * H * W, C], as a Linear reads it), ``lifted`` (a 1-D map as [N, C, 1, L]: torch runs MaxPool1d and
 AdaptiveAvgPool1d as 2-D pools), or ``grouped`` and ``shuffled`` (a channel shuffle's [N, g, C / g, H, W] and its
-transpose [N, C / g, g, H, W]). Ops that work per position follow any layout; a permute or view between them moves
-no value and makes no layer.
+transpose [N, C / g, g, H, W]); an opaque op's output whose first axis is not the batch alone is ``merged``
+(MobileViT's patches [N * C * h, 2, w, 2]): only opaque ops read it. Ops that work per position follow any layout; a
+permute or view between them moves no value and makes no layer.
 
 Layers are named after their module (:meth:`TorchImporter.finish`): the one layer of a leaf module's call is the
 module's path (``layer3.2.conv1``; a second call ``layer3.2.relu_2``), the layers of a module's own forward are
@@ -26,7 +27,7 @@ from convcalc.importers.builder import GraphBuilder
 from convcalc.importers.torch.events import Event, Ref, Trace, tensors
 from convcalc.kinds.base import ShapeError
 
-Layout = Literal["first", "last", "rows", "lifted", "grouped", "shuffled"]
+Layout = Literal["first", "last", "rows", "lifted", "grouped", "shuffled", "merged"]
 
 CONTAINERS = frozenset({"Sequential", "ModuleList", "ModuleDict"})
 """Module classes that only hold others: one whose children are all of one class reads as their repeat
@@ -34,10 +35,12 @@ CONTAINERS = frozenset({"Sequential", "ModuleList", "ModuleDict"})
 
 
 class Value(NamedTuple):
-    """The convcalc node a traced tensor is, and its layout."""
+    """The convcalc node a traced tensor is, its layout, and (laid out ``first``) where torch holds the batch: axis
+    0, or another once a permute moved it (attention's [3, N, heads, T, d] before its unbind)."""
 
     node: str
     layout: Layout = "first"
+    batch_axis: int = 0
 
 
 class NotFollowed(Exception):
@@ -73,11 +76,28 @@ class TorchImporter(GraphBuilder):
         return self.values.get(ref.id) if isinstance(ref, Ref) and ref.role == "a" else None
 
     def read(self, ref: Any, layout: Layout = "first") -> str:
-        """The node an activation argument is, laid out as ``layout``; NotFollowed otherwise."""
+        """The node an activation argument is, laid out as ``layout`` (the batch first); NotFollowed otherwise."""
         found = self.value(ref)
-        if found is None or found.layout != layout:
+        if found is None or found.layout != layout or found.layout == "merged" or found.batch_axis:
             raise NotFollowed
         return found.node
+
+    def read_as_first(self, event: Event, ref: Any) -> str:
+        """The node of an activation whose batch is first, laid out channels-first (a permute from channels-last)."""
+        return self.read(ref) if len(ref.shape) < 3 else self.read_as(event, ref, "first")
+
+    def read_as(self, event: Event, ref: Any, layout: Literal["first", "last"]) -> str:
+        """The node an activation is, laid out as ``layout``: a channels-first tensor and a channels-last one are one
+        permute apart (a layer of no cost, ``permute``), as torch's Linear over the last axis of [N, T, D] reads the
+        D x T tokens convcalc's per-position layers read."""
+        found = self.value(ref)
+        if found is None or found.batch_axis or found.layout not in ("first", "last") or len(ref.shape) < 3:
+            raise NotFollowed
+        if found.layout == layout:
+            return found.node
+        rank = len(ref.shape) - 1
+        dims = (rank - 1, *range(rank - 1)) if layout == "last" else (*range(1, rank), 0)
+        return self.emit(event, "permute", {"dims": dims}, [found.node], output=None, label="permute")
 
     def layout(self, ref: Any) -> Layout:
         found = self.value(ref)
@@ -95,12 +115,19 @@ class TorchImporter(GraphBuilder):
 
     # --- making layers ---
 
-    def alias(self, event: Event, ref: Any, layout: Layout | None = None, output: int = 0) -> None:
+    def alias(
+        self, event: Event, ref: Any, layout: Layout | None = None, output: int = 0, batch_axis: int | None = None
+    ) -> None:
         """The event's output is the tensor ``ref`` holds (dropout, a view that moves no value), in ``layout``."""
         found = self.value(ref)
         if found is None:
             raise NotFollowed
-        self.values[event.outputs[output].id] = Value(found.node, layout or found.layout)
+        moved = found.batch_axis if batch_axis is None else batch_axis
+        self.bind(event, Value(found.node, layout or found.layout, moved), output)
+
+    def bind(self, event: Event, value: Value, output: int = 0) -> None:
+        """The event's ``output``-th tensor is ``value``: a node already made, in a layout."""
+        self.values[event.outputs[output].id] = value
 
     def emit(
         self,
@@ -112,6 +139,7 @@ class TorchImporter(GraphBuilder):
         layout: Layout = "first",
         output: int | None = 0,
         label: str | None = None,
+        batch_axis: int = 0,
     ) -> str:
         """A node of ``kind`` reading ``sources`` whose output is the event's ``output``-th tensor (None: a step
         before the node that is); an ``opaque`` node instead, with a warning, when convcalc computes another shape
@@ -120,7 +148,7 @@ class TorchImporter(GraphBuilder):
         findings: tuple[Finding, ...] = ()
         try:
             layer, config, shape = self.evaluate(kind, config, sources)
-            expected = self.expected(made, layout) if output is not None else None
+            expected = expected_shape(made, layout, self.batch, batch_axis) if output is not None else None
             if expected is not None and shape != expected:
                 raise ShapeError(f"convcalc computes {format_shape(shape)}, torch {format_shape(expected)}")
         except ShapeError as error:
@@ -134,22 +162,9 @@ class TorchImporter(GraphBuilder):
         )
         self.made[name] = (event.module, event.call, label or kind)
         if output is not None:
-            self.values[made.id] = Value(name, layout)
+            self.values[made.id] = Value(name, layout, batch_axis)
             self.side.update(ref.id for ref in event.outputs if ref.id != made.id)
         return name
-
-    def expected(self, ref: Ref, layout: Layout) -> Shape | None:
-        """The shape convcalc should compute for a tensor in ``layout`` (None where it cannot be told: rows)."""
-        shape = ref.shape
-        if layout == "rows" or len(shape) < 2 or shape[0] != self.batch:
-            return None
-        if layout == "last":
-            return (shape[-1], *shape[1:-1])
-        if layout == "lifted":
-            return (shape[1], *shape[3:])
-        if layout in ("grouped", "shuffled"):
-            return (shape[1] * shape[2], *shape[3:])
-        return tuple(shape[1:])
 
     def opaque_config(self, event: Event, made: Ref) -> Config:
         shape = made.shape[1:] if len(made.shape) > 1 and made.shape[0] == self.batch else made.shape
@@ -167,7 +182,7 @@ class TorchImporter(GraphBuilder):
         name = f"\0{len(self.nodes)}"
         self.append(Node(name, layer, config, tuple(sources), Location(self.source, self.index + 1, 1)), shape)
         self.made[name] = (event.module, event.call, event.op.rstrip("_"))
-        self.values[made.id] = Value(name)
+        self.values[made.id] = Value(name, "first" if made.shape[:1] == (self.batch,) else "merged")
         self.side.update(ref.id for ref in event.outputs[1:])
 
     # --- naming ---
@@ -225,6 +240,22 @@ class TorchImporter(GraphBuilder):
             node.kind.evaluate(node.config, [self.shapes[source] for source in node.inputs]).params
             for node in self.nodes
         )
+
+
+def expected_shape(ref: Ref, layout: Layout, batch: int, batch_axis: int = 0) -> Shape | None:
+    """The shape convcalc should compute for a tensor in ``layout`` (None where it cannot be told: rows)."""
+    shape = ref.shape
+    if batch_axis:
+        return shape[:batch_axis] + shape[batch_axis + 1 :] if shape[batch_axis] == batch else None
+    if layout == "rows" or len(shape) < 2 or shape[0] != batch:
+        return None
+    if layout == "last":
+        return (shape[-1], *shape[1:-1])
+    if layout == "lifted":
+        return (shape[1], *shape[3:])
+    if layout in ("grouped", "shuffled"):
+        return (shape[1] * shape[2], *shape[3:])
+    return tuple(shape[1:])
 
 
 def _held(held: int, counted: int) -> str:

@@ -15,7 +15,20 @@ from collections.abc import Callable
 from typing import Any
 
 from convcalc.importers.torch.events import Event, Ref
-from convcalc.importers.torch.importer import NotFollowed, TorchImporter
+from convcalc.importers.torch.importer import NotFollowed, TorchImporter, Value
+from convcalc.importers.torch.tensors import (
+    SDPA_MASK,
+    cat,
+    dot_product_attention,
+    matmul,
+    multi_head_attention,
+    permute,
+    select,
+    slice_,
+    softmax,
+    split,
+    unbind,
+)
 
 Handler = Callable[[TorchImporter, Event], None]
 
@@ -80,13 +93,17 @@ def convolution(importer: TorchImporter, event: Event) -> None:
 
 
 def _linear(importer: TorchImporter, event: Event, source: Ref, units: int, bias: bool) -> None:
-    """A linear layer: on a flat input [N, features] (over all its features), or per position on rows or a
-    channels-last map. On tokens ([N, T, C]: a transformer's), a tensor op for now (issue 27): opaque."""
+    """A linear layer: on a flat input [N, features] (over all its features), or per position on rows, a
+    channels-last map or tokens [N, T, D] (over D)."""
     layout = importer.layout(source)
-    if layout == "first" and (len(source.shape) != 2 or source.shape[0] != importer.batch):
+    if layout == "first" and len(source.shape) > 2:  # tokens [N, T, D]: per position, over D
+        read, layout = importer.read_as(event, source, "last"), "last"
+    elif layout == "first" and source.shape[0] != importer.batch:
         raise NotFollowed
+    else:
+        read = importer.read(source, layout)
     config = {"units": units, "bias": bias, "per_position": layout != "first"}
-    importer.emit(event, "linear", config, [importer.read(source, layout)], layout=layout)
+    importer.emit(event, "linear", config, [read], layout=layout)
 
 
 def addmm(importer: TorchImporter, event: Event) -> None:
@@ -221,10 +238,19 @@ def mean(importer: TorchImporter, event: Event) -> None:
 
 
 def add(importer: TorchImporter, event: Event) -> None:
-    """add(a, b) of two activations of one shape (a residual); sub, a scalar or a bias added are opaque."""
+    """add(a, b) of two activations of one shape (a residual); of an activation and a learned tensor of its shape, a
+    ``position_embedding``; sub, a scalar or a bias added are opaque."""
     first, second = event.args[0], event.args[1]
-    if importer.arg(event, 2, "alpha", 1) != 1 or importer.value(second) is None or first.shape != second.shape:
-        raise NotFollowed  # a broadcast sum (a bias, a position embedding) has no kind
+    if importer.value(first) is None:
+        first, second = second, first
+    if importer.arg(event, 2, "alpha", 1) != 1 or not isinstance(second, Ref):
+        raise NotFollowed
+    if second.role == "p" and second.shape == (1, *first.shape[1:]):
+        layout = importer.layout(first)
+        importer.emit(event, "position_embedding", {}, [importer.read(first, layout)], layout=layout)
+        return
+    if importer.value(second) is None or first.shape != second.shape:
+        raise NotFollowed  # a broadcast sum (a bias) has no kind
     layout = importer.layout(first)
     sources = [importer.read(first, layout), importer.read(second, layout)]
     importer.emit(event, "add", {}, sources, layout=layout)
@@ -254,18 +280,10 @@ def mul(importer: TorchImporter, event: Event) -> None:
     importer.emit(event, "scale", {}, [importer.read(first, layout)], layout=layout)
 
 
-def cat(importer: TorchImporter, event: Event) -> None:
-    """cat(tensors, dim) along the channels (dim 1 of a channels-first map or a flat input)."""
-    parts = event.args[0]
-    dim = int(importer.arg(event, 1, "dim", 0)) % len(parts[0].shape)
-    if dim != 1:
-        raise NotFollowed
-    importer.emit(event, "concat", {}, [importer.read(part) for part in parts])
-
-
 def identity(importer: TorchImporter, event: Event) -> None:
-    """Ops that move no value: dropout at inference, clone, contiguous, detach, a dtype cast, an alias."""
-    if event.op == "as_strided" and event.outputs[0].shape != event.args[0].shape:
+    """Ops that move no value: dropout at inference, clone, contiguous, detach, a dtype cast, an alias; an expand or
+    as_strided to the shape it has (torch.matmul expands its operands to their broadcast shape)."""
+    if event.op in ("as_strided", "expand") and event.outputs[0].shape != event.args[0].shape:
         raise NotFollowed
     importer.alias(event, event.args[0])
 
@@ -274,7 +292,7 @@ def view(importer: TorchImporter, event: Event) -> None:
     """A view or reshape (squeeze, unsqueeze, flatten alike) that moves no value: to the same shape; a channels-last
     map to [N * H * W, C] and back (a Linear reads the rows); a 1-D map lifted to [N, C, 1, L] and back (for a 2-D
     pool); a map's channels in groups [N, g, C / g, ...] and, transposed, back: a channel shuffle. A map to
-    [N, C * H * W] is a flatten."""
+    [N, C * H * W] is a flatten; any other view that keeps the batch first, a ``reshape``."""
     source, made = event.args[0], event.outputs[0]
     layout = importer.layout(source)
     shape, out, batch = source.shape, made.shape, importer.batch
@@ -284,6 +302,8 @@ def view(importer: TorchImporter, event: Event) -> None:
         importer.emit(event, "flatten", {}, [importer.read(source)])
     elif layout == "last" and out == (math.prod(shape[:-1]), shape[-1]):
         importer.alias(event, source, "rows")
+    elif layout == "first" and len(shape) > 2 and out == (math.prod(shape[:-1]), shape[-1]):  # tokens' rows
+        importer.bind(event, Value(importer.read_as(event, source, "last"), "rows"))
     elif layout == "rows" and len(out) > 2 and out[-1] == shape[-1] and math.prod(out[:-1]) == shape[0]:
         importer.alias(event, source, "last")
     elif layout == "first" and len(shape) == 3 and out == (*shape[:2], 1, shape[2]):
@@ -296,33 +316,11 @@ def view(importer: TorchImporter, event: Event) -> None:
         importer.alias(event, source, "grouped")
     elif layout == "shuffled" and out == (shape[0], shape[1] * shape[2], *shape[3:]):
         importer.emit(event, "channel_shuffle", {"groups": shape[2]}, [importer.read(source, "shuffled")])
+    elif layout in ("first", "last") and len(out) >= 2 and out[0] == batch:
+        read = importer.read_as(event, source, "first") if len(shape) > 2 else importer.read(source)
+        importer.emit(event, "reshape", {"shape": out[1:]}, [read])
     else:
-        raise NotFollowed  # any other reshape: a tensor op (issue 27)
-
-
-def permute(importer: TorchImporter, event: Event) -> None:
-    """A map to channels-last, [0, 2, 3, 1] (any rank), and back [0, 3, 1, 2]: no layer, the layout changes;
-    transpose(1, -1) on a 1-D map alike."""
-    source = event.args[0]
-    rank = len(source.shape)
-    if event.op == "transpose":
-        pair = sorted(int(d) % rank for d in event.args[1:3])
-        perm = tuple(range(rank)) if pair[0] == pair[1] else None
-        if rank == 3 and pair == [1, 2]:
-            perm = (0, 2, 1)
-    else:
-        perm = tuple(int(d) % rank for d in event.args[1])
-    layout = importer.layout(source)
-    to_last = (0, *range(2, rank), 1)
-    to_first = (0, rank - 1, *range(1, rank - 1))
-    if layout == "grouped" and event.op == "transpose" and sorted(int(d) % rank for d in event.args[1:3]) == [1, 2]:
-        importer.alias(event, source, "shuffled")
-    elif rank >= 3 and layout == "first" and perm == to_last:
-        importer.alias(event, source, "last")
-    elif rank >= 3 and layout == "last" and perm == to_first:
-        importer.alias(event, source, "first")
-    else:
-        raise NotFollowed  # another permutation: a tensor op (issue 27)
+        raise NotFollowed  # the batch moved or merged (heads folded into it)
 
 
 def upsample(importer: TorchImporter, event: Event) -> None:
@@ -370,6 +368,9 @@ def layer_norm(importer: TorchImporter, event: Event) -> None:
         )
     elif layout == "first" and over == source.shape[1:]:
         importer.emit(event, "layernorm", {"over": "all", **config}, [importer.read(source)])
+    elif layout == "first" and over == source.shape[-1:]:  # tokens [N, T, D] over D
+        read = importer.read_as(event, source, "last")
+        importer.emit(event, "layernorm", {"over": "channels", **config}, [read], layout="last")
     else:
         raise NotFollowed
 
@@ -385,18 +386,6 @@ def group_norm(importer: TorchImporter, event: Event) -> None:
     importer.emit(event, "groupnorm", config, [importer.read(event.args[0])])
 
 
-def softmax(importer: TorchImporter, event: Event) -> None:
-    """_softmax / softmax(x, dim, ...) over the channels: dim 1 of a channels-first tensor, the last of a
-    channels-last one."""
-    source = event.args[0]
-    rank, layout = len(source.shape), importer.layout(source)
-    dim = int(event.args[1]) % rank
-    if (layout == "first" and dim == 1) or (layout != "first" and dim == rank - 1):
-        importer.emit(event, "softmax", {}, [importer.read(source, layout)], layout=layout)
-    else:
-        raise NotFollowed
-
-
 def channel_shuffle(importer: TorchImporter, event: Event) -> None:
     """channel_shuffle(x, groups) (nn.ChannelShuffle, or torchvision's view/transpose/view: see patterns)."""
     importer.emit(event, "channel_shuffle", {"groups": int(event.args[1])}, [importer.read(event.args[0])])
@@ -405,57 +394,6 @@ def channel_shuffle(importer: TorchImporter, event: Event) -> None:
 def pixel_shuffle(importer: TorchImporter, event: Event) -> None:
     kind = "pixel_unshuffle" if "unshuffle" in event.op else "pixel_shuffle"
     importer.emit(event, kind, {"factor": int(event.args[1])}, [importer.read(event.args[0])])
-
-
-def _slice(importer: TorchImporter, event: Event, source: Ref, dim: int, start: int, end: int, output: int) -> None:
-    """Positions start to end - 1 of dim: all of it is no layer; the channels or a spatial axis a ``slice``."""
-    size = source.shape[dim]
-    start, end = (
-        max(0, min(start + size if start < 0 else start, size)),
-        max(0, min(end + size if end < 0 else end, size)),
-    )
-    if (start, end) == (0, size):
-        importer.alias(event, source, output=output)
-    elif dim >= 1 and start < end:
-        config = {"start": start, "end": end, "axis": dim - 1}
-        importer.emit(event, "slice", config, [importer.read(source)], output=output)
-    else:
-        raise NotFollowed
-
-
-def slice_(importer: TorchImporter, event: Event) -> None:
-    """slice(x, dim, start, end, step) with step 1 (x[:, :oup], narrow)."""
-    source = event.args[0]
-    dim = int(importer.arg(event, 1, "dim", 0)) % len(source.shape)
-    start = importer.arg(event, 2, "start") or 0
-    end = importer.arg(event, 3, "end")
-    if importer.arg(event, 4, "step", 1) != 1:
-        raise NotFollowed
-    _slice(importer, event, source, dim, int(start), source.shape[dim] if end is None else int(end), 0)
-
-
-def select(importer: TorchImporter, event: Event) -> None:
-    """select(x, 2, i) of a 1-D map, its position i (a TCN's last step, x[:, :, -1]): a ``slice`` of one position,
-    flattened."""
-    source, dim, index = event.args[0], int(event.args[1]), int(event.args[2])
-    length = source.shape[-1]
-    if len(source.shape) != 3 or dim % 3 != 2 or not -length <= index < length:
-        raise NotFollowed
-    start = index % length
-    config = {"start": start, "end": start + 1, "axis": 1}
-    picked = importer.emit(event, "slice", config, [importer.read(source)], output=None)
-    importer.emit(event, "flatten", {}, [picked])
-
-
-def split(importer: TorchImporter, event: Event) -> None:
-    """split(x, size, dim) and split_with_sizes(x, sizes, dim) (chunk): a ``slice`` per part."""
-    source = event.args[0]
-    dim = int(importer.arg(event, 2, "dim", 0)) % len(source.shape)
-    start = 0
-    for output, made in enumerate(event.outputs):
-        end = start + made.shape[dim]
-        _slice(importer, event, source, dim, start, end, output)
-        start = end
 
 
 def opaque(importer: TorchImporter, event: Event) -> None:
@@ -493,7 +431,7 @@ HANDLERS: dict[str, Handler] = {
     "cat": cat,
     **_named(
         "dropout native_dropout feature_dropout alpha_dropout feature_alpha_dropout clone contiguous detach alias "
-        "_to_copy to lift_fresh_copy as_strided",
+        "_to_copy to lift_fresh_copy as_strided expand",
         identity,
     ),
     **_named("view _unsafe_view reshape _reshape_alias flatten squeeze unsqueeze", view),
@@ -515,10 +453,12 @@ HANDLERS: dict[str, Handler] = {
     **_named("pixel_shuffle pixel_unshuffle", pixel_shuffle),
     "slice": slice_,
     "select": select,
+    "unbind": unbind,
     **_named("split split_with_sizes", split),
-    # Tensor ops (issue 27): products of two activations, attention, reshapes and permutes beyond the layouts above.
-    # Wired to their kinds once convcalc.kinds has them; until then opaque, by name here rather than by omission.
-    **_named("bmm matmul baddbmm scaled_dot_product_attention _scaled_dot_product_flash_attention_for_cpu", opaque),
-    **_named("_scaled_dot_product_efficient_attention expand repeat roll unbind index", opaque),
+    **_named("bmm matmul", matmul),
+    **_named(" ".join(SDPA_MASK), dot_product_attention),
+    "_native_multi_head_attention": multi_head_attention,
+    # No kind yet: named here rather than by omission.
+    **_named("baddbmm repeat roll index", opaque),
 }
 """Each aten op convcalc reads (in-place ones by their op's name), with its handler; any other op is opaque."""

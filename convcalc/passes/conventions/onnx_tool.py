@@ -115,6 +115,13 @@ def onnx_tool_attention(s: Sizes) -> int:
     return attention_projections(s) + sequences * per_sequence
 
 
+def onnx_tool_dot_product(s: Sizes) -> int:
+    """The export of scaled_dot_product_attention on Q [.., Tq, d] (K as large: self-attention): Mul of Q and K by
+    d^-1/4 (2 x Q's elements), MatMul Q K^T and A V (convcalc's MACs), Softmax (36 x lead x Tq x Tk, that is 36 x
+    MACs / (d + dv)). As for attention, the scale's own arithmetic on one number is left out."""
+    return 2 * s.elements_in + s.macs + 36 * (s.macs // (s.w_in + s.w_out))
+
+
 ONNX_TOOL: Registry = table(
     {
         "conv": onnx_tool_conv,
@@ -146,6 +153,7 @@ ONNX_TOOL: Registry = table(
         "lrn": onnx_tool_lrn,
         "matmul": own_macs,
         "attention": onnx_tool_attention,
+        "dot_product_attention": onnx_tool_dot_product,
         "position_embedding": per_element(1, "Add"),
     },
     not_counted=(

@@ -136,6 +136,7 @@ FVCORE: Registry = table(
         "hardswish": unsupported_activation("aten::hardswish"),
         "matmul": own_macs,
         "attention": fvcore_attention,
+        "dot_product_attention": unsupported("aten::scaled_dot_product_attention"),
         "position_embedding": unsupported("aten::add"),
     },
     not_counted=(
@@ -219,6 +220,7 @@ PTFLOPS_HOOKS: Registry = table(
         "attention": ptflops_attention,
     },
     not_counted=(
+        "dot_product_attention",
         "reshape",
         "permute",
         "matmul",
@@ -271,6 +273,7 @@ PTFLOPS_FUNCTIONAL: Registry = table(
         "matmul": own_macs,
     },
     not_counted=(
+        "dot_product_attention",
         "reshape",
         "permute",
         "attention",
@@ -367,6 +370,7 @@ THOP: Registry = table(
         "attention": attention_projections,
     },
     not_counted=(
+        "dot_product_attention",
         "reshape",
         "permute",
         "matmul",
@@ -500,14 +504,14 @@ FLOP_COUNTER: Registry = table(
         "matmul": twice(own_macs),
         "attention": twice(attention_projections),
     },
-    not_counted=WITHOUT_WEIGHTS,
+    not_counted=(*WITHOUT_WEIGHTS, "dot_product_attention"),
 )
 """FlopCounterMode's formulas: aten.convolution, aten.mm/addmm and bmm. On the CPU its scaled dot product attention
 (_scaled_dot_product_flash_attention_for_cpu in torch 2.13) has no formula: an attention layer counts its Linears
-only."""
+only, a dot-product attention 0."""
 
 TORCHVISION: Registry = table(
-    dict.fromkeys(("conv", "conv_transpose", "linear", "matmul", "attention"), own_macs),
+    dict.fromkeys(("conv", "conv_transpose", "linear", "matmul", "attention", "dot_product_attention"), own_macs),
     not_counted=WITHOUT_WEIGHTS,
 )
 CONVCALC: Registry = dict.fromkeys(CATALOGUE, own_macs)
