@@ -38,7 +38,8 @@ Per tool, per entry:
 - torchinfo: ``summary(model, input_size=(1, C, H, W))``: ``total`` (``total_mult_adds``), ``params``
   (``total_params``), ``modules`` (mult-adds per leaf module, summed over calls), ``module_params``.
 - flop_counter: ``torch.utils.flop_counter.FlopCounterMode``: ``total`` FLOPs (``get_total_flops()``, 2 per
-  multiply-add), ``by_operator``, ``modules`` (``get_flop_counts()`` of leaf modules).
+  multiply-add), ``by_operator``, ``modules`` (``get_flop_counts()`` of each leaf module, and of any other module
+  its own FLOPs, its submodules' left out, where it has some: an attention module's products).
 """
 
 from __future__ import annotations
@@ -234,14 +235,19 @@ def run_flop_counter(model: Any, x: Any) -> dict[str, Any]:
     leaves = set(leaf_names(model).values())
     with torch.no_grad(), FlopCounterMode(display=False) as counter:
         model(x)
-    modules = dict.fromkeys(sorted(leaves), 0)
     by_operator: dict[str, int] = {}
+    inclusive: dict[str, int] = {}  # each module's FLOPs, its submodules' included (as FlopCounterMode keeps them)
     for key, counts in counter.get_flop_counts().items():
-        name = key.partition(".")[2]  # "ResNet.layer1.0.conv1" -> "layer1.0.conv1"; "Global" and the root -> ""
         if key == "Global":
             by_operator = {str(op): int(count) for op, count in counts.items()}
-        elif name in leaves:
-            modules[name] = int(sum(counts.values()))
+        else:  # "ResNet.layer1.0.conv1" -> "layer1.0.conv1"; the root -> ""
+            inclusive[key.partition(".")[2]] = int(sum(counts.values()))
+    modules = dict.fromkeys(sorted(leaves), 0)
+    for name, flops in inclusive.items():  # a module's own: less its direct submodules' (an attention's products)
+        children = [other for other in inclusive if other.rpartition(".")[0] == name and other != name]
+        own = flops - sum(inclusive[child] for child in children)
+        if name in leaves or (name and own):
+            modules[name] = own
     return {
         "total": int(counter.get_total_flops()),
         "by_operator": dict(sorted(by_operator.items())),

@@ -496,19 +496,27 @@ WITHOUT_WEIGHTS = (
 """Every kind without weights or a product of activations: what the tools that count multiply-adds only
 (flop_counter, torchvision) leave at 0."""
 
+
+def flop_counter_attention(s: Sizes) -> int:
+    """On D x T tokens, torch 2.13 on the CPU runs its fused attention kernel, which has no formula: the Linears only
+    (Q, K, V and output projections); on D x P x T (a batch of sequences, 5-D Q, K and V) the math path, whose
+    products Q K^T and A V it counts as bmm: convcalc's MACs."""
+    return s.macs if s.axes > 1 else attention_projections(s)
+
+
 FLOP_COUNTER: Registry = table(
     {
         "conv": twice(conv_macs),
         "conv_transpose": twice(transposed_macs),
         "linear": twice(linear_macs),
         "matmul": twice(own_macs),
-        "attention": twice(attention_projections),
+        "attention": twice(flop_counter_attention),
     },
     not_counted=(*WITHOUT_WEIGHTS, "dot_product_attention"),
 )
 """FlopCounterMode's formulas: aten.convolution, aten.mm/addmm and bmm. On the CPU its scaled dot product attention
-(_scaled_dot_product_flash_attention_for_cpu in torch 2.13) has no formula: an attention layer counts its Linears
-only, a dot-product attention 0."""
+(_scaled_dot_product_flash_attention_for_cpu in torch 2.13) has no formula: an attention layer on D x T tokens counts
+its Linears only, a dot-product attention 0."""
 
 TORCHVISION: Registry = table(
     dict.fromkeys(("conv", "conv_transpose", "linear", "matmul", "attention", "dot_product_attention"), own_macs),
