@@ -101,6 +101,7 @@ CASES: list[tuple[str, Layer]] = [
 ]
 MERGES: list[tuple[str, list[Layer]]] = [
     ("permute", [{"type": "permute", "name": "x", "dims": [0, 2, 1]}]),
+    ("roll", [{"type": "roll", "name": "x", "shift": [-3, 1]}]),
     ("position_embedding", [{"type": "position_embedding", "name": "x"}]),
     (
         "multiply",

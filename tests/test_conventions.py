@@ -135,7 +135,26 @@ VIT_PTFLOPS_MHA = VIT_BLOCKS * (VIT_T * VIT_D + 2 * VIT_T * VIT_T * VIT_D + VIT_
 """What ptflops' nn.MultiheadAttention hook counts beyond the Linears the spec's attention exports as: Q scaling
 (T x D), Q K^T and A V (T x T x D each) and the softmax (h x T x T), per block."""
 
+SWIN_T = 49
+SWIN_STAGES = [(96, 64, 2, 3), (192, 16, 2, 6), (384, 4, 6, 12), (768, 1, 2, 24)]
+"""Swin-T's stages: (channels C, 7x7 windows, blocks, heads), on maps of 56, 28, 14 and 7."""
+SWIN_PROJECTIONS = sum(blocks * windows * SWIN_T * 4 * c * c for c, windows, blocks, _ in SWIN_STAGES)
+"""Its attention's Linears, Q, K, V (C x 3C) and the output (C x C), on 49 tokens of every window: 1,387,266,048."""
+SWIN_PROJECTION_BIASES = sum(blocks * windows * SWIN_T * 4 * c for c, windows, blocks, _ in SWIN_STAGES)
+SWIN_PROJECTION_PARAMS = sum(blocks * (4 * c * c + 4 * c) for c, _, blocks, _ in SWIN_STAGES)
+SWIN_PRODUCTS = sum(blocks * 2 * windows * SWIN_T * SWIN_T * c for c, windows, blocks, _ in SWIN_STAGES)
+"""Q K^T and A V: 49 x 49 x C each per window (C = heads x head size): 140,141,568."""
+SWIN_SOFTMAX = sum(blocks * windows * heads * SWIN_T * SWIN_T for _, windows, blocks, heads in SWIN_STAGES)
+
 TORCHVISION_DIFFERENCES: dict[tuple[str, str], int] = {
+    # Swin's ShiftedWindowAttention calls F.linear with its qkv and proj weights, and q.matmul(k^T), attn.matmul(v):
+    # fvcore counts the matmuls (aten::matmul) where the export's scaled_dot_product_attention is unsupported; thop,
+    # ptflops and torchinfo see no Linear module called (ptflops counts the matmuls and F.softmax's input elements;
+    # torchinfo's mult-adds are the Linears' parameters)
+    ("fvcore", "swin_t@224x224"): -SWIN_PRODUCTS,
+    ("thop", "swin_t@224x224"): SWIN_PROJECTIONS,
+    ("ptflops", "swin_t@224x224"): SWIN_PROJECTIONS + SWIN_PROJECTION_BIASES - SWIN_PRODUCTS - SWIN_SOFTMAX,
+    ("torchinfo", "swin_t@224x224"): SWIN_PROJECTION_PARAMS,
     # nn.MultiheadAttention on its fast path (_native_multi_head_attention): flop_counter and thop see no Linear in it,
     # torchinfo's in_proj_weight is not named 'weight' and out_proj is not called as a module; ptflops' own hook
     # counts more than the Linears (above)
@@ -184,6 +203,23 @@ TORCHVISION_OPS = {
     "shufflenet_v2_x1_0@224x224": {"aten::mean": 1},
     # nn.MultiheadAttention's functional form: the scaling of q (div), the head split (unflatten), its muls
     "vit_b_16@224x224": {"aten::div": 12, "aten::mul": 49, "aten::unflatten": 12},
+    # shifted_window_attention, traced: per block the position bias added (add), the padding to whole windows and its
+    # size arithmetic (pad, 2 rsub; the 3 patch mergings pad too), q scaled by (C / h) ** -0.5 (pow, mul) and 2
+    # more muls of sizes, F.softmax; per shifted block the mask built (9 fill_, sub, ne); PatchMerging's slices and
+    # cat where the spec has pixel_unshuffle, and plain matmuls where it has scaled_dot_product_attention
+    "swin_t@224x224": {
+        "aten::add": 12,
+        "aten::pad": 15,
+        "aten::rsub": 24,
+        "aten::pow": 12,
+        "aten::mul": 36,
+        "aten::softmax": 12,
+        "aten::fill": 45,
+        "aten::sub": 5,
+        "aten::ne": 5,
+        "aten::pixel_unshuffle": -3,
+        "aten::scaled_dot_product_attention": -12,
+    },
 }
 """fvcore's unsupported ops on torchvision's module that the spec's modules do not have (in-place names as the plain
 op's, the ``_`` dropped)."""
@@ -450,6 +486,9 @@ SHAPE_ARITHMETIC = {
     # torchvision's nn.MultiheadAttention exports 3 more ops on numbers (Add, Add, Mod: 1 each) per layer
     "vit_b_16.torchvision": 12 * (3 * 24 + 4 + 3) + 2 * 3,
     "mobilevit_xxs": (2 + 4 + 3) * (3 * 24 + 4),  # its 9 attention layers' scales
+    # Swin-T's 12 attention layers' scales, and in each of the 5 shifted blocks the position bias added to the mask
+    # (heads x 49 x 49 per window, on weights alone)
+    "swin_t": 12 * (3 * 24 + 4) + (64 * 3 + 16 * 6 + 3 * 4 * 12) * 49 * 49,
 }
 
 

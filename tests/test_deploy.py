@@ -70,7 +70,7 @@ def test_each_kinds_role_in_a_runtime() -> None:
         **dict.fromkeys(CATALOGUE, "step"),
         **dict.fromkeys(activations, "fused"),
         "batchnorm": "folded",
-        **dict.fromkeys(("dropout", "stochastic_depth", "flatten", "reshape", "permute"), "free"),
+        **dict.fromkeys(("dropout", "stochastic_depth", "flatten", "reshape", "permute", "roll"), "free"),
     }
     assert {name: kind.deploys_as for name, kind in CATALOGUE.items()} == roles
     assert {name for name, kind in CATALOGUE.items() if "bias" in {key.name for key in kind.keys}} == {

@@ -209,6 +209,7 @@ KINDS = [
     # tensor operations and transformer layers (issue 27)
     ("{type: reshape, shape: [8, -1]}", "[8, 3, 3]", "FLOPs", "0", "0", 0),
     ("{type: permute, dims: [1, 0]}", "[8, 9]", "FLOPs", "0", "0", 0),
+    ("{type: roll, shift: -3}", "[8, 7, 7]", "FLOPs", "0", "0", 0),
     ("{type: attention, heads: 2}", "[8, 5]", "QKV", "L_in * C_in * 3 * C_in", "5 * 8 * 3 * 8", 5 * 8 * 3 * 8),
     ("{type: attention, heads: 2}", "[8, 5]", "scores", "L_in * L_in * C_in", "5 * 5 * 8", 5 * 5 * 8),
     ("{type: class_token}", "[8, 5]", "params", "C_in", "8", 8),  # one token: C_in * 1

@@ -13,6 +13,7 @@ from tests.netbuild import analyze_text, one_layer
 TENSOR_KINDS = {
     "reshape",
     "permute",
+    "roll",
     "matmul",
     "attention",
     "dot_product_attention",
@@ -78,6 +79,22 @@ def test_attention_of_vit_b_16_by_hand() -> None:
     assert (steps["QKV"], steps["scores"], steps["values"]) == (qkv, scores, values)
 
 
+def test_roll_moves_positions_only() -> None:
+    layer = one_layer([96, 56, 56], {"type": "roll", "shift": [-3, -3]})
+    assert (layer.output_shape, layer.params, layer.macs, layer.flops) == ((96, 56, 56), 0, 0, 0)
+
+
+def test_windowed_attention_of_swin_t_by_hand() -> None:
+    """Swin-T's first shifted block: C = 96, 3 heads, 64 windows of 7 x 7 = 49 tokens. The relative position bias is
+    a table of (2 x 7 - 1)^2 = 169 values per head, added to each head's 49 x 49 scores, as the shifted windows' mask
+    is (torchvision's attention module: qkv 27,936 + proj 9,312 + its table 507 parameters)."""
+    plain = one_layer([96, 64, 49], {"type": "attention", "heads": 3})
+    windowed = one_layer([96, 64, 49], {"type": "attention", "heads": 3, "window": 7, "masked": True})
+    assert windowed.params == plain.params + 169 * 3 == 27_936 + 9_312 + 507
+    assert windowed.macs == plain.macs == 64 * (49 * 96 * 3 * 96 + 2 * 49 * 49 * 96 + 49 * 96 * 96)
+    assert windowed.flops == plain.flops + 2 * 64 * 3 * 49 * 49  # the bias and the mask, per window and head
+
+
 def test_attention_over_a_batch_of_sequences() -> None:
     """MobileViT attends over the N patches for each of the P pixels of a patch: D x P x N, P sequences."""
     layer = one_layer([64, 4, 256], {"type": "attention", "heads": 4, "qkv_bias": False, "projection": False})
@@ -129,6 +146,9 @@ def test_class_token_and_position_embedding() -> None:
         ("{type: permute, dims: [0, 1, 2]}", ["dims [0, 1, 2] order 3 axes, but the input 4x6 has 2"]),
         ("{type: softmax, axis: 2}", ["softmax on axis 2: its input 4x6 has axes 0 to 1"]),
         ("{type: attention, heads: 5}", ["heads=5 must divide the features (4)"]),
+        ("{type: attention, heads: 2, window: 2}", ["window=2 attends over 2 x 2 = 4 tokens, not 6"]),
+        ("{type: attention, heads: 2, masked: true}", ["masked adds the mask of shifted windows (Swin's)"]),
+        ("{type: roll, shift: [1, 2]}", ["'shift' 1x2 gives 2 sizes, but the input's 6 has 1 spatial axis"]),
     ],
 )
 def test_bad_tensor_ops_are_located_errors(tmp_path, layer: str, words: list[str]) -> None:

@@ -367,6 +367,8 @@ CASES: list[tuple[list[int], dict[str, Any], str]] = [
     # tensor operations and transformer layers (issue 27): the batch is torch's dim 0, so axis a is dim a + 1
     ([8, 3, 2], {"type": "reshape", "shape": [8, -1]}, "Reshape(8, -1)"),
     ([8, 6], {"type": "permute", "dims": [1, 0]}, "Permute(0, 2, 1)"),
+    ([4, 7, 7], {"type": "roll", "shift": -3}, "Roll(-3, -3)"),
+    ([8, 4, 4], {"type": "attention", "heads": 2, "window": 2, "masked": True}, "Attention(8, 2, window=2, masks=4)"),
     ([4, 4], {"type": "matmul", "inputs": ["input", "input"]}, "MatMul()"),
     ([4, 6], {"type": "softmax", "axis": -1}, "nn.Softmax(dim=2)"),
     ([4, 6], {"type": "concat", "inputs": ["input", "input"], "axis": 1}, "Concat(dim=2)"),

@@ -23,7 +23,7 @@ def record(name: str) -> dict[str, Any]:
 
 
 def test_the_new_networks_of_issue_27_have_records() -> None:
-    assert {"m5", "tcn", "unet3d", "r3d_18", "r2plus1d_18", "vit_b_16", "mobilevit_xxs"} <= set(SPECS)
+    assert {"m5", "tcn", "unet3d", "r3d_18", "r2plus1d_18", "vit_b_16", "swin_t", "mobilevit_xxs"} <= set(SPECS)
 
 
 @pytest.mark.parametrize("name", SPECS)

@@ -43,6 +43,7 @@ TORCHVISION: dict[str, tuple[str, str, dict[str, Any]]] = {
     "r3d_18": ("video.resnet", "r3d_18", {}),
     "r2plus1d_18": ("video.resnet", "r2plus1d_18", {}),
     "vit_b_16": ("vision_transformer", "vit_b_16", {}),
+    "swin_t": ("swin_transformer", "swin_t", {}),
 }
 """Bundled specs that are torchvision's network, layer for layer: spec -> (torchvision.models module, builder, its
 keyword arguments besides ``weights=None``: no weights are downloaded, the backbone's neither)."""

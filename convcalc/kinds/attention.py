@@ -13,7 +13,7 @@ import math
 from collections.abc import Sequence
 
 from convcalc.core.formula import named
-from convcalc.core.keys import Key, boolean, positive_int
+from convcalc.core.keys import Key, boolean, non_negative_int, positive_int
 from convcalc.core.numbers import ratio
 from convcalc.core.tensor import Config, Shape, elements, format_shape
 from convcalc.kinds.base import KEEPS_INPUT, KEEPS_OUTPUT, Evaluation, Kept, LayerKind, Made, Saved, ShapeError, Window
@@ -37,26 +37,38 @@ class Attention(LayerKind):
         Key("heads", positive_int, symbol="h"),
         Key("qkv_bias", boolean, True),
         Key("projection", boolean, True),
+        Key("window", non_negative_int, 0, symbol="w"),
+        Key("masked", boolean, False),
     )
     macs_rule = "T * D * 3D (Q, K, V) + T * T * D (Q K^T) + T * T * D (A V) + T * D * D (output), per sequence"
-    flops_rule = "2 * MACs + biases + h * T * T (scale) + h * T * (3 * T - 1) (softmax)"
+    flops_rule = (
+        "2 * MACs + biases + h * T * T (scale) + h * T * (3 * T - 1) (softmax) + h * T * T (window: the position "
+        "bias; masked: the mask)"
+    )
 
     def evaluate(self, config: Config, inputs: Sequence[Shape]) -> Evaluation:
-        """params = 3 * D * D (+ 3 * D bias) + D * D (+ D bias) for the output projection; heads must divide D."""
+        """params = 3 * D * D (+ 3 * D bias) + D * D (+ D bias) for the output projection (+ (2w - 1)^2 * h for a
+        w x w window's relative position bias, Swin's); heads must divide D."""
         d, sequences, t = tokens(inputs[0], self.type)
-        heads, projection = config["heads"], config["projection"]
+        heads, projection, window = config["heads"], config["projection"], config["window"]
         if d % heads:
             raise ShapeError(f"heads={heads} must divide the features ({d})")
+        if config["masked"] and not window:
+            raise ShapeError("masked adds the mask of shifted windows (Swin's): give the window too")
+        if window and t != window * window:
+            raise ShapeError(f"window={window} attends over {window} x {window} = {window * window} tokens, not {t}")
         qkv_bias = 3 * d if config["qkv_bias"] else 0
         out_bias = d if config["projection"] else 0
-        params = 3 * d * d + qkv_bias + (d * d + out_bias if projection else 0)
+        bias_table = (2 * window - 1) ** 2 * heads if window else 0
+        params = 3 * d * d + qkv_bias + (d * d + out_bias if projection else 0) + bias_table
         qkv = named("QKV", t * d * 3 * d)
         scores = named("scores", t * t * d)
         weighted = named("values", t * t * d)
         output = t * d * d if projection else 0
         macs = named("MACs", sequences * (qkv + scores + weighted + output))
         softmax = heads * t * (3 * t - 1)
-        flops = 2 * macs + sequences * (qkv_bias * t + out_bias * t + heads * t * t + softmax)
+        added = heads * t * t * ((1 if window else 0) + (1 if config["masked"] else 0))  # to the scores
+        flops = 2 * macs + sequences * (qkv_bias * t + out_bias * t + heads * t * t + softmax + added)
         everything = tuple(Window(n, 1, ratio(n - 1, 2)) for n in inputs[0][1:])  # every token reads every token
         return Evaluation(inputs[0], params, macs=macs, flops=flops, windows=everything)
 
@@ -72,13 +84,22 @@ class Attention(LayerKind):
 
     torch_helper = '''class Attention(nn.Module):
     """Multi-head self-attention on channels-first tokens N x D x [P x] T: a Linear to Q, K and V, PyTorch's
-    scaled_dot_product_attention per head, a Linear out."""
+    scaled_dot_product_attention per head, a Linear out. window: a learned relative position bias of w x w windows
+    (Swin's) added to the scores; masks: P sequences' additive masks (Swin's shifted windows: fill them), zeros here."""
 
-    def __init__(self, dim: int, heads: int, qkv_bias: bool = True, projection: bool = True) -> None:
+    def __init__(
+        self, dim: int, heads: int, qkv_bias: bool = True, projection: bool = True, window: int = 0, masks: int = 0
+    ) -> None:
         super().__init__()
         self.heads = heads
         self.qkv = nn.Linear(dim, 3 * dim, bias=qkv_bias)
         self.proj = nn.Linear(dim, dim) if projection else nn.Identity()
+        self.table = nn.Parameter(torch.zeros((2 * window - 1) ** 2, heads)) if window else None
+        if window:
+            where = torch.stack(torch.meshgrid(torch.arange(window), torch.arange(window), indexing="ij")).flatten(1)
+            offset = where[:, :, None] - where[:, None, :] + window - 1  # 2 x T x T, each in 0 .. 2w - 2
+            self.register_buffer("index", offset[0] * (2 * window - 1) + offset[1], persistent=False)
+        self.register_buffer("masks", torch.zeros(masks, 1, window * window, window * window) if masks else None)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         rank = x.dim()
@@ -86,18 +107,24 @@ class Attention(LayerKind):
         qkv = self.qkv(tokens).reshape(*tokens.shape[:-1], 3, self.heads, -1)  # N x [P x] T x 3 x h x d
         order = (rank - 1, *range(rank - 2), rank, rank - 2, rank + 1)  # 3 x N x [P x] h x T x d
         q, k, v = qkv.permute(*order).unbind(0)
-        out = torch.nn.functional.scaled_dot_product_attention(q, k, v).transpose(-3, -2)
+        bias = self.table[self.index].permute(2, 0, 1) if self.table is not None else None  # h x T x T
+        if self.masks is not None:
+            bias = self.masks if bias is None else bias + self.masks  # P x h x T x T
+        out = torch.nn.functional.scaled_dot_product_attention(q, k, v, attn_mask=bias).transpose(-3, -2)
         out = self.proj(out.reshape(*tokens.shape))  # N x [P x] T x D
         return out.permute(0, rank - 1, *range(1, rank - 1))
 '''
 
     def torch_module(self, config: Config, inputs: Sequence[Shape]) -> str:
+        _, sequences, _ = tokens(inputs[0], self.type)
         return call(
             "Attention",
             inputs[0][0],
             config["heads"],
             qkv_bias=(config["qkv_bias"], True),
             projection=(config["projection"], True),
+            window=(config["window"], 0),
+            masks=(sequences if config["masked"] else 0, 0),
         )
 
 

@@ -13,7 +13,7 @@ from convcalc.kinds.merge import Add, Concat, Multiply
 from convcalc.kinds.norm import BatchNorm, GroupNorm, LayerNorm, LocalResponseNorm
 from convcalc.kinds.pool import AdaptivePool, Pool
 from convcalc.kinds.tensor import ChannelShuffle, Crop, Flatten, Opaque, Pad, PixelShuffle, Slice, Upsample
-from convcalc.kinds.tensorops import MatMul, Permute, Reshape
+from convcalc.kinds.tensorops import MatMul, Permute, Reshape, Roll
 from convcalc.kinds.weighted import Conv, ConvTranspose, Linear
 
 KINDS: tuple[LayerKind, ...] = (
@@ -49,6 +49,7 @@ KINDS: tuple[LayerKind, ...] = (
     *(Activation(*activation) for activation in ACTIVATIONS),
     Reshape(),
     Permute(),
+    Roll(),
     MatMul(),
     Attention(),
     DotProductAttention(),

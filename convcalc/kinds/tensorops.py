@@ -12,11 +12,12 @@ from collections.abc import Sequence
 from typing import Any
 
 from convcalc.core.formula import named
-from convcalc.core.keys import Key, accepts, integer, is_int
+from convcalc.core.keys import MAX_AXES, Axes, Key, accepts, integer, is_int
 from convcalc.core.tensor import Config, Shape, elements, format_shape
 from convcalc.kinds.base import Evaluation, Kept, LayerKind, ShapeError
 from convcalc.kinds.merge import broadcast
 from convcalc.kinds.torchcode import PERMUTE, call
+from convcalc.kinds.windows import feature_map, per_axis
 
 
 @accepts(
@@ -134,6 +135,51 @@ class Permute(LayerKind):
         return call("Permute", 0, *(axis + 1 for axis in config["dims"]))
 
     torch_helper = PERMUTE
+
+
+@accepts(
+    {
+        "anyOf": [
+            {"type": "integer"},
+            {"type": "array", "items": {"type": "integer"}, "minItems": 1, "maxItems": MAX_AXES},
+        ]
+    },
+    "a whole number of any sign (every spatial axis) or one per axis: [height, width]",
+)
+def shifts(value: Any) -> Axes:
+    """Positions to shift by, per spatial axis (negative: towards the start)."""
+    if isinstance(value, list) and 1 <= len(value) <= MAX_AXES and all(is_int(item) for item in value):
+        return tuple(value)
+    if is_int(value):
+        return int(value)
+    raise ValueError(f"expected a whole number or one per axis such as [-3, -3], got {value!r:.40}")
+
+
+class Roll(LayerKind):
+    type = "roll"
+    locality = "all"
+    deploys_as = "free"
+    summary = "Positions shifted cyclically along the spatial axes (torch.roll: Swin's shifted windows); no arithmetic."
+    keys = (Key("shift", shifts),)
+
+    def evaluate(self, config: Config, inputs: Sequence[Shape]) -> Evaluation:
+        """out = in: each position moves by shift along its axis, those past the end come round to the start."""
+        per_axis(config["shift"], feature_map(inputs[0], self.type)[1], "shift")
+        return Evaluation(inputs[0])
+
+    torch_helper = '''class Roll(nn.Module):
+    """Positions shifted cyclically along the spatial axes: torch.roll."""
+
+    def __init__(self, *shifts: int) -> None:
+        super().__init__()
+        self.shifts = shifts
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.roll(x, self.shifts, dims=tuple(range(2, 2 + len(self.shifts))))
+'''
+
+    def torch_module(self, config: Config, inputs: Sequence[Shape]) -> str:
+        return call("Roll", *per_axis(config["shift"], inputs[0][1:], "shift"))
 
 
 class MatMul(LayerKind):

@@ -108,10 +108,13 @@ def onnx_tool_attention(s: Sizes) -> int:
     """The export of an attention layer on D x [P x] T tokens (h heads, per sequence): MatMul of the Q, K, V and
     output projections (T x D x 4D) + Add of their biases (3D x T, D x T), 2 Mul scaling Q and K by d^-1/4 (D x T
     each), MatMul Q K^T and A V (h x T x T x d each: T x T x D), Softmax (36 x h x T x T). The scale's own arithmetic
-    (3 Sqrt and a Div on one number, 76, the same at any batch) is not a count per sample and is left out."""
+    (3 Sqrt and a Div on one number, 76, the same at any batch) is not a count per sample and is left out. A window's
+    position bias (or mask) is added to the scores (h x T x T); a mask is first added to the bias, once at any batch
+    (left out as well)."""
     d, t, sequences, heads = s.c_in, s.w_in, s.h_in, int(s.config["heads"])
     biases = (3 * d if s.config["qkv_bias"] else 0) + (d if s.config["projection"] else 0)
-    per_sequence = 2 * t * t * d + 36 * heads * t * t + (biases + 2 * d) * t
+    added = heads * t * t if s.config["window"] or s.config["masked"] else 0
+    per_sequence = 2 * t * t * d + 36 * heads * t * t + (biases + 2 * d) * t + added
     return attention_projections(s) + sequences * per_sequence
 
 
@@ -169,6 +172,7 @@ ONNX_TOOL: Registry = table(
         "stochastic_depth",
         "slice",
         "reshape",
+        "roll",
         "permute",
         "class_token",
     ),

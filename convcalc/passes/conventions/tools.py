@@ -66,8 +66,9 @@ def fvcore_adaptive_average(s: Sizes) -> Count:
 
 def fvcore_attention(s: Sizes) -> Count:
     """Its Linears (aten::linear, no bias): the Q, K, V and output projections; scaled_dot_product_attention
-    unsupported (Q K^T and A V: counted 0, listed)."""
-    return Skipped(("aten::scaled_dot_product_attention",), attention_projections(s))
+    unsupported (Q K^T and A V: counted 0, listed), and the add of a window's position bias and mask."""
+    masked = ("aten::add",) if s.config["masked"] else ()
+    return Skipped(("aten::scaled_dot_product_attention", *masked), attention_projections(s))
 
 
 def unsupported(*ops: str) -> Rule:
@@ -141,6 +142,7 @@ FVCORE: Registry = table(
     },
     not_counted=(
         "reshape",
+        "roll",
         "permute",
         "class_token",
         "flatten",
@@ -222,6 +224,7 @@ PTFLOPS_HOOKS: Registry = table(
     not_counted=(
         "dot_product_attention",
         "reshape",
+        "roll",
         "permute",
         "matmul",
         "class_token",
@@ -275,6 +278,7 @@ PTFLOPS_FUNCTIONAL: Registry = table(
     not_counted=(
         "dot_product_attention",
         "reshape",
+        "roll",
         "permute",
         "attention",
         "class_token",
@@ -372,6 +376,7 @@ THOP: Registry = table(
     not_counted=(
         "dot_product_attention",
         "reshape",
+        "roll",
         "permute",
         "matmul",
         "class_token",
@@ -424,10 +429,17 @@ def torchinfo_params(s: Sizes) -> int:
     return s.params
 
 
+def torchinfo_attention(s: Sizes) -> int:
+    """Its Linears' parameters (qkv, proj): a window's position bias table is 'table', not weight or bias."""
+    window = int(s.config["window"])
+    return s.params - ((2 * window - 1) ** 2 * int(s.config["heads"]) if window else 0)
+
+
 TORCHINFO: Registry = {
     **dict.fromkeys(CATALOGUE, torchinfo_params),
     "conv": torchinfo_conv,
     "conv_transpose": torchinfo_conv,
+    "attention": torchinfo_attention,
     "scale": zero,
     "class_token": zero,
     "position_embedding": zero,
@@ -489,6 +501,7 @@ WITHOUT_WEIGHTS = (
     "hardsigmoid",
     "hardswish",
     "reshape",
+    "roll",
     "permute",
     "class_token",
     "position_embedding",
