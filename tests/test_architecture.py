@@ -75,8 +75,9 @@ LAYERS = {
     "importers": {"core", "kinds", "engine"},
     "passes": {"core", "kinds", "engine"},
     "render": {"core", "kinds", "engine", "passes"},
+    "measure": {"core", "passes"},  # measures this machine into the latency pass's device profile
     "library": {"core", "kinds", "engine", "spec", "importers", "passes", "render"},
-    "cli": {"core", "kinds", "engine", "spec", "importers", "passes", "render", "library"},
+    "cli": {"core", "kinds", "engine", "spec", "importers", "passes", "render", "measure", "library"},
 }
 """What each package may import besides itself (the library: convcalc's top-level modules, the API)."""
 

@@ -51,7 +51,7 @@ def test_the_new_commands_load_their_modules_only_when_run():
         "convcalc.sweep",
         "convcalc.export",
         "convcalc.render.table",
-        "convcalc.calibrate",
+        "convcalc.measure.calibrate",
         "convcalc.passes.latency",
         "convcalc.passes.devices",
         "jsonschema",

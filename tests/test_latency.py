@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
-from convcalc.calibrate import Measured, efficiencies
-from convcalc.microbench import Case
+from convcalc.measure.calibrate import Measured, efficiencies
+from convcalc.measure.microbench import Case
 from convcalc.passes.devices import DEVICES, bundled
 from convcalc.passes.latency import Work, estimate, roofline
 from convcalc.passes.profile import MARK, DeviceProfile, profile_from

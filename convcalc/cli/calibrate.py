@@ -1,4 +1,4 @@
-"""`convcalc calibrate`: measure this machine into a device profile for `--device FILE` (convcalc.calibrate)."""
+"""`convcalc calibrate`: measure this machine into a device profile for `--device FILE` (convcalc.measure.calibrate)."""
 
 import os
 import sys
@@ -39,8 +39,9 @@ def calibrate(
     name: Annotated[str, typer.Option(help="The profile's name, as estimates show it.")] = "this-machine",
 ) -> None:
     """Measure this machine (about a minute): a device profile that `analyze --device FILE` reads."""
-    from convcalc.calibrate import calibrate as measure
-    from convcalc.calibrate import choose_backend, profile_json
+    from convcalc.measure.calibrate import calibrate as measure
+    from convcalc.measure.calibrate import choose_backend
+    from convcalc.render.json_format import to_json
 
     check_output_files({"--output": output})
     folder = os.path.dirname(os.path.abspath(output))
@@ -55,7 +56,7 @@ def calibrate(
         file=sys.stderr,
     )
     profile = measure(threads, chosen, name, log=lambda line: print(message_line(line), file=sys.stderr))
-    write_file("--output", output, profile_json(profile), "device profile")
+    write_file("--output", output, to_json(profile.to_dict()), "device profile")
     load, cpus = profile.calibrated_with.get("load_average"), os.cpu_count() or 1
     if load is not None and load > cpus:  # more runnable processes than CPUs, this one included
         print(

@@ -32,7 +32,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from convcalc.microbench import CASES, Case, Runner, best, case_graph, repeats
+from convcalc.measure.microbench import CASES, Case, Runner, best, case_graph, repeats
 from convcalc.passes.latency import Work, roofline
 from convcalc.passes.profile import DeviceProfile
 
@@ -195,10 +195,3 @@ def _onnxruntime_profile(name: str, threads: int, log: Callable[[str], None]) ->
     profile = efficiencies(device, measured)
     log("efficiency: " + ", ".join(f"{family} {e:.2f}" for family, e in profile.efficiency.items()))
     return profile
-
-
-def profile_json(device: DeviceProfile) -> str:
-    """The profile file's text: one key a line."""
-    from convcalc.render.json_format import to_json
-
-    return to_json(device.to_dict())
