@@ -119,3 +119,19 @@ def test_the_modes_table_says_which_options_each_mode_takes():
     # 28 x 28 x 32 outputs of 4 bytes, and the 28 x 28 x 192 input, live together at the one conv: 702,464 bytes
     deployed = run_mode(analysis, "deploy", ModeOptions()).to_dict()  # type: ignore[union-attr]
     assert deployed["peak_bytes"] == (28 * 28 * 32 + 28 * 28 * 192) * 4
+
+
+def test_a_dangling_branch_is_freed_at_once_and_bytes_scale_with_batch_and_dtype() -> None:
+    """Input 1x4x4; a (4 filters) reads it, b (2 filters) reads a and nothing reads b, c (3 filters) reads a again.
+    Per sample, in elements: at a, the input 16 + a's 64 = 80 (the input is then freed); at b, a's 64 (read again
+    by c) + b's 32 = 96, and b, never read, is freed at once; at c, a's 64 + c's 48 = 112. Each element is
+    2 bytes (float16) for each of 2 samples: 4 bytes."""
+    text = (
+        "input: [1, 4, 4]\nlayers:\n"
+        "  - {type: conv, name: a, filters: 4, kernel: 1}\n"
+        "  - {type: conv, name: b, filters: 2, kernel: 1}\n"
+        "  - {type: conv, name: c, filters: 3, kernel: 1, input: a}\n"
+    )
+    deployed = deployment(analyze(load_spec("t.yaml", text=text), batch=2), "float16")
+    assert [(step.name, step.live_bytes) for step in deployed.steps] == [("a", 80 * 4), ("b", 96 * 4), ("c", 112 * 4)]
+    assert (deployed.peak.name, deployed.to_dict()["peak_bytes"]) == ("c", 112 * 4)

@@ -100,6 +100,30 @@ def test_tiny_split_chosen_by_lowest_peak() -> None:
     assert plan_of(tiny(), (2, 2), "conv3").peak == 131
 
 
+def test_tiles_of_a_grid_of_unequal_sides() -> None:
+    """TINY on a 1x16x24 input: conv2's output, the split, is 2x8x12; a grid of 2 rows by 3 columns cuts it into
+    tiles of 8 / 2 = 4 rows by 12 / 3 = 4 columns."""
+    plan = plan_of(analyze_layers([1, 16, 24], TINY, dtype="int8"), (2, 3), "conv2")
+    assert (plan.split_shape, plan.tile) == ((2, 8, 12), (4, 4))
+    assert plan.to_dict()["tile"] == [4, 4]
+
+
+def test_a_patch_inside_the_padding_reads_nothing() -> None:
+    """1x2x2 -> a 1x1 conv (no padding) -> a 1x1 conv padded by 2: 1x6x6, the split, in 3x3 patches of 2x2. Patch row
+    0 (rows [0, 2)) reads first-conv rows [0 - 2, 1 - 2 + 1) = [-2, 0): none; row 1 (rows [2, 4)) reads [0, 2); row 2
+    (rows [4, 6)) reads [2, 4) -> none (the input has 2 rows). So the first conv computes rows 0 + 2 + 0 = 2 by
+    columns 2 over all patches, 1 MAC each: 4, as layer by layer; the second computes its 36 pixels, 1 MAC each."""
+    layers = [
+        {"type": "conv", "name": "conv1", "filters": 1, "kernel": 1},
+        {"type": "conv", "name": "conv2", "filters": 1, "kernel": 1, "padding": 2},
+    ]
+    plan = plan_of(analyze_layers([1, 2, 2], layers, dtype="int8"), (3, 3), "conv2")
+    steps = {step.name: step for step in plan.steps}
+    assert steps["conv1"].rows == steps["conv1"].cols == (None, (0, 2), None)
+    assert {name: step.macs for name, step in steps.items()} == {"conv1": 4, "conv2": 36}
+    assert (plan.stage_macs, plan.patch_macs, plan.extra_macs) == (40, 40, 0)
+
+
 def test_grid_text() -> None:
     assert parse_grid("4x4") == (4, 4) and parse_grid("2X3") == (2, 3) and parse_grid("5") == (5, 5)
     for bad in ("", "x4", "4x", "0x2", "4x4x4", "-1", "a"):

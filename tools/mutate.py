@@ -25,7 +25,7 @@ import signal
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from multiprocessing import Pool
 from pathlib import Path
@@ -48,9 +48,34 @@ LAYER_TESTS = [
     "tests/test_schema.py",
     "tests/test_deploy.py",
     "tests/test_patches.py",
+    "tests/test_tensor_ops.py",
+    "tests/test_dimensions.py",
+    "tests/test_torch_reference_specs.py",
+    "tests/test_flop_counter.py",
 ]
 """The layer catalogue's tests: every module of convcalc/kinds/ (and the numbers it computes with) runs them."""
-KINDS = ("base", "windows", "weighted", "pool", "norm", "elementwise", "merge", "tensor", "catalogue")
+KINDS = (
+    "base",
+    "windows",
+    "weighted",
+    "pool",
+    "norm",
+    "elementwise",
+    "merge",
+    "tensor",
+    "tensorops",
+    "attention",
+    "catalogue",
+)
+ONNX_TESTS = ["tests/test_onnx.py", "tests/test_import.py", "tests/test_dimensions.py", "tests/test_onnx_hostile.py"]
+"""The ONNX importer's tests: the recorded fixtures (tests/data/onnx) against published counts, built graphs of
+every op, and the hostile files."""
+CONVENTION_TESTS = ["tests/test_conventions.py", "tests/test_compare.py", "tests/test_torch_import.py"]
+"""Other tools' counts against their recordings (tests/data/peers)."""
+TORCH_TESTS = ["tests/test_torch_import.py"]
+"""The PyTorch front end against the recorded traces (tests/data/torch/traces)."""
+FOLD_TESTS = ["tests/test_fold.py", "tests/test_import.py"]
+"""Folding: random graphs and every ONNX fixture, folded and flat, count alike."""
 
 TARGETS = {
     **{f"kinds.{name}": (f"convcalc/kinds/{name}.py", LAYER_TESTS) for name in KINDS},
@@ -61,6 +86,24 @@ TARGETS = {
         ["tests/test_formula.py", "tests/test_explain.py", "tests/test_layers.py"],
     ),
     "spec.expr": ("convcalc/spec/expr.py", ["tests/test_expr.py", "tests/test_spec_shapes.py"]),
+    "spec.shapes": (
+        "convcalc/spec/shapes.py",
+        ["tests/test_spec_shapes.py", "tests/test_expr.py", "tests/test_layers.py", "tests/test_lowering.py"],
+    ),
+    **{f"spec.fold.{name}": (f"convcalc/spec/fold/{name}.py", FOLD_TESTS) for name in ("blocks", "items", "runs")},
+    **{f"onnx.{name}": (f"convcalc/importers/onnx/{name}.py", ONNX_TESTS) for name in ("ops", "importer", "patterns")},
+    **{f"torch.{name}": (f"convcalc/importers/torch/{name}.py", TORCH_TESTS) for name in ("ops", "tensors")},
+    **{
+        f"conventions.{name}": (f"convcalc/passes/conventions/{name}.py", CONVENTION_TESTS)
+        for name in ("rules", "tools", "onnx_tool", "counting")
+    },
+    "passes.training": ("convcalc/passes/training.py", ["tests/test_training.py", "tests/test_deploy.py"]),
+    "passes.deploy": (
+        "convcalc/passes/deploy.py",
+        ["tests/test_deploy.py", "tests/test_patches.py", "tests/test_dimensions.py"],
+    ),
+    "passes.patches": ("convcalc/passes/patches.py", ["tests/test_patches.py", "tests/test_deploy.py"]),
+    "passes.latency": ("convcalc/passes/latency.py", ["tests/test_latency.py"]),
     "engine.run": (
         "convcalc/engine/run.py",
         [
@@ -76,7 +119,7 @@ TARGETS = {
     ),
 }
 """Each target module (a short dotted name): its file, and the fast tests that must catch its mutants. A name given
-on the command line selects every target it is a prefix of (`kinds`: all of convcalc/kinds/)."""
+on the command line selects that target, or every target it is a dotted prefix of (`kinds`: all of convcalc/kinds/)."""
 TIMEOUT_FACTOR = 4
 """A mutant's tests may take this many times as long as the original's (plus 3 s) before they count as a hang
 (killed: an infinite loop is caught)..."""
@@ -92,7 +135,6 @@ EQUIVALENT: dict[tuple[str, str], str] = {
         "engine.run",
         "full = [s for s, shape in zip(sources, shapes, strict=True) if shape[1:] == result.shape[1:]]: True -> False",
     ): "sources and shapes are made from each other: always of one length",
-    ("kinds.base", "@dataclass(slots=True): True -> False"): "__slots__ changes memory layout, not a value",
     ("kinds.merge", "for other in inputs[1:]:: 1 -> 0"): "also compares the first input with itself, always equal",
     ("kinds.merge", "if any(s != inputs[0] for s in inputs[1:]):: 1 -> 0"): "also compares the first input with itself",
     (
@@ -185,8 +227,14 @@ class Mutant:
         return f"line {self.line}: {self.description}    {self.code}"
 
 
+DATACLASS_FIELD_OPTIONS = {"repr", "compare", "hash", "kw_only"}
+"""Keywords of ``dataclasses.field`` that say how a field is shown and compared, never what it holds."""
+
+
 def skipped(tree: ast.Module) -> set[int]:
-    """ids of nodes never mutated: docstrings, annotations, `if TYPE_CHECKING:` blocks."""
+    """ids of nodes never mutated: docstrings, annotations, `if TYPE_CHECKING:` blocks, decorators' arguments
+    (``@dataclass(frozen=True, slots=True)``, ``@lru_cache(maxsize=...)``: memory layout, mutability, caching, not a
+    value) and ``field(repr=False, compare=False)``'s options."""
     nodes: set[int] = set()
 
     def skip(node: ast.AST | None) -> None:
@@ -194,6 +242,13 @@ def skipped(tree: ast.Module) -> set[int]:
             nodes.update(id(child) for child in ast.walk(node))
 
     for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            for decorator in node.decorator_list:
+                skip(decorator)
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "field":
+            for keyword in node.keywords:
+                if keyword.arg in DATACLASS_FIELD_OPTIONS:
+                    skip(keyword)
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             skip(node.returns)
             for argument in [*node.args.args, *node.args.kwonlyargs, *node.args.posonlyargs]:
@@ -376,16 +431,22 @@ def _timed(module: str) -> float:
     return time.monotonic() - started
 
 
+def selects(target: str) -> Callable[[str], bool]:
+    """Whether a name given on the command line selects ``target``: the target itself, or a prefix of it at a dot
+    (`kinds`: every module of convcalc/kinds/; `kinds.tensor` is that module alone, not also `kinds.tensorops`)."""
+    return lambda name: target == name or target.startswith(name + ".")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("modules", nargs="*", help=f"of {', '.join(TARGETS)} (default: all)")
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--list", action="store_true", help="list the mutants, run nothing")
     options = parser.parse_args()
-    unknown = [name for name in options.modules if not any(target.startswith(name) for target in TARGETS)]
+    unknown = [name for name in options.modules if not any(selects(target)(name) for target in TARGETS)]
     if unknown:
         parser.error(f"unknown module(s) {', '.join(unknown)}; choose from {', '.join(TARGETS)}")
-    modules = [target for target in TARGETS if not options.modules or any(map(target.startswith, options.modules))]
+    modules = [target for target in TARGETS if not options.modules or any(map(selects(target), options.modules))]
     if options.list:
         for module in modules:
             for mutant in mutants(module):

@@ -23,8 +23,6 @@ if TYPE_CHECKING:
 
     from convcalc.engine.results import Analysis, LayerResult
 
-KIB = 1024
-
 DEPLOY_CONVENTION = {
     "peak_bytes": "largest sum of live activations at one step (weights in flash, not counted); kB = 1024 bytes",
     "folded": "batch norm after a conv or linear folded into it (params change: the conv gains a bias, the batch "
@@ -164,7 +162,7 @@ def live_steps(
     """Each of ``steps``' live bytes (the plan's steps, or the first of them): tensors made earlier and read now or
     later, plus its output, each of ``tensor_bytes`` (by step name; the network input's under NETWORK_INPUT). The
     last step's output is kept to the end (the network's output, or the split's buffer)."""
-    last_read = {NETWORK_INPUT: -1}
+    last_read: dict[str, int] = {}
     for index, step in enumerate(steps):
         for source in step.inputs:
             last_read[plan.alias[source]] = index
