@@ -118,6 +118,74 @@ def test_peak_of_one_linear_by_hand(write_spec) -> None:
     assert (step.peak_bytes, step.peak_at) == (40 + 16 + 8 + 8 + 40, "backward, linear1")
 
 
+def test_peak_of_one_linear_under_amp_with_adam_by_hand(write_spec) -> None:
+    """4 -> 2 features, batch 1, amp: activations in float16 (2 bytes), weights, gradients and Adam's two moments in
+    float32 plus a float16 copy of the weights. Throughout: weights 10 * 4 + 10 * 2 = 60 and Adam's 2 * 10 * 4 = 80.
+    At the linear's backward: the kept input 4 * 2 = 8, the output 2 * 2 = 4 and its gradient 4, the weight
+    gradients 10 * 4 = 40: 56."""
+    step = training(analyze(write_spec("input: [4]\nlayers:\n  - {type: linear, units: 2}\n")), "adam", "amp")
+    assert (step.weight_bytes, step.optimizer_bytes) == (60, 80)
+    assert (step.peak_bytes, step.peak_at) == (60 + 80 + 56, "backward, linear1")
+
+
+def test_peak_of_four_linears_by_hand(write_spec) -> None:
+    """8 -> 8 -> 8 -> 8 -> 2 features, batch 1, float32, sgd: 72 + 72 + 72 + 18 = 234 parameters, 936 bytes of
+    weights throughout. Forward of layer i at time i, its backward at 7 - i, the optimizer step at 8. Each linear
+    keeps its input (32 bytes) until its backward: the image until 7, the outputs of linear1, 2, 3 until 6, 5, 4; the
+    network's output (8 bytes) lives until 4. Parameter gradients from each backward on: linear4's 72 bytes from 4,
+    linear3's 288 from 5, linear2's from 6, linear1's from 7. The gradient of a layer's output (32 bytes; 8 for the
+    output) from the backward of its reader until its own: linear3's over 4..5, linear2's 5..6, linear1's 6..7, the
+    output's at 4. Live bytes: 64, 96, 128, 136 forward; at 4, 4 x 32 + 8 + 72 + 32 + 8 = 248; at 5, 3 x 32 + 360 +
+    32 + 32 = 520; at 6, 2 x 32 + 648 + 32 + 32 = 776; at 7, 32 + 936 + 32 = 1,000; at the optimizer step 936.
+    MACs: forward 3 x 64 + 16 = 208; backward 64 (linear1's weights: the image needs no gradient) + 2 x (64 + 64 + 16)
+    = 352; a step 560."""
+    text = "input: [8]\nlayers:\n" + "  - {type: linear, units: 8}\n" * 3 + "  - {type: linear, units: 2}\n"
+    step = training(analyze(write_spec(text)))
+    assert step.weight_bytes == 234 * 4
+    assert (step.peak_bytes, step.peak_at) == (936 + 1000, "backward, linear1")
+    assert (step.backward_macs, step.to_dict()["step_macs"]) == (352, 560)
+
+
+def test_peak_at_the_first_of_equal_moments(write_spec) -> None:
+    """Two relus on the image, batch 1, float32: nothing needs a gradient, nothing is kept. At relu1's forward the
+    image and relu1's output live (16 + 16 bytes), at relu2's relu1's and relu2's (16 + 16): equal, and the first is
+    the peak."""
+    step = training(analyze(write_spec("input: [4]\nlayers:\n  - {type: relu}\n  - {type: relu}\n")))
+    assert (step.peak_bytes, step.peak_at, step.saved_bytes) == (32, "forward, relu1", 0)
+
+
+def test_peak_with_the_outputs_gradient_by_hand(write_spec) -> None:
+    """1 -> 4 features, then a relu (not in place), batch 1, float32, sgd: weights 8 x 4 = 32 bytes throughout.
+    Times: linear1 forward 0, relu1 1, relu1's backward 2, linear1's 3, the optimizer 4. The linear keeps the image
+    (4 bytes) until 3; its output (16) lives over 0..1; the relu keeps its own output (16) over 1..2. The output's
+    gradient (16) lives at 2, linear1's output's over 2..3, its weight gradients (32) over 3..4. Live: 20, 36,
+    4 + 16 + 16 + 16 = 52 at 2 and 4 + 16 + 32 = 52 at 3: the first of the equal peaks, relu1's backward."""
+    step = training(analyze(write_spec("input: [1]\nlayers:\n  - {type: linear, units: 4}\n  - {type: relu}\n")))
+    assert (step.peak_bytes, step.peak_at) == (32 + 52, "backward, relu1")
+
+
+def test_a_dangling_branch_gets_no_gradient(write_spec) -> None:
+    """a: 1 -> 4 features; b: a relu of a that nothing reads; c: a relu of a, the output. Batch 1, float32, sgd;
+    weights 8 x 4 = 32 bytes. Times: forward 0, 1, 2; backward of c 3, of b 4, of a 5. The image (4 bytes) is kept
+    by a until 5; a's output (16) lives over 0..2; b keeps its output (16) over 1..4, c its own (16) over 2..3. No
+    loss reads b: it has no gradient. c's gradient (16) lives at 3, a's over 3..5, a's weight gradients (32) over
+    5..6. Live: 20, 36, 52, then at 3 4 + 16 + 16 + 16 + 16 = 68, at 4 36, at 5 52."""
+    text = (
+        "input: [1]\nlayers:\n  - {type: linear, name: a, units: 4}\n  - {type: relu, name: b}\n"
+        "  - {type: relu, name: c, input: a}\n"
+    )
+    step = training(analyze(write_spec(text)))
+    assert (step.peak_bytes, step.peak_at) == (32 + 68, "backward, c")
+
+
+def test_a_first_layer_of_one_parameter_keeps_its_input(write_spec) -> None:
+    """A 1x1 conv of one filter without bias on a 1x4x4 image: 1 parameter, so autograd records it and keeps its
+    input, 16 floats: 64 bytes."""
+    path = write_spec("input: [1, 4, 4]\nlayers:\n  - {type: conv, filters: 1, kernel: 1, bias: false}\n")
+    (layer,) = training(analyze(path)).layers
+    assert layer.saved_bytes == 64
+
+
 def test_json_of_a_training_step() -> None:
     result = run_cli("analyze", "resnet18", "--mode", "train", "--optimizer", "adam", "--batch", "8", "-f", "json")
     document = json.loads(result.stdout)

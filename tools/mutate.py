@@ -160,6 +160,15 @@ EQUIVALENT: dict[tuple[str, str], str] = {
     ("spec.expr", "return self.check(int(token) if len(token) <= 101 else MAX_MAGNITUDE + 1): 1 -> 2"): (
         "10^100 + 2 is refused by check() like 10^100 + 1"
     ),
+    ("passes.training", 'for record, layer in zip(document["layers"], self.layers, strict=True):: True -> False'): (
+        "the document is the JSON of the same analysis: one record per layer"
+    ),
+    ("passes.training", "change = [0] * (2 * self.steps + 2): 2 -> 3"): (
+        "a longer array of changes: the last span ends at 2n, its change at 2n + 1; the rest stay 0"
+    ),
+    ("passes.training", "running = list(accumulate(change[: 2 * self.steps])): 2 -> 3"): (
+        "times 2n and on hold only parameter gradients, all live at 2n - 1 already: never the first peak"
+    ),
     ("core.formula", "ADD, MUL, DIV, ATOM = 1, 2, 3, 4: 1 -> 0"): "only the order of the precedences matters",
     ("core.formula", "ADD, MUL, DIV, ATOM = 1, 2, 3, 4: 4 -> 5"): "only the order of the precedences matters",
 }

@@ -16,6 +16,7 @@ last reader until that of its producer. Not counted: the loss, the framework's w
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import accumulate
 from typing import TYPE_CHECKING, Any
 
 from convcalc.core.tensor import elements
@@ -139,7 +140,7 @@ class _Tape:
         size = elements(analysis.input_shape) * self.batch * activation_bytes
         self.storage = {NETWORK_INPUT: NETWORK_INPUT}  # tensor -> the storage it is
         self.storage_bytes = {NETWORK_INPUT: size}
-        self.storage_birth = {NETWORK_INPUT: -1}
+        self.storage_birth = {NETWORK_INPUT: 0}
         self.needs_grad = {NETWORK_INPUT: False}
         self.keepers: dict[str, int] = {}  # kept storage -> first layer keeping it
         self.new_kept: list[tuple[int, int]] = []  # (layer, bytes) of tensors made for backward
@@ -179,7 +180,7 @@ class _Tape:
         change = [0] * (2 * self.steps + 2)
 
         def live(start: int, end: int, size: int) -> None:  # alive at times start..end
-            change[max(start, 0)] += size
+            change[start] += size
             change[end + 1] -= size
 
         for storage, end in _last_reads(self.layers, self.storage, self.output_layer).items():
@@ -191,12 +192,10 @@ class _Tape:
             live(index, self.backward_time(index), size)
         for start, end, size in self._gradients(value_bytes):
             live(start, end, size)
-        best, at, running = -1, 0, 0
-        for time in range(2 * self.steps + 1):
-            running += change[time]
-            if running > best:
-                best, at = running, time
-        return constant + best, self.moment(at)
+        # the optimizer step (time 2n) holds only parameter gradients, all live at time 2n - 1: never the first peak
+        running = list(accumulate(change[: 2 * self.steps]))
+        best = max(running)
+        return constant + best, self.moment(running.index(best))
 
     def _gradients(self, value_bytes: int) -> Sequence[tuple[int, int, int]]:
         """(from, to, bytes) of parameter gradients and of the gradients of tensors that need one."""
@@ -215,14 +214,12 @@ class _Tape:
     def moment(self, time: int) -> str:
         if time < self.steps:
             return f"forward, {self.layers[time].name}"
-        if time < 2 * self.steps:
-            return f"backward, {self.layers[self.backward_time(time)].name}"
-        return "optimizer step"
+        return f"backward, {self.layers[self.backward_time(time)].name}"
 
 
 def _last_reads(layers: Sequence[LayerResult], storage: dict[str, str], output: str) -> dict[str, int]:
     """Each storage's last forward reader (the network's ``output`` lives into the backward)."""
-    last = {NETWORK_INPUT: -1}
+    last: dict[str, int] = {}
     for index, layer in enumerate(layers):
         last[storage[layer.name]] = max(last.get(storage[layer.name], index), index)
         for source in layer.inputs:
