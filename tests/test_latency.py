@@ -381,3 +381,15 @@ def test_the_how_to_example_is_real_output() -> None:
     block = text[text.index("\n", start) + 1 : text.index("```", start)].splitlines()
     command = block[0].removeprefix("$ convcalc ").split()
     assert block[1:] == [line.rstrip() for line in cli(*command).stdout.splitlines()]
+
+
+def test_a_batch_of_two_and_a_residual_add_whose_shortcut_comes_first() -> None:
+    """x + conv(x), the conv the add's second input: 1x1 conv 4 -> 4 on 8x8 without bias, batch 2, float32, one
+    node. Bytes: weights 4 * 4 * 4 = 64 (once, whatever the batch); the conv's input, the add's output and the
+    shortcut x each 2 * 4 * 8 * 8 * 4 = 2,048: 64 + 3 * 2,048 = 6,208."""
+    layers = [
+        {"type": "conv", "name": "c", "filters": 4, "kernel": 1, "bias": False},
+        {"type": "add", "name": "a", "inputs": ["input", "c"]},
+    ]
+    latency = estimate(analyze_layers([4, 8, 8], layers, batch=2), AVX2)
+    assert (latency.nodes, latency.layers["a"].node, latency.layers["c"].bytes) == (1, "c", 64 + 3 * 2_048)

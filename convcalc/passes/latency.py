@@ -200,8 +200,9 @@ def roofline(work: Work, device: DeviceProfile, dtype: str, weights_at: float | 
 
 
 def per_group(work: Work) -> int:
+    """Input channels per group, c_in / groups (what a grouped conv's efficiency depends on)."""
     c_in, _, groups = work.channels
-    return c_in // groups if groups > 1 else 0
+    return c_in // groups
 
 
 # ---------------------------------------------------------------- estimates

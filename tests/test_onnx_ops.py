@@ -1,0 +1,323 @@
+"""One ONNX op at a time, in graphs built byte by byte (tests/onnxbuild.py): the branches of each handler that
+decide a layer's kind, shape or parameters, against the ONNX operator specification (onnx/docs/Operators.md) and
+hand arithmetic."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from convcalc import analyze
+from tests import onnxbuild as ob
+
+
+def layers_of(tmp_path: Path, *args: object, **kwargs: object) -> list[tuple[str, tuple[int, ...], int]]:
+    """(type, output shape, params) of each layer of the model ob.model(*args, **kwargs) builds."""
+    path = tmp_path / "net.onnx"
+    path.write_bytes(ob.model(*args, **kwargs))  # type: ignore[arg-type]
+    return [(layer.type, layer.output_shape, layer.params) for layer in analyze(str(path)).layers]
+
+
+def test_layer_normalization_over_a_feature_map_or_the_last_axis(tmp_path: Path) -> None:
+    """axis 1 of a 1x4x3x3 map normalises C, H and W together: scale and bias of 4 x 3 x 3 = 36 values each; the
+    default axis -1 of a flat 1x10 input is its axis 1: 2 x 10 parameters."""
+    node = ob.node("LayerNormalization", ["x", "s", "b"], ["y"], "ln", axis=1)
+    weights = [ob.tensor("s", [4, 3, 3]), ob.tensor("b", [4, 3, 3])]
+    shape = [1, 4, 3, 3]
+    assert layers_of(tmp_path, [node], [("x", shape)], [("y", shape)], weights) == [("layernorm", (4, 3, 3), 72)]
+    node = ob.node("LayerNormalization", ["x", "s", "b"], ["y"], "ln")
+    weights = [ob.tensor("s", [10]), ob.tensor("b", [10])]
+    assert layers_of(tmp_path, [node], [("x", [1, 10])], [("y", [1, 10])], weights) == [("layernorm", (10,), 20)]
+
+
+def test_layer_normalization_over_part_of_a_map_is_not_counted(tmp_path: Path) -> None:
+    """axis 2 of a 1x4x3x3 map normalises each channel's H x W alone: not a layernorm convcalc knows (opaque)."""
+    node = ob.node("LayerNormalization", ["x", "s", "b"], ["y"], "ln", axis=2)
+    weights = [ob.tensor("s", [3, 3]), ob.tensor("b", [3, 3])]
+    shape = [1, 4, 3, 3]
+    assert layers_of(tmp_path, [node], [("x", shape)], [("y", shape)], weights) == [("opaque", (4, 3, 3), 0)]
+
+
+def test_a_reshape_to_batch_and_features_is_a_flatten(tmp_path: Path) -> None:
+    """Reshape of 1x2x3x4 to [1, -1] or [1, 24]: 2 x 3 x 4 = 24 features; to [1, 6, -1], a 6x4 matrix: not a
+    flatten."""
+    for target in ([1, -1], [1, 24]):
+        nodes = [ob.node("Reshape", ["x", "t"], ["y"], "r")]
+        constants = [ob.tensor("t", [2], target, ob.INT64)]
+        assert layers_of(tmp_path, nodes, [("x", [1, 2, 3, 4])], [("y", [1, 24])], constants) == [("flatten", (24,), 0)]
+    nodes = [ob.node("Reshape", ["x", "t"], ["y"], "r")]
+    constants = [ob.tensor("t", [3], [1, 6, -1], ob.INT64)]
+    found = layers_of(tmp_path, nodes, [("x", [1, 2, 3, 4])], [("y", [1, 6, 4])], constants)
+    assert found == [("opaque", (6, 4), 0)]
+
+
+def test_split_into_equal_parts(tmp_path: Path) -> None:
+    """Split without sizes: into as many parts as outputs (6 channels, 2 outputs: 3 and 3); from opset 18 into
+    num_outputs parts of ceil(C / n) channels, the last smaller (7 channels in 3: 3, 3 and 1)."""
+    node = ob.node("Split", ["x"], ["a", "b"], "split", axis=1)
+    found = layers_of(tmp_path, [node], [("x", [1, 6, 2, 2])], [("a", [1, 3, 2, 2]), ("b", [1, 3, 2, 2])])
+    assert found == [("slice", (3, 2, 2), 0), ("slice", (3, 2, 2), 0)]
+    node = ob.node("Split", ["x"], ["a", "b", "c"], "split", axis=1, num_outputs=3)
+    outputs = [("a", [1, 3, 2, 2]), ("b", [1, 3, 2, 2]), ("c", [1, 1, 2, 2])]
+    found = layers_of(tmp_path, [node], [("x", [1, 7, 2, 2])], outputs, opset=18)
+    assert found == [("slice", (3, 2, 2), 0), ("slice", (3, 2, 2), 0), ("slice", (1, 2, 2), 0)]
+
+
+def test_a_shape_gathered_back_together_reshapes_to_itself(tmp_path: Path) -> None:
+    """Shape(x) of a 1x8x3x3 map is [1, 8, 3, 3]; Gather of indices [1, 2, 3] takes [8, 3, 3]; Concat after a
+    leading 1 gives [1, 8, 3, 3] back: the Reshape changes nothing, and the relu after it reads 8x3x3."""
+    nodes = [
+        ob.node("Shape", ["x"], ["shape"], "s"),
+        ob.node("Gather", ["shape", "idx"], ["dims"], "g", axis=0),
+        ob.node("Concat", ["one", "dims"], ["target"], "cat", axis=0),
+        ob.node("Reshape", ["x", "target"], ["r"], "r"),
+        ob.node("Relu", ["r"], ["y"], "relu"),
+    ]
+    constants = [ob.tensor("idx", [3], [1, 2, 3], ob.INT64), ob.tensor("one", [1], [1], ob.INT64)]
+    found = layers_of(tmp_path, nodes, [("x", [1, 8, 3, 3])], [("y", [1, 8, 3, 3])], constants)
+    assert found == [("relu", (8, 3, 3), 0)]
+
+
+def test_conv_transpose_by_groups_strides_pads_and_output_padding(tmp_path: Path) -> None:
+    """ConvTranspose of 1x4x5x5 by a weight (C_in 4, C_out / group 3, 3, 3), group 2: 3 x 2 = 6 filters; stride 2,
+    pads 1, output_padding 1: (5 - 1) x 2 - 2 x 1 + (3 - 1) + 1 + 1 = 10. Params 4 x 3 x 9 + 6 (bias) = 114."""
+    node = ob.node(
+        "ConvTranspose", ["x", "w", "b"], ["y"], "up", strides=[2, 2], pads=[1, 1, 1, 1], output_padding=[1, 1], group=2
+    )
+    weights = [ob.tensor("w", [4, 3, 3, 3]), ob.tensor("b", [6])]
+    found = layers_of(tmp_path, [node], [("x", [1, 4, 5, 5])], [("y", [1, 6, 10, 10])], weights)
+    assert found == [("conv_transpose", (6, 10, 10), 114)]
+
+
+def test_convs_over_one_and_three_axes_and_auto_pad(tmp_path: Path) -> None:
+    """1-D: 1x2x10 by (3, 2, 3), pads 1, stride 2: (10 + 2 - 3) // 2 + 1 = 5, params 3 x 2 x 3 = 18. 3-D: 1x1x4x4x4
+    by (2, 1, 3, 3, 3), pads 1: 4 each, params 54. SAME_UPPER at stride 2 on 7: ceil(7 / 2) = 4; VALID: (7 - 3) // 2
+    + 1 = 3."""
+    node = ob.node("Conv", ["x", "w"], ["y"], "c", pads=[1, 1], strides=[2])
+    assert layers_of(tmp_path, [node], [("x", [1, 2, 10])], [("y", [1, 3, 5])], [ob.tensor("w", [3, 2, 3])]) == [
+        ("conv", (3, 5), 18)
+    ]
+    node = ob.node("Conv", ["x", "w"], ["y"], "c", pads=[1] * 6)
+    shape = [1, 1, 4, 4, 4]
+    found = layers_of(tmp_path, [node], [("x", shape)], [("y", [1, 2, 4, 4, 4])], [ob.tensor("w", [2, 1, 3, 3, 3])])
+    assert found == [("conv", (2, 4, 4, 4), 54)]
+    for auto_pad, size in (("SAME_UPPER", 4), ("VALID", 3)):
+        node = ob.node("Conv", ["x", "w"], ["y"], "c", auto_pad=auto_pad, strides=[2, 2])
+        found = layers_of(
+            tmp_path, [node], [("x", [1, 1, 7, 7])], [("y", [1, 1, size, size])], [ob.tensor("w", [1] * 2 + [3, 3])]
+        )
+        assert found == [("conv", (1, size, size), 9)]
+
+
+def test_a_gemm_without_transb_reads_its_weight_as_in_by_units(tmp_path: Path) -> None:
+    """Gemm of 1x16 by B (16, 10) and a bias of 10: 16 x 10 + 10 = 170 params."""
+    node = ob.node("Gemm", ["x", "w", "b"], ["y"], "fc")
+    weights = [ob.tensor("w", [16, 10]), ob.tensor("b", [10])]
+    assert layers_of(tmp_path, [node], [("x", [1, 16])], [("y", [1, 10])], weights) == [("linear", (10,), 170)]
+
+
+def test_pools(tmp_path: Path) -> None:
+    """AveragePool 3x3, stride 2, pads 1 on 8x8 with ceil_mode: ceil((8 + 2 - 3) / 2) + 1 = 5 (floor: 4), padding
+    counted when count_include_pad=1; MaxPool 2x2 dilated by 2 (3 wide) at stride 1 on 7: 7 - 3 + 1 = 5;
+    GlobalMaxPool: 1x1."""
+    node = ob.node(
+        "AveragePool",
+        ["x"],
+        ["y"],
+        "p",
+        kernel_shape=[3, 3],
+        strides=[2, 2],
+        pads=[1] * 4,
+        ceil_mode=1,
+        count_include_pad=1,
+    )
+    path = tmp_path / "pool.onnx"
+    path.write_bytes(ob.model([node], [("x", [1, 2, 8, 8])], [("y", [1, 2, 5, 5])]))
+    (layer,) = analyze(str(path)).layers
+    assert (layer.type, layer.output_shape, layer.config["count_include_pad"]) == ("avgpool", (2, 5, 5), True)
+    node = ob.node("MaxPool", ["x"], ["y"], "p", kernel_shape=[2, 2], dilations=[2, 2])
+    assert layers_of(tmp_path, [node], [("x", [1, 2, 7, 7])], [("y", [1, 2, 5, 5])]) == [("maxpool", (2, 5, 5), 0)]
+    node = ob.node("GlobalMaxPool", ["x"], ["y"], "g")
+    found = layers_of(tmp_path, [node], [("x", [1, 3, 4, 4])], [("y", [1, 3, 1, 1])])
+    assert found == [("global_maxpool", (3, 1, 1), 0)]
+
+
+def test_a_mean_over_the_spatial_axes_is_a_global_average_pool(tmp_path: Path) -> None:
+    """ReduceMean over axes [2, 3] (or [-1, -2]) of 1x3x4x4: a global average pool, 3x1x1; keepdims=0 drops the
+    two axes: then a flatten, 3. Over [1, 2, 3] (the channels too): not a pool."""
+    node = ob.node("ReduceMean", ["x"], ["y"], "m", axes=[-1, -2])
+    found = layers_of(tmp_path, [node], [("x", [1, 3, 4, 4])], [("y", [1, 3, 1, 1])])
+    assert found == [("global_avgpool", (3, 1, 1), 0)]
+    node = ob.node("ReduceMean", ["x"], ["y"], "m", axes=[2, 3], keepdims=0)
+    found = layers_of(tmp_path, [node], [("x", [1, 3, 4, 4])], [("y", [1, 3])])
+    assert found == [("global_avgpool", (3, 1, 1), 0), ("flatten", (3,), 0)]
+    node = ob.node("ReduceMean", ["x"], ["y"], "m", axes=[1, 2, 3])
+    found = layers_of(tmp_path, [node], [("x", [1, 3, 4, 4])], [("y", [1, 1, 1, 1])])
+    assert found == [("opaque", (1, 1, 1), 0)]
+
+
+def test_flatten_from_axis_1_only(tmp_path: Path) -> None:
+    """Flatten at axis 1 of 1x2x3x4: 24; of a flat 1x10: nothing to do (the relu after reads 10); at axis 2:
+    1x2 x 12, not a flatten convcalc counts."""
+    node = ob.node("Flatten", ["x"], ["y"], "f", axis=1)
+    assert layers_of(tmp_path, [node], [("x", [1, 2, 3, 4])], [("y", [1, 24])]) == [("flatten", (24,), 0)]
+    nodes = [ob.node("Flatten", ["x"], ["f"], "f", axis=1), ob.node("Relu", ["f"], ["y"], "r")]
+    assert layers_of(tmp_path, nodes, [("x", [1, 10])], [("y", [1, 10])]) == [("relu", (10,), 0)]
+    node = ob.node("Flatten", ["x"], ["y"], "f", axis=2)
+    assert layers_of(tmp_path, [node], [("x", [1, 2, 3, 4])], [("y", [2, 12])]) == [("opaque", (12,), 0)]
+
+
+def test_softmax_over_the_channels(tmp_path: Path) -> None:
+    """Opset 13 on: the axis defaults to -1, the last; axis 1 of a 1x3x4x4 map is the channels. Before 13 the axis
+    defaults to 1, meaning the flattened C x H x W: the channels only on a flat input or a 1x1 map."""
+    cases = [
+        (13, {"axis": 1}, [1, 3, 4, 4], "softmax"),
+        (13, {}, [1, 3, 4, 4], "opaque"),
+        (13, {}, [1, 10], "softmax"),
+        (11, {}, [1, 10], "softmax"),
+        (11, {}, [1, 3, 1, 1], "softmax"),
+        (11, {}, [1, 3, 4, 4], "opaque"),
+    ]
+    for opset, attributes, shape, kind in cases:
+        node = ob.node("Softmax", ["x"], ["y"], "s", **attributes)
+        found = layers_of(tmp_path, [node], [("x", shape)], [("y", shape)], opset=opset)
+        assert found == [(kind, tuple(shape[1:]), 0)], (opset, attributes, shape)
+
+
+def test_resize_by_sizes_and_upsample_by_scales(tmp_path: Path) -> None:
+    """Resize of 1x3x4x4 to sizes [1, 3, 8, 6]: 3x8x6; Upsample (opset 9: scales the second input) by [1, 1, 2, 3]
+    in linear mode: bilinear, 3x8x12; of a 1-D 1x3x4 by [1, 1, 2]: linear, 3x8; scales that are not whole:
+    opaque."""
+    nodes = [ob.node("Resize", ["x", "", "", "sizes"], ["y"], "r", mode="nearest")]
+    constants = [ob.tensor("sizes", [4], [1, 3, 8, 6], ob.INT64)]
+    assert layers_of(tmp_path, nodes, [("x", [1, 3, 4, 4])], [("y", [1, 3, 8, 6])], constants) == [
+        ("upsample", (3, 8, 6), 0)
+    ]
+    for shape, scales, out, mode in (
+        ([1, 3, 4, 4], [1.0, 1.0, 2.0, 3.0], [1, 3, 8, 12], "bilinear"),
+        ([1, 3, 4], [1.0, 1.0, 2.0], [1, 3, 8], "linear"),
+    ):
+        node = ob.node("Upsample", ["x", "scales"], ["y"], "u", mode="linear")
+        path = tmp_path / "up.onnx"
+        path.write_bytes(
+            ob.model([node], [("x", shape)], [("y", out)], [ob.tensor("scales", [len(scales)], scales)], opset=9)
+        )
+        (layer,) = analyze(str(path)).layers
+        assert (layer.type, layer.output_shape, layer.config["mode"]) == ("upsample", tuple(out[1:]), mode)
+    node = ob.node("Resize", ["x", "", "scales"], ["y"], "r", mode="nearest")
+    constants = [ob.tensor("scales", [4], [1.0, 1.0, 1.5, 1.5])]
+    assert layers_of(tmp_path, [node], [("x", [1, 3, 4, 4])], [("y", [1, 3, 6, 6])], constants) == [
+        ("opaque", (3, 6, 6), 0)
+    ]
+
+
+def test_pad_of_the_spatial_axes(tmp_path: Path) -> None:
+    """Pad of 1x2x5x5 by [0, 0, 1, 2, 0, 0, 3, 4] (N, C, H, W begins, then ends): H 1 + 5 + 3 = 9, W 2 + 5 + 4 = 11;
+    padding the channels too ([0, 1, 0, 0, 0, 0, 0, 0]): not a pad convcalc counts."""
+    node = ob.node("Pad", ["x", "pads"], ["y"], "p")
+    constants = [ob.tensor("pads", [8], [0, 0, 1, 2, 0, 0, 3, 4], ob.INT64)]
+    assert layers_of(tmp_path, [node], [("x", [1, 2, 5, 5])], [("y", [1, 2, 9, 11])], constants) == [
+        ("pad", (2, 9, 11), 0)
+    ]
+    constants = [ob.tensor("pads", [8], [0, 1, 0, 0, 0, 0, 0, 0], ob.INT64)]
+    assert layers_of(tmp_path, [node], [("x", [1, 2, 5, 5])], [("y", [1, 3, 5, 5])], constants) == [
+        ("opaque", (3, 5, 5), 0)
+    ]
+
+
+def test_slices_of_the_spatial_axes(tmp_path: Path) -> None:
+    """Slice of 1x2x6x6 over H and W from 1 to 5 (or to -1, counted from the end: 6 - 1): the centred 4x4, a
+    crop; from 0 to 4: a slice along H, 2x4x6, then along W, 2x4x4; of the batch axis: opaque."""
+    for end in (5, -1):
+        node = ob.node("Slice", ["x", "st", "en", "ax"], ["y"], "s")
+        constants = [
+            ob.tensor("st", [2], [1, 1], ob.INT64),
+            ob.tensor("en", [2], [end, end], ob.INT64),
+            ob.tensor("ax", [2], [2, 3], ob.INT64),
+        ]
+        found = layers_of(tmp_path, [node], [("x", [1, 2, 6, 6])], [("y", [1, 2, 4, 4])], constants)
+        assert found == [("crop", (2, 4, 4), 0)]
+    constants = [
+        ob.tensor("st", [2], [0, 0], ob.INT64),
+        ob.tensor("en", [2], [4, 4], ob.INT64),
+        ob.tensor("ax", [2], [-2, -1], ob.INT64),
+    ]
+    found = layers_of(tmp_path, [node], [("x", [1, 2, 6, 6])], [("y", [1, 2, 4, 4])], constants)
+    assert found == [("slice", (2, 4, 6), 0), ("slice", (2, 4, 4), 0)]
+    constants = [ob.tensor("st", [1], [0], ob.INT64), ob.tensor("en", [1], [1], ob.INT64)]
+    node = ob.node("Slice", ["x", "st", "en"], ["y"], "s")
+    found = layers_of(tmp_path, [node], [("x", [2, 2, 6, 6])], [("y", [1, 2, 6, 6])], constants)
+    assert found == [("opaque", (2, 6, 6), 0)]
+
+
+def test_norms_and_lrn(tmp_path: Path) -> None:
+    """GroupNormalization of 1x4x3x3 in 2 groups: a scale and a bias per channel, 2 x 4 = 8 params. BatchNormalization
+    with its scale and shift as initializers: 2 x 4 params, the running mean and variance 2 x 4 buffers; ONNX's
+    momentum 0.9 (the old value's share) is PyTorch's 0.1. LRN of size 5: no parameters."""
+    node = ob.node("GroupNormalization", ["x", "s", "b"], ["y"], "g", num_groups=2)
+    weights = [ob.tensor("s", [4]), ob.tensor("b", [4])]
+    shape = [1, 4, 3, 3]
+    assert layers_of(tmp_path, [node], [("x", shape)], [("y", shape)], weights) == [("groupnorm", (4, 3, 3), 8)]
+    node = ob.node("BatchNormalization", ["x", "s", "b", "m", "v"], ["y"], "bn", momentum=0.9)
+    path = tmp_path / "bn.onnx"
+    weights = [ob.tensor(name, [4]) for name in "sbmv"]
+    path.write_bytes(ob.model([node], [("x", shape)], [("y", shape)], weights))
+    (layer,) = analyze(str(path)).layers
+    assert (layer.params, layer.buffers, layer.config["momentum"], layer.config["affine"]) == (8, 8, 0.1, True)
+    node = ob.node("LRN", ["x"], ["y"], "lrn", size=5)
+    path.write_bytes(ob.model([node], [("x", shape)], [("y", shape)]))
+    (layer,) = analyze(str(path)).layers
+    assert (layer.type, layer.params, layer.config["size"]) == ("lrn", 0, 5)
+
+
+def test_clip_bounds(tmp_path: Path) -> None:
+    """Clip to [0, 6] (attributes, before opset 11) is relu6; to [0, none] relu; to [-1, 1] no kind convcalc has."""
+    for attributes, kind in (
+        ({"min": 0.0, "max": 6.0}, "relu6"),
+        ({"min": 0.0}, "relu"),
+        ({"min": -1.0, "max": 1.0}, "opaque"),
+    ):
+        node = ob.node("Clip", ["x"], ["y"], "c", **attributes)
+        assert layers_of(tmp_path, [node], [("x", [1, 4])], [("y", [1, 4])], opset=6) == [(kind, (4,), 0)]
+
+
+def test_a_product_by_a_weight_per_channel_is_layer_scale(tmp_path: Path) -> None:
+    """x * w of 1x4x3x3 by w of 4x1x1 or 1x4x1x1 (either side): a scale, 4 params; by w of 4x3x3: not a scale."""
+    for dims, inputs in (([4, 1, 1], ["x", "w"]), ([1, 4, 1, 1], ["w", "x"])):
+        node = ob.node("Mul", inputs, ["y"], "m")
+        found = layers_of(tmp_path, [node], [("x", [1, 4, 3, 3])], [("y", [1, 4, 3, 3])], [ob.tensor("w", dims)])
+        assert found == [("scale", (4, 3, 3), 4)]
+    node = ob.node("Mul", ["x", "w"], ["y"], "m")
+    found = layers_of(tmp_path, [node], [("x", [1, 4, 3, 3])], [("y", [1, 4, 3, 3])], [ob.tensor("w", [4, 3, 3])])
+    assert found == [("opaque", (4, 3, 3), 0)]
+
+
+def test_a_concat_of_shape_constants_and_one_over_another_axis(tmp_path: Path) -> None:
+    """Concat of [1] and [-1] is the shape [1, -1] (a Reshape to it flattens 1x2x3 to 6); a Concat of two maps
+    over axis 2 (their heights) is no concat of channels convcalc counts."""
+    nodes = [
+        ob.node("Concat", ["one", "rest"], ["t"], "cat", axis=0),
+        ob.node("Reshape", ["x", "t"], ["y"], "r"),
+    ]
+    constants = [ob.tensor("one", [1], [1], ob.INT64), ob.tensor("rest", [1], [-1], ob.INT64)]
+    assert layers_of(tmp_path, nodes, [("x", [1, 2, 3])], [("y", [1, 6])], constants) == [("flatten", (6,), 0)]
+    node = ob.node("Concat", ["x", "x"], ["y"], "cat", axis=2)
+    assert layers_of(tmp_path, [node], [("x", [1, 2, 3])], [("y", [1, 2, 6])]) == [("opaque", (2, 6), 0)]
+
+
+def test_operands_in_either_order(tmp_path: Path) -> None:
+    """Mul(sigmoid(a), a) is SiLU as Mul(a, sigmoid(a)) is; Add(bias, MatMul) folds the bias of 5 (as [1, 5] too)
+    into the linear layer, 8 x 5 + 5 = 45 params; a bias of [5, 1] is no bias per unit: the Add is opaque."""
+    nodes = [
+        ob.node("Relu", ["x"], ["a"], "r"),
+        ob.node("Sigmoid", ["a"], ["s"], "sg"),
+        ob.node("Mul", ["s", "a"], ["y"], "m"),
+    ]
+    assert layers_of(tmp_path, nodes, [("x", [1, 4])], [("y", [1, 4])]) == [("relu", (4,), 0), ("silu", (4,), 0)]
+    for dims in ([5], [1, 5]):
+        nodes = [ob.node("MatMul", ["x", "w"], ["m"], "mm"), ob.node("Add", ["b", "m"], ["y"], "add")]
+        weights = [ob.tensor("w", [8, 5]), ob.tensor("b", dims)]
+        assert layers_of(tmp_path, nodes, [("x", [1, 8])], [("y", [1, 5])], weights) == [("linear", (5,), 45)]
+    nodes = [ob.node("MatMul", ["x", "w"], ["m"], "mm"), ob.node("Add", ["m", "b"], ["y"], "add")]
+    weights = [ob.tensor("w", [8, 5]), ob.tensor("b", [5, 1])]
+    found = layers_of(tmp_path, nodes, [("x", [1, 8])], [("y", [5, 5])], weights)
+    assert found == [("linear", (5,), 40), ("opaque", (5,), 0)]
