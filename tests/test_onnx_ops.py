@@ -38,16 +38,17 @@ def test_layer_normalization_over_part_of_a_map_is_not_counted(tmp_path: Path) -
 
 
 def test_a_reshape_to_batch_and_features_is_a_flatten(tmp_path: Path) -> None:
-    """Reshape of 1x2x3x4 to [1, -1] or [1, 24]: 2 x 3 x 4 = 24 features; to [1, 6, -1], a 6x4 matrix: not a
-    flatten."""
+    """Reshape of 1x2x3x4 to [1, -1] or [1, 24]: 2 x 3 x 4 = 24 features; to [1, 6, -1] or [1, -1, 4], a 6x4
+    matrix: not a flatten."""
     for target in ([1, -1], [1, 24]):
         nodes = [ob.node("Reshape", ["x", "t"], ["y"], "r")]
         constants = [ob.tensor("t", [2], target, ob.INT64)]
         assert layers_of(tmp_path, nodes, [("x", [1, 2, 3, 4])], [("y", [1, 24])], constants) == [("flatten", (24,), 0)]
-    nodes = [ob.node("Reshape", ["x", "t"], ["y"], "r")]
-    constants = [ob.tensor("t", [3], [1, 6, -1], ob.INT64)]
-    found = layers_of(tmp_path, nodes, [("x", [1, 2, 3, 4])], [("y", [1, 6, 4])], constants)
-    assert found == [("opaque", (6, 4), 0)]
+    for target in ([1, 6, -1], [1, -1, 4]):
+        nodes = [ob.node("Reshape", ["x", "t"], ["y"], "r")]
+        constants = [ob.tensor("t", [3], target, ob.INT64)]
+        found = layers_of(tmp_path, nodes, [("x", [1, 2, 3, 4])], [("y", [1, 6, 4])], constants)
+        assert found == [("opaque", (6, 4), 0)]
 
 
 def test_split_into_equal_parts(tmp_path: Path) -> None:
@@ -153,6 +154,13 @@ def test_a_mean_over_the_spatial_axes_is_a_global_average_pool(tmp_path: Path) -
     node = ob.node("ReduceMean", ["x"], ["y"], "m", axes=[1, 2, 3])
     found = layers_of(tmp_path, [node], [("x", [1, 3, 4, 4])], [("y", [1, 1, 1, 1])])
     assert found == [("opaque", (1, 1, 1), 0)]
+    node = ob.node("ReduceMean", ["x"], ["y"], "m")  # no axes: over all of them
+    found = layers_of(tmp_path, [node], [("x", [1, 3, 4, 4])], [("y", [1, 1, 1, 1])])
+    assert found == [("opaque", (1, 1, 1), 0)]
+    node = ob.node("ReduceMean", ["x", "axes"], ["y"], "m")  # opset 18: the axes an input
+    constants = [ob.tensor("axes", [2], [2, 3], ob.INT64)]
+    found = layers_of(tmp_path, [node], [("x", [1, 3, 4, 4])], [("y", [1, 3, 1, 1])], constants, opset=18)
+    assert found == [("global_avgpool", (3, 1, 1), 0)]
 
 
 def test_flatten_from_axis_1_only(tmp_path: Path) -> None:
@@ -321,3 +329,88 @@ def test_operands_in_either_order(tmp_path: Path) -> None:
     weights = [ob.tensor("w", [8, 5]), ob.tensor("b", [5, 1])]
     found = layers_of(tmp_path, nodes, [("x", [1, 8])], [("y", [5, 5])], weights)
     assert found == [("linear", (5,), 40), ("opaque", (5,), 0)]
+
+
+def test_a_kernel_that_does_not_fit_its_input_is_opaque(tmp_path: Path) -> None:
+    """A 2x2 MaxPool on a 1-D map 1x2x10, or one without a kernel on a flat 1x10 (a kernel of no axes: convcalc
+    slides over 1 to 3): not counted, the shape the file states."""
+    node = ob.node("MaxPool", ["x"], ["y"], "p", kernel_shape=[2, 2])
+    assert layers_of(tmp_path, [node], [("x", [1, 2, 10])], [("y", [1, 2, 9])]) == [("opaque", (2, 9), 0)]
+    node = ob.node("MaxPool", ["x"], ["y"], "p")
+    assert layers_of(tmp_path, [node], [("x", [1, 10])], [("y", [1, 10])]) == [("opaque", (10,), 0)]
+
+
+def test_what_is_not_a_linears_bias_nor_silu(tmp_path: Path) -> None:
+    """A constant added to a relu's output is no linear's bias: opaque. x * relu(x), the relu not the last layer
+    before the Mul, is a multiply; x * sigmoid(x) where the sigmoid is also read elsewhere keeps the sigmoid and
+    multiplies."""
+    nodes = [ob.node("Relu", ["x"], ["r"], "r"), ob.node("Add", ["r", "b"], ["y"], "add")]
+    found = layers_of(tmp_path, nodes, [("x", [1, 4])], [("y", [1, 4])], [ob.tensor("b", [4])])
+    assert found == [("relu", (4,), 0), ("opaque", (4,), 0)]
+    nodes = [
+        ob.node("Relu", ["x"], ["a"], "r1"),
+        ob.node("Relu", ["x"], ["b"], "r2"),
+        ob.node("Mul", ["x", "a"], ["m"], "m"),
+        ob.node("Add", ["m", "b"], ["y"], "add"),
+    ]
+    found = layers_of(tmp_path, nodes, [("x", [1, 4])], [("y", [1, 4])])
+    assert [kind for kind, _, _ in found] == ["relu", "relu", "multiply", "add"]
+    nodes = [
+        ob.node("Sigmoid", ["x"], ["s"], "s"),
+        ob.node("Mul", ["x", "s"], ["m"], "m"),
+        ob.node("Add", ["m", "s"], ["y"], "add"),
+    ]
+    found = layers_of(tmp_path, nodes, [("x", [1, 4])], [("y", [1, 4])])
+    assert [kind for kind, _, _ in found] == ["sigmoid", "multiply", "add"]
+
+
+def test_a_reshape_to_a_shape_the_file_does_not_give_is_opaque(tmp_path: Path) -> None:
+    """A Reshape whose target is an initializer without values (its dims only): the shape the file states."""
+    node = ob.node("Reshape", ["x", "t"], ["y"], "r")
+    found = layers_of(tmp_path, [node], [("x", [1, 2, 3, 4])], [("y", [1, 24])], [ob.tensor("t", [2])])
+    assert found == [("opaque", (24,), 0)]
+
+
+def test_a_reshape_to_5_d_that_splits_no_groups_is_opaque(tmp_path: Path) -> None:
+    """A channel shuffle starts with a Reshape of C x H x W to [1, g, C / g, H, W], g and C / g above 1; to
+    [1, 1, 8, 3, 3] it splits no groups: not counted, the shape the file states."""
+    node = ob.node("Reshape", ["x", "t"], ["y"], "r")
+    constants = [ob.tensor("t", [5], [1, 1, 8, 3, 3], ob.INT64)]
+    found = layers_of(tmp_path, [node], [("x", [1, 8, 3, 3])], [("y", [1, 1, 8, 3, 3])], constants)
+    assert found == [("opaque", (1, 8, 3, 3), 0)]
+
+
+def test_resize_with_aligned_corners(tmp_path: Path) -> None:
+    """Resize in linear mode of 1x3x4x4 to 8x8 with coordinate_transformation_mode align_corners: bilinear,
+    align_corners; the default mode (half_pixel) does not align them."""
+    for attributes, aligned in (({"coordinate_transformation_mode": "align_corners"}, True), ({}, False)):
+        node = ob.node("Resize", ["x", "", "", "sizes"], ["y"], "r", mode="linear", **attributes)
+        path = tmp_path / "resize.onnx"
+        constants = [ob.tensor("sizes", [4], [1, 3, 8, 8], ob.INT64)]
+        path.write_bytes(ob.model([node], [("x", [1, 3, 4, 4])], [("y", [1, 3, 8, 8])], constants))
+        (layer,) = analyze(str(path)).layers
+        assert (layer.config["mode"], layer.config["align_corners"]) == ("bilinear", aligned)
+
+
+def test_a_shape_step_on_a_layers_output_is_opaque(tmp_path: Path) -> None:
+    """Cast, Squeeze, Unsqueeze and Gather are read as steps of a shape computation on constants; on the network's
+    input, a Cast is not counted: the shape the file states."""
+    node = ob.node("Cast", ["x"], ["y"], "c", to=1)
+    assert layers_of(tmp_path, [node], [("x", [1, 4])], [("y", [1, 4])]) == [("opaque", (4,), 0)]
+
+
+def test_splits_and_slices_convcalc_does_not_count(tmp_path: Path) -> None:
+    """A Split along the height (axis 2) of 1x2x4x4 into one part, a Slice of a flat 1x10 (features 2 to 5), a Slice
+    whose starts the file does not give (an initializer of dims only): opaque, the shapes the file states."""
+    node = ob.node("Split", ["x"], ["y"], "s", axis=2)
+    assert layers_of(tmp_path, [node], [("x", [1, 2, 4, 4])], [("y", [1, 2, 4, 4])]) == [("opaque", (2, 4, 4), 0)]
+    node = ob.node("Slice", ["x", "st", "en", "ax"], ["y"], "s")
+    constants = [
+        ob.tensor("st", [1], [2], ob.INT64),
+        ob.tensor("en", [1], [5], ob.INT64),
+        ob.tensor("ax", [1], [1], ob.INT64),
+    ]
+    assert layers_of(tmp_path, [node], [("x", [1, 10])], [("y", [1, 3])], constants) == [("opaque", (3,), 0)]
+    constants[0] = ob.tensor("st", [1], data_type=ob.INT64)
+    found = layers_of(tmp_path, [node], [("x", [1, 10, 4])], [("y", [1, 3, 4])], constants)
+    assert found == [("opaque", (3, 4), 0)]

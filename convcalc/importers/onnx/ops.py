@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from convcalc.engine.graph import NETWORK_INPUT
-from convcalc.importers.onnx.constants import gather, whole
+from convcalc.importers.onnx.constants import whole
 from convcalc.importers.onnx.importer import Importer
 from convcalc.importers.onnx.model import OnnxNode, Tensor
 from convcalc.importers.onnx.patterns import mark_channels_last, not_followed
@@ -391,22 +391,6 @@ def shape(importer: Importer, node: OnnxNode) -> None:
     importer.constants[node.outputs[0]] = Tensor(node.outputs[0], (len(dims),), dims)
 
 
-def constant_step(importer: Importer, node: OnnxNode) -> None:  # on a layer's output: no shape step convcalc knows
-    """Steps of a shape computation on constants (Shape -> Gather -> Unsqueeze -> Concat -> Reshape)."""
-    value = importer.constant(node, 0)
-    if value is None or value.values is None:
-        opaque(importer, node)
-        return
-    values = value.values
-    if node.op_type == "Gather":
-        index = importer.constant(node, 1)
-        if index is None or index.values is None:
-            opaque(importer, node)
-            return
-        values = gather(values, index.values)
-    importer.constants[node.outputs[0]] = Tensor(node.outputs[0], (len(values),), values)
-
-
 def split(importer: Importer, node: OnnxNode) -> None:
     """A split of the channels: one ``slice`` layer per output."""
     channels = importer.shape_of(node)[0]
@@ -557,17 +541,15 @@ HANDLERS: dict[str, Handler] = {
     "Upsample": resize,
     "Constant": constant,
     "Shape": shape,
-    "Gather": constant_step,
-    "Unsqueeze": constant_step,
-    "Squeeze": constant_step,
-    "Cast": constant_step,
     "Split": split,
     "Slice": slice_,
     "Pad": pad,
     "LayerNormalization": layer_norm,
     "GroupNormalization": group_norm,
 }
-"""Each ONNX op type convcalc reads, with its handler; any other op is ``opaque``."""
+"""Each ONNX op type convcalc reads, with its handler; any other op is ``opaque`` (Gather, Unsqueeze, Squeeze and
+Cast too: on constants they are shape arithmetic, which the importer works out before any handler,
+:meth:`~convcalc.importers.onnx.importer.Importer.computes_constants`)."""
 CHANNELS_LAST_OPS = frozenset(
     {"Gemm", "MatMul", "Add", *ELEMENTWISE, "Clip", "Mul", "Transpose", "Dropout", "Identity", "LayerNormalization"}
 )
