@@ -393,3 +393,36 @@ def test_a_batch_of_two_and_a_residual_add_whose_shortcut_comes_first() -> None:
     ]
     latency = estimate(analyze_layers([4, 8, 8], layers, batch=2), AVX2)
     assert (latency.nodes, latency.layers["a"].node, latency.layers["c"].bytes) == (1, "c", 64 + 3 * 2_048)
+
+
+def test_at_the_ridge_point_a_node_is_compute_bound() -> None:
+    """The add of two 4x8x8 maps: 256 FLOPs, 3 x 256 x 4 = 3,072 bytes. On a device of 2^30 FLOP/s and 12 x 2^30
+    bytes/s both terms are 256 / 2^30 s exactly: compute-bound (the larger or equal term). Its intensity 256 /
+    3,072 = 0.0833..., 0.083 in the JSON (three decimals); its estimate 2.384185791015625e-07 s, 2.384e-07 (four
+    significant figures)."""
+    device = DeviceProfile("ridge", {"float32": 2.0**30}, 12 * 2.0**30)
+    layer = estimate(analyze_layers([4, 8, 8], ADD), device).layers["sum"]
+    assert (layer.bound, layer.estimate_s) == ("compute", 256 / 2**30)
+    assert layer.to_dict() == {
+        "estimate_s": 2.384e-07,
+        "bound": "compute",
+        "bytes": 3_072,
+        "intensity": 0.083,
+        "node": "sum",
+    }
+
+
+def test_fused_and_free_layers_have_no_bytes_of_their_own() -> None:
+    """In FUSED, the relu fused into c1's node and the flatten (free) carry 0 bytes and 0 s."""
+    layers = estimate(analyze_text(FUSED), AVX2).layers
+    assert [(layers[name].bytes, layers[name].estimate_s) for name in ("res.body.r1", "f")] == [(0, 0.0), (0, 0.0)]
+
+
+def test_a_conv_on_a_1x1_map_runs_as_a_linear_layer() -> None:
+    """A 1x1 conv 8 -> 4 on a 8x1x1 map is a matrix-vector product: the 'linear' family, here of efficiency 0.5 on a
+    device of 1e9 FLOP/s (bandwidth out of the way): 2 x 32 MACs = 64 FLOPs / 1e9 / 0.5 = 128 ns. On a 8x2x1 map it
+    is a pointwise conv, of efficiency 1: 128 FLOPs / 1e9 = 128 ns."""
+    device = DeviceProfile("d", {"float32": 1e9}, 1e15, efficiency={"linear": 0.5})
+    conv = {"type": "conv", "name": "c", "filters": 4, "kernel": 1, "bias": False}
+    assert estimate(analyze_layers([8, 1, 1], [conv]), device).estimate_s == pytest.approx(128e-9, rel=1e-12)
+    assert estimate(analyze_layers([8, 2, 1], [conv]), device).estimate_s == pytest.approx(128e-9, rel=1e-12)

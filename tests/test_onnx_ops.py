@@ -6,7 +6,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from convcalc import analyze
+from convcalc.core.errors import SpecError
 from tests import onnxbuild as ob
 
 
@@ -414,3 +417,124 @@ def test_splits_and_slices_convcalc_does_not_count(tmp_path: Path) -> None:
     constants[0] = ob.tensor("st", [1], data_type=ob.INT64)
     found = layers_of(tmp_path, [node], [("x", [1, 10, 4])], [("y", [1, 3, 4])], constants)
     assert found == [("opaque", (3, 4), 0)]
+
+
+def refused(tmp_path: Path, *args: object, **kwargs: object) -> str:
+    """The one message convcalc gives for the model ob.model(*args, **kwargs)."""
+    path = tmp_path / "net.onnx"
+    path.write_bytes(ob.model(*args, **kwargs))  # type: ignore[arg-type]
+    with pytest.raises(SpecError) as error:
+        analyze(str(path))
+    return str(error.value)
+
+
+def test_what_the_handlers_refuse(tmp_path: Path) -> None:
+    """auto_pad SAME_UPPER on a pool (convcalc's pools have no 'same') and SAME_LOWER on a conv (the odd pixel before);
+    ConvTranspose with output_shape or auto_pad; Gemm with transA."""
+    x, y = [("x", [1, 1, 6, 6])], [("y", [1, 1, 6, 6])]
+    node = ob.node("MaxPool", ["x"], ["y"], "p", kernel_shape=[3, 3], auto_pad="SAME_UPPER")
+    assert "auto_pad SAME_UPPER is not supported" in refused(tmp_path, [node], x, y)
+    node = ob.node("Conv", ["x", "w"], ["y"], "c", auto_pad="SAME_LOWER")
+    assert "auto_pad SAME_LOWER is not supported" in refused(tmp_path, [node], x, y, [ob.tensor("w", [1, 1, 3, 3])])
+    weight = [ob.tensor("w", [1, 1, 3, 3])]
+    node = ob.node("ConvTranspose", ["x", "w"], ["y"], "t", output_shape=[8, 8])
+    assert "output_shape is not supported" in refused(tmp_path, [node], x, y, weight)
+    node = ob.node("ConvTranspose", ["x", "w"], ["y"], "t", auto_pad="SAME_UPPER")
+    assert "auto_pad is not supported on ConvTranspose" in refused(tmp_path, [node], x, y, weight)
+    node = ob.node("Gemm", ["x", "w"], ["y"], "fc", transA=1)
+    assert "transA=1" in refused(tmp_path, [node], [("x", [1, 4])], [("y", [1, 2])], [ob.tensor("w", [4, 2])])
+
+
+def test_conv_transpose_with_valid_padding(tmp_path: Path) -> None:
+    """auto_pad VALID on a ConvTranspose is no padding: 3x3 at stride 1 on 4x4: 4 - 1 + 3 = 6."""
+    node = ob.node("ConvTranspose", ["x", "w"], ["y"], "t", auto_pad="VALID")
+    found = layers_of(tmp_path, [node], [("x", [1, 1, 4, 4])], [("y", [1, 2, 6, 6])], [ob.tensor("w", [1, 2, 3, 3])])
+    assert found == [("conv_transpose", (2, 6, 6), 18)]
+
+
+def test_a_batch_norm_without_learned_scale_and_shift(tmp_path: Path) -> None:
+    """Scale and shift from Constant nodes (PyTorch's affine=False), not initializers: no parameters; the running
+    mean and variance: 2 x 4 buffers."""
+    ones = ob.tensor("", [4], [1.0] * 4)
+    nodes = [
+        ob.node("Constant", [], ["s"], "cs", value=ones),
+        ob.node("Constant", [], ["b"], "cb", value=ones),
+        ob.node("BatchNormalization", ["x", "s", "b", "m", "v"], ["y"], "bn"),
+    ]
+    path = tmp_path / "bn.onnx"
+    shape = [1, 4, 3, 3]
+    path.write_bytes(ob.model(nodes, [("x", shape)], [("y", shape)], [ob.tensor("m", [4]), ob.tensor("v", [4])]))
+    (layer,) = analyze(str(path)).layers
+    assert (layer.params, layer.buffers, layer.config["affine"]) == (0, 8, False)
+
+
+def test_products_that_are_no_layer_scale(tmp_path: Path) -> None:
+    """x * 2.0 (a constant with its value) and a flat 1x4 times a weight of 4: not counted."""
+    node = ob.node("Mul", ["x", "w"], ["y"], "m")
+    found = layers_of(tmp_path, [node], [("x", [1, 4, 3, 3])], [("y", [1, 4, 3, 3])], [ob.tensor("w", [], [2.0])])
+    assert found == [("opaque", (4, 3, 3), 0)]
+    found = layers_of(tmp_path, [node], [("x", [1, 4])], [("y", [1, 4])], [ob.tensor("w", [4])])
+    assert found == [("opaque", (4,), 0)]
+
+
+def test_more_means_resizes_pads_and_slices(tmp_path: Path) -> None:
+    """ReduceMean over the features of a flat 1x10: no pool. Resize in linear mode of a 3-D 1x2x4x4x4 by 2:
+    trilinear, 2x8x8x8. Pad of a 1-D 1x2x5 by [0, 0, 1, 0, 0, 2]: 1 + 5 + 2 = 8; in reflect mode, or of a flat
+    input (by zeros): not counted. Slice with step 2: not counted; of H only, 1 to 5 of 6: a slice along that axis, 2x4x6;
+    ends past the end (2^62) and starts before the start (-100) clamp: H 0 to 6, W 0 to 3: 2x6x3."""
+    node = ob.node("ReduceMean", ["x"], ["y"], "m", axes=[1])
+    assert layers_of(tmp_path, [node], [("x", [1, 10])], [("y", [1, 1])]) == [("opaque", (1,), 0)]
+    node = ob.node("Resize", ["x", "", "scales"], ["y"], "r", mode="linear")
+    path = tmp_path / "resize.onnx"
+    constants = [ob.tensor("scales", [5], [1.0, 1.0, 2.0, 2.0, 2.0])]
+    path.write_bytes(ob.model([node], [("x", [1, 2, 4, 4, 4])], [("y", [1, 2, 8, 8, 8])], constants))
+    (layer,) = analyze(str(path)).layers
+    assert (layer.output_shape, layer.config["mode"]) == ((2, 8, 8, 8), "trilinear")
+    node = ob.node("Pad", ["x", "pads"], ["y"], "p")
+    constants = [ob.tensor("pads", [6], [0, 0, 1, 0, 0, 2], ob.INT64)]
+    assert layers_of(tmp_path, [node], [("x", [1, 2, 5])], [("y", [1, 2, 8])], constants) == [("pad", (2, 8), 0)]
+    node = ob.node("Pad", ["x", "pads"], ["y"], "p", mode="reflect")
+    assert layers_of(tmp_path, [node], [("x", [1, 2, 5])], [("y", [1, 2, 8])], constants) == [("opaque", (2, 8), 0)]
+    node = ob.node("Pad", ["x", "pads"], ["y"], "p")
+    constants = [ob.tensor("pads", [4], [0, 0, 0, 0], ob.INT64)]
+    assert layers_of(tmp_path, [node], [("x", [1, 5])], [("y", [1, 5])], constants) == [("opaque", (5,), 0)]
+    node = ob.node("Slice", ["x", "st", "en", "ax", "steps"], ["y"], "s")
+    slicing = [
+        ob.tensor("st", [1], [0], ob.INT64),
+        ob.tensor("en", [1], [6], ob.INT64),
+        ob.tensor("ax", [1], [2], ob.INT64),
+    ]
+    found = layers_of(
+        tmp_path,
+        [node],
+        [("x", [1, 2, 6, 6])],
+        [("y", [1, 2, 3, 6])],
+        [*slicing, ob.tensor("steps", [1], [2], ob.INT64)],
+    )
+    assert found == [("opaque", (2, 3, 6), 0)]
+    node = ob.node("Slice", ["x", "st", "en", "ax"], ["y"], "s")
+    slicing = [
+        ob.tensor("st", [1], [1], ob.INT64),
+        ob.tensor("en", [1], [5], ob.INT64),
+        ob.tensor("ax", [1], [2], ob.INT64),
+    ]
+    assert layers_of(tmp_path, [node], [("x", [1, 2, 6, 6])], [("y", [1, 2, 4, 6])], slicing) == [
+        ("slice", (2, 4, 6), 0)
+    ]
+    slicing = [
+        ob.tensor("st", [2], [-100, 0], ob.INT64),
+        ob.tensor("en", [2], [2**62, 3], ob.INT64),
+        ob.tensor("ax", [2], [2, 3], ob.INT64),
+    ]
+    assert layers_of(tmp_path, [node], [("x", [1, 2, 6, 6])], [("y", [1, 2, 6, 3])], slicing) == [
+        ("slice", (2, 6, 3), 0)
+    ]
+
+
+def test_split_sizes_by_a_negative_axis_and_more_sizes_than_outputs(tmp_path: Path) -> None:
+    """Split of 1x6x2x2 at axis -3 (the channels of a 4-D tensor) by sizes [2, 2, 2] into two outputs: the first two
+    parts, 2 channels each."""
+    node = ob.node("Split", ["x", "sizes"], ["a", "b"], "s", axis=-3)
+    constants = [ob.tensor("sizes", [3], [2, 2, 2], ob.INT64)]
+    found = layers_of(tmp_path, [node], [("x", [1, 6, 2, 2])], [("a", [1, 2, 2, 2]), ("b", [1, 2, 2, 2])], constants)
+    assert found == [("slice", (2, 2, 2), 0), ("slice", (2, 2, 2), 0)]

@@ -325,3 +325,10 @@ def test_make_divisible_rounds_halves_up_and_refuses_a_negative_width():
     assert make_divisible(11, 8) == 16
     with pytest.raises(ExpressionError, match="rounds a width, not the negative -3"):
         make_divisible(-3, 8)
+
+
+def test_each_axis_of_a_volume_by_its_name() -> None:
+    """A 3-D map 2x5x6x7: channels 2, depth 5, height 6, width 7; 2000 + 500 + 60 + 7 = 2567 filters."""
+    filters = "${in.channels * 1000 + in.depth * 100 + in.height * 10 + in.width}"
+    volume = analyze_layers([2, 5, 6, 7], [{"type": "conv", "filters": filters, "kernel": 1}])
+    assert volume.output_shape == (2567, 5, 6, 7)

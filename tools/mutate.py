@@ -454,6 +454,11 @@ def main() -> int:
     parser.add_argument("modules", nargs="*", help=f"of {', '.join(TARGETS)} (default: all)")
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--list", action="store_true", help="list the mutants, run nothing")
+    parser.add_argument(
+        "--retest",
+        type=Path,
+        help="test only the mutants a run's output FILE lists as 'survived: ...' (after tests were added)",
+    )
     options = parser.parse_args()
     unknown = [name for name in options.modules if not any(selects(target)(name) for target in TARGETS)]
     if unknown:
@@ -465,6 +470,9 @@ def main() -> int:
                 print(f"{mutant.module}: {mutant}")
         return 0
     all_mutants = [mutant for module in modules for mutant in mutants(module)]
+    if options.retest:
+        listed = set(options.retest.read_text(encoding="utf-8").splitlines())
+        all_mutants = [mutant for mutant in all_mutants if f"survived: {mutant.module}: {mutant}" in listed]
     base = Path(tempfile.mkdtemp(prefix="convcalc-mutate-"))
     try:
         with Pool(options.jobs, initializer=_start_worker, initargs=(base,)) as pool:
@@ -486,11 +494,13 @@ def main() -> int:
             ((mutant, survived) for mutant, survived in results if mutant.module == module),
             key=lambda item: (item[0].line, item[0].index, item[0].choice),
         )
+        if not mine:  # --retest: none of this module's
+            continue
         survivors = [mutant for mutant, survived in mine if survived]
         equivalent = [mutant for mutant in survivors if mutant.key in EQUIVALENT]
         alive = [mutant for mutant in survivors if mutant.key not in EQUIVALENT]
         killed = len(mine) - len(survivors)
-        score = 100 * (killed + len(equivalent)) / len(mine) if mine else 100.0
+        score = 100 * (killed + len(equivalent)) / len(mine)
         print(
             f"{module}: {len(mine)} mutants, {killed} killed, {len(equivalent)} equivalent, {len(alive)} surviving:"
             f" {100 * killed / len(mine):.1f}% killed, {score:.1f}% with the equivalent ones"

@@ -18,8 +18,8 @@ all the network's weights::
 FLOPs': channels rounded up to the device's lanes for dense, pointwise and depthwise convs (c_out always, c_in from
 one block up: the runtime computes channels in blocks). BW(x): the bandwidth with x bytes in use (weights stream
 through the memory hierarchy on each run; activations were just written). The node is compute-bound when
-FLOPs' / peak is the larger term, else memory-bound. Left out: layout changes between kernels, the cache state
-beyond that, data-dependent kernel choices, threads, other runtimes' fusions.
+FLOPs' / peak is the larger term (or equal: at the ridge point), else memory-bound. Left out: layout changes
+between kernels, the cache state beyond that, data-dependent kernel choices, threads, other runtimes' fusions.
 """
 
 from __future__ import annotations
