@@ -394,6 +394,12 @@ def test_a_kernel_written_as_height_x_width():
     assert error.message == "'kernel': expected a whole number, [height, width] or HxW such as 1x7, got the text '1by7'"
 
 
+ANY_RANK = (
+    "It works in 1-D, 2-D and 3-D: its input's rank ([channels, length], [channels, height, width] or [channels, "
+    "depth, height, width]) says which"
+)
+
+
 @pytest.mark.parametrize(
     ("written", "hint"),
     [
@@ -404,8 +410,11 @@ def test_a_kernel_written_as_height_x_width():
             "convcalc has no instance normalisation; 'layernorm', 'groupnorm' and 'batchnorm' are the norms it counts",
         ),
         ("dense", "convcalc calls it 'linear'"),
-        ("Conv2d", "did you mean 'conv'?"),
-        ("BatchNorm2d", "did you mean 'batchnorm'?"),
+        ("Conv2d", "did you mean 'conv'? " + ANY_RANK),
+        ("conv1d", "did you mean 'conv'? " + ANY_RANK),
+        ("MaxPool3d", "did you mean 'maxpool'? " + ANY_RANK),
+        ("BatchNorm2d", "did you mean 'batchnorm'? " + ANY_RANK),
+        ("Max_Pool", "did you mean 'maxpool'?"),
         ("reul", "did you mean 'relu'?"),
         ("identity", "an identity needs no layer: an empty concat branch [] passes its input through"),
     ],
