@@ -81,7 +81,8 @@ def named_inputs(sources: Sequence[str], shapes: Sequence[Shape]) -> str:
     """A merge's inputs with their shapes, for its error (' (inputs: a 8x30x30, b 16x30x30)'); nothing for one input."""
     if len(sources) < 2:
         return ""
-    return " (inputs: " + ", ".join(f"{name} {format_shape(shape)}" for name, shape in zip(sources, shapes, strict=True)) + ")"
+    named = (f"{name} {format_shape(shape)}" for name, shape in zip(sources, shapes, strict=True))
+    return f" (inputs: {', '.join(named)})"
 
 
 class _Run:
