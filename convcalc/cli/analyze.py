@@ -21,6 +21,7 @@ from convcalc.cli.options import (
     ConventionOption,
     DepthOption,
     Dtype,
+    ExpectOption,
     FormatOption,
     InputOption,
     Mode,
@@ -66,6 +67,7 @@ def analyze(
     device: DeviceOption = None,
     peak_flops: PeakFlopsOption = None,
     bandwidth: BandwidthOption = None,
+    expect: ExpectOption = None,
 ) -> None:
     """Per-layer output shape, parameters, MACs, FLOPs, memory and receptive field, with totals (with --device, an
     estimate of each layer's latency)."""
@@ -78,7 +80,7 @@ def analyze(
         keys = column_keys(columns, profile is not None)
     with spec_errors(output, exact_numbers):
         check_output_files({"--svg": svg}, spec)
-        analysis = load_analysis(spec, batch=batch, dtype=dtype.value, input_size=input_size)
+        analysis = load_analysis(spec, batch=batch, dtype=dtype.value, input_size=input_size, expect=expect)
     if convention is not None:
         chosen = keys if columns is not None else None
         title = f"convcalc analyze {spec} --convention {convention}"

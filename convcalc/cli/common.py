@@ -112,12 +112,41 @@ def whole_shape(text: str) -> "Shape":
         usage_error(str(error))
 
 
-def load_analysis(spec: str, *, batch: int, dtype: str, input_size: str | None) -> "Analysis":
-    """Load and analyse a spec; the caller reports SpecErrors."""
+def load_analysis(
+    spec: str, *, batch: int, dtype: str, input_size: str | None, expect: str | None = None
+) -> "Analysis":
+    """Load and analyse a spec, the warnings of ``--expect`` acknowledged; the caller reports SpecErrors (an input
+    that looks channels-last is one, unless acknowledged)."""
     from convcalc.api import analyze as run_analysis
 
+    codes = expected_codes(expect)
     loaded, shape = load_sized(spec, input_size)
-    return run_analysis(loaded, batch=batch, dtype=dtype, input_shape=shape)
+    analysis = run_analysis(loaded, batch=batch, dtype=dtype, input_shape=shape, expect=codes)
+    refuse_channels_last(analysis)
+    return analysis
+
+
+def expected_codes(expect: str | None) -> "frozenset[str]":
+    """The warning codes of ``--expect``; a usage error naming the codes for an unknown one."""
+    from convcalc.api import warning_codes
+
+    try:
+        return warning_codes(expect or ())
+    except ValueError as error:
+        usage_error(f"--expect: {error}")
+
+
+def refuse_channels_last(analysis: "Analysis") -> None:
+    """An input the first layer can only read as channels-last costs a different network: an error, not 183 lines
+    of wrong numbers under a warning (``--expect layout`` runs it as written)."""
+    for warning in analysis.warnings:
+        if warning.code == "layout":
+            raise SpecError(
+                warning.message,
+                warning.location,
+                layer=warning.layer,
+                hint="to cost the input as written (channels first), give --expect layout",
+            )
 
 
 def check_output_files(outputs: dict[str, str | None], *specs: str) -> None:

@@ -150,6 +150,17 @@ InputOption = Annotated[
 ]
 
 
+ExpectOption = Annotated[
+    Optional[str],  # noqa: UP045
+    typer.Option(
+        "--expect",
+        metavar="CODES",
+        help="Acknowledge warnings by code on every layer, comma-separated (unread,layout): they are not printed; "
+        "'layout' runs an input that looks channels-last as written (docs: reference/warnings).",
+    ),
+]
+
+
 DepthOption = Annotated[
     Optional[int],  # noqa: UP045
     typer.Option(
