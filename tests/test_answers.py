@@ -7,6 +7,8 @@ Expected numbers are hand arithmetic written out here, or the published figures 
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from tests.conftest import run_cli
@@ -81,3 +83,71 @@ def test_an_unknown_code_for_expect_is_a_usage_error():
     result = run_cli("analyze", "resnet18", "--expect", "unred")
     assert result.code == 2
     assert result.stderr.startswith("convcalc: error: --expect: unknown warning code 'unred'; the codes are unread,")
+
+
+# --- the answer first ----------------------------------------------------------------------------------------------
+
+
+def test_summary_is_the_answer_without_the_table():
+    full = run_cli("analyze", "resnet50", "--mode", "train", "--optimizer", "adam", "--batch", "64")
+    short = run_cli("analyze", "resnet50", "--mode", "train", "--optimizer", "adam", "--batch", "64", "--summary")
+    assert full.code == short.code == 0
+    assert "┏" in full.stdout and "┏" not in short.stdout and "layer4.2.residual1.body.conv3" not in short.stdout
+    # the same answer lines, in the same words: everything after the table
+    after_table = full.stdout.split("┘\n", 1)[1]
+    assert short.stdout == "ResNet-50 (torchvision, v1.5)  (3x224x224 -> 1000)\n" + after_table
+    assert len(short.stdout.splitlines()) <= 20
+    # adam keeps two values per parameter: 2 * 25,557,032 * 4 bytes = 204,456,256 B = 194.98 MiB
+    assert "  optimizer state: 194.98 MiB" in short.stdout
+    assert "not counted: the loss, framework workspaces" in short.stdout
+
+
+def test_summary_refuses_other_formats():
+    result = run_cli("analyze", "resnet18", "--summary", "-f", "json")
+    assert result.code == 2 and "--summary" in result.stderr
+
+
+def test_the_footer_names_what_each_memory_figure_is():
+    # the footer used to say 'activations 57.04 KiB in all, peak 36.75 KiB' beside a mode's other 'peak'
+    result = run_cli("analyze", "lenet5", "--summary")
+    footer = next(line for line in result.stdout.splitlines() if line.startswith("batch 1"))
+    assert "(every layer's output)" in footer and "forward-pass peak" in footer and "(alive at once)" in footer
+    assert "in all, peak" not in footer
+
+
+def test_depth_works_in_every_mode():
+    for mode in (["--mode", "train"], ["--mode", "deploy", "--dtype", "int8"]):
+        grouped = run_cli("analyze", "resnet18", *mode, "--depth", "1")
+        assert grouped.code == 0, grouped.stderr
+        rows = [line for line in grouped.stdout.splitlines() if line.startswith("│") and "total" not in line]
+        # ResNet-18 at depth 1: conv1, bn1, relu1, maxpool, layer1..layer4, avgpool, fc
+        assert len(rows) == 10
+        assert any("basic x2" in row for row in rows)
+    document = json.loads(run_cli("analyze", "resnet18", "--mode", "train", "--depth", "1", "-f", "json").stdout)
+    assert document["depth"] == 1 and len(document["groups"]) == 10
+    assert document["layers"][0]["saved_bytes"] == 3 * 224 * 224 * 4  # conv1 keeps its float32 input
+    assert "training" in document["total"]
+
+
+def test_deploy_says_flash_and_ram_and_what_kib_means():
+    result = run_cli("analyze", "mobilenet_v2", "--mode", "deploy", "--dtype", "int8", "--summary")
+    lines = result.stdout.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("deployment (int8)"))
+    said = "\n".join(lines[start:])
+    # MCUNetV2 (NeurIPS 2021): MobileNetV2 int8 peaks at 1,372 kB = 112x112x16 + 112x112x96 bytes = 1,404,928 B
+    assert (112 * 112 * 16 + 112 * 112 * 96) / 1024 == 1372.0
+    assert "RAM, peak of live activations: 1.34 MiB = 1,372.0 KiB" in said
+    assert "flash, weights after folding:" in said
+    assert "KiB = 1,024 bytes (MCUNet's papers write kB)" in said
+    assert " kB" not in said.replace("write kB", "")
+
+
+def test_many_warnings_of_one_code_are_one_line_naming_three_and_counting_the_rest():
+    # five 1x1 stride-2 convs on even maps, each leaving the last row and column unread: one in full, four on a line
+    layers = "".join(f"  - {{type: conv, name: c{i}, filters: 4, kernel: 1, stride: 2}}\n" for i in range(5))
+    spec = f"input: [4, 64, 64]\nlayers:\n{layers}"
+    result = run_cli("analyze", "-", stdin=spec)
+    warnings = [line for line in result.stdout.splitlines() if line.startswith("warning:")]
+    assert warnings[0].startswith("warning: c0 (line 3): windows reach 63 of 64")  # (32 - 1) * 2 + 1 = 63
+    assert warnings[1:] == ["warning: the same at 4 more layers: c1, c2, c3 and 1 more"]
+    assert "(--expect unread acknowledges them)" in result.stdout
