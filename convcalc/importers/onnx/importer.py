@@ -32,6 +32,7 @@ class Importer(GraphBuilder):
         self.producer: dict[str, str] = {}  # ONNX tensor -> the convcalc node whose output it is
         self.tensors_of: dict[str, list[str]] = {}  # convcalc node -> the ONNX tensors that are its output
         self.constants: dict[str, Tensor] = dict(model.initializers)
+        self.parameters: set[str] = set(model.initializers)  # and their copies (torch's exporter dedups by Identity)
         self.index = 0
         self.pending: dict[str, tuple[str, Any]] = {}  # tensors of a channel shuffle under way
         self.channels_last: set[str] = set()  # tensors holding their node's map as H x W x C (keep_channels_last)
@@ -129,6 +130,8 @@ class Importer(GraphBuilder):
             if not dims and output == node.outputs[0]:
                 known = fold_dims(node, self.constants[given[0]].dims)
             self.constants[output] = Tensor(output, known, values if output == node.outputs[0] else None)
+        if node.op_type == "Identity" and given[0] in self.parameters:  # a parameter under its own name
+            self.parameters.add(node.outputs[0])
         return True
 
     def is_output(self, node: OnnxNode) -> bool:

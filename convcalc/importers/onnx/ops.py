@@ -161,12 +161,14 @@ def add(importer: Importer, node: OnnxNode) -> None:
 
 def batchnorm(importer: Importer, node: OnnxNode) -> None:
     """Batch norm; without a learned scale and shift (affine=False) where torch exports them as Constant nodes, not
-    as the graph's initializers (its parameters). Each of its four tensors holds one value per channel."""
+    as the graph's initializers (its parameters) or an Identity of one (torch's exporter writes a parameter whose
+    values equal another's, untrained ones and zeros, as an Identity of it). Each of its four tensors holds one value
+    per channel."""
     channels = importer.shape_of(node)[0]
     for position, role in enumerate(("scale", "bias", "mean", "variance"), start=1):
         importer.per_channel(node, position, channels, role, "channels")
     config = {
-        "affine": len(node.inputs) > 1 and node.inputs[1] in importer.model.initializers,
+        "affine": len(node.inputs) > 1 and node.inputs[1] in importer.parameters,
         "eps": node.attributes.get("epsilon", 1e-5),
         "momentum": shortest_float32(1 - float(node.attributes.get("momentum", 0.9))),  # ONNX's is the old share
     }
