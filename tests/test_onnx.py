@@ -134,6 +134,32 @@ def test_reshape_from_computed_shape_and_channel_shuffle(tmp_path):
     assert layers[0].config["groups"] == 2
 
 
+def test_reshape_to_any_rank_and_a_slice_that_keeps_everything(tmp_path):
+    int64 = ob.INT64
+    nodes = [
+        ob.node("Reshape", ["x", "rows"], ["a"], "tokens/Reshape"),  # [1, 8, 6, 6] -> [1, 8, 36] (0 copies the 8)
+        ob.node("Reshape", ["a", "back"], ["b"], "back/Reshape"),  # -> [1, 8, 6, 6]: -1 is 6 x 6 / 6 = 6
+        ob.node("Slice", ["b", "st", "en", "ax"], ["c"], "keep/Slice"),  # channels 0 to 8 of 8: the same tensor
+        ob.node("Reshape", ["c", "merge"], ["y"], "merge/Reshape"),  # [8, 36]: the batch merged with the channels
+    ]
+    constants = [
+        ob.tensor("rows", [3], [1, 0, 36], int64),
+        ob.tensor("back", [4], [1, 8, -1, 6], int64),
+        ob.tensor("st", [1], [0], int64),
+        ob.tensor("en", [1], [8], int64),
+        ob.tensor("ax", [1], [1], int64),
+        ob.tensor("merge", [2], [8, 36], int64),
+    ]
+    model = ob.model(nodes, [("x", [1, 8, 6, 6])], [("y", [8, 36])], constants, value_infos=[("y", [8, 36])])
+    layers = analyze(write(tmp_path, model)).layers
+    assert [(layer.name, layer.type, layer.output_shape) for layer in layers] == [
+        ("tokens", "reshape", (8, 36)),
+        ("back", "reshape", (8, 6, 6)),
+        ("merge", "opaque", (36,)),  # what the file states after its first axis, read as the batch: uncounted
+    ]
+    assert layers[2].inputs == ("back",)  # the slice of every channel is no layer
+
+
 def test_split_slice_resize_clip(tmp_path):
     int64 = ob.INT64
     nodes = [

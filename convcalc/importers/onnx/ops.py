@@ -275,7 +275,9 @@ def flatten(importer: Importer, node: OnnxNode) -> None:
 
 
 def reshape(importer: Importer, node: OnnxNode) -> None:
-    """To [batch, features]: flatten; to the same shape: nothing; the steps of a channel shuffle."""
+    """The steps of a channel shuffle; else each sample to the target's shape after its batch: the same shape is no
+    layer, one axis a ``flatten``, any other a ``reshape`` (0 copies the input's size, -1 stands for the rest). A
+    target whose first size is not the batch's (heads merged into it) is opaque."""
     target = importer.constant(node, 1)
     if target is None or target.values is None:
         opaque(importer, node)
@@ -288,17 +290,29 @@ def reshape(importer: Importer, node: OnnxNode) -> None:
         importer.emit(node, "channel_shuffle", {"groups": groups}, [source])
         return
     shape = importer.shape_of(node)
-    if len(wanted) == 2 and (wanted[1] in (-1, math.prod(shape))):
-        if len(shape) == 1:
-            importer.alias(node)
-        else:
-            importer.emit(node, "flatten", {})
-    elif len(wanted) == 5 and len(shape) == 3 and wanted[1] > 1 and wanted[2] > 1 and wanted[1] * wanted[2] == shape[0]:
+    if len(wanted) == 5 and len(shape) == 3 and wanted[1] > 1 and wanted[2] > 1 and wanted[1] * wanted[2] == shape[0]:
         importer.pending[node.outputs[0]] = ("shuffle-split", (importer.source_of(node), wanted[1]))
-    elif wanted[1:] == list(shape) or wanted == list(shape):
+        return
+    full = (1, *shape)  # the file's batch is 1 (read.per_sample)
+    copied = not node.attributes.get("allowzero", 0)
+    sizes = [full[axis] if size == 0 and copied and axis < len(full) else size for axis, size in enumerate(wanted)]
+    rest = sizes[1:]
+    count = math.prod(shape)
+    known = math.prod(size for size in rest if size != -1)
+    if sizes[:1] == [-1] and -1 not in rest and known:  # the batch inferred: the rest is given whole
+        sizes[0] = 1 if known == count else 0
+    if sizes[:1] != [1] or not rest or any(size == 0 or size < -1 for size in rest) or rest.count(-1) > 1:
+        opaque(importer, node)  # the batch merged with another axis, or a target convcalc cannot read
+        return
+    per_sample = tuple(count // known if size == -1 else size for size in rest) if known else ()
+    if per_sample == shape:
         importer.alias(node)
+    elif len(per_sample) == 1 and len(shape) == 1:
+        importer.alias(node)
+    elif len(per_sample) == 1:
+        importer.emit(node, "flatten", {})
     else:
-        opaque(importer, node)
+        importer.emit(node, "reshape", {"shape": tuple(rest)})
 
 
 def transpose(importer: Importer, node: OnnxNode) -> None:
@@ -448,7 +462,9 @@ def slice_(importer: Importer, node: OnnxNode) -> None:
         for axis, start, end in zip(axis_list, starts.values, ends.values, strict=True)
     }
     spans = {axis: span for axis, span in bounds.items() if span != (0, dims[axis])}
-    if 0 in spans or not spans:
+    if not spans:  # every index kept (GhostNet's out[:, :out_chs] of exactly out_chs channels): the same tensor
+        importer.alias(node)
+    elif 0 in spans:
         opaque(importer, node)
     elif list(spans) == [1]:
         importer.emit(node, "slice", {"start": spans[1][0], "end": spans[1][1]})
