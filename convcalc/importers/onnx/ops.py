@@ -305,9 +305,7 @@ def reshape(importer: Importer, node: OnnxNode) -> None:
         opaque(importer, node)  # the batch merged with another axis, or a target convcalc cannot read
         return
     per_sample = tuple(count // known if size == -1 else size for size in rest) if known else ()
-    if per_sample == shape:
-        importer.alias(node)
-    elif len(per_sample) == 1 and len(shape) == 1:
+    if per_sample == shape:  # a flat input to one axis too
         importer.alias(node)
     elif len(per_sample) == 1:
         importer.emit(node, "flatten", {})
