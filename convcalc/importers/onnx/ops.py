@@ -537,8 +537,8 @@ def opaque(importer: Importer, node: OnnxNode) -> None:
         raise importer.fail(
             node,
             f"convcalc does not know the ONNX op {node.op_type} and the file does not state its output's shape "
-            "(run onnx's shape inference on the model first: python -m onnx.shape_inference IN OUT... or "
-            "onnx.shape_inference.infer_shapes_path)",
+            "(run onnx's shape inference on the model first: python -c \"import onnx; "
+            "onnx.shape_inference.infer_shapes_path('in.onnx', 'out.onnx', data_prop=True)\", then analyze out.onnx)",
         )
     sources = [importer.producer[t] for t in node.inputs if t in importer.producer] or [NETWORK_INPUT]
     config = {"op": node.op_type, "shape": tuple(int(d) for d in stated[1:])}  # type: ignore[arg-type]
