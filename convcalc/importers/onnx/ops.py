@@ -18,7 +18,7 @@ from convcalc.engine.graph import NETWORK_INPUT
 from convcalc.importers.onnx.constants import gather, whole
 from convcalc.importers.onnx.importer import Importer
 from convcalc.importers.onnx.model import OnnxNode, Tensor
-from convcalc.importers.onnx.patterns import mark_channels_last, not_followed
+from convcalc.importers.onnx.patterns import mark_channels_last
 from convcalc.importers.onnx.protobuf import shortest_float32
 from convcalc.kinds.catalogue import CATALOGUE
 
@@ -54,7 +54,7 @@ def _padding(importer: Importer, node: OnnxNode, count: int, *, allow_same: bool
     if begins == ends:
         return begins, source
     sides = tuple(side for axis in range(count) for side in (begins[axis], ends[axis]))
-    padded = importer.emit(node, "pad", {"padding": sides}, [source], suffix="pad")
+    padded = importer.step(node, "pad", {"padding": sides}, [source], "pad")
     return (0,) * count, padded
 
 
@@ -314,26 +314,32 @@ def reshape(importer: Importer, node: OnnxNode) -> None:
 
 
 def transpose(importer: Importer, node: OnnxNode) -> None:
-    """A step of a pattern: the channel shuffle (after a Reshape to 5-D); or a feature map to channels-last
-    [0, 2, 3, 1] and back [0, 3, 1, 2], which move no value: the layers between work per position (ConvNeXt's
-    LayerNorm and Linears, see read.keep_channels_last)."""
+    """A step of a channel shuffle (after a Reshape to 5-D); a map to channels-last [0, 2, .., 1] and back
+    [0, n, 1, ..], which move no value: the layers between work per position (ConvNeXt's LayerNorm and Linears, see
+    read.keep_channels_last); any other order of the axes after the batch, a ``permute``. One that moves the batch
+    is uncounted."""
     pending = importer.pending.pop(node.inputs[0], None)
-    perm = tuple(node.attributes.get("perm") or ())
+    perm = tuple(whole(p) for p in node.attributes.get("perm") or ())
     if pending and pending[0] == "shuffle-split" and perm == (0, 2, 1, 3, 4):
         importer.pending[node.outputs[0]] = ("shuffle-transposed", pending[1])
-    elif pending:
+        return
+    if pending:
         raise importer.fail(node, f"a Transpose {list(perm)} that ends no pattern convcalc knows")
-    elif importer.reads_channels_last(node):
-        if perm != (0, 3, 1, 2):
-            raise importer.fail(
-                node, f"a Transpose {list(perm)} of a channels-last tensor: convcalc follows only [0, 3, 1, 2] back"
-            )
+    rank = len(perm)
+    if importer.reads_channels_last(node):
+        if perm == (0, rank - 1, *range(1, rank - 1)):
+            importer.alias(node)
+            return
+        importer.in_file_layout(node)
+    if rank != len(importer.shape_of(node)) + 1 or sorted(perm) != list(range(rank)) or perm[:1] != (0,):
+        opaque(importer, node)
+    elif perm == tuple(range(rank)):
         importer.alias(node)
-    elif perm == (0, 2, 3, 1) and len(importer.shape_of(node)) == 3 and not importer.is_output(node):
+    elif rank >= 3 and perm == (0, *range(2, rank), 1):
         mark_channels_last(importer, node)
         importer.alias(node)
-    else:  # another perm, or a network whose output is channels-last: a reshape convcalc does not count
-        opaque(importer, node)
+    else:
+        importer.emit(node, "permute", {"dims": tuple(p - 1 for p in perm[1:])})
 
 
 def concat(importer: Importer, node: OnnxNode) -> None:
@@ -353,15 +359,14 @@ def identity(importer: Importer, node: OnnxNode) -> None:
 
 
 def softmax(importer: Importer, node: OnnxNode) -> None:
-    """convcalc's softmax is over the channels at each position: axis 1 (before opset 13, axis 1 means the
-    flattened C*H*W, the same only for a flat or 1x1 input)."""
+    """Over one axis after the batch (the channels, or any other); before opset 13, ``axis`` means the flattened
+    axes from it on, the same only where those after it are all 1."""
     shape = importer.shape_of(node)
     axis = importer.integer(node, "axis", -1 if importer.model.opset >= 13 else 1) % (len(shape) + 1)
-    flat = len(shape) == 1 or shape[1:] == (1, 1)
-    if axis == 1 and (importer.model.opset >= 13 or flat):
-        importer.emit(node, "softmax", {})
-    else:
+    if axis == 0 or (importer.model.opset < 13 and any(size != 1 for size in shape[axis:])):
         opaque(importer, node)
+    else:
+        importer.emit(node, "softmax", {"axis": axis - 1} if axis > 1 else {})
 
 
 def lrn(importer: Importer, node: OnnxNode) -> None:
@@ -528,10 +533,9 @@ def group_norm(importer: Importer, node: OnnxNode) -> None:
 
 
 def opaque(importer: Importer, node: OnnxNode) -> None:
-    """An op convcalc does not count: its shape as the file states it, no cost (a warning says so). On a
-    channels-last tensor, an error: the ops there are followed or refused, never left out."""
-    if importer.reads_channels_last(node):
-        raise not_followed(importer, node)
+    """An op convcalc does not count: its shape as the file states it, no cost (a warning says so); a channels-last
+    tensor it reads in the file's layout."""
+    importer.in_file_layout(node)
     stated = importer.model.shapes.get(node.outputs[0]) if node.outputs else None
     if stated is None or len(stated) < 2 or not all(isinstance(d, int) and d > 0 for d in stated[1:]):
         raise importer.fail(
