@@ -345,12 +345,32 @@ def test_a_transpose_that_is_the_graphs_output_is_a_permute(tmp_path):
     assert not analysis.warnings
 
 
-def test_a_matmul_on_the_last_axis_of_a_channels_first_map_is_refused(tmp_path):
-    # ONNX's MatMul maps the last axis (W = 3), not the flattened 4 * 3 * 3 = 36 features a linear layer reads
+def test_a_matmul_by_a_weight_maps_the_last_axis(tmp_path):
+    # ONNX's MatMul maps the last axis (W = 3) at each of the 4 x 3 other positions, not the flattened 36 features:
+    # a linear layer per position over W, read after a permute that puts W first; its output is the file's 4 x 3 x 5
     nodes = [ob.node("MatMul", ["x", "w"], ["y"], "/mm/MatMul")]
     model = ob.model(nodes, [("x", [1, 4, 3, 3])], [("y", [1, 4, 3, 5])], [ob.tensor("w", [3, 5])])
-    with pytest.raises(SpecError, match="a weight of 3 x 5 does not fit 36 input features"):
-        load_spec(write(tmp_path, model))
+    analysis = analyze(write(tmp_path, model))
+    assert [(la.type, la.output_shape, la.params, la.macs) for la in analysis.layers] == [
+        ("permute", (3, 4, 3), 0, 0),
+        ("linear", (5, 4, 3), 3 * 5, 4 * 3 * 3 * 5),  # no bias: 15 weights; 12 positions x 3 x 5 MACs
+        ("permute", (4, 3, 5), 0, 0),  # the graph's output, in the file's layout
+    ]
+    assert analysis.layers[1].config["per_position"]
+
+
+def test_a_matmul_of_two_activations_is_a_batched_matmul(tmp_path):
+    # attention's scores: q [1, 2, 5, 4] @ k^T [1, 2, 4, 5] = [1, 2, 5, 5]: 2 heads x 5 x 4 x 5 = 200 MACs
+    nodes = [
+        ob.node("Transpose", ["x"], ["kt"], "kt", perm=[0, 1, 3, 2]),
+        ob.node("MatMul", ["x", "kt"], ["y"], "scores"),
+    ]
+    model = ob.model(nodes, [("x", [1, 2, 5, 4])], [("y", [1, 2, 5, 5])])
+    analysis = analyze(write(tmp_path, model))
+    assert [(la.type, la.output_shape, la.macs) for la in analysis.layers] == [
+        ("permute", (2, 4, 5), 0),
+        ("matmul", (2, 5, 5), 2 * 5 * 4 * 5),
+    ]
 
 
 # --- ONNX files exported from PyTorch (tools/record_onnx.py: batch norm kept, in training mode; weights dropped) ---

@@ -31,7 +31,6 @@ NOT_IMPORTED_YET = {
     "efficientvit_b0.dynamo": "a Split of the attention's qkv whose outputs are not all kept",
     "efficientvit_b0.torchscript": "a Pad whose pads are computed from the input's shape",
     "maxvit_t.dynamo": "window attention (tokens, MatMul of activations)",
-    "maxvit_t.torchscript": "window attention (tokens, MatMul of activations)",
     "mobilevit_xxs.dynamo": "attention over unfolded patches (tokens, MatMul of activations)",
     "mobilevit_xxs.torchscript": "attention over unfolded patches (tokens, MatMul of activations)",
     "resnest14d.dynamo": "the radix split's Reshape to 5-D read by a Mul",
@@ -45,6 +44,12 @@ NOT_IMPORTED_YET = {
     "yolov8n.dynamo": "a Split of a non-image tensor (the box decoder)",
 }
 """Exports refused today, and why (issue 27's list of causes)."""
+
+UNCOUNTED_OPS = {
+    "maxvit_t.torchscript": "LayerNormalization over the channels of a channels-first map, the relative position "
+    "bias as an Einsum",
+}
+"""Exports that import with ops convcalc leaves uncounted (an ``uncounted`` warning names them), and which."""
 
 PARAMS_OTHERWISE = {
     "nfnet_l0.torchscript": "weight standardisation computes each conv's weight in the graph",
@@ -79,7 +84,7 @@ def batch_norm_params(network: str) -> int:
 
 
 def test_every_export_is_tested_or_listed() -> None:
-    assert set(NOT_IMPORTED_YET) <= set(EXPORTS) and set(PARAMS_OTHERWISE) <= set(EXPORTS)
+    assert {*NOT_IMPORTED_YET, *UNCOUNTED_OPS, *PARAMS_OTHERWISE} <= set(EXPORTS)
     assert len(EXPORTS) == 2 * len(list(TORCH.glob("*.json")))
 
 
@@ -93,6 +98,10 @@ def test_an_export_counts_as_torch_does(export: str) -> None:
         return
     expected = record(network)
     analysis = analyze(path, convention="flop_counter")
+    if export in UNCOUNTED_OPS:
+        assert "uncounted" in {warning.code for warning in analysis.warnings}
+        assert analysis.total.flops < expected["flops"], "counted whole now: take it off UNCOUNTED_OPS"
+        return
     assert analysis.total.flops == expected["flops"]
     if network not in MULTIPLE_OUTPUTS:
         returned = expected["output"]  # a shape, or a list of them whose first is the file's first output

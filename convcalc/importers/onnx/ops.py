@@ -120,12 +120,16 @@ def _linear(importer: Importer, node: OnnxNode, weight: tuple[int, ...], bias: i
         raise importer.fail(node, f"a {node.op_type} by a {len(weight)}-D weight is not supported")
     shape = importer.shape_of(node)
     per_position = importer.reads_channels_last(node)
-    features = shape[0] if per_position else math.prod(shape)
+    source = importer.source_of(node)
+    if not per_position and len(shape) > 1 and weight[0] == shape[-1] != math.prod(shape):  # tokens [N, T, D]
+        source, per_position = importer.channels_last_source(node), True
+        mark_channels_last(importer, node)
+    features = importer.shapes[source][0] if per_position else math.prod(shape)
     if weight[0] != features:
         what = f"{features} channels at each position" if per_position else f"{features} input features"
         raise importer.fail(node, f"a weight of {weight[0]} x {weight[1]} does not fit {what}")
     has_bias = bias is not None and importer.per_channel(node, bias, weight[1], "bias", "units")
-    importer.emit(node, "linear", {"units": weight[1], "bias": has_bias, "per_position": per_position})
+    importer.emit(node, "linear", {"units": weight[1], "bias": has_bias, "per_position": per_position}, [source])
 
 
 def gemm(importer: Importer, node: OnnxNode) -> None:
@@ -138,7 +142,12 @@ def gemm(importer: Importer, node: OnnxNode) -> None:
 
 
 def matmul(importer: Importer, node: OnnxNode) -> None:
-    _linear(importer, node, importer.weight(node, 1, "second operand"), None)
+    """By a weight: a linear layer; of two activations (attention's q k^T): a ``matmul``, batched over the axes
+    before the last two."""
+    if importer.constant(node, 0) is None and importer.constant(node, 1) is None:
+        importer.emit(node, "matmul", {}, [importer.source_of(node, 0), importer.source_of(node, 1)])
+    else:
+        _linear(importer, node, importer.weight(node, 1, "second operand"), None)
 
 
 def add(importer: Importer, node: OnnxNode) -> None:

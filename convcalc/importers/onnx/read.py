@@ -113,7 +113,8 @@ def keep_channels_last(importer: Importer, node: OnnxNode) -> None:
     (but a Transpose, which reads the layout itself); any other op, or one that reads a channels-first tensor
     beside it, reads the tensor in the file's own layout (a ``permute`` first)."""
     first = [t for t in node.inputs if t and t not in importer.channels_last and t not in importer.constants]
-    if node.op_type not in CHANNELS_LAST_OPS or first:
+    products = node.op_type == "MatMul" and not any(t in importer.constants for t in node.inputs)  # reads axes
+    if node.op_type not in CHANNELS_LAST_OPS or first or products:
         importer.in_file_layout(node)
     elif node.op_type != "Transpose":
         mark_channels_last(importer, node)
