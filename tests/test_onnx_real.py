@@ -26,11 +26,7 @@ TORCH = REPO / "tests" / "data" / "torch"
 
 NOT_IMPORTED_YET = {
     "convnext_atto.dynamo": "a Reshape of the layer scale with no stated shape",
-    "efficientformer_l1.dynamo": "tokens [N, T, C] made by flatten(2).transpose(1, 2): the Linear reads them",
-    "efficientformer_l1.torchscript": "tokens [N, T, C] made by flatten(2).transpose(1, 2): the Linear reads them",
-    "efficientvit_b0.dynamo": "a Split of the attention's qkv whose outputs are not all kept",
     "efficientvit_b0.torchscript": "a Pad whose pads are computed from the input's shape",
-    "maxvit_t.dynamo": "window attention (tokens, MatMul of activations)",
     "mobilevit_xxs.dynamo": "attention over unfolded patches (tokens, MatMul of activations)",
     "mobilevit_xxs.torchscript": "attention over unfolded patches (tokens, MatMul of activations)",
     "resnest14d.dynamo": "the radix split's Reshape to 5-D read by a Mul",
@@ -39,19 +35,21 @@ NOT_IMPORTED_YET = {
     "swin_t.torchscript": "shifted-window attention (Pad, Roll, MatMul of activations)",
     "vit_b_16.dynamo": "the class token, Expand-ed to the batch and concatenated",
     "vit_b_16.torchscript": "the class token, Expand-ed to the batch and concatenated",
-    "yolo11n.dynamo": "a MatMul of two activations (its attention)",
-    "yolo11n.torchscript": "a MatMul of two activations (its attention)",
-    "yolov8n.dynamo": "a Split of a non-image tensor (the box decoder)",
 }
 """Exports refused today, and why (issue 27's list of causes)."""
 
 UNCOUNTED_OPS = {
-    "maxvit_t.torchscript": "LayerNormalization over the channels of a channels-first map, the relative position "
-    "bias as an Einsum",
+    **dict.fromkeys(
+        ("maxvit_t.torchscript", "maxvit_t.dynamo"),
+        "LayerNormalization over the channels of a channels-first map, the relative position bias as an Einsum",
+    ),
 }
 """Exports that import with ops convcalc leaves uncounted (an ``uncounted`` warning names them), and which."""
 
 PARAMS_OTHERWISE = {
+    "efficientformer_l1.torchscript": "the attention's learned bias (8 heads x 49), gathered from a parameter",
+    "efficientformer_l1.dynamo": "the attention's learned bias (8 heads x 49), gathered from a parameter; layer "
+    "scales written as a Reshape of the parameter",
     "nfnet_l0.torchscript": "weight standardisation computes each conv's weight in the graph",
     "nfnet_l0.dynamo": "weight standardisation computes each conv's weight in the graph",
     "poolformer_s12.torchscript": "GroupNorm written as Reshape, InstanceNormalization, Reshape, Mul, Add",

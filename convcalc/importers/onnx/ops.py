@@ -436,22 +436,27 @@ def constant_step(importer: Importer, node: OnnxNode) -> None:  # on a layer's o
 
 
 def split(importer: Importer, node: OnnxNode) -> None:
-    """A split of the channels: one ``slice`` layer per output."""
-    channels = importer.shape_of(node)[0]
-    sizes_tensor = importer.constant(node, 1)
-    sizes = node.attributes.get("split") or (sizes_tensor.values if sizes_tensor else None)
-    if importer.integer(node, "axis", 0) % 4 != 1 or len(importer.shape_of(node)) != 3:
+    """A split along any axis after the batch: one ``slice`` layer per output; without sizes, equal parts (the last
+    one smaller where they do not divide, as ONNX splits)."""
+    shape = importer.shape_of(node)
+    axis = importer.integer(node, "axis", 0) % (len(shape) + 1)
+    if axis == 0:
         opaque(importer, node)
         return
+    length = shape[axis - 1]
+    sizes_tensor = importer.constant(node, 1)
+    sizes = node.attributes.get("split") or (sizes_tensor.values if sizes_tensor else None)
     if not sizes:
         count = importer.integer(node, "num_outputs", len(node.outputs))
-        sizes = tuple(-(-channels // count) if i < count - 1 else 0 for i in range(count))
-        sizes = (*sizes[:-1], channels - sum(sizes[:-1]))
+        sizes = tuple(-(-length // count) if i < count - 1 else 0 for i in range(count))
+        sizes = (*sizes[:-1], length - sum(sizes[:-1]))
     start = 0
     source = importer.source_of(node)
+    where = {"axis": axis - 1} if axis > 1 else {}
     for index, (size, output) in enumerate(zip(sizes, node.outputs, strict=False)):
         end = start + whole(size)
-        importer.emit(node, "slice", {"start": start, "end": end}, [source], suffix=str(index), output=output)
+        config = {"start": start, "end": end, **where}
+        importer.emit(node, "slice", config, [source], suffix=str(index), output=output)
         start = end
 
 
