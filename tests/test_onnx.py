@@ -160,6 +160,25 @@ def test_reshape_to_any_rank_and_a_slice_that_keeps_everything(tmp_path):
     assert layers[2].inputs == ("back",)  # the slice of every channel is no layer
 
 
+def test_a_split_of_another_axis_keeps_every_output(tmp_path):
+    # q, k, v of tokens [1, 12, 5] split along the last axis into 4 + 4 + 4, each read by the next node
+    nodes = [
+        ob.node("Split", ["x", "sizes"], ["q", "k", "v"], "qkv", axis=-1),
+        ob.node("Add", ["q", "k"], ["qk"], "qk"),
+        ob.node("Add", ["qk", "v"], ["y"], "sum"),
+    ]
+    model = ob.model(nodes, [("x", [1, 5, 12])], [("y", [1, 5, 4])], [ob.tensor("sizes", [3], [4, 4, 4], ob.INT64)])
+    layers = analyze(write(tmp_path, model)).layers
+    assert [(layer.name, layer.type, layer.output_shape, layer.config.get("axis")) for layer in layers] == [
+        ("qkv.0", "slice", (5, 4), 1),
+        ("qkv.1", "slice", (5, 4), 1),
+        ("qkv.2", "slice", (5, 4), 1),
+        ("qk", "add", (5, 4), None),
+        ("sum", "add", (5, 4), None),
+    ]
+    assert [layer.config["start"] for layer in layers[:3]] == [0, 4, 8]
+
+
 def test_split_slice_resize_clip(tmp_path):
     int64 = ob.INT64
     nodes = [
