@@ -14,6 +14,7 @@ import math
 from collections.abc import Callable
 from typing import Any
 
+from convcalc.core.tensor import Shape, format_shape
 from convcalc.engine.graph import NETWORK_INPUT
 from convcalc.importers.onnx.constants import gather, whole
 from convcalc.importers.onnx.importer import Importer
@@ -145,15 +146,25 @@ def matmul(importer: Importer, node: OnnxNode) -> None:
     """By a weight: a linear layer; of two activations (attention's q k^T): a ``matmul``, batched over the axes
     before the last two."""
     if importer.constant(node, 0) is None and importer.constant(node, 1) is None:
-        importer.emit(node, "matmul", {}, [importer.source_of(node, 0), importer.source_of(node, 1)])
+        if importer.reads_all_axes(node):
+            sources = [importer.all_axes_source(node, 0), importer.all_axes_source(node, 1)]
+            importer.emit_all_axes(node, "matmul", {}, sources)
+        else:
+            importer.emit(node, "matmul", {}, [importer.source_of(node, 0), importer.source_of(node, 1)])
     else:
         _linear(importer, node, importer.weight(node, 1, "second operand"), None)
 
 
 def add(importer: Importer, node: OnnxNode) -> None:
+    """A residual's sum of two activations; a linear layer's bias (MatMul + Add, as PyTorch exports nn.Linear
+    without Gemm); a learned tensor of each sample's shape, a ``position_embedding`` (ViT's)."""
     bias = importer.constant(node, 1) or importer.constant(node, 0)
     if bias is None:
-        importer.emit(node, "add", {}, [importer.source_of(node, 0), importer.source_of(node, 1)])
+        if importer.reads_all_axes(node):
+            sources = [importer.all_axes_source(node, 0), importer.all_axes_source(node, 1)]
+            importer.emit_all_axes(node, "add", {}, sources)
+        else:
+            importer.emit(node, "add", {}, [importer.source_of(node, 0), importer.source_of(node, 1)])
         return
     # MatMul + Add(bias): one linear layer with a bias, as PyTorch's nn.Linear exports without Gemm
     position = 0 if importer.constant(node, 1) is not None else 1
@@ -165,6 +176,10 @@ def add(importer: Importer, node: OnnxNode) -> None:
             importer.nodes[-1] = last._replace(config={**last.config, "bias": True})
             importer.alias(node, position)
             return
+    held = importer.file_shape(node, position)
+    if bias.name in importer.parameters and bias.dims == held and not importer.reads_channels_last(node):
+        importer.emit(node, "position_embedding", {}, [source])
+        return
     opaque(importer, node)
 
 
@@ -302,31 +317,80 @@ def reshape(importer: Importer, node: OnnxNode) -> None:
     if len(wanted) == 5 and len(shape) == 3 and wanted[1] > 1 and wanted[2] > 1 and wanted[1] * wanted[2] == shape[0]:
         importer.pending[node.outputs[0]] = ("shuffle-split", (importer.source_of(node), wanted[1]))
         return
-    full = (1, *shape)  # the file's batch is 1 (read.per_sample)
+    held = importer.file_shape(node)
     copied = not node.attributes.get("allowzero", 0)
-    sizes = [full[axis] if size == 0 and copied and axis < len(full) else size for axis, size in enumerate(wanted)]
-    rest = sizes[1:]
-    count = math.prod(shape)
-    known = math.prod(size for size in rest if size != -1)
-    if sizes[:1] == [-1] and -1 not in rest and known:  # the batch inferred: the rest is given whole
-        sizes[0] = 1 if known == count else 0
-    if sizes[:1] != [1] or not rest or any(size == 0 or size < -1 for size in rest) or rest.count(-1) > 1:
-        opaque(importer, node)  # the batch merged with another axis, or a target convcalc cannot read
+    sizes = [held[axis] if size == 0 and copied and axis < len(held) else size for axis, size in enumerate(wanted)]
+    known = math.prod(size for size in sizes if size != -1)
+    if not sizes or any(size == 0 or size < -1 for size in sizes) or sizes.count(-1) > 1 or not known:
+        opaque(importer, node)
         return
-    per_sample = tuple(count // known if size == -1 else size for size in rest) if known else ()
-    if per_sample == shape:  # a flat input to one axis too
+    reshaped(importer, node, tuple(math.prod(held) // known if size == -1 else size for size in sizes))
+
+
+def reshaped(importer: Importer, node: OnnxNode, target: Shape, source: str | None = None) -> None:
+    """The node's output: the values of its input (or of ``source``, held with every axis) as the file's tensor of
+    ``target``, the batch first. Held without the batch where that is 1: each sample's same shape is no layer, one
+    axis a ``flatten``, another a ``reshape``; a target whose first size is not 1 (the batch merged or moved) is
+    held whole (:meth:`Importer.all_axes_source`)."""
+    normal = source is None and node.inputs[0] not in importer.all_axes
+    source = source or importer.source_of(node)
+    held = importer.file_shape(node) if normal else importer.shapes[source]
+    if math.prod(target) != math.prod(held):
+        raise importer.fail(node, f"cannot reshape {format_shape(held)} to {format_shape(target)}")
+    if target[0] != 1 or len(target) == 1:
+        importer.emit_all_axes(node, "reshape", {"shape": target}, [source])
+    elif normal and target[1:] == held[1:]:  # a flat input to one axis too
         importer.alias(node)
-    elif len(per_sample) == 1:
+    elif normal and len(target) == 2:
         importer.emit(node, "flatten", {})
     else:
-        importer.emit(node, "reshape", {"shape": tuple(rest)})
+        importer.emit(node, "reshape", {"shape": target[1:]}, [source])
+
+
+def squeeze(importer: Importer, node: OnnxNode) -> None:
+    """Unsqueeze and Squeeze of an activation: the same values with axes of 1 put in or taken out (of constants,
+    shape arithmetic)."""
+    if node.inputs[0] not in importer.producer:
+        constant_step(importer, node)
+        return
+    held = importer.file_shape(node)
+    given = importer.constant(node, 1)
+    axes = tuple(whole(a) for a in (given.values or ()) if given) if given else node.attributes.get("axes", ())
+    if node.op_type == "Unsqueeze":
+        rank = len(held) + len(axes)
+        target = list(held)
+        for axis in sorted(whole(a) % rank for a in axes):
+            target.insert(axis, 1)
+    else:
+        dropped = {whole(a) % len(held) for a in axes} if axes else {a for a, size in enumerate(held) if size == 1}
+        target = [size for axis, size in enumerate(held) if axis not in dropped]
+    reshaped(importer, node, tuple(target) or (1,))
+
+
+def gather_index(importer: Importer, node: OnnxNode) -> None:
+    """A Gather of one index along an axis of an activation (attention's q, k, v = qkv[0], qkv[1], qkv[2]): a
+    ``slice`` of that index, then the axis taken out; of constants, shape arithmetic."""
+    if node.inputs[0] not in importer.producer:
+        constant_step(importer, node)
+        return
+    index = importer.constant(node, 1)
+    if index is None or index.values is None or len(index.values) != 1:
+        opaque(importer, node)
+        return
+    held = importer.file_shape(node)
+    axis = importer.integer(node, "axis", 0) % len(held)
+    at = whole(index.values[0]) % held[axis]
+    source = importer.all_axes_source(node)
+    picked = importer.step(node, "slice", {"start": at, "end": at + 1, "axis": axis}, [source], "slice")
+    kept = (*held[:axis], 1, *held[axis + 1 :]) if index.dims else (*held[:axis], *held[axis + 1 :])
+    reshaped(importer, node, kept or (1,), picked)
 
 
 def transpose(importer: Importer, node: OnnxNode) -> None:
     """A step of a channel shuffle (after a Reshape to 5-D); a map to channels-last [0, 2, .., 1] and back
     [0, n, 1, ..], which move no value: the layers between work per position (ConvNeXt's LayerNorm and Linears, see
-    read.keep_channels_last); any other order of the axes after the batch, a ``permute``. One that moves the batch
-    is uncounted."""
+    read.keep_channels_last); any other order of the axes, a ``permute`` (one that moves the batch, of the tensor
+    held with every axis: :meth:`Importer.all_axes_source`)."""
     pending = importer.pending.pop(node.inputs[0], None)
     perm = tuple(whole(p) for p in node.attributes.get("perm") or ())
     if pending and pending[0] == "shuffle-split" and perm == (0, 2, 1, 3, 4):
@@ -340,15 +404,19 @@ def transpose(importer: Importer, node: OnnxNode) -> None:
             importer.alias(node)
             return
         importer.in_file_layout(node)
-    if rank != len(importer.shape_of(node)) + 1 or sorted(perm) != list(range(rank)) or perm[:1] != (0,):
+    held = importer.file_shape(node)
+    normal = node.inputs[0] not in importer.all_axes
+    if rank != len(held) or sorted(perm) != list(range(rank)):
         opaque(importer, node)
     elif perm == tuple(range(rank)):
         importer.alias(node)
-    elif rank >= 3 and perm == (0, *range(2, rank), 1):
+    elif normal and rank >= 3 and perm == (0, *range(2, rank), 1):
         mark_channels_last(importer, node)
         importer.alias(node)
-    else:
+    elif normal and perm[0] == 0:
         importer.emit(node, "permute", {"dims": tuple(p - 1 for p in perm[1:])})
+    else:  # the batch moves, or is already held as an axis
+        importer.emit_all_axes(node, "permute", {"dims": perm}, [importer.all_axes_source(node)])
 
 
 def concat(importer: Importer, node: OnnxNode) -> None:
@@ -367,13 +435,23 @@ def identity(importer: Importer, node: OnnxNode) -> None:
     importer.alias(node)
 
 
+def cast(importer: Importer, node: OnnxNode) -> None:
+    """A Cast of an activation moves no value convcalc counts (of constants, shape arithmetic)."""
+    if node.inputs[0] in importer.producer:
+        importer.alias(node)
+    else:
+        constant_step(importer, node)
+
+
 def softmax(importer: Importer, node: OnnxNode) -> None:
     """Over one axis after the batch (the channels, or any other); before opset 13, ``axis`` means the flattened
     axes from it on, the same only where those after it are all 1."""
-    shape = importer.shape_of(node)
-    axis = importer.integer(node, "axis", -1 if importer.model.opset >= 13 else 1) % (len(shape) + 1)
-    if axis == 0 or (importer.model.opset < 13 and any(size != 1 for size in shape[axis:])):
+    held = importer.file_shape(node)
+    axis = importer.integer(node, "axis", -1 if importer.model.opset >= 13 else 1) % len(held)
+    if importer.model.opset < 13 and any(size != 1 for size in held[axis + 1 :]):
         opaque(importer, node)
+    elif node.inputs[0] in importer.all_axes or axis == 0:
+        importer.emit_all_axes(node, "softmax", {"axis": axis}, [importer.all_axes_source(node)])
     else:
         importer.emit(node, "softmax", {"axis": axis - 1} if axis > 1 else {})
 
@@ -525,20 +603,25 @@ def pad(importer: Importer, node: OnnxNode) -> None:
 
 
 def layer_norm(importer: Importer, node: OnnxNode) -> None:
-    """Over the last axis of a flat input, over C, H and W (axis 1) of a feature map, or over the channels (the
-    last axis) of a channels-last map (ConvNeXt's)."""
-    shape = importer.shape_of(node)
-    axis = importer.integer(node, "axis", -1) % (len(shape) + 1)
-    if importer.reads_channels_last(node) and axis == len(shape):
-        over, normalised = "channels", shape[0]
-    elif axis == 1 and not importer.reads_channels_last(node):
-        over, normalised = "all" if len(shape) > 1 else "channels", math.prod(shape)
+    """Over the last axis: over the channels at each position (ConvNeXt's on a channels-last map, a transformer's on
+    tokens [N, T, D], read as D x T); over every axis after the batch (axis 1) of a feature map, ``all``."""
+    held = importer.file_shape(node)
+    if importer.reads_channels_last(node):
+        held = (*held[:1], *held[2:], held[1])  # the file's N x H x W x C
+    axis = importer.integer(node, "axis", -1) % len(held)
+    if axis == len(held) - 1 and len(held) > 2:
+        source = importer.channels_last_source(node)
+        mark_channels_last(importer, node)
+        over, normalised = "channels", held[-1]
+    elif axis == 1 and not importer.reads_channels_last(node) and not importer.reads_all_axes(node):
+        source, over, normalised = importer.source_of(node), "all" if len(held) > 2 else "channels", math.prod(held)
     else:
         opaque(importer, node)
         return
     affine = importer.per_channel(node, 1, normalised, "scale", "values normalised")
     importer.per_channel(node, 2, normalised, "bias", "values normalised")
-    importer.emit(node, "layernorm", {"over": over, "affine": affine, "eps": node.attributes.get("epsilon", 1e-5)})
+    config = {"over": over, "affine": affine, "eps": node.attributes.get("epsilon", 1e-5)}
+    importer.emit(node, "layernorm", config, [source])
 
 
 def group_norm(importer: Importer, node: OnnxNode) -> None:
@@ -559,8 +642,11 @@ def opaque(importer: Importer, node: OnnxNode) -> None:
             "onnx.shape_inference.infer_shapes_path('in.onnx', 'out.onnx', data_prop=True)\", then analyze out.onnx)",
         )
     sources = [importer.producer[t] for t in node.inputs if t in importer.producer] or [NETWORK_INPUT]
-    config = {"op": node.op_type, "shape": tuple(int(d) for d in stated[1:])}  # type: ignore[arg-type]
-    importer.emit(node, "opaque", config, sources[:1])
+    if isinstance(stated[0], int) and stated[0] > 1:  # the batch merged with another axis: held with every axis
+        config = {"op": node.op_type, "shape": tuple(int(d) for d in stated)}  # type: ignore[arg-type]
+        importer.emit_all_axes(node, "opaque", config, sources[:1])
+    else:  # the batch first (1, or a name), as the network's input holds it
+        importer.emit(node, "opaque", {"op": node.op_type, "shape": tuple(int(d) for d in stated[1:])}, sources[:1])  # type: ignore[arg-type]
 
 
 Handler = Callable[[Importer, OnnxNode], None]
@@ -591,10 +677,10 @@ HANDLERS: dict[str, Handler] = {
     "Upsample": resize,
     "Constant": constant,
     "Shape": shape,
-    "Gather": constant_step,
-    "Unsqueeze": constant_step,
-    "Squeeze": constant_step,
-    "Cast": constant_step,
+    "Gather": gather_index,
+    "Unsqueeze": squeeze,
+    "Squeeze": squeeze,
+    "Cast": cast,
     "Split": split,
     "Slice": slice_,
     "Pad": pad,

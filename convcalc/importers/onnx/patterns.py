@@ -60,5 +60,7 @@ def follows_lrn(importer: Importer, node: OnnxNode) -> bool:
 
 
 def mark_channels_last(importer: Importer, node: OnnxNode) -> None:
-    """The outputs of ``node`` are channels-last."""
+    """The outputs of ``node`` are channels-last (and held with every axis, as its input)."""
     importer.channels_last.update(node.outputs)
+    if importer.reads_all_axes(node):
+        importer.all_axes.update(node.outputs)
