@@ -6,7 +6,7 @@ makes its tensor channels-last (N x H x W x C), which stays the same convcalc no
 values, they compute nothing. While a tensor is channels-last, the ops of ``ops.CHANNELS_LAST_OPS`` read it as the
 same kinds (a MatMul is a ``linear`` per position) and their outputs stay channels-last; the Transpose [0, 3, 1, 2]
 back ends it (``ops.transpose``). Any other op reads it in the file's own layout, after a ``permute`` of no cost
-(``Importer.in_file_layout``). ``Importer.channels_last`` holds the channels-last tensors.
+(``layouts.in_file_layout``). ``Importer.channels_last`` holds the channels-last tensors.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from convcalc.importers.onnx.importer import Importer
+from convcalc.importers.onnx.layouts import reads_all_axes
 from convcalc.importers.onnx.model import OnnxNode
 
 
@@ -62,5 +63,5 @@ def follows_lrn(importer: Importer, node: OnnxNode) -> bool:
 def mark_channels_last(importer: Importer, node: OnnxNode) -> None:
     """The outputs of ``node`` are channels-last (and held with every axis, as its input)."""
     importer.channels_last.update(node.outputs)
-    if importer.reads_all_axes(node):
+    if reads_all_axes(importer, node):
         importer.all_axes.update(node.outputs)
