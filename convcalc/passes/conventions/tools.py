@@ -3,10 +3,10 @@ source, checked against what it printed: tests/data/peers/)."""
 
 from __future__ import annotations
 
-from convcalc.core.formula import Term, symbol
+from convcalc.core.formula import Term, named, symbol
 from convcalc.kinds.catalogue import CATALOGUE
 from convcalc.kinds.weighted import Conv
-from convcalc.kinds.windows import all_ones
+from convcalc.kinds.windows import AXIS_SUFFIXES, adaptive_windows_total, all_ones, per_axis
 from convcalc.passes.conventions.rules import (
     Count,
     Crashes,
@@ -414,6 +414,120 @@ THOP: Registry = table(
 """thop's register_hooks by layer kind. ReLU, ReLU6, LeakyReLU and max pools are zero_ops; GroupNorm, the other
 activations, LocalResponseNorm and convcalc's helper modules (Add, Concat, Crop, MatMul, ...) are not registered: 0;
 an attention layer counts its Linears (in_features x output elements, no bias)."""
+
+
+# --- ultralytics-thop -----------------------------------------------------------------------------------------
+
+
+def window_reads(size: int, out: int, kernel: int, stride: int, pad: int, include_pad: bool) -> int:
+    """The sizes of a pool's windows on one axis, summed: output i's window [i s - p, i s - p + k) clipped to the
+    input [0, size) (to the padded input [-p, size + p) with count_include_pad)."""
+    lower, upper = (-pad, size + pad) if include_pad else (0, size)
+    return sum(max(min(i * stride - pad + kernel, upper) - max(i * stride - pad, lower), 0) for i in range(out))
+
+
+def uthop_avgpool(s: Sizes) -> int:
+    """C x the window sizes summed on each axis (within the input, or the padded input with count_include_pad)
+    + output elements: one add per input read, one divide per output (count_avgpool)."""
+    size, out = s.shape_in[1:], s.shape_out[1:]
+    kernel = per_axis(s.config["kernel"], size, "kernel")
+    stride = kernel if s.config["stride"] is None else per_axis(s.config["stride"], size, "stride")
+    pad = per_axis(s.config["padding"], size, "padding")
+    include = bool(s.config.get("count_include_pad", True))
+    reads = s.c_in
+    for suffix, n, o, k, step, p in zip(AXIS_SUFFIXES[len(size)], size, out, kernel, stride, pad, strict=True):
+        reads *= named(f"reads{suffix}", window_reads(n, o, k, step, p, include), like=s.c_in)
+    return reads + s.elements_out
+
+
+def uthop_adaptive_avgpool(s: Sizes) -> int:
+    """C x PyTorch's adaptive windows summed on each axis (in + out - gcd(in, out)) + output elements: one add per
+    input read, one divide per output (count_adap_avgpool)."""
+    size, out = s.shape_in[1:], s.shape_out[1:]
+    reads = s.c_in
+    for suffix, n, o in zip(AXIS_SUFFIXES[len(size)], size, out, strict=True):
+        reads *= named(f"reads{suffix}", adaptive_windows_total(n, o), like=s.c_in)
+    return reads + s.elements_out
+
+
+UTHOP_INTERPOLATION = {"nearest": 0, "linear": 5, "bilinear": 11, "trilinear": 31}
+"""ultralytics-thop's ops per output element of nn.Upsample by mode."""
+
+
+def uthop_upsample(s: Sizes) -> int:
+    """output elements x 0 (nearest), 5 (linear), 11 (bilinear) or 31 (trilinear)."""
+    return s.elements_out * UTHOP_INTERPOLATION[s.config["mode"]]
+
+
+def uthop_attention(s: Sizes) -> int:
+    """Its Linears' hooks (in_features x output elements, no bias), and scaled_dot_product_attention counted by the
+    TorchFunctionMode while no counted module runs: Q K^T and A V, 2 x T x T x D per sequence."""
+    return attention_projections(s) + 2 * s.h_in * s.w_in * s.w_in * s.c_in
+
+
+def uthop_products(s: Sizes) -> int:
+    """Counted by its TorchFunctionMode while no counted module runs: torch.matmul output elements x the contracted
+    axis, scaled_dot_product_attention h x T x T_k x (d + d_v): convcalc's MACs."""
+    return s.macs
+
+
+ULTRALYTICS_THOP: Registry = table(
+    {
+        "conv": conv_macs,
+        "conv_transpose": transposed_macs,
+        "linear": thop_linear,
+        "batchnorm": thop_batchnorm,
+        "layernorm": thop_batchnorm,
+        "groupnorm": thop_batchnorm,
+        "avgpool": uthop_avgpool,
+        "adaptive_avgpool": uthop_adaptive_avgpool,
+        "global_avgpool": uthop_adaptive_avgpool,
+        "upsample": uthop_upsample,
+        "softmax": thop_softmax,
+        "attention": uthop_attention,
+        "dot_product_attention": uthop_products,
+        "matmul": uthop_products,
+    },
+    not_counted=(
+        "reshape",
+        "roll",
+        "permute",
+        "class_token",
+        "position_embedding",
+        "maxpool",
+        "adaptive_maxpool",
+        "global_maxpool",
+        "flatten",
+        "dropout",
+        "lrn",
+        "crop",
+        "concat",
+        "add",
+        "opaque",
+        "multiply",
+        "scale",
+        "channel_shuffle",
+        "pixel_shuffle",
+        "pixel_unshuffle",
+        "pad",
+        "stochastic_depth",
+        "slice",
+        "relu",
+        "relu6",
+        "leaky_relu",
+        "sigmoid",
+        "tanh",
+        "silu",
+        "gelu",
+        "hardsigmoid",
+        "hardswish",
+    ),
+)
+"""ultralytics-thop's register_hooks, matched on a module's class or the nearest base that has a rule (a subclass of
+nn.LayerNorm or nn.Conv3d counts as its base), and its TorchFunctionMode, which counts torch.matmul, F.linear and
+scaled_dot_product_attention called outside a counted module. ReLU, ReLU6, LeakyReLU, max pools, padding, dropout,
+pixel and channel shuffles are zero_ops; the other activations, LocalResponseNorm, adds and multiplies (operators, not
+hooked functions) and convcalc's helper modules without products are not registered: 0."""
 
 
 # --- torchinfo -------------------------------------------------------------------------------------------------
