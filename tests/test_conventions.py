@@ -265,6 +265,19 @@ def printed(tool: str, key: str) -> int:
     return int(entry["total"]) + TORCHVISION_DIFFERENCES.get((tool, key), 0)
 
 
+def test_the_densenet_drift_the_issue_names():
+    """Issue 26: on torchvision's DenseNet-121, thop 0.1.1 printed 2,897,007,104 and ultralytics-thop 2,897,709,568. The
+    difference: the three transitions' avg pools 2/2, per output element in 0.1.1, each input read + each output in
+    2.2.x: their inputs, 128 x 56 x 56 + 256 x 28 x 28 + 512 x 14 x 14. The spec's conventions differ alike; both
+    print less on torchvision's module than on the spec by its functional head (F.adaptive_avg_pool2d)."""
+    old, new = (recorded(tool)["networks"]["densenet121@224x224"]["total"] for tool in ("thop", "ultralytics_thop"))
+    assert (old, new) == (2_897_007_104, 2_897_709_568)
+    spec = network("densenet121@224x224").layers
+    counts = [count_layers(spec, CONVENTIONS[tool]).count for tool in ("thop", "ultralytics_thop")]
+    assert counts[1] - counts[0] == new - old == 128 * 56 * 56 + 256 * 28 * 28 + 512 * 14 * 14
+    assert counts[1] - (DENSE_HEAD + 1024) == 2_897_709_568
+
+
 def test_the_torchvision_differences_are_torchvision_entries():
     assert all(torchvision_module(tool, key) for tool, key in TORCHVISION_DIFFERENCES)
     assert all(torchvision_module("fvcore", key) for key in TORCHVISION_OPS)
@@ -504,6 +517,19 @@ def test_conventions_command():
     assert rows["torchinfo"]["by_kind"] == {"batchnorm": 53_120, "linear": 1_000}
     text = run_cli("conventions", "resnet50").stdout
     assert "+22.23M batchnorm" in text and "flop_counter" in text
+    # each row names the package and version it reproduces, as the recordings name them
+    for tool in TOOLS:
+        package = {"flop_counter": "torch", "ultralytics_thop": "ultralytics-thop"}.get(tool, tool)
+        assert (rows[tool]["package"], rows[tool]["version"]) == (package, recorded(tool)["version"])
+        assert f"{package} {recorded(tool)['version']}" in text
+
+
+def test_the_help_names_every_convention():
+    """--convention's help lists the names (wrapped anywhere, a hyphen too: compared without whitespace)."""
+    *names, last = CONVENTIONS
+    listed = "".join(f"{', '.join(names)} or {last}".split())
+    for command in ("analyze", "explain"):
+        assert listed in "".join(run_cli(command, "--help").stdout.split()), command
 
 
 def test_explain_convention_text():
@@ -516,7 +542,15 @@ def test_readme_table_holds_the_recorded_totals():
     for tool in TOOLS:
         total = recorded(tool)["networks"]["resnet50@224x224"]["total"]
         assert f"| `{tool}` |" in section and f"| {total:,} |" in section, tool
-    assert f"| `onnx-tool` | 1.0.1 | MACs | {recorded('onnx_tool')['networks']['resnet50']['total']:,} |" in section
+    assert f"| `onnx-tool` | onnx-tool 1.0.1 | MACs | {recorded('onnx_tool')['networks']['resnet50']['total']:,} |" in (
+        section
+    )
+    # every convention's row, with the package and version it reproduces (the recordings' for the recorded tools)
+    rows = [line for line in section.splitlines() if line.startswith("| `")]
+    named = {
+        row.split(" | ")[0].strip("|` "): row.split(" | ")[1] for row in rows if " | MACs | " in row or "FLOPs" in row
+    }
+    assert named == {name: chosen.release for name, chosen in CONVENTIONS.items()}
 
 
 # --- onnx-tool: the ONNX fixtures (tests/data/peers/onnx_tool.json, tools/record_onnx_tool.py) -------------------

@@ -12,16 +12,15 @@ from convcalc.core.version import __version__
 from convcalc.engine.results import Analysis, LayerResult
 from convcalc.passes.conventions.onnx_tool import ONNX_TOOL
 from convcalc.passes.conventions.rules import Crashes, Registry, Rule, Skipped, sizes, symbolic_sizes
+from convcalc.passes.conventions.thop import THOP, ULTRALYTICS_THOP
 from convcalc.passes.conventions.tools import (
     CONVCALC,
     FLOP_COUNTER,
     FVCORE,
     PTFLOPS_FUNCTIONAL,
     PTFLOPS_HOOKS,
-    THOP,
     TORCHINFO,
     TORCHVISION,
-    ULTRALYTICS_THOP,
 )
 from convcalc.passes.conventions.versions import RECORDED
 
@@ -51,6 +50,14 @@ class Convention:
     def release(self) -> str:
         """The package and its version, as pip names them: 'ultralytics-thop 2.2.3'."""
         return f"{self.package} {self.version}"
+
+    @property
+    def counter(self) -> str:
+        """The tool with its version after the package's name: 'ptflops 0.7.5 (pytorch backend)', or after the tool
+        where the package is another's: 'torch.utils.flop_counter.FlopCounterMode (torch 2.13.0+cpu)'."""
+        if self.tool == self.package or self.tool.startswith(f"{self.package} "):
+            return self.release + self.tool.removeprefix(self.package)
+        return f"{self.tool} ({self.release})"
 
     def to_dict(self) -> dict[str, str]:
         return {
@@ -360,7 +367,7 @@ def recount(analysis: Analysis, name: str) -> tuple[Counting, Counting]:
     counting, default = counted(analysis, convention(name)), counted(analysis, DEFAULT)
     if counting.crash:
         chosen = counting.convention
-        raise ValueError(f"{chosen.tool} {chosen.version} cannot count this network: {counting.crash}")
+        raise ValueError(f"{chosen.counter} cannot count this network: {counting.crash}")
     return counting, default
 
 
