@@ -134,6 +134,51 @@ def test_reshape_from_computed_shape_and_channel_shuffle(tmp_path):
     assert layers[0].config["groups"] == 2
 
 
+def test_reshape_to_any_rank_and_a_slice_that_keeps_everything(tmp_path):
+    int64 = ob.INT64
+    nodes = [
+        ob.node("Reshape", ["x", "rows"], ["a"], "tokens/Reshape"),  # [1, 8, 6, 6] -> [1, 8, 36] (0 copies the 8)
+        ob.node("Reshape", ["a", "back"], ["b"], "back/Reshape"),  # -> [1, 8, 6, 6]: -1 is 6 x 6 / 6 = 6
+        ob.node("Slice", ["b", "st", "en", "ax"], ["c"], "keep/Slice"),  # channels 0 to 8 of 8: the same tensor
+        ob.node("Reshape", ["c", "merge"], ["y"], "merge/Reshape"),  # [8, 36]: the batch merged with the channels
+    ]
+    constants = [
+        ob.tensor("rows", [3], [1, 0, 36], int64),
+        ob.tensor("back", [4], [1, 8, -1, 6], int64),
+        ob.tensor("st", [1], [0], int64),
+        ob.tensor("en", [1], [8], int64),
+        ob.tensor("ax", [1], [1], int64),
+        ob.tensor("merge", [2], [8, 36], int64),
+    ]
+    model = ob.model(nodes, [("x", [1, 8, 6, 6])], [("y", [8, 36])], constants, value_infos=[("y", [8, 36])])
+    layers = analyze(write(tmp_path, model)).layers
+    assert [(layer.name, layer.type, layer.output_shape) for layer in layers] == [
+        ("tokens", "reshape", (8, 36)),
+        ("back", "reshape", (8, 6, 6)),
+        ("merge", "opaque", (36,)),  # what the file states after its first axis, read as the batch: uncounted
+    ]
+    assert layers[2].inputs == ("back",)  # the slice of every channel is no layer
+
+
+def test_a_split_of_another_axis_keeps_every_output(tmp_path):
+    # q, k, v of tokens [1, 12, 5] split along the last axis into 4 + 4 + 4, each read by the next node
+    nodes = [
+        ob.node("Split", ["x", "sizes"], ["q", "k", "v"], "qkv", axis=-1),
+        ob.node("Add", ["q", "k"], ["qk"], "qk"),
+        ob.node("Add", ["qk", "v"], ["y"], "sum"),
+    ]
+    model = ob.model(nodes, [("x", [1, 5, 12])], [("y", [1, 5, 4])], [ob.tensor("sizes", [3], [4, 4, 4], ob.INT64)])
+    layers = analyze(write(tmp_path, model)).layers
+    assert [(layer.name, layer.type, layer.output_shape, layer.config.get("axis")) for layer in layers] == [
+        ("qkv.0", "slice", (5, 4), 1),
+        ("qkv.1", "slice", (5, 4), 1),
+        ("qkv.2", "slice", (5, 4), 1),
+        ("qk", "add", (5, 4), None),
+        ("sum", "add", (5, 4), None),
+    ]
+    assert [layer.config["start"] for layer in layers[:3]] == [0, 4, 8]
+
+
 def test_split_slice_resize_clip(tmp_path):
     int64 = ob.INT64
     nodes = [
@@ -270,85 +315,81 @@ def replaced(index: int, node: bytes) -> list[bytes]:
     return [node if i == index else each for i, each in enumerate(CHAIN)]
 
 
-@pytest.mark.parametrize(
-    ("nodes", "weights", "message"),  # the node refused is named: its index in the graph, name and op
-    [
-        pytest.param(
-            replaced(1, ob.node("Conv", ["t", "w1"], ["n"], "c", kernel_shape=[1, 1])),
-            {},
-            "node 1 'c' (Conv): error: Conv reads 't', a channels-last tensor (after a Transpose [0, 2, 3, 1]), "
-            "in a way convcalc does not follow; it follows LayerNormalization over the last axis, MatMul",
-            id="conv",
-        ),
-        pytest.param(
-            replaced(1, ob.node("Softmax", ["t"], ["n"], "s", axis=-1)),
-            {},
-            "node 1 's' (Softmax): error: Softmax reads 't', a channels-last tensor",
-            id="softmax",
-        ),
-        pytest.param(
-            replaced(1, ob.node("LayerNormalization", ["t", "g", "b"], ["n"], "ln", axis=1)),
-            {},
-            "node 1 'ln' (LayerNormalization): error: LayerNormalization reads 't', a channels-last tensor",
-            id="norm-over-axis-1",
-        ),
-        pytest.param(
-            CHAIN,
-            {"b1": [1]},  # a constant of 1 added after the MatMul: no bias of 8
-            "node 4 '/block/fc1/Add' (Add): error: Add reads 'm1', a channels-last tensor",
-            id="not-a-bias",
-        ),
-        pytest.param(
-            CHAIN,
-            {"w2": [5, 4]},
-            "node 6 '/block/fc2/MatMul' (MatMul): error: a weight of 5 x 4 does not fit 8 channels at each position",
-            id="weight",
-        ),
-        pytest.param(
-            replaced(8, ob.node("Add", ["a2", "x"], ["s"], "mix")),
-            {},
-            "node 8 'mix' (Add): error: it reads a channels-last tensor and the channels-first 'x' together",
-            id="mixed-layouts",
-        ),
-        pytest.param(
-            replaced(9, ob.node("Transpose", ["s"], ["back"], "tr", perm=[0, 3, 2, 1])),
-            {},
-            "node 9 'tr' (Transpose): error: a Transpose [0, 3, 2, 1] of a channels-last tensor: convcalc "
-            "follows only [0, 3, 1, 2] back",
-            id="another-perm-back",
-        ),
-    ],
-)
-def test_what_a_channels_last_tensor_meets_is_followed_or_refused(tmp_path, nodes, weights, message: str):
-    result = run_cli("analyze", write(tmp_path, chain_model(nodes, **weights)))
+def test_an_op_that_reads_axes_reads_a_channels_last_tensor_in_the_files_layout(tmp_path):
+    """A Softmax over the last axis of the channels-last 3 x 3 x 4 (the file's N x H x W x C): a permute of the
+    4 x 3 x 3 map to 3 x 3 x 4 (no cost) first, then the softmax over its last axis, as the file computes it."""
+    nodes = [*CHAIN[:1], ob.node("Softmax", ["t"], ["y"], "s", axis=-1)]
+    analysis = analyze(write(tmp_path, chain_model(nodes, output=("y", [1, 3, 3, 4]))))
+    assert [(la.type, la.output_shape, la.config.get("dims"), la.config.get("axis")) for la in analysis.layers] == [
+        ("permute", (3, 3, 4), (1, 2, 0), None),
+        ("softmax", (3, 3, 4), None, 2),
+    ]
+
+
+def test_a_channels_last_tensor_beside_a_channels_first_one_is_read_in_the_files_layout(tmp_path):
+    # the Add of the channels-last s (3 x 3 x 4 in the file) and x (4 x 3 x 3): the file broadcasts nothing here,
+    # shapes differ, and the error names both inputs with their shapes
+    result = run_cli("analyze", write(tmp_path, chain_model(replaced(9, ob.node("Add", ["s", "x"], ["back"], "mix")))))
     assert result.code == 2 and "Traceback" not in result.stderr, result.stderr
-    assert f"net.onnx: {message}" in " ".join(result.stderr.split()), result.stderr
+    assert "node 9 'mix' (Add): error: " in result.stderr
+    assert "cannot add 3x3x4 and 4x3x3" in result.stderr
 
 
-def test_a_graph_that_ends_channels_last_is_refused(tmp_path):
+def test_another_transpose_of_a_channels_last_tensor_is_a_permute(tmp_path):
+    # [0, 3, 2, 1] of the file's N x H x W x C (3 x 3 x 4) is N x C x W x H: the permute to the file's layout,
+    # then one of its axes (2, 1, 0): 4 x 3 x 3 again, W and H swapped
+    nodes = [*CHAIN[:1], ob.node("Transpose", ["t"], ["y"], "tr", perm=[0, 3, 2, 1])]
+    analysis = analyze(write(tmp_path, chain_model(nodes, output=("y", [1, 4, 3, 3]))))
+    assert [(la.type, la.output_shape, la.config["dims"]) for la in analysis.layers] == [
+        ("permute", (3, 3, 4), (1, 2, 0)),
+        ("permute", (4, 3, 3), (2, 1, 0)),
+    ]
+
+
+def test_a_graph_that_ends_channels_last_hands_out_the_files_layout(tmp_path):
     model = chain_model(CHAIN[:9], output=("s", [1, 3, 3, 4]))  # no Transpose back after the layer scale
-    result = run_cli("analyze", write(tmp_path, model))
-    assert result.code == 2 and "net.onnx: node 8 '/block/scale/Mul' (Mul): error: " in result.stderr, result.stderr
-    assert "the graph's output 's' is channels-last: no Transpose [0, 3, 1, 2] back" in result.stderr
+    analysis = analyze(write(tmp_path, model))
+    assert [la.type for la in analysis.layers][-2:] == ["scale", "permute"]
+    assert analysis.output_shape == (3, 3, 4)  # as the file states its output: N x H x W x C
 
 
-def test_a_transpose_that_is_the_graphs_output_is_an_uncounted_reshape(tmp_path):
-    """A network that hands its map out channels-last (a last permute for a consumer that wants N x H x W x C):
-    nothing to follow after it, so the Transpose is an opaque layer of the stated 3 x 3 x 4, costing nothing."""
+def test_a_transpose_that_is_the_graphs_output_is_a_permute(tmp_path):
+    """A network that hands its map out channels-last (a last permute for a consumer that wants N x H x W x C): a
+    permute of no cost to the file's 3 x 3 x 4."""
     model = chain_model(CHAIN[:1], output=("t", [1, 3, 3, 4]))
     analysis = analyze(write(tmp_path, model))
     assert [(la.type, la.output_shape, la.params, la.macs, la.flops) for la in analysis.layers] == [
-        ("opaque", (3, 3, 4), 0, 0, 0)
+        ("permute", (3, 3, 4), 0, 0, 0)
     ]
-    assert [w.code for w in analysis.warnings] == ["uncounted"]
+    assert not analysis.warnings
 
 
-def test_a_matmul_on_the_last_axis_of_a_channels_first_map_is_refused(tmp_path):
-    # ONNX's MatMul maps the last axis (W = 3), not the flattened 4 * 3 * 3 = 36 features a linear layer reads
+def test_a_matmul_by_a_weight_maps_the_last_axis(tmp_path):
+    # ONNX's MatMul maps the last axis (W = 3) at each of the 4 x 3 other positions, not the flattened 36 features:
+    # a linear layer per position over W, read after a permute that puts W first; its output is the file's 4 x 3 x 5
     nodes = [ob.node("MatMul", ["x", "w"], ["y"], "/mm/MatMul")]
     model = ob.model(nodes, [("x", [1, 4, 3, 3])], [("y", [1, 4, 3, 5])], [ob.tensor("w", [3, 5])])
-    with pytest.raises(SpecError, match="a weight of 3 x 5 does not fit 36 input features"):
-        load_spec(write(tmp_path, model))
+    analysis = analyze(write(tmp_path, model))
+    assert [(la.type, la.output_shape, la.params, la.macs) for la in analysis.layers] == [
+        ("permute", (3, 4, 3), 0, 0),
+        ("linear", (5, 4, 3), 3 * 5, 4 * 3 * 3 * 5),  # no bias: 15 weights; 12 positions x 3 x 5 MACs
+        ("permute", (4, 3, 5), 0, 0),  # the graph's output, in the file's layout
+    ]
+    assert analysis.layers[1].config["per_position"]
+
+
+def test_a_matmul_of_two_activations_is_a_batched_matmul(tmp_path):
+    # attention's scores: q [1, 2, 5, 4] @ k^T [1, 2, 4, 5] = [1, 2, 5, 5]: 2 heads x 5 x 4 x 5 = 200 MACs
+    nodes = [
+        ob.node("Transpose", ["x"], ["kt"], "kt", perm=[0, 1, 3, 2]),
+        ob.node("MatMul", ["x", "kt"], ["y"], "scores"),
+    ]
+    model = ob.model(nodes, [("x", [1, 2, 5, 4])], [("y", [1, 2, 5, 5])])
+    analysis = analyze(write(tmp_path, model))
+    assert [(la.type, la.output_shape, la.macs) for la in analysis.layers] == [
+        ("permute", (2, 4, 5), 0),
+        ("matmul", (2, 5, 5), 2 * 5 * 4 * 5),
+    ]
 
 
 # --- ONNX files exported from PyTorch (tools/record_onnx.py: batch norm kept, in training mode; weights dropped) ---

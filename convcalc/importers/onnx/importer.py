@@ -32,9 +32,11 @@ class Importer(GraphBuilder):
         self.producer: dict[str, str] = {}  # ONNX tensor -> the convcalc node whose output it is
         self.tensors_of: dict[str, list[str]] = {}  # convcalc node -> the ONNX tensors that are its output
         self.constants: dict[str, Tensor] = dict(model.initializers)
+        self.parameters: set[str] = set(model.initializers)  # and their copies (torch's exporter dedups by Identity)
         self.index = 0
         self.pending: dict[str, tuple[str, Any]] = {}  # tensors of a channel shuffle under way
         self.channels_last: set[str] = set()  # tensors holding their node's map as H x W x C (keep_channels_last)
+        self.laid_last: dict[str, str] = {}  # channels-first tensor -> the permute holding it channels-last
         self.lrn: dict[str, str] = {}  # tensors of a LocalResponseNorm under way -> the tensor it normalises
         self.lrn_size: dict[str, int] = {}  # the tensor an LRN normalises -> its window (0 until the pool is seen)
         self.readers: dict[str, int] = {}  # ONNX tensor -> how many node inputs read it
@@ -129,6 +131,8 @@ class Importer(GraphBuilder):
             if not dims and output == node.outputs[0]:
                 known = fold_dims(node, self.constants[given[0]].dims)
             self.constants[output] = Tensor(output, known, values if output == node.outputs[0] else None)
+        if node.op_type == "Identity" and given[0] in self.parameters:  # a parameter under its own name
+            self.parameters.add(node.outputs[0])
         return True
 
     def is_output(self, node: OnnxNode) -> bool:
@@ -147,6 +151,30 @@ class Importer(GraphBuilder):
         self.producer[tensor] = name
         self.tensors_of.setdefault(name, []).append(tensor)
 
+    def in_file_layout(self, node: OnnxNode, tensors: Sequence[str] | None = None) -> None:
+        """Each channels-last tensor ``node`` reads (or of ``tensors``) is in the file's own layout (N x H x W x C)
+        from here on: a ``permute`` of its node, for an op that reads its axes (a Pad, a Reshape, a Conv)."""
+        for tensor in dict.fromkeys(node.inputs if tensors is None else tensors):
+            if tensor in self.channels_last:
+                source = self.producer[tensor]
+                rank = len(self.shapes[source])
+                self.channels_last.discard(tensor)
+                self.produce(tensor, self.step(node, "permute", {"dims": (*range(1, rank), 0)}, [source], "permute"))
+
+    def channels_last_source(self, node: OnnxNode, position: int = 0) -> str:
+        """The node holding input ``position`` channels-last, its last axis first as convcalc's per-position layers
+        read it (tokens [N, T, D] are D x T): the tensor's own node, or once a ``permute`` of it."""
+        tensor = node.inputs[position]
+        source = self.source_of(node, position)
+        if tensor in self.channels_last:
+            return source
+        if tensor not in self.laid_last:
+            rank = len(self.shapes[source])
+            self.laid_last[tensor] = self.step(
+                node, "permute", {"dims": (rank - 1, *range(rank - 1))}, [source], "permute"
+            )
+        return self.laid_last[tensor]
+
     def alias(self, node: OnnxNode, position: int = 0) -> None:
         """The node's output is its input (Identity, Dropout at inference)."""
         self.produce(node.outputs[0], self.source_of(node, position))
@@ -164,15 +192,24 @@ class Importer(GraphBuilder):
         """A convcalc node for ``node`` (its first output, or ``output``); returns its name. ``suffix`` tells
         apart the layers one ONNX node becomes (a Split's slices, the pad in front of a conv)."""
         sources = tuple(inputs) if inputs is not None else (self.source_of(node),)
+        made = output or node.outputs[0]
+        name = self.step(node, kind, config, sources, suffix, made)
+        self.produce(made, name)
+        return name
+
+    def step(
+        self, node: OnnxNode, kind: str, config: Config, sources: Sequence[str], suffix: str, made: str = ""
+    ) -> str:
+        """A convcalc node for ``node`` whose output is the tensor ``made`` (its shape held against the file's), or
+        without one a step on the way to the node's own (a permute between layouts); its name."""
         name = self.name_for(node, kind, suffix)
         try:
             layer, config, shape = self.evaluate(kind, config, sources)
         except (ConfigError, ShapeError) as error:
             raise self.fail(node, str(error)) from None
-        findings = self.disagreement(output or node.outputs[0], shape)
-        self.append(Node(name, layer, config, sources, self.location, findings=findings), shape)
+        findings = self.disagreement(made, shape) if made else ()
+        self.append(Node(name, layer, config, tuple(sources), self.location, findings=findings), shape)
         self.origins[name] = node.name or node.op_type
-        self.produce(output or node.outputs[0], name)
         return name
 
     def disagreement(self, tensor: str, shape: Shape) -> tuple[Finding, ...]:

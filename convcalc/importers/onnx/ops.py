@@ -18,7 +18,7 @@ from convcalc.engine.graph import NETWORK_INPUT
 from convcalc.importers.onnx.constants import gather, whole
 from convcalc.importers.onnx.importer import Importer
 from convcalc.importers.onnx.model import OnnxNode, Tensor
-from convcalc.importers.onnx.patterns import mark_channels_last, not_followed
+from convcalc.importers.onnx.patterns import mark_channels_last
 from convcalc.importers.onnx.protobuf import shortest_float32
 from convcalc.kinds.catalogue import CATALOGUE
 
@@ -54,7 +54,7 @@ def _padding(importer: Importer, node: OnnxNode, count: int, *, allow_same: bool
     if begins == ends:
         return begins, source
     sides = tuple(side for axis in range(count) for side in (begins[axis], ends[axis]))
-    padded = importer.emit(node, "pad", {"padding": sides}, [source], suffix="pad")
+    padded = importer.step(node, "pad", {"padding": sides}, [source], "pad")
     return (0,) * count, padded
 
 
@@ -120,12 +120,16 @@ def _linear(importer: Importer, node: OnnxNode, weight: tuple[int, ...], bias: i
         raise importer.fail(node, f"a {node.op_type} by a {len(weight)}-D weight is not supported")
     shape = importer.shape_of(node)
     per_position = importer.reads_channels_last(node)
-    features = shape[0] if per_position else math.prod(shape)
+    source = importer.source_of(node)
+    if not per_position and len(shape) > 1 and weight[0] == shape[-1] != math.prod(shape):  # tokens [N, T, D]
+        source, per_position = importer.channels_last_source(node), True
+        mark_channels_last(importer, node)
+    features = importer.shapes[source][0] if per_position else math.prod(shape)
     if weight[0] != features:
         what = f"{features} channels at each position" if per_position else f"{features} input features"
         raise importer.fail(node, f"a weight of {weight[0]} x {weight[1]} does not fit {what}")
     has_bias = bias is not None and importer.per_channel(node, bias, weight[1], "bias", "units")
-    importer.emit(node, "linear", {"units": weight[1], "bias": has_bias, "per_position": per_position})
+    importer.emit(node, "linear", {"units": weight[1], "bias": has_bias, "per_position": per_position}, [source])
 
 
 def gemm(importer: Importer, node: OnnxNode) -> None:
@@ -138,7 +142,12 @@ def gemm(importer: Importer, node: OnnxNode) -> None:
 
 
 def matmul(importer: Importer, node: OnnxNode) -> None:
-    _linear(importer, node, importer.weight(node, 1, "second operand"), None)
+    """By a weight: a linear layer; of two activations (attention's q k^T): a ``matmul``, batched over the axes
+    before the last two."""
+    if importer.constant(node, 0) is None and importer.constant(node, 1) is None:
+        importer.emit(node, "matmul", {}, [importer.source_of(node, 0), importer.source_of(node, 1)])
+    else:
+        _linear(importer, node, importer.weight(node, 1, "second operand"), None)
 
 
 def add(importer: Importer, node: OnnxNode) -> None:
@@ -161,12 +170,14 @@ def add(importer: Importer, node: OnnxNode) -> None:
 
 def batchnorm(importer: Importer, node: OnnxNode) -> None:
     """Batch norm; without a learned scale and shift (affine=False) where torch exports them as Constant nodes, not
-    as the graph's initializers (its parameters). Each of its four tensors holds one value per channel."""
+    as the graph's initializers (its parameters) or an Identity of one (torch's exporter writes a parameter whose
+    values equal another's, untrained ones and zeros, as an Identity of it). Each of its four tensors holds one value
+    per channel."""
     channels = importer.shape_of(node)[0]
     for position, role in enumerate(("scale", "bias", "mean", "variance"), start=1):
         importer.per_channel(node, position, channels, role, "channels")
     config = {
-        "affine": len(node.inputs) > 1 and node.inputs[1] in importer.model.initializers,
+        "affine": len(node.inputs) > 1 and node.inputs[1] in importer.parameters,
         "eps": node.attributes.get("epsilon", 1e-5),
         "momentum": shortest_float32(1 - float(node.attributes.get("momentum", 0.9))),  # ONNX's is the old share
     }
@@ -273,7 +284,9 @@ def flatten(importer: Importer, node: OnnxNode) -> None:
 
 
 def reshape(importer: Importer, node: OnnxNode) -> None:
-    """To [batch, features]: flatten; to the same shape: nothing; the steps of a channel shuffle."""
+    """The steps of a channel shuffle; else each sample to the target's shape after its batch: the same shape is no
+    layer, one axis a ``flatten``, any other a ``reshape`` (0 copies the input's size, -1 stands for the rest). A
+    target whose first size is not the batch's (heads merged into it) is opaque."""
     target = importer.constant(node, 1)
     if target is None or target.values is None:
         opaque(importer, node)
@@ -286,40 +299,56 @@ def reshape(importer: Importer, node: OnnxNode) -> None:
         importer.emit(node, "channel_shuffle", {"groups": groups}, [source])
         return
     shape = importer.shape_of(node)
-    if len(wanted) == 2 and (wanted[1] in (-1, math.prod(shape))):
-        if len(shape) == 1:
-            importer.alias(node)
-        else:
-            importer.emit(node, "flatten", {})
-    elif len(wanted) == 5 and len(shape) == 3 and wanted[1] > 1 and wanted[2] > 1 and wanted[1] * wanted[2] == shape[0]:
+    if len(wanted) == 5 and len(shape) == 3 and wanted[1] > 1 and wanted[2] > 1 and wanted[1] * wanted[2] == shape[0]:
         importer.pending[node.outputs[0]] = ("shuffle-split", (importer.source_of(node), wanted[1]))
-    elif wanted[1:] == list(shape) or wanted == list(shape):
+        return
+    full = (1, *shape)  # the file's batch is 1 (read.per_sample)
+    copied = not node.attributes.get("allowzero", 0)
+    sizes = [full[axis] if size == 0 and copied and axis < len(full) else size for axis, size in enumerate(wanted)]
+    rest = sizes[1:]
+    count = math.prod(shape)
+    known = math.prod(size for size in rest if size != -1)
+    if sizes[:1] == [-1] and -1 not in rest and known:  # the batch inferred: the rest is given whole
+        sizes[0] = 1 if known == count else 0
+    if sizes[:1] != [1] or not rest or any(size == 0 or size < -1 for size in rest) or rest.count(-1) > 1:
+        opaque(importer, node)  # the batch merged with another axis, or a target convcalc cannot read
+        return
+    per_sample = tuple(count // known if size == -1 else size for size in rest) if known else ()
+    if per_sample == shape:  # a flat input to one axis too
         importer.alias(node)
+    elif len(per_sample) == 1:
+        importer.emit(node, "flatten", {})
     else:
-        opaque(importer, node)
+        importer.emit(node, "reshape", {"shape": tuple(rest)})
 
 
 def transpose(importer: Importer, node: OnnxNode) -> None:
-    """A step of a pattern: the channel shuffle (after a Reshape to 5-D); or a feature map to channels-last
-    [0, 2, 3, 1] and back [0, 3, 1, 2], which move no value: the layers between work per position (ConvNeXt's
-    LayerNorm and Linears, see read.keep_channels_last)."""
+    """A step of a channel shuffle (after a Reshape to 5-D); a map to channels-last [0, 2, .., 1] and back
+    [0, n, 1, ..], which move no value: the layers between work per position (ConvNeXt's LayerNorm and Linears, see
+    read.keep_channels_last); any other order of the axes after the batch, a ``permute``. One that moves the batch
+    is uncounted."""
     pending = importer.pending.pop(node.inputs[0], None)
-    perm = tuple(node.attributes.get("perm") or ())
+    perm = tuple(whole(p) for p in node.attributes.get("perm") or ())
     if pending and pending[0] == "shuffle-split" and perm == (0, 2, 1, 3, 4):
         importer.pending[node.outputs[0]] = ("shuffle-transposed", pending[1])
-    elif pending:
+        return
+    if pending:
         raise importer.fail(node, f"a Transpose {list(perm)} that ends no pattern convcalc knows")
-    elif importer.reads_channels_last(node):
-        if perm != (0, 3, 1, 2):
-            raise importer.fail(
-                node, f"a Transpose {list(perm)} of a channels-last tensor: convcalc follows only [0, 3, 1, 2] back"
-            )
+    rank = len(perm)
+    if importer.reads_channels_last(node):
+        if perm == (0, rank - 1, *range(1, rank - 1)):
+            importer.alias(node)
+            return
+        importer.in_file_layout(node)
+    if rank != len(importer.shape_of(node)) + 1 or sorted(perm) != list(range(rank)) or perm[:1] != (0,):
+        opaque(importer, node)
+    elif perm == tuple(range(rank)):
         importer.alias(node)
-    elif perm == (0, 2, 3, 1) and len(importer.shape_of(node)) == 3 and not importer.is_output(node):
+    elif rank >= 3 and perm == (0, *range(2, rank), 1):
         mark_channels_last(importer, node)
         importer.alias(node)
-    else:  # another perm, or a network whose output is channels-last: a reshape convcalc does not count
-        opaque(importer, node)
+    else:
+        importer.emit(node, "permute", {"dims": tuple(p - 1 for p in perm[1:])})
 
 
 def concat(importer: Importer, node: OnnxNode) -> None:
@@ -339,15 +368,14 @@ def identity(importer: Importer, node: OnnxNode) -> None:
 
 
 def softmax(importer: Importer, node: OnnxNode) -> None:
-    """convcalc's softmax is over the channels at each position: axis 1 (before opset 13, axis 1 means the
-    flattened C*H*W, the same only for a flat or 1x1 input)."""
+    """Over one axis after the batch (the channels, or any other); before opset 13, ``axis`` means the flattened
+    axes from it on, the same only where those after it are all 1."""
     shape = importer.shape_of(node)
     axis = importer.integer(node, "axis", -1 if importer.model.opset >= 13 else 1) % (len(shape) + 1)
-    flat = len(shape) == 1 or shape[1:] == (1, 1)
-    if axis == 1 and (importer.model.opset >= 13 or flat):
-        importer.emit(node, "softmax", {})
-    else:
+    if axis == 0 or (importer.model.opset < 13 and any(size != 1 for size in shape[axis:])):
         opaque(importer, node)
+    else:
+        importer.emit(node, "softmax", {"axis": axis - 1} if axis > 1 else {})
 
 
 def lrn(importer: Importer, node: OnnxNode) -> None:
@@ -408,22 +436,27 @@ def constant_step(importer: Importer, node: OnnxNode) -> None:  # on a layer's o
 
 
 def split(importer: Importer, node: OnnxNode) -> None:
-    """A split of the channels: one ``slice`` layer per output."""
-    channels = importer.shape_of(node)[0]
-    sizes_tensor = importer.constant(node, 1)
-    sizes = node.attributes.get("split") or (sizes_tensor.values if sizes_tensor else None)
-    if importer.integer(node, "axis", 0) % 4 != 1 or len(importer.shape_of(node)) != 3:
+    """A split along any axis after the batch: one ``slice`` layer per output; without sizes, equal parts (the last
+    one smaller where they do not divide, as ONNX splits)."""
+    shape = importer.shape_of(node)
+    axis = importer.integer(node, "axis", 0) % (len(shape) + 1)
+    if axis == 0:
         opaque(importer, node)
         return
+    length = shape[axis - 1]
+    sizes_tensor = importer.constant(node, 1)
+    sizes = node.attributes.get("split") or (sizes_tensor.values if sizes_tensor else None)
     if not sizes:
         count = importer.integer(node, "num_outputs", len(node.outputs))
-        sizes = tuple(-(-channels // count) if i < count - 1 else 0 for i in range(count))
-        sizes = (*sizes[:-1], channels - sum(sizes[:-1]))
+        sizes = tuple(-(-length // count) if i < count - 1 else 0 for i in range(count))
+        sizes = (*sizes[:-1], length - sum(sizes[:-1]))
     start = 0
     source = importer.source_of(node)
+    where = {"axis": axis - 1} if axis > 1 else {}
     for index, (size, output) in enumerate(zip(sizes, node.outputs, strict=False)):
         end = start + whole(size)
-        importer.emit(node, "slice", {"start": start, "end": end}, [source], suffix=str(index), output=output)
+        config = {"start": start, "end": end, **where}
+        importer.emit(node, "slice", config, [source], suffix=str(index), output=output)
         start = end
 
 
@@ -446,7 +479,9 @@ def slice_(importer: Importer, node: OnnxNode) -> None:
         for axis, start, end in zip(axis_list, starts.values, ends.values, strict=True)
     }
     spans = {axis: span for axis, span in bounds.items() if span != (0, dims[axis])}
-    if 0 in spans or not spans:
+    if not spans:  # every index kept (GhostNet's out[:, :out_chs] of exactly out_chs channels): the same tensor
+        importer.alias(node)
+    elif 0 in spans:
         opaque(importer, node)
     elif list(spans) == [1]:
         importer.emit(node, "slice", {"start": spans[1][0], "end": spans[1][1]})
@@ -512,17 +547,16 @@ def group_norm(importer: Importer, node: OnnxNode) -> None:
 
 
 def opaque(importer: Importer, node: OnnxNode) -> None:
-    """An op convcalc does not count: its shape as the file states it, no cost (a warning says so). On a
-    channels-last tensor, an error: the ops there are followed or refused, never left out."""
-    if importer.reads_channels_last(node):
-        raise not_followed(importer, node)
+    """An op convcalc does not count: its shape as the file states it, no cost (a warning says so); a channels-last
+    tensor it reads in the file's layout."""
+    importer.in_file_layout(node)
     stated = importer.model.shapes.get(node.outputs[0]) if node.outputs else None
     if stated is None or len(stated) < 2 or not all(isinstance(d, int) and d > 0 for d in stated[1:]):
         raise importer.fail(
             node,
             f"convcalc does not know the ONNX op {node.op_type} and the file does not state its output's shape "
-            "(run onnx's shape inference on the model first: python -m onnx.shape_inference IN OUT... or "
-            "onnx.shape_inference.infer_shapes_path)",
+            "(run onnx's shape inference on the model first: python -c \"import onnx; "
+            "onnx.shape_inference.infer_shapes_path('in.onnx', 'out.onnx', data_prop=True)\", then analyze out.onnx)",
         )
     sources = [importer.producer[t] for t in node.inputs if t in importer.producer] or [NETWORK_INPUT]
     config = {"op": node.op_type, "shape": tuple(int(d) for d in stated[1:])}  # type: ignore[arg-type]

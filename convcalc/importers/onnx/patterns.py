@@ -3,16 +3,16 @@ channels-last tensor from a Transpose to the Transpose back (ConvNeXt's block).
 
 ConvNeXt's block as PyTorch exports it (torchvision's Permute, LayerNorm2d): a Transpose [0, 2, 3, 1] of a feature map
 makes its tensor channels-last (N x H x W x C), which stays the same convcalc node (C x H x W): the Transposes move
-values, they compute nothing. While a tensor is channels-last, only the ops of ``ops.CHANNELS_LAST_OPS`` are followed,
-as the same kinds (a MatMul is a ``linear`` per position), and their outputs stay channels-last; the Transpose
-[0, 3, 1, 2] back ends it (``ops.transpose``). ``Importer.channels_last`` holds the channels-last tensors.
+values, they compute nothing. While a tensor is channels-last, the ops of ``ops.CHANNELS_LAST_OPS`` read it as the
+same kinds (a MatMul is a ``linear`` per position) and their outputs stay channels-last; the Transpose [0, 3, 1, 2]
+back ends it (``ops.transpose``). Any other op reads it in the file's own layout, after a ``permute`` of no cost
+(``Importer.in_file_layout``). ``Importer.channels_last`` holds the channels-last tensors.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from convcalc.core.errors import SpecError
 from convcalc.importers.onnx.importer import Importer
 from convcalc.importers.onnx.model import OnnxNode
 
@@ -59,25 +59,6 @@ def follows_lrn(importer: Importer, node: OnnxNode) -> bool:
     return False
 
 
-FOLLOWED_CHANNELS_LAST = (
-    "LayerNormalization over the last axis, MatMul or Gemm by a 2-D weight (and the Add of its bias), Mul by a "
-    "weight per channel, element-wise activations, and the Transpose [0, 3, 1, 2] back"
-)
-
-
 def mark_channels_last(importer: Importer, node: OnnxNode) -> None:
-    """The outputs of ``node`` are channels-last; the graph's output may not be (no Transpose back)."""
+    """The outputs of ``node`` are channels-last."""
     importer.channels_last.update(node.outputs)
-    ending = [name for name, _ in importer.model.outputs if name in importer.channels_last]
-    if ending:
-        raise importer.fail(node, f"the graph's output '{ending[0]}' is channels-last: no Transpose [0, 3, 1, 2] back")
-
-
-def not_followed(importer: Importer, node: OnnxNode) -> SpecError:
-    """The error for a node on a channels-last tensor that convcalc does not follow."""
-    tensor = next(t for t in node.inputs if t in importer.channels_last)
-    return importer.fail(
-        node,
-        f"{node.op_type} reads '{tensor}', a channels-last tensor (after a Transpose [0, 2, 3, 1]), in a way "
-        f"convcalc does not follow; it follows {FOLLOWED_CHANNELS_LAST}",
-    )

@@ -22,7 +22,7 @@ from convcalc.engine.graph import NETWORK_INPUT, Graph
 from convcalc.importers.onnx.importer import Importer
 from convcalc.importers.onnx.model import OnnxNode
 from convcalc.importers.onnx.ops import CHANNELS_LAST_OPS, HANDLERS, opaque
-from convcalc.importers.onnx.patterns import follows_lrn, mark_channels_last, not_followed
+from convcalc.importers.onnx.patterns import follows_lrn, mark_channels_last
 from convcalc.importers.onnx.source import FileSource, Source
 from convcalc.importers.onnx.validity import check_graph
 
@@ -82,7 +82,10 @@ def build_graph(importer: Importer) -> Graph:
             raise importer.fail(
                 node, f"not a well-formed {node.op_type} node ({type(error).__name__}: {error})"
             ) from None
-    output = importer.producer.get(importer.model.outputs[0][0]) if importer.model.outputs else None
+    ending = importer.model.outputs[0][0] if importer.model.outputs else ""
+    if ending in importer.channels_last:  # handed out channels-last: the file's layout, as it states it
+        importer.in_file_layout(importer.model.nodes[importer.index], [ending])
+    output = importer.producer.get(ending)
     if not importer.nodes or output is None:
         raise SpecError(f"{importer.source}: the graph computes nothing convcalc can count")
     name = (
@@ -95,7 +98,8 @@ def build_graph(importer: Importer) -> Graph:
 
 def read_node(importer: Importer, node: OnnxNode) -> None:
     """One node through its handler (an op convcalc does not know: opaque), unless it is a step of an LRN pattern or
-    shape arithmetic on constants; on a channels-last tensor, only an op that keeps it so."""
+    shape arithmetic on constants; on a channels-last tensor, an op that keeps it so, or else the tensor in the
+    file's layout."""
     if importer.reads_channels_last(node):
         keep_channels_last(importer, node)
     elif follows_lrn(importer, node) or importer.computes_constants(node):
@@ -106,13 +110,13 @@ def read_node(importer: Importer, node: OnnxNode) -> None:
 
 def keep_channels_last(importer: Importer, node: OnnxNode) -> None:
     """A node that reads a channels-last tensor: an op that works per position keeps its outputs channels-last
-    (but the Transpose back); anything else, or a channels-first tensor beside it, is refused."""
-    if node.op_type not in CHANNELS_LAST_OPS:
-        raise not_followed(importer, node)
+    (but a Transpose, which reads the layout itself); any other op, or one that reads a channels-first tensor
+    beside it, reads the tensor in the file's own layout (a ``permute`` first)."""
     first = [t for t in node.inputs if t and t not in importer.channels_last and t not in importer.constants]
-    if first:
-        raise importer.fail(node, f"it reads a channels-last tensor and the channels-first '{first[0]}' together")
-    if node.op_type != "Transpose":
+    products = node.op_type == "MatMul" and not any(t in importer.constants for t in node.inputs)  # reads axes
+    if node.op_type not in CHANNELS_LAST_OPS or first or products:
+        importer.in_file_layout(node)
+    elif node.op_type != "Transpose":
         mark_channels_last(importer, node)
 
 
