@@ -26,7 +26,6 @@ TORCH = REPO / "tests" / "data" / "torch"
 
 NOT_IMPORTED_YET = {
     "efficientvit_b0.torchscript": "a Pad whose pads are computed from the input's shape",
-    "mobilevit_xxs.dynamo": "attention over unfolded patches (tokens, MatMul of activations)",
     "resnest14d.dynamo": "the radix split's Reshape to 5-D read by a Mul",
     "resnest14d.torchscript": "the radix split's Reshape to 5-D read by a Mul",
     "swin_t.torchscript": "shifted-window attention (Pad, Roll, MatMul of activations)",
@@ -61,9 +60,9 @@ PARAMS_OTHERWISE = {
 }
 """Exports that import with torch's FLOPs but not its parameters yet, and why."""
 
-ZERO_BIASES = {"mnasnet0_5": 1000, "mc3_18": 400, "r3d_18": 400, "r2plus1d_18": 400}
-"""Biases the dynamo exporter drops as all zeros: torchvision initialises these classifiers' biases to 0 (MNASNet's
-1,000 classes, the video ResNets' 400 Kinetics classes)."""
+ZERO_BIASES = {"mnasnet0_5": 1000, "mc3_18": 400, "r3d_18": 400, "r2plus1d_18": 400, "mobilevit_xxs": 1000}
+"""Biases the dynamo exporter drops as all zeros: torchvision and timm initialise these classifiers' biases to 0
+(MNASNet's and MobileViT's 1,000 classes, the video ResNets' 400 Kinetics classes)."""
 
 MULTIPLE_OUTPUTS = {"retinanet_resnet50_fpn", "ssdlite320_mobilenet_v3_large"}
 """Detection heads return a dict of tensors, in another order than the file's outputs; convcalc reports the file's

@@ -291,11 +291,10 @@ def slice_(importer: Importer, node: OnnxNode) -> None:
     """A Slice with step 1: of the channels (as a channel split exports), a ``slice`` layer; of the spatial axes, a
     centred window is a ``crop``, any other one a ``slice`` along each axis it cuts (a TCN's chomp)."""
     starts, ends, axes, steps = (importer.constant(node, i) for i in (1, 2, 3, 4))
-    shape = importer.shape_of(node)
-    if not (starts and ends and starts.values and ends.values) or len(shape) < 2:
+    dims = file_shape(importer, node)
+    if not (starts and ends and starts.values and ends.values) or len(dims) < 3:
         opaque(importer, node)
         return
-    dims = (importer.batch, *shape)
     rank = len(dims)
     axis_list = [whole(a) % rank for a in axes.values] if axes and axes.values else list(range(len(starts.values)))
     if steps and steps.values and any(whole(step) != 1 for step in steps.values):
@@ -308,8 +307,12 @@ def slice_(importer: Importer, node: OnnxNode) -> None:
     spans = {axis: span for axis, span in bounds.items() if span != (0, dims[axis])}
     if not spans:  # every index kept (GhostNet's out[:, :out_chs] of exactly out_chs channels): the same tensor
         importer.alias(node)
-    elif 0 in spans:
-        opaque(importer, node)
+    elif 0 in spans or node.inputs[0] in importer.all_axes:  # of a tensor held with every axis (attention's qkv)
+        source = all_axes_source(importer, node)
+        for axis, (start, end) in sorted(spans.items())[:-1]:
+            source = importer.step(node, "slice", {"start": start, "end": end, "axis": axis}, [source], f"axis{axis}")
+        axis, (start, end) = max(spans.items())
+        emit_all_axes(importer, node, "slice", {"start": start, "end": end, "axis": axis}, [source])
     elif list(spans) == [1]:
         importer.emit(node, "slice", {"start": spans[1][0], "end": spans[1][1]})
     elif (
