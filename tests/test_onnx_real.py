@@ -26,10 +26,8 @@ TORCH = REPO / "tests" / "data" / "torch"
 
 NOT_IMPORTED_YET = {
     "efficientvit_b0.torchscript": "a Pad whose pads are computed from the input's shape",
-    "resnest14d.dynamo": "the radix split's Reshape to 5-D read by a Mul",
-    "resnest14d.torchscript": "the radix split's Reshape to 5-D read by a Mul",
-    "swin_t.torchscript": "shifted-window attention (Pad, Roll, MatMul of activations)",
-    "vit_b_16.torchscript": "the class token, Expand-ed to the batch and concatenated",
+    "swin_t.torchscript": "a Pad whose pads are computed from the input's shape (the windows' padding)",
+    "vit_b_16.torchscript": "the attention's Reshape targets, computed from shapes with Mod, Where and Equal",
 }
 """Exports refused today, and why (issue 27's list of causes)."""
 

@@ -65,3 +65,19 @@ def mark_channels_last(importer: Importer, node: OnnxNode) -> None:
     importer.channels_last.update(node.outputs)
     if reads_all_axes(importer, node):
         importer.all_axes.update(node.outputs)
+
+
+def unshuffled(importer: Importer, node: OnnxNode) -> None:
+    """A channel shuffle's steps held back (Reshape to [N, g, C / g, H, W], Transpose [0, 2, 1, 3, 4]) that
+    ``node`` reads as something else (ResNeSt's radix split reads the 5-D view with a Mul): the steps as the layers
+    they are, a ``reshape`` (and the ``permute``), so that it reads their tensor."""
+    follows = {"shuffle-split": "Transpose", "shuffle-transposed": "Reshape"}
+    for tensor in node.inputs:
+        if tensor not in importer.pending or follows[importer.pending[tensor][0]] == node.op_type:
+            continue
+        step, (source, groups) = importer.pending.pop(tensor)
+        channels, *rest = importer.shapes[source]
+        split = importer.step(node, "reshape", {"shape": (groups, channels // groups, *rest)}, [source], "reshape")
+        if step == "shuffle-transposed":
+            split = importer.step(node, "permute", {"dims": (1, 0, *range(2, len(rest) + 2))}, [split], "permute")
+        importer.produce(tensor, split)

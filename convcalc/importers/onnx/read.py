@@ -23,7 +23,7 @@ from convcalc.importers.onnx.importer import Importer
 from convcalc.importers.onnx.layouts import in_file_layout
 from convcalc.importers.onnx.model import OnnxNode
 from convcalc.importers.onnx.ops import CHANNELS_LAST_OPS, HANDLERS
-from convcalc.importers.onnx.patterns import follows_lrn, mark_channels_last
+from convcalc.importers.onnx.patterns import follows_lrn, mark_channels_last, unshuffled
 from convcalc.importers.onnx.source import FileSource, Source
 from convcalc.importers.onnx.uncounted import opaque
 from convcalc.importers.onnx.validity import check_graph
@@ -103,6 +103,7 @@ def read_node(importer: Importer, node: OnnxNode) -> None:
     """One node through its handler (an op convcalc does not know: opaque), unless it is a step of an LRN pattern or
     shape arithmetic on constants; on a channels-last tensor, an op that keeps it so, or else the tensor in the
     file's layout."""
+    unshuffled(importer, node)
     if importer.reads_channels_last(node):
         keep_channels_last(importer, node)
     elif node.op_type == "Expand" and node.inputs[0] in importer.parameters:  # a parameter, not shape arithmetic
