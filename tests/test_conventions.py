@@ -600,7 +600,7 @@ def test_an_export_the_import_cannot_read_yet_is_refused_with_its_node(key: str)
 
 
 def layer_of(node: str, op: str, origins: dict[str, str], names: set[str]) -> str:
-    """The convcalc layer an ONNX node belongs to: the layer it became, else its name as the import's name_for
+    """The convcalc layer an ONNX node belongs to: the layer it became, else its name as the import's layer_name
     reads it ('/layer1/layer1.0/conv1/Sigmoid' -> 'layer1.0.conv1'), shortened to the longest layer name."""
     if node in origins:
         return origins[node]

@@ -117,3 +117,16 @@ def test_the_listed_refusals_say_where() -> None:
         with pytest.raises(SpecError) as caught:
             analyze(str(REAL / f"{export}.onnx"))
         assert re.search(r": node \d+ '[^']*' \(\w+\): error: ", str(caught.value)), str(caught.value)
+
+
+def test_the_default_exporters_layers_are_named_after_their_modules() -> None:
+    """torch 2.13's default exporter names nodes 'node_Conv_516'; it records each node's module in its metadata
+    (pkg.torch.onnx.name_scopes), and the layers take those names, as the TorchScript export's do from node names."""
+    dynamo = {layer.name: layer.type for layer in analyze(str(REAL / "resnet34.dynamo.onnx")).layers}
+    torchscript = {layer.name for layer in analyze(str(REAL / "resnet34.torchscript.onnx")).layers}
+    assert not any(name.startswith("node_") for name in dynamo)
+    # a leaf module's op is the module's path; an op of a block's own forward is path.kind
+    assert dynamo["fc"] == "linear" and dynamo["maxpool"] == "maxpool" and dynamo["layer4.2.add"] == "add"
+    assert {"fc", "maxpool", "layer4.2.relu"} <= torchscript & set(dynamo)
+    # the exporter fuses each batch norm into the conv before it; the fused node keeps the batch norm's module
+    assert dynamo["layer1.0.bn1"] == "conv"

@@ -183,7 +183,7 @@ class Importer(GraphBuilder):
     ) -> str:
         """A convcalc node for ``node`` whose output is the tensor ``made`` (its shape held against the file's), or
         without one a step on the way to the node's own (a permute between layouts); its name."""
-        name = self.name_for(node, kind, suffix)
+        name = layer_name(self, node, kind, suffix)
         try:
             layer, config, shape = self.evaluate(kind, config, sources)
         except (ConfigError, ShapeError) as error:
@@ -207,8 +207,15 @@ class Importer(GraphBuilder):
             return ()
         return (Finding("shape", _differ(tensor, stated, shape)),)
 
-    def name_for(self, node: OnnxNode, kind: str, suffix: str = "") -> str:
-        """A readable unique name: '/layer1/layer1.0/conv1/Conv' -> 'layer1.0.conv1'."""
+
+def layer_name(importer: Importer, node: OnnxNode, kind: str, suffix: str = "") -> str:
+    """A readable unique name: the PyTorch module the node ran in where the file records it (the default exporter:
+    'layer1.0.conv1', or 'layer1.0.add' for an op of a block's own forward); else from the node's name, as the
+    TorchScript exporter writes it: '/layer1/layer1.0/conv1/Conv' -> 'layer1.0.conv1'."""
+    if node.module is not None:
+        path, leaf = node.module
+        base = path if leaf and path else f"{path}.{kind}".lstrip(".")
+    else:
         parts = [part for part in re.split(r"/+", node.name) if part]
         if parts and parts[-1].split("_")[0] == node.op_type:
             parts.pop()
@@ -219,10 +226,10 @@ class Importer(GraphBuilder):
                 kept[-1] = part
             else:
                 kept.append(part)
-        base = ".".join(kept).strip(".") or f"{kind}{len(self.nodes) + 1}"
-        if suffix:
-            base = f"{base}.{suffix}"
-        return self.unique(base)
+        base = ".".join(kept).strip(".") or f"{kind}{len(importer.nodes) + 1}"
+    if suffix:
+        base = f"{base}.{suffix}"
+    return importer.unique(base)
 
 
 def _differ(tensor: str, stated: Sequence[int | str | None], shape: Shape) -> str:
