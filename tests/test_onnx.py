@@ -247,6 +247,21 @@ def test_gather_and_squeeze_of_an_activation(tmp_path):
     assert analysis.total.macs == 0 and analysis.total.params == 0
 
 
+def test_a_weight_read_by_two_convs_counts_once(tmp_path):
+    # one 3x3 conv 4 -> 4 (with bias) run on two maps, as RetinaNet's head runs on each pyramid level
+    nodes = [
+        ob.node("Conv", ["x", "w", "b"], ["a"], "level0", kernel_shape=[3, 3], pads=[1, 1, 1, 1]),
+        ob.node("MaxPool", ["x"], ["half"], "down", kernel_shape=[2, 2], strides=[2, 2]),
+        ob.node("Conv", ["half", "w", "b"], ["y"], "level1", kernel_shape=[3, 3], pads=[1, 1, 1, 1]),
+    ]
+    weights = [ob.tensor("w", [4, 4, 3, 3]), ob.tensor("b", [4])]
+    model = ob.model(nodes, [("x", [1, 4, 8, 8])], [("y", [1, 4, 4, 4])], weights)
+    layers = {layer.name: layer for layer in analyze(write(tmp_path, model)).layers}
+    assert layers["level0"].params == 4 * 4 * 3 * 3 + 4 and layers["level1"].params == 0  # 148 once
+    assert layers["level1"].config["shared"] is True
+    assert layers["level1"].macs == 4 * 4 * 4 * 4 * 3 * 3  # its own: 4 x 4 outputs x 4 filters x 36
+
+
 def test_split_slice_resize_clip(tmp_path):
     int64 = ob.INT64
     nodes = [

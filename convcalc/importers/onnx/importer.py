@@ -33,6 +33,7 @@ class Importer(GraphBuilder):
         self.tensors_of: dict[str, list[str]] = {}  # convcalc node -> the ONNX tensors that are its output
         self.constants: dict[str, Tensor] = dict(model.initializers)
         self.parameters: set[str] = set(model.initializers)  # and their copies (torch's exporter dedups by Identity)
+        self.weights_read: set[str] = set()  # the weights a layer has counted: another that reads one shares it
         self.index = 0
         self.batch = 1  # the batch the file holds (its input's first size)
         self.pending: dict[str, tuple[str, Any]] = {}  # tensors of a channel shuffle under way

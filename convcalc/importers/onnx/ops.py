@@ -109,9 +109,20 @@ def conv(importer: Importer, node: OnnxNode) -> None:
         "dilation": importer.integers(node, "dilations", count, 1),
         "groups": groups,
         "bias": importer.per_channel(node, 2, weight[0], "bias", "filters"),
+        **shared(importer, node),
     }
     config["padding"], source = _padding(importer, node, count, allow_same=True)
     importer.emit(node, "conv", config, [source])
+
+
+def shared(importer: Importer, node: OnnxNode) -> dict[str, bool]:
+    """``shared: true`` where the node's weight is one an earlier layer read (RetinaNet's head runs one conv on
+    five levels): its parameters count once."""
+    weight = node.inputs[1]
+    if weight in importer.weights_read:
+        return {"shared": True}
+    importer.weights_read.add(weight)
+    return {}
 
 
 def conv_transpose(importer: Importer, node: OnnxNode) -> None:
@@ -131,6 +142,7 @@ def conv_transpose(importer: Importer, node: OnnxNode) -> None:
         "dilation": importer.integers(node, "dilations", count, 1),
         "groups": groups,
         "bias": importer.per_channel(node, 2, weight[1] * groups, "bias", "filters"),
+        **shared(importer, node),
     }
     importer.emit(node, "conv_transpose", config)
 
@@ -152,7 +164,8 @@ def _linear(importer: Importer, node: OnnxNode, weight: tuple[int, ...], bias: i
         what = f"{features} channels at each position" if per_position else f"{features} input features"
         raise importer.fail(node, f"a weight of {weight[0]} x {weight[1]} does not fit {what}")
     has_bias = bias is not None and importer.per_channel(node, bias, weight[1], "bias", "units")
-    importer.emit(node, "linear", {"units": weight[1], "bias": has_bias, "per_position": per_position}, [source])
+    config = {"units": weight[1], "bias": has_bias, "per_position": per_position, **shared(importer, node)}
+    importer.emit(node, "linear", config, [source])
 
 
 def gemm(importer: Importer, node: OnnxNode) -> None:
