@@ -580,3 +580,26 @@ def test_names_from_the_file_are_never_printed_raw(tmp_path):
     for output in ("table", "json", "csv", "markdown"):
         result = run_cli("analyze", write(tmp_path, model), "--format", output)
         assert result.code == 0 and "\x1b" not in result.stdout and "\u202e" not in result.stdout
+
+
+def dynamic_axes_model() -> bytes:
+    """A 3x3 conv 3 -> 8, 'same', exported with dynamic axes: its input is [N, 3, H, W]."""
+    nodes = [ob.node("Conv", ["x", "w"], ["y"], "c", kernel_shape=[3, 3], pads=[1, 1, 1, 1])]
+    return ob.model(nodes, [("x", ["N", 3, "H", "W"])], [("y", ["N", 8, "H", "W"])], [ob.tensor("w", [8, 3, 3, 3])])
+
+
+def test_a_file_with_dynamic_axes_is_read_at_the_input_given(tmp_path):
+    path = write(tmp_path, dynamic_axes_model())
+    result = run_cli("analyze", path, "--input", "3x64x64", "--exact")
+    assert result.code == 0, result.stderr
+    assert "MACs 884,736 " in result.stdout  # 64 x 64 positions x 8 filters x 3 x 3 x 3
+    assert analyze(path, input_shape=(3, 32, 32)).total.macs == 32 * 32 * 8 * 27
+
+
+def test_a_file_with_dynamic_axes_asks_for_its_input(tmp_path):
+    path = write(tmp_path, dynamic_axes_model())
+    plain = run_cli("analyze", path)
+    assert plain.code == 2 and "has sizes the file names, not numbers: ['N', 3, 'H', 'W']" in plain.stderr
+    assert "hint: give its shape after the batch: --input 3xNxN with numbers for N" in plain.stderr
+    wrong = run_cli("analyze", path, "--input", "4x64x64")
+    assert wrong.code == 2 and "its shape after the batch is 3xNxN, not 4x64x64" in wrong.stderr
