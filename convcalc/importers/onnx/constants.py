@@ -3,7 +3,9 @@ Gather, Concat, Where, ...), worked out as ONNX specifies each op, so that the o
 
 A constant is a :class:`Tensor`: its dims, and its values in row-major order where it holds at most :data:`SMALL`
 (a larger one keeps its dims only: the work stays bounded). Values are Python ints for integer tensors, computed as
-int64 wraps them; bools for bool tensors; floats (doubles) for float tensors, a Cast to float rounding to float32.
+int64 wraps them; bools for bool tensors; floats for float tensors, which are float32 as PyTorch exports them: each
+float op rounds its result to float32 (written as the shortest decimal that rounds back, as the file's floats are
+read), so that the values are those ONNX's runtimes compute; a Cast to float16 or double is not worked out.
 A constant with neither dims nor values is one whose dims are unknown (an op convcalc does not fold): nothing is
 folded from it. A value no tensor can hold (a division by zero, an index out of range, NaN where a whole number is
 needed, dims that do not broadcast) is a ValueError, which the importer reports at the node.
@@ -176,7 +178,7 @@ def _arithmetic(integers: Callable[[int, int], int], reals: Callable[[float, flo
     def combine(a: Value, b: Value) -> Value:
         if isinstance(a, int) and isinstance(b, int):
             return _wrap(integers(a, b))
-        return reals(a, b)
+        return _float32(reals(_exact(a), _exact(b)))
 
     return combine
 
@@ -221,7 +223,7 @@ def _real_power(a: float, b: float) -> float:
 
 
 def _square_root(a: Value) -> float:
-    return math.sqrt(a) if a >= 0 else math.nan
+    return _float32(math.sqrt(_exact(a))) if a >= 0 else math.nan
 
 
 def _rounded(to: Callable[[float], float], a: Value) -> Value:
@@ -295,18 +297,23 @@ def _to_integer(bits: int, signed: bool, value: Value) -> int:
     return _wrap(int(value), bits, signed)
 
 
-def _to_float(format_: str, value: Value) -> float:
-    """A value rounded to float32 ('f', written as the shortest decimal that rounds back, as the file's floats are
-    read) or float16 ('e'); past the type's largest value, infinity."""
+def _float32(value: Value) -> float:
+    """A value rounded to float32, written as the shortest decimal that rounds back (as the file's floats are read);
+    past float32's largest, infinity."""
     try:
-        rounded: float = struct.unpack("<" + format_, struct.pack("<" + format_, value))[0]
+        return shortest_float32(value)
     except OverflowError:
         return math.copysign(math.inf, value)
-    return shortest_float32(rounded) if format_ == "f" else rounded
+
+
+def _exact(value: Value) -> float:
+    """The float32 a value (a shortest decimal) stands for, exactly: the operand of a float op."""
+    exact: float = struct.unpack("<f", struct.pack("<f", value))[0]
+    return exact
 
 
 CASTS: dict[int, Callable[[Value], Value]] = {
-    1: partial(_to_float, "f"),
+    1: _float32,
     2: partial(_to_integer, 8, False),
     3: partial(_to_integer, 8, True),
     4: partial(_to_integer, 16, False),
@@ -314,8 +321,6 @@ CASTS: dict[int, Callable[[Value], Value]] = {
     6: partial(_to_integer, 32, True),
     7: partial(_to_integer, 64, True),
     9: bool,
-    10: partial(_to_float, "e"),
-    11: float,
     12: partial(_to_integer, 32, False),
     13: partial(_to_integer, 64, False),
 }
@@ -495,7 +500,7 @@ def _expand(node: OnnxNode, inputs: list[Tensor | None]) -> Tensor:
 
 
 def _range(node: OnnxNode, inputs: list[Tensor | None]) -> Tensor:
-    """Range: start, start + delta, ... before limit: max(ceil((limit - start) / delta), 0) values."""
+    """Range: start + k * delta for k = 0, 1, ..., max(ceil((limit - start) / delta), 0) - 1."""
     scalars = []
     for tensor in _given(inputs)[:3]:
         if tensor.values is None:
@@ -513,7 +518,59 @@ def _range(node: OnnxNode, inputs: list[Tensor | None]) -> Tensor:
         if not math.isfinite(ratio):
             raise ValueError(f"a Range from {start} to {limit} by {delta}")
         count = math.ceil(ratio)
-    return _make((max(count, 0),), lambda: (start + k * delta for k in range(count)))
+    add, multiply = ELEMENTWISE["Add"], ELEMENTWISE["Mul"]
+    return _make((max(count, 0),), lambda: (add(start, multiply(k, delta)) for k in range(count)))
+
+
+def _flatten(node: OnnxNode, inputs: list[Tensor | None]) -> Tensor:
+    """Flatten: dims (d0 * ... * d(axis-1), d(axis) * ... ); axis in [-rank, rank], by default 1."""
+    data = _given(inputs)[0]
+    rank = len(data.dims)
+    axis = _attribute(node, "axis", 1)
+    axis += rank if axis < 0 else 0
+    if not 0 <= axis <= rank:
+        raise ValueError(f"axis {axis} is out of range for {rank} dimensions")
+    return _make((math.prod(data.dims[:axis]), math.prod(data.dims[axis:])), lambda: data.values or (), data)
+
+
+def _reduce(node: OnnxNode, inputs: list[Tensor | None]) -> Tensor:
+    """ReduceMean, ReduceSum, ...: the dims with each axis reduced (``axes``, by default every one, or none with
+    noop_with_empty_axes) 1, or with keepdims=0 gone; values not worked out."""
+    data = _given(inputs)[0]
+    axes = _ints(node, inputs, 1, "axes")
+    if not axes and _attribute(node, "noop_with_empty_axes", 0):
+        return _make(data.dims, lambda: data.values or (), data)
+    reduced = {_axis(a, len(data.dims)) for a in axes} if axes else set(range(len(data.dims)))
+    keep = _attribute(node, "keepdims", 1)
+    return _make(
+        [1 if axis in reduced else size for axis, size in enumerate(data.dims) if keep or axis not in reduced], None
+    )
+
+
+def _normalize(node: OnnxNode, inputs: list[Tensor | None]) -> Tensor:
+    """A normalisation (batch, instance, layer): the dims of its input; values not worked out."""
+    return _make(_given(inputs)[0].dims, None)
+
+
+def _scatter_nd(node: OnnxNode, inputs: list[Tensor | None]) -> Tensor:
+    """ScatterND: data with, for each index (the last axis of ``indices``: k coordinates into data's first k axes),
+    the block of data after those axes replaced by the updates' (other reductions are not worked out)."""
+    data, indices, updates = _given(inputs)[:3]
+    replaced = node.attributes.get("reduction", "none") in ("none", b"none")
+
+    def compute() -> list[Value]:
+        values = list(data.values or ())
+        k = indices.dims[-1]
+        block = math.prod(data.dims[k:])
+        strides = _strides(data.dims)
+        coordinates = indices.values or ()
+        for n in range(len(coordinates) // k if k else 0):
+            at = [position(c, size) for c, size in zip(coordinates[n * k : n * k + k], data.dims, strict=False)]
+            start = sum(c * stride for c, stride in zip(at, strides, strict=False))
+            values[start : start + block] = (updates.values or ())[n * block : (n + 1) * block]
+        return values
+
+    return _make(data.dims, compute if replaced and indices.dims else None, data, indices, updates)
 
 
 MOVES = ("Identity", "Reshape", "Unsqueeze", "Squeeze", "Flatten", "Transpose", "Expand")
@@ -534,8 +591,12 @@ RULES: dict[str, Rule] = {
     "Concat": _concat,
     "Transpose": _transpose,
     "Reshape": _reshape,
+    "Flatten": _flatten,
     "ConstantOfShape": _constant_of_shape,
     "Expand": _expand,
     "Range": _range,
+    "ScatterND": _scatter_nd,
+    **dict.fromkeys(("ReduceMean", "ReduceSum", "ReduceMax", "ReduceMin", "ReduceProd", "ReduceL2"), _reduce),
+    **dict.fromkeys(("BatchNormalization", "InstanceNormalization", "LayerNormalization"), _normalize),
 }
 """The ops folded, by ONNX op type."""
