@@ -54,14 +54,30 @@ def fold(node: OnnxNode, inputs: Sequence[Tensor | None]) -> Tensor | None:
 # --- reading numbers --------------------------------------------------------------------------------------------------
 
 
+def _exact(value: Value) -> float:
+    """The float32 a value stands for, exactly (a float is written as the shortest decimal that rounds to it: 0.1 is
+    0.100000001490116...); past float32's largest, infinity."""
+    try:
+        exact: float = struct.unpack("<f", struct.pack("<f", value))[0]
+    except OverflowError:
+        return math.copysign(math.inf, value)
+    return exact
+
+
+def _float32(value: Value) -> float:
+    """A value rounded to float32, written as the shortest decimal that rounds back, as the file's floats are read."""
+    return shortest_float32(_exact(value))
+
+
 def whole(value: float | int) -> int:
-    """A value of a shape computation as the whole number it stands for (2.0 is 2); a ValueError for 2.5, NaN or
-    infinity."""
+    """A value of a shape computation as the whole number it stands for (2.0 is 2; a float is the float32 it stands
+    for); a ValueError for 2.5, NaN or infinity."""
     if isinstance(value, int):
         return int(value)
-    if not math.isfinite(value) or not value.is_integer():
+    exact = _exact(value)
+    if not math.isfinite(exact) or not exact.is_integer():
         raise ValueError(f"expected a whole number, got {value}")
-    return int(value)
+    return int(exact)
 
 
 def position(index: float | int, size: int, what: str = "index", of: str = "values") -> int:
@@ -228,7 +244,7 @@ def _square_root(a: Value) -> float:
 
 def _rounded(to: Callable[[float], float], a: Value) -> Value:
     """floor or ceil; an integer, infinity and NaN are their own."""
-    return float(to(a)) if isinstance(a, float) and math.isfinite(a) else a
+    return _float32(to(_exact(a))) if isinstance(a, float) and math.isfinite(a) else a
 
 
 def _extreme(choose: Callable[[Iterable[Value]], Value]) -> Callable[..., Value]:
@@ -294,22 +310,7 @@ def _to_integer(bits: int, signed: bool, value: Value) -> int:
     type's bits; a ValueError for NaN or infinity."""
     if isinstance(value, float) and not math.isfinite(value):
         raise ValueError(f"cannot cast {value} to an integer")
-    return _wrap(int(value), bits, signed)
-
-
-def _float32(value: Value) -> float:
-    """A value rounded to float32, written as the shortest decimal that rounds back (as the file's floats are read);
-    past float32's largest, infinity."""
-    try:
-        return shortest_float32(value)
-    except OverflowError:
-        return math.copysign(math.inf, value)
-
-
-def _exact(value: Value) -> float:
-    """The float32 a value (a shortest decimal) stands for, exactly: the operand of a float op."""
-    exact: float = struct.unpack("<f", struct.pack("<f", value))[0]
-    return exact
+    return _wrap(int(_exact(value) if isinstance(value, float) else value), bits, signed)
 
 
 CASTS: dict[int, Callable[[Value], Value]] = {
