@@ -264,6 +264,7 @@ HOSTILE = [
     pytest.param("Squeeze", [M23, vector(0)], {}, "is not of size 1"),
     pytest.param("Unsqueeze", [const((1,) * 64, (5,)), vector(0)], {}, "65 dimensions"),
     pytest.param("ConstantOfShape", [vector(2, -3)], {}, "a size below 0"),
+    pytest.param("ScatterND", [vector(0, 0), const((1, 1), (0,)), vector(1, 2)], {}, "a ScatterND of dims"),
 ]
 
 

@@ -168,6 +168,11 @@ def broadcast(*shapes: Sequence[int]) -> tuple[int, ...]:
 
 def _spread(source: Tensor, dims: Sequence[int]) -> list[Value]:
     """source's values broadcast to ``dims``: an axis of size 1 repeats its value."""
+    values = list(source.values or ())
+    if source.dims == tuple(dims):  # no index to work out
+        return values
+    if len(values) == 1:
+        return values * math.prod(dims)
     lead = len(dims) - len(source.dims)
     return _pick(source, dims, lambda i: [0 if size == 1 else i[lead + k] for k, size in enumerate(source.dims)])
 
@@ -555,23 +560,25 @@ def _normalize(node: OnnxNode, inputs: list[Tensor | None]) -> Tensor:
 
 def _scatter_nd(node: OnnxNode, inputs: list[Tensor | None]) -> Tensor:
     """ScatterND: data with, for each index (the last axis of ``indices``: k coordinates into data's first k axes),
-    the block of data after those axes replaced by the updates' (other reductions are not worked out)."""
+    the block of data after those axes replaced by the updates' (other reductions are not worked out); the updates'
+    dims are the indices' but the last, then data's after the first k."""
     data, indices, updates = _given(inputs)[:3]
-    replaced = node.attributes.get("reduction", "none") in ("none", b"none")
+    k = indices.dims[-1] if indices.dims else 0
+    if not 1 <= k <= len(data.dims) or updates.dims != indices.dims[:-1] + data.dims[k:]:
+        raise ValueError(f"a ScatterND of dims {list(data.dims)}, {list(indices.dims)} and {list(updates.dims)}")
+    block = math.prod(data.dims[k:])
+    strides = _strides(data.dims)
 
     def compute() -> list[Value]:
-        values = list(data.values or ())
-        k = indices.dims[-1]
-        block = math.prod(data.dims[k:])
-        strides = _strides(data.dims)
-        coordinates = indices.values or ()
-        for n in range(len(coordinates) // k if k else 0):
+        values, coordinates, new = list(data.values or ()), indices.values or (), updates.values or ()
+        for n in range(len(coordinates) // k):
             at = [position(c, size) for c, size in zip(coordinates[n * k : n * k + k], data.dims, strict=False)]
             start = sum(c * stride for c, stride in zip(at, strides, strict=False))
-            values[start : start + block] = (updates.values or ())[n * block : (n + 1) * block]
+            values[start : start + block] = new[n * block : (n + 1) * block]
         return values
 
-    return _make(data.dims, compute if replaced and indices.dims else None, data, indices, updates)
+    replaced = node.attributes.get("reduction", "none") == "none"
+    return _make(data.dims, compute if replaced else None, data, indices, updates)
 
 
 MOVES = ("Identity", "Reshape", "Unsqueeze", "Squeeze", "Flatten", "Transpose", "Expand")
