@@ -209,6 +209,29 @@ def test_a_batch_moved_and_merged_as_torch_exports_multi_head_attention(tmp_path
     assert analysis.total.macs == 4 * 6 * 6 and not analysis.warnings
 
 
+def test_a_batch_moved_in_a_file_of_batch_2_is_refused_saying_so(tmp_path):
+    nodes = [ob.node("Transpose", ["x"], ["y"], "to_tnd", perm=[1, 0, 2])]
+    model = ob.model(nodes, [("x", [2, 4, 6])], [("y", [4, 2, 6])])
+    with pytest.raises(SpecError) as caught:
+        analyze(write(tmp_path, model))
+    assert "node 0 'to_tnd' (Transpose): error: Transpose moves or merges the batch" in str(caught.value)
+    assert "this one has a batch of 2: export the model with a batch of 1" in str(caught.value)
+
+
+@pytest.mark.parametrize(("tokens", "token", "axis"), [([1, 5, 6], [1, 1, 6], 1), ([1, 6, 5], [1, 6, 1], 2)])
+def test_a_learned_token_expanded_and_put_first_is_a_class_token(tmp_path, tokens, token, axis):
+    # ViT's class token: [1, 1, D] expanded to the batch, concatenated before T = 5 tokens of D = 6 ([N, T, D] as
+    # PyTorch writes it, or [N, D, T]): 6 parameters, 6 tokens after it
+    nodes = [
+        ob.node("Expand", ["cls", "batch"], ["expanded"], "expand"),
+        ob.node("Concat", ["expanded", "x"], ["y"], "cat", axis=axis),
+    ]
+    constants = [ob.tensor("cls", token), ob.tensor("batch", [3], [1, -1, -1], ob.INT64)]
+    analysis = analyze(write(tmp_path, ob.model(nodes, [("x", tokens)], [("y", [1, 6, 6])], constants)))
+    made = next(layer for layer in analysis.layers if layer.type == "class_token")
+    assert (made.params, made.output_shape) == (6, (6, 6))  # D x (T + 1)
+
+
 def test_gather_and_squeeze_of_an_activation(tmp_path):
     # qkv [1, 3, 2, 5] -> q = qkv[:, 0] by Gather(axis=1, index 0): [1, 2, 5]; Unsqueeze(axes=[1]) -> [1, 1, 2, 5]
     nodes = [
