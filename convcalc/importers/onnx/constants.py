@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import operator
 import struct
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from functools import partial
@@ -257,16 +258,9 @@ def _extreme(choose: Callable[[Iterable[Value]], Value]) -> Callable[..., Value]
     return lambda *values: math.nan if any(v != v for v in values) else choose(values)
 
 
-def _negated(a: Value) -> Value:
-    return _wrap(-a) if isinstance(a, int) else -a
-
-
-def _absolute(a: Value) -> Value:
-    return _wrap(abs(a)) if isinstance(a, int) else abs(a)
-
-
-def _elementwise_op(node: OnnxNode, inputs: list[Tensor | None]) -> Tensor:
-    return _elementwise(ELEMENTWISE[node.op_type], _given(inputs))
+def _sign(change: Callable[[Value], Value], a: Value) -> Value:
+    """Neg or Abs: on an integer as int64 computes it (-(-2^63) wraps to -2^63)."""
+    return _wrap(int(change(a))) if isinstance(a, int) else change(a)
 
 
 def _mod(node: OnnxNode, inputs: list[Tensor | None]) -> Tensor:
@@ -282,8 +276,8 @@ ELEMENTWISE: dict[str, Callable[..., Value]] = {
     "Mul": _arithmetic(lambda a, b: a * b, lambda a, b: a * b),
     "Div": _arithmetic(_truncated, lambda a, b: a / _divisor(b)),
     "Pow": _arithmetic(_integer_power, _real_power),
-    "Neg": _negated,
-    "Abs": _absolute,
+    "Neg": partial(_sign, operator.neg),
+    "Abs": partial(_sign, abs),
     "Sqrt": _square_root,
     "Floor": partial(_rounded, math.floor),
     "Ceil": partial(_rounded, math.ceil),
@@ -343,19 +337,11 @@ def _cast(node: OnnxNode, inputs: list[Tensor | None]) -> Tensor:
 # --- shapes and indexing ----------------------------------------------------------------------------------------------
 
 
-def _identity(node: OnnxNode, inputs: list[Tensor | None]) -> Tensor:
-    return _given(inputs)[0]
-
-
 def _shape(node: OnnxNode, inputs: list[Tensor | None]) -> Tensor:
     """Shape: the dims from ``start`` to ``end`` (negative ones count from the end; clamped to [0, rank])."""
     dims = _given(inputs)[0].dims
     kept = dims[_attribute(node, "start", 0) : _attribute(node, "end", len(dims))]
     return _make((len(kept),), lambda: kept)
-
-
-def _size(node: OnnxNode, inputs: list[Tensor | None]) -> Tensor:
-    return _make((), lambda: (math.prod(_given(inputs)[0].dims),))
 
 
 def _gather(node: OnnxNode, inputs: list[Tensor | None]) -> Tensor:
@@ -539,6 +525,10 @@ def _flatten(node: OnnxNode, inputs: list[Tensor | None]) -> Tensor:
     return _make((math.prod(data.dims[:axis]), math.prod(data.dims[axis:])), lambda: data.values or (), data)
 
 
+def _same_dims(node: OnnxNode, inputs: list[Tensor | None]) -> Tensor:
+    return _make(_given(inputs)[0].dims, None)
+
+
 def _reduce(node: OnnxNode, inputs: list[Tensor | None]) -> Tensor:
     """ReduceMean, ReduceSum, ...: the dims with each axis reduced (``axes``, by default every one, or none with
     noop_with_empty_axes) 1, or with keepdims=0 gone; values not worked out."""
@@ -551,11 +541,6 @@ def _reduce(node: OnnxNode, inputs: list[Tensor | None]) -> Tensor:
     return _make(
         [1 if axis in reduced else size for axis, size in enumerate(data.dims) if keep or axis not in reduced], None
     )
-
-
-def _normalize(node: OnnxNode, inputs: list[Tensor | None]) -> Tensor:
-    """A normalisation (batch, instance, layer): the dims of its input; values not worked out."""
-    return _make(_given(inputs)[0].dims, None)
 
 
 def _scatter_nd(node: OnnxNode, inputs: list[Tensor | None]) -> Tensor:
@@ -586,12 +571,12 @@ MOVES = ("Identity", "Reshape", "Unsqueeze", "Squeeze", "Flatten", "Transpose", 
 to another as an Identity of it; a layer scale is reshaped to C x 1 x 1), a weight and no shape arithmetic."""
 
 RULES: dict[str, Rule] = {
-    **dict.fromkeys(ELEMENTWISE, _elementwise_op),
+    **dict.fromkeys(ELEMENTWISE, lambda node, inputs: _elementwise(ELEMENTWISE[node.op_type], _given(inputs))),
     "Mod": _mod,
     "Cast": _cast,
-    "Identity": _identity,
+    "Identity": lambda node, inputs: _given(inputs)[0],
     "Shape": _shape,
-    "Size": _size,
+    "Size": lambda node, inputs: _make((), lambda: (math.prod(_given(inputs)[0].dims),)),
     "Gather": _gather,
     "Slice": _slice,
     "Unsqueeze": _unsqueeze,
@@ -605,6 +590,7 @@ RULES: dict[str, Rule] = {
     "Range": _range,
     "ScatterND": _scatter_nd,
     **dict.fromkeys(("ReduceMean", "ReduceSum", "ReduceMax", "ReduceMin", "ReduceProd", "ReduceL2"), _reduce),
-    **dict.fromkeys(("BatchNormalization", "InstanceNormalization", "LayerNormalization"), _normalize),
+    # a normalisation has its input's dims; its values are not worked out
+    **dict.fromkeys(("BatchNormalization", "InstanceNormalization", "LayerNormalization"), _same_dims),
 }
 """The ops folded, by ONNX op type."""
