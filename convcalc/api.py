@@ -9,7 +9,7 @@ from __future__ import annotations
 import gc
 import os
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -87,7 +87,7 @@ def load_spec(source: Source | Module, *, text: str | None = None, input_shape: 
         elif (model := format_of(str(source))) is not None:
             if model.sized:
                 return model.read(str(source), None, input_shape)
-            graph = model.read(str(source))
+            graph = model.read(str(source), None, input_shape)
         else:
             text, name = load_text(source)
             graph = build_spec(read_text(text, name), name)
@@ -148,21 +148,41 @@ def analyze(
     dtype: str = "float32",
     input_shape: Shape | None = None,
     convention: str | None = None,
+    expect: Iterable[str] = (),
 ) -> Analysis:
     """Shapes, parameters, MACs, FLOPs and memory of every layer of a network, with totals.
 
     ``input_shape`` costs the same network at another input size than its spec's (a torch module has none of its
     own: there it is needed). ``convention`` counts MACs and FLOPs as a tool does (``"flop_counter"``, ``"fvcore"``:
-    `convcalc conventions` lists them), as ``--convention`` does. A wrong type of argument raises TypeError
-    (``batch="8"``, ``batch=2.5``, ``input_shape=5``), a value out of range or an unknown convention ValueError.
+    `convcalc conventions` lists them), as ``--convention`` does. ``expect`` acknowledges warnings by code on every
+    layer (``["unread"]``), as ``--expect`` does. A wrong type of argument raises TypeError (``batch="8"``,
+    ``batch=2.5``, ``input_shape=5``), a value out of range, an unknown convention or warning code ValueError.
     """
     check_options(batch, dtype)
+    codes = warning_codes(expect)
     shape = checked_shape(input_shape) if input_shape is not None else None
     if not isinstance(spec, Graph) or shape is not None:
         spec = load_spec(spec, input_shape=shape)
+    spec = spec.acknowledging(codes)
     with gc_paused():
         analysis = analyze_spec(spec, batch=batch, dtype=dtype)
     return counted_as(analysis, convention)
+
+
+def warning_codes(expect: object) -> frozenset[str]:
+    """The warning codes of ``expect`` (a list of them, or one comma-separated str: ``"unread,layout"``); ValueError
+    naming the codes for an unknown one."""
+    from convcalc.core.findings import WARNINGS
+
+    if isinstance(expect, str):
+        expect = [code.strip() for code in expect.split(",") if code.strip()]
+    if not isinstance(expect, Iterable) or not all(isinstance(code, str) for code in expect):
+        raise TypeError(f"expect must be a list of warning codes such as ['unread'], not {_shown(expect)}")
+    codes = frozenset(expect)
+    unknown = sorted(codes - WARNINGS.keys())
+    if unknown:
+        raise ValueError(f"unknown warning code {unknown[0]!r}; the codes are {', '.join(WARNINGS)}")
+    return codes
 
 
 def checked_shape(input_shape: object) -> Shape:
@@ -222,14 +242,15 @@ def compare(
     dtype: str = "float32",
     input_shape: Shape | None = None,
     convention: str | None = None,
+    expect: Iterable[str] = (),
 ) -> Comparison:
     """Two networks side by side, or one network before and after inserting 1x1 bottleneck convs.
 
     ``bottlenecks`` are ``--bottleneck`` values such as ``"conv5x5=16"`` or ``"all=0.25"``; with them,
     ``first`` must be a spec source (its text is rewritten) and ``second`` is not given. ``input_shape`` sets both
-    networks' input (torch modules need it); ``convention`` counts both as that tool does (see :func:`analyze`). A
-    wrong type of argument raises TypeError (``bottlenecks=None``, or a str where a list of them is meant), a wrong
-    combination ValueError.
+    networks' input (torch modules need it); ``convention`` counts both as that tool does and ``expect``
+    acknowledges warnings in both (see :func:`analyze`). A wrong type of argument raises TypeError
+    (``bottlenecks=None``, or a str where a list of them is meant), a wrong combination ValueError.
     """
     from convcalc.notebook import comparison_html
     from convcalc.passes.comparison import Comparison
@@ -248,7 +269,7 @@ def compare(
         raise SpecError("standard input can be read once: give at most one of the two specs as '-'")
     if second is not None:
         sides = [
-            analyze(side, batch=batch, dtype=dtype, input_shape=input_shape, convention=convention)
+            analyze(side, batch=batch, dtype=dtype, input_shape=input_shape, convention=convention, expect=expect)
             for side in (first, second)
         ]
         return compare_analyses(sides[0], sides[1])
@@ -266,5 +287,7 @@ def compare(
     graphs = [rewrite.original, rewrite.spec]
     if input_shape is not None:
         graphs = [graph.at_input(checked_shape(input_shape)) for graph in graphs]
+    codes = warning_codes(expect)
+    graphs = [graph.acknowledging(codes) for graph in graphs]
     before, after = (counted_as(analyze_spec(graph, batch=batch, dtype=dtype), convention) for graph in graphs)
     return compare_analyses(before, after, rewrite=rewrite)

@@ -597,6 +597,20 @@ def test_ratio_text_is_exact_and_rounds_halves_up():
     assert ratio_text(5, 0) == "none after"
 
 
+def test_a_change_under_half_a_percent_is_a_percentage_not_1_00x():
+    # ResNet-50's 25,557,032 params less 8,512: 8,512 / 25,557,032 = 0.000333..., 0.033% to two significant digits
+    assert ratio_text(25_557_032, 25_557_032 - 8_512, "params") == "0.033% fewer params"
+    assert ratio_text(1000, 1001) == "0.10% more"  # 1 / 1000 = 0.10%
+    assert ratio_text(10**30, 10**30 + 1) == "0.00000000000000000000000000010% more"  # exact: no float underflow
+
+
+def test_the_rewritten_side_is_titled_with_its_bottleneck_not_against_the_name():
+    result = run_cli("compare", PLAIN, "-b", "conv5x5=16")
+    assert result.code == 0, result.stderr
+    assert "vs Inception 5x5 branch with 1x1 bottleneck conv5x5=16 (" in result.stdout
+    assert "no bottleneck" not in result.stdout
+
+
 def test_readme_shows_the_real_output_of_its_compare_example():
     result = run_cli("compare", PLAIN, "--bottleneck", "conv5x5=16")
     output = "\n".join(line.rstrip() for line in result.stdout.splitlines())

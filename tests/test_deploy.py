@@ -39,15 +39,20 @@ def test_residual_input_lives_until_its_add() -> None:
     assert steps[body + "project"].live_bytes == 56 * 56 * 24 + 56 * 56 * 144 + 56 * 56 * 24
 
 
-def test_folding_changes_params() -> None:
+def folded_params() -> int:
     """Each batch norm (2 C params, 2 C buffers) folds into a bias-free conv, which gains C biases: params - sum C.
-    MobileNetV2's batch norms, from Table 2: stem 32, t = 1 block 32 + 16, then per block t * c_in twice and c_out."""
+    MobileNetV2's batch norms, from Table 2: stem 32, t = 1 block 32 + 16, then per block t * c_in twice and c_out;
+    the head 1280. torchvision's MobileNetV2 has 3,504,872 params."""
     rows = [(16, 6, 24, 2), (24, 6, 32, 3), (32, 6, 64, 4), (64, 6, 96, 3), (96, 6, 160, 3), (160, 6, 320, 1)]
     channels = 32 + 32 + 16 + 1280
     for c_in, t, c_out, n in rows:
         channels += (2 * t * c_in + c_out) + (n - 1) * (2 * t * c_out + c_out)
+    return 3_504_872 - channels
+
+
+def test_folding_changes_params() -> None:
     plan = deployment(analyze(SPECS / "mobilenet_v2.yaml", dtype="int8"))
-    assert plan.params == 3_504_872 - channels
+    assert plan.params == folded_params()
     assert plan.buffers == 0 and plan.folded == 52
 
 
@@ -56,7 +61,19 @@ def test_deploy_json_and_table() -> None:
     deploy = json.loads(result.stdout)["total"]["deploy"]
     assert (deploy["peak_bytes"], deploy["peak_layer"]) == (1372 * KB, "bottleneck1.inverted1.expand.conv")
     table = run_cli("analyze", "mobilenet_v2", "--mode", "deploy", "--dtype", "int8").stdout
-    assert "1,372.0 kB at bottleneck1.inverted1.expand.conv" in table
+    assert "RAM, peak of live activations: 1.34 MiB = 1,372.0 KiB at bottleneck1.inverted1.expand.conv" in table
+    # flash: the weights after folding in int8, one byte each; buffers 0 once folded
+    assert deploy["flash_bytes"] == folded_params() * 1
+    assert f"flash, weights after folding: 3.33 MiB = {folded_params() / 1024:,.1f} KiB" in table
+
+
+def test_flash_is_params_and_buffers_after_folding_at_the_dtype() -> None:
+    # a conv 3 -> 4 of 3x3 with batch norm: 108 weights, folded into 4 biases; at float16 2 bytes each
+    text = "input: [3, 8, 8]\nlayers:\n  - {type: conv, filters: 4, kernel: 3}\n  - {type: batchnorm}\n"
+    deployed = deployment(analyze(load_spec("t.yaml", text=text)), "float16")
+    assert (deployed.params, deployed.buffers) == (3 * 3 * 3 * 4 + 4, 0)
+    assert deployed.flash_bytes == (108 + 4) * 2
+    assert deployed.to_dict()["flash_bytes"] == 224
 
 
 def test_each_kinds_role_in_a_runtime() -> None:
@@ -94,7 +111,7 @@ def test_deploy_lines_go_with_the_table_and_into_the_picture(tmp_path) -> None:
     result = run_cli("analyze", "mobilenet_v2", "--mode", "deploy", "--dtype", "int8", "--svg", "-")
     assert result.code == 0
     assert result.stdout.rstrip().endswith("</svg>")
-    assert "1,372.0 kB" in result.stderr  # MCUNetV2: 1,372 kB
+    assert "1,372.0 KiB" in result.stderr  # MCUNetV2: 1,372 kB, which are KiB
     picture = tmp_path / "deploy.svg"
     assert run_cli("analyze", "mobilenet_v2", "--mode", "deploy", "--dtype", "int8", "--svg", str(picture)).code == 0
     assert "1,372.0" in picture.read_text(encoding="utf-8")

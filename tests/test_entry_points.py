@@ -8,6 +8,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from tests.conftest import REPO, SPECS, run_cli
 
 VERSION = importlib.metadata.version("convcalc")  # the installed distribution's, which hatch reads from __init__
@@ -59,3 +61,17 @@ def test_the_new_commands_load_their_modules_only_when_run():
         "numpy",
     ):
         assert module not in loaded, module
+
+
+@pytest.mark.parametrize("form", ["json", "csv", "markdown", "latex"])
+def test_the_plain_formats_never_import_rich(form: str):
+    """Issue 26, cold start: the JSON, CSV, markdown and LaTeX paths print without rich's table machinery."""
+    probe = (
+        "import sys\nfrom convcalc.cli.app import main\n"
+        f"sys.argv = ['convcalc', 'analyze', 'resnet50', '--format', {form!r}]\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "print(' '.join(sorted(sys.modules)), file=sys.stderr)"
+    )
+    loaded = set(python("-c", probe).stderr.split())
+    assert "convcalc.engine.run" in loaded  # the probe did analyse
+    assert sorted(module for module in loaded if module == "rich" or module.startswith("rich.")) == []

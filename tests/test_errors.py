@@ -286,7 +286,7 @@ CASES = [
         "  - {type: conv, name: b, input: input, filters: 4, kernel: 1}\n"
         "  - {type: concat, inputs: [a, b]}\n",
         "{type: concat",
-        ["layer 'concat1' (concat)", "cannot concatenate 4x6x6, 4x8x8"],
+        ["layer 'concat1' (concat)", "cannot concatenate 4x6x6, 4x8x8", "(inputs: a 4x6x6, b 4x8x8)"],
         id="concat-mismatch",
     ),
     pytest.param(
@@ -300,7 +300,7 @@ CASES = [
         "  - {type: conv, name: b, input: input, filters: 8, kernel: 3}\n"
         "  - {type: add, inputs: [a, b]}\n",
         "{type: add",
-        ["layer 'add1' (add)", "cannot add 4x6x6 and 8x6x6"],
+        ["layer 'add1' (add)", "cannot add 4x6x6 and 8x6x6", "(inputs: a 4x6x6, b 8x6x6)"],
         id="add-mismatch",
     ),
     pytest.param(

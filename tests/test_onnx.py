@@ -134,6 +134,134 @@ def test_reshape_from_computed_shape_and_channel_shuffle(tmp_path):
     assert layers[0].config["groups"] == 2
 
 
+def test_reshape_to_any_rank_and_a_slice_that_keeps_everything(tmp_path):
+    int64 = ob.INT64
+    nodes = [
+        ob.node("Reshape", ["x", "rows"], ["a"], "tokens/Reshape"),  # [1, 8, 6, 6] -> [1, 8, 36] (0 copies the 8)
+        ob.node("Reshape", ["a", "back"], ["b"], "back/Reshape"),  # -> [1, 8, 6, 6]: -1 is 6 x 6 / 6 = 6
+        ob.node("Slice", ["b", "st", "en", "ax"], ["c"], "keep/Slice"),  # channels 0 to 8 of 8: the same tensor
+        ob.node("Reshape", ["c", "merge"], ["y"], "merge/Reshape"),  # [8, 36]: the batch merged with the channels
+    ]
+    constants = [
+        ob.tensor("rows", [3], [1, 0, 36], int64),
+        ob.tensor("back", [4], [1, 8, -1, 6], int64),
+        ob.tensor("st", [1], [0], int64),
+        ob.tensor("en", [1], [8], int64),
+        ob.tensor("ax", [1], [1], int64),
+        ob.tensor("merge", [2], [8, 36], int64),
+    ]
+    model = ob.model(nodes, [("x", [1, 8, 6, 6])], [("y", [8, 36])], constants, value_infos=[("y", [8, 36])])
+    layers = analyze(write(tmp_path, model)).layers
+    assert [(layer.name, layer.type, layer.output_shape) for layer in layers] == [
+        ("tokens", "reshape", (8, 36)),
+        ("back", "reshape", (8, 6, 6)),
+        ("merge", "reshape", (8, 36)),  # the batch of 1 merged with the channels: the tensor held with every axis
+    ]
+    assert layers[2].inputs == ("back",)  # the slice of every channel is no layer
+
+
+def test_a_split_of_another_axis_keeps_every_output(tmp_path):
+    # q, k, v of tokens [1, 12, 5] split along the last axis into 4 + 4 + 4, each read by the next node
+    nodes = [
+        ob.node("Split", ["x", "sizes"], ["q", "k", "v"], "qkv", axis=-1),
+        ob.node("Add", ["q", "k"], ["qk"], "qk"),
+        ob.node("Add", ["qk", "v"], ["y"], "sum"),
+    ]
+    model = ob.model(nodes, [("x", [1, 5, 12])], [("y", [1, 5, 4])], [ob.tensor("sizes", [3], [4, 4, 4], ob.INT64)])
+    layers = analyze(write(tmp_path, model)).layers
+    assert [(layer.name, layer.type, layer.output_shape, layer.config.get("axis")) for layer in layers] == [
+        ("qkv.0", "slice", (5, 4), 1),
+        ("qkv.1", "slice", (5, 4), 1),
+        ("qkv.2", "slice", (5, 4), 1),
+        ("qk", "add", (5, 4), None),
+        ("sum", "add", (5, 4), None),
+    ]
+    assert [layer.config["start"] for layer in layers[:3]] == [0, 4, 8]
+
+
+def test_a_batch_moved_and_merged_as_torch_exports_multi_head_attention(tmp_path):
+    """nn.MultiheadAttention as PyTorch writes it: tokens [N, T, D] turned to [T, N, D], merged to [T * N, D] for the
+    projection (Gemm), then back. With the file's batch of 1 the tensors between are held with every axis; the
+    projection counts T positions x D x D."""
+    int64 = ob.INT64
+    nodes = [
+        ob.node("Transpose", ["x"], ["tnd"], "to_tnd", perm=[1, 0, 2]),  # [4, 1, 6]
+        ob.node("Reshape", ["tnd", "merged"], ["rows"], "merge"),  # [4, 6]: N merged into T
+        ob.node("Gemm", ["rows", "w", "b"], ["proj"], "proj", transB=1),  # [4, 6]
+        ob.node("Reshape", ["proj", "split"], ["tnd2"], "split"),  # [4, 1, 6]
+        ob.node("Transpose", ["tnd2"], ["ntd"], "to_ntd", perm=[1, 0, 2]),  # [1, 4, 6]: the batch first again
+        ob.node("Softmax", ["ntd"], ["y"], "softmax", axis=-1),
+    ]
+    constants = [
+        ob.tensor("merged", [2], [4, 6], int64),
+        ob.tensor("split", [3], [4, 1, 6], int64),
+        ob.tensor("w", [6, 6]),
+        ob.tensor("b", [6]),
+    ]
+    model = ob.model(nodes, [("x", [1, 4, 6])], [("y", [1, 4, 6])], constants)
+    analysis = analyze(write(tmp_path, model))
+    linear = next(layer for layer in analysis.layers if layer.type == "linear")
+    assert (linear.params, linear.macs) == (6 * 6 + 6, 4 * 6 * 6)  # 4 positions x 6 x 6
+    assert linear.config["per_position"]
+    assert analysis.layers[-1].type == "softmax" and analysis.layers[-1].output_shape == (4, 6)
+    assert analysis.output_shape == (4, 6)
+    assert all(layer.type in ("permute", "reshape", "linear", "softmax") for layer in analysis.layers)
+    assert analysis.total.macs == 4 * 6 * 6 and not analysis.warnings
+
+
+def test_a_batch_moved_in_a_file_of_batch_2_is_refused_saying_so(tmp_path):
+    nodes = [ob.node("Transpose", ["x"], ["y"], "to_tnd", perm=[1, 0, 2])]
+    model = ob.model(nodes, [("x", [2, 4, 6])], [("y", [4, 2, 6])])
+    with pytest.raises(SpecError) as caught:
+        analyze(write(tmp_path, model))
+    assert "node 0 'to_tnd' (Transpose): error: Transpose moves or merges the batch" in str(caught.value)
+    assert "this one has a batch of 2: export the model with a batch of 1" in str(caught.value)
+
+
+@pytest.mark.parametrize(("tokens", "token", "axis"), [([1, 5, 6], [1, 1, 6], 1), ([1, 6, 5], [1, 6, 1], 2)])
+def test_a_learned_token_expanded_and_put_first_is_a_class_token(tmp_path, tokens, token, axis):
+    # ViT's class token: [1, 1, D] expanded to the batch, concatenated before T = 5 tokens of D = 6 ([N, T, D] as
+    # PyTorch writes it, or [N, D, T]): 6 parameters, 6 tokens after it
+    nodes = [
+        ob.node("Expand", ["cls", "batch"], ["expanded"], "expand"),
+        ob.node("Concat", ["expanded", "x"], ["y"], "cat", axis=axis),
+    ]
+    constants = [ob.tensor("cls", token), ob.tensor("batch", [3], [1, -1, -1], ob.INT64)]
+    analysis = analyze(write(tmp_path, ob.model(nodes, [("x", tokens)], [("y", [1, 6, 6])], constants)))
+    made = next(layer for layer in analysis.layers if layer.type == "class_token")
+    assert (made.params, made.output_shape) == (6, (6, 6))  # D x (T + 1)
+
+
+def test_gather_and_squeeze_of_an_activation(tmp_path):
+    # qkv [1, 3, 2, 5] -> q = qkv[:, 0] by Gather(axis=1, index 0): [1, 2, 5]; Unsqueeze(axes=[1]) -> [1, 1, 2, 5]
+    nodes = [
+        ob.node("Gather", ["x", "zero"], ["q"], "q", axis=1),
+        ob.node("Unsqueeze", ["q", "one"], ["y"], "unsq"),
+    ]
+    constants = [ob.tensor("zero", [], [0], ob.INT64), ob.tensor("one", [1], [1], ob.INT64)]
+    model = ob.model(nodes, [("x", [1, 3, 2, 5])], [("y", [1, 1, 2, 5])], constants)
+    analysis = analyze(write(tmp_path, model))
+    slices = [layer for layer in analysis.layers if layer.type == "slice"]
+    assert [(layer.config["start"], layer.config["end"]) for layer in slices] == [(0, 1)]
+    assert analysis.output_shape == (1, 2, 5)
+    assert analysis.total.macs == 0 and analysis.total.params == 0
+
+
+def test_a_weight_read_by_two_convs_counts_once(tmp_path):
+    # one 3x3 conv 4 -> 4 (with bias) run on two maps, as RetinaNet's head runs on each pyramid level
+    nodes = [
+        ob.node("Conv", ["x", "w", "b"], ["a"], "level0", kernel_shape=[3, 3], pads=[1, 1, 1, 1]),
+        ob.node("MaxPool", ["x"], ["half"], "down", kernel_shape=[2, 2], strides=[2, 2]),
+        ob.node("Conv", ["half", "w", "b"], ["y"], "level1", kernel_shape=[3, 3], pads=[1, 1, 1, 1]),
+    ]
+    weights = [ob.tensor("w", [4, 4, 3, 3]), ob.tensor("b", [4])]
+    model = ob.model(nodes, [("x", [1, 4, 8, 8])], [("y", [1, 4, 4, 4])], weights)
+    layers = {layer.name: layer for layer in analyze(write(tmp_path, model)).layers}
+    assert layers["level0"].params == 4 * 4 * 3 * 3 + 4 and layers["level1"].params == 0  # 148 once
+    assert layers["level1"].config["shared"] is True
+    assert layers["level1"].macs == 4 * 4 * 4 * 4 * 3 * 3  # its own: 4 x 4 outputs x 4 filters x 36
+
+
 def test_split_slice_resize_clip(tmp_path):
     int64 = ob.INT64
     nodes = [
@@ -270,85 +398,81 @@ def replaced(index: int, node: bytes) -> list[bytes]:
     return [node if i == index else each for i, each in enumerate(CHAIN)]
 
 
-@pytest.mark.parametrize(
-    ("nodes", "weights", "message"),  # the node refused is named: its index in the graph, name and op
-    [
-        pytest.param(
-            replaced(1, ob.node("Conv", ["t", "w1"], ["n"], "c", kernel_shape=[1, 1])),
-            {},
-            "node 1 'c' (Conv): error: Conv reads 't', a channels-last tensor (after a Transpose [0, 2, 3, 1]), "
-            "in a way convcalc does not follow; it follows LayerNormalization over the last axis, MatMul",
-            id="conv",
-        ),
-        pytest.param(
-            replaced(1, ob.node("Softmax", ["t"], ["n"], "s", axis=-1)),
-            {},
-            "node 1 's' (Softmax): error: Softmax reads 't', a channels-last tensor",
-            id="softmax",
-        ),
-        pytest.param(
-            replaced(1, ob.node("LayerNormalization", ["t", "g", "b"], ["n"], "ln", axis=1)),
-            {},
-            "node 1 'ln' (LayerNormalization): error: LayerNormalization reads 't', a channels-last tensor",
-            id="norm-over-axis-1",
-        ),
-        pytest.param(
-            CHAIN,
-            {"b1": [1]},  # a constant of 1 added after the MatMul: no bias of 8
-            "node 4 '/block/fc1/Add' (Add): error: Add reads 'm1', a channels-last tensor",
-            id="not-a-bias",
-        ),
-        pytest.param(
-            CHAIN,
-            {"w2": [5, 4]},
-            "node 6 '/block/fc2/MatMul' (MatMul): error: a weight of 5 x 4 does not fit 8 channels at each position",
-            id="weight",
-        ),
-        pytest.param(
-            replaced(8, ob.node("Add", ["a2", "x"], ["s"], "mix")),
-            {},
-            "node 8 'mix' (Add): error: it reads a channels-last tensor and the channels-first 'x' together",
-            id="mixed-layouts",
-        ),
-        pytest.param(
-            replaced(9, ob.node("Transpose", ["s"], ["back"], "tr", perm=[0, 3, 2, 1])),
-            {},
-            "node 9 'tr' (Transpose): error: a Transpose [0, 3, 2, 1] of a channels-last tensor: convcalc "
-            "follows only [0, 3, 1, 2] back",
-            id="another-perm-back",
-        ),
-    ],
-)
-def test_what_a_channels_last_tensor_meets_is_followed_or_refused(tmp_path, nodes, weights, message: str):
-    result = run_cli("analyze", write(tmp_path, chain_model(nodes, **weights)))
+def test_an_op_that_reads_axes_reads_a_channels_last_tensor_in_the_files_layout(tmp_path):
+    """A Softmax over the last axis of the channels-last 3 x 3 x 4 (the file's N x H x W x C): a permute of the
+    4 x 3 x 3 map to 3 x 3 x 4 (no cost) first, then the softmax over its last axis, as the file computes it."""
+    nodes = [*CHAIN[:1], ob.node("Softmax", ["t"], ["y"], "s", axis=-1)]
+    analysis = analyze(write(tmp_path, chain_model(nodes, output=("y", [1, 3, 3, 4]))))
+    assert [(la.type, la.output_shape, la.config.get("dims"), la.config.get("axis")) for la in analysis.layers] == [
+        ("permute", (3, 3, 4), (1, 2, 0), None),
+        ("softmax", (3, 3, 4), None, 2),
+    ]
+
+
+def test_a_channels_last_tensor_beside_a_channels_first_one_is_read_in_the_files_layout(tmp_path):
+    # the Add of the channels-last s (3 x 3 x 4 in the file) and x (4 x 3 x 3): the file broadcasts nothing here,
+    # shapes differ, and the error names both inputs with their shapes
+    result = run_cli("analyze", write(tmp_path, chain_model(replaced(9, ob.node("Add", ["s", "x"], ["back"], "mix")))))
     assert result.code == 2 and "Traceback" not in result.stderr, result.stderr
-    assert f"net.onnx: {message}" in " ".join(result.stderr.split()), result.stderr
+    assert "node 9 'mix' (Add): error: " in result.stderr
+    assert "cannot add 3x3x4 and 4x3x3" in result.stderr
 
 
-def test_a_graph_that_ends_channels_last_is_refused(tmp_path):
+def test_another_transpose_of_a_channels_last_tensor_is_a_permute(tmp_path):
+    # [0, 3, 2, 1] of the file's N x H x W x C (3 x 3 x 4) is N x C x W x H: the permute to the file's layout,
+    # then one of its axes (2, 1, 0): 4 x 3 x 3 again, W and H swapped
+    nodes = [*CHAIN[:1], ob.node("Transpose", ["t"], ["y"], "tr", perm=[0, 3, 2, 1])]
+    analysis = analyze(write(tmp_path, chain_model(nodes, output=("y", [1, 4, 3, 3]))))
+    assert [(la.type, la.output_shape, la.config["dims"]) for la in analysis.layers] == [
+        ("permute", (3, 3, 4), (1, 2, 0)),
+        ("permute", (4, 3, 3), (2, 1, 0)),
+    ]
+
+
+def test_a_graph_that_ends_channels_last_hands_out_the_files_layout(tmp_path):
     model = chain_model(CHAIN[:9], output=("s", [1, 3, 3, 4]))  # no Transpose back after the layer scale
-    result = run_cli("analyze", write(tmp_path, model))
-    assert result.code == 2 and "net.onnx: node 8 '/block/scale/Mul' (Mul): error: " in result.stderr, result.stderr
-    assert "the graph's output 's' is channels-last: no Transpose [0, 3, 1, 2] back" in result.stderr
+    analysis = analyze(write(tmp_path, model))
+    assert [la.type for la in analysis.layers][-2:] == ["scale", "permute"]
+    assert analysis.output_shape == (3, 3, 4)  # as the file states its output: N x H x W x C
 
 
-def test_a_transpose_that_is_the_graphs_output_is_an_uncounted_reshape(tmp_path):
-    """A network that hands its map out channels-last (a last permute for a consumer that wants N x H x W x C):
-    nothing to follow after it, so the Transpose is an opaque layer of the stated 3 x 3 x 4, costing nothing."""
+def test_a_transpose_that_is_the_graphs_output_is_a_permute(tmp_path):
+    """A network that hands its map out channels-last (a last permute for a consumer that wants N x H x W x C): a
+    permute of no cost to the file's 3 x 3 x 4."""
     model = chain_model(CHAIN[:1], output=("t", [1, 3, 3, 4]))
     analysis = analyze(write(tmp_path, model))
     assert [(la.type, la.output_shape, la.params, la.macs, la.flops) for la in analysis.layers] == [
-        ("opaque", (3, 3, 4), 0, 0, 0)
+        ("permute", (3, 3, 4), 0, 0, 0)
     ]
-    assert [w.code for w in analysis.warnings] == ["uncounted"]
+    assert not analysis.warnings
 
 
-def test_a_matmul_on_the_last_axis_of_a_channels_first_map_is_refused(tmp_path):
-    # ONNX's MatMul maps the last axis (W = 3), not the flattened 4 * 3 * 3 = 36 features a linear layer reads
+def test_a_matmul_by_a_weight_maps_the_last_axis(tmp_path):
+    # ONNX's MatMul maps the last axis (W = 3) at each of the 4 x 3 other positions, not the flattened 36 features:
+    # a linear layer per position over W, read after a permute that puts W first; its output is the file's 4 x 3 x 5
     nodes = [ob.node("MatMul", ["x", "w"], ["y"], "/mm/MatMul")]
     model = ob.model(nodes, [("x", [1, 4, 3, 3])], [("y", [1, 4, 3, 5])], [ob.tensor("w", [3, 5])])
-    with pytest.raises(SpecError, match="a weight of 3 x 5 does not fit 36 input features"):
-        load_spec(write(tmp_path, model))
+    analysis = analyze(write(tmp_path, model))
+    assert [(la.type, la.output_shape, la.params, la.macs) for la in analysis.layers] == [
+        ("permute", (3, 4, 3), 0, 0),
+        ("linear", (5, 4, 3), 3 * 5, 4 * 3 * 3 * 5),  # no bias: 15 weights; 12 positions x 3 x 5 MACs
+        ("permute", (4, 3, 5), 0, 0),  # the graph's output, in the file's layout
+    ]
+    assert analysis.layers[1].config["per_position"]
+
+
+def test_a_matmul_of_two_activations_is_a_batched_matmul(tmp_path):
+    # attention's scores: q [1, 2, 5, 4] @ k^T [1, 2, 4, 5] = [1, 2, 5, 5]: 2 heads x 5 x 4 x 5 = 200 MACs
+    nodes = [
+        ob.node("Transpose", ["x"], ["kt"], "kt", perm=[0, 1, 3, 2]),
+        ob.node("MatMul", ["x", "kt"], ["y"], "scores"),
+    ]
+    model = ob.model(nodes, [("x", [1, 2, 5, 4])], [("y", [1, 2, 5, 5])])
+    analysis = analyze(write(tmp_path, model))
+    assert [(la.type, la.output_shape, la.macs) for la in analysis.layers] == [
+        ("permute", (2, 4, 5), 0),
+        ("matmul", (2, 5, 5), 2 * 5 * 4 * 5),
+    ]
 
 
 # --- ONNX files exported from PyTorch (tools/record_onnx.py: batch norm kept, in training mode; weights dropped) ---
@@ -456,3 +580,55 @@ def test_names_from_the_file_are_never_printed_raw(tmp_path):
     for output in ("table", "json", "csv", "markdown"):
         result = run_cli("analyze", write(tmp_path, model), "--format", output)
         assert result.code == 0 and "\x1b" not in result.stdout and "\u202e" not in result.stdout
+
+
+def dynamic_axes_model() -> bytes:
+    """A 3x3 conv 3 -> 8, 'same', exported with dynamic axes: its input is [N, 3, H, W]."""
+    nodes = [ob.node("Conv", ["x", "w"], ["y"], "c", kernel_shape=[3, 3], pads=[1, 1, 1, 1])]
+    return ob.model(nodes, [("x", ["N", 3, "H", "W"])], [("y", ["N", 8, "H", "W"])], [ob.tensor("w", [8, 3, 3, 3])])
+
+
+def test_a_file_with_dynamic_axes_is_read_at_the_input_given(tmp_path):
+    path = write(tmp_path, dynamic_axes_model())
+    result = run_cli("analyze", path, "--input", "3x64x64", "--exact")
+    assert result.code == 0, result.stderr
+    assert "MACs 884,736 " in result.stdout  # 64 x 64 positions x 8 filters x 3 x 3 x 3
+    assert analyze(path, input_shape=(3, 32, 32)).total.macs == 32 * 32 * 8 * 27
+
+
+def test_a_file_with_dynamic_axes_asks_for_its_input(tmp_path):
+    path = write(tmp_path, dynamic_axes_model())
+    plain = run_cli("analyze", path)
+    assert plain.code == 2 and "has sizes the file names, not numbers: ['N', 3, 'H', 'W']" in plain.stderr
+    assert "hint: give its shape after the batch: --input 3xNxN with numbers for N" in plain.stderr
+    wrong = run_cli("analyze", path, "--input", "4x64x64")
+    assert wrong.code == 2 and "its shape after the batch is 3xNxN, not 4x64x64" in wrong.stderr
+
+
+def test_group_norm_as_torchscript_writes_it(tmp_path):
+    """nn.GroupNorm(2, 80) as torch's TorchScript exporter writes it: a Reshape to [N, 2, -1], InstanceNormalization
+    with constant ones and zeros, a Reshape back to the input's Shape, then Mul by the weight and Add of the bias
+    (each Unsqueeze-d to 80 x 1 x 1, the bias's after the Mul in the file): one groupnorm of 2 groups, 2 x 80 params."""
+    int64 = ob.INT64
+    nodes = [
+        ob.node("Constant", [], ["ones"], "/norm/Constant", value=ob.tensor("", [2], [1.0, 1.0])),  # not parameters
+        ob.node("Constant", [], ["zeros"], "/norm/Constant_1", value=ob.tensor("", [2], [0.0, 0.0])),
+        ob.node("Reshape", ["x", "grouped"], ["g"], "/norm/Reshape"),
+        ob.node("InstanceNormalization", ["g", "ones", "zeros"], ["n"], "/norm/InstanceNormalization"),
+        ob.node("Shape", ["x"], ["s"], "/norm/Shape"),
+        ob.node("Reshape", ["n", "s"], ["back"], "/norm/Reshape_1"),
+        ob.node("Unsqueeze", ["weight", "axes"], ["w"], "/norm/Unsqueeze"),
+        ob.node("Mul", ["back", "w"], ["scaled"], "/norm/Mul"),
+        ob.node("Unsqueeze", ["bias", "axes"], ["b"], "/norm/Unsqueeze_1"),
+        ob.node("Add", ["scaled", "b"], ["y"], "/norm/Add"),
+    ]
+    constants = [
+        ob.tensor("grouped", [3], [0, 2, -1], int64),
+        ob.tensor("axes", [2], [1, 2], int64),
+        ob.tensor("weight", [80]),
+        ob.tensor("bias", [80]),
+    ]
+    model = ob.model(nodes, [("x", [1, 80, 4, 4])], [("y", [1, 80, 4, 4])], constants)
+    analysis = analyze(write(tmp_path, model))
+    assert [(la.type, la.output_shape, la.params) for la in analysis.layers] == [("groupnorm", (80, 4, 4), 2 * 80)]
+    assert analysis.layers[0].config["groups"] == 2 and not analysis.warnings

@@ -410,8 +410,9 @@ def test_table_and_json() -> None:
     table = run_cli(*DEPLOY, "--patches", "4x4")
     assert table.code == 0, table.stderr
     assert f"4x4 patches of 7x7 up to {PAPER_SPLIT} (32x28x28), the split with the lowest peak" in table.stdout
-    assert "peak of the patch stage: 158.48 KiB = 158.5 kB at bottleneck1.inverted1.expand.conv" in table.stdout
-    assert "peak with patches: 196.00 KiB = 196.0 kB" in table.stdout
+    # 162,288 B / 1024 = 158.48 KiB; 200,704 B / 1024 = 196.00 KiB (sizes already in KiB get no second unit)
+    assert "peak of the patch stage: 158.48 KiB at bottleneck1.inverted1.expand.conv" in table.stdout
+    assert "peak with patches: 196.00 KiB (layer by layer 1,372.0 KiB)" in table.stdout
     document = json.loads(run_cli(*DEPLOY, "--patches", "4", "--split", PAPER_SPLIT, "-f", "json").stdout)
     patches = document["total"]["deploy"]["patches"]
     assert patches["grid"] == [4, 4] and patches["split"] == PAPER_SPLIT and patches["split_chosen"] is False

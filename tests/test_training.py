@@ -201,7 +201,8 @@ def test_training_table_and_refusals() -> None:
     table = run_cli("analyze", "vgg16", "--mode", "train", "--optimizer", "momentum")
     assert table.code == 0 and "training step: optimizer momentum" in table.stdout
     assert run_cli("analyze", "vgg16", "--mode", "train", "-f", "csv").code == 2
-    assert run_cli("analyze", "vgg16", "--mode", "train", "--depth", "1").code == 2
+    grouped = run_cli("analyze", "vgg16", "--mode", "train", "--depth", "1")  # issue 28: --depth in every mode
+    assert grouped.code == 0 and "training step: optimizer sgd" in grouped.stdout
 
 
 def cells(table: str, label: str) -> list[str]:
@@ -224,9 +225,9 @@ def test_compare_shows_the_modes_side_by_side_with_analyzes_labels() -> None:
     # 138,357,544 * 4 bytes = 527.79 MiB (553,430,176 / 2^20 = 527.789...)
     assert cells(run_cli(*args).stdout, "optimizer state")[2] == "527.79 MiB"
     deploy = run_cli("compare", "mobilenet_v2", "resnet18", "--mode", "deploy", "--dtype", "int8")
-    assert "peak of live activations" in deploy.stdout and "peak_bytes" not in deploy.stdout
+    assert "RAM, peak of live activations" in deploy.stdout and "peak_bytes" not in deploy.stdout
     # MCUNetV2: MobileNetV2 int8 peaks at 1,372 kB (112x112x16 + 112x112x96 bytes) = 1.34 MiB
-    assert cells(deploy.stdout, "peak of live activations")[1] == "1.34 MiB"
+    assert cells(deploy.stdout, "RAM, peak of live activations")[1] == "1.34 MiB"
     document = json.loads(run_cli("compare", "resnet18", "vgg16", "--mode", "deploy", "-f", "json").stdout)
     assert set(document["deploy"]) == {"before", "after"}
 

@@ -394,6 +394,12 @@ def test_a_kernel_written_as_height_x_width():
     assert error.message == "'kernel': expected a whole number, [height, width] or HxW such as 1x7, got the text '1by7'"
 
 
+ANY_RANK = (
+    "It works in 1-D, 2-D and 3-D: its input's rank ([channels, length], [channels, height, width] or [channels, "
+    "depth, height, width]) says which"
+)
+
+
 @pytest.mark.parametrize(
     ("written", "hint"),
     [
@@ -404,8 +410,11 @@ def test_a_kernel_written_as_height_x_width():
             "convcalc has no instance normalisation; 'layernorm', 'groupnorm' and 'batchnorm' are the norms it counts",
         ),
         ("dense", "convcalc calls it 'linear'"),
-        ("Conv2d", "did you mean 'conv'?"),
-        ("BatchNorm2d", "did you mean 'batchnorm'?"),
+        ("Conv2d", "did you mean 'conv'? " + ANY_RANK),
+        ("conv1d", "did you mean 'conv'? " + ANY_RANK),
+        ("MaxPool3d", "did you mean 'maxpool'? " + ANY_RANK),
+        ("BatchNorm2d", "did you mean 'batchnorm'? " + ANY_RANK),
+        ("Max_Pool", "did you mean 'maxpool'?"),
         ("reul", "did you mean 'relu'?"),
         ("identity", "an identity needs no layer: an empty concat branch [] passes its input through"),
     ],
@@ -506,11 +515,25 @@ def test_the_layout_warning_says_what_to_write() -> None:
     ]
     acknowledged = text.replace("padding: 1}", "padding: 1, expect: layout}")
     assert warnings_of(acknowledged) == []
-    # on the command line too, first of the warnings
-    result = run_cli("analyze", "resnet18", "--input", "224x224x3")
+    # on the command line it stops the run (issue 28: 183 lines of wrong numbers, exit 0, were worse), each command
+    for command in (["analyze"], ["compare", "resnet18"], ["conventions"], ["graph"], ["explain", "resnet18", "conv1"]):
+        result = run_cli(*command[:1], "resnet18", *command[1:], "--input", "224x224x3")
+        assert result.code == 2, command
+        assert result.stdout == ""
+        first, hint = result.stderr.splitlines()
+        assert first.endswith("error: layer 'conv1': " + LAYOUT_224 + " (--input 3x224x224)")
+        assert hint == "  hint: to cost the input as written (channels first), give --expect layout"
+    # ... unless the user insists: then it is the first of the warnings
+    result = run_cli("analyze", "resnet18", "--input", "224x224x3", "--expect", "layout")
     assert result.code == 0
-    assert result.stdout.split("warning: ")[1].startswith("conv1 (line")
-    assert "[3, 224, 224] (--input 3x224x224)" in result.stdout
+    assert "[3, 224, 224] (--input 3x224x224)" not in result.stdout
+    assert result.stdout.count("x224x3") >= 1  # the title: 224x224x3 -> 1000
+
+
+LAYOUT_224 = (
+    "the network's input 224x224x3 reads as 224 channels of 224x3: convcalc takes channels first, so an image of "
+    "224x224 with 3 channels is [3, 224, 224]"
+)
 
 
 def test_a_shape_error_after_a_channels_last_input_says_so() -> None:

@@ -21,6 +21,7 @@ from convcalc.cli.options import (
     ConventionOption,
     DepthOption,
     Dtype,
+    ExpectOption,
     FormatOption,
     InputOption,
     Mode,
@@ -66,11 +67,20 @@ def analyze(
     device: DeviceOption = None,
     peak_flops: PeakFlopsOption = None,
     bandwidth: BandwidthOption = None,
+    expect: ExpectOption = None,
+    summary: Annotated[
+        bool,
+        typer.Option(
+            "--summary", help="The answer without the per-layer table: totals, memory, warnings, a mode's answer."
+        ),
+    ] = False,
 ) -> None:
     """Per-layer output shape, parameters, MACs, FLOPs, memory and receptive field, with totals (with --device, an
     estimate of each layer's latency)."""
     if mode is not Mode.inference:
-        check_mode(output, depth, convention)
+        check_mode(output, convention)
+    if summary and output is not OutputFormat.table:
+        usage_error("--summary shortens the table's report: leave out --format (JSON's 'total' holds the answer)")
     options = mode_options(mode, optimizer, precision, patches, split)
     profile = estimated_device(device, peak_flops, bandwidth, dtype, mode, depth, convention)
     keys: tuple[str, ...] = ()
@@ -78,13 +88,13 @@ def analyze(
         keys = column_keys(columns, profile is not None)
     with spec_errors(output, exact_numbers):
         check_output_files({"--svg": svg}, spec)
-        analysis = load_analysis(spec, batch=batch, dtype=dtype.value, input_size=input_size)
+        analysis = load_analysis(spec, batch=batch, dtype=dtype.value, input_size=input_size, expect=expect)
     if convention is not None:
         chosen = keys if columns is not None else None
         title = f"convcalc analyze {spec} --convention {convention}"
         return with_convention(analysis, convention, output, exact_numbers, svg, title, columns=chosen, depth=depth)
     extra = mode_report(analysis, mode, options)
-    shown = Shown(keys, grouped_rows(analysis, depth), extra, mode.value, latency_of(analysis, profile), depth)
+    shown = Shown(keys, grouped_rows(analysis, depth), extra, mode.value, latency_of(analysis, profile), depth, summary)
     if svg is not None:  # files first: a reader that stops early (`| head -3`) must not cost the user the file
         from convcalc.render.table import analysis_view
 
@@ -98,7 +108,7 @@ def analyze(
 
 class Shown(NamedTuple):
     """What a report of an analysis shows besides it: the columns, the rows (a grouped view's, or None: every
-    layer), a mode's report, the mode, the latency estimates of --device, --depth."""
+    layer), a mode's report, the mode, the latency estimates of --device, --depth, --summary (no table)."""
 
     keys: "Sequence[str]"
     rows: "Sequence[LayerResult] | None"
@@ -106,6 +116,7 @@ class Shown(NamedTuple):
     mode: str
     latency: "Latency | None"
     depth: int | None
+    summary: bool = False
 
 
 def estimated_device(
@@ -193,7 +204,8 @@ def print_analysis(
         from convcalc.render.json_format import to_json
 
         attached = shown.extra or shown.latency
-        document = attached.attach(analysis.to_dict()) if attached else analysis_json(analysis, shown.depth)
+        document = analysis_json(analysis, shown.depth)
+        document = attached.attach(document) if attached else document
         emit(to_json(document) + "\n", report)
     elif output.value in ("csv", "markdown", "latex"):
         from convcalc.render.plain import plain_layers
@@ -215,6 +227,7 @@ def print_analysis(
             formats=formats,
             after=after_lines(analysis, shown, exact_numbers),
             latency=shown.latency,
+            table=not shown.summary,
         )
 
 

@@ -23,6 +23,7 @@ from convcalc.cli import (
     zoo,
 )
 from convcalc.cli.common import State
+from convcalc.cli.typos import SuggestingCommand
 from convcalc.core.text import message_line, tolerate_encoding
 from convcalc.core.version import __version__
 
@@ -51,7 +52,7 @@ COMMANDS = (
 )
 """Every command, in the order --help lists them: its function and its name."""
 for command, name in COMMANDS:
-    app.command(name)(command)
+    app.command(name, cls=SuggestingCommand)(command)
 
 
 def _version(value: bool) -> None:

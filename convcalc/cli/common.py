@@ -9,7 +9,7 @@ from typing import IO, TYPE_CHECKING, NoReturn
 import typer
 
 from convcalc.cli.options import OutputFormat, TableOrJson
-from convcalc.core.errors import SpecError
+from convcalc.core.errors import SpecError, UnsizedInput
 from convcalc.core.text import message_line
 
 if TYPE_CHECKING:
@@ -92,7 +92,12 @@ def load_sized(spec: str, input_size: str | None) -> "tuple[Graph, Shape | None]
     model = format_of(spec)
     if model is not None and model.sized:
         return load_spec(spec, input_shape=whole_shape(input_size) if input_size else None), None
-    loaded = load_spec(spec)
+    try:
+        loaded = load_spec(spec)
+    except UnsizedInput:  # an ONNX file with dynamic axes: read at the whole size given
+        if input_size is None:
+            raise
+        return load_spec(spec, input_shape=whole_shape(input_size)), None
     if input_size is None:
         return loaded, None
     try:
@@ -112,12 +117,41 @@ def whole_shape(text: str) -> "Shape":
         usage_error(str(error))
 
 
-def load_analysis(spec: str, *, batch: int, dtype: str, input_size: str | None) -> "Analysis":
-    """Load and analyse a spec; the caller reports SpecErrors."""
+def load_analysis(
+    spec: str, *, batch: int, dtype: str, input_size: str | None, expect: str | None = None
+) -> "Analysis":
+    """Load and analyse a spec, the warnings of ``--expect`` acknowledged; the caller reports SpecErrors (an input
+    that looks channels-last is one, unless acknowledged)."""
     from convcalc.api import analyze as run_analysis
 
+    codes = expected_codes(expect)
     loaded, shape = load_sized(spec, input_size)
-    return run_analysis(loaded, batch=batch, dtype=dtype, input_shape=shape)
+    analysis = run_analysis(loaded, batch=batch, dtype=dtype, input_shape=shape, expect=codes)
+    refuse_channels_last(analysis)
+    return analysis
+
+
+def expected_codes(expect: str | None) -> "frozenset[str]":
+    """The warning codes of ``--expect``; a usage error naming the codes for an unknown one."""
+    from convcalc.api import warning_codes
+
+    try:
+        return warning_codes(expect or ())
+    except ValueError as error:
+        usage_error(f"--expect: {error}")
+
+
+def refuse_channels_last(analysis: "Analysis") -> None:
+    """An input the first layer can only read as channels-last costs a different network: an error, not 183 lines
+    of wrong numbers under a warning (``--expect layout`` runs it as written)."""
+    for warning in analysis.warnings:
+        if warning.code == "layout":
+            raise SpecError(
+                warning.message,
+                warning.location,
+                layer=warning.layer,
+                hint="to cost the input as written (channels first), give --expect layout",
+            )
 
 
 def check_output_files(outputs: dict[str, str | None], *specs: str) -> None:

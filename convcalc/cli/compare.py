@@ -7,7 +7,9 @@ import typer
 from convcalc.cli.common import (
     check_output_files,
     emit,
+    expected_codes,
     load_sized,
+    refuse_channels_last,
     report_stream,
     spec_errors,
     usage_error,
@@ -22,6 +24,7 @@ from convcalc.cli.options import (
     BottleneckOption,
     DepthOption,
     Dtype,
+    ExpectOption,
     InputOption,
     Mode,
     ModeOption,
@@ -71,6 +74,7 @@ def compare(
     device: DeviceOption = None,
     peak_flops: PeakFlopsOption = None,
     bandwidth: BandwidthOption = None,
+    expect: ExpectOption = None,
 ) -> None:
     """Two networks side by side, or one before and after inserting 1x1 bottleneck convs (with --device, each one's
     latency estimate)."""
@@ -78,9 +82,10 @@ def compare(
     options = mode_options(mode, optimizer, precision, patches, split)
     profile = compared_device(device, peak_flops, bandwidth, dtype, options is not None or depth is not None)
     with spec_errors(output, exact_numbers):
-        check_sides(second, bottleneck, emit_spec)
-        check_output_files({"--emit-spec": emit_spec, "--svg": svg}, first, *([second] if second else []))
-        comparison = compared(first, second, bottleneck, batch=batch, dtype=dtype.value, input_size=input_size)
+        check_sides(first, second, bottleneck, {"--emit-spec": emit_spec, "--svg": svg})
+        comparison = compared(
+            first, second, bottleneck, batch=batch, dtype=dtype.value, input_size=input_size, expect=expect
+        )
     report = report_stream(emit_spec, svg)
     sides = [mode_report(side, mode, options) for side in (comparison.before, comparison.after)]
     latencies = estimates(comparison, profile)
@@ -105,29 +110,46 @@ def compare(
         print_compared_latency(latencies, comparison.before.dtype, report)
 
 
-def check_sides(second: str | None, bottleneck: list[str] | None, emit_spec: str | None) -> None:
-    """A second spec or --bottleneck, exactly one; --emit-spec only with --bottleneck."""
+def check_sides(first: str, second: str | None, bottleneck: list[str] | None, outputs: dict[str, str | None]) -> None:
+    """A second spec or --bottleneck, exactly one; --emit-spec only with --bottleneck; no output file over an input
+    or another output."""
     if (second is None) == (not bottleneck):
         raise SpecError("compare needs a second spec or --bottleneck (one of the two)")
-    if emit_spec is not None and not bottleneck:
+    if outputs["--emit-spec"] is not None and not bottleneck:
         raise SpecError("--emit-spec writes the spec that --bottleneck rewrites; give --bottleneck too")
+    check_output_files(outputs, first, *([second] if second else []))
 
 
 def compared(
-    first: str, second: str | None, bottleneck: list[str] | None, *, batch: int, dtype: str, input_size: str | None
+    first: str,
+    second: str | None,
+    bottleneck: list[str] | None,
+    *,
+    batch: int,
+    dtype: str,
+    input_size: str | None,
+    expect: str | None = None,
 ) -> "Comparison":
-    """Two specs (each at ``--input``, read against it), or one before and after its --bottleneck rewrite; the caller
-    checks that exactly one is given and reports SpecErrors."""
+    """Two specs (each at ``--input``, read against it), or one before and after its --bottleneck rewrite, the
+    warnings of ``--expect`` acknowledged; the caller checks that exactly one is given and reports SpecErrors (an
+    input that looks channels-last is one)."""
     from convcalc.api import compare as run_comparison
 
+    codes = expected_codes(expect)
     if second is not None and input_size is not None:
         sides = [load_sized(spec, input_size) for spec in (first, second)]
         graphs = [graph.at_input(shape) if shape else graph for graph, shape in sides]
-        return run_comparison(graphs[0], graphs[1], batch=batch, dtype=dtype)
-    if second is not None:
-        return run_comparison(first, second, batch=batch, dtype=dtype)
-    shape = load_sized(first, input_size)[1] if input_size is not None else None
-    return run_comparison(first, bottlenecks=bottleneck or (), batch=batch, dtype=dtype, input_shape=shape)
+        comparison = run_comparison(graphs[0], graphs[1], batch=batch, dtype=dtype, expect=codes)
+    elif second is not None:
+        comparison = run_comparison(first, second, batch=batch, dtype=dtype, expect=codes)
+    else:
+        shape = load_sized(first, input_size)[1] if input_size is not None else None
+        comparison = run_comparison(
+            first, bottlenecks=bottleneck or (), batch=batch, dtype=dtype, input_shape=shape, expect=codes
+        )
+    for side in (comparison.before, comparison.after):
+        refuse_channels_last(side)
+    return comparison
 
 
 def compared_device(

@@ -8,6 +8,7 @@ from convcalc.cli.common import load_analysis, spec_errors
 from convcalc.cli.options import (
     SPEC_HELP,
     BatchOption,
+    ExpectOption,
     InputOption,
     OutputFormat,
     TableOrJson,
@@ -23,13 +24,14 @@ def conventions(
     exact_numbers: Annotated[bool, typer.Option("--exact", help="Exact integers instead of K/M/G.")] = False,
     batch: BatchOption = 1,
     input_size: InputOption = None,
+    expect: ExpectOption = None,
 ) -> None:
     """One row per counting tool (fvcore, ptflops, thop, ...): its count and how it differs from convcalc's."""
     from convcalc.render.conventions_text import conventions_json, conventions_view
 
     output = chosen_format(form)
     with spec_errors(output, exact_numbers):
-        analysis = load_analysis(spec, batch=batch, dtype="float32", input_size=input_size)
+        analysis = load_analysis(spec, batch=batch, dtype="float32", input_size=input_size, expect=expect)
     if output is OutputFormat.json:
         from convcalc.render.json_format import to_json
 

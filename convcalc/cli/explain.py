@@ -8,6 +8,7 @@ from convcalc.cli.common import emit, load_analysis, spec_errors, usage_error
 from convcalc.cli.options import (
     SPEC_HELP,
     ConventionOption,
+    ExpectOption,
     InputOption,
     OutputFormat,
     TableOrJson,
@@ -30,6 +31,7 @@ def explain(
     ] = None,
     form: TableOrJsonOption = TableOrJson.table,
     input_size: InputOption = None,
+    expect: ExpectOption = None,
     convention: ConventionOption = None,
 ) -> None:
     """Each layer's output-size, params, MACs and FLOPs formulas, then the same with its numbers substituted."""
@@ -37,7 +39,7 @@ def explain(
 
     output = chosen_format(form)
     with spec_errors(output, exact_numbers=False):
-        analysis = load_analysis(spec, batch=1, dtype="float32", input_size=input_size)
+        analysis = load_analysis(spec, batch=1, dtype="float32", input_size=input_size, expect=expect)
     try:
         chosen = select_layers(analysis, layers or ())
     except ValueError as error:

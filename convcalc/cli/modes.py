@@ -11,12 +11,10 @@ if TYPE_CHECKING:  # the passes load when a mode runs (cold start of plain `conv
     from convcalc.passes.modes import ModeOptions, Report
 
 
-def check_mode(output: OutputFormat, depth: int | None, convention: str | None = None) -> None:
-    """--mode train/deploy print a table with their totals, or JSON; per layer, so without --depth; in convcalc's
-    own counts, so without --convention."""
+def check_mode(output: OutputFormat, convention: str | None = None) -> None:
+    """--mode train/deploy print a table with their totals, or JSON; in convcalc's own counts, so without
+    --convention."""
     require_format(output, "--mode train/deploy", TableOrJson)
-    if depth is not None:
-        usage_error("--mode train/deploy reports every layer: leave out --depth")
     if convention is not None:
         usage_error("--mode train/deploy count in convcalc's own convention: leave out --convention")
 

@@ -150,6 +150,17 @@ InputOption = Annotated[
 ]
 
 
+ExpectOption = Annotated[
+    Optional[str],  # noqa: UP045
+    typer.Option(
+        "--expect",
+        metavar="CODES",
+        help="Acknowledge warnings by code on every layer, comma-separated (unread,layout): they are not printed; "
+        "'layout' runs an input that looks channels-last as written (docs: reference/warnings).",
+    ),
+]
+
+
 DepthOption = Annotated[
     Optional[int],  # noqa: UP045
     typer.Option(
@@ -166,7 +177,7 @@ ConventionOption = Annotated[
         "--convention",
         metavar="NAME",
         help="Count MACs (and FLOPs) as another tool does: convcalc, torchvision, fvcore, ptflops, ptflops-hooks, "
-        "thop, torchinfo, onnx-tool or flop_counter (README: Conventions).",
+        "thop, ultralytics_thop, torchinfo, onnx-tool or flop_counter (README: Conventions).",
     ),
 ]
 

@@ -6,7 +6,15 @@ import typer
 
 from convcalc.cli.common import check_output_files, load_analysis, spec_errors, usage_error, write_file
 from convcalc.cli.compare import compared
-from convcalc.cli.options import SPEC_HELP, BatchOption, BottleneckOption, Dtype, InputOption, OutputFormat
+from convcalc.cli.options import (
+    SPEC_HELP,
+    BatchOption,
+    BottleneckOption,
+    Dtype,
+    ExpectOption,
+    InputOption,
+    OutputFormat,
+)
 from convcalc.core.errors import SpecError
 
 
@@ -21,13 +29,14 @@ def report(
     batch: BatchOption = 1,
     dtype: Annotated[Dtype, typer.Option(help="Element type for memory.")] = Dtype.float32,
     input_size: InputOption = None,
+    expect: ExpectOption = None,
 ) -> None:
     """One self-contained HTML page: totals, collapsible table, bar charts, the graph, warnings and explain; with
     SPEC2 or --bottleneck, the two networks side by side (totals, difference, ratio, aligned layers, charts)."""
     with spec_errors(OutputFormat.table, exact_numbers=False):
         check_output_files({"--output": out}, spec, *([second] if second else []))
         if second is None and not bottleneck:
-            page = single_report(spec, batch=batch, dtype=dtype.value, input_size=input_size)
+            page = single_report(spec, batch=batch, dtype=dtype.value, input_size=input_size, expect=expect)
         elif second is not None and bottleneck:
             raise SpecError("report compares with a second spec or with --bottleneck, not both")
         elif input_size is not None:
@@ -35,12 +44,15 @@ def report(
         else:
             from convcalc.render.html_compare import comparison_html
 
-            page = comparison_html(compared(spec, second, bottleneck, batch=batch, dtype=dtype.value, input_size=None))
+            compared_pair = compared(
+                spec, second, bottleneck, batch=batch, dtype=dtype.value, input_size=None, expect=expect
+            )
+            page = comparison_html(compared_pair)
     write_file("--output", out, page, "report")
 
 
-def single_report(spec: str, *, batch: int, dtype: str, input_size: str | None) -> str:
+def single_report(spec: str, *, batch: int, dtype: str, input_size: str | None, expect: str | None) -> str:
     """`convcalc report SPEC`: one network's page; the caller reports SpecErrors."""
     from convcalc.render.html_report import report_html
 
-    return report_html(load_analysis(spec, batch=batch, dtype=dtype, input_size=input_size))
+    return report_html(load_analysis(spec, batch=batch, dtype=dtype, input_size=input_size, expect=expect))

@@ -74,3 +74,11 @@ class Graph:
     def at_input(self, shape: Shape) -> Graph:
         """The same network at another input shape."""
         return self.relower(shape) if self.relower else replace(self, input_shape=shape)
+
+    def acknowledging(self, codes: frozenset[str]) -> Graph:
+        """The same network with the warnings of ``codes`` acknowledged on every layer, as each entry's ``expect``
+        acknowledges them on its own (``--expect``)."""
+        if not codes:
+            return self
+        nodes = tuple(node._replace(expected=node.expected | codes) for node in self.nodes)
+        return replace(self, nodes=nodes, relower=None)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from convcalc.core.keys import MAX_FIELD, MAX_MAGNITUDE
-from convcalc.core.tensor import Shape, elements
+from convcalc.core.tensor import Shape, elements, format_shape
 from convcalc.engine.checks import channels_first_advice, network_warnings
 from convcalc.engine.graph import NETWORK_INPUT, Graph, Node
 from convcalc.engine.results import (
@@ -77,6 +77,14 @@ def peak_activation_bytes(layers: Sequence[LayerResult], input_bytes: int, outpu
     return peak
 
 
+def named_inputs(sources: Sequence[str], shapes: Sequence[Shape]) -> str:
+    """A merge's inputs with their shapes, for its error (' (inputs: a 8x30x30, b 16x30x30)'); nothing for one input."""
+    if len(sources) < 2:
+        return ""
+    named = (f"{name} {format_shape(shape)}" for name, shape in zip(sources, shapes, strict=True))
+    return f" (inputs: {', '.join(named)})"
+
+
 class _Run:
     """The shapes and receptive fields of the nodes run so far, and their results."""
 
@@ -105,7 +113,7 @@ class _Run:
                 raise ShapeError("an output size above 10^100 is beyond convcalc's limit")
         except ShapeError as error:
             raise AnalysisError(
-                str(error),
+                str(error) + named_inputs(sources, shapes),
                 node.location,
                 layer=name,
                 kind=kind.type,

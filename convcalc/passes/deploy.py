@@ -24,7 +24,9 @@ if TYPE_CHECKING:
     from convcalc.engine.results import Analysis, LayerResult
 
 DEPLOY_CONVENTION = {
-    "peak_bytes": "largest sum of live activations at one step (weights in flash, not counted); kB = 1024 bytes",
+    "peak_bytes": "largest sum of live activations at one step (RAM; the weights are in flash, not counted)",
+    "flash_bytes": "(params + buffers after folding) * dtype bytes: every value in the deployment's dtype (int8 "
+    "runtimes keep biases in int32, a few KiB more)",
     "folded": "batch norm after a conv or linear folded into it (params change: the conv gains a bias, the batch "
     "norm's gamma, beta and running statistics go); activations fused into their producer",
     "in_place": "a depthwise conv whose input has no other reader overwrites it: max(input, output), not the sum",
@@ -63,12 +65,20 @@ class Deployment:
     def peak(self) -> DeployStep:
         return max(self.steps, key=lambda step: step.live_bytes)
 
+    @property
+    def flash_bytes(self) -> int:
+        """Weights after folding in flash: (params + buffers) * dtype bytes."""
+        from convcalc.engine.results import DTYPE_BYTES
+
+        return (self.params + self.buffers) * DTYPE_BYTES[self.dtype]
+
     def to_dict(self) -> dict[str, Any]:
         peak = self.peak
         return {
             "dtype": self.dtype,
             "peak_bytes": peak.live_bytes,
             "peak_layer": peak.name,
+            "flash_bytes": self.flash_bytes,
             "params": self.params,
             "buffers": self.buffers,
             "folded_batchnorms": self.folded,

@@ -9,7 +9,7 @@ from convcalc.render.grid import Grid, GridColumn
 from convcalc.render.units import count_shown, exact, percent, signed, size_shown
 
 if TYPE_CHECKING:  # the passes load when a mode runs: a plain analyze table imports none of them
-    from collections.abc import Mapping
+    from collections.abc import Callable, Mapping
 
     from convcalc.passes.deploy import Deployment, PatchPlan
     from convcalc.passes.modes import Report
@@ -32,8 +32,9 @@ TRAINING_LABELS: dict[str, tuple[str, Reads]] = {
 """Each total of a training step (its JSON key) as the table shows it: its label and how its value reads."""
 DEPLOY_LABELS: dict[str, tuple[str, Reads]] = {
     "dtype": ("element type", "text"),
-    "peak_bytes": ("peak of live activations", "bytes"),
+    "peak_bytes": ("RAM, peak of live activations", "bytes"),
     "peak_layer": ("peak at", "text"),
+    "flash_bytes": ("flash, weights after folding", "bytes"),
     "params": ("params after folding", "whole"),
     "buffers": ("buffers", "whole"),
     "folded_batchnorms": ("batch norms folded", "text"),
@@ -75,11 +76,13 @@ def training_lines(step: Training, batch: int, *, exact_numbers: bool) -> list[s
         f"  {label['peak_bytes']}: {size(step.peak_bytes)} ({step.peak_at})",
         f"  MACs: forward {count(step.forward_macs)} + backward {count(step.backward_macs)} "
         f"= {count(step.forward_macs + step.backward_macs)} per step",
+        f"  {TRAINING_UNCOUNTED}",
     ]
 
 
 def deploy_lines(plan: Deployment, *, exact_numbers: bool) -> list[str]:
-    """The runtime's peak and where it is, in kB of 1024 bytes as MCUNet counts."""
+    """The runtime's flash and RAM: the weights after folding, the peak of live activations and where it is, also in
+    KiB (MCUNet's papers write kB for 1,024 bytes)."""
     label = {key: text for key, (text, _) in DEPLOY_LABELS.items()}
     peak = plan.peak
     size = size_shown(exact_numbers)
@@ -87,16 +90,36 @@ def deploy_lines(plan: Deployment, *, exact_numbers: bool) -> list[str]:
     lines = [
         f"deployment ({plan.dtype}): batch norm folded into {plural(plan.folded, 'layer')}, activations fused, "
         f"{plural(in_place, 'depthwise conv')} in place",
-        f"  {label['params']}: {exact(plan.params)}, {label['buffers']} {exact(plan.buffers)}",  # exact, as analyze's
-        f"  {label['peak_bytes']}: {size(peak.live_bytes)} = {kilobytes(peak.live_bytes)} at {peak.name}",
+        f"  {label['flash_bytes']}: {in_kib(size, plan.flash_bytes)} ({label['params']} "
+        f"{exact(plan.params)}, {label['buffers']} {exact(plan.buffers)}, at {plan.dtype})",  # exact, as analyze's
+        f"  {label['peak_bytes']}: {in_kib(size, peak.live_bytes)} at {peak.name}",
         f"  first step {plan.steps[0].name}: {size(plan.steps[0].live_bytes)}" if plan.steps else "  no steps",
+        f"  {DEPLOY_UNCOUNTED}",
     ]
     return lines + (patch_lines(plan.patches, peak.live_bytes, exact_numbers=exact_numbers) if plan.patches else [])
 
 
+TRAINING_UNCOUNTED = (
+    "not counted: the loss, framework workspaces (cuDNN, im2col), the optimizer's temporaries, the allocator's "
+    "caching and rounding, the CUDA context: nvidia-smi shows more"
+)
+"""What a training step's peak leaves out, said with the answer."""
+DEPLOY_UNCOUNTED = (
+    "not counted: the runtime's code and scratch buffers (im2col), int32 biases of int8 layers; KiB = 1,024 bytes "
+    "(MCUNet's papers write kB)"
+)
+"""The same for a deployment."""
+
+
+def in_kib(size: Callable[[int], str], value: int) -> str:
+    """A size as the tables show it, and in KiB where it shows another unit: '1.34 MiB = 1,372.0 KiB'."""
+    shown = size(value)
+    return shown if shown.endswith(" KiB") else f"{shown} = {kilobytes(value)}"
+
+
 def kilobytes(value: int) -> str:
-    """Bytes in kB of 1024 bytes, one decimal, as MCUNet's papers write them."""
-    return f"{value / 1024:,.1f} kB"
+    """Bytes in KiB (1,024 bytes; MCUNet's papers write kB), one decimal."""
+    return f"{value / 1024:,.1f} KiB"
 
 
 def patch_lines(patches: PatchPlan, layer_by_layer: int, *, exact_numbers: bool) -> list[str]:
@@ -108,7 +131,7 @@ def patch_lines(patches: PatchPlan, layer_by_layer: int, *, exact_numbers: bool)
     how = "the split with the lowest peak" if patches.chosen else "the split given"
     row, column = patches.peak_patch
     rest = (
-        f"{size(patches.rest_peak)} = {kilobytes(patches.rest_peak)} at {patches.rest_peak_at}"
+        f"{in_kib(size, patches.rest_peak)} at {patches.rest_peak_at}"
         if patches.rest_peak_at
         else "nothing (the split is the network's output)"
     )
@@ -116,12 +139,11 @@ def patch_lines(patches: PatchPlan, layer_by_layer: int, *, exact_numbers: bool)
     return [
         f"patch-based inference: {grid(patches.grid)} patches of {grid(patches.tile)} up to {patches.split} "
         f"({channels}x{height}x{width}), {how}",
-        f"  {PATCH_LABELS['stage_peak_bytes'][0]}: {size(patches.stage_peak)} = {kilobytes(patches.stage_peak)} at "
+        f"  {PATCH_LABELS['stage_peak_bytes'][0]}: {in_kib(size, patches.stage_peak)} at "
         f"{patches.stage_peak_at} in patch {row},{column} (from 0,0; input tile {grid(patches.input_tile)}), the "
         f"split's {size(patches.buffer_bytes)} output buffer included",
         f"  {PATCH_LABELS['rest_peak_bytes'][0]}: {rest}",
-        f"  {PATCH_LABELS['peak_bytes'][0]}: {size(patches.peak)} = {kilobytes(patches.peak)} (layer by layer "
-        f"{kilobytes(layer_by_layer)})",
+        f"  {PATCH_LABELS['peak_bytes'][0]}: {in_kib(size, patches.peak)} (layer by layer {kilobytes(layer_by_layer)})",
         f"  {PATCH_LABELS['extra_macs'][0]}: {signed(count(extra), extra)} ({percent(extra, patches.network_macs)} "
         f"of the network's {count(patches.network_macs)}; the patch stage's {count(patches.stage_macs)} become "
         f"{count(patches.patch_macs)})",

@@ -12,8 +12,8 @@ from rich.measure import Measurement
 from rich.table import Table
 
 from convcalc.core.tensor import format_shape
-from convcalc.core.text import printable
-from convcalc.engine.results import Analysis, LayerResult
+from convcalc.core.text import plural, printable
+from convcalc.engine.results import Analysis, AnalysisWarning, LayerResult
 from convcalc.render.columns import (
     BAR,
     COLUMNS,
@@ -181,29 +181,59 @@ def analysis_view(
     rows: Sequence[LayerResult] | None = None,
     after: Sequence[str] = (),
     latency: Latency | None = None,
+    table: bool = True,
 ) -> list[RenderableType]:
-    """The table (of ``rows``, the grouped view's, or else every layer), the exact totals and memory, the
-    warnings, the counting convention, and ``after`` (plain lines: a training step's or deployment's totals, the
-    latency estimate's)."""
+    """The table (of ``rows``, the grouped view's, or else every layer; none when not ``table``: the answer alone),
+    the exact totals and memory, the warnings, the counting convention, and ``after`` (plain lines: a training
+    step's or deployment's totals, the latency estimate's)."""
     title = (
         f"{safe_markup(analysis.name)}  ({format_shape(analysis.input_shape)} -> {format_shape(analysis.output_shape)})"
     )
     total = analysis.total
     shown = analysis.layers if rows is None else rows
+    head: list[RenderableType] = [
+        layer_table(shown, exact_numbers=exact_numbers, columns=columns, title=title, totals=True, latency=latency)
+        if table
+        else title
+    ]
     return [
-        layer_table(shown, exact_numbers=exact_numbers, columns=columns, title=title, totals=True, latency=latency),
+        *head,
         f"exact: params {exact(total.params)} · MACs {exact(total.macs)} · FLOPs {exact(total.flops)} · "
         f"buffers {exact(total.buffers)}\n"
         f"batch {analysis.batch} · {analysis.dtype} · weights {human_bytes(total.weight_bytes)} · "
-        f"activations {human_bytes(total.activation_bytes)} in all, peak {human_bytes(total.peak_activation_bytes)}",
-        *(
-            f"[yellow]warning:[/yellow] {safe_markup(warning.layer)} ({safe_markup(warning.location.place)}): "
-            f"{safe_markup(warning.message)}"
-            for warning in analysis.warnings
-        ),
+        f"activations {human_bytes(total.activation_bytes)} (every layer's output) · forward-pass peak "
+        f"{human_bytes(total.peak_activation_bytes)} (alive at once)",
+        *warning_lines(analysis.warnings),
         f"[dim]{CONVENTION_LINE}[/dim]",
         *(safe_markup(line) for line in after),
     ]
+
+
+SHOWN_ALIKE = 3
+"""How many layers a summarised warning names before 'and N more'."""
+
+
+def warning_lines(warnings: Sequence[AnalysisWarning]) -> list[str]:
+    """Each code's first warning in full, the others of its code as one line naming their layers, then the codes
+    ``--expect`` acknowledges (rich markup)."""
+    by_code: dict[str, list[AnalysisWarning]] = {}
+    for warning in warnings:
+        by_code.setdefault(warning.code, []).append(warning)
+    lines = []
+    for group in by_code.values():
+        first, *alike = group
+        lines.append(
+            f"[yellow]warning:[/yellow] {safe_markup(first.layer)} ({safe_markup(first.location.place)}): "
+            f"{safe_markup(first.message)}"
+        )
+        if alike:
+            names = ", ".join(safe_markup(warning.layer) for warning in alike[:SHOWN_ALIKE])
+            more = f" and {len(alike) - SHOWN_ALIKE} more" if len(alike) > SHOWN_ALIKE else ""
+            lines.append(f"[yellow]warning:[/yellow] the same at {plural(len(alike), 'more layer')}: {names}{more}")
+    codes = ",".join(code for code in by_code if code)
+    if codes:
+        lines.append(f"[dim](--expect {codes} acknowledges {'them' if len(warnings) > 1 else 'it'})[/dim]")
+    return lines
 
 
 def render_analysis(
@@ -216,9 +246,10 @@ def render_analysis(
     formats: Sequence[str] = (),
     after: Sequence[str] = (),
     latency: Latency | None = None,
+    table: bool = True,
 ) -> None:
     view = analysis_view(
-        analysis, exact_numbers=exact_numbers, columns=columns, rows=rows, after=after, latency=latency
+        analysis, exact_numbers=exact_numbers, columns=columns, rows=rows, after=after, latency=latency, table=table
     )
     print_view(view, file, formats)
 

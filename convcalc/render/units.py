@@ -83,4 +83,16 @@ def ratio_text(before: int, after: int, noun: str = "", fewer: str = "fewer") ->
         return f"none{noun} after" if after == 0 else f"none{noun} before"
     larger, smaller, word = (before, after, fewer) if before > after else (after, before, "more")
     hundredths = (200 * larger + smaller) // (2 * smaller)  # round(100 * larger / smaller), halves up
+    if hundredths == 100:  # '1.00x fewer' would hide the change: say it in percent of before
+        return f"{small_percent(larger - smaller, before)}% {word}{noun}"
     return f"{hundredths // 100}.{hundredths % 100:02d}x {word}{noun}"
+
+
+def small_percent(part: int, whole: int) -> str:
+    """100 * part / whole (under 1%) to two significant digits, rounded half up, exactly: '0.033'."""
+    digits = 0
+    while part * 100 * 10**digits < 10 * whole:
+        digits += 1
+    rounded = (2 * part * 100 * 10**digits + whole) // (2 * whole)
+    text = str(rounded).rjust(digits + 1, "0")
+    return f"{text[:-digits]}.{text[-digits:]}" if digits else text

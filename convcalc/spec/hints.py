@@ -128,6 +128,11 @@ def type_hint(word: object, types: Iterable[str]) -> str | None:
     plain = _plain(word)
     by_plain = {_plain(name): name for name in known}
     if plain in by_plain and by_plain[plain] != word:
+        if re.search(r"[1-3]d$", word.lower()):  # conv1d, MaxPool3d: the input's rank gives the dimensionality
+            return (
+                f"did you mean '{by_plain[plain]}'? It works in 1-D, 2-D and 3-D: its input's rank ([channels, "
+                "length], [channels, height, width] or [channels, depth, height, width]) says which"
+            )
         return f"did you mean '{by_plain[plain]}'?"
     if plain in TYPE_SYNONYMS and TYPE_SYNONYMS[plain] in known:
         return f"convcalc calls it '{TYPE_SYNONYMS[plain]}'"

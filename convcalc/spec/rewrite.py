@@ -429,7 +429,7 @@ class _Rewriter:
             text.add_key(self.yaml.mappings[entry], "first", "{" + ", ".join(keys) + "}")
         options = " ".join(f"--bottleneck {b.text}" for b in bottlenecks)
         name = child(self.yaml.root, "name")
-        title = f"{self.spec.name} + bottleneck {', '.join(b.text for b in bottlenecks)}"
+        title = f"{self.spec.name} with 1x1 bottleneck {', '.join(b.text for b in bottlenecks)}"
         if isinstance(name, yaml.ScalarNode):
             text.replace(name, json.dumps(title))
         else:

@@ -18,7 +18,7 @@ from convcalc.core.keys import describe, is_int
 from convcalc.core.tensor import Config, Shape, format_shape
 from convcalc.engine.graph import Node
 from convcalc.importers.builder import ConfigError, GraphBuilder
-from convcalc.importers.onnx.constants import fold, fold_dims
+from convcalc.importers.onnx.constants import MOVES, fold
 from convcalc.importers.onnx.model import SMALL, OnnxGraph, OnnxNode, Tensor
 from convcalc.kinds.base import ShapeError
 
@@ -32,9 +32,15 @@ class Importer(GraphBuilder):
         self.producer: dict[str, str] = {}  # ONNX tensor -> the convcalc node whose output it is
         self.tensors_of: dict[str, list[str]] = {}  # convcalc node -> the ONNX tensors that are its output
         self.constants: dict[str, Tensor] = dict(model.initializers)
+        self.parameters: set[str] = set(model.initializers)  # and their copies (torch's exporter dedups by Identity)
+        self.weights_read: set[str] = set()  # the weights a layer has counted: another that reads one shares it
         self.index = 0
+        self.batch = 1  # the batch the file holds (its input's first size)
         self.pending: dict[str, tuple[str, Any]] = {}  # tensors of a channel shuffle under way
         self.channels_last: set[str] = set()  # tensors holding their node's map as H x W x C (keep_channels_last)
+        self.laid_last: dict[str, str] = {}  # channels-first tensor -> the permute holding it channels-last
+        self.all_axes: set[str] = set()  # tensors held with every axis of the file's (layouts.all_axes_source)
+        self.lifted: dict[str, str] = {}  # tensor -> the reshape holding it with every axis
         self.lrn: dict[str, str] = {}  # tensors of a LocalResponseNorm under way -> the tensor it normalises
         self.lrn_size: dict[str, int] = {}  # the tensor an LRN normalises -> its window (0 until the pool is seen)
         self.readers: dict[str, int] = {}  # ONNX tensor -> how many node inputs read it
@@ -117,18 +123,23 @@ class Importer(GraphBuilder):
         return value
 
     def computes_constants(self, node: OnnxNode) -> bool:
-        """A node that only computes with constants (shape arithmetic before a Reshape or a Pad) is no layer:
-        its outputs are constants too, their values worked out for the few ops that shapes use."""
+        """A node that only computes with constants (shape arithmetic before a Reshape, a Pad or an Expand) is no
+        layer: its outputs are constants too, folded as ONNX computes them (:func:`fold`). An output that is not
+        folded takes the dims the file states, if all are numbers, and no values; else none (unknown). A parameter
+        moved (:data:`MOVES`) is a parameter, its values not read."""
         given = [tensor for tensor in node.inputs if tensor]
         if node.op_type == "Constant" or not given or not all(tensor in self.constants for tensor in given):
             return False
-        values = fold(node, [self.constants[tensor].values for tensor in given])
+        folded = fold(node, [self.constants[tensor] if tensor else None for tensor in node.inputs])
         for output in node.outputs:
-            dims = self.model.shapes.get(output)
-            known = tuple(d for d in dims if isinstance(d, int)) if dims else ()
-            if not dims and output == node.outputs[0]:
-                known = fold_dims(node, self.constants[given[0]].dims)
-            self.constants[output] = Tensor(output, known, values if output == node.outputs[0] else None)
+            stated = self.model.shapes.get(output) or ()
+            dims = tuple(size for size in stated if isinstance(size, int))
+            self.constants[output] = Tensor(output, dims if len(dims) == len(stated) else (), None)
+        if folded is not None:
+            self.constants[node.outputs[0]] = folded
+        if node.op_type in MOVES and given[0] in self.parameters:  # a weight, not shape arithmetic: no values
+            self.parameters.add(node.outputs[0])
+            self.constants[node.outputs[0]] = Tensor(node.outputs[0], self.constants[node.outputs[0]].dims)
         return True
 
     def is_output(self, node: OnnxNode) -> bool:
@@ -150,6 +161,8 @@ class Importer(GraphBuilder):
     def alias(self, node: OnnxNode, position: int = 0) -> None:
         """The node's output is its input (Identity, Dropout at inference)."""
         self.produce(node.outputs[0], self.source_of(node, position))
+        if node.inputs[position] in self.all_axes:
+            self.all_axes.add(node.outputs[0])
 
     def emit(
         self,
@@ -164,15 +177,24 @@ class Importer(GraphBuilder):
         """A convcalc node for ``node`` (its first output, or ``output``); returns its name. ``suffix`` tells
         apart the layers one ONNX node becomes (a Split's slices, the pad in front of a conv)."""
         sources = tuple(inputs) if inputs is not None else (self.source_of(node),)
-        name = self.name_for(node, kind, suffix)
+        made = output or node.outputs[0]
+        name = self.step(node, kind, config, sources, suffix, made)
+        self.produce(made, name)
+        return name
+
+    def step(
+        self, node: OnnxNode, kind: str, config: Config, sources: Sequence[str], suffix: str, made: str = ""
+    ) -> str:
+        """A convcalc node for ``node`` whose output is the tensor ``made`` (its shape held against the file's), or
+        without one a step on the way to the node's own (a permute between layouts); its name."""
+        name = layer_name(self, node, kind, suffix)
         try:
             layer, config, shape = self.evaluate(kind, config, sources)
         except (ConfigError, ShapeError) as error:
             raise self.fail(node, str(error)) from None
-        findings = self.disagreement(output or node.outputs[0], shape)
-        self.append(Node(name, layer, config, sources, self.location, findings=findings), shape)
+        findings = self.disagreement(made, shape) if made else ()
+        self.append(Node(name, layer, config, tuple(sources), self.location, findings=findings), shape)
         self.origins[name] = node.name or node.op_type
-        self.produce(output or node.outputs[0], name)
         return name
 
     def disagreement(self, tensor: str, shape: Shape) -> tuple[Finding, ...]:
@@ -181,14 +203,23 @@ class Importer(GraphBuilder):
         stated = self.model.shapes.get(tensor)
         if tensor in self.channels_last:  # the file's layout: H x W x C
             shape = (*shape[1:], shape[0])
+        if tensor in self.all_axes and stated is not None:  # held with the batch's axis
+            stated = (1, *stated)
         if stated is None or len(stated) != len(shape) + 1:
             return () if stated is None else (Finding("shape", _differ(tensor, stated, shape)),)
         if all(not isinstance(s, int) or s == d for s, d in zip(stated[1:], shape, strict=True)):
             return ()
         return (Finding("shape", _differ(tensor, stated, shape)),)
 
-    def name_for(self, node: OnnxNode, kind: str, suffix: str = "") -> str:
-        """A readable unique name: '/layer1/layer1.0/conv1/Conv' -> 'layer1.0.conv1'."""
+
+def layer_name(importer: Importer, node: OnnxNode, kind: str, suffix: str = "") -> str:
+    """A readable unique name: the PyTorch module the node ran in where the file records it (the default exporter:
+    'layer1.0.conv1', or 'layer1.0.add' for an op of a block's own forward); else from the node's name, as the
+    TorchScript exporter writes it: '/layer1/layer1.0/conv1/Conv' -> 'layer1.0.conv1'."""
+    if node.module is not None:
+        path, leaf = node.module
+        base = path if leaf and path else f"{path}.{kind}".lstrip(".")
+    else:
         parts = [part for part in re.split(r"/+", node.name) if part]
         if parts and parts[-1].split("_")[0] == node.op_type:
             parts.pop()
@@ -199,10 +230,10 @@ class Importer(GraphBuilder):
                 kept[-1] = part
             else:
                 kept.append(part)
-        base = ".".join(kept).strip(".") or f"{kind}{len(self.nodes) + 1}"
-        if suffix:
-            base = f"{base}.{suffix}"
-        return self.unique(base)
+        base = ".".join(kept).strip(".") or f"{kind}{len(importer.nodes) + 1}"
+    if suffix:
+        base = f"{base}.{suffix}"
+    return importer.unique(base)
 
 
 def _differ(tensor: str, stated: Sequence[int | str | None], shape: Shape) -> str:

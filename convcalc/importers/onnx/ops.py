@@ -14,12 +14,35 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-from convcalc.engine.graph import NETWORK_INPUT
 from convcalc.importers.onnx.constants import whole
 from convcalc.importers.onnx.importer import Importer
-from convcalc.importers.onnx.model import OnnxNode, Tensor
-from convcalc.importers.onnx.patterns import mark_channels_last, not_followed
+from convcalc.importers.onnx.layouts import (
+    all_axes_source,
+    channels_last_source,
+    emit_all_axes,
+    file_shape,
+    reads_all_axes,
+)
+from convcalc.importers.onnx.model import OnnxNode
+from convcalc.importers.onnx.patterns import mark_channels_last
 from convcalc.importers.onnx.protobuf import shortest_float32
+from convcalc.importers.onnx.tensors import (
+    cast,
+    concat,
+    constant,
+    expand,
+    gather_index,
+    identity,
+    pad,
+    reshape,
+    shape,
+    slice_,
+    softmax,
+    split,
+    squeeze,
+    transpose,
+)
+from convcalc.importers.onnx.uncounted import opaque
 from convcalc.kinds.catalogue import CATALOGUE
 
 ELEMENTWISE = {
@@ -54,7 +77,7 @@ def _padding(importer: Importer, node: OnnxNode, count: int, *, allow_same: bool
     if begins == ends:
         return begins, source
     sides = tuple(side for axis in range(count) for side in (begins[axis], ends[axis]))
-    padded = importer.emit(node, "pad", {"padding": sides}, [source], suffix="pad")
+    padded = importer.step(node, "pad", {"padding": sides}, [source], "pad")
     return (0,) * count, padded
 
 
@@ -86,9 +109,20 @@ def conv(importer: Importer, node: OnnxNode) -> None:
         "dilation": importer.integers(node, "dilations", count, 1),
         "groups": groups,
         "bias": importer.per_channel(node, 2, weight[0], "bias", "filters"),
+        **shared(importer, node),
     }
     config["padding"], source = _padding(importer, node, count, allow_same=True)
     importer.emit(node, "conv", config, [source])
+
+
+def shared(importer: Importer, node: OnnxNode) -> dict[str, bool]:
+    """``shared: true`` where the node's weight is one an earlier layer read (RetinaNet's head runs one conv on
+    five levels): its parameters count once."""
+    weight = node.inputs[1]
+    if weight in importer.weights_read:
+        return {"shared": True}
+    importer.weights_read.add(weight)
+    return {}
 
 
 def conv_transpose(importer: Importer, node: OnnxNode) -> None:
@@ -108,6 +142,7 @@ def conv_transpose(importer: Importer, node: OnnxNode) -> None:
         "dilation": importer.integers(node, "dilations", count, 1),
         "groups": groups,
         "bias": importer.per_channel(node, 2, weight[1] * groups, "bias", "filters"),
+        **shared(importer, node),
     }
     importer.emit(node, "conv_transpose", config)
 
@@ -120,12 +155,17 @@ def _linear(importer: Importer, node: OnnxNode, weight: tuple[int, ...], bias: i
         raise importer.fail(node, f"a {node.op_type} by a {len(weight)}-D weight is not supported")
     shape = importer.shape_of(node)
     per_position = importer.reads_channels_last(node)
-    features = shape[0] if per_position else math.prod(shape)
+    source = importer.source_of(node)
+    if not per_position and len(shape) > 1 and weight[0] == shape[-1] != math.prod(shape):  # tokens [N, T, D]
+        source, per_position = channels_last_source(importer, node), True
+        mark_channels_last(importer, node)
+    features = importer.shapes[source][0] if per_position else math.prod(shape)
     if weight[0] != features:
         what = f"{features} channels at each position" if per_position else f"{features} input features"
         raise importer.fail(node, f"a weight of {weight[0]} x {weight[1]} does not fit {what}")
     has_bias = bias is not None and importer.per_channel(node, bias, weight[1], "bias", "units")
-    importer.emit(node, "linear", {"units": weight[1], "bias": has_bias, "per_position": per_position})
+    config = {"units": weight[1], "bias": has_bias, "per_position": per_position, **shared(importer, node)}
+    importer.emit(node, "linear", config, [source])
 
 
 def gemm(importer: Importer, node: OnnxNode) -> None:
@@ -138,16 +178,35 @@ def gemm(importer: Importer, node: OnnxNode) -> None:
 
 
 def matmul(importer: Importer, node: OnnxNode) -> None:
-    _linear(importer, node, importer.weight(node, 1, "second operand"), None)
+    """By a weight: a linear layer; of two activations (attention's q k^T): a ``matmul``, batched over the axes
+    before the last two."""
+    if importer.constant(node, 0) is None and importer.constant(node, 1) is None:
+        if reads_all_axes(importer, node):
+            sources = [all_axes_source(importer, node, 0), all_axes_source(importer, node, 1)]
+            emit_all_axes(importer, node, "matmul", {}, sources)
+        else:
+            importer.emit(node, "matmul", {}, [importer.source_of(node, 0), importer.source_of(node, 1)])
+    else:
+        _linear(importer, node, importer.weight(node, 1, "second operand"), None)
 
 
 def add(importer: Importer, node: OnnxNode) -> None:
+    """A residual's sum of two activations; a linear layer's bias (MatMul + Add, as PyTorch exports nn.Linear
+    without Gemm); a learned tensor of each sample's shape, a ``position_embedding`` (ViT's)."""
     bias = importer.constant(node, 1) or importer.constant(node, 0)
+    position = 0 if importer.constant(node, 1) is not None else 1
+    if bias is not None and importer.pending.get(node.inputs[position], ("",))[0] == "affine":
+        importer.pending.pop(node.inputs[position])  # the shift of a norm whose affine parameters it counts
+        importer.alias(node, position)
+        return
     if bias is None:
-        importer.emit(node, "add", {}, [importer.source_of(node, 0), importer.source_of(node, 1)])
+        if reads_all_axes(importer, node):
+            sources = [all_axes_source(importer, node, 0), all_axes_source(importer, node, 1)]
+            emit_all_axes(importer, node, "add", {}, sources)
+        else:
+            importer.emit(node, "add", {}, [importer.source_of(node, 0), importer.source_of(node, 1)])
         return
     # MatMul + Add(bias): one linear layer with a bias, as PyTorch's nn.Linear exports without Gemm
-    position = 0 if importer.constant(node, 1) is not None else 1
     last = importer.nodes[-1] if importer.nodes else None
     source = importer.source_of(node, position)
     if last is not None and last.kind.type == "linear" and source == last.name and importer.read_once(source):
@@ -156,17 +215,23 @@ def add(importer: Importer, node: OnnxNode) -> None:
             importer.nodes[-1] = last._replace(config={**last.config, "bias": True})
             importer.alias(node, position)
             return
+    held = file_shape(importer, node, position)
+    if bias.name in importer.model.initializers and bias.dims == held:  # stored whole, not gathered from a table
+        importer.emit(node, "position_embedding", {}, [source])
+        return
     opaque(importer, node)
 
 
 def batchnorm(importer: Importer, node: OnnxNode) -> None:
     """Batch norm; without a learned scale and shift (affine=False) where torch exports them as Constant nodes, not
-    as the graph's initializers (its parameters). Each of its four tensors holds one value per channel."""
+    as the graph's initializers (its parameters) or an Identity of one (torch's exporter writes a parameter whose
+    values equal another's, untrained ones and zeros, as an Identity of it). Each of its four tensors holds one value
+    per channel."""
     channels = importer.shape_of(node)[0]
     for position, role in enumerate(("scale", "bias", "mean", "variance"), start=1):
         importer.per_channel(node, position, channels, role, "channels")
     config = {
-        "affine": len(node.inputs) > 1 and node.inputs[1] in importer.model.initializers,
+        "affine": len(node.inputs) > 1 and node.inputs[1] in importer.parameters,
         "eps": node.attributes.get("epsilon", 1e-5),
         "momentum": shortest_float32(1 - float(node.attributes.get("momentum", 0.9))),  # ONNX's is the old share
     }
@@ -206,8 +271,10 @@ def mul(importer: Importer, node: OnnxNode) -> None:
         per_channel: tuple[tuple[int, ...], ...] = ((channels, *ones), (1, channels, *ones))
         if importer.reads_channels_last(node):
             per_channel = ((channels,), (1, *ones, channels))
-        if len(shape) > 1 and weight.values is None and weight.dims in per_channel:
-            importer.emit(node, "scale", {}, [importer.source_of(node, position)])
+        learned = weight.values is None or weight.name in importer.parameters
+        if len(shape) > 1 and learned and weight.dims in per_channel:
+            if not norm_affine(importer, node, position):
+                importer.emit(node, "scale", {}, [importer.source_of(node, position)])
         else:
             opaque(importer, node)
         return
@@ -224,6 +291,58 @@ def mul(importer: Importer, node: OnnxNode) -> None:
         importer.emit(node, "multiply", {}, sources)
     else:
         opaque(importer, node)
+
+
+def norm_affine(importer: Importer, node: OnnxNode, position: int) -> bool:
+    """A norm without its own scale and shift, times a weight per channel, plus a bias per channel (GroupNorm as the
+    TorchScript exporter writes it: InstanceNormalization between Reshapes, then Mul and Add): the norm's affine
+    parameters, no layer of their own. True when ``node`` is that Mul (the Add it leads to is held in ``pending``)."""
+    last = importer.nodes[-1] if importer.nodes else None
+    source = importer.source_of(node, position)
+    if last is None or last.name != source or last.kind.type != "groupnorm" or last.config["affine"]:
+        return False
+    readers = [each for each in importer.model.nodes if node.outputs[0] in each.inputs]
+    if len(readers) != 1 or readers[0].op_type != "Add" or len(readers[0].inputs) != 2:
+        return False
+    other = readers[0].inputs[1 - readers[0].inputs.index(node.outputs[0])]
+    if learned_size(importer, other) != importer.shapes[source][0]:
+        return False
+    importer.nodes[-1] = last._replace(config={**last.config, "affine": True})
+    importer.alias(node, position)
+    importer.pending[node.outputs[0]] = ("affine", None)
+    return True
+
+
+def learned_size(importer: Importer, tensor: str, depth: int = 4) -> int:
+    """How many values the parameter a tensor is is, through a few ops on it and constants alone (the Unsqueeze of a
+    bias, which the file may hold after the node that meets it); 0 for any other tensor."""
+    if tensor in importer.model.initializers:
+        return math.prod(importer.model.initializers[tensor].dims)
+    maker = next((each for each in importer.model.nodes if tensor in each.outputs), None)
+    if maker is None or depth == 0 or not maker.inputs or tensor in importer.producer:
+        return 0
+    sizes = [learned_size(importer, each, depth - 1) for each in maker.inputs[:1]]
+    rest_constant = all(each in importer.constants or each not in importer.producer for each in maker.inputs[1:])
+    return sizes[0] if rest_constant else 0
+
+
+def instance_norm(importer: Importer, node: OnnxNode) -> None:
+    """Normalisation of each channel over its positions: a ``groupnorm`` of one channel a group; after a Reshape to
+    [N, G, -1] (GroupNorm as the TorchScript exporter writes it), of G groups of the tensor before the Reshape,
+    which then is no layer. Its scale and shift are constants (ones and zeros) where the Mul and Add after it hold the
+    learned ones (see :func:`norm_affine`)."""
+    source = importer.source_of(node)
+    last = importer.nodes[-1] if importer.nodes else None
+    grouped = last is not None and last.name == source and last.kind.type == "reshape" and importer.read_once(source)
+    if grouped and last is not None and len(last.config["shape"]) == 2:
+        groups, source = last.config["shape"][0], last.inputs[0]
+        importer.nodes.pop()
+        importer.taken.discard(last.name)
+    else:
+        groups = importer.shape_of(node)[0]
+    affine = len(node.inputs) > 1 and node.inputs[1] in importer.parameters
+    config = {"groups": groups, "affine": affine, "eps": node.attributes.get("epsilon", 1e-5)}
+    importer.produce(node.outputs[0], importer.step(node, "groupnorm", config, [source], ""))
 
 
 def pool(importer: Importer, node: OnnxNode) -> None:
@@ -272,84 +391,6 @@ def flatten(importer: Importer, node: OnnxNode) -> None:
         importer.emit(node, "flatten", {})
 
 
-def reshape(importer: Importer, node: OnnxNode) -> None:
-    """To [batch, features]: flatten; to the same shape: nothing; the steps of a channel shuffle."""
-    target = importer.constant(node, 1)
-    if target is None or target.values is None:
-        opaque(importer, node)
-        return
-    wanted = [whole(v) for v in target.values]
-    if node.inputs[0] in importer.pending:  # Reshape -> Transpose -> here: the shuffle ends
-        step, (source, groups) = importer.pending.pop(node.inputs[0])
-        if step != "shuffle-transposed" or len(wanted) != 4 or "channel_shuffle" not in CATALOGUE:
-            raise importer.fail(node, "a Reshape/Transpose sequence that is not a channel shuffle")
-        importer.emit(node, "channel_shuffle", {"groups": groups}, [source])
-        return
-    shape = importer.shape_of(node)
-    if len(wanted) == 2 and (wanted[1] in (-1, math.prod(shape))):
-        if len(shape) == 1:
-            importer.alias(node)
-        else:
-            importer.emit(node, "flatten", {})
-    elif len(wanted) == 5 and len(shape) == 3 and wanted[1] > 1 and wanted[2] > 1 and wanted[1] * wanted[2] == shape[0]:
-        importer.pending[node.outputs[0]] = ("shuffle-split", (importer.source_of(node), wanted[1]))
-    elif wanted[1:] == list(shape) or wanted == list(shape):
-        importer.alias(node)
-    else:
-        opaque(importer, node)
-
-
-def transpose(importer: Importer, node: OnnxNode) -> None:
-    """A step of a pattern: the channel shuffle (after a Reshape to 5-D); or a feature map to channels-last
-    [0, 2, 3, 1] and back [0, 3, 1, 2], which move no value: the layers between work per position (ConvNeXt's
-    LayerNorm and Linears, see read.keep_channels_last)."""
-    pending = importer.pending.pop(node.inputs[0], None)
-    perm = tuple(node.attributes.get("perm") or ())
-    if pending and pending[0] == "shuffle-split" and perm == (0, 2, 1, 3, 4):
-        importer.pending[node.outputs[0]] = ("shuffle-transposed", pending[1])
-    elif pending:
-        raise importer.fail(node, f"a Transpose {list(perm)} that ends no pattern convcalc knows")
-    elif importer.reads_channels_last(node):
-        if perm != (0, 3, 1, 2):
-            raise importer.fail(
-                node, f"a Transpose {list(perm)} of a channels-last tensor: convcalc follows only [0, 3, 1, 2] back"
-            )
-        importer.alias(node)
-    elif perm == (0, 2, 3, 1) and len(importer.shape_of(node)) == 3 and not importer.is_output(node):
-        mark_channels_last(importer, node)
-        importer.alias(node)
-    else:  # another perm, or a network whose output is channels-last: a reshape convcalc does not count
-        opaque(importer, node)
-
-
-def concat(importer: Importer, node: OnnxNode) -> None:
-    parts = [importer.constant(node, i) for i in range(len(node.inputs))]
-    if all(part is not None and part.values is not None for part in parts):  # a shape being computed
-        values = tuple(value for part in parts if part and part.values for value in part.values)
-        importer.constants[node.outputs[0]] = Tensor(node.outputs[0], (len(values),), values)
-        return
-    if importer.integer(node, "axis", 1) != 1:
-        opaque(importer, node)
-        return
-    importer.emit(node, "concat", {}, [importer.source_of(node, i) for i in range(len(node.inputs))])
-
-
-def identity(importer: Importer, node: OnnxNode) -> None:
-    importer.alias(node)
-
-
-def softmax(importer: Importer, node: OnnxNode) -> None:
-    """convcalc's softmax is over the channels at each position: axis 1 (before opset 13, axis 1 means the
-    flattened C*H*W, the same only for a flat or 1x1 input)."""
-    shape = importer.shape_of(node)
-    axis = importer.integer(node, "axis", -1 if importer.model.opset >= 13 else 1) % (len(shape) + 1)
-    flat = len(shape) == 1 or shape[1:] == (1, 1)
-    if axis == 1 and (importer.model.opset >= 13 or flat):
-        importer.emit(node, "softmax", {})
-    else:
-        opaque(importer, node)
-
-
 def lrn(importer: Importer, node: OnnxNode) -> None:
     config = {
         "size": node.attributes.get("size"),
@@ -379,138 +420,29 @@ def resize(importer: Importer, node: OnnxNode) -> None:
     importer.emit(node, "upsample", config)
 
 
-def constant(importer: Importer, node: OnnxNode) -> None:
-    value = node.attributes.get("value")
-    if isinstance(value, Tensor):
-        importer.constants[node.outputs[0]] = Tensor(node.outputs[0], value.dims, value.values)
-
-
-def shape(importer: Importer, node: OnnxNode) -> None:
-    """The shape of a tensor as a constant (with a batch of 1), for the Reshape it usually feeds."""
-    dims = (1, *importer.shape_of(node))
-    importer.constants[node.outputs[0]] = Tensor(node.outputs[0], (len(dims),), dims)
-
-
-def split(importer: Importer, node: OnnxNode) -> None:
-    """A split of the channels: one ``slice`` layer per output."""
-    channels = importer.shape_of(node)[0]
-    sizes_tensor = importer.constant(node, 1)
-    sizes = node.attributes.get("split") or (sizes_tensor.values if sizes_tensor else None)
-    if importer.integer(node, "axis", 0) % 4 != 1 or len(importer.shape_of(node)) != 3:
-        opaque(importer, node)
-        return
-    if not sizes:
-        count = importer.integer(node, "num_outputs", len(node.outputs))
-        sizes = tuple(-(-channels // count) if i < count - 1 else 0 for i in range(count))
-        sizes = (*sizes[:-1], channels - sum(sizes[:-1]))
-    start = 0
-    source = importer.source_of(node)
-    for index, (size, output) in enumerate(zip(sizes, node.outputs, strict=False)):
-        end = start + whole(size)
-        importer.emit(node, "slice", {"start": start, "end": end}, [source], suffix=str(index), output=output)
-        start = end
-
-
-def slice_(importer: Importer, node: OnnxNode) -> None:
-    """A Slice with step 1: of the channels (as a channel split exports), a ``slice`` layer; of the spatial axes, a
-    centred window is a ``crop``, any other one a ``slice`` along each axis it cuts (a TCN's chomp)."""
-    starts, ends, axes, steps = (importer.constant(node, i) for i in (1, 2, 3, 4))
-    shape = importer.shape_of(node)
-    if not (starts and ends and starts.values and ends.values) or len(shape) < 2:
-        opaque(importer, node)
-        return
-    dims = (1, *shape)
-    rank = len(dims)
-    axis_list = [whole(a) % rank for a in axes.values] if axes and axes.values else list(range(len(starts.values)))
-    if steps and steps.values and any(whole(step) != 1 for step in steps.values):
-        opaque(importer, node)
-        return
-    bounds = {
-        axis: (_clamp(whole(start), dims[axis]), _clamp(whole(end), dims[axis]))
-        for axis, start, end in zip(axis_list, starts.values, ends.values, strict=True)
-    }
-    spans = {axis: span for axis, span in bounds.items() if span != (0, dims[axis])}
-    if 0 in spans or not spans:
-        opaque(importer, node)
-    elif list(spans) == [1]:
-        importer.emit(node, "slice", {"start": spans[1][0], "end": spans[1][1]})
-    elif (
-        1 not in spans
-        and len(spans) > 1
-        and all(start == (dims[a] - (end - start)) // 2 for a, (start, end) in spans.items())
-    ):
-        size = tuple(
-            spans.get(axis, (0, dims[axis]))[1] - spans.get(axis, (0, dims[axis]))[0] for axis in range(2, rank)
-        )
-        importer.emit(node, "crop", {"size": size})
-    else:
-        source = importer.source_of(node)
-        for count, (axis, (start, end)) in enumerate(sorted(spans.items()), 1):
-            last = count == len(spans)
-            config = {"start": start, "end": end, "axis": axis - 1}
-            source = importer.emit(node, "slice", config, [source], suffix="" if last else f"axis{axis - 1}")
-
-
-def _clamp(index: int, size: int) -> int:
-    """A Slice bound as ONNX reads it: negative counts from the end; clamped to [0, size]."""
-    return max(0, min(index + size if index < 0 else index, size))
-
-
-def pad(importer: Importer, node: OnnxNode) -> None:
-    """Zero padding of the spatial axes: pads are [N, C, H, W begins, then N, C, H, W ends] (one to three spatial
-    axes)."""
-    tensor = importer.constant(node, 1)
-    pads = tuple(tensor.values) if tensor and tensor.values else node.attributes.get("pads")
-    mode = node.attributes.get("mode", "constant")
-    rank = len(importer.shape_of(node)) + 1
-    if not pads or len(pads) != 2 * rank or any(pads[i] for i in (0, 1, rank, rank + 1)) or mode != "constant":
-        opaque(importer, node)
-        return
-    if not 3 <= rank <= 5:
-        opaque(importer, node)
-        return
-    sides = tuple(whole(pads[offset + axis]) for axis in range(2, rank) for offset in (0, rank))
-    importer.emit(node, "pad", {"padding": sides})
-
-
 def layer_norm(importer: Importer, node: OnnxNode) -> None:
-    """Over the last axis of a flat input, over C, H and W (axis 1) of a feature map, or over the channels (the
-    last axis) of a channels-last map (ConvNeXt's)."""
-    shape = importer.shape_of(node)
-    axis = importer.integer(node, "axis", -1) % (len(shape) + 1)
-    if importer.reads_channels_last(node) and axis == len(shape):
-        over, normalised = "channels", shape[0]
-    elif axis == 1 and not importer.reads_channels_last(node):
-        over, normalised = "all" if len(shape) > 1 else "channels", math.prod(shape)
+    """Over the last axis: over the channels at each position (ConvNeXt's on a channels-last map, a transformer's on
+    tokens [N, T, D], read as D x T); over every axis after the batch (axis 1) of a feature map, ``all``."""
+    held = file_shape(importer, node)
+    axis = importer.integer(node, "axis", -1) % len(held)
+    if axis == len(held) - 1 and len(held) > 2:
+        source = channels_last_source(importer, node)
+        mark_channels_last(importer, node)
+        over, normalised = "channels", held[-1]
+    elif axis == 1 and not importer.reads_channels_last(node) and not reads_all_axes(importer, node):
+        source, over, normalised = importer.source_of(node), "all" if len(held) > 2 else "channels", math.prod(held)
     else:
         opaque(importer, node)
         return
     affine = importer.per_channel(node, 1, normalised, "scale", "values normalised")
     importer.per_channel(node, 2, normalised, "bias", "values normalised")
-    importer.emit(node, "layernorm", {"over": over, "affine": affine, "eps": node.attributes.get("epsilon", 1e-5)})
+    config = {"over": over, "affine": affine, "eps": node.attributes.get("epsilon", 1e-5)}
+    importer.emit(node, "layernorm", config, [source])
 
 
 def group_norm(importer: Importer, node: OnnxNode) -> None:
     config = {"groups": node.attributes.get("num_groups"), "affine": True}
     importer.emit(node, "groupnorm", {**config, "eps": node.attributes.get("epsilon", 1e-5)})
-
-
-def opaque(importer: Importer, node: OnnxNode) -> None:
-    """An op convcalc does not count: its shape as the file states it, no cost (a warning says so). On a
-    channels-last tensor, an error: the ops there are followed or refused, never left out."""
-    if importer.reads_channels_last(node):
-        raise not_followed(importer, node)
-    stated = importer.model.shapes.get(node.outputs[0]) if node.outputs else None
-    if stated is None or len(stated) < 2 or not all(isinstance(d, int) and d > 0 for d in stated[1:]):
-        raise importer.fail(
-            node,
-            f"convcalc does not know the ONNX op {node.op_type} and the file does not state its output's shape "
-            "(run onnx's shape inference on the model first: python -m onnx.shape_inference IN OUT... or "
-            "onnx.shape_inference.infer_shapes_path)",
-        )
-    sources = [importer.producer[t] for t in node.inputs if t in importer.producer] or [NETWORK_INPUT]
-    config = {"op": node.op_type, "shape": tuple(int(d) for d in stated[1:])}  # type: ignore[arg-type]
-    importer.emit(node, "opaque", config, sources[:1])
 
 
 Handler = Callable[[Importer, OnnxNode], None]
@@ -533,6 +465,7 @@ HANDLERS: dict[str, Handler] = {
     "Reshape": reshape,
     "Transpose": transpose,
     "Concat": concat,
+    "Expand": expand,
     "Dropout": identity,
     "Identity": identity,
     "Softmax": softmax,
@@ -541,15 +474,18 @@ HANDLERS: dict[str, Handler] = {
     "Upsample": resize,
     "Constant": constant,
     "Shape": shape,
+    "Gather": gather_index,
+    "Unsqueeze": squeeze,
+    "Squeeze": squeeze,
+    "Cast": cast,
     "Split": split,
     "Slice": slice_,
     "Pad": pad,
     "LayerNormalization": layer_norm,
     "GroupNormalization": group_norm,
+    "InstanceNormalization": instance_norm,
 }
-"""Each ONNX op type convcalc reads, with its handler; any other op is ``opaque`` (Gather, Unsqueeze, Squeeze and
-Cast too: on constants they are shape arithmetic, which the importer works out before any handler,
-:meth:`~convcalc.importers.onnx.importer.Importer.computes_constants`)."""
+"""Each ONNX op type convcalc reads, with its handler; any other op is ``opaque``."""
 CHANNELS_LAST_OPS = frozenset(
     {"Gemm", "MatMul", "Add", *ELEMENTWISE, "Clip", "Mul", "Transpose", "Dropout", "Identity", "LayerNormalization"}
 )

@@ -3,17 +3,18 @@ channels-last tensor from a Transpose to the Transpose back (ConvNeXt's block).
 
 ConvNeXt's block as PyTorch exports it (torchvision's Permute, LayerNorm2d): a Transpose [0, 2, 3, 1] of a feature map
 makes its tensor channels-last (N x H x W x C), which stays the same convcalc node (C x H x W): the Transposes move
-values, they compute nothing. While a tensor is channels-last, only the ops of ``ops.CHANNELS_LAST_OPS`` are followed,
-as the same kinds (a MatMul is a ``linear`` per position), and their outputs stay channels-last; the Transpose
-[0, 3, 1, 2] back ends it (``ops.transpose``). ``Importer.channels_last`` holds the channels-last tensors.
+values, they compute nothing. While a tensor is channels-last, the ops of ``ops.CHANNELS_LAST_OPS`` read it as the
+same kinds (a MatMul is a ``linear`` per position) and their outputs stay channels-last; the Transpose [0, 3, 1, 2]
+back ends it (``ops.transpose``). Any other op reads it in the file's own layout, after a ``permute`` of no cost
+(``layouts.in_file_layout``). ``Importer.channels_last`` holds the channels-last tensors.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from convcalc.core.errors import SpecError
 from convcalc.importers.onnx.importer import Importer
+from convcalc.importers.onnx.layouts import reads_all_axes
 from convcalc.importers.onnx.model import OnnxNode
 
 
@@ -59,25 +60,24 @@ def follows_lrn(importer: Importer, node: OnnxNode) -> bool:
     return False
 
 
-FOLLOWED_CHANNELS_LAST = (
-    "LayerNormalization over the last axis, MatMul or Gemm by a 2-D weight (and the Add of its bias), Mul by a "
-    "weight per channel, element-wise activations, and the Transpose [0, 3, 1, 2] back"
-)
-
-
 def mark_channels_last(importer: Importer, node: OnnxNode) -> None:
-    """The outputs of ``node`` are channels-last; the graph's output may not be (no Transpose back)."""
+    """The outputs of ``node`` are channels-last (and held with every axis, as its input)."""
     importer.channels_last.update(node.outputs)
-    ending = [name for name, _ in importer.model.outputs if name in importer.channels_last]
-    if ending:
-        raise importer.fail(node, f"the graph's output '{ending[0]}' is channels-last: no Transpose [0, 3, 1, 2] back")
+    if reads_all_axes(importer, node):
+        importer.all_axes.update(node.outputs)
 
 
-def not_followed(importer: Importer, node: OnnxNode) -> SpecError:
-    """The error for a node on a channels-last tensor that convcalc does not follow."""
-    tensor = next(t for t in node.inputs if t in importer.channels_last)
-    return importer.fail(
-        node,
-        f"{node.op_type} reads '{tensor}', a channels-last tensor (after a Transpose [0, 2, 3, 1]), in a way "
-        f"convcalc does not follow; it follows {FOLLOWED_CHANNELS_LAST}",
-    )
+def unshuffled(importer: Importer, node: OnnxNode) -> None:
+    """A channel shuffle's steps held back (Reshape to [N, g, C / g, H, W], Transpose [0, 2, 1, 3, 4]) that
+    ``node`` reads as something else (ResNeSt's radix split reads the 5-D view with a Mul): the steps as the layers
+    they are, a ``reshape`` (and the ``permute``), so that it reads their tensor."""
+    follows = {"shuffle-split": "Transpose", "shuffle-transposed": "Reshape"}
+    for tensor in node.inputs:
+        if follows.get(importer.pending.get(tensor, ("",))[0], node.op_type) == node.op_type:
+            continue
+        step, (source, groups) = importer.pending.pop(tensor)
+        channels, *rest = importer.shapes[source]
+        split = importer.step(node, "reshape", {"shape": (groups, channels // groups, *rest)}, [source], "reshape")
+        if step == "shuffle-transposed":
+            split = importer.step(node, "permute", {"dims": (1, 0, *range(2, len(rest) + 2))}, [split], "permute")
+        importer.produce(tensor, split)
