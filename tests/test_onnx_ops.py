@@ -540,3 +540,68 @@ def test_split_sizes_by_a_negative_axis_and_more_sizes_than_outputs(tmp_path: Pa
     constants = [ob.tensor("sizes", [3], [2, 2, 2], ob.INT64)]
     found = layers_of(tmp_path, [node], [("x", [1, 6, 2, 2])], [("a", [1, 2, 2, 2]), ("b", [1, 2, 2, 2])], constants)
     assert found == [("slice", (2, 2, 2), 0), ("slice", (2, 2, 2), 0)]
+
+
+def test_a_norm_times_a_weight_not_followed_by_a_bias_is_layer_scale(tmp_path: Path) -> None:
+    """InstanceNormalization of 1x4x3x3 with constant scale and shift (no parameters of its own), times a weight of
+    4x1x1, then a relu (no Add of a bias): not the norm's affine parameters but a layer scale of 4."""
+    ones = ob.tensor("", [4], [1.0] * 4)
+    nodes = [
+        ob.node("Constant", [], ["s"], "cs", value=ones),
+        ob.node("Constant", [], ["b"], "cb", value=ones),
+        ob.node("InstanceNormalization", ["x", "s", "b"], ["n"], "in"),
+        ob.node("Mul", ["n", "w"], ["m"], "mul"),
+        ob.node("Relu", ["m"], ["y"], "r"),
+    ]
+    shape = [1, 4, 3, 3]
+    found = layers_of(tmp_path, nodes, [("x", shape)], [("y", shape)], [ob.tensor("w", [4, 1, 1])])
+    assert found == [("groupnorm", (4, 3, 3), 0), ("scale", (4, 3, 3), 4), ("relu", (4, 3, 3), 0)]
+
+
+def test_instance_norms_that_are_no_torchscript_group_norm(tmp_path: Path) -> None:
+    """InstanceNormalization after a relu (no Reshape to groups before it): a groupnorm of one channel a group, 4
+    groups on 1x4x3x3. Then times a weight of 4x1x1 plus a relu of the input (an activation, not a bias): the
+    product is a layer scale of 4 and the sum an add."""
+    ones = ob.tensor("", [4], [1.0] * 4)
+    nodes = [
+        ob.node("Constant", [], ["s"], "cs", value=ones),
+        ob.node("Constant", [], ["b"], "cb", value=ones),
+        ob.node("Relu", ["x"], ["r0"], "r0"),
+        ob.node("InstanceNormalization", ["r0", "s", "b"], ["n"], "in"),
+        ob.node("Mul", ["n", "w"], ["m"], "mul"),
+        ob.node("Relu", ["x"], ["r"], "r"),
+        ob.node("Add", ["m", "r"], ["y"], "add"),
+    ]
+    shape = [1, 4, 3, 3]
+    path = tmp_path / "norm.onnx"
+    path.write_bytes(ob.model(nodes, [("x", shape)], [("y", shape)], [ob.tensor("w", [4, 1, 1])]))
+    layers = analyze(str(path)).layers
+    assert [(layer.type, layer.params) for layer in layers] == [
+        ("relu", 0),
+        ("groupnorm", 0),
+        ("scale", 4),
+        ("relu", 0),
+        ("add", 0),
+    ]
+    assert layers[1].config["groups"] == 4
+
+
+def test_a_norms_bias_followed_through_four_ops(tmp_path: Path) -> None:
+    """InstanceNormalization of 1x4x3x3 with constant scale and shift, times a weight of 4x1x1, plus a bias of 4
+    reached through four ops (an Unsqueeze to 4x1x1 and three Identities): the norm's affine parameters, one
+    groupnorm of 2 x 4 = 8 params."""
+    ones = ob.tensor("", [4], [1.0] * 4)
+    nodes = [
+        ob.node("Constant", [], ["s"], "cs", value=ones),
+        ob.node("Constant", [], ["b"], "cb", value=ones),
+        ob.node("InstanceNormalization", ["x", "s", "b"], ["n"], "in"),
+        ob.node("Mul", ["n", "w"], ["m"], "mul"),
+        ob.node("Unsqueeze", ["bias", "axes"], ["b1"], "u"),
+        ob.node("Identity", ["b1"], ["b2"], "i1"),
+        ob.node("Identity", ["b2"], ["b3"], "i2"),
+        ob.node("Identity", ["b3"], ["b4"], "i3"),
+        ob.node("Add", ["m", "b4"], ["y"], "add"),
+    ]
+    weights = [ob.tensor("w", [4, 1, 1]), ob.tensor("bias", [4]), ob.tensor("axes", [2], [1, 2], ob.INT64)]
+    shape = [1, 4, 3, 3]
+    assert layers_of(tmp_path, nodes, [("x", shape)], [("y", shape)], weights) == [("groupnorm", (4, 3, 3), 8)]

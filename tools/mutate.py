@@ -70,8 +70,9 @@ KINDS = (
 ONNX_OPS_TESTS = ["tests/test_onnx_ops.py", "tests/test_onnx.py", "tests/test_dimensions.py", "tests/test_import.py"]
 """The ONNX handlers' tests: built graphs of every op, and the recorded fixtures (tests/data/onnx) against published
 counts; fastest first, so that a killed mutant stops early."""
-ONNX_TESTS = [*ONNX_OPS_TESTS, "tests/test_onnx_hostile.py"]
-"""The importer's: also the hostile files (limits of the reader, half the time of these tests)."""
+ONNX_TESTS = [*ONNX_OPS_TESTS, "tests/test_onnx_constants.py", "tests/test_onnx_hostile.py"]
+"""The importer's: also the shape arithmetic on constants and the hostile files (limits of the reader, half the
+time of these tests)."""
 CONVENTION_TESTS = ["tests/test_conventions.py", "tests/test_compare.py", "tests/test_torch_import.py"]
 """Other tools' counts against their recordings (tests/data/peers)."""
 TORCH_TESTS = ["tests/test_torch_import.py"]
@@ -94,7 +95,10 @@ TARGETS = {
     ),
     **{f"spec.fold.{name}": (f"convcalc/spec/fold/{name}.py", FOLD_TESTS) for name in ("blocks", "items", "runs")},
     "onnx.ops": ("convcalc/importers/onnx/ops.py", ONNX_OPS_TESTS),
-    **{f"onnx.{name}": (f"convcalc/importers/onnx/{name}.py", ONNX_TESTS) for name in ("importer", "patterns")},
+    **{
+        f"onnx.{name}": (f"convcalc/importers/onnx/{name}.py", ONNX_TESTS)
+        for name in ("importer", "patterns", "tensors", "layouts", "constants", "uncounted")
+    },
     **{f"torch.{name}": (f"convcalc/importers/torch/{name}.py", TORCH_TESTS) for name in ("ops", "tensors")},
     **{
         f"conventions.{name}": (f"convcalc/passes/conventions/{name}.py", CONVENTION_TESTS)
