@@ -282,22 +282,27 @@ def test_norms_and_lrn(tmp_path: Path) -> None:
 
 
 def test_clip_bounds(tmp_path: Path) -> None:
-    """Clip to [0, 6] (attributes, before opset 11) is relu6; to [0, none] relu; to [-1, 1] no kind convcalc has."""
+    """Clip to [0, 6] (attributes, before opset 11) is relu6; to [0, none] relu; to [-1, 1] or [-1, none] no kind
+    convcalc has."""
     for attributes, kind in (
         ({"min": 0.0, "max": 6.0}, "relu6"),
         ({"min": 0.0}, "relu"),
         ({"min": -1.0, "max": 1.0}, "opaque"),
+        ({"min": -1.0}, "opaque"),
     ):
         node = ob.node("Clip", ["x"], ["y"], "c", **attributes)
         assert layers_of(tmp_path, [node], [("x", [1, 4])], [("y", [1, 4])], opset=6) == [(kind, (4,), 0)]
 
 
 def test_a_product_by_a_weight_per_channel_is_layer_scale(tmp_path: Path) -> None:
-    """x * w of 1x4x3x3 by w of 4x1x1 or 1x4x1x1 (either side): a scale, 4 params; by w of 4x3x3: not a scale."""
-    for dims, inputs in (([4, 1, 1], ["x", "w"]), ([1, 4, 1, 1], ["w", "x"])):
+    """x * w of 1x4x3x3 by an initializer w of 4x1x1 or 1x4x1x1 (either side; its values in the file or not): a
+    scale, 4 params; by w of 4x3x3: not a scale."""
+    for dims, inputs, values in (([4, 1, 1], ["x", "w"], None), ([1, 4, 1, 1], ["w", "x"], [0.5] * 4)):
         node = ob.node("Mul", inputs, ["y"], "m")
-        found = layers_of(tmp_path, [node], [("x", [1, 4, 3, 3])], [("y", [1, 4, 3, 3])], [ob.tensor("w", dims)])
-        assert found == [("scale", (4, 3, 3), 4)]
+        weights = [ob.tensor("w", dims, values)]
+        assert layers_of(tmp_path, [node], [("x", [1, 4, 3, 3])], [("y", [1, 4, 3, 3])], weights) == [
+            ("scale", (4, 3, 3), 4)
+        ]
     node = ob.node("Mul", ["x", "w"], ["y"], "m")
     found = layers_of(tmp_path, [node], [("x", [1, 4, 3, 3])], [("y", [1, 4, 3, 3])], [ob.tensor("w", [4, 3, 3])])
     assert found == [("opaque", (4, 3, 3), 0)]
@@ -605,3 +610,14 @@ def test_a_norms_bias_followed_through_four_ops(tmp_path: Path) -> None:
     weights = [ob.tensor("w", [4, 1, 1]), ob.tensor("bias", [4]), ob.tensor("axes", [2], [1, 2], ob.INT64)]
     shape = [1, 4, 3, 3]
     assert layers_of(tmp_path, nodes, [("x", shape)], [("y", shape)], weights) == [("groupnorm", (4, 3, 3), 8)]
+
+
+def test_a_learned_tensor_added_is_a_position_embedding(tmp_path: Path) -> None:
+    """x + pe, pe an initializer of the input's shape 1x4x3x3: a position embedding of 4 x 3 x 3 = 36 params; the
+    same tensor from a Constant node (no parameter): not counted."""
+    node = ob.node("Add", ["x", "pe"], ["y"], "add")
+    shape = [1, 4, 3, 3]
+    found = layers_of(tmp_path, [node], [("x", shape)], [("y", shape)], [ob.tensor("pe", shape)])
+    assert found == [("position_embedding", (4, 3, 3), 36)]
+    nodes = [ob.node("Constant", [], ["pe"], "c", value=ob.tensor("", shape, [0.5] * 36)), node]
+    assert layers_of(tmp_path, nodes, [("x", shape)], [("y", shape)]) == [("opaque", (4, 3, 3), 0)]

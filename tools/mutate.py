@@ -176,6 +176,11 @@ EQUIVALENT: dict[tuple[str, str], str] = {
     ("passes.training", "running = list(accumulate(change[: 2 * self.steps])): 2 -> 3"): (
         "times 2n and on hold only parameter gradients, all live at 2n - 1 already: never the first peak"
     ),
+    (
+        "onnx.ops",
+        "if not per_position and len(shape) > 1 and weight[0] == shape[-1] != math.prod(shape):  # tokens [N, T, D]:"
+        " > -> >= (comparison 1)",
+    ): "a flat input's last axis is all of it: shape[-1] != prod(shape) never holds for it",
     ("core.formula", "ADD, MUL, DIV, ATOM = 1, 2, 3, 4: 1 -> 0"): "only the order of the precedences matters",
     ("core.formula", "ADD, MUL, DIV, ATOM = 1, 2, 3, 4: 4 -> 5"): "only the order of the precedences matters",
 }
