@@ -593,23 +593,25 @@ def test_instance_norms_that_are_no_torchscript_group_norm(tmp_path: Path) -> No
 
 def test_a_norms_bias_followed_through_four_ops(tmp_path: Path) -> None:
     """InstanceNormalization of 1x4x3x3 with constant scale and shift, times a weight of 4x1x1, plus a bias of 4
-    reached through four ops (an Unsqueeze to 4x1x1 and three Identities): the norm's affine parameters, one
-    groupnorm of 2 x 4 = 8 params."""
+    reached through four ops (an Unsqueeze to 4x1x1 and three Identities), either operand of the Add: the norm's
+    affine parameters, one groupnorm of 2 x 4 = 8 params."""
     ones = ob.tensor("", [4], [1.0] * 4)
-    nodes = [
-        ob.node("Constant", [], ["s"], "cs", value=ones),
-        ob.node("Constant", [], ["b"], "cb", value=ones),
-        ob.node("InstanceNormalization", ["x", "s", "b"], ["n"], "in"),
-        ob.node("Mul", ["n", "w"], ["m"], "mul"),
-        ob.node("Unsqueeze", ["bias", "axes"], ["b1"], "u"),
-        ob.node("Identity", ["b1"], ["b2"], "i1"),
-        ob.node("Identity", ["b2"], ["b3"], "i2"),
-        ob.node("Identity", ["b3"], ["b4"], "i3"),
-        ob.node("Add", ["m", "b4"], ["y"], "add"),
-    ]
-    weights = [ob.tensor("w", [4, 1, 1]), ob.tensor("bias", [4]), ob.tensor("axes", [2], [1, 2], ob.INT64)]
-    shape = [1, 4, 3, 3]
-    assert layers_of(tmp_path, nodes, [("x", shape)], [("y", shape)], weights) == [("groupnorm", (4, 3, 3), 8)]
+    for added in (["m", "b4"], ["b4", "m"]):
+        nodes = [
+            ob.node("Constant", [], ["s"], "cs", value=ones),
+            ob.node("Constant", [], ["b"], "cb", value=ones),
+            ob.node("InstanceNormalization", ["x", "s", "b"], ["n"], "in"),
+            ob.node("Mul", ["n", "w"], ["m"], "mul"),
+            ob.node("Unsqueeze", ["bias", "axes"], ["b1"], "u"),
+            ob.node("Identity", ["b1"], ["b2"], "i1"),
+            ob.node("Identity", ["b2"], ["b3"], "i2"),
+            ob.node("Identity", ["b3"], ["b4"], "i3"),
+            ob.node("Add", added, ["y"], "add"),
+        ]
+        weights = [ob.tensor("w", [4, 1, 1]), ob.tensor("bias", [4]), ob.tensor("axes", [2], [1, 2], ob.INT64)]
+        shape = [1, 4, 3, 3]
+        found = layers_of(tmp_path, nodes, [("x", shape)], [("y", shape)], weights)
+        assert found == [("groupnorm", (4, 3, 3), 8)], added
 
 
 def test_a_learned_tensor_added_is_a_position_embedding(tmp_path: Path) -> None:
@@ -621,3 +623,37 @@ def test_a_learned_tensor_added_is_a_position_embedding(tmp_path: Path) -> None:
     assert found == [("position_embedding", (4, 3, 3), 36)]
     nodes = [ob.node("Constant", [], ["pe"], "c", value=ob.tensor("", shape, [0.5] * 36)), node]
     assert layers_of(tmp_path, nodes, [("x", shape)], [("y", shape)]) == [("opaque", (4, 3, 3), 0)]
+
+
+def test_a_one_channel_norm_plus_a_product_with_an_activation(tmp_path: Path) -> None:
+    """InstanceNormalization of 1x1x3x3 times a weight of 1x1x1, plus bias x relu(x) (a parameter times an
+    activation, no parameter of the norm's) or plus relu(x): a layer scale of 1, then the sum of two activations."""
+    one = ob.tensor("", [1], [1.0])
+    nodes = [
+        ob.node("Constant", [], ["s"], "cs", value=one),
+        ob.node("Constant", [], ["b"], "cb", value=one),
+        ob.node("Relu", ["x"], ["r"], "r"),
+        ob.node("InstanceNormalization", ["x", "s", "b"], ["n"], "in"),
+        ob.node("Mul", ["n", "w"], ["m"], "mul"),
+        ob.node("Mul", ["bias", "r"], ["q"], "q"),
+        ob.node("Add", ["m", "q"], ["y"], "add"),
+    ]
+    shape = [1, 1, 3, 3]
+    weights = [ob.tensor("w", [1, 1, 1]), ob.tensor("bias", [1, 1, 1])]
+    path = tmp_path / "one.onnx"
+    path.write_bytes(ob.model(nodes, [("x", shape)], [("y", shape)], weights))
+    assert [(layer.type, layer.params) for layer in analyze(str(path)).layers] == [
+        ("relu", 0),
+        ("groupnorm", 0),
+        ("scale", 1),
+        ("scale", 1),
+        ("add", 0),
+    ]
+    nodes = [*nodes[:5], ob.node("Add", ["m", "r"], ["y"], "add")]  # plus relu(x) itself
+    path.write_bytes(ob.model(nodes, [("x", shape)], [("y", shape)], weights[:1]))
+    assert [(layer.type, layer.params) for layer in analyze(str(path)).layers] == [
+        ("relu", 0),
+        ("groupnorm", 0),
+        ("scale", 1),
+        ("add", 0),
+    ]
