@@ -657,3 +657,33 @@ def test_a_one_channel_norm_plus_a_product_with_an_activation(tmp_path: Path) ->
         ("scale", 1),
         ("add", 0),
     ]
+
+
+def test_layer_normalization_without_a_bias_and_with_a_wrong_one(tmp_path: Path) -> None:
+    """LayerNormalization of 1x10 with a scale and no bias still has its learned scale (affine); a bias of 9 values
+    for 10 features is an error."""
+    node = ob.node("LayerNormalization", ["x", "s"], ["y"], "ln")
+    path = tmp_path / "ln.onnx"
+    path.write_bytes(ob.model([node], [("x", [1, 10])], [("y", [1, 10])], [ob.tensor("s", [10])]))
+    (layer,) = analyze(str(path)).layers
+    assert (layer.type, layer.config["affine"]) == ("layernorm", True)
+    node = ob.node("LayerNormalization", ["x", "s", "b"], ["y"], "ln")
+    weights = [ob.tensor("s", [10]), ob.tensor("b", [9])]
+    message = refused(tmp_path, [node], [("x", [1, 10])], [("y", [1, 10])], weights)
+    assert "its bias 'b' has dims [9]: 9 values for 10 values normalised" in message
+
+
+def test_a_mean_over_the_length_of_a_1_d_map(tmp_path: Path) -> None:
+    """ReduceMean over axis 2 of a 1-D map 1x3x5: a global average pool, 3x1."""
+    node = ob.node("ReduceMean", ["x"], ["y"], "m", axes=[2])
+    assert layers_of(tmp_path, [node], [("x", [1, 3, 5])], [("y", [1, 3, 1])]) == [("global_avgpool", (3, 1), 0)]
+
+
+def test_an_instance_norm_of_its_input_alone(tmp_path: Path) -> None:
+    """InstanceNormalization given its input only (no scale, no shift): a groupnorm of 4 groups without parameters."""
+    node = ob.node("InstanceNormalization", ["x"], ["y"], "in")
+    path = tmp_path / "in.onnx"
+    shape = [1, 4, 3, 3]
+    path.write_bytes(ob.model([node], [("x", shape)], [("y", shape)]))
+    (layer,) = analyze(str(path)).layers
+    assert (layer.type, layer.params, layer.config["groups"], layer.config["affine"]) == ("groupnorm", 0, 4, False)
