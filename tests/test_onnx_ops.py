@@ -687,3 +687,12 @@ def test_an_instance_norm_of_its_input_alone(tmp_path: Path) -> None:
     path.write_bytes(ob.model([node], [("x", shape)], [("y", shape)]))
     (layer,) = analyze(str(path)).layers
     assert (layer.type, layer.params, layer.config["groups"], layer.config["affine"]) == ("groupnorm", 0, 4, False)
+
+
+def test_a_pool_over_four_axes_is_opaque(tmp_path: Path) -> None:
+    """A 1x2x3x3x3 map reshaped to 1x1x2x3x3x3, then a 1x1x1x1 MaxPool over its four axes after the channels:
+    convcalc slides over 1 to 3 axes, so the pool is not counted (the shape the file states)."""
+    nodes = [ob.node("Reshape", ["x", "t"], ["r"], "r"), ob.node("MaxPool", ["r"], ["y"], "p", kernel_shape=[1] * 4)]
+    constants = [ob.tensor("t", [6], [1, 1, 2, 3, 3, 3], ob.INT64)]
+    found = layers_of(tmp_path, nodes, [("x", [1, 2, 3, 3, 3])], [("y", [1, 1, 2, 3, 3, 3])], constants)
+    assert found == [("reshape", (1, 2, 3, 3, 3), 0), ("opaque", (1, 2, 3, 3, 3), 0)]
