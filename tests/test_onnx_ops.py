@@ -696,3 +696,11 @@ def test_a_pool_over_four_axes_is_opaque(tmp_path: Path) -> None:
     constants = [ob.tensor("t", [6], [1, 1, 2, 3, 3, 3], ob.INT64)]
     found = layers_of(tmp_path, nodes, [("x", [1, 2, 3, 3, 3])], [("y", [1, 1, 2, 3, 3, 3])], constants)
     assert found == [("reshape", (1, 2, 3, 3, 3), 0), ("opaque", (1, 2, 3, 3, 3), 0)]
+
+
+def test_a_batch_norm_scale_of_the_wrong_size(tmp_path: Path) -> None:
+    """BatchNormalization of 1x4x3x3 whose scale holds 3 values: an error naming it."""
+    node = ob.node("BatchNormalization", ["x", "s", "b", "m", "v"], ["y"], "bn")
+    weights = [ob.tensor("s", [3]), *(ob.tensor(name, [4]) for name in "bmv")]
+    message = refused(tmp_path, [node], [("x", [1, 4, 3, 3])], [("y", [1, 4, 3, 3])], weights)
+    assert "its scale 's' has dims [3]: 3 values for 4 channels" in message

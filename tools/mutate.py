@@ -185,6 +185,15 @@ EQUIVALENT: dict[tuple[str, str], str] = {
         "onnx.ops",
         'return importer.integers(node, "kernel_shape", None, 0) or (weight[2:] if weight else ()): 0 -> 1',
     ): "with no count (None) a missing attribute is (): the default fills no axis",
+    (
+        "onnx.ops",
+        "if not per_position and len(shape) > 1 and weight[0] == shape[-1] != math.prod(shape):  # tokens [N, T, D]:"
+        " 1 -> 0",
+    ): "a flat input's last axis is all of it: shape[-1] != prod(shape) never holds for it",
+    (
+        "onnx.ops",
+        '"affine": len(node.inputs) > 1 and node.inputs[1] in importer.parameters,: > -> >= (comparison 1)',
+    ): "validity.py admits a BatchNormalization of exactly 5 inputs only",
     ("core.formula", "ADD, MUL, DIV, ATOM = 1, 2, 3, 4: 1 -> 0"): "only the order of the precedences matters",
     ("core.formula", "ADD, MUL, DIV, ATOM = 1, 2, 3, 4: 4 -> 5"): "only the order of the precedences matters",
 }
