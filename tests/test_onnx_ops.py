@@ -612,6 +612,9 @@ def test_a_norms_bias_followed_through_four_ops(tmp_path: Path) -> None:
         shape = [1, 4, 3, 3]
         found = layers_of(tmp_path, nodes, [("x", shape)], [("y", shape)], weights)
         assert found == [("groupnorm", (4, 3, 3), 8)], added
+    nodes[2] = ob.node("InstanceNormalization", ["r", "s", "b"], ["n"], "in")  # after a relu: the norm is not first
+    found = layers_of(tmp_path, [ob.node("Relu", ["x"], ["r"], "r"), *nodes], [("x", shape)], [("y", shape)], weights)
+    assert found == [("relu", (4, 3, 3), 0), ("groupnorm", (4, 3, 3), 8)]
 
 
 def test_a_learned_tensor_added_is_a_position_embedding(tmp_path: Path) -> None:
