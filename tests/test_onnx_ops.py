@@ -707,3 +707,41 @@ def test_a_batch_norm_scale_of_the_wrong_size(tmp_path: Path) -> None:
     weights = [ob.tensor("s", [3]), *(ob.tensor(name, [4]) for name in "bmv")]
     message = refused(tmp_path, [node], [("x", [1, 4, 3, 3])], [("y", [1, 4, 3, 3])], weights)
     assert "its scale 's' has dims [3]: 3 values for 4 channels" in message
+
+
+def test_attribute_defaults(tmp_path: Path) -> None:
+    """Without their attributes: an AveragePool leaves the padding out of its average (count_include_pad 0); a
+    Flatten is at axis 1 (1x2x3 to 6); a LayerNormalization of tokens 1x5x8 is over the last axis, the 8 features
+    (2 x 8 params); an InstanceNormalization of 1x4x3x3 given a scale of 4 (no shift) has it as parameters; a layer
+    scale of a 1-D map 1x4x5 by 4x1 has 4."""
+    node = ob.node("AveragePool", ["x"], ["y"], "p", kernel_shape=[2, 2], pads=[1, 1, 1, 1])
+    path = tmp_path / "defaults.onnx"
+    path.write_bytes(ob.model([node], [("x", [1, 1, 4, 4])], [("y", [1, 1, 5, 5])]))
+    (layer,) = analyze(str(path)).layers
+    assert (layer.output_shape, layer.config["count_include_pad"]) == ((1, 5, 5), False)
+    node = ob.node("Flatten", ["x"], ["y"], "f")
+    assert layers_of(tmp_path, [node], [("x", [1, 2, 3])], [("y", [1, 6])]) == [("flatten", (6,), 0)]
+    node = ob.node("LayerNormalization", ["x", "s", "b"], ["y"], "ln")
+    weights = [ob.tensor("s", [8]), ob.tensor("b", [8])]
+    path.write_bytes(ob.model([node], [("x", [1, 5, 8])], [("y", [1, 5, 8])], weights))
+    layers = analyze(str(path)).layers  # read channels first, 8x5, between two permutes
+    assert [(la.type, la.params, la.config.get("over")) for la in layers] == [
+        ("permute", 0, None),
+        ("layernorm", 16, "channels"),
+        ("permute", 0, None),
+    ]
+    node = ob.node("InstanceNormalization", ["x", "s"], ["y"], "in")
+    path.write_bytes(ob.model([node], [("x", [1, 4, 3, 3])], [("y", [1, 4, 3, 3])], [ob.tensor("s", [4])]))
+    (layer,) = analyze(str(path)).layers
+    assert (layer.type, layer.config["affine"]) == ("groupnorm", True)
+    node = ob.node("Mul", ["x", "w"], ["y"], "m")
+    assert layers_of(tmp_path, [node], [("x", [1, 4, 5])], [("y", [1, 4, 5])], [ob.tensor("w", [4, 1])]) == [
+        ("scale", (4, 5), 4)
+    ]
+
+
+def test_a_linear_weight_that_does_not_fit(tmp_path: Path) -> None:
+    """Gemm of 1x16 by B (8, 10): 8 rows for 16 features, refused with both of the weight's dims."""
+    node = ob.node("Gemm", ["x", "w"], ["y"], "fc")
+    message = refused(tmp_path, [node], [("x", [1, 16])], [("y", [1, 10])], [ob.tensor("w", [8, 10])])
+    assert "a weight of 8 x 10 does not fit 16 input features" in message

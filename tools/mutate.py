@@ -194,6 +194,42 @@ EQUIVALENT: dict[tuple[str, str], str] = {
         "onnx.ops",
         '"affine": len(node.inputs) > 1 and node.inputs[1] in importer.parameters,: > -> >= (comparison 1)',
     ): "validity.py admits a BatchNormalization of exactly 5 inputs only",
+    (
+        "onnx.ops",
+        '"kernel": importer.integers(node, "kernel_shape", count, 1),: 1 -> 2',
+    ): "spatial_axes makes a pool without kernel_shape opaque before this default is read",
+    (
+        "onnx.ops",
+        '"kernel": importer.integers(node, "kernel_shape", count, 1),: 1 -> 0',
+    ): "spatial_axes makes a pool without kernel_shape opaque before this default is read",
+    (
+        "onnx.ops",
+        'if not node.attributes.get("keepdims", 1):: 1 -> 2',
+    ): "2 is true as 1 is: keepdims by default either way",
+    (
+        "onnx.ops",
+        'linear = {1: "linear", 2: "bilinear", 3: "trilinear"}.get(count, "linear"): 1 -> 2',
+    ): "1-D: the default of .get is linear too",
+    (
+        "onnx.ops",
+        'linear = {1: "linear", 2: "bilinear", 3: "trilinear"}.get(count, "linear"): 1 -> 0',
+    ): "1-D: the default of .get is linear too",
+    (
+        "onnx.ops",
+        '"padding": _padding(importer, node, count, allow_same=False)[0],: False -> True',
+    ): "ConvTranspose refuses every auto_pad but VALID before: same padding is never asked for",
+    (
+        "onnx.ops",
+        '"affine": len(node.inputs) > 1 and node.inputs[1] in importer.parameters,: 1 -> 2',
+    ): "validity.py admits a BatchNormalization of exactly 5 inputs only",
+    (
+        "onnx.ops",
+        '"affine": len(node.inputs) > 1 and node.inputs[1] in importer.parameters,: 1 -> 0',
+    ): "validity.py admits a BatchNormalization of exactly 5 inputs only",
+    (
+        "onnx.ops",
+        "if axes is None or rank < 3 or sorted(whole(a) % rank for a in axes) != list(range(2, rank)):: 3 -> 2",
+    ): "rank 2 (a flat input): no axis is in range(2, 2), so the mean is opaque either way",
     ("core.formula", "ADD, MUL, DIV, ATOM = 1, 2, 3, 4: 1 -> 0"): "only the order of the precedences matters",
     ("core.formula", "ADD, MUL, DIV, ATOM = 1, 2, 3, 4: 4 -> 5"): "only the order of the precedences matters",
 }
