@@ -745,3 +745,14 @@ def test_a_linear_weight_that_does_not_fit(tmp_path: Path) -> None:
     node = ob.node("Gemm", ["x", "w"], ["y"], "fc")
     message = refused(tmp_path, [node], [("x", [1, 16])], [("y", [1, 10])], [ob.tensor("w", [8, 10])])
     assert "a weight of 8 x 10 does not fit 16 input features" in message
+
+
+def test_layer_scale_by_a_weight_whose_values_the_file_leaves_out(tmp_path: Path) -> None:
+    """x * w of 1x4x3x3, w a Constant of 4x1x1 with no values in the file (a file without its weights): a scale of
+    4 params, as by an initializer."""
+    nodes = [
+        ob.node("Constant", [], ["w"], "c", value=ob.tensor("", [4, 1, 1])),
+        ob.node("Mul", ["x", "w"], ["y"], "m"),
+    ]
+    found = layers_of(tmp_path, nodes, [("x", [1, 4, 3, 3])], [("y", [1, 4, 3, 3])])
+    assert found == [("scale", (4, 3, 3), 4)]
