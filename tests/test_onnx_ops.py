@@ -756,3 +756,24 @@ def test_layer_scale_by_a_weight_whose_values_the_file_leaves_out(tmp_path: Path
     ]
     found = layers_of(tmp_path, nodes, [("x", [1, 4, 3, 3])], [("y", [1, 4, 3, 3])])
     assert found == [("scale", (4, 3, 3), 4)]
+
+
+def test_what_layer_normalization_normalises_over(tmp_path: Path) -> None:
+    """axis 1 of a flat 1x10: its channels (the features); of a 1-D map 1x4x5 or a 1x4x3x3 map: all the values of
+    each sample (C x L = 20, C x H x W = 36: twice that many parameters)."""
+    for shape, over, params in (([1, 10], "channels", 20), ([1, 4, 5], "all", 40), ([1, 4, 3, 3], "all", 72)):
+        node = ob.node("LayerNormalization", ["x", "s", "b"], ["y"], "ln", axis=1)
+        weights = [ob.tensor("s", shape[1:]), ob.tensor("b", shape[1:])]
+        path = tmp_path / "ln.onnx"
+        path.write_bytes(ob.model([node], [("x", shape)], [("y", shape)], weights))
+        (layer,) = analyze(str(path)).layers
+        assert (layer.config["over"], layer.params) == (over, params), shape
+
+
+def test_a_resize_by_a_scale_that_is_not_whole_on_one_axis(tmp_path: Path) -> None:
+    """Resize of 1x3x4x4 by [1, 1, 1.5, 2]: the height's 1.5 is no whole scale: not counted."""
+    node = ob.node("Resize", ["x", "", "scales"], ["y"], "r", mode="nearest")
+    constants = [ob.tensor("scales", [4], [1.0, 1.0, 1.5, 2.0])]
+    assert layers_of(tmp_path, [node], [("x", [1, 3, 4, 4])], [("y", [1, 3, 6, 8])], constants) == [
+        ("opaque", (3, 6, 8), 0)
+    ]

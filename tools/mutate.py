@@ -220,10 +220,6 @@ EQUIVALENT: dict[tuple[str, str], str] = {
     ): "ConvTranspose refuses every auto_pad but VALID before: same padding is never asked for",
     (
         "onnx.ops",
-        '"affine": len(node.inputs) > 1 and node.inputs[1] in importer.parameters,: 1 -> 2',
-    ): "validity.py admits a BatchNormalization of exactly 5 inputs only",
-    (
-        "onnx.ops",
         '"affine": len(node.inputs) > 1 and node.inputs[1] in importer.parameters,: 1 -> 0',
     ): "validity.py admits a BatchNormalization of exactly 5 inputs only",
     (
