@@ -108,6 +108,13 @@ MERGES: list[tuple[str, list[Layer]]] = [
         [{"type": "global_avgpool", "name": "g"}, {"type": "multiply", "name": "x", "inputs": ["input", "g"]}],
     ),
     (
+        "arithmetic",
+        [
+            {"type": "global_avgpool", "name": "g"},
+            {"type": "arithmetic", "op": "sub", "name": "x", "inputs": ["input", "g"]},
+        ],
+    ),
+    (
         "pixel_unshuffle",
         [{"type": "crop", "name": "c", "size": [12, 10]}, {"type": "pixel_unshuffle", "name": "x", "factor": 2}],
     ),

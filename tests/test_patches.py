@@ -474,7 +474,7 @@ REACH = {
     "pixel": {
         *("relu", "relu6", "leaky_relu", "sigmoid", "tanh", "silu", "gelu", "hardsigmoid", "hardswish"),
         *("batchnorm", "dropout", "stochastic_depth", "lrn", "scale", "channel_shuffle", "position_embedding"),
-        *("add", "multiply"),
+        *("add", "multiply", "arithmetic"),
     },
     "window": {"conv", "maxpool", "avgpool", "pad", "crop", "upsample", "pixel_shuffle", "pixel_unshuffle"},
     "scatter": {"conv_transpose"},  # each input pixel is multiplied into a window of outputs

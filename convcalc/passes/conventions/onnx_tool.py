@@ -158,6 +158,7 @@ ONNX_TOOL: Registry = table(
         "attention": onnx_tool_attention,
         "dot_product_attention": onnx_tool_dot_product,
         "position_embedding": per_element(1, "Add"),
+        "arithmetic": per_element(1, "Add, Sub, Mul, Div or Pow"),
     },
     not_counted=(
         "flatten",

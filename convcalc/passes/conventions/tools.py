@@ -102,6 +102,11 @@ def unsupported_per_merge(op: str) -> Rule:
     return rule
 
 
+def fvcore_arithmetic(s: Sizes) -> Count:
+    """0: aten::add, sub, mul, div or pow, which fvcore counts 0 and lists as unsupported."""
+    return Skipped((f"aten::{s.config['op']}",))
+
+
 FVCORE: Registry = table(
     {
         "conv": fvcore_conv,
@@ -139,6 +144,7 @@ FVCORE: Registry = table(
         "attention": fvcore_attention,
         "dot_product_attention": unsupported("aten::scaled_dot_product_attention"),
         "position_embedding": unsupported("aten::add"),
+        "arithmetic": fvcore_arithmetic,
     },
     not_counted=(
         "reshape",
@@ -229,6 +235,7 @@ PTFLOPS_HOOKS: Registry = table(
         "matmul",
         "class_token",
         "position_embedding",
+        "arithmetic",
         "flatten",
         "dropout",
         "lrn",
@@ -283,6 +290,7 @@ PTFLOPS_FUNCTIONAL: Registry = table(
         "attention",
         "class_token",
         "position_embedding",
+        "arithmetic",
         "conv",
         "conv_transpose",
         "linear",
@@ -343,6 +351,7 @@ TORCHINFO: Registry = {
     "scale": zero,
     "class_token": zero,
     "position_embedding": zero,
+    "arithmetic": zero,
 }
 """torchinfo's calculate_macs: a layer's parameters named weight or bias. The layer scale's parameter is 'gamma',
 the class token's 'token', the position embedding's 'embedding': 0."""
@@ -405,6 +414,7 @@ WITHOUT_WEIGHTS = (
     "permute",
     "class_token",
     "position_embedding",
+    "arithmetic",
 )
 """Every kind without weights or a product of activations: what the tools that count multiply-adds only
 (flop_counter, torchvision) leave at 0."""
