@@ -51,6 +51,8 @@ class Cluster:
     id: str
     title: str
     members: tuple[str | Cluster, ...]
+    short: str
+    """The title with the group's name inside its parent's (``residual1: add``), for a picture's small labels."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,19 +95,34 @@ def diagram(analysis: Analysis, depth: int | None = None) -> Diagram:
     )
     arrows[Arrow(owner[analysis.output_layer], output_id, format_shape(analysis.output_shape))] = None
     counter = iter(range(len(analysis.layers) + 1))
-    top = ["n0", *_members(tree, ids, collapsed, counter), output_id]
+    top = ["n0", *_members(tree, ids, collapsed, shown, counter), output_id]
     return Diagram(analysis.name, tuple(boxes), tuple(arrows), tuple(top))
 
 
+def fitting_depth(analysis: Analysis, most: int) -> int | None:
+    """The deepest ``--depth`` whose picture has at most ``most`` boxes (None: every layer fits; at least 1)."""
+    if len(analysis.layers) + 2 <= most:
+        return None
+    tree, depth = hierarchy(analysis.layers), 1
+    while len(at_depth(tree, depth + 1)) + 2 <= most and len(at_depth(tree, depth + 1)) > len(at_depth(tree, depth)):
+        depth += 1
+    return depth
+
+
 def _members(
-    items: Sequence[Item], ids: dict[str, str], collapsed: dict[str, Group], counter: Iterator[int]
+    items: Sequence[Item],
+    ids: dict[str, str],
+    collapsed: dict[str, Group],
+    shown: dict[str, str],
+    counter: Iterator[int],
 ) -> list[str | Cluster]:
     members: list[str | Cluster] = []
     for item in items:
         if isinstance(item, Group) and item.name not in collapsed:
             cluster_id = f"c{next(counter)}"
-            title = f"{item.name}: {item.label}"
-            members.append(Cluster(cluster_id, title, tuple(_members(item.members, ids, collapsed, counter))))
+            inner = tuple(_members(item.members, ids, collapsed, shown, counter))
+            short = f"{shown[item.name]}: {item.label}"
+            members.append(Cluster(cluster_id, f"{item.name}: {item.label}", inner, short))
         else:
             members.append(ids[item.name])
     return members

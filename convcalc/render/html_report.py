@@ -16,7 +16,7 @@ from convcalc.core.text import printable
 from convcalc.engine.results import Analysis, LayerResult
 from convcalc.passes.explain import explain_layer
 from convcalc.passes.views import Group, Item, hierarchy
-from convcalc.render.dataflow import diagram
+from convcalc.render.dataflow import diagram, fitting_depth
 from convcalc.render.explain_text import render_explanations
 from convcalc.render.svg_graph import to_svg
 from convcalc.render.units import exact, human_bytes, human_count
@@ -35,9 +35,12 @@ button.toggle { width: 1.2em; color: #333; }
 .chart rect { fill: #4a7bd0; } .chart text { font-size: 11px; }
 .scroll { overflow: auto; max-height: 80vh; border: 1px solid #ddd; }
 svg.graph rect { fill: #fff; stroke: #555; } svg.graph .io rect { fill: #eef3e2; }
-svg.graph text { font-size: 11px; text-anchor: middle; } svg.graph text.sub { fill: #555; font-size: 10px; }
-svg.graph text.shape { text-anchor: start; fill: #777; font-size: 9px; }
-svg.graph path.edge { fill: none; stroke: #888; }
+svg.graph text { font: 11px Helvetica, Arial, sans-serif; text-anchor: middle; }
+svg.graph text.sub { fill: #555; font-size: 10px; }
+svg.graph .cluster rect { fill: #f5f7fb; fill-opacity: .6; stroke: #9aa6bd; stroke-dasharray: 4 3; }
+svg.graph .cluster text { text-anchor: start; fill: #556; font-size: 10px; }
+svg.graph path.edge { fill: none; stroke: #888; stroke-linejoin: round; }
+svg.graph path.edge.skip { stroke: #c2571a; stroke-width: 1.5; }
 """
 SCRIPT = """
 function rows(parent) { return document.querySelectorAll('tr[data-parent="' + parent + '"]'); }
@@ -79,6 +82,10 @@ def text(value: str) -> str:
     return escape(printable(value))
 
 
+GRAPH_BOXES = 80
+"""Without --depth, the graph is drawn at the deepest depth with at most this many boxes (every layer if they fit)."""
+
+
 def report_html(analysis: Analysis) -> str:
     """The whole report as one HTML document."""
     shape = f"{format_shape(analysis.input_shape)} -> {format_shape(analysis.output_shape)}"
@@ -90,11 +97,20 @@ def report_html(analysis: Analysis) -> str:
             warnings_section(analysis),
             table_section(analysis),
             charts_section([bar_chart(title, analysis.layers, value, show) for title, value, show in CHARTED]),
-            '<section id="graph"><h2>Graph</h2><div class="scroll">',
-            to_svg(diagram(analysis)),
-            "</div></section>",
+            graph_section(analysis, None),
         ],
         script=SCRIPT,
+    )
+
+
+def graph_section(analysis: Analysis, depth: int | None) -> str:
+    """The graph at ``depth``, or at the deepest depth that keeps it to GRAPH_BOXES boxes, and what it shows."""
+    shown = depth if depth is not None else fitting_depth(analysis, GRAPH_BOXES)
+    what = "every layer" if shown is None else f"depth {shown}: one box per group {shown} levels deep"
+    choice = "" if depth is not None else " (<code>--depth N</code> chooses)"
+    return (
+        f'<section id="graph"><h2>Graph</h2><p class="sub">{what}{choice}; skip connections in colour, blocks '
+        f'as dashed boxes</p><div class="scroll">{to_svg(diagram(analysis, shown))}</div></section>'
     )
 
 
