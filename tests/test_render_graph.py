@@ -178,6 +178,13 @@ def report_graph(spec: str, tmp_path: Path, *options: str) -> ET.Element:
     return parse(page[page.index('<svg class="graph"') : page.index("</svg>", page.index('<svg class="graph"')) + 6])
 
 
+def test_report_graph_follows_depth(tmp_path):
+    # ResNet-50 at depth 2: conv1, bn1, relu1, maxpool, 3 + 4 + 6 + 3 bottlenecks, avgpool, fc, input, output
+    assert len(node_rects(report_graph("resnet50", tmp_path, "--depth", "2"))) == 4 + 16 + 2 + 2
+    # at depth 1: the stem's four layers, four stages, avgpool and fc, input and output
+    assert len(node_rects(report_graph("resnet50", tmp_path, "--depth", "1"))) == 4 + 4 + 2 + 2
+
+
 def test_report_graph_of_resnet50_is_compact(tmp_path):
     # its 161 layers would be a picture 10,000 px tall: without --depth, the report draws at most 80 boxes
     root = report_graph("resnet50", tmp_path)

@@ -15,7 +15,7 @@ from convcalc.core.tensor import format_shape
 from convcalc.core.text import printable
 from convcalc.engine.results import Analysis, LayerResult
 from convcalc.passes.explain import explain_layer
-from convcalc.passes.views import Group, Item, hierarchy
+from convcalc.passes.views import Group, Item, hierarchy, rows
 from convcalc.render.dataflow import diagram, fitting_depth
 from convcalc.render.explain_text import render_explanations
 from convcalc.render.svg_graph import to_svg
@@ -86,9 +86,11 @@ GRAPH_BOXES = 80
 """Without --depth, the graph is drawn at the deepest depth with at most this many boxes (every layer if they fit)."""
 
 
-def report_html(analysis: Analysis) -> str:
-    """The whole report as one HTML document."""
+def report_html(analysis: Analysis, depth: int | None = None) -> str:
+    """The whole report as one HTML document; with ``depth``, the charts and graph show the groups at that depth
+    (the table's ``--depth`` rows)."""
     shape = f"{format_shape(analysis.input_shape)} -> {format_shape(analysis.output_shape)}"
+    charted = rows(analysis.layers, depth) if depth is not None else analysis.layers
     return document(
         text(analysis.name),
         [
@@ -96,8 +98,8 @@ def report_html(analysis: Analysis) -> str:
             totals_section(analysis),
             warnings_section(analysis),
             table_section(analysis),
-            charts_section([bar_chart(title, analysis.layers, value, show) for title, value, show in CHARTED]),
-            graph_section(analysis, None),
+            charts_section([bar_chart(title, charted, value, show) for title, value, show in CHARTED]),
+            graph_section(analysis, depth),
         ],
         script=SCRIPT,
     )
@@ -220,7 +222,7 @@ def charts_section(charts: Sequence[str]) -> str:
 def bar_chart(
     title: str, layers: Sequence[LayerResult], value: Callable[[LayerResult], int], show: Callable[[int], str]
 ) -> str:
-    """A horizontal bar per layer with a value above zero, the largest full width."""
+    """A horizontal bar per layer (or group row) with a value above zero, the largest full width."""
     shown = [(layer.name, value(layer)) for layer in layers if value(layer)]
     largest = max((v for _, v in shown), default=1)
     label_width, bar_width, row = 230, 260, 15
