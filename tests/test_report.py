@@ -113,3 +113,31 @@ def test_charts_follow_depth(tmp_path):
 def test_depth_is_for_one_networks_report(tmp_path):
     result = run_cli("report", "resnet18", "resnet50", "-o", str(tmp_path / "c.html"), "--depth", "1")
     assert result.code == 2 and "--depth is for one network's report" in result.stderr
+
+
+def test_device_charts_each_layers_latency_and_bound(tmp_path):
+    target = tmp_path / "r.html"
+    result = run_cli("report", "resnet50", "-o", str(target), "--device", "a100")
+    assert result.code == 0, result.stderr
+    page = target.read_text(encoding="utf-8")
+    document = json.loads(run_cli("analyze", "resnet50", "-f", "json", "--device", "a100").stdout)
+    estimates = document["layers"]
+    timed = [layer for layer in estimates if layer["latency"]["estimate_s"] > 0]
+    assert timed and len(timed) < len(estimates)  # layers fused into a conv's node (bn, relu) get no bar
+    title = "latency estimate on " + document["total"]["latency"]["device"]
+    assert chart_rows(page, title) == [layer["name"] for layer in timed]
+    start = page.index(f"<figcaption><b>{title}</b>")
+    figure = page[start : page.index("</figure>", start)]
+    assert re.findall(r'<rect class="(compute|memory)"', figure) == [layer["latency"]["bound"] for layer in timed]
+    assert "not a measurement" in figure
+    assert "latency estimate" not in make_report("resnet50", tmp_path / "plain.html")  # only under --device
+
+
+def test_device_refuses_depth_and_a_comparison(tmp_path):
+    target = str(tmp_path / "r.html")
+    depth = run_cli("report", "resnet50", "-o", target, "--device", "a100", "--depth", "2")
+    assert depth.code == 2 and "leave out --depth" in depth.stderr
+    pair = run_cli("report", "resnet18", "resnet50", "-o", target, "--device", "a100")
+    assert pair.code == 2 and "for one network's report" in pair.stderr
+    unknown = run_cli("report", "resnet50", "-o", target, "--device", "no-such-gpu")
+    assert unknown.code == 2 and "Traceback" not in unknown.stderr
