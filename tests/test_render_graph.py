@@ -14,7 +14,18 @@ import pytest
 
 from convcalc.api import analyze
 from convcalc.render.dataflow import Cluster, diagram
-from convcalc.render.svg_graph import NAME_SIZE, SUB_SIZE, TEXT_PAD, TITLE_SIZE, Rect, layout, text_width, to_svg
+from convcalc.render.svg_graph import (
+    NAME_SIZE,
+    PAD,
+    SUB_SIZE,
+    TEXT_PAD,
+    TITLE,
+    TITLE_SIZE,
+    Rect,
+    layout,
+    text_width,
+    to_svg,
+)
 from tests.chromium import Browser, find_chromium
 from tests.conftest import run_cli
 from tests.tiny_spec import TINY
@@ -104,6 +115,17 @@ def test_every_label_fits_its_box(spec, depth):
     assert all(line in shown for box in picture.boxes for line in box.lines)  # whole, never cut short
     for frame in placed.frames:
         assert text_width(frame.cluster.short, TITLE_SIZE) <= frame.rect.width - TEXT_PAD
+
+
+@pytest.mark.parametrize(("spec", "depth"), CASES)
+def test_shapes_beside_arrows_hide_nothing(spec, depth):
+    placed = layout(diagram(analyze(spec), depth))
+    assert placed.shapes  # the stem's arrows at least
+    titles = [Rect(f.rect.x, f.rect.y, text_width(f.cluster.short, TITLE_SIZE) + PAD, TITLE) for f in placed.frames]
+    for x, baseline, label in placed.shapes:
+        area = Rect(x, baseline - 9, text_width(label, 9), 11)  # 9 px text: its ascent above the baseline, descent
+        assert not [box for box, rect in placed.boxes.items() if overlap(area, rect)], label
+        assert not [title for title in titles if overlap(area, title)], label
 
 
 def test_text_width_is_per_character():

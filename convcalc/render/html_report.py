@@ -44,6 +44,7 @@ button.toggle { width: 1.2em; color: #333; }
 svg.graph rect { fill: #fff; stroke: #555; } svg.graph .io rect { fill: #eef3e2; }
 svg.graph text { font: 11px Helvetica, Arial, sans-serif; text-anchor: middle; }
 svg.graph text.sub { fill: #555; font-size: 10px; }
+svg.graph text.shape { text-anchor: start; fill: #777; font-size: 9px; }
 svg.graph .cluster rect { fill: #f5f7fb; fill-opacity: .6; stroke: #9aa6bd; stroke-dasharray: 4 3; }
 svg.graph .cluster text { text-anchor: start; fill: #556; font-size: 10px; }
 svg.graph path.edge { fill: none; stroke: #888; stroke-linejoin: round; }

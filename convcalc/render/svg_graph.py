@@ -11,6 +11,8 @@
 * **Clusters.** Each group is a rectangle around its members, titled with its name inside its parent's; rows
   leave room above and below for the clusters that open and close there.
 * **Text.** Every box has one width, the widest text's estimate (:func:`text_width`) plus padding: no label is cut.
+  A straight arrow into a box with one input has its tensor shape beside it (every arrow has it as a tooltip),
+  unless a cluster's title is in that gap.
 """
 
 from __future__ import annotations
@@ -82,6 +84,8 @@ class Layout:
     frames: tuple[Frame, ...]
     edges: tuple[tuple[str, str, str], ...]
     """Each arrow's path (``d``), label and class (``edge`` or ``edge skip``)."""
+    shapes: tuple[tuple[float, float, str], ...]
+    """Tensor shapes written beside straight arrows (x, baseline y, text), where no cluster title is."""
     width: float
     height: float
 
@@ -151,7 +155,7 @@ def _box_width(diagram: Diagram, clusters: list[Cluster]) -> float:
 
 def layout(diagram: Diagram) -> Layout:
     """Every box's and cluster's rectangle, every arrow's path, and the picture's size."""
-    rank = _ranks(diagram)
+    rank, sources = _ranks(diagram), _sources(diagram)
     lane = _lanes(diagram, rank)
     chains: dict[str, tuple[Cluster, ...]] = {}
     _enclosing(diagram.clusters, (), chains)
@@ -180,6 +184,7 @@ def layout(diagram: Diagram) -> Layout:
     frames = tuple(_frames(diagram.clusters, boxes, 0))
     right = [max((r.right for b, r in boxes.items() if rank[b] == row), default=0.0) for row in range(rows)]
     edges: list[tuple[str, str, str]] = []
+    shapes: list[tuple[float, float, str]] = []
     for arrow in diagram.arrows:
         start, end = boxes[arrow.source], boxes[arrow.target]
         if arrow in track:
@@ -188,9 +193,11 @@ def layout(diagram: Diagram) -> Layout:
             edges.append((_skip_path(start, end, gutter), arrow.label, "edge skip"))
         else:
             edges.append((_curve(start, end), arrow.label, "edge"))
+            if start.x == end.x and not opens[rank[arrow.target]] and len(sources[arrow.target]) == 1:
+                shapes.append((start.x + start.width / 2 + 4, (start.bottom + end.y) / 2 + 4, arrow.label))
     widest = max((r.right for r in boxes.values()), default=0.0) + PAD * (max(track.values(), default=0) + nesting + 1)
     frame_right = max((f.rect.right for f in frames), default=0.0)
-    return Layout(boxes, frames, tuple(edges), max(widest, frame_right) + MARGIN, y + MARGIN)
+    return Layout(boxes, frames, tuple(edges), tuple(shapes), max(widest, frame_right) + MARGIN, y + MARGIN)
 
 
 def _tracks(spans: list[tuple[int, int]]) -> list[int]:
@@ -255,6 +262,8 @@ def to_svg(diagram: Diagram) -> str:
     for path, label, kind in placed.edges:
         shown = escape(visible(label))
         parts.append(f'<path class="{kind}" d="{path}" marker-end="url(#arrow)"><title>{shown}</title></path>')
+    for x, y, label in placed.shapes:
+        parts.append(f'<text class="shape" x="{x:.1f}" y="{y:.1f}">{escape(visible(label))}</text>')
     for box in diagram.boxes:
         parts.append(_box(box, placed.boxes[box.id]))
     parts.append("</svg>")
