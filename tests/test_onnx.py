@@ -603,3 +603,32 @@ def test_a_file_with_dynamic_axes_asks_for_its_input(tmp_path):
     assert "hint: give its shape after the batch: --input 3xNxN with numbers for N" in plain.stderr
     wrong = run_cli("analyze", path, "--input", "4x64x64")
     assert wrong.code == 2 and "its shape after the batch is 3xNxN, not 4x64x64" in wrong.stderr
+
+
+def test_group_norm_as_torchscript_writes_it(tmp_path):
+    """nn.GroupNorm(2, 80) as torch's TorchScript exporter writes it: a Reshape to [N, 2, -1], InstanceNormalization
+    with constant ones and zeros, a Reshape back to the input's Shape, then Mul by the weight and Add of the bias
+    (each Unsqueeze-d to 80 x 1 x 1, the bias's after the Mul in the file): one groupnorm of 2 groups, 2 x 80 params."""
+    int64 = ob.INT64
+    nodes = [
+        ob.node("Constant", [], ["ones"], "/norm/Constant", value=ob.tensor("", [2], [1.0, 1.0])),  # not parameters
+        ob.node("Constant", [], ["zeros"], "/norm/Constant_1", value=ob.tensor("", [2], [0.0, 0.0])),
+        ob.node("Reshape", ["x", "grouped"], ["g"], "/norm/Reshape"),
+        ob.node("InstanceNormalization", ["g", "ones", "zeros"], ["n"], "/norm/InstanceNormalization"),
+        ob.node("Shape", ["x"], ["s"], "/norm/Shape"),
+        ob.node("Reshape", ["n", "s"], ["back"], "/norm/Reshape_1"),
+        ob.node("Unsqueeze", ["weight", "axes"], ["w"], "/norm/Unsqueeze"),
+        ob.node("Mul", ["back", "w"], ["scaled"], "/norm/Mul"),
+        ob.node("Unsqueeze", ["bias", "axes"], ["b"], "/norm/Unsqueeze_1"),
+        ob.node("Add", ["scaled", "b"], ["y"], "/norm/Add"),
+    ]
+    constants = [
+        ob.tensor("grouped", [3], [0, 2, -1], int64),
+        ob.tensor("axes", [2], [1, 2], int64),
+        ob.tensor("weight", [80]),
+        ob.tensor("bias", [80]),
+    ]
+    model = ob.model(nodes, [("x", [1, 80, 4, 4])], [("y", [1, 80, 4, 4])], constants)
+    analysis = analyze(write(tmp_path, model))
+    assert [(la.type, la.output_shape, la.params) for la in analysis.layers] == [("groupnorm", (80, 4, 4), 2 * 80)]
+    assert analysis.layers[0].config["groups"] == 2 and not analysis.warnings
