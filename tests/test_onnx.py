@@ -632,3 +632,27 @@ def test_group_norm_as_torchscript_writes_it(tmp_path):
     analysis = analyze(write(tmp_path, model))
     assert [(la.type, la.output_shape, la.params) for la in analysis.layers] == [("groupnorm", (80, 4, 4), 2 * 80)]
     assert analysis.layers[0].config["groups"] == 2 and not analysis.warnings
+
+
+def test_an_einsum_that_is_a_batched_product_is_a_matmul(tmp_path):
+    # MaxViT's attention on q = k = v = x [1, 2 heads, 5 tokens, 4]: scores q k^T ('BHID,BHJD->BHIJ': k read with its
+    # last two axes swapped, 2 x 5 x 4 x 5 = 200 MACs), then scores v ('BHIJ,BHJD->BHID': 2 x 5 x 5 x 4 = 200)
+    nodes = [
+        ob.node("Einsum", ["x", "x"], ["scores"], "scores", equation="BHID, BHJD -> BHIJ"),
+        ob.node("Einsum", ["scores", "x"], ["y"], "mixed", equation="BHIJ,BHJD->BHID"),
+    ]
+    model = ob.model(nodes, [("x", [1, 2, 5, 4])], [("y", [1, 2, 5, 4])])
+    analysis = analyze(write(tmp_path, model))
+    assert [(la.type, la.output_shape, la.macs) for la in analysis.layers] == [
+        ("permute", (2, 4, 5), 0),
+        ("matmul", (2, 5, 5), 2 * 5 * 4 * 5),
+        ("matmul", (2, 5, 4), 2 * 5 * 5 * 4),
+    ]
+
+
+def test_another_einsum_is_uncounted(tmp_path):
+    nodes = [ob.node("Einsum", ["x", "x"], ["y"], "outer", equation="BI,BJ->BIJ")]
+    model = ob.model(nodes, [("x", [1, 3])], [("y", [1, 3, 3])])
+    analysis = analyze(write(tmp_path, model))
+    assert [(la.type, la.output_shape) for la in analysis.layers] == [("opaque", (3, 3))]
+    assert [w.code for w in analysis.warnings] == ["uncounted"]

@@ -9,6 +9,7 @@ with every axis (:mod:`convcalc.importers.onnx.layouts`).
 from __future__ import annotations
 
 import math
+import re
 
 from convcalc.core.tensor import Shape, format_shape
 from convcalc.importers.onnx.constants import gather, whole
@@ -359,3 +360,33 @@ def pad(importer: Importer, node: OnnxNode) -> None:
         return
     sides = tuple(whole(pads[offset + axis]) for axis in range(2, rank) for offset in (0, rank))
     importer.emit(node, "pad", {"padding": sides})
+
+
+def einsum(importer: Importer, node: OnnxNode) -> None:
+    """An Einsum that is a batched product of two activations (MaxViT's attention: 'BGHID,BGHJD->BGHIJ' is q k^T,
+    'BGHIJ,BGHJD->BGHID' is a v): a ``matmul``, its second operand's last two axes swapped where the equation
+    reads them so (a ``permute`` of no cost); any other equation is uncounted."""
+    equation = str(node.attributes.get("equation", "")).replace(" ", "")
+    found = re.fullmatch(r"([A-Za-z]+),([A-Za-z]+)->([A-Za-z]+)", equation)
+    if found is None or len(node.inputs) != 2 or any(importer.constant(node, i) is not None for i in (0, 1)):
+        opaque(importer, node)
+        return
+    first, second, out = found.groups()
+    lead, i, j = out[:-2], out[-2], out[-1]
+    if not (len(first) == len(second) == len(out) >= 3 and first[:-2] == second[:-2] == lead and first[-2] == i):
+        opaque(importer, node)
+        return
+    k = first[-1]
+    if second[-2:] not in (k + j, j + k) or len({i, j, k}) != 3:
+        opaque(importer, node)
+        return
+    held = reads_all_axes(importer, node)
+    sources = [all_axes_source(importer, node, p) if held else importer.source_of(node, p) for p in (0, 1)]
+    if second[-2:] == j + k:  # b is [.., J, K]: read as [.., K, J]
+        rank = len(importer.shapes[sources[1]])
+        swap = (*range(rank - 2), rank - 1, rank - 2)
+        sources[1] = importer.step(node, "permute", {"dims": swap}, [sources[1]], "permute")
+    if held:
+        emit_all_axes(importer, node, "matmul", {}, sources)
+    else:
+        importer.emit(node, "matmul", {}, sources)
