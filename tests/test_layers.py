@@ -569,7 +569,25 @@ def test_arithmetic_needs_two_operands_that_broadcast() -> None:
         analyze_layers([4, 6, 6], [{"type": "arithmetic", "op": "mul", "constant": [5, 1, 1], "inputs": ["input"]}])
 
 
+def test_reduce_keeps_or_drops_its_axes() -> None:
+    analysis = analyze_layers(
+        [4, 6, 5],
+        [
+            {"type": "reduce", "name": "rows", "op": "sum", "axes": [1]},  # 4 x 1 x 5, one add per input element
+            {"type": "reduce", "name": "peak", "op": "max", "axes": [0, 2], "keep": False, "input": "input"},  # 6
+            {"type": "reduce", "name": "mean", "op": "mean", "axes": [2], "input": "input"},  # 4 x 6 x 1
+        ],
+    )
+    rows, peak, mean = analysis.layers
+    assert (rows.output_shape, rows.params, rows.macs, rows.flops) == ((4, 1, 5), 0, 0, 4 * 6 * 5)
+    assert (peak.output_shape, peak.flops) == ((6,), 4 * 6 * 5)
+    assert (mean.output_shape, mean.flops) == ((4, 6, 1), 4 * 6 * 5 + 4 * 6)  # + one division per output
+    with pytest.raises(SpecError, match="cannot reduce axis 3 of 4x6x5"):
+        analyze_layers([4, 6, 5], [{"type": "reduce", "op": "sum", "axes": [3]}])
+
+
 COVERED = {
+    "reduce",
     "arithmetic",
     "conv",
     "conv_transpose",

@@ -13,7 +13,7 @@ from convcalc.kinds.merge import Add, Arithmetic, Concat, Multiply
 from convcalc.kinds.norm import BatchNorm, GroupNorm, LayerNorm, LocalResponseNorm
 from convcalc.kinds.pool import AdaptivePool, Pool
 from convcalc.kinds.tensor import ChannelShuffle, Crop, Flatten, Opaque, Pad, PixelShuffle, Slice, Upsample
-from convcalc.kinds.tensorops import MatMul, Permute, Reshape, Roll
+from convcalc.kinds.tensorops import MatMul, Permute, Reduce, Reshape, Roll
 from convcalc.kinds.weighted import Conv, ConvTranspose, Linear
 
 KINDS: tuple[LayerKind, ...] = (
@@ -52,6 +52,7 @@ KINDS: tuple[LayerKind, ...] = (
     Permute(),
     Roll(),
     MatMul(),
+    Reduce(),
     Attention(),
     DotProductAttention(),
     ClassToken(),

@@ -402,18 +402,26 @@ def global_pool(importer: Importer, node: OnnxNode) -> None:
     importer.emit(node, "global_avgpool" if node.op_type == "GlobalAveragePool" else "global_maxpool", {})
 
 
-def reduce_mean(importer: Importer, node: OnnxNode) -> None:
-    axes = node.attributes.get("axes")
-    tensor = importer.constant(node, 1)
-    if axes is None and tensor is not None:
-        axes = tensor.values
-    rank = len(importer.shape_of(node)) + 1
-    if axes is None or rank < 3 or sorted(whole(a) % rank for a in axes) != list(range(2, rank)):
-        opaque(importer, node)  # a mean over every spatial axis is a global average pool
+def reduce(importer: Importer, node: OnnxNode) -> None:
+    """ReduceMean, ReduceSum, ReduceMax, ReduceMin over axes after the batch: a ``reduce`` layer; a mean over every
+    spatial axis of a map is a global average pool (and a flatten without keepdims)."""
+    given = importer.constant(node, 1)
+    axes = node.attributes.get("axes") or (given.values if given is not None else None)
+    held = file_shape(importer, node)
+    keep = bool(node.attributes.get("keepdims", 1))
+    if not axes or reads_all_axes(importer, node):
+        opaque(importer, node)  # every axis (no axes given), or of a tensor held whole
         return
-    pooled = importer.emit(node, "global_avgpool", {})
-    if not node.attributes.get("keepdims", 1):
-        importer.emit(node, "flatten", {}, [pooled])
+    chosen = sorted({whole(a) % len(held) for a in axes})
+    if node.op_type == "ReduceMean" and len(held) >= 3 and chosen == list(range(2, len(held))):
+        pooled = importer.emit(node, "global_avgpool", {})
+        if not keep:
+            importer.emit(node, "flatten", {}, [pooled])
+    elif 0 in chosen:
+        opaque(importer, node)
+    else:
+        op = node.op_type.removeprefix("Reduce").lower()
+        importer.emit(node, "reduce", {"op": op, "axes": tuple(a - 1 for a in chosen), "keep": keep})
 
 
 def flatten(importer: Importer, node: OnnxNode) -> None:
@@ -495,7 +503,7 @@ HANDLERS: dict[str, Handler] = {
     "AveragePool": pool,
     "GlobalAveragePool": global_pool,
     "GlobalMaxPool": global_pool,
-    "ReduceMean": reduce_mean,
+    **dict.fromkeys(("ReduceMean", "ReduceSum", "ReduceMax", "ReduceMin"), reduce),
     "Flatten": flatten,
     "Reshape": reshape,
     "Transpose": transpose,

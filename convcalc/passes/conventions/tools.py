@@ -102,6 +102,12 @@ def unsupported_per_merge(op: str) -> Rule:
     return rule
 
 
+def fvcore_reduce(s: Sizes) -> Count:
+    """0: aten::mean, sum, amax or amin, which fvcore counts 0 and lists as unsupported."""
+    op = {"max": "amax", "min": "amin"}.get(s.config["op"], s.config["op"])
+    return Skipped((f"aten::{op}",))
+
+
 def fvcore_arithmetic(s: Sizes) -> Count:
     """0: aten::add, sub, mul, div or pow, which fvcore counts 0 and lists as unsupported."""
     return Skipped((f"aten::{s.config['op']}",))
@@ -145,6 +151,7 @@ FVCORE: Registry = table(
         "dot_product_attention": unsupported("aten::scaled_dot_product_attention"),
         "position_embedding": unsupported("aten::add"),
         "arithmetic": fvcore_arithmetic,
+        "reduce": fvcore_reduce,
     },
     not_counted=(
         "reshape",
@@ -236,6 +243,7 @@ PTFLOPS_HOOKS: Registry = table(
         "class_token",
         "position_embedding",
         "arithmetic",
+        "reduce",
         "flatten",
         "dropout",
         "lrn",
@@ -291,6 +299,7 @@ PTFLOPS_FUNCTIONAL: Registry = table(
         "class_token",
         "position_embedding",
         "arithmetic",
+        "reduce",
         "conv",
         "conv_transpose",
         "linear",
@@ -415,6 +424,7 @@ WITHOUT_WEIGHTS = (
     "class_token",
     "position_embedding",
     "arithmetic",
+    "reduce",
 )
 """Every kind without weights or a product of activations: what the tools that count multiply-adds only
 (flop_counter, torchvision) leave at 0."""
