@@ -204,10 +204,6 @@ EQUIVALENT: dict[tuple[str, str], str] = {
     ): "spatial_axes makes a pool without kernel_shape opaque before this default is read",
     (
         "onnx.ops",
-        'if not node.attributes.get("keepdims", 1):: 1 -> 2',
-    ): "2 is true as 1 is: keepdims by default either way",
-    (
-        "onnx.ops",
         'linear = {1: "linear", 2: "bilinear", 3: "trilinear"}.get(count, "linear"): 1 -> 2',
     ): "1-D: the default of .get is linear too",
     (
@@ -222,10 +218,6 @@ EQUIVALENT: dict[tuple[str, str], str] = {
         "onnx.ops",
         '"affine": len(node.inputs) > 1 and node.inputs[1] in importer.parameters,: 1 -> 0',
     ): "validity.py admits a BatchNormalization of exactly 5 inputs only",
-    (
-        "onnx.ops",
-        "if axes is None or rank < 3 or sorted(whole(a) % rank for a in axes) != list(range(2, rank)):: 3 -> 2",
-    ): "rank 2 (a flat input): no axis is in range(2, 2), so the mean is opaque either way",
     ("core.formula", "ADD, MUL, DIV, ATOM = 1, 2, 3, 4: 1 -> 0"): "only the order of the precedences matters",
     ("core.formula", "ADD, MUL, DIV, ATOM = 1, 2, 3, 4: 4 -> 5"): "only the order of the precedences matters",
 }
