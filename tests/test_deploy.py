@@ -74,6 +74,11 @@ def test_flash_is_params_and_buffers_after_folding_at_the_dtype() -> None:
     assert (deployed.params, deployed.buffers) == (3 * 3 * 3 * 4 + 4, 0)
     assert deployed.flash_bytes == (108 + 4) * 2
     assert deployed.to_dict()["flash_bytes"] == 224
+    # a batch norm with no producer to fold into keeps its 4 running means and 4 variances: (8 + 8) x 2 bytes
+    lone = deployment(
+        analyze(load_spec("t.yaml", text="input: [4, 2, 2]\nlayers:\n  - {type: batchnorm}\n")), "float16"
+    )
+    assert (lone.params, lone.buffers, lone.flash_bytes) == (8, 8, 32)
 
 
 def test_each_kinds_role_in_a_runtime() -> None:
