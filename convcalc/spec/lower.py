@@ -21,7 +21,7 @@ from convcalc.core.keys import MAX_AXES, Key, describe, positive_int, shown
 from convcalc.core.tensor import Shape
 from convcalc.engine.graph import MAX_LAYERS, NETWORK_INPUT, Graph, Node
 from convcalc.kinds.catalogue import CATALOGUE
-from convcalc.spec.expr import ExpressionError, substitute
+from convcalc.spec.expr import KEYWORDS, ExpressionError, substitute
 from convcalc.spec.hints import type_hint
 from convcalc.spec.namespace import Namespace, Scope
 from convcalc.spec.reader import Located, LocatedList, location_of
@@ -186,9 +186,10 @@ class Builder:
             raise SpecError(f"'params' of block '{block}' must map names to defaults", body.value_at("params"))
         params: dict[str, Any] = {}
         for name, default, where in items:
-            if not isinstance(name, str) or not name.isidentifier() or name in (*ENTRY_KEYS, "block"):
+            if not isinstance(name, str) or not name.isidentifier() or name in (*ENTRY_KEYS, "block", *KEYWORDS):
                 raise SpecError(
-                    f"block parameter {shown(name)} must be an identifier other than {', '.join(ENTRY_KEYS)}, block",
+                    f"block parameter {shown(name)} must be an identifier other than {', '.join(ENTRY_KEYS)}, block "
+                    f"and the words of expressions ({', '.join(sorted(KEYWORDS))})",
                     where,
                 )
             params[name] = REQUIRED_PARAM if default is None else default
@@ -294,8 +295,10 @@ class Builder:
             return key.convert(source[key.name])
         except ValueError as error:
             origin = "" if source is entry else " (from 'defaults')"
+            fraction = isinstance(source[key.name], float) and "whole number" in str(error)
+            hint = "round it in the expression: ${round(...)}, ${ceil(...)} or ${floor(...)}" if fraction else None
             raise SpecError(
-                f"'{key.name}'{origin}: {error}", source.value_at(key.name), layer=layer, kind=type_name
+                f"'{key.name}'{origin}: {error}", source.value_at(key.name), layer=layer, kind=type_name, hint=hint
             ) from None
 
 
