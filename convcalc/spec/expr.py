@@ -104,7 +104,50 @@ class Function:
         return f"{self.least} to {self.most} arguments"
 
 
-class _Parser:
+class _Operations:
+    """The typed operations of an expression (``text``, for messages): numbers with numbers, truths with truths."""
+
+    text: str
+
+    def compare(self, operator: str, left: Value, right: Value) -> bool:
+        """Numbers with any comparison; true and false with == and != only."""
+        mixed = isinstance(left, bool) != isinstance(right, bool)
+        if mixed or (isinstance(left, bool) and operator not in ("==", "!=")):
+            raise ExpressionError(
+                f"cannot compare {shown_value(left)} {operator} {shown_value(right)} in '{self.text}' "
+                "(numbers compare with numbers; true and false only with == and !=)"
+            )
+        return COMPARISONS[operator](left, right)
+
+    def apply(self, operator: str, left: int | Fraction, right: int | Fraction) -> int | Fraction:
+        """``left operator right``, exactly: ``/`` makes a fraction, ``//`` floors, ``%`` takes the divisor's sign."""
+        if operator in ("+", "-", "*"):
+            return left + right if operator == "+" else left - right if operator == "-" else left * right
+        if right == 0:
+            raise ExpressionError(f"division by zero in '{self.text}'")
+        if operator == "/":
+            return Fraction(left) / right
+        return left // right if operator == "//" else left % right
+
+    def number(self, value: Value, operation: str) -> int | Fraction:
+        if isinstance(value, bool):
+            raise ExpressionError(f"'{operation}' needs a number, not {shown_value(value)}, in '{self.text}'")
+        return value
+
+    def truth(self, value: Value, operation: str) -> bool:
+        if not isinstance(value, bool):
+            raise ExpressionError(
+                f"'{operation}' needs true or false, not {shown_value(value)}, in '{self.text}' (compare it: x != 0)"
+            )
+        return value
+
+    def check(self, value: int | Fraction) -> int | Fraction:
+        if not -MAX_MAGNITUDE <= value <= MAX_MAGNITUDE:
+            raise ExpressionError(f"'{self.text[:60]}' is too large (more than 10^100)")
+        return value.numerator if isinstance(value, Fraction) and value.denominator == 1 else value
+
+
+class _Parser(_Operations):
     def __init__(self, text: str, names: Mapping[str, Any]) -> None:
         self.text = text
         self.names = names
@@ -212,16 +255,6 @@ class _Parser:
 
         return run
 
-    def compare(self, operator: str, left: Value, right: Value) -> bool:
-        """Numbers with any comparison; true and false with == and != only."""
-        mixed = isinstance(left, bool) != isinstance(right, bool)
-        if mixed or (isinstance(left, bool) and operator not in ("==", "!=")):
-            raise ExpressionError(
-                f"cannot compare {shown_value(left)} {operator} {shown_value(right)} in '{self.text}' "
-                "(numbers compare with numbers; true and false only with == and !=)"
-            )
-        return COMPARISONS[operator](left, right)
-
     def sum(self) -> Thunk:
         return self.arithmetic(("+", "-"), self.term)
 
@@ -243,15 +276,6 @@ class _Parser:
             return value
 
         return run
-
-    def apply(self, operator: str, left: int | Fraction, right: int | Fraction) -> int | Fraction:
-        if operator in "+-*":
-            return left + right if operator == "+" else left - right if operator == "-" else left * right
-        if right == 0:
-            raise ExpressionError(f"division by zero in '{self.text}'")
-        if operator == "/":
-            return Fraction(left) / right
-        return left // right if operator == "//" else left % right
 
     def unary(self) -> Thunk:
         negative = False
@@ -322,23 +346,6 @@ class _Parser:
         if not isinstance(value, (int, Fraction)):
             raise ExpressionError(f"'{name}' is {shown(value)}, not a number or true/false, in '{self.text}'")
         return value if isinstance(value, bool) else self.check(value)
-
-    def number(self, value: Value, operation: str) -> int | Fraction:
-        if isinstance(value, bool):
-            raise ExpressionError(f"'{operation}' needs a number, not {shown_value(value)}, in '{self.text}'")
-        return value
-
-    def truth(self, value: Value, operation: str) -> bool:
-        if not isinstance(value, bool):
-            raise ExpressionError(
-                f"'{operation}' needs true or false, not {shown_value(value)}, in '{self.text}' (compare it: x != 0)"
-            )
-        return value
-
-    def check(self, value: int | Fraction) -> int | Fraction:
-        if not -MAX_MAGNITUDE <= value <= MAX_MAGNITUDE:
-            raise ExpressionError(f"'{self.text[:60]}' is too large (more than 10^100)")
-        return value.numerator if isinstance(value, Fraction) and value.denominator == 1 else value
 
 
 def make_divisible(value: int | Fraction, divisor: int | Fraction, min_value: int | Fraction | None = None) -> int:

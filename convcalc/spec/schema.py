@@ -107,6 +107,11 @@ def structures() -> dict[str, Schema]:
             "anyOf": [ref("layers"), {"type": "null"}],
             "description": "layers on the way around the body; none is the identity",
         },
+        "add": {
+            **substitutable({"type": "boolean"}),
+            "default": True,
+            "description": "false: the body alone, no shortcut and no add (or a condition: ${stride == 1})",
+        },
     }
     instance_properties = {
         "block": {"type": "string", "description": "the name of a block under 'blocks'"},

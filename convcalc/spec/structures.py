@@ -6,7 +6,8 @@
   concatenates their outputs on channels: the branches' layers, then a ``concat`` node. An empty branch
   is the identity (the input itself is concatenated).
 * A **residual** (``{type: residual, body: [...], shortcut: [...]}``) is body(x) + shortcut(x): the body's
-  layers, the shortcut's (none: the identity), then an ``add`` node.
+  layers, the shortcut's (none: the identity), then an ``add`` node. With ``add: false`` (a condition such as
+  ``"${stride == 1 and cin == cout}"``) it is its body alone: no shortcut, no add (MBConv's residual).
 
 Each structure says which entries it is, which keys it takes and which layer lists it holds (for the size
 estimate before expansion), and lowers an entry into graph nodes through the builder in :mod:`convcalc.spec.lower`.
@@ -20,7 +21,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple, Protocol
 
 from convcalc.core.errors import Location, SpecError, nearest
-from convcalc.core.keys import shown
+from convcalc.core.keys import describe, shown
 from convcalc.engine.graph import Instance, Node
 from convcalc.kinds.catalogue import CATALOGUE
 from convcalc.spec.hints import key_hint
@@ -82,6 +83,8 @@ class Structure:
     """Its own keys besides ENTRY_KEYS."""
     holds_layers: ClassVar[bool] = True
     """Its own keys hold layer lists (their ``${...}`` are substituted as their entries expand)."""
+    options: ClassVar[tuple[str, ...]] = ()
+    """Its keys besides ``keys`` that hold values, not layer lists (substituted as any value)."""
     merges: ClassVar[str | None] = None
     """The catalogue kind of the node it lowers to last, when it runs paths from one input and merges their outputs
     with it (None: it does not)."""
@@ -171,6 +174,7 @@ class Branches(Structure):
 class Residual(Structure):
     type_name = "residual"
     keys = ("body", "shortcut")
+    options = ("add",)
     merges = "add"
     identity_last = True
 
@@ -194,12 +198,24 @@ class Residual(Structure):
 
     def lower(self, builder: Lowering, entry: Located, scope: Scope, name: str | None, current: str, copy: int) -> str:
         full = builder.names.reserve(name, "residual", scope, entry.location)
-        check_keys(entry, (*ENTRY_KEYS, *self.keys), "a residual", layer=full)
+        check_keys(entry, (*ENTRY_KEYS, *self.keys, *self.options), "a residual", layer=full)
         builder.expand(entry.location)
         if "body" not in entry:
             raise SpecError("residual needs a 'body' list of layers", entry.location, layer=full, kind="residual")
+        adds = entry.get("add", True)
+        if not isinstance(adds, bool):
+            raise SpecError(
+                f"'add' must be true or false, not {describe(adds)}",
+                entry.value_at("add"),
+                layer=full,
+                kind="residual",
+                hint='a condition is written "${stride == 1 and cin == cout}"',
+            )
         start = builder.names.reference(entry, scope, full) if "input" in entry else current
         body = builder.entries(entry["body"], entry.value_at("body"), scope.enter(f"{full}.body"), "'body'", start)
+        if not adds:  # the body alone: its name reads the body's output
+            builder.names.commit(full, entry.location, body)
+            return body
         shortcut = start
         if entry.get("shortcut") is not None:  # written as nothing (null): the identity
             where = entry.value_at("shortcut")

@@ -1,0 +1,123 @@
+"""The spec language's forms for modern networks (issue 28): the conditional residual (`add:`), `type:` and `block:`
+chosen by a parameter, a repeat's copy index (`${copy}`), mixed-kernel convolutions (`kernels:`) and the order of a
+residual's paths (`order:`).
+
+Expected numbers are hand arithmetic written out here (conv params k*k*C_in/groups*C_out, MACs H*W*C_out*k*k*C_in/
+groups, batch norm 2*C), never convcalc's own output.
+"""
+
+from __future__ import annotations
+
+from textwrap import dedent
+
+import pytest
+
+from convcalc import Analysis
+from convcalc.core.errors import SpecError
+from tests.conftest import REPO, run_cli
+from tests.docs import fenced_blocks, page
+from tests.netbuild import analyze_text, by_name
+
+MBCONV = REPO / "docs" / "examples" / "mbconv.yaml"
+
+
+def entries(analysis: Analysis) -> list[tuple[str, str]]:
+    return [(layer.name, layer.type) for layer in analysis.layers]
+
+
+# --- add: a residual that adds its input only when a condition holds ------------------------------------------------
+
+
+def test_the_mbconv_example_adds_only_where_stride_and_widths_allow() -> None:
+    analysis = analyze_text(MBCONV.read_text(encoding="utf-8"))
+    adds = [layer.name for layer in analysis.layers if layer.type == "add"]
+    assert adds == ["same.residual1"]  # down: stride 2; wider: 24 -> 40
+    layers = by_name(analysis)
+    assert layers["same.residual1"].input_shapes == ((24, 28, 28), (24, 28, 28))
+    # down, 16 -> 96 -> 24 at stride 2 (56 -> 28): expand 16*96, dw 9*96, project 96*24, three BNs 2*(96+96+24)
+    down = 16 * 96 + 9 * 96 + 96 * 24 + 2 * (96 + 96 + 24)
+    # same, 24 -> 144 -> 24: 24*144, 9*144, 144*24, BNs 2*(144+144+24)
+    same = 24 * 144 + 9 * 144 + 144 * 24 + 2 * (144 + 144 + 24)
+    # wider, 24 -> 144 -> 40 with a 5x5 depthwise: 24*144, 25*144, 144*40, BNs 2*(144+144+40)
+    wider = 24 * 144 + 25 * 144 + 144 * 40 + 2 * (144 + 144 + 40)
+    assert (down, same, wider) == (5_136, 8_832, 13_472)
+    assert analysis.total.params == down + same + wider
+    macs = (
+        56 * 56 * 96 * 16
+        + 28 * 28 * 96 * 9
+        + 28 * 28 * 24 * 96  # down: expand at 56x56, the rest at 28x28
+        + 28 * 28 * (144 * 24 + 144 * 9 + 24 * 144)  # same
+        + 28 * 28 * (144 * 24 + 144 * 25 + 40 * 144)  # wider
+    )
+    assert analysis.total.macs == macs == 23_783_424
+    # the residual's name reads the body's output where nothing is added
+    assert layers["down.residual1.body.batchnorm3"].output_shape == (24, 28, 28)
+
+
+def test_the_spec_language_page_shows_the_mbconv_example() -> None:
+    written = MBCONV.read_text(encoding="utf-8").splitlines()
+    assert written in [lines for info, lines in fenced_blocks(page("reference/spec-language.md")) if info == "yaml"]
+
+
+RESIDUAL = """
+input: [8, 6, 6]
+blocks:
+  r:
+    params: {stride: 1}
+    layers:
+      - type: residual
+        name: res
+        add: ADD
+        body: [{type: conv, filters: 8, kernel: 3, stride: "${stride}", padding: 1, bias: false}]
+        shortcut: [{type: conv, filters: 8, kernel: 1, bias: false}]
+layers:
+  - {block: r, name: b}
+  - {type: relu, input: b.res}
+"""
+
+
+@pytest.mark.parametrize(
+    ("add", "expected"),
+    [
+        ("true", [("b.res.body.conv1", "conv"), ("b.res.shortcut.conv1", "conv"), ("b.res", "add")]),
+        ('"${stride == 1}"', [("b.res.body.conv1", "conv"), ("b.res.shortcut.conv1", "conv"), ("b.res", "add")]),
+        ("false", [("b.res.body.conv1", "conv")]),  # the shortcut is not built
+        ('"${stride != 1 or false}"', [("b.res.body.conv1", "conv")]),
+    ],
+)
+def test_add_keeps_or_drops_the_shortcut_and_the_sum(add: str, expected: list[tuple[str, str]]) -> None:
+    analysis = analyze_text(RESIDUAL.replace("ADD", add))
+    assert entries(analysis) == [*expected, ("relu1", "relu")]
+    body, shortcut = 3 * 3 * 8 * 8, 1 * 1 * 8 * 8
+    assert analysis.total.params == body + (shortcut if len(expected) == 3 else 0)
+
+
+@pytest.mark.parametrize(
+    ("add", "message"),
+    [
+        ("3", "'add' must be true or false, not 3"),
+        ('"${stride}"', "'add' must be true or false, not 1"),
+        ('"${strid == 1}"', "'add': unknown name 'strid'"),
+        ('"${stride + true}"', "'add': '+' needs a number, not true"),
+    ],
+)
+def test_a_bad_add_is_one_located_error(write_spec, add: str, message: str) -> None:
+    path = write_spec(RESIDUAL.replace("ADD", add))
+    result = run_cli("analyze", str(path))
+    assert result.code == 2 and "Traceback" not in result.stderr
+    assert f"{path}:9:14: error: " in result.stderr and message in result.stderr, result.stderr
+    assert result.stderr.count("error:") == 1
+
+
+def test_block_parameters_cannot_take_the_words_of_expressions() -> None:
+    text = dedent("""
+    input: [3, 8, 8]
+    blocks:
+      b:
+        params: {and: 1}
+        layers: [{type: relu}]
+    layers: [{block: b}]
+    """)
+    with pytest.raises(SpecError, match="block parameter 'and' must be an identifier other than") as raised:
+        analyze_text(text)
+    assert raised.value.location.line == 5
