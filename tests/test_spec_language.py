@@ -121,3 +121,66 @@ def test_block_parameters_cannot_take_the_words_of_expressions() -> None:
     with pytest.raises(SpecError, match="block parameter 'and' must be an identifier other than") as raised:
         analyze_text(text)
     assert raised.value.location.line == 5
+
+
+# --- type: and block: chosen by a parameter ----------------------------------------------------------------------
+
+CHOSEN = """
+input: [8, 4, 4]
+blocks:
+  plain:
+    params: {c: 8}
+    layers: [{type: conv, filters: "${c}", kernel: 1}]
+  bottleneck:
+    params: {c: 8}
+    layers:
+      - {type: conv, filters: "${c // 4}", kernel: 1}
+      - {type: conv, filters: "${c}", kernel: 1}
+  unit:
+    params: {act: relu, kind: plain}
+    layers:
+      - {block: "${kind}", name: body, c: 8}
+      - {type: "${act}", name: act}
+layers:
+  - {block: unit, name: a}
+  - {block: unit, name: b, act: hardswish, kind: bottleneck}
+"""
+
+
+def test_type_and_block_can_be_block_parameters() -> None:
+    analysis = analyze_text(CHOSEN)
+    assert entries(analysis) == [
+        ("a.body.conv1", "conv"),
+        ("a.act", "relu"),
+        ("b.body.conv1", "conv"),
+        ("b.body.conv2", "conv"),
+        ("b.act", "hardswish"),
+    ]
+    layers = by_name(analysis)
+    assert layers["a.body.conv1"].params == 8 * 8 + 8
+    assert layers["b.body.conv1"].params == 8 * 2 + 2 and layers["b.body.conv2"].params == 2 * 8 + 8
+    # hardswish: 5 FLOPs per element (x * relu6(x + 3) / 6) on 8x4x4; relu: 1
+    assert (layers["a.act"].flops, layers["b.act"].flops) == (8 * 4 * 4, 5 * 8 * 4 * 4)
+
+
+@pytest.mark.parametrize(
+    ("change", "message", "line"),
+    [
+        ("act: hardswish", "unknown layer type 'hardswih'", 16),  # where the parameter is used (layer b.act)
+        ("kind: bottleneck", "unknown block 'botleneck'", 15),
+    ],
+)
+def test_a_type_or_block_parameter_that_names_nothing_is_located(change: str, message: str, line: int) -> None:
+    text = CHOSEN.replace(change, change.replace("hardswish", "hardswih").replace("bottleneck", "botleneck"))
+    with pytest.raises(SpecError, match=message) as raised:
+        analyze_text(text)
+    assert raised.value.location.line == line
+
+
+def test_the_schema_takes_the_new_forms() -> None:
+    from tests.test_schema import errors
+
+    assert errors(CHOSEN) == []
+    assert errors(MBCONV.read_text(encoding="utf-8")) == []
+    assert errors(RESIDUAL.replace("ADD", '"${stride == 1}"')) == []
+    assert errors(RESIDUAL.replace("ADD", "3")) != []

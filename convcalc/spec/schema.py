@@ -114,7 +114,7 @@ def structures() -> dict[str, Schema]:
         },
     }
     instance_properties = {
-        "block": {"type": "string", "description": "the name of a block under 'blocks'"},
+        "block": {"type": "string", "description": "the name of a block under 'blocks' (or a parameter: ${kind})"},
         "name": ref("name"),
         "input": ref("input"),
         "repeat": ref("repeat"),
@@ -155,7 +155,9 @@ def layer_dispatch() -> Schema:
     return {
         "type": "object",
         "required": ["type"],
-        "properties": {"type": {"enum": types, "description": "the layer kind"}},
+        "properties": {
+            "type": {"anyOf": [{"enum": types}, EXPRESSION], "description": "the layer kind (or a parameter: ${act})"}
+        },
         "allOf": cases,
     }
 
@@ -204,7 +206,8 @@ def entry_values() -> Schema:
         "expression": {
             "type": "string",
             "pattern": r"^\s*\$\{[^{}]*\}\s*$",
-            "description": "integer arithmetic over block parameters, e.g. '${mid * 4}'",
+            "description": "arithmetic, comparisons and conditions over block parameters, e.g. '${mid * 4}', "
+            "'${3 if stride == 1 else 5}'",
         },
         "name": {
             "type": "string",
