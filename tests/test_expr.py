@@ -211,12 +211,14 @@ def test_messages_show_the_expression() -> None:
     with pytest.raises(ExpressionError) as raised:
         evaluate("x", {})
     assert str(raised.value) == (
-        "unknown name 'x' in '${x}' (block parameters: none; a layer's shape: NAME.channels, NAME.height, NAME.width)"
+        "unknown name 'x' in '${x}' (block parameters: none; a layer's shape: NAME.channels, NAME.height, NAME.width; "
+        "in a repeat: copy)"
     )
     with pytest.raises(ExpressionError) as raised:
         evaluate("x", {"b": 1, "a": 2})
     assert str(raised.value) == (
-        "unknown name 'x' in '${x}' (block parameters: a, b; a layer's shape: NAME.channels, NAME.height, NAME.width)"
+        "unknown name 'x' in '${x}' (block parameters: a, b; a layer's shape: NAME.channels, NAME.height, NAME.width; "
+        "in a repeat: copy)"
     )
     long = "1" + " + 1" * 30 + " + " + "9" * 101  # the message quotes the first 60 characters
     with pytest.raises(ExpressionError) as raised:

@@ -184,3 +184,75 @@ def test_the_schema_takes_the_new_forms() -> None:
     assert errors(MBCONV.read_text(encoding="utf-8")) == []
     assert errors(RESIDUAL.replace("ADD", '"${stride == 1}"')) == []
     assert errors(RESIDUAL.replace("ADD", "3")) != []
+
+
+# --- ${copy}: the index of a repeat's copy ---------------------------------------------------------------------------
+
+
+def test_copy_is_the_index_of_each_copy() -> None:
+    analysis = analyze_text(
+        dedent("""
+        input: [3, 4, 4]
+        layers:
+          - {type: conv, name: c, filters: "${8 * (copy + 1)}", kernel: 1, repeat: 3}
+        """)
+    )
+    assert [layer.output_shape[0] for layer in analysis.layers] == [8, 16, 24]
+    # 1x1 convs 3 -> 8 -> 16 -> 24, with biases
+    assert [layer.params for layer in analysis.layers] == [3 * 8 + 8, 8 * 16 + 16, 16 * 24 + 24]
+
+
+DROP_PATH = """
+input: [8, 4, 4]
+blocks:
+  unit:
+    params: {total: 4}
+    layers:
+      - type: residual
+        body:
+          - {type: conv, filters: 8, kernel: 1, bias: false}
+          - {type: stochastic_depth, rate: "${0.2 * (copy + 1) / total}"}
+layers:
+  - {block: unit, name: u, repeat: 4, first: {total: 5}}
+"""
+
+
+def test_copy_reaches_a_repeated_blocks_layers_for_a_drop_path_schedule() -> None:
+    analysis = analyze_text(DROP_PATH)
+    rates = [layer.config["rate"] for layer in analysis.layers if layer.type == "stochastic_depth"]
+    # 0.2 * (i + 1) / 4 for i = 1..3, exact fractions made floats only at the end; copy 0 has total 5 from 'first'
+    assert rates == [0.04, 0.1, 0.15, 0.2]
+    assert [name for name in (layer.name for layer in analysis.layers) if name.endswith("stochastic_depth1")] == [
+        f"u.{i}.residual1.body.stochastic_depth1" for i in range(4)
+    ]
+
+
+def test_the_innermost_repeat_names_copy_and_an_outer_copy_counts_an_inner_repeat() -> None:
+    analysis = analyze_text(
+        dedent("""
+        input: [4, 4, 4]
+        layers:
+          - type: residual
+            name: r
+            repeat: 3
+            body:
+              - {type: conv, name: c, filters: 4, kernel: 1, groups: "${copy + 1}", repeat: "${copy}"}
+        """)
+    )
+    convs = [layer.name for layer in analysis.layers if layer.type == "conv"]
+    assert convs == ["r.1.body.c.0", "r.2.body.c.0", "r.2.body.c.1"]  # r.0 repeats its conv 0 times
+    # groups is the inner copy's index + 1: 1 group (16 weights + 4 biases), then 2 groups (2 * 2 * 4 = 8 + 4)
+    params = [layer.params for layer in analysis.layers if layer.type == "conv"]
+    assert params == [4 * 4 + 4, 4 * 4 + 4, 2 * 4 + 4]
+
+
+def test_copy_outside_a_repeat_is_an_unknown_name() -> None:
+    with pytest.raises(SpecError, match=r"unknown name 'copy'.*in a repeat: copy") as raised:
+        analyze_text("input: [3, 4, 4]\nlayers:\n  - {type: conv, filters: '${copy + 1}', kernel: 1}\n")
+    assert raised.value.location.line == 3
+
+
+def test_a_block_parameter_cannot_be_called_copy() -> None:
+    text = "input: [3, 4, 4]\nblocks:\n  b: {params: {copy: 1}, layers: [{type: relu}]}\nlayers: [{block: b}]\n"
+    with pytest.raises(SpecError, match=r"block parameter 'copy' must be an identifier other than .*copy"):
+        analyze_text(text)

@@ -333,7 +333,7 @@ class _Parser(_Operations):
             known = ", ".join(sorted(self.names)) or "none"
             raise ExpressionError(
                 f"unknown name '{name}' in '${{{self.text}}}' (block parameters: {known}; a layer's shape: "
-                "NAME.channels, NAME.height, NAME.width)"
+                "NAME.channels, NAME.height, NAME.width; in a repeat: copy)"
             )
         return lambda: self.value_of(name)
 

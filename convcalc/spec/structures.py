@@ -33,6 +33,8 @@ if TYPE_CHECKING:
 ENTRY_KEYS = ("type", "name", "input", "repeat", "first", "expect")
 """Keys of every entry: what it is, its name, what it reads, how many copies, the first copy's overrides, and the
 warnings it acknowledges (codes of layers.WARNINGS, for its node or every node inside it)."""
+COPY = "copy"
+"""What ``${...}`` calls the index of the innermost ``repeat`` copy around (0, 1, ...), inside blocks too."""
 REQUIRED_PARAM: Any = object()
 """The default of a block parameter that every instance must set."""
 
@@ -256,6 +258,8 @@ class BlockInstance(Structure):
         check_keys(entry, allowed, f"block '{block_name}'", layer=full, noun="parameter")
         builder.expand(at)
         env = block_environment(block.params, entry)
+        if COPY in scope.env:  # a block's layers see the copy index of the repeat around them
+            env[COPY] = scope.env[COPY]
         missing = [k for k, v in env.items() if v is REQUIRED_PARAM]
         if missing:
             raise SpecError(
