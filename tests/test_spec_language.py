@@ -256,3 +256,32 @@ def test_a_block_parameter_cannot_be_called_copy() -> None:
     text = "input: [3, 4, 4]\nblocks:\n  b: {params: {copy: 1}, layers: [{type: relu}]}\nlayers: [{block: b}]\n"
     with pytest.raises(SpecError, match=r"block parameter 'copy' must be an identifier other than .*copy"):
         analyze_text(text)
+
+
+# --- identity: timm's nn.Identity, chosen by a parameter -----------------------------------------------------------
+
+ACTIVATED = """
+input: [8, 16, 16]
+blocks:
+  unit:
+    params: {act: relu}
+    layers:
+      - {type: conv, filters: 8, kernel: 3, padding: 1, bias: false}
+      - {type: "${act}"}
+layers:
+  - {block: unit, name: a, act: ACT}
+  - {type: global_avgpool}
+"""
+
+
+def test_identity_costs_nothing_and_keeps_the_shape() -> None:
+    with_identity = analyze_text(ACTIVATED.replace("ACT", "identity"))
+    layers = by_name(with_identity)
+    assert layers["a.identity1"].output_shape == (8, 16, 16)
+    assert (layers["a.identity1"].params, layers["a.identity1"].macs, layers["a.identity1"].flops) == (0, 0, 0)
+    conv = 3 * 3 * 8 * 8  # 576 params; MACs 16 * 16 * 8 * 576 / 8 = 16 * 16 * 576
+    assert with_identity.total.params == conv and with_identity.total.macs == 16 * 16 * 8 * 3 * 3 * 8
+    # the global average pool's 8 * 16 * 16 FLOPs are the only ones besides the conv's 2 x MACs
+    assert with_identity.total.flops == 2 * 16 * 16 * 8 * 3 * 3 * 8 + 8 * 16 * 16
+    # nn.Identity returns its input (a view): the peak stays the conv's input and output, 2 x 8x16x16 floats
+    assert with_identity.total.peak_activation_bytes == 2 * 8 * 16 * 16 * 4
