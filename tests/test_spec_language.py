@@ -285,3 +285,44 @@ def test_identity_costs_nothing_and_keeps_the_shape() -> None:
     assert with_identity.total.flops == 2 * 16 * 16 * 8 * 3 * 3 * 8 + 8 * 16 * 16
     # nn.Identity returns its input (a view): the peak stays the conv's input and output, 2 x 8x16x16 floats
     assert with_identity.total.peak_activation_bytes == 2 * 8 * 16 * 16 * 4
+
+
+# --- order: shortcut-first -------------------------------------------------------------------------------------------
+
+ORDERED = """
+input: [8, 8, 8]
+layers:
+  - type: residual
+    name: r
+    ORDER
+    body:
+      - {type: conv, filters: 16, kernel: 3, stride: 2, padding: 1, bias: false}
+      - {type: batchnorm}
+    shortcut:
+      - {type: conv, name: proj, filters: 16, kernel: 1, stride: 2, bias: false}
+      - {type: batchnorm, name: proj_bn}
+"""
+
+
+def test_shortcut_first_runs_the_projection_before_the_body_with_the_same_counts() -> None:
+    body_first = analyze_text(ORDERED.replace("ORDER", "order: body-first"))
+    default = analyze_text(ORDERED.replace("    ORDER\n", ""))
+    shortcut_first = analyze_text(ORDERED.replace("ORDER", "order: shortcut-first"))
+    body = ["r.body.conv1", "r.body.batchnorm1"]
+    shortcut = ["r.shortcut.proj", "r.shortcut.proj_bn"]
+    assert [layer.name for layer in default.layers] == [*body, *shortcut, "r"]
+    assert [layer.name for layer in body_first.layers] == [*body, *shortcut, "r"]
+    assert [layer.name for layer in shortcut_first.layers] == [*shortcut, *body, "r"]  # torchvision's RegNet order
+    # 3x3 conv 8 -> 16 and 1x1 conv 8 -> 16, two batch norms of 16; at 4x4 (stride 2)
+    params = 3 * 3 * 8 * 16 + 1 * 1 * 8 * 16 + 2 * (2 * 16)
+    macs = 4 * 4 * 16 * (3 * 3 * 8 + 1 * 1 * 8)
+    for analysis in (default, shortcut_first):
+        assert (analysis.total.params, analysis.total.macs) == (params, macs)
+        assert by_name(analysis)["r"].input_shapes == ((16, 4, 4), (16, 4, 4))
+        assert by_name(analysis)["r"].inputs == ("r.body.batchnorm1", "r.shortcut.proj_bn")  # body + shortcut
+
+
+def test_a_bad_order_is_one_located_error() -> None:
+    with pytest.raises(SpecError, match="'order' must be body-first or shortcut-first, not 'shortcut'") as raised:
+        analyze_text(ORDERED.replace("ORDER", "order: shortcut"))
+    assert (raised.value.location.line, raised.value.layer) == (6, "r")

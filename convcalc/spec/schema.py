@@ -19,7 +19,7 @@ from convcalc.kinds.base import LayerKind
 from convcalc.kinds.catalogue import CATALOGUE
 from convcalc.spec.lower import BLOCK_KEYS, FIRST_FIXED_KEYS, INPUT_AXES, TOP_LEVEL_KEYS
 from convcalc.spec.shapes import SIZE_OF
-from convcalc.spec.structures import ENTRY_KEYS
+from convcalc.spec.structures import ENTRY_KEYS, ORDERS
 
 SCHEMA_FILE = "convcalc.schema.json"
 """The schema's file name next to the bundled specs, which name it in their first line."""
@@ -111,6 +111,11 @@ def structures() -> dict[str, Schema]:
             **substitutable({"type": "boolean"}),
             "default": True,
             "description": "false: the body alone, no shortcut and no add (or a condition: ${stride == 1})",
+        },
+        "order": {
+            "enum": list(ORDERS),
+            "default": ORDERS[0],
+            "description": "which path's layers run first (the same counts; torchvision's RegNet: shortcut-first)",
         },
     }
     instance_properties = {

@@ -7,7 +7,8 @@
   is the identity (the input itself is concatenated).
 * A **residual** (``{type: residual, body: [...], shortcut: [...]}``) is body(x) + shortcut(x): the body's
   layers, the shortcut's (none: the identity), then an ``add`` node. With ``add: false`` (a condition such as
-  ``"${stride == 1 and cin == cout}"``) it is its body alone: no shortcut, no add (MBConv's residual).
+  ``"${stride == 1 and cin == cout}"``) it is its body alone: no shortcut, no add (MBConv's residual); with
+  ``order: shortcut-first`` the shortcut's layers come before the body's (torchvision's RegNet).
 
 Each structure says which entries it is, which keys it takes and which layer lists it holds (for the size
 estimate before expansion), and lowers an entry into graph nodes through the builder in :mod:`convcalc.spec.lower`.
@@ -35,6 +36,9 @@ ENTRY_KEYS = ("type", "name", "input", "repeat", "first", "expect")
 warnings it acknowledges (codes of layers.WARNINGS, for its node or every node inside it)."""
 COPY = "copy"
 """What ``${...}`` calls the index of the innermost ``repeat`` copy around (0, 1, ...), inside blocks too."""
+ORDERS = ("body-first", "shortcut-first")
+"""The orders a residual's paths may run in (its ``order``): the body's layers first (the default), or the
+shortcut's."""
 REQUIRED_PARAM: Any = object()
 """The default of a block parameter that every instance must set."""
 
@@ -176,7 +180,7 @@ class Branches(Structure):
 class Residual(Structure):
     type_name = "residual"
     keys = ("body", "shortcut")
-    options = ("add",)
+    options = ("add", "order")
     merges = "add"
     identity_last = True
 
@@ -213,15 +217,33 @@ class Residual(Structure):
                 kind="residual",
                 hint='a condition is written "${stride == 1 and cin == cout}"',
             )
+        order = entry.get("order", ORDERS[0])
+        if order not in ORDERS:
+            raise SpecError(
+                f"'order' must be {' or '.join(ORDERS)}, not {shown(order)}",
+                entry.value_at("order"),
+                layer=full,
+                kind="residual",
+                hint="shortcut-first runs the shortcut's layers before the body's (torchvision's RegNet); same counts",
+            )
         start = builder.names.reference(entry, scope, full) if "input" in entry else current
-        body = builder.entries(entry["body"], entry.value_at("body"), scope.enter(f"{full}.body"), "'body'", start)
+
+        def path(key: str) -> str:
+            """The output of the body or the shortcut (none, or null: the identity, the input itself)."""
+            if entry.get(key) is None:
+                return start
+            return builder.entries(entry[key], entry.value_at(key), scope.enter(f"{full}.{key}"), f"'{key}'", start)
+
         if not adds:  # the body alone: its name reads the body's output
+            body = path("body")
             builder.names.commit(full, entry.location, body)
             return body
-        shortcut = start
-        if entry.get("shortcut") is not None:  # written as nothing (null): the identity
-            where = entry.value_at("shortcut")
-            shortcut = builder.entries(entry["shortcut"], where, scope.enter(f"{full}.shortcut"), "'shortcut'", start)
+        if order == "shortcut-first":
+            shortcut = path("shortcut")
+            body = path("body")
+        else:
+            body = path("body")
+            shortcut = path("shortcut")
         builder.names.commit(full, entry.location, full)
         hint = "a residual adds its body's output to its shortcut's (or its input's)"
         add = CATALOGUE["add"]
