@@ -8,6 +8,7 @@ groups, batch norm 2*C), never convcalc's own output.
 
 from __future__ import annotations
 
+import re
 from textwrap import dedent
 
 import pytest
@@ -184,6 +185,10 @@ def test_the_schema_takes_the_new_forms() -> None:
     assert errors(MBCONV.read_text(encoding="utf-8")) == []
     assert errors(RESIDUAL.replace("ADD", '"${stride == 1}"')) == []
     assert errors(RESIDUAL.replace("ADD", "3")) != []
+    assert errors(ORDERED.replace("ORDER", "order: shortcut-first")) == []
+    assert errors(ORDERED.replace("ORDER", "order: shortcut")) != []
+    assert errors(MIXED) == []
+    assert errors(MIXED.replace("[3, 5, 7]", "[3]")) != []
 
 
 # --- ${copy}: the index of a repeat's copy ---------------------------------------------------------------------------
@@ -326,3 +331,74 @@ def test_a_bad_order_is_one_located_error() -> None:
     with pytest.raises(SpecError, match="'order' must be body-first or shortcut-first, not 'shortcut'") as raised:
         analyze_text(ORDERED.replace("ORDER", "order: shortcut"))
     assert (raised.value.location.line, raised.value.layer) == (6, "r")
+
+
+# --- kernels: a mixed-kernel conv (MixNet's MixConv, timm's MixedConv2d) ----------------------------------------------
+
+MIXED = """
+input: [10, 16, 16]
+blocks:
+  mixed:
+    params: {ks: [3, 5, 7, 9]}
+    layers:
+      - {type: conv, name: dw, kernels: "${ks}", filters: 40, groups: 40, stride: 2, bias: false}
+layers:
+  - {type: conv, name: mix, kernels: [3, 5, 7], filters: 40, bias: false}
+  - {block: mixed, name: m}
+"""
+
+
+def test_a_mixed_conv_splits_channels_as_timm_does() -> None:
+    """timm's _split_channels: C // n per group, the remainder on the first. Measured once with torch on timm's
+    MixedConv2d: MixedConv2d(10, 40, [3, 5, 7]) has 3,390 parameters, MixedConv2d(40, 40, [3, 5, 7, 9], stride=2,
+    depthwise=True) 1,640 and a 40x8x8 output from 16x16; here as hand arithmetic."""
+    analysis = analyze_text(MIXED)
+    layers = by_name(analysis)
+    # 10 input channels in 3: 4, 3, 3; 40 filters in 3: 14, 13, 13; 'same'-like padding k // 2 keeps 16x16
+    assert [(layers[f"mix.slice{i}"].output_shape[0], layers[f"mix.{i}"].output_shape) for i in range(3)] == [
+        (4, (14, 16, 16)),
+        (3, (13, 16, 16)),
+        (3, (13, 16, 16)),
+    ]
+    mix = 3 * 3 * 4 * 14 + 5 * 5 * 3 * 13 + 7 * 7 * 3 * 13
+    assert [layers[f"mix.{i}"].params for i in range(3)] == [3 * 3 * 4 * 14, 5 * 5 * 3 * 13, 7 * 7 * 3 * 13]
+    assert mix == 3_390  # timm's count
+    assert layers["mix"].type == "concat" and layers["mix"].output_shape == (40, 16, 16)
+    # depthwise (groups = C_in): 40 in 4 groups of 10, each conv 10 -> 10 with 10 groups; timm's padding
+    # ((stride - 1) + (k - 1)) // 2 = 1, 2, 3, 4 takes 16 to (16 + 2p - k) // 2 + 1 = 8
+    dw = 10 * (3 * 3 + 5 * 5 + 7 * 7 + 9 * 9)
+    assert dw == 1_640  # timm's count
+    assert [layers[f"m.dw.{i}"].output_shape for i in range(4)] == [(10, 8, 8)] * 4
+    assert analysis.output_shape == (40, 8, 8)
+    assert analysis.total.params == mix + dw
+    assert analysis.total.macs == 16 * 16 * mix + 8 * 8 * dw  # one multiply-add per weight per output position
+    names = [layer.name for layer in analysis.layers]
+    assert names[:7] == ["mix.slice0", "mix.0", "mix.slice1", "mix.1", "mix.slice2", "mix.2", "mix"]
+
+
+def test_split_channels_is_timms_rule() -> None:
+    from convcalc.spec.structures import split_channels
+
+    # timm's _split_channels(num_chan, num_groups): [C // n] * n, then split[0] += C - sum(split)
+    assert split_channels(10, 3) == [4, 3, 3]
+    assert split_channels(40, 3) == [14, 13, 13]
+    assert split_channels(7, 2) == [4, 3]
+    assert split_channels(12, 4) == [3, 3, 3, 3]
+
+
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        ("{type: conv, kernels: [3], filters: 8}", "'kernels' must be a list of two or more whole numbers"),
+        ("{type: conv, kernels: [3, 0], filters: 8}", "'kernels' must be a list of two or more whole numbers"),
+        ("{type: conv, kernels: 3, filters: 8}", "'kernels' must be a list of two or more whole numbers"),
+        ("{type: conv, kernels: [3, 5], kernel: 3, filters: 8}", "unknown key 'kernel' for a mixed-kernel conv"),
+        ("{type: conv, kernels: [3, 5], filters: 8, groups: 2}", "groups 1 or its input channels, not groups 2 of 4"),
+        ("{type: conv, kernels: [3, 5, 7, 9, 11], filters: 8}", "5 kernels split 4 input channels into 0"),
+        ("{type: conv, kernels: [3, 5]}", "missing required key 'filters'"),
+    ],
+)
+def test_a_bad_mixed_conv_is_one_located_error(entry: str, message: str) -> None:
+    with pytest.raises(SpecError, match=re.escape(message)) as raised:
+        analyze_text(f"input: [4, 8, 8]\nlayers:\n  - {entry}\n")
+    assert raised.value.location.line == 3 and raised.value.layer == "conv1"

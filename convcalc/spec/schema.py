@@ -87,6 +87,12 @@ def kind_schema(kind: LayerKind) -> Schema:
     own = {key.name: key_schema(key, expressions=True) for key in kind.keys}
     if "size" in own:
         own[SIZE_OF] = {"type": "string", "description": "set 'size' to the height and width of this earlier layer"}
+    if kind.type == "conv":  # a mixed-kernel conv (structures.MixedConv)
+        kernels = {"type": "array", "items": json_schema(positive_int), "minItems": 2}
+        own["kernels"] = {
+            **substitutable(kernels),
+            "description": "one kernel per channel group, instead of 'kernel' (MixNet's MixConv, timm's MixedConv2d)",
+        }
     if kind.many_inputs:  # a merge reads named layers: 'inputs' cannot come from 'defaults'
         return entry(kind.type, kind.summary, own, input_key="inputs", needs="inputs")
     return entry(kind.type, kind.summary, own)

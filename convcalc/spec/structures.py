@@ -22,14 +22,17 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple, Protocol
 
 from convcalc.core.errors import Location, SpecError, nearest
-from convcalc.core.keys import describe, shown
+from convcalc.core.keys import describe, is_int, shown
 from convcalc.engine.graph import Instance, Node
 from convcalc.kinds.catalogue import CATALOGUE
+from convcalc.kinds.windows import per_axis
 from convcalc.spec.hints import key_hint
 from convcalc.spec.reader import Located, LocatedList
 
 if TYPE_CHECKING:
+    from convcalc.core.keys import Key
     from convcalc.spec.namespace import Namespace, Scope
+    from convcalc.spec.shapes import LoweredShapes
 
 ENTRY_KEYS = ("type", "name", "input", "repeat", "first", "expect")
 """Keys of every entry: what it is, its name, what it reads, how many copies, the first copy's overrides, and the
@@ -73,8 +76,11 @@ class Lowering(Protocol):
     names: Namespace
     blocks: dict[str, BlockDef]
     block_stack: list[str]
+    shapes: LoweredShapes
 
     def emit(self, node: Node) -> None: ...
+
+    def config_value(self, entry: Located, key: Key, type_name: str, layer: str) -> Any: ...
 
     def expand(self, at: Location) -> None: ...
 
@@ -251,6 +257,107 @@ class Residual(Structure):
         return full
 
 
+class MixedConv(Structure):
+    """A convolution with ``kernels: [k1, k2, ...]`` (MixNet's MixConv, timm's MixedConv2d): the input channels and the
+    filters are split into as many groups as kernels, as equal as possible with the first group taking the remainder
+    (C // n each, plus C % n on the first); group i is a conv of kernel k_i from its channels to its filters, and
+    the outputs are concatenated. It lowers to a ``slice``, a ``conv`` per group and a ``concat``."""
+
+    keys = ("kernels",)
+    holds_layers = False
+
+    def applies(self, entry: Located) -> bool:
+        return entry.get("type") == "conv" and "kernels" in entry
+
+    def nested(self, entry: Located) -> list[Any]:
+        return []
+
+    def lower(self, builder: Lowering, entry: Located, scope: Scope, name: str | None, current: str, copy: int) -> str:
+        conv, at = CATALOGUE["conv"], entry.location
+        full = builder.names.reserve(name, "conv", scope, at)
+        written = [key.name for key in conv.keys if key.name != "kernel"]
+        check_keys(entry, (*ENTRY_KEYS, *self.keys, *written), "a mixed-kernel conv", layer=full)
+        builder.expand(at)
+        kernels = self.kernels(entry, full)
+        start = builder.names.reference(entry, scope, full) if "input" in entry else current
+        shape = builder.shapes.shape(start)
+        config = {key.name: builder.config_value(entry, key, "conv", full) for key in conv.keys if key.name in written}
+        groups, filters = config["groups"], config["filters"]
+        if len(shape) == 1 or groups not in (1, shape[0]):
+            what = "a flat vector" if len(shape) == 1 else f"groups {groups} of {shape[0]} input channels"
+            raise SpecError(
+                f"a mixed-kernel conv takes a feature map and groups 1 or its input channels, not {what}",
+                at,
+                layer=full,
+                kind="conv",
+                hint="groups: C_in makes each group depthwise (timm's depthwise=True), groups: 1 dense",
+            )
+        inside = scope.enter(full)
+        pieces = zip(
+            kernels, split_channels(shape[0], len(kernels)), split_channels(filters, len(kernels)), strict=True
+        )
+        outputs, first = [], 0
+        for index, (kernel, channels, out) in enumerate(pieces):
+            if not channels or not out:
+                raise SpecError(
+                    f"{len(kernels)} kernels split {shape[0]} input channels into {channels}, {filters} filters into "
+                    f"{out}: each group needs at least one of both",
+                    entry.value_at("kernels"),
+                    layer=full,
+                    kind="conv",
+                )
+            part = self.node(builder, inside, f"slice{index}", CATALOGUE["slice"], (start,), at)
+            slice_config = {"start": first, "end": first + channels, "axis": 0}
+            builder.emit(
+                Node(part, CATALOGUE["slice"], slice_config, (start,), at, scope.instances, None, scope.expected)
+            )
+            own: dict[str, Any] = {"kernel": kernel, "filters": out, "groups": channels if groups > 1 else 1}
+            if "padding" not in entry:
+                own["padding"] = timm_padding(kernel, config, shape[1:])
+            piece = self.node(builder, inside, str(index), conv, (part,), at)
+            builder.emit(Node(piece, conv, {**config, **own}, (part,), at, scope.instances, None, scope.expected))
+            outputs.append(piece)
+            first += channels
+        builder.names.commit(full, at, full)
+        concat = CATALOGUE["concat"]
+        builder.emit(Node(full, concat, concat.defaults(), tuple(outputs), at, scope.instances, None, scope.expected))
+        return full
+
+    @staticmethod
+    def node(builder: Lowering, inside: Scope, name: str, kind: Any, inputs: tuple[str, ...], at: Location) -> str:
+        """The full name of one of its nodes, reserved, counted and readable."""
+        full = builder.names.reserve(name, kind.type, inside, at)
+        builder.expand(at)
+        builder.names.commit(full, at, full)
+        return full
+
+    @staticmethod
+    def kernels(entry: Located, layer: str) -> list[int]:
+        raw, at = entry["kernels"], entry.value_at("kernels")
+        if not isinstance(raw, list) or len(raw) < 2 or not all(is_int(k) and k >= 1 for k in raw):
+            raise SpecError(
+                f"'kernels' must be a list of two or more whole numbers >= 1 (one per group), not {describe(raw)}",
+                at,
+                layer=layer,
+                kind="conv",
+                hint="one kernel for every channel is 'kernel: 3'",
+            )
+        return list(raw)
+
+
+def split_channels(channels: int, groups: int) -> list[int]:
+    """``channels`` in ``groups`` as equal as possible, the first taking the remainder: timm's ``_split_channels``
+    (10 in 3: 4, 3, 3)."""
+    share = channels // groups
+    return [share + channels - share * groups, *([share] * (groups - 1))]
+
+
+def timm_padding(kernel: int, config: Mapping[str, Any], size: Sequence[int]) -> tuple[int, ...]:
+    """timm's default padding of a group, per spatial axis: ``((stride - 1) + dilation * (kernel - 1)) // 2``."""
+    strides, dilations = (per_axis(config[key], size, key) for key in ("stride", "dilation"))
+    return tuple(((s - 1) + d * (kernel - 1)) // 2 for s, d in zip(strides, dilations, strict=True))
+
+
 class BlockInstance(Structure):
     keys = ("block",)
     holds_layers = False
@@ -306,7 +413,7 @@ def block_environment(params: Mapping[str, Any], entry: Mapping[str, Any]) -> di
     return env
 
 
-STRUCTURES: tuple[Structure, ...] = (BlockInstance(), Residual(), Branches())
+STRUCTURES: tuple[Structure, ...] = (BlockInstance(), Residual(), Branches(), MixedConv())
 """Every structure, in the order an entry is matched against them."""
 STRUCTURE_TYPES = tuple(s.type_name for s in STRUCTURES if s.type_name and s.type_name not in CATALOGUE)
 """``type:`` values that only a structure answers to."""
