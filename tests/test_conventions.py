@@ -18,7 +18,7 @@ from tests.docs import page
 from tests.test_onnx import NOT_IMPORTED_YET
 
 PEERS = REPO / "tests" / "data" / "peers"
-TOOLS = ("fvcore", "ptflops", "thop", "torchinfo", "flop_counter")
+TOOLS = ("fvcore", "ptflops", "thop", "ultralytics_thop", "torchinfo", "flop_counter")
 
 
 @cache
@@ -65,12 +65,21 @@ def test_the_convention_names_the_recorded_version(tool: str):
     assert CONVENTIONS[tool].version == recorded(tool)["version"]
 
 
+def test_the_versions_are_the_recordings():
+    """convcalc/passes/conventions/versions.py, which tools/record_peers.py writes, holds every recording's version."""
+    from convcalc.passes.conventions.versions import RECORDED
+
+    assert {path.stem: recorded(path.stem)["version"] for path in sorted(PEERS.glob("*.json"))} == RECORDED
+    assert CONVENTIONS["ultralytics_thop"].release == "ultralytics-thop 2.2.3"  # pip's name and version
+
+
 # --- torchvision's modules: where they differ from the spec's modules (the export) -----------------------------------
 # A convention counts each layer as a module of torch's own class (what `convcalc export` writes): one rule per tool
 # and layer kind. torchvision writes some layers otherwise: a functional call in forward() (which the tools that hook
 # modules do not see, ptflops counting only its F.* wrapper), a subclass of a torch module (which ptflops and thop,
-# matching modules by exact type, count 0), a branch run only in training. The tools' numbers on torchvision's module
-# then differ from the convention by these amounts, worked out by hand (convention minus what the tool printed):
+# matching modules by exact type, count 0; ultralytics-thop counts it by its base's rule), a branch run only in
+# training. The tools' numbers on torchvision's module then differ from the convention by these amounts, worked out by
+# hand (convention minus what the tool printed):
 
 CONVNEXT_LAYERNORM2D = 96 * 56 * 56 + 96 * 56 * 56 + 192 * 28 * 28 + 384 * 14 * 14 + 768
 """ConvNeXt-T's LayerNorm2d (a subclass of nn.LayerNorm): the stem's, the three downsamplings' and the head's, elements
@@ -86,6 +95,16 @@ INCEPTION_AUX = {
     "flop_counter": 2 * (128 * 5 * 5 * 768 + 768 * 128 * 5 * 5 + 768 * 1000),
     "torchinfo": 768 * 128 * 5 * 5 + 2 * 128 + 128 * 768 * 5 * 5 + 2 * 768 + 768 * 1000 + 1000,
     "thop": 768 * 5 * 5 + 128 * 5 * 5 * 768 + 4 * 128 * 5 * 5 + 768 * 128 * 5 * 5 + 4 * 768 + 2 * 768 + 768 * 1000,
+    # ultralytics-thop: the pool's windows, 5 wide at 0, 3, ..., 12 on 17 (25 reads per axis), + 1 per output; the
+    # global pool on 768 x 1 x 1 reads 1 and divides once
+    "ultralytics_thop": 768 * 25 * 25
+    + 768 * 5 * 5
+    + 128 * 5 * 5 * 768
+    + 4 * 128 * 5 * 5
+    + 768 * 128 * 5 * 5
+    + 4 * 768
+    + 2 * 768
+    + 768 * 1000,
     "ptflops": sum(
         (
             2 * 768 * 17 * 17,  # the pool: the export's hook and its F.avg_pool2d wrapper
@@ -134,6 +153,9 @@ VIT_PROJECTIONS = VIT_BLOCKS * (VIT_T * VIT_D * 3 * VIT_D + VIT_T * VIT_D * VIT_
 VIT_PTFLOPS_MHA = VIT_BLOCKS * (VIT_T * VIT_D + 2 * VIT_T * VIT_T * VIT_D + VIT_HEADS * VIT_T * VIT_T)
 """What ptflops' nn.MultiheadAttention hook counts beyond the Linears the spec's attention exports as: Q scaling
 (T x D), Q K^T and A V (T x T x D each) and the softmax (h x T x T), per block."""
+VIT_UTHOP_SOFTMAX = VIT_BLOCKS * VIT_HEADS * VIT_T * (3 * VIT_T - 1)
+"""What ultralytics-thop's nn.MultiheadAttention rule counts beyond the projections and products it counts for the
+spec's attention too: the softmax of each head's T x T scores, 3T - 1 per row, per block."""
 
 SWIN_T = 49
 SWIN_STAGES = [(96, 64, 2, 3), (192, 16, 2, 6), (384, 4, 6, 12), (768, 1, 2, 24)]
@@ -162,25 +184,34 @@ TORCHVISION_DIFFERENCES: dict[tuple[str, str], int] = {
     ("thop", "vit_b_16@224x224"): VIT_PROJECTIONS,
     ("torchinfo", "vit_b_16@224x224"): VIT_BLOCKS * (VIT_D * 3 * VIT_D + 3 * VIT_D + VIT_D * VIT_D + VIT_D),
     ("ptflops", "vit_b_16@224x224"): -VIT_PTFLOPS_MHA,
+    # ultralytics-thop counts nn.MultiheadAttention by its own rule, the softmax too; the export's attention is its
+    # Linears and scaled_dot_product_attention (no softmax counted); Swin's functional F.linear and matmuls it counts
+    # as the export's
+    ("ultralytics_thop", "vit_b_16@224x224"): -VIT_UTHOP_SOFTMAX,
     # MobileNetV2 pools with F.adaptive_avg_pool2d: ptflops' hook (1 x input, 1,280 x 7 x 7) and thop's
     # ((7 x 7 + 1) x 1,280) see no module there
     ("ptflops", "mobilenet_v2@224x224"): 1280 * 7 * 7,
     ("thop", "mobilenet_v2@224x224"): (7 * 7 + 1) * 1280,
     ("ptflops", "mobilenet_v2@1024x1024"): 1280 * 32 * 32,
     ("thop", "mobilenet_v2@1024x1024"): (32 * 32 + 1) * 1280,
+    ("ultralytics_thop", "mobilenet_v2@224x224"): 1280 * 7 * 7 + 1280,  # its pool: 1 per input read + 1 per output
+    ("ultralytics_thop", "mobilenet_v2@1024x1024"): 1280 * 32 * 32 + 1280,
     # LayerNorm2d: ptflops counts 1 x elements for nn.LayerNorm (it has no 'affine'), thop 4 x
     ("ptflops", "convnext_tiny@224x224"): CONVNEXT_LAYERNORM2D,
     ("thop", "convnext_tiny@224x224"): 4 * CONVNEXT_LAYERNORM2D,
     # F.relu and F.adaptive_avg_pool2d: ptflops' two hooks (its wrappers count on both); thop's pool (7 x 7 + 1) x C
     ("ptflops", "densenet121@224x224"): 2 * DENSE_HEAD,
     ("thop", "densenet121@224x224"): (7 * 7 + 1) * 1024,
+    ("ultralytics_thop", "densenet121@224x224"): DENSE_HEAD + 1024,
     # x.mean([2, 3]): fvcore lists aten::mean (TORCHVISION_OPS), ptflops' hook and wrapper, thop's pool
     ("fvcore", "shufflenet_v2_x1_0@224x224"): DENSE_HEAD,
     ("ptflops", "shufflenet_v2_x1_0@224x224"): 2 * DENSE_HEAD,
     ("thop", "shufflenet_v2_x1_0@224x224"): (7 * 7 + 1) * 1024,
+    ("ultralytics_thop", "shufflenet_v2_x1_0@224x224"): DENSE_HEAD + 1024,
     # F.interpolate: ptflops' nn.Upsample hook (output elements), thop's bilinear 11 x output elements
     ("ptflops", "lraspp_mobilenet_v3_large@520x520"): LRASPP_UPSAMPLED,
     ("thop", "lraspp_mobilenet_v3_large@520x520"): 11 * LRASPP_UPSAMPLED,
+    ("ultralytics_thop", "lraspp_mobilenet_v3_large@520x520"): 11 * LRASPP_UPSAMPLED,
     # the aux head; F.avg_pool2d, F.max_pool2d and F.relu: the hooks of ptflops (its wrappers count on both) and thop
     # (avg pool: output elements, stride 1 and padding 1, as many as its input; max pool and ReLU: 0)
     ("ptflops", "r3d_18@16x112x112"): R3D_SIMPLE_CONVS,
@@ -188,6 +219,8 @@ TORCHVISION_DIFFERENCES: dict[tuple[str, str], int] = {
     ("flop_counter", "inception_v3@299x299"): INCEPTION_AUX["flop_counter"],
     ("torchinfo", "inception_v3@299x299"): INCEPTION_AUX["torchinfo"],
     ("thop", "inception_v3@299x299"): INCEPTION_AUX["thop"] + INCEPTION_POOL_BRANCHES,
+    # ultralytics-thop's avg pool 3/1 pad 1 (count_include_pad): 9 reads + 1 divide per output, 10 x elements
+    ("ultralytics_thop", "inception_v3@299x299"): INCEPTION_AUX["ultralytics_thop"] + 10 * INCEPTION_POOL_BRANCHES,
     ("ptflops", "inception_v3@299x299"): INCEPTION_AUX["ptflops"]
     + INCEPTION_POOL_BRANCHES
     + INCEPTION_REDUCTION_POOLS
@@ -230,6 +263,19 @@ def printed(tool: str, key: str) -> int:
     entry = recorded(tool)["networks"][key]
     assert "error" not in entry, f"{tool} could not count {key}: {entry}"  # none did; convcalc models no crash
     return int(entry["total"]) + TORCHVISION_DIFFERENCES.get((tool, key), 0)
+
+
+def test_the_densenet_drift_the_issue_names():
+    """Issue 26: on torchvision's DenseNet-121, thop 0.1.1 printed 2,897,007,104 and ultralytics-thop 2,897,709,568. The
+    difference: the three transitions' avg pools 2/2, per output element in 0.1.1, each input read + each output in
+    2.2.x: their inputs, 128 x 56 x 56 + 256 x 28 x 28 + 512 x 14 x 14. The spec's conventions differ alike; both
+    print less on torchvision's module than on the spec by its functional head (F.adaptive_avg_pool2d)."""
+    old, new = (recorded(tool)["networks"]["densenet121@224x224"]["total"] for tool in ("thop", "ultralytics_thop"))
+    assert (old, new) == (2_897_007_104, 2_897_709_568)
+    spec = network("densenet121@224x224").layers
+    counts = [count_layers(spec, CONVENTIONS[tool]).count for tool in ("thop", "ultralytics_thop")]
+    assert counts[1] - counts[0] == new - old == 128 * 56 * 56 + 256 * 28 * 28 + 512 * 14 * 14
+    assert counts[1] - (DENSE_HEAD + 1024) == 2_897_709_568
 
 
 def test_the_torchvision_differences_are_torchvision_entries():
@@ -382,6 +428,27 @@ HAND = [
     ("ptflops", "[4, 5, 5]", "{type: hardswish}", 0, ()),
     # a channel shuffle is view, transpose, reshape: ignored by fvcore, not listed
     ("fvcore", "[4, 5, 5]", "{type: channel_shuffle, groups: 2}", 0, ()),
+    # ultralytics-thop's pools read each window as it lies: avg pool 3/2 pad 1 on 4x6x6 -> 3x3, windows [-1, 2),
+    # [1, 4), [3, 6): 9 reads per axis with the padding (4 x 9 x 9), 2 + 3 + 3 without; + 1 per output (36)
+    ("ultralytics_thop", "[4, 6, 6]", "{type: avgpool, kernel: 3, stride: 2, padding: 1}", 4 * 9 * 9 + 36, ()),
+    (
+        "ultralytics_thop",
+        "[4, 6, 6]",
+        "{type: avgpool, kernel: 3, stride: 2, padding: 1, count_include_pad: false}",
+        4 * 8 * 8 + 36,
+        (),
+    ),
+    # 2/2 with ceil_mode on 4x5x5 -> 3x3: windows of 2, 2 and 1 (the input's 5 per axis)
+    ("ultralytics_thop", "[4, 5, 5]", "{type: avgpool, kernel: 2, ceil_mode: true}", 4 * 5 * 5 + 36, ()),
+    # adaptive 6 -> 4: windows [0, 2), [1, 3), [3, 5), [4, 6), 8 per axis; global: 1 x input + 1 x output
+    ("ultralytics_thop", "[4, 6, 6]", "{type: adaptive_avgpool, output: 4}", 4 * 8 * 8 + 64, ()),
+    ("ultralytics_thop", "[4, 6, 6]", "{type: global_avgpool}", 144 + 4, ()),
+    ("ultralytics_thop", "[4, 5, 5]", "{type: groupnorm, groups: 2}", 4 * 100, ()),
+    ("ultralytics_thop", "[4, 5, 5]", "{type: conv_transpose, filters: 2, kernel: 2, stride: 2, bias: false}", 800, ()),
+    ("ultralytics_thop", "[4, 5, 5]", "{type: upsample, scale: 2}", 0, ()),
+    ("ultralytics_thop", "[4, 5, 5]", "{type: upsample, scale: 2, mode: bilinear}", 11 * 400, ()),
+    # 8 features x 4 tokens, 2 heads: projections 4 x 8 x (24 + 8), Q K^T and A V 2 x 4 x 4 x 8
+    ("ultralytics_thop", "[8, 4]", "{type: attention, heads: 2}", 1_024 + 256, ()),
 ]
 
 
@@ -450,6 +517,19 @@ def test_conventions_command():
     assert rows["torchinfo"]["by_kind"] == {"batchnorm": 53_120, "linear": 1_000}
     text = run_cli("conventions", "resnet50").stdout
     assert "+22.23M batchnorm" in text and "flop_counter" in text
+    # each row names the package and version it reproduces, as the recordings name them
+    for tool in TOOLS:
+        package = {"flop_counter": "torch", "ultralytics_thop": "ultralytics-thop"}.get(tool, tool)
+        assert (rows[tool]["package"], rows[tool]["version"]) == (package, recorded(tool)["version"])
+        assert f"{package} {recorded(tool)['version']}" in text
+
+
+def test_the_help_names_every_convention():
+    """--convention's help lists the names (wrapped anywhere, a hyphen too: compared without whitespace)."""
+    *names, last = CONVENTIONS
+    listed = "".join(f"{', '.join(names)} or {last}".split())
+    for command in ("analyze", "explain"):
+        assert listed in "".join(run_cli(command, "--help").stdout.split()), command
 
 
 def test_explain_convention_text():
@@ -462,7 +542,15 @@ def test_readme_table_holds_the_recorded_totals():
     for tool in TOOLS:
         total = recorded(tool)["networks"]["resnet50@224x224"]["total"]
         assert f"| `{tool}` |" in section and f"| {total:,} |" in section, tool
-    assert f"| `onnx-tool` | 1.0.1 | MACs | {recorded('onnx_tool')['networks']['resnet50']['total']:,} |" in section
+    assert f"| `onnx-tool` | onnx-tool 1.0.1 | MACs | {recorded('onnx_tool')['networks']['resnet50']['total']:,} |" in (
+        section
+    )
+    # every convention's row, with the package and version it reproduces (the recordings' for the recorded tools)
+    rows = [line for line in section.splitlines() if line.startswith("| `")]
+    named = {
+        row.split(" | ")[0].strip("|` "): row.split(" | ")[1] for row in rows if " | MACs | " in row or "FLOPs" in row
+    }
+    assert named == {name: chosen.release for name, chosen in CONVENTIONS.items()}
 
 
 # --- onnx-tool: the ONNX fixtures (tests/data/peers/onnx_tool.json, tools/record_onnx_tool.py) -------------------
@@ -512,7 +600,7 @@ def test_an_export_the_import_cannot_read_yet_is_refused_with_its_node(key: str)
 
 
 def layer_of(node: str, op: str, origins: dict[str, str], names: set[str]) -> str:
-    """The convcalc layer an ONNX node belongs to: the layer it became, else its name as the import's name_for
+    """The convcalc layer an ONNX node belongs to: the layer it became, else its name as the import's layer_name
     reads it ('/layer1/layer1.0/conv1/Sigmoid' -> 'layer1.0.conv1'), shortened to the longest layer name."""
     if node in origins:
         return origins[node]

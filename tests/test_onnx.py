@@ -155,7 +155,7 @@ def test_reshape_to_any_rank_and_a_slice_that_keeps_everything(tmp_path):
     assert [(layer.name, layer.type, layer.output_shape) for layer in layers] == [
         ("tokens", "reshape", (8, 36)),
         ("back", "reshape", (8, 6, 6)),
-        ("merge", "opaque", (36,)),  # what the file states after its first axis, read as the batch: uncounted
+        ("merge", "reshape", (8, 36)),  # the batch of 1 merged with the channels: the tensor held with every axis
     ]
     assert layers[2].inputs == ("back",)  # the slice of every channel is no layer
 
@@ -177,6 +177,74 @@ def test_a_split_of_another_axis_keeps_every_output(tmp_path):
         ("sum", "add", (5, 4), None),
     ]
     assert [layer.config["start"] for layer in layers[:3]] == [0, 4, 8]
+
+
+def test_a_batch_moved_and_merged_as_torch_exports_multi_head_attention(tmp_path):
+    """nn.MultiheadAttention as PyTorch writes it: tokens [N, T, D] turned to [T, N, D], merged to [T * N, D] for the
+    projection (Gemm), then back. With the file's batch of 1 the tensors between are held with every axis; the
+    projection counts T positions x D x D."""
+    int64 = ob.INT64
+    nodes = [
+        ob.node("Transpose", ["x"], ["tnd"], "to_tnd", perm=[1, 0, 2]),  # [4, 1, 6]
+        ob.node("Reshape", ["tnd", "merged"], ["rows"], "merge"),  # [4, 6]: N merged into T
+        ob.node("Gemm", ["rows", "w", "b"], ["proj"], "proj", transB=1),  # [4, 6]
+        ob.node("Reshape", ["proj", "split"], ["tnd2"], "split"),  # [4, 1, 6]
+        ob.node("Transpose", ["tnd2"], ["ntd"], "to_ntd", perm=[1, 0, 2]),  # [1, 4, 6]: the batch first again
+        ob.node("Softmax", ["ntd"], ["y"], "softmax", axis=-1),
+    ]
+    constants = [
+        ob.tensor("merged", [2], [4, 6], int64),
+        ob.tensor("split", [3], [4, 1, 6], int64),
+        ob.tensor("w", [6, 6]),
+        ob.tensor("b", [6]),
+    ]
+    model = ob.model(nodes, [("x", [1, 4, 6])], [("y", [1, 4, 6])], constants)
+    analysis = analyze(write(tmp_path, model))
+    linear = next(layer for layer in analysis.layers if layer.type == "linear")
+    assert (linear.params, linear.macs) == (6 * 6 + 6, 4 * 6 * 6)  # 4 positions x 6 x 6
+    assert linear.config["per_position"]
+    assert analysis.layers[-1].type == "softmax" and analysis.layers[-1].output_shape == (4, 6)
+    assert analysis.output_shape == (4, 6)
+    assert all(layer.type in ("permute", "reshape", "linear", "softmax") for layer in analysis.layers)
+    assert analysis.total.macs == 4 * 6 * 6 and not analysis.warnings
+
+
+def test_a_batch_moved_in_a_file_of_batch_2_is_refused_saying_so(tmp_path):
+    nodes = [ob.node("Transpose", ["x"], ["y"], "to_tnd", perm=[1, 0, 2])]
+    model = ob.model(nodes, [("x", [2, 4, 6])], [("y", [4, 2, 6])])
+    with pytest.raises(SpecError) as caught:
+        analyze(write(tmp_path, model))
+    assert "node 0 'to_tnd' (Transpose): error: Transpose moves or merges the batch" in str(caught.value)
+    assert "this one has a batch of 2: export the model with a batch of 1" in str(caught.value)
+
+
+@pytest.mark.parametrize(("tokens", "token", "axis"), [([1, 5, 6], [1, 1, 6], 1), ([1, 6, 5], [1, 6, 1], 2)])
+def test_a_learned_token_expanded_and_put_first_is_a_class_token(tmp_path, tokens, token, axis):
+    # ViT's class token: [1, 1, D] expanded to the batch, concatenated before T = 5 tokens of D = 6 ([N, T, D] as
+    # PyTorch writes it, or [N, D, T]): 6 parameters, 6 tokens after it
+    nodes = [
+        ob.node("Expand", ["cls", "batch"], ["expanded"], "expand"),
+        ob.node("Concat", ["expanded", "x"], ["y"], "cat", axis=axis),
+    ]
+    constants = [ob.tensor("cls", token), ob.tensor("batch", [3], [1, -1, -1], ob.INT64)]
+    analysis = analyze(write(tmp_path, ob.model(nodes, [("x", tokens)], [("y", [1, 6, 6])], constants)))
+    made = next(layer for layer in analysis.layers if layer.type == "class_token")
+    assert (made.params, made.output_shape) == (6, (6, 6))  # D x (T + 1)
+
+
+def test_gather_and_squeeze_of_an_activation(tmp_path):
+    # qkv [1, 3, 2, 5] -> q = qkv[:, 0] by Gather(axis=1, index 0): [1, 2, 5]; Unsqueeze(axes=[1]) -> [1, 1, 2, 5]
+    nodes = [
+        ob.node("Gather", ["x", "zero"], ["q"], "q", axis=1),
+        ob.node("Unsqueeze", ["q", "one"], ["y"], "unsq"),
+    ]
+    constants = [ob.tensor("zero", [], [0], ob.INT64), ob.tensor("one", [1], [1], ob.INT64)]
+    model = ob.model(nodes, [("x", [1, 3, 2, 5])], [("y", [1, 1, 2, 5])], constants)
+    analysis = analyze(write(tmp_path, model))
+    slices = [layer for layer in analysis.layers if layer.type == "slice"]
+    assert [(layer.config["start"], layer.config["end"]) for layer in slices] == [(0, 1)]
+    assert analysis.output_shape == (1, 2, 5)
+    assert analysis.total.macs == 0 and analysis.total.params == 0
 
 
 def test_split_slice_resize_clip(tmp_path):

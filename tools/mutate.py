@@ -95,7 +95,7 @@ TARGETS = {
     **{f"torch.{name}": (f"convcalc/importers/torch/{name}.py", TORCH_TESTS) for name in ("ops", "tensors")},
     **{
         f"conventions.{name}": (f"convcalc/passes/conventions/{name}.py", CONVENTION_TESTS)
-        for name in ("rules", "tools", "onnx_tool", "counting")
+        for name in ("rules", "tools", "thop", "onnx_tool", "counting")
     },
     "passes.training": ("convcalc/passes/training.py", ["tests/test_training.py", "tests/test_deploy.py"]),
     "passes.deploy": (

@@ -1,9 +1,10 @@
 """Record what the real FLOP counters print for the torch equivalents of the bundled specs (issue 15's fixture).
 
-Runs fvcore, ptflops, thop, torchinfo and torch.utils.flop_counter on every bundled spec at its own input size, and on
-resnet50 and mobilenet_v2 at 1024x1024, batch 1, eval mode, CPU, and writes one JSON file per tool to
-tests/data/peers/ (TOOL.json): the tool's version and torch's, and per network the total and the number of every leaf
-module, as the tool reports them. Where a tool crashes or cannot count a network the entry holds
+Runs fvcore, ptflops, thop, ultralytics-thop, torchinfo and torch.utils.flop_counter on every bundled spec at its own
+input size, and on resnet50 and mobilenet_v2 at 1024x1024, batch 1, eval mode, CPU, and writes one JSON file per tool
+to tests/data/peers/ (TOOL.json): the tool's version and torch's, and per network the total and the number of every
+leaf module, as the tool reports them; then convcalc/passes/conventions/versions.py, every recording's version (the
+conventions name them from there). Where a tool crashes or cannot count a network the entry holds
 ``{"error": {"type": ..., "message": first line}}`` instead of numbers.
 
 Networks (tools/peer_models.py): the specs that are torchvision's networks run as torchvision's own modules
@@ -24,6 +25,14 @@ PEERS_TVMODELS for the folder of tvmodels.py):
     python -m zipfile -e .peers-tv/torchvision-0.28.0-*.whl .peers-tv/tv
     TVSRC=.peers-tv/tv/torchvision PEERS_TVMODELS=... "$PEERS_VENV"/bin/python tools/record_peers.py
 
+thop 0.1.1 (``thop``) and ultralytics-thop (``ultralytics_thop``) are both ``import thop``: install ultralytics-thop
+beside the environment and put it first on PYTHONPATH for its recording only (the recorder checks that the ``thop`` it
+imports is the distribution it records, and stops otherwise):
+
+    "$PEERS_VENV"/bin/pip install --no-deps --target .peers-uthop ultralytics-thop==2.2.3
+    PYTHONPATH=.peers-uthop:. TVSRC=... PEERS_TVMODELS=... "$PEERS_VENV"/bin/python tools/record_peers.py \
+        --tools ultralytics_thop
+
 ``--only resnet50 --tools fvcore`` re-records a part and keeps the rest of the files. Without TVSRC only the exports
 run. What each tool's numbers mean is in docs/peer-rules.md.
 
@@ -35,6 +44,11 @@ Per tool, per entry:
   ``torch.nn.functional``/tensor ops added to the total, attributed here to the leaf module that was running, ``""``
   outside any leaf: these are in the total but in no row of its table).
 - thop: ``profile(model, inputs=(x,), ret_layer_info=True)``: ``total`` ops (MACs), ``params``, ``modules``.
+- ultralytics_thop: the same call: ``total``, ``params``, ``modules`` (from its per-layer tree: every leaf module's
+  ops, and any other module's own, its children's left out, where it has some: nn.MultiheadAttention's),
+  ``functional`` (what its TorchFunctionMode counted, matmul, F.linear, scaled_dot_product_attention run outside a
+  counted module, attributed here to the innermost module running, ``""`` outside every module: in the total, in no
+  node of its tree).
 - torchinfo: ``summary(model, input_size=(1, C, H, W))``: ``total`` (``total_mult_adds``), ``params``
   (``total_params``), ``modules`` (mult-adds per leaf module, summed over calls), ``module_params``.
 - flop_counter: ``torch.utils.flop_counter.FlopCounterMode``: ``total`` FLOPs (``get_total_flops()``, 2 per
@@ -46,6 +60,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import importlib
 import io
 import json
 import platform
@@ -64,8 +79,17 @@ OUT = peer_models.REPO / "tests" / "data" / "peers"
 LARGE = {"resnet50": [3, 1024, 1024], "mobilenet_v2": [3, 1024, 1024]}
 """Specs also recorded at 1024x1024."""
 
-TOOLS = ("fvcore", "ptflops", "thop", "torchinfo", "flop_counter")
-DISTRIBUTIONS = {"fvcore": "fvcore", "ptflops": "ptflops", "thop": "thop", "torchinfo": "torchinfo"}
+TOOLS = ("fvcore", "ptflops", "thop", "ultralytics_thop", "torchinfo", "flop_counter")
+DISTRIBUTIONS = {
+    "fvcore": "fvcore",
+    "ptflops": "ptflops",
+    "thop": "thop",
+    "ultralytics_thop": "ultralytics-thop",
+    "torchinfo": "torchinfo",
+}
+"""Each tool's distribution, whose version the recording names (flop_counter's is torch's)."""
+IMPORTS = {"ultralytics_thop": "thop"}
+"""The module a tool is imported as, where it is not the distribution's name: ultralytics-thop is ``import thop``."""
 
 
 def number(value: Any) -> int | float:
@@ -255,10 +279,70 @@ def run_flop_counter(model: Any, x: Any) -> dict[str, Any]:
     }
 
 
+def run_ultralytics_thop(model: Any, x: Any) -> dict[str, Any]:
+    import torch
+    from thop import profile
+
+    counter = sys.modules["thop.profile"]
+    names = {id(module): name for name, module in reversed(list(model.named_modules()))}  # first name wins
+    stack: list[Any] = []
+    functional: dict[str, int | float] = {}
+    originals = dict(counter.functional_hooks)
+
+    def attributed(rule: Callable[..., Any]) -> Callable[..., Any]:
+        """Its own rule, unchanged (called only where it counts); notes which module was running."""
+
+        def count(args: Any, kwargs: Any, y: Any) -> Any:
+            ops = rule(args, kwargs, y)
+            owner = next((names[id(m)] for m in reversed(stack) if id(m) in names), "")
+            functional[owner] = number(functional.get(owner, 0) + ops)
+            return ops
+
+        return count
+
+    def pre(module: Any, args: Any) -> None:
+        stack.append(module)
+
+    def post(module: Any, args: Any, output: Any) -> None:
+        stack.pop()
+
+    hooks = [
+        torch.nn.modules.module.register_module_forward_pre_hook(pre),
+        torch.nn.modules.module.register_module_forward_hook(post),
+    ]
+    counter.functional_hooks.update({func: attributed(rule) for func, rule in originals.items()})
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):
+            ops, params, tree = profile(model, inputs=(x,), verbose=False, ret_layer_info=True)
+    finally:
+        counter.functional_hooks.update(originals)
+        for hook in hooks:
+            hook.remove()
+    modules: dict[str, int | float] = {}
+
+    def walk(prefix: str, children: dict[str, Any]) -> None:
+        """Every leaf module's ops, and a module's own (its tree's less its children's) where it has some."""
+        for name, (child_ops, _child_params, grandchildren) in children.items():
+            qualified = f"{prefix}{name}"
+            own = child_ops - sum(grand[0] for grand in grandchildren.values())
+            if own or not grandchildren:
+                modules[qualified] = number(own)
+            walk(qualified + ".", grandchildren)
+
+    walk("", tree)
+    return {
+        "total": number(ops),
+        "params": number(params),
+        "modules": dict(sorted(modules.items())),
+        "functional": dict(sorted(functional.items())),
+    }
+
+
 RUNNERS: dict[str, Callable[[Any, Any], dict[str, Any]]] = {
     "fvcore": run_fvcore,
     "ptflops": run_ptflops,
     "thop": run_thop,
+    "ultralytics_thop": run_ultralytics_thop,
     "torchinfo": run_torchinfo,
     "flop_counter": run_flop_counter,
 }
@@ -268,9 +352,18 @@ RUNNERS: dict[str, Callable[[Any, Any], dict[str, Any]]] = {
 
 
 def tool_version(tool: str) -> str:
+    """The version recorded: the distribution's, once the module ``import`` finds is checked to be its own (thop and
+    ultralytics-thop are both ``import thop``: the first on sys.path wins)."""
     import torch
 
-    return torch.__version__ if tool == "flop_counter" else metadata.version(DISTRIBUTIONS[tool])
+    if tool == "flop_counter":
+        return str(torch.__version__)
+    distribution = metadata.distribution(DISTRIBUTIONS[tool])
+    module = importlib.import_module(IMPORTS.get(tool, tool))
+    files = {Path(str(file.locate())).resolve() for file in distribution.files or ()}
+    if Path(str(module.__file__)).resolve() not in files:
+        sys.exit(f"{tool}: 'import {module.__name__}' finds {module.__file__}, not {DISTRIBUTIONS[tool]}'s files")
+    return str(distribution.version)
 
 
 def runs(only: set[str] | None, with_torchvision: bool) -> list[tuple[str, str, str, list[int]]]:
@@ -321,6 +414,22 @@ def without_time(entry: dict[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in entry.items() if key != "seconds"}
 
 
+VERSIONS = peer_models.REPO / "convcalc" / "passes" / "conventions" / "versions.py"
+VERSIONS_HEAD = '''"""The version of each tool a convention reproduces, as its recording names it (``version`` in
+tests/data/peers/TOOL.json). Written by tools/record_peers.py from the recordings; tests/test_conventions.py checks
+that it is what they say."""
+
+RECORDED = {
+'''
+
+
+def write_versions() -> None:
+    """convcalc/passes/conventions/versions.py from every recording's metadata (onnx_tool.json's too)."""
+    recorded = {path.stem: json.loads(path.read_text())["version"] for path in sorted(OUT.glob("*.json"))}
+    lines = "".join(f"    {json.dumps(tool)}: {json.dumps(version)},\n" for tool, version in recorded.items())
+    VERSIONS.write_text(f"{VERSIONS_HEAD}{lines}}}\n")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", nargs="*", help="spec names to record (default: all)")
@@ -355,6 +464,8 @@ def main(argv: list[str] | None = None) -> None:
             document["networks"][key] = record_one(tool, spec, source, shape)
         document["networks"] = dict(sorted(document["networks"].items()))
         path.write_text(json.dumps(document, indent=1) + "\n")
+    if args.out == OUT:
+        write_versions()
 
 
 if __name__ == "__main__":

@@ -177,7 +177,7 @@ ConventionOption = Annotated[
         "--convention",
         metavar="NAME",
         help="Count MACs (and FLOPs) as another tool does: convcalc, torchvision, fvcore, ptflops, ptflops-hooks, "
-        "thop, torchinfo, onnx-tool or flop_counter (README: Conventions).",
+        "thop, ultralytics_thop, torchinfo, onnx-tool or flop_counter (README: Conventions).",
     ),
 ]
 

@@ -73,7 +73,7 @@ def convention_lines(counting: Counting, default: Counting) -> list[str]:
     unit = chosen.unit
     ours = default.flops if unit == "FLOPs" else default.macs
     lines = [
-        f"exact: {unit} {exact(counting.count)} as {chosen.tool} {chosen.version} counts "
+        f"exact: {unit} {exact(counting.count)} as {chosen.counter} counts "
         f"({chosen.call}); convcalc's {unit} {exact(ours or 0)}"
     ]
     skipped = counting.skipped()
@@ -101,7 +101,7 @@ def convention_view(
 
     title = (
         f"{escape(analysis.name)}  ({format_shape(analysis.input_shape)} -> {format_shape(analysis.output_shape)})"
-        f"  as {escape(counting.convention.tool)} {counting.convention.version} counts"
+        f"  as {escape(counting.convention.counter)} counts"
     )
     shown = analysis.layers if rows is None else rows
     table = layer_table(shown, exact_numbers=exact_numbers, columns=columns, title=title, totals=True)
@@ -152,8 +152,8 @@ def breakdown(by_kind: dict[str, int], exact_numbers: bool) -> str:
 
 
 def conventions_view(analysis: Analysis, *, exact_numbers: bool) -> list[RenderableType]:
-    """One row per convention: tool and version, unit, count, difference from convcalc's and what makes it up (in
-    a narrow terminal the tool version is left out first, then the difference by kind, then the unit)."""
+    """One row per convention: the package and its version, unit, count, difference from convcalc's and what makes
+    it up (in a narrow terminal the tool version is left out first, then the difference by kind, then the unit)."""
     from rich.markup import escape
 
     from convcalc.core.text import printable
@@ -169,13 +169,14 @@ def conventions_view(analysis: Analysis, *, exact_numbers: bool) -> list[Rendera
     ]
     rows: list[list[str]] = []
     for row in conventions_rows(analysis):
+        release = f"{row['package']} {row['version']}"
         if row["count"] is None:
-            rows.append([row["name"], row["version"], row["unit"], "crashes", "", printable(row["error"])])
+            rows.append([row["name"], release, row["unit"], "crashes", "", printable(row["error"])])
             continue
         count = exact(row["count"]) if exact_numbers else human_count(row["count"])
         difference = signed(row["difference"], exact_numbers) if row["name"] != "convcalc" else ""
         by_kind = printable(breakdown(row["by_kind"], exact_numbers))
-        rows.append([row["name"], row["version"], row["unit"], count, difference, by_kind])
+        rows.append([row["name"], release, row["unit"], count, difference, by_kind])
     return [
         Grid(f"{escape(analysis.name)}: one network, every counter's number", columns, rows),
         f"[dim]vs convcalc: the count minus convcalc's MACs ({exact(analysis.total.macs)}), or its FLOPs "
@@ -191,7 +192,7 @@ def explanations_text(explanations: Sequence[Explanation], analysis: Analysis, c
     blocks = []
     for explanation in explanations:
         lines = [render_explanations([explanation]).rstrip("\n")]
-        lines.append(f"  as {chosen.tool} {chosen.version} counts ({chosen.unit}):")
+        lines.append(f"  as {chosen.counter} counts ({chosen.unit}):")
         for step in explain_rules(explanation.layer, chosen):
             label = f"{step.part}: " if step.part else ""
             lines.append(f"    {label}{step.rule}")

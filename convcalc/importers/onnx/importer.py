@@ -34,9 +34,12 @@ class Importer(GraphBuilder):
         self.constants: dict[str, Tensor] = dict(model.initializers)
         self.parameters: set[str] = set(model.initializers)  # and their copies (torch's exporter dedups by Identity)
         self.index = 0
+        self.batch = 1  # the batch the file holds (its input's first size)
         self.pending: dict[str, tuple[str, Any]] = {}  # tensors of a channel shuffle under way
         self.channels_last: set[str] = set()  # tensors holding their node's map as H x W x C (keep_channels_last)
         self.laid_last: dict[str, str] = {}  # channels-first tensor -> the permute holding it channels-last
+        self.all_axes: set[str] = set()  # tensors held with every axis of the file's (layouts.all_axes_source)
+        self.lifted: dict[str, str] = {}  # tensor -> the reshape holding it with every axis
         self.lrn: dict[str, str] = {}  # tensors of a LocalResponseNorm under way -> the tensor it normalises
         self.lrn_size: dict[str, int] = {}  # the tensor an LRN normalises -> its window (0 until the pool is seen)
         self.readers: dict[str, int] = {}  # ONNX tensor -> how many node inputs read it
@@ -151,33 +154,11 @@ class Importer(GraphBuilder):
         self.producer[tensor] = name
         self.tensors_of.setdefault(name, []).append(tensor)
 
-    def in_file_layout(self, node: OnnxNode, tensors: Sequence[str] | None = None) -> None:
-        """Each channels-last tensor ``node`` reads (or of ``tensors``) is in the file's own layout (N x H x W x C)
-        from here on: a ``permute`` of its node, for an op that reads its axes (a Pad, a Reshape, a Conv)."""
-        for tensor in dict.fromkeys(node.inputs if tensors is None else tensors):
-            if tensor in self.channels_last:
-                source = self.producer[tensor]
-                rank = len(self.shapes[source])
-                self.channels_last.discard(tensor)
-                self.produce(tensor, self.step(node, "permute", {"dims": (*range(1, rank), 0)}, [source], "permute"))
-
-    def channels_last_source(self, node: OnnxNode, position: int = 0) -> str:
-        """The node holding input ``position`` channels-last, its last axis first as convcalc's per-position layers
-        read it (tokens [N, T, D] are D x T): the tensor's own node, or once a ``permute`` of it."""
-        tensor = node.inputs[position]
-        source = self.source_of(node, position)
-        if tensor in self.channels_last:
-            return source
-        if tensor not in self.laid_last:
-            rank = len(self.shapes[source])
-            self.laid_last[tensor] = self.step(
-                node, "permute", {"dims": (rank - 1, *range(rank - 1))}, [source], "permute"
-            )
-        return self.laid_last[tensor]
-
     def alias(self, node: OnnxNode, position: int = 0) -> None:
         """The node's output is its input (Identity, Dropout at inference)."""
         self.produce(node.outputs[0], self.source_of(node, position))
+        if node.inputs[position] in self.all_axes:
+            self.all_axes.add(node.outputs[0])
 
     def emit(
         self,
@@ -202,7 +183,7 @@ class Importer(GraphBuilder):
     ) -> str:
         """A convcalc node for ``node`` whose output is the tensor ``made`` (its shape held against the file's), or
         without one a step on the way to the node's own (a permute between layouts); its name."""
-        name = self.name_for(node, kind, suffix)
+        name = layer_name(self, node, kind, suffix)
         try:
             layer, config, shape = self.evaluate(kind, config, sources)
         except (ConfigError, ShapeError) as error:
@@ -218,14 +199,23 @@ class Importer(GraphBuilder):
         stated = self.model.shapes.get(tensor)
         if tensor in self.channels_last:  # the file's layout: H x W x C
             shape = (*shape[1:], shape[0])
+        if tensor in self.all_axes and stated is not None:  # held with the batch's axis
+            stated = (1, *stated)
         if stated is None or len(stated) != len(shape) + 1:
             return () if stated is None else (Finding("shape", _differ(tensor, stated, shape)),)
         if all(not isinstance(s, int) or s == d for s, d in zip(stated[1:], shape, strict=True)):
             return ()
         return (Finding("shape", _differ(tensor, stated, shape)),)
 
-    def name_for(self, node: OnnxNode, kind: str, suffix: str = "") -> str:
-        """A readable unique name: '/layer1/layer1.0/conv1/Conv' -> 'layer1.0.conv1'."""
+
+def layer_name(importer: Importer, node: OnnxNode, kind: str, suffix: str = "") -> str:
+    """A readable unique name: the PyTorch module the node ran in where the file records it (the default exporter:
+    'layer1.0.conv1', or 'layer1.0.add' for an op of a block's own forward); else from the node's name, as the
+    TorchScript exporter writes it: '/layer1/layer1.0/conv1/Conv' -> 'layer1.0.conv1'."""
+    if node.module is not None:
+        path, leaf = node.module
+        base = path if leaf and path else f"{path}.{kind}".lstrip(".")
+    else:
         parts = [part for part in re.split(r"/+", node.name) if part]
         if parts and parts[-1].split("_")[0] == node.op_type:
             parts.pop()
@@ -236,10 +226,10 @@ class Importer(GraphBuilder):
                 kept[-1] = part
             else:
                 kept.append(part)
-        base = ".".join(kept).strip(".") or f"{kind}{len(self.nodes) + 1}"
-        if suffix:
-            base = f"{base}.{suffix}"
-        return self.unique(base)
+        base = ".".join(kept).strip(".") or f"{kind}{len(importer.nodes) + 1}"
+    if suffix:
+        base = f"{base}.{suffix}"
+    return importer.unique(base)
 
 
 def _differ(tensor: str, stated: Sequence[int | str | None], shape: Shape) -> str:

@@ -10,6 +10,7 @@ what convcalc could use, and a graph of more than :data:`MAX_NODES` nodes is ref
 
 from __future__ import annotations
 
+import re
 import struct
 from dataclasses import dataclass, field
 from typing import Any
@@ -59,6 +60,9 @@ class OnnxNode:
     outputs: list[str]
     attributes: dict[str, Any] = field(default_factory=dict)
     domain: str = ""
+    module: tuple[str, bool] | None = None
+    """The PyTorch module the node ran in, as the default exporter records it (``pkg.torch.onnx.name_scopes``):
+    its path, and whether it is one of torch.nn's own (a leaf such as Conv2d, not a block of the network's)."""
 
 
 Dims = tuple[int | str | None, ...]
@@ -204,8 +208,9 @@ def read_attribute(source: Source, span: tuple[int, int]) -> tuple[str, Any]:
 
 
 def read_node(source: Source, span: tuple[int, int]) -> OnnxNode:
-    """NodeProto: input (1), output (2), name (3), op_type (4), attribute (5), domain (7)."""
+    """NodeProto: input (1), output (2), name (3), op_type (4), attribute (5), domain (7), metadata_props (9)."""
     node = OnnxNode("", "", [], [])
+    scopes: dict[str, str] = {}
     for number, _, value in message(source, span):
         if number == 1:
             node.inputs.append(_text(source, value))
@@ -220,7 +225,37 @@ def read_node(source: Source, span: tuple[int, int]) -> OnnxNode:
             node.attributes[key] = attribute
         elif number == 7:
             node.domain = _text(source, value)
+        elif number == 9:
+            entry = dict(_pair(source, _span(value)))
+            if entry.get("", "").startswith("pkg.torch.onnx."):
+                scopes[entry[""]] = entry.get("value", "")
+    node.module = torch_module(scopes)
     return node
+
+
+def _pair(source: Source, span: tuple[int, int]) -> list[tuple[str, str]]:
+    """StringStringEntryProto: key (1) as '', value (2) as 'value'; a text over MAX_SCOPE characters is left out."""
+    return [
+        ("" if number == 1 else "value", _text(source, value))
+        for number, _, value in message(source, span)
+        if number in (1, 2) and isinstance(value, tuple) and value[1] - value[0] <= MAX_SCOPE
+    ]
+
+
+MAX_SCOPE = 4096
+"""Most characters of a node's module metadata read (a deeper module path is not named after it)."""
+
+
+def torch_module(scopes: dict[str, str]) -> tuple[str, bool] | None:
+    """The module a node ran in, from its ``name_scopes`` (['', 'layer1', 'layer1.0', 'add']: module paths, then the
+    op) and ``class_hierarchy`` (the modules' classes, then the op): its path ('' at the root) and whether it is a
+    leaf of torch.nn; None without them."""
+    paths = re.findall(r"'([^']*)'", scopes.get("pkg.torch.onnx.name_scopes", ""))
+    classes = re.findall(r"'([^']*)'", scopes.get("pkg.torch.onnx.class_hierarchy", ""))
+    if len(paths) < 2:
+        return None
+    leaf = len(classes) == len(paths) and classes[-2].startswith("torch.nn.modules.")
+    return paths[-2], leaf
 
 
 def read_value_info(source: Source, span: tuple[int, int]) -> tuple[str, Dims | None]:

@@ -14,12 +14,35 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-from convcalc.engine.graph import NETWORK_INPUT
-from convcalc.importers.onnx.constants import gather, whole
+from convcalc.importers.onnx.constants import whole
 from convcalc.importers.onnx.importer import Importer
-from convcalc.importers.onnx.model import OnnxNode, Tensor
+from convcalc.importers.onnx.layouts import (
+    all_axes_source,
+    channels_last_source,
+    emit_all_axes,
+    file_shape,
+    reads_all_axes,
+)
+from convcalc.importers.onnx.model import OnnxNode
 from convcalc.importers.onnx.patterns import mark_channels_last
 from convcalc.importers.onnx.protobuf import shortest_float32
+from convcalc.importers.onnx.tensors import (
+    cast,
+    concat,
+    constant,
+    expand,
+    gather_index,
+    identity,
+    pad,
+    reshape,
+    shape,
+    slice_,
+    softmax,
+    split,
+    squeeze,
+    transpose,
+)
+from convcalc.importers.onnx.uncounted import opaque
 from convcalc.kinds.catalogue import CATALOGUE
 
 ELEMENTWISE = {
@@ -122,7 +145,7 @@ def _linear(importer: Importer, node: OnnxNode, weight: tuple[int, ...], bias: i
     per_position = importer.reads_channels_last(node)
     source = importer.source_of(node)
     if not per_position and len(shape) > 1 and weight[0] == shape[-1] != math.prod(shape):  # tokens [N, T, D]
-        source, per_position = importer.channels_last_source(node), True
+        source, per_position = channels_last_source(importer, node), True
         mark_channels_last(importer, node)
     features = importer.shapes[source][0] if per_position else math.prod(shape)
     if weight[0] != features:
@@ -145,15 +168,25 @@ def matmul(importer: Importer, node: OnnxNode) -> None:
     """By a weight: a linear layer; of two activations (attention's q k^T): a ``matmul``, batched over the axes
     before the last two."""
     if importer.constant(node, 0) is None and importer.constant(node, 1) is None:
-        importer.emit(node, "matmul", {}, [importer.source_of(node, 0), importer.source_of(node, 1)])
+        if reads_all_axes(importer, node):
+            sources = [all_axes_source(importer, node, 0), all_axes_source(importer, node, 1)]
+            emit_all_axes(importer, node, "matmul", {}, sources)
+        else:
+            importer.emit(node, "matmul", {}, [importer.source_of(node, 0), importer.source_of(node, 1)])
     else:
         _linear(importer, node, importer.weight(node, 1, "second operand"), None)
 
 
 def add(importer: Importer, node: OnnxNode) -> None:
+    """A residual's sum of two activations; a linear layer's bias (MatMul + Add, as PyTorch exports nn.Linear
+    without Gemm); a learned tensor of each sample's shape, a ``position_embedding`` (ViT's)."""
     bias = importer.constant(node, 1) or importer.constant(node, 0)
     if bias is None:
-        importer.emit(node, "add", {}, [importer.source_of(node, 0), importer.source_of(node, 1)])
+        if reads_all_axes(importer, node):
+            sources = [all_axes_source(importer, node, 0), all_axes_source(importer, node, 1)]
+            emit_all_axes(importer, node, "add", {}, sources)
+        else:
+            importer.emit(node, "add", {}, [importer.source_of(node, 0), importer.source_of(node, 1)])
         return
     # MatMul + Add(bias): one linear layer with a bias, as PyTorch's nn.Linear exports without Gemm
     position = 0 if importer.constant(node, 1) is not None else 1
@@ -165,6 +198,10 @@ def add(importer: Importer, node: OnnxNode) -> None:
             importer.nodes[-1] = last._replace(config={**last.config, "bias": True})
             importer.alias(node, position)
             return
+    held = file_shape(importer, node, position)
+    if bias.name in importer.parameters and bias.dims == held:
+        importer.emit(node, "position_embedding", {}, [source])
+        return
     opaque(importer, node)
 
 
@@ -283,101 +320,6 @@ def flatten(importer: Importer, node: OnnxNode) -> None:
         importer.emit(node, "flatten", {})
 
 
-def reshape(importer: Importer, node: OnnxNode) -> None:
-    """The steps of a channel shuffle; else each sample to the target's shape after its batch: the same shape is no
-    layer, one axis a ``flatten``, any other a ``reshape`` (0 copies the input's size, -1 stands for the rest). A
-    target whose first size is not the batch's (heads merged into it) is opaque."""
-    target = importer.constant(node, 1)
-    if target is None or target.values is None:
-        opaque(importer, node)
-        return
-    wanted = [whole(v) for v in target.values]
-    if node.inputs[0] in importer.pending:  # Reshape -> Transpose -> here: the shuffle ends
-        step, (source, groups) = importer.pending.pop(node.inputs[0])
-        if step != "shuffle-transposed" or len(wanted) != 4 or "channel_shuffle" not in CATALOGUE:
-            raise importer.fail(node, "a Reshape/Transpose sequence that is not a channel shuffle")
-        importer.emit(node, "channel_shuffle", {"groups": groups}, [source])
-        return
-    shape = importer.shape_of(node)
-    if len(wanted) == 5 and len(shape) == 3 and wanted[1] > 1 and wanted[2] > 1 and wanted[1] * wanted[2] == shape[0]:
-        importer.pending[node.outputs[0]] = ("shuffle-split", (importer.source_of(node), wanted[1]))
-        return
-    full = (1, *shape)  # the file's batch is 1 (read.per_sample)
-    copied = not node.attributes.get("allowzero", 0)
-    sizes = [full[axis] if size == 0 and copied and axis < len(full) else size for axis, size in enumerate(wanted)]
-    rest = sizes[1:]
-    count = math.prod(shape)
-    known = math.prod(size for size in rest if size != -1)
-    if sizes[:1] == [-1] and -1 not in rest and known:  # the batch inferred: the rest is given whole
-        sizes[0] = 1 if known == count else 0
-    if sizes[:1] != [1] or not rest or any(size == 0 or size < -1 for size in rest) or rest.count(-1) > 1:
-        opaque(importer, node)  # the batch merged with another axis, or a target convcalc cannot read
-        return
-    per_sample = tuple(count // known if size == -1 else size for size in rest) if known else ()
-    if per_sample == shape:  # a flat input to one axis too
-        importer.alias(node)
-    elif len(per_sample) == 1:
-        importer.emit(node, "flatten", {})
-    else:
-        importer.emit(node, "reshape", {"shape": tuple(rest)})
-
-
-def transpose(importer: Importer, node: OnnxNode) -> None:
-    """A step of a channel shuffle (after a Reshape to 5-D); a map to channels-last [0, 2, .., 1] and back
-    [0, n, 1, ..], which move no value: the layers between work per position (ConvNeXt's LayerNorm and Linears, see
-    read.keep_channels_last); any other order of the axes after the batch, a ``permute``. One that moves the batch
-    is uncounted."""
-    pending = importer.pending.pop(node.inputs[0], None)
-    perm = tuple(whole(p) for p in node.attributes.get("perm") or ())
-    if pending and pending[0] == "shuffle-split" and perm == (0, 2, 1, 3, 4):
-        importer.pending[node.outputs[0]] = ("shuffle-transposed", pending[1])
-        return
-    if pending:
-        raise importer.fail(node, f"a Transpose {list(perm)} that ends no pattern convcalc knows")
-    rank = len(perm)
-    if importer.reads_channels_last(node):
-        if perm == (0, rank - 1, *range(1, rank - 1)):
-            importer.alias(node)
-            return
-        importer.in_file_layout(node)
-    if rank != len(importer.shape_of(node)) + 1 or sorted(perm) != list(range(rank)) or perm[:1] != (0,):
-        opaque(importer, node)
-    elif perm == tuple(range(rank)):
-        importer.alias(node)
-    elif rank >= 3 and perm == (0, *range(2, rank), 1):
-        mark_channels_last(importer, node)
-        importer.alias(node)
-    else:
-        importer.emit(node, "permute", {"dims": tuple(p - 1 for p in perm[1:])})
-
-
-def concat(importer: Importer, node: OnnxNode) -> None:
-    parts = [importer.constant(node, i) for i in range(len(node.inputs))]
-    if all(part is not None and part.values is not None for part in parts):  # a shape being computed
-        values = tuple(value for part in parts if part and part.values for value in part.values)
-        importer.constants[node.outputs[0]] = Tensor(node.outputs[0], (len(values),), values)
-        return
-    if importer.integer(node, "axis", 1) != 1:
-        opaque(importer, node)
-        return
-    importer.emit(node, "concat", {}, [importer.source_of(node, i) for i in range(len(node.inputs))])
-
-
-def identity(importer: Importer, node: OnnxNode) -> None:
-    importer.alias(node)
-
-
-def softmax(importer: Importer, node: OnnxNode) -> None:
-    """Over one axis after the batch (the channels, or any other); before opset 13, ``axis`` means the flattened
-    axes from it on, the same only where those after it are all 1."""
-    shape = importer.shape_of(node)
-    axis = importer.integer(node, "axis", -1 if importer.model.opset >= 13 else 1) % (len(shape) + 1)
-    if axis == 0 or (importer.model.opset < 13 and any(size != 1 for size in shape[axis:])):
-        opaque(importer, node)
-    else:
-        importer.emit(node, "softmax", {"axis": axis - 1} if axis > 1 else {})
-
-
 def lrn(importer: Importer, node: OnnxNode) -> None:
     config = {
         "size": node.attributes.get("size"),
@@ -407,160 +349,29 @@ def resize(importer: Importer, node: OnnxNode) -> None:
     importer.emit(node, "upsample", config)
 
 
-def constant(importer: Importer, node: OnnxNode) -> None:
-    value = node.attributes.get("value")
-    if isinstance(value, Tensor):
-        importer.constants[node.outputs[0]] = Tensor(node.outputs[0], value.dims, value.values)
-
-
-def shape(importer: Importer, node: OnnxNode) -> None:
-    """The shape of a tensor as a constant (with a batch of 1), for the Reshape it usually feeds."""
-    dims = (1, *importer.shape_of(node))
-    importer.constants[node.outputs[0]] = Tensor(node.outputs[0], (len(dims),), dims)
-
-
-def constant_step(importer: Importer, node: OnnxNode) -> None:  # on a layer's output: no shape step convcalc knows
-    """Steps of a shape computation on constants (Shape -> Gather -> Unsqueeze -> Concat -> Reshape)."""
-    value = importer.constant(node, 0)
-    if value is None or value.values is None:
-        opaque(importer, node)
-        return
-    values = value.values
-    if node.op_type == "Gather":
-        index = importer.constant(node, 1)
-        if index is None or index.values is None:
-            opaque(importer, node)
-            return
-        values = gather(values, index.values)
-    importer.constants[node.outputs[0]] = Tensor(node.outputs[0], (len(values),), values)
-
-
-def split(importer: Importer, node: OnnxNode) -> None:
-    """A split along any axis after the batch: one ``slice`` layer per output; without sizes, equal parts (the last
-    one smaller where they do not divide, as ONNX splits)."""
-    shape = importer.shape_of(node)
-    axis = importer.integer(node, "axis", 0) % (len(shape) + 1)
-    if axis == 0:
-        opaque(importer, node)
-        return
-    length = shape[axis - 1]
-    sizes_tensor = importer.constant(node, 1)
-    sizes = node.attributes.get("split") or (sizes_tensor.values if sizes_tensor else None)
-    if not sizes:
-        count = importer.integer(node, "num_outputs", len(node.outputs))
-        sizes = tuple(-(-length // count) if i < count - 1 else 0 for i in range(count))
-        sizes = (*sizes[:-1], length - sum(sizes[:-1]))
-    start = 0
-    source = importer.source_of(node)
-    where = {"axis": axis - 1} if axis > 1 else {}
-    for index, (size, output) in enumerate(zip(sizes, node.outputs, strict=False)):
-        end = start + whole(size)
-        config = {"start": start, "end": end, **where}
-        importer.emit(node, "slice", config, [source], suffix=str(index), output=output)
-        start = end
-
-
-def slice_(importer: Importer, node: OnnxNode) -> None:
-    """A Slice with step 1: of the channels (as a channel split exports), a ``slice`` layer; of the spatial axes, a
-    centred window is a ``crop``, any other one a ``slice`` along each axis it cuts (a TCN's chomp)."""
-    starts, ends, axes, steps = (importer.constant(node, i) for i in (1, 2, 3, 4))
-    shape = importer.shape_of(node)
-    if not (starts and ends and starts.values and ends.values) or len(shape) < 2:
-        opaque(importer, node)
-        return
-    dims = (1, *shape)
-    rank = len(dims)
-    axis_list = [whole(a) % rank for a in axes.values] if axes and axes.values else list(range(len(starts.values)))
-    if steps and steps.values and any(whole(step) != 1 for step in steps.values):
-        opaque(importer, node)
-        return
-    bounds = {
-        axis: (_clamp(whole(start), dims[axis]), _clamp(whole(end), dims[axis]))
-        for axis, start, end in zip(axis_list, starts.values, ends.values, strict=True)
-    }
-    spans = {axis: span for axis, span in bounds.items() if span != (0, dims[axis])}
-    if not spans:  # every index kept (GhostNet's out[:, :out_chs] of exactly out_chs channels): the same tensor
-        importer.alias(node)
-    elif 0 in spans:
-        opaque(importer, node)
-    elif list(spans) == [1]:
-        importer.emit(node, "slice", {"start": spans[1][0], "end": spans[1][1]})
-    elif (
-        1 not in spans
-        and len(spans) > 1
-        and all(start == (dims[a] - (end - start)) // 2 for a, (start, end) in spans.items())
-    ):
-        size = tuple(
-            spans.get(axis, (0, dims[axis]))[1] - spans.get(axis, (0, dims[axis]))[0] for axis in range(2, rank)
-        )
-        importer.emit(node, "crop", {"size": size})
-    else:
-        source = importer.source_of(node)
-        for count, (axis, (start, end)) in enumerate(sorted(spans.items()), 1):
-            last = count == len(spans)
-            config = {"start": start, "end": end, "axis": axis - 1}
-            source = importer.emit(node, "slice", config, [source], suffix="" if last else f"axis{axis - 1}")
-
-
-def _clamp(index: int, size: int) -> int:
-    """A Slice bound as ONNX reads it: negative counts from the end; clamped to [0, size]."""
-    return max(0, min(index + size if index < 0 else index, size))
-
-
-def pad(importer: Importer, node: OnnxNode) -> None:
-    """Zero padding of the spatial axes: pads are [N, C, H, W begins, then N, C, H, W ends] (one to three spatial
-    axes)."""
-    tensor = importer.constant(node, 1)
-    pads = tuple(tensor.values) if tensor and tensor.values else node.attributes.get("pads")
-    mode = node.attributes.get("mode", "constant")
-    rank = len(importer.shape_of(node)) + 1
-    if not pads or len(pads) != 2 * rank or any(pads[i] for i in (0, 1, rank, rank + 1)) or mode != "constant":
-        opaque(importer, node)
-        return
-    if not 3 <= rank <= 5:
-        opaque(importer, node)
-        return
-    sides = tuple(whole(pads[offset + axis]) for axis in range(2, rank) for offset in (0, rank))
-    importer.emit(node, "pad", {"padding": sides})
-
-
 def layer_norm(importer: Importer, node: OnnxNode) -> None:
-    """Over the last axis of a flat input, over C, H and W (axis 1) of a feature map, or over the channels (the
-    last axis) of a channels-last map (ConvNeXt's)."""
-    shape = importer.shape_of(node)
-    axis = importer.integer(node, "axis", -1) % (len(shape) + 1)
-    if importer.reads_channels_last(node) and axis == len(shape):
-        over, normalised = "channels", shape[0]
-    elif axis == 1 and not importer.reads_channels_last(node):
-        over, normalised = "all" if len(shape) > 1 else "channels", math.prod(shape)
+    """Over the last axis: over the channels at each position (ConvNeXt's on a channels-last map, a transformer's on
+    tokens [N, T, D], read as D x T); over every axis after the batch (axis 1) of a feature map, ``all``."""
+    held = file_shape(importer, node)
+    axis = importer.integer(node, "axis", -1) % len(held)
+    if axis == len(held) - 1 and len(held) > 2:
+        source = channels_last_source(importer, node)
+        mark_channels_last(importer, node)
+        over, normalised = "channels", held[-1]
+    elif axis == 1 and not importer.reads_channels_last(node) and not reads_all_axes(importer, node):
+        source, over, normalised = importer.source_of(node), "all" if len(held) > 2 else "channels", math.prod(held)
     else:
         opaque(importer, node)
         return
     affine = importer.per_channel(node, 1, normalised, "scale", "values normalised")
     importer.per_channel(node, 2, normalised, "bias", "values normalised")
-    importer.emit(node, "layernorm", {"over": over, "affine": affine, "eps": node.attributes.get("epsilon", 1e-5)})
+    config = {"over": over, "affine": affine, "eps": node.attributes.get("epsilon", 1e-5)}
+    importer.emit(node, "layernorm", config, [source])
 
 
 def group_norm(importer: Importer, node: OnnxNode) -> None:
     config = {"groups": node.attributes.get("num_groups"), "affine": True}
     importer.emit(node, "groupnorm", {**config, "eps": node.attributes.get("epsilon", 1e-5)})
-
-
-def opaque(importer: Importer, node: OnnxNode) -> None:
-    """An op convcalc does not count: its shape as the file states it, no cost (a warning says so); a channels-last
-    tensor it reads in the file's layout."""
-    importer.in_file_layout(node)
-    stated = importer.model.shapes.get(node.outputs[0]) if node.outputs else None
-    if stated is None or len(stated) < 2 or not all(isinstance(d, int) and d > 0 for d in stated[1:]):
-        raise importer.fail(
-            node,
-            f"convcalc does not know the ONNX op {node.op_type} and the file does not state its output's shape "
-            "(run onnx's shape inference on the model first: python -c \"import onnx; "
-            "onnx.shape_inference.infer_shapes_path('in.onnx', 'out.onnx', data_prop=True)\", then analyze out.onnx)",
-        )
-    sources = [importer.producer[t] for t in node.inputs if t in importer.producer] or [NETWORK_INPUT]
-    config = {"op": node.op_type, "shape": tuple(int(d) for d in stated[1:])}  # type: ignore[arg-type]
-    importer.emit(node, "opaque", config, sources[:1])
 
 
 Handler = Callable[[Importer, OnnxNode], None]
@@ -583,6 +394,7 @@ HANDLERS: dict[str, Handler] = {
     "Reshape": reshape,
     "Transpose": transpose,
     "Concat": concat,
+    "Expand": expand,
     "Dropout": identity,
     "Identity": identity,
     "Softmax": softmax,
@@ -591,10 +403,10 @@ HANDLERS: dict[str, Handler] = {
     "Upsample": resize,
     "Constant": constant,
     "Shape": shape,
-    "Gather": constant_step,
-    "Unsqueeze": constant_step,
-    "Squeeze": constant_step,
-    "Cast": constant_step,
+    "Gather": gather_index,
+    "Unsqueeze": squeeze,
+    "Squeeze": squeeze,
+    "Cast": cast,
     "Split": split,
     "Slice": slice_,
     "Pad": pad,

@@ -6,7 +6,7 @@ makes its tensor channels-last (N x H x W x C), which stays the same convcalc no
 values, they compute nothing. While a tensor is channels-last, the ops of ``ops.CHANNELS_LAST_OPS`` read it as the
 same kinds (a MatMul is a ``linear`` per position) and their outputs stay channels-last; the Transpose [0, 3, 1, 2]
 back ends it (``ops.transpose``). Any other op reads it in the file's own layout, after a ``permute`` of no cost
-(``Importer.in_file_layout``). ``Importer.channels_last`` holds the channels-last tensors.
+(``layouts.in_file_layout``). ``Importer.channels_last`` holds the channels-last tensors.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from convcalc.importers.onnx.importer import Importer
+from convcalc.importers.onnx.layouts import reads_all_axes
 from convcalc.importers.onnx.model import OnnxNode
 
 
@@ -60,5 +61,23 @@ def follows_lrn(importer: Importer, node: OnnxNode) -> bool:
 
 
 def mark_channels_last(importer: Importer, node: OnnxNode) -> None:
-    """The outputs of ``node`` are channels-last."""
+    """The outputs of ``node`` are channels-last (and held with every axis, as its input)."""
     importer.channels_last.update(node.outputs)
+    if reads_all_axes(importer, node):
+        importer.all_axes.update(node.outputs)
+
+
+def unshuffled(importer: Importer, node: OnnxNode) -> None:
+    """A channel shuffle's steps held back (Reshape to [N, g, C / g, H, W], Transpose [0, 2, 1, 3, 4]) that
+    ``node`` reads as something else (ResNeSt's radix split reads the 5-D view with a Mul): the steps as the layers
+    they are, a ``reshape`` (and the ``permute``), so that it reads their tensor."""
+    follows = {"shuffle-split": "Transpose", "shuffle-transposed": "Reshape"}
+    for tensor in node.inputs:
+        if tensor not in importer.pending or follows[importer.pending[tensor][0]] == node.op_type:
+            continue
+        step, (source, groups) = importer.pending.pop(tensor)
+        channels, *rest = importer.shapes[source]
+        split = importer.step(node, "reshape", {"shape": (groups, channels // groups, *rest)}, [source], "reshape")
+        if step == "shuffle-transposed":
+            split = importer.step(node, "permute", {"dims": (1, 0, *range(2, len(rest) + 2))}, [split], "permute")
+        importer.produce(tensor, split)

@@ -20,10 +20,12 @@ from convcalc.core.files import opened
 from convcalc.core.tensor import Shape
 from convcalc.engine.graph import NETWORK_INPUT, Graph
 from convcalc.importers.onnx.importer import Importer
+from convcalc.importers.onnx.layouts import in_file_layout
 from convcalc.importers.onnx.model import OnnxNode
-from convcalc.importers.onnx.ops import CHANNELS_LAST_OPS, HANDLERS, opaque
-from convcalc.importers.onnx.patterns import follows_lrn, mark_channels_last
+from convcalc.importers.onnx.ops import CHANNELS_LAST_OPS, HANDLERS
+from convcalc.importers.onnx.patterns import follows_lrn, mark_channels_last, unshuffled
 from convcalc.importers.onnx.source import FileSource, Source
+from convcalc.importers.onnx.uncounted import opaque
 from convcalc.importers.onnx.validity import check_graph
 
 
@@ -69,6 +71,7 @@ def build_graph(importer: Importer) -> Graph:
         )
     name, dims = inputs[0]
     input_shape = per_sample(dims, name, importer.source)
+    importer.batch = dims[0] if dims and isinstance(dims[0], int) and dims[0] > 0 else 1
     importer.shapes[NETWORK_INPUT] = input_shape
     importer.produce(name, NETWORK_INPUT)
     check_graph(importer)
@@ -84,7 +87,7 @@ def build_graph(importer: Importer) -> Graph:
             ) from None
     ending = importer.model.outputs[0][0] if importer.model.outputs else ""
     if ending in importer.channels_last:  # handed out channels-last: the file's layout, as it states it
-        importer.in_file_layout(importer.model.nodes[importer.index], [ending])
+        in_file_layout(importer, importer.model.nodes[importer.index], [ending])
     output = importer.producer.get(ending)
     if not importer.nodes or output is None:
         raise SpecError(f"{importer.source}: the graph computes nothing convcalc can count")
@@ -100,8 +103,11 @@ def read_node(importer: Importer, node: OnnxNode) -> None:
     """One node through its handler (an op convcalc does not know: opaque), unless it is a step of an LRN pattern or
     shape arithmetic on constants; on a channels-last tensor, an op that keeps it so, or else the tensor in the
     file's layout."""
+    unshuffled(importer, node)
     if importer.reads_channels_last(node):
         keep_channels_last(importer, node)
+    elif node.op_type == "Expand" and node.inputs[0] in importer.parameters:  # a parameter, not shape arithmetic
+        pass
     elif follows_lrn(importer, node) or importer.computes_constants(node):
         return
     handler = HANDLERS.get(node.op_type) if node.domain in ("", "ai.onnx") else None
@@ -115,7 +121,7 @@ def keep_channels_last(importer: Importer, node: OnnxNode) -> None:
     first = [t for t in node.inputs if t and t not in importer.channels_last and t not in importer.constants]
     products = node.op_type == "MatMul" and not any(t in importer.constants for t in node.inputs)  # reads axes
     if node.op_type not in CHANNELS_LAST_OPS or first or products:
-        importer.in_file_layout(node)
+        in_file_layout(importer, node)
     elif node.op_type != "Transpose":
         mark_channels_last(importer, node)
 

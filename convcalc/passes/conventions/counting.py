@@ -12,26 +12,29 @@ from convcalc.core.version import __version__
 from convcalc.engine.results import Analysis, LayerResult
 from convcalc.passes.conventions.onnx_tool import ONNX_TOOL
 from convcalc.passes.conventions.rules import Crashes, Registry, Rule, Skipped, sizes, symbolic_sizes
+from convcalc.passes.conventions.thop import THOP, ULTRALYTICS_THOP
 from convcalc.passes.conventions.tools import (
     CONVCALC,
     FLOP_COUNTER,
     FVCORE,
     PTFLOPS_FUNCTIONAL,
     PTFLOPS_HOOKS,
-    THOP,
     TORCHINFO,
     TORCHVISION,
 )
+from convcalc.passes.conventions.versions import RECORDED
 
 # --- the conventions -------------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class Convention:
-    """One tool's way of counting: its registries (summed), the unit it prints and the version reproduced."""
+    """One tool's way of counting: its registries (summed), the unit it prints and the version reproduced (of the
+    package ``package``: the recording's, :data:`RECORDED`, for every tool that was recorded)."""
 
     name: str
     tool: str
+    package: str
     version: str
     unit: str
     """'MACs' or 'FLOPs' (2 per multiply-add): what the tool's numbers are."""
@@ -43,10 +46,24 @@ class Convention:
     traced: bool = False
     """The tool counts a torch.jit trace, which drops every op whose result never reaches the network's output."""
 
+    @property
+    def release(self) -> str:
+        """The package and its version, as pip names them: 'ultralytics-thop 2.2.3'."""
+        return f"{self.package} {self.version}"
+
+    @property
+    def counter(self) -> str:
+        """The tool with its version after the package's name: 'ptflops 0.7.5 (pytorch backend)', or after the tool
+        where the package is another's: 'torch.utils.flop_counter.FlopCounterMode (torch 2.13.0+cpu)'."""
+        if self.tool == self.package or self.tool.startswith(f"{self.package} "):
+            return self.release + self.tool.removeprefix(self.package)
+        return f"{self.tool} ({self.release})"
+
     def to_dict(self) -> dict[str, str]:
         return {
             "name": self.name,
             "tool": self.tool,
+            "package": self.package,
             "version": self.version,
             "unit": self.unit,
             "call": self.call,
@@ -60,6 +77,7 @@ CONVENTIONS: dict[str, Convention] = {
         Convention(
             "convcalc",
             "convcalc",
+            "convcalc",
             __version__,
             "MACs",
             "convcalc analyze",
@@ -70,6 +88,7 @@ CONVENTIONS: dict[str, Convention] = {
         Convention(
             "torchvision",
             "torchvision (published _ops, 'GFLOPS')",
+            "torchvision",
             "0.28.0",
             "MACs",
             "weights.meta['_ops']",
@@ -79,7 +98,8 @@ CONVENTIONS: dict[str, Convention] = {
         Convention(
             "fvcore",
             "fvcore",
-            "0.1.5.post20221221",
+            "fvcore",
+            RECORDED["fvcore"],
             "MACs",
             "FlopCountAnalysis(model, x).total()",
             "conv/linear without bias, batch norm 2 x elements, adaptive avg pool 1 x input; 0 for a conv with "
@@ -91,7 +111,8 @@ CONVENTIONS: dict[str, Convention] = {
         Convention(
             "ptflops",
             "ptflops (pytorch backend)",
-            "0.7.5",
+            "ptflops",
+            RECORDED["ptflops"],
             "MACs",
             "get_model_complexity_info(model, (C, H, W))",
             "conv/linear with bias, norms 2 x elements, ReLU and pools counted twice (module hook + F.* wrapper), "
@@ -101,7 +122,8 @@ CONVENTIONS: dict[str, Convention] = {
         Convention(
             "ptflops-hooks",
             "ptflops (pytorch backend), module hooks only",
-            "0.7.5",
+            "ptflops",
+            RECORDED["ptflops"],
             "MACs",
             "get_model_complexity_info(..., backend_specific_config={'count_functional': False}); the per-layer table",
             "ptflops' per-layer table: its module hooks without the functional wrappers (as before 0.7.1)",
@@ -110,7 +132,8 @@ CONVENTIONS: dict[str, Convention] = {
         Convention(
             "thop",
             "thop",
-            "0.1.1-2209072238",
+            "thop",
+            RECORDED["thop"],
             "MACs",
             "profile(model, inputs=(x,))",
             "conv/linear without bias (transposed conv on its output: stride^2 too much), batch norm 4 x elements, "
@@ -118,9 +141,22 @@ CONVENTIONS: dict[str, Convention] = {
             (("", THOP),),
         ),
         Convention(
+            "ultralytics_thop",
+            "ultralytics-thop",
+            "ultralytics-thop",
+            RECORDED["ultralytics_thop"],
+            "MACs",
+            "profile(model, inputs=(x,))",
+            "conv/linear without bias (transposed conv on its input), batch, layer and group norm 4 x elements, "
+            "average pools 1 x each input their windows read + 1 x output (exact windows, stride and padding), "
+            "softmax 3C - 1, attention's projections and products, matmul; ReLU and max pools 0",
+            (("", ULTRALYTICS_THOP),),
+        ),
+        Convention(
             "torchinfo",
             "torchinfo (Total mult-adds)",
-            "1.8.0",
+            "torchinfo",
+            RECORDED["torchinfo"],
             "MACs",
             "summary(model, input_size=(1, C, H, W))",
             "parameters x output positions for convs (bias included; transposed on its output), parameters once "
@@ -130,7 +166,8 @@ CONVENTIONS: dict[str, Convention] = {
         Convention(
             "onnx-tool",
             "onnx-tool (ONNX file)",
-            "1.0.1",
+            "onnx-tool",
+            RECORDED["onnx_tool"],
             "MACs",
             "onnx_tool.model_profile('model.onnx')",
             "every node of the ONNX export: conv/linear with bias, batch norm 31 x elements, ReLU 1, Clip 2, Sigmoid "
@@ -143,7 +180,8 @@ CONVENTIONS: dict[str, Convention] = {
         Convention(
             "flop_counter",
             "torch.utils.flop_counter.FlopCounterMode",
-            "2.13.0+cpu",
+            "torch",
+            RECORDED["flop_counter"],
             "FLOPs",
             "FlopCounterMode(); get_total_flops()",
             "2 x conv/linear multiply-adds without bias; nothing else",
@@ -329,7 +367,7 @@ def recount(analysis: Analysis, name: str) -> tuple[Counting, Counting]:
     counting, default = counted(analysis, convention(name)), counted(analysis, DEFAULT)
     if counting.crash:
         chosen = counting.convention
-        raise ValueError(f"{chosen.tool} {chosen.version} cannot count this network: {counting.crash}")
+        raise ValueError(f"{chosen.counter} cannot count this network: {counting.crash}")
     return counting, default
 
 

@@ -32,7 +32,7 @@ class Crashes(NamedTuple):
 class Sizes:
     """What a rule reads of one layer, per sample. A flat (N,) shape reads as C = N, H = W = 1; a 1-D map (C, L) as
     H = 1, W = L, and a 3-D one (C, D, H, W) as H = D * H: the tools' rules are products over the spatial axes
-    (the kernel alike). ``shape_in`` is the first input's shape as it is."""
+    (the kernel alike). ``shape_in`` is the first input's shape as it is, ``shape_out`` the output's."""
 
     type: str
     config: Config
@@ -50,6 +50,7 @@ class Sizes:
     k_w: int = 1
     groups: int = 1
     shape_in: Shape = ()
+    shape_out: Shape = ()
 
     @property
     def axes(self) -> int:
@@ -109,6 +110,7 @@ def sizes(layer: LayerResult, batch: int = 1) -> Sizes:
         k_w=kernel[1],
         groups=layer.config.get("groups", 1) if layer.type in ("conv", "conv_transpose") else 1,
         shape_in=layer.input_shapes[0],
+        shape_out=layer.output_shape,
     )
 
 
@@ -134,6 +136,7 @@ def symbolic_sizes(layer: LayerResult, batch: int = 1) -> Sizes:
         k_w=symbol("k_w", plain.k_w),
         groups=plain.groups if plain.groups == 1 else symbol("groups", plain.groups),
         shape_in=plain.shape_in,
+        shape_out=plain.shape_out,
     )
 
 

@@ -1,0 +1,354 @@
+"""The ONNX handlers of tensor ops (see :mod:`convcalc.importers.onnx.ops`, whose table lists them): reshapes and
+permutes of any rank, concatenation, splits and slices along any axis, a Gather of one index, softmax over any axis,
+padding, a class token, and the shape arithmetic on constants that feeds them.
+
+Where an op moves or merges the batch (attention as PyTorch exports nn.MultiheadAttention), its tensors are held
+with every axis (:mod:`convcalc.importers.onnx.layouts`).
+"""
+
+from __future__ import annotations
+
+import math
+
+from convcalc.core.tensor import Shape, format_shape
+from convcalc.importers.onnx.constants import gather, whole
+from convcalc.importers.onnx.importer import Importer
+from convcalc.importers.onnx.layouts import (
+    all_axes_source,
+    channels_last_source,
+    emit_all_axes,
+    file_shape,
+    in_file_layout,
+    reads_all_axes,
+)
+from convcalc.importers.onnx.model import OnnxNode, Tensor
+from convcalc.importers.onnx.patterns import mark_channels_last
+from convcalc.importers.onnx.uncounted import opaque
+from convcalc.kinds.catalogue import CATALOGUE
+
+
+def reshape(importer: Importer, node: OnnxNode) -> None:
+    """The steps of a channel shuffle; else each sample to the target's shape after its batch: the same shape is no
+    layer, one axis a ``flatten``, any other a ``reshape`` (0 copies the input's size, -1 stands for the rest). A
+    target whose first size is not the batch's (heads merged into it) is opaque."""
+    target = importer.constant(node, 1)
+    if target is None or target.values is None:
+        opaque(importer, node)
+        return
+    wanted = [whole(v) for v in target.values]
+    if node.inputs[0] in importer.pending:  # Reshape -> Transpose -> here: the shuffle ends
+        step, (source, groups) = importer.pending.pop(node.inputs[0])
+        if step != "shuffle-transposed" or len(wanted) != 4 or "channel_shuffle" not in CATALOGUE:
+            raise importer.fail(node, "a Reshape/Transpose sequence that is not a channel shuffle")
+        importer.emit(node, "channel_shuffle", {"groups": groups}, [source])
+        return
+    shape = importer.shape_of(node)
+    if len(wanted) == 5 and len(shape) == 3 and wanted[1] > 1 and wanted[2] > 1 and wanted[1] * wanted[2] == shape[0]:
+        importer.pending[node.outputs[0]] = ("shuffle-split", (importer.source_of(node), wanted[1]))
+        return
+    held = file_shape(importer, node)
+    copied = not node.attributes.get("allowzero", 0)
+    sizes = [held[axis] if size == 0 and copied and axis < len(held) else size for axis, size in enumerate(wanted)]
+    known = math.prod(size for size in sizes if size != -1)
+    if not sizes or any(size == 0 or size < -1 for size in sizes) or sizes.count(-1) > 1 or not known:
+        opaque(importer, node)
+        return
+    reshaped(importer, node, tuple(math.prod(held) // known if size == -1 else size for size in sizes))
+
+
+def reshaped(importer: Importer, node: OnnxNode, target: Shape, source: str | None = None) -> None:
+    """The node's output: the values of its input (or of ``source``, held with every axis) as the file's tensor of
+    ``target``, the batch first. Held without the batch where that is 1: each sample's same shape is no layer, one
+    axis a ``flatten``, another a ``reshape``; a target whose first size is not 1 (the batch merged or moved) is
+    held whole (:func:`~convcalc.importers.onnx.layouts.all_axes_source`)."""
+    normal = source is None and node.inputs[0] not in importer.all_axes
+    source = source or importer.source_of(node)
+    held = file_shape(importer, node) if normal else importer.shapes[source]
+    if math.prod(target) != math.prod(held):
+        raise importer.fail(node, f"cannot reshape {format_shape(held)} to {format_shape(target)}")
+    if target[0] != importer.batch or len(target) == 1:
+        emit_all_axes(importer, node, "reshape", {"shape": target}, [source])
+    elif normal and target[1:] == held[1:]:  # a flat input to one axis too
+        importer.alias(node)
+    elif normal and len(target) == 2:
+        importer.emit(node, "flatten", {})
+    else:
+        importer.emit(node, "reshape", {"shape": target[1:]}, [source])
+
+
+def squeeze(importer: Importer, node: OnnxNode) -> None:
+    """Unsqueeze and Squeeze of an activation: the same values with axes of 1 put in or taken out (of constants,
+    shape arithmetic)."""
+    if node.inputs[0] not in importer.producer:
+        constant_step(importer, node)
+        return
+    held = file_shape(importer, node)
+    given = importer.constant(node, 1)
+    axes = tuple(whole(a) for a in (given.values or ()) if given) if given else node.attributes.get("axes", ())
+    if node.op_type == "Unsqueeze":
+        rank = len(held) + len(axes)
+        target = list(held)
+        for axis in sorted(whole(a) % rank for a in axes):
+            target.insert(axis, 1)
+    else:
+        dropped = {whole(a) % len(held) for a in axes} if axes else {a for a, size in enumerate(held) if size == 1}
+        target = [size for axis, size in enumerate(held) if axis not in dropped]
+    reshaped(importer, node, tuple(target) or (1,))
+
+
+def gather_index(importer: Importer, node: OnnxNode) -> None:
+    """A Gather of one index along an axis of an activation (attention's q, k, v = qkv[0], qkv[1], qkv[2]): a
+    ``slice`` of that index, then the axis taken out; of constants, shape arithmetic."""
+    if node.inputs[0] not in importer.producer:
+        constant_step(importer, node)
+        return
+    index = importer.constant(node, 1)
+    if index is None or index.values is None or len(index.values) != 1:
+        opaque(importer, node)
+        return
+    held = file_shape(importer, node)
+    axis = importer.integer(node, "axis", 0) % len(held)
+    at = whole(index.values[0]) % held[axis]
+    source = all_axes_source(importer, node)
+    picked = importer.step(node, "slice", {"start": at, "end": at + 1, "axis": axis}, [source], "slice")
+    kept = (*held[:axis], 1, *held[axis + 1 :]) if index.dims else (*held[:axis], *held[axis + 1 :])
+    reshaped(importer, node, kept or (1,), picked)
+
+
+def transpose(importer: Importer, node: OnnxNode) -> None:
+    """A step of a channel shuffle (after a Reshape to 5-D); a map to channels-last [0, 2, .., 1] and back
+    [0, n, 1, ..], which move no value: the layers between work per position (ConvNeXt's LayerNorm and Linears, see
+    read.keep_channels_last); any other order of the axes, a ``permute`` (one that moves the batch, of the tensor
+    held with every axis: :func:`~convcalc.importers.onnx.layouts.all_axes_source`)."""
+    pending = importer.pending.pop(node.inputs[0], None)
+    perm = tuple(whole(p) for p in node.attributes.get("perm") or ())
+    if pending and pending[0] == "shuffle-split" and perm == (0, 2, 1, 3, 4):
+        importer.pending[node.outputs[0]] = ("shuffle-transposed", pending[1])
+        return
+    if pending:
+        raise importer.fail(node, f"a Transpose {list(perm)} that ends no pattern convcalc knows")
+    rank = len(perm)
+    if importer.reads_channels_last(node):
+        if perm == (0, rank - 1, *range(1, rank - 1)):
+            importer.alias(node)
+            return
+        in_file_layout(importer, node)
+    held = file_shape(importer, node)
+    normal = node.inputs[0] not in importer.all_axes
+    if rank != len(held) or sorted(perm) != list(range(rank)):
+        opaque(importer, node)
+    elif perm == tuple(range(rank)):
+        importer.alias(node)
+    elif normal and rank >= 3 and perm == (0, *range(2, rank), 1):
+        mark_channels_last(importer, node)
+        importer.alias(node)
+    elif normal and perm[0] == 0:
+        importer.emit(node, "permute", {"dims": tuple(p - 1 for p in perm[1:])})
+    else:  # the batch moves, or is already held as an axis
+        emit_all_axes(importer, node, "permute", {"dims": perm}, [all_axes_source(importer, node)])
+
+
+def concat(importer: Importer, node: OnnxNode) -> None:
+    parts = [importer.constant(node, i) for i in range(len(node.inputs))]
+    if all(part is not None and part.values is not None for part in parts):  # a shape being computed
+        values = tuple(value for part in parts if part and part.values for value in part.values)
+        importer.constants[node.outputs[0]] = Tensor(node.outputs[0], (len(values),), values)
+        return
+    axis = importer.integer(node, "axis", 1)
+    learned = [part for part in parts if part is not None and part.name in importer.parameters]
+    if len(parts) == 2 and learned == parts[:1] and parts[1] is None:
+        class_token(importer, node, learned[0], axis)
+        return
+    if any(part is not None for part in parts) or reads_all_axes(importer, node):
+        opaque(importer, node)
+        return
+    rank = len(importer.shape_of(node)) + 1
+    where = axis % rank
+    if where == 0:
+        opaque(importer, node)
+    else:
+        config = {"axis": where - 1} if where > 1 else {}
+        importer.emit(node, "concat", config, [importer.source_of(node, i) for i in range(len(node.inputs))])
+
+
+def class_token(importer: Importer, node: OnnxNode, token: Tensor, axis: int) -> None:
+    """A learned token put before tokens (ViT's class token, expanded to the batch): [1, count, D] before [N, T, D]
+    (read as D x T), or [1, D, count] before [N, D, T]; a ``class_token``."""
+    shape = file_shape(importer, node, 1)
+    axis %= 3
+    if len(shape) != 3 or len(token.dims) != 3 or axis == 0 or token.dims[0] != 1:
+        opaque(importer, node)
+        return
+    count, width = token.dims[axis], token.dims[3 - axis]
+    if width != shape[3 - axis]:
+        opaque(importer, node)
+    elif axis == 1:  # [N, T, D]: per-position layers read it as D x T
+        source = channels_last_source(importer, node, 1)
+        mark_channels_last(importer, node)
+        importer.emit(node, "class_token", {"count": count}, [source])
+    else:
+        importer.emit(node, "class_token", {"count": count}, [importer.source_of(node, 1)])
+
+
+def expand(importer: Importer, node: OnnxNode) -> None:
+    """An Expand of a parameter to the batch (ViT's class token) is the parameter; of an activation to the shape it
+    has, no layer."""
+    target = importer.constant(node, 1)
+    wanted = tuple(whole(v) for v in target.values) if target is not None and target.values is not None else None
+    learned = importer.constant(node, 0)
+    if learned is not None and node.inputs[0] in importer.parameters:
+        dims = learned.dims
+        kept = wanted is not None and len(wanted) == len(dims) and wanted[0] in (1, -1, importer.batch)
+        if wanted is None or (kept and all(w in (1, -1, d) for w, d in zip(wanted[1:], dims[1:], strict=True))):
+            importer.constants[node.outputs[0]] = Tensor(node.outputs[0], dims, learned.values)
+            importer.parameters.add(node.outputs[0])
+            return
+    if node.inputs[0] in importer.producer and wanted is not None and wanted == file_shape(importer, node):
+        importer.alias(node)
+    else:
+        opaque(importer, node)
+
+
+def identity(importer: Importer, node: OnnxNode) -> None:
+    importer.alias(node)
+
+
+def cast(importer: Importer, node: OnnxNode) -> None:
+    """A Cast of an activation moves no value convcalc counts (of constants, shape arithmetic)."""
+    if node.inputs[0] in importer.producer:
+        importer.alias(node)
+    else:
+        constant_step(importer, node)
+
+
+def softmax(importer: Importer, node: OnnxNode) -> None:
+    """Over one axis after the batch (the channels, or any other); before opset 13, ``axis`` means the flattened
+    axes from it on, the same only where those after it are all 1."""
+    held = file_shape(importer, node)
+    axis = importer.integer(node, "axis", -1 if importer.model.opset >= 13 else 1) % len(held)
+    if importer.model.opset < 13 and any(size != 1 for size in held[axis + 1 :]):
+        opaque(importer, node)
+    elif node.inputs[0] in importer.all_axes or axis == 0:
+        emit_all_axes(importer, node, "softmax", {"axis": axis}, [all_axes_source(importer, node)])
+    else:
+        importer.emit(node, "softmax", {"axis": axis - 1} if axis > 1 else {})
+
+
+def constant(importer: Importer, node: OnnxNode) -> None:
+    value = node.attributes.get("value")
+    if isinstance(value, Tensor):
+        importer.constants[node.outputs[0]] = Tensor(node.outputs[0], value.dims, value.values)
+
+
+def shape(importer: Importer, node: OnnxNode) -> None:
+    """The shape of a tensor as a constant (with a batch of 1), for the Reshape it usually feeds."""
+    dims = (importer.batch, *importer.shape_of(node))
+    importer.constants[node.outputs[0]] = Tensor(node.outputs[0], (len(dims),), dims)
+
+
+def constant_step(importer: Importer, node: OnnxNode) -> None:  # on a layer's output: no shape step convcalc knows
+    """Steps of a shape computation on constants (Shape -> Gather -> Unsqueeze -> Concat -> Reshape)."""
+    value = importer.constant(node, 0)
+    if value is None or value.values is None:
+        opaque(importer, node)
+        return
+    values = value.values
+    if node.op_type == "Gather":
+        index = importer.constant(node, 1)
+        if index is None or index.values is None:
+            opaque(importer, node)
+            return
+        values = gather(values, index.values)
+    importer.constants[node.outputs[0]] = Tensor(node.outputs[0], (len(values),), values)
+
+
+def split(importer: Importer, node: OnnxNode) -> None:
+    """A split along any axis after the batch: one ``slice`` layer per output; without sizes, equal parts (the last
+    one smaller where they do not divide, as ONNX splits)."""
+    shape = importer.shape_of(node)
+    axis = importer.integer(node, "axis", 0) % (len(shape) + 1)
+    if axis == 0:
+        opaque(importer, node)
+        return
+    length = shape[axis - 1]
+    sizes_tensor = importer.constant(node, 1)
+    sizes = node.attributes.get("split") or (sizes_tensor.values if sizes_tensor else None)
+    if not sizes:
+        count = importer.integer(node, "num_outputs", len(node.outputs))
+        sizes = tuple(-(-length // count) if i < count - 1 else 0 for i in range(count))
+        sizes = (*sizes[:-1], length - sum(sizes[:-1]))
+    start = 0
+    source = importer.source_of(node)
+    where = {"axis": axis - 1} if axis > 1 else {}
+    for index, (size, output) in enumerate(zip(sizes, node.outputs, strict=False)):
+        end = start + whole(size)
+        config = {"start": start, "end": end, **where}
+        importer.emit(node, "slice", config, [source], suffix=str(index), output=output)
+        start = end
+
+
+def slice_(importer: Importer, node: OnnxNode) -> None:
+    """A Slice with step 1: of the channels (as a channel split exports), a ``slice`` layer; of the spatial axes, a
+    centred window is a ``crop``, any other one a ``slice`` along each axis it cuts (a TCN's chomp)."""
+    starts, ends, axes, steps = (importer.constant(node, i) for i in (1, 2, 3, 4))
+    dims = file_shape(importer, node)
+    if not (starts and ends and starts.values and ends.values) or len(dims) < 3:
+        opaque(importer, node)
+        return
+    rank = len(dims)
+    axis_list = [whole(a) % rank for a in axes.values] if axes and axes.values else list(range(len(starts.values)))
+    if steps and steps.values and any(whole(step) != 1 for step in steps.values):
+        opaque(importer, node)
+        return
+    bounds = {
+        axis: (_clamp(whole(start), dims[axis]), _clamp(whole(end), dims[axis]))
+        for axis, start, end in zip(axis_list, starts.values, ends.values, strict=True)
+    }
+    spans = {axis: span for axis, span in bounds.items() if span != (0, dims[axis])}
+    if not spans:  # every index kept (GhostNet's out[:, :out_chs] of exactly out_chs channels): the same tensor
+        importer.alias(node)
+    elif 0 in spans or node.inputs[0] in importer.all_axes:  # of a tensor held with every axis (attention's qkv)
+        source = all_axes_source(importer, node)
+        for axis, (start, end) in sorted(spans.items())[:-1]:
+            source = importer.step(node, "slice", {"start": start, "end": end, "axis": axis}, [source], f"axis{axis}")
+        axis, (start, end) = max(spans.items())
+        emit_all_axes(importer, node, "slice", {"start": start, "end": end, "axis": axis}, [source])
+    elif list(spans) == [1]:
+        importer.emit(node, "slice", {"start": spans[1][0], "end": spans[1][1]})
+    elif (
+        1 not in spans
+        and len(spans) > 1
+        and all(start == (dims[a] - (end - start)) // 2 for a, (start, end) in spans.items())
+    ):
+        size = tuple(
+            spans.get(axis, (0, dims[axis]))[1] - spans.get(axis, (0, dims[axis]))[0] for axis in range(2, rank)
+        )
+        importer.emit(node, "crop", {"size": size})
+    else:
+        source = importer.source_of(node)
+        for count, (axis, (start, end)) in enumerate(sorted(spans.items()), 1):
+            last = count == len(spans)
+            config = {"start": start, "end": end, "axis": axis - 1}
+            source = importer.emit(node, "slice", config, [source], suffix="" if last else f"axis{axis - 1}")
+
+
+def _clamp(index: int, size: int) -> int:
+    """A Slice bound as ONNX reads it: negative counts from the end; clamped to [0, size]."""
+    return max(0, min(index + size if index < 0 else index, size))
+
+
+def pad(importer: Importer, node: OnnxNode) -> None:
+    """Zero padding of the spatial axes: pads are [N, C, H, W begins, then N, C, H, W ends] (one to three spatial
+    axes)."""
+    tensor = importer.constant(node, 1)
+    pads = tuple(tensor.values) if tensor and tensor.values else node.attributes.get("pads")
+    mode = node.attributes.get("mode", "constant")
+    rank = len(importer.shape_of(node)) + 1
+    if not pads or len(pads) != 2 * rank or any(pads[i] for i in (0, 1, rank, rank + 1)) or mode != "constant":
+        opaque(importer, node)
+        return
+    if not 3 <= rank <= 5:
+        opaque(importer, node)
+        return
+    sides = tuple(whole(pads[offset + axis]) for axis in range(2, rank) for offset in (0, rank))
+    importer.emit(node, "pad", {"padding": sides})
