@@ -193,6 +193,9 @@ def test_hand_worked_values(text: str, value: int) -> None:
         ("0 - 1" + "0" * 100 + " - 1", "too large"),  # -(10^100) - 1: the difference
         ("big * big", "too large"),  # 10^120: the product
         ("huge", "too large"),  # a parameter beyond the limit
+        ("0." + "0" * 100 + "1", "too fine"),  # 1 / 10^101
+        ("1 / 3" + " / 3" * 210, "too fine"),  # 3^211 > 10^100: each division's denominator is checked
+        ("0.1" + " * 0.1" * 100, "too fine"),  # 10^-101
         ("(" * (MAX_PARENTHESES + 1) + "1" + ")" * (MAX_PARENTHESES + 1), "nested parentheses"),
     ],
 )
@@ -232,6 +235,8 @@ def test_messages_show_the_expression() -> None:
 
 def test_limits_are_inclusive() -> None:
     assert evaluate("1" + "0" * 100, {}) == 10**100  # exactly 10^100 is allowed (101 digits)
+    assert evaluate("0." + "0" * 99 + "1", {}) == Fraction(1, 10**100)  # and a denominator of 10^100
+    assert evaluate("0.1" + " * 0.1" * 99, {}) == Fraction(1, 10**100)
     assert evaluate("0 - 1" + "0" * 100, {}) == -(10**100)
     deepest = "(" * MAX_PARENTHESES + "1" + ")" * MAX_PARENTHESES
     assert evaluate(deepest, {}) == 1

@@ -142,9 +142,15 @@ class _Operations:
         return value
 
     def check(self, value: int | Fraction) -> int | Fraction:
+        """The value, an int when whole; an error beyond 10^100, or for a fraction finer than 1 / 10^100 (which
+        keeps every number's digits, and so the time to compute with it, bounded)."""
         if not -MAX_MAGNITUDE <= value <= MAX_MAGNITUDE:
             raise ExpressionError(f"'{self.text[:60]}' is too large (more than 10^100)")
-        return value.numerator if isinstance(value, Fraction) and value.denominator == 1 else value
+        if isinstance(value, Fraction):
+            if value.denominator > MAX_MAGNITUDE:
+                raise ExpressionError(f"'{self.text[:60]}' is too fine (a fraction with a denominator above 10^100)")
+            return value.numerator if value.denominator == 1 else value
+        return value
 
 
 class _Parser(_Operations):
