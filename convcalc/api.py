@@ -87,7 +87,7 @@ def load_spec(source: Source | Module, *, text: str | None = None, input_shape: 
         elif (model := format_of(str(source))) is not None:
             if model.sized:
                 return model.read(str(source), None, input_shape)
-            graph = model.read(str(source))
+            graph = model.read(str(source), None, input_shape)
         else:
             text, name = load_text(source)
             graph = build_spec(read_text(text, name), name)

@@ -29,6 +29,8 @@ class Format(NamedTuple):
     advice: str = ""
     sized: bool = False
     """Its reader takes the input size as a third argument: a module states none of its own."""
+    fills: bool = False
+    """Its reader takes the input size as a third argument for sizes the file names, not numbers (dynamic axes)."""
 
     def read(self, path: str, origins: dict[str, str] | None = None, input_shape: Sequence[int] | None = None) -> Graph:
         """The file's graph; a SpecError naming the format and what to do when convcalc cannot read it."""
@@ -36,13 +38,13 @@ class Format(NamedTuple):
             raise SpecError(f"{path}: a {self.name} cannot be read by convcalc", hint=self.advice)
         module, function = self.reader.split(":")
         read = getattr(importlib.import_module(module), function)
-        graph: Graph = read(path, origins, input_shape) if self.sized else read(path, origins)
+        graph: Graph = read(path, origins, input_shape) if self.sized or self.fills else read(path, origins)
         return graph
 
 
 TO_ONNX = "export the model to ONNX and analyze that file"
 FORMATS = (
-    Format("ONNX model", (".onnx",), "convcalc.importers.onnx.read:read_onnx_file"),
+    Format("ONNX model", (".onnx",), "convcalc.importers.onnx.read:read_onnx_file", fills=True),
     Format("PyTorch ExportedProgram", (".pt2",), "convcalc.importers.torch.read:read_exported"),
     Format(
         "PyTorch checkpoint",

@@ -247,6 +247,21 @@ def test_gather_and_squeeze_of_an_activation(tmp_path):
     assert analysis.total.macs == 0 and analysis.total.params == 0
 
 
+def test_a_weight_read_by_two_convs_counts_once(tmp_path):
+    # one 3x3 conv 4 -> 4 (with bias) run on two maps, as RetinaNet's head runs on each pyramid level
+    nodes = [
+        ob.node("Conv", ["x", "w", "b"], ["a"], "level0", kernel_shape=[3, 3], pads=[1, 1, 1, 1]),
+        ob.node("MaxPool", ["x"], ["half"], "down", kernel_shape=[2, 2], strides=[2, 2]),
+        ob.node("Conv", ["half", "w", "b"], ["y"], "level1", kernel_shape=[3, 3], pads=[1, 1, 1, 1]),
+    ]
+    weights = [ob.tensor("w", [4, 4, 3, 3]), ob.tensor("b", [4])]
+    model = ob.model(nodes, [("x", [1, 4, 8, 8])], [("y", [1, 4, 4, 4])], weights)
+    layers = {layer.name: layer for layer in analyze(write(tmp_path, model)).layers}
+    assert layers["level0"].params == 4 * 4 * 3 * 3 + 4 and layers["level1"].params == 0  # 148 once
+    assert layers["level1"].config["shared"] is True
+    assert layers["level1"].macs == 4 * 4 * 4 * 4 * 3 * 3  # its own: 4 x 4 outputs x 4 filters x 36
+
+
 def test_split_slice_resize_clip(tmp_path):
     int64 = ob.INT64
     nodes = [
@@ -565,3 +580,55 @@ def test_names_from_the_file_are_never_printed_raw(tmp_path):
     for output in ("table", "json", "csv", "markdown"):
         result = run_cli("analyze", write(tmp_path, model), "--format", output)
         assert result.code == 0 and "\x1b" not in result.stdout and "\u202e" not in result.stdout
+
+
+def dynamic_axes_model() -> bytes:
+    """A 3x3 conv 3 -> 8, 'same', exported with dynamic axes: its input is [N, 3, H, W]."""
+    nodes = [ob.node("Conv", ["x", "w"], ["y"], "c", kernel_shape=[3, 3], pads=[1, 1, 1, 1])]
+    return ob.model(nodes, [("x", ["N", 3, "H", "W"])], [("y", ["N", 8, "H", "W"])], [ob.tensor("w", [8, 3, 3, 3])])
+
+
+def test_a_file_with_dynamic_axes_is_read_at_the_input_given(tmp_path):
+    path = write(tmp_path, dynamic_axes_model())
+    result = run_cli("analyze", path, "--input", "3x64x64", "--exact")
+    assert result.code == 0, result.stderr
+    assert "MACs 884,736 " in result.stdout  # 64 x 64 positions x 8 filters x 3 x 3 x 3
+    assert analyze(path, input_shape=(3, 32, 32)).total.macs == 32 * 32 * 8 * 27
+
+
+def test_a_file_with_dynamic_axes_asks_for_its_input(tmp_path):
+    path = write(tmp_path, dynamic_axes_model())
+    plain = run_cli("analyze", path)
+    assert plain.code == 2 and "has sizes the file names, not numbers: ['N', 3, 'H', 'W']" in plain.stderr
+    assert "hint: give its shape after the batch: --input 3xNxN with numbers for N" in plain.stderr
+    wrong = run_cli("analyze", path, "--input", "4x64x64")
+    assert wrong.code == 2 and "its shape after the batch is 3xNxN, not 4x64x64" in wrong.stderr
+
+
+def test_group_norm_as_torchscript_writes_it(tmp_path):
+    """nn.GroupNorm(2, 80) as torch's TorchScript exporter writes it: a Reshape to [N, 2, -1], InstanceNormalization
+    with constant ones and zeros, a Reshape back to the input's Shape, then Mul by the weight and Add of the bias
+    (each Unsqueeze-d to 80 x 1 x 1, the bias's after the Mul in the file): one groupnorm of 2 groups, 2 x 80 params."""
+    int64 = ob.INT64
+    nodes = [
+        ob.node("Constant", [], ["ones"], "/norm/Constant", value=ob.tensor("", [2], [1.0, 1.0])),  # not parameters
+        ob.node("Constant", [], ["zeros"], "/norm/Constant_1", value=ob.tensor("", [2], [0.0, 0.0])),
+        ob.node("Reshape", ["x", "grouped"], ["g"], "/norm/Reshape"),
+        ob.node("InstanceNormalization", ["g", "ones", "zeros"], ["n"], "/norm/InstanceNormalization"),
+        ob.node("Shape", ["x"], ["s"], "/norm/Shape"),
+        ob.node("Reshape", ["n", "s"], ["back"], "/norm/Reshape_1"),
+        ob.node("Unsqueeze", ["weight", "axes"], ["w"], "/norm/Unsqueeze"),
+        ob.node("Mul", ["back", "w"], ["scaled"], "/norm/Mul"),
+        ob.node("Unsqueeze", ["bias", "axes"], ["b"], "/norm/Unsqueeze_1"),
+        ob.node("Add", ["scaled", "b"], ["y"], "/norm/Add"),
+    ]
+    constants = [
+        ob.tensor("grouped", [3], [0, 2, -1], int64),
+        ob.tensor("axes", [2], [1, 2], int64),
+        ob.tensor("weight", [80]),
+        ob.tensor("bias", [80]),
+    ]
+    model = ob.model(nodes, [("x", [1, 80, 4, 4])], [("y", [1, 80, 4, 4])], constants)
+    analysis = analyze(write(tmp_path, model))
+    assert [(la.type, la.output_shape, la.params) for la in analysis.layers] == [("groupnorm", (80, 4, 4), 2 * 80)]
+    assert analysis.layers[0].config["groups"] == 2 and not analysis.warnings

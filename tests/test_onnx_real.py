@@ -50,17 +50,23 @@ PARAMS_OTHERWISE = {
     "scales written as a Reshape of the parameter",
     "nfnet_l0.torchscript": "weight standardisation computes each conv's weight in the graph",
     "nfnet_l0.dynamo": "weight standardisation computes each conv's weight in the graph",
-    "poolformer_s12.torchscript": "GroupNorm written as Reshape, InstanceNormalization, Reshape, Mul, Add",
-    "poolformer_s12.dynamo": "GroupNorm written as Reshape, InstanceNormalization, Reshape, Mul, Add",
-    "retinanet_resnet50_fpn.torchscript": "the head's weights, shared by the 5 levels, count once per level",
-    "retinanet_resnet50_fpn.dynamo": "the head's weights, shared by the 5 levels, count once per level",
+    "poolformer_s12.dynamo": "GroupNorm as the dynamo exporter writes it (its scale and shift added by ops "
+    "convcalc does not count)",
     "ssdlite320_mobilenet_v3_large.dynamo": "batch norm folded, and zero biases dropped, in many heads",
 }
 """Exports that import with torch's FLOPs but not its parameters yet, and why."""
 
-ZERO_BIASES = {"mnasnet0_5": 1000, "mc3_18": 400, "r3d_18": 400, "r2plus1d_18": 400, "mobilevit_xxs": 1000}
+ZERO_BIASES = {
+    "mnasnet0_5": 1000,
+    "mc3_18": 400,
+    "r3d_18": 400,
+    "r2plus1d_18": 400,
+    "mobilevit_xxs": 1000,
+    "retinanet_resnet50_fpn": 2 * 4 * 256 + 9 * 4 + 8 * 256,
+}
 """Biases the dynamo exporter drops as all zeros: torchvision and timm initialise these classifiers' biases to 0
-(MNASNet's and MobileViT's 1,000 classes, the video ResNets' 400 Kinetics classes)."""
+(MNASNet's and MobileViT's 1,000 classes, the video ResNets' 400 Kinetics classes; RetinaNet's four 256-channel
+convs in each of its two heads, its box regression's 9 anchors x 4, and its FPN's 4 lateral and 4 output convs)."""
 
 MULTIPLE_OUTPUTS = {"retinanet_resnet50_fpn", "ssdlite320_mobilenet_v3_large"}
 """Detection heads return a dict of tensors, in another order than the file's outputs; convcalc reports the file's

@@ -66,7 +66,16 @@ def by_name(analysis: Analysis) -> dict[str, LayerResult]:
 
 def test_the_issues_networks_are_recorded() -> None:
     assert {"resnet34", "mnasnet0_5", "r3d_18", "m5", "ghostnet_100", "convnext_atto"} <= set(RECORDED)
-    assert set(REAL) | set(OPAQUE) | {"images", "images_export"} == set(RECORDED)
+    assert set(REAL) | set(OPAQUE) | {"images", "images_export", "shared"} == set(RECORDED)
+
+
+def test_a_conv_run_twice_counts_its_weights_once() -> None:
+    # tools/torch_cases.py SharedHead: one 3x3 conv 4 -> 4 on an 8x8 map and on its 4x4 pooled copy
+    _, _, _, analysis = recorded("shared")
+    convs = [layer for layer in analysis.layers if layer.type == "conv"]
+    assert [layer.params for layer in convs] == [4 * 4 * 3 * 3 + 4, 0]  # 148 once, as sum(p.numel())
+    assert [layer.macs for layer in convs] == [8 * 8 * 4 * 36, 4 * 4 * 4 * 36]  # each run's own
+    assert convs[1].config["shared"] is True and not analysis.warnings
 
 
 @pytest.mark.parametrize("name", RECORDED)

@@ -9,7 +9,7 @@ from typing import IO, TYPE_CHECKING, NoReturn
 import typer
 
 from convcalc.cli.options import OutputFormat, TableOrJson
-from convcalc.core.errors import SpecError
+from convcalc.core.errors import SpecError, UnsizedInput
 from convcalc.core.text import message_line
 
 if TYPE_CHECKING:
@@ -92,7 +92,12 @@ def load_sized(spec: str, input_size: str | None) -> "tuple[Graph, Shape | None]
     model = format_of(spec)
     if model is not None and model.sized:
         return load_spec(spec, input_shape=whole_shape(input_size) if input_size else None), None
-    loaded = load_spec(spec)
+    try:
+        loaded = load_spec(spec)
+    except UnsizedInput:  # an ONNX file with dynamic axes: read at the whole size given
+        if input_size is None:
+            raise
+        return load_spec(spec, input_shape=whole_shape(input_size)), None
     if input_size is None:
         return loaded, None
     try:

@@ -66,6 +66,11 @@ class SpecError(Exception):
         return message_line(f"{where}error: {who}{self.message}")
 
 
+class UnsizedInput(SpecError):
+    """A model whose input has named sizes (an ONNX export with dynamic axes: [N, 3, H, W]): it is read once the
+    input shape is given (``--input``, ``input_shape=``)."""
+
+
 def nearest(word: Any, options: Iterable[str]) -> str | None:
     """A 'did you mean' hint for a misspelt key, type or name."""
     import difflib  # only when reporting an error

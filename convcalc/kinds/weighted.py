@@ -20,6 +20,7 @@ from convcalc.kinds.windows import (
     FILTERS,
     GROUPS,
     KERNEL,
+    SHARED,
     STRIDE,
     Sides,
     axis_names,
@@ -64,13 +65,14 @@ class Conv(LayerKind):
         DILATION,
         GROUPS,
         BIAS,
+        SHARED,
     )
     macs_rule = "H_out * W_out * C_out * k_h * k_w * (C_in / groups)"
     flops_rule = "2 * MACs + (C_out * H_out * W_out if bias)"
 
     def evaluate(self, config: Config, inputs: Sequence[Shape]) -> Evaluation:
         """params = k_h * k_w * (C_in / groups) * C_out (+ C_out bias); one factor per spatial axis (k on a 1-D map,
-        k_d * k_h * k_w on a 3-D one)."""
+        k_d * k_h * k_w on a 3-D one); 0 when shared (another layer's weights)."""
         c_in, size = feature_map(inputs[0], self.type)
         c_out, groups = config["filters"], config["groups"]
         kernel, stride, dilation = resolved(config, GEOMETRY, size)
@@ -80,7 +82,7 @@ class Conv(LayerKind):
         if any(before != after for before, after in pads):
             warnings += (Finding("asymmetric", asymmetric(pads)),)
         bias = bias_count(config["bias"], c_out)
-        params = math.prod(kernel) * (c_in // groups) * c_out + bias
+        params = 0 if config["shared"] else math.prod(kernel) * (c_in // groups) * c_out + bias
         macs = named("MACs", math.prod(out) * c_out * math.prod(kernel) * (c_in // groups))
         flops = 2 * macs + bias * math.prod(out)
         return Evaluation((c_out, *out), params, macs=macs, flops=flops, windows=windows, warnings=warnings)
@@ -152,6 +154,7 @@ class ConvTranspose(LayerKind):
         DILATION,
         GROUPS,
         BIAS,
+        SHARED,
     )
     macs_rule = "H_in * W_in * C_in * (C_out / groups) * k_h * k_w  (each input pixel scattered through the kernel)"
     flops_rule = "2 * MACs + (C_out * H_out * W_out if bias)"
@@ -171,7 +174,7 @@ class ConvTranspose(LayerKind):
         return Window(reads, ratio(1, stride), ratio(reads - 1, 2) - centre_offset)
 
     def evaluate(self, config: Config, inputs: Sequence[Shape]) -> Evaluation:
-        """params = C_in * (C_out / groups) * k_h * k_w (+ C_out bias)."""
+        """params = C_in * (C_out / groups) * k_h * k_w (+ C_out bias); 0 when shared."""
         c_in, size = feature_map(inputs[0], self.type)
         c_out, groups = config["filters"], config["groups"]
         kernel, stride, pad, output_pad, dilation = resolved(config, self.AXIS_KEYS, size)
@@ -191,7 +194,7 @@ class ConvTranspose(LayerKind):
         if min(out) < 1:
             raise ShapeError(f"padding {'x'.join(map(str, pad))} leaves an output of {'x'.join(map(str, out))}")
         bias = bias_count(config["bias"], c_out)
-        params = c_in * (c_out // groups) * math.prod(kernel) + bias
+        params = 0 if config["shared"] else c_in * (c_out // groups) * math.prod(kernel) + bias
         macs = named("MACs", math.prod(size) * c_in * (c_out // groups) * math.prod(kernel))
         flops = 2 * macs + bias * math.prod(out)
         windows = tuple(self.window(*axis) for axis in zip(kernel, stride, pad, dilation, strict=True))
@@ -225,13 +228,13 @@ class Linear(LayerKind):
         "Fully connected layer (PyTorch nn.Linear); a feature-map input is flattened first, or with per_position "
         "the same Linear maps the channels at every position (as ConvNeXt's, channels-last)."
     )
-    keys = (Key("units", positive_int, symbol="units"), BIAS, Key("per_position", boolean, False))
+    keys = (Key("units", positive_int, symbol="units"), BIAS, Key("per_position", boolean, False), SHARED)
     macs_rule = "in_features * units (per position: H * W * C_in * units)"
     flops_rule = "2 * MACs + (units if bias; per position: units * H * W)"
 
     def evaluate(self, config: Config, inputs: Sequence[Shape]) -> Evaluation:
         """params = in_features * units (+ units bias), in_features = product of the input shape, or C_in when
-        applied per position."""
+        applied per position; 0 when shared."""
         if config["per_position"]:
             return self.per_position(config, inputs[0])
         in_features, units = named("in_features", elements(inputs[0])), config["units"]
@@ -241,9 +244,8 @@ class Linear(LayerKind):
         if len(inputs[0]) > 1:
             note = f"flattens {format_shape(inputs[0])} = {in_features:,}"
             windows = full_windows(inputs[0][1:], (1,) * (len(inputs[0]) - 1))
-        return Evaluation(
-            (units,), in_features * units + bias, macs=macs, flops=2 * macs + bias, note=note, windows=windows
-        )
+        params = 0 if config["shared"] else in_features * units + bias
+        return Evaluation((units,), params, macs=macs, flops=2 * macs + bias, note=note, windows=windows)
 
     def reach(self, config: Config) -> Reach:
         """Per position, the pixel's channels; otherwise all of the input."""
@@ -256,7 +258,8 @@ class Linear(LayerKind):
         bias = bias_count(config["bias"], units)
         positions = math.prod(size)
         macs = named("MACs", positions * c_in * units)
-        return Evaluation((units, *size), c_in * units + bias, macs=macs, flops=2 * macs + bias * positions)
+        params = 0 if config["shared"] else c_in * units + bias
+        return Evaluation((units, *size), params, macs=macs, flops=2 * macs + bias * positions)
 
     def saved(self, config: Config, inputs: Sequence[Shape], output: Shape, batch: int) -> tuple[Saved, ...]:
         """Its input, for the weight gradient (its weight too, a parameter)."""

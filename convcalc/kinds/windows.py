@@ -295,3 +295,6 @@ GROUPS = Key("groups", positive_int, 1, symbol="groups")
 
 
 BIAS = Key("bias", boolean, True)
+SHARED = Key("shared", boolean, False)
+"""A layer whose weights (and bias) are another layer's, as RetinaNet's head runs one conv on five levels: its
+parameters are counted once, on the first layer, and 0 here; its MACs are its own."""

@@ -18,7 +18,7 @@ from convcalc.core.keys import describe, is_int
 from convcalc.core.tensor import Config, Shape, format_shape
 from convcalc.engine.graph import Node
 from convcalc.importers.builder import ConfigError, GraphBuilder
-from convcalc.importers.onnx.constants import fold, fold_dims
+from convcalc.importers.onnx.constants import MOVES, fold
 from convcalc.importers.onnx.model import SMALL, OnnxGraph, OnnxNode, Tensor
 from convcalc.kinds.base import ShapeError
 
@@ -33,6 +33,7 @@ class Importer(GraphBuilder):
         self.tensors_of: dict[str, list[str]] = {}  # convcalc node -> the ONNX tensors that are its output
         self.constants: dict[str, Tensor] = dict(model.initializers)
         self.parameters: set[str] = set(model.initializers)  # and their copies (torch's exporter dedups by Identity)
+        self.weights_read: set[str] = set()  # the weights a layer has counted: another that reads one shares it
         self.index = 0
         self.batch = 1  # the batch the file holds (its input's first size)
         self.pending: dict[str, tuple[str, Any]] = {}  # tensors of a channel shuffle under way
@@ -122,20 +123,23 @@ class Importer(GraphBuilder):
         return value
 
     def computes_constants(self, node: OnnxNode) -> bool:
-        """A node that only computes with constants (shape arithmetic before a Reshape or a Pad) is no layer:
-        its outputs are constants too, their values worked out for the few ops that shapes use."""
+        """A node that only computes with constants (shape arithmetic before a Reshape, a Pad or an Expand) is no
+        layer: its outputs are constants too, folded as ONNX computes them (:func:`fold`). An output that is not
+        folded takes the dims the file states, if all are numbers, and no values; else none (unknown). A parameter
+        moved (:data:`MOVES`) is a parameter, its values not read."""
         given = [tensor for tensor in node.inputs if tensor]
         if node.op_type == "Constant" or not given or not all(tensor in self.constants for tensor in given):
             return False
-        values = fold(node, [self.constants[tensor].values for tensor in given])
+        folded = fold(node, [self.constants[tensor] if tensor else None for tensor in node.inputs])
         for output in node.outputs:
-            dims = self.model.shapes.get(output)
-            known = tuple(d for d in dims if isinstance(d, int)) if dims else ()
-            if not dims and output == node.outputs[0]:
-                known = fold_dims(node, self.constants[given[0]].dims)
-            self.constants[output] = Tensor(output, known, values if output == node.outputs[0] else None)
-        if node.op_type == "Identity" and given[0] in self.parameters:  # a parameter under its own name
+            stated = self.model.shapes.get(output) or ()
+            dims = tuple(size for size in stated if isinstance(size, int))
+            self.constants[output] = Tensor(output, dims if len(dims) == len(stated) else (), None)
+        if folded is not None:
+            self.constants[node.outputs[0]] = folded
+        if node.op_type in MOVES and given[0] in self.parameters:  # a weight, not shape arithmetic: no values
             self.parameters.add(node.outputs[0])
+            self.constants[node.outputs[0]] = Tensor(node.outputs[0], self.constants[node.outputs[0]].dims)
         return True
 
     def is_output(self, node: OnnxNode) -> bool:

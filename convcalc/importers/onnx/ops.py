@@ -109,9 +109,20 @@ def conv(importer: Importer, node: OnnxNode) -> None:
         "dilation": importer.integers(node, "dilations", count, 1),
         "groups": groups,
         "bias": importer.per_channel(node, 2, weight[0], "bias", "filters"),
+        **shared(importer, node),
     }
     config["padding"], source = _padding(importer, node, count, allow_same=True)
     importer.emit(node, "conv", config, [source])
+
+
+def shared(importer: Importer, node: OnnxNode) -> dict[str, bool]:
+    """``shared: true`` where the node's weight is one an earlier layer read (RetinaNet's head runs one conv on
+    five levels): its parameters count once."""
+    weight = node.inputs[1]
+    if weight in importer.weights_read:
+        return {"shared": True}
+    importer.weights_read.add(weight)
+    return {}
 
 
 def conv_transpose(importer: Importer, node: OnnxNode) -> None:
@@ -131,6 +142,7 @@ def conv_transpose(importer: Importer, node: OnnxNode) -> None:
         "dilation": importer.integers(node, "dilations", count, 1),
         "groups": groups,
         "bias": importer.per_channel(node, 2, weight[1] * groups, "bias", "filters"),
+        **shared(importer, node),
     }
     importer.emit(node, "conv_transpose", config)
 
@@ -152,7 +164,8 @@ def _linear(importer: Importer, node: OnnxNode, weight: tuple[int, ...], bias: i
         what = f"{features} channels at each position" if per_position else f"{features} input features"
         raise importer.fail(node, f"a weight of {weight[0]} x {weight[1]} does not fit {what}")
     has_bias = bias is not None and importer.per_channel(node, bias, weight[1], "bias", "units")
-    importer.emit(node, "linear", {"units": weight[1], "bias": has_bias, "per_position": per_position}, [source])
+    config = {"units": weight[1], "bias": has_bias, "per_position": per_position, **shared(importer, node)}
+    importer.emit(node, "linear", config, [source])
 
 
 def gemm(importer: Importer, node: OnnxNode) -> None:
@@ -181,6 +194,11 @@ def add(importer: Importer, node: OnnxNode) -> None:
     """A residual's sum of two activations; a linear layer's bias (MatMul + Add, as PyTorch exports nn.Linear
     without Gemm); a learned tensor of each sample's shape, a ``position_embedding`` (ViT's)."""
     bias = importer.constant(node, 1) or importer.constant(node, 0)
+    position = 0 if importer.constant(node, 1) is not None else 1
+    if bias is not None and importer.pending.get(node.inputs[position], ("",))[0] == "affine":
+        importer.pending.pop(node.inputs[position])  # the shift of a norm whose affine parameters it counts
+        importer.alias(node, position)
+        return
     if bias is None:
         if reads_all_axes(importer, node):
             sources = [all_axes_source(importer, node, 0), all_axes_source(importer, node, 1)]
@@ -189,7 +207,6 @@ def add(importer: Importer, node: OnnxNode) -> None:
             importer.emit(node, "add", {}, [importer.source_of(node, 0), importer.source_of(node, 1)])
         return
     # MatMul + Add(bias): one linear layer with a bias, as PyTorch's nn.Linear exports without Gemm
-    position = 0 if importer.constant(node, 1) is not None else 1
     last = importer.nodes[-1] if importer.nodes else None
     source = importer.source_of(node, position)
     if last is not None and last.kind.type == "linear" and source == last.name and importer.read_once(source):
@@ -199,7 +216,7 @@ def add(importer: Importer, node: OnnxNode) -> None:
             importer.alias(node, position)
             return
     held = file_shape(importer, node, position)
-    if bias.name in importer.parameters and bias.dims == held:
+    if bias.name in importer.model.initializers and bias.dims == held:  # stored whole, not gathered from a table
         importer.emit(node, "position_embedding", {}, [source])
         return
     opaque(importer, node)
@@ -254,8 +271,10 @@ def mul(importer: Importer, node: OnnxNode) -> None:
         per_channel: tuple[tuple[int, ...], ...] = ((channels, *ones), (1, channels, *ones))
         if importer.reads_channels_last(node):
             per_channel = ((channels,), (1, *ones, channels))
-        if len(shape) > 1 and weight.values is None and weight.dims in per_channel:
-            importer.emit(node, "scale", {}, [importer.source_of(node, position)])
+        learned = weight.values is None or weight.name in importer.parameters
+        if len(shape) > 1 and learned and weight.dims in per_channel:
+            if not norm_affine(importer, node, position):
+                importer.emit(node, "scale", {}, [importer.source_of(node, position)])
         else:
             opaque(importer, node)
         return
@@ -272,6 +291,58 @@ def mul(importer: Importer, node: OnnxNode) -> None:
         importer.emit(node, "multiply", {}, sources)
     else:
         opaque(importer, node)
+
+
+def norm_affine(importer: Importer, node: OnnxNode, position: int) -> bool:
+    """A norm without its own scale and shift, times a weight per channel, plus a bias per channel (GroupNorm as the
+    TorchScript exporter writes it: InstanceNormalization between Reshapes, then Mul and Add): the norm's affine
+    parameters, no layer of their own. True when ``node`` is that Mul (the Add it leads to is held in ``pending``)."""
+    last = importer.nodes[-1] if importer.nodes else None
+    source = importer.source_of(node, position)
+    if last is None or last.name != source or last.kind.type != "groupnorm" or last.config["affine"]:
+        return False
+    readers = [each for each in importer.model.nodes if node.outputs[0] in each.inputs]
+    if len(readers) != 1 or readers[0].op_type != "Add" or len(readers[0].inputs) != 2:
+        return False
+    other = readers[0].inputs[1 - readers[0].inputs.index(node.outputs[0])]
+    if learned_size(importer, other) != importer.shapes[source][0]:
+        return False
+    importer.nodes[-1] = last._replace(config={**last.config, "affine": True})
+    importer.alias(node, position)
+    importer.pending[node.outputs[0]] = ("affine", None)
+    return True
+
+
+def learned_size(importer: Importer, tensor: str, depth: int = 4) -> int:
+    """How many values the parameter a tensor is is, through a few ops on it and constants alone (the Unsqueeze of a
+    bias, which the file may hold after the node that meets it); 0 for any other tensor."""
+    if tensor in importer.model.initializers:
+        return math.prod(importer.model.initializers[tensor].dims)
+    maker = next((each for each in importer.model.nodes if tensor in each.outputs), None)
+    if maker is None or depth == 0 or not maker.inputs or tensor in importer.producer:
+        return 0
+    sizes = [learned_size(importer, each, depth - 1) for each in maker.inputs[:1]]
+    rest_constant = all(each in importer.constants or each not in importer.producer for each in maker.inputs[1:])
+    return sizes[0] if rest_constant else 0
+
+
+def instance_norm(importer: Importer, node: OnnxNode) -> None:
+    """Normalisation of each channel over its positions: a ``groupnorm`` of one channel a group; after a Reshape to
+    [N, G, -1] (GroupNorm as the TorchScript exporter writes it), of G groups of the tensor before the Reshape,
+    which then is no layer. Its scale and shift are constants (ones and zeros) where the Mul and Add after it hold the
+    learned ones (see :func:`norm_affine`)."""
+    source = importer.source_of(node)
+    last = importer.nodes[-1] if importer.nodes else None
+    grouped = last is not None and last.name == source and last.kind.type == "reshape" and importer.read_once(source)
+    if grouped and last is not None and len(last.config["shape"]) == 2:
+        groups, source = last.config["shape"][0], last.inputs[0]
+        importer.nodes.pop()
+        importer.taken.discard(last.name)
+    else:
+        groups = importer.shape_of(node)[0]
+    affine = len(node.inputs) > 1 and node.inputs[1] in importer.parameters
+    config = {"groups": groups, "affine": affine, "eps": node.attributes.get("epsilon", 1e-5)}
+    importer.produce(node.outputs[0], importer.step(node, "groupnorm", config, [source], ""))
 
 
 def pool(importer: Importer, node: OnnxNode) -> None:
@@ -412,6 +483,7 @@ HANDLERS: dict[str, Handler] = {
     "Pad": pad,
     "LayerNormalization": layer_norm,
     "GroupNormalization": group_norm,
+    "InstanceNormalization": instance_norm,
 }
 """Each ONNX op type convcalc reads, with its handler; any other op is ``opaque``."""
 CHANNELS_LAST_OPS = frozenset(

@@ -73,7 +73,7 @@ def unshuffled(importer: Importer, node: OnnxNode) -> None:
     they are, a ``reshape`` (and the ``permute``), so that it reads their tensor."""
     follows = {"shuffle-split": "Transpose", "shuffle-transposed": "Reshape"}
     for tensor in node.inputs:
-        if tensor not in importer.pending or follows[importer.pending[tensor][0]] == node.op_type:
+        if follows.get(importer.pending.get(tensor, ("",))[0], node.op_type) == node.op_type:
             continue
         step, (source, groups) = importer.pending.pop(tensor)
         channels, *rest = importer.shapes[source]

@@ -15,7 +15,7 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-from convcalc.core.errors import SpecError
+from convcalc.core.errors import SpecError, UnsizedInput
 from convcalc.core.files import opened
 from convcalc.core.tensor import Shape
 from convcalc.engine.graph import NETWORK_INPUT, Graph
@@ -29,17 +29,22 @@ from convcalc.importers.onnx.uncounted import opaque
 from convcalc.importers.onnx.validity import check_graph
 
 
-def read_onnx_file(path: str, origins: dict[str, str] | None = None) -> Graph:
+def read_onnx_file(path: str, origins: dict[str, str] | None = None, input_shape: Sequence[int] | None = None) -> Graph:
     """The graph of an ONNX file, read in blocks as the parser asks for them: the weights are never read (see
     :mod:`convcalc.importers.onnx.source`). ``origins``, if given, is filled with each layer's ONNX node name."""
     with opened(path, "an ONNX model", regular=True) as handle:
         size = os.fstat(handle.fileno()).st_size
         if size == 0:
             raise SpecError(f"{path}: the file is empty, not an ONNX model")
-        return read_onnx(FileSource(handle.fileno(), size), path, origins)
+        return read_onnx(FileSource(handle.fileno(), size), path, origins, input_shape)
 
 
-def read_onnx(data: bytes | memoryview | Source, source: str, origins: dict[str, str] | None = None) -> Graph:
+def read_onnx(
+    data: bytes | memoryview | Source,
+    source: str,
+    origins: dict[str, str] | None = None,
+    input_shape: Sequence[int] | None = None,
+) -> Graph:
     """The graph of an ONNX model's bytes; a SpecError for a file that is not ONNX or cannot be counted."""
     import struct
 
@@ -53,13 +58,13 @@ def read_onnx(data: bytes | memoryview | Source, source: str, origins: dict[str,
     except (DecodeError, IndexError, ValueError, struct.error) as error:
         raise SpecError(f"{source} is not a readable ONNX model: {error}") from None
     importer = Importer(model, source)
-    graph = build_graph(importer)
+    graph = build_graph(importer, input_shape)
     if origins is not None:
         origins.update(importer.origins)
     return graph
 
 
-def build_graph(importer: Importer) -> Graph:
+def build_graph(importer: Importer, given: Sequence[int] | None = None) -> Graph:
     """The graph of the importer's model: each node through its handler, in the file's (topological) order."""
     if len(importer.model.inputs) == 0:
         raise SpecError(f"{importer.source}: the graph has no input")
@@ -70,7 +75,7 @@ def build_graph(importer: Importer) -> Graph:
             "networks"
         )
     name, dims = inputs[0]
-    input_shape = per_sample(dims, name, importer.source)
+    input_shape = per_sample(dims, name, importer.source, given)
     importer.batch = dims[0] if dims and isinstance(dims[0], int) and dims[0] > 0 else 1
     importer.shapes[NETWORK_INPUT] = input_shape
     importer.produce(name, NETWORK_INPUT)
@@ -126,9 +131,26 @@ def keep_channels_last(importer: Importer, node: OnnxNode) -> None:
         mark_channels_last(importer, node)
 
 
-def per_sample(dims: Sequence[int | str | None] | None, name: str, source: str) -> Shape:
+def per_sample(
+    dims: Sequence[int | str | None] | None, name: str, source: str, given: Sequence[int] | None = None
+) -> Shape:
     """The input's shape without its batch: [N, C, H, W] -> (C, H, W), [N, F] -> (F,); [N, C, L] and [N, C, D, H, W]
-    alike."""
+    alike. Sizes the file names (dynamic axes: [N, 3, H, W]) are the ``given`` shape's, which keeps the others."""
+    named = dims is not None and any(not isinstance(d, int) for d in dims[1:])
+    if named and dims is not None and 2 <= len(dims) <= 5 and all(not isinstance(d, int) or d > 0 for d in dims[1:]):
+        stated = [d if isinstance(d, int) else None for d in dims[1:]]
+        form = "x".join("N" if d is None else str(d) for d in stated)
+        if given is None:
+            raise UnsizedInput(
+                f"{source}: the input '{name}' has sizes the file names, not numbers: {list(dims)}",
+                hint=f"give its shape after the batch: --input {form} with numbers for N (input_shape= in Python)",
+            )
+        if len(given) != len(stated) or any(d is not None and d != g for d, g in zip(stated, given, strict=True)):
+            raise SpecError(
+                f"{source}: the input '{name}' is {list(dims)}: its shape after the batch is {form}, not "
+                f"{'x'.join(map(str, given))}"
+            )
+        return tuple(given)
     if dims is None or not 2 <= len(dims) <= 5 or not all(isinstance(d, int) and d > 0 for d in dims[1:]):
         raise SpecError(
             f"{source}: the input '{name}' must have a known shape [batch, channels, height, width] or "

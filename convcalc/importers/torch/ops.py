@@ -47,6 +47,16 @@ def _weight(importer: TorchImporter, ref: Any) -> tuple[int, ...]:
     return ref.shape
 
 
+def _shared(importer: TorchImporter, ref: Ref) -> dict[str, bool]:
+    """``shared: true`` where the weight is one a layer already counted (a module run twice, RetinaNet's head on
+    five levels): its parameters count once, as sum(p.numel()) counts them."""
+    key = ref.name or ref.id
+    if key in importer.weights_read:
+        return {"shared": True}
+    importer.weights_read.add(key)
+    return {}
+
+
 def convolution(importer: TorchImporter, event: Event) -> None:
     """convolution(input, weight, bias, stride, padding, dilation, transposed, output_padding, groups), and the
     conv1d/2d/3d(input, weight, bias, stride, padding, dilation, groups) and conv_transpose1d/2d/3d(input, weight,
@@ -79,6 +89,7 @@ def convolution(importer: TorchImporter, event: Event) -> None:
         "dilation": _axes(dilation, count, 1),
         "groups": int(groups),
         "bias": arg(event, 2, "bias") is not None,
+        **_shared(importer, arg(event, 1, "weight")),
     }
     if config["padding"] == "valid":
         config["padding"] = (0,) * count
