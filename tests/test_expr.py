@@ -227,6 +227,16 @@ def test_messages_show_the_expression() -> None:
     with pytest.raises(ExpressionError) as raised:
         evaluate(long, {})
     assert str(raised.value) == f"'{long[:60]}' is too large (more than 10^100)"
+    literal = "2 + " * 20 + "1" * 5_000  # a literal too long to read: refused before Python's int() would fail
+    with pytest.raises(ExpressionError) as raised:
+        evaluate(literal, {})
+    assert str(raised.value) == f"'{literal[:60]}' is too large (more than 10^100)"
+    with pytest.raises(ExpressionError, match="too large"):
+        evaluate("1" * 5_000 + ".5", {})  # a decimal alike
+    fine = "1 + " * 20 + "0.1" + " * 0.1" * 101
+    with pytest.raises(ExpressionError) as raised:
+        evaluate(fine, {})
+    assert str(raised.value) == f"'{fine[:60]}' is too fine (a fraction with a denominator above 10^100)"
     deep = "(" * 51 + "1" + ")" * 51  # and the first 40 here
     with pytest.raises(ExpressionError) as raised:
         evaluate(deep, {})
@@ -316,17 +326,28 @@ def test_expressions_through_the_public_api(expression: str, filters: int) -> No
         ("a == 7", True),
         ("a != 7", False),
         ("a < c", True),
+        ("a < 7", False),
+        ("a <= 6", False),
+        ("a > 6", True),
+        ("a >= 7", True),
+        ("c >= 13", False),
         ("a <= 7", True),
         ("a > 7", False),
         ("a >= 8", False),
         ("b < 0 < a < c", True),  # chained as Python: b < 0 and 0 < a and a < c
         ("0 < a < 5", False),
+        ("1 < 2 < 3 < 4 < 3", False),  # the last of a chain counts too
+        ("1 < 2 < 3 < 4 < 5", True),
         ("1 + 2 == 3", True),  # arithmetic binds tighter than comparisons
         ("true", True),
+        ("false", False),
+        ("True", True),
         ("False", False),
         ("flag", True),
         ("not flag", False),
         ("not not flag", True),
+        ("not not not flag", False),
+        ("not not not not flag", True),
         ("a == 7 and c == 12", True),
         ("a == 7 and c == 11", False),
         ("a == 6 or c == 12", True),

@@ -81,10 +81,9 @@ def shown_value(value: Value) -> str:
 
 
 def plain(value: Value) -> int | float | bool:
-    """A value as it leaves the expression: whole numbers as ints, other fractions as the nearest float."""
-    if isinstance(value, Fraction):
-        return value.numerator if value.denominator == 1 else float(value)
-    return value
+    """A value as it leaves the expression: a fraction (never whole: ``check`` makes those ints) as the nearest
+    float, anything else as it is."""
+    return float(value) if isinstance(value, Fraction) else value
 
 
 @dataclass(frozen=True)
@@ -232,14 +231,14 @@ class _Parser(_Operations):
         return run
 
     def negation(self) -> Thunk:
-        flips = 0
+        words = []
         while self.peek() == "not":
-            self.take()
-            flips += 1
+            words.append(self.take())
         inner = self.comparison()
-        if not flips:
+        if not words:
             return inner
-        return lambda: self.truth(inner(), "not") ^ (flips % 2 == 1)
+        odd = len(words) % 2 == 1
+        return lambda: self.truth(inner(), "not") != odd
 
     def comparison(self) -> Thunk:
         operands = [self.sum()]
@@ -252,8 +251,8 @@ class _Parser(_Operations):
 
         def run() -> Value:
             left = operands[0]()
-            for operator, operand in zip(operators, operands[1:], strict=True):
-                right = operand()
+            for index, operator in enumerate(operators):
+                right = operands[index + 1]()
                 if not self.compare(operator, left, right):
                     return False
                 left = right
