@@ -109,6 +109,13 @@ MERGES: list[tuple[str, list[Layer]]] = [
         [{"type": "global_avgpool", "name": "g"}, {"type": "multiply", "name": "x", "inputs": ["input", "g"]}],
     ),
     (
+        "arithmetic",
+        [
+            {"type": "global_avgpool", "name": "g"},
+            {"type": "arithmetic", "op": "sub", "name": "x", "inputs": ["input", "g"]},
+        ],
+    ),
+    (
         "pixel_unshuffle",
         [{"type": "crop", "name": "c", "size": [12, 10]}, {"type": "pixel_unshuffle", "name": "x", "factor": 2}],
     ),
@@ -187,6 +194,7 @@ def test_swapping_height_and_width_swaps_every_output(layers: list[Layer]) -> No
 
 NOT_SYMMETRIC = {
     "reshape": "it reads the elements in row-major order: H x W and W x H flatten differently",
+    "reduce": "its axes name the height or the width (tests/test_layers.py reduces each)",
     "matmul": "it multiplies the last two axes as rows by columns",
     "attention": "it attends over the last axis; the ones before are a batch of sequences",
     "dot_product_attention": "its last two axes are positions by features, the ones before heads",

@@ -215,6 +215,22 @@ KINDS = [
     ("{type: attention, heads: 2}", "[8, 5]", "scores", "L_in * L_in * C_in", "5 * 5 * 8", 5 * 5 * 8),
     ("{type: class_token}", "[8, 5]", "params", "C_in", "8", 8),  # one token: C_in * 1
     ("{type: position_embedding}", "[8, 5]", "params", "C_in * L_in", "8 * 5", 40),
+    (
+        "{type: reduce, op: mean, axes: [1, 2]}",
+        "[6, 4, 5]",
+        "FLOPs",
+        "C_in * H_in * W_in + C_in",
+        "6 * 4 * 5 + 6",
+        6 * 4 * 5 + 6,
+    ),  # an add per input element, a division per output
+    (
+        "{type: arithmetic, op: mul, constant: [1], inputs: [input]}",
+        "[6, 4, 5]",
+        "FLOPs",
+        "C_in * H_in * W_in",
+        "6 * 4 * 5",
+        6 * 4 * 5,
+    ),  # one multiply per element
 ]
 
 

@@ -172,3 +172,42 @@ def test_mermaid_escapes_names(write_spec):
 def test_graph_refuses_an_unknown_format(write_spec):
     result = run_cli("graph", str(write_spec(TINY)), "--format", "png")
     assert result.code == 2
+
+
+# --- --depth --------------------------------------------------------------------------------------------------------
+# TINY by hand. Depth 1: stem, stage (unit x2), res (the residual), the run unit1..unit2, pool = 5 boxes (+ input and
+# output), each reading the one before: 6 arrows, no clusters. Depth 2: stem, stage.0, stage.1, res.body, res (the
+# add), the run's unit1.conv, unit1.relu1, unit2.conv, unit2.relu1 (the run is no naming level: unit1 is at level 1),
+# pool = 10 boxes (+ 2) in 5 clusters (stage, res, the run, unit1, unit2); arrows: input->stem->stage.0->stage.1,
+# stage.1 -> res.body and -> res (the skip), res.body -> res, then a chain of 6 to the output = 12.
+TINY_AT_DEPTH = {1: (5 + 2, 6, 0), 2: (10 + 2, 12, 5)}
+
+
+@pytest.mark.parametrize("depth", sorted(TINY_AT_DEPTH))
+def test_depth_collapses_groups_into_boxes(write_spec, depth):
+    result = run_cli("graph", str(write_spec(TINY)), "--format", "mermaid", "--depth", str(depth))
+    assert result.code == 0, result.stderr
+    chart = parse_flowchart(result.stdout)
+    assert (len(chart.boxes), len(chart.edges), len(chart.subgraphs)) == TINY_AT_DEPTH[depth]
+    names = {label.split("\n")[0] for label in chart.boxes.values()}
+    if depth == 1:
+        assert names == {"input", "stem", "stage", "res", "unit1..unit2", "pool", "output"}
+        edges = {(chart.boxes[s].split("\n")[0], chart.boxes[t].split("\n")[0]) for s, t, _ in chart.edges}
+        assert ("stem", "stage") in edges and ("res", "unit1..unit2") in edges
+
+
+def test_depth_gives_resnet50_one_box_per_bottleneck():
+    # ResNet-50 (He et al. 2016, table 1): stem conv, bn, relu, maxpool; 3 + 4 + 6 + 3 = 16 bottlenecks; avgpool, fc.
+    result = run_cli("graph", "resnet50", "--depth", "2")
+    assert result.code == 0, result.stderr
+    boxes = re.findall(r"^\s*n\d+ \[label=", result.stdout, re.M)
+    assert len(boxes) == 4 + 16 + 2 + 2  # and the input and output boxes
+    assert result.stdout.count("subgraph cluster_") == 4  # layer1 .. layer4
+
+
+def test_no_box_is_named_by_a_bare_copy_number():
+    # a shortcut's conv and batch norm are one-copy repeats (conv.0, bn.0): their boxes say so, not "0"
+    labels = re.findall(r'^\s*n\d+ \[label="([^"]*)"', graph_text("resnet50", "dot"), re.M)
+    first_lines = [label.split("\\n")[0] for label in labels]
+    assert "conv.0" in first_lines and "bn.0" in first_lines
+    assert not [line for line in first_lines if line.isdigit()]

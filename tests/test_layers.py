@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from convcalc.core.errors import SpecError
 from convcalc.kinds.catalogue import CATALOGUE
 from convcalc.kinds.windows import same_padding
 from tests.netbuild import analyze_layers, one_layer
@@ -546,7 +547,50 @@ def test_add_costs_one_flop_per_element_per_extra_input() -> None:
 
 # --- coverage --------------------------------------------------------------------------------------
 
+
+def test_arithmetic_broadcasts_from_the_last_axis_one_flop_per_output_element() -> None:
+    analysis = analyze_layers(
+        [4, 6, 6],
+        [
+            {"type": "global_avgpool", "name": "mean"},  # 4 x 1 x 1
+            {"type": "arithmetic", "name": "centred", "op": "sub", "inputs": ["input", "mean"]},  # pool(x) - x alike
+            {"type": "arithmetic", "name": "scaled", "op": "mul", "constant": [1], "inputs": ["centred"]},  # x * 0.125
+            {"type": "arithmetic", "name": "shifted", "op": "add", "constant": [6, 1], "inputs": ["scaled"]},  # 1x6x1
+        ],
+    )
+    centred, scaled, shifted = analysis.layers[1:]
+    assert (centred.output_shape, centred.params, centred.macs, centred.flops) == ((4, 6, 6), 0, 0, 4 * 6 * 6)
+    assert (scaled.output_shape, scaled.flops) == ((4, 6, 6), 4 * 6 * 6)
+    assert (shifted.output_shape, shifted.flops) == ((4, 6, 6), 4 * 6 * 6)
+
+
+def test_arithmetic_needs_two_operands_that_broadcast() -> None:
+    with pytest.raises(SpecError, match="arithmetic takes two operands"):
+        analyze_layers([4, 6, 6], [{"type": "arithmetic", "op": "mul", "inputs": ["input"]}])
+    with pytest.raises(SpecError, match="each size must equal the largest or be 1"):
+        analyze_layers([4, 6, 6], [{"type": "arithmetic", "op": "mul", "constant": [5, 1, 1], "inputs": ["input"]}])
+
+
+def test_reduce_keeps_or_drops_its_axes() -> None:
+    analysis = analyze_layers(
+        [4, 6, 5],
+        [
+            {"type": "reduce", "name": "rows", "op": "sum", "axes": [1]},  # 4 x 1 x 5, one add per input element
+            {"type": "reduce", "name": "peak", "op": "max", "axes": [0, 2], "keep": False, "input": "input"},  # 6
+            {"type": "reduce", "name": "mean", "op": "mean", "axes": [2], "input": "input"},  # 4 x 6 x 1
+        ],
+    )
+    rows, peak, mean = analysis.layers
+    assert (rows.output_shape, rows.params, rows.macs, rows.flops) == ((4, 1, 5), 0, 0, 4 * 6 * 5)
+    assert (peak.output_shape, peak.flops) == ((6,), 4 * 6 * 5)
+    assert (mean.output_shape, mean.flops) == ((4, 6, 1), 4 * 6 * 5 + 4 * 6)  # + one division per output
+    with pytest.raises(SpecError, match="cannot reduce axis 3 of 4x6x5"):
+        analyze_layers([4, 6, 5], [{"type": "reduce", "op": "sum", "axes": [3]}])
+
+
 COVERED = {
+    "reduce",
+    "arithmetic",
     "conv",
     "conv_transpose",
     "linear",

@@ -632,3 +632,60 @@ def test_group_norm_as_torchscript_writes_it(tmp_path):
     analysis = analyze(write(tmp_path, model))
     assert [(la.type, la.output_shape, la.params) for la in analysis.layers] == [("groupnorm", (80, 4, 4), 2 * 80)]
     assert analysis.layers[0].config["groups"] == 2 and not analysis.warnings
+
+
+def test_an_einsum_that_is_a_batched_product_is_a_matmul(tmp_path):
+    # MaxViT's attention on q = k = v = x [1, 2 heads, 5 tokens, 4]: scores q k^T ('BHID,BHJD->BHIJ': k read with its
+    # last two axes swapped, 2 x 5 x 4 x 5 = 200 MACs), then scores v ('BHIJ,BHJD->BHID': 2 x 5 x 5 x 4 = 200)
+    nodes = [
+        ob.node("Einsum", ["x", "x"], ["scores"], "scores", equation="BHID, BHJD -> BHIJ"),
+        ob.node("Einsum", ["scores", "x"], ["y"], "mixed", equation="BHIJ,BHJD->BHID"),
+    ]
+    model = ob.model(nodes, [("x", [1, 2, 5, 4])], [("y", [1, 2, 5, 4])])
+    analysis = analyze(write(tmp_path, model))
+    assert [(la.type, la.output_shape, la.macs) for la in analysis.layers] == [
+        ("permute", (2, 4, 5), 0),
+        ("matmul", (2, 5, 5), 2 * 5 * 4 * 5),
+        ("matmul", (2, 5, 4), 2 * 5 * 5 * 4),
+    ]
+
+
+def test_another_einsum_is_uncounted(tmp_path):
+    nodes = [ob.node("Einsum", ["x", "x"], ["y"], "outer", equation="BI,BJ->BIJ")]
+    model = ob.model(nodes, [("x", [1, 3])], [("y", [1, 3, 3])])
+    analysis = analyze(write(tmp_path, model))
+    assert [(la.type, la.output_shape) for la in analysis.layers] == [("opaque", (3, 3))]
+    assert [w.code for w in analysis.warnings] == ["uncounted"]
+
+
+def test_element_wise_arithmetic_broadcasts_and_takes_constants(tmp_path):
+    # x - mean(x) over 4 x 6 x 6, then / a number, + a constant of 4 x 1 x 1: each one FLOP per output element
+    nodes = [
+        ob.node("GlobalAveragePool", ["x"], ["m"], "mean"),
+        ob.node("Sub", ["x", "m"], ["c"], "centred"),
+        ob.node("Div", ["c", "two"], ["h"], "halved"),
+        ob.node("Add", ["h", "shift"], ["y"], "shifted"),
+    ]
+    constants = [ob.tensor("two", [], [2.0]), ob.tensor("shift", [4, 1, 1])]
+    model = ob.model(nodes, [("x", [1, 4, 6, 6])], [("y", [1, 4, 6, 6])], constants)
+    layers = analyze(write(tmp_path, model)).layers
+    assert [(la.name, la.type, la.config.get("op"), la.config.get("constant"), la.flops) for la in layers[1:]] == [
+        ("centred", "arithmetic", "sub", None, 4 * 6 * 6),
+        ("halved", "arithmetic", "div", (1,), 4 * 6 * 6),
+        ("shifted", "arithmetic", "add", (4, 1, 1), 4 * 6 * 6),
+    ]
+    assert all(la.output_shape == (4, 6, 6) and la.params == 0 for la in layers[1:])
+
+
+def test_reduce_sum_over_channels(tmp_path):
+    # ResNeSt's radix sum: [1, 2, 4, 3, 3] summed over its splits (axis 1): 4 x 3 x 3 per split, 72 adds
+    nodes = [ob.node("ReduceSum", ["x", "axes"], ["y"], "radix_sum", keepdims=0)]
+    model = ob.model(nodes, [("x", [1, 2, 4, 3, 3])], [("y", [1, 4, 3, 3])], [ob.tensor("axes", [1], [1], ob.INT64)])
+    (layer,) = analyze(write(tmp_path, model)).layers
+    assert (layer.type, layer.config["op"], layer.config["axes"], layer.output_shape) == (
+        "reduce",
+        "sum",
+        (0,),
+        (4, 3, 3),
+    )
+    assert layer.flops == 2 * 4 * 3 * 3

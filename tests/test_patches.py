@@ -475,12 +475,13 @@ REACH = {
         *("relu", "relu6", "leaky_relu", "sigmoid", "tanh", "silu", "gelu", "hardsigmoid", "hardswish"),
         *("batchnorm", "dropout", "identity", "stochastic_depth", "lrn", "scale", "channel_shuffle"),
         "position_embedding",
-        *("add", "multiply"),
+        *("add", "multiply", "arithmetic"),
     },
     "window": {"conv", "maxpool", "avgpool", "pad", "crop", "upsample", "pixel_shuffle", "pixel_unshuffle"},
     "scatter": {"conv_transpose"},  # each input pixel is multiplied into a window of outputs
     "all": {"global_avgpool", "global_maxpool", "adaptive_avgpool", "adaptive_maxpool", "flatten", "groupnorm"}
-    | {"opaque", "reshape", "permute", "roll", "matmul", "attention", "dot_product_attention", "class_token"},
+    | {"opaque", "reshape", "permute", "roll", "matmul", "attention", "dot_product_attention", "class_token"}
+    | {"reduce"},
 }
 """What one output pixel of each kind reads of its input's rows and columns, by the kind's definition: the same
 pixel (element-wise, or mixing only channels), a window, or all of it (layernorm and linear depend on their keys)."""

@@ -1,4 +1,5 @@
-"""Pictures: the bar column (share of MACs) and --svg, the rendered table written as an SVG file."""
+"""Pictures: the bar column (share of MACs), --svg (the rendered table written as an SVG file) and the screenshot of
+the report's graph in the docs, with the tool that draws it."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from convcalc.render.columns import bar
+from tests.chromium import find_chromium, png_colours
 from tests.conftest import REPO, SPECS, run_cli
 
 BOTTLENECK = SPECS / "inception-5x5-bottleneck.yaml"
@@ -130,3 +132,43 @@ def test_svg_of_another_tools_count_is_written_and_mode_is_refused_with_it(tmp_p
     assert "as fvcore" in result.stderr and "<svg" not in result.stderr
     mixed = run_cli("analyze", str(BOTTLENECK), "--convention", "fvcore", "--mode", "train")
     assert mixed.code == 2 and "leave out --convention" in mixed.stderr
+
+
+SCREENSHOT_TOOL = REPO / "tools" / "report_graph_screenshot.py"
+SCREENSHOT = REPO / "docs" / "images" / "report-graph-resnet50.png"
+
+
+def png_size(png: bytes) -> tuple[int, int]:
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and png[12:16] == b"IHDR"
+    return int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
+
+
+def test_the_report_graph_screenshot_is_in_the_docs():
+    page = (REPO / "docs" / "how-to" / "reports.md").read_text(encoding="utf-8")
+    assert "(../images/report-graph-resnet50.png)" in page and "tools/report_graph_screenshot.py" in page
+    width, height = png_size(SCREENSHOT.read_bytes())
+    assert width >= 600 and height >= 1000
+
+
+def test_the_screenshot_tool_says_what_it_needs(tmp_path):
+    # without chromium on the PATH it stops with one line saying what to install, no traceback
+    env = {"PATH": str(tmp_path), "PYTHONPATH": str(REPO)}
+    result = subprocess.run(
+        [sys.executable, str(SCREENSHOT_TOOL), "resnet18", str(tmp_path / "g.png")],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert result.returncode == 1 and "apt-get install chromium" in result.stderr
+    assert "Traceback" not in result.stderr and not (tmp_path / "g.png").exists()
+
+
+@pytest.mark.skipif(find_chromium() is None, reason="no chromium on PATH (apt-get install chromium): no screenshot")
+def test_the_screenshot_tool_draws_the_graph(tmp_path):
+    target = tmp_path / "graph.png"
+    command = [sys.executable, str(SCREENSHOT_TOOL), "resnet50", str(target), "--width", "700", "--height", "900"]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    png = target.read_bytes()
+    assert png_size(png) == (700, 900) and png_colours(png) > 16  # a picture, not a blank page

@@ -86,3 +86,58 @@ def test_explanations_keep_their_line_breaks(tmp_path):
     assert run_cli("report", "inception-5x5", "-o", str(target)).code == 0
     page = target.read_text(encoding="utf-8")
     assert "\\x0a" not in page and "\n  params = " in page
+
+
+def chart_rows(page: str, title: str) -> list[str]:
+    """The row names of the chart with that title, top to bottom."""
+    start = page.index(f"<figcaption><b>{title}</b>")
+    figure = page[start : page.index("</figure>", start)]
+    return re.findall(r'text-anchor="end">([^<]*)</text>', figure)
+
+
+def test_charts_follow_depth(tmp_path):
+    target = tmp_path / "r.html"
+    every = make_report("resnet50", target)
+    assert any(".bn" in name for name in chart_rows(every, "params"))  # without --depth: every batch norm
+    result = run_cli("report", "resnet50", "-o", str(target), "--depth", "2")
+    assert result.code == 0, result.stderr
+    page = target.read_text(encoding="utf-8")
+    # ResNet-50 at depth 2: conv1, the 3 + 4 + 6 + 3 bottlenecks and fc have MACs (bn1, relu1, maxpool, avgpool
+    # count none in convcalc's MACs); params: conv1, bn1, the 16 bottlenecks, fc
+    bottlenecks = [f"layer{stage}.{index}" for stage, count in enumerate((3, 4, 6, 3), 1) for index in range(count)]
+    assert chart_rows(page, "MACs") == ["conv1", *bottlenecks, "fc"]
+    assert chart_rows(page, "params") == ["conv1", "bn1", *bottlenecks, "fc"]
+    assert "depth 2: one box per group" in page
+
+
+def test_depth_is_for_one_networks_report(tmp_path):
+    result = run_cli("report", "resnet18", "resnet50", "-o", str(tmp_path / "c.html"), "--depth", "1")
+    assert result.code == 2 and "--depth is for one network's report" in result.stderr
+
+
+def test_device_charts_each_layers_latency_and_bound(tmp_path):
+    target = tmp_path / "r.html"
+    result = run_cli("report", "resnet50", "-o", str(target), "--device", "a100")
+    assert result.code == 0, result.stderr
+    page = target.read_text(encoding="utf-8")
+    document = json.loads(run_cli("analyze", "resnet50", "-f", "json", "--device", "a100").stdout)
+    estimates = document["layers"]
+    timed = [layer for layer in estimates if layer["latency"]["estimate_s"] > 0]
+    assert timed and len(timed) < len(estimates)  # layers fused into a conv's node (bn, relu) get no bar
+    title = "latency estimate on " + document["total"]["latency"]["device"]
+    assert chart_rows(page, title) == [layer["name"] for layer in timed]
+    start = page.index(f"<figcaption><b>{title}</b>")
+    figure = page[start : page.index("</figure>", start)]
+    assert re.findall(r'<rect class="(compute|memory)"', figure) == [layer["latency"]["bound"] for layer in timed]
+    assert "not a measurement" in figure
+    assert "latency estimate" not in make_report("resnet50", tmp_path / "plain.html")  # only under --device
+
+
+def test_device_refuses_depth_and_a_comparison(tmp_path):
+    target = str(tmp_path / "r.html")
+    depth = run_cli("report", "resnet50", "-o", target, "--device", "a100", "--depth", "2")
+    assert depth.code == 2 and "leave out --depth" in depth.stderr
+    pair = run_cli("report", "resnet18", "resnet50", "-o", target, "--device", "a100")
+    assert pair.code == 2 and "for one network's report" in pair.stderr
+    unknown = run_cli("report", "resnet50", "-o", target, "--device", "no-such-gpu")
+    assert unknown.code == 2 and "Traceback" not in unknown.stderr

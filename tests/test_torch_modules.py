@@ -333,6 +333,10 @@ CASES: list[tuple[list[int], dict[str, Any], str]] = [
     ([4, 3, 2], {"type": "concat", "inputs": ["input", "input"]}, "Concat()"),
     ([4, 3, 2], {"type": "add", "inputs": ["input", "input"]}, "Add()"),
     ([4, 3, 2], {"type": "multiply", "inputs": ["input", "input"]}, "Multiply()"),
+    ([4, 3, 2], {"type": "arithmetic", "op": "sub", "inputs": ["input", "input"]}, 'Arithmetic("sub")'),
+    ([4, 3, 2], {"type": "reduce", "op": "max", "axes": [1, 2]}, 'Reduce("max", (2, 3))'),
+    ([4, 3, 2], {"type": "reduce", "op": "sum", "axes": [0], "keep": False}, 'Reduce("sum", 1, keepdim=False)'),
+    ([4, 3, 2], {"type": "arithmetic", "op": "mul", "constant": [1], "inputs": ["input"]}, 'Arithmetic("mul", 1)'),
     ([4, 3, 2], {"type": "scale"}, "Scale(4)"),
     ([4, 3, 2], {"type": "layernorm"}, "LayerNorm2d(4)"),
     (

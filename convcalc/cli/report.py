@@ -4,15 +4,19 @@ from typing import Annotated
 
 import typer
 
+from convcalc.cli.analyze import estimated_device, latency_of
 from convcalc.cli.common import check_output_files, load_analysis, spec_errors, usage_error, write_file
 from convcalc.cli.compare import compared
+from convcalc.cli.devices import BandwidthOption, DeviceOption, PeakFlopsOption
 from convcalc.cli.options import (
     SPEC_HELP,
     BatchOption,
     BottleneckOption,
+    DepthOption,
     Dtype,
     ExpectOption,
     InputOption,
+    Mode,
     OutputFormat,
 )
 from convcalc.core.errors import SpecError
@@ -30,13 +34,28 @@ def report(
     dtype: Annotated[Dtype, typer.Option(help="Element type for memory.")] = Dtype.float32,
     input_size: InputOption = None,
     expect: ExpectOption = None,
+    depth: DepthOption = None,
+    device: DeviceOption = None,
+    peak_flops: PeakFlopsOption = None,
+    bandwidth: BandwidthOption = None,
 ) -> None:
     """One self-contained HTML page: totals, collapsible table, bar charts, the graph, warnings and explain; with
-    SPEC2 or --bottleneck, the two networks side by side (totals, difference, ratio, aligned layers, charts)."""
+    SPEC2 or --bottleneck, the two networks side by side (totals, difference, ratio, aligned layers, charts).
+    --depth N: the charts and the graph show the groups N levels deep; --device: a chart of each layer's latency
+    estimate and bound."""
     with spec_errors(OutputFormat.table, exact_numbers=False):
         check_output_files({"--output": out}, spec, *([second] if second else []))
+        profile = estimated_device(device, peak_flops, bandwidth, dtype, Mode.inference, None, None)
+        given = [option for option, value in (("--depth", depth), ("--device", profile)) if value is not None]
+        if (second is not None or bottleneck) and given:
+            usage_error(f"{given[0]} is for one network's report")
+        if depth is not None and profile is not None:
+            usage_error("--device charts each layer's estimate: leave out --depth")
         if second is None and not bottleneck:
-            page = single_report(spec, batch=batch, dtype=dtype.value, input_size=input_size, expect=expect)
+            from convcalc.render.html_report import report_html
+
+            analysis = load_analysis(spec, batch=batch, dtype=dtype.value, input_size=input_size, expect=expect)
+            page = report_html(analysis, depth, latency_of(analysis, profile))
         elif second is not None and bottleneck:
             raise SpecError("report compares with a second spec or with --bottleneck, not both")
         elif input_size is not None:
@@ -49,10 +68,3 @@ def report(
             )
             page = comparison_html(compared_pair)
     write_file("--output", out, page, "report")
-
-
-def single_report(spec: str, *, batch: int, dtype: str, input_size: str | None, expect: str | None) -> str:
-    """`convcalc report SPEC`: one network's page; the caller reports SpecErrors."""
-    from convcalc.render.html_report import report_html
-
-    return report_html(load_analysis(spec, batch=batch, dtype=dtype, input_size=input_size, expect=expect))

@@ -9,11 +9,11 @@ from __future__ import annotations
 from convcalc.kinds.attention import Attention, ClassToken, DotProductAttention, PositionEmbedding
 from convcalc.kinds.base import LayerKind
 from convcalc.kinds.elementwise import ACTIVATIONS, Activation, Dropout, Identity, Scale, Softmax, StochasticDepth
-from convcalc.kinds.merge import Add, Concat, Multiply
+from convcalc.kinds.merge import Add, Arithmetic, Concat, Multiply
 from convcalc.kinds.norm import BatchNorm, GroupNorm, LayerNorm, LocalResponseNorm
 from convcalc.kinds.pool import AdaptivePool, Pool
 from convcalc.kinds.tensor import ChannelShuffle, Crop, Flatten, Opaque, Pad, PixelShuffle, Slice, Upsample
-from convcalc.kinds.tensorops import MatMul, Permute, Reshape, Roll
+from convcalc.kinds.tensorops import MatMul, Permute, Reduce, Reshape, Roll
 from convcalc.kinds.weighted import Conv, ConvTranspose, Linear
 
 KINDS: tuple[LayerKind, ...] = (
@@ -37,6 +37,7 @@ KINDS: tuple[LayerKind, ...] = (
     Add(),
     Opaque(),
     Multiply(),
+    Arithmetic(),
     Scale(),
     LayerNorm(),
     GroupNorm(),
@@ -52,6 +53,7 @@ KINDS: tuple[LayerKind, ...] = (
     Permute(),
     Roll(),
     MatMul(),
+    Reduce(),
     Attention(),
     DotProductAttention(),
     ClassToken(),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from convcalc.core.keys import Key, choice, dimensions
 from convcalc.core.tensor import Config, Shape, elements, format_shape
 from convcalc.kinds.base import Evaluation, Kept, LayerKind, Made, Reach, Saved, ShapeError
 from convcalc.kinds.torchcode import call
@@ -118,3 +119,45 @@ class Multiply(Add):
         """Each product keeps both factors: every input, and the partial products of more than two."""
         partial = tuple(Made(elements(output) * batch) for _ in inputs[2:])
         return (*(Kept(index) for index in range(len(inputs))), *partial)
+
+
+OPERATIONS = {"add": "+", "sub": "-", "mul": "*", "div": "/", "pow": "**"}
+"""The element-wise operations of an ``arithmetic`` layer, by name, with Python's operator."""
+
+
+class Arithmetic(LayerKind):
+    type = "arithmetic"
+    locality = "pixel"
+    summary = (
+        "An element-wise +, -, *, / or ** of two inputs, or of one input and a constant of shape `constant` (sizes "
+        "aligned from the last, 1s broadcast): EfficientFormer's pool(x) - x, attention's scale, YOLO's box decoding."
+    )
+    many_inputs = True
+    keys = (Key("op", choice(*OPERATIONS)), Key("constant", dimensions, None))
+    flops_rule = "one per output element"
+
+    def evaluate(self, config: Config, inputs: Sequence[Shape]) -> Evaluation:
+        """out = the operands' broadcast shape (aligned from the last axis); FLOPs = its elements."""
+        operands = [*inputs, *([tuple(config["constant"])] if config["constant"] else [])]
+        if len(operands) != 2:
+            raise ShapeError(f"arithmetic takes two operands (inputs, or an input and a constant), not {len(operands)}")
+        rank = max(len(shape) for shape in operands)
+        shape = broadcast([(1,) * (rank - len(each)) + tuple(each) for each in operands], config["op"])
+        return Evaluation(shape, flops=elements(shape))
+
+    torch_helper = '''class Arithmetic(nn.Module):
+    """An element-wise operation of two tensors, or of a tensor and a constant (a buffer of ones: convcalc keeps its
+    shape, not its values)."""
+
+    def __init__(self, op: str, *constant: int) -> None:
+        super().__init__()
+        self.op = op
+        self.register_buffer("constant", torch.ones(*constant) if constant else None)
+
+    def forward(self, a: torch.Tensor, b: torch.Tensor | None = None) -> torch.Tensor:
+        operation = {"add": torch.add, "sub": torch.sub, "mul": torch.mul, "div": torch.div, "pow": torch.pow}
+        return operation[self.op](a, self.constant if b is None else b)
+'''
+
+    def torch_module(self, config: Config, inputs: Sequence[Shape]) -> str:
+        return call("Arithmetic", config["op"], *(config["constant"] or ()))

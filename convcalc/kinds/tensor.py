@@ -7,7 +7,7 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-from convcalc.core.formula import Term, named, symbol
+from convcalc.core.formula import Term, ceil_div, named, symbol
 from convcalc.core.keys import (
     MAX_AXES,
     Key,
@@ -306,24 +306,34 @@ class Slice(LayerKind):
     type = "slice"
     summary = (
         "Channels start to end - 1 of the input (a channel split is two slices reading one input); with axis, "
-        "positions along a spatial axis (the last time step: axis -1)."
+        "positions along a spatial axis (the last time step: axis -1); with step, every step-th (Swin's patch "
+        "merging: x[:, :, 0::2])."
     )
     view = True
-    keys = (Key("start", non_negative_int, 0, symbol="start"), Key("end", positive_int, symbol="end"), AXIS)
+    keys = (
+        Key("start", non_negative_int, 0, symbol="start"),
+        Key("end", positive_int, symbol="end"),
+        AXIS,
+        Key("step", positive_int, 1, symbol="step"),
+    )
 
     def evaluate(self, config: Config, inputs: Sequence[Shape]) -> Evaluation:
-        """out = (end - start, H, W); 0 <= start < end <= C; no arithmetic (on another axis, that axis' size)."""
-        shape, start, end = inputs[0], config["start"], config["end"]
+        """out = (ceil((end - start) / step), H, W); 0 <= start < end <= C; no arithmetic (on another axis, that
+        axis' size)."""
+        shape, start, end, step = inputs[0], config["start"], config["end"], config["step"]
         axis = resolve_axis(config["axis"], shape, self.type)
         what = "channels" if axis == 0 else f"axis {axis}"
         if not start < end <= shape[axis]:
             raise ShapeError(
                 f"cannot slice {what} {start} to {end} of {shape[axis]}: need start < end <= {shape[axis]}"
             )
-        out = (*shape[:axis], end - start, *shape[axis + 1 :])
+        size = end - start if step == 1 else ceil_div(end - start, step)
+        out = (*shape[:axis], size, *shape[axis + 1 :])
         if axis == 0:
             return Evaluation(out)
-        windows = tuple(Window(1, 1, -int(start) if spatial == axis else 0) for spatial in range(1, len(shape)))
+        windows = tuple(
+            Window(1, step, -int(start)) if spatial == axis else Window(1, 1, 0) for spatial in range(1, len(shape))
+        )
         return Evaluation(out, windows=windows)
 
     def reach(self, config: Config) -> Reach:
@@ -331,19 +341,21 @@ class Slice(LayerKind):
         return "pixel" if config["axis"] == 0 else "window"
 
     torch_helper = '''class Slice(nn.Module):
-    """Channels start to end - 1: x[:, start:end] (along another dimension: dim)."""
+    """Channels start to end - 1: x[:, start:end] (along another dimension: dim; every step-th)."""
 
-    def __init__(self, start: int, end: int, dim: int = 1) -> None:
+    def __init__(self, start: int, end: int, dim: int = 1, step: int = 1) -> None:
         super().__init__()
-        self.start, self.end, self.dim = start, end, dim
+        self.start, self.end, self.dim, self.step = start, end, dim, step
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return x.narrow(self.dim, self.start, self.end - self.start)
+        index = [slice(None)] * x.dim()
+        index[self.dim] = slice(self.start, self.end, self.step)
+        return x[tuple(index)]
 '''
 
     def torch_module(self, config: Config, inputs: Sequence[Shape]) -> str:
         axis = resolve_axis(config["axis"], inputs[0], self.type)
-        return call("Slice", config["start"], config["end"], dim=(axis + 1, 1))
+        return call("Slice", config["start"], config["end"], dim=(axis + 1, 1), step=(config["step"], 1))
 
 
 class Opaque(LayerKind):

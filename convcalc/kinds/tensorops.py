@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from convcalc.core.formula import named
-from convcalc.core.keys import MAX_AXES, Axes, Key, accepts, integer, is_int
+from convcalc.core.keys import MAX_AXES, Axes, Key, accepts, boolean, choice, integer, is_int
 from convcalc.core.tensor import Config, Shape, elements, format_shape
 from convcalc.kinds.base import Evaluation, Kept, LayerKind, ShapeError
 from convcalc.kinds.merge import broadcast
@@ -218,3 +218,62 @@ class MatMul(LayerKind):
 
     def torch_module(self, config: Config, inputs: Sequence[Shape]) -> str:
         return "MatMul()"
+
+
+@accepts(
+    {
+        "type": "array",
+        "items": {"type": "integer", "minimum": 0, "maximum": MAX_PERMUTED - 1},
+        "minItems": 1,
+        "uniqueItems": True,
+    },
+    "the axes reduced, 0 the channels: [1, 2] a map's height and width",
+)
+def reduced_axes(value: Any) -> tuple[int, ...]:
+    """Different axes, in order."""
+    if not isinstance(value, list) or not value or not all(is_int(axis) and 0 <= axis < MAX_PERMUTED for axis in value):
+        raise ValueError(f"expected a list of axes such as [1, 2], got {value!r:.40}")
+    if len(set(value)) != len(value):
+        raise ValueError(f"expected different axes, got {value!r:.40}")
+    return tuple(sorted(value))
+
+
+REDUCTIONS = ("mean", "sum", "max", "min")
+"""What a ``reduce`` layer keeps of the values along its axes."""
+
+
+class Reduce(LayerKind):
+    type = "reduce"
+    locality = "all"
+    summary = (
+        "The mean, sum, max or min along some axes (torch's mean, sum, amax, amin with dim): ResNeSt's sum of its "
+        "radix splits, a mean over tokens; keep: false drops the axes."
+    )
+    keys = (Key("op", choice(*REDUCTIONS)), Key("axes", reduced_axes), Key("keep", boolean, True))
+    flops_rule = "one per input element (a mean: and one division per output element)"
+
+    def evaluate(self, config: Config, inputs: Sequence[Shape]) -> Evaluation:
+        """out = the input with its reduced axes 1 (or dropped); FLOPs = input elements (+ output elements, a mean)."""
+        shape, axes = inputs[0], config["axes"]
+        if axes[-1] >= len(shape):
+            raise ShapeError(f"cannot reduce axis {axes[-1]} of {format_shape(shape)}: it has {len(shape)} axes")
+        kept = tuple(1 if axis in axes else size for axis, size in enumerate(shape))
+        out = kept if config["keep"] else tuple(size for axis, size in enumerate(shape) if axis not in axes) or (1,)
+        divisions = elements(out) if config["op"] == "mean" else 0
+        return Evaluation(out, flops=elements(shape) + divisions)
+
+    torch_helper = '''class Reduce(nn.Module):
+    """The mean, sum, max or min along dims (torch.mean, sum, amax, amin)."""
+
+    def __init__(self, op: str, dims: tuple[int, ...], keepdim: bool = True) -> None:
+        super().__init__()
+        self.op, self.dims, self.keepdim = op, dims, keepdim
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        reduce = {"mean": torch.mean, "sum": torch.sum, "max": torch.amax, "min": torch.amin}[self.op]
+        return reduce(x, dim=self.dims, keepdim=self.keepdim)
+'''
+
+    def torch_module(self, config: Config, inputs: Sequence[Shape]) -> str:
+        dims = tuple(axis + 1 for axis in config["axes"])
+        return call("Reduce", config["op"], dims, keepdim=(config["keep"], True))

@@ -8,18 +8,23 @@ else, so the file works offline and as an e-mail attachment. Every text from a s
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from html import escape
 from itertools import count
+from typing import TYPE_CHECKING
 
 from convcalc.core.tensor import format_shape
 from convcalc.core.text import printable
 from convcalc.engine.results import Analysis, LayerResult
 from convcalc.passes.explain import explain_layer
-from convcalc.passes.views import Group, Item, hierarchy
-from convcalc.render.dataflow import diagram
+from convcalc.passes.views import Group, Item, hierarchy, rows
+from convcalc.render.dataflow import diagram, fitting_depth
 from convcalc.render.explain_text import render_explanations
 from convcalc.render.svg_graph import to_svg
-from convcalc.render.units import exact, human_bytes, human_count
+from convcalc.render.units import exact, human_bytes, human_count, human_seconds
+
+if TYPE_CHECKING:
+    from convcalc.passes.latency import Latency
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:"
 CSS = """
@@ -33,11 +38,17 @@ button { font: inherit; border: 0; background: none; cursor: pointer; padding: 0
 button.toggle { width: 1.2em; color: #333; }
 .warnings li { color: #8a4b00; } .charts { display: flex; flex-wrap: wrap; gap: 2em; }
 .chart rect { fill: #4a7bd0; } .chart text { font-size: 11px; }
+.chart rect.memory { fill: #d0804a; } .key { padding: 0 .4em; color: #fff; font-size: 12px; }
+.key.compute { background: #4a7bd0; } .key.memory { background: #d0804a; }
 .scroll { overflow: auto; max-height: 80vh; border: 1px solid #ddd; }
 svg.graph rect { fill: #fff; stroke: #555; } svg.graph .io rect { fill: #eef3e2; }
-svg.graph text { font-size: 11px; text-anchor: middle; } svg.graph text.sub { fill: #555; font-size: 10px; }
+svg.graph text { font: 11px Helvetica, Arial, sans-serif; text-anchor: middle; }
+svg.graph text.sub { fill: #555; font-size: 10px; }
 svg.graph text.shape { text-anchor: start; fill: #777; font-size: 9px; }
-svg.graph path.edge { fill: none; stroke: #888; }
+svg.graph .cluster rect { fill: #f5f7fb; fill-opacity: .6; stroke: #9aa6bd; stroke-dasharray: 4 3; }
+svg.graph .cluster text { text-anchor: start; fill: #556; font-size: 10px; }
+svg.graph path.edge { fill: none; stroke: #888; stroke-linejoin: round; }
+svg.graph path.edge.skip { stroke: #c2571a; stroke-width: 1.5; }
 """
 SCRIPT = """
 function rows(parent) { return document.querySelectorAll('tr[data-parent="' + parent + '"]'); }
@@ -79,9 +90,16 @@ def text(value: str) -> str:
     return escape(printable(value))
 
 
-def report_html(analysis: Analysis) -> str:
-    """The whole report as one HTML document."""
+GRAPH_BOXES = 80
+"""Without --depth, the graph is drawn at the deepest depth with at most this many boxes (every layer if they fit)."""
+
+
+def report_html(analysis: Analysis, depth: int | None = None, latency: Latency | None = None) -> str:
+    """The whole report as one HTML document; with ``depth``, the charts and graph show the groups at that depth;
+    with ``latency``, a chart of each layer's estimate and bound."""
     shape = f"{format_shape(analysis.input_shape)} -> {format_shape(analysis.output_shape)}"
+    charted = rows(analysis.layers, depth) if depth is not None else analysis.layers
+    charts = [bar_chart(title, charted, value, show) for title, value, show in CHARTED]
     return document(
         text(analysis.name),
         [
@@ -89,12 +107,21 @@ def report_html(analysis: Analysis) -> str:
             totals_section(analysis),
             warnings_section(analysis),
             table_section(analysis),
-            charts_section([bar_chart(title, analysis.layers, value, show) for title, value, show in CHARTED]),
-            '<section id="graph"><h2>Graph</h2><div class="scroll">',
-            to_svg(diagram(analysis)),
-            "</div></section>",
+            charts_section([*charts, *([latency_chart(analysis, latency)] if latency else [])]),
+            graph_section(analysis, depth),
         ],
         script=SCRIPT,
+    )
+
+
+def graph_section(analysis: Analysis, depth: int | None) -> str:
+    """The graph at ``depth``, or at the deepest depth that keeps it to GRAPH_BOXES boxes, and what it shows."""
+    shown = depth if depth is not None else fitting_depth(analysis, GRAPH_BOXES)
+    what = "every layer" if shown is None else f"depth {shown}: one box per group {shown} levels deep"
+    choice = "" if depth is not None else " (<code>--depth N</code> chooses)"
+    return (
+        f'<section id="graph"><h2>Graph</h2><p class="sub">{what}{choice}; skip connections in colour, blocks '
+        f'as dashed boxes</p><div class="scroll">{to_svg(diagram(analysis, shown))}</div></section>'
     )
 
 
@@ -201,26 +228,62 @@ def charts_section(charts: Sequence[str]) -> str:
     return f'<section id="charts"><h2>Per layer</h2><div class="charts">{"".join(charts)}</div></section>'
 
 
+@dataclass(frozen=True, slots=True)
+class Bar:
+    """One bar of a chart: the row's name, its amount (the bar's length), the text beside it, its tooltip and its
+    class (a colour)."""
+
+    name: str
+    amount: float
+    shown: str
+    tip: str
+    kind: str = ""
+
+
 def bar_chart(
     title: str, layers: Sequence[LayerResult], value: Callable[[LayerResult], int], show: Callable[[int], str]
 ) -> str:
-    """A horizontal bar per layer with a value above zero, the largest full width."""
-    shown = [(layer.name, value(layer)) for layer in layers if value(layer)]
-    largest = max((v for _, v in shown), default=1)
+    """A horizontal bar per layer (or group row) with a value above zero, the largest full width."""
+    return bars_svg(title, [Bar(row.name, value(row), show(value(row)), exact(value(row))) for row in layers])
+
+
+def latency_chart(analysis: Analysis, latency: Latency) -> str:
+    """Each layer's latency estimate on the device (layers fused into another node or free have none), coloured
+    by its bound."""
+    bars = []
+    for layer in analysis.layers:
+        estimate = latency.layers[layer.name]
+        if estimate.estimate_s > 0:
+            tip = (
+                f"{human_seconds(estimate.estimate_s)}, {estimate.bound}-bound, {human_bytes(estimate.bytes)} moved, "
+                f"{estimate.intensity:.1f} FLOP/B"
+            )
+            shown = f"{human_seconds(estimate.estimate_s)} {estimate.bound}"
+            bars.append(Bar(layer.name, estimate.estimate_s, shown, tip, estimate.bound))
+    legend = '<span class="key compute">compute-bound</span> <span class="key memory">memory-bound</span>'
+    title = f"latency estimate on {latency.device.name}"
+    return bars_svg(title, bars, f"<br>{legend}; an estimate from the counts, not a measurement")
+
+
+def bars_svg(title: str, bars: Sequence[Bar], note: str = "") -> str:
+    """A figure of horizontal bars, one per entry with an amount above zero, the largest full width."""
+    shown = [bar for bar in bars if bar.amount > 0]
+    largest = max((bar.amount for bar in shown), default=1)
     label_width, bar_width, row = 230, 260, 15
     height = row * len(shown) + 24
     parts = [
-        f'<figure class="chart"><figcaption><b>{escape(title)}</b></figcaption>'
-        f'<svg width="{label_width + bar_width + 90}" height="{height}" role="img" aria-label="{escape(title)}">'
+        f'<figure class="chart"><figcaption><b>{text(title)}</b>{note}</figcaption>'
+        f'<svg width="{label_width + bar_width + 110}" height="{height}" role="img" aria-label="{text(title)}">'
     ]
-    for index, (name, amount) in enumerate(shown):
+    for index, bar in enumerate(shown):
         y = 4 + index * row
-        short = name if len(name) <= 36 else "…" + name[-35:]
-        width = max(bar_width * amount / largest, 1)
+        short = bar.name if len(bar.name) <= 36 else "…" + bar.name[-35:]
+        width = max(bar_width * bar.amount / largest, 1)
+        kind = f' class="{bar.kind}"' if bar.kind else ""
         parts.append(
-            f'<g><title>{text(name)}: {exact(amount)}</title><text x="{label_width - 4}" y="{y + 11}" '
-            f'text-anchor="end">{text(short)}</text><rect x="{label_width}" y="{y + 2}" width="{width:.1f}" '
-            f'height="{row - 4}"/><text x="{label_width + width + 4:.1f}" y="{y + 11}">{show(amount)}</text></g>'
+            f'<g><title>{text(bar.name)}: {text(bar.tip)}</title><text x="{label_width - 4}" y="{y + 11}" '
+            f'text-anchor="end">{text(short)}</text><rect{kind} x="{label_width}" y="{y + 2}" width="{width:.1f}" '
+            f'height="{row - 4}"/><text x="{label_width + width + 4:.1f}" y="{y + 11}">{text(bar.shown)}</text></g>'
         )
     parts.append("</svg></figure>")
     return "".join(parts)

@@ -21,6 +21,7 @@ from convcalc.importers.onnx.layouts import (
     channels_last_source,
     emit_all_axes,
     file_shape,
+    in_file_layout,
     reads_all_axes,
 )
 from convcalc.importers.onnx.model import OnnxNode
@@ -30,6 +31,7 @@ from convcalc.importers.onnx.tensors import (
     cast,
     concat,
     constant,
+    einsum,
     expand,
     gather_index,
     identity,
@@ -200,11 +202,11 @@ def add(importer: Importer, node: OnnxNode) -> None:
         importer.alias(node, position)
         return
     if bias is None:
-        if reads_all_axes(importer, node):
-            sources = [all_axes_source(importer, node, 0), all_axes_source(importer, node, 1)]
-            emit_all_axes(importer, node, "add", {}, sources)
-        else:
+        same = not reads_all_axes(importer, node) and importer.shape_of(node, 0) == importer.shape_of(node, 1)
+        if same:  # a residual's sum
             importer.emit(node, "add", {}, [importer.source_of(node, 0), importer.source_of(node, 1)])
+        else:  # sizes of 1 broadcast
+            arithmetic(importer, node)
         return
     # MatMul + Add(bias): one linear layer with a bias, as PyTorch's nn.Linear exports without Gemm
     last = importer.nodes[-1] if importer.nodes else None
@@ -219,7 +221,39 @@ def add(importer: Importer, node: OnnxNode) -> None:
     if bias.name in importer.model.initializers and bias.dims == held:  # stored whole, not gathered from a table
         importer.emit(node, "position_embedding", {}, [source])
         return
-    opaque(importer, node)
+    arithmetic(importer, node)
+
+
+OPERATIONS = {"Add": "add", "Sub": "sub", "Mul": "mul", "Div": "div", "Pow": "pow"}
+"""The element-wise ONNX ops an ``arithmetic`` layer is, by op type."""
+
+
+def arithmetic(importer: Importer, node: OnnxNode) -> None:
+    """An element-wise Add, Sub, Mul, Div or Pow of two activations (sizes of 1 broadcast, aligned from the last
+    axis), or of an activation and a constant (EfficientViT's + 1e-5, attention's scale, YOLO's strides): an
+    ``arithmetic`` layer, one FLOP per output element; the constant's shape is kept, not its values."""
+    op = OPERATIONS[node.op_type]
+    constants = [importer.constant(node, position) for position in (0, 1)]
+    if constants[0] is None and constants[1] is None:
+        if reads_all_axes(importer, node):
+            sources = [all_axes_source(importer, node, 0), all_axes_source(importer, node, 1)]
+            emit_all_axes(importer, node, "arithmetic", {"op": op}, sources)
+        else:
+            importer.emit(node, "arithmetic", {"op": op}, [importer.source_of(node, 0), importer.source_of(node, 1)])
+        return
+    position = 0 if constants[1] is not None else 1
+    dims = tuple(constants[1 - position].dims) or (1,)  # type: ignore[union-attr]
+    if math.prod(dims) > 1:  # a constant of the file's layout reads the tensor in it
+        in_file_layout(importer, node)
+    held = file_shape(importer, node, position)
+    whole_held = node.inputs[position] in importer.all_axes
+    if len(dims) == len(held) and not whole_held:  # its first size stands beside the batch
+        dims = dims[1:] or (1,)
+    config = {"op": op, "constant": dims}
+    if whole_held:
+        emit_all_axes(importer, node, "arithmetic", config, [importer.source_of(node, position)])
+    else:
+        importer.emit(node, "arithmetic", config, [importer.source_of(node, position)])
 
 
 def batchnorm(importer: Importer, node: OnnxNode) -> None:
@@ -276,7 +310,7 @@ def mul(importer: Importer, node: OnnxNode) -> None:
             if not norm_affine(importer, node, position):
                 importer.emit(node, "scale", {}, [importer.source_of(node, position)])
         else:
-            opaque(importer, node)
+            arithmetic(importer, node)
         return
     sources = [importer.source_of(node, position) for position in (0, 1)]
     last = importer.nodes[-1] if importer.nodes else None
@@ -368,18 +402,26 @@ def global_pool(importer: Importer, node: OnnxNode) -> None:
     importer.emit(node, "global_avgpool" if node.op_type == "GlobalAveragePool" else "global_maxpool", {})
 
 
-def reduce_mean(importer: Importer, node: OnnxNode) -> None:
-    axes = node.attributes.get("axes")
-    tensor = importer.constant(node, 1)
-    if axes is None and tensor is not None:
-        axes = tensor.values
-    rank = len(importer.shape_of(node)) + 1
-    if axes is None or rank < 3 or sorted(whole(a) % rank for a in axes) != list(range(2, rank)):
-        opaque(importer, node)  # a mean over every spatial axis is a global average pool
+def reduce(importer: Importer, node: OnnxNode) -> None:
+    """ReduceMean, ReduceSum, ReduceMax, ReduceMin over axes after the batch: a ``reduce`` layer; a mean over every
+    spatial axis of a map is a global average pool (and a flatten without keepdims)."""
+    given = importer.constant(node, 1)
+    axes = node.attributes.get("axes") or (given.values if given is not None else None)
+    held = file_shape(importer, node)
+    keep = bool(node.attributes.get("keepdims", 1))
+    if not axes or reads_all_axes(importer, node):
+        opaque(importer, node)  # every axis (no axes given), or of a tensor held whole
         return
-    pooled = importer.emit(node, "global_avgpool", {})
-    if not node.attributes.get("keepdims", 1):
-        importer.emit(node, "flatten", {}, [pooled])
+    chosen = sorted({whole(a) % len(held) for a in axes})
+    if node.op_type == "ReduceMean" and len(held) >= 3 and chosen == list(range(2, len(held))):
+        pooled = importer.emit(node, "global_avgpool", {})
+        if not keep:
+            importer.emit(node, "flatten", {}, [pooled])
+    elif 0 in chosen:
+        opaque(importer, node)
+    else:
+        op = node.op_type.removeprefix("Reduce").lower()
+        importer.emit(node, "reduce", {"op": op, "axes": tuple(a - 1 for a in chosen), "keep": keep})
 
 
 def flatten(importer: Importer, node: OnnxNode) -> None:
@@ -452,6 +494,7 @@ HANDLERS: dict[str, Handler] = {
     "Gemm": gemm,
     "MatMul": matmul,
     "Add": add,
+    **dict.fromkeys(("Sub", "Div", "Pow"), arithmetic),
     "BatchNormalization": batchnorm,
     **dict.fromkeys(ELEMENTWISE, activation),
     "Clip": clip,
@@ -460,11 +503,12 @@ HANDLERS: dict[str, Handler] = {
     "AveragePool": pool,
     "GlobalAveragePool": global_pool,
     "GlobalMaxPool": global_pool,
-    "ReduceMean": reduce_mean,
+    **dict.fromkeys(("ReduceMean", "ReduceSum", "ReduceMax", "ReduceMin"), reduce),
     "Flatten": flatten,
     "Reshape": reshape,
     "Transpose": transpose,
     "Concat": concat,
+    "Einsum": einsum,
     "Expand": expand,
     "Dropout": identity,
     "Identity": identity,

@@ -9,6 +9,7 @@ with every axis (:mod:`convcalc.importers.onnx.layouts`).
 from __future__ import annotations
 
 import math
+import re
 
 from convcalc.core.tensor import Shape, format_shape
 from convcalc.importers.onnx.constants import gather, whole
@@ -241,9 +242,12 @@ def constant(importer: Importer, node: OnnxNode) -> None:
 
 
 def shape(importer: Importer, node: OnnxNode) -> None:
-    """The shape of a tensor as a constant (with a batch of 1), for the Reshape it usually feeds."""
-    dims = (importer.batch, *importer.shape_of(node))
-    importer.constants[node.outputs[0]] = Tensor(node.outputs[0], (len(dims),), dims)
+    """The shape of a tensor as the file holds it (its batch, a channels-last one's channels last), as a constant for
+    the Reshape it usually feeds; ``start`` and ``end`` keep a part of it."""
+    dims = file_shape(importer, node)
+    start, end = node.attributes.get("start", 0), node.attributes.get("end", len(dims))
+    part = dims[slice(start, end)]
+    importer.constants[node.outputs[0]] = Tensor(node.outputs[0], (len(part),), part)
 
 
 def constant_step(importer: Importer, node: OnnxNode) -> None:  # on a layer's output: no shape step convcalc knows
@@ -288,8 +292,9 @@ def split(importer: Importer, node: OnnxNode) -> None:
 
 
 def slice_(importer: Importer, node: OnnxNode) -> None:
-    """A Slice with step 1: of the channels (as a channel split exports), a ``slice`` layer; of the spatial axes, a
-    centred window is a ``crop``, any other one a ``slice`` along each axis it cuts (a TCN's chomp)."""
+    """A Slice with positive steps: of the channels (as a channel split exports), a ``slice`` layer; of the spatial
+    axes, a centred window is a ``crop``, any other one a ``slice`` along each axis it cuts (a TCN's chomp, Swin's
+    patch merging x[:, 0::2]); of a tensor held with every axis, slices of it."""
     starts, ends, axes, steps = (importer.constant(node, i) for i in (1, 2, 3, 4))
     dims = file_shape(importer, node)
     if not (starts and ends and starts.values and ends.values) or len(dims) < 3:
@@ -297,39 +302,42 @@ def slice_(importer: Importer, node: OnnxNode) -> None:
         return
     rank = len(dims)
     axis_list = [whole(a) % rank for a in axes.values] if axes and axes.values else list(range(len(starts.values)))
-    if steps and steps.values and any(whole(step) != 1 for step in steps.values):
+    strides = [whole(step) for step in steps.values] if steps and steps.values else [1] * len(axis_list)
+    if any(step < 1 for step in strides):
         opaque(importer, node)
         return
     bounds = {
-        axis: (_clamp(whole(start), dims[axis]), _clamp(whole(end), dims[axis]))
-        for axis, start, end in zip(axis_list, starts.values, ends.values, strict=True)
+        axis: (_clamp(whole(start), dims[axis]), _clamp(whole(end), dims[axis]), step)
+        for axis, start, end, step in zip(axis_list, starts.values, ends.values, strides, strict=True)
     }
-    spans = {axis: span for axis, span in bounds.items() if span != (0, dims[axis])}
+    spans = {axis: span for axis, span in bounds.items() if span != (0, dims[axis], 1)}
+    whole_held = 0 in spans or node.inputs[0] in importer.all_axes  # of a tensor held with every axis (qkv)
+    offset = 0 if whole_held else 1
+    configs = [
+        {"start": start, "end": end, "axis": axis - offset, **({"step": step} if step != 1 else {})}
+        for axis, (start, end, step) in sorted(spans.items())
+    ]
     if not spans:  # every index kept (GhostNet's out[:, :out_chs] of exactly out_chs channels): the same tensor
         importer.alias(node)
-    elif 0 in spans or node.inputs[0] in importer.all_axes:  # of a tensor held with every axis (attention's qkv)
+    elif whole_held:
         source = all_axes_source(importer, node)
-        for axis, (start, end) in sorted(spans.items())[:-1]:
-            source = importer.step(node, "slice", {"start": start, "end": end, "axis": axis}, [source], f"axis{axis}")
-        axis, (start, end) = max(spans.items())
-        emit_all_axes(importer, node, "slice", {"start": start, "end": end, "axis": axis}, [source])
-    elif list(spans) == [1]:
+        for config in configs[:-1]:
+            source = importer.step(node, "slice", config, [source], f"axis{config['axis']}")
+        emit_all_axes(importer, node, "slice", configs[-1], [source])
+    elif list(spans) == [1] and spans[1][2] == 1:
         importer.emit(node, "slice", {"start": spans[1][0], "end": spans[1][1]})
     elif (
         1 not in spans
         and len(spans) > 1
-        and all(start == (dims[a] - (end - start)) // 2 for a, (start, end) in spans.items())
+        and all(step == 1 and start == (dims[a] - (end - start)) // 2 for a, (start, end, step) in spans.items())
     ):
-        size = tuple(
-            spans.get(axis, (0, dims[axis]))[1] - spans.get(axis, (0, dims[axis]))[0] for axis in range(2, rank)
-        )
+        size = tuple(end - start for start, end, _ in (spans.get(axis, (0, dims[axis], 1)) for axis in range(2, rank)))
         importer.emit(node, "crop", {"size": size})
     else:
         source = importer.source_of(node)
-        for count, (axis, (start, end)) in enumerate(sorted(spans.items()), 1):
-            last = count == len(spans)
-            config = {"start": start, "end": end, "axis": axis - 1}
-            source = importer.emit(node, "slice", config, [source], suffix="" if last else f"axis{axis - 1}")
+        for count, config in enumerate(configs, 1):
+            last = count == len(configs)
+            source = importer.emit(node, "slice", config, [source], suffix="" if last else f"axis{config['axis']}")
 
 
 def _clamp(index: int, size: int) -> int:
@@ -352,3 +360,33 @@ def pad(importer: Importer, node: OnnxNode) -> None:
         return
     sides = tuple(whole(pads[offset + axis]) for axis in range(2, rank) for offset in (0, rank))
     importer.emit(node, "pad", {"padding": sides})
+
+
+def einsum(importer: Importer, node: OnnxNode) -> None:
+    """An Einsum that is a batched product of two activations (MaxViT's attention: 'BGHID,BGHJD->BGHIJ' is q k^T,
+    'BGHIJ,BGHJD->BGHID' is a v): a ``matmul``, its second operand's last two axes swapped where the equation
+    reads them so (a ``permute`` of no cost); any other equation is uncounted."""
+    equation = str(node.attributes.get("equation", "")).replace(" ", "")
+    found = re.fullmatch(r"([A-Za-z]+),([A-Za-z]+)->([A-Za-z]+)", equation)
+    if found is None or len(node.inputs) != 2 or any(importer.constant(node, i) is not None for i in (0, 1)):
+        opaque(importer, node)
+        return
+    first, second, out = found.groups()
+    lead, i, j = out[:-2], out[-2], out[-1]
+    if not (len(first) == len(second) == len(out) >= 3 and first[:-2] == second[:-2] == lead and first[-2] == i):
+        opaque(importer, node)
+        return
+    k = first[-1]
+    if second[-2:] not in (k + j, j + k) or len({i, j, k}) != 3:
+        opaque(importer, node)
+        return
+    held = reads_all_axes(importer, node)
+    sources = [all_axes_source(importer, node, p) if held else importer.source_of(node, p) for p in (0, 1)]
+    if second[-2:] == j + k:  # b is [.., J, K]: read as [.., K, J]
+        rank = len(importer.shapes[sources[1]])
+        swap = (*range(rank - 2), rank - 1, rank - 2)
+        sources[1] = importer.step(node, "permute", {"dims": swap}, [sources[1]], "permute")
+    if held:
+        emit_all_axes(importer, node, "matmul", {}, sources)
+    else:
+        importer.emit(node, "matmul", {}, sources)

@@ -59,6 +59,12 @@ def onnx_tool_global_avgpool(s: Sizes) -> int:
     return s.elements_in + 4 * s.elements_out
 
 
+def onnx_tool_reduce(s: Sizes) -> int:
+    """ReduceMean, ReduceSum, ReduceMax, ReduceMin: input elements (one add or compare each), as GlobalAveragePool's
+    adds."""
+    return s.elements_in
+
+
 def onnx_tool_linear(s: Sizes) -> int:
     """Gemm (or MatMul, + Add for the bias, per position): output elements x in_features, + output elements for
     the bias."""
@@ -158,6 +164,8 @@ ONNX_TOOL: Registry = table(
         "attention": onnx_tool_attention,
         "dot_product_attention": onnx_tool_dot_product,
         "position_embedding": per_element(1, "Add"),
+        "arithmetic": per_element(1, "Add, Sub, Mul, Div or Pow"),
+        "reduce": onnx_tool_reduce,
     },
     not_counted=(
         "flatten",

@@ -102,6 +102,17 @@ def unsupported_per_merge(op: str) -> Rule:
     return rule
 
 
+def fvcore_reduce(s: Sizes) -> Count:
+    """0: aten::mean, sum, amax or amin, which fvcore counts 0 and lists as unsupported."""
+    op = {"max": "amax", "min": "amin"}.get(s.config["op"], s.config["op"])
+    return Skipped((f"aten::{op}",))
+
+
+def fvcore_arithmetic(s: Sizes) -> Count:
+    """0: aten::add, sub, mul, div or pow, which fvcore counts 0 and lists as unsupported."""
+    return Skipped((f"aten::{s.config['op']}",))
+
+
 FVCORE: Registry = table(
     {
         "conv": fvcore_conv,
@@ -139,6 +150,8 @@ FVCORE: Registry = table(
         "attention": fvcore_attention,
         "dot_product_attention": unsupported("aten::scaled_dot_product_attention"),
         "position_embedding": unsupported("aten::add"),
+        "arithmetic": fvcore_arithmetic,
+        "reduce": fvcore_reduce,
     },
     not_counted=(
         "reshape",
@@ -230,6 +243,8 @@ PTFLOPS_HOOKS: Registry = table(
         "matmul",
         "class_token",
         "position_embedding",
+        "arithmetic",
+        "reduce",
         "flatten",
         "dropout",
         "identity",
@@ -285,6 +300,8 @@ PTFLOPS_FUNCTIONAL: Registry = table(
         "attention",
         "class_token",
         "position_embedding",
+        "arithmetic",
+        "reduce",
         "conv",
         "conv_transpose",
         "linear",
@@ -346,6 +363,7 @@ TORCHINFO: Registry = {
     "scale": zero,
     "class_token": zero,
     "position_embedding": zero,
+    "arithmetic": zero,
 }
 """torchinfo's calculate_macs: a layer's parameters named weight or bias. The layer scale's parameter is 'gamma',
 the class token's 'token', the position embedding's 'embedding': 0."""
@@ -409,6 +427,8 @@ WITHOUT_WEIGHTS = (
     "permute",
     "class_token",
     "position_embedding",
+    "arithmetic",
+    "reduce",
 )
 """Every kind without weights or a product of activations: what the tools that count multiply-adds only
 (flop_counter, torchvision) leave at 0."""
