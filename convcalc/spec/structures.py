@@ -307,7 +307,7 @@ class MixedConv(Structure):
                     kind="conv",
                 )
             part = self.node(builder, inside, f"slice{index}", CATALOGUE["slice"], (start,), at)
-            slice_config = {"start": first, "end": first + channels, "axis": 0}
+            slice_config = {**CATALOGUE["slice"].defaults(), "start": first, "end": first + channels}  # of channels
             builder.emit(
                 Node(part, CATALOGUE["slice"], slice_config, (start,), at, scope.instances, None, scope.expected)
             )
