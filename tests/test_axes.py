@@ -71,6 +71,7 @@ CASES: list[tuple[str, Layer]] = [
     ("batchnorm", {"affine": False}),
     ("lrn", {"size": 3}),
     ("dropout", {}),
+    ("identity", {}),
     ("softmax", {}),
     ("maxpool", {"kernel": [3, 2], "stride": [2, 1], "padding": [1, 0], "dilation": [1, 2], "ceil_mode": True}),
     ("maxpool", {"kernel": [3, 2], "stride": [2, 1], "padding": [1, 0], "dilation": [1, 2]}),

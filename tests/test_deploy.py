@@ -83,8 +83,8 @@ def test_flash_is_params_and_buffers_after_folding_at_the_dtype() -> None:
 
 def test_each_kinds_role_in_a_runtime() -> None:
     """TinyEngine-style deployment: activations fuse into their producer, batch norm folds into a producer with a
-    bias (conv, transposed conv, linear), dropout and stochastic depth are the identity and flatten, reshape and
-    permute views; every other kind is a step of its own."""
+    bias (conv, transposed conv, linear), dropout, stochastic depth and identity are the identity and flatten,
+    reshape and permute views; every other kind is a step of its own."""
     from convcalc.kinds.catalogue import CATALOGUE
 
     activations = {"relu", "relu6", "leaky_relu", "sigmoid", "tanh", "silu", "gelu", "hardsigmoid", "hardswish"}
@@ -92,7 +92,7 @@ def test_each_kinds_role_in_a_runtime() -> None:
         **dict.fromkeys(CATALOGUE, "step"),
         **dict.fromkeys(activations, "fused"),
         "batchnorm": "folded",
-        **dict.fromkeys(("dropout", "stochastic_depth", "flatten", "reshape", "permute", "roll"), "free"),
+        **dict.fromkeys(("dropout", "stochastic_depth", "identity", "flatten", "reshape", "permute", "roll"), "free"),
     }
     assert {name: kind.deploys_as for name, kind in CATALOGUE.items()} == roles
     assert {name for name, kind in CATALOGUE.items() if "bias" in {key.name for key in kind.keys}} == {

@@ -426,7 +426,7 @@ CASES = [
     pytest.param(
         BLOCK_C + "      - {type: conv, filters: '${c / 2}', kernel: 1}\nlayers:\n  - {block: b}\n",
         "'${",
-        ["'filters'", "5 / 2 is not a whole number"],
+        ["'filters'", "expected a whole number, got 2.5", "round it in the expression"],
         id="expression-not-an-integer",
     ),
     pytest.param(

@@ -172,6 +172,7 @@ KINDS = [
     ),  # 5 -> 2: windows [0,3) and [2,5)
     ("{type: global_avgpool}", "[5, 4, 4]", "FLOPs", "C_in * windows_h * windows_w", "5 * 4 * 4", 5 * 16),
     ("{type: dropout}", "[2, 3, 3]", "FLOPs", "0", "0", 0),
+    ("{type: identity}", "[2, 3, 3]", "FLOPs", "0", "0", 0),
     ("{type: relu}", "[2, 3, 3]", "FLOPs", "C_in * H_in * W_in", "2 * 3 * 3", 18),
     ("{type: leaky_relu}", "[2, 3, 3]", "FLOPs", "2 * C_in * H_in * W_in", "2 * 2 * 3 * 3", 36),
     ("{type: sigmoid}", "[2, 3, 3]", "FLOPs", "3 * C_in * H_in * W_in", "3 * 2 * 3 * 3", 54),

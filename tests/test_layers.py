@@ -461,6 +461,8 @@ SIMPLE_CASES = [
     pytest.param([256, 6, 6], {"type": "flatten"}, (256 * 6 * 6,), 0, id="flatten"),
     pytest.param([4096], {"type": "dropout", "rate": 0.5}, (4096,), 0, id="dropout on a vector"),
     pytest.param([64, 8, 8], {"type": "dropout"}, (64, 8, 8), 0, id="dropout on a map"),
+    pytest.param([64, 8, 8], {"type": "identity"}, (64, 8, 8), 0, id="identity on a map"),  # nn.Identity
+    pytest.param([10], {"type": "identity"}, (10,), 0, id="identity on a vector"),
     # LRN: per element, square and sum `size` neighbours (2*size), then scale, add k, power, divide (3)
     pytest.param([96, 55, 55], {"type": "lrn", "size": 5}, (96, 55, 55), (2 * 5 + 3) * 96 * 55 * 55, id="lrn"),
     pytest.param([96, 55, 55], {"type": "lrn", "size": 3}, (96, 55, 55), (2 * 3 + 3) * 96 * 55 * 55, id="lrn 3"),

@@ -25,7 +25,9 @@ def test_every_mutant_of_expr_is_one_change() -> None:
     original = ast.dump(ast.parse((REPO / "convcalc" / "spec" / "expr.py").read_text(encoding="utf-8")))
     found = mutate.mutants("spec.expr")
     kinds = {mutant.description.split(" ")[0] for mutant in found}
-    assert {"+", "-", "*", "//", "%", "<", ">", "==", "in", "and", "or", "drop", "False", "continue"} <= kinds, kinds
+    assert {"+", "-", "*", "//", "%", "<", ">", "==", "in", "and", "or", "not", "drop", "False"} <= kinds, kinds
+    loops = {mutant.description.split(" ")[0] for mutant in mutate.mutants("spec.fold.runs")}
+    assert {"continue", "break"} <= loops, loops  # expr.py has no loop statement to mutate
     for mutant in found:
         mutated = ast.dump(ast.parse(mutate.mutated_source(mutant)))
         assert mutated != original, mutant

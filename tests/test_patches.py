@@ -473,7 +473,8 @@ def test_patches_need_deploy(mode: tuple[str, ...]) -> None:
 REACH = {
     "pixel": {
         *("relu", "relu6", "leaky_relu", "sigmoid", "tanh", "silu", "gelu", "hardsigmoid", "hardswish"),
-        *("batchnorm", "dropout", "stochastic_depth", "lrn", "scale", "channel_shuffle", "position_embedding"),
+        *("batchnorm", "dropout", "identity", "stochastic_depth", "lrn", "scale", "channel_shuffle"),
+        "position_embedding",
         *("add", "multiply", "arithmetic"),
     },
     "window": {"conv", "maxpool", "avgpool", "pad", "crop", "upsample", "pixel_shuffle", "pixel_unshuffle"},

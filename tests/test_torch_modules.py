@@ -66,6 +66,7 @@ TORCH: dict[str, Signature] = {
     "nn.AdaptiveMaxPool2d": (("output_size",), {"return_indices": False}),
     "nn.Flatten": ((), {"start_dim": 1, "end_dim": -1}),
     "nn.Dropout": ((), {"p": 0.5, "inplace": False}),
+    "nn.Identity": ((), {}),  # nn.Identity(*args, **kwargs) ignores its arguments
     "nn.LocalResponseNorm": (("size",), {"alpha": 1e-4, "beta": 0.75, "k": 1.0}),
     "nn.Upsample": (
         (),
@@ -302,6 +303,7 @@ CASES: list[tuple[list[int], dict[str, Any], str]] = [
     ([4, 3, 2], {"type": "dropout"}, "nn.Dropout()"),
     ([4, 3, 2], {"type": "dropout", "rate": 0.2}, "nn.Dropout(0.2)"),
     ([4, 3, 2], {"type": "dropout", "rate": 0}, "nn.Dropout(p=0.0)"),
+    ([4, 3, 2], {"type": "identity"}, "nn.Identity()"),
     ([4, 3, 2], {"type": "lrn"}, "nn.LocalResponseNorm(5)"),
     (
         [4, 3, 2],

@@ -233,7 +233,7 @@ def test_a_1x1_widening_on_purpose_is_quiet(name: str):
 
 PASSES_THROUGH = {
     *("relu", "relu6", "leaky_relu", "sigmoid", "tanh", "silu", "gelu", "hardsigmoid", "hardswish"),
-    *("batchnorm", "dropout", "stochastic_depth", "scale", "layernorm", "groupnorm"),
+    *("batchnorm", "dropout", "identity", "stochastic_depth", "scale", "layernorm", "groupnorm"),
 }
 """Element-wise on one input, the shape kept, mixing neither positions nor channels (a layer norm's statistics mix
 channels, but what it feeds still has the 1x1's channels): a widening 1x1 is still seen through them."""
@@ -416,7 +416,6 @@ ANY_RANK = (
         ("BatchNorm2d", "did you mean 'batchnorm'? " + ANY_RANK),
         ("Max_Pool", "did you mean 'maxpool'?"),
         ("reul", "did you mean 'relu'?"),
-        ("identity", "an identity needs no layer: an empty concat branch [] passes its input through"),
     ],
 )
 def test_unknown_layer_types_are_hinted_by_meaning(written: str, hint: str):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from convcalc.kinds.attention import Attention, ClassToken, DotProductAttention, PositionEmbedding
 from convcalc.kinds.base import LayerKind
-from convcalc.kinds.elementwise import ACTIVATIONS, Activation, Dropout, Scale, Softmax, StochasticDepth
+from convcalc.kinds.elementwise import ACTIVATIONS, Activation, Dropout, Identity, Scale, Softmax, StochasticDepth
 from convcalc.kinds.merge import Add, Arithmetic, Concat, Multiply
 from convcalc.kinds.norm import BatchNorm, GroupNorm, LayerNorm, LocalResponseNorm
 from convcalc.kinds.pool import AdaptivePool, Pool
@@ -46,6 +46,7 @@ KINDS: tuple[LayerKind, ...] = (
     PixelShuffle("pixel_unshuffle", "nn.PixelUnshuffle", up=False),
     Pad(),
     StochasticDepth(),
+    Identity(),
     Slice(),
     *(Activation(*activation) for activation in ACTIVATIONS),
     Reshape(),

@@ -1,4 +1,5 @@
-"""Element-wise layers on one input: activations, softmax, a learned scale, dropout and stochastic depth."""
+"""Element-wise layers on one input: activations, softmax, a learned scale, dropout, the identity and stochastic
+depth."""
 
 from __future__ import annotations
 
@@ -91,6 +92,22 @@ class Dropout(LayerKind):
 
     def torch_module(self, config: Config, inputs: Sequence[Shape]) -> str:
         return call("nn.Dropout", p=(config["rate"], 0.5))
+
+
+class Identity(LayerKind):
+    type = "identity"
+    deploys_as = "free"
+    locality = "pixel"
+    summary = "The identity (PyTorch nn.Identity, what timm passes for an activation or norm left out): no cost."
+    passes_through = True
+    view = True
+
+    def evaluate(self, config: Config, inputs: Sequence[Shape]) -> Evaluation:
+        """out = in, the same tensor; no params, MACs or FLOPs."""
+        return Evaluation(inputs[0])
+
+    def torch_module(self, config: Config, inputs: Sequence[Shape]) -> str:
+        return call("nn.Identity")
 
 
 class StochasticDepth(LayerKind):

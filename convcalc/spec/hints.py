@@ -74,7 +74,6 @@ TYPE_SYNONYMS = {
 _NO_NORM = "convcalc has no {} normalisation; 'layernorm', 'groupnorm' and 'batchnorm' are the norms it counts"
 MISSING_TYPES = {
     "instancenorm": _NO_NORM.format("instance"),
-    "identity": "an identity needs no layer: an empty concat branch [] passes its input through",
     "prelu": "convcalc has no prelu (learned slopes); 'leaky_relu' costs the same at inference",
     "attention": "convcalc counts convolutional networks: it has no attention layer",
     "multiheadattention": "convcalc counts convolutional networks: it has no attention layer",

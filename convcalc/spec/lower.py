@@ -21,12 +21,13 @@ from convcalc.core.keys import MAX_AXES, Key, describe, positive_int, shown
 from convcalc.core.tensor import Shape
 from convcalc.engine.graph import MAX_LAYERS, NETWORK_INPUT, Graph, Node
 from convcalc.kinds.catalogue import CATALOGUE
-from convcalc.spec.expr import ExpressionError, substitute
+from convcalc.spec.expr import KEYWORDS, ExpressionError, substitute
 from convcalc.spec.hints import type_hint
 from convcalc.spec.namespace import Namespace, Scope
 from convcalc.spec.reader import Located, LocatedList, location_of
 from convcalc.spec.shapes import SIZE_OF, ExpressionNames, LoweredShapes
 from convcalc.spec.structures import (
+    COPY,
     ENTRY_KEYS,
     LAYER_LIST_KEYS,
     REQUIRED_PARAM,
@@ -186,9 +187,10 @@ class Builder:
             raise SpecError(f"'params' of block '{block}' must map names to defaults", body.value_at("params"))
         params: dict[str, Any] = {}
         for name, default, where in items:
-            if not isinstance(name, str) or not name.isidentifier() or name in (*ENTRY_KEYS, "block"):
+            if not isinstance(name, str) or not name.isidentifier() or name in (*ENTRY_KEYS, "block", COPY, *KEYWORDS):
                 raise SpecError(
-                    f"block parameter {shown(name)} must be an identifier other than {', '.join(ENTRY_KEYS)}, block",
+                    f"block parameter {shown(name)} must be an identifier other than {', '.join(ENTRY_KEYS)}, block, "
+                    f"{COPY} (a repeat's copy index) and the words of expressions ({', '.join(sorted(KEYWORDS))})",
                     where,
                 )
             params[name] = REQUIRED_PARAM if default is None else default
@@ -214,34 +216,46 @@ class Builder:
             raise SpecError(
                 f"a layer must be a mapping such as {{type: conv, ...}}, not {describe(raw)}", at, hint=hint
             )
-        names = ExpressionNames(scope, self.names, self.shapes)
-        entry = substituted(raw, scope, names)
-        name = entry.get("name")
-        if "block" not in entry and "type" not in entry:
-            raise SpecError("a layer needs a 'type' (or 'block' for a block instance)", at)
-        structure = structure_of(entry)
-        make = structure.lower if structure else self.layer
-        if name is not None and (not isinstance(name, str) or not re.fullmatch(r"[^\s.]+", name)):
-            raise SpecError(f"layer name {shown(name)} must be text without spaces or dots", entry.value_at("name"))
-        if "repeat" not in entry:
+        if "repeat" not in raw:
+            entry = self.prepared(raw, at, scope)
             if "first" in entry:
                 raise SpecError(
                     "'first' sets keys of the first copy of a 'repeat', but there is no 'repeat'", entry.key_at("first")
                 )
-            return make(self, entry, acknowledging(entry, scope), name, current, 0)
-        count = integer(entry, "repeat", minimum=0)
-        first = first_copy(entry, scope, names) if "first" in entry else entry
-        for index in range(count):
+            return self.make(entry, scope, entry.get("name"), current, 0)
+        count = repeat_count(raw, scope, ExpressionNames(scope, self.names, self.shapes))
+        for index in range(max(count, 1)):  # copy 0 is checked even when there are none
+            copy = replace(scope, env={**scope.env, COPY: index})  # what ${copy} reads in this copy
+            entry = self.prepared(raw, at, copy)
+            if index == 0 and "first" in entry:
+                entry = first_copy(entry, copy, ExpressionNames(copy, self.names, self.shapes))
+            if index == count:
+                break
             before = self.expanded
-            copy_name = f"{name}.{index}" if name else None
-            written = entry if index else first
-            current = make(self, written, acknowledging(written, scope), copy_name, current, index)
+            name = entry.get("name")
+            current = self.make(entry, copy, f"{name}.{index}" if name else None, current, index)
             per_copy = self.expanded - before
             if per_copy * (count - index - 1) + self.expanded > MAX_LAYERS:
                 raise SpecError(
-                    f"repeat: {count:,} expands the spec past {MAX_LAYERS:,} layers", entry.value_at("repeat")
+                    f"repeat: {count:,} expands the spec past {MAX_LAYERS:,} layers", raw.value_at("repeat")
                 )
         return current
+
+    def prepared(self, raw: Located, at: Location, scope: Scope) -> Located:
+        """An entry with its ``${...}`` substituted in a scope, checked to be a layer or structure with a good name."""
+        entry = substituted(raw, scope, ExpressionNames(scope, self.names, self.shapes))
+        if "block" not in entry and "type" not in entry:
+            raise SpecError("a layer needs a 'type' (or 'block' for a block instance)", at)
+        name = entry.get("name")
+        if name is not None and (not isinstance(name, str) or not re.fullmatch(r"[^\s.]+", name)):
+            raise SpecError(f"layer name {shown(name)} must be text without spaces or dots", entry.value_at("name"))
+        return entry
+
+    def make(self, entry: Located, scope: Scope, name: str | None, current: str, copy: int) -> str:
+        """The nodes of one (copy of an) entry, from the node ``current``: a structure's or a layer's."""
+        structure = structure_of(entry)
+        make = structure.lower if structure else self.layer
+        return make(self, entry, acknowledging(entry, scope), name, current, copy)
 
     def layer(self, builder: Builder, entry: Located, scope: Scope, name: str | None, current: str, copy: int) -> str:
         """A layer of a catalogue kind: one node (``builder`` is this builder, as for the structures)."""
@@ -294,8 +308,10 @@ class Builder:
             return key.convert(source[key.name])
         except ValueError as error:
             origin = "" if source is entry else " (from 'defaults')"
+            fraction = isinstance(source[key.name], float) and "whole number" in str(error)
+            hint = "round it in the expression: ${round(...)}, ${ceil(...)} or ${floor(...)}" if fraction else None
             raise SpecError(
-                f"'{key.name}'{origin}: {error}", source.value_at(key.name), layer=layer, kind=type_name
+                f"'{key.name}'{origin}: {error}", source.value_at(key.name), layer=layer, kind=type_name, hint=hint
             ) from None
 
 
@@ -396,10 +412,12 @@ def substitute_value(value: Any, at: Location, names: Mapping[str, Any], key: st
     return value
 
 
-def integer(entry: Located, key: str, minimum: int) -> int:
-    value = entry[key]
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise SpecError(f"'{key}' must be a whole number >= {minimum}, got {shown(value)}", entry.value_at(key))
+def repeat_count(raw: Located, scope: Scope, names: Mapping[str, Any]) -> int:
+    """How many copies an entry's ``repeat`` makes, substituted in the scope around it (not the copies' own)."""
+    at = raw.value_at("repeat")
+    value = substitute_value(raw["repeat"], at, names, "repeat", scope.prefix)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise SpecError(f"'repeat' must be a whole number >= 0, got {shown(value)}", at)
     return value
 
 

@@ -19,7 +19,7 @@ from convcalc.kinds.base import LayerKind
 from convcalc.kinds.catalogue import CATALOGUE
 from convcalc.spec.lower import BLOCK_KEYS, FIRST_FIXED_KEYS, INPUT_AXES, TOP_LEVEL_KEYS
 from convcalc.spec.shapes import SIZE_OF
-from convcalc.spec.structures import ENTRY_KEYS
+from convcalc.spec.structures import ENTRY_KEYS, ORDERS
 
 SCHEMA_FILE = "convcalc.schema.json"
 """The schema's file name next to the bundled specs, which name it in their first line."""
@@ -87,6 +87,12 @@ def kind_schema(kind: LayerKind) -> Schema:
     own = {key.name: key_schema(key, expressions=True) for key in kind.keys}
     if "size" in own:
         own[SIZE_OF] = {"type": "string", "description": "set 'size' to the height and width of this earlier layer"}
+    if kind.type == "conv":  # a mixed-kernel conv (structures.MixedConv)
+        kernels = {"type": "array", "items": json_schema(positive_int), "minItems": 2}
+        own["kernels"] = {
+            **substitutable(kernels),
+            "description": "one kernel per channel group, instead of 'kernel' (MixNet's MixConv, timm's MixedConv2d)",
+        }
     if kind.many_inputs:  # a merge reads named layers: 'inputs' cannot come from 'defaults'
         return entry(kind.type, kind.summary, own, input_key="inputs", needs="inputs")
     return entry(kind.type, kind.summary, own)
@@ -107,9 +113,19 @@ def structures() -> dict[str, Schema]:
             "anyOf": [ref("layers"), {"type": "null"}],
             "description": "layers on the way around the body; none is the identity",
         },
+        "add": {
+            **substitutable({"type": "boolean"}),
+            "default": True,
+            "description": "false: the body alone, no shortcut and no add (or a condition: ${stride == 1})",
+        },
+        "order": {
+            "enum": list(ORDERS),
+            "default": ORDERS[0],
+            "description": "which path's layers run first (the same counts; torchvision's RegNet: shortcut-first)",
+        },
     }
     instance_properties = {
-        "block": {"type": "string", "description": "the name of a block under 'blocks'"},
+        "block": {"type": "string", "description": "the name of a block under 'blocks' (or a parameter: ${kind})"},
         "name": ref("name"),
         "input": ref("input"),
         "repeat": ref("repeat"),
@@ -150,7 +166,9 @@ def layer_dispatch() -> Schema:
     return {
         "type": "object",
         "required": ["type"],
-        "properties": {"type": {"enum": types, "description": "the layer kind"}},
+        "properties": {
+            "type": {"anyOf": [{"enum": types}, EXPRESSION], "description": "the layer kind (or a parameter: ${act})"}
+        },
         "allOf": cases,
     }
 
@@ -199,7 +217,8 @@ def entry_values() -> Schema:
         "expression": {
             "type": "string",
             "pattern": r"^\s*\$\{[^{}]*\}\s*$",
-            "description": "integer arithmetic over block parameters, e.g. '${mid * 4}'",
+            "description": "arithmetic, comparisons and conditions over block parameters, e.g. '${mid * 4}', "
+            "'${3 if stride == 1 else 5}'",
         },
         "name": {
             "type": "string",

@@ -6,7 +6,9 @@
   concatenates their outputs on channels: the branches' layers, then a ``concat`` node. An empty branch
   is the identity (the input itself is concatenated).
 * A **residual** (``{type: residual, body: [...], shortcut: [...]}``) is body(x) + shortcut(x): the body's
-  layers, the shortcut's (none: the identity), then an ``add`` node.
+  layers, the shortcut's (none: the identity), then an ``add`` node. With ``add: false`` (a condition such as
+  ``"${stride == 1 and cin == cout}"``) it is its body alone: no shortcut, no add (MBConv's residual); with
+  ``order: shortcut-first`` the shortcut's layers come before the body's (torchvision's RegNet).
 
 Each structure says which entries it is, which keys it takes and which layer lists it holds (for the size
 estimate before expansion), and lowers an entry into graph nodes through the builder in :mod:`convcalc.spec.lower`.
@@ -20,18 +22,26 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple, Protocol
 
 from convcalc.core.errors import Location, SpecError, nearest
-from convcalc.core.keys import shown
+from convcalc.core.keys import describe, is_int, shown
 from convcalc.engine.graph import Instance, Node
 from convcalc.kinds.catalogue import CATALOGUE
+from convcalc.kinds.windows import per_axis
 from convcalc.spec.hints import key_hint
 from convcalc.spec.reader import Located, LocatedList
 
 if TYPE_CHECKING:
+    from convcalc.core.keys import Key
     from convcalc.spec.namespace import Namespace, Scope
+    from convcalc.spec.shapes import LoweredShapes
 
 ENTRY_KEYS = ("type", "name", "input", "repeat", "first", "expect")
 """Keys of every entry: what it is, its name, what it reads, how many copies, the first copy's overrides, and the
 warnings it acknowledges (codes of layers.WARNINGS, for its node or every node inside it)."""
+COPY = "copy"
+"""What ``${...}`` calls the index of the innermost ``repeat`` copy around (0, 1, ...), inside blocks too."""
+ORDERS = ("body-first", "shortcut-first")
+"""The orders a residual's paths may run in (its ``order``): the body's layers first (the default), or the
+shortcut's."""
 REQUIRED_PARAM: Any = object()
 """The default of a block parameter that every instance must set."""
 
@@ -66,8 +76,11 @@ class Lowering(Protocol):
     names: Namespace
     blocks: dict[str, BlockDef]
     block_stack: list[str]
+    shapes: LoweredShapes
 
     def emit(self, node: Node) -> None: ...
+
+    def config_value(self, entry: Located, key: Key, type_name: str, layer: str) -> Any: ...
 
     def expand(self, at: Location) -> None: ...
 
@@ -82,6 +95,8 @@ class Structure:
     """Its own keys besides ENTRY_KEYS."""
     holds_layers: ClassVar[bool] = True
     """Its own keys hold layer lists (their ``${...}`` are substituted as their entries expand)."""
+    options: ClassVar[tuple[str, ...]] = ()
+    """Its keys besides ``keys`` that hold values, not layer lists (substituted as any value)."""
     merges: ClassVar[str | None] = None
     """The catalogue kind of the node it lowers to last, when it runs paths from one input and merges their outputs
     with it (None: it does not)."""
@@ -171,6 +186,7 @@ class Branches(Structure):
 class Residual(Structure):
     type_name = "residual"
     keys = ("body", "shortcut")
+    options = ("add", "order")
     merges = "add"
     identity_last = True
 
@@ -194,21 +210,152 @@ class Residual(Structure):
 
     def lower(self, builder: Lowering, entry: Located, scope: Scope, name: str | None, current: str, copy: int) -> str:
         full = builder.names.reserve(name, "residual", scope, entry.location)
-        check_keys(entry, (*ENTRY_KEYS, *self.keys), "a residual", layer=full)
+        check_keys(entry, (*ENTRY_KEYS, *self.keys, *self.options), "a residual", layer=full)
         builder.expand(entry.location)
         if "body" not in entry:
             raise SpecError("residual needs a 'body' list of layers", entry.location, layer=full, kind="residual")
+        adds = entry.get("add", True)
+        if not isinstance(adds, bool):
+            raise SpecError(
+                f"'add' must be true or false, not {describe(adds)}",
+                entry.value_at("add"),
+                layer=full,
+                kind="residual",
+                hint='a condition is written "${stride == 1 and cin == cout}"',
+            )
+        order = entry.get("order", ORDERS[0])
+        if order not in ORDERS:
+            raise SpecError(
+                f"'order' must be {' or '.join(ORDERS)}, not {shown(order)}",
+                entry.value_at("order"),
+                layer=full,
+                kind="residual",
+                hint="shortcut-first runs the shortcut's layers before the body's (torchvision's RegNet); same counts",
+            )
         start = builder.names.reference(entry, scope, full) if "input" in entry else current
-        body = builder.entries(entry["body"], entry.value_at("body"), scope.enter(f"{full}.body"), "'body'", start)
-        shortcut = start
-        if entry.get("shortcut") is not None:  # written as nothing (null): the identity
-            where = entry.value_at("shortcut")
-            shortcut = builder.entries(entry["shortcut"], where, scope.enter(f"{full}.shortcut"), "'shortcut'", start)
+
+        def path(key: str) -> str:
+            """The output of the body or the shortcut (none, or null: the identity, the input itself)."""
+            if entry.get(key) is None:
+                return start
+            return builder.entries(entry[key], entry.value_at(key), scope.enter(f"{full}.{key}"), f"'{key}'", start)
+
+        if not adds:  # the body alone: its name reads the body's output
+            body = path("body")
+            builder.names.commit(full, entry.location, body)
+            return body
+        if order == "shortcut-first":
+            shortcut = path("shortcut")
+            body = path("body")
+        else:
+            body = path("body")
+            shortcut = path("shortcut")
         builder.names.commit(full, entry.location, full)
         hint = "a residual adds its body's output to its shortcut's (or its input's)"
         add = CATALOGUE["add"]
         builder.emit(Node(full, add, {}, (body, shortcut), entry.location, scope.instances, hint, scope.expected))
         return full
+
+
+class MixedConv(Structure):
+    """A convolution with ``kernels: [k1, k2, ...]`` (MixNet's MixConv, timm's MixedConv2d): the input channels and the
+    filters are split into as many groups as kernels, as equal as possible with the first group taking the remainder
+    (C // n each, plus C % n on the first); group i is a conv of kernel k_i from its channels to its filters, and
+    the outputs are concatenated. It lowers to a ``slice``, a ``conv`` per group and a ``concat``."""
+
+    keys = ("kernels",)
+    holds_layers = False
+
+    def applies(self, entry: Located) -> bool:
+        return entry.get("type") == "conv" and "kernels" in entry
+
+    def nested(self, entry: Located) -> list[Any]:
+        return []
+
+    def lower(self, builder: Lowering, entry: Located, scope: Scope, name: str | None, current: str, copy: int) -> str:
+        conv, at = CATALOGUE["conv"], entry.location
+        full = builder.names.reserve(name, "conv", scope, at)
+        written = [key.name for key in conv.keys if key.name != "kernel"]
+        check_keys(entry, (*ENTRY_KEYS, *self.keys, *written), "a mixed-kernel conv", layer=full)
+        builder.expand(at)
+        kernels = self.kernels(entry, full)
+        start = builder.names.reference(entry, scope, full) if "input" in entry else current
+        shape = builder.shapes.shape(start)
+        config = {key.name: builder.config_value(entry, key, "conv", full) for key in conv.keys if key.name in written}
+        groups, filters = config["groups"], config["filters"]
+        if len(shape) == 1 or groups not in (1, shape[0]):
+            what = "a flat vector" if len(shape) == 1 else f"groups {groups} of {shape[0]} input channels"
+            raise SpecError(
+                f"a mixed-kernel conv takes a feature map and groups 1 or its input channels, not {what}",
+                at,
+                layer=full,
+                kind="conv",
+                hint="groups: C_in makes each group depthwise (timm's depthwise=True), groups: 1 dense",
+            )
+        inside = scope.enter(full)
+        pieces = zip(
+            kernels, split_channels(shape[0], len(kernels)), split_channels(filters, len(kernels)), strict=True
+        )
+        outputs, first = [], 0
+        for index, (kernel, channels, out) in enumerate(pieces):
+            if not channels or not out:
+                raise SpecError(
+                    f"{len(kernels)} kernels split {shape[0]} input channels into {channels}, {filters} filters into "
+                    f"{out}: each group needs at least one of both",
+                    entry.value_at("kernels"),
+                    layer=full,
+                    kind="conv",
+                )
+            part = self.node(builder, inside, f"slice{index}", CATALOGUE["slice"], (start,), at)
+            slice_config = {**CATALOGUE["slice"].defaults(), "start": first, "end": first + channels}  # of channels
+            builder.emit(
+                Node(part, CATALOGUE["slice"], slice_config, (start,), at, scope.instances, None, scope.expected)
+            )
+            own: dict[str, Any] = {"kernel": kernel, "filters": out, "groups": channels if groups > 1 else 1}
+            if "padding" not in entry:
+                own["padding"] = timm_padding(kernel, config, shape[1:])
+            piece = self.node(builder, inside, str(index), conv, (part,), at)
+            builder.emit(Node(piece, conv, {**config, **own}, (part,), at, scope.instances, None, scope.expected))
+            outputs.append(piece)
+            first += channels
+        builder.names.commit(full, at, full)
+        concat = CATALOGUE["concat"]
+        builder.emit(Node(full, concat, concat.defaults(), tuple(outputs), at, scope.instances, None, scope.expected))
+        return full
+
+    @staticmethod
+    def node(builder: Lowering, inside: Scope, name: str, kind: Any, inputs: tuple[str, ...], at: Location) -> str:
+        """The full name of one of its nodes, reserved, counted and readable."""
+        full = builder.names.reserve(name, kind.type, inside, at)
+        builder.expand(at)
+        builder.names.commit(full, at, full)
+        return full
+
+    @staticmethod
+    def kernels(entry: Located, layer: str) -> list[int]:
+        raw, at = entry["kernels"], entry.value_at("kernels")
+        if not isinstance(raw, list) or len(raw) < 2 or not all(is_int(k) and k >= 1 for k in raw):
+            raise SpecError(
+                f"'kernels' must be a list of two or more whole numbers >= 1 (one per group), not {describe(raw)}",
+                at,
+                layer=layer,
+                kind="conv",
+                hint="one kernel for every channel is 'kernel: 3'",
+            )
+        return list(raw)
+
+
+def split_channels(channels: int, groups: int) -> list[int]:
+    """``channels`` in ``groups`` as equal as possible, the first taking the remainder: timm's ``_split_channels``
+    (10 in 3: 4, 3, 3)."""
+    share = channels // groups
+    return [share + channels - share * groups, *([share] * (groups - 1))]
+
+
+def timm_padding(kernel: int, config: Mapping[str, Any], size: Sequence[int]) -> tuple[int, ...]:
+    """timm's default padding of a group, per spatial axis: ``((stride - 1) + dilation * (kernel - 1)) // 2``."""
+    strides, dilations = (per_axis(config[key], size, key) for key in ("stride", "dilation"))
+    return tuple(((s - 1) + d * (kernel - 1)) // 2 for s, d in zip(strides, dilations, strict=True))
 
 
 class BlockInstance(Structure):
@@ -240,6 +387,8 @@ class BlockInstance(Structure):
         check_keys(entry, allowed, f"block '{block_name}'", layer=full, noun="parameter")
         builder.expand(at)
         env = block_environment(block.params, entry)
+        if COPY in scope.env:  # a block's layers see the copy index of the repeat around them
+            env[COPY] = scope.env[COPY]
         missing = [k for k, v in env.items() if v is REQUIRED_PARAM]
         if missing:
             raise SpecError(
@@ -264,7 +413,7 @@ def block_environment(params: Mapping[str, Any], entry: Mapping[str, Any]) -> di
     return env
 
 
-STRUCTURES: tuple[Structure, ...] = (BlockInstance(), Residual(), Branches())
+STRUCTURES: tuple[Structure, ...] = (BlockInstance(), Residual(), Branches(), MixedConv())
 """Every structure, in the order an entry is matched against them."""
 STRUCTURE_TYPES = tuple(s.type_name for s in STRUCTURES if s.type_name and s.type_name not in CATALOGUE)
 """``type:`` values that only a structure answers to."""

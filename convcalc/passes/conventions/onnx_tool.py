@@ -170,6 +170,7 @@ ONNX_TOOL: Registry = table(
     not_counted=(
         "flatten",
         "dropout",
+        "identity",
         "crop",
         "concat",
         "opaque",
