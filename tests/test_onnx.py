@@ -689,3 +689,12 @@ def test_reduce_sum_over_channels(tmp_path):
         (4, 3, 3),
     )
     assert layer.flops == 2 * 4 * 3 * 3
+
+
+def test_a_module_path_from_node_metadata_names_the_layer_safely(tmp_path):
+    # the default exporter's pkg.torch.onnx.name_scopes, here with an escape sequence and a newline in the path
+    scopes = "['', 'features\x1b[31m\nx', 'relu']"
+    meta = ob.field(9, ob.field(1, "pkg.torch.onnx.name_scopes") + ob.field(2, scopes))
+    nodes = [ob.node("Relu", ["x"], ["y"], "node_relu") + meta]
+    analysis = analyze(write(tmp_path, ob.model(nodes, [("x", [1, 3, 4, 4])], [("y", [1, 3, 4, 4])])))
+    assert [layer.name for layer in analysis.layers] == ["features__31m_x.relu"]

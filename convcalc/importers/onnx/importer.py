@@ -212,12 +212,17 @@ class Importer(GraphBuilder):
         return (Finding("shape", _differ(tensor, stated, shape)),)
 
 
+UNSAFE_IN_NAME = re.compile(r"[^\w.\-]")
+"""What a layer name read from a file may not hold (control characters, spaces, quotes): each becomes '_'."""
+
+
 def layer_name(importer: Importer, node: OnnxNode, kind: str, suffix: str = "") -> str:
     """A readable unique name: the PyTorch module the node ran in where the file records it (the default exporter:
     'layer1.0.conv1', or 'layer1.0.add' for an op of a block's own forward); else from the node's name, as the
     TorchScript exporter writes it: '/layer1/layer1.0/conv1/Conv' -> 'layer1.0.conv1'."""
     if node.module is not None:
         path, leaf = node.module
+        path = UNSAFE_IN_NAME.sub("_", path)
         base = path if leaf and path else f"{path}.{kind}".lstrip(".")
     else:
         parts = [part for part in re.split(r"/+", node.name) if part]
@@ -225,7 +230,7 @@ def layer_name(importer: Importer, node: OnnxNode, kind: str, suffix: str = "") 
             parts.pop()
         kept: list[str] = []
         for part in parts:
-            part = re.sub(r"[^\w.\-]", "_", part)
+            part = UNSAFE_IN_NAME.sub("_", part)
             if kept and part.startswith(kept[-1] + "."):
                 kept[-1] = part
             else:
