@@ -4,6 +4,7 @@ Reshape, ConvNeXt's channels-last block), unknown ops, and files that are not ON
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import pytest
@@ -698,3 +699,15 @@ def test_a_module_path_from_node_metadata_names_the_layer_safely(tmp_path):
     nodes = [ob.node("Relu", ["x"], ["y"], "node_relu") + meta]
     analysis = analyze(write(tmp_path, ob.model(nodes, [("x", [1, 3, 4, 4])], [("y", [1, 3, 4, 4])])))
     assert [layer.name for layer in analysis.layers] == ["features__31m_x.relu"]
+
+
+def test_a_constant_that_broadcasts_over_the_batch_axis(tmp_path):
+    # ONNX broadcasts from the last axis: [1, 5] + [5, 1] is [5, 5] (the constant's 5 meets the batch's 1), and
+    # [1, 5] * [3, 1, 5] is [3, 1, 5]: 25 and 15 additions, one FLOP per output element
+    for constant, output in (([5, 1], [5, 5]), ([3, 1, 5], [3, 1, 5])):
+        nodes = [ob.node("Add", ["x", "c"], ["y"], "shifted")]
+        model = ob.model(nodes, [("x", [1, 5])], [("y", output)], [ob.tensor("c", constant)])
+        analysis = analyze(write(tmp_path, model))
+        counted = [la for la in analysis.layers if la.type == "arithmetic"]
+        assert [la.flops for la in counted] == [math.prod(output)]
+        assert analysis.output_shape == tuple(output)  # the batch's axis is the constant's now: held whole

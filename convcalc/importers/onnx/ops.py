@@ -246,12 +246,13 @@ def arithmetic(importer: Importer, node: OnnxNode) -> None:
     if math.prod(dims) > 1:  # a constant of the file's layout reads the tensor in it
         in_file_layout(importer, node)
     held = file_shape(importer, node, position)
-    whole_held = node.inputs[position] in importer.all_axes
-    if len(dims) == len(held) and not whole_held:  # its first size stands beside the batch
+    over_batch = len(dims) > len(held) or (len(dims) == len(held) and dims[0] not in (1, held[0]))
+    whole = node.inputs[position] in importer.all_axes or over_batch  # [1, 5] + [5, 1] is [5, 5]: held whole
+    if len(dims) == len(held) and not whole:  # its first size stands beside the batch
         dims = dims[1:] or (1,)
     config = {"op": op, "constant": dims}
-    if whole_held:
-        emit_all_axes(importer, node, "arithmetic", config, [importer.source_of(node, position)])
+    if whole:
+        emit_all_axes(importer, node, "arithmetic", config, [all_axes_source(importer, node, position)])
     else:
         importer.emit(node, "arithmetic", config, [importer.source_of(node, position)])
 
