@@ -16,7 +16,8 @@ from typing import Any
 
 import pytest
 
-from convcalc import analyze
+from convcalc import analyze, load_spec
+from convcalc.spec.writer import checked_spec
 from tests.conftest import REPO
 
 REAL = REPO / "tests" / "data" / "onnx" / "real"
@@ -58,16 +59,36 @@ ZERO_BIASES = {
 (MNASNet's and MobileViT's 1,000 classes, the video ResNets' 400 Kinetics classes; RetinaNet's four 256-channel
 convs in each of its two heads, its box regression's 9 anchors x 4, and its FPN's 4 lateral and 4 output convs)."""
 
-MULTIPLE_OUTPUTS = {"retinanet_resnet50_fpn", "ssdlite320_mobilenet_v3_large"}
-"""Detection heads return a dict of tensors, in another order than the file's outputs; convcalc reports the file's
-first output (issue 27: all of them)."""
-
 EXPORTS = sorted(path.name.removesuffix(".onnx") for path in REAL.glob("*.onnx"))
 
 
 def record(network: str) -> dict[str, Any]:
     data: dict[str, Any] = json.loads((TORCH / f"{network}.json").read_text(encoding="utf-8"))
     return data
+
+
+def shapes(returned: Any) -> list[list[int]]:
+    """The shapes of what the module returns, in order: a tensor's, or the leaves of its lists and dicts (YOLO's
+    predictions, boxes, scores and three feature maps; a detection head's dict of scores and boxes)."""
+    if isinstance(returned, dict):
+        return [shape for value in returned.values() for shape in shapes(value)]
+    if returned and isinstance(returned[0], (list, dict)):
+        return [shape for value in returned for shape in shapes(value)]
+    return [returned]
+
+
+def test_an_export_hands_out_what_the_module_returns_and_imports_back() -> None:
+    """Every output of the file (in its order, the module's) is the network's; ``import`` writes them as the spec's
+    ``outputs``, and the spec reads back as the same graph, folded or flat."""
+    for export in ("yolov8n.torchscript", "ssdlite320_mobilenet_v3_large.dynamo"):
+        graph = load_spec(str(REAL / f"{export}.onnx"))
+        analysis = analyze(graph)
+        assert [[1, *shape] for _, shape in analysis.outputs] == shapes(record(export.split(".")[0])["output"])
+        for flat in (False, True):
+            text = checked_spec(graph, flat=flat)  # a ValueError unless it reads back as the same graph
+            read = analyze(load_spec("imported.yaml", text=text))
+            assert [shape for _, shape in read.outputs] == [shape for _, shape in analysis.outputs]
+            assert read.total == analysis.total
 
 
 def batch_norm_params(network: str) -> int:
@@ -87,9 +108,7 @@ def test_an_export_counts_as_torch_does(export: str) -> None:
     expected = record(network)
     analysis = analyze(path, convention="flop_counter")
     assert analysis.total.flops == expected["flops"]
-    if network not in MULTIPLE_OUTPUTS:
-        returned = expected["output"]  # a shape, or a list of them whose first is the file's first output
-        assert [1, *analysis.output_shape] == (returned[0] if isinstance(returned[0], list) else returned)
+    assert [[1, *shape] for _, shape in analysis.outputs] == shapes(expected["output"])
     if export in PARAMS_OTHERWISE:
         assert analysis.total.params != expected["params"], "counted exactly now: take it off PARAMS_OTHERWISE"
         return

@@ -66,7 +66,7 @@ def by_name(analysis: Analysis) -> dict[str, LayerResult]:
 
 def test_the_issues_networks_are_recorded() -> None:
     assert {"resnet34", "mnasnet0_5", "r3d_18", "m5", "ghostnet_100", "convnext_atto"} <= set(RECORDED)
-    assert set(REAL) | set(OPAQUE) | {"images", "images_export", "shared"} == set(RECORDED)
+    assert set(REAL) | set(OPAQUE) | {"images", "images_export", "shared", "heads"} == set(RECORDED)
 
 
 def test_a_conv_run_twice_counts_its_weights_once() -> None:
@@ -76,6 +76,19 @@ def test_a_conv_run_twice_counts_its_weights_once() -> None:
     assert [layer.params for layer in convs] == [4 * 4 * 3 * 3 + 4, 0]  # 148 once, as sum(p.numel())
     assert [layer.macs for layer in convs] == [8 * 8 * 4 * 36, 4 * 4 * 4 * 36]  # each run's own
     assert convs[1].config["shared"] is True and not analysis.warnings
+
+
+def test_every_tensor_the_module_returns_is_an_output() -> None:
+    # tools/torch_cases.py TwoHeads: a dict of scores (5 x 8 x 8 = 320) and boxes (16 x 8 x 8 = 1,024), as torch
+    # returned them (the recorded shapes), in the dict's order; neither head is a layer nobody reads
+    _, trace, _, analysis = recorded("heads")
+    assert [shape for _, shape in analysis.outputs] == [(320,), (1024,)]
+    assert [(1, *shape) for _, shape in analysis.outputs] == [tuple(ref.shape) for ref in trace.outputs]
+    assert not analysis.warnings
+    # elements alive, 4 bytes each: the input (192) is freed after body (512), body after its relu (512); scores'
+    # conv 320 and flatten 320, the flatten kept to the end; boxes' conv 1,024 frees the relu; at boxes' flatten:
+    # scores 320 + boxes' conv 1,024 + flatten 1,024 = 2,368 (2,048 if the scores were freed as never read)
+    assert analysis.total.peak_activation_bytes == (320 + 1024 + 1024) * 4
 
 
 @pytest.mark.parametrize("name", RECORDED)

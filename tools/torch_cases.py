@@ -143,9 +143,25 @@ class SharedHead(nn.Module):
         return torch.cat([self.head(x).flatten(1), self.head(self.down(x)).flatten(1)], dim=1)
 
 
+class TwoHeads(nn.Module):
+    """A detector's shape: one backbone, two heads, a dict of scores and boxes returned (as RetinaNet's and SSD's
+    heads return theirs): both are the network's outputs, in the dict's order."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.body = nn.Conv2d(3, 8, 3, padding=1)
+        self.scores = nn.Conv2d(8, 5, 1)
+        self.boxes = nn.Conv2d(8, 16, 1)  # 4 anchors x 4 coordinates
+
+    def forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+        features = torch.relu(self.body(x))
+        return {"scores": self.scores(features).flatten(1), "boxes": self.boxes(features).flatten(1)}
+
+
 CASES = {
     "images": (Images, (3, 32, 32)),
     "shared": (SharedHead, (4, 8, 8)),
+    "heads": (TwoHeads, (3, 8, 8)),
     "signals": (Signals, (2, 64)),
     "channels_last": (ChannelsLast, (8, 12, 12)),
     "offset": (Offset, (3, 8, 8)),

@@ -110,7 +110,8 @@ def deployment(analysis: Analysis, dtype: str = "int8") -> Deployment:
     size = element_bytes(analysis, dtype)
     tensor_bytes = {step.name: elements(step.output_shape) * size for step in plan.steps}
     tensor_bytes[NETWORK_INPUT] = elements(analysis.input_shape) * size
-    steps = live_steps(plan, plan.steps, tensor_bytes)
+    outputs = [plan.alias.get(layer, layer) for layer in analysis.output_layers]
+    steps = live_steps(plan, plan.steps, tensor_bytes, outputs)
     return Deployment(dtype, steps, params, buffers, len(plan.folded), plan)
 
 
@@ -167,17 +168,18 @@ def depthwise(layer: LayerResult) -> bool:
 
 
 def live_steps(
-    plan: RuntimePlan, steps: Sequence[LayerResult], tensor_bytes: Mapping[str, int]
+    plan: RuntimePlan, steps: Sequence[LayerResult], tensor_bytes: Mapping[str, int], outputs: Sequence[str] = ()
 ) -> tuple[DeployStep, ...]:
     """Each of ``steps``' live bytes (the plan's steps, or the first of them): tensors made earlier and read now or
     later, plus its output, each of ``tensor_bytes`` (by step name; the network input's under NETWORK_INPUT). The
-    last step's output is kept to the end (the network's output, or the split's buffer)."""
+    last step's output and the network's ``outputs`` are kept to the end (the split's buffer, what the network hands
+    out)."""
     last_read: dict[str, int] = {}
     for index, step in enumerate(steps):
         for source in step.inputs:
             last_read[plan.alias[source]] = index
-    if steps:
-        last_read[steps[-1].name] = len(steps)
+    for kept in [*outputs, *(step.name for step in steps[-1:])]:
+        last_read[kept] = len(steps)
     input_bytes = tensor_bytes[NETWORK_INPUT]
     live, result = input_bytes, []
     for index, step in enumerate(steps):

@@ -10,7 +10,7 @@ written. Every error names the file, line and layer.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from functools import partial
 from typing import Any
@@ -45,7 +45,7 @@ MAX_DEPTH = 100
 FLOOR_BUDGET = 100_000
 """Most entries the up-front size estimate looks at (see ``SizeEstimate``)."""
 
-TOP_LEVEL_KEYS = ("name", "description", "input", "defaults", "blocks", "layers")
+TOP_LEVEL_KEYS = ("name", "description", "input", "defaults", "blocks", "layers", "outputs")
 BLOCK_KEYS = ("params", "layers", "description")
 FIRST_FIXED_KEYS = ("type", "block", "name", "repeat", "first")
 """Keys that ``first`` (the overrides for copy 0 of a ``repeat``) cannot change."""
@@ -84,7 +84,28 @@ def build_spec(document: Any, source: str, at_input: Shape | None = None) -> Gra
     if not builder.nodes:
         raise SpecError("'layers' is empty", document.value_at("layers"))
     relower = partial(build_spec, document, source) if builder.shapes.read else None
-    return Graph(name, source, shape, tuple(builder.nodes), output, description, relower)
+    outputs = named_outputs(document, builder.nodes) if "outputs" in document else (output,)
+    return Graph(name, source, shape, tuple(builder.nodes), outputs[0], description, relower, outputs[1:])
+
+
+def named_outputs(document: Located, nodes: Sequence[Node]) -> tuple[str, ...]:
+    """The layers the spec's ``outputs`` names, in its order (a detector's scores and boxes; without the key, the
+    last layer): each a layer's full name, once."""
+    raw, at = document["outputs"], document.value_at("outputs")
+    if isinstance(raw, list) and not raw:
+        raise SpecError("'outputs' is empty: name the layers the network hands out, or leave the key out", at)
+    if not isinstance(raw, list) or not all(isinstance(name, str) for name in raw):
+        raise SpecError(f"'outputs' must be a list of layer names, not {describe(raw)}", at)
+    names, seen = {node.name for node in nodes}, set()
+    for index, name in enumerate(raw):
+        where = raw.item_at(index) if isinstance(raw, LocatedList) else at
+        if name not in names:
+            hint = nearest(name, names) or "a layer inside a block is named by its full name, as the table shows it"
+            raise SpecError(f"'outputs' names '{name}', which is no layer of the network", where, hint=hint)
+        if name in seen:
+            raise SpecError(f"'outputs' names '{name}' twice", where)
+        seen.add(name)
+    return tuple(raw)
 
 
 INPUT_AXES = (("channels", "length"), ("channels", "height", "width"), ("channels", "depth", "height", "width"))
