@@ -564,6 +564,18 @@ def test_arithmetic_broadcasts_from_the_last_axis_one_flop_per_output_element() 
     assert (shifted.output_shape, shifted.flops) == ((4, 6, 6), 4 * 6 * 6)
 
 
+def test_an_arithmetic_constant_computed_from_learned_values_counts_them() -> None:
+    # Swin's relative position bias: a table of (2 * 7 - 1)^2 = 169 positions x 3 heads, gathered into 3 x 49 x 49
+    # and added to the logits: params 169 x 3 = 507, FLOPs one per output element, 3 x 49 x 49 = 7,203
+    (layer,) = analyze_layers(
+        [3, 49, 49],
+        [{"type": "arithmetic", "op": "add", "constant": [3, 49, 49], "learned": 169 * 3, "inputs": ["input"]}],
+    ).layers
+    assert (layer.params, layer.flops) == (507, 7203)
+    with pytest.raises(SpecError, match="'learned' counts the values of a constant"):
+        analyze_layers([4], [{"type": "arithmetic", "op": "add", "learned": 4, "inputs": ["input", "input"]}])
+
+
 def test_arithmetic_needs_two_operands_that_broadcast() -> None:
     with pytest.raises(SpecError, match="arithmetic takes two operands"):
         analyze_layers([4, 6, 6], [{"type": "arithmetic", "op": "mul", "inputs": ["input"]}])

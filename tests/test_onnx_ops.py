@@ -775,3 +775,23 @@ def test_a_resize_by_a_scale_that_is_not_whole_on_one_axis(tmp_path: Path) -> No
     assert layers_of(tmp_path, [node], [("x", [1, 3, 4, 4])], [("y", [1, 3, 6, 8])], constants) == [
         ("opaque", (3, 6, 8), 0)
     ]
+
+
+def test_a_bias_gathered_from_a_learned_table_counts_the_table(tmp_path: Path) -> None:
+    """Swin's relative position bias: a table of 9 positions x 2 heads (a parameter, named by its module path),
+    gathered by a 4 x 4 index (int64: no parameter) into 4 x 4 x 2, transposed to 2 x 4 x 4 and added to the
+    attention logits [1, 2, 4, 4]: one arithmetic layer of 2 x 4 x 4 = 32 FLOPs whose parameters are the table's
+    9 x 2 = 18 values; a constant the exporter folded (``val_7``) is no parameter."""
+    nodes = [
+        ob.node("Gather", ["attn.bias_table", "attn.index"], ["gathered"], "gather"),
+        ob.node("Transpose", ["gathered"], ["bias"], "heads_first", perm=[2, 0, 1]),
+        ob.node("Add", ["x", "bias"], ["biased"], "attn.add"),
+        ob.node("Mul", ["biased", "val_7"], ["y"], "attn.scaled"),
+    ]
+    constants = [
+        ob.tensor("attn.bias_table", [9, 2]),
+        ob.tensor("attn.index", [4, 4], [i % 9 for i in range(16)], ob.INT64),
+        ob.tensor("val_7", [1], [0.5]),
+    ]
+    layers = layers_of(tmp_path, nodes, [("x", [1, 2, 4, 4])], [("y", [1, 2, 4, 4])], constants)
+    assert layers == [("arithmetic", (2, 4, 4), 9 * 2), ("arithmetic", (2, 4, 4), 0)]

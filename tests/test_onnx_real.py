@@ -25,20 +25,15 @@ TORCH = REPO / "tests" / "data" / "torch"
 
 
 PARAMS_OTHERWISE = {
-    **dict.fromkeys(
-        ("maxvit_t.torchscript", "maxvit_t.dynamo"),
-        "the relative position bias tables, gathered by index from a parameter (169 x 168 heads: 28,392)",
-    ),
-    "swin_t.torchscript": "the relative position bias tables, gathered by index from a parameter (169 x heads in "
-    "each block: 23,322)",
+    "maxvit_t.dynamo": "the relative position bias tables (169 x heads: 28,392), which the exporter gathers into "
+    "constants of heads x 49 x 49 named after the op (index_2), no parameter's name",
     "vit_b_16.dynamo": "biases torchvision initialises to 0, which the exporter drops (the attention's output "
     "projections, the head)",
     "convnext_atto.dynamo": "parameters read by ops convcalc does not count (two Mul, a Gather)",
-    "swin_t.dynamo": "the relative position bias tables, gathered by index from a parameter (169 x heads in each "
-    "block: 23,322), and the classifier's zero bias",
-    "efficientformer_l1.torchscript": "the attention's learned bias (8 heads x 49), gathered from a parameter",
-    "efficientformer_l1.dynamo": "the attention's learned bias (8 heads x 49), gathered from a parameter; layer "
-    "scales written as a Reshape of the parameter",
+    "swin_t.dynamo": "the relative position bias tables (169 x heads in each block: 23,322), gathered by the exporter "
+    "into constants named after the op, and the classifier's zero bias",
+    "efficientformer_l1.dynamo": "the attention's learned bias (8 heads x 49), gathered by the exporter into a "
+    "constant; layer scales written as a Reshape of the parameter",
     "nfnet_l0.torchscript": "weight standardisation computes each conv's weight in the graph",
     "nfnet_l0.dynamo": "weight standardisation computes each conv's weight in the graph",
     "poolformer_s12.dynamo": "GroupNorm as the dynamo exporter writes it (its scale and shift added by ops "
