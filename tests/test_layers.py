@@ -576,6 +576,15 @@ def test_an_arithmetic_constant_computed_from_learned_values_counts_them() -> No
         analyze_layers([4], [{"type": "arithmetic", "op": "add", "learned": 4, "inputs": ["input", "input"]}])
 
 
+def test_a_conv_with_a_learned_gain_per_filter() -> None:
+    # NFNet's ScaledStdConv2d(16, 32, 3): weight 3 x 3 x 16 x 32 = 4,608, bias 32, gain 32 (one per filter); the
+    # MACs are the conv's, 8 x 8 x 32 x 3 x 3 x 16 = 294,912
+    (layer,) = analyze_layers(
+        [16, 8, 8], [{"type": "conv", "filters": 32, "kernel": 3, "padding": 1, "gain": True}]
+    ).layers
+    assert (layer.params, layer.macs) == (4608 + 32 + 32, 294_912)
+
+
 def test_arithmetic_needs_two_operands_that_broadcast() -> None:
     with pytest.raises(SpecError, match="arithmetic takes two operands"):
         analyze_layers([4, 6, 6], [{"type": "arithmetic", "op": "mul", "inputs": ["input"]}])

@@ -795,3 +795,27 @@ def test_a_bias_gathered_from_a_learned_table_counts_the_table(tmp_path: Path) -
     ]
     layers = layers_of(tmp_path, nodes, [("x", [1, 2, 4, 4])], [("y", [1, 2, 4, 4])], constants)
     assert layers == [("arithmetic", (2, 4, 4), 9 * 2), ("arithmetic", (2, 4, 4), 0)]
+
+
+def test_a_conv_weight_scaled_by_a_learned_gain_counts_the_gain(tmp_path: Path) -> None:
+    """NFNet's ScaledStdConv2d: the conv's weight is computed in the graph from its parameter (4 x 2 x 3 x 3 = 72)
+    and a gain per filter (4 x 1 x 1 x 1): ``gain: true``, params 72 + 4 + a bias of 4 = 80 (timm's
+    ScaledStdConv2d(2, 4, 3): weight, bias and gain); a gain copied by Identity (torch writes an equal parameter so)
+    is a parameter of its own."""
+    nodes = [
+        ob.node("Identity", ["conv.gain"], ["conv2.gain"], "copy"),
+        ob.node("Mul", ["conv.weight", "conv.gain"], ["w1"], "scaled"),
+        ob.node("Conv", ["x", "w1", "conv.bias"], ["y1"], "conv", pads=[1, 1, 1, 1]),
+        ob.node("Mul", ["conv2.weight", "conv2.gain"], ["w2"], "scaled2"),
+        ob.node("Conv", ["y1", "w2"], ["y"], "conv2", pads=[1, 1, 1, 1]),
+    ]
+    weights = [
+        ob.tensor("conv.weight", [4, 2, 3, 3]),
+        ob.tensor("conv.gain", [4, 1, 1, 1]),
+        ob.tensor("conv.bias", [4]),
+        ob.tensor("conv2.weight", [4, 4, 3, 3]),
+    ]
+    path = tmp_path / "net.onnx"
+    path.write_bytes(ob.model(nodes, [("x", [1, 2, 5, 5])], [("y", [1, 4, 5, 5])], weights))
+    layers = analyze(str(path)).layers
+    assert [(layer.config["gain"], layer.params) for layer in layers] == [(True, 72 + 4 + 4), (True, 144 + 4)]

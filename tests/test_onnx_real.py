@@ -34,8 +34,8 @@ PARAMS_OTHERWISE = {
     "into constants named after the op, and the classifier's zero bias",
     "efficientformer_l1.dynamo": "the attention's learned bias (8 heads x 49), gathered by the exporter into a "
     "constant; layer scales written as a Reshape of the parameter",
-    "nfnet_l0.torchscript": "weight standardisation computes each conv's weight in the graph",
-    "nfnet_l0.dynamo": "weight standardisation computes each conv's weight in the graph",
+    "nfnet_l0.dynamo": "the exporter folds each conv's gain into constants named after the op (mul_3), and some "
+    "standardised weights whole (view_2): no name marks them as parameters",
     "poolformer_s12.dynamo": "GroupNorm as the dynamo exporter writes it (its scale and shift added by ops "
     "convcalc does not count)",
     "ssdlite320_mobilenet_v3_large.dynamo": "batch norm folded, and zero biases dropped, in many heads",

@@ -112,18 +112,28 @@ def conv(importer: Importer, node: OnnxNode) -> None:
         "groups": groups,
         "bias": importer.per_channel(node, 2, weight[0], "bias", "filters"),
         **shared(importer, node),
+        **gain(importer, node, weight),
     }
     config["padding"], source = _padding(importer, node, count, allow_same=True)
     importer.emit(node, "conv", config, [source])
+
+
+def gain(importer: Importer, node: OnnxNode, weight: tuple[int, ...]) -> dict[str, bool]:
+    """``gain: true`` where the conv's weight is computed from its parameters and one learned value per filter
+    besides (NFNet's weight standardisation, scaled by a gain per filter)."""
+    if node.inputs[1] in importer.model.initializers:
+        return {}
+    learned = importer.learned.take(node.inputs[1])
+    return {"gain": True} if learned == math.prod(weight) + weight[0] else {}
 
 
 def shared(importer: Importer, node: OnnxNode) -> dict[str, bool]:
     """``shared: true`` where the node's weight is one an earlier layer read (RetinaNet's head runs one conv on
     five levels): its parameters count once."""
     weight = node.inputs[1]
-    if weight in importer.weights_read:
+    if weight in importer.learned.counted:
         return {"shared": True}
-    importer.weights_read.add(weight)
+    importer.learned.counted.add(weight)
     return {}
 
 
@@ -251,7 +261,7 @@ def arithmetic(importer: Importer, node: OnnxNode) -> None:
     whole = node.inputs[position] in importer.all_axes or over_batch  # [1, 5] + [5, 1] is [5, 5]: held whole
     if len(dims) == len(held) and not whole:  # its first size stands beside the batch
         dims = dims[1:] or (1,)
-    config = {"op": op, "constant": dims, "learned": importer.take_learned(node.inputs[1 - position])}
+    config = {"op": op, "constant": dims, "learned": importer.learned.take(node.inputs[1 - position])}
     if whole:
         emit_all_axes(importer, node, "arithmetic", config, [all_axes_source(importer, node, position)])
     else:
@@ -337,7 +347,7 @@ def norm_affine(importer: Importer, node: OnnxNode, position: int) -> bool:
     source = importer.source_of(node, position)
     if last is None or last.name != source or last.kind.type != "groupnorm" or last.config["affine"]:
         return False
-    readers = [each for each in importer.model.nodes if node.outputs[0] in each.inputs]
+    readers = importer.reading.get(node.outputs[0], [])
     if len(readers) != 1 or readers[0].op_type != "Add" or len(readers[0].inputs) != 2:
         return False
     other = readers[0].inputs[1 - readers[0].inputs.index(node.outputs[0])]
@@ -354,7 +364,7 @@ def learned_size(importer: Importer, tensor: str, depth: int = 4) -> int:
     bias, which the file may hold after the node that meets it); 0 for any other tensor."""
     if tensor in importer.model.initializers:
         return math.prod(importer.model.initializers[tensor].dims)
-    maker = next((each for each in importer.model.nodes if tensor in each.outputs), None)
+    maker = importer.maker.get(tensor)
     if maker is None or depth == 0 or not maker.inputs or tensor in importer.producer:
         return 0
     sizes = [learned_size(importer, each, depth - 1) for each in maker.inputs[:1]]
