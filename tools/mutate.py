@@ -97,7 +97,7 @@ TARGETS = {
     "onnx.ops": ("convcalc/importers/onnx/ops.py", ONNX_OPS_TESTS),
     **{
         f"onnx.{name}": (f"convcalc/importers/onnx/{name}.py", ONNX_TESTS)
-        for name in ("importer", "patterns", "tensors", "layouts", "constants", "uncounted")
+        for name in ("importer", "patterns", "tensors", "layouts", "constants", "uncounted", "learned")
     },
     **{f"torch.{name}": (f"convcalc/importers/torch/{name}.py", TORCH_TESTS) for name in ("ops", "tensors")},
     **{
