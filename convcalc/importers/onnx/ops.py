@@ -375,18 +375,21 @@ def learned_size(importer: Importer, tensor: str, depth: int = 4) -> int:
 def instance_norm(importer: Importer, node: OnnxNode) -> None:
     """Normalisation of each channel over its positions: a ``groupnorm`` of one channel a group; after a Reshape to
     [N, G, -1] (GroupNorm as the TorchScript exporter writes it), of G groups of the tensor before the Reshape,
-    which then is no layer. Its scale and shift are constants (ones and zeros) where the Mul and Add after it hold the
-    learned ones (see :func:`norm_affine`)."""
+    which then is no layer. Its scale and shift are then ones and zeros, one per group (constants, or initializers
+    the default exporter names ``val_8``), where the Mul and Add after it hold the learned ones (see
+    :func:`norm_affine`)."""
     source = importer.source_of(node)
     last = importer.nodes[-1] if importer.nodes else None
     grouped = last is not None and last.name == source and last.kind.type == "reshape" and importer.read_once(source)
-    if grouped and last is not None and len(last.config["shape"]) == 2:
+    grouped = grouped and last is not None and len(last.config["shape"]) == 2
+    if grouped and last is not None:
         groups, source = last.config["shape"][0], last.inputs[0]
         importer.nodes.pop()
         importer.taken.discard(last.name)
     else:
         groups = importer.shape_of(node)[0]
-    affine = len(node.inputs) > 1 and node.inputs[1] in importer.parameters
+    # grouped, its scale and shift are one per group, GroupNorm's are one per channel: never the norm's own
+    affine = not grouped and len(node.inputs) > 1 and node.inputs[1] in importer.parameters
     config = {"groups": groups, "affine": affine, "eps": node.attributes.get("epsilon", 1e-5)}
     importer.produce(node.outputs[0], importer.step(node, "groupnorm", config, [source], ""))
 
