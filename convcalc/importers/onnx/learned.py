@@ -28,7 +28,7 @@ class Learned:
         of a parameter is one of its own (torch's exporter writes a parameter equal to another as a copy)."""
         learned = frozenset[str]().union(*(self.source(tensor) for tensor in given))
         if node.op_type == "Identity" and learned:
-            learned = frozenset(node.outputs[:1])
+            learned = frozenset(node.outputs)
         self.feeds.update((output, learned) for output in node.outputs if learned)
 
     def source(self, tensor: str) -> frozenset[str]:
