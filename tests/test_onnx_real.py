@@ -29,11 +29,10 @@ PARAMS_OTHERWISE = {
     "constants of heads x 49 x 49 named after the op (index_2), no parameter's name",
     "vit_b_16.dynamo": "biases torchvision initialises to 0, which the exporter drops (the attention's output "
     "projections, the head)",
-    "convnext_atto.dynamo": "parameters read by ops convcalc does not count (two Mul, a Gather)",
     "swin_t.dynamo": "the relative position bias tables (169 x heads in each block: 23,322), gathered by the exporter "
     "into constants named after the op, and the classifier's zero bias",
-    "efficientformer_l1.dynamo": "the attention's learned bias (8 heads x 49), gathered by the exporter into a "
-    "constant; layer scales written as a Reshape of the parameter",
+    "efficientformer_l1.dynamo": "the attention's learned bias (8 heads x 49 = 392), gathered by the exporter into a "
+    "constant named after the op, and the zero biases of its two heads (2,000)",
     "nfnet_l0.dynamo": "the exporter folds each conv's gain into constants named after the op (mul_3), and some "
     "standardised weights whole (view_2): no name marks them as parameters",
     "ssdlite320_mobilenet_v3_large.dynamo": "batch norm folded, and zero biases dropped, in many heads",
@@ -48,12 +47,13 @@ ZERO_BIASES = {
     "mobilevit_xxs": 1000,
     "retinanet_resnet50_fpn": 2 * 4 * 256 + 9 * 4 + 8 * 256,
     "poolformer_s12": 18_664,
+    "convnext_atto": 12_640,
 }
 """Biases the dynamo exporter drops as all zeros: torchvision and timm initialise these classifiers' biases to 0
 (MNASNet's and MobileViT's 1,000 classes, the video ResNets' 400 Kinetics classes; RetinaNet's four 256-channel
 convs in each of its two heads, its box regression's 9 anchors x 4, and its FPN's 4 lateral and 4 output convs;
 timm's PoolFormer initialises every conv's and its head's bias to 0: the 29 Conv2d and Linear modules of the record
-have 18,664 output channels)."""
+have 18,664 output channels, and timm's ConvNeXt initialises all 41 of its, 12,640)."""
 
 EXPORTS = sorted(path.name.removesuffix(".onnx") for path in REAL.glob("*.onnx"))
 
