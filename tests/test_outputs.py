@@ -94,7 +94,8 @@ def test_a_spec_written_from_the_graph_keeps_its_outputs() -> None:
     ("written", "message", "column"),
     [
         ("[scores, boxs]", "'outputs' names 'boxs', which is no layer of the network", 19),
-        ("[scores, scores]", "'outputs' names 'scores' twice", 19),
+        ("[scores, scores]", "'outputs' names the output of 'scores' twice", 19),
+        ("[input, scores]", "'outputs' names 'input', which is no layer of the network", 11),
         ("scores", "'outputs' must be a list of layer names, not the text 'scores'", 10),
         ("[]", "'outputs' is empty: name the layers the network hands out, or leave the key out", 10),
     ],
@@ -107,3 +108,12 @@ def test_a_wrong_output_is_one_located_error(written: str, message: str, column:
     assert (caught.value.location.line, caught.value.location.column) == (8, column)
     if "boxs" in written:
         assert caught.value.hint == "did you mean 'boxes'?"
+
+
+def test_a_block_or_structure_is_named_by_its_own_name() -> None:
+    # a residual's name is its sum's; a block instance's is its last layer's output
+    text = HEADS.replace("  - {type: relu, name: act}\n", "  - {type: residual, name: res, body: [{type: relu}]}\n")
+    text = text.replace("input: act", "input: res").replace("[scores, boxes]", "[res, boxes]")
+    analysis = heads(text)
+    assert [name for name, _ in analysis.outputs] == ["res", "boxes"]
+    assert [(w.layer, w.code) for w in analysis.warnings] == [("scores", "unused")]

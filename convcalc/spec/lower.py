@@ -10,7 +10,7 @@ written. Every error names the file, line and layer.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import replace
 from functools import partial
 from typing import Any
@@ -84,28 +84,29 @@ def build_spec(document: Any, source: str, at_input: Shape | None = None) -> Gra
     if not builder.nodes:
         raise SpecError("'layers' is empty", document.value_at("layers"))
     relower = partial(build_spec, document, source) if builder.shapes.read else None
-    outputs = named_outputs(document, builder.nodes) if "outputs" in document else (output,)
+    outputs = named_outputs(document, builder.names) if "outputs" in document else (output,)
     return Graph(name, source, shape, tuple(builder.nodes), outputs[0], description, relower, outputs[1:])
 
 
-def named_outputs(document: Located, nodes: Sequence[Node]) -> tuple[str, ...]:
-    """The layers the spec's ``outputs`` names, in its order (a detector's scores and boxes; without the key, the
-    last layer): each a layer's full name, once."""
+def named_outputs(document: Located, names: Namespace) -> tuple[str, ...]:
+    """The nodes whose outputs the spec's ``outputs`` names, in its order (a detector's scores and boxes; without
+    the key, the last layer): each by its full name, as the table shows it (a block instance, residual or concat by
+    its own name: its output), once."""
     raw, at = document["outputs"], document.value_at("outputs")
     if isinstance(raw, list) and not raw:
         raise SpecError("'outputs' is empty: name the layers the network hands out, or leave the key out", at)
     if not isinstance(raw, list) or not all(isinstance(name, str) for name in raw):
         raise SpecError(f"'outputs' must be a list of layer names, not {describe(raw)}", at)
-    names, seen = {node.name for node in nodes}, set()
+    found: dict[str, None] = {}
     for index, name in enumerate(raw):
         where = raw.item_at(index) if isinstance(raw, LocatedList) else at
-        if name not in names:
-            hint = nearest(name, names) or "a layer inside a block is named by its full name, as the table shows it"
+        if name == NETWORK_INPUT or name not in names.defined:
+            hint = nearest(name, names.defined) or "a layer inside a block has its full name, as the table shows it"
             raise SpecError(f"'outputs' names '{name}', which is no layer of the network", where, hint=hint)
-        if name in seen:
-            raise SpecError(f"'outputs' names '{name}' twice", where)
-        seen.add(name)
-    return tuple(raw)
+        if names.producers[name] in found:
+            raise SpecError(f"'outputs' names the output of '{names.producers[name]}' twice", where)
+        found[names.producers[name]] = None
+    return tuple(found)
 
 
 INPUT_AXES = (("channels", "length"), ("channels", "height", "width"), ("channels", "depth", "height", "width"))
