@@ -57,6 +57,7 @@ class TorchImporter(GraphBuilder):
         self.values: dict[int, Value] = {trace.input.id: Value(NETWORK_INPUT)}
         self.side: set[int] = set()  # tensors made beside an op's result (indices, statistics): no layer reads them
         self.weights_read: set[int | str] = set()  # weights a layer counts: another layer reading one shares it
+        self.sizes = dict(trace.sizes)  # each parameter's values, by name
         self.index = 0
         self.event: Event | None = None
         self.made: dict[str, tuple[str, int, str]] = {}  # node -> (module path, call, label)
