@@ -819,3 +819,37 @@ def test_a_conv_weight_scaled_by_a_learned_gain_counts_the_gain(tmp_path: Path) 
     path.write_bytes(ob.model(nodes, [("x", [1, 2, 5, 5])], [("y", [1, 4, 5, 5])], weights))
     layers = analyze(str(path)).layers
     assert [(layer.config["gain"], layer.params) for layer in layers] == [(True, 72 + 4 + 4), (True, 144 + 4)]
+
+
+def test_an_identity_of_a_gathered_bias_counts_the_table(tmp_path: Path) -> None:
+    """As tests/test_onnx_ops.py's Swin bias (a 9 x 2 table gathered into 4 x 4 x 2, transposed), with an Identity
+    after the transpose: the table's 18 values, not the copy's 2 x 4 x 4 = 32."""
+    nodes = [
+        ob.node("Gather", ["attn.bias_table", "attn.index"], ["gathered"], "gather"),
+        ob.node("Transpose", ["gathered"], ["moved"], "heads_first", perm=[2, 0, 1]),
+        ob.node("Identity", ["moved"], ["bias"], "copy"),
+        ob.node("Add", ["x", "bias"], ["y"], "attn.add"),
+    ]
+    constants = [
+        ob.tensor("attn.bias_table", [9, 2]),
+        ob.tensor("attn.index", [4, 4], [i % 9 for i in range(16)], ob.INT64),
+    ]
+    path = tmp_path / "net.onnx"
+    path.write_bytes(ob.model(nodes, [("x", [1, 2, 4, 4])], [("y", [1, 2, 4, 4])], constants))
+    assert [layer.params for layer in analyze(str(path)).layers] == [9 * 2]  # not the copy's 32
+
+
+def test_a_float_buffer_added_to_a_map_is_no_parameter(tmp_path: Path) -> None:
+    """torch: a module whose forward is conv(x) + self.offset, offset a registered float buffer of 4 x 8 x 8 (timm's
+    Swin adds its shifted-window attn_mask so): sum(p.numel()) is the conv's 4 x 3 x 3 x 3 + 4 = 112; the exporters
+    name the buffer by its module path as they name parameters. The file cannot tell it from a learned
+    offset: only a constant gathered from a table counts as learned."""
+    nodes = [
+        ob.node("Conv", ["x", "inner.conv.weight", "inner.conv.bias"], ["c"], "conv", pads=[1, 1, 1, 1]),
+        ob.node("Add", ["c", "inner.offset"], ["y"], "add"),
+    ]
+    weights = [ob.tensor("inner.conv.weight", [4, 3, 3, 3]), ob.tensor("inner.conv.bias", [4])]
+    weights.append(ob.tensor("inner.offset", [4, 8, 8]))
+    path = tmp_path / "net.onnx"
+    path.write_bytes(ob.model(nodes, [("x", [1, 3, 8, 8])], [("y", [1, 4, 8, 8])], weights))
+    assert analyze(str(path)).total.params == 4 * 3 * 3 * 3 + 4  # not 112 + 256

@@ -95,7 +95,8 @@ def test_a_spec_written_from_the_graph_keeps_its_outputs() -> None:
     [
         ("[scores, boxs]", "'outputs' names 'boxs', which is no layer of the network", 19),
         ("[scores, scores]", "'outputs' names the output of 'scores' twice", 19),
-        ("[input, scores]", "'outputs' names 'input', which is no layer of the network", 11),
+        ("[input, scores]", "'outputs' names the network's input: a network hands out what it computes", 11),
+        ("[scores, 3]", "'outputs' lists layer names, not 3", 19),
         ("scores", "'outputs' must be a list of layer names, not the text 'scores'", 10),
         ("[]", "'outputs' is empty: name the layers the network hands out, or leave the key out", 10),
     ],
@@ -117,3 +118,50 @@ def test_a_block_or_structure_is_named_by_its_own_name() -> None:
     analysis = heads(text)
     assert [name for name, _ in analysis.outputs] == ["res", "boxes"]
     assert [(w.layer, w.code) for w in analysis.warnings] == [("scores", "unused")]
+
+
+PRE_AND_POST = """\
+name: pre_and_post
+input: [3, 8, 8]
+layers:
+  - {type: conv, name: c1, filters: 4, kernel: 3, padding: 1, bias: false}
+  - {type: batchnorm, name: bn}
+  - {type: relu, name: r}
+  - {type: conv, name: c2, filters: 2, kernel: 1}
+outputs: [c1, r, c2]
+"""
+"""c1's output is handed out and also read by the very next layer only."""
+
+
+def test_the_export_returns_each_output_in_a_variable_of_its_own(tmp_path: Path) -> None:
+    path = tmp_path / "net.yaml"
+    path.write_text(PRE_AND_POST, encoding="utf-8")
+    source = to_pytorch(str(path))
+    forward = source[source.index("def forward(self, x") :]
+    returned = next(line for line in forward.splitlines() if line.strip().startswith("return "))
+    names = [name.strip() for name in returned.strip().removeprefix("return ").split(",")]
+    assert len(set(names)) == 3, returned  # not "return x, x, c2": c1 overwritten by bn, then r
+
+
+def test_the_exported_file_runs_as_a_script_with_several_outputs(tmp_path: Path) -> None:
+    pytest.importorskip("torch", reason="PyTorch is not installed")
+    path = tmp_path / "net.yaml"
+    path.write_text(PRE_AND_POST, encoding="utf-8")
+    # its __main__ block prints each output's shape (a tuple has no .shape)
+    exec(compile(to_pytorch(str(path)), "model.py", "exec"), {"__name__": "__main__"})
+
+
+def test_deploy_keeps_an_output_that_a_fused_activation_reads() -> None:
+    text = "input: [3, 8, 8]\nlayers:\n  - {type: conv, name: c, filters: 4, kernel: 3, padding: 1}\n"
+    text += "  - {type: relu, name: r}\noutputs: [c, r]\n"
+    # both c (4 x 8 x 8 = 256) and r (256) are handed out: the relu cannot run fused into c's step; float32:
+    # c's step: input 192 + c 256; r's step: c 256 + r 256 = 512 elements
+    steps = deployment(analyze(load_spec("net.yaml", text=text)), "float32").steps
+    assert max(step.live_bytes for step in steps) == (256 + 256) * 4  # not (192 + 256) * 4, the relu fused into c
+
+
+def test_naming_the_input_as_an_output_gets_no_hint_to_itself() -> None:
+    text = "input: [3, 8, 8]\nlayers:\n  - {type: conv, name: c, filters: 4, kernel: 1}\noutputs: [input]\n"
+    with pytest.raises(SpecError) as caught:
+        load_spec("net.yaml", text=text)
+    assert caught.value.hint != "did you mean 'input'?"

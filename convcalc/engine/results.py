@@ -196,7 +196,8 @@ class Analysis:
     layers: tuple[LayerResult, ...]
     total: Totals
     output_layer: str
-    """The layer whose output is the network's (the graph's output: the last layer of a spec)."""
+    """The layer whose output is the network's first (the graph's ``output``: a spec's last layer, or the first of
+    its ``outputs``)."""
     warnings: tuple[AnalysisWarning, ...] = ()
     more_outputs: tuple[tuple[str, Shape], ...] = ()
     """The layers the network hands out besides ``output_layer`` (a detector's boxes beside its scores), each with
@@ -217,10 +218,14 @@ class Analysis:
         return (self.output_layer, *(name for name, _ in self.more_outputs))
 
     @property
+    def outputs_text(self) -> str:
+        """The outputs' shapes: ``1000``; ``3234x4, 3234x91``."""
+        return ", ".join(format_shape(shape) for _, shape in self.outputs)
+
+    @property
     def shapes_text(self) -> str:
         """The input's shape and the outputs': ``3x224x224 -> 1000``; ``3x320x320 -> 3234x4, 3234x91``."""
-        handed = ", ".join(format_shape(shape) for _, shape in self.outputs)
-        return f"{format_shape(self.input_shape)} -> {handed}"
+        return f"{format_shape(self.input_shape)} -> {self.outputs_text}"
 
     def to_pandas(self) -> Any:
         """A pandas DataFrame with one row per layer and the JSON's fields as columns (``to_dict()["layers"]``:

@@ -101,7 +101,7 @@ def deployment(analysis: Analysis, dtype: str = "int8") -> Deployment:
 
     if dtype not in DTYPE_BYTES:
         raise ValueError(f"unknown dtype {dtype!r}; expected one of {', '.join(DTYPE_BYTES)}")
-    plan = runtime_plan(analysis.layers)
+    plan = runtime_plan(analysis.layers, analysis.output_layers)
     params, buffers = analysis.total.params, analysis.total.buffers
     for layer in plan.folded:
         params -= layer.params
@@ -110,8 +110,7 @@ def deployment(analysis: Analysis, dtype: str = "int8") -> Deployment:
     size = element_bytes(analysis, dtype)
     tensor_bytes = {step.name: elements(step.output_shape) * size for step in plan.steps}
     tensor_bytes[NETWORK_INPUT] = elements(analysis.input_shape) * size
-    outputs = [plan.alias.get(layer, layer) for layer in analysis.output_layers]
-    steps = live_steps(plan, plan.steps, tensor_bytes, outputs)
+    steps = live_steps(plan, plan.steps, tensor_bytes, plan.steps_of(analysis.output_layers))
     return Deployment(dtype, steps, params, buffers, len(plan.folded), plan)
 
 
@@ -132,10 +131,15 @@ class RuntimePlan:
     folded: list[LayerResult]
     added_bias: dict[str, int]
 
+    def steps_of(self, layers: Sequence[str]) -> list[str]:
+        """The step each layer's output is made in (a fused activation's: its conv's)."""
+        return [self.alias.get(layer, layer) for layer in layers]
 
-def runtime_plan(layers: Sequence[LayerResult]) -> RuntimePlan:
-    """Fold batch norms, fuse activations, drop free layers: the steps the runtime runs, in order."""
-    readers: dict[str, int] = {}
+
+def runtime_plan(layers: Sequence[LayerResult], outputs: Sequence[str] = ()) -> RuntimePlan:
+    """Fold batch norms, fuse activations, drop free layers: the steps the runtime runs, in order. A layer the
+    network hands out (``outputs``) is read once more: nothing fuses into it."""
+    readers: dict[str, int] = dict.fromkeys(outputs, 1)
     for layer in layers:
         for source in set(layer.inputs):
             readers[source] = readers.get(source, 0) + 1

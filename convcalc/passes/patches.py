@@ -125,8 +125,7 @@ class _Stage:
             self.readers.setdefault(step.name, [])
             for source in dict.fromkeys(self.plan.alias[name] for name in step.inputs):
                 self.readers[source].append(index)
-        for layer in analysis.output_layers:
-            output = self.plan.alias.get(layer, layer)
+        for output in self.plan.steps_of(analysis.output_layers):
             if output in self.readers:
                 self.readers[output].append(len(self.steps))  # the network's output: read after every step
         self.latest, self.unread = _before_each(self.steps, self.readers)

@@ -198,7 +198,7 @@ def explanations_text(explanations: Sequence[Explanation], analysis: Analysis, c
             if step.skipped:
                 lines.append(f"      {skipped_note(step.skipped)} (listed by the tool)")
         if live is not None and explanation.layer.name not in live:
-            lines.append("    but its result never reaches the network's output: the trace drops it, 0")
+            lines.append("    but its result never reaches an output of the network: the trace drops it, 0")
         blocks.append("\n".join(lines))
     return "\n\n".join(blocks) + "\n"
 

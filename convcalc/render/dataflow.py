@@ -87,8 +87,7 @@ def diagram(analysis: Analysis, depth: int | None = None) -> Diagram:
     shown = local_names(tree, "")
     boxes = [Box("n0", NETWORK_INPUT, (NETWORK_INPUT, format_shape(analysis.input_shape)))]
     boxes.extend(Box(ids[row.name], row.name, box_lines(row, shown[row.name]), row) for row in rows)
-    handed = ", ".join(format_shape(shape) for _, shape in analysis.outputs)
-    boxes.append(Box(output_id, OUTPUT, (OUTPUT, handed)))
+    boxes.append(Box(output_id, OUTPUT, (OUTPUT, analysis.outputs_text)))
     arrows = dict.fromkeys(  # one arrow per tensor between two boxes, in order
         Arrow(owner[source], ids[row.name], format_shape(shape))
         for row in rows

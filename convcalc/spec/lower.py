@@ -95,14 +95,19 @@ def named_outputs(document: Located, names: Namespace) -> tuple[str, ...]:
     raw, at = document["outputs"], document.value_at("outputs")
     if isinstance(raw, list) and not raw:
         raise SpecError("'outputs' is empty: name the layers the network hands out, or leave the key out", at)
-    if not isinstance(raw, list) or not all(isinstance(name, str) for name in raw):
+    if not isinstance(raw, list):
         raise SpecError(f"'outputs' must be a list of layer names, not {describe(raw)}", at)
     found: dict[str, None] = {}
     for index, name in enumerate(raw):
         where = raw.item_at(index) if isinstance(raw, LocatedList) else at
-        if name == NETWORK_INPUT or name not in names.defined:
+        if not isinstance(name, str):
+            raise SpecError(f"'outputs' lists layer names, not {describe(name)}", where)
+        if name not in names.defined:
             hint = nearest(name, names.defined) or "a layer inside a block has its full name, as the table shows it"
             raise SpecError(f"'outputs' names '{name}', which is no layer of the network", where, hint=hint)
+        if names.producers[name] == NETWORK_INPUT:
+            said = "the network's input" if name == NETWORK_INPUT else f"'{name}', which passes the network's input on"
+            raise SpecError(f"'outputs' names {said}: a network hands out what it computes", where)
         if names.producers[name] in found:
             raise SpecError(f"'outputs' names the output of '{names.producers[name]}' twice", where)
         found[names.producers[name]] = None

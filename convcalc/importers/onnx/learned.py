@@ -21,15 +21,19 @@ class Learned:
         self.initializers = initializers
         self.constants = constants  # every constant's dims: initializers and those computed
         self.feeds: dict[str, frozenset[str]] = {}  # a computed constant -> the parameters it is computed from
+        self.gathered: set[str] = set()  # computed constants that a Gather of a parameter (a table lookup) made
         self.counted: set[str] = set()  # the weights a layer has counted: another that reads one shares it
 
     def derive(self, node: OnnxNode, given: Sequence[str]) -> None:
-        """A node computing constants from ``given``: its outputs are computed from their parameters; an Identity
-        of a parameter is one of its own (torch's exporter writes a parameter equal to another as a copy)."""
+        """A node computing constants from ``given``: its outputs are computed from their parameters (a Gather's,
+        or those of a computed one, are ``gathered``); an Identity of a parameter is one of its own (torch's
+        exporter writes a parameter equal to another as a copy)."""
         learned = frozenset[str]().union(*(self.source(tensor) for tensor in given))
-        if node.op_type == "Identity" and learned:
+        if node.op_type == "Identity" and learned and given[0] in self.initializers:
             learned = frozenset(node.outputs)
         self.feeds.update((output, learned) for output in node.outputs if learned)
+        if learned and (node.op_type == "Gather" or any(tensor in self.gathered for tensor in given)):
+            self.gathered.update(node.outputs)
 
     def source(self, tensor: str) -> frozenset[str]:
         """The parameters a constant is or is computed from: initializers of real numbers (not an index table) named
@@ -40,9 +44,15 @@ class Learned:
             return frozenset({tensor}) if initializer.real and MODULE_PATH.fullmatch(tensor) else frozenset()
         return self.feeds.get(tensor, frozenset())
 
+    def take_gathered(self, tensor: str) -> int:
+        """The values of the tables a constant was gathered from (Swin's relative position bias, 169 x heads
+        gathered into heads x 49 x 49), once; a parameter read whole cannot be told from a buffer (timm's Swin adds
+        its attention mask, a buffer, so): none."""
+        return self.take(tensor) if tensor in self.gathered else 0
+
     def take(self, tensor: str) -> int:
-        """How many learned values a constant is computed from that no layer has counted yet (Swin's relative
-        position bias table, gathered into a [heads, 49, 49] bias); they count here, once."""
+        """How many learned values a constant is computed from that no layer has counted yet (NFNet's standardised
+        conv weight and its gain); they count here, once."""
         taken = self.source(tensor) - self.counted
         self.counted |= taken
         return sum(math.prod(self.constants[name].dims) for name in taken)

@@ -242,7 +242,7 @@ def arithmetic(importer: Importer, node: OnnxNode) -> None:
     """An element-wise Add, Sub, Mul, Div or Pow of two activations (sizes of 1 broadcast, aligned from the last
     axis), or of an activation and a constant (EfficientViT's + 1e-5, attention's scale, YOLO's strides): an
     ``arithmetic`` layer, one FLOP per output element; the constant's shape is kept, not its values, and the
-    parameters it is computed from count as the layer's (``learned``)."""
+    parameters of the tables it was gathered from count as the layer's (``learned``)."""
     op = OPERATIONS[node.op_type]
     constants = [importer.constant(node, position) for position in (0, 1)]
     if constants[0] is None and constants[1] is None:
@@ -261,7 +261,7 @@ def arithmetic(importer: Importer, node: OnnxNode) -> None:
     whole = node.inputs[position] in importer.all_axes or over_batch  # [1, 5] + [5, 1] is [5, 5]: held whole
     if len(dims) == len(held) and not whole:  # its first size stands beside the batch
         dims = dims[1:] or (1,)
-    config = {"op": op, "constant": dims, "learned": importer.learned.take(node.inputs[1 - position])}
+    config = {"op": op, "constant": dims, "learned": importer.learned.take_gathered(node.inputs[1 - position])}
     if whole:
         emit_all_axes(importer, node, "arithmetic", config, [all_axes_source(importer, node, position)])
     else:

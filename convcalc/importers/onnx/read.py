@@ -104,13 +104,13 @@ def build_graph(importer: Importer, given: Sequence[int] | None = None) -> Graph
 def handed_out(importer: Importer) -> tuple[str, ...]:
     """The nodes holding the graph's outputs, in the file's order, each once (a detector's scores and boxes, YOLO's
     feature maps beside its predictions); one handed out channels-last is put back in the file's layout, as it states
-    it. An output computed from constants alone (no node holds it) is left out."""
+    it. An output computed from constants alone (no node holds it), or the input handed out again, is left out."""
     ending = importer.model.nodes[importer.index] if importer.model.nodes else None
     outputs: dict[str, None] = {}
     for tensor, _ in importer.model.outputs:
         if tensor in importer.channels_last and ending is not None:
             in_file_layout(importer, ending, [tensor])
-        if tensor in importer.producer:
+        if importer.producer.get(tensor, NETWORK_INPUT) != NETWORK_INPUT:
             outputs[importer.producer[tensor]] = None
     return tuple(outputs)
 

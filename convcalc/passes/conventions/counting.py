@@ -44,7 +44,7 @@ class Convention:
     also_flops: bool = False
     """convcalc's own: FLOPs beside its MACs."""
     traced: bool = False
-    """The tool counts a torch.jit trace, which drops every op whose result never reaches the network's output."""
+    """The tool counts a torch.jit trace, which drops every op whose result never reaches an output of the network."""
 
     @property
     def release(self) -> str:
@@ -104,7 +104,7 @@ CONVENTIONS: dict[str, Convention] = {
             "FlopCountAnalysis(model, x).total()",
             "conv/linear without bias, batch norm 2 x elements, adaptive avg pool 1 x input; 0 for a conv with "
             "padding='same', pools, adds, activations other than ReLU (listed as unsupported) and for layers whose "
-            "output never reaches the network's output (dropped by its trace)",
+            "output never reaches an output of the network (dropped by its trace)",
             (("", FVCORE),),
             traced=True,
         ),
