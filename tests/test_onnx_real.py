@@ -27,8 +27,6 @@ TORCH = REPO / "tests" / "data" / "torch"
 PARAMS_OTHERWISE = {
     "maxvit_t.dynamo": "the relative position bias tables (169 x heads: 28,392), which the exporter gathers into "
     "constants of heads x 49 x 49 named after the op (index_2), no parameter's name",
-    "vit_b_16.dynamo": "biases torchvision initialises to 0, which the exporter drops (the attention's output "
-    "projections, the head)",
     "swin_t.dynamo": "the relative position bias tables (169 x heads in each block: 23,322), gathered by the exporter "
     "into constants named after the op, and the classifier's zero bias",
     "efficientformer_l1.dynamo": "the attention's learned bias (8 heads x 49 = 392), gathered by the exporter into a "
@@ -48,12 +46,15 @@ ZERO_BIASES = {
     "retinanet_resnet50_fpn": 2 * 4 * 256 + 9 * 4 + 8 * 256,
     "poolformer_s12": 18_664,
     "convnext_atto": 12_640,
+    "vit_b_16": 768 + 1000 + 12 * 768,
 }
 """Biases the dynamo exporter drops as all zeros: torchvision and timm initialise these classifiers' biases to 0
 (MNASNet's and MobileViT's 1,000 classes, the video ResNets' 400 Kinetics classes; RetinaNet's four 256-channel
 convs in each of its two heads, its box regression's 9 anchors x 4, and its FPN's 4 lateral and 4 output convs;
 timm's PoolFormer initialises every conv's and its head's bias to 0: the 29 Conv2d and Linear modules of the record
-have 18,664 output channels, and timm's ConvNeXt initialises all 41 of its, 12,640)."""
+have 18,664 output channels, and timm's ConvNeXt initialises all 41 of its, 12,640; torchvision's ViT-B/16 its
+patch embedding's (768) and its head's (1,000), and nn.MultiheadAttention the output projection's of each of the 12
+encoder layers (768 each))."""
 
 EXPORTS = sorted(path.name.removesuffix(".onnx") for path in REAL.glob("*.onnx"))
 
