@@ -111,6 +111,15 @@ def test_a_wrong_output_is_one_located_error(written: str, message: str, column:
         assert caught.value.hint == "did you mean 'boxes'?"
 
 
+def test_a_repeated_layer_is_named_by_a_copy() -> None:
+    text = HEADS.replace("  - {type: relu, name: act}\n", "  - {type: relu, name: act, repeat: 2}\n")
+    text = text.replace("input: act", "input: act.1")
+    with pytest.raises(SpecError) as caught:
+        load_spec("heads.yaml", text=text.replace("[scores, boxes]", "[act, boxes]"))
+    assert caught.value.hint == "it is repeated: name a copy, 'act.0' to 'act.1'"
+    assert heads(text.replace("[scores, boxes]", "[act.1, scores, boxes]")).output_layer == "act.1"
+
+
 def test_a_block_or_structure_is_named_by_its_own_name() -> None:
     # a residual's name is its sum's; a block instance's is its last layer's output
     text = HEADS.replace("  - {type: relu, name: act}\n", "  - {type: residual, name: res, body: [{type: relu}]}\n")

@@ -103,7 +103,12 @@ def named_outputs(document: Located, names: Namespace) -> tuple[str, ...]:
         if not isinstance(name, str):
             raise SpecError(f"'outputs' lists layer names, not {describe(name)}", where)
         if name not in names.defined:
-            hint = nearest(name, names.defined) or "a layer inside a block has its full name, as the table shows it"
+            copies = names.copies(name, [])
+            hint = (
+                f"it is repeated: name a copy, '{name}.0' to '{copies[-1]}'"
+                if copies
+                else nearest(name, names.defined) or "a layer inside a block has its full name, as the table shows it"
+            )
             raise SpecError(f"'outputs' names '{name}', which is no layer of the network", where, hint=hint)
         if names.producers[name] == NETWORK_INPUT:
             said = "the network's input" if name == NETWORK_INPUT else f"'{name}', which passes the network's input on"
