@@ -738,3 +738,11 @@ def test_a_constant_that_broadcasts_over_the_batch_axis(tmp_path):
         counted = [la for la in analysis.layers if la.type == "arithmetic"]
         assert [la.flops for la in counted] == [math.prod(output)]
         assert analysis.output_shape == tuple(output)  # the batch's axis is the constant's now: held whole
+
+
+def test_the_input_handed_out_again_is_no_output(tmp_path):
+    # a graph whose outputs are its input x and relu(x): the network hands out what it computes, relu's 4 x 4 x 4
+    nodes = [ob.node("Relu", ["x"], ["y"], "relu")]
+    model = ob.model(nodes, [("x", [1, 4, 4, 4])], [("x", [1, 4, 4, 4]), ("y", [1, 4, 4, 4])])
+    analysis = analyze(write(tmp_path, model))
+    assert analysis.outputs == (("relu", (4, 4, 4)),)
