@@ -305,7 +305,7 @@ def render_sweep(
     rows = [
         [
             format_shape(row.input_shape),
-            format_shape(row.output_shape),
+            ", ".join(map(format_shape, row.output_shapes)),
             exact(row.params),  # exact, as in analyze's table
             count(row.macs),
             count(row.flops),
