@@ -178,7 +178,7 @@ def test_naming_the_input_as_an_output_gets_no_hint_to_itself() -> None:
 
 def test_a_sweep_lists_every_output_at_each_size() -> None:
     # the heads keep the map's size (3x3 convs padded by 1, 1x1 convs): 5 and 16 channels at 8x8, then at 16x16
-    from convcalc import sweep
+    from convcalc.sweep import sweep
 
     rows = sweep(load_spec("heads.yaml", text=HEADS), [(3, 8, 8), (3, 16, 16)]).rows
     assert [row.output_shapes for row in rows] == [((5, 8, 8), (16, 8, 8)), ((5, 16, 16), (16, 16, 16))]
