@@ -99,3 +99,10 @@ def test_rf_column_in_table_and_json():
 
     conv5 = next(layer for layer in json.loads(result.stdout)["layers"] if layer["name"] == "conv5")
     assert conv5["receptive_field"]["size"] == [163, 163]
+
+
+def test_a_flat_input_is_one_pixel() -> None:
+    # input [10] has no spatial axes: the whole input is one 1x1 pixel, and every layer's field is that pixel
+    analysis = analyze(load_spec("flat.yaml", text="input: [10]\nlayers:\n  - {type: linear, units: 5}\n"))
+    (layer,) = analysis.layers
+    assert (layer.receptive_field.size, layer.receptive_field.jump) == ((1, 1), (1, 1))

@@ -122,6 +122,7 @@ TARGETS = {
             "tests/test_oracle.py",
             "tests/test_true_warnings.py",
             "tests/test_engine_bounds.py",
+            "tests/test_errors.py",
         ],
     ),
 }
@@ -142,6 +143,10 @@ EQUIVALENT: dict[tuple[str, str], str] = {
         "engine.run",
         "full = [s for s, shape in zip(sources, shapes, strict=True) if shape[1:] == result.shape[1:]]: True -> False",
     ): "sources and shapes are made from each other: always of one length",
+    (
+        "engine.run",
+        'named = (f"{name} {format_shape(shape)}" for name, shape in zip(sources, shapes, strict=True)): True -> False',
+    ): "a merge's sources and their shapes: always of one length",
     ("kinds.merge", "for other in inputs[1:]:: 1 -> 0"): "also compares the first input with itself, always equal",
     ("kinds.merge", "if any(s != inputs[0] for s in inputs[1:]):: 1 -> 0"): "also compares the first input with itself",
     (
