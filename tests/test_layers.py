@@ -585,6 +585,16 @@ def test_a_conv_with_a_learned_gain_per_filter() -> None:
     assert (layer.params, layer.macs) == (4608 + 32 + 32, 294_912)
 
 
+def test_a_concat_says_along_which_axis_the_sizes_must_agree() -> None:
+    # along the channels, every other size must agree; along axis 1 (the height), the channels and width must
+    with pytest.raises(SpecError, match="cannot concatenate 4x6x6, 4x8x8: sizes other than the channels differ"):
+        analyze_layers([4, 6, 6], [{"type": "upsample", "name": "up", "size": [8, 8]},
+                                    {"type": "concat", "inputs": ["input", "up"]}])  # fmt: skip
+    with pytest.raises(SpecError, match="cannot concatenate 4x6x6, 2x6x6: sizes other than axis 1 differ"):
+        analyze_layers([4, 6, 6], [{"type": "conv", "name": "c", "filters": 2, "kernel": 1},
+                                    {"type": "concat", "axis": 1, "inputs": ["input", "c"]}])  # fmt: skip
+
+
 def test_arithmetic_needs_two_operands_that_broadcast() -> None:
     with pytest.raises(SpecError, match="arithmetic takes two operands"):
         analyze_layers([4, 6, 6], [{"type": "arithmetic", "op": "mul", "inputs": ["input"]}])

@@ -148,6 +148,10 @@ EQUIVALENT: dict[tuple[str, str], str] = {
         'named = (f"{name} {format_shape(shape)}" for name, shape in zip(sources, shapes, strict=True)): True -> False',
     ): "a merge's sources and their shapes: always of one length",
     ("kinds.merge", "for other in inputs[1:]:: 1 -> 0"): "also compares the first input with itself, always equal",
+    (
+        "kinds.merge",
+        'return call("Concat", dim=(resolve_axis(config["axis"], inputs[0], self.type) + 1, 1)): 0 -> 1',
+    ): "the default torch's Concat takes written out (Concat(dim=1) is Concat())",
     ("kinds.merge", "if any(s != inputs[0] for s in inputs[1:]):: 1 -> 0"): "also compares the first input with itself",
     (
         "kinds.merge",
