@@ -106,3 +106,8 @@ def test_a_flat_input_is_one_pixel() -> None:
     analysis = analyze(load_spec("flat.yaml", text="input: [10]\nlayers:\n  - {type: linear, units: 5}\n"))
     (layer,) = analysis.layers
     assert (layer.receptive_field.size, layer.receptive_field.jump) == ((1, 1), (1, 1))
+    # reshaped to a 1-D map of 10 positions, a conv's windows (one axis) do not map onto that pixel's two: the field
+    # is the whole input, still the one pixel
+    text = "input: [10]\nlayers:\n  - {type: reshape, shape: [1, 10]}\n  - {type: conv, filters: 2, kernel: 3}\n"
+    conv = analyze(load_spec("flat.yaml", text=text)).layers[-1]
+    assert (conv.receptive_field.size, conv.receptive_field.jump) == ((1, 1), (1, 1))
