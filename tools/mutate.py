@@ -148,6 +148,31 @@ EQUIVALENT: dict[tuple[str, str], str] = {
         'named = (f"{name} {format_shape(shape)}" for name, shape in zip(sources, shapes, strict=True)): True -> False',
     ): "a merge's sources and their shapes: always of one length",
     ("kinds.merge", "for other in inputs[1:]:: 1 -> 0"): "also compares the first input with itself, always equal",
+    **dict.fromkeys(
+        [
+            (
+                "kinds.weighted",
+                "padded = (n + before + after for n, (before, after) in zip(inputs[0][1:], sides, strict=True)): "
+                "True -> False",
+            ),
+            (
+                "kinds.weighted",
+                'sides = ", ".join(f"{before}/{after} {unit}" for (before, after), unit in zip(pads, units, '
+                "strict=True)): True -> False",
+            ),
+            (
+                "kinds.weighted",
+                'axis_names(len(size), "out"), size, kernel, stride, pad, output_pad, dilation, strict=True: True -> '
+                "False",
+            ),
+            (
+                "kinds.weighted",
+                "windows = tuple(self.window(*axis) for axis in zip(kernel, stride, pad, dilation, strict=True)): "
+                "True -> False",
+            ),
+        ],
+        "one value per spatial axis in each zipped sequence, resolved to the input's rank: always of one length",
+    ),
     (
         "kinds.merge",
         'return call("Concat", dim=(resolve_axis(config["axis"], inputs[0], self.type) + 1, 1)): 0 -> 1',
