@@ -75,7 +75,7 @@ ONNX_TESTS = [*ONNX_OPS_TESTS, "tests/test_onnx_constants.py", "tests/test_onnx_
 time of these tests)."""
 CONVENTION_TESTS = ["tests/test_conventions.py", "tests/test_compare.py", "tests/test_torch_import.py"]
 """Other tools' counts against their recordings (tests/data/peers)."""
-TORCH_TESTS = ["tests/test_torch_import.py"]
+TORCH_TESTS = ["tests/test_torch_import.py", "tests/test_torch_ops.py"]
 """The PyTorch front end against the recorded traces (tests/data/torch/traces)."""
 FOLD_TESTS = ["tests/test_fold.py", "tests/test_import.py"]
 """Folding: random graphs and every ONNX fixture, folded and flat, count alike."""

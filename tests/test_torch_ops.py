@@ -1,0 +1,429 @@
+"""The PyTorch front end's tensor-op handlers on traces written by hand, without torch.
+
+Each test writes the aten events a small module would run (shapes as PyTorch documents them: permute and transpose
+reorder dims, select drops one, cat adds sizes along one, a reduction keeps a dim at size 1 or drops it) and checks
+the layers convcalc makes of them, with counts by hand. Tensors are numbered in order; the first is the input.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pytest
+
+from convcalc import analyze
+from convcalc.engine.results import Analysis
+from convcalc.importers.torch.events import Event, Ref, Trace
+from convcalc.importers.torch.read import imported
+from convcalc.importers.torch.tensors import SDPA_MASK
+
+END = 9223372036854775807
+"""What x[:, a:] passes aten's slice as its end (INT64_MAX)."""
+
+
+class Net:
+    """A trace written by hand: ``op`` adds an aten event made of the given arguments and returns its output(s)."""
+
+    def __init__(self, *shape: int) -> None:
+        self.count = 0
+        self.events: list[Event] = []
+        self.sizes: dict[str, int] = {}
+        self.input = self.tensor(*shape)
+
+    def tensor(self, *shape: int, role: Any = "a", name: str = "") -> Ref:
+        self.count += 1
+        return Ref(self.count, shape, role, name)
+
+    def param(self, name: str, *shape: int) -> Ref:
+        """A parameter (its size recorded as the trace records each parameter's)."""
+        self.sizes[name] = math.prod(shape)
+        return self.tensor(*shape, role="p", name=name)
+
+    def op(self, op: str, *args: Any, out: Any, kwargs: dict[str, Any] | None = None) -> Any:
+        """The event's output, of shape ``out`` (a list of shapes: its outputs, a tuple)."""
+        many = isinstance(out, list)
+        outputs = tuple(self.tensor(*shape) for shape in (out if many else [out]))
+        self.events.append(Event(op, "Tensor", args, kwargs or {}, outputs, "", 0))
+        return outputs if many else outputs[0]
+
+    def analysis(self, *outputs: Ref) -> Analysis:
+        """The analysis of the trace returning ``outputs`` (default: the last event's)."""
+        trace = Trace(
+            "hand",
+            self.input,
+            tuple(self.events),
+            outputs or self.events[-1].outputs,
+            (),
+            parameters=sum(self.sizes.values()),
+            sizes=tuple(self.sizes.items()),
+        )
+        return analyze(imported(trace, "hand").graph())
+
+
+def layers(analysis: Analysis) -> list[tuple[str, tuple[int, ...]]]:
+    return [(layer.type, layer.output_shape) for layer in analysis.layers]
+
+
+def shape_warnings(analysis: Analysis) -> list[str]:
+    """Warnings that a handler's reading gave another shape than torch (its layer made opaque)."""
+    return [warning.message for warning in analysis.warnings if warning.code == "shape"]
+
+
+# --- permute and transpose ---
+
+
+def test_a_map_to_channels_last_and_back_makes_no_layer() -> None:
+    # ConvNeXt's LayerNorm over the channels: [2, 4, 6, 8] permuted (0, 2, 3, 1) is [2, 6, 8, 4], normalised over
+    # the last dim (4), permuted (0, 3, 1, 2) back to [2, 4, 6, 8]; a 1-D map [2, 4, 10] alike by transpose(1, 2)
+    net = Net(2, 4, 6, 8)
+    last = net.op("permute", net.input, [0, 2, 3, 1], out=(2, 6, 8, 4))
+    normed = net.op("native_layer_norm", last, [4], None, None, 1e-5, out=(2, 6, 8, 4))
+    first = net.op("permute", normed, [0, 3, 1, 2], out=(2, 4, 6, 8))
+    net.op("relu", first, out=(2, 4, 6, 8))
+    assert layers(net.analysis()) == [("layernorm", (4, 6, 8)), ("relu", (4, 6, 8))]
+    net = Net(2, 4, 10)
+    last = net.op("transpose", net.input, 1, 2, out=(2, 10, 4))
+    normed = net.op("native_layer_norm", last, [4], None, None, 1e-5, out=(2, 10, 4))
+    first = net.op("transpose", normed, 2, 1, out=(2, 4, 10))
+    net.op("relu", first, out=(2, 4, 10))
+    assert layers(net.analysis()) == [("layernorm", (4, 10)), ("relu", (4, 10))]
+
+
+def test_a_permute_of_a_channels_last_map_is_a_permute_of_torchs_order() -> None:
+    # [2, 4, 6, 8] to channels-last [2, 6, 8, 4] (no layer), then H and W swapped: permute (0, 2, 1, 3) is
+    # [2, 8, 6, 4]. convcalc holds the channels-last map as 4 x 6 x 8: back to torch's order 6 x 8 x 4 (dims
+    # (1, 2, 0)), then H and W swapped, 8 x 6 x 4 (dims (1, 0, 2))
+    net = Net(2, 4, 6, 8)
+    last = net.op("permute", net.input, [0, 2, 3, 1], out=(2, 6, 8, 4))
+    swapped = net.op("permute", last, [0, 2, 1, 3], out=(2, 8, 6, 4))
+    net.op("relu", swapped, out=(2, 8, 6, 4))
+    analysis = net.analysis()
+    assert layers(analysis) == [("permute", (6, 8, 4)), ("permute", (8, 6, 4)), ("relu", (8, 6, 4))]
+    assert [layer.config["dims"] for layer in analysis.layers[:2]] == [(1, 2, 0), (1, 0, 2)]
+
+
+def test_a_permute_that_moves_only_the_batch_makes_no_layer() -> None:
+    # tokens [2, 5, 8] transposed (0, 1) to [5, 2, 8] (nn.MultiheadAttention's sequence-first order), a softmax over
+    # the last dim (8: convcalc's axis 1 of 5 x 8), transposed back: one softmax, no permute
+    net = Net(2, 5, 8)
+    moved = net.op("transpose", net.input, 0, 1, out=(5, 2, 8))
+    scores = net.op("_softmax", moved, -1, False, out=(5, 2, 8))
+    back = net.op("transpose", scores, 0, 1, out=(2, 5, 8))
+    net.op("relu", back, out=(2, 5, 8))
+    analysis = net.analysis()
+    assert layers(analysis) == [("softmax", (5, 8)), ("relu", (5, 8))]
+    assert analysis.layers[0].config["axis"] == 1 and not shape_warnings(analysis)
+
+
+def test_a_permute_of_a_view_it_does_not_follow_is_opaque() -> None:
+    # a 1-D map [2, 4, 10] lifted to [2, 4, 1, 10] (a view, as torch runs a 1-D pool), then its last two dims
+    # swapped: opaque, read as nothing else (no shape warning)
+    net = Net(2, 4, 10)
+    lifted = net.op("unsqueeze", net.input, 2, out=(2, 4, 1, 10))
+    net.op("transpose", lifted, 2, 3, out=(2, 4, 10, 1))
+    analysis = net.analysis()
+    assert [layer.type for layer in analysis.layers] == ["opaque"] and not shape_warnings(analysis)
+
+
+# --- softmax ---
+
+
+@pytest.mark.parametrize(("dim", "axis"), [(-1, 0), (3, 0), (1, 1), (2, 2)])
+def test_softmax_over_each_axis_of_a_channels_last_map(dim: int, axis: int) -> None:
+    # [2, 6, 8, 4] channels-last (convcalc's 4 x 6 x 8): its last dim (C) is axis 0, H axis 1, W axis 2
+    net = Net(2, 4, 6, 8)
+    last = net.op("permute", net.input, [0, 2, 3, 1], out=(2, 6, 8, 4))
+    net.op("_softmax", last, dim, False, out=(2, 6, 8, 4))
+    (softmax,) = net.analysis().layers
+    assert (softmax.type, softmax.output_shape) == ("softmax", (4, 6, 8))
+    assert softmax.config["axis"] == axis
+
+
+def test_softmax_over_the_batch_is_opaque() -> None:
+    net = Net(2, 5, 8)
+    net.op("_softmax", net.input, 0, False, out=(2, 5, 8))
+    assert [layer.type for layer in net.analysis().layers] == ["opaque"]
+
+
+# --- cat ---
+
+
+def test_cat_along_the_channels_and_along_the_batch() -> None:
+    # cat([x, relu(x)], 1) of [2, 4, 6, 8]: [2, 8, 6, 8]; without a dim (0, the batch): [4, 4, 6, 8], opaque
+    net = Net(2, 4, 6, 8)
+    other = net.op("relu", net.input, out=(2, 4, 6, 8))
+    net.op("cat", [net.input, other], 1, out=(2, 8, 6, 8))
+    assert layers(net.analysis()) == [("relu", (4, 6, 8)), ("concat", (8, 6, 8))]
+    net = Net(2, 4, 6, 8)
+    other = net.op("relu", net.input, out=(2, 4, 6, 8))
+    net.op("cat", [net.input, other], out=(4, 4, 6, 8))
+    assert [layer.type for layer in net.analysis().layers] == ["relu", "opaque"]
+
+
+def test_cat_of_one_tensor_is_a_concat_of_it() -> None:
+    net = Net(2, 4, 6, 8)
+    net.op("cat", [net.input], 1, out=(2, 4, 6, 8))
+    assert layers(net.analysis()) == [("concat", (4, 6, 8))]
+
+
+def test_cat_of_maps_laid_out_differently_or_of_a_constant_is_opaque() -> None:
+    # [2, 4, 4, 4] and its channels-last permute (same torch shape, convcalc's axes in another order); a constant
+    # [2, 4, 4, 4] put before the map
+    net = Net(2, 4, 4, 4)
+    last = net.op("permute", net.input, [0, 2, 3, 1], out=(2, 4, 4, 4))
+    net.op("cat", [net.input, last], 1, out=(2, 8, 4, 4))
+    assert [layer.type for layer in net.analysis().layers] == ["opaque"]
+    net = Net(2, 4, 4, 4)
+    net.op("cat", [net.tensor(2, 4, 4, 4, role="c"), net.input], 1, out=(2, 8, 4, 4))
+    assert [layer.type for layer in net.analysis().layers] == ["opaque"]
+
+
+def test_two_learned_tokens_put_before_the_tokens() -> None:
+    # DeiT's class and distillation tokens: a learned [1, 2, 8] before tokens [2, 5, 8]: [2, 7, 8], 2 x 8 = 16
+    # parameters (the tokens read channels-last: a permute of 5 x 8 to 8 x 5 first)
+    net = Net(2, 5, 8)
+    net.op("cat", [net.param("tokens", 1, 2, 8), net.input], 1, out=(2, 7, 8))
+    analysis = net.analysis()
+    assert layers(analysis) == [("permute", (8, 5)), ("class_token", (8, 7))]
+    assert (analysis.layers[1].config["count"], analysis.total.params) == (2, 16)
+
+
+# --- select, unbind, slice, split ---
+
+
+@pytest.mark.parametrize(("index", "start"), [(2, 2), (-1, 3), (-4, 0)])
+def test_select_a_channel_of_a_map(index: int, start: int) -> None:
+    # x[:, index] of [2, 4, 6, 8]: channel index (from the end when negative, -4 the first of 4): [2, 6, 8]
+    net = Net(2, 4, 6, 8)
+    net.op("select", net.input, 1, index, out=(2, 6, 8))
+    analysis = net.analysis()
+    assert layers(analysis) == [("slice", (1, 6, 8)), ("reshape", (6, 8))]
+    assert (analysis.layers[0].config["start"], analysis.layers[0].config["end"]) == (start, start + 1)
+
+
+def test_select_a_row_of_a_channels_last_map_stays_channels_last() -> None:
+    # [2, 6, 8, 4] channels-last (4 x 6 x 8), x[:, 2]: [2, 8, 4], channels-last 4 x 8; a ReLU on it as well
+    net = Net(2, 4, 6, 8)
+    last = net.op("permute", net.input, [0, 2, 3, 1], out=(2, 6, 8, 4))
+    row = net.op("select", last, 1, 2, out=(2, 8, 4))
+    net.op("relu", row, out=(2, 8, 4))
+    analysis = net.analysis()
+    assert layers(analysis) == [("slice", (4, 1, 8)), ("reshape", (4, 8)), ("relu", (4, 8))]
+    assert analysis.layers[0].config["axis"] == 1 and not shape_warnings(analysis)
+
+
+@pytest.mark.parametrize(("dim", "index", "start"), [(2, -1, 9), (-1, -10, 0), (2, 3, 3)])
+def test_select_a_step_of_a_1d_map_is_a_slice_flattened(dim: int, index: int, start: int) -> None:
+    # a TCN's last step, x[:, :, -1] of [2, 4, 10]: step 9 of 10 (-10 the first), [2, 4]
+    net = Net(2, 4, 10)
+    net.op("select", net.input, dim, index, out=(2, 4))
+    analysis = net.analysis()
+    assert layers(analysis) == [("slice", (4, 1)), ("flatten", (4,))]
+    assert (analysis.layers[0].config["start"], analysis.layers[0].config["axis"]) == (start, 1)
+
+
+def test_select_a_step_of_channels_last_tokens() -> None:
+    # tokens [2, 4, 10] transposed to [2, 10, 4] (channels-last 4 x 10), x[:, 3]: [2, 4]
+    net = Net(2, 4, 10)
+    tokens = net.op("transpose", net.input, 1, 2, out=(2, 10, 4))
+    net.op("select", tokens, 1, 3, out=(2, 4))
+    analysis = net.analysis()
+    assert layers(analysis) == [("slice", (4, 1)), ("reshape", (4,))]
+    assert analysis.layers[0].config["start"] == 3
+
+
+def test_unbind_the_channels() -> None:
+    # unbind(x, 1) of [2, 3, 5, 8]: three [2, 5, 8], each a slice of one channel, reshaped without it
+    net = Net(2, 3, 5, 8)
+    parts = net.op("unbind", net.input, 1, out=[(2, 5, 8)] * 3)
+    analysis = net.analysis(*parts)
+    assert layers(analysis) == [("slice", (1, 5, 8)), ("reshape", (5, 8))] * 3
+    assert [layer.config["start"] for layer in analysis.layers if layer.type == "slice"] == [0, 1, 2]
+
+
+@pytest.mark.parametrize(
+    ("args", "kept"),
+    [((1, -3, END), (5, 8)), ((1, 2, -2), (2, 6)), ((1, -8, 3), (0, 3))],
+)
+def test_slice_of_the_channels(args: tuple[int, ...], kept: tuple[int, int]) -> None:
+    # x[:, -3:], x[:, 2:-2] and x[:, -8:3] of 8 channels: channels 5 to 7, 2 to 5, 0 to 2
+    net = Net(2, 8, 4, 4)
+    start, end = kept
+    net.op("slice", net.input, *args, out=(2, end - start, 4, 4))
+    (layer,) = net.analysis().layers
+    assert (layer.type, layer.config["start"], layer.config["end"]) == ("slice", start, end)
+    assert layer.output_shape == (end - start, 4, 4)
+
+
+def test_slice_of_every_channel_is_no_layer() -> None:
+    net = Net(2, 8, 4, 4)
+    whole = net.op("slice", net.input, 1, 0, 8, out=(2, 8, 4, 4))
+    net.op("relu", whole, out=(2, 8, 4, 4))
+    assert layers(net.analysis()) == [("relu", (8, 4, 4))]
+
+
+@pytest.mark.parametrize(
+    ("args", "kwargs", "out"),
+    [
+        ((1, 0, 4, 2), {}, (2, 2, 4, 4)),  # x[:, 0:4:2]: every second
+        ((), {"start": 0, "end": 1}, (1, 8, 4, 4)),  # dim 0, the batch: the first sample
+    ],
+)
+def test_slices_not_followed_are_opaque(args: tuple[int, ...], kwargs: dict[str, int], out: tuple[int, ...]) -> None:
+    net = Net(2, 8, 4, 4)
+    net.op("slice", net.input, *args, out=out, kwargs=kwargs)
+    analysis = net.analysis()
+    assert [layer.type for layer in analysis.layers] == ["opaque"] and not shape_warnings(analysis)
+
+
+# --- attention ---
+
+
+@pytest.mark.parametrize("op", sorted(SDPA_MASK))
+def test_fused_attention_without_a_mask(op: str) -> None:
+    # Q = K = V [2, 2, 5, 4] (2 heads, 5 tokens of 4): per head 5 x 5 x 4 for Q K^T and as many for A V
+    net = Net(2, 2, 5, 4)
+    q = net.input
+    rest = (
+        (None, 0.0, False)
+        if op in ("scaled_dot_product_attention", "_scaled_dot_product_efficient_attention")
+        else (0.0, False, False)
+    )
+    net.op(op, q, q, q, *rest, out=(2, 2, 5, 4))
+    (layer,) = net.analysis().layers
+    assert (layer.type, layer.output_shape, layer.macs) == ("dot_product_attention", (2, 5, 4), 2 * 2 * 5 * 5 * 4)
+
+
+@pytest.mark.parametrize("op", sorted(SDPA_MASK))
+def test_fused_attention_with_a_mask_is_opaque(op: str) -> None:
+    net = Net(2, 2, 5, 4)
+    q, mask = net.input, net.tensor(5, 5, role="c")
+    positional = op in ("scaled_dot_product_attention", "_scaled_dot_product_efficient_attention")
+    keyword = "attn_bias" if op == "_scaled_dot_product_efficient_attention" else "attn_mask"
+    net.op(op, q, q, q, *([mask] if positional else []), out=(2, 2, 5, 4), kwargs={} if positional else {keyword: mask})
+    assert [layer.type for layer in net.analysis().layers] == ["opaque"]
+
+
+def test_nn_multihead_attentions_fused_op() -> None:
+    # tokens [2, 5, 8], 2 heads, Q, K and V by one weight 24 x 8 without a bias, the output projection 8 x 8 + 8:
+    # 3 x 8 x 8 + 8 x 8 + 8 = 264 parameters; key and value another tensor (cross-attention): opaque
+    net = Net(2, 5, 8)
+    x = net.input
+    weights = [net.param("in_proj_weight", 24, 8), None, net.param("out_proj.weight", 8, 8), net.param("b", 8)]
+    net.op("_native_multi_head_attention", x, x, x, 8, 2, *weights, None, out=[(2, 5, 8), (0,)])
+    analysis = net.analysis()
+    assert layers(analysis) == [("permute", (8, 5)), ("attention", (8, 5))]
+    assert (analysis.layers[1].config["heads"], analysis.layers[1].config["qkv_bias"]) == (2, False)
+    assert analysis.total.params == 264
+    net = Net(2, 5, 8)
+    other = net.op("relu", net.input, out=(2, 5, 8))
+    weights = [net.param("in_proj_weight", 24, 8), None, net.param("out_proj.weight", 8, 8), net.param("b", 8)]
+    net.op("_native_multi_head_attention", net.input, other, other, 8, 2, *weights, None, out=[(2, 5, 8), (0,)])
+    assert [layer.type for layer in net.analysis().layers] == ["relu", "opaque"]
+
+
+# --- arithmetic and reductions ---
+
+
+def test_an_add_scaled_by_alpha_is_opaque() -> None:
+    # add(x, y, alpha=2) is x + 2y: not an add, and no arithmetic convcalc counts
+    net = Net(2, 4, 6, 6)
+    other = net.op("relu", net.input, out=(2, 4, 6, 6))
+    net.op("add", net.input, other, 2, out=(2, 4, 6, 6))
+    assert [layer.type for layer in net.analysis().layers] == ["relu", "opaque"]
+
+
+def test_arithmetic_of_maps_laid_out_differently_is_opaque() -> None:
+    # [2, 4, 4, 4] less its channels-last permute (one torch shape, convcalc's axes in another order)
+    net = Net(2, 4, 4, 4)
+    last = net.op("permute", net.input, [0, 2, 3, 1], out=(2, 4, 4, 4))
+    net.op("sub", net.input, last, out=(2, 4, 4, 4))
+    assert [layer.type for layer in net.analysis().layers] == ["opaque"]
+
+
+def test_arithmetic_with_a_number() -> None:
+    # x * 0.5 of [2, 4, 6, 6]: one multiplication per element, 4 x 6 x 6 = 144; x * True is no number convcalc counts
+    net = Net(2, 4, 6, 6)
+    net.op("mul", net.input, 0.5, out=(2, 4, 6, 6))
+    (layer,) = net.analysis().layers
+    assert (layer.type, layer.config["op"], layer.config["constant"], layer.flops) == ("arithmetic", "mul", (1,), 144)
+    net = Net(2, 4, 6, 6)
+    net.op("mul", net.input, True, out=(2, 4, 6, 6))
+    assert [layer.type for layer in net.analysis().layers] == ["opaque"]
+
+
+@pytest.mark.parametrize(
+    ("shape", "permute", "constant", "sizes"),
+    [
+        ((2, 4, 6, 6), None, (), (1,)),  # a 0-d tensor: one value
+        ((2, 4, 6, 8), [0, 2, 3, 1], (6, 8, 4), (4, 6, 8)),  # channels-last [2, 6, 8, 4] less [6, 8, 4]
+        ((2, 4, 6, 8), [0, 2, 3, 1], (1, 6, 8, 4), (4, 6, 8)),  # ... less [1, 6, 8, 4]
+        ((2, 4, 10), [0, 2, 1], (10, 4), (4, 10)),  # channels-last tokens [2, 10, 4] less [10, 4]
+    ],
+)
+def test_arithmetic_with_a_constant_tensor(
+    shape: tuple[int, ...], permute: list[int] | None, constant: tuple[int, ...], sizes: tuple[int, ...]
+) -> None:
+    # one subtraction per element of the map (its sizes less the batch), the constant's sizes channels first
+    net = Net(*shape)
+    source = net.input
+    if permute is not None:
+        source = net.op("permute", source, permute, out=tuple(shape[d] for d in permute))
+    net.op("sub", source, net.tensor(*constant, role="c"), out=source.shape)
+    (layer,) = net.analysis().layers
+    assert (layer.type, layer.config["constant"], layer.flops) == ("arithmetic", sizes, math.prod(shape[1:]))
+
+
+def test_a_learned_constant_counts_once_and_a_buffer_never() -> None:
+    # x - offset, then (x - offset) * scale... as two subtractions of one learned 4 x 1 x 1 (4 parameters, counted
+    # on the first), then a buffer (mean) of 4 x 1 x 1 subtracted: no parameter
+    net = Net(2, 4, 6, 6)
+    offset = net.param("offset", 1, 4, 1, 1)
+    once = net.op("sub", net.input, offset, out=(2, 4, 6, 6))
+    twice = net.op("sub", once, offset, out=(2, 4, 6, 6))
+    net.op("sub", twice, net.tensor(1, 4, 1, 1, role="p", name="mean"), out=(2, 4, 6, 6))
+    analysis = net.analysis()
+    assert [layer.params for layer in analysis.layers] == [4, 0, 0]
+    assert [layer.flops for layer in analysis.layers] == [4 * 6 * 6] * 3
+
+
+def test_a_sum_keeping_its_axis() -> None:
+    # sum(x, [1], True) of [2, 4, 6, 8]: [2, 1, 6, 8], one addition per input element (192)
+    net = Net(2, 4, 6, 8)
+    net.op("sum", net.input, [1], True, out=(2, 1, 6, 8))
+    (layer,) = net.analysis().layers
+    assert (layer.type, layer.config["axes"], layer.config["keep"], layer.output_shape) == (
+        "reduce",
+        (0,),
+        True,
+        (1, 6, 8),
+    )
+    assert layer.flops == 4 * 6 * 8
+
+
+def test_a_max_over_the_channels_of_a_channels_last_map() -> None:
+    # amax(x, [-1], True) of channels-last [2, 6, 8, 4]: [2, 6, 8, 1], convcalc's 1 x 6 x 8; without keepdim the
+    # channels' place is torch's to say: opaque
+    net = Net(2, 4, 6, 8)
+    last = net.op("permute", net.input, [0, 2, 3, 1], out=(2, 6, 8, 4))
+    net.op("amax", last, [-1], True, out=(2, 6, 8, 1))
+    (layer,) = net.analysis().layers
+    assert (layer.type, layer.config["op"], layer.config["axes"], layer.output_shape) == (
+        "reduce",
+        "max",
+        (0,),
+        (1, 6, 8),
+    )
+    net = Net(2, 4, 6, 8)
+    last = net.op("permute", net.input, [0, 2, 3, 1], out=(2, 6, 8, 4))
+    net.op("amax", last, [-1], False, out=(2, 6, 8))
+    assert [layer.type for layer in net.analysis().layers] == ["opaque"]
+
+
+def test_a_sum_over_a_tensor_whose_batch_moved_is_opaque() -> None:
+    # tokens [2, 5, 8] transposed to [5, 2, 8], summed over the last dim: [5, 2, 1]
+    net = Net(2, 5, 8)
+    moved = net.op("transpose", net.input, 0, 1, out=(5, 2, 8))
+    net.op("sum", moved, [-1], True, out=(5, 2, 1))
+    assert [layer.type for layer in net.analysis().layers] == ["opaque"]
