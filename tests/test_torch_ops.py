@@ -427,3 +427,188 @@ def test_a_sum_over_a_tensor_whose_batch_moved_is_opaque() -> None:
     moved = net.op("transpose", net.input, 0, 1, out=(5, 2, 8))
     net.op("sum", moved, [-1], True, out=(5, 2, 1))
     assert [layer.type for layer in net.analysis().layers] == ["opaque"]
+
+
+# --- the layers of ops.py: arguments left to their defaults, and arguments not followed ---
+
+
+def test_a_conv_with_aten_defaults_and_single_values() -> None:
+    # conv2d(x, w) of [2, 3, 8, 8] by 4 x 3 x 3 x 3 (an ExportedProgram leaves stride, padding and dilation out: 1,
+    # 0, 1): 4 x 6 x 6, 4 x 6 x 6 x 27 = 3,888 MACs, 108 parameters; conv2d(x, w, None, [2], "valid"): one stride
+    # for both axes, (8 - 3) // 2 + 1 = 3
+    net = Net(2, 3, 8, 8)
+    net.op("conv2d", net.input, net.param("w", 4, 3, 3, 3), out=(2, 4, 6, 6))
+    (conv,) = net.analysis().layers
+    assert (conv.config["stride"], conv.config["padding"], conv.config["dilation"]) == ((1, 1), (0, 0), (1, 1))
+    assert (conv.output_shape, conv.macs, conv.params) == ((4, 6, 6), 4 * 6 * 6 * 27, 108)
+    net = Net(2, 3, 8, 8)
+    net.op("conv2d", net.input, net.param("w", 4, 3, 3, 3), None, [2], "valid", out=(2, 4, 3, 3))
+    (conv,) = net.analysis().layers
+    assert (conv.config["stride"], conv.config["padding"], conv.output_shape) == ((2, 2), (0, 0), (4, 3, 3))
+
+
+def test_a_transposed_conv_without_output_padding() -> None:
+    # conv_transpose2d(x, w, None, [2, 2]) of [2, 3, 8, 8] by (3, 4, 2, 2): (8 - 1) x 2 + 2 = 16, 4 x 16 x 16;
+    # each input value times 4 x 2 x 2 weights: 3 x 8 x 8 x 16 = 3,072 MACs
+    net = Net(2, 3, 8, 8)
+    net.op("conv_transpose2d", net.input, net.param("w", 3, 4, 2, 2), None, [2, 2], out=(2, 4, 16, 16))
+    (conv,) = net.analysis().layers
+    assert (conv.type, conv.config["output_padding"], conv.output_shape) == ("conv_transpose", (0, 0), (4, 16, 16))
+    assert conv.macs == 3 * 8 * 8 * 16
+
+
+def test_weights_computed_from_parameters_count_each_and_from_the_input_none() -> None:
+    # weight norm: each conv's weight computed from its parameters (no name): 4 x 3 x 9 = 108 and 4 x 4 x 9 = 144,
+    # neither shared; a weight computed from the input is no layer convcalc counts (opaque)
+    net = Net(2, 3, 8, 8)
+    first = net.op("conv2d", net.input, net.tensor(4, 3, 3, 3, role="p"), out=(2, 4, 6, 6))
+    net.op("conv2d", first, net.tensor(4, 4, 3, 3, role="p"), out=(2, 4, 4, 4))
+    assert [layer.params for layer in net.analysis().layers] == [108, 144]
+    net = Net(2, 3, 8, 8)
+    args = (None, [1, 1], [0, 0], [1, 1], False, [0, 0], 1)
+    net.op("convolution", net.input, net.tensor(4, 3, 3, 3), *args, out=(2, 4, 6, 6))
+    assert [layer.type for layer in net.analysis().layers] == ["opaque"]
+
+
+def test_a_linear_over_tokens_and_over_a_flat_input() -> None:
+    # linear(x, w, b) of tokens [2, 5, 8] by 16 x 8: per token, 5 x 8 x 16 = 640 MACs, 8 x 16 + 16 = 144 parameters;
+    # linear(x, w) of [2, 8]: no bias, 128 parameters
+    net = Net(2, 5, 8)
+    net.op("linear", net.input, net.param("w", 16, 8), net.param("b", 16), out=(2, 5, 16))
+    analysis = net.analysis()
+    assert layers(analysis) == [("permute", (8, 5)), ("linear", (16, 5))]
+    assert (analysis.layers[1].macs, analysis.total.params) == (640, 144)
+    net = Net(2, 8)
+    net.op("linear", net.input, net.param("w", 16, 8), out=(2, 16))
+    (layer,) = net.analysis().layers
+    assert (layer.type, layer.config["bias"], layer.params) == ("linear", False, 128)
+
+
+def test_batch_norm_momentum_and_eps() -> None:
+    # native_batch_norm(x, w, b, mean, var, training, momentum 0.3, eps 1e-3); given eps alone, momentum 0.1
+    for args, momentum in [((False, 0.3, 1e-3), 0.3), ((False, 1e-3), 0.1)]:
+        net = Net(2, 4, 6, 6)
+        stats = [net.param("w", 4), net.param("b", 4), net.tensor(4, role="p"), net.tensor(4, role="p")]
+        net.op("native_batch_norm", net.input, *stats, *args, out=[(2, 4, 6, 6), (0,), (0,)])
+        (layer,) = net.analysis().layers
+        assert (layer.config["eps"], layer.config["momentum"]) == (1e-3, momentum)
+
+
+@pytest.mark.parametrize(
+    ("op", "args", "kind"),
+    [
+        ("clamp", (0,), "relu"),
+        ("clamp_min", (0,), "relu"),
+        ("clamp", (0, 6), "relu6"),
+        ("hardtanh", (0.0, 6.0), "relu6"),
+        ("clamp", (0, 1), "opaque"),
+        ("clamp", (-1,), "opaque"),
+        ("hardtanh", (), "opaque"),  # -1 to 1
+    ],
+)
+def test_clamps_that_are_relus(op: str, args: tuple[float, ...], kind: str) -> None:
+    net = Net(2, 4, 6, 6)
+    net.op(op, net.input, *args, out=(2, 4, 6, 6))
+    assert [layer.type for layer in net.analysis().layers] == [kind]
+
+
+def test_in_place_activations() -> None:
+    # relu_ works in place, relu not; gelu has no in-place form its kind records
+    net = Net(2, 4, 6, 6)
+    first = net.op("relu_", net.input, out=(2, 4, 6, 6))
+    second = net.op("relu", first, out=(2, 4, 6, 6))
+    net.op("gelu_", second, out=(2, 4, 6, 6))
+    analysis = net.analysis()
+    assert [layer.type for layer in analysis.layers] == ["relu", "relu", "gelu"]
+    assert [layer.config.get("inplace", False) for layer in analysis.layers] == [True, False, False]
+
+
+def test_means_that_are_pools_and_that_are_not() -> None:
+    # mean over the positions of a 1-D map [2, 4, 10]: a global average pool, 4 x 1; over the channels of
+    # [2, 4, 6, 8]: a reduce, 192 additions + 48 divisions; of a flat [2, 8] over everything: opaque
+    net = Net(2, 4, 10)
+    net.op("mean", net.input, [-1], True, out=(2, 4, 1))
+    assert layers(net.analysis()) == [("global_avgpool", (4, 1))]
+    net = Net(2, 4, 6, 8)
+    net.op("mean", net.input, [1], True, out=(2, 1, 6, 8))
+    (layer,) = net.analysis().layers
+    assert (layer.type, layer.config["op"], layer.config["axes"], layer.flops) == ("reduce", "mean", (0,), 192 + 48)
+    net = Net(2, 8)
+    net.op("mean", net.input, out=())
+    analysis = net.analysis()
+    assert [layer.type for layer in analysis.layers] == ["opaque"] and not shape_warnings(analysis)
+
+
+def test_an_add_of_a_number() -> None:
+    net = Net(2, 4, 6, 6)
+    net.op("add", net.input, 1.0, out=(2, 4, 6, 6))
+    (layer,) = net.analysis().layers
+    assert (layer.type, layer.config["op"], layer.flops) == ("arithmetic", "add", 4 * 6 * 6)
+
+
+def test_a_product_by_a_learned_weight_per_channel() -> None:
+    # a 1-D map [2, 4, 10] times a learned 4 x 1: a scale, 4 parameters; a flat [2, 8] times a learned 8: a
+    # product by a constant of 8 values (8 multiplications, 8 parameters)
+    net = Net(2, 4, 10)
+    net.op("mul", net.input, net.param("gamma", 4, 1), out=(2, 4, 10))
+    (layer,) = net.analysis().layers
+    assert (layer.type, layer.params) == ("scale", 4)
+    net = Net(2, 8)
+    net.op("mul", net.input, net.param("gamma", 8), out=(2, 8))
+    (layer,) = net.analysis().layers
+    assert (layer.type, layer.config["constant"], layer.params, layer.flops) == ("arithmetic", (8,), 8, 8)
+
+
+def test_upsample_modes_and_align_corners() -> None:
+    # [2, 4, 6, 8] to 12 x 16: scale 2 on both axes; bilinear with align_corners True or not given (False),
+    # nearest never aligned; a 2-D op on a 3-D map [2, 4, 3, 6, 8]: opaque
+    for op, args, aligned in [
+        ("upsample_bilinear2d", (True,), True),
+        ("upsample_bilinear2d", (), False),
+        ("upsample_nearest2d", (None,), False),
+    ]:
+        net = Net(2, 4, 6, 8)
+        net.op(op, net.input, [12, 16], *args, out=(2, 4, 12, 16))
+        (layer,) = net.analysis().layers
+        assert (layer.config["scale"], layer.config["align_corners"], layer.output_shape) == (
+            (2, 2),
+            aligned,
+            (4, 12, 16),
+        )
+    net = Net(2, 4, 3, 6, 8)
+    net.op("upsample_bilinear2d", net.input, [12, 16], False, out=(2, 4, 3, 12, 16))
+    assert [layer.type for layer in net.analysis().layers] == ["opaque"]
+
+
+def test_ops_whose_arguments_are_not_followed_are_opaque() -> None:
+    # a negative pad (it crops), an average pool by another divisor than its window's
+    net = Net(2, 4, 6, 8)
+    net.op("constant_pad_nd", net.input, [-1, -1], out=(2, 4, 6, 6))
+    net2 = Net(2, 4, 6, 8)
+    net2.op("avg_pool2d", net2.input, [2, 2], [2, 2], [0, 0], False, True, 3, out=(2, 4, 3, 4))
+    for analysis in (net.analysis(), net2.analysis()):
+        assert [layer.type for layer in analysis.layers] == ["opaque"] and not shape_warnings(analysis)
+
+
+def test_layer_norms_over_the_last_dim_and_over_others() -> None:
+    # tokens [2, 5, 8] over D = 8 (read channels-last: 8 x 5), affine: 2 x 8 = 16 parameters; a flat [2, 8] over its
+    # 8 channels; a map [2, 4, 6, 8] over H and W alone: opaque
+    net = Net(2, 5, 8)
+    net.op("native_layer_norm", net.input, [8], net.param("w", 8), net.param("b", 8), 1e-5, out=(2, 5, 8))
+    analysis = net.analysis()
+    assert layers(analysis) == [("permute", (8, 5)), ("layernorm", (8, 5))] and analysis.total.params == 16
+    net = Net(2, 8)
+    net.op("native_layer_norm", net.input, [8], None, None, 1e-5, out=(2, 8))
+    (layer,) = net.analysis().layers
+    assert (layer.type, layer.config["over"]) == ("layernorm", "channels")
+    net = Net(2, 4, 6, 8)
+    net.op("native_layer_norm", net.input, [6, 8], None, None, 1e-5, out=(2, 4, 6, 8))
+    assert [layer.type for layer in net.analysis().layers] == ["opaque"]
+
+
+def test_a_max_pool_by_one_value_for_both_axes() -> None:
+    # max_pool2d(x, [3], [2]) of [2, 4, 9, 9]: 3 x 3 by 2, (9 - 3) // 2 + 1 = 4
+    net = Net(2, 4, 9, 9)
+    net.op("max_pool2d", net.input, [3], [2], out=(2, 4, 4, 4))
+    (layer,) = net.analysis().layers
+    assert (layer.config["kernel"], layer.config["stride"], layer.output_shape) == ((3, 3), (2, 2), (4, 4, 4))
