@@ -612,3 +612,64 @@ def test_a_max_pool_by_one_value_for_both_axes() -> None:
     net.op("max_pool2d", net.input, [3], [2], out=(2, 4, 4, 4))
     (layer,) = net.analysis().layers
     assert (layer.config["kernel"], layer.config["stride"], layer.output_shape) == ((3, 3), (2, 2), (4, 4, 4))
+
+
+def test_a_layer_scale_on_a_channels_last_map() -> None:
+    # ConvNeXt's gamma: channels-last [2, 6, 8, 4] times a learned 4: a scale, 4 parameters
+    net = Net(2, 4, 6, 8)
+    last = net.op("permute", net.input, [0, 2, 3, 1], out=(2, 6, 8, 4))
+    net.op("mul", last, net.param("gamma", 4), out=(2, 6, 8, 4))
+    (layer,) = net.analysis().layers
+    assert (layer.type, layer.params, layer.output_shape) == ("scale", 4, (4, 6, 8))
+
+
+@pytest.mark.parametrize(
+    ("op", "shape", "out", "mode"),
+    [
+        ("upsample_linear1d", (2, 4, 10), (2, 4, 20), "linear"),
+        ("upsample_trilinear3d", (2, 4, 3, 5, 6), (2, 4, 6, 10, 12), "trilinear"),
+    ],
+)
+def test_linear_upsampling_of_1d_and_3d_maps(op: str, shape: tuple[int, ...], out: tuple[int, ...], mode: str) -> None:
+    net = Net(*shape)
+    net.op(op, net.input, list(out[2:]), False, out=out)
+    (layer,) = net.analysis().layers
+    assert (layer.config["mode"], layer.config["scale"], layer.output_shape) == (mode, (2,) * len(shape[2:]), out[1:])
+
+
+@pytest.mark.parametrize(
+    ("shape", "pad", "sides", "out"),
+    [
+        ((2, 4, 10), [1, 2], (1, 2), (4, 13)),  # a 1-D map: 1 before, 2 after
+        ((2, 4, 6, 8), [1, 2], (0, 0, 1, 2), (4, 6, 11)),  # the last axis (W) alone: H unpadded
+        ((2, 4, 6, 8), [1, 2, 3, 4], (3, 4, 1, 2), (4, 13, 11)),  # W by 1 and 2, H by 3 and 4
+        ((2, 2, 4, 4, 4), [1, 1, 1, 1, 2, 2], (2, 2, 1, 1, 1, 1), (2, 8, 6, 6)),  # a 3-D map, D by 2 and 2
+    ],
+)
+def test_pads_list_the_last_axis_first(
+    shape: tuple[int, ...], pad: list[int], sides: tuple[int, ...], out: tuple[int, ...]
+) -> None:
+    net = Net(*shape)
+    net.op("constant_pad_nd", net.input, pad, 0.0, out=(2, *out))
+    (layer,) = net.analysis().layers
+    assert (layer.type, layer.config["padding"], layer.output_shape) == ("pad", sides, out)
+
+
+def test_a_transposed_conv_with_every_argument() -> None:
+    # conv_transpose2d(x, w, None, stride 2, padding 0, output_padding 1, groups 1, dilation 2) of [2, 3, 8, 8] by
+    # (3, 4, 2, 2): (8 - 1) x 2 - 0 + 2 x (2 - 1) + 1 + 1 = 18
+    net = Net(2, 3, 8, 8)
+    args = (None, [2, 2], [0, 0], [1, 1], 1, [2, 2])
+    net.op("conv_transpose2d", net.input, net.param("w", 3, 4, 2, 2), *args, out=(2, 4, 18, 18))
+    (conv,) = net.analysis().layers
+    assert (conv.type, conv.config["output_padding"], conv.config["dilation"]) == ("conv_transpose", (1, 1), (2, 2))
+    assert conv.output_shape == (4, 18, 18)
+
+
+def test_a_batch_norm_without_weights() -> None:
+    # nn.BatchNorm2d(4, affine=False): no weight, no bias, no parameters
+    net = Net(2, 4, 6, 6)
+    stats = [None, None, net.tensor(4, role="p"), net.tensor(4, role="p")]
+    net.op("native_batch_norm", net.input, *stats, False, 0.1, 1e-5, out=[(2, 4, 6, 6), (0,), (0,)])
+    (layer,) = net.analysis().layers
+    assert (layer.type, layer.config["affine"], layer.params) == ("batchnorm", False, 0)
