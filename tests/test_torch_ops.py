@@ -673,3 +673,13 @@ def test_a_batch_norm_without_weights() -> None:
     net.op("native_batch_norm", net.input, *stats, False, 0.1, 1e-5, out=[(2, 4, 6, 6), (0,), (0,)])
     (layer,) = net.analysis().layers
     assert (layer.type, layer.config["affine"], layer.params) == ("batchnorm", False, 0)
+
+
+def test_a_constant_of_one_value_from_a_sum_of_every_channel() -> None:
+    # sum(x, [1]) of [2, 8]: [2] (convcalc's one value per sample: 8 additions); less a constant [1]: 1 subtraction
+    net = Net(2, 8)
+    summed = net.op("sum", net.input, [1], out=(2,))
+    net.op("sub", summed, net.tensor(1, role="c"), out=(2,))
+    analysis = net.analysis()
+    assert [(layer.type, layer.flops) for layer in analysis.layers] == [("reduce", 8), ("arithmetic", 1)]
+    assert analysis.layers[1].config["constant"] == (1,)
