@@ -683,3 +683,117 @@ def test_a_constant_of_one_value_from_a_sum_of_every_channel() -> None:
     analysis = net.analysis()
     assert [(layer.type, layer.flops) for layer in analysis.layers] == [("reduce", 8), ("arithmetic", 1)]
     assert analysis.layers[1].config["constant"] == (1,)
+
+
+@pytest.mark.parametrize(
+    ("args", "out"),
+    [
+        # 10 x 10, a 3 x 3 window dilated by 2 (5 wide), by 2: (10 - 5) / 2 = 2.5, ceil 3 + 1 = 4 (floor: 3)
+        (([3, 3], [2, 2], [0, 0], [2, 2], True), 4),
+        (([3, 3], [2, 2], [0, 0], [2, 2], False), 3),
+    ],
+)
+def test_a_max_pool_dilated_with_ceil_mode_or_not(args: tuple[Any, ...], out: int) -> None:
+    net = Net(2, 4, 10, 10)
+    net.op("max_pool2d", net.input, *args, out=(2, 4, out, out))
+    (layer,) = net.analysis().layers
+    assert (layer.config["dilation"], layer.config["ceil_mode"], layer.output_shape) == ((2, 2), args[4], (4, out, out))
+
+
+def test_average_pools_ceil_mode_and_padding_counted() -> None:
+    # avg_pool2d(x, 3, 2, 0, ceil_mode=True, count_include_pad=False) of 10 x 10: (10 - 3) / 2 = 3.5, ceil 4 + 1 = 5;
+    # avg_pool2d(x, [2, 2]) leaves count_include_pad to its default, True
+    net = Net(2, 4, 10, 10)
+    net.op("avg_pool2d", net.input, [3, 3], [2, 2], [0, 0], True, False, out=(2, 4, 5, 5))
+    (layer,) = net.analysis().layers
+    assert (layer.config["ceil_mode"], layer.config["count_include_pad"], layer.output_shape) == (
+        True,
+        False,
+        (4, 5, 5),
+    )
+    net = Net(2, 4, 10, 10)
+    net.op("avg_pool2d", net.input, [2, 2], out=(2, 4, 5, 5))
+    (layer,) = net.analysis().layers
+    assert (layer.config["count_include_pad"], layer.config["stride"], layer.output_shape) == (True, (2, 2), (4, 5, 5))
+
+
+def test_a_pool_of_an_unbatched_input_is_opaque() -> None:
+    # AdaptiveAvgPool1d(1) of an input [2, 8] (torch's unbatched C x L): no map convcalc pools
+    net = Net(2, 8)
+    net.op("adaptive_avg_pool1d", net.input, [1], out=(2, 1))
+    analysis = net.analysis()
+    assert [layer.type for layer in analysis.layers] == ["opaque"] and not shape_warnings(analysis)
+
+
+@pytest.mark.parametrize(
+    ("shape", "permute", "gamma"),
+    [((2, 4, 6, 6), None, (1, 4, 1, 1)), ((2, 4, 6, 8), [0, 2, 3, 1], (1, 1, 1, 4))],
+)
+def test_a_layer_scale_with_its_leading_ones(
+    shape: tuple[int, ...], permute: list[int] | None, gamma: tuple[int, ...]
+) -> None:
+    net = Net(*shape)
+    source = net.input
+    if permute is not None:
+        source = net.op("permute", source, permute, out=tuple(shape[d] for d in permute))
+    net.op("mul", source, net.param("gamma", *gamma), out=source.shape)
+    (layer,) = net.analysis().layers
+    assert (layer.type, layer.params) == ("scale", 4)
+
+
+def test_a_1d_map_viewed_flat_is_a_flatten() -> None:
+    # x.view(2, 40) of [2, 4, 10]
+    net = Net(2, 4, 10)
+    net.op("view", net.input, [2, 40], out=(2, 40))
+    assert layers(net.analysis()) == [("flatten", (40,))]
+
+
+def test_a_pad_of_zero_on_one_side() -> None:
+    # F.pad(x, (0, 1)) of [2, 4, 10]: 11 positions
+    net = Net(2, 4, 10)
+    net.op("constant_pad_nd", net.input, [0, 1], 0.0, out=(2, 4, 11))
+    (layer,) = net.analysis().layers
+    assert (layer.type, layer.config["padding"], layer.output_shape) == ("pad", (0, 1), (4, 11))
+
+
+def test_norms_eps_and_affine_by_position() -> None:
+    # layer_norm(x, [8], None, None, 1e-6): not affine; native_group_norm(x, None, None, N, C, HxW, 2, 1e-3) and
+    # group_norm(x, 2, None, None, 1e-3) alike
+    net = Net(2, 8)
+    net.op("layer_norm", net.input, [8], None, None, 1e-6, out=(2, 8))
+    (layer,) = net.analysis().layers
+    assert (layer.config["affine"], layer.config["eps"], layer.params) == (False, 1e-6, 0)
+    for op, args in [("native_group_norm", (None, None, 2, 4, 36, 2, 1e-3)), ("group_norm", (2, None, None, 1e-3))]:
+        net = Net(2, 4, 6, 6)
+        net.op(op, net.input, *args, out=(2, 4, 6, 6))
+        (layer,) = net.analysis().layers
+        assert (layer.type, layer.config["groups"], layer.config["affine"], layer.config["eps"]) == (
+            "groupnorm",
+            2,
+            False,
+            1e-3,
+        )
+
+
+def test_a_linear_as_mm() -> None:
+    # mm(x, w.t()) of [2, 8] by 8 x 16: a linear without bias, 128 parameters
+    net = Net(2, 8)
+    net.op("mm", net.input, net.param("w", 8, 16), out=(2, 16))
+    (layer,) = net.analysis().layers
+    assert (layer.type, layer.config["units"], layer.config["bias"], layer.params) == ("linear", 16, False, 128)
+
+
+def test_batch_norm_for_inference_momentum() -> None:
+    # _native_batch_norm_legit_no_training(x, w, b, mean, var, momentum 0.3, eps 1e-3)
+    net = Net(2, 4, 6, 6)
+    stats = [net.param("w", 4), net.param("b", 4), net.tensor(4, role="p"), net.tensor(4, role="p")]
+    net.op("_native_batch_norm_legit_no_training", net.input, *stats, 0.3, 1e-3, out=[(2, 4, 6, 6), (0,), (0,)])
+    (layer,) = net.analysis().layers
+    assert (layer.config["momentum"], layer.config["eps"]) == (0.3, 1e-3)
+
+
+def test_channel_shuffle_op() -> None:
+    net = Net(2, 8, 4, 4)
+    net.op("channel_shuffle", net.input, 2, out=(2, 8, 4, 4))
+    (layer,) = net.analysis().layers
+    assert (layer.type, layer.config["groups"], layer.output_shape) == ("channel_shuffle", 2, (8, 4, 4))
