@@ -797,3 +797,70 @@ def test_channel_shuffle_op() -> None:
     net.op("channel_shuffle", net.input, 2, out=(2, 8, 4, 4))
     (layer,) = net.analysis().layers
     assert (layer.type, layer.config["groups"], layer.output_shape) == ("channel_shuffle", 2, (8, 4, 4))
+
+
+# --- views ---
+
+
+def test_a_channel_shuffle_by_view_transpose_view() -> None:
+    # ShuffleNet's shuffle of [3, 8, 5, 6] in 2 groups: view [3, 2, 4, 5, 6], transpose(1, 2) [3, 4, 2, 5, 6],
+    # view [3, 8, 5, 6]: one channel_shuffle of 2 groups, no other layer
+    net = Net(3, 8, 5, 6)
+    grouped = net.op("view", net.input, [3, 2, 4, 5, 6], out=(3, 2, 4, 5, 6))
+    shuffled = net.op("transpose", grouped, 1, 2, out=(3, 4, 2, 5, 6))
+    net.op("view", shuffled, [3, 8, 5, 6], out=(3, 8, 5, 6))
+    analysis = net.analysis()
+    assert layers(analysis) == [("channel_shuffle", (8, 5, 6))] and analysis.layers[0].config["groups"] == 2
+
+
+@pytest.mark.parametrize(
+    ("shape", "out", "kinds"),
+    [
+        ((3, 8, 5, 6), (3, 1, 8, 5, 6), ["opaque"]),  # one group: unsqueeze(1), not followed
+        ((3, 8, 5, 6), (3, 8, 1, 5, 6), ["opaque"]),  # groups of one channel: unsqueeze(2), not followed
+        ((3, 8, 10), (3, 2, 4, 10), ["reshape"]),  # a 1-D map's channels in 2 groups: a reshape
+        ((2, 4, 1, 10), (2, 4, 10), ["reshape"]),  # squeeze(2) of a map (not a lifted one): a reshape
+        ((2, 4, 6, 8), (8, 6, 8), ["opaque"]),  # the channels folded into the batch
+    ],
+)
+def test_views_that_are_no_channel_groups(shape: tuple[int, ...], out: tuple[int, ...], kinds: list[str]) -> None:
+    net = Net(*shape)
+    net.op("view", net.input, list(out), out=out)
+    analysis = net.analysis()
+    assert [layer.type for layer in analysis.layers] == kinds and not shape_warnings(analysis)
+
+
+def test_a_1d_map_lifted_for_a_2d_pool_and_back() -> None:
+    # MaxPool1d(3) of [2, 4, 12] as torch runs it: unsqueeze(2) [2, 4, 1, 12], max_pool2d by (1, 3), [2, 4, 1, 4],
+    # squeeze(2) [2, 4, 4]: one 1-D max pool by 3 (the added axis' sizes 1), 4 x 4
+    net = Net(2, 4, 12)
+    lifted = net.op("unsqueeze", net.input, 2, out=(2, 4, 1, 12))
+    pooled = net.op("max_pool2d", lifted, [1, 3], [1, 3], out=(2, 4, 1, 4))
+    back = net.op("squeeze", pooled, 2, out=(2, 4, 4))
+    net.op("relu", back, out=(2, 4, 4))
+    analysis = net.analysis()
+    assert layers(analysis) == [("maxpool", (4, 4)), ("relu", (4, 4))]
+    assert (analysis.layers[0].config["kernel"], analysis.layers[0].config["stride"]) == ((3,), (3,))
+
+
+def test_a_linear_on_the_rows_of_a_channels_last_map() -> None:
+    # ConvNeXt's pointwise Linear as addmm: [2, 6, 8, 4] channels-last viewed [96, 4], addmm by 4 x 16 (+ 16),
+    # viewed [2, 6, 8, 16], permuted back: one linear per position, 6 x 8 x 4 x 16 = 3,072 MACs, 80 parameters
+    net = Net(2, 4, 6, 8)
+    last = net.op("permute", net.input, [0, 2, 3, 1], out=(2, 6, 8, 4))
+    rows = net.op("view", last, [96, 4], out=(96, 4))
+    made = net.op("addmm", net.param("b", 16), rows, net.param("w", 4, 16), out=(96, 16))
+    back = net.op("view", made, [2, 6, 8, 16], out=(2, 6, 8, 16))
+    first = net.op("permute", back, [0, 3, 1, 2], out=(2, 16, 6, 8))
+    net.op("relu", first, out=(2, 16, 6, 8))
+    analysis = net.analysis()
+    assert layers(analysis) == [("linear", (16, 6, 8)), ("relu", (16, 6, 8))]
+    assert (analysis.layers[0].macs, analysis.total.params) == (6 * 8 * 4 * 16, 4 * 16 + 16)
+
+
+def test_a_channels_last_map_viewed_per_sample_is_a_reshape_of_torchs_order() -> None:
+    # [2, 6, 8, 4] channels-last viewed [2, 192]: torch's order 6 x 8 x 4 (a permute of 4 x 6 x 8), then a reshape
+    net = Net(2, 4, 6, 8)
+    last = net.op("permute", net.input, [0, 2, 3, 1], out=(2, 6, 8, 4))
+    net.op("view", last, [2, 192], out=(2, 192))
+    assert layers(net.analysis()) == [("permute", (6, 8, 4)), ("reshape", (192,))]
