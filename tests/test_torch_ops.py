@@ -581,12 +581,15 @@ def test_upsample_modes_and_align_corners() -> None:
 
 
 def test_ops_whose_arguments_are_not_followed_are_opaque() -> None:
-    # a negative pad (it crops), an average pool by another divisor than its window's
+    # a negative pad (it crops), a pad of a map of 4 spatial axes, an average pool by another divisor than its
+    # window's
     net = Net(2, 4, 6, 8)
     net.op("constant_pad_nd", net.input, [-1, -1], out=(2, 4, 6, 6))
     net2 = Net(2, 4, 6, 8)
     net2.op("avg_pool2d", net2.input, [2, 2], [2, 2], [0, 0], False, True, 3, out=(2, 4, 3, 4))
-    for analysis in (net.analysis(), net2.analysis()):
+    net3 = Net(2, 2, 3, 3, 3, 3)
+    net3.op("constant_pad_nd", net3.input, [1, 1], 0.0, out=(2, 2, 3, 3, 3, 5))
+    for analysis in (net.analysis(), net2.analysis(), net3.analysis()):
         assert [layer.type for layer in analysis.layers] == ["opaque"] and not shape_warnings(analysis)
 
 
