@@ -867,3 +867,10 @@ def test_a_channels_last_map_viewed_per_sample_is_a_reshape_of_torchs_order() ->
     last = net.op("permute", net.input, [0, 2, 3, 1], out=(2, 6, 8, 4))
     net.op("view", last, [2, 192], out=(2, 192))
     assert layers(net.analysis()) == [("permute", (6, 8, 4)), ("reshape", (192,))]
+
+
+def test_a_constant_that_sizes_the_batch_is_opaque() -> None:
+    # [2, 4, 6, 6] less a constant [2, 4, 1, 1]: a value per sample, no per-sample layer convcalc counts
+    net = Net(2, 4, 6, 6)
+    net.op("sub", net.input, net.tensor(2, 4, 1, 1, role="c"), out=(2, 4, 6, 6))
+    assert [layer.type for layer in net.analysis().layers] == ["opaque"]
