@@ -373,6 +373,7 @@ def test_arithmetic_with_a_constant_tensor(
     net.op("sub", source, net.tensor(*constant, role="c"), out=source.shape)
     (layer,) = net.analysis().layers
     assert (layer.type, layer.config["constant"], layer.flops) == ("arithmetic", sizes, math.prod(shape[1:]))
+    assert layer.params == 0  # a constant, not a parameter
 
 
 def test_a_learned_constant_counts_once_and_a_buffer_never() -> None:
