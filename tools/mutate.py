@@ -249,6 +249,87 @@ EQUIVALENT: dict[tuple[str, str], str] = {
         "onnx.ops",
         '"affine": len(node.inputs) > 1 and node.inputs[1] in importer.parameters,: 1 -> 0',
     ): "validity.py admits a BatchNormalization of exactly 5 inputs only",
+    **dict.fromkeys(
+        [
+            ("torch.tensors", "return dim if dim < found.batch_axis else dim - 1: < -> <= (comparison 1)"),
+            ("torch.tensors", "batch = found.batch_axis - (dim < found.batch_axis): < -> <= (comparison 1)"),
+            (
+                "torch.tensors",
+                "dims = tuple(axis if axis < batch else axis - 1 for axis in perm if axis != batch): < -> <= "
+                "(comparison 1)",
+            ),
+        ],
+        "they differ only where dim is the batch's axis, which _axis refused (and the comprehension left out) before",
+    ),
+    **dict.fromkeys(
+        [
+            (
+                "torch.tensors",
+                "if found is None or not -source.shape[dim] <= index < source.shape[dim]:: or -> and",
+            ),
+            (
+                "torch.tensors",
+                "if found is None or not -source.shape[dim] <= index < source.shape[dim]:: < -> <= (comparison 2)",
+            ),
+            (
+                "torch.tensors",
+                "if len(source.shape) == 3 and dim % 3 == 2 and -length <= index < length and importer.layout(source) "
+                '== "first":: < -> <= (comparison 2)',
+            ),
+        ],
+        "an index out of range: torch's select raises IndexError, so no trace holds one (and _axis refused a tensor "
+        "that is no activation before)",
+    ),
+    (
+        "torch.tensors",
+        "if importer.value(first) is None or importer.value(second) is None:: or -> and",
+    ): "read_as_first refuses a factor that is no activation (NotFollowed) as this test does",
+    **dict.fromkeys(
+        [
+            (
+                "torch.tensors",
+                'elif rank >= 3 and layout == "first" and found is not None and not found.batch_axis and '
+                "perm == to_last:: 3 -> 2",
+            ),
+            ("torch.tensors", 'elif rank >= 3 and layout == "last" and perm == to_first:: 3 -> 2'),
+        ],
+        "at rank 2, to_last and to_first are (0, 1): the identity, made no layer by the branch before",
+    ),
+    ("torch.tensors", "first, second = (int(d) % rank for d in event.args[1:3]): 3 -> 4"): (
+        "transpose(x, dim0, dim1) has exactly three arguments"
+    ),
+    ("torch.tensors", 'dim = int(importer.arg(event, 1, "dim", 0)) % len(parts[-1].shape): 1 -> 0'): (
+        "parts[-1] -> parts[-0], the first: every tensor cat joins has one rank (the other 1 -> 0, the argument's "
+        "position, is killed)"
+    ),
+    ("torch.tensors", 'dim = int(importer.arg(event, 2, "dim", 0)) % len(source.shape): 0 -> 1'): (
+        "split without dim splits the batch: read over dim 1 instead, each part holds all C channels, so the first "
+        "is all of the source and the second starts past its end, refused as the batch is (one part: all of it "
+        "either way); the op is opaque alike"
+    ),
+    **dict.fromkeys(
+        [
+            ("torch.tensors", '"_scaled_dot_product_flash_attention_for_cpu": (-1, "attn_mask"),: 1 -> 2'),
+            ("torch.tensors", '"_scaled_dot_product_flash_attention": (-1, "attn_mask"),: 1 -> 2'),
+            (
+                "torch.tensors",
+                "mask = importer.arg(event, position, keyword) if position >= 0 else event.kwargs.get(keyword): >= -> "
+                "> (comparison 1)",
+            ),
+            (
+                "torch.tensors",
+                "mask = importer.arg(event, position, keyword) if position >= 0 else event.kwargs.get(keyword): 0 -> 1",
+            ),
+        ],
+        "the mask's positions are 3 or -1 (keyword only): -2 is keyword only too, and no position is 0",
+    ),
+    **dict.fromkeys(
+        [
+            ("torch.tensors", 'if layout == "last" and len(sizes) > 1:: > -> >= (comparison 1)'),
+            ("torch.tensors", 'if layout == "last" and len(sizes) > 1:: 1 -> 0'),
+        ],
+        "a constant of one size, its last moved first, is itself",
+    ),
     ("core.formula", "ADD, MUL, DIV, ATOM = 1, 2, 3, 4: 1 -> 0"): "only the order of the precedences matters",
     ("core.formula", "ADD, MUL, DIV, ATOM = 1, 2, 3, 4: 4 -> 5"): "only the order of the precedences matters",
 }
