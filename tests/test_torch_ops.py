@@ -582,7 +582,7 @@ def test_upsample_modes_and_align_corners() -> None:
 
 
 def test_ops_whose_arguments_are_not_followed_are_opaque() -> None:
-    # a negative pad (it crops), a pad of a map of 4 spatial axes, an average pool by another divisor than its
+    # a negative pad (it crops), a pad of a map of 4 spatial axes or of the channels, an average pool by another divisor than its
     # window's
     net = Net(2, 4, 6, 8)
     net.op("constant_pad_nd", net.input, [-1, -1], out=(2, 4, 6, 6))
@@ -590,7 +590,9 @@ def test_ops_whose_arguments_are_not_followed_are_opaque() -> None:
     net2.op("avg_pool2d", net2.input, [2, 2], [2, 2], [0, 0], False, True, 3, out=(2, 4, 3, 4))
     net3 = Net(2, 2, 3, 3, 3, 3)
     net3.op("constant_pad_nd", net3.input, [1, 1], 0.0, out=(2, 2, 3, 3, 3, 5))
-    for analysis in (net.analysis(), net2.analysis(), net3.analysis()):
+    net4 = Net(2, 4, 10)  # the channels padded too: F.pad(x, (1, 1, 1, 1)) of a 1-D map
+    net4.op("constant_pad_nd", net4.input, [1, 1, 1, 1], 0.0, out=(2, 6, 12))
+    for analysis in (net.analysis(), net2.analysis(), net3.analysis(), net4.analysis()):
         assert [layer.type for layer in analysis.layers] == ["opaque"] and not shape_warnings(analysis)
 
 
