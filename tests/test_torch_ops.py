@@ -582,8 +582,8 @@ def test_upsample_modes_and_align_corners() -> None:
 
 
 def test_ops_whose_arguments_are_not_followed_are_opaque() -> None:
-    # a negative pad (it crops), a pad of a map of 4 spatial axes or of the channels, an average pool by another divisor than its
-    # window's
+    # a negative pad (it crops), a pad of a map of 4 spatial axes or of the channels, an average pool by another
+    # divisor than its window's
     net = Net(2, 4, 6, 8)
     net.op("constant_pad_nd", net.input, [-1, -1], out=(2, 4, 6, 6))
     net2 = Net(2, 4, 6, 8)
