@@ -592,7 +592,9 @@ def test_ops_whose_arguments_are_not_followed_are_opaque() -> None:
     net3.op("constant_pad_nd", net3.input, [1, 1], 0.0, out=(2, 2, 3, 3, 3, 5))
     net4 = Net(2, 4, 10)  # the channels padded too: F.pad(x, (1, 1, 1, 1)) of a 1-D map
     net4.op("constant_pad_nd", net4.input, [1, 1, 1, 1], 0.0, out=(2, 6, 12))
-    for analysis in (net.analysis(), net2.analysis(), net3.analysis(), net4.analysis()):
+    net5 = Net(2, 4, 6, 8)  # F.pad(x, (1, 1, 1, 1, 1, 1)) of a 2-D map: the channels too
+    net5.op("constant_pad_nd", net5.input, [1, 1, 1, 1, 1, 1], 0.0, out=(2, 6, 8, 10))
+    for analysis in (net.analysis(), net2.analysis(), net3.analysis(), net4.analysis(), net5.analysis()):
         assert [layer.type for layer in analysis.layers] == ["opaque"] and not shape_warnings(analysis)
 
 
@@ -650,6 +652,7 @@ def test_linear_upsampling_of_1d_and_3d_maps(op: str, shape: tuple[int, ...], ou
         ((2, 4, 6, 8), [1, 2], (0, 0, 1, 2), (4, 6, 11)),  # the last axis (W) alone: H unpadded
         ((2, 4, 6, 8), [1, 2, 3, 4], (3, 4, 1, 2), (4, 13, 11)),  # W by 1 and 2, H by 3 and 4
         ((2, 2, 4, 4, 4), [1, 1, 1, 1, 2, 2], (2, 2, 1, 1, 1, 1), (2, 8, 6, 6)),  # a 3-D map, D by 2 and 2
+        ((2, 2, 4, 4, 4), [1, 2], (0, 0, 0, 0, 1, 2), (2, 4, 4, 7)),  # a 3-D map's last axis alone
     ],
 )
 def test_pads_list_the_last_axis_first(
