@@ -330,6 +330,248 @@ EQUIVALENT: dict[tuple[str, str], str] = {
         ],
         "a constant of one size, its last moved first, is itself",
     ),
+    **dict.fromkeys(
+        [
+            ("torch.ops", "kernel = _axes(event.args[1], count, 1): 1 -> 2"),
+            ("torch.ops", "kernel = _axes(event.args[1], count, 1): 1 -> 0"),
+            ("torch.ops", "output = _axes(event.args[1], count, 1): 1 -> 2"),
+            ("torch.ops", "output = _axes(event.args[1], count, 1): 1 -> 0"),
+        ],
+        (
+            "the default of an empty size list: aten's pools require kernel_size and "
+            "output_size, never empty (the other 1, the argument's position, is killed)"
+        ),
+    ),
+    **dict.fromkeys(
+        [
+            ("torch.ops", '"stride": _axes(stride, count, 1) if stride else kernel,: 1 -> 2'),
+            ("torch.ops", '"stride": _axes(stride, count, 1) if stride else kernel,: 1 -> 0'),
+        ],
+        "read only when stride is a list with values: the default is never used",
+    ),
+    **dict.fromkeys(
+        [
+            (
+                "torch.ops",
+                (
+                    'low, high = importer.arg(event, 1, "min_val", -1.0), importer.arg(event, 2, '
+                    "\"max_val\", 1.0): drop unary '-'"
+                ),
+            ),
+        ],
+        "hardtanh's default min_val (-1 or 1) is only compared with 0",
+    ),
+    **dict.fromkeys(
+        [
+            ("torch.ops", "pads += [0] * (2 * count - len(pads)): - -> +"),
+            ("torch.ops", "pads += [0] * (2 * count - len(pads)): 2 -> 3"),
+        ],
+        "zeros past the 2 x count sides are never read",
+    ),
+    **dict.fromkeys(
+        [
+            ("torch.ops", "elif not 1 <= count <= 3:: 1 -> 0"),
+        ],
+        (
+            "a pool of no spatial axis (an unbatched C x L read as [N, F]): every size per "
+            "axis is empty, which the pool kinds refuse (a config error): opaque alike"
+        ),
+    ),
+    **dict.fromkeys(
+        [
+            ("torch.ops", "elif not 1 <= count <= 3:: 3 -> 4"),
+        ],
+        "torch has no pool over 4 axes (max_pool3d, avg_pool3d the largest)",
+    ),
+    **dict.fromkeys(
+        [
+            (
+                "torch.ops",
+                (
+                    'elif layout == "first" and len(shape) > 2 and out == (batch, '
+                    "math.prod(shape[1:])):: > -> >= (comparison 1)"
+                ),
+            ),
+            (
+                "torch.ops",
+                ('elif layout == "first" and len(shape) > 2 and out == (batch, math.prod(shape[1:])):: 2 -> 1'),
+            ),
+            (
+                "torch.ops",
+                (
+                    'elif layout == "first" and len(shape) > 2 and out == (math.prod(shape[:-1]), '
+                    "shape[-1]):  # tokens' rows: > -> >= (comparison 1)"
+                ),
+            ),
+            (
+                "torch.ops",
+                (
+                    'elif layout == "first" and len(shape) > 2 and out == (math.prod(shape[:-1]), '
+                    "shape[-1]):  # tokens' rows: 2 -> 1"
+                ),
+            ),
+            (
+                "torch.ops",
+                (
+                    'elif layout == "rows" and len(out) > 2 and out[-1] == shape[-1] and '
+                    "math.prod(out[:-1]) == shape[0]:: > -> >= (comparison 1)"
+                ),
+            ),
+            (
+                "torch.ops",
+                (
+                    'elif layout == "rows" and len(out) > 2 and out[-1] == shape[-1] and '
+                    "math.prod(out[:-1]) == shape[0]:: 2 -> 1"
+                ),
+            ),
+        ],
+        ("at rank 2 the shape these compare with is the source's own, aliased by the first branch"),
+    ),
+    **dict.fromkeys(
+        [
+            (
+                "torch.ops",
+                (
+                    'elif layout == "rows" and len(out) > 2 and out[-1] == shape[-1] and '
+                    "math.prod(out[:-1]) == shape[0]:: drop unary '-'"
+                ),
+            ),
+        ],
+        ("rows are [R, C]: shape[1] is shape[-1] (out[1] and out[:1], the other two, are killed)"),
+    ),
+    **dict.fromkeys(
+        [
+            ("torch.ops", 'arg(event, 8, "groups", 1),: 1 -> 2'),
+            ("torch.ops", 'arg(event, 8, "groups", 1),: 1 -> 0'),
+        ],
+        "convolution and _convolution take groups as a required argument (position 8)",
+    ),
+    **dict.fromkeys(
+        [
+            (
+                "torch.ops",
+                (
+                    "bias, (source, weight) = (event.args[0], event.args[1:3]) if event.op == "
+                    '"addmm" else (None, event.args[:2]): 3 -> 4'
+                ),
+            ),
+            (
+                "torch.ops",
+                (
+                    "bias, (source, weight) = (event.args[0], event.args[1:3]) if event.op == "
+                    '"addmm" else (None, event.args[:2]): 2 -> 3'
+                ),
+            ),
+        ],
+        "addmm has three positional arguments, mm two (beta and alpha are keywords)",
+    ),
+    **dict.fromkeys(
+        [
+            (
+                "torch.ops",
+                (
+                    "bias, (source, weight) = (event.args[0], event.args[1:3]) if event.op == "
+                    '"addmm" else (None, event.args[:2]): 0 -> 1'
+                ),
+            ),
+        ],
+        ("addmm's bias (args[0]) and input (args[1]) are both tensors: there is a bias either way"),
+    ),
+    **dict.fromkeys(
+        [
+            (
+                "torch.ops",
+                ("_linear(importer, event, source, _weight(importer, weight)[-1], bias is not None): drop unary '-'"),
+            ),
+        ],
+        "mm's weight is 2-D: [1] is [-1]",
+    ),
+    **dict.fromkeys(
+        [
+            ("torch.ops", "momentum = [a for a in event.args[5:] if isinstance(a, float)]: 5 -> 4"),
+        ],
+        "args[4] is running_var, a tensor or None, never a float",
+    ),
+    **dict.fromkeys(
+        [
+            (
+                "torch.ops",
+                (
+                    'config = {"affine": event.args[1] is not None, "eps": eps, "momentum": '
+                    "momentum[0] if len(momentum) > 1 else 0.1}: 1 -> 2"
+                ),
+            ),
+            ("torch.ops", "groups, weight, eps = event.args[6], event.args[1], event.args[7]: 1 -> 2"),
+            (
+                "torch.ops",
+                (
+                    'groups, weight, eps = event.args[1], importer.arg(event, 2, "weight"), '
+                    'importer.arg(event, 4, "eps", 1e-5): 2 -> 3'
+                ),
+            ),
+        ],
+        (
+            "nn.BatchNorm and nn.GroupNorm have a weight and a bias both or neither "
+            "(affine): the bias says the same (the other 1 -> 2 of the batch norm's line, "
+            "len(momentum) > 2, is killed)"
+        ),
+    ),
+    **dict.fromkeys(
+        [
+            (
+                "torch.ops",
+                ('linear = {1: "linear", 2: "bilinear", 3: "trilinear"}[count] if 1 <= count <= 3 else "": 1 -> 0'),
+            ),
+            (
+                "torch.ops",
+                ('linear = {1: "linear", 2: "bilinear", 3: "trilinear"}[count] if 1 <= count <= 3 else "": 3 -> 4'),
+            ),
+        ],
+        (
+            "a count of 0 or 4 then looks up a key the table lacks: a KeyError, opaque as "
+            "the empty mode is (the key mutants of the table are killed)"
+        ),
+    ),
+    **dict.fromkeys(
+        [
+            (
+                "torch.ops",
+                (
+                    "if len(pads) % 2 or not 1 <= count <= 3 or len(pads) > 2 * count or any(p < 0 "
+                    "for p in pads):: 2 -> 1"
+                ),
+            ),
+        ],
+        ("len(pads) % 1: torch refuses an odd pad list (2 * count -> 1 * count, the other, is killed)"),
+    ),
+    **dict.fromkeys(
+        [
+            (
+                "torch.ops",
+                (
+                    "if len(pads) % 2 or not 1 <= count <= 3 or len(pads) > 2 * count or any(p < 0 "
+                    "for p in pads):: 3 -> 4"
+                ),
+            ),
+        ],
+        ("the pad kind refuses a map of 4 spatial axes before any shape (a config error): opaque alike"),
+    ),
+    **dict.fromkeys(
+        [
+            ("torch.ops", "scale = tuple(o // i for o, i in zip(after, before, strict=True)): True -> False"),
+            (
+                "torch.ops",
+                ("exact = all(o == i * s for o, i, s in zip(after, before, scale, strict=True)): True -> False"),
+            ),
+        ],
+        "before and after are both the spatial sizes of one rank",
+    ),
+    **dict.fromkeys(
+        [
+            ("torch.ops", 'elif layout in ("first", "last") and len(out) >= 2 and out[0] == batch:: 2 -> 1'),
+        ],
+        ("a view to [N] (one value per sample): the reshape to () its kind refuses (a config error), opaque alike"),
+    ),
     ("core.formula", "ADD, MUL, DIV, ATOM = 1, 2, 3, 4: 1 -> 0"): "only the order of the precedences matters",
     ("core.formula", "ADD, MUL, DIV, ATOM = 1, 2, 3, 4: 4 -> 5"): "only the order of the precedences matters",
 }
