@@ -70,9 +70,14 @@ KINDS = (
 ONNX_OPS_TESTS = ["tests/test_onnx_ops.py", "tests/test_onnx.py", "tests/test_dimensions.py", "tests/test_import.py"]
 """The ONNX handlers' tests: built graphs of every op, and the recorded fixtures (tests/data/onnx) against published
 counts; fastest first, so that a killed mutant stops early."""
-ONNX_TESTS = [*ONNX_OPS_TESTS, "tests/test_onnx_constants.py", "tests/test_onnx_hostile.py"]
-"""The importer's: also the shape arithmetic on constants and the hostile files (limits of the reader, half the
-time of these tests)."""
+ONNX_TESTS = [
+    "tests/test_onnx_importer.py",
+    *ONNX_OPS_TESTS,
+    "tests/test_onnx_constants.py",
+    "tests/test_onnx_hostile.py",
+]
+"""The importer's: also its own modules' branches, the shape arithmetic on constants and the hostile files (limits
+of the reader, half the time of these tests)."""
 CONVENTION_TESTS = ["tests/test_conventions.py", "tests/test_compare.py", "tests/test_torch_import.py"]
 """Other tools' counts against their recordings (tests/data/peers)."""
 TORCH_TESTS = ["tests/test_torch_import.py"]
