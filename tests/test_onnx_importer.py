@@ -110,3 +110,112 @@ def test_a_reshape_to_one_axis_of_one_value(tmp_path: Path) -> None:
     constants = [ob.tensor("s", [1], [1], ob.INT64)]
     analysis = analysed(tmp_path, nodes, [("x", [1, 1])], [("y", [1])], constants)
     assert [(la.type, la.output_shape) for la in analysis.layers] == [("reshape", (1,))]
+
+
+# --- patterns.py: PyTorch's LocalResponseNorm, a channel shuffle held back -------------------------------------------
+
+LRN_CONSTANTS = [ob.tensor("alpha", [], [0.5]), ob.tensor("k", [], [2.0]), ob.tensor("beta", [], [0.75])]
+
+
+def lrn_nodes(size: int = 3, scope: str = "/lrn/") -> list[bytes]:
+    """x / (x * x, averaged over ``size`` channels, * alpha + k) ^ beta, as torch.nn.functional.local_response_norm
+    computes it (the 5-D view and the Pad of its channels left out: they are steps of the same chain)."""
+    return [
+        ob.node("Mul", ["x", "x"], ["sq"], f"{scope}Mul"),
+        ob.node("AveragePool", ["sq"], ["p"], f"{scope}AveragePool", kernel_shape=[size, 1, 1]),
+        ob.node("Mul", ["p", "alpha"], ["m"], f"{scope}Mul_2"),
+        ob.node("Add", ["m", "k"], ["a"], f"{scope}Add"),
+        ob.node("Pow", ["a", "beta"], ["q"], f"{scope}Pow"),
+        ob.node("Div", ["x", "q"], ["y"], f"{scope}Div"),
+    ]
+
+
+def test_pytorchs_local_response_norm_is_one_lrn_layer(tmp_path: Path) -> None:
+    """The chain from the square to the division on 1x4x3x3: one lrn layer of size 3 (the pool's window over the
+    channels), alpha 0.5, k 2, beta 0.75: the constants of the Mul, Add and Pow in its scope '/net/lrn/', not the
+    Mul by 3 of '/net/head/' after it. Then y * 3: an arithmetic layer of 4x3x3."""
+    nodes = [*lrn_nodes(scope="/net/lrn/"), ob.node("Mul", ["y", "three"], ["z"], "/net/head/Mul")]
+    constants = [*LRN_CONSTANTS, ob.tensor("three", [], [3.0])]
+    analysis = analysed(tmp_path, nodes, [("x", [1, 4, 3, 3])], [("z", [1, 4, 3, 3])], constants)
+    assert [(la.type, la.output_shape) for la in analysis.layers] == [("lrn", (4, 3, 3)), ("arithmetic", (4, 3, 3))]
+    lrn = analysis.layers[0]
+    assert lrn.inputs == ("input",)
+    assert (lrn.config["size"], lrn.config["alpha"], lrn.config["k"], lrn.config["beta"]) == (3, 0.5, 2.0, 0.75)
+
+
+def test_a_square_that_no_division_follows_is_a_product(tmp_path: Path) -> None:
+    """conv1 (1x1, 4 to 4 channels: 16 params), its output times itself (no x / (...) of it follows: no LRN), conv2
+    of that (16 params): three layers; the square is one multiply per element, 4 x 3 x 3 = 36 FLOPs."""
+    nodes = [
+        ob.node("Conv", ["x", "w1"], ["c"], "conv1"),
+        ob.node("Mul", ["c", "c"], ["s"], "square"),
+        ob.node("Conv", ["s", "w2"], ["y"], "conv2"),
+    ]
+    weights = [ob.tensor("w1", [4, 4, 1, 1]), ob.tensor("w2", [4, 4, 1, 1])]
+    analysis = analysed(tmp_path, nodes, [("x", [1, 4, 3, 3])], [("y", [1, 4, 3, 3])], weights)
+    assert [(la.name, la.type, la.params, la.inputs) for la in analysis.layers] == [
+        ("conv1", "conv", 16, ("input",)),
+        ("square", "multiply", 0, ("conv1", "conv1")),
+        ("conv2", "conv", 16, ("square",)),
+    ]
+    assert analysis.layers[1].flops == 36
+
+
+def test_a_product_of_a_divided_tensor_and_another_is_no_square(tmp_path: Path) -> None:
+    """x * relu(x) and x / relu(x) on 1x4x3x3: a product (36 FLOPs) and a division, no LRN (whose square is x * x)."""
+    nodes = [
+        ob.node("Relu", ["x"], ["r"], "relu"),
+        ob.node("Mul", ["x", "r"], ["m"], "product"),
+        ob.node("Div", ["x", "r"], ["d"], "quotient"),
+    ]
+    analysis = analysed(tmp_path, nodes, [("x", [1, 4, 3, 3])], [("m", [1, 4, 3, 3]), ("d", [1, 4, 3, 3])])
+    assert [(la.name, la.type, la.flops) for la in analysis.layers] == [
+        ("relu", "relu", 36),
+        ("product", "multiply", 36),
+        ("quotient", "arithmetic", 36),
+    ]
+
+
+def test_a_local_response_norm_without_its_pool_is_refused(tmp_path: Path) -> None:
+    """x / (x * x * alpha + k) ^ beta, no AveragePool over the channels: not PyTorch's LocalResponseNorm, whose
+    window convcalc reads from that pool; refused at the division, naming it."""
+    nodes = [each for each in lrn_nodes() if b"AveragePool" not in each]
+    nodes[1] = ob.node("Mul", ["sq", "alpha"], ["m"], "/lrn/Mul_2")
+    with pytest.raises(SpecError, match="without the AveragePool") as error:
+        analysed(tmp_path, nodes, [("x", [1, 4, 3, 3])], [("y", [1, 4, 3, 3])], LRN_CONSTANTS)
+    assert error.value.layer == "/lrn/Div"
+
+
+@pytest.mark.parametrize("divisor", ["r", "two"])
+def test_a_division_of_the_normalised_tensor_by_another_is_no_lrn(tmp_path: Path, divisor: str) -> None:
+    """x / relu(x), or x / 2 (a constant), between the LRN's pool and its own division: an element-wise division
+    (36 FLOPs on 4x3x3); the LRN ends at its own, x / (...)^beta. Both are outputs of the graph."""
+    nodes = [
+        ob.node("Relu", ["x"], ["r"], "/other/Relu"),
+        *lrn_nodes()[:2],
+        ob.node("Div", ["x", divisor], ["d"], "/other/Div"),
+        *lrn_nodes()[2:],
+    ]
+    constants = [*LRN_CONSTANTS, ob.tensor("two", [], [2.0])]
+    analysis = analysed(tmp_path, nodes, [("x", [1, 4, 3, 3])], [("y", [1, 4, 3, 3]), ("d", [1, 4, 3, 3])], constants)
+    assert [(la.type, la.output_shape, la.flops) for la in analysis.layers][:2] == [
+        ("relu", (4, 3, 3), 36),
+        ("arithmetic", (4, 3, 3), 36),
+    ]
+    assert [la.type for la in analysis.layers][2:] == ["lrn"]
+
+
+def test_a_channel_shuffles_steps_read_as_something_else_are_a_reshape_and_a_permute(tmp_path: Path) -> None:
+    """Reshape of 1x8x3x3 to [1, 2, 4, 3, 3] (a channel shuffle's first step, held back) read by 0.5 * it: a
+    reshape to 2x4x3x3 (8 / 2 = 4), then the product. After the Transpose [0, 2, 1, 3, 4] too: the reshape, a
+    permute to 4x2x3x3, then the product."""
+    split = [ob.node("Reshape", ["x", "s5"], ["r5"], "split")]
+    transposed = [*split, ob.node("Transpose", ["r5"], ["t5"], "swap", perm=[0, 2, 1, 3, 4])]
+    constants = [ob.tensor("s5", [5], [1, 2, 4, 3, 3], ob.INT64), ob.tensor("half", [1], [0.5])]
+    for nodes, read, expected in (
+        (split, "r5", [("reshape", (2, 4, 3, 3)), ("arithmetic", (2, 4, 3, 3))]),
+        (transposed, "t5", [("reshape", (2, 4, 3, 3)), ("permute", (4, 2, 3, 3)), ("arithmetic", (4, 2, 3, 3))]),
+    ):
+        product = ob.node("Mul", ["half", read], ["y"], "scale")
+        analysis = analysed(tmp_path, [*nodes, product], [("x", [1, 8, 3, 3])], [("y", [1, *expected[-1][1]])], constants)
+        assert [(la.type, la.output_shape) for la in analysis.layers] == expected

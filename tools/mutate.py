@@ -220,6 +220,10 @@ EQUIVALENT: dict[tuple[str, str], str] = {
         "onnx.ops",
         '"affine": len(node.inputs) > 1 and node.inputs[1] in importer.parameters,: 1 -> 0',
     ): "validity.py admits a BatchNormalization of exactly 5 inputs only",
+    (
+        "onnx.patterns",
+        'kernel = importer.integers(node, "kernel_shape", None, 0) if node.op_type == "AveragePool" else (): 0 -> 1',
+    ): "with no count (None) a missing attribute is (): the default fills no axis",
     ("core.formula", "ADD, MUL, DIV, ATOM = 1, 2, 3, 4: 1 -> 0"): "only the order of the precedences matters",
     ("core.formula", "ADD, MUL, DIV, ATOM = 1, 2, 3, 4: 4 -> 5"): "only the order of the precedences matters",
 }

@@ -44,9 +44,12 @@ class Importer(GraphBuilder):
         self.lrn: dict[str, str] = {}  # tensors of a LocalResponseNorm under way -> the tensor it normalises
         self.lrn_size: dict[str, int] = {}  # the tensor an LRN normalises -> its window (0 until the pool is seen)
         self.readers: dict[str, int] = {}  # ONNX tensor -> how many node inputs read it
+        self.divided: set[str] = set()  # the tensors a Div divides (x in x / d): where an LRN may end
         for each in model.nodes:
             for tensor in each.inputs:
                 self.readers[tensor] = self.readers.get(tensor, 0) + 1
+            if each.op_type == "Div" and each.inputs:
+                self.divided.add(each.inputs[0])
 
     # --- what handlers use ---
 
