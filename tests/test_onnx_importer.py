@@ -217,5 +217,6 @@ def test_a_channel_shuffles_steps_read_as_something_else_are_a_reshape_and_a_per
         (transposed, "t5", [("reshape", (2, 4, 3, 3)), ("permute", (4, 2, 3, 3)), ("arithmetic", (4, 2, 3, 3))]),
     ):
         product = ob.node("Mul", ["half", read], ["y"], "scale")
-        analysis = analysed(tmp_path, [*nodes, product], [("x", [1, 8, 3, 3])], [("y", [1, *expected[-1][1]])], constants)
+        output = ("y", [1, *expected[-1][1]])
+        analysis = analysed(tmp_path, [*nodes, product], [("x", [1, 8, 3, 3])], [output], constants)
         assert [(la.type, la.output_shape) for la in analysis.layers] == expected
