@@ -91,9 +91,13 @@ def test_a_layer_norm_over_axis_3_of_a_channels_last_map(tmp_path: Path) -> None
 
 
 def test_a_transpose_back_to_the_batch_first_drops_the_batch_again(tmp_path: Path) -> None:
-    """Reshape of 1x6 to [6, 1] moves the batch's axis (held with every axis: 6x1); Transpose [1, 0] gives 1x6, the
-    batch of 1 first again: held as 6 features (a reshape of no cost), so the network's output is 6."""
-    nodes = [ob.node("Reshape", ["x", "s"], ["r"], "r"), ob.node("Transpose", ["r"], ["y"], "t", perm=[1, 0])]
+    """Reshape of 1x6 to [6, 1] moves the batch's axis (held with every axis: 6x1), an Identity of it too; Transpose
+    [1, 0] gives 1x6, the batch of 1 first again: held as 6 features (a reshape of no cost): the output is 6."""
+    nodes = [
+        ob.node("Reshape", ["x", "s"], ["r"], "r"),
+        ob.node("Identity", ["r"], ["i"], "same"),
+        ob.node("Transpose", ["i"], ["y"], "t", perm=[1, 0]),
+    ]
     constants = [ob.tensor("s", [2], [6, 1], ob.INT64)]
     analysis = analysed(tmp_path, nodes, [("x", [1, 6])], [("y", [1, 6])], constants)
     assert [(la.type, la.output_shape) for la in analysis.layers] == [
@@ -220,3 +224,55 @@ def test_a_channel_shuffles_steps_read_as_something_else_are_a_reshape_and_a_per
         output = ("y", [1, *expected[-1][1]])
         analysis = analysed(tmp_path, [*nodes, product], [("x", [1, 8, 3, 3])], [output], constants)
         assert [(la.type, la.output_shape) for la in analysis.layers] == expected
+
+
+# --- importer.py: the importer's bookkeeping ------------------------------------------------------------------------
+
+
+def test_an_onnx_layers_line_is_its_node_counted_from_1(tmp_path: Path) -> None:
+    """Three Relus: the third is node 2 of the graph's node list (counted from 0), line 3 in JSON (from 1)."""
+    nodes = [ob.node("Relu", [a], [b], name) for a, b, name in (("x", "a", "r0"), ("a", "b", "r1"), ("b", "y", "r2"))]
+    analysis = analysed(tmp_path, nodes, [("x", [1, 4])], [("y", [1, 4])])
+    last = analysis.layers[-1]
+    assert (last.location.line, last.location.node, last.to_dict()["line"]) == (3, (2, "r2", "Relu"), 3)
+
+
+def test_an_attribute_of_whole_numbers_given_as_floats_is_refused(tmp_path: Path) -> None:
+    """strides written as floats [2.0, 2.0] (an attribute of type FLOATS): not the INTS ONNX specifies."""
+    nodes = [ob.node("Conv", ["x", "w"], ["y"], "c", strides=[2.0, 2.0])]
+    with pytest.raises(SpecError, match="attribute 'strides' must be whole numbers"):
+        analysed(tmp_path, nodes, [("x", [1, 1, 5, 5])], [("y", [1, 1, 2, 2])], [ob.tensor("w", [1, 1, 3, 3])])
+
+
+def test_a_weight_of_no_filters_is_refused_as_a_spec_would_be(tmp_path: Path) -> None:
+    """A Conv weight of dims [0, 1, 3, 3]: 0 filters, refused by the spec language's own check (at least 1); 0 is no
+    size below 0."""
+    nodes = [ob.node("Conv", ["x", "w"], ["y"], "c")]
+    with pytest.raises(SpecError, match="'filters': must be at least 1, got 0"):
+        analysed(tmp_path, nodes, [("x", [1, 1, 5, 5])], [("y", [1, 2, 3, 3])], [ob.tensor("w", [0, 1, 3, 3])])
+
+
+@pytest.mark.parametrize(("count", "said"), [(64, "64 values"), (65, "more than 64 values")])
+def test_an_attribute_of_too_many_values_says_how_many(tmp_path: Path, count: int, said: str) -> None:
+    """strides of 64 values for a 2-D Conv: all 64 are read and counted; of 65, the list is read in part (64 and
+    the next), 'more than 64'."""
+    nodes = [ob.node("Conv", ["x", "w"], ["y"], "c", strides=[1] * count)]
+    with pytest.raises(SpecError, match=f"attribute 'strides' has {said} for 2 spatial axes"):
+        analysed(tmp_path, nodes, [("x", [1, 1, 5, 5])], [("y", [1, 2, 3, 3])], [ob.tensor("w", [2, 1, 3, 3])])
+
+
+def test_a_product_by_a_constant_of_the_dims_the_file_states(tmp_path: Path) -> None:
+    """x * Sin(c) on 1x4x3x3: Sin is no op convcalc folds, so its output has the dims the file states for it, 4x1x1,
+    and no values: a per-channel weight, a layer scale of 4 params (as by an initializer without its values)."""
+    nodes = [ob.node("Sin", ["c"], ["w"], "sin"), ob.node("Mul", ["x", "w"], ["y"], "scale")]
+    analysis = analysed(
+        tmp_path, nodes, [("x", [1, 4, 3, 3])], [("y", [1, 4, 3, 3])], [ob.tensor("c", [4, 1, 1])], [("w", [4, 1, 1])]
+    )
+    assert [(la.type, la.params) for la in analysis.layers] == [("scale", 4)]
+
+
+def test_nodes_without_names_are_named_by_kind_and_place(tmp_path: Path) -> None:
+    """A Relu and a Sigmoid without names: the first layer 'relu1', the second 'sigmoid2'."""
+    nodes = [ob.node("Relu", ["x"], ["a"]), ob.node("Sigmoid", ["a"], ["y"])]
+    analysis = analysed(tmp_path, nodes, [("x", [1, 4])], [("y", [1, 4])])
+    assert [layer.name for layer in analysis.layers] == ["relu1", "sigmoid2"]

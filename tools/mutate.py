@@ -102,8 +102,12 @@ TARGETS = {
     "onnx.ops": ("convcalc/importers/onnx/ops.py", ONNX_OPS_TESTS),
     **{
         f"onnx.{name}": (f"convcalc/importers/onnx/{name}.py", ONNX_TESTS)
-        for name in ("importer", "patterns", "tensors", "layouts", "constants", "uncounted")
+        for name in ("importer", "patterns", "tensors", "layouts", "uncounted")
     },
+    "onnx.constants": (  # its own tests first: most of its mutants fail them, and stop there
+        "convcalc/importers/onnx/constants.py",
+        ["tests/test_onnx_constants.py", *(tests for tests in ONNX_TESTS if tests != "tests/test_onnx_constants.py")],
+    ),
     **{f"torch.{name}": (f"convcalc/importers/torch/{name}.py", TORCH_TESTS) for name in ("ops", "tensors")},
     **{
         f"conventions.{name}": (f"convcalc/passes/conventions/{name}.py", CONVENTION_TESTS)
@@ -224,6 +228,41 @@ EQUIVALENT: dict[tuple[str, str], str] = {
         "onnx.patterns",
         'kernel = importer.integers(node, "kernel_shape", None, 0) if node.op_type == "AveragePool" else (): 0 -> 1',
     ): "with no count (None) a missing attribute is (): the default fills no axis",
+    ("onnx.importer", "self.index = 0: 0 -> 1"): (
+        "build_graph sets it (check_graph's loop, then the read loop) before any location is asked for"
+    ),
+    **dict.fromkeys(
+        [
+            ("onnx.importer", "self.batch = 1  # the batch the file holds (its input's first size): 1 -> 2"),
+            ("onnx.importer", "self.batch = 1  # the batch the file holds (its input's first size): 1 -> 0"),
+        ],
+        "build_graph sets it from the input's first size before any node is read",
+    ),
+    **dict.fromkeys(
+        [
+            ("onnx.importer", "1,  # a column, never printed for a node: 1 -> 2"),
+            ("onnx.importer", "1,  # a column, never printed for a node: 1 -> 0"),
+        ],
+        "a node's location prints its index, name and op type, never a column; JSON gives its line only",
+    ),
+    **dict.fromkeys(
+        [
+            ("onnx.importer", "stated = (1, *stated): 1 -> 2"),
+            ("onnx.importer", "stated = (1, *stated): 1 -> 0"),
+        ],
+        "only stated[1:] and the length are read after it: the first size stands for the batch's axis",
+    ),
+    (
+        "onnx.importer",
+        "if all(not isinstance(s, int) or s == d for s, d in zip(stated[1:], shape, strict=True)):: True -> False",
+    ): "len(stated) == len(shape) + 1 was checked on the line before: zip's inputs are of one length",
+    (
+        "onnx.importer",
+        "return sum(self.readers.get(tensor, 0) for tensor in self.tensors_of.get(name, ())) == 1: 0 -> 1",
+    ): (
+        "a node's tensors beyond its first are aliases made by nodes that read one of them, and the node asking reads"
+        " one too: where a tensor no node reads is among them, the sum is 2 or more either way"
+    ),
     ("core.formula", "ADD, MUL, DIV, ATOM = 1, 2, 3, 4: 1 -> 0"): "only the order of the precedences matters",
     ("core.formula", "ADD, MUL, DIV, ATOM = 1, 2, 3, 4: 4 -> 5"): "only the order of the precedences matters",
 }

@@ -59,13 +59,22 @@ class Importer(GraphBuilder):
     @property
     def location(self) -> Location:
         """Where the node being read is: its index in the graph's node list, its name and op type."""
-        node = self.model.nodes[self.index]
-        return Location(self.source, self.index + 1, 1, (self.index, node.name, node.op_type))
+        return self.location_of(self.index)
+
+    def location_of(self, index: int) -> Location:
+        """Node ``index`` of the graph's node list as a location: its line is index + 1 (JSON's, counted from 1);
+        a node's location prints no column."""
+        node = self.model.nodes[index]
+        return Location(
+            self.source,
+            index + 1,  # the node counted from 1
+            1,  # a column, never printed for a node
+            (index, node.name, node.op_type),
+        )
 
     def place(self, index: int) -> str:
         """A node in words, as a location names it: "node 85 'name' (Conv)"."""
-        node = self.model.nodes[index]
-        return Location(self.source, index + 1, 1, (index, node.name, node.op_type)).place
+        return self.location_of(index).place
 
     def source_of(self, node: OnnxNode, position: int = 0) -> str:
         """The convcalc node an input of ``node`` reads."""
@@ -144,10 +153,6 @@ class Importer(GraphBuilder):
             self.parameters.add(node.outputs[0])
             self.constants[node.outputs[0]] = Tensor(node.outputs[0], self.constants[node.outputs[0]].dims)
         return True
-
-    def is_output(self, node: OnnxNode) -> bool:
-        """Whether one of the node's outputs is an output of the graph."""
-        return any(name in node.outputs for name, _ in self.model.outputs)
 
     def reads_channels_last(self, node: OnnxNode) -> bool:
         return any(tensor in self.channels_last for tensor in node.inputs)
