@@ -148,6 +148,7 @@ CASES = [
     pytest.param("Add", [vector(INT64_MAX), vector(1)], {}, (1,), (-(2**63),), id="add-wraps"),
     pytest.param("Mul", [vector(2**62), vector(4)], {}, (1,), (0,), id="mul-wraps"),
     pytest.param("Pow", [vector(2, -3), vector(10, 3)], {}, (2,), (1024, -27), id="pow"),
+    pytest.param("Pow", [vector(3, -2), vector(0)], {}, (2,), (1, 1), id="pow-0"),  # x^0 = 1
     # sqrt(2) = 1.41421356...; float32 holds 1.41421354 (0x3FB504F3), written 1.4142135
     pytest.param("Pow", [vector(2.0), vector(0.5)], {}, (1,), (1.4142135,), id="pow-floats"),
     pytest.param("Neg", [vector(-(2**63), 5)], {}, (2,), (-(2**63), -5), id="neg-wraps"),
@@ -177,6 +178,13 @@ CASES = [
     # to int32, 2^31 wraps to -2^31; to uint8, -1 is 255
     pytest.param("Cast", [vector(2**31)], {"to": 6}, (1,), (-(2**31),), id="cast-int32"),
     pytest.param("Cast", [vector(-1)], {"to": 2}, (1,), (255,), id="cast-uint8"),
+    # 200, -1 and 40000 in each integer type (ONNX's data types: 3 int8, 4 uint16, 5 int16, 12 uint32, 13 uint64):
+    # 200 - 2^8 = -56; 40000 mod 2^8 = 64; -1 + 2^16 = 65535; 40000 - 2^16 = -25536; -1 + 2^32; -1 + 2^64
+    pytest.param("Cast", [vector(200, -1, 40000)], {"to": 3}, (3,), (-56, -1, 64), id="cast-int8"),
+    pytest.param("Cast", [vector(200, -1, 40000)], {"to": 4}, (3,), (200, 65535, 40000), id="cast-uint16"),
+    pytest.param("Cast", [vector(200, -1, 40000)], {"to": 5}, (3,), (200, -1, -25536), id="cast-int16"),
+    pytest.param("Cast", [vector(200, -1, 40000)], {"to": 12}, (3,), (200, 2**32 - 1, 40000), id="cast-uint32"),
+    pytest.param("Cast", [vector(200, -1, 40000)], {"to": 13}, (3,), (200, 2**64 - 1, 40000), id="cast-uint64"),
     # float32 has a 24-bit significand: 2^24 + 1 = 16777217 rounds to the even 16777216
     pytest.param("Cast", [vector(16777217)], {"to": 1}, (1,), (16777216.0,), id="cast-float32"),
     pytest.param("Cast", [vector(0, 3)], {"to": 9}, (2,), (False, True), id="cast-bool"),
@@ -199,6 +207,10 @@ CASES = [
     ),
     # dims (2 * 3, 4)
     pytest.param("Flatten", [const((2, 3, 4), tuple(range(24)))], {"axis": 2}, (6, 4), tuple(range(24))),
+    # axis -1 of 3 dims is axis 2: (2 * 3, 2)
+    pytest.param(
+        "Flatten", [const((2, 3, 2), tuple(range(12)))], {"axis": -1}, (6, 2), tuple(range(12)), id="flatten-negative"
+    ),
     pytest.param("ReduceMean", [const((2, 3, 4)), vector(1)], {}, (2, 1, 4), None, id="reduce-keepdims"),
     pytest.param("ReduceMean", [const((2, 3, 4)), vector(1)], {"keepdims": 0}, (2, 4), None, id="reduce"),
     pytest.param("ReduceSum", [const((2, 3, 4))], {}, (1, 1, 1), None, id="reduce-all"),
@@ -245,6 +257,7 @@ def test_a_constant_over_64_values_keeps_its_dims_only() -> None:
 def test_what_cannot_be_told_is_not_folded() -> None:
     assert run("MatMul", vector(1, 2), vector(3, 4)) is None  # not an op folded
     assert run("Reshape", vector(1, 2), const((2,))) is None  # its target unknown
+    assert run("Slice", vector(1, 2, 3), vector(1)) is None  # no ends given
     assert run("Add", const(()), vector(1)) is None  # neither dims nor values: dims unknown
     assert run("Cast", const((2,)), to=7) == Tensor("out", (2,), None)  # dims without values
 
@@ -260,6 +273,16 @@ HOSTILE = [
     pytest.param("Range", [vector(0), vector(4), vector(0)], {}, "delta of 0"),
     pytest.param("Cast", [vector(math.nan)], {"to": 7}, "cannot cast nan"),
     pytest.param("Reshape", [vector(1.0, 2.0), vector(math.inf)], {}, "expected a whole number, got inf"),
+    pytest.param("Reshape", [vector(1.0, 2.0), vector(2.5)], {}, "expected a whole number, got 2.5"),
+    # [-2, -1]: the -1 is 2 / -2 = -1, and (-2) x (-1) = 2 values, but no size is below 0
+    pytest.param(
+        "Reshape", [vector(1, 2), vector(-2, -1)], {}, r"cannot reshape dims \[2\] \(2 values\) to \[-2, -1\]"
+    ),
+    pytest.param("Slice", [M23, vector(0, 0), vector(1)], {}, "a Slice of starts"),  # 2 starts, 1 end
+    pytest.param("Slice", [vector(1, 2), vector(0, 0), vector(1, 1), vector(0, 0)], {}, "a Slice of starts"),  # twice
+    pytest.param(
+        "ConstantOfShape", [vector(3)], {"value": Tensor("", (2,), (1, 2))}, "its value is not a tensor of one value"
+    ),
     pytest.param("Identity", [Tensor("t", (2,), (1, 2, 3))], {}, r"'t' holds 3 values for dims \[2\]"),
     pytest.param("Transpose", [M23], {"perm": (0, 0)}, "not an order of 2 axes"),
     pytest.param("Concat", [M23, vector(1, 2)], {"axis": 0}, "do not concatenate"),
