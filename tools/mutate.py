@@ -263,6 +263,47 @@ EQUIVALENT: dict[tuple[str, str], str] = {
         "a node's tensors beyond its first are aliases made by nodes that read one of them, and the node asking reads"
         " one too: where a tensor no node reads is among them, the sum is 2 or more either way"
     ),
+    **dict.fromkeys(
+        [
+            ("onnx.constants", "return quotient if (a < 0) == (b < 0) else -quotient: 0 -> 1"),
+            ("onnx.constants", "return quotient if (a < 0) == (b < 0) else -quotient: < -> <= (comparison 1)"),
+        ],
+        "they differ at a = 0, whose quotient is 0 either way (-0 is 0 for integers), or at b = 0, refused before",
+    ),
+    **dict.fromkeys(
+        [
+            ("onnx.constants", "return -left if fmod and a < 0 else left: 0 -> 1"),
+            ("onnx.constants", "return -left if fmod and a < 0 else left: < -> <= (comparison 1)"),
+        ],
+        "they differ at a = 0 only (integers), whose remainder is 0 either way (-0 is 0)",
+    ),
+    **dict.fromkeys(
+        [
+            ("onnx.constants", "return pow(a, b, 1 << 64): 64 -> 65"),
+            ("onnx.constants", "return pow(a, b, 1 << 64): 1 -> 2"),
+        ],
+        "the power is wrapped modulo 2^64 after (_wrap): modulo 2^65 first changes nothing",
+    ),
+    (
+        "onnx.constants",
+        "return [values[sum(k * s for k, s in zip(where(i), strides, strict=True))] for i in _indices(dims)]:"
+        " True -> False",
+    ): "where(i) gives one index per axis of the source: as many as its strides",
+    ("onnx.constants", "rank = max((len(shape) for shape in shapes), default=0): 0 -> 1"): (
+        "broadcast is always given a shape or more"
+    ),
+    (
+        "onnx.constants",
+        "picked = at[sum(k * s for k, s in zip(i[axis : axis + taken], strides, strict=True))]: True -> False",
+    ): "an output index has the indices' taken axes from axis on: as many as their strides",
+    ("onnx.constants", "for axis, start, end, step in zip(axes, starts, ends, steps, strict=True):: True -> False"): (
+        "their lengths were checked equal on the line before"
+    ),
+    (
+        "onnx.constants",
+        "return _make(dims, lambda: _pick(data, dims, lambda i: [r[k] for r, k in zip(kept, i, strict=True)]), data):"
+        " True -> False",
+    ): "kept has one range per axis of data, and an index of dims one number per axis",
     ("core.formula", "ADD, MUL, DIV, ATOM = 1, 2, 3, 4: 1 -> 0"): "only the order of the precedences matters",
     ("core.formula", "ADD, MUL, DIV, ATOM = 1, 2, 3, 4: 4 -> 5"): "only the order of the precedences matters",
 }
