@@ -283,6 +283,9 @@ CASES = [
     pytest.param(
         "Range", [vector(1.0), vector(2.0), vector(0.25)], {}, (4,), (1.0, 1.25, 1.5, 1.75), id="range-quarter"
     ),
+    # a whole-number start with float bounds (tensors of two types, which ONNX does not allow): computed in floats,
+    # ceil((2.0 - 0) / 0.5) = 4 values
+    pytest.param("Range", [vector(0), vector(2.0), vector(0.5)], {}, (4,), (0.0, 0.5, 1.0, 1.5), id="range-mixed"),
     # [3] against (2, 3): (2, 3), each row as it is
     pytest.param("Expand", [M23, vector(3)], {}, (2, 3), (0, 1, 2, 3, 4, 5), id="expand-lower-rank"),
     # a 2-D index (row 1, column 0) into a 2 x 2: one value set
