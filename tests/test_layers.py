@@ -564,6 +564,37 @@ def test_arithmetic_broadcasts_from_the_last_axis_one_flop_per_output_element() 
     assert (shifted.output_shape, shifted.flops) == ((4, 6, 6), 4 * 6 * 6)
 
 
+def test_an_arithmetic_constant_computed_from_learned_values_counts_them() -> None:
+    # Swin's relative position bias: a table of (2 * 7 - 1)^2 = 169 positions x 3 heads, gathered into 3 x 49 x 49
+    # and added to the logits: params 169 x 3 = 507, FLOPs one per output element, 3 x 49 x 49 = 7,203
+    (layer,) = analyze_layers(
+        [3, 49, 49],
+        [{"type": "arithmetic", "op": "add", "constant": [3, 49, 49], "learned": 169 * 3, "inputs": ["input"]}],
+    ).layers
+    assert (layer.params, layer.flops) == (507, 7203)
+    with pytest.raises(SpecError, match="'learned' counts the values of a constant"):
+        analyze_layers([4], [{"type": "arithmetic", "op": "add", "learned": 4, "inputs": ["input", "input"]}])
+
+
+def test_a_conv_with_a_learned_gain_per_filter() -> None:
+    # NFNet's ScaledStdConv2d(16, 32, 3): weight 3 x 3 x 16 x 32 = 4,608, bias 32, gain 32 (one per filter); the
+    # MACs are the conv's, 8 x 8 x 32 x 3 x 3 x 16 = 294,912
+    (layer,) = analyze_layers(
+        [16, 8, 8], [{"type": "conv", "filters": 32, "kernel": 3, "padding": 1, "gain": True}]
+    ).layers
+    assert (layer.params, layer.macs) == (4608 + 32 + 32, 294_912)
+
+
+def test_a_concat_says_along_which_axis_the_sizes_must_agree() -> None:
+    # along the channels, every other size must agree; along axis 1 (the height), the channels and width must
+    with pytest.raises(SpecError, match="cannot concatenate 4x6x6, 4x8x8: sizes other than the channels differ"):
+        analyze_layers([4, 6, 6], [{"type": "upsample", "name": "up", "size": [8, 8]},
+                                    {"type": "concat", "inputs": ["input", "up"]}])  # fmt: skip
+    with pytest.raises(SpecError, match="cannot concatenate 4x6x6, 2x6x6: sizes other than axis 1 differ"):
+        analyze_layers([4, 6, 6], [{"type": "conv", "name": "c", "filters": 2, "kernel": 1},
+                                    {"type": "concat", "axis": 1, "inputs": ["input", "c"]}])  # fmt: skip
+
+
 def test_arithmetic_needs_two_operands_that_broadcast() -> None:
     with pytest.raises(SpecError, match="arithmetic takes two operands"):
         analyze_layers([4, 6, 6], [{"type": "arithmetic", "op": "mul", "inputs": ["input"]}])

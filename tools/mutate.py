@@ -102,7 +102,7 @@ TARGETS = {
     "onnx.ops": ("convcalc/importers/onnx/ops.py", ONNX_OPS_TESTS),
     **{
         f"onnx.{name}": (f"convcalc/importers/onnx/{name}.py", ONNX_TESTS)
-        for name in ("importer", "patterns", "tensors", "layouts", "uncounted")
+        for name in ("importer", "patterns", "tensors", "layouts", "uncounted", "learned")
     },
     "onnx.constants": (  # its own tests first: most of its mutants fail them, and stop there
         "convcalc/importers/onnx/constants.py",
@@ -131,6 +131,7 @@ TARGETS = {
             "tests/test_oracle.py",
             "tests/test_true_warnings.py",
             "tests/test_engine_bounds.py",
+            "tests/test_errors.py",
         ],
     ),
 }
@@ -151,7 +152,15 @@ EQUIVALENT: dict[tuple[str, str], str] = {
         "engine.run",
         "full = [s for s, shape in zip(sources, shapes, strict=True) if shape[1:] == result.shape[1:]]: True -> False",
     ): "sources and shapes are made from each other: always of one length",
+    (
+        "engine.run",
+        'named = (f"{name} {format_shape(shape)}" for name, shape in zip(sources, shapes, strict=True)): True -> False',
+    ): "a merge's sources and their shapes: always of one length",
     ("kinds.merge", "for other in inputs[1:]:: 1 -> 0"): "also compares the first input with itself, always equal",
+    (
+        "kinds.merge",
+        'return call("Concat", dim=(resolve_axis(config["axis"], inputs[0], self.type) + 1, 1)): 0 -> 1',
+    ): "the default torch's Concat takes written out (Concat(dim=1) is Concat())",
     ("kinds.merge", "if any(s != inputs[0] for s in inputs[1:]):: 1 -> 0"): "also compares the first input with itself",
     (
         "kinds.merge",

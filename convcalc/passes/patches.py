@@ -125,9 +125,9 @@ class _Stage:
             self.readers.setdefault(step.name, [])
             for source in dict.fromkeys(self.plan.alias[name] for name in step.inputs):
                 self.readers[source].append(index)
-        output = self.plan.alias.get(analysis.output_layer, analysis.output_layer)
-        if output in self.readers:
-            self.readers[output].append(len(self.steps))  # the network's output: read after every step
+        for output in self.plan.steps_of(analysis.output_layers):
+            if output in self.readers:
+                self.readers[output].append(len(self.steps))  # the network's output: read after every step
         self.latest, self.unread = _before_each(self.steps, self.readers)
         self.rest_peaks = [0] * (len(self.steps) + 1)
         for index in range(len(self.steps) - 1, -1, -1):
