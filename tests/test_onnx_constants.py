@@ -181,6 +181,8 @@ CASES = [
     # 200, -1 and 40000 in each integer type (ONNX's data types: 3 int8, 4 uint16, 5 int16, 12 uint32, 13 uint64):
     # 200 - 2^8 = -56; 40000 mod 2^8 = 64; -1 + 2^16 = 65535; 40000 - 2^16 = -25536; -1 + 2^32; -1 + 2^64
     pytest.param("Cast", [vector(200, -1, 40000)], {"to": 3}, (3,), (-56, -1, 64), id="cast-int8"),
+    # uint64's 2^62 and 2^64 - 1 to int64: 2^62 fits; 2^64 - 1 wraps to -1
+    pytest.param("Cast", [vector(2**62, 2**64 - 1)], {"to": 7}, (2,), (2**62, -1), id="cast-uint64-to-int64"),
     pytest.param("Cast", [vector(200, -1, 40000)], {"to": 4}, (3,), (200, 65535, 40000), id="cast-uint16"),
     pytest.param("Cast", [vector(200, -1, 40000)], {"to": 5}, (3,), (200, -1, -25536), id="cast-int16"),
     pytest.param("Cast", [vector(200, -1, 40000)], {"to": 12}, (3,), (200, 2**32 - 1, 40000), id="cast-uint32"),

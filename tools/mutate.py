@@ -313,6 +313,13 @@ EQUIVALENT: dict[tuple[str, str], str] = {
         "return _make(dims, lambda: _pick(data, dims, lambda i: [r[k] for r, k in zip(kept, i, strict=True)]), data):"
         " True -> False",
     ): "kept has one range per axis of data, and an index of dims one number per axis",
+    ("onnx.constants", "if len(values) == 1:: 1 -> 0"): (
+        "a shortcut: _pick gives one value at every index too, and no values where an axis of 0 leaves no index"
+    ),
+    (
+        "onnx.constants",
+        "low = -1 if step < 0 else 0: < -> <= (comparison 1)",
+    ): "a step of 0 is refused on the line before",
     ("core.formula", "ADD, MUL, DIV, ATOM = 1, 2, 3, 4: 1 -> 0"): "only the order of the precedences matters",
     ("core.formula", "ADD, MUL, DIV, ATOM = 1, 2, 3, 4: 4 -> 5"): "only the order of the precedences matters",
 }
