@@ -274,6 +274,7 @@ CASES = [
     ),
     # axis 0: (1, 2 * 3); axis 2 = the rank: (2 * 3, 1)
     pytest.param("Flatten", [M23], {"axis": 0}, (1, 6), (0, 1, 2, 3, 4, 5), id="flatten-0"),
+    pytest.param("Flatten", [const((2, 3, 4))], {}, (2, 12), None, id="flatten-default-axis-1"),  # (2, 3 * 4)
     pytest.param("Flatten", [M23], {"axis": 2}, (6, 1), (0, 1, 2, 3, 4, 5), id="flatten-rank"),
     # 3 axes reversed: (1, 2, 3) -> (3, 2, 1), out[k][j][0] = in[0][j][k]
     pytest.param(
@@ -387,6 +388,8 @@ HOSTILE = [
     pytest.param("Unsqueeze", [const((1,) * 64, (5,)), vector(0)], {}, "65 dimensions"),
     pytest.param("ConstantOfShape", [vector(2, -3)], {}, "a size below 0"),
     pytest.param("ScatterND", [vector(0, 0), const((1, 1), (0,)), vector(1, 2)], {}, "a ScatterND of dims"),
+    # indices of no dims: no last axis to say how many coordinates an index has
+    pytest.param("ScatterND", [vector(0, 0), const((), (0,)), const((), (5,))], {}, "a ScatterND of dims"),
 ]
 
 

@@ -320,6 +320,10 @@ EQUIVALENT: dict[tuple[str, str], str] = {
         "onnx.constants",
         "low = -1 if step < 0 else 0: < -> <= (comparison 1)",
     ): "a step of 0 is refused on the line before",
+    (
+        "onnx.constants",
+        'keep = _attribute(node, "keepdims", 1): 1 -> 2',
+    ): "only its truth is read: 2 keeps the axes as 1 does",
     ("core.formula", "ADD, MUL, DIV, ATOM = 1, 2, 3, 4: 1 -> 0"): "only the order of the precedences matters",
     ("core.formula", "ADD, MUL, DIV, ATOM = 1, 2, 3, 4: 4 -> 5"): "only the order of the precedences matters",
 }
