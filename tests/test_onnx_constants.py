@@ -72,6 +72,15 @@ CASES = [
         (40, 30, 20, 10),
         id="slice-backward",
     ),
+    # stepping back from 10, past the end: clamped to the last index 3; end -10 + 4 = -6 clamped to -1: 3, 2, 1, 0
+    pytest.param(
+        "Slice",
+        [vector(10, 20, 30, 40), vector(10), vector(-10), vector(0), vector(-1)],
+        {},
+        (4,),
+        (40, 30, 20, 10),
+        id="slice-backward-from-past-the-end",
+    ),
     # the qkv split's Slice(shape, 1, INT64_MAX): end clamped to the size 3 -> indices 1, 2
     pytest.param("Slice", [vector(197, 1, 2304), vector(1), vector(INT64_MAX)], {}, (2,), (1, 2304), id="slice-to-end"),
     # on the last axis (-1 + 2 = 1), from 1 by 2: columns 1 and 3 of [[0, 1, 2, 3], [4, 5, 6, 7]]
@@ -345,6 +354,7 @@ def test_what_cannot_be_told_is_not_folded() -> None:
     assert run("MatMul", vector(1, 2), vector(3, 4)) is None  # not an op folded
     assert run("Reshape", vector(1, 2), const((2,))) is None  # its target unknown
     assert run("Slice", vector(1, 2, 3), vector(1)) is None  # no ends given
+    assert run("Cast", vector(1, 2)) == Tensor("out", (2,), None)  # no 'to' (ONNX requires one): no type to cast to
     # a ScatterND that adds (not replaces): dims only
     assert folded("ScatterND", vector(0, 0), const((1, 1), (0,)), vector(1), reduction="add") == ((2,), None)
     assert run("Add", const(()), vector(1)) is None  # neither dims nor values: dims unknown

@@ -324,6 +324,9 @@ EQUIVALENT: dict[tuple[str, str], str] = {
         "onnx.constants",
         'keep = _attribute(node, "keepdims", 1): 1 -> 2',
     ): "only its truth is read: 2 keeps the axes as 1 does",
+    ("onnx.constants", "data, indices = _given(inputs)[:2]: 2 -> 3"): (
+        "validity.py admits a Gather of exactly 2 inputs before anything is folded"
+    ),
     ("core.formula", "ADD, MUL, DIV, ATOM = 1, 2, 3, 4: 1 -> 0"): "only the order of the precedences matters",
     ("core.formula", "ADD, MUL, DIV, ATOM = 1, 2, 3, 4: 4 -> 5"): "only the order of the precedences matters",
 }
