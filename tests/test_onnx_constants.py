@@ -110,6 +110,9 @@ CASES = [
         (1, 3, 4, 2, 5, 6),
         id="concat-axis-1",
     ),
+    # one part: itself; without axis (ONNX requires one from opset 4), the 1-D shape vectors on their one axis
+    pytest.param("Concat", [M23], {"axis": 0}, (2, 3), (0, 1, 2, 3, 4, 5), id="concat-one-part"),
+    pytest.param("Concat", [vector(1, 2), vector(3)], {}, (3,), (1, 2, 3), id="concat-vectors-no-axis"),
     # default perm reverses: M23 transposed is [[0, 3], [1, 4], [2, 5]]
     pytest.param("Transpose", [M23], {}, (3, 2), (0, 3, 1, 4, 2, 5), id="transpose-default"),
     # F.pad's pairs [[0, 0], [0, 0], [0, 0], [0, 1]] -> [[0, 0, 0, 0], [0, 0, 0, 1]]
