@@ -68,8 +68,7 @@ class Importer(GraphBuilder):
         return self.location_of(self.index)
 
     def location_of(self, index: int) -> Location:
-        """Node ``index`` of the graph's node list as a location: its line is index + 1 (JSON's, counted from 1);
-        a node's location prints no column."""
+        """Node ``index`` of the graph's node list as a location: line index + 1 (JSON's), no column printed."""
         node = self.model.nodes[index]
         return Location(
             self.source,
