@@ -211,6 +211,10 @@ CASES = [
     pytest.param(
         "ScatterND", [vector(0, 0, 0, 0), const((2, 1), (1, 3)), vector(5, 7)], {}, (4,), (0, 5, 0, 7), id="scatter"
     ),
+    # 1-D indices: one index of one coordinate, index 2 set to 7
+    pytest.param(
+        "ScatterND", [vector(0, 0, 0), vector(2), const((), (7,))], {}, (3,), (0, 0, 7), id="scatter-1d-index"
+    ),
     # row 1 of a 2 x 2 set to [8, 9]
     pytest.param(
         "ScatterND",
@@ -570,3 +574,10 @@ def test_a_real_export_folds_as_the_reference_evaluator(
             assert made.values == values, tensor
         else:
             assert made.values is not None and [bits(v) for v in made.values] == [bits(v) for v in values], tensor
+
+
+def test_a_range_of_four_inputs_is_refused_naming_it(tmp_path: Path) -> None:
+    """Range takes start, limit and delta (onnx/defs): a fourth input is no Range."""
+    bounds = [ob.tensor(name, [], [value], ob.INT64) for name, value in (("a", 0), ("b", 4), ("c", 1), ("d", 1))]
+    nodes = [ob.node("Range", ["a", "b", "c", "d"], ["r"], "range"), ob.node("Relu", ["x"], ["y"], "relu")]
+    refused(onnx_file(tmp_path, nodes, initializers=bounds), "node 0 'range' (Range)", "4 inputs", "Range takes 3")

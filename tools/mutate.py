@@ -327,6 +327,13 @@ EQUIVALENT: dict[tuple[str, str], str] = {
     ("onnx.constants", "data, indices = _given(inputs)[:2]: 2 -> 3"): (
         "validity.py admits a Gather of exactly 2 inputs before anything is folded"
     ),
+    **dict.fromkeys(
+        [
+            ("onnx.constants", "for tensor in _given(inputs)[:3]:: 3 -> 4"),
+            ("onnx.constants", "data, indices, updates = _given(inputs)[:3]: 3 -> 4"),
+        ],
+        "validity.py admits a Range or a ScatterND of exactly 3 inputs before anything is folded",
+    ),
     ("core.formula", "ADD, MUL, DIV, ATOM = 1, 2, 3, 4: 1 -> 0"): "only the order of the precedences matters",
     ("core.formula", "ADD, MUL, DIV, ATOM = 1, 2, 3, 4: 4 -> 5"): "only the order of the precedences matters",
 }
