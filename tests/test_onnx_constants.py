@@ -234,6 +234,10 @@ CASES = [
     pytest.param("ReduceMean", [const((2, 3, 4)), vector(1)], {"keepdims": 0}, (2, 4), None, id="reduce"),
     pytest.param("ReduceSum", [const((2, 3, 4))], {}, (1, 1, 1), None, id="reduce-all"),
     pytest.param("Identity", [vector(1, 2)], {}, (2,), (1, 2), id="identity"),
+    # a norm has its input's dims (not its scale's)
+    pytest.param(
+        "BatchNormalization", [const((1, 2, 3, 3)), *[const((2,))] * 4], {}, (1, 2, 3, 3), None, id="norm-dims"
+    ),
     # and more of each op's ways, each also run through onnx's ReferenceEvaluator when written, which agreed:
     pytest.param("LessOrEqual", [vector(1, 2, 3), vector(2)], {}, (3,), (True, True, False), id="less-or-equal"),
     pytest.param("GreaterOrEqual", [vector(1, 2, 3), vector(2)], {}, (3,), (False, True, True), id="greater-or-equal"),
@@ -408,6 +412,8 @@ HOSTILE = [
     pytest.param("ScatterND", [vector(0, 0), const((1, 1), (0,)), vector(1, 2)], {}, "a ScatterND of dims"),
     # indices of no dims: no last axis to say how many coordinates an index has
     pytest.param("ScatterND", [vector(0, 0), const((), (0,)), const((), (5,))], {}, "a ScatterND of dims"),
+    # indices of dims (0,): an index of no coordinates
+    pytest.param("ScatterND", [vector(0, 0), const((0,), ()), vector(1, 2)], {}, "a ScatterND of dims"),
 ]
 
 
