@@ -150,6 +150,15 @@ CASES = [
     pytest.param("Add", [const((2, 1), (10, 20)), vector(1, 2, 3)], {}, (2, 3), (11, 12, 13, 21, 22, 23), id="add"),
     pytest.param("Sub", [vector(8), const((), (2,))], {}, (1,), (6,), id="sub"),
     pytest.param("Sub", [vector(2.5), vector(1.0)], {}, (1,), (1.5,), id="sub-floats"),
+    # (2, 1, 3) + (1, 2, 1) -> (2, 2, 3): out[i][j][k] = a[i][0][k] + b[0][j][0], a = 0..5, b = [10, 20]
+    pytest.param(
+        "Add",
+        [const((2, 1, 3), (0, 1, 2, 3, 4, 5)), const((1, 2, 1), (10, 20))],
+        {},
+        (2, 2, 3),
+        (10, 11, 12, 20, 21, 22, 13, 14, 15, 23, 24, 25),
+        id="add-3d",
+    ),
     # integers divide toward zero: -7 / 2 = -3.5 -> -3, 7 / -2 -> -3 (floor division would give -4)
     pytest.param("Div", [vector(-7, 7, -7, 7), vector(2, 2, -2, -2)], {}, (4,), (-3, 3, 3, -3), id="div-integers"),
     pytest.param("Div", [vector(7.0), vector(2.0)], {}, (1,), (3.5,), id="div-floats"),
