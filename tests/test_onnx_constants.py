@@ -224,6 +224,15 @@ CASES = [
     pytest.param(
         "ScatterND", [vector(0, 0, 0), vector(2), const((), (7,))], {}, (3,), (0, 0, 7), id="scatter-1d-index"
     ),
+    # rows 0 and 1 of a 2 x 2 set to [6, 7] and [8, 9]: each index's one coordinate, then the next index's
+    pytest.param(
+        "ScatterND",
+        [const((2, 2), (0, 0, 0, 0)), const((2, 1), (0, 1)), const((2, 2), (6, 7, 8, 9))],
+        {},
+        (2, 2),
+        (6, 7, 8, 9),
+        id="scatter-rows",
+    ),
     # row 1 of a 2 x 2 set to [8, 9]
     pytest.param(
         "ScatterND",
