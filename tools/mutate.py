@@ -316,10 +316,14 @@ EQUIVALENT: dict[tuple[str, str], str] = {
     ("onnx.constants", "if len(values) == 1:: 1 -> 0"): (
         "a shortcut: _pick gives one value at every index too, and no values where an axis of 0 leaves no index"
     ),
-    (
-        "onnx.constants",
-        "low = -1 if step < 0 else 0: < -> <= (comparison 1)",
-    ): "a step of 0 is refused on the line before",
+    **dict.fromkeys(
+        [
+            ("onnx.constants", "low = -1 if step < 0 else 0: < -> <= (comparison 1)"),
+            ("onnx.constants", "low = -1 if step < 0 else 0: 0 -> 1"),
+        ],
+        "a step of 0 is refused on the line before: for a whole number, step < 1 and step <= 0 are step < 0 (the"
+        " line's other 0 -> 1, low = 1, is killed)",
+    ),
     (
         "onnx.constants",
         'keep = _attribute(node, "keepdims", 1): 1 -> 2',
