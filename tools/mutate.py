@@ -215,6 +215,46 @@ EQUIVALENT: dict[tuple[str, str], str] = {
         "onnx.ops",
         '"affine": len(node.inputs) > 1 and node.inputs[1] in importer.parameters,: 1 -> 0',
     ): "validity.py admits a BatchNormalization of exactly 5 inputs only",
+    **{
+        ("passes.latency", f"channels: tuple[int, int, int] = (0, 0, 1): {change}"): (
+            "a Work's channels are read only for the lane families (padded_flops) and grouped convs (their "
+            "efficiency); every such Work gives its own (Node.work's convs and linears, microbench's conv and Gemm)"
+        )
+        for change in ("0 -> 1", "1 -> 2", "1 -> 0")
+    },
+    **{
+        ("passes.latency", f"channels or (0, 0, 1),: {change}"): (
+            "a node without weights is never of a lane family nor grouped: its channels are never read, only its "
+            "groups divided by (1 -> 0 is killed)"
+        )
+        for change in ("0 -> 1", "1 -> 2")
+    },
+    (
+        "passes.latency",
+        'channels = (head.input_shapes[0][0], head.output_shape[0], head.config.get("groups", 1)) if weighted else'
+        " None: 1 -> 2",
+    ): "the default serves linears only, never of the grouped family: their groups are never read (0 is, killed)",
+    ("passes.latency", "other = layer.input_shapes[1 - layer.inputs.index(source)]: 1 -> 0"): (
+        "an add's inputs have one shape (kinds.merge refuses others): the source's elements are the other's"
+    ),
+    ("passes.latency", "if lanes <= 1 or work.family not in LANE_FAMILIES or not c_out:: <= -> < (comparison 1)"): (
+        "one lane rounds every channel count to itself: factor 1.0, the FLOPs unchanged"
+    ),
+    ("passes.latency", "if lanes <= 1 or work.family not in LANE_FAMILIES or not c_out:: 1 -> 0"): (
+        "one lane rounds every channel count to itself: factor 1.0, the FLOPs unchanged"
+    ),
+    (
+        "passes.latency",
+        'factor = up(c_out) if work.family == "depthwise" else up(c_out) * (up(c_in) if c_in >= lanes else 1.0):'
+        " >= -> > (comparison 1)",
+    ): "at c_in == lanes, rounding c_in up to the lanes is the identity: factor 1.0 either way",
+    ("passes.latency", "for node, work in zip(nodes, works, strict=True):: True -> False"): (
+        "works is made from nodes, one per node"
+    ),
+    (
+        "spec.shapes",
+        "analyze_spec(replace(self.network, nodes=tuple(self.nodes[: self.done + 1]), output=failing.name)): 1 -> 2",
+    ): "the engine runs the nodes in order and raises at the failing one: a node after it is never evaluated",
     ("core.formula", "ADD, MUL, DIV, ATOM = 1, 2, 3, 4: 1 -> 0"): "only the order of the precedences matters",
     ("core.formula", "ADD, MUL, DIV, ATOM = 1, 2, 3, 4: 4 -> 5"): "only the order of the precedences matters",
 }
