@@ -15,6 +15,7 @@ from convcalc.kinds.catalogue import CATALOGUE
 from convcalc.passes.conventions.counting import CONVENTIONS, count_layers, explain_rules
 from tests.conftest import REPO, run_cli
 from tests.docs import page
+from tests.netbuild import analyze_layers
 from tests.test_onnx import NOT_IMPORTED_YET
 
 PEERS = REPO / "tests" / "data" / "peers"
@@ -474,6 +475,39 @@ def test_a_batch_multiplies_every_count():
     single = count_layers(network("resnet18@224x224").layers, CONVENTIONS["thop"]).count
     batch = analyze("resnet18", batch=4)
     assert count_layers(batch.layers, CONVENTIONS["thop"], batch=4).count == 4 * single
+
+
+SMALL = [
+    {"type": "conv", "name": "c", "filters": 8, "kernel": 3, "bias": False},  # 4x8x8 -> 8x6x6
+    {"type": "conv", "name": "d", "filters": 8, "kernel": 3, "groups": 8, "bias": False},  # depthwise -> 8x4x4
+    {"type": "flatten"},  # 128
+    {"type": "linear", "name": "l", "units": 10},
+]
+
+
+def test_a_batch_multiplies_the_rules_that_read_convcalcs_macs():
+    """torchvision's rule is convcalc's MACs per sample: the conv c on 4x8x8, 8 x 6 x 6 x 4 x 3 x 3 = 10,368 per
+    sample, is 20,736 for a batch of 2."""
+    batch = analyze_layers([4, 8, 8], SMALL[:1], batch=2)
+    assert count_layers(batch.layers, CONVENTIONS["torchvision"], batch=2).count == 2 * 10_368
+
+
+def test_explain_names_groups_only_where_there_are_groups_and_a_flat_input_as_n():
+    """thop's conv rule on c: 8 x 6 x 6 x 4 x 3 x 3 = 10,368, no groups in it; on the depthwise d, 8 x 4 x 4 x
+    (8 / 8) x 3 x 3 = 1,152; its linear rule on the flat 128 features: N_in x N_out = 128 x 10 = 1,280.
+    torchvision's rule on c is convcalc's MACs, the same 10,368."""
+    layers = {layer.name: layer for layer in analyze_layers([4, 8, 8], SMALL).layers}
+    explained = {name: explain_rules(layers[name], CONVENTIONS["thop"]) for name in ("c", "d", "l")}
+    shown = {
+        name: [(step.formula, step.substituted, step.value) for step in steps] for name, steps in explained.items()
+    }
+    assert shown == {
+        "c": [("C_out * H_out * W_out * C_in * k_h * k_w", "8 * 6 * 6 * 4 * 3 * 3", 10_368)],
+        "d": [("C_out * H_out * W_out * (C_in / groups) * k_h * k_w", "8 * 4 * 4 * (8 / 8) * 3 * 3", 1_152)],
+        "l": [("N_in * N_out", "128 * 10", 1_280)],
+    }
+    (step,) = explain_rules(layers["c"], CONVENTIONS["torchvision"])  # convcalc's MACs of a sample
+    assert (step.formula, step.value) == ("MACs", 10_368)
 
 
 def test_explain_substitutes_the_rule():

@@ -255,6 +255,74 @@ EQUIVALENT: dict[tuple[str, str], str] = {
         "spec.shapes",
         "analyze_spec(replace(self.network, nodes=tuple(self.nodes[: self.done + 1]), output=failing.name)): 1 -> 2",
     ): "the engine runs the nodes in order and raises at the failing one: a node after it is never evaluated",
+    **{
+        ("passes.patches", f"if best is not None and (bounds[index], index) > best[:2]:: {change}"): (
+            "no two candidates share an index: (bound, index) never equals (peak, index) of the best, and the "
+            "comparison ends within the first two items"
+        )
+        for change in ("> -> >= (comparison 1)", "2 -> 3")
+    },
+    **{
+        ("passes.patches", f"if best is None or (plan.peak, index) < best[:2]:: {change}"): (
+            "no two candidates share an index: the comparison ends within the first two items, never equal"
+        )
+        for change in ("< -> <= (comparison 1)", "2 -> 3")
+    },
+    ("passes.patches", "break: break -> continue"): (
+        "the candidates are sorted by (bound, index): every later one fails the same test, and none is evaluated"
+    ),
+    (
+        "passes.patches",
+        "sources = dict(zip((self.plan.alias[name] for name in split.inputs), split.input_shapes, strict=True)):"
+        " True -> False",
+    ): "a layer has one input shape per input",
+    ("passes.patches", "for source, shape in zip(step.inputs, step.input_shapes, strict=True):: True -> False"): (
+        "a layer has one input shape per input"
+    ),
+    ("passes.patches", "for at in range(index, -1, -1):: 1 -> 2"): (
+        "the extra step at -1 is the last one: the split again (the same demands, the same hull) or a step after "
+        "it, which needs no region (None: the hull unchanged)"
+    ),
+    ("passes.patches", "best: tuple[list[int], Grid] = ([], (0, 0)): 0 -> 1"): (
+        "the first pattern replaces the initial patch whatever it is (best[0] is empty)"
+    ),
+    (
+        "passes.patches",
+        "return (0, 1) if size == 1 < output[axis + 1] else region  # a size-1 input broadcasts: < -> <= (comparison"
+        " 2)",
+    ): "an output of size 1 has the one region (0, 1)",
+    ("passes.patches", "if tiles and step.macs % (step.output_shape[1] * step.output_shape[2]):: 1 -> 0"): (
+        "the kinds that run on tiles with MACs (convs, per-position linears) do C_out x C_in / groups x k MACs per "
+        "position: C_out x W divides them as H x W does"
+    ),
+    (
+        "passes.patches",
+        "rest = max((step.live_bytes for step in self.deployment.steps[index + 1 :]), default=0): 0 -> 1",
+    ): "the split's buffer, compared with it, is at least one byte",
+    **{
+        (
+            "passes.patches",
+            f"elif readers[step.name][-1] > (readers[worst][-1] if readers[worst] else -1):: {change}",
+        ): (
+            "the else is never taken: worst is the network's input, which the first step reads (every step's inputs "
+            "lead back to it), or a step with readers (the elif runs only for those)"
+        )
+        for change in ("drop unary '-'", "1 -> 0", "1 -> 2")
+    },
+    **{
+        ("conventions.rules", f"return 1, 1: {change}"): (
+            "the kernel of a kind without one: only conv and pool rules read k_h and k_w, and those kinds all have a "
+            "kernel"
+        )
+        for change in ("1 -> 2", "1 -> 0")
+    },
+    **{
+        (
+            "conventions.rules",
+            f'groups=layer.config["groups"] if layer.type in ("conv", "conv_transpose") else 1,: {change}',
+        ): "the groups of a kind without them: only the conv and transposed conv rules read groups"
+        for change in ("1 -> 2", "1 -> 0")
+    },
     ("core.formula", "ADD, MUL, DIV, ATOM = 1, 2, 3, 4: 1 -> 0"): "only the order of the precedences matters",
     ("core.formula", "ADD, MUL, DIV, ATOM = 1, 2, 3, 4: 4 -> 5"): "only the order of the precedences matters",
 }
