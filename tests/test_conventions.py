@@ -74,6 +74,15 @@ def test_the_versions_are_the_recordings():
     assert CONVENTIONS["ultralytics_thop"].release == "ultralytics-thop 2.2.3"  # pip's name and version
 
 
+def test_the_counter_names_the_tool_with_its_packages_version():
+    """The version after the package's name, or after the tool when the package is another's (the recordings'
+    versions)."""
+    assert CONVENTIONS["fvcore"].counter == f"fvcore {recorded('fvcore')['version']}"
+    assert CONVENTIONS["ptflops"].counter == f"ptflops {recorded('ptflops')['version']} (pytorch backend)"
+    torch = recorded("flop_counter")["version"]
+    assert CONVENTIONS["flop_counter"].counter == f"torch.utils.flop_counter.FlopCounterMode (torch {torch})"
+
+
 # --- torchvision's modules: where they differ from the spec's modules (the export) -----------------------------------
 # A convention counts each layer as a module of torch's own class (what `convcalc export` writes): one rule per tool
 # and layer kind. torchvision writes some layers otherwise: a functional call in forward() (which the tools that hook
@@ -492,6 +501,45 @@ def test_a_batch_multiplies_the_rules_that_read_convcalcs_macs():
     assert count_layers(batch.layers, CONVENTIONS["torchvision"], batch=2).count == 2 * 10_368
 
 
+def test_counts_flops_and_differences_on_a_small_network():
+    """SMALL: c 10,368 MACs (no bias), d 8 x 4 x 4 x 1 x 9 = 1,152, l 128 x 10 = 1,280: 12,800. convcalc's FLOPs: 2 x
+    MACs, and the linear's 10 bias adds: 20,736 + 2,304 + 2,570 = 25,610; its headline count is the MACs.
+    flop_counter counts 2 x MACs without bias: 10 fewer FLOPs, all of them the linear's. thop counts the same 12,800
+    MACs and no FLOPs: the recounted analysis says 0 FLOPs."""
+    from convcalc.api import counted_as
+    from convcalc.passes.conventions.counting import difference_by_kind
+
+    analysis = analyze_layers([4, 8, 8], SMALL)
+    own = count_layers(analysis.layers, CONVENTIONS["convcalc"])
+    assert (own.count, own.macs, own.flops) == (12_800, 12_800, 25_610)
+    assert difference_by_kind(count_layers(analysis.layers, CONVENTIONS["flop_counter"]), own) == {"linear": -10}
+    thop = counted_as(analysis, "thop")
+    assert (thop.total.macs, thop.total.flops, [layer.flops for layer in thop.layers]) == (12_800, 0, [0] * 4)
+
+
+def test_differences_by_kind_largest_first_then_by_name():
+    """ptflops on 4x8x8 (256 elements): a ReLU counted twice (module hook and F.relu wrapper), 2 x 256 = 512; a batch
+    norm 2 x 256 = 512; a linear 256 -> 10 with its 10 bias adds, 10 more than convcalc's 2,560 MACs. The ties in
+    name order (batchnorm before relu, though the relu comes first), then the linear."""
+    from convcalc.passes.conventions.counting import difference_by_kind
+
+    layers = [{"type": "relu"}, {"type": "batchnorm"}, {"type": "flatten"}, {"type": "linear", "units": 10}]
+    analysis = analyze_layers([4, 8, 8], layers)
+    ptflops, own = (count_layers(analysis.layers, CONVENTIONS[name]) for name in ("ptflops", "convcalc"))
+    assert list(difference_by_kind(ptflops, own).items()) == [("batchnorm", 512), ("relu", 512), ("linear", 10)]
+
+
+def test_what_a_tool_skips_or_crashes_on_is_said_per_layer():
+    """fvcore lists aten::max_pool2d as unsupported (its recordings, tests/data/peers/fvcore.json): the recounted max
+    pool's note says so. onnx-tool raises on torch's LRN export: its explained rule says so and counts 0."""
+    from convcalc.api import counted_as
+
+    analysis = analyze_layers([4, 8, 8], [{"type": "lrn", "name": "n", "size": 3}, {"type": "maxpool", "kernel": 2}])
+    assert counted_as(analysis, "fvcore").layers[1].note == "not counted: aten::max_pool2d"
+    (step,) = explain_rules(analysis.layers[0], CONVENTIONS["onnx-tool"])
+    assert "The tool raises: " in step.rule and (step.formula, step.value) == ("0", 0)
+
+
 def test_explain_names_groups_only_where_there_are_groups_and_a_flat_input_as_n():
     """thop's conv rule on c: 8 x 6 x 6 x 4 x 3 x 3 = 10,368, no groups in it; on the depthwise d, 8 x 4 x 4 x
     (8 / 8) x 3 x 3 = 1,152; its linear rule on the flat 128 features: N_in x N_out = 128 x 10 = 1,280.
@@ -508,6 +556,7 @@ def test_explain_names_groups_only_where_there_are_groups_and_a_flat_input_as_n(
     }
     (step,) = explain_rules(layers["c"], CONVENTIONS["torchvision"])  # convcalc's MACs of a sample
     assert (step.formula, step.value) == ("MACs", 10_368)
+    assert explained["c"][0].rule.startswith("output elements x C_in / groups x k_h x k_w, no bias")  # the rule's text
 
 
 def test_explain_substitutes_the_rule():

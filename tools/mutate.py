@@ -323,6 +323,16 @@ EQUIVALENT: dict[tuple[str, str], str] = {
         ): "the groups of a kind without them: only the conv and transposed conv rules read groups"
         for change in ("1 -> 2", "1 -> 0")
     },
+    ("conventions.counting", "return Tally(layer, 0, None, (), count.error): 0 -> 1"): (
+        "a network with a layer the tool crashes on shows no count: recount raises, the conventions table shows the "
+        "error"
+    ),
+    ("conventions.counting", "for mine, ours in zip(counting.layers, default.layers, strict=True):: True -> False"): (
+        "both countings are of the same layers"
+    ),
+    ("conventions.counting", "continue: continue -> break"): (
+        "only onnx-tool's rules crash, and it has one registry: no part follows"
+    ),
     ("core.formula", "ADD, MUL, DIV, ATOM = 1, 2, 3, 4: 1 -> 0"): "only the order of the precedences matters",
     ("core.formula", "ADD, MUL, DIV, ATOM = 1, 2, 3, 4: 4 -> 5"): "only the order of the precedences matters",
 }
