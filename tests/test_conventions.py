@@ -457,6 +457,11 @@ HAND = [
     ("ultralytics_thop", "[4, 5, 5]", "{type: conv_transpose, filters: 2, kernel: 2, stride: 2, bias: false}", 800, ()),
     ("ultralytics_thop", "[4, 5, 5]", "{type: upsample, scale: 2}", 0, ()),
     ("ultralytics_thop", "[4, 5, 5]", "{type: upsample, scale: 2, mode: bilinear}", 11 * 400, ()),
+    # count_upsample: 5 per output element for linear (2 x 8 = 16 here), 13 x 2 + 5 = 31 for trilinear (4 x 4 x 4)
+    ("ultralytics_thop", "[2, 4]", "{type: upsample, scale: 2, mode: linear}", 16 * 5, ()),
+    ("ultralytics_thop", "[1, 2, 2, 2]", "{type: upsample, scale: 2, mode: trilinear}", 64 * 31, ()),
+    # softmax over the 5 rows of 4x5x6: 120 / 5 = 24 rows of 5 features, each 5 exps + 4 adds + 5 divides = 14
+    ("thop", "[4, 5, 6]", "{type: softmax, axis: 1}", 24 * 14, ()),
     # 8 features x 4 tokens, 2 heads: projections 4 x 8 x (24 + 8), Q K^T and A V 2 x 4 x 4 x 8
     ("ultralytics_thop", "[8, 4]", "{type: attention, heads: 2}", 1_024 + 256, ()),
 ]

@@ -333,6 +333,22 @@ EQUIVALENT: dict[tuple[str, str], str] = {
     ("conventions.counting", "continue: continue -> break"): (
         "only onnx-tool's rules crash, and it has one registry: no part follows"
     ),
+    (
+        "conventions.thop",
+        "return sum(max(min(i * stride - pad + kernel, upper) - max(i * stride - pad, lower), 0) for i in range(out)):"
+        " 0 -> 1",
+    ): (
+        "every window reads at least one input: PyTorch allows padding up to half the kernel, and with ceil_mode drops "
+        "a last window that would start in the right padding"
+    ),
+    (
+        "conventions.thop",
+        "for suffix, n, o, k, step, p in zip(AXIS_SUFFIXES[len(size)], size, out, kernel, stride, pad, strict=True):"
+        ": True -> False",
+    ): "every list has one entry per spatial axis of the input",
+    ("conventions.thop", "for suffix, n, o in zip(AXIS_SUFFIXES[len(size)], size, out, strict=True):: True -> False"): (
+        "every list has one entry per spatial axis of the input"
+    ),
     ("core.formula", "ADD, MUL, DIV, ATOM = 1, 2, 3, 4: 1 -> 0"): "only the order of the precedences matters",
     ("core.formula", "ADD, MUL, DIV, ATOM = 1, 2, 3, 4: 4 -> 5"): "only the order of the precedences matters",
 }
