@@ -382,6 +382,9 @@ HAND = [
     # conv 3 -> 8, 3x3, pad 1, bias, on 3x10x10: 8 x 10 x 10 x 3 x 3 x 3 = 21,600 multiply-adds; bias 800
     ("fvcore", "[3, 10, 10]", "{type: conv, filters: 8, kernel: 3, padding: 1}", 21_600, ()),
     ("fvcore", "[3, 10, 10]", "{type: conv, filters: 8, kernel: 3, padding: same}", 0, ("aten::_convolution_mode",)),
+    # 'same' at stride 2 on 7x7: 4 outputs, (4 - 1) x 2 + 3 - 7 = 2 padded, 1 a side, written as padding=1: counted
+    # 8 x 4 x 4 x 3 x 3 x 3 = 3,456 with nothing unsupported
+    ("fvcore", "[3, 7, 7]", "{type: conv, filters: 8, kernel: 3, stride: 2, padding: same, bias: false}", 3_456, ()),
     ("ptflops", "[3, 10, 10]", "{type: conv, filters: 8, kernel: 3, padding: 1}", 21_600 + 800, ()),
     ("thop", "[3, 10, 10]", "{type: conv, filters: 8, kernel: 3, padding: 1}", 21_600, ()),
     ("torchinfo", "[3, 10, 10]", "{type: conv, filters: 8, kernel: 3, padding: 1}", (216 + 8) * 100, ()),
@@ -562,6 +565,8 @@ def test_explain_names_groups_only_where_there_are_groups_and_a_flat_input_as_n(
     (step,) = explain_rules(layers["c"], CONVENTIONS["torchvision"])  # convcalc's MACs of a sample
     assert (step.formula, step.value) == ("MACs", 10_368)
     assert explained["c"][0].rule.startswith("output elements x C_in / groups x k_h x k_w, no bias")  # the rule's text
+    (step,) = explain_rules(layers["c"], CONVENTIONS["flop_counter"])  # 2 x the multiply-adds, in FLOPs
+    assert step.rule.startswith("2 x (C_out x H_out x W_out x C_in / groups x k_h x k_w") and step.value == 2 * 10_368
 
 
 def test_explain_substitutes_the_rule():
