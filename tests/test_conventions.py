@@ -753,9 +753,12 @@ ONNX_TOOL_HAND = [
     ("[3, 10, 10]", "{type: conv, filters: 8, kernel: 3, padding: 1}", 800 * 27 + 800),
     # transposed 4 -> 2, 2x2 stride 2 on 4x5x5: 200 outputs x (2 x 2 x 2) (recorded by hand: 3,200 at batch 2)
     ("[4, 5, 5]", "{type: conv_transpose, filters: 2, kernel: 2, stride: 2, bias: false}", 1_600),
+    # in 2 groups, 4 -> 4: 4 x 10 x 10 = 400 outputs x (4 / 2 x 2 x 2)
+    ("[4, 5, 5]", "{type: conv_transpose, filters: 4, kernel: 2, stride: 2, groups: 2, bias: false}", 400 * 8),
     ("[4, 5, 5]", "{type: batchnorm}", 31 * 100),
     ("[4, 5, 5]", "{type: layernorm, over: all, affine: false}", 7 * 100 + 29 * 25),
     ("[4, 5, 5]", "{type: groupnorm, groups: 2}", 9 * 100),
+    ("[4, 5, 5]", "{type: groupnorm, groups: 2, affine: false}", 7 * 100),  # InstanceNormalization only
     ("[4, 6, 6]", "{type: adaptive_avgpool, output: [3, 2]}", 144),
     ("[4, 6, 6]", "{type: global_avgpool}", 144 + 4 * 4),
     ("[4, 5, 5]", "{type: tanh}", 76 * 100),
@@ -765,13 +768,34 @@ ONNX_TOOL_HAND = [
     # 8 features x 4 tokens, 2 heads: projections 4 x 8 x (24 + 8) = 1,024, their biases (24 + 8) x 4 = 128, Q and K
     # scaled 2 x 32, Q K^T and A V 2 x (4 x 4 x 8) = 256, softmax 36 x 2 x 4 x 4 = 1,152
     ("[8, 4]", "{type: attention, heads: 2}", 1_024 + 128 + 64 + 256 + 1_152),
+    # without biases or an output projection: Q, K, V 4 x 8 x 24 = 768, Q and K scaled 64, products 256, softmax 1,152
+    ("[8, 4]", "{type: attention, heads: 2, qkv_bias: false, projection: false}", 768 + 64 + 256 + 1_152),
     ("[8, 4]", "{type: position_embedding}", 32),
+    ("[4, 5, 5]", "{type: leaky_relu}", 2 * 100),
+    (
+        "[4, 5, 5]",
+        "{type: arithmetic, op: mul, inputs: [input], constant: [1]}",
+        100,
+    ),  # one Mul node by a constant: 1 per element
+    ("[4, 5, 5]", "{type: upsample, scale: 2}", 0),  # Resize, nearest: no arithmetic
+    # 2 heads x 4 tokens x 8 features attending to themselves: Q and K scaled, 2 x 64 = 128; Q K^T and A V,
+    # 2 x (2 x 4 x 4 x 8) = 512; softmax 36 x 2 x 4 x 4 = 1,152
+    ("[2, 4, 8]", "{type: dot_product_attention, inputs: [input, input, input]}", 128 + 512 + 1_152),
 ]
 
 
 @pytest.mark.parametrize(("shape", "layer", "count"), ONNX_TOOL_HAND)
 def test_onnx_tool_one_layer_by_hand(tmp_path: Any, shape: str, layer: str, count: int):
     assert one_layer(tmp_path, shape, layer, "onnx-tool") == (count, ())
+
+
+def test_an_adaptive_pool_that_does_not_divide_on_one_axis_does_not_export(tmp_path: Any):
+    """torch.onnx.export refuses an adaptive pool whose output does not divide its input: 6 rows into 4 here (the 6
+    columns into 3 would)."""
+    spec = tmp_path / "adaptive.yaml"
+    spec.write_text("input: [4, 6, 6]\nlayers:\n  - {type: adaptive_avgpool, output: [4, 3]}\n", encoding="utf-8")
+    counting = count_layers(analyze(str(spec)).layers, CONVENTIONS["onnx-tool"])
+    assert counting.crash is not None and "does not divide its input size" in counting.crash
 
 
 def test_every_convention_names_every_kind_none_counts_zero_by_omission():
