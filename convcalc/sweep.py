@@ -54,6 +54,13 @@ def sweep(
             raise
         total = analysis.total
         rows.append(
-            SweepRow(shape, analysis.output_shape, total.params, total.macs, total.flops, total.peak_activation_bytes)
+            SweepRow(
+                shape,
+                tuple(each for _, each in analysis.outputs),
+                total.params,
+                total.macs,
+                total.flops,
+                total.peak_activation_bytes,
+            )
         )
     return Sweep(spec.name, spec.source, batch, dtype, tuple(rows))

@@ -75,3 +75,12 @@ def test_the_generated_file_runs_as_a_script(capsys):
     exec(compile(to_pytorch(str(SPECS / "lenet5.yaml")), "model.py", "exec"), {"__name__": "__main__"})
     # LeNet-5: 156 + 2,416 + 48,120 + 10,164 + 850 = 61,706 parameters, 10 outputs
     assert capsys.readouterr().out == f"(1, 10) {156 + 2_416 + 48_120 + 10_164 + 850} parameters\n"
+
+
+def test_a_conv_with_a_gain_exports_as_a_standardised_conv(tmp_path):
+    """NFNet's ScaledStdConv2d(16, 32, 3): torch counts weight 4,608 + bias 32 + gain 32, as convcalc does."""
+    path = tmp_path / "gain.yaml"
+    path.write_text("input: [16, 8, 8]\nlayers:\n  - {type: conv, filters: 32, kernel: 3, padding: 1, gain: true}\n")
+    analysis, model, _, _, output = run_exported(path)
+    assert sum(parameter.numel() for parameter in model.parameters()) == analysis.total.params == 4608 + 32 + 32
+    assert tuple(output.shape) == (1, 32, 8, 8)

@@ -157,6 +157,7 @@ def expected(convention: dict[str, str]) -> dict[str, Any]:
         "source": "tests/data/hand.yaml",
         "input": [2, 6, 5],
         "output": [3],
+        "outputs": [{"layer": "fc", "shape": [3]}],  # the last layer, as the spec names no outputs
         "batch": BATCH,
         "dtype": "float16",
         "convention": convention,

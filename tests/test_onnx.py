@@ -4,6 +4,7 @@ Reshape, ConvNeXt's channels-last block), unknown ops, and files that are not ON
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import pytest
@@ -634,6 +635,33 @@ def test_group_norm_as_torchscript_writes_it(tmp_path):
     assert analysis.layers[0].config["groups"] == 2 and not analysis.warnings
 
 
+def test_group_norm_as_the_default_exporter_writes_it(tmp_path):
+    """nn.GroupNorm(1, 64) as torch 2.13's default exporter writes it (PoolFormer's norms): a Reshape to [N, 1, -1],
+    InstanceNormalization whose scale and shift are one value for the one group (initializers named val_8 and
+    val_11: ones and zeros), a Reshape back, then Mul by the weight and Add of the bias (64 x 1 x 1 each): one
+    groupnorm of 1 group with 2 x 64 params, GroupNorm's own, not 2 x 64 + 2."""
+    int64 = ob.INT64
+    nodes = [
+        ob.node("Reshape", ["x", "grouped"], ["g"], "node_Reshape_5"),
+        ob.node("InstanceNormalization", ["g", "val_8", "val_11"], ["n"], "node_InstanceNormalization_12"),
+        ob.node("Reshape", ["n", "back_shape"], ["back"], "node_Reshape_14"),
+        ob.node("Mul", ["back", "val_21"], ["scaled"], "node_Mul_22"),
+        ob.node("Add", ["scaled", "val_23"], ["y"], "node_group_norm"),
+    ]
+    constants = [
+        ob.tensor("grouped", [3], [1, 1, -1], int64),
+        ob.tensor("back_shape", [4], [1, 64, 4, 4], int64),
+        ob.tensor("val_8", [1], [1.0]),
+        ob.tensor("val_11", [1], [0.0]),
+        ob.tensor("val_21", [64, 1, 1]),
+        ob.tensor("val_23", [64, 1, 1]),
+    ]
+    model = ob.model(nodes, [("x", [1, 64, 4, 4])], [("y", [1, 64, 4, 4])], constants)
+    analysis = analyze(write(tmp_path, model))
+    assert [(la.type, la.output_shape, la.params) for la in analysis.layers] == [("groupnorm", (64, 4, 4), 2 * 64)]
+    assert analysis.layers[0].config["groups"] == 1 and not analysis.warnings
+
+
 def test_an_einsum_that_is_a_batched_product_is_a_matmul(tmp_path):
     # MaxViT's attention on q = k = v = x [1, 2 heads, 5 tokens, 4]: scores q k^T ('BHID,BHJD->BHIJ': k read with its
     # last two axes swapped, 2 x 5 x 4 x 5 = 200 MACs), then scores v ('BHIJ,BHJD->BHID': 2 x 5 x 5 x 4 = 200)
@@ -698,3 +726,23 @@ def test_a_module_path_from_node_metadata_names_the_layer_safely(tmp_path):
     nodes = [ob.node("Relu", ["x"], ["y"], "node_relu") + meta]
     analysis = analyze(write(tmp_path, ob.model(nodes, [("x", [1, 3, 4, 4])], [("y", [1, 3, 4, 4])])))
     assert [layer.name for layer in analysis.layers] == ["features__31m_x.relu"]
+
+
+def test_a_constant_that_broadcasts_over_the_batch_axis(tmp_path):
+    # ONNX broadcasts from the last axis: [1, 5] + [5, 1] is [5, 5] (the constant's 5 meets the batch's 1), and
+    # [1, 5] * [3, 1, 5] is [3, 1, 5]: 25 and 15 additions, one FLOP per output element
+    for constant, output in (([5, 1], [5, 5]), ([3, 1, 5], [3, 1, 5])):
+        nodes = [ob.node("Add", ["x", "c"], ["y"], "shifted")]
+        model = ob.model(nodes, [("x", [1, 5])], [("y", output)], [ob.tensor("c", constant)])
+        analysis = analyze(write(tmp_path, model))
+        counted = [la for la in analysis.layers if la.type == "arithmetic"]
+        assert [la.flops for la in counted] == [math.prod(output)]
+        assert analysis.output_shape == tuple(output)  # the batch's axis is the constant's now: held whole
+
+
+def test_the_input_handed_out_again_is_no_output(tmp_path):
+    # a graph whose outputs are its input x and relu(x): the network hands out what it computes, relu's 4 x 4 x 4
+    nodes = [ob.node("Relu", ["x"], ["y"], "relu")]
+    model = ob.model(nodes, [("x", [1, 4, 4, 4])], [("x", [1, 4, 4, 4]), ("y", [1, 4, 4, 4])])
+    analysis = analyze(write(tmp_path, model))
+    assert analysis.outputs == (("relu", (4, 4, 4)),)

@@ -775,3 +775,81 @@ def test_a_resize_by_a_scale_that_is_not_whole_on_one_axis(tmp_path: Path) -> No
     assert layers_of(tmp_path, [node], [("x", [1, 3, 4, 4])], [("y", [1, 3, 6, 8])], constants) == [
         ("opaque", (3, 6, 8), 0)
     ]
+
+
+def test_a_bias_gathered_from_a_learned_table_counts_the_table(tmp_path: Path) -> None:
+    """Swin's relative position bias: a table of 9 positions x 2 heads (a parameter, named by its module path),
+    gathered by a 4 x 4 index (int64: no parameter) into 4 x 4 x 2, transposed to 2 x 4 x 4 and added to the
+    attention logits [1, 2, 4, 4]: one arithmetic layer of 2 x 4 x 4 = 32 FLOPs whose parameters are the table's
+    9 x 2 = 18 values; a constant the exporter folded (``val_7``) is no parameter."""
+    nodes = [
+        ob.node("Gather", ["attn.bias_table", "attn.index"], ["gathered"], "gather"),
+        ob.node("Transpose", ["gathered"], ["bias"], "heads_first", perm=[2, 0, 1]),
+        ob.node("Add", ["x", "bias"], ["biased"], "attn.add"),
+        ob.node("Mul", ["biased", "val_7"], ["y"], "attn.scaled"),
+    ]
+    constants = [
+        ob.tensor("attn.bias_table", [9, 2]),
+        ob.tensor("attn.index", [4, 4], [i % 9 for i in range(16)], ob.INT64),
+        ob.tensor("val_7", [1], [0.5]),
+    ]
+    layers = layers_of(tmp_path, nodes, [("x", [1, 2, 4, 4])], [("y", [1, 2, 4, 4])], constants)
+    assert layers == [("arithmetic", (2, 4, 4), 9 * 2), ("arithmetic", (2, 4, 4), 0)]
+
+
+def test_a_conv_weight_scaled_by_a_learned_gain_counts_the_gain(tmp_path: Path) -> None:
+    """NFNet's ScaledStdConv2d: the conv's weight is computed in the graph from its parameter (4 x 2 x 3 x 3 = 72)
+    and a gain per filter (4 x 1 x 1 x 1): ``gain: true``, params 72 + 4 + a bias of 4 = 80 (timm's
+    ScaledStdConv2d(2, 4, 3): weight, bias and gain); a gain copied by Identity (torch writes an equal parameter so)
+    is a parameter of its own."""
+    nodes = [
+        ob.node("Identity", ["conv.gain"], ["conv2.gain"], "copy"),
+        ob.node("Mul", ["conv.weight", "conv.gain"], ["w1"], "scaled"),
+        ob.node("Conv", ["x", "w1", "conv.bias"], ["y1"], "conv", pads=[1, 1, 1, 1]),
+        ob.node("Mul", ["conv2.weight", "conv2.gain"], ["w2"], "scaled2"),
+        ob.node("Conv", ["y1", "w2"], ["y"], "conv2", pads=[1, 1, 1, 1]),
+    ]
+    weights = [
+        ob.tensor("conv.weight", [4, 2, 3, 3]),
+        ob.tensor("conv.gain", [4, 1, 1, 1]),
+        ob.tensor("conv.bias", [4]),
+        ob.tensor("conv2.weight", [4, 4, 3, 3]),
+    ]
+    path = tmp_path / "net.onnx"
+    path.write_bytes(ob.model(nodes, [("x", [1, 2, 5, 5])], [("y", [1, 4, 5, 5])], weights))
+    layers = analyze(str(path)).layers
+    assert [(layer.config["gain"], layer.params) for layer in layers] == [(True, 72 + 4 + 4), (True, 144 + 4)]
+
+
+def test_an_identity_of_a_gathered_bias_counts_the_table(tmp_path: Path) -> None:
+    """As tests/test_onnx_ops.py's Swin bias (a 9 x 2 table gathered into 4 x 4 x 2, transposed), with an Identity
+    after the transpose: the table's 18 values, not the copy's 2 x 4 x 4 = 32."""
+    nodes = [
+        ob.node("Gather", ["attn.bias_table", "attn.index"], ["gathered"], "gather"),
+        ob.node("Transpose", ["gathered"], ["moved"], "heads_first", perm=[2, 0, 1]),
+        ob.node("Identity", ["moved"], ["bias"], "copy"),
+        ob.node("Add", ["x", "bias"], ["y"], "attn.add"),
+    ]
+    constants = [
+        ob.tensor("attn.bias_table", [9, 2]),
+        ob.tensor("attn.index", [4, 4], [i % 9 for i in range(16)], ob.INT64),
+    ]
+    path = tmp_path / "net.onnx"
+    path.write_bytes(ob.model(nodes, [("x", [1, 2, 4, 4])], [("y", [1, 2, 4, 4])], constants))
+    assert [layer.params for layer in analyze(str(path)).layers] == [9 * 2]  # not the copy's 32
+
+
+def test_a_float_buffer_added_to_a_map_is_no_parameter(tmp_path: Path) -> None:
+    """torch: a module whose forward is conv(x) + self.offset, offset a registered float buffer of 4 x 8 x 8 (timm's
+    Swin adds its shifted-window attn_mask so): sum(p.numel()) is the conv's 4 x 3 x 3 x 3 + 4 = 112; the exporters
+    name the buffer by its module path as they name parameters. The file cannot tell it from a learned
+    offset: only a constant gathered from a table counts as learned."""
+    nodes = [
+        ob.node("Conv", ["x", "inner.conv.weight", "inner.conv.bias"], ["c"], "conv", pads=[1, 1, 1, 1]),
+        ob.node("Add", ["c", "inner.offset"], ["y"], "add"),
+    ]
+    weights = [ob.tensor("inner.conv.weight", [4, 3, 3, 3]), ob.tensor("inner.conv.bias", [4])]
+    weights.append(ob.tensor("inner.offset", [4, 8, 8]))
+    path = tmp_path / "net.onnx"
+    path.write_bytes(ob.model(nodes, [("x", [1, 3, 8, 8])], [("y", [1, 4, 8, 8])], weights))
+    assert analyze(str(path)).total.params == 4 * 3 * 3 * 3 + 4  # not 112 + 256

@@ -16,7 +16,8 @@ from typing import Any
 
 import pytest
 
-from convcalc import analyze
+from convcalc import analyze, load_spec
+from convcalc.spec.writer import checked_spec
 from tests.conftest import REPO
 
 REAL = REPO / "tests" / "data" / "onnx" / "real"
@@ -24,24 +25,14 @@ TORCH = REPO / "tests" / "data" / "torch"
 
 
 PARAMS_OTHERWISE = {
-    **dict.fromkeys(
-        ("maxvit_t.torchscript", "maxvit_t.dynamo"),
-        "the relative position bias tables, gathered by index from a parameter (169 x 168 heads: 28,392)",
-    ),
-    "swin_t.torchscript": "the relative position bias tables, gathered by index from a parameter (169 x heads in "
-    "each block: 23,322)",
-    "vit_b_16.dynamo": "biases torchvision initialises to 0, which the exporter drops (the attention's output "
-    "projections, the head)",
-    "convnext_atto.dynamo": "parameters read by ops convcalc does not count (two Mul, a Gather)",
-    "swin_t.dynamo": "the relative position bias tables, gathered by index from a parameter (169 x heads in each "
-    "block: 23,322), and the classifier's zero bias",
-    "efficientformer_l1.torchscript": "the attention's learned bias (8 heads x 49), gathered from a parameter",
-    "efficientformer_l1.dynamo": "the attention's learned bias (8 heads x 49), gathered from a parameter; layer "
-    "scales written as a Reshape of the parameter",
-    "nfnet_l0.torchscript": "weight standardisation computes each conv's weight in the graph",
-    "nfnet_l0.dynamo": "weight standardisation computes each conv's weight in the graph",
-    "poolformer_s12.dynamo": "GroupNorm as the dynamo exporter writes it (its scale and shift added by ops "
-    "convcalc does not count)",
+    "maxvit_t.dynamo": "the relative position bias tables (169 x heads: 28,392), which the exporter gathers into "
+    "constants of heads x 49 x 49 named after the op (index_2), no parameter's name",
+    "swin_t.dynamo": "the relative position bias tables (169 x heads in each block: 23,322), gathered by the exporter "
+    "into constants named after the op, and the classifier's zero bias",
+    "efficientformer_l1.dynamo": "the attention's learned bias (8 heads x 49 = 392), gathered by the exporter into a "
+    "constant named after the op, and the zero biases of its two heads (2,000)",
+    "nfnet_l0.dynamo": "the exporter folds each conv's gain into constants named after the op (mul_3), and some "
+    "standardised weights whole (view_2): no name marks them as parameters",
     "ssdlite320_mobilenet_v3_large.dynamo": "batch norm folded, and zero biases dropped, in many heads",
 }
 """Exports that import with torch's FLOPs but not its parameters yet, and why."""
@@ -53,14 +44,17 @@ ZERO_BIASES = {
     "r2plus1d_18": 400,
     "mobilevit_xxs": 1000,
     "retinanet_resnet50_fpn": 2 * 4 * 256 + 9 * 4 + 8 * 256,
+    "poolformer_s12": 18_664,
+    "convnext_atto": 12_640,
+    "vit_b_16": 768 + 1000 + 12 * 768,
 }
 """Biases the dynamo exporter drops as all zeros: torchvision and timm initialise these classifiers' biases to 0
 (MNASNet's and MobileViT's 1,000 classes, the video ResNets' 400 Kinetics classes; RetinaNet's four 256-channel
-convs in each of its two heads, its box regression's 9 anchors x 4, and its FPN's 4 lateral and 4 output convs)."""
-
-MULTIPLE_OUTPUTS = {"retinanet_resnet50_fpn", "ssdlite320_mobilenet_v3_large"}
-"""Detection heads return a dict of tensors, in another order than the file's outputs; convcalc reports the file's
-first output (issue 27: all of them)."""
+convs in each of its two heads, its box regression's 9 anchors x 4, and its FPN's 4 lateral and 4 output convs;
+timm's PoolFormer initialises every conv's and its head's bias to 0: the 29 Conv2d and Linear modules of the record
+have 18,664 output channels, and timm's ConvNeXt initialises all 41 of its, 12,640; torchvision's ViT-B/16 its
+patch embedding's (768) and its head's (1,000), and nn.MultiheadAttention the output projection's of each of the 12
+encoder layers (768 each))."""
 
 EXPORTS = sorted(path.name.removesuffix(".onnx") for path in REAL.glob("*.onnx"))
 
@@ -68,6 +62,30 @@ EXPORTS = sorted(path.name.removesuffix(".onnx") for path in REAL.glob("*.onnx")
 def record(network: str) -> dict[str, Any]:
     data: dict[str, Any] = json.loads((TORCH / f"{network}.json").read_text(encoding="utf-8"))
     return data
+
+
+def shapes(returned: Any) -> list[list[int]]:
+    """The shapes of what the module returns, in order: a tensor's, or the leaves of its lists and dicts (YOLO's
+    predictions, boxes, scores and three feature maps; a detection head's dict of scores and boxes)."""
+    if isinstance(returned, dict):
+        return [shape for value in returned.values() for shape in shapes(value)]
+    if returned and isinstance(returned[0], (list, dict)):
+        return [shape for value in returned for shape in shapes(value)]
+    return [returned]
+
+
+def test_an_export_hands_out_what_the_module_returns_and_imports_back() -> None:
+    """Every output of the file (in its order, the module's) is the network's; ``import`` writes them as the spec's
+    ``outputs``, and the spec reads back as the same graph, folded or flat."""
+    for export in ("yolov8n.torchscript", "ssdlite320_mobilenet_v3_large.dynamo"):
+        graph = load_spec(str(REAL / f"{export}.onnx"))
+        analysis = analyze(graph)
+        assert [[1, *shape] for _, shape in analysis.outputs] == shapes(record(export.split(".")[0])["output"])
+        for flat in (False, True):
+            text = checked_spec(graph, flat=flat)  # a ValueError unless it reads back as the same graph
+            read = analyze(load_spec("imported.yaml", text=text))
+            assert [shape for _, shape in read.outputs] == [shape for _, shape in analysis.outputs]
+            assert read.total == analysis.total
 
 
 def batch_norm_params(network: str) -> int:
@@ -87,9 +105,7 @@ def test_an_export_counts_as_torch_does(export: str) -> None:
     expected = record(network)
     analysis = analyze(path, convention="flop_counter")
     assert analysis.total.flops == expected["flops"]
-    if network not in MULTIPLE_OUTPUTS:
-        returned = expected["output"]  # a shape, or a list of them whose first is the file's first output
-        assert [1, *analysis.output_shape] == (returned[0] if isinstance(returned[0], list) else returned)
+    assert [[1, *shape] for _, shape in analysis.outputs] == shapes(expected["output"])
     if export in PARAMS_OTHERWISE:
         assert analysis.total.params != expected["params"], "counted exactly now: take it off PARAMS_OTHERWISE"
         return

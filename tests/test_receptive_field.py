@@ -99,3 +99,15 @@ def test_rf_column_in_table_and_json():
 
     conv5 = next(layer for layer in json.loads(result.stdout)["layers"] if layer["name"] == "conv5")
     assert conv5["receptive_field"]["size"] == [163, 163]
+
+
+def test_a_flat_input_is_one_pixel() -> None:
+    # input [10] has no spatial axes: the whole input is one 1x1 pixel, and every layer's field is that pixel
+    analysis = analyze(load_spec("flat.yaml", text="input: [10]\nlayers:\n  - {type: linear, units: 5}\n"))
+    (layer,) = analysis.layers
+    assert (layer.receptive_field.size, layer.receptive_field.jump) == ((1, 1), (1, 1))
+    # reshaped to a 1-D map of 10 positions, a conv's windows (one axis) do not map onto that pixel's two: the field
+    # is the whole input, still the one pixel
+    text = "input: [10]\nlayers:\n  - {type: reshape, shape: [1, 10]}\n  - {type: conv, filters: 2, kernel: 3}\n"
+    conv = analyze(load_spec("flat.yaml", text=text)).layers[-1]
+    assert (conv.receptive_field.size, conv.receptive_field.jump) == ((1, 1), (1, 1))

@@ -55,6 +55,7 @@ def test_sweep_library_and_json_are_one_code_path():
     assert data["rows"][1] == {
         "input": [192, 56, 56],
         "output": [32, 56, 56],
+        "outputs": [[32, 56, 56]],
         "params": 192 * 32 * 25,
         "macs": 2 * 56 * 56 * 32 * 25 * 192,
         "flops": 2 * 2 * 56 * 56 * 32 * 25 * 192,

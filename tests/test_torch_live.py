@@ -45,9 +45,7 @@ def test_the_live_trace_is_the_recorded_one(name: str) -> None:
     torch.manual_seed(0)
     model = cls()
     assert to_dict(trace_module(model, shape)) == recorded(name)["trace"]
-    assert analyze(model, input_shape=shape).total.params == sum(p.numel() for p in model.parameters()) - (
-        4 if name == "offset" else 0  # its learned 1 x 4 x 1 x 1 is added by an op without a kind
-    )
+    assert analyze(model, input_shape=shape).total.params == sum(p.numel() for p in model.parameters())
 
 
 def test_m5_traced_live() -> None:

@@ -162,6 +162,15 @@ def test_regnet_se_squeezes_a_quarter_of_the_block_input() -> None:
     assert layers["block4.1.block.body.se.fc1"].params == 440 * 110 + 110
 
 
+def test_regnet_runs_the_projection_before_the_body_as_torchvision_does() -> None:
+    # torchvision's ResBottleneckBlock: x = self.proj(x) + self.f(x), the projection first; then the body, then the
+    # sum: the order the peak memory is counted in
+    names = [layer.name for layer in analyze("regnet_y_400mf").layers]
+    first = [name for name in names if name.startswith("block1.0.")]
+    assert first[:3] == ["block1.0.block.shortcut.proj.0", "block1.0.block.shortcut.proj_bn.0", "block1.0.block.body.a"]
+    assert first[-2:] == ["block1.0.block", "block1.0.activation"]
+
+
 def test_inception_v3_with_its_auxiliary_classifier() -> None:
     # Inception_V3_Weights.IMAGENET1K_V1: 27,161,264 params (the auxiliary classifier included), 5.71 GFLOPS measured
     # at inference, where the auxiliary classifier does not run; torch's hooks in eval mode: 5,713,216,096 MACs

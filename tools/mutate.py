@@ -97,7 +97,7 @@ TARGETS = {
     "onnx.ops": ("convcalc/importers/onnx/ops.py", ONNX_OPS_TESTS),
     **{
         f"onnx.{name}": (f"convcalc/importers/onnx/{name}.py", ONNX_TESTS)
-        for name in ("importer", "patterns", "tensors", "layouts", "constants", "uncounted")
+        for name in ("importer", "patterns", "tensors", "layouts", "constants", "uncounted", "learned")
     },
     **{f"torch.{name}": (f"convcalc/importers/torch/{name}.py", TORCH_TESTS) for name in ("ops", "tensors")},
     **{
@@ -122,6 +122,7 @@ TARGETS = {
             "tests/test_oracle.py",
             "tests/test_true_warnings.py",
             "tests/test_engine_bounds.py",
+            "tests/test_errors.py",
         ],
     ),
 }
@@ -142,7 +143,40 @@ EQUIVALENT: dict[tuple[str, str], str] = {
         "engine.run",
         "full = [s for s, shape in zip(sources, shapes, strict=True) if shape[1:] == result.shape[1:]]: True -> False",
     ): "sources and shapes are made from each other: always of one length",
+    (
+        "engine.run",
+        'named = (f"{name} {format_shape(shape)}" for name, shape in zip(sources, shapes, strict=True)): True -> False',
+    ): "a merge's sources and their shapes: always of one length",
     ("kinds.merge", "for other in inputs[1:]:: 1 -> 0"): "also compares the first input with itself, always equal",
+    **dict.fromkeys(
+        [
+            (
+                "kinds.weighted",
+                "padded = (n + before + after for n, (before, after) in zip(inputs[0][1:], sides, strict=True)): "
+                "True -> False",
+            ),
+            (
+                "kinds.weighted",
+                'sides = ", ".join(f"{before}/{after} {unit}" for (before, after), unit in zip(pads, units, '
+                "strict=True)): True -> False",
+            ),
+            (
+                "kinds.weighted",
+                'axis_names(len(size), "out"), size, kernel, stride, pad, output_pad, dilation, strict=True: True -> '
+                "False",
+            ),
+            (
+                "kinds.weighted",
+                "windows = tuple(self.window(*axis) for axis in zip(kernel, stride, pad, dilation, strict=True)): "
+                "True -> False",
+            ),
+        ],
+        "one value per spatial axis in each zipped sequence, resolved to the input's rank: always of one length",
+    ),
+    (
+        "kinds.merge",
+        'return call("Concat", dim=(resolve_axis(config["axis"], inputs[0], self.type) + 1, 1)): 0 -> 1',
+    ): "the default torch's Concat takes written out (Concat(dim=1) is Concat())",
     ("kinds.merge", "if any(s != inputs[0] for s in inputs[1:]):: 1 -> 0"): "also compares the first input with itself",
     (
         "kinds.merge",
@@ -253,7 +287,7 @@ EQUIVALENT: dict[tuple[str, str], str] = {
     ),
     (
         "spec.shapes",
-        "analyze_spec(replace(self.network, nodes=tuple(self.nodes[: self.done + 1]), output=failing.name)): 1 -> 2",
+        "replace(self.network, nodes=tuple(self.nodes[: self.done + 1]), output=failing.name, more_outputs=()): 1 -> 2",
     ): "the engine runs the nodes in order and raises at the failing one: a node after it is never evaluated",
     **{
         ("passes.patches", f"if best is not None and (bounds[index], index) > best[:2]:: {change}"): (

@@ -99,6 +99,8 @@ NETWORKS: dict[str, tuple[Callable[[], Any], tuple[int, ...], str]] = {
         (3, 224, 224),
         "timm.create_model('vit_tiny_patch16_224')",
     ),
+    "poolformer_s12": (timm("poolformer_s12"), (3, 224, 224), "timm.create_model('poolformer_s12')"),
+    "resnest14d": (timm("resnest14d"), (3, 224, 224), "timm.create_model('resnest14d')"),
     "m5": (reference("m5"), (1, 32000), "tools/reference_models.py M5()"),
     "tcn": (reference("tcn"), (1, 784), "tools/reference_models.py TCN()"),
     "unet3d": (reference("unet3d"), (3, 116, 132, 132), "tools/reference_models.py UNet3D()"),
@@ -115,7 +117,7 @@ def flop_counter(model: Any, shape: tuple[int, ...]) -> dict[str, Any]:
     counter = FlopCounterMode(display=False)
     with torch.no_grad(), FakeTensorMode(allow_non_fake_inputs=True), counter:
         model(torch.empty(1, *shape))
-    by_op = counter.get_flop_counts()["Global"]
+    by_op = counter.get_flop_counts().get("Global", {})  # none when nothing it counts ran
     return {
         "total": counter.get_total_flops(),
         "by_operator": {str(op).removeprefix("aten."): int(n) for op, n in sorted(by_op.items(), key=str)},

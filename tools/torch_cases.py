@@ -66,8 +66,8 @@ class Images(nn.Module):
 
 class Signals(nn.Module):
     """1-D and 3-D maps: Conv1d with dilation, MaxPool1d and AdaptiveMaxPool1d (2-D pools on a lifted map), AvgPool1d,
-    linear upsampling; Conv3d, MaxPool3d, trilinear upsampling, AdaptiveAvgPool3d; and ops without a kind (cumsum,
-    a sum over the channels): opaque layers."""
+    linear upsampling; Conv3d, MaxPool3d, trilinear upsampling, AdaptiveAvgPool3d; a sum over the channels (a
+    ``reduce``) added to the logits; and ops without a kind (cumsum, expand): opaque layers."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -118,8 +118,8 @@ class ChannelsLast(nn.Module):
 
 
 class Offset(nn.Module):
-    """A learned offset per channel added to a map (1 x C x 1 x 1: a broadcast sum convcalc has no kind for): an
-    opaque layer, its 4 parameters uncounted and named in a warning."""
+    """A learned offset per channel added to a map (1 x C x 1 x 1: a broadcast sum): an ``arithmetic`` layer whose 4
+    parameters count."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -143,9 +143,42 @@ class SharedHead(nn.Module):
         return torch.cat([self.head(x).flatten(1), self.head(self.down(x)).flatten(1)], dim=1)
 
 
+class GatheredBias(nn.Module):
+    """A bias gathered from a learned table (Swin's and EfficientFormer's attention bias: 9 positions x 2 heads
+    gathered into 2 x 4 x 4) added to a map, then a buffer (a mean, no parameter) taken off it: the table's 18
+    values count, the buffer's none."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.table = nn.Parameter(torch.zeros(9, 2))
+        self.register_buffer("index", torch.arange(16) % 9)
+        self.register_buffer("mean", torch.zeros(1, 2, 1, 1))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        bias = self.table[self.index].reshape(4, 4, 2).permute(2, 0, 1)
+        return (x + bias) - self.mean
+
+
+class TwoHeads(nn.Module):
+    """A detector's shape: one backbone, two heads, a dict of scores and boxes returned (as RetinaNet's and SSD's
+    heads return theirs): both are the network's outputs, in the dict's order."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.body = nn.Conv2d(3, 8, 3, padding=1)
+        self.scores = nn.Conv2d(8, 5, 1)
+        self.boxes = nn.Conv2d(8, 16, 1)  # 4 anchors x 4 coordinates
+
+    def forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+        features = torch.relu(self.body(x))
+        return {"scores": self.scores(features).flatten(1), "boxes": self.boxes(features).flatten(1)}
+
+
 CASES = {
     "images": (Images, (3, 32, 32)),
     "shared": (SharedHead, (4, 8, 8)),
+    "heads": (TwoHeads, (3, 8, 8)),
+    "gathered": (GatheredBias, (2, 4, 4)),
     "signals": (Signals, (2, 64)),
     "channels_last": (ChannelsLast, (8, 12, 12)),
     "offset": (Offset, (3, 8, 8)),

@@ -21,7 +21,7 @@ WARNINGS = {
     "costly": "a layer that reads only its own pixel (element-wise, per position, a 1x1 conv) and keeps its input's "
     "shape yet takes at least 20% of the network's MACs (or FLOPs)",
     "uncounted": "operations of an imported model that convcalc does not count (opaque layers)",
-    "unused": "a layer whose output no layer reads and that is not the network's output (a dangling branch)",
+    "unused": "a layer whose output no layer reads and that is no output of the network (a dangling branch)",
     "shape": "an imported model states another shape for a layer's output than convcalc computes",
     "layout": "the network's input looks channels-last (height x width x channels, as Keras writes it), where "
     "convcalc reads channels x height x width",

@@ -29,11 +29,11 @@ def network_warnings(
     total_macs: int,
     total_flops: int,
     expected: Mapping[str, frozenset[str]] | None = None,
-    output: str | None = None,
+    outputs: Sequence[str] = (),
     input_shape: Shape | None = None,
 ) -> tuple[AnalysisWarning, ...]:
     """The catalogue's per-layer warnings, then the network-level ones, in layer order; ``expected`` maps a layer
-    to the codes its spec entry acknowledges, which are left out; with the network's ``output`` named, the layers
+    to the codes its spec entry acknowledges, which are left out; with the network's ``outputs`` named, the layers
     whose output is never read; with its ``input_shape``, first, whether that looks channels-last."""
     found = [
         AnalysisWarning(layer.name, layer.location, finding.message, finding.code)
@@ -43,8 +43,8 @@ def network_warnings(
     found += uncounted(layers)
     if input_shape is not None:  # first: every number after it depends on it
         found[:0] = channels_last(input_shape, layers)
-    if output is not None:
-        found += unread_outputs(layers, output)
+    if outputs:
+        found += unread_outputs(layers, outputs)
     by_name = {layer.name: layer for layer in layers}
     for layer in layers:
         feeder = widening_bottleneck(layer, by_name)
@@ -161,18 +161,19 @@ def uncounted(layers: Sequence[LayerResult]) -> list[AnalysisWarning]:
     return [AnalysisWarning(opaque[0].name, opaque[0].location, message, "uncounted")]
 
 
-def unread_outputs(layers: Sequence[LayerResult], output: str) -> list[AnalysisWarning]:
-    """A warning for each layer that no layer reads and that is not the network's output (a dangling branch's
+def unread_outputs(layers: Sequence[LayerResult], outputs: Sequence[str]) -> list[AnalysisWarning]:
+    """A warning for each layer that no layer reads and that is not an output of the network (a dangling branch's
     end, or a wiring mistake): its cost is counted, its result is thrown away."""
-    read = {name for layer in layers for name in layer.inputs}
+    read = {name for layer in layers for name in layer.inputs} | set(outputs)
+    handed = f"output is '{outputs[0]}'" if len(outputs) == 1 else "outputs are " + ", ".join(f"'{o}'" for o in outputs)
     return [
         AnalysisWarning(
             layer.name,
             layer.location,
-            f"the output of this layer is never read: no layer takes it as input and the network's output is "
-            f"'{output}' (its cost and the layers feeding only it are counted all the same)",
+            f"the output of this layer is never read: no layer takes it as input and the network's {handed} "
+            "(its cost and the layers feeding only it are counted all the same)",
             "unused",
         )
         for layer in layers
-        if layer.name not in read and layer.name != output
+        if layer.name not in read
     ]

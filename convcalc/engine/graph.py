@@ -59,6 +59,7 @@ class Node(NamedTuple):
 class Graph:
     """A network ready for the engine: its input shape, its nodes in execution order and the node it outputs.
 
+    ``more_outputs``: the nodes it hands out besides ``output`` (a detector's boxes beside its scores), in order.
     ``relower`` builds the graph again for another input shape, where the nodes depend on it (a spec whose
     ``${...}`` or ``size_of`` read a layer's shape); without it only the input shape changes.
     """
@@ -70,6 +71,12 @@ class Graph:
     output: str
     description: str = ""
     relower: Callable[[Shape], Graph] | None = field(default=None, compare=False, repr=False)
+    more_outputs: tuple[str, ...] = ()
+
+    @property
+    def outputs(self) -> tuple[str, ...]:
+        """Every node the network hands out, ``output`` first."""
+        return (self.output, *self.more_outputs)
 
     def at_input(self, shape: Shape) -> Graph:
         """The same network at another input shape."""

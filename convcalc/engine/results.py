@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from convcalc.core.errors import Location, SpecError
 from convcalc.core.findings import Finding
 from convcalc.core.numbers import json_number, ratio
-from convcalc.core.tensor import Config, Shape
+from convcalc.core.tensor import Config, Shape, format_shape
 from convcalc.kinds.base import LayerKind, Window
 
 if TYPE_CHECKING:
@@ -196,12 +196,36 @@ class Analysis:
     layers: tuple[LayerResult, ...]
     total: Totals
     output_layer: str
-    """The layer whose output is the network's (the graph's output: the last layer of a spec)."""
+    """The layer whose output is the network's first (the graph's ``output``: a spec's last layer, or the first of
+    its ``outputs``)."""
     warnings: tuple[AnalysisWarning, ...] = ()
+    more_outputs: tuple[tuple[str, Shape], ...] = ()
+    """The layers the network hands out besides ``output_layer`` (a detector's boxes beside its scores), each with
+    its shape."""
 
     _repr_html_: ClassVar[Callable[[Analysis], str]]
     """The notebook view (Jupyter calls it): attached by the library (convcalc/notebook.py), as the engine renders
     nothing."""
+
+    @property
+    def outputs(self) -> tuple[tuple[str, Shape], ...]:
+        """Every layer the network hands out, with its shape: ``output_layer`` first."""
+        return ((self.output_layer, self.output_shape), *self.more_outputs)
+
+    @property
+    def output_layers(self) -> tuple[str, ...]:
+        """The names of every layer the network hands out, ``output_layer`` first."""
+        return (self.output_layer, *(name for name, _ in self.more_outputs))
+
+    @property
+    def outputs_text(self) -> str:
+        """The outputs' shapes: ``1000``; ``3234x4, 3234x91``."""
+        return ", ".join(format_shape(shape) for _, shape in self.outputs)
+
+    @property
+    def shapes_text(self) -> str:
+        """The input's shape and the outputs': ``3x224x224 -> 1000``; ``3x320x320 -> 3234x4, 3234x91``."""
+        return f"{format_shape(self.input_shape)} -> {self.outputs_text}"
 
     def to_pandas(self) -> Any:
         """A pandas DataFrame with one row per layer and the JSON's fields as columns (``to_dict()["layers"]``:
@@ -219,6 +243,7 @@ class Analysis:
             "source": self.source,
             "input": list(self.input_shape),
             "output": list(self.output_shape),
+            "outputs": [{"layer": layer, "shape": list(shape)} for layer, shape in self.outputs],
             "batch": self.batch,
             "dtype": self.dtype,
             "convention": CONVENTION,

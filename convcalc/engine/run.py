@@ -45,25 +45,27 @@ def analyze_spec(spec: Graph, *, batch: int = 1, dtype: str = "float32") -> Anal
         weight_bytes=(params + buffers) * DTYPE_BYTES[dtype],
         activation_bytes=sum(r.activation_bytes for r in layers),
         peak_activation_bytes=peak_activation_bytes(
-            layers, elements(spec.input_shape) * batch * DTYPE_BYTES[dtype], spec.output
+            layers, elements(spec.input_shape) * batch * DTYPE_BYTES[dtype], spec.outputs
         ),
     )
     expected = {node.name: node.expected for node in spec.nodes if node.expected}
-    warnings = network_warnings(layers, total.macs, total.flops, expected, spec.output, spec.input_shape)
+    warnings = network_warnings(layers, total.macs, total.flops, expected, spec.outputs, spec.input_shape)
     output = run.shapes[spec.output]
+    more = tuple((name, run.shapes[name]) for name in spec.more_outputs)
     return Analysis(
-        spec.name, spec.source, spec.input_shape, output, batch, dtype, layers, total, spec.output, warnings
+        spec.name, spec.source, spec.input_shape, output, batch, dtype, layers, total, spec.output, warnings, more
     )
 
 
-def peak_activation_bytes(layers: Sequence[LayerResult], input_bytes: int, output: str) -> int:
+def peak_activation_bytes(layers: Sequence[LayerResult], input_bytes: int, outputs: Sequence[str]) -> int:
     """Largest sum of live tensors while running the layers in order; a tensor lives until its last reader runs,
-    the network's ``output`` to the end (the first layer always reads the network's input)."""
+    the network's ``outputs`` to the end (the first layer always reads the network's input)."""
     last_use: dict[str, int] = {}
     for index, layer in enumerate(layers):
         for name in layer.inputs:
             last_use[name] = index
-    last_use[output] = len(layers)
+    for output in outputs:
+        last_use[output] = len(layers)
     freed_after: dict[int, int] = {}
     for index, layer in enumerate(layers):
         end = max(last_use.get(layer.name, index), index)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from convcalc.core.keys import Key, choice, dimensions
+from convcalc.core.keys import Key, choice, dimensions, integer
 from convcalc.core.tensor import Config, Shape, elements, format_shape
 from convcalc.kinds.base import Evaluation, Kept, LayerKind, Made, Reach, Saved, ShapeError
 from convcalc.kinds.torchcode import call
@@ -130,29 +130,39 @@ class Arithmetic(LayerKind):
     locality = "pixel"
     summary = (
         "An element-wise +, -, *, / or ** of two inputs, or of one input and a constant of shape `constant` (sizes "
-        "aligned from the last, 1s broadcast): EfficientFormer's pool(x) - x, attention's scale, YOLO's box decoding."
+        "aligned from the last, 1s broadcast): EfficientFormer's pool(x) - x, attention's scale, YOLO's box decoding; "
+        "`learned`: the learned values the constant is (computed from), its parameters: Swin's relative position bias "
+        "table of 169 x heads, gathered into a heads x 49 x 49 bias."
     )
     many_inputs = True
-    keys = (Key("op", choice(*OPERATIONS)), Key("constant", dimensions, None))
+    keys = (
+        Key("op", choice(*OPERATIONS)),
+        Key("constant", dimensions, None),
+        Key("learned", integer(0), 0, symbol="learned"),
+    )
     flops_rule = "one per output element"
 
     def evaluate(self, config: Config, inputs: Sequence[Shape]) -> Evaluation:
-        """out = the operands' broadcast shape (aligned from the last axis); FLOPs = its elements."""
+        """out = the operands' broadcast shape (aligned from the last axis); FLOPs = its elements; params = the
+        learned values of the constant."""
         operands = [*inputs, *([tuple(config["constant"])] if config["constant"] else [])]
         if len(operands) != 2:
             raise ShapeError(f"arithmetic takes two operands (inputs, or an input and a constant), not {len(operands)}")
+        if config["learned"] and not config["constant"]:
+            raise ShapeError("'learned' counts the values of a constant: give its shape as 'constant'")
         rank = max(len(shape) for shape in operands)
         shape = broadcast([(1,) * (rank - len(each)) + tuple(each) for each in operands], config["op"])
-        return Evaluation(shape, flops=elements(shape))
+        return Evaluation(shape, params=config["learned"], flops=elements(shape))
 
     torch_helper = '''class Arithmetic(nn.Module):
     """An element-wise operation of two tensors, or of a tensor and a constant (a buffer of ones: convcalc keeps its
     shape, not its values)."""
 
-    def __init__(self, op: str, *constant: int) -> None:
+    def __init__(self, op: str, *constant: int, learned: int = 0) -> None:
         super().__init__()
         self.op = op
         self.register_buffer("constant", torch.ones(*constant) if constant else None)
+        self.learned = nn.Parameter(torch.zeros(learned)) if learned else None  # what the constant is computed from
 
     def forward(self, a: torch.Tensor, b: torch.Tensor | None = None) -> torch.Tensor:
         operation = {"add": torch.add, "sub": torch.sub, "mul": torch.mul, "div": torch.div, "pow": torch.pow}
@@ -160,4 +170,4 @@ class Arithmetic(LayerKind):
 '''
 
     def torch_module(self, config: Config, inputs: Sequence[Shape]) -> str:
-        return call("Arithmetic", config["op"], *(config["constant"] or ()))
+        return call("Arithmetic", config["op"], *(config["constant"] or ()), learned=(config["learned"], 0))

@@ -66,12 +66,14 @@ class Conv(LayerKind):
         GROUPS,
         BIAS,
         SHARED,
+        Key("gain", boolean, False),
     )
     macs_rule = "H_out * W_out * C_out * k_h * k_w * (C_in / groups)"
     flops_rule = "2 * MACs + (C_out * H_out * W_out if bias)"
 
     def evaluate(self, config: Config, inputs: Sequence[Shape]) -> Evaluation:
-        """params = k_h * k_w * (C_in / groups) * C_out (+ C_out bias); one factor per spatial axis (k on a 1-D map,
+        """params = k_h * k_w * (C_in / groups) * C_out (+ C_out bias) (+ C_out gain: a standardised weight scaled
+        by a learned gain per filter, NFNet's ScaledStdConv2d); one factor per spatial axis (k on a 1-D map,
         k_d * k_h * k_w on a 3-D one); 0 when shared (another layer's weights)."""
         c_in, size = feature_map(inputs[0], self.type)
         c_out, groups = config["filters"], config["groups"]
@@ -82,7 +84,8 @@ class Conv(LayerKind):
         if any(before != after for before, after in pads):
             warnings += (Finding("asymmetric", asymmetric(pads)),)
         bias = bias_count(config["bias"], c_out)
-        params = 0 if config["shared"] else math.prod(kernel) * (c_in // groups) * c_out + bias
+        gain = named("gain", c_out) if config["gain"] else 0
+        params = 0 if config["shared"] else math.prod(kernel) * (c_in // groups) * c_out + bias + gain
         macs = named("MACs", math.prod(out) * c_out * math.prod(kernel) * (c_in // groups))
         flops = 2 * macs + bias * math.prod(out)
         return Evaluation((c_out, *out), params, macs=macs, flops=flops, windows=windows, warnings=warnings)
@@ -128,7 +131,29 @@ class Conv(LayerKind):
             groups=(config["groups"], 1),
             bias=(config["bias"], True),
         )
+        if config["gain"]:
+            conv = f"StandardisedConv({conv})"
         return f"nn.Sequential({pad_first}, {conv})" if pad_first else conv
+
+    def torch_helpers(self, config: Config) -> tuple[str, ...]:
+        return (STANDARDISED_CONV,) if config["gain"] else ()
+
+
+STANDARDISED_CONV = '''class StandardisedConv(nn.Module):
+    """A conv whose weight is standardised per filter and scaled by a learned gain (NFNet's ScaledStdConv2d)."""
+
+    def __init__(self, conv: nn.Module) -> None:
+        super().__init__()
+        self.conv = conv
+        self.gain = nn.Parameter(torch.ones(conv.out_channels, *(1,) * (conv.weight.dim() - 1)))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        weight = self.conv.weight
+        flat = weight.reshape(weight.shape[0], -1)
+        mean, var = flat.mean(1, keepdim=True), flat.var(1, unbiased=False, keepdim=True)
+        standardised = ((flat - mean) / torch.sqrt(var + 1e-6)).reshape_as(weight) * self.gain
+        return self.conv._conv_forward(x, standardised, self.conv.bias)
+'''
 
 
 def asymmetric(pads: Sides) -> str:

@@ -101,7 +101,7 @@ def deployment(analysis: Analysis, dtype: str = "int8") -> Deployment:
 
     if dtype not in DTYPE_BYTES:
         raise ValueError(f"unknown dtype {dtype!r}; expected one of {', '.join(DTYPE_BYTES)}")
-    plan = runtime_plan(analysis.layers)
+    plan = runtime_plan(analysis.layers, analysis.output_layers)
     params, buffers = analysis.total.params, analysis.total.buffers
     for layer in plan.folded:
         params -= layer.params
@@ -110,7 +110,7 @@ def deployment(analysis: Analysis, dtype: str = "int8") -> Deployment:
     size = element_bytes(analysis, dtype)
     tensor_bytes = {step.name: elements(step.output_shape) * size for step in plan.steps}
     tensor_bytes[NETWORK_INPUT] = elements(analysis.input_shape) * size
-    steps = live_steps(plan, plan.steps, tensor_bytes)
+    steps = live_steps(plan, plan.steps, tensor_bytes, plan.steps_of(analysis.output_layers))
     return Deployment(dtype, steps, params, buffers, len(plan.folded), plan)
 
 
@@ -131,10 +131,15 @@ class RuntimePlan:
     folded: list[LayerResult]
     added_bias: dict[str, int]
 
+    def steps_of(self, layers: Sequence[str]) -> list[str]:
+        """The step each layer's output is made in (a fused activation's: its conv's)."""
+        return [self.alias.get(layer, layer) for layer in layers]
 
-def runtime_plan(layers: Sequence[LayerResult]) -> RuntimePlan:
-    """Fold batch norms, fuse activations, drop free layers: the steps the runtime runs, in order."""
-    readers: dict[str, int] = {}
+
+def runtime_plan(layers: Sequence[LayerResult], outputs: Sequence[str] = ()) -> RuntimePlan:
+    """Fold batch norms, fuse activations, drop free layers: the steps the runtime runs, in order. A layer the
+    network hands out (``outputs``) is read once more: nothing fuses into it."""
+    readers: dict[str, int] = dict.fromkeys(outputs, 1)
     for layer in layers:
         for source in set(layer.inputs):
             readers[source] = readers.get(source, 0) + 1
@@ -167,17 +172,18 @@ def depthwise(layer: LayerResult) -> bool:
 
 
 def live_steps(
-    plan: RuntimePlan, steps: Sequence[LayerResult], tensor_bytes: Mapping[str, int]
+    plan: RuntimePlan, steps: Sequence[LayerResult], tensor_bytes: Mapping[str, int], outputs: Sequence[str] = ()
 ) -> tuple[DeployStep, ...]:
     """Each of ``steps``' live bytes (the plan's steps, or the first of them): tensors made earlier and read now or
     later, plus its output, each of ``tensor_bytes`` (by step name; the network input's under NETWORK_INPUT). The
-    last step's output is kept to the end (the network's output, or the split's buffer)."""
+    last step's output and the network's ``outputs`` are kept to the end (the split's buffer, what the network hands
+    out)."""
     last_read: dict[str, int] = {}
     for index, step in enumerate(steps):
         for source in step.inputs:
             last_read[plan.alias[source]] = index
-    if steps:
-        last_read[steps[-1].name] = len(steps)
+    for kept in [*outputs, *(step.name for step in steps[-1:])]:
+        last_read[kept] = len(steps)
     input_bytes = tensor_bytes[NETWORK_INPUT]
     live, result = input_bytes, []
     for index, step in enumerate(steps):

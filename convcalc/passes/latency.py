@@ -121,9 +121,10 @@ def family_of(layer: LayerResult) -> str | None:
     return "activation" if layer.type in ACTIVATION_KINDS else "elementwise"
 
 
-def nodes_of(layers: Sequence[LayerResult], element_bytes: int) -> list[Node]:
-    """The runtime's nodes, in order, fusions applied (``element_bytes``: one element of the batch's tensors)."""
-    readers = Counter(name for layer in layers for name in layer.inputs)
+def nodes_of(layers: Sequence[LayerResult], element_bytes: int, outputs: Sequence[str] = ()) -> list[Node]:
+    """The runtime's nodes, in order, fusions applied (``element_bytes``: one element of the batch's tensors); a layer
+    the network hands out (``outputs``) is read once more: nothing fuses into it."""
+    readers = Counter([*outputs, *(name for layer in layers for name in layer.inputs)])
     nodes: list[Node] = []
     open_nodes: dict[str, Node] = {}  # by its last layer's name: a node whose output has one reader it may absorb
     for layer in layers:
@@ -272,7 +273,7 @@ def peak_check(device: DeviceProfile, dtype: str) -> None:
 def estimate(analysis: Analysis, device: DeviceProfile) -> Latency:
     """Every layer's estimate on ``device`` at the analysis' dtype and batch (ValueError: no peak for the dtype)."""
     peak_check(device, analysis.dtype)
-    nodes = nodes_of(analysis.layers, DTYPE_BYTES[analysis.dtype] * analysis.batch)
+    nodes = nodes_of(analysis.layers, DTYPE_BYTES[analysis.dtype] * analysis.batch, analysis.output_layers)
     works = [node.work for node in nodes]
     weights = sum(work.weight_bytes for work in works)
     free = LayerLatency(0.0, "free", 0, 0.0, None)

@@ -124,8 +124,8 @@ class _Stage:
             self.readers.setdefault(step.name, [])
             for source in dict.fromkeys(self.plan.alias[name] for name in step.inputs):
                 self.readers[source].append(index)
-        output = self.plan.alias.get(analysis.output_layer, analysis.output_layer)
-        self.readers[output].append(len(self.steps))  # the network's output: read after every step
+        for output in self.plan.steps_of(analysis.output_layers):  # each a step, or the input: each has readers
+            self.readers[output].append(len(self.steps))  # the network's output: read after every step
         self.latest, self.unread = _before_each(self.steps, self.readers)
 
     def index_of(self, name: str) -> int:

@@ -11,19 +11,25 @@ from convcalc.core.tensor import Shape
 
 @dataclass(frozen=True, slots=True)
 class SweepRow:
-    """The network's totals at one input size (MACs, FLOPs and peak memory for the whole batch)."""
+    """The network's totals at one input size (MACs, FLOPs and peak memory for the whole batch), and the shape of
+    each output it hands out (the first is ``output_shape``)."""
 
     input_shape: Shape
-    output_shape: Shape
+    output_shapes: tuple[Shape, ...]
     params: int
     macs: int
     flops: int
     peak_activation_bytes: int
 
+    @property
+    def output_shape(self) -> Shape:
+        return self.output_shapes[0]
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "input": list(self.input_shape),
             "output": list(self.output_shape),
+            "outputs": [list(shape) for shape in self.output_shapes],
             "params": self.params,
             "macs": self.macs,
             "flops": self.flops,

@@ -133,7 +133,7 @@ class _Tape:
 
     def __init__(self, analysis: Analysis, activation_bytes: int) -> None:
         self.layers = analysis.layers
-        self.output_layer = analysis.output_layer
+        self.outputs = analysis.output_layers
         self.batch = analysis.batch
         self.element_bytes = activation_bytes
         self.steps = len(self.layers)
@@ -183,7 +183,7 @@ class _Tape:
             change[start] += size
             change[end + 1] -= size
 
-        for storage, end in _last_reads(self.layers, self.storage, self.output_layer).items():
+        for storage, end in _last_reads(self.layers, self.storage, self.outputs).items():
             first_keeper = self.keepers.get(storage)
             if first_keeper is not None:
                 end = self.backward_time(first_keeper)
@@ -217,12 +217,13 @@ class _Tape:
         return f"backward, {self.layers[self.backward_time(time)].name}"
 
 
-def _last_reads(layers: Sequence[LayerResult], storage: dict[str, str], output: str) -> dict[str, int]:
-    """Each storage's last forward reader (the network's ``output`` lives into the backward)."""
+def _last_reads(layers: Sequence[LayerResult], storage: dict[str, str], outputs: Sequence[str]) -> dict[str, int]:
+    """Each storage's last forward reader (the network's ``outputs`` live into the backward)."""
     last: dict[str, int] = {}
     for index, layer in enumerate(layers):
         last[storage[layer.name]] = max(last.get(storage[layer.name], index), index)
         for source in layer.inputs:
             last[storage[source]] = index
-    last[storage[output]] = len(layers)
+    for output in outputs:
+        last[storage[output]] = len(layers)
     return last

@@ -40,10 +40,7 @@ def layer_rows(comparison: Comparison, *, exact_numbers: bool) -> Grid:
     the type is left out first, then each side's output, then the change)."""
     count = count_shown(exact_numbers)
     before, after = comparison.before, comparison.after
-    title = (
-        f"{safe_markup(before.name)} ({format_shape(before.input_shape)} -> {format_shape(before.output_shape)})\n"
-        f"  vs {safe_markup(after.name)} ({format_shape(after.input_shape)} -> {format_shape(after.output_shape)})"
-    )
+    title = f"{safe_markup(before.name)} ({before.shapes_text})\n  vs {safe_markup(after.name)} ({after.shapes_text})"
     columns = [
         GridColumn("#", "right", "dim"),
         GridColumn("layer", "left", None, shrink="name"),

@@ -96,13 +96,9 @@ def convention_view(
     (``default``) and its rules below."""
     from rich.markup import escape
 
-    from convcalc.core.tensor import format_shape
     from convcalc.render.table import layer_table
 
-    title = (
-        f"{escape(analysis.name)}  ({format_shape(analysis.input_shape)} -> {format_shape(analysis.output_shape)})"
-        f"  as {escape(counting.convention.counter)} counts"
-    )
+    title = f"{escape(analysis.name)}  ({analysis.shapes_text})  as {escape(counting.convention.counter)} counts"
     shown = analysis.layers if rows is None else rows
     table = layer_table(shown, exact_numbers=exact_numbers, columns=columns, title=title, totals=True)
     return [table, *convention_lines(counting, default)]
@@ -188,7 +184,7 @@ def explanations_text(explanations: Sequence[Explanation], analysis: Analysis, c
     """`explain --convention`: each layer's own explanation, then the tool's rule with its numbers."""
     from convcalc.render.explain_text import render_explanations
 
-    live = reaching_output(analysis.layers, analysis.output_layer) if chosen.traced else None
+    live = reaching_output(analysis.layers, analysis.output_layers) if chosen.traced else None
     blocks = []
     for explanation in explanations:
         lines = [render_explanations([explanation]).rstrip("\n")]
@@ -202,7 +198,7 @@ def explanations_text(explanations: Sequence[Explanation], analysis: Analysis, c
             if step.skipped:
                 lines.append(f"      {skipped_note(step.skipped)} (listed by the tool)")
         if live is not None and explanation.layer.name not in live:
-            lines.append("    but its result never reaches the network's output: the trace drops it, 0")
+            lines.append("    but its result never reaches an output of the network: the trace drops it, 0")
         blocks.append("\n".join(lines))
     return "\n\n".join(blocks) + "\n"
 

@@ -87,13 +87,14 @@ def diagram(analysis: Analysis, depth: int | None = None) -> Diagram:
     shown = local_names(tree, "")
     boxes = [Box("n0", NETWORK_INPUT, (NETWORK_INPUT, format_shape(analysis.input_shape)))]
     boxes.extend(Box(ids[row.name], row.name, box_lines(row, shown[row.name]), row) for row in rows)
-    boxes.append(Box(output_id, OUTPUT, (OUTPUT, format_shape(analysis.output_shape))))
+    boxes.append(Box(output_id, OUTPUT, (OUTPUT, analysis.outputs_text)))
     arrows = dict.fromkeys(  # one arrow per tensor between two boxes, in order
         Arrow(owner[source], ids[row.name], format_shape(shape))
         for row in rows
         for source, shape in zip(row.inputs, row.input_shapes, strict=True)
     )
-    arrows[Arrow(owner[analysis.output_layer], output_id, format_shape(analysis.output_shape))] = None
+    for layer, shape in analysis.outputs:
+        arrows[Arrow(owner[layer], output_id, format_shape(shape))] = None
     counter = iter(range(len(analysis.layers) + 1))
     top = ["n0", *_members(tree, ids, collapsed, shown, counter), output_id]
     return Diagram(analysis.name, tuple(boxes), tuple(arrows), tuple(top))

@@ -48,7 +48,7 @@ def comparison_html(comparison: Comparison) -> str:
 
 
 def _side(analysis: Analysis) -> str:
-    shape = f"{format_shape(analysis.input_shape)} -> {format_shape(analysis.output_shape)}"
+    shape = analysis.shapes_text
     return f"{text(analysis.name)} ({escape(shape)})"
 
 

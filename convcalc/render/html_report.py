@@ -97,7 +97,7 @@ GRAPH_BOXES = 80
 def report_html(analysis: Analysis, depth: int | None = None, latency: Latency | None = None) -> str:
     """The whole report as one HTML document; with ``depth``, the charts and graph show the groups at that depth;
     with ``latency``, a chart of each layer's estimate and bound."""
-    shape = f"{format_shape(analysis.input_shape)} -> {format_shape(analysis.output_shape)}"
+    shape = analysis.shapes_text
     charted = rows(analysis.layers, depth) if depth is not None else analysis.layers
     charts = [bar_chart(title, charted, value, show) for title, value, show in CHARTED]
     return document(

@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from html import escape
 
-from convcalc.core.tensor import format_shape
 from convcalc.engine.results import Analysis
 from convcalc.passes.comparison import Comparison
 from convcalc.passes.views import Group, Item, hierarchy
@@ -49,7 +48,7 @@ def fragment(parts: Sequence[str]) -> str:
 def analysis_html(analysis: Analysis) -> str:
     """An analysis as a notebook shows it: its totals, its grouped table and its warnings."""
     total = analysis.total
-    shape = f"{format_shape(analysis.input_shape)} -> {format_shape(analysis.output_shape)}"
+    shape = analysis.shapes_text
     summary = (
         f'<p><b>{text(analysis.name)}</b> <span class="sub">{escape(shape)} · batch {analysis.batch} · '
         f"{analysis.dtype}</span><br>params {exact(total.params)} · MACs {exact(total.macs)} · FLOPs "

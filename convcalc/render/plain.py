@@ -161,7 +161,7 @@ def sweep_csv(sweep: Sweep) -> str:
         writer.writerow(
             [
                 format_shape(row.input_shape),
-                format_shape(row.output_shape),
+                ", ".join(map(format_shape, row.output_shapes)),
                 row.params,
                 row.macs,
                 row.flops,

@@ -186,9 +186,7 @@ def analysis_view(
     """The table (of ``rows``, the grouped view's, or else every layer; none when not ``table``: the answer alone),
     the exact totals and memory, the warnings, the counting convention, and ``after`` (plain lines: a training
     step's or deployment's totals, the latency estimate's)."""
-    title = (
-        f"{safe_markup(analysis.name)}  ({format_shape(analysis.input_shape)} -> {format_shape(analysis.output_shape)})"
-    )
+    title = f"{safe_markup(analysis.name)}  ({analysis.shapes_text})"
     total = analysis.total
     shown = analysis.layers if rows is None else rows
     head: list[RenderableType] = [
@@ -307,7 +305,7 @@ def render_sweep(
     rows = [
         [
             format_shape(row.input_shape),
-            format_shape(row.output_shape),
+            ", ".join(map(format_shape, row.output_shapes)),
             exact(row.params),  # exact, as in analyze's table
             count(row.macs),
             count(row.flops),

@@ -45,7 +45,7 @@ MAX_DEPTH = 100
 FLOOR_BUDGET = 100_000
 """Most entries the up-front size estimate looks at (see ``SizeEstimate``)."""
 
-TOP_LEVEL_KEYS = ("name", "description", "input", "defaults", "blocks", "layers")
+TOP_LEVEL_KEYS = ("name", "description", "input", "defaults", "blocks", "layers", "outputs")
 BLOCK_KEYS = ("params", "layers", "description")
 FIRST_FIXED_KEYS = ("type", "block", "name", "repeat", "first")
 """Keys that ``first`` (the overrides for copy 0 of a ``repeat``) cannot change."""
@@ -84,7 +84,39 @@ def build_spec(document: Any, source: str, at_input: Shape | None = None) -> Gra
     if not builder.nodes:
         raise SpecError("'layers' is empty", document.value_at("layers"))
     relower = partial(build_spec, document, source) if builder.shapes.read else None
-    return Graph(name, source, shape, tuple(builder.nodes), output, description, relower)
+    outputs = named_outputs(document, builder.names) if "outputs" in document else (output,)
+    return Graph(name, source, shape, tuple(builder.nodes), outputs[0], description, relower, outputs[1:])
+
+
+def named_outputs(document: Located, names: Namespace) -> tuple[str, ...]:
+    """The nodes whose outputs the spec's ``outputs`` names, in its order (a detector's scores and boxes; without
+    the key, the last layer): each by its full name, as the table shows it (a block instance, residual or concat by
+    its own name: its output), once."""
+    raw, at = document["outputs"], document.value_at("outputs")
+    if isinstance(raw, list) and not raw:
+        raise SpecError("'outputs' is empty: name the layers the network hands out, or leave the key out", at)
+    if not isinstance(raw, list):
+        raise SpecError(f"'outputs' must be a list of layer names, not {describe(raw)}", at)
+    found: dict[str, None] = {}
+    for index, name in enumerate(raw):
+        where = raw.item_at(index) if isinstance(raw, LocatedList) else at
+        if not isinstance(name, str):
+            raise SpecError(f"'outputs' lists layer names, not {describe(name)}", where)
+        if name not in names.defined:
+            copies = names.copies(name, [])
+            hint = (
+                f"it is repeated: name a copy, '{name}.0' to '{copies[-1]}'"
+                if copies
+                else nearest(name, names.defined) or "a layer inside a block has its full name, as the table shows it"
+            )
+            raise SpecError(f"'outputs' names '{name}', which is no layer of the network", where, hint=hint)
+        if names.producers[name] == NETWORK_INPUT:
+            said = "the network's input" if name == NETWORK_INPUT else f"'{name}', which passes the network's input on"
+            raise SpecError(f"'outputs' names {said}: a network hands out what it computes", where)
+        if names.producers[name] in found:
+            raise SpecError(f"'outputs' names the output of '{names.producers[name]}' twice", where)
+        found[names.producers[name]] = None
+    return tuple(found)
 
 
 INPUT_AXES = (("channels", "length"), ("channels", "height", "width"), ("channels", "depth", "height", "width"))

@@ -260,6 +260,13 @@ def spec_schema() -> Schema:
             "additionalProperties": ref("block"),
         },
         "layers": {**ref("layers"), "minItems": 1},
+        "outputs": {
+            "type": "array",
+            "items": {"type": "string"},
+            "minItems": 1,
+            "uniqueItems": True,
+            "description": "the layers the network hands out, by full name, in order (default: the last layer)",
+        },
     }
     assert set(top) == set(TOP_LEVEL_KEYS)
     definitions: Schema = {

@@ -67,7 +67,9 @@ class LoweredShapes:
         from convcalc.engine.run import analyze_spec  # only on this error path
 
         failing = self.nodes[self.done]
-        analyze_spec(replace(self.network, nodes=tuple(self.nodes[: self.done + 1]), output=failing.name))
+        analyze_spec(
+            replace(self.network, nodes=tuple(self.nodes[: self.done + 1]), output=failing.name, more_outputs=())
+        )
 
     def dimension(self, reference: str, part: str, scope: Scope, names: Namespace) -> int:
         """``reference.part``: the channels, height or width of a readable layer's output, as seen from a scope."""

@@ -14,6 +14,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 
+from convcalc.core.keys import Key
 from convcalc.core.text import first_free, printable
 from convcalc.core.version import __version__
 from convcalc.engine.graph import NETWORK_INPUT, Graph, Node
@@ -106,7 +107,7 @@ def entry_lines(entry: Written, indent: int) -> list[str]:
 
 
 def holds_layers(value: object) -> bool:
-    return isinstance(value, list) and bool(value) and not isinstance(value[0], str)
+    return isinstance(value, list) and bool(value) and not isinstance(value[0], (str, int))  # not names, sizes
 
 
 def layer_list(entries: Sequence[Written | list[Written]], indent: int) -> list[str]:
@@ -139,8 +140,20 @@ def layer_keys(
         if parameter:
             keys[key.name] = f"${{{parameter}}}"
         elif value is not None and (key.required or one_size(value) != one_size(key.default)):
-            keys[key.name] = value
+            keys[key.name] = value if takes_one_size(key, value) else list(value)
     return keys
+
+
+def takes_one_size(key: Key, value: object) -> bool:
+    """Whether the key reads a number for a size on every axis: a kernel's ``3`` is ``[3, 3]``, but a shape's
+    ``[1]`` or ``[4, 4]`` is a list (an arithmetic's ``constant``, a reshape's ``shape``)."""
+    if not isinstance(value, tuple) or not value:
+        return True
+    try:
+        key.convert(value[0])
+    except (ValueError, TypeError):
+        return False
+    return True
 
 
 def one_size(value: object) -> object:
@@ -237,8 +250,6 @@ class FoldedWriter:
 
 def write_spec(graph: Graph, origins: Mapping[str, str] | None = None, *, flat: bool = False) -> str:
     """The spec text of a graph, folded unless ``flat``; ``origins`` maps a node to where it came from (comments)."""
-    if graph.nodes[-1].name != graph.output:
-        raise ValueError(f"the graph's output '{graph.output}' is not its last layer; a spec ends with its output")
     origins = origins or {}
     lines = [
         f"# Written by convcalc {__version__} (`convcalc import`) from {comment(graph.source)}",
@@ -256,6 +267,10 @@ def write_spec(graph: Graph, origins: Mapping[str, str] | None = None, *, flat: 
         lines += [*writer.blocks(), "layers:", *layer_list(writer.entries(folded.entries), 2)]
     else:
         lines += ["layers:", *layer_list(flat_entries(graph, origins), 2)]
+    if graph.outputs != (graph.nodes[-1].name,):  # not the last layer alone: each by its name in the spec
+        written = folded.full if folded else spec_names(graph)
+        names = [written.get(name, name) for name in graph.outputs]
+        lines.append(f"outputs: [{', '.join(yaml_value(name) for name in names)}]")
     return "\n".join(lines) + "\n"
 
 
@@ -292,8 +307,8 @@ def first_difference(graph: Graph, loaded: Graph) -> str | None:
     for node, read in zip(graph.nodes, loaded.nodes, strict=True):
         if _form(node, at) != _form(read, loaded_at):
             return f"layer '{node.name}' ({node.kind.type}) reads back as '{read.name}' ({read.kind.type})"
-    if at[graph.output] != loaded_at[loaded.output]:
-        return f"its output is '{loaded.output}', not the layer '{graph.output}'"
+    if [at[name] for name in graph.outputs] != [loaded_at[name] for name in loaded.outputs]:
+        return f"its outputs are {', '.join(loaded.outputs)}, not the layers {', '.join(graph.outputs)}"
     return None
 
 

@@ -19,6 +19,7 @@ from convcalc.core.tensor import Config, Shape, format_shape
 from convcalc.engine.graph import Node
 from convcalc.importers.builder import ConfigError, GraphBuilder
 from convcalc.importers.onnx.constants import MOVES, fold
+from convcalc.importers.onnx.learned import Learned
 from convcalc.importers.onnx.model import SMALL, OnnxGraph, OnnxNode, Tensor
 from convcalc.kinds.base import ShapeError
 
@@ -33,7 +34,7 @@ class Importer(GraphBuilder):
         self.tensors_of: dict[str, list[str]] = {}  # convcalc node -> the ONNX tensors that are its output
         self.constants: dict[str, Tensor] = dict(model.initializers)
         self.parameters: set[str] = set(model.initializers)  # and their copies (torch's exporter dedups by Identity)
-        self.weights_read: set[str] = set()  # the weights a layer has counted: another that reads one shares it
+        self.learned = Learned(model.initializers, self.constants)  # the parameters, and which a layer counted
         self.index = 0
         self.batch = 1  # the batch the file holds (its input's first size)
         self.pending: dict[str, tuple[str, Any]] = {}  # tensors of a channel shuffle under way
@@ -44,9 +45,14 @@ class Importer(GraphBuilder):
         self.lrn: dict[str, str] = {}  # tensors of a LocalResponseNorm under way -> the tensor it normalises
         self.lrn_size: dict[str, int] = {}  # the tensor an LRN normalises -> its window (0 until the pool is seen)
         self.readers: dict[str, int] = {}  # ONNX tensor -> how many node inputs read it
+        self.reading: dict[str, list[OnnxNode]] = {}  # ONNX tensor -> the nodes that read it, in the file's order
+        self.maker: dict[str, OnnxNode] = {}  # ONNX tensor -> the node that makes it
         for each in model.nodes:
             for tensor in each.inputs:
                 self.readers[tensor] = self.readers.get(tensor, 0) + 1
+            for tensor in dict.fromkeys(each.inputs):
+                self.reading.setdefault(tensor, []).append(each)
+            self.maker.update(dict.fromkeys(each.outputs, each))
 
     # --- what handlers use ---
 
@@ -137,6 +143,7 @@ class Importer(GraphBuilder):
             self.constants[output] = Tensor(output, dims if len(dims) == len(stated) else (), None)
         if folded is not None:
             self.constants[node.outputs[0]] = folded
+        self.learned.derive(node, given)
         if node.op_type in MOVES and given[0] in self.parameters:  # a weight, not shape arithmetic: no values
             self.parameters.add(node.outputs[0])
             self.constants[node.outputs[0]] = Tensor(node.outputs[0], self.constants[node.outputs[0]].dims)

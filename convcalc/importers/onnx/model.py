@@ -37,6 +37,8 @@ MAX_NODES = 10 * MAX_LAYERS
 """Most nodes of a graph: ten for each layer a model may have (shape arithmetic, patterns of elementary ops)."""
 FLOAT, INT32, INT64, DOUBLE = 1, 6, 7, 11
 """TensorProto data types whose values convcalc reads."""
+REAL_TYPES = frozenset({FLOAT, 10, DOUBLE, 16})
+"""TensorProto's float, float16, double and bfloat16."""
 
 
 class TooLarge(ValueError):
@@ -45,11 +47,17 @@ class TooLarge(ValueError):
 
 @dataclass
 class Tensor:
-    """An initializer or constant: its dims, and its values when small and numeric."""
+    """An initializer or constant: its dims, its values when small and numeric, its TensorProto data type."""
 
     name: str
     dims: tuple[int, ...]
     values: tuple[float | int, ...] | None = None
+    data_type: int = 0
+
+    @property
+    def real(self) -> bool:
+        """Whether it holds real numbers (float, float16, double, bfloat16): a weight, not an index."""
+        return self.data_type in REAL_TYPES
 
 
 @dataclass
@@ -125,7 +133,7 @@ def read_tensor(source: Source, span: tuple[int, int]) -> Tensor:
     values: tuple[float | int, ...] | None = None
     if _at_most(dims, SMALL):
         values = _raw_values(source, raw, data_type) if raw is not None else _listed_values(source, listed)
-    return Tensor(name, tuple(dims), values)
+    return Tensor(name, tuple(dims), values, data_type)
 
 
 def _at_most(dims: list[int], limit: int) -> bool:

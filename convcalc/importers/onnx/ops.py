@@ -112,18 +112,28 @@ def conv(importer: Importer, node: OnnxNode) -> None:
         "groups": groups,
         "bias": importer.per_channel(node, 2, weight[0], "bias", "filters"),
         **shared(importer, node),
+        **gain(importer, node, weight),
     }
     config["padding"], source = _padding(importer, node, count, allow_same=True)
     importer.emit(node, "conv", config, [source])
+
+
+def gain(importer: Importer, node: OnnxNode, weight: tuple[int, ...]) -> dict[str, bool]:
+    """``gain: true`` where the conv's weight is computed from its parameters and one learned value per filter
+    besides (NFNet's weight standardisation, scaled by a gain per filter)."""
+    if node.inputs[1] in importer.model.initializers:
+        return {}
+    learned = importer.learned.take(node.inputs[1])
+    return {"gain": True} if learned == math.prod(weight) + weight[0] else {}
 
 
 def shared(importer: Importer, node: OnnxNode) -> dict[str, bool]:
     """``shared: true`` where the node's weight is one an earlier layer read (RetinaNet's head runs one conv on
     five levels): its parameters count once."""
     weight = node.inputs[1]
-    if weight in importer.weights_read:
+    if weight in importer.learned.counted:
         return {"shared": True}
-    importer.weights_read.add(weight)
+    importer.learned.counted.add(weight)
     return {}
 
 
@@ -231,7 +241,8 @@ OPERATIONS = {"Add": "add", "Sub": "sub", "Mul": "mul", "Div": "div", "Pow": "po
 def arithmetic(importer: Importer, node: OnnxNode) -> None:
     """An element-wise Add, Sub, Mul, Div or Pow of two activations (sizes of 1 broadcast, aligned from the last
     axis), or of an activation and a constant (EfficientViT's + 1e-5, attention's scale, YOLO's strides): an
-    ``arithmetic`` layer, one FLOP per output element; the constant's shape is kept, not its values."""
+    ``arithmetic`` layer, one FLOP per output element; the constant's shape is kept, not its values, and the
+    parameters of the tables it was gathered from count as the layer's (``learned``)."""
     op = OPERATIONS[node.op_type]
     constants = [importer.constant(node, position) for position in (0, 1)]
     if constants[0] is None and constants[1] is None:
@@ -246,12 +257,13 @@ def arithmetic(importer: Importer, node: OnnxNode) -> None:
     if math.prod(dims) > 1:  # a constant of the file's layout reads the tensor in it
         in_file_layout(importer, node)
     held = file_shape(importer, node, position)
-    whole_held = node.inputs[position] in importer.all_axes
-    if len(dims) == len(held) and not whole_held:  # its first size stands beside the batch
+    over_batch = len(dims) > len(held) or (len(dims) == len(held) and dims[0] not in (1, held[0]))
+    whole = node.inputs[position] in importer.all_axes or over_batch  # [1, 5] + [5, 1] is [5, 5]: held whole
+    if len(dims) == len(held) and not whole:  # its first size stands beside the batch
         dims = dims[1:] or (1,)
-    config = {"op": op, "constant": dims}
-    if whole_held:
-        emit_all_axes(importer, node, "arithmetic", config, [importer.source_of(node, position)])
+    config = {"op": op, "constant": dims, "learned": importer.learned.take_gathered(node.inputs[1 - position])}
+    if whole:
+        emit_all_axes(importer, node, "arithmetic", config, [all_axes_source(importer, node, position)])
     else:
         importer.emit(node, "arithmetic", config, [importer.source_of(node, position)])
 
@@ -335,7 +347,7 @@ def norm_affine(importer: Importer, node: OnnxNode, position: int) -> bool:
     source = importer.source_of(node, position)
     if last is None or last.name != source or last.kind.type != "groupnorm" or last.config["affine"]:
         return False
-    readers = [each for each in importer.model.nodes if node.outputs[0] in each.inputs]
+    readers = importer.reading.get(node.outputs[0], [])
     if len(readers) != 1 or readers[0].op_type != "Add" or len(readers[0].inputs) != 2:
         return False
     other = readers[0].inputs[1 - readers[0].inputs.index(node.outputs[0])]
@@ -352,7 +364,7 @@ def learned_size(importer: Importer, tensor: str, depth: int = 4) -> int:
     bias, which the file may hold after the node that meets it); 0 for any other tensor."""
     if tensor in importer.model.initializers:
         return math.prod(importer.model.initializers[tensor].dims)
-    maker = next((each for each in importer.model.nodes if tensor in each.outputs), None)
+    maker = importer.maker.get(tensor)
     if maker is None or depth == 0 or not maker.inputs or tensor in importer.producer:
         return 0
     sizes = [learned_size(importer, each, depth - 1) for each in maker.inputs[:1]]
@@ -363,18 +375,21 @@ def learned_size(importer: Importer, tensor: str, depth: int = 4) -> int:
 def instance_norm(importer: Importer, node: OnnxNode) -> None:
     """Normalisation of each channel over its positions: a ``groupnorm`` of one channel a group; after a Reshape to
     [N, G, -1] (GroupNorm as the TorchScript exporter writes it), of G groups of the tensor before the Reshape,
-    which then is no layer. Its scale and shift are constants (ones and zeros) where the Mul and Add after it hold the
-    learned ones (see :func:`norm_affine`)."""
+    which then is no layer. Its scale and shift are then ones and zeros, one per group (constants, or initializers
+    the default exporter names ``val_8``), where the Mul and Add after it hold the learned ones (see
+    :func:`norm_affine`)."""
     source = importer.source_of(node)
     last = importer.nodes[-1] if importer.nodes else None
     grouped = last is not None and last.name == source and last.kind.type == "reshape" and importer.read_once(source)
-    if grouped and last is not None and len(last.config["shape"]) == 2:
+    grouped = grouped and last is not None and len(last.config["shape"]) == 2
+    if grouped and last is not None:
         groups, source = last.config["shape"][0], last.inputs[0]
         importer.nodes.pop()
         importer.taken.discard(last.name)
     else:
         groups = importer.shape_of(node)[0]
-    affine = len(node.inputs) > 1 and node.inputs[1] in importer.parameters
+    # grouped, its scale and shift are one per group, GroupNorm's are one per channel: never the norm's own
+    affine = not grouped and len(node.inputs) > 1 and node.inputs[1] in importer.parameters
     config = {"groups": groups, "affine": affine, "eps": node.attributes.get("epsilon", 1e-5)}
     importer.produce(node.outputs[0], importer.step(node, "groupnorm", config, [source], ""))
 

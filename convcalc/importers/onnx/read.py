@@ -90,18 +90,29 @@ def build_graph(importer: Importer, given: Sequence[int] | None = None) -> Graph
             raise importer.fail(
                 node, f"not a well-formed {node.op_type} node ({type(error).__name__}: {error})"
             ) from None
-    ending = importer.model.outputs[0][0] if importer.model.outputs else ""
-    if ending in importer.channels_last:  # handed out channels-last: the file's layout, as it states it
-        in_file_layout(importer, importer.model.nodes[importer.index], [ending])
-    output = importer.producer.get(ending)
-    if not importer.nodes or output is None:
+    outputs = handed_out(importer)
+    if not importer.nodes or not outputs:
         raise SpecError(f"{importer.source}: the graph computes nothing convcalc can count")
     name = (
         importer.model.name
         if importer.model.name not in ("", "main_graph", "torch_jit")
         else Path(importer.source).stem
     )
-    return Graph(name, importer.source, input_shape, tuple(importer.nodes), output)
+    return Graph(name, importer.source, input_shape, tuple(importer.nodes), outputs[0], more_outputs=outputs[1:])
+
+
+def handed_out(importer: Importer) -> tuple[str, ...]:
+    """The nodes holding the graph's outputs, in the file's order, each once (a detector's scores and boxes, YOLO's
+    feature maps beside its predictions); one handed out channels-last is put back in the file's layout, as it states
+    it. An output computed from constants alone (no node holds it), or the input handed out again, is left out."""
+    ending = importer.model.nodes[importer.index] if importer.model.nodes else None
+    outputs: dict[str, None] = {}
+    for tensor, _ in importer.model.outputs:
+        if tensor in importer.channels_last and ending is not None:
+            in_file_layout(importer, ending, [tensor])
+        if importer.producer.get(tensor, NETWORK_INPUT) != NETWORK_INPUT:
+            outputs[importer.producer[tensor]] = None
+    return tuple(outputs)
 
 
 def read_node(importer: Importer, node: OnnxNode) -> None:

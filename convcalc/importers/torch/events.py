@@ -59,7 +59,8 @@ class Call(NamedTuple):
 
 class Trace(NamedTuple):
     """A traced network: its name, the input tensor, the ops in order, the tensor(s) it returned, its modules and
-    their calls (in the order they ended), and how many parameters it holds (sum(p.numel()), each once)."""
+    their calls (in the order they ended), how many parameters it holds (sum(p.numel()), each once), and each
+    parameter's size by name (not a buffer's)."""
 
     name: str
     input: Ref
@@ -68,6 +69,7 @@ class Trace(NamedTuple):
     modules: tuple[Module, ...]
     calls: tuple[Call, ...] = ()
     parameters: int = 0
+    sizes: tuple[tuple[str, int], ...] = ()
 
 
 def tensors(values: Sequence[Any] | dict[str, Any]) -> list[Ref]:
@@ -126,6 +128,7 @@ def to_dict(trace: Trace) -> dict[str, Any]:
         "modules": [[module.path, module.cls, module.leaf] for module in trace.modules],
         "calls": [[call.path, call.call, _value_to_json(call.output)] for call in trace.calls],
         "parameters": trace.parameters,
+        **({"sizes": dict(trace.sizes)} if trace.sizes else {}),
     }
 
 
@@ -150,4 +153,5 @@ def from_dict(data: dict[str, Any]) -> Trace:
         tuple(Module(path, cls, leaf) for path, cls, leaf in data["modules"]),
         tuple(Call(path, call, _value_from_json(output)) for path, call, output in data.get("calls", ())),
         data.get("parameters", 0),
+        tuple((name, int(size)) for name, size in data.get("sizes", {}).items()),
     )

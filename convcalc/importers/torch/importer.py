@@ -57,6 +57,7 @@ class TorchImporter(GraphBuilder):
         self.values: dict[int, Value] = {trace.input.id: Value(NETWORK_INPUT)}
         self.side: set[int] = set()  # tensors made beside an op's result (indices, statistics): no layer reads them
         self.weights_read: set[int | str] = set()  # weights a layer counts: another layer reading one shares it
+        self.sizes = dict(trace.sizes)  # each parameter's values, by name
         self.index = 0
         self.event: Event | None = None
         self.made: dict[str, tuple[str, int, str]] = {}  # node -> (module path, call, label)
@@ -215,15 +216,16 @@ class TorchImporter(GraphBuilder):
         return nodes, names
 
     def graph(self) -> Graph:
-        """The finished graph: its output is the tensor the module returned (the first, of several). Once: the
-        layers' names are taken then."""
+        """The finished graph: its outputs are the tensors the module returned, in order (a detector's scores and
+        boxes; each once). Once: the layers' names are taken then."""
         if self.finished is not None:
             return self.finished
         nodes, names = self.finish()
-        returned = next((self.values[ref.id] for ref in self.trace.outputs if ref.id in self.values), None)
-        if returned is None or returned.node == NETWORK_INPUT or not nodes:
+        returned = [self.values[ref.id].node for ref in self.trace.outputs if ref.id in self.values]
+        outputs = tuple(dict.fromkeys(names[node] for node in returned if node != NETWORK_INPUT))
+        if not outputs or not nodes:
             raise ValueError("the module computes nothing from its input that convcalc can count")
-        output = names[returned.node]
+        output = outputs[0]
         held, counted = self.trace.parameters, self.counted_parameters()
         if held and counted != held:
             nodes = tuple(
@@ -232,7 +234,8 @@ class TorchImporter(GraphBuilder):
                 else node
                 for node in nodes
             )
-        self.finished = Graph(self.trace.name, self.source, tuple(self.trace.input.shape[1:]), nodes, output)
+        shape = tuple(self.trace.input.shape[1:])
+        self.finished = Graph(self.trace.name, self.source, shape, nodes, output, more_outputs=outputs[1:])
         return self.finished
 
     def counted_parameters(self) -> int:

@@ -18,16 +18,19 @@ from convcalc.importers.torch.events import Event, Ref
 from convcalc.importers.torch.importer import NotFollowed, TorchImporter, Value
 from convcalc.importers.torch.tensors import (
     SDPA_MASK,
+    arithmetic,
     cat,
     dot_product_attention,
     matmul,
     multi_head_attention,
     permute,
+    reduce,
     select,
     slice_,
     softmax,
     split,
     unbind,
+    ungroup,
 )
 
 Handler = Callable[[TorchImporter, Event], None]
@@ -239,7 +242,8 @@ def mean(importer: TorchImporter, event: Event) -> None:
     rank, layout = len(source.shape), importer.layout(source)
     dims = sorted(int(d) % rank for d in importer.arg(event, 1, "dim", ()) or ())
     if rank < 3 or dims != list(range(2, rank)) or layout not in ("first", "lifted"):
-        raise NotFollowed
+        reduce(importer, event)  # over other axes: a reduce
+        return
     read = importer.read(source, layout)
     if importer.arg(event, 2, "keepdim", False):
         importer.emit(event, "global_avgpool", {}, [read], layout=layout, label="mean")
@@ -250,18 +254,20 @@ def mean(importer: TorchImporter, event: Event) -> None:
 
 def add(importer: TorchImporter, event: Event) -> None:
     """add(a, b) of two activations of one shape (a residual); of an activation and a learned tensor of its shape, a
-    ``position_embedding``; sub, a scalar or a bias added are opaque."""
+    ``position_embedding``; a number, a constant or a broadcast sum: ``arithmetic``."""
     first, second = event.args[0], event.args[1]
     if importer.value(first) is None:
         first, second = second, first
     if importer.arg(event, 2, "alpha", 1) != 1 or not isinstance(second, Ref):
-        raise NotFollowed
+        arithmetic(importer, event)
+        return
     if second.role == "p" and second.shape == (1, *first.shape[1:]):
         layout = importer.layout(first)
         importer.emit(event, "position_embedding", {}, [importer.read(first, layout)], layout=layout)
         return
     if importer.value(second) is None or first.shape != second.shape:
-        raise NotFollowed  # a broadcast sum (a bias) has no kind
+        arithmetic(importer, event)  # a bias, or sizes of 1 broadcast
+        return
     layout = importer.layout(first)
     sources = [importer.read(first, layout), importer.read(second, layout)]
     importer.emit(event, "add", {}, sources, layout=layout)
@@ -269,8 +275,10 @@ def add(importer: TorchImporter, event: Event) -> None:
 
 def mul(importer: TorchImporter, event: Event) -> None:
     """mul(a, b) of two activations (a gate, broadcasting sizes of 1); by a learned weight of one value per
-    channel, a ``scale`` (ConvNeXt's layer scale: C x 1 x 1, or C on a channels-last map)."""
+    channel, a ``scale`` (ConvNeXt's layer scale: C x 1 x 1, or C on a channels-last map); by a number or another
+    constant, ``arithmetic``."""
     first, second = event.args[0], event.args[1]
+    ungroup(importer, event, first, second)
     if importer.value(first) is None:
         first, second = second, first
     layout = importer.layout(first)
@@ -280,14 +288,16 @@ def mul(importer: TorchImporter, event: Event) -> None:
         )
         return
     if not isinstance(second, Ref) or second.role != "p":
-        raise NotFollowed
+        arithmetic(importer, event)
+        return
     channels = first.shape[1] if layout == "first" else first.shape[-1]
     ones = (1,) * (len(first.shape) - 2)
     per_channel = (
         {(channels, *ones), (1, channels, *ones)} if layout == "first" else {(channels,), (1, *ones, channels)}
     )
     if len(first.shape) < 3 or second.shape not in per_channel:
-        raise NotFollowed
+        arithmetic(importer, event)
+        return
     importer.emit(event, "scale", {}, [importer.read(first, layout)], layout=layout)
 
 
@@ -437,8 +447,10 @@ HANDLERS: dict[str, Handler] = {
         adaptive_pool,
     ),
     "mean": mean,
+    **_named("sum amax amin", reduce),
     "add": add,
     "mul": mul,
+    **_named("sub rsub div pow", arithmetic),
     "cat": cat,
     **_named(
         "dropout native_dropout feature_dropout alpha_dropout feature_alpha_dropout clone contiguous detach alias "

@@ -232,3 +232,99 @@ def multi_head_attention(importer: TorchImporter, event: Event) -> None:
         raise NotFollowed
     config = {"heads": int(event.args[4]), "qkv_bias": importer.arg(event, 6, "qkv_bias") is not None}
     importer.emit(event, "attention", config, [importer.read_as(event, query, "last")], layout="last")
+
+
+def ungroup(importer: TorchImporter, event: Event, *refs: Any) -> None:
+    """Grouped views ([N, g, C / g, ...]) that an op other than a channel shuffle reads (ResNeSt's radix sum and
+    product): each its own shape from here on, laid out first (a ``reshape`` of no cost)."""
+    for ref in refs:
+        found = importer.value(ref)
+        if found is not None and found.layout == "grouped":
+            made = importer.emit(event, "reshape", {"shape": ref.shape[1:]}, [found.node], output=None)
+            importer.values[ref.id] = Value(made)
+
+
+ARITHMETIC = {"add": "add", "sub": "sub", "rsub": "sub", "mul": "mul", "div": "div", "pow": "pow"}
+"""The element-wise aten ops an ``arithmetic`` layer is (``rsub``: a constant less the tensor), by op name."""
+
+
+def arithmetic(importer: TorchImporter, event: Event) -> None:
+    """An element-wise add, sub, mul, div or pow of two activations of one rank whose sizes broadcast (PoolFormer's
+    pool(x) - x), or of an activation and a number or a constant tensor (attention's scale, NFNet's skip gain, a
+    learned offset): an ``arithmetic`` layer, one FLOP per output element. A constant has the tensor's sizes without
+    the batch (sizes of 1 broadcast); a parameter's values count as its parameters, once."""
+    first, second = event.args[0], event.args[1]
+    ungroup(importer, event, first, second)
+    if importer.value(first) is None:
+        first, second = second, first
+    found = importer.value(first)
+    if found is None or found.batch_axis or importer.arg(event, 2, "alpha", 1) != 1:
+        raise NotFollowed
+    config: dict[str, Any] = {"op": ARITHMETIC[event.op.rstrip("_")]}
+    if isinstance(second, Ref) and importer.value(second) is not None:
+        other = importer.value(second)
+        if (
+            len(second.shape) != len(first.shape)
+            or other is None
+            or (other.layout, other.batch_axis)
+            != (
+                found.layout,
+                0,
+            )
+        ):
+            raise NotFollowed
+        importer.emit(event, "arithmetic", config, [found.node, other.node], layout=found.layout)
+        return
+    if isinstance(second, Ref):
+        config.update(constant=_constant_sizes(first, second, found.layout), learned=_learned(importer, second))
+    elif isinstance(second, (int, float)) and not isinstance(second, bool):
+        config["constant"] = (1,)
+    else:
+        raise NotFollowed
+    importer.emit(event, "arithmetic", config, [found.node], layout=found.layout)
+
+
+def _constant_sizes(tensor: Ref, constant: Ref, layout: Layout) -> tuple[int, ...]:
+    """A constant's sizes as the tensor's node holds them: without the batch's axis (where it has one, of size 1),
+    channels first on a channels-last tensor; a constant that sizes the batch: NotFollowed."""
+    sizes = constant.shape or (1,)
+    if len(sizes) > len(tensor.shape) or (len(sizes) == len(tensor.shape) and sizes[0] != 1):
+        raise NotFollowed
+    sizes = sizes[1:] if len(sizes) == len(tensor.shape) else sizes
+    if layout == "last" and len(sizes) > 1:
+        sizes = (sizes[-1], *sizes[:-1])
+    elif layout not in ("first", "last"):
+        raise NotFollowed
+    return sizes or (1,)
+
+
+def _learned(importer: TorchImporter, constant: Ref) -> int:
+    """The values of the parameter a constant is (or is a view or gather of: EfficientFormer's attention bias, 8 x
+    49 x 49 gathered from 392), counted on the first layer that reads it; a buffer's or another constant's: none."""
+    size = importer.sizes.get(constant.name, 0) if constant.role == "p" else 0
+    if not size or constant.name in importer.weights_read:
+        return 0
+    importer.weights_read.add(constant.name)
+    return size
+
+
+REDUCTIONS = {"sum": "sum", "mean": "mean", "amax": "max", "amin": "min"}
+"""The aten reductions a ``reduce`` layer is, by op name."""
+
+
+def reduce(importer: TorchImporter, event: Event) -> None:
+    """sum, mean, amax or amin over axes other than the batch (ResNeSt's radix sum), keeping them or not: a
+    ``reduce``."""
+    source = event.args[0]
+    dims = importer.arg(event, 1, "dim")
+    ungroup(importer, event, source)
+    found = importer.value(source)
+    if found is None or found.layout not in ("first", "last") or found.batch_axis or not dims:
+        raise NotFollowed
+    dims = [dims] if isinstance(dims, int) else list(dims)
+    axes = tuple(sorted(_axis(importer, source, int(dim)) for dim in dims))
+    keep = bool(importer.arg(event, 2, "keepdim", False))
+    if found.layout == "last" and not keep:
+        raise NotFollowed  # axes of a channels-last tensor dropped: the channels' place is torch's to say
+    config = {"op": REDUCTIONS[event.op], "axes": axes, "keep": keep}
+    importer.emit(event, "reduce", config, [found.node], layout=found.layout)

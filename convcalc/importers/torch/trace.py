@@ -200,7 +200,10 @@ def trace_module(module: torch.nn.Module, input_shape: Sequence[int], batch: int
         if isinstance(t, torch.Tensor) and id(t) in recorder.refs
     )
     held = sum(parameter.numel() for parameter in module.parameters())
-    return Trace(type(module).__name__, source, tuple(recorder.events), outputs, modules_of(module), tuple(calls), held)
+    sizes = tuple((name, int(p.numel())) for name, p in module.named_parameters(remove_duplicate=False))
+    return Trace(
+        type(module).__name__, source, tuple(recorder.events), outputs, modules_of(module), tuple(calls), held, sizes
+    )
 
 
 def _said(error: Exception) -> str:
@@ -279,13 +282,14 @@ def trace_exported(program: Any, name: str) -> Trace:
         raise ValueError(f"the program takes {len(user)} tensor inputs; convcalc analyses one-input networks")
     paths = list(modules)
     leaf = {path: not any(other.startswith(path + ".") or (not path and other) for other in paths) for path in paths}
-    held = sum(
-        int(node.meta["val"].numel())
+    parameters = program.graph_signature.inputs_to_parameters
+    sizes = tuple(
+        (parameters[node.name], int(node.meta["val"].numel()))
         for node in program.graph.nodes
-        if node.op == "placeholder" and node.name in program.graph_signature.inputs_to_parameters
+        if node.op == "placeholder" and node.name in parameters
     )
     listed = tuple(Module(path, cls, leaf[path]) for path, cls in modules.items())
-    return Trace(name, user[0], tuple(events), returned, listed, (), held)
+    return Trace(name, user[0], tuple(events), returned, listed, (), sum(size for _, size in sizes), sizes)
 
 
 def _refs(value: Any) -> list[Any]:

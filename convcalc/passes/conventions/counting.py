@@ -44,7 +44,7 @@ class Convention:
     also_flops: bool = False
     """convcalc's own: FLOPs beside its MACs."""
     traced: bool = False
-    """The tool counts a torch.jit trace, which drops every op whose result never reaches the network's output."""
+    """The tool counts a torch.jit trace, which drops every op whose result never reaches an output of the network."""
 
     @property
     def release(self) -> str:
@@ -104,7 +104,7 @@ CONVENTIONS: dict[str, Convention] = {
             "FlopCountAnalysis(model, x).total()",
             "conv/linear without bias, batch norm 2 x elements, adaptive avg pool 1 x input; 0 for a conv with "
             "padding='same', pools, adds, activations other than ReLU (listed as unsupported) and for layers whose "
-            "output never reaches the network's output (dropped by its trace)",
+            "output never reaches an output of the network (dropped by its trace)",
             (("", FVCORE),),
             traced=True,
         ),
@@ -272,10 +272,10 @@ class Counting:
         return dict(sorted(result.items()))
 
 
-def reaching_output(layers: Sequence[LayerResult], output: str) -> set[str]:
-    """The names of the layers whose results the network's output depends on."""
+def reaching_output(layers: Sequence[LayerResult], outputs: Sequence[str]) -> set[str]:
+    """The names of the layers whose results the network's outputs depend on."""
     by_name = {layer.name: layer for layer in layers}
-    live, waiting = set(), [output]
+    live, waiting = set(), list(outputs)
     while waiting:
         name = waiting.pop()
         if name in by_name and name not in live:
@@ -285,10 +285,10 @@ def reaching_output(layers: Sequence[LayerResult], output: str) -> set[str]:
 
 
 def count_layers(
-    layers: Sequence[LayerResult], chosen: Convention, batch: int = 1, output: str | None = None
+    layers: Sequence[LayerResult], chosen: Convention, batch: int = 1, outputs: Sequence[str] = ()
 ) -> Counting:
-    """Every layer under a convention; ``output``: the network's output layer (the last layer if None)."""
-    live = reaching_output(layers, output or layers[-1].name) if chosen.traced and layers else None
+    """Every layer under a convention; ``outputs``: the network's output layers (the last layer if none)."""
+    live = reaching_output(layers, outputs or [layers[-1].name]) if chosen.traced and layers else None
     return Counting(
         chosen,
         tuple(
@@ -358,7 +358,7 @@ DEFAULT = CONVENTIONS["convcalc"]
 
 def counted(analysis: Analysis, chosen: Convention) -> Counting:
     """The analysis' layers under a convention, for its batch (a traced tool drops what misses the output)."""
-    return count_layers(analysis.layers, chosen, analysis.batch, analysis.output_layer)
+    return count_layers(analysis.layers, chosen, analysis.batch, analysis.output_layers)
 
 
 def recount(analysis: Analysis, name: str) -> tuple[Counting, Counting]:

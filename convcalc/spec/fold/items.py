@@ -167,8 +167,8 @@ class Regions:
         merge = self.nodes[end]
         structure = merging(merge.kind.type, len(merge.inputs))
         tails = list(merge.inputs)
-        if structure is None or len(set(tails)) != len(tails):
-            return None
+        if structure is None or len(set(tails)) != len(tails) or merge.config != merge.kind.defaults():
+            return None  # a structure merges with the kind's defaults (a concat of branches: over the channels)
         if structure.identity_last:  # the path laid out first is written first, the identity last
             tails.sort(key=lambda name: (name == fork, self.position[name]))
         paths: list[tuple[Entry, ...]] = []
