@@ -189,6 +189,18 @@ def test_matmul_of_mismatched_inner_sizes_names_both_shapes(tmp_path) -> None:
         ("[4, 6]", "{type: reshape, shape: [-2, 12]}", "'shape': must be at least -1, got -2"),
         ("[4, 6]", "{type: matmul, inputs: [input, input, input]}", "not 4x6 and 4x6 and 4x6"),
         ("[6]", "{type: matmul, inputs: [input, input]}", "at least 2 axes, not 6 and 6"),
+        (
+            "[8]",
+            "{type: attention, heads: 2}",
+            "attention needs tokens D x T (features x positions), but its input is 8",
+        ),
+        (
+            "[4, 6]",
+            "{type: dot_product_attention, inputs: [input, input]}",
+            "Q, K and V of at least 2 axes, not 4x6, 4x6",
+        ),
+        ("[8]", "{type: dot_product_attention, inputs: [input, input, input]}", "at least 2 axes, not 8, 8, 8"),
+        ("[2, 4, 6]", "{type: class_token}", "class_token needs tokens D x T, not 2x4x6"),
         ("[6]", "{type: reshape, name: r, shape: [6, 1]}\n  - {type: matmul, inputs: [input, r]}", "not 6 and 6x1"),
         ("[6]", "{type: reshape, name: r, shape: [1, 6]}\n  - {type: matmul, inputs: [r, input]}", "not 1x6 and 6"),
     ],
@@ -245,3 +257,26 @@ def test_matmul_broadcasts_a_factor_of_fewer_axes() -> None:
     found = {layer.name: layer for layer in analyze_layers([2, 3, 4, 5], layers).layers}
     assert (found["right"].output_shape, found["right"].macs) == ((2, 3, 4, 24), 2_880)
     assert (found["left"].output_shape, found["left"].macs) == ((2, 3, 30, 5), 3_600)
+
+
+def test_attention_without_an_output_projection_by_hand() -> None:
+    """8 features x 4 tokens, 2 heads, Q/K/V biases but no output projection: params 3 x 8 x 8 + 24 = 216; MACs
+    Q, K, V 4 x 8 x 24 = 768, Q K^T and A V 4 x 4 x 8 each, 256: 1,024; FLOPs 2 x 1,024 + the 24 biases at 4 tokens
+    (96) + the scale 2 x 4 x 4 (32) + the softmax 2 x 4 x (3 x 4 - 1) (88) = 2,264: no output bias."""
+    layer = one_layer([8, 4], {"type": "attention", "heads": 2, "projection": False})
+    assert (layer.params, layer.macs, layer.flops) == (216, 1_024, 2_264)
+
+
+def test_dot_product_attention_keeps_one_log_sum_exp_per_query() -> None:
+    """l (a linear per position, for gradients to flow) on 2 x 5 tokens x 4 features; Q its first 3 tokens (a slice:
+    a view of l), K = V = l. The fused kernel keeps Q, K, V (one storage, 2 x 5 x 4 = 40 floats), its output 2 x 3 x
+    4 = 24 and the softmax's log-sum-exp, one per query row: 2 x 3 = 6 (not per key): 70 floats, 280 bytes."""
+    from convcalc.passes.training import training
+
+    layers = [
+        {"type": "linear", "name": "l", "units": 2, "per_position": True, "bias": False},
+        {"type": "slice", "name": "q", "axis": 1, "start": 0, "end": 3},
+        {"type": "dot_product_attention", "name": "d", "inputs": ["q", "l", "l"]},
+    ]
+    saved = {layer.name: layer.saved_bytes for layer in training(analyze_layers([2, 5, 4], layers)).layers}
+    assert saved["d"] == (40 + 24 + 6) * 4
