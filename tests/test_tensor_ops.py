@@ -280,3 +280,8 @@ def test_dot_product_attention_keeps_one_log_sum_exp_per_query() -> None:
     ]
     saved = {layer.name: layer.saved_bytes for layer in training(analyze_layers([2, 5, 4], layers)).layers}
     assert saved["d"] == (40 + 24 + 6) * 4
+    # Q, K and V three storages (each l + l): 3 x 40, the output 40, the log-sum-exp 2 x 5 = 10: 170 floats
+    layers = [layers[0], *({"type": "add", "name": name, "inputs": ["l", "l"]} for name in "qkv")]
+    layers.append({"type": "dot_product_attention", "name": "d", "inputs": ["q", "k", "v"]})
+    saved = {layer.name: layer.saved_bytes for layer in training(analyze_layers([2, 5, 4], layers)).layers}
+    assert saved["d"] == (3 * 40 + 40 + 10) * 4
