@@ -285,3 +285,11 @@ def test_dot_product_attention_keeps_one_log_sum_exp_per_query() -> None:
     layers.append({"type": "dot_product_attention", "name": "d", "inputs": ["q", "k", "v"]})
     saved = {layer.name: layer.saved_bytes for layer in training(analyze_layers([2, 5, 4], layers)).layers}
     assert saved["d"] == (3 * 40 + 40 + 10) * 4
+
+
+def test_every_token_of_a_sequence_reads_every_token() -> None:
+    """Attention on 8 features x 4 tokens: each output token's field is all 4 tokens (size 4), neighbouring outputs
+    one token apart (jump 1); the window starts (4 - 1) / 2 = 1.5 tokens before token 0 and spans 4: its centre is
+    token -1.5 + (4 - 1) / 2 = 0 (start 0)."""
+    layer = one_layer([8, 4], {"type": "attention", "heads": 2})
+    assert layer.receptive_field.to_dict() == {"size": [4], "jump": [1], "start": [0]}
