@@ -642,3 +642,38 @@ COVERED = {
 def test_every_catalogue_kind_has_a_test_here() -> None:
     missing = sorted(set(CATALOGUE) - COVERED)
     assert not missing, f"layer kinds without shape/params/MACs tests in tests/test_layers.py: {missing}"
+
+
+def test_a_shared_weight_counts_no_parameters_its_own_macs() -> None:
+    # shared: true (another layer's weights, as RetinaNet's head on five levels): params 0; the MACs are its own:
+    # conv 4 -> 8, 3x3 on 6x6 padded: 6 x 6 x 8 x 9 x 4; transposed 4 -> 8, 2x2 stride 2: 4 x 8 x 4 x 6 x 6;
+    # linear over 4 x 6 x 6 = 144 features to 10; per position 4 -> 10 channels at 36 positions
+    layers = analyze_layers(
+        [4, 6, 6],
+        [
+            {"type": "conv", "filters": 8, "kernel": 3, "padding": 1, "shared": True, "input": "input"},
+            {"type": "conv_transpose", "filters": 8, "kernel": 2, "stride": 2, "shared": True, "input": "input"},
+            {"type": "linear", "units": 10, "shared": True, "input": "input"},
+            {"type": "linear", "units": 10, "per_position": True, "shared": True, "input": "input"},
+        ],
+    ).layers
+    assert [layer.params for layer in layers] == [0, 0, 0, 0]
+    assert [layer.macs for layer in layers] == [6 * 6 * 8 * 9 * 4, 4 * 8 * 4 * 6 * 6, 144 * 10, 36 * 4 * 10]
+
+
+def test_a_linear_flattens_a_1d_map() -> None:
+    # a 1-D map of 4 channels x 5 positions: 20 features, 20 x 3 + 3 = 63 params; exported with nn.Flatten first
+    (layer,) = analyze_layers([4, 5], [{"type": "linear", "units": 3}]).layers
+    assert (layer.params, layer.note) == (63, "flattens 4x5 = 20")
+    assert layer.kind.torch_module(layer.config, layer.input_shapes).startswith("nn.Sequential(nn.Flatten(), ")
+
+
+def test_asymmetric_same_padding_on_a_1d_map_puts_the_odd_pixel_after() -> None:
+    # kernel 4 at stride 1: 3 pixels of padding, 1 before and 2 after
+    (layer,) = analyze_layers([2, 8], [{"type": "conv", "filters": 2, "kernel": 4, "padding": "same"}]).layers
+    (warning,) = [finding.message for finding in layer.warnings if finding.code == "asymmetric"]
+    assert "1/2 positions before/after (the odd pixel goes after," in warning
+    # on a 2-D map, per axis: the odd row goes to the bottom, the odd column to the right
+    (layer,) = analyze_layers([2, 8, 8], [{"type": "conv", "filters": 2, "kernel": 4, "padding": "same"}]).layers
+    (warning,) = [finding.message for finding in layer.warnings if finding.code == "asymmetric"]
+    assert "1/2 rows, 1/2 columns before/after (the odd pixel goes bottom/right," in warning

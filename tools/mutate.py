@@ -157,6 +157,31 @@ EQUIVALENT: dict[tuple[str, str], str] = {
         'named = (f"{name} {format_shape(shape)}" for name, shape in zip(sources, shapes, strict=True)): True -> False',
     ): "a merge's sources and their shapes: always of one length",
     ("kinds.merge", "for other in inputs[1:]:: 1 -> 0"): "also compares the first input with itself, always equal",
+    **dict.fromkeys(
+        [
+            (
+                "kinds.weighted",
+                "padded = (n + before + after for n, (before, after) in zip(inputs[0][1:], sides, strict=True)): "
+                "True -> False",
+            ),
+            (
+                "kinds.weighted",
+                'sides = ", ".join(f"{before}/{after} {unit}" for (before, after), unit in zip(pads, units, '
+                "strict=True)): True -> False",
+            ),
+            (
+                "kinds.weighted",
+                'axis_names(len(size), "out"), size, kernel, stride, pad, output_pad, dilation, strict=True: True -> '
+                "False",
+            ),
+            (
+                "kinds.weighted",
+                "windows = tuple(self.window(*axis) for axis in zip(kernel, stride, pad, dilation, strict=True)): "
+                "True -> False",
+            ),
+        ],
+        "one value per spatial axis in each zipped sequence, resolved to the input's rank: always of one length",
+    ),
     (
         "kinds.merge",
         'return call("Concat", dim=(resolve_axis(config["axis"], inputs[0], self.type) + 1, 1)): 0 -> 1',
@@ -337,6 +362,140 @@ EQUIVALENT: dict[tuple[str, str], str] = {
             ("onnx.constants", "data, indices, updates = _given(inputs)[:3]: 3 -> 4"),
         ],
         "validity.py admits a Range or a ScatterND of exactly 3 inputs before anything is folded",
+    ),
+    **{
+        ("passes.latency", f"channels: tuple[int, int, int] = (0, 0, 1): {change}"): (
+            "a Work's channels are read only for the lane families (padded_flops) and grouped convs (their "
+            "efficiency); every such Work gives its own (Node.work's convs and linears, microbench's conv and Gemm)"
+        )
+        for change in ("0 -> 1", "1 -> 2", "1 -> 0")
+    },
+    **{
+        ("passes.latency", f"channels or (0, 0, 1),: {change}"): (
+            "a node without weights is never of a lane family nor grouped: its channels are never read, only its "
+            "groups divided by (1 -> 0 is killed)"
+        )
+        for change in ("0 -> 1", "1 -> 2")
+    },
+    (
+        "passes.latency",
+        'channels = (head.input_shapes[0][0], head.output_shape[0], head.config.get("groups", 1)) if weighted else'
+        " None: 1 -> 2",
+    ): "the default serves linears only, never of the grouped family: their groups are never read (0 is, killed)",
+    ("passes.latency", "other = layer.input_shapes[1 - layer.inputs.index(source)]: 1 -> 0"): (
+        "an add's inputs have one shape (kinds.merge refuses others): the source's elements are the other's"
+    ),
+    ("passes.latency", "if lanes <= 1 or work.family not in LANE_FAMILIES or not c_out:: <= -> < (comparison 1)"): (
+        "one lane rounds every channel count to itself: factor 1.0, the FLOPs unchanged"
+    ),
+    ("passes.latency", "if lanes <= 1 or work.family not in LANE_FAMILIES or not c_out:: 1 -> 0"): (
+        "one lane rounds every channel count to itself: factor 1.0, the FLOPs unchanged"
+    ),
+    (
+        "passes.latency",
+        'factor = up(c_out) if work.family == "depthwise" else up(c_out) * (up(c_in) if c_in >= lanes else 1.0):'
+        " >= -> > (comparison 1)",
+    ): "at c_in == lanes, rounding c_in up to the lanes is the identity: factor 1.0 either way",
+    ("passes.latency", "for node, work in zip(nodes, works, strict=True):: True -> False"): (
+        "works is made from nodes, one per node"
+    ),
+    (
+        "spec.shapes",
+        "replace(self.network, nodes=tuple(self.nodes[: self.done + 1]), output=failing.name, more_outputs=()): 1 -> 2",
+    ): "the engine runs the nodes in order and raises at the failing one: a node after it is never evaluated",
+    **{
+        ("passes.patches", f"if best is not None and (bounds[index], index) > best[:2]:: {change}"): (
+            "no two candidates share an index: (bound, index) never equals (peak, index) of the best, and the "
+            "comparison ends within the first two items"
+        )
+        for change in ("> -> >= (comparison 1)", "2 -> 3")
+    },
+    **{
+        ("passes.patches", f"if best is None or (plan.peak, index) < best[:2]:: {change}"): (
+            "no two candidates share an index: the comparison ends within the first two items, never equal"
+        )
+        for change in ("< -> <= (comparison 1)", "2 -> 3")
+    },
+    ("passes.patches", "break: break -> continue"): (
+        "the candidates are sorted by (bound, index): every later one fails the same test, and none is evaluated"
+    ),
+    (
+        "passes.patches",
+        "sources = dict(zip((self.plan.alias[name] for name in split.inputs), split.input_shapes, strict=True)):"
+        " True -> False",
+    ): "a layer has one input shape per input",
+    ("passes.patches", "for source, shape in zip(step.inputs, step.input_shapes, strict=True):: True -> False"): (
+        "a layer has one input shape per input"
+    ),
+    ("passes.patches", "for at in range(index, -1, -1):: 1 -> 2"): (
+        "the extra step at -1 is the last one: the split again (the same demands, the same hull) or a step after "
+        "it, which needs no region (None: the hull unchanged)"
+    ),
+    ("passes.patches", "best: tuple[list[int], Grid] = ([], (0, 0)): 0 -> 1"): (
+        "the first pattern replaces the initial patch whatever it is (best[0] is empty)"
+    ),
+    (
+        "passes.patches",
+        "return (0, 1) if size == 1 < output[axis + 1] else region  # a size-1 input broadcasts: < -> <= (comparison"
+        " 2)",
+    ): "an output of size 1 has the one region (0, 1)",
+    ("passes.patches", "if tiles and step.macs % (step.output_shape[1] * step.output_shape[2]):: 1 -> 0"): (
+        "the kinds that run on tiles with MACs (convs, per-position linears) do C_out x C_in / groups x k MACs per "
+        "position: C_out x W divides them as H x W does"
+    ),
+    (
+        "passes.patches",
+        "rest = max((step.live_bytes for step in self.deployment.steps[index + 1 :]), default=0): 0 -> 1",
+    ): "the split's buffer, compared with it, is at least one byte",
+    **{
+        (
+            "passes.patches",
+            f"elif readers[step.name][-1] > (readers[worst][-1] if readers[worst] else -1):: {change}",
+        ): (
+            "the else is never taken: worst is the network's input, which the first step reads (every step's inputs "
+            "lead back to it), or a step with readers (the elif runs only for those)"
+        )
+        for change in ("drop unary '-'", "1 -> 0", "1 -> 2")
+    },
+    **{
+        ("conventions.rules", f"return 1, 1: {change}"): (
+            "the kernel of a kind without one: only conv and pool rules read k_h and k_w, and those kinds all have a "
+            "kernel"
+        )
+        for change in ("1 -> 2", "1 -> 0")
+    },
+    **{
+        (
+            "conventions.rules",
+            f'groups=layer.config["groups"] if layer.type in ("conv", "conv_transpose") else 1,: {change}',
+        ): "the groups of a kind without them: only the conv and transposed conv rules read groups"
+        for change in ("1 -> 2", "1 -> 0")
+    },
+    ("conventions.counting", "return Tally(layer, 0, None, (), count.error): 0 -> 1"): (
+        "a network with a layer the tool crashes on shows no count: recount raises, the conventions table shows the "
+        "error"
+    ),
+    ("conventions.counting", "for mine, ours in zip(counting.layers, default.layers, strict=True):: True -> False"): (
+        "both countings are of the same layers"
+    ),
+    ("conventions.counting", "continue: continue -> break"): (
+        "only onnx-tool's rules crash, and it has one registry: no part follows"
+    ),
+    (
+        "conventions.thop",
+        "return sum(max(min(i * stride - pad + kernel, upper) - max(i * stride - pad, lower), 0) for i in range(out)):"
+        " 0 -> 1",
+    ): (
+        "every window reads at least one input: PyTorch allows padding up to half the kernel, and with ceil_mode drops "
+        "a last window that would start in the right padding"
+    ),
+    (
+        "conventions.thop",
+        "for suffix, n, o, k, step, p in zip(AXIS_SUFFIXES[len(size)], size, out, kernel, stride, pad, strict=True):"
+        ": True -> False",
+    ): "every list has one entry per spatial axis of the input",
+    ("conventions.thop", "for suffix, n, o in zip(AXIS_SUFFIXES[len(size)], size, out, strict=True):: True -> False"): (
+        "every list has one entry per spatial axis of the input"
     ),
     ("core.formula", "ADD, MUL, DIV, ATOM = 1, 2, 3, 4: 1 -> 0"): "only the order of the precedences matters",
     ("core.formula", "ADD, MUL, DIV, ATOM = 1, 2, 3, 4: 4 -> 5"): "only the order of the precedences matters",
