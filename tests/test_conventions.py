@@ -15,6 +15,7 @@ from convcalc.kinds.catalogue import CATALOGUE
 from convcalc.passes.conventions.counting import CONVENTIONS, count_layers, explain_rules
 from tests.conftest import REPO, run_cli
 from tests.docs import page
+from tests.netbuild import analyze_layers
 from tests.test_onnx import NOT_IMPORTED_YET
 
 PEERS = REPO / "tests" / "data" / "peers"
@@ -71,6 +72,15 @@ def test_the_versions_are_the_recordings():
 
     assert {path.stem: recorded(path.stem)["version"] for path in sorted(PEERS.glob("*.json"))} == RECORDED
     assert CONVENTIONS["ultralytics_thop"].release == "ultralytics-thop 2.2.3"  # pip's name and version
+
+
+def test_the_counter_names_the_tool_with_its_packages_version():
+    """The version after the package's name, or after the tool when the package is another's (the recordings'
+    versions)."""
+    assert CONVENTIONS["fvcore"].counter == f"fvcore {recorded('fvcore')['version']}"
+    assert CONVENTIONS["ptflops"].counter == f"ptflops {recorded('ptflops')['version']} (pytorch backend)"
+    torch = recorded("flop_counter")["version"]
+    assert CONVENTIONS["flop_counter"].counter == f"torch.utils.flop_counter.FlopCounterMode (torch {torch})"
 
 
 # --- torchvision's modules: where they differ from the spec's modules (the export) -----------------------------------
@@ -372,6 +382,9 @@ HAND = [
     # conv 3 -> 8, 3x3, pad 1, bias, on 3x10x10: 8 x 10 x 10 x 3 x 3 x 3 = 21,600 multiply-adds; bias 800
     ("fvcore", "[3, 10, 10]", "{type: conv, filters: 8, kernel: 3, padding: 1}", 21_600, ()),
     ("fvcore", "[3, 10, 10]", "{type: conv, filters: 8, kernel: 3, padding: same}", 0, ("aten::_convolution_mode",)),
+    # 'same' at stride 2 on 7x7: 4 outputs, (4 - 1) x 2 + 3 - 7 = 2 padded, 1 a side, written as padding=1: counted
+    # 8 x 4 x 4 x 3 x 3 x 3 = 3,456 with nothing unsupported
+    ("fvcore", "[3, 7, 7]", "{type: conv, filters: 8, kernel: 3, stride: 2, padding: same, bias: false}", 3_456, ()),
     ("ptflops", "[3, 10, 10]", "{type: conv, filters: 8, kernel: 3, padding: 1}", 21_600 + 800, ()),
     ("thop", "[3, 10, 10]", "{type: conv, filters: 8, kernel: 3, padding: 1}", 21_600, ()),
     ("torchinfo", "[3, 10, 10]", "{type: conv, filters: 8, kernel: 3, padding: 1}", (216 + 8) * 100, ()),
@@ -447,6 +460,11 @@ HAND = [
     ("ultralytics_thop", "[4, 5, 5]", "{type: conv_transpose, filters: 2, kernel: 2, stride: 2, bias: false}", 800, ()),
     ("ultralytics_thop", "[4, 5, 5]", "{type: upsample, scale: 2}", 0, ()),
     ("ultralytics_thop", "[4, 5, 5]", "{type: upsample, scale: 2, mode: bilinear}", 11 * 400, ()),
+    # count_upsample: 5 per output element for linear (2 x 8 = 16 here), 13 x 2 + 5 = 31 for trilinear (4 x 4 x 4)
+    ("ultralytics_thop", "[2, 4]", "{type: upsample, scale: 2, mode: linear}", 16 * 5, ()),
+    ("ultralytics_thop", "[1, 2, 2, 2]", "{type: upsample, scale: 2, mode: trilinear}", 64 * 31, ()),
+    # softmax over the 5 rows of 4x5x6: 120 / 5 = 24 rows of 5 features, each 5 exps + 4 adds + 5 divides = 14
+    ("thop", "[4, 5, 6]", "{type: softmax, axis: 1}", 24 * 14, ()),
     # 8 features x 4 tokens, 2 heads: projections 4 x 8 x (24 + 8), Q K^T and A V 2 x 4 x 4 x 8
     ("ultralytics_thop", "[8, 4]", "{type: attention, heads: 2}", 1_024 + 256, ()),
 ]
@@ -474,6 +492,81 @@ def test_a_batch_multiplies_every_count():
     single = count_layers(network("resnet18@224x224").layers, CONVENTIONS["thop"]).count
     batch = analyze("resnet18", batch=4)
     assert count_layers(batch.layers, CONVENTIONS["thop"], batch=4).count == 4 * single
+
+
+SMALL = [
+    {"type": "conv", "name": "c", "filters": 8, "kernel": 3, "bias": False},  # 4x8x8 -> 8x6x6
+    {"type": "conv", "name": "d", "filters": 8, "kernel": 3, "groups": 8, "bias": False},  # depthwise -> 8x4x4
+    {"type": "flatten"},  # 128
+    {"type": "linear", "name": "l", "units": 10},
+]
+
+
+def test_a_batch_multiplies_the_rules_that_read_convcalcs_macs():
+    """torchvision's rule is convcalc's MACs per sample: the conv c on 4x8x8, 8 x 6 x 6 x 4 x 3 x 3 = 10,368 per
+    sample, is 20,736 for a batch of 2."""
+    batch = analyze_layers([4, 8, 8], SMALL[:1], batch=2)
+    assert count_layers(batch.layers, CONVENTIONS["torchvision"], batch=2).count == 2 * 10_368
+
+
+def test_counts_flops_and_differences_on_a_small_network():
+    """SMALL: c 10,368 MACs (no bias), d 8 x 4 x 4 x 1 x 9 = 1,152, l 128 x 10 = 1,280: 12,800. convcalc's FLOPs: 2 x
+    MACs, and the linear's 10 bias adds: 20,736 + 2,304 + 2,570 = 25,610; its headline count is the MACs.
+    flop_counter counts 2 x MACs without bias: 10 fewer FLOPs, all of them the linear's. thop counts the same 12,800
+    MACs and no FLOPs: the recounted analysis says 0 FLOPs."""
+    from convcalc.api import counted_as
+    from convcalc.passes.conventions.counting import difference_by_kind
+
+    analysis = analyze_layers([4, 8, 8], SMALL)
+    own = count_layers(analysis.layers, CONVENTIONS["convcalc"])
+    assert (own.count, own.macs, own.flops) == (12_800, 12_800, 25_610)
+    assert difference_by_kind(count_layers(analysis.layers, CONVENTIONS["flop_counter"]), own) == {"linear": -10}
+    thop = counted_as(analysis, "thop")
+    assert (thop.total.macs, thop.total.flops, [layer.flops for layer in thop.layers]) == (12_800, 0, [0] * 4)
+
+
+def test_differences_by_kind_largest_first_then_by_name():
+    """ptflops on 4x8x8 (256 elements): a ReLU counted twice (module hook and F.relu wrapper), 2 x 256 = 512; a batch
+    norm 2 x 256 = 512; a linear 256 -> 10 with its 10 bias adds, 10 more than convcalc's 2,560 MACs. The ties in
+    name order (batchnorm before relu, though the relu comes first), then the linear."""
+    from convcalc.passes.conventions.counting import difference_by_kind
+
+    layers = [{"type": "relu"}, {"type": "batchnorm"}, {"type": "flatten"}, {"type": "linear", "units": 10}]
+    analysis = analyze_layers([4, 8, 8], layers)
+    ptflops, own = (count_layers(analysis.layers, CONVENTIONS[name]) for name in ("ptflops", "convcalc"))
+    assert list(difference_by_kind(ptflops, own).items()) == [("batchnorm", 512), ("relu", 512), ("linear", 10)]
+
+
+def test_what_a_tool_skips_or_crashes_on_is_said_per_layer():
+    """fvcore lists aten::max_pool2d as unsupported (its recordings, tests/data/peers/fvcore.json): the recounted max
+    pool's note says so. onnx-tool raises on torch's LRN export: its explained rule says so and counts 0."""
+    from convcalc.api import counted_as
+
+    analysis = analyze_layers([4, 8, 8], [{"type": "lrn", "name": "n", "size": 3}, {"type": "maxpool", "kernel": 2}])
+    assert counted_as(analysis, "fvcore").layers[1].note == "not counted: aten::max_pool2d"
+    (step,) = explain_rules(analysis.layers[0], CONVENTIONS["onnx-tool"])
+    assert "The tool raises: " in step.rule and (step.formula, step.value) == ("0", 0)
+
+
+def test_explain_names_groups_only_where_there_are_groups_and_a_flat_input_as_n():
+    """thop's conv rule on c: 8 x 6 x 6 x 4 x 3 x 3 = 10,368, no groups in it; on the depthwise d, 8 x 4 x 4 x
+    (8 / 8) x 3 x 3 = 1,152; its linear rule on the flat 128 features: N_in x N_out = 128 x 10 = 1,280.
+    torchvision's rule on c is convcalc's MACs, the same 10,368."""
+    layers = {layer.name: layer for layer in analyze_layers([4, 8, 8], SMALL).layers}
+    explained = {name: explain_rules(layers[name], CONVENTIONS["thop"]) for name in ("c", "d", "l")}
+    shown = {
+        name: [(step.formula, step.substituted, step.value) for step in steps] for name, steps in explained.items()
+    }
+    assert shown == {
+        "c": [("C_out * H_out * W_out * C_in * k_h * k_w", "8 * 6 * 6 * 4 * 3 * 3", 10_368)],
+        "d": [("C_out * H_out * W_out * (C_in / groups) * k_h * k_w", "8 * 4 * 4 * (8 / 8) * 3 * 3", 1_152)],
+        "l": [("N_in * N_out", "128 * 10", 1_280)],
+    }
+    (step,) = explain_rules(layers["c"], CONVENTIONS["torchvision"])  # convcalc's MACs of a sample
+    assert (step.formula, step.value) == ("MACs", 10_368)
+    assert explained["c"][0].rule.startswith("output elements x C_in / groups x k_h x k_w, no bias")  # the rule's text
+    (step,) = explain_rules(layers["c"], CONVENTIONS["flop_counter"])  # 2 x the multiply-adds, in FLOPs
+    assert step.rule.startswith("2 x (C_out x H_out x W_out x C_in / groups x k_h x k_w") and step.value == 2 * 10_368
 
 
 def test_explain_substitutes_the_rule():
@@ -660,9 +753,12 @@ ONNX_TOOL_HAND = [
     ("[3, 10, 10]", "{type: conv, filters: 8, kernel: 3, padding: 1}", 800 * 27 + 800),
     # transposed 4 -> 2, 2x2 stride 2 on 4x5x5: 200 outputs x (2 x 2 x 2) (recorded by hand: 3,200 at batch 2)
     ("[4, 5, 5]", "{type: conv_transpose, filters: 2, kernel: 2, stride: 2, bias: false}", 1_600),
+    # in 2 groups, 4 -> 4: 4 x 10 x 10 = 400 outputs x (4 / 2 x 2 x 2)
+    ("[4, 5, 5]", "{type: conv_transpose, filters: 4, kernel: 2, stride: 2, groups: 2, bias: false}", 400 * 8),
     ("[4, 5, 5]", "{type: batchnorm}", 31 * 100),
     ("[4, 5, 5]", "{type: layernorm, over: all, affine: false}", 7 * 100 + 29 * 25),
     ("[4, 5, 5]", "{type: groupnorm, groups: 2}", 9 * 100),
+    ("[4, 5, 5]", "{type: groupnorm, groups: 2, affine: false}", 7 * 100),  # InstanceNormalization only
     ("[4, 6, 6]", "{type: adaptive_avgpool, output: [3, 2]}", 144),
     ("[4, 6, 6]", "{type: global_avgpool}", 144 + 4 * 4),
     ("[4, 5, 5]", "{type: tanh}", 76 * 100),
@@ -672,13 +768,34 @@ ONNX_TOOL_HAND = [
     # 8 features x 4 tokens, 2 heads: projections 4 x 8 x (24 + 8) = 1,024, their biases (24 + 8) x 4 = 128, Q and K
     # scaled 2 x 32, Q K^T and A V 2 x (4 x 4 x 8) = 256, softmax 36 x 2 x 4 x 4 = 1,152
     ("[8, 4]", "{type: attention, heads: 2}", 1_024 + 128 + 64 + 256 + 1_152),
+    # without biases or an output projection: Q, K, V 4 x 8 x 24 = 768, Q and K scaled 64, products 256, softmax 1,152
+    ("[8, 4]", "{type: attention, heads: 2, qkv_bias: false, projection: false}", 768 + 64 + 256 + 1_152),
     ("[8, 4]", "{type: position_embedding}", 32),
+    ("[4, 5, 5]", "{type: leaky_relu}", 2 * 100),
+    (
+        "[4, 5, 5]",
+        "{type: arithmetic, op: mul, inputs: [input], constant: [1]}",
+        100,
+    ),  # one Mul node by a constant: 1 per element
+    ("[4, 5, 5]", "{type: upsample, scale: 2}", 0),  # Resize, nearest: no arithmetic
+    # 2 heads x 4 tokens x 8 features attending to themselves: Q and K scaled, 2 x 64 = 128; Q K^T and A V,
+    # 2 x (2 x 4 x 4 x 8) = 512; softmax 36 x 2 x 4 x 4 = 1,152
+    ("[2, 4, 8]", "{type: dot_product_attention, inputs: [input, input, input]}", 128 + 512 + 1_152),
 ]
 
 
 @pytest.mark.parametrize(("shape", "layer", "count"), ONNX_TOOL_HAND)
 def test_onnx_tool_one_layer_by_hand(tmp_path: Any, shape: str, layer: str, count: int):
     assert one_layer(tmp_path, shape, layer, "onnx-tool") == (count, ())
+
+
+def test_an_adaptive_pool_that_does_not_divide_on_one_axis_does_not_export(tmp_path: Any):
+    """torch.onnx.export refuses an adaptive pool whose output does not divide its input: 6 rows into 4 here (the 6
+    columns into 3 would)."""
+    spec = tmp_path / "adaptive.yaml"
+    spec.write_text("input: [4, 6, 6]\nlayers:\n  - {type: adaptive_avgpool, output: [4, 3]}\n", encoding="utf-8")
+    counting = count_layers(analyze(str(spec)).layers, CONVENTIONS["onnx-tool"])
+    assert counting.crash is not None and "does not divide its input size" in counting.crash
 
 
 def test_every_convention_names_every_kind_none_counts_zero_by_omission():

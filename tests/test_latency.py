@@ -426,3 +426,68 @@ def test_a_conv_on_a_1x1_map_runs_as_a_linear_layer() -> None:
     conv = {"type": "conv", "name": "c", "filters": 4, "kernel": 1, "bias": False}
     assert estimate(analyze_layers([8, 1, 1], [conv]), device).estimate_s == pytest.approx(128e-9, rel=1e-12)
     assert estimate(analyze_layers([8, 2, 1], [conv]), device).estimate_s == pytest.approx(128e-9, rel=1e-12)
+
+
+def test_the_linear_family_needs_a_1x1_map_in_and_out() -> None:
+    """On a device of 1e9 FLOP/s (bandwidth out of the way) with linear efficiency 0.5: a 2x1 conv 8 -> 4 on 8x2x1
+    gives 4x1x1 but reads a 2x1 map: dense, 2 x (1 x 4 x 2 x 8 = 64 MACs) = 128 FLOPs / 1e9 = 128 ns (as linear it
+    would take 256 ns). A 1x1 conv 8 -> 4 padded (1, 0) on 8x1x1 gives 4x3x1: pointwise, 2 x (3 x 4 x 8 = 96) = 192
+    FLOPs: 192 ns."""
+    device = DeviceProfile("d", {"float32": 1e9}, 1e15, efficiency={"linear": 0.5})
+    tall = {"type": "conv", "name": "c", "filters": 4, "kernel": [2, 1], "bias": False}
+    assert estimate(analyze_layers([8, 2, 1], [tall]), device).estimate_s == pytest.approx(128e-9, rel=1e-12)
+    padded = {"type": "conv", "name": "c", "filters": 4, "kernel": 1, "padding": [1, 0], "bias": False}
+    assert estimate(analyze_layers([8, 1, 1], [padded]), device).estimate_s == pytest.approx(192e-9, rel=1e-12)
+
+
+def test_only_an_add_of_two_joins_a_conv_and_free_layers_end_nothing() -> None:
+    """A concat of a conv's output and the input is a node of its own (onnxruntime fuses an add, not a concat): conv
+    + concat, 2 nodes. A dropout (free) between a conv and a relu: conv, then the relu after it, 2 nodes (the relu
+    reads the dropout, not the conv). A batch norm after conv + relu is a node of its own (it folds into a conv's
+    weights only right after it): 2 nodes; so is a batch norm after a lone batch norm: 2 nodes. conv + bn + relu
+    then relu6: the relu6 follows an activation, 2 nodes."""
+    conv = {"type": "conv", "name": "c", "filters": 4, "kernel": 1}
+    cases = {
+        "concat": [conv, {"type": "concat", "name": "cat", "inputs": ["c", "input"]}],
+        "dropout": [conv, {"type": "dropout", "name": "d"}, {"type": "relu", "name": "r"}],
+        "bn after relu": [conv, {"type": "relu"}, {"type": "batchnorm", "name": "b"}],
+        "bn after bn": [{"type": "batchnorm"}, {"type": "batchnorm", "name": "b"}],
+        "relu6 after bn, relu": [conv, {"type": "batchnorm"}, {"type": "relu"}, {"type": "relu6", "name": "r6"}],
+    }
+    nodes = {case: estimate(analyze_layers([4, 4, 4], layers), AVX2).nodes for case, layers in cases.items()}
+    assert nodes == dict.fromkeys(cases, 2)
+
+
+def test_convs_run_at_the_matrix_peak_and_other_layers_at_the_vector_peak() -> None:
+    """A device of 1e9 matrix FLOP/s and 1e8 vector FLOP/s, bandwidth out of the way: a 1x1 conv 4 -> 4 on 4x4
+    without bias, 2 x 16 x 4 x 4 = 512 FLOPs, at 1e9: 512 ns; the add of x and relu(x) on 4x4x4, 64 FLOPs, at 1e8:
+    640 ns (the relu, 64 FLOPs: 640 ns more)."""
+    device = DeviceProfile("v", {"float32": 1e9}, 1e15, vector_flops={"float32": 1e8})
+    conv = {"type": "conv", "name": "c", "filters": 4, "kernel": 1, "bias": False}
+    assert estimate(analyze_layers([4, 4, 4], [conv]), device).estimate_s == pytest.approx(512e-9, rel=1e-12)
+    latency = estimate(analyze_layers([4, 4, 4], ADD), device)
+    assert (latency.layers["sum"].estimate_s, latency.estimate_s) == (pytest.approx(640e-9), pytest.approx(1280e-9))
+
+
+def test_a_hot_roofline_reads_every_byte_at_its_own_bandwidth() -> None:
+    """With no network to stream weights from (a micro-benchmark's node run again and again), 1,000 bytes of weights
+    and 1,000 of activations at 1e10 bytes/s: 2,000 / 1e10 = 200 ns."""
+    device = DeviceProfile("b", {"float32": 1e15}, 1e10)
+    assert roofline(Work("elementwise", 0, 1000, 1000), device, "float32", None) == (0.0, pytest.approx(2e-7))
+
+
+def test_a_grouped_conv_runs_at_its_channels_per_group_efficiency() -> None:
+    """Grouped efficiency 0.2 at 4 input channels per group, 0.4 at 16: a 1x1 conv 32 -> 32 in 4 groups (8 per
+    group: 0.3, halfway in log) on 4x4 without bias does 2 x (16 x 32 x 8 = 4,096 MACs) = 8,192 FLOPs: at 1e9
+    FLOP/s, 8.192 us / 0.3 = 27.307 us."""
+    device = DeviceProfile("g", {"float32": 1e9}, 1e15, grouped_efficiency=((4.0, 0.2), (16.0, 0.4)))
+    conv = {"type": "conv", "name": "c", "filters": 32, "kernel": 1, "groups": 4, "bias": False}
+    assert estimate(analyze_layers([32, 4, 4], [conv]), device).estimate_s == pytest.approx(8.192e-6 / 0.3)
+
+
+def test_two_lanes_round_odd_channels_up() -> None:
+    """Lanes of 2: a 1x1 conv 3 -> 3 on 4x4 without bias, 2 x 16 x 3 x 3 = 288 FLOPs, is computed as 4 x 4 of 3 x 3
+    channels: 288 x 4 / 3 x 4 / 3 = 512 FLOPs, at 1e9 FLOP/s 512 ns."""
+    device = DeviceProfile("two", {"float32": 1e9}, 1e15, lanes=2)
+    conv = {"type": "conv", "name": "c", "filters": 3, "kernel": 1, "bias": False}
+    assert estimate(analyze_layers([3, 4, 4], [conv]), device).estimate_s == pytest.approx(512e-9)

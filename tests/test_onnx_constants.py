@@ -72,6 +72,15 @@ CASES = [
         (40, 30, 20, 10),
         id="slice-backward",
     ),
+    # stepping back from 10, past the end: clamped to the last index 3; end -10 + 4 = -6 clamped to -1: 3, 2, 1, 0
+    pytest.param(
+        "Slice",
+        [vector(10, 20, 30, 40), vector(10), vector(-10), vector(0), vector(-1)],
+        {},
+        (4,),
+        (40, 30, 20, 10),
+        id="slice-backward-from-past-the-end",
+    ),
     # the qkv split's Slice(shape, 1, INT64_MAX): end clamped to the size 3 -> indices 1, 2
     pytest.param("Slice", [vector(197, 1, 2304), vector(1), vector(INT64_MAX)], {}, (2,), (1, 2304), id="slice-to-end"),
     # on the last axis (-1 + 2 = 1), from 1 by 2: columns 1 and 3 of [[0, 1, 2, 3], [4, 5, 6, 7]]
@@ -101,6 +110,9 @@ CASES = [
         (1, 3, 4, 2, 5, 6),
         id="concat-axis-1",
     ),
+    # one part: itself; without axis (ONNX requires one from opset 4), the 1-D shape vectors on their one axis
+    pytest.param("Concat", [M23], {"axis": 0}, (2, 3), (0, 1, 2, 3, 4, 5), id="concat-one-part"),
+    pytest.param("Concat", [vector(1, 2), vector(3)], {}, (3,), (1, 2, 3), id="concat-vectors-no-axis"),
     # default perm reverses: M23 transposed is [[0, 3], [1, 4], [2, 5]]
     pytest.param("Transpose", [M23], {}, (3, 2), (0, 3, 1, 4, 2, 5), id="transpose-default"),
     # F.pad's pairs [[0, 0], [0, 0], [0, 0], [0, 1]] -> [[0, 0, 0, 0], [0, 0, 0, 1]]
@@ -137,6 +149,16 @@ CASES = [
     # (2, 1) + (3,) broadcast to (2, 3): [[10 + 1, 10 + 2, 10 + 3], [20 + 1, 20 + 2, 20 + 3]]
     pytest.param("Add", [const((2, 1), (10, 20)), vector(1, 2, 3)], {}, (2, 3), (11, 12, 13, 21, 22, 23), id="add"),
     pytest.param("Sub", [vector(8), const((), (2,))], {}, (1,), (6,), id="sub"),
+    pytest.param("Sub", [vector(2.5), vector(1.0)], {}, (1,), (1.5,), id="sub-floats"),
+    # (2, 1, 3) + (1, 2, 1) -> (2, 2, 3): out[i][j][k] = a[i][0][k] + b[0][j][0], a = 0..5, b = [10, 20]
+    pytest.param(
+        "Add",
+        [const((2, 1, 3), (0, 1, 2, 3, 4, 5)), const((1, 2, 1), (10, 20))],
+        {},
+        (2, 2, 3),
+        (10, 11, 12, 20, 21, 22, 13, 14, 15, 23, 24, 25),
+        id="add-3d",
+    ),
     # integers divide toward zero: -7 / 2 = -3.5 -> -3, 7 / -2 -> -3 (floor division would give -4)
     pytest.param("Div", [vector(-7, 7, -7, 7), vector(2, 2, -2, -2)], {}, (4,), (-3, 3, 3, -3), id="div-integers"),
     pytest.param("Div", [vector(7.0), vector(2.0)], {}, (1,), (3.5,), id="div-floats"),
@@ -148,6 +170,7 @@ CASES = [
     pytest.param("Add", [vector(INT64_MAX), vector(1)], {}, (1,), (-(2**63),), id="add-wraps"),
     pytest.param("Mul", [vector(2**62), vector(4)], {}, (1,), (0,), id="mul-wraps"),
     pytest.param("Pow", [vector(2, -3), vector(10, 3)], {}, (2,), (1024, -27), id="pow"),
+    pytest.param("Pow", [vector(3, -2), vector(0)], {}, (2,), (1, 1), id="pow-0"),  # x^0 = 1
     # sqrt(2) = 1.41421356...; float32 holds 1.41421354 (0x3FB504F3), written 1.4142135
     pytest.param("Pow", [vector(2.0), vector(0.5)], {}, (1,), (1.4142135,), id="pow-floats"),
     pytest.param("Neg", [vector(-(2**63), 5)], {}, (2,), (-(2**63), -5), id="neg-wraps"),
@@ -177,6 +200,15 @@ CASES = [
     # to int32, 2^31 wraps to -2^31; to uint8, -1 is 255
     pytest.param("Cast", [vector(2**31)], {"to": 6}, (1,), (-(2**31),), id="cast-int32"),
     pytest.param("Cast", [vector(-1)], {"to": 2}, (1,), (255,), id="cast-uint8"),
+    # 200, -1 and 40000 in each integer type (ONNX's data types: 3 int8, 4 uint16, 5 int16, 12 uint32, 13 uint64):
+    # 200 - 2^8 = -56; 40000 mod 2^8 = 64; -1 + 2^16 = 65535; 40000 - 2^16 = -25536; -1 + 2^32; -1 + 2^64
+    pytest.param("Cast", [vector(200, -1, 40000)], {"to": 3}, (3,), (-56, -1, 64), id="cast-int8"),
+    # uint64's 2^62 and 2^64 - 1 to int64: 2^62 fits; 2^64 - 1 wraps to -1
+    pytest.param("Cast", [vector(2**62, 2**64 - 1)], {"to": 7}, (2,), (2**62, -1), id="cast-uint64-to-int64"),
+    pytest.param("Cast", [vector(200, -1, 40000)], {"to": 4}, (3,), (200, 65535, 40000), id="cast-uint16"),
+    pytest.param("Cast", [vector(200, -1, 40000)], {"to": 5}, (3,), (200, -1, -25536), id="cast-int16"),
+    pytest.param("Cast", [vector(200, -1, 40000)], {"to": 12}, (3,), (200, 2**32 - 1, 40000), id="cast-uint32"),
+    pytest.param("Cast", [vector(200, -1, 40000)], {"to": 13}, (3,), (200, 2**64 - 1, 40000), id="cast-uint64"),
     # float32 has a 24-bit significand: 2^24 + 1 = 16777217 rounds to the even 16777216
     pytest.param("Cast", [vector(16777217)], {"to": 1}, (1,), (16777216.0,), id="cast-float32"),
     pytest.param("Cast", [vector(0, 3)], {"to": 9}, (2,), (False, True), id="cast-bool"),
@@ -187,6 +219,19 @@ CASES = [
     # index 1 and 3 of [0, 0, 0, 0] set to 5 and 7
     pytest.param(
         "ScatterND", [vector(0, 0, 0, 0), const((2, 1), (1, 3)), vector(5, 7)], {}, (4,), (0, 5, 0, 7), id="scatter"
+    ),
+    # 1-D indices: one index of one coordinate, index 2 set to 7
+    pytest.param(
+        "ScatterND", [vector(0, 0, 0), vector(2), const((), (7,))], {}, (3,), (0, 0, 7), id="scatter-1d-index"
+    ),
+    # rows 0 and 1 of a 2 x 2 set to [6, 7] and [8, 9]: each index's one coordinate, then the next index's
+    pytest.param(
+        "ScatterND",
+        [const((2, 2), (0, 0, 0, 0)), const((2, 1), (0, 1)), const((2, 2), (6, 7, 8, 9))],
+        {},
+        (2, 2),
+        (6, 7, 8, 9),
+        id="scatter-rows",
     ),
     # row 1 of a 2 x 2 set to [8, 9]
     pytest.param(
@@ -199,10 +244,102 @@ CASES = [
     ),
     # dims (2 * 3, 4)
     pytest.param("Flatten", [const((2, 3, 4), tuple(range(24)))], {"axis": 2}, (6, 4), tuple(range(24))),
+    # axis -1 of 3 dims is axis 2: (2 * 3, 2)
+    pytest.param(
+        "Flatten", [const((2, 3, 2), tuple(range(12)))], {"axis": -1}, (6, 2), tuple(range(12)), id="flatten-negative"
+    ),
     pytest.param("ReduceMean", [const((2, 3, 4)), vector(1)], {}, (2, 1, 4), None, id="reduce-keepdims"),
     pytest.param("ReduceMean", [const((2, 3, 4)), vector(1)], {"keepdims": 0}, (2, 4), None, id="reduce"),
     pytest.param("ReduceSum", [const((2, 3, 4))], {}, (1, 1, 1), None, id="reduce-all"),
     pytest.param("Identity", [vector(1, 2)], {}, (2,), (1, 2), id="identity"),
+    # a norm has its input's dims (not its scale's)
+    pytest.param(
+        "BatchNormalization", [const((1, 2, 3, 3)), *[const((2,))] * 4], {}, (1, 2, 3, 3), None, id="norm-dims"
+    ),
+    # and more of each op's ways, each also run through onnx's ReferenceEvaluator when written, which agreed:
+    pytest.param("LessOrEqual", [vector(1, 2, 3), vector(2)], {}, (3,), (True, True, False), id="less-or-equal"),
+    pytest.param("GreaterOrEqual", [vector(1, 2, 3), vector(2)], {}, (3,), (False, True, True), id="greater-or-equal"),
+    pytest.param(
+        "Xor",
+        [vector(True, True, False, False), vector(True, False, True, False)],
+        {},
+        (4,),
+        (False, True, True, False),
+        id="xor",
+    ),
+    pytest.param("Abs", [vector(-(2**63), -3)], {}, (2,), (-(2**63), 3), id="abs-wraps"),  # |-2^63| wraps to itself
+    # no axes and noop_with_empty_axes: the input as it is
+    pytest.param(
+        "ReduceSum", [M23, vector()], {"noop_with_empty_axes": 1}, (2, 3), (0, 1, 2, 3, 4, 5), id="reduce-noop"
+    ),
+    # axis -1 of 2 dims is 1: [[1], [2]] and [[3, 4], [5, 6]] -> [[1, 3, 4], [2, 5, 6]]
+    pytest.param(
+        "Concat",
+        [const((2, 1), (1, 2)), const((2, 2), (3, 4, 5, 6))],
+        {"axis": -1},
+        (2, 3),
+        (1, 3, 4, 2, 5, 6),
+        id="concat-negative-axis",
+    ),
+    # dims (2, 3, 4, 5) from -2 + 4 = 2 to the end: [4, 5]
+    pytest.param("Shape", [const((2, 3, 4, 5))], {"start": -2}, (2,), (4, 5), id="shape-negative-start"),
+    # column 0 of M23 (axis -1 + 2 = 1), kept as an axis of 1: [[0], [3]]
+    pytest.param("Gather", [M23, vector(0)], {"axis": -1}, (2, 1), (0, 3), id="gather-negative-axis"),
+    # from 4 back by 2 while above 1: indices 4 and 2
+    pytest.param(
+        "Slice",
+        [vector(0, 1, 2, 3, 4), vector(4), vector(1), vector(0), vector(-2)],
+        {},
+        (2,),
+        (4, 2),
+        id="slice-back-by-2",
+    ),
+    # columns 1 to 3 of M23 (axis -1 + 2 = 1): [[1, 2], [4, 5]]
+    pytest.param("Slice", [M23, vector(1), vector(3), vector(-1)], {}, (2, 2), (1, 2, 4, 5), id="slice-axis-given"),
+    # numpy's mod of floats (the divisor's sign): -7.5 = 2 * -4 + 0.5
+    pytest.param("Mod", [vector(-7.5), vector(2.0)], {}, (1,), (0.5,), id="mod-floats"),
+    # 3^40 = 12157665459056928801 is above 2^63: int64 holds it less 2^64
+    pytest.param("Pow", [vector(3), vector(40)], {}, (1,), (3**40 - 2**64,), id="pow-wraps"),
+    # sqrt(0) = 0; sqrt(0.5) = 0.70710678..., float32 0.70710677
+    pytest.param("Sqrt", [vector(0.0, 0.5)], {}, (2,), (0.0, 0.70710677), id="sqrt"),
+    # 2-D indices on axis 1 of M23: each row's [[0, 2], [1, 1]]: [[[0, 2], [1, 1]], [[3, 5], [4, 4]]]
+    pytest.param(
+        "Gather",
+        [M23, const((2, 2), (0, 2, 1, 1))],
+        {"axis": 1},
+        (2, 2, 2),
+        (0, 2, 1, 1, 3, 5, 4, 4),
+        id="gather-2d-axis-1",
+    ),
+    # axis 0: (1, 2 * 3); axis 2 = the rank: (2 * 3, 1)
+    pytest.param("Flatten", [M23], {"axis": 0}, (1, 6), (0, 1, 2, 3, 4, 5), id="flatten-0"),
+    pytest.param("Flatten", [const((2, 3, 4))], {}, (2, 12), None, id="flatten-default-axis-1"),  # (2, 3 * 4)
+    pytest.param("Flatten", [M23], {"axis": 2}, (6, 1), (0, 1, 2, 3, 4, 5), id="flatten-rank"),
+    # 3 axes reversed: (1, 2, 3) -> (3, 2, 1), out[k][j][0] = in[0][j][k]
+    pytest.param(
+        "Transpose", [const((1, 2, 3), (0, 1, 2, 3, 4, 5))], {}, (3, 2, 1), (0, 3, 1, 4, 2, 5), id="transpose-3-default"
+    ),
+    pytest.param("ReduceMax", [const((2, 3, 4)), vector(-1)], {"keepdims": 0}, (2, 3), None, id="reduce-negative-axis"),
+    pytest.param("Squeeze", [const((2, 1), (4, 5)), vector(-1)], {}, (2,), (4, 5), id="squeeze-negative-axis"),
+    pytest.param("ConstantOfShape", [vector()], {}, (), (0.0,), id="constant-of-shape-scalar"),  # dims []: one value
+    pytest.param(
+        "Range", [vector(1.0), vector(2.0), vector(0.25)], {}, (4,), (1.0, 1.25, 1.5, 1.75), id="range-quarter"
+    ),
+    # a whole-number start with float bounds (tensors of two types, which ONNX does not allow): computed in floats,
+    # ceil((2.0 - 0) / 0.5) = 4 values
+    pytest.param("Range", [vector(0), vector(2.0), vector(0.5)], {}, (4,), (0.0, 0.5, 1.0, 1.5), id="range-mixed"),
+    # [3] against (2, 3): (2, 3), each row as it is
+    pytest.param("Expand", [M23, vector(3)], {}, (2, 3), (0, 1, 2, 3, 4, 5), id="expand-lower-rank"),
+    # a 2-D index (row 1, column 0) into a 2 x 2: one value set
+    pytest.param(
+        "ScatterND",
+        [const((2, 2), (0, 0, 0, 0)), const((1, 2), (1, 0)), vector(9)],
+        {},
+        (2, 2),
+        (0, 0, 9, 0),
+        id="scatter-2d",
+    ),
+    pytest.param("Unsqueeze", [const((1,) * 63, (5,)), vector(0)], {}, (1,) * 64, (5,), id="unsqueeze-to-64-dims"),
 ]
 
 
@@ -245,6 +382,10 @@ def test_a_constant_over_64_values_keeps_its_dims_only() -> None:
 def test_what_cannot_be_told_is_not_folded() -> None:
     assert run("MatMul", vector(1, 2), vector(3, 4)) is None  # not an op folded
     assert run("Reshape", vector(1, 2), const((2,))) is None  # its target unknown
+    assert run("Slice", vector(1, 2, 3), vector(1)) is None  # no ends given
+    assert run("Cast", vector(1, 2)) == Tensor("out", (2,), None)  # no 'to' (ONNX requires one): no type to cast to
+    # a ScatterND that adds (not replaces): dims only
+    assert folded("ScatterND", vector(0, 0), const((1, 1), (0,)), vector(1), reduction="add") == ((2,), None)
     assert run("Add", const(()), vector(1)) is None  # neither dims nor values: dims unknown
     assert run("Cast", const((2,)), to=7) == Tensor("out", (2,), None)  # dims without values
 
@@ -252,14 +393,33 @@ def test_what_cannot_be_told_is_not_folded() -> None:
 HOSTILE = [
     pytest.param("Slice", [vector(1, 2), vector(0), vector(2), vector(0), vector(0)], {}, "a Slice step of 0"),
     pytest.param("Gather", [vector(1, 2, 3, 4), vector(7)], {}, "index 7 is out of range for 4 values"),
+    pytest.param("Gather", [vector(1, 2, 3, 4), vector(4)], {}, "index 4 is out of range for 4 values"),
+    pytest.param("Gather", [vector(1, 2, 3, 4), vector(-5)], {}, "index -5 is out of range for 4 values"),
+    pytest.param("Unsqueeze", [vector(1, 2), vector(0, 0)], {}, "name an axis twice"),
+    pytest.param("Concat", [M23, const((2, 2), (0, 0, 0, 0))], {"axis": 0}, "do not concatenate"),
+    pytest.param("Reshape", [vector(1, 2), vector(0, 0)], {}, r"a 0 at index 1 of \[0, 0\] for dims \[2\]"),
+    pytest.param("Reshape", [vector(1, 2, 3), vector(2, -1)], {}, r"cannot reshape dims \[3\]"),
+    pytest.param("Flatten", [M23], {"axis": 3}, "axis 3 is out of range for 2 dimensions"),
+    pytest.param("Flatten", [M23], {"axis": -3}, "axis -1 is out of range for 2 dimensions"),
+    pytest.param("Range", [vector(0.0), vector(math.inf), vector(1.0)], {}, "a Range from 0.0 to inf by 1.0"),
+    pytest.param("Range", [vector(0, 1), vector(4), vector(1)], {}, r"a Range bound of dims \[2\]"),
     pytest.param("Gather", [vector(1, 2), vector(0)], {"axis": 1}, "axis 1 is out of range for 1 dimensions"),
     pytest.param("Add", [vector(1, 2), vector(1, 2, 3)], {}, r"dims \[2\] and \[3\] do not broadcast"),
-    pytest.param("Reshape", [vector(1, 2, 3), vector(2, -1)], {}, r"cannot reshape dims \[3\]"),
     pytest.param("Div", [vector(6), vector(0)], {}, "division by zero"),
     pytest.param("Mod", [vector(6), vector(0)], {}, "division by zero"),
     pytest.param("Range", [vector(0), vector(4), vector(0)], {}, "delta of 0"),
     pytest.param("Cast", [vector(math.nan)], {"to": 7}, "cannot cast nan"),
     pytest.param("Reshape", [vector(1.0, 2.0), vector(math.inf)], {}, "expected a whole number, got inf"),
+    pytest.param("Reshape", [vector(1.0, 2.0), vector(2.5)], {}, "expected a whole number, got 2.5"),
+    # [-2, -1]: the -1 is 2 / -2 = -1, and (-2) x (-1) = 2 values, but no size is below 0
+    pytest.param(
+        "Reshape", [vector(1, 2), vector(-2, -1)], {}, r"cannot reshape dims \[2\] \(2 values\) to \[-2, -1\]"
+    ),
+    pytest.param("Slice", [M23, vector(0, 0), vector(1)], {}, "a Slice of starts"),  # 2 starts, 1 end
+    pytest.param("Slice", [vector(1, 2), vector(0, 0), vector(1, 1), vector(0, 0)], {}, "a Slice of starts"),  # twice
+    pytest.param(
+        "ConstantOfShape", [vector(3)], {"value": Tensor("", (2,), (1, 2))}, "its value is not a tensor of one value"
+    ),
     pytest.param("Identity", [Tensor("t", (2,), (1, 2, 3))], {}, r"'t' holds 3 values for dims \[2\]"),
     pytest.param("Transpose", [M23], {"perm": (0, 0)}, "not an order of 2 axes"),
     pytest.param("Concat", [M23, vector(1, 2)], {"axis": 0}, "do not concatenate"),
@@ -268,6 +428,10 @@ HOSTILE = [
     pytest.param("Unsqueeze", [const((1,) * 64, (5,)), vector(0)], {}, "65 dimensions"),
     pytest.param("ConstantOfShape", [vector(2, -3)], {}, "a size below 0"),
     pytest.param("ScatterND", [vector(0, 0), const((1, 1), (0,)), vector(1, 2)], {}, "a ScatterND of dims"),
+    # indices of no dims: no last axis to say how many coordinates an index has
+    pytest.param("ScatterND", [vector(0, 0), const((), (0,)), const((), (5,))], {}, "a ScatterND of dims"),
+    # indices of dims (0,): an index of no coordinates
+    pytest.param("ScatterND", [vector(0, 0), const((0,), ()), vector(1, 2)], {}, "a ScatterND of dims"),
 ]
 
 
@@ -434,3 +598,10 @@ def test_a_real_export_folds_as_the_reference_evaluator(
             assert made.values == values, tensor
         else:
             assert made.values is not None and [bits(v) for v in made.values] == [bits(v) for v in values], tensor
+
+
+def test_a_range_of_four_inputs_is_refused_naming_it(tmp_path: Path) -> None:
+    """Range takes start, limit and delta (onnx/defs): a fourth input is no Range."""
+    bounds = [ob.tensor(name, [], [value], ob.INT64) for name, value in (("a", 0), ("b", 4), ("c", 1), ("d", 1))]
+    nodes = [ob.node("Range", ["a", "b", "c", "d"], ["r"], "range"), ob.node("Relu", ["x"], ["y"], "relu")]
+    refused(onnx_file(tmp_path, nodes, initializers=bounds), "node 0 'range' (Range)", "4 inputs", "Range takes 3")

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from typing import Any
 
 import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from convcalc import Analysis, AnalysisError, analyze
+from convcalc import Analysis, AnalysisError, analyze, load_spec
 from convcalc.engine.graph import NETWORK_INPUT
 from convcalc.passes.deploy import PatchPlan, deployment
 from convcalc.passes.patches import parse_grid, patched
@@ -554,3 +555,206 @@ def test_splitting_at_the_input_or_a_free_layer_says_why_not() -> None:
         patched(analysis, plan, (2, 2), "dr")  # dropout is the identity at inference
     with pytest.raises(ValueError, match="'input' is the network's input; split at a layer that computes"):
         patched(analysis, plan, (2, 2), NETWORK_INPUT)
+
+
+def test_grid_text_at_its_limits() -> None:
+    """One patch each way is a grid; none is not; six digits a side are read, seven are refused as a million or
+    more."""
+    assert parse_grid("1") == (1, 1) and parse_grid("1x1") == (1, 1) and parse_grid("1x3") == (1, 3)
+    assert parse_grid("999999x2") == (999_999, 2)
+    for bad in ("0", "0x4", "4x0"):
+        with pytest.raises(ValueError, match="at least one patch each way"):
+            parse_grid(bad)
+    with pytest.raises(ValueError, match="a million or more"):
+        parse_grid("2x1000000")
+
+
+def test_the_lower_bound_of_each_splits_peak() -> None:
+    """TINY (int8) in 2x2 patches; a split's bound is the larger of the rest's peak and the split's buffer plus its
+    input tiles in the middle patch (patch 1 of 2: rows and columns [2, 4) of the split's output):
+
+    conv1: rest conv2 64, conv3 96: 96; buffer 32 + input rows [2 * 2 - 1, 3 * 2 - 1 + 3) = [3, 8), 5 x 5 = 25: 57.
+           Bound 96, its peak (test_tiny_split_chosen_by_lowest_peak).
+    conv2: rest conv3 96; buffer 32 + conv1 rows [1, 4), 2 x 3 x 3 = 18: 50. Bound 96 (peak 99).
+    conv3: no rest, 0; buffer 64 + conv2 rows [2, 4) (a 1x1 conv), 2 x 2 x 2 = 8: 72 (peak 131)."""
+    from convcalc.passes.patches import _Stage
+
+    analysis = tiny()
+    stage = _Stage(analysis, deployment(analysis, "int8"), (2, 2))
+    assert [stage.lower_bound(index) for index in range(3)] == [96, 96, 72]
+
+
+def test_the_lower_bound_reads_the_middle_patch_of_each_axis() -> None:
+    """conv1 of TINY alone (1x8x8 -> 2x4x4, stride 2, padding 1), 2x2 patches: no rest; buffer 32 + the middle
+    patch's (patch 1 of 2, rows [2, 4)) input rows [2 * 2 - 1, 3 * 2 - 1 + 3) = [3, 8): 5 x 5 = 25; 57 (the first
+    patch would read only [0, 4)). TINY on 1x16x24 in 2x3 patches, split conv3 (4x8x12, tiles of 4 x 4): no rest;
+    buffer 4 x 8 x 12 = 384 + conv2's middle tile (rows [4, 8) of patch 1 of 2, columns [4, 8) of patch 1 of 3;
+    1x1 conv), 2 x 4 x 4 = 32: 416."""
+    from convcalc.passes.patches import _Stage
+
+    one = analyze_layers([1, 8, 8], TINY[:1], dtype="int8")
+    assert _Stage(one, deployment(one, "int8"), (2, 2)).lower_bound(0) == 57
+    wide = analyze_layers([1, 16, 24], TINY, dtype="int8")
+    assert _Stage(wide, deployment(wide, "int8"), (2, 3)).lower_bound(2) == 416
+
+
+def test_a_tensor_read_by_two_layers_of_the_stage_computes_the_hull_of_their_needs() -> None:
+    """c1 (1x1) feeds a 3x3 conv c2 (padding 1) and the add of c1 and c2, the split; 2x2 patches of 4x4 on 8x8.
+    Patch row 0 (rows [0, 4)): c2 reads c1 rows [-1, 5) -> [0, 5), the add [0, 4): [0, 5). Patch row 1 ([4, 8)): c2
+    reads [3, 9) -> [3, 8), the add [4, 8): [3, 8). c1 computes rows 5 + 5 = 10 by columns 10, 1 MAC each: 100."""
+    layers = [
+        {"type": "conv", "name": "c1", "filters": 1, "kernel": 1},
+        {"type": "conv", "name": "c2", "filters": 1, "kernel": 3, "padding": 1},
+        {"type": "add", "name": "m", "inputs": ["c1", "c2"]},
+    ]
+    steps = {step.name: step for step in plan_of(analyze_layers([1, 8, 8], layers, dtype="int8"), (2, 2), "m").steps}
+    assert steps["c1"].rows == steps["c1"].cols == ((0, 5), (3, 8))
+    assert steps["c1"].macs == 100
+    # the readers the other way round: c2 (1x1) reads c1 first, the 3x3 c3 after it, the add reads both: the same
+    layers = [
+        {"type": "conv", "name": "c1", "filters": 1, "kernel": 1},
+        {"type": "conv", "name": "c2", "filters": 1, "kernel": 1},
+        {"type": "conv", "name": "c3", "filters": 1, "kernel": 3, "padding": 1, "input": "c1"},
+        {"type": "add", "name": "m", "inputs": ["c2", "c3"]},
+    ]
+    steps = {step.name: step for step in plan_of(analyze_layers([1, 8, 8], layers, dtype="int8"), (2, 2), "m").steps}
+    assert steps["c1"].rows == steps["c1"].cols == ((0, 5), (3, 8))
+
+
+def test_a_size_1_input_is_read_whole_by_every_patch() -> None:
+    """x * k, k a 2x2 conv of the 1x2x2 input (1x1x1, 4 MACs), broadcast over x; 2x2 patches of one pixel. Every
+    patch needs all of k (its only row and column, [0, 1)), so computes it: 4 x 4 = 16 MACs, 12 more than once."""
+    layers = [
+        {"type": "conv", "name": "k", "filters": 1, "kernel": 2},
+        {"type": "multiply", "name": "m", "inputs": ["input", "k"]},
+    ]
+    plan = plan_of(analyze_layers([1, 2, 2], layers, dtype="int8"), (2, 2), "m")
+    steps = {step.name: step for step in plan.steps}
+    assert steps["k"].rows == steps["k"].cols == ((0, 1), (0, 1))
+    assert steps["m"].rows == steps["m"].cols == ((0, 1), (1, 2))
+    assert (steps["k"].macs, plan.extra_macs) == (16, 12)
+
+
+def test_a_resize_runs_on_tiles_when_its_windows_are_whole() -> None:
+    """A bilinear resize of 8x8 to 4x4 (half-pixel centres): output row o reads input rows 2o and 2o + 1 (stride 2,
+    nothing before the first window): patch rows [0, 2) and [2, 4) read rows [0, 4) and [4, 8). From 12x12 to 4x4 its
+    windows start half a pixel before row 0 (stride 3, offset -1/2): no tiles through it."""
+    layers = [
+        {"type": "conv", "name": "c1", "filters": 1, "kernel": 1},
+        {"type": "upsample", "name": "u", "size": [4, 4], "mode": "bilinear"},
+        {"type": "conv", "name": "c2", "filters": 2, "kernel": 1},
+    ]
+    steps = {step.name: step for step in plan_of(analyze_layers([1, 8, 8], layers, dtype="int8"), (2, 2), "c2").steps}
+    assert steps["c1"].rows == ((0, 4), (4, 8)) and steps["u"].rows == ((0, 2), (2, 4))
+    analysis = analyze_layers([1, 12, 12], layers, dtype="int8")
+    with pytest.raises(ValueError, match=r"u \(upsample\) cannot run on tiles"):
+        patched(analysis, deployment(analysis, "int8"), (2, 2), "c2")
+
+
+def test_a_map_that_is_not_square() -> None:
+    """A 1x1 conv 1 -> 1 without bias on 1x3x4 (12 MACs, 1 per pixel) in 1x2 patches of 3x2: buffer 12 bytes +
+    an input tile of 3 x 2 = 6: 18."""
+    conv = {"type": "conv", "name": "c", "filters": 1, "kernel": 1, "bias": False}
+    plan = plan_of(analyze_layers([1, 3, 4], [conv], dtype="int8"), (1, 2), "c")
+    assert (plan.tile, plan.peak, plan.patch_macs) == ((3, 2), 18, 12)
+
+
+def patch_text(*layers: str, size: int = 8) -> Analysis:
+    lines = "".join(f"  - {layer}\n" for layer in layers)
+    return analyze(load_spec("t.yaml", text=f"input: [1, {size}, {size}]\nlayers:\n{lines}"), dtype="int8")
+
+
+C1 = "{type: conv, name: c1, filters: 2, kernel: 3, padding: 1}"
+
+
+@pytest.mark.parametrize(
+    ("layers", "grid", "split", "message"),
+    [
+        (  # the network's output is c1 (the dropout is the identity): c1 is read after any split past it
+            (C1, "{type: conv, name: c2, filters: 2, kernel: 1}", "{type: dropout, name: d, input: c1}"),
+            (2, 2),
+            "c2",
+            "c1 is made before the split c2 and read after it by the network's output",
+        ),
+        (  # r and q read c1 and nothing reads them: the first is named
+            (
+                C1,
+                "{type: relu, name: r}",
+                "{type: relu, name: q, input: c1}",
+                "{type: conv, name: c2, filters: 2, kernel: 1, input: c1}",
+            ),
+            (2, 2),
+            "c2",
+            "r's output feeds no layer: every layer before the split must lead to it",
+        ),
+        (  # cat reads c1 and c2 last: the one made first is named
+            (
+                C1,
+                "{type: conv, name: c2, filters: 2, kernel: 1}",
+                "{type: conv, name: s, filters: 2, kernel: 1}",
+                "{type: concat, name: cat, inputs: [c1, c2, s]}",
+            ),
+            (2, 2),
+            "s",
+            "c1 is made before the split s and read after it by cat",
+        ),
+        (  # c1 is read last by a, c2 by b, after it: c2 is named (c2's first reader, s, comes before a)
+            (
+                C1,
+                "{type: conv, name: c2, filters: 2, kernel: 1}",
+                "{type: conv, name: s, filters: 2, kernel: 1}",
+                "{type: add, name: a, inputs: [c1, s]}",
+                "{type: add, name: b, inputs: [c2, a]}",
+            ),
+            (2, 2),
+            "s",
+            "c2 is made before the split s and read after it by b",
+        ),
+        (  # a 2x upsample reads every input pixel twice (a window stride of 1/2): no tiles through it
+            (C1, "{type: upsample, name: u, scale: 2}", "{type: conv, name: c2, filters: 2, kernel: 1}"),
+            (2, 2),
+            "c2",
+            "u (upsample) cannot run on tiles",
+        ),
+        (  # nothing before the global layer
+            ("{type: global_avgpool, name: g}", C1),
+            (2, 1),
+            None,
+            "no split for 2x1 patches: g (global_avgpool) reads its whole input",
+        ),
+        (  # c1's 8x8 does not divide into 3 rows of tiles, and the stage ends at g
+            (C1, "{type: global_avgpool, name: g}"),
+            (3, 2),
+            None,
+            "no split for 3x2 patches up to c1: none of those layers' outputs divides evenly into 3x2 tiles while "
+            "being the only tensor the rest reads; and g (global_avgpool) reads its whole input",
+        ),
+        ((C1,), (2, 3), "c1", "2x3 patches do not divide c1's output 2x8x8 evenly"),
+        (
+            ("{type: conv, name: conv1, filters: 2, kernel: 1}",),
+            (2, 2),
+            "conv2",
+            "no layer named 'conv2' to split at (names as the table shows them); did you mean 'conv1'?",
+        ),
+    ],
+)
+def test_why_a_split_does_not_work(
+    layers: tuple[str, ...], grid: tuple[int, int], split: str | None, message: str
+) -> None:
+    analysis = patch_text(*layers)
+    with pytest.raises(ValueError, match=re.escape(message)):
+        patched(analysis, deployment(analysis, "int8"), grid, split)
+
+
+def test_of_patches_peaking_alike_the_first_is_named() -> None:
+    """c1 (3x3, stride 2, padding 1, 1 filter) on 1x8x8, c2 (1x1, 64 filters), c3 (1x1, 1 filter; the split, 1x4x4),
+    2x2 patches of 2x2. Patch row 0 reads input rows [-1, 4) -> [0, 4), row 1 [3, 8): the patches differ, but each
+    peaks at c2: c1's tile 1 x 2 x 2 = 4 + c2's 64 x 2 x 2 = 256 + the buffer 16 = 276 bytes (at c1 at most 5 x 5 + 4
+    + 16 = 45). The stage's peak patch is the first, (0, 0)."""
+    layers = [
+        {"type": "conv", "name": "c1", "filters": 1, "kernel": 3, "stride": 2, "padding": 1},
+        {"type": "conv", "name": "c2", "filters": 64, "kernel": 1},
+        {"type": "conv", "name": "c3", "filters": 1, "kernel": 1},
+    ]
+    plan = plan_of(analyze_layers([1, 8, 8], layers, dtype="int8"), (2, 2), "c3")
+    assert (plan.stage_peak, plan.stage_peak_at, plan.peak_patch) == (276, "c2", (0, 0))

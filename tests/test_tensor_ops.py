@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import pytest
 
+from convcalc import AnalysisError
 from convcalc.passes.explain import explain_layer
 from tests.conftest import run_cli
-from tests.netbuild import analyze_text, one_layer
+from tests.netbuild import analyze_layers, analyze_text, one_layer
 
 TENSOR_KINDS = {
     "reshape",
@@ -178,3 +179,117 @@ def test_matmul_of_mismatched_inner_sizes_names_both_shapes(tmp_path) -> None:
     spec.write_text("input: [4, 6]\nlayers:\n  - {type: matmul, inputs: [input, input]}\n", encoding="utf-8")
     result = run_cli("analyze", str(spec))
     assert result.code == 2 and "cannot multiply 4x6 by 4x6: 6 columns against 4 rows" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("input_shape", "layer", "words"),
+    [
+        ("[4, 6]", "{type: reshape, shape: [-1, -1]}", "'shape': sizes must be at least 1, with at most one -1"),
+        ("[4, 6]", "{type: roll, shift: []}", "'shift': expected a whole number or one per axis"),
+        ("[4, 6]", "{type: reshape, shape: [-2, 12]}", "'shape': must be at least -1, got -2"),
+        ("[4, 6]", "{type: matmul, inputs: [input, input, input]}", "not 4x6 and 4x6 and 4x6"),
+        ("[6]", "{type: matmul, inputs: [input, input]}", "at least 2 axes, not 6 and 6"),
+        (
+            "[8]",
+            "{type: attention, heads: 2}",
+            "attention needs tokens D x T (features x positions), but its input is 8",
+        ),
+        (
+            "[4, 6]",
+            "{type: dot_product_attention, inputs: [input, input]}",
+            "Q, K and V of at least 2 axes, not 4x6, 4x6",
+        ),
+        ("[8]", "{type: dot_product_attention, inputs: [input, input, input]}", "at least 2 axes, not 8, 8, 8"),
+        ("[2, 4, 6]", "{type: class_token}", "class_token needs tokens D x T, not 2x4x6"),
+        ("[6]", "{type: reshape, name: r, shape: [6, 1]}\n  - {type: matmul, inputs: [input, r]}", "not 6 and 6x1"),
+        ("[6]", "{type: reshape, name: r, shape: [1, 6]}\n  - {type: matmul, inputs: [r, input]}", "not 1x6 and 6"),
+    ],
+)
+def test_bad_keys_and_operands_are_one_message(tmp_path, input_shape: str, layer: str, words: str) -> None:
+    spec = tmp_path / "net.yaml"
+    spec.write_text(f"input: {input_shape}\nlayers:\n  - {layer}\n", encoding="utf-8")
+    result = run_cli("analyze", str(spec))
+    last = result.stderr.strip().splitlines()[-1]  # after the layers before the error, if any
+    assert result.code == 2 and last.startswith(f"{spec}:") and words in last and "Traceback" not in result.stderr
+
+
+def test_a_matmul_keeps_both_factors_for_backward() -> None:
+    """torch.matmul's backward needs each factor for the other's gradient (grad_a = grad @ b^T, grad_b = a^T @ grad).
+    On 4x6: l (a linear per position, for gradients to flow), a = l + l (4x6) and b = permute(l) + itself (6x4), two
+    storages nothing else keeps; m = a @ b keeps both: 2 x 24 floats = 192 bytes. An all-axes mean without keep is
+    one value, (1,): 24 adds and 1 divide. Reducing axis 3 of 4x6 is refused."""
+    from convcalc.passes.training import training
+
+    layers = [
+        {"type": "linear", "name": "l", "units": 4, "per_position": True, "bias": False},
+        {"type": "add", "name": "a", "inputs": ["l", "l"]},
+        {"type": "permute", "name": "p", "dims": [1, 0], "input": "l"},
+        {"type": "add", "name": "b", "inputs": ["p", "p"]},
+        {"type": "matmul", "name": "m", "inputs": ["a", "b"]},
+    ]
+    saved = {layer.name: layer.saved_bytes for layer in training(analyze_layers([4, 6], layers)).layers}
+    assert saved["m"] == 2 * 24 * 4
+    (mean,) = analyze_layers([4, 6], [{"type": "reduce", "op": "mean", "axes": [0, 1], "keep": False}]).layers
+    assert (mean.output_shape, mean.flops) == ((1,), 24 + 1)
+    with pytest.raises(AnalysisError, match="cannot reduce axis 3 of 4x6: it has 2 axes"):
+        analyze_layers([4, 6], [{"type": "reduce", "op": "sum", "axes": [1, 3]}])
+
+
+def test_matmul_of_mismatched_inner_sizes_names_each_shape(tmp_path) -> None:
+    spec = tmp_path / "net.yaml"
+    spec.write_text(
+        "input: [4, 6]\nlayers:\n  - {type: reshape, name: r, shape: [3, 8]}\n  - {type: matmul, inputs: [input, r]}\n",
+        encoding="utf-8",
+    )
+    result = run_cli("analyze", str(spec))
+    assert result.code == 2 and "cannot multiply 4x6 by 3x8: 6 columns against 3 rows" in result.stderr
+
+
+def test_matmul_broadcasts_a_factor_of_fewer_axes() -> None:
+    """On 2x3x4x5 (120 elements): x @ reshape(x, 5x24) is 2 x 3 batches of 4x5 @ 5x24, 6 x 4 x 5 x 24 = 2,880 MACs;
+    reshape(x, 30x4) @ x is 2 x 3 batches of 30x4 @ 4x5, 6 x 30 x 4 x 5 = 3,600."""
+    layers = [
+        {"type": "reshape", "name": "r", "shape": [5, 24]},
+        {"type": "matmul", "name": "right", "inputs": ["input", "r"]},
+        {"type": "reshape", "name": "s", "shape": [30, 4], "input": "input"},
+        {"type": "matmul", "name": "left", "inputs": ["s", "input"]},
+    ]
+    found = {layer.name: layer for layer in analyze_layers([2, 3, 4, 5], layers).layers}
+    assert (found["right"].output_shape, found["right"].macs) == ((2, 3, 4, 24), 2_880)
+    assert (found["left"].output_shape, found["left"].macs) == ((2, 3, 30, 5), 3_600)
+
+
+def test_attention_without_an_output_projection_by_hand() -> None:
+    """8 features x 4 tokens, 2 heads, Q/K/V biases but no output projection: params 3 x 8 x 8 + 24 = 216; MACs
+    Q, K, V 4 x 8 x 24 = 768, Q K^T and A V 4 x 4 x 8 each, 256: 1,024; FLOPs 2 x 1,024 + the 24 biases at 4 tokens
+    (96) + the scale 2 x 4 x 4 (32) + the softmax 2 x 4 x (3 x 4 - 1) (88) = 2,264: no output bias."""
+    layer = one_layer([8, 4], {"type": "attention", "heads": 2, "projection": False})
+    assert (layer.params, layer.macs, layer.flops) == (216, 1_024, 2_264)
+
+
+def test_dot_product_attention_keeps_one_log_sum_exp_per_query() -> None:
+    """l (a linear per position, for gradients to flow) on 2 x 5 tokens x 4 features; Q its first 3 tokens (a slice:
+    a view of l), K = V = l. The fused kernel keeps Q, K, V (one storage, 2 x 5 x 4 = 40 floats), its output 2 x 3 x
+    4 = 24 and the softmax's log-sum-exp, one per query row: 2 x 3 = 6 (not per key): 70 floats, 280 bytes."""
+    from convcalc.passes.training import training
+
+    layers = [
+        {"type": "linear", "name": "l", "units": 2, "per_position": True, "bias": False},
+        {"type": "slice", "name": "q", "axis": 1, "start": 0, "end": 3},
+        {"type": "dot_product_attention", "name": "d", "inputs": ["q", "l", "l"]},
+    ]
+    saved = {layer.name: layer.saved_bytes for layer in training(analyze_layers([2, 5, 4], layers)).layers}
+    assert saved["d"] == (40 + 24 + 6) * 4
+    # Q, K and V three storages (each l + l): 3 x 40, the output 40, the log-sum-exp 2 x 5 = 10: 170 floats
+    layers = [layers[0], *({"type": "add", "name": name, "inputs": ["l", "l"]} for name in "qkv")]
+    layers.append({"type": "dot_product_attention", "name": "d", "inputs": ["q", "k", "v"]})
+    saved = {layer.name: layer.saved_bytes for layer in training(analyze_layers([2, 5, 4], layers)).layers}
+    assert saved["d"] == (3 * 40 + 40 + 10) * 4
+
+
+def test_every_token_of_a_sequence_reads_every_token() -> None:
+    """Attention on 8 features x 4 tokens: each output token's field is all 4 tokens (size 4), neighbouring outputs
+    one token apart (jump 1); the window starts (4 - 1) / 2 = 1.5 tokens before token 0 and spans 4: its centre is
+    token -1.5 + (4 - 1) / 2 = 0 (start 0)."""
+    layer = one_layer([8, 4], {"type": "attention", "heads": 2})
+    assert layer.receptive_field.to_dict() == {"size": [4], "jump": [1], "start": [0]}

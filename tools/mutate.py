@@ -70,9 +70,14 @@ KINDS = (
 ONNX_OPS_TESTS = ["tests/test_onnx_ops.py", "tests/test_onnx.py", "tests/test_dimensions.py", "tests/test_import.py"]
 """The ONNX handlers' tests: built graphs of every op, and the recorded fixtures (tests/data/onnx) against published
 counts; fastest first, so that a killed mutant stops early."""
-ONNX_TESTS = [*ONNX_OPS_TESTS, "tests/test_onnx_constants.py", "tests/test_onnx_hostile.py"]
-"""The importer's: also the shape arithmetic on constants and the hostile files (limits of the reader, half the
-time of these tests)."""
+ONNX_TESTS = [
+    "tests/test_onnx_importer.py",
+    *ONNX_OPS_TESTS,
+    "tests/test_onnx_constants.py",
+    "tests/test_onnx_hostile.py",
+]
+"""The importer's: also its own modules' branches, the shape arithmetic on constants and the hostile files (limits
+of the reader, half the time of these tests)."""
 CONVENTION_TESTS = ["tests/test_conventions.py", "tests/test_compare.py", "tests/test_torch_import.py"]
 """Other tools' counts against their recordings (tests/data/peers)."""
 TORCH_TESTS = ["tests/test_torch_import.py", "tests/test_torch_ops.py"]
@@ -97,8 +102,12 @@ TARGETS = {
     "onnx.ops": ("convcalc/importers/onnx/ops.py", ONNX_OPS_TESTS),
     **{
         f"onnx.{name}": (f"convcalc/importers/onnx/{name}.py", ONNX_TESTS)
-        for name in ("importer", "patterns", "tensors", "layouts", "constants", "uncounted", "learned")
+        for name in ("importer", "patterns", "tensors", "layouts", "uncounted", "learned")
     },
+    "onnx.constants": (  # its own tests first: most of its mutants fail them, and stop there
+        "convcalc/importers/onnx/constants.py",
+        ["tests/test_onnx_constants.py", *(tests for tests in ONNX_TESTS if tests != "tests/test_onnx_constants.py")],
+    ),
     **{f"torch.{name}": (f"convcalc/importers/torch/{name}.py", TORCH_TESTS) for name in ("ops", "tensors")},
     **{
         f"conventions.{name}": (f"convcalc/passes/conventions/{name}.py", CONVENTION_TESTS)
@@ -571,6 +580,245 @@ EQUIVALENT: dict[tuple[str, str], str] = {
             ("torch.ops", 'elif layout in ("first", "last") and len(out) >= 2 and out[0] == batch:: 2 -> 1'),
         ],
         ("a view to [N] (one value per sample): the reshape to () its kind refuses (a config error), opaque alike"),
+    ),
+    (
+        "onnx.patterns",
+        'kernel = importer.integers(node, "kernel_shape", None, 0) if node.op_type == "AveragePool" else (): 0 -> 1',
+    ): "with no count (None) a missing attribute is (): the default fills no axis",
+    ("onnx.importer", "self.index = 0: 0 -> 1"): (
+        "build_graph sets it (check_graph's loop, then the read loop) before any location is asked for"
+    ),
+    **dict.fromkeys(
+        [
+            ("onnx.importer", "self.batch = 1  # the batch the file holds (its input's first size): 1 -> 2"),
+            ("onnx.importer", "self.batch = 1  # the batch the file holds (its input's first size): 1 -> 0"),
+        ],
+        "build_graph sets it from the input's first size before any node is read",
+    ),
+    **dict.fromkeys(
+        [
+            ("onnx.importer", "1,  # a column, never printed for a node: 1 -> 2"),
+            ("onnx.importer", "1,  # a column, never printed for a node: 1 -> 0"),
+        ],
+        "a node's location prints its index, name and op type, never a column; JSON gives its line only",
+    ),
+    **dict.fromkeys(
+        [
+            ("onnx.importer", "stated = (1, *stated): 1 -> 2"),
+            ("onnx.importer", "stated = (1, *stated): 1 -> 0"),
+        ],
+        "only stated[1:] and the length are read after it: the first size stands for the batch's axis",
+    ),
+    (
+        "onnx.importer",
+        "if all(not isinstance(s, int) or s == d for s, d in zip(stated[1:], shape, strict=True)):: True -> False",
+    ): "len(stated) == len(shape) + 1 was checked on the line before: zip's inputs are of one length",
+    (
+        "onnx.importer",
+        "return sum(self.readers.get(tensor, 0) for tensor in self.tensors_of.get(name, ())) == 1: 0 -> 1",
+    ): (
+        "a node's tensors beyond its first are aliases made by nodes that read one of them, and the node asking reads"
+        " one too: where a tensor no node reads is among them, the sum is 2 or more either way"
+    ),
+    **dict.fromkeys(
+        [
+            ("onnx.constants", "return quotient if (a < 0) == (b < 0) else -quotient: 0 -> 1"),
+            ("onnx.constants", "return quotient if (a < 0) == (b < 0) else -quotient: < -> <= (comparison 1)"),
+        ],
+        "they differ at a = 0, whose quotient is 0 either way (-0 is 0 for integers), or at b = 0, refused before",
+    ),
+    **dict.fromkeys(
+        [
+            ("onnx.constants", "return -left if fmod and a < 0 else left: 0 -> 1"),
+            ("onnx.constants", "return -left if fmod and a < 0 else left: < -> <= (comparison 1)"),
+        ],
+        "they differ at a = 0 only (integers), whose remainder is 0 either way (-0 is 0)",
+    ),
+    **dict.fromkeys(
+        [
+            ("onnx.constants", "return pow(a, b, 1 << 64): 64 -> 65"),
+            ("onnx.constants", "return pow(a, b, 1 << 64): 1 -> 2"),
+        ],
+        "the power is wrapped modulo 2^64 after (_wrap): modulo 2^65 first changes nothing",
+    ),
+    (
+        "onnx.constants",
+        "return [values[sum(k * s for k, s in zip(where(i), strides, strict=True))] for i in _indices(dims)]:"
+        " True -> False",
+    ): "where(i) gives one index per axis of the source: as many as its strides",
+    ("onnx.constants", "rank = max((len(shape) for shape in shapes), default=0): 0 -> 1"): (
+        "broadcast is always given a shape or more"
+    ),
+    (
+        "onnx.constants",
+        "picked = at[sum(k * s for k, s in zip(i[axis : axis + taken], strides, strict=True))]: True -> False",
+    ): "an output index has the indices' taken axes from axis on: as many as their strides",
+    ("onnx.constants", "for axis, start, end, step in zip(axes, starts, ends, steps, strict=True):: True -> False"): (
+        "their lengths were checked equal on the line before"
+    ),
+    (
+        "onnx.constants",
+        "return _make(dims, lambda: _pick(data, dims, lambda i: [r[k] for r, k in zip(kept, i, strict=True)]), data):"
+        " True -> False",
+    ): "kept has one range per axis of data, and an index of dims one number per axis",
+    ("onnx.constants", "if len(values) == 1:: 1 -> 0"): (
+        "a shortcut: _pick gives one value at every index too, and no values where an axis of 0 leaves no index"
+    ),
+    **dict.fromkeys(
+        [
+            ("onnx.constants", "low = -1 if step < 0 else 0: < -> <= (comparison 1)"),
+            ("onnx.constants", "low = -1 if step < 0 else 0: 0 -> 1"),
+        ],
+        "a step of 0 is refused on the line before: for a whole number, step < 1 and step <= 0 are step < 0 (the"
+        " line's other 0 -> 1, low = 1, is killed)",
+    ),
+    (
+        "onnx.constants",
+        'keep = _attribute(node, "keepdims", 1): 1 -> 2',
+    ): "only its truth is read: 2 keeps the axes as 1 does",
+    ("onnx.constants", "data, indices = _given(inputs)[:2]: 2 -> 3"): (
+        "validity.py admits a Gather of exactly 2 inputs before anything is folded"
+    ),
+    **dict.fromkeys(
+        [
+            ("onnx.constants", "for tensor in _given(inputs)[:3]:: 3 -> 4"),
+            ("onnx.constants", "data, indices, updates = _given(inputs)[:3]: 3 -> 4"),
+        ],
+        "validity.py admits a Range or a ScatterND of exactly 3 inputs before anything is folded",
+    ),
+    **{
+        ("passes.latency", f"channels: tuple[int, int, int] = (0, 0, 1): {change}"): (
+            "a Work's channels are read only for the lane families (padded_flops) and grouped convs (their "
+            "efficiency); every such Work gives its own (Node.work's convs and linears, microbench's conv and Gemm)"
+        )
+        for change in ("0 -> 1", "1 -> 2", "1 -> 0")
+    },
+    **{
+        ("passes.latency", f"channels or (0, 0, 1),: {change}"): (
+            "a node without weights is never of a lane family nor grouped: its channels are never read, only its "
+            "groups divided by (1 -> 0 is killed)"
+        )
+        for change in ("0 -> 1", "1 -> 2")
+    },
+    (
+        "passes.latency",
+        'channels = (head.input_shapes[0][0], head.output_shape[0], head.config.get("groups", 1)) if weighted else'
+        " None: 1 -> 2",
+    ): "the default serves linears only, never of the grouped family: their groups are never read (0 is, killed)",
+    ("passes.latency", "other = layer.input_shapes[1 - layer.inputs.index(source)]: 1 -> 0"): (
+        "an add's inputs have one shape (kinds.merge refuses others): the source's elements are the other's"
+    ),
+    ("passes.latency", "if lanes <= 1 or work.family not in LANE_FAMILIES or not c_out:: <= -> < (comparison 1)"): (
+        "one lane rounds every channel count to itself: factor 1.0, the FLOPs unchanged"
+    ),
+    ("passes.latency", "if lanes <= 1 or work.family not in LANE_FAMILIES or not c_out:: 1 -> 0"): (
+        "one lane rounds every channel count to itself: factor 1.0, the FLOPs unchanged"
+    ),
+    (
+        "passes.latency",
+        'factor = up(c_out) if work.family == "depthwise" else up(c_out) * (up(c_in) if c_in >= lanes else 1.0):'
+        " >= -> > (comparison 1)",
+    ): "at c_in == lanes, rounding c_in up to the lanes is the identity: factor 1.0 either way",
+    ("passes.latency", "for node, work in zip(nodes, works, strict=True):: True -> False"): (
+        "works is made from nodes, one per node"
+    ),
+    (
+        "spec.shapes",
+        "replace(self.network, nodes=tuple(self.nodes[: self.done + 1]), output=failing.name, more_outputs=()): 1 -> 2",
+    ): "the engine runs the nodes in order and raises at the failing one: a node after it is never evaluated",
+    **{
+        ("passes.patches", f"if best is not None and (bounds[index], index) > best[:2]:: {change}"): (
+            "no two candidates share an index: (bound, index) never equals (peak, index) of the best, and the "
+            "comparison ends within the first two items"
+        )
+        for change in ("> -> >= (comparison 1)", "2 -> 3")
+    },
+    **{
+        ("passes.patches", f"if best is None or (plan.peak, index) < best[:2]:: {change}"): (
+            "no two candidates share an index: the comparison ends within the first two items, never equal"
+        )
+        for change in ("< -> <= (comparison 1)", "2 -> 3")
+    },
+    ("passes.patches", "break: break -> continue"): (
+        "the candidates are sorted by (bound, index): every later one fails the same test, and none is evaluated"
+    ),
+    (
+        "passes.patches",
+        "sources = dict(zip((self.plan.alias[name] for name in split.inputs), split.input_shapes, strict=True)):"
+        " True -> False",
+    ): "a layer has one input shape per input",
+    ("passes.patches", "for source, shape in zip(step.inputs, step.input_shapes, strict=True):: True -> False"): (
+        "a layer has one input shape per input"
+    ),
+    ("passes.patches", "for at in range(index, -1, -1):: 1 -> 2"): (
+        "the extra step at -1 is the last one: the split again (the same demands, the same hull) or a step after "
+        "it, which needs no region (None: the hull unchanged)"
+    ),
+    ("passes.patches", "best: tuple[list[int], Grid] = ([], (0, 0)): 0 -> 1"): (
+        "the first pattern replaces the initial patch whatever it is (best[0] is empty)"
+    ),
+    (
+        "passes.patches",
+        "return (0, 1) if size == 1 < output[axis + 1] else region  # a size-1 input broadcasts: < -> <= (comparison"
+        " 2)",
+    ): "an output of size 1 has the one region (0, 1)",
+    ("passes.patches", "if tiles and step.macs % (step.output_shape[1] * step.output_shape[2]):: 1 -> 0"): (
+        "the kinds that run on tiles with MACs (convs, per-position linears) do C_out x C_in / groups x k MACs per "
+        "position: C_out x W divides them as H x W does"
+    ),
+    (
+        "passes.patches",
+        "rest = max((step.live_bytes for step in self.deployment.steps[index + 1 :]), default=0): 0 -> 1",
+    ): "the split's buffer, compared with it, is at least one byte",
+    **{
+        (
+            "passes.patches",
+            f"elif readers[step.name][-1] > (readers[worst][-1] if readers[worst] else -1):: {change}",
+        ): (
+            "the else is never taken: worst is the network's input, which the first step reads (every step's inputs "
+            "lead back to it), or a step with readers (the elif runs only for those)"
+        )
+        for change in ("drop unary '-'", "1 -> 0", "1 -> 2")
+    },
+    **{
+        ("conventions.rules", f"return 1, 1: {change}"): (
+            "the kernel of a kind without one: only conv and pool rules read k_h and k_w, and those kinds all have a "
+            "kernel"
+        )
+        for change in ("1 -> 2", "1 -> 0")
+    },
+    **{
+        (
+            "conventions.rules",
+            f'groups=layer.config["groups"] if layer.type in ("conv", "conv_transpose") else 1,: {change}',
+        ): "the groups of a kind without them: only the conv and transposed conv rules read groups"
+        for change in ("1 -> 2", "1 -> 0")
+    },
+    ("conventions.counting", "return Tally(layer, 0, None, (), count.error): 0 -> 1"): (
+        "a network with a layer the tool crashes on shows no count: recount raises, the conventions table shows the "
+        "error"
+    ),
+    ("conventions.counting", "for mine, ours in zip(counting.layers, default.layers, strict=True):: True -> False"): (
+        "both countings are of the same layers"
+    ),
+    ("conventions.counting", "continue: continue -> break"): (
+        "only onnx-tool's rules crash, and it has one registry: no part follows"
+    ),
+    (
+        "conventions.thop",
+        "return sum(max(min(i * stride - pad + kernel, upper) - max(i * stride - pad, lower), 0) for i in range(out)):"
+        " 0 -> 1",
+    ): (
+        "every window reads at least one input: PyTorch allows padding up to half the kernel, and with ceil_mode drops "
+        "a last window that would start in the right padding"
+    ),
+    (
+        "conventions.thop",
+        "for suffix, n, o, k, step, p in zip(AXIS_SUFFIXES[len(size)], size, out, kernel, stride, pad, strict=True):"
+        ": True -> False",
+    ): "every list has one entry per spatial axis of the input",
+    ("conventions.thop", "for suffix, n, o in zip(AXIS_SUFFIXES[len(size)], size, out, strict=True):: True -> False"): (
+        "every list has one entry per spatial axis of the input"
     ),
     ("core.formula", "ADD, MUL, DIV, ATOM = 1, 2, 3, 4: 1 -> 0"): "only the order of the precedences matters",
     ("core.formula", "ADD, MUL, DIV, ATOM = 1, 2, 3, 4: 4 -> 5"): "only the order of the precedences matters",

@@ -25,6 +25,7 @@ between kernels, the cache state beyond that, data-dependent kernel choices, thr
 from __future__ import annotations
 
 import math
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -89,15 +90,14 @@ class Node:
 
     @property
     def work(self) -> Work:
-        head = self.head
-        last = self.fused[-1] if self.fused else head
+        head = self.head  # the layers fused into it keep its output's shape: its output bytes are the node's
         weighted = head.type in WEIGHTED_KINDS
         channels = (head.input_shapes[0][0], head.output_shape[0], head.config.get("groups", 1)) if weighted else None
         return Work(
             self.family,
             2 * head.macs if weighted else head.flops,
             head.weight_bytes,
-            head.input_bytes + last.activation_bytes + self.other_bytes,
+            head.input_bytes + head.activation_bytes + self.other_bytes,
             channels or (0, 0, 1),
         )
 
@@ -110,7 +110,7 @@ def family_of(layer: LayerResult) -> str | None:
     if layer.type in ("conv", "conv_transpose"):
         if all_ones(layer.input_shapes[0][1:]) and all_ones(layer.output_shape[1:]):
             return "linear"
-        groups = layer.config.get("groups", 1)
+        groups = layer.config["groups"]
         if groups == 1:
             return "pointwise" if all_ones(layer.config["kernel"]) else "dense"
         return "depthwise" if groups == layer.input_shapes[0][0] else "grouped"
@@ -124,10 +124,7 @@ def family_of(layer: LayerResult) -> str | None:
 def nodes_of(layers: Sequence[LayerResult], element_bytes: int, outputs: Sequence[str] = ()) -> list[Node]:
     """The runtime's nodes, in order, fusions applied (``element_bytes``: one element of the batch's tensors); a layer
     the network hands out (``outputs``) is read once more: nothing fuses into it."""
-    readers: dict[str, int] = dict.fromkeys(outputs, 1)
-    for layer in layers:
-        for name in layer.inputs:
-            readers[name] = readers.get(name, 0) + 1
+    readers = Counter([*outputs, *(name for layer in layers for name in layer.inputs)])
     nodes: list[Node] = []
     open_nodes: dict[str, Node] = {}  # by its last layer's name: a node whose output has one reader it may absorb
     for layer in layers:
@@ -139,7 +136,7 @@ def nodes_of(layers: Sequence[LayerResult], element_bytes: int, outputs: Sequenc
                 other = layer.input_shapes[1 - layer.inputs.index(source)]
                 node.other_bytes += elements(other) * element_bytes
             del open_nodes[source]
-            if readers.get(layer.name, 0) == 1:
+            if readers[layer.name] == 1:
                 open_nodes[layer.name] = node
             continue
         family = family_of(layer)
@@ -147,7 +144,7 @@ def nodes_of(layers: Sequence[LayerResult], element_bytes: int, outputs: Sequenc
             continue
         node = Node(layer, family)
         nodes.append(node)
-        if (layer.type in WEIGHTED_KINDS or layer.type == "batchnorm") and readers.get(layer.name, 0) == 1:
+        if (layer.type in WEIGHTED_KINDS or layer.type == "batchnorm") and readers[layer.name] == 1:
             open_nodes[layer.name] = node
     return nodes
 

@@ -108,7 +108,6 @@ class _Stage:
         self.plan: RuntimePlan = deployment.plan
         self.steps = self.plan.steps
         self.position = {step.name: index for index, step in enumerate(self.steps)}
-        self.position[NETWORK_INPUT] = -1
         self.unit = element_bytes(analysis, deployment.dtype)
         self.windows: list[tuple[Window, ...] | None] = []
         self.limit, self.refusal = len(self.steps), ""
@@ -125,13 +124,9 @@ class _Stage:
             self.readers.setdefault(step.name, [])
             for source in dict.fromkeys(self.plan.alias[name] for name in step.inputs):
                 self.readers[source].append(index)
-        for output in self.plan.steps_of(analysis.output_layers):
-            if output in self.readers:
-                self.readers[output].append(len(self.steps))  # the network's output: read after every step
+        for output in self.plan.steps_of(analysis.output_layers):  # each a step, or the input: each has readers
+            self.readers[output].append(len(self.steps))  # the network's output: read after every step
         self.latest, self.unread = _before_each(self.steps, self.readers)
-        self.rest_peaks = [0] * (len(self.steps) + 1)
-        for index in range(len(self.steps) - 1, -1, -1):
-            self.rest_peaks[index] = max(self.rest_peaks[index + 1], deployment.steps[index].live_bytes)
 
     def index_of(self, name: str) -> int:
         """The step whose output is layer ``name``'s (a fused activation or folded batch norm: its conv's)."""
@@ -184,7 +179,8 @@ class _Stage:
                 window = self.windows[index]
                 size.append(region_length(_demand(window, axis, (middle, middle + tile), shape, split.output_shape)))
             inputs += size[0] * size[1] * size[2]
-        return max(self.rest_peaks[index + 1], elements(split.output_shape) * self.unit + inputs)
+        rest = max((step.live_bytes for step in self.deployment.steps[index + 1 :]), default=0)
+        return max(rest, elements(split.output_shape) * self.unit + inputs)
 
     def no_split(self) -> str:
         grid = f"{self.grid[0]}x{self.grid[1]}"
@@ -303,7 +299,7 @@ def _refusal(step: LayerResult, windows: tuple[Window, ...] | None) -> str:
 
 
 def _whole(value: int | Fraction) -> bool:
-    return isinstance(value, int) or value.denominator == 1
+    return value.denominator == 1  # an int's is 1; a Fraction's too when whole (a bilinear resize's pad of 0)
 
 
 def _demand(

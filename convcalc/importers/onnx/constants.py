@@ -447,7 +447,7 @@ def _transpose(node: OnnxNode, inputs: list[Tensor | None]) -> Tensor:
     return _make(dims, lambda: _pick(data, dims, lambda i: [i[k] for k in inverse]), data)
 
 
-def reshaped(dims: Sequence[int], target: Sequence[int], allowzero: bool = False) -> tuple[int, ...]:
+def reshaped(dims: Sequence[int], target: Sequence[int], allowzero: bool) -> tuple[int, ...]:
     """The dims of a Reshape of ``dims`` to ``target``: a 0 copies the size at its index (with allowzero, it is a
     0), one -1 is the count left over (count / the product of the others); a ValueError where the count differs."""
     sizes = list(target)

@@ -47,12 +47,15 @@ class Importer(GraphBuilder):
         self.readers: dict[str, int] = {}  # ONNX tensor -> how many node inputs read it
         self.reading: dict[str, list[OnnxNode]] = {}  # ONNX tensor -> the nodes that read it, in the file's order
         self.maker: dict[str, OnnxNode] = {}  # ONNX tensor -> the node that makes it
+        self.divided: set[str] = set()  # the tensors a Div divides (x in x / d): where an LRN may end
         for each in model.nodes:
             for tensor in each.inputs:
                 self.readers[tensor] = self.readers.get(tensor, 0) + 1
             for tensor in dict.fromkeys(each.inputs):
                 self.reading.setdefault(tensor, []).append(each)
             self.maker.update(dict.fromkeys(each.outputs, each))
+            if each.op_type == "Div" and each.inputs:
+                self.divided.add(each.inputs[0])
 
     # --- what handlers use ---
 
@@ -62,13 +65,21 @@ class Importer(GraphBuilder):
     @property
     def location(self) -> Location:
         """Where the node being read is: its index in the graph's node list, its name and op type."""
-        node = self.model.nodes[self.index]
-        return Location(self.source, self.index + 1, 1, (self.index, node.name, node.op_type))
+        return self.location_of(self.index)
+
+    def location_of(self, index: int) -> Location:
+        """Node ``index`` of the graph's node list as a location: line index + 1 (JSON's), no column printed."""
+        node = self.model.nodes[index]
+        return Location(
+            self.source,
+            index + 1,  # the node counted from 1
+            1,  # a column, never printed for a node
+            (index, node.name, node.op_type),
+        )
 
     def place(self, index: int) -> str:
         """A node in words, as a location names it: "node 85 'name' (Conv)"."""
-        node = self.model.nodes[index]
-        return Location(self.source, index + 1, 1, (index, node.name, node.op_type)).place
+        return self.location_of(index).place
 
     def source_of(self, node: OnnxNode, position: int = 0) -> str:
         """The convcalc node an input of ``node`` reads."""
@@ -148,10 +159,6 @@ class Importer(GraphBuilder):
             self.parameters.add(node.outputs[0])
             self.constants[node.outputs[0]] = Tensor(node.outputs[0], self.constants[node.outputs[0]].dims)
         return True
-
-    def is_output(self, node: OnnxNode) -> bool:
-        """Whether one of the node's outputs is an output of the graph."""
-        return any(name in node.outputs for name, _ in self.model.outputs)
 
     def reads_channels_last(self, node: OnnxNode) -> bool:
         return any(tensor in self.channels_last for tensor in node.inputs)

@@ -22,16 +22,20 @@ def follows_lrn(importer: Importer, node: OnnxNode) -> bool:
     """PyTorch's LocalResponseNorm, exported as elementary ops: x * x, a Reshape to 5-D, a Pad of the channels, a
     3-D AveragePool of (size, 1, 1), shape steps, then * alpha + k, ^ beta, and x / that. Followed from the square
     to the division, it is one ``lrn`` layer; the steps between are not counted on their own. True when ``node`` is
-    one of those steps."""
-    square = node.op_type == "Mul" and len(node.inputs) == 2 and node.inputs[0] == node.inputs[1]
-    if square and node.inputs[0] in importer.producer:
-        importer.lrn[node.outputs[0]] = node.inputs[0]
-        importer.lrn_size[node.inputs[0]] = 0
+    one of those steps. A square of a tensor that no Div divides is a product, no LRN; a division by a constant
+    ends none."""
+    first = node.inputs[0] if node.inputs else ""
+    square = node.op_type == "Mul" and node.inputs == [first, first]
+    if square and first in importer.producer and first in importer.divided:
+        importer.lrn[node.outputs[0]] = first
+        importer.lrn_size[first] = 0
         return True
-    source = node.inputs[0] if node.op_type == "Div" and node.inputs else ""
+    source = first if node.op_type == "Div" else ""
     divisor = node.inputs[1] if len(node.inputs) == 2 else ""
-    if importer.lrn_size.get(source) and (divisor in importer.lrn or divisor in importer.constants):
+    if source in importer.lrn_size and divisor in importer.lrn:
         size = importer.lrn_size.pop(source)
+        if not size:
+            raise importer.fail(node, "x / (...) of x * x without the AveragePool of PyTorch's LocalResponseNorm")
         scope = node.name.rsplit("/", 1)[0] + "/"
         values = {
             each.op_type: importer.constants[each.inputs[1]].values

@@ -38,6 +38,7 @@ ARITY: dict[str, tuple[int, int, int, int]] = {
     "Pad": (1, 4, 1, 1),
     "LayerNormalization": (2, 3, 1, 3),
     "GroupNormalization": (3, 3, 1, 1),
+    **dict.fromkeys(("Range", "ScatterND"), (3, 3, 1, 1)),
 }
 """For each standard op convcalc reads: the fewest and most inputs, the fewest and most outputs (over the opsets,
 onnx/defs: Reshape's shape, Slice's and Pad's were attributes before opset 5, 10 and 11)."""

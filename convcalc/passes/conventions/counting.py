@@ -218,7 +218,7 @@ class Tally:
     """What the tool raises on this layer: it counts no network that has it."""
 
 
-def tally(layer: LayerResult, chosen: Convention, batch: int = 1) -> Tally:
+def tally(layer: LayerResult, chosen: Convention, batch: int) -> Tally:
     """A layer as the tool counts it: the sum of its registries' rules, times the batch."""
     measured = sizes(layer, batch)
     value, skipped = 0, tuple[str, ...]()

@@ -46,11 +46,11 @@ class Sizes:
     params: int
     macs: int
     """convcalc's own MACs of the layer (conv, transposed conv and linear weights)."""
-    k_h: int = 1
-    k_w: int = 1
-    groups: int = 1
-    shape_in: Shape = ()
-    shape_out: Shape = ()
+    k_h: int
+    k_w: int
+    groups: int
+    shape_in: Shape
+    shape_out: Shape
 
     @property
     def axes(self) -> int:
@@ -67,11 +67,11 @@ class Sizes:
 
     @property
     def affine(self) -> bool:
-        return bool(self.config.get("affine", True))
+        return bool(self.config["affine"])  # read by the norms' rules only: each kind has the key
 
     @property
     def bias(self) -> bool:
-        return bool(self.config.get("bias", False))
+        return bool(self.config["bias"])  # read by conv and linear rules only: each kind has the key
 
 
 Count = int | Skipped | Crashes
@@ -108,15 +108,16 @@ def sizes(layer: LayerResult, batch: int = 1) -> Sizes:
         macs=layer.macs // batch,
         k_h=kernel[0],
         k_w=kernel[1],
-        groups=layer.config.get("groups", 1) if layer.type in ("conv", "conv_transpose") else 1,
+        groups=layer.config["groups"] if layer.type in ("conv", "conv_transpose") else 1,
         shape_in=layer.input_shapes[0],
         shape_out=layer.output_shape,
     )
 
 
-def symbolic_sizes(layer: LayerResult, batch: int = 1) -> Sizes:
-    """The same sizes as named symbols (C_in, H_out, k_h, params, MACs), so that a rule explains its arithmetic."""
-    plain = sizes(layer, batch)
+def symbolic_sizes(layer: LayerResult) -> Sizes:
+    """The same sizes, of a sample's layer, as named symbols (C_in, H_out, k_h, params, MACs), so that a rule explains
+    its arithmetic."""
+    plain = sizes(layer)
 
     def named(letter: str, suffix: str, shape: Shape) -> tuple[int, int, int]:
         if len(shape) == 1:

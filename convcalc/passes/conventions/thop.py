@@ -137,7 +137,7 @@ def uthop_avgpool(s: Sizes) -> int:
     kernel = per_axis(s.config["kernel"], size, "kernel")
     stride = kernel if s.config["stride"] is None else per_axis(s.config["stride"], size, "stride")
     pad = per_axis(s.config["padding"], size, "padding")
-    include = bool(s.config.get("count_include_pad", True))
+    include = bool(s.config["count_include_pad"])  # an average pool always has it
     reads = s.c_in
     for suffix, n, o, k, step, p in zip(AXIS_SUFFIXES[len(size)], size, out, kernel, stride, pad, strict=True):
         reads *= named(f"reads{suffix}", window_reads(n, o, k, step, p, include), like=s.c_in)

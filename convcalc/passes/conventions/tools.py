@@ -3,13 +3,14 @@ source, checked against what it printed: tests/data/peers/)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from convcalc.core.formula import Term, symbol
 from convcalc.kinds.catalogue import CATALOGUE
 from convcalc.kinds.weighted import Conv
 from convcalc.kinds.windows import all_ones
 from convcalc.passes.conventions.rules import (
     Count,
-    Crashes,
     Registry,
     Rule,
     Sizes,
@@ -372,14 +373,11 @@ the class token's 'token', the position embedding's 'embedding': 0."""
 # --- torch.utils.flop_counter and torchvision ------------------------------------------------------------------
 
 
-def twice(rule: Rule) -> Rule:
-    """2 x a rule: FLOPs of multiply-adds."""
+def twice(rule: Callable[[Sizes], int]) -> Rule:
+    """2 x a rule that counts multiply-adds (no op skipped, no crash): their FLOPs."""
 
-    def doubled(s: Sizes) -> Count:
-        count = rule(s)
-        if isinstance(count, Crashes):
-            return count
-        return Skipped(count.ops, 2 * count.counted) if isinstance(count, Skipped) else 2 * count
+    def doubled(s: Sizes) -> int:
+        return 2 * rule(s)
 
     doubled.__doc__ = f"2 x ({(rule.__doc__ or '').rstrip('.')})"
     return doubled
