@@ -148,6 +148,7 @@ def test_class_token_and_position_embedding() -> None:
         ("{type: softmax, axis: 2}", ["softmax on axis 2: its input 4x6 has axes 0 to 1"]),
         ("{type: attention, heads: 5}", ["heads=5 must divide the features (4)"]),
         ("{type: attention, heads: 2, window: 2}", ["window=2 attends over 2 x 2 = 4 tokens, not 6"]),
+        ("{type: attention, heads: 2, window: 3}", ["window=3 attends over 3 x 3 = 9 tokens, not 6"]),
         ("{type: attention, heads: 2, masked: true}", ["masked adds the mask of shifted windows (Swin's)"]),
         ("{type: roll, shift: [1, 2]}", ["'shift' 1x2 gives 2 sizes, but the input's 6 has 1 spatial axis"]),
     ],

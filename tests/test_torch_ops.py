@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from convcalc import analyze
+from convcalc.core.errors import SpecError
 from convcalc.engine.results import Analysis
 from convcalc.importers.torch.events import Event, Ref, Trace
 from convcalc.importers.torch.read import imported
@@ -254,6 +255,18 @@ def test_slice_of_the_channels(args: tuple[int, ...], kept: tuple[int, int]) -> 
     (layer,) = net.analysis().layers
     assert (layer.type, layer.config["start"], layer.config["end"]) == ("slice", start, end)
     assert layer.output_shape == (end - start, 4, 4)
+
+
+def test_an_empty_slice_is_one_message_not_a_traceback() -> None:
+    # x[:, :0] of 8 channels is a tensor of 0 channels, [2, 0, 4, 4]: no layer convcalc can hold
+    net = Net(2, 8, 4, 4)
+    net.op("slice", net.input, 1, 0, 0, out=(2, 0, 4, 4))
+    with pytest.raises(SpecError) as caught:
+        net.analysis()
+    assert caught.value.message == (
+        "hand: aten.slice in the module's own forward: it makes an empty tensor [2, 0, 4, 4], and convcalc holds no "
+        "size of 0"
+    )
 
 
 def test_slice_of_every_channel_is_no_layer() -> None:

@@ -180,6 +180,8 @@ class TorchImporter(GraphBuilder):
         ]
         sources = list(dict.fromkeys(read)) or [NETWORK_INPUT]  # every activation it reads: the dataflow stays whole
         made = event.outputs[0]
+        if 0 in made.shape:
+            raise ValueError(f"it makes an empty tensor {list(made.shape)}, and convcalc holds no size of 0")
         layer, config, shape = self.evaluate("opaque", self.opaque_config(event, made), sources)
         name = f"\0{len(self.nodes)}"
         self.append(Node(name, layer, config, tuple(sources), Location(self.source, self.index + 1, 1)), shape)

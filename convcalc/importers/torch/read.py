@@ -50,7 +50,11 @@ def imported(trace: Trace, source: str) -> TorchImporter:
         try:
             HANDLERS.get(op, opaque)(importer, event)
         except (NotFollowed, ValueError, IndexError, KeyError, TypeError, ZeroDivisionError):
-            importer.opaque(event)
+            try:
+                importer.opaque(event)
+            except ValueError as error:  # a tensor convcalc cannot hold (a size of 0): one message, no traceback
+                where = f"module '{event.module}'" if event.module else "the module's own forward"
+                raise SpecError(f"{source}: aten.{op} in {where}: {error}") from None
     return importer
 
 
