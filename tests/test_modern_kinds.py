@@ -117,6 +117,10 @@ def test_scale_needs_a_feature_map() -> None:
     [
         pytest.param({"type": "layernorm"}, 2 * 96, 5, id="layernorm over channels: gamma and beta per channel"),
         pytest.param({"type": "layernorm", "affine": False}, 0, 4, id="layernorm without affine"),
+        pytest.param({"type": "layernorm", "bias": False}, 96, 5, id="layernorm without bias: gamma per channel"),
+        pytest.param(
+            {"type": "layernorm", "over": "all", "bias": False}, 96 * 14 * 14, 5, id="layernorm over all without bias"
+        ),
         pytest.param({"type": "layernorm", "over": "all"}, 2 * 96 * 14 * 14, 5, id="layernorm over C x H x W"),
         pytest.param({"type": "groupnorm", "groups": 32}, 2 * 96, 5, id="groupnorm"),
         pytest.param({"type": "groupnorm", "groups": 96, "affine": False}, 0, 4, id="groupnorm without affine"),

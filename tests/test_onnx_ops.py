@@ -661,13 +661,17 @@ def test_a_one_channel_norm_plus_a_product_with_an_activation(tmp_path: Path) ->
 
 
 def test_layer_normalization_without_a_bias_and_with_a_wrong_one(tmp_path: Path) -> None:
-    """LayerNormalization of 1x10 with a scale and no bias still has its learned scale (affine); a bias of 9 values
-    for 10 features is an error."""
+    """LayerNormalization of 1x10 with a scale and no bias still has its learned scale (affine): 10 parameters, the
+    scale's 10 values (20 with a bias of 10); a bias of 9 values for 10 features is an error."""
     node = ob.node("LayerNormalization", ["x", "s"], ["y"], "ln")
     path = tmp_path / "ln.onnx"
     path.write_bytes(ob.model([node], [("x", [1, 10])], [("y", [1, 10])], [ob.tensor("s", [10])]))
     (layer,) = analyze(str(path)).layers
-    assert (layer.type, layer.config["affine"]) == ("layernorm", True)
+    assert (layer.type, layer.config["affine"], layer.config["bias"], layer.params) == ("layernorm", True, False, 10)
+    node = ob.node("LayerNormalization", ["x", "s", "b"], ["y"], "ln")
+    weights = [ob.tensor("s", [10]), ob.tensor("b", [10])]
+    path.write_bytes(ob.model([node], [("x", [1, 10])], [("y", [1, 10])], weights))
+    assert analyze(str(path)).layers[0].params == 10 + 10
     node = ob.node("LayerNormalization", ["x", "s", "b"], ["y"], "ln")
     weights = [ob.tensor("s", [10]), ob.tensor("b", [9])]
     message = refused(tmp_path, [node], [("x", [1, 10])], [("y", [1, 10])], weights)

@@ -346,6 +346,8 @@ CASES: list[tuple[list[int], dict[str, Any], str]] = [
     ),
     ([4, 3, 2], {"type": "layernorm", "over": "all"}, "nn.LayerNorm([4, 3, 2])"),
     ([24], {"type": "layernorm"}, "nn.LayerNorm(24)"),
+    ([24], {"type": "layernorm", "bias": False}, "nn.LayerNorm(24, bias=False)"),
+    ([4, 3, 2], {"type": "layernorm", "bias": False}, "LayerNorm2d(4, bias=False)"),
     ([24], {"type": "layernorm", "eps": 1e-6, "affine": False}, "nn.LayerNorm(24, eps=1e-6, elementwise_affine=False)"),
     ([6, 3, 2], {"type": "groupnorm", "groups": 3}, "nn.GroupNorm(3, 6)"),
     ([6, 3, 2], {"type": "groupnorm", "groups": 2, "eps": 1e-6, "affine": False}, "nn.GroupNorm(2, 6, 1e-6, False)"),

@@ -618,6 +618,10 @@ def test_layer_norms_over_the_last_dim_and_over_others() -> None:
     net.op("native_layer_norm", net.input, [8], net.param("w", 8), net.param("b", 8), 1e-5, out=(2, 5, 8))
     analysis = net.analysis()
     assert layers(analysis) == [("permute", (8, 5)), ("layernorm", (8, 5))] and analysis.total.params == 16
+    # nn.LayerNorm(8, bias=False): its weight alone, 8 parameters
+    net = Net(2, 5, 8)
+    net.op("native_layer_norm", net.input, [8], net.param("w", 8), None, 1e-5, out=(2, 5, 8))
+    assert net.analysis().total.params == 8
     net = Net(2, 8)
     net.op("native_layer_norm", net.input, [8], None, None, 1e-5, out=(2, 8))
     (layer,) = net.analysis().layers

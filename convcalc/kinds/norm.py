@@ -97,13 +97,20 @@ class LayerNorm(LayerKind):
         "over: all over the whole C x H x W (PyTorch nn.LayerNorm([C, H, W]))."
     )
     passes_through = True
-    keys = (Key("over", choice("channels", "all"), "channels"), Key("affine", boolean, True), Key("eps", number, 1e-5))
+    keys = (
+        Key("over", choice("channels", "all"), "channels"),
+        Key("affine", boolean, True),
+        Key("bias", boolean, True),
+        Key("eps", number, 1e-5),
+    )
     flops_rule = NORM_FLOPS
 
     def evaluate(self, config: Config, inputs: Sequence[Shape]) -> Evaluation:
-        """params = 2 * C (gamma, beta) over channels, 2 * C * H * W over all, 0 without affine."""
+        """params = 2 * C (gamma, beta) over channels, 2 * C * H * W over all; gamma alone with bias: false
+        (nn.LayerNorm(bias=False)); 0 without affine."""
         normalised = inputs[0] if config["over"] == "all" else inputs[0][:1]
-        params = 2 * elements(normalised) if config["affine"] else 0
+        learned = (1 + config["bias"]) if config["affine"] else 0
+        params = learned * elements(normalised)
         return Evaluation(inputs[0], params, flops=norm_flops(config["affine"], inputs[0]))
 
     def reach(self, config: Config) -> Reach:
@@ -122,9 +129,9 @@ class LayerNorm(LayerKind):
     """LayerNorm over the channels at each position of an N x C x H x W tensor (ConvNeXt's channels-first; any
     number of spatial axes)."""
 
-    def __init__(self, channels: int, eps: float = 1e-5, elementwise_affine: bool = True) -> None:
+    def __init__(self, channels: int, eps: float = 1e-5, elementwise_affine: bool = True, bias: bool = True) -> None:
         super().__init__()
-        self.norm = nn.LayerNorm(channels, eps=eps, elementwise_affine=elementwise_affine)
+        self.norm = nn.LayerNorm(channels, eps=eps, elementwise_affine=elementwise_affine, bias=bias)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         last = x.dim() - 1  # permute (as torchvision's LayerNorm2d), which every counting tool reads as a view
@@ -140,6 +147,7 @@ class LayerNorm(LayerKind):
             normalised,
             eps=(config["eps"], 1e-5),
             elementwise_affine=(config["affine"], True),
+            bias=(config["bias"], True),
         )
 
 

@@ -492,8 +492,8 @@ def layer_norm(importer: Importer, node: OnnxNode) -> None:
         opaque(importer, node)
         return
     affine = importer.per_channel(node, 1, normalised, "scale", "values normalised")
-    importer.per_channel(node, 2, normalised, "bias", "values normalised")
-    config = {"over": over, "affine": affine, "eps": node.attributes.get("epsilon", 1e-5)}
+    bias = importer.per_channel(node, 2, normalised, "bias", "values normalised")
+    config = {"over": over, "affine": affine, "bias": bias, "eps": node.attributes.get("epsilon", 1e-5)}
     importer.emit(node, "layernorm", config, [source])
 
 

@@ -381,7 +381,11 @@ def layer_norm(importer: TorchImporter, event: Event) -> None:
     channels-last map or a flat input, or over C x H x W of a map."""
     source, over = event.args[0], tuple(int(n) for n in event.args[1])
     layout = importer.layout(source)
-    config = {"affine": importer.arg(event, 2, "weight") is not None, "eps": float(importer.arg(event, 4, "eps", 1e-5))}
+    config = {
+        "affine": importer.arg(event, 2, "weight") is not None,
+        "bias": importer.arg(event, 3, "bias") is not None,
+        "eps": float(importer.arg(event, 4, "eps", 1e-5)),
+    }
     over_channels = layout in ("last", "rows") or len(source.shape) == 2
     if over_channels and over == source.shape[-1:]:
         importer.emit(
