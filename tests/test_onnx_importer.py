@@ -147,6 +147,16 @@ def test_pytorchs_local_response_norm_is_one_lrn_layer(tmp_path: Path) -> None:
     assert (lrn.config["size"], lrn.config["alpha"], lrn.config["k"], lrn.config["beta"]) == (3, 0.5, 2.0, 0.75)
 
 
+def test_a_step_of_a_local_response_norm_handed_out_is_refused(tmp_path: Path) -> None:
+    """The LRN chain's pooled squares 'p' as a second output of the graph: no layer holds them (the chain is one lrn
+    layer), so the file is refused naming the AveragePool that makes them, not read without that output."""
+    with pytest.raises(SpecError, match="its output 'p' is an output of the graph, but a step inside") as error:
+        analysed(
+            tmp_path, lrn_nodes(), [("x", [1, 4, 3, 3])], [("y", [1, 4, 3, 3]), ("p", [1, 4, 3, 3])], LRN_CONSTANTS
+        )
+    assert error.value.layer == "/lrn/AveragePool"
+
+
 def test_a_square_that_no_division_follows_is_a_product(tmp_path: Path) -> None:
     """conv1 (1x1, 4 to 4 channels: 16 params), its output times itself (no x / (...) of it follows: no LRN), conv2
     of that (16 params): three layers; the square is one multiply per element, 4 x 3 x 3 = 36 FLOPs."""

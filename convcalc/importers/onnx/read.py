@@ -104,10 +104,19 @@ def build_graph(importer: Importer, given: Sequence[int] | None = None) -> Graph
 def handed_out(importer: Importer) -> tuple[str, ...]:
     """The nodes holding the graph's outputs, in the file's order, each once (a detector's scores and boxes, YOLO's
     feature maps beside its predictions); one handed out channels-last is put back in the file's layout, as it states
-    it. An output computed from constants alone (no node holds it), or the input handed out again, is left out."""
+    it. An output computed from constants alone (no node holds it), or the input handed out again, is left out; a
+    step inside a chain read as one layer (PyTorch's LocalResponseNorm) is refused, naming its node."""
     ending = importer.model.nodes[importer.index] if importer.model.nodes else None
     outputs: dict[str, None] = {}
     for tensor, _ in importer.model.outputs:
+        step = importer.maker.get(tensor)
+        if step is not None and tensor not in importer.producer and tensor not in importer.constants:
+            importer.index = importer.model.nodes.index(step)
+            raise importer.fail(
+                step,
+                f"its output '{tensor}' is an output of the graph, but a step inside a chain convcalc counts as one "
+                "layer (PyTorch's LocalResponseNorm), whose steps are no layers' outputs",
+            )
         if tensor in importer.channels_last and ending is not None:
             in_file_layout(importer, ending, [tensor])
         if importer.producer.get(tensor, NETWORK_INPUT) != NETWORK_INPUT:
