@@ -631,6 +631,17 @@ def test_layer_norms_over_the_last_dim_and_over_others() -> None:
     assert [layer.type for layer in net.analysis().layers] == ["opaque"]
 
 
+def test_a_score_squeezed_to_one_value_per_sample() -> None:
+    # Linear(8, 1) on [2, 8] (8 + 1 = 9 params), .view(-1) to [2], sigmoid: one value per sample throughout, the view
+    # moves nothing (no uncounted op, the batch never read as 2 features); the sigmoid's output is 1 value a sample
+    net = Net(2, 8)
+    scores = net.op("linear", net.input, net.param("w", 1, 8), net.param("b", 1), out=(2, 1))
+    net.op("sigmoid", net.op("view", scores, [-1], out=(2,)), out=(2,))
+    analysis = net.analysis()
+    assert layers(analysis) == [("linear", (1,)), ("sigmoid", (1,))] and analysis.total.params == 9
+    assert not analysis.warnings
+
+
 def test_a_max_pool_by_one_value_for_both_axes() -> None:
     # max_pool2d(x, [3], [2]) of [2, 4, 9, 9]: 3 x 3 by 2, (9 - 3) // 2 + 1 = 4
     net = Net(2, 4, 9, 9)

@@ -579,7 +579,7 @@ EQUIVALENT: dict[tuple[str, str], str] = {
         [
             ("torch.ops", 'elif layout in ("first", "last") and len(out) >= 2 and out[0] == batch:: 2 -> 1'),
         ],
-        ("a view to [N] (one value per sample): the reshape to () its kind refuses (a config error), opaque alike"),
+        ("a view to [N] keeping the batch first has one value per sample, held as [N, 1] by the branch before"),
     ),
     (
         "onnx.patterns",

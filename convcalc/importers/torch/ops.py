@@ -312,12 +312,13 @@ def identity(importer: TorchImporter, event: Event) -> None:
 def view(importer: TorchImporter, event: Event) -> None:
     """A view or reshape (squeeze, unsqueeze, flatten alike) that moves no value: to the same shape; a channels-last
     map to [N * H * W, C] and back (a Linear reads the rows); a 1-D map lifted to [N, C, 1, L] and back (for a 2-D
-    pool); a map's channels in groups [N, g, C / g, ...] and, transposed, back: a channel shuffle. A map to
-    [N, C * H * W] is a flatten; any other view that keeps the batch first, a ``reshape``."""
+    pool); a map's channels in groups [N, g, C / g, ...] and, transposed, back: a channel shuffle; one value per
+    sample [N, 1] to [N] (a score's squeeze), held as before (convcalc's tensors have at least one axis after the
+    batch). A map to [N, C * H * W] is a flatten; any other view that keeps the batch first, a ``reshape``."""
     source, made = event.args[0], event.outputs[0]
     layout = importer.layout(source)
     shape, out, batch = source.shape, made.shape, importer.batch
-    if out == shape:
+    if out == shape or (out == (batch,) and math.prod(shape[1:]) == 1):  # [N, 1] to [N]: held as one value each
         importer.alias(event, source)
     elif layout == "first" and len(shape) > 2 and out == (batch, math.prod(shape[1:])):
         importer.emit(event, "flatten", {}, [importer.read(source)])
