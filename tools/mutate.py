@@ -89,8 +89,9 @@ CONVENTION_TESTS = ["tests/test_conventions.py", "tests/test_compare.py", "tests
 """Other tools' counts against their recordings (tests/data/peers)."""
 TORCH_TESTS = ["tests/test_torch_import.py", "tests/test_torch_ops.py"]
 """The PyTorch front end against the recorded traces (tests/data/torch/traces)."""
-FOLD_TESTS = ["tests/test_fold.py", "tests/test_import.py"]
-"""Folding: random graphs and every ONNX fixture, folded and flat, count alike."""
+FOLD_TESTS = ["tests/test_fold_rules.py", "tests/test_fold.py", "tests/test_import.py"]
+"""Folding: the rules on graphs built by hand (fastest, first), random graphs and every ONNX fixture, folded and
+flat, count alike."""
 
 TARGETS = {
     **{f"kinds.{name}": (f"convcalc/kinds/{name}.py", LAYER_TESTS) for name in KINDS},

@@ -18,10 +18,9 @@ class Blocks:
 
     def __init__(self, runs: Runs) -> None:
         self.runs = runs.runs
-        self.blocks = runs.blocks
         self.named = runs.named
         self.final: dict[int, list[Use]] = {}  # id of a run -> its instances (none: it is written out)
-        for block in list(self.blocks.values()):
+        for block in runs.blocks.values():
             self.settle(block)
 
     def settle(self, block: Block) -> None:
@@ -29,7 +28,6 @@ class Blocks:
         runs = [run for run in self.runs if run.block is block and self.agrees(block, run)]
         block.occurrences = [occurrence for run in runs for occurrence in run.copies]
         if not block.occurrences:
-            del self.blocks[block.key]
             return
         self.parameterise(block)
         split = {id(run): self.split(run) for run in runs}
@@ -39,8 +37,6 @@ class Blocks:
         kept = written > sum(lines(item) for item in block.items) + 3 + len(uses)  # + name, params, layers
         for run in runs:
             self.final[id(run)] = split[id(run)] if kept else []
-        if not kept:
-            del self.blocks[block.key]
 
     def agrees(self, block: Block, run: Use) -> bool:
         """Whether the run's optional last paths (projections) have the forms the block's earlier runs gave them;
