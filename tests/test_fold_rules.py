@@ -8,9 +8,11 @@ against a block's lines, counted here), and every written spec must read back as
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
+import yaml
 
 from convcalc import analyze, load_spec
 from convcalc.core.errors import Location
@@ -18,6 +20,7 @@ from convcalc.engine.graph import MAX_LAYERS, NETWORK_INPUT, Graph, Node
 from convcalc.kinds.catalogue import CATALOGUE
 from convcalc.spec.fold.blocks import Folded, FoldError
 from convcalc.spec.fold.items import Use
+from convcalc.spec.reader import MAX_NESTING
 from convcalc.spec.writer import checked_spec
 from tests.test_import import same_numbers
 
@@ -52,7 +55,7 @@ def spec(graph: Graph) -> str:
 
 def entries(text: str) -> list[str]:
     """The entries of the top-level layers list."""
-    return [line for line in text.split("layers:\n")[-1].splitlines() if line.startswith("  - ")]
+    return [line for line in text.split("\nlayers:\n")[-1].splitlines() if line.startswith("  - ")]
 
 
 def pairs(copies: int, filters: list[int] | None = None) -> Graph:
@@ -135,3 +138,209 @@ def test_a_graph_of_the_most_layers_folds_when_nothing_repeats_as_a_block():
     for index in range(MAX_LAYERS):
         net.add("relu", f"r{index}")
     assert len(Folded(net.graph()).entries) == MAX_LAYERS
+
+
+def residual(
+    net: Net, module: str, filters: int, stride: int = 1, shortcut: tuple[str, ...] = (), kernel: int = 1
+) -> str:
+    """torchvision's BasicBlock under its module path: conv 3x3, relu, conv 3x3, the shortcut's layers (``shortcut``:
+    their kinds, named downsample.0, ...; none: the identity; its conv ``kernel`` x ``kernel``), the add, relu."""
+    start = net.last
+    net.add("conv", f"{module}.conv1", filters=filters, kernel=3, padding=1, stride=stride)
+    net.add("relu", f"{module}.relu")
+    body = net.add("conv", f"{module}.conv2", filters=filters, kernel=3, padding=1)
+    other = start
+    for index, kind in enumerate(shortcut):
+        config = {"filters": filters, "kernel": kernel, "stride": stride, "padding": kernel // 2}
+        other = net.add(kind, f"{module}.downsample.{index}", other, **(config if kind == "conv" else {}))
+    net.add("add", module, body, other)
+    return net.add("relu", f"{module}.relu_1")
+
+
+def test_a_run_whose_projection_differs_from_the_blocks_is_written_out():
+    """layer1's projection is a conv, layer2's a conv and a batch norm: one block cannot have both, so layer2,
+    found second, is written out. layer1 is the block (9 + 8 lines inline against 9 + 3 + 1): its projection repeated
+    ``${project}`` times, 1 in the first copy of the repeat, whose stride is 2."""
+    net = Net()
+    residual(net, "layer1.0", 8, 2, ("conv",))
+    residual(net, "layer1.1", 8)
+    residual(net, "layer2.0", 16, 2, ("conv", "batchnorm"))
+    residual(net, "layer2.1", 16)
+    assert spec(net.graph()) == (
+        "blocks:\n"
+        "  block1:\n"
+        "    params: {stride: 1, project: 0}\n"
+        "    layers:\n"
+        "      - type: residual\n"
+        "        name: residual\n"
+        "        body:\n"
+        '          - {type: conv, name: conv1, filters: 8, kernel: 3, stride: "${stride}", padding: 1}\n'
+        "          - {type: relu, name: relu}\n"
+        "          - {type: conv, name: conv2, filters: 8, kernel: 3, padding: 1}\n"
+        "        shortcut:\n"
+        '          - {type: conv, name: downsample_0, repeat: "${project}", filters: 8, kernel: 1, stride: 2}\n'
+        "      - {type: relu, name: relu_1}\n"
+        "layers:\n"
+        "  - {block: block1, name: layer1, repeat: 2, first: {stride: 2, project: 1}}\n"
+        "  - type: residual\n"
+        "    name: layer2_0\n"
+        "    body:\n"
+        "      - {type: conv, name: conv1, filters: 16, kernel: 3, stride: 2, padding: 1}\n"
+        "      - {type: relu, name: relu}\n"
+        "      - {type: conv, name: conv2, filters: 16, kernel: 3, padding: 1}\n"
+        "    shortcut:\n"
+        "      - {type: conv, name: downsample_0, filters: 16, kernel: 1, stride: 2}\n"
+        "      - {type: batchnorm, name: downsample_1}\n"
+        "  - {type: relu, name: layer2_0_relu_1}\n"
+        "  - type: residual\n"
+        "    name: layer2_1\n"
+        "    body:\n"
+        "      - {type: conv, name: conv1, filters: 16, kernel: 3, padding: 1}\n"
+        "      - {type: relu, name: relu}\n"
+        "      - {type: conv, name: conv2, filters: 16, kernel: 3, padding: 1}\n"
+        "  - {type: relu, name: layer2_1_relu_1}\n"
+    )
+
+
+def test_of_units_covering_as_many_layers_the_shortest_is_the_block():
+    """[conv 4, relu, conv 8, relu] three times: units of 2, 4 and 6 layers all cover the 12; the unit of 2 is the
+    block (its filters a parameter), six instances: 12 lines inline against 2 + 3 + 6."""
+    assert 6 * INLINE_PAIR > INLINE_PAIR + BLOCK_COST + 6
+    text = spec(pairs(6, [4, 8] * 3))
+    assert text.split("\nlayers:\n")[0] == (
+        "blocks:\n"
+        "  block1:\n"
+        "    params: {filters: 4}\n"
+        "    layers:\n"
+        '      - {type: conv, name: conv, filters: "${filters}", kernel: 3, padding: 1}\n'
+        "      - {type: relu, name: relu}"
+    )
+    names = ["block1", *(f"block1_{n}" for n in range(2, 7))]  # the block's name, made unique
+    assert entries(text) == [
+        f"  - {{block: block1, name: {name}{', filters: 8' if copy % 2 else ''}}}" for copy, name in enumerate(names)
+    ]
+
+
+def test_runs_of_one_block_apart_are_its_instances_and_a_projection_is_copy_0_of_its_repeat():
+    """Two stages of [residual with a projection, residual], a pool between them: two runs of one block (34 lines
+    inline against 9 + 3 + 2). The projection's conv differs in its kernel (1, then 3): a parameter, whose default is
+    the first instance's value, or where its last copy has no projection, the first value given (1); the flag
+    ``project`` repeats the projection, 1 in the first copy of each. The projection's conv, an output of the graph,
+    is named as the spec language names copy 0 of its ``repeat``."""
+    net = Net()
+    residual(net, "layer1.0", 8, 1, ("conv",))
+    residual(net, "layer1.1", 8)
+    net.add("maxpool", "pool", kernel=2, stride=2)
+    residual(net, "layer2.0", 16, 1, ("conv",), kernel=3)
+    residual(net, "layer2.1", 16)
+    graph = replace(net.graph(), more_outputs=("layer2.0.downsample.0",))
+    assert spec(graph) == (
+        "blocks:\n"
+        "  block1:\n"
+        "    params: {filters: 8, kernel: 1, padding: 0, project: 0}\n"
+        "    layers:\n"
+        "      - type: residual\n"
+        "        name: residual\n"
+        "        body:\n"
+        '          - {type: conv, name: conv1, filters: "${filters}", kernel: 3, padding: 1}\n'
+        "          - {type: relu, name: relu}\n"
+        '          - {type: conv, name: conv2, filters: "${filters}", kernel: 3, padding: 1}\n'
+        "        shortcut:\n"
+        '          - {type: conv, name: downsample_0, repeat: "${project}", filters: "${filters}", '
+        'kernel: "${kernel}", padding: "${padding}"}\n'
+        "      - {type: relu, name: relu_1}\n"
+        "layers:\n"
+        "  - {block: block1, name: layer1, repeat: 2, first: {project: 1}}\n"
+        "  - {type: maxpool, name: pool, kernel: 2, stride: 2}\n"
+        "  - {block: block1, name: layer2, repeat: 2, filters: 16, first: {kernel: 3, padding: 1, project: 1}}\n"
+        'outputs: ["layer2.1.relu_1", "layer2.0.residual.shortcut.downsample_0.0"]\n'
+    )
+
+
+def test_copies_that_all_have_their_projection_need_no_flag():
+    """Widths 8, 16, 32, each copy with its projection: one block, its filters a parameter, three instances (27
+    lines inline against 9 + 3 + 3); no ``project``, the projection is written as it is."""
+    net = Net()
+    for copy, filters in enumerate((8, 16, 32)):
+        residual(net, f"layer1.{copy}", filters, 1, ("conv",))
+    text = spec(net.graph())
+    assert "project" not in text and "repeat" not in text
+    assert '\n          - {type: conv, name: downsample_0, filters: "${filters}", kernel: 1}\n' in text
+    assert entries(text) == [
+        "  - {block: block1, name: layer1_0}",
+        "  - {block: block1, name: layer1_1, filters: 16}",
+        "  - {block: block1, name: layer1_2, filters: 32}",
+    ]
+
+
+def test_a_block_left_with_one_copy_is_written_out():
+    """A lone residual whose projection is a conv and a batch norm, then a run of three whose first has a conv alone:
+    one unit, found first with the batch norm; the run does not agree and is written out, and one copy is no
+    shorter as a block (9 lines against 9 + 3 + 1): every layer is written out, as in the graph."""
+    net = Net()
+    residual(net, "a", 8, 1, ("conv", "batchnorm"))
+    for copy in range(3):
+        residual(net, f"layer1.{copy}", 8, 1, ("conv",) if copy == 0 else ())
+    text = spec(net.graph())
+    assert "blocks:" not in text
+    modules = ["a", "layer1_0", "layer1_1", "layer1_2"]
+    assert entries(text) == [
+        line for module in modules for line in ("  - type: residual", f"  - {{type: relu, name: {module}_relu_1}}")
+    ]
+    assert text.count("{type: batchnorm, name: downsample_1}") == 1 and text.count("name: downsample_0,") == 2
+
+
+def test_without_module_names_a_blocks_layers_are_named_by_their_kinds():
+    """Two residuals named a_x and b_x, their layers p1.. and q1..: no two names start alike, so the names are not
+    module paths, and the block's layers are named by kind even where the instances' names agree (x). A residual
+    is one unit of one item: 2 x 7 lines inline against 7 + 3 + 1."""
+    net = Net()
+    for module, layers in (("a_x", "p"), ("b_x", "q")):
+        start = net.last
+        net.add("conv", f"{layers}1", filters=4, kernel=3, padding=1)
+        net.add("relu", f"{layers}2")
+        net.add("add", module, net.add("conv", f"{layers}3", filters=4, kernel=3, padding=1), start)
+    assert spec(net.graph()) == (
+        "blocks:\n"
+        "  block1:\n"
+        "    layers:\n"
+        "      - type: residual\n"
+        "        name: residual\n"
+        "        body:\n"
+        "          - {type: conv, name: conv, filters: 4, kernel: 3, padding: 1}\n"
+        "          - {type: relu, name: relu}\n"
+        "          - {type: conv, name: conv_2, filters: 4, kernel: 3, padding: 1}\n"
+        "layers:\n"
+        "  - {block: block1, name: block1, repeat: 2}\n"
+    )
+
+
+def nesting(node: yaml.Node) -> int:
+    """Levels of YAML nodes, as the reader counts them (a scalar is one)."""
+    if isinstance(node, yaml.MappingNode):
+        return 1 + max(nesting(part) for pair in node.value for part in pair)
+    if isinstance(node, yaml.SequenceNode):
+        return 1 + max((nesting(item) for item in node.value), default=0)
+    return 1
+
+
+def test_regions_in_a_block_nest_as_deep_as_the_reader_reads():
+    """Two copies of concats of branches nested 41 deep: a block of the outermost. In the block's layers, each
+    region takes three levels of YAML: the fold writes as many as the reader's MAX_NESTING holds (one more would
+    pass it), and those inside as their layers."""
+    net = Net()
+
+    def nest(source: str, depth: int) -> str:
+        inner = net.add("conv", f"n{len(net.nodes)}", source, filters=4, kernel=1)
+        if depth:
+            inner = nest(inner, depth - 1)
+        last = net.add("conv", f"n{len(net.nodes)}", inner, filters=4, kernel=1)
+        joined = net.add("concat", f"n{len(net.nodes)}", source, last)
+        return net.add("conv", f"n{len(net.nodes)}", joined, filters=4, kernel=1)
+
+    nest(nest(NETWORK_INPUT, 40), 40)
+    text = spec(net.graph())
+    assert text.startswith("blocks:\n  block1:\n    layers:\n      - type: concat\n")
+    assert entries(text) == ["  - {block: block1, name: block1, repeat: 2}"]
+    assert nesting(yaml.compose(text)) <= MAX_NESTING < nesting(yaml.compose(text)) + 3
+    assert "{type: concat, name: concat, inputs: [" in text  # the innermost concats: layers

@@ -1068,6 +1068,9 @@ def _run_child(module: str, timeout: float) -> bool:
             import pytest
 
             arguments = ["-x", "-q", "-p", "no:cacheprovider", "-p", "no:randomly", *TARGETS[module][1]]
+            # tmp_path under the copy, cleared by each run: pytest's own numbered directories are never cleaned up
+            # after a child that ends with os._exit (its lock stays), and the ONNX tests write 190 MB a run
+            arguments += ["--basetemp", str(_workdir / ".pytest-tmp")]
             code = int(pytest.main([a for a in arguments if a.endswith(".py") is False or (_workdir / a).exists()]))
         finally:
             os._exit(code)

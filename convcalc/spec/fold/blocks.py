@@ -112,7 +112,7 @@ class Blocks:
                 end += 1
                 while end < len(rows) and not differences(rows[at + 1], rows[end]):
                     end += 1
-            if end - at > 1 and not self.repeatable(run.copies[at:end]):
+            if not self.repeatable(run.copies[at:end]):
                 end = at + 1
             uses.append(Use(block, run.copies[at:end]))
             at = end
@@ -324,8 +324,8 @@ class Folded:
         if target == NETWORK_INPUT:
             return NETWORK_INPUT
         here, there = scope.split(".") if scope else [], self.full[target].split(".")
-        common = 0
-        while common < min(len(here), len(there) - 1) and here[common] == there[common]:
+        common = 0  # never all of there: a layer never reads a structure it is in (a merge comes after its paths)
+        while common < min(len(here), len(there)) and here[common] == there[common]:
             common += 1
         written = there[common:]
         for depth in range(len(here), common, -1):

@@ -14,9 +14,11 @@ from convcalc.spec.structures import Structure, merging
 
 MAX_PERIOD = 16
 """Most items (layers and regions) in one block."""
-MAX_REGIONS = (MAX_NESTING - 8) // 3
+MAX_REGIONS = (MAX_NESTING - 7) // 3
 """Most regions inside one another; deeper ones are written as their layers. A region takes up to three levels of
-YAML (its mapping, its list of branches, a branch), a block three more, the document two."""
+YAML (its mapping, its list of branches, a branch); around the outermost, the document, 'blocks', a block and its
+'layers' take four (a block's layers are the deepest), and inside the innermost, a layer's mapping, a list in it
+and the list's items three."""
 FIRST_KEYS = ("stride", "")
 """What the first copy of a ``repeat`` may change (``first``): strides and whether it has a projection (a flag)."""
 NAME_PARTS = re.compile(r"(?:[^\w\-]|_)+")

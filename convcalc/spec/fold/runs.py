@@ -207,7 +207,7 @@ class Runs:
         unit = forms[index : index + period]
         if period == 1 and unit[0].first == unit[0].last:  # a single layer: `repeat` on it needs no block
             return 0
-        if index + 2 * period > len(forms) or forms[index + period].loose != unit[0].loose:
+        if forms[index + period].loose != unit[0].loose:  # run() asks only for units that fit twice
             return 0  # the common case, kept cheap
         if period > 1 and self.alike(forms)[index] >= period:
             return 0  # copies of one layer: [conv, conv] is no unit (MobileNet's [depthwise, pointwise] is)
