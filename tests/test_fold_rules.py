@@ -344,3 +344,181 @@ def test_regions_in_a_block_nest_as_deep_as_the_reader_reads():
     assert entries(text) == ["  - {block: block1, name: block1, repeat: 2}"]
     assert nesting(yaml.compose(text)) <= MAX_NESTING < nesting(yaml.compose(text)) + 3
     assert "{type: concat, name: concat, inputs: [" in text  # the innermost concats: layers
+
+
+def test_a_concat_along_another_axis_is_a_layer_not_branches():
+    """Branches are written as a concat over the channels (the structure's merge has the kind's defaults): two
+    convs of the input joined along the height stay layers that name their inputs."""
+    net = Net()
+    net.add(
+        "concat",
+        "cat",
+        net.add("conv", "a", filters=4, kernel=1),
+        net.add("conv", "b", NETWORK_INPUT, filters=4, kernel=1),
+        axis=1,
+    )
+    assert spec(net.graph()) == (
+        "layers:\n"
+        "  - {type: conv, name: a, filters: 4, kernel: 1}\n"
+        "  - {type: conv, name: b, input: input, filters: 4, kernel: 1}\n"
+        "  - {type: concat, name: cat, inputs: [a, b], axis: 1}\n"
+    )
+    net.nodes[-1] = net.nodes[-1]._replace(config=CATALOGUE["concat"].defaults())
+    assert spec(net.graph()).startswith("layers:\n  - type: concat\n    name: cat\n    branches:\n")
+
+
+def gates(copies: int) -> Graph:
+    """Squeeze-and-excitation from the network's input, ``copies`` times: the multiply reads the unit's input."""
+    net = Net()
+    for copy in range(copies):
+        start = net.last
+        net.add("global_avgpool", f"pool{copy}")
+        net.add("conv", f"squeeze{copy}", filters=2, kernel=1)
+        net.add("relu", f"act{copy}")
+        net.add("conv", f"expand{copy}", filters=4, kernel=1)
+        net.add("multiply", f"scale{copy}", start, net.add("sigmoid", f"gate{copy}"))
+    return net.graph()
+
+
+def test_a_unit_reading_the_networks_input_by_name_is_a_copy_like_the_others():
+    """The first gate reads the network's input, the second the first's output: each its own input, the same
+    relative read. One block, ``in`` its input (12 lines inline against 6 + 3 + 1)."""
+    assert spec(gates(2)) == (
+        "blocks:\n"
+        "  block1:\n"
+        "    layers:\n"
+        "      - {type: global_avgpool, name: global_avgpool}\n"
+        "      - {type: conv, name: conv, filters: 2, kernel: 1}\n"
+        "      - {type: relu, name: relu}\n"
+        "      - {type: conv, name: conv_2, filters: 4, kernel: 1}\n"
+        "      - {type: sigmoid, name: sigmoid}\n"
+        "      - {type: multiply, name: multiply, inputs: [in, sigmoid]}\n"
+        "layers:\n"
+        "  - {block: block1, name: block1, repeat: 2}\n"
+    )
+
+
+def test_the_entry_after_an_instance_reads_its_last_layer_without_naming_it():
+    net = Net()
+    net.nodes, net.last = list(pairs(4).nodes), "relu3"
+    net.add("maxpool", "pool", kernel=2, stride=2)
+    assert entries(spec(net.graph())) == [
+        "  - {block: block1, name: block1, repeat: 4}",
+        "  - {type: maxpool, name: pool, kernel: 2, stride: 2}",
+    ]
+
+
+def test_an_instance_repeated_is_named_by_its_module_path_without_the_copy():
+    net = Net()
+    residual(net, "model.layer1.0", 4)
+    residual(net, "model.layer1.1", 4)
+    assert entries(spec(net.graph())) == ["  - {block: block1, name: model_layer1, repeat: 2}"]
+
+
+def test_names_by_kind_are_unique_in_each_list_of_a_block():
+    """Without module names, a block's layers are named by kind, made unique within each list: the body's second
+    conv is conv_2, the shortcut's conv (another list) conv, the last relu relu."""
+    net = Net()
+    for copy, filters in enumerate((8, 16)):
+        start = net.last
+        net.add("conv", f"c{copy}", filters=filters, kernel=3, padding=1)
+        net.add("relu", f"r{copy}")
+        body = net.add("conv", f"d{copy}", filters=filters, kernel=3, padding=1)
+        net.add("add", f"s{copy}", body, net.add("conv", f"p{copy}", start, filters=filters, kernel=1))
+        net.add("relu", f"t{copy}")
+    assert spec(net.graph()) == (
+        "blocks:\n"
+        "  block1:\n"
+        "    params: {filters: 8}\n"
+        "    layers:\n"
+        "      - type: residual\n"
+        "        name: residual\n"
+        "        body:\n"
+        '          - {type: conv, name: conv, filters: "${filters}", kernel: 3, padding: 1}\n'
+        "          - {type: relu, name: relu}\n"
+        '          - {type: conv, name: conv_2, filters: "${filters}", kernel: 3, padding: 1}\n'
+        "        shortcut:\n"
+        '          - {type: conv, name: conv, filters: "${filters}", kernel: 1}\n'
+        "      - {type: relu, name: relu}\n"
+        "layers:\n"
+        "  - {block: block1, name: block1}\n"
+        "  - {block: block1, name: block1_2, filters: 16}\n"
+    )
+
+
+@pytest.mark.parametrize(("size", "folded"), [(16, True), (17, False)])
+def test_a_unit_is_at_most_16_items(size: int, folded: bool):
+    """[conv, relu x (size - 1)] twice: a block of ``size`` items up to MAX_PERIOD, 16 (2 x size lines inline
+    against size + 3 + 1), else every layer written out (a relu alone is no unit)."""
+    net = Net()
+    for copy in range(2):
+        net.add("conv", f"c{copy}", filters=4, kernel=1)
+        for index in range(size - 1):
+            net.add("relu", f"r{copy}x{index}")
+    text = spec(net.graph())
+    assert ("  - {block: block1, name: block1, repeat: 2}" in entries(text)) == folded
+    assert len(entries(text)) == (1 if folded else 2 * size)
+
+
+@pytest.mark.parametrize(("kernels", "kept"), [((3, 3), True), ((3, 5), False)])
+def test_a_region_counts_its_mapping_and_each_path(kernels: tuple[int, int], kept: bool):
+    """A residual of one conv counts 2 lines (type, name), 1 + 1 for its body and 1 for its identity shortcut: 5.
+    Two alike: 10 lines inline against 5 + 3 + 1, a block; two whose kernels differ are two instances: 10 against
+    5 + 3 + 2, written out."""
+    net = Net()
+    for copy, kernel in enumerate(kernels):
+        start = net.last
+        net.add("add", f"s{copy}", net.add("conv", f"c{copy}", filters=4, kernel=kernel, padding=kernel // 2), start)
+    text = spec(net.graph())
+    assert ("blocks:" in text) == kept
+    assert entries(text) == (
+        ["  - {block: block1, name: block1, repeat: 2}"] if kept else ["  - type: residual", "  - type: residual"]
+    )
+
+
+def test_a_lone_copy_of_a_unit_that_repeats_elsewhere_is_an_instance_too():
+    """[conv, batchnorm, relu] twice, a pool, then once more: the lone copy is an instance of the block the run
+    made (9 lines inline against 3 + 3 + 2)."""
+    net = Net()
+    for copy in range(3):
+        if copy == 2:
+            net.add("maxpool", "pool", kernel=2, stride=2)
+        net.add("conv", f"c{copy}", filters=4, kernel=3, padding=1)
+        net.add("batchnorm", f"n{copy}")
+        net.add("relu", f"r{copy}")
+    assert spec(net.graph()) == (
+        "blocks:\n"
+        "  block1:\n"
+        "    layers:\n"
+        "      - {type: conv, name: conv, filters: 4, kernel: 3, padding: 1}\n"
+        "      - {type: batchnorm, name: batchnorm}\n"
+        "      - {type: relu, name: relu}\n"
+        "layers:\n"
+        "  - {block: block1, name: block1, repeat: 2}\n"
+        "  - {type: maxpool, name: pool, kernel: 2, stride: 2}\n"
+        "  - {block: block1, name: block1_2}\n"
+    )
+
+
+def test_two_exact_copies_of_one_layer_are_no_unit():
+    """Twelve convs, widths in equal pairs (4, 4, 8, 8, ..., 128, 128): a pair of one layer twice is no unit (its
+    repeat needs no block), so the shortest unit covering all twelve is three convs, four instances of three
+    widths each (12 lines inline against 3 + 3 + 4). Each column of widths differs from the others somewhere: three
+    parameters, their defaults the first instance's."""
+    net = Net()
+    for index, filters in enumerate([4, 4, 8, 8, 16, 16, 32, 32, 64, 64, 128, 128]):
+        net.add("conv", f"c{index}", filters=filters, kernel=1)
+    assert spec(net.graph()) == (
+        "blocks:\n"
+        "  block1:\n"
+        "    params: {filters: 4, filters_2: 4, filters_3: 8}\n"
+        "    layers:\n"
+        '      - {type: conv, name: conv, filters: "${filters}", kernel: 1}\n'
+        '      - {type: conv, name: conv_2, filters: "${filters_2}", kernel: 1}\n'
+        '      - {type: conv, name: conv_3, filters: "${filters_3}", kernel: 1}\n'
+        "layers:\n"
+        "  - {block: block1, name: block1}\n"
+        "  - {block: block1, name: block1_2, filters: 8, filters_2: 16, filters_3: 16}\n"
+        "  - {block: block1, name: block1_3, filters: 32, filters_2: 32, filters_3: 64}\n"
+        "  - {block: block1, name: block1_4, filters: 64, filters_2: 128, filters_3: 128}\n"
+    )

@@ -832,6 +832,64 @@ EQUIVALENT: dict[tuple[str, str], str] = {
     ),
     ("core.formula", "ADD, MUL, DIV, ATOM = 1, 2, 3, 4: 1 -> 0"): "only the order of the precedences matters",
     ("core.formula", "ADD, MUL, DIV, ATOM = 1, 2, 3, 4: 4 -> 5"): "only the order of the precedences matters",
+    ("spec.fold.blocks", "if len(use.copies) > 1:: > -> >= (comparison 1)"): (
+        "a single copy's first values are its values: none differs from the block's defaults with its own (first "
+        "stays empty)"
+    ),
+    **dict.fromkeys(
+        [
+            ("spec.fold.blocks", "for row, occurrence in zip(rows, occurrences, strict=True):: True -> False"),
+            (
+                "spec.fold.blocks",
+                "if of == key and all(a is None or b is None or a == b for a, b in zip(values, column, strict=True)):"
+                ": True -> False",
+            ),
+            (
+                "spec.fold.blocks",
+                "values[:] = [b if a is None else a for a, b in zip(values, column, strict=True)]: True -> False",
+            ),
+        ],
+        "rows and columns hold one value per occurrence of the block",
+    ),
+    (
+        "spec.fold.blocks",
+        "for index, (item, parts) in enumerate(zip(items, stripped(own), strict=True)):: True -> False",
+    ): "stripped() gives one name per entry",
+    (
+        "spec.fold.blocks",
+        "self.parts = {node.name: parts for node, parts in zip(graph.nodes, runs.parts, strict=True)}: True -> False",
+    ): "Runs makes its parts one per graph node",
+    ("spec.fold.blocks", "for depth in range(len(here), common, -1):: 1 -> 2"): (
+        "only a list of layers holds names: a reader's enclosing lists are every second scope from its own (a region "
+        "adds its name and a path, a repeated instance its name and copy, a repeated projection's layer .0 after its "
+        "name), but for a one-copy instance (its name alone), whose layers read nothing outside it (Runs.valid)"
+    ),
+    ("spec.fold.items", "MAX_REGIONS = (MAX_NESTING - 7) // 3: 7 -> 6"): "94 // 3 is 93 // 3: 31",
+    ("spec.fold.items", "return bool(value) and all(type(item) is int for item in value): and -> or"): (
+        "they differ for the empty tuple only, which no configuration holds: the catalogue's tuples are sizes per "
+        "axis, shapes and permutations, and an empty permutation fits no input"
+    ),
+    ("spec.fold.items", "if start < end < stop:: < -> <= (comparison 1)"): (
+        "a merge at start has no node between it and its fork: all its inputs are the fork, repeated, which paths() "
+        "refuses"
+    ),
+    ("spec.fold.items", "elif start <= at < end:: < -> <= (comparison 2)"): "at == end: the merge reading itself",
+    ("spec.fold.items", "for other in node.inputs[1:]:: 1 -> 0"): (
+        "also compares the first input with itself, where the loop stops at once"
+    ),
+    ("spec.fold.items", "if self.position[fork] > self.position[other]:: > -> >= (comparison 1)"): (
+        "positions are unique (the input's -1 too): equal ones are one node, where the loop has stopped"
+    ),
+    ("spec.fold.runs", "count = 1: 1 -> 0"): (
+        "the first pass compares the unit with itself: alike, and valid (checked just before), making count 1"
+    ),
+    ("spec.fold.runs", "best = (0, 0): 0 -> 1"): (
+        "best's period is read only times its copies, 0 until a run is found (the other 0 -> 1 hangs: killed)"
+    ),
+    ("spec.fold.runs", "if best[1]:: 1 -> 0"): "best's period and copies are set together: both 0 or both above",
+    ("spec.fold.runs", "return 0, 0: 0 -> 1"): (
+        "the caller reads the unit's length only where copies is not 0 (the other 0 -> 1 hangs: killed)"
+    ),
 }
 
 BINARY = {

@@ -191,7 +191,7 @@ class Runs:
         best = (0, 0)
         for period in range(1, min(MAX_PERIOD, (len(forms) - index) // 2) + 1):
             copies = self.copies(forms, index, period)
-            if copies > 1 and period * copies > best[0] * best[1]:
+            if copies and period * copies > best[0] * best[1]:  # copies: 0, or 2 and more
                 best = (period, copies)
         if best[1]:
             return best
