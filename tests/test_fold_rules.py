@@ -522,3 +522,49 @@ def test_two_exact_copies_of_one_layer_are_no_unit():
         "  - {block: block1, name: block1_3, filters: 32, filters_2: 32, filters_3: 64}\n"
         "  - {block: block1, name: block1_4, filters: 64, filters_2: 128, filters_3: 128}\n"
     )
+
+
+def test_of_the_units_the_exporters_modules_allow_the_one_covering_most_layers_is_the_block():
+    """Residuals of one conv (kernels 1, 3, 5, 7 in each of a and b) in modules a.0, a.1 and b.0 of two, b.1 and b.2
+    of one: at the start, units of two residuals (a module each) repeat three times (b.1 and b.2 are two modules),
+    units of four (a, b) twice, covering more: the block is a's four residuals, b its other instance (40 lines inline
+    against 20 + 3 + 2; a, b are no NAME.0, NAME.1, so two instances)."""
+    net = Net()
+    for module, count in (("a.0", 2), ("a.1", 2), ("b.0", 2), ("b.1", 1), ("b.2", 1)):
+        for item in range(count):
+            before = sum(node.name[0] == module[0] for node in net.nodes) // 2  # residuals of a (b) so far
+            start, kernel = net.last, 1 + 2 * before
+            conv = net.add("conv", f"{module}.c{item}", filters=4, kernel=kernel, padding=kernel // 2)
+            net.add("add", f"{module}.s{item}", conv, start)
+    text = spec(net.graph())
+    assert text.split("\nlayers:\n")[0].count("type: residual") == 4
+    assert entries(text) == ["  - {block: block1, name: a}", "  - {block: block1, name: b}"]
+
+
+def test_a_unit_reading_a_layer_before_it_other_than_its_input_is_no_copy():
+    """Each multiply reads the conv of the copy before it (the first, 5 layers back too, the network's input): every
+    copy reads the one before it by more than its input, so none is a unit; every layer is written out."""
+    net = Net()
+    net.add("conv", "s", filters=4, kernel=1)
+    net.add("relu", "t")
+    earlier = NETWORK_INPUT
+    for copy in range(4):
+        conv = net.add("conv", f"c{copy}", filters=4, kernel=3, padding=1)
+        net.add("multiply", f"m{copy}", net.add("relu", f"r{copy}"), earlier)
+        earlier = conv
+    text = spec(net.graph())
+    assert "blocks:" not in text
+    assert [line for line in entries(text) if "multiply" in line] == [
+        "  - {type: multiply, name: m0, inputs: [r0, input]}",
+        *(f"  - {{type: multiply, name: m{copy}, inputs: [r{copy}, c{copy - 1}]}}" for copy in range(1, 4)),
+    ]
+
+
+def test_names_are_module_paths_where_two_layers_share_a_first_part():
+    """r0.conv and r0 (the add), r1.conv and r1, ...: module paths, each residual a module of its own; r0, r1, r2
+    are no NAME.0, NAME.1, so three instances (15 lines inline against 5 + 3 + 3)."""
+    net = Net()
+    for copy in range(3):
+        start = net.last
+        net.add("add", f"r{copy}", net.add("conv", f"r{copy}.conv", filters=4, kernel=3, padding=1), start)
+    assert entries(spec(net.graph())) == [f"  - {{block: block1, name: r{copy}}}" for copy in range(3)]

@@ -880,6 +880,14 @@ EQUIVALENT: dict[tuple[str, str], str] = {
     ("spec.fold.items", "if self.position[fork] > self.position[other]:: > -> >= (comparison 1)"): (
         "positions are unique (the input's -1 too): equal ones are one node, where the loop has stopped"
     ),
+    (
+        "spec.fold.runs",
+        "outside = frozenset(node for form in inner for node in form.outside if self.position[node] < first): < -> <="
+        " (comparison 1)",
+    ): (
+        "a node at the region's first position is in every unit the region is in: valid(), the one reader of "
+        "outside, refuses only nodes before the unit's first"
+    ),
     ("spec.fold.runs", "count = 1: 1 -> 0"): (
         "the first pass compares the unit with itself: alike, and valid (checked just before), making count 1"
     ),
