@@ -224,7 +224,7 @@ def test_a_repeated_unit_without_module_names_is_still_one_block():
 
 
 def test_regions_nested_deeper_than_yaml_allows_are_written_as_their_layers():
-    """Concats and residuals nested 200 deep: the reader refuses YAML nested over 100 levels, so the outer 30 are
+    """Concats and residuals nested 200 deep: the reader refuses YAML nested over 100 levels, so the outer 31 are
     written as structures and those inside as their layers, with the same numbers."""
     net = Network("flat", 4, 8)
 
