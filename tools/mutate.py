@@ -67,9 +67,16 @@ KINDS = (
     "attention",
     "catalogue",
 )
-ONNX_OPS_TESTS = ["tests/test_onnx_ops.py", "tests/test_onnx.py", "tests/test_dimensions.py", "tests/test_import.py"]
-"""The ONNX handlers' tests: built graphs of every op, and the recorded fixtures (tests/data/onnx) against published
-counts; fastest first, so that a killed mutant stops early."""
+ONNX_OPS_TESTS = [
+    "tests/test_onnx_ops.py",
+    "tests/test_onnx.py",
+    "tests/test_onnx_real.py",
+    "tests/test_dimensions.py",
+    "tests/test_import.py",
+]
+"""The ONNX handlers' tests: built graphs of every op, the recorded fixtures (tests/data/onnx) against published
+counts and the real exports of torchvision's and timm's networks against torch's; fastest first, so that a killed
+mutant stops early."""
 ONNX_TESTS = [
     "tests/test_onnx_importer.py",
     *ONNX_OPS_TESTS,

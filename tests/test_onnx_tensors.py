@@ -1,0 +1,404 @@
+"""The ONNX reader's tensor ops (convcalc/importers/onnx/tensors.py), one branch at a time (issue 26's mutation
+testing, tools/mutate.py): Reshape's 0 and -1 and the channel shuffle's steps, Squeeze and Unsqueeze, a Gather of one
+index, Transpose, Concat and the class token, Expand, Softmax, Split, Slice, Pad and Einsum. Graphs are built byte by
+byte (tests/onnxbuild.py); the shapes expected are the ONNX operator specification's (onnx/docs/Operators.md),
+worked out in each test, the counts hand arithmetic."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+
+from convcalc import analyze
+from convcalc.core.errors import SpecError
+from convcalc.engine.results import LayerResult
+from tests import onnxbuild as ob
+
+Dims = Sequence[int | str]
+
+
+def read(
+    tmp_path: Path,
+    nodes: Sequence[bytes],
+    inputs: Sequence[tuple[str, Dims]],
+    outputs: Sequence[tuple[str, Dims]],
+    initializers: Sequence[bytes] = (),
+    value_infos: Sequence[tuple[str, Dims]] = (),
+    opset: int = 17,
+) -> tuple[LayerResult, ...]:
+    """The layers of the model these build."""
+    path = tmp_path / "net.onnx"
+    path.write_bytes(ob.model(nodes, inputs, outputs, initializers, value_infos, opset))
+    return analyze(str(path)).layers
+
+
+def kinds(layers: Sequence[LayerResult]) -> list[tuple[str, tuple[int, ...]]]:
+    """(type, output shape) of each layer."""
+    return [(layer.type, layer.output_shape) for layer in layers]
+
+
+def ints(name: str, values: Sequence[int]) -> bytes:
+    """A 1-D int64 initializer (a Reshape's target, an Unsqueeze's axes, a Slice's starts)."""
+    return ob.tensor(name, [len(values)], values, ob.INT64)
+
+
+# --- Reshape and the channel shuffle ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("target", [[1, -1, -1], [1, -2, 12]])
+def test_a_reshape_to_a_target_onnx_refuses_is_opaque(tmp_path: Path, target: list[int]) -> None:
+    """ONNX's Reshape allows one -1 at most and no size below -1: [1, -1, -1] and [1, -2, 12] of 1x2x3x4 are not
+    shapes convcalc can work out (read as sizes, 24 / 1 twice, or -2 x 12, they hold 576 or -24 values, not 24):
+    an opaque layer of the stated 2x12, not an error and not a reshape."""
+    node = ob.node("Reshape", ["x", "t"], ["y"], "r")
+    layers = read(tmp_path, [node], [("x", [1, 2, 3, 4])], [("y", [1, 2, 12])], [ints("t", target)])
+    assert kinds(layers) == [("opaque", (2, 12))]
+
+
+def shuffle() -> list[bytes]:
+    """ShuffleNet's channel shuffle as PyTorch exports it: Reshape to [N, g, C / g, H, W] (the target t5), Transpose
+    [0, 2, 1, 3, 4], Reshape to t4."""
+    return [
+        ob.node("Reshape", ["x", "t5"], ["a"], "split"),
+        ob.node("Transpose", ["a"], ["b"], "swap", perm=[0, 2, 1, 3, 4]),
+        ob.node("Reshape", ["b", "t4"], ["y"], "merge"),
+    ]
+
+
+@pytest.mark.parametrize(("groups", "per_group"), [(2, 4), (4, 2)])
+def test_a_channel_shuffle_of_any_groups(tmp_path: Path, groups: int, per_group: int) -> None:
+    """8 channels of 2x2 as 2 groups of 4 or 4 groups of 2 ([1, g, 8 / g, 2, 2], swapped, back to [1, 8, 2, 2]):
+    one channel_shuffle of g groups, 8x2x2, no cost."""
+    targets = [ints("t5", [1, groups, per_group, 2, 2]), ints("t4", [1, 8, 2, 2])]
+    layers = read(tmp_path, shuffle(), [("x", [1, 8, 2, 2])], [("y", [1, 8, 2, 2])], targets)
+    assert kinds(layers) == [("channel_shuffle", (8, 2, 2))]
+    assert layers[0].config["groups"] == groups
+
+
+@pytest.mark.parametrize("target", [[1, 1, 8, 2, 2], [1, 8, 1, 2, 2]])
+def test_a_5d_reshape_of_one_group_or_one_channel_per_group_is_a_reshape(tmp_path: Path, target: list[int]) -> None:
+    """[1, 1, 8, 2, 2] (one group of 8) and [1, 8, 1, 2, 2] (8 groups of 1) of 1x8x2x2: no shuffle can follow (the
+    Transpose would swap an axis of 1), a reshape to the target after its batch, which the relu after reads: 32
+    values, 32 FLOPs."""
+    nodes = [ob.node("Reshape", ["x", "t"], ["r"], "r"), ob.node("Relu", ["r"], ["y"], "relu")]
+    layers = read(tmp_path, nodes, [("x", [1, 8, 2, 2])], [("y", target)], [ints("t", target)])
+    assert kinds(layers) == [("reshape", tuple(target[1:])), ("relu", tuple(target[1:]))]
+    assert layers[1].flops == 8 * 2 * 2
+
+
+def test_a_shuffle_must_end_in_the_map_it_began_as(tmp_path: Path) -> None:
+    """Reshape to [1, 4, 2, 2, 2], Transpose [0, 2, 1, 3, 4], then Reshape to [1, 32] (a flatten, not the 4-D map):
+    refused, naming the last Reshape, not read as a channel shuffle."""
+    targets = [ints("t5", [1, 4, 2, 2, 2]), ints("t4", [1, 32])]
+    with pytest.raises(SpecError, match=r"'merge' .*not a channel shuffle"):
+        read(tmp_path, shuffle(), [("x", [1, 8, 2, 2])], [("y", [1, 32])], targets)
+
+
+# --- Squeeze and Unsqueeze --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("axes", "opset"), [([-1], 13), ([3], 13), ([3], 11)])
+def test_an_unsqueeze_of_an_activation_counts_axes_of_the_output(tmp_path: Path, axes: list[int], opset: int) -> None:
+    """Unsqueeze of 1x8x4 at axis -1 or 3: the axes are of the output, of rank 3 + 1 = 4 (-1 is 3): 1x8x4x1, a
+    reshape to 8x4x1 that the relu after reads (32 FLOPs). From opset 13 the axes are an input, before it an
+    attribute."""
+    if opset >= 13:
+        nodes = [ob.node("Unsqueeze", ["x", "axes"], ["u"], "u")]
+        constants = [ints("axes", axes)]
+    else:
+        nodes, constants = [ob.node("Unsqueeze", ["x"], ["u"], "u", axes=axes)], []
+    nodes.append(ob.node("Relu", ["u"], ["y"], "relu"))
+    layers = read(tmp_path, nodes, [("x", [1, 8, 4])], [("y", [1, 8, 4, 1])], constants, opset=opset)
+    assert kinds(layers) == [("reshape", (8, 4, 1)), ("relu", (8, 4, 1))]
+    assert layers[1].flops == 32
+
+
+@pytest.mark.parametrize(("axes", "opset"), [([2], 13), ([-2], 13), ([2], 11)])
+def test_a_squeeze_of_an_activation_takes_the_axes_named(tmp_path: Path, axes: list[int], opset: int) -> None:
+    """Squeeze of 1x8x1x4 at axis 2 or -2 (4 - 2 = 2): 1x8x4, a reshape to 8x4 that the relu after reads (32
+    FLOPs); the axes an input from opset 13, an attribute before."""
+    if opset >= 13:
+        nodes = [ob.node("Squeeze", ["x", "axes"], ["s"], "s")]
+        constants = [ints("axes", axes)]
+    else:
+        nodes, constants = [ob.node("Squeeze", ["x"], ["s"], "s", axes=axes)], []
+    nodes.append(ob.node("Relu", ["s"], ["y"], "relu"))
+    layers = read(tmp_path, nodes, [("x", [1, 8, 1, 4])], [("y", [1, 8, 4])], constants, opset=opset)
+    assert kinds(layers) == [("reshape", (8, 4)), ("relu", (8, 4))]
+    assert layers[1].flops == 32
+
+
+# --- Gather of one index ----------------------------------------------------------------------------------------------
+
+
+def gathered(tmp_path: Path, index: bytes, stated: list[int], **attributes: int) -> tuple[LayerResult, ...]:
+    """Gather(x, index) of a 1x4x3x5 input, then a relu."""
+    nodes = [ob.node("Gather", ["x", "i"], ["g"], "g", **attributes), ob.node("Relu", ["g"], ["y"], "relu")]
+    return read(tmp_path, nodes, [("x", [1, 4, 3, 5])], [("y", stated)], [index], [("g", stated)])
+
+
+@pytest.mark.parametrize(("index", "at"), [(2, 2), (-1, 3)])
+def test_a_gather_of_one_scalar_index_takes_the_axis_out(tmp_path: Path, index: int, at: int) -> None:
+    """Gather along axis 1 of 1x4x3x5 by the scalar 2 (or -1, which counts from the end: 4 - 1 = 3): 1x3x5, axis 1
+    gone. The tensor held with its batch (a reshape of no cost to 1x4x3x5), a slice of positions at to at + 1 of
+    axis 1 (1x1x3x5), a reshape to 3x5; the relu reads 15 values."""
+    layers = gathered(tmp_path, ob.tensor("i", [], [index], ob.INT64), [1, 3, 5], axis=1)
+    assert kinds(layers) == [("reshape", (1, 4, 3, 5)), ("slice", (1, 1, 3, 5)), ("reshape", (3, 5)), ("relu", (3, 5))]
+    assert (layers[1].config["start"], layers[1].config["end"], layers[1].config["axis"]) == (at, at + 1, 1)
+    assert layers[3].flops == 15
+
+
+def test_a_gather_of_a_list_of_one_index_keeps_the_axis(tmp_path: Path) -> None:
+    """Gather along axis 1 of 1x4x3x5 by [2], a 1-D index of one value: the output's shape is the data's with axis 1
+    replaced by the index's [1]: 1x1x3x5, held as 1x3x5."""
+    layers = gathered(tmp_path, ints("i", [2]), [1, 1, 3, 5], axis=1)
+    assert kinds(layers)[1:] == [("slice", (1, 1, 3, 5)), ("reshape", (1, 3, 5)), ("relu", (1, 3, 5))]
+
+
+def test_a_gather_of_two_indices_is_opaque(tmp_path: Path) -> None:
+    """Gather along axis 1 of 1x4x3x5 by [0, 2]: two channels, 1x2x3x5, not one slice: opaque of the stated shape,
+    the relu after reads 2 x 3 x 5 = 30 values."""
+    layers = gathered(tmp_path, ints("i", [0, 2]), [1, 2, 3, 5], axis=1)
+    assert kinds(layers) == [("opaque", (2, 3, 5)), ("relu", (2, 3, 5))]
+
+
+def test_a_gather_without_axis_takes_axis_0(tmp_path: Path) -> None:
+    """Gather's axis defaults to 0: index 0 of 1x4x3 along its first axis (of size 1) is 4x3, whose first axis is
+    no batch (held with every axis): the relu reads 12 values."""
+    nodes = [ob.node("Gather", ["x", "i"], ["g"], "g"), ob.node("Relu", ["g"], ["y"], "relu")]
+    layers = read(tmp_path, nodes, [("x", [1, 4, 3])], [("y", [4, 3])], [ob.tensor("i", [], [0], ob.INT64)])
+    assert kinds(layers)[1:] == [("slice", (1, 4, 3)), ("reshape", (4, 3)), ("relu", (4, 3))]
+    assert layers[1].config["axis"] == 0
+
+
+# --- Transpose --------------------------------------------------------------------------------------------------------
+
+
+def test_a_transpose_whose_perm_is_not_of_the_tensors_rank_is_opaque(tmp_path: Path) -> None:
+    """perm [0, 2, 1] names 3 axes of a 4-axis 1x2x3x4 tensor (ONNX wants one entry per axis): no permute convcalc
+    can make, an opaque layer of the stated 1x3x2x4."""
+    node = ob.node("Transpose", ["x"], ["y"], "t", perm=[0, 2, 1])
+    assert kinds(read(tmp_path, [node], [("x", [1, 2, 3, 4])], [("y", [1, 3, 2, 4])])) == [("opaque", (3, 2, 4))]
+
+
+# --- Concat and the class token ---------------------------------------------------------------------------------------
+
+
+def test_a_concat_of_an_activation_and_a_constant_is_opaque(tmp_path: Path) -> None:
+    """Concat along the channels of 1x4x3x3 and a Constant node's 1x2x3x3 (no parameter, no layer's output): the
+    concat kind joins layers' outputs only, so opaque, 6x3x3 as stated."""
+    nodes = [
+        ob.node("Constant", [], ["c"], "c", value=ob.tensor("v", [1, 2, 3, 3], [0.0] * 18)),
+        ob.node("Concat", ["x", "c"], ["y"], "cat", axis=1),
+    ]
+    assert kinds(read(tmp_path, nodes, [("x", [1, 4, 3, 3])], [("y", [1, 6, 3, 3])])) == [("opaque", (6, 3, 3))]
+
+
+@pytest.mark.parametrize(("axis", "shape"), [(-1, (4, 3, 6)), (-3, (8, 3, 3))])
+def test_a_concat_along_a_negative_axis(tmp_path: Path, axis: int, shape: tuple[int, ...]) -> None:
+    """Concat of 1x4x3x3 with itself along axis -1, the last of 4 (W: 3 + 3 = 6), or -3, axis 4 - 3 = 1 (the
+    channels: 4 + 4 = 8)."""
+    node = ob.node("Concat", ["x", "x"], ["y"], "cat", axis=axis)
+    assert kinds(read(tmp_path, [node], [("x", [1, 4, 3, 3])], [("y", [1, *shape])])) == [("concat", shape)]
+
+
+def test_concat_before_opset_4_joins_the_channels_by_default(tmp_path: Path) -> None:
+    """Concat-1 (opsets 1 to 3) has an optional axis, 1 by default (opset 4 on requires it): 1x4x3x3 and its relu
+    joined to 8x3x3."""
+    nodes = [ob.node("Relu", ["x"], ["r"], "relu"), ob.node("Concat", ["x", "r"], ["y"], "cat")]
+    layers = read(tmp_path, nodes, [("x", [1, 4, 3, 3])], [("y", [1, 8, 3, 3])], opset=3)
+    assert kinds(layers) == [("relu", (4, 3, 3)), ("concat", (8, 3, 3))]
+
+
+@pytest.mark.parametrize("axis", [1, -2])
+def test_a_class_token_before_tokens_along_a_negative_axis(tmp_path: Path, axis: int) -> None:
+    """ViT's Concat of a learned [1, 1, 8] before tokens [1, 5, 8] along axis 1, or -2 (3 - 2 = 1): 6 tokens of 8,
+    read as D x T (8x5, a permute of no cost), the token's 8 values its parameters, and back to 6x8."""
+    node = ob.node("Concat", ["token", "x"], ["y"], "cat", axis=axis)
+    layers = read(tmp_path, [node], [("x", [1, 5, 8])], [("y", [1, 6, 8])], [ob.tensor("token", [1, 1, 8])])
+    assert kinds(layers) == [("permute", (8, 5)), ("class_token", (8, 6)), ("permute", (6, 8))]
+    assert [layer.params for layer in layers] == [0, 8, 0]
+
+
+@pytest.mark.parametrize(
+    ("learned", "x", "axis", "out"),
+    [([1, 2, 3, 3], [1, 4, 3, 3], 1, [1, 6, 3, 3]), ([1, 5, 8], [1, 5, 8], 0, [2, 5, 8])],
+)
+def test_a_learned_tensor_joined_otherwise_is_no_class_token(
+    tmp_path: Path, learned: list[int], x: list[int], axis: int, out: list[int]
+) -> None:
+    """A learned 1x2x3x3 map joined to a 1x4x3x3 one along the channels (4 axes, not tokens [N, T, D]), or a
+    learned 1x5x8 joined to tokens along axis 0 (the batch: 2x5x8): not a class token, opaque of the stated shape."""
+    node = ob.node("Concat", ["p", "x"], ["y"], "cat", axis=axis)
+    layers = read(tmp_path, [node], [("x", x)], [("y", out)], [ob.tensor("p", learned)])
+    assert kinds(layers) == [("opaque", tuple(out[1:]) if axis else tuple(out))]
+
+
+# --- Expand -----------------------------------------------------------------------------------------------------------
+
+
+def test_an_expand_of_an_activation_to_its_own_shape_is_no_layer(tmp_path: Path) -> None:
+    """Expand of 1x4x3x3 to [1, 4, 3, 3]: the same tensor, no layer; the relu after reads it (36 FLOPs)."""
+    nodes = [ob.node("Expand", ["x", "s"], ["e"], "e"), ob.node("Relu", ["e"], ["y"], "relu")]
+    layers = read(tmp_path, nodes, [("x", [1, 4, 3, 3])], [("y", [1, 4, 3, 3])], [ints("s", [1, 4, 3, 3])])
+    assert kinds(layers) == [("relu", (4, 3, 3))]
+    assert layers[0].inputs == ("input",)
+
+
+def test_an_expand_of_an_activation_to_more_values_is_opaque(tmp_path: Path) -> None:
+    """Expand of a pooled 1x4x1x1 to [1, 4, 3, 3] (each value copied to 3 x 3 positions): not the same tensor, an
+    opaque layer of the stated 4x3x3 reading the pool."""
+    nodes = [ob.node("GlobalAveragePool", ["x"], ["p"], "pool"), ob.node("Expand", ["p", "s"], ["y"], "e")]
+    layers = read(tmp_path, nodes, [("x", [1, 4, 3, 3])], [("y", [1, 4, 3, 3])], [ints("s", [1, 4, 3, 3])])
+    assert kinds(layers) == [("global_avgpool", (4, 1, 1)), ("opaque", (4, 3, 3))]
+    assert layers[1].inputs == ("pool",)
+
+
+def test_an_expand_to_a_shape_of_unknown_values_is_opaque(tmp_path: Path) -> None:
+    """Expand of 1x4x3x3 by a shape whose values the file does not hold (an initializer of 4 int64s without data):
+    opaque of the stated 4x3x3."""
+    node = ob.node("Expand", ["x", "s"], ["y"], "e")
+    layers = read(tmp_path, [node], [("x", [1, 4, 3, 3])], [("y", [1, 4, 3, 3])], [ob.tensor("s", [4], None, ob.INT64)])
+    assert kinds(layers) == [("opaque", (4, 3, 3))]
+
+
+@pytest.mark.parametrize(("target", "expected"), [([1, -1, -1], "parameter"), ([2, 1, 8], "opaque")])
+def test_an_expand_of_a_parameter_to_the_batch_is_it(tmp_path: Path, target: list[int], expected: str) -> None:
+    """A class token [1, 1, 8] expanded to [1, -1, -1] (PyTorch's expand(N, -1, -1) at a batch of 1) is the token:
+    the concat before 1x5x8 tokens is a class_token of its 8 parameters. Expanded to [2, 1, 8] in a file of batch 1
+    it is two copies, not the parameter: an opaque 2x1x8 (held with its first axis, not the batch's size)."""
+    nodes = [
+        ob.node("Expand", ["token", "s"], ["t"], "e"),
+        ob.node("Relu", ["x"], ["r"], "relu"),
+        ob.node("Concat", ["t", "r"], ["y"], "cat", axis=1),
+    ]
+    constants = [ob.tensor("token", [1, 1, 8]), ints("s", target)]
+    if expected == "parameter":
+        layers = read(tmp_path, nodes, [("x", [1, 5, 8])], [("y", [1, 6, 8])], constants)
+        assert [(layer.type, layer.params) for layer in layers if layer.type != "permute"] == [
+            ("relu", 0),
+            ("class_token", 8),
+        ]
+    else:
+        layers = read(tmp_path, nodes[:2], [("x", [1, 5, 8])], [("t", [2, 1, 8]), ("r", [1, 5, 8])], constants)
+        assert kinds(layers) == [("opaque", (2, 1, 8)), ("relu", (5, 8))]
+
+
+# --- Softmax ----------------------------------------------------------------------------------------------------------
+
+
+def test_a_softmax_over_the_batchs_axis_holds_the_tensor_whole(tmp_path: Path) -> None:
+    """Softmax along axis 0 of 1x10 normalises each feature over the batch (here of 1 sample): the tensor held with
+    its batch (1x10, a reshape of no cost), a softmax over its axis 0, back to 10."""
+    node = ob.node("Softmax", ["x"], ["y"], "s", axis=0)
+    layers = read(tmp_path, [node], [("x", [1, 10])], [("y", [1, 10])])
+    assert kinds(layers) == [("reshape", (1, 10)), ("softmax", (1, 10)), ("reshape", (10,))]
+    assert layers[1].config["axis"] == 0
+
+
+def test_softmax_reads_axis_as_flattened_through_opset_12(tmp_path: Path) -> None:
+    """Softmax-11 (opsets 11 and 12) normalises the input flattened from ``axis`` on (default 1: C x H x W of
+    1x3x4x4 at once, no softmax convcalc knows: opaque); Softmax-13 over one axis, by default the last (W, axis 2 of
+    the sample's 3x4x4)."""
+    node = ob.node("Softmax", ["x"], ["y"], "s")
+    layers = read(tmp_path, [node], [("x", [1, 3, 4, 4])], [("y", [1, 3, 4, 4])], opset=12)
+    assert kinds(layers) == [("opaque", (3, 4, 4))]
+    layers = read(tmp_path, [node], [("x", [1, 3, 4, 4])], [("y", [1, 3, 4, 4])], opset=13)
+    assert kinds(layers) == [("softmax", (3, 4, 4))]
+    assert layers[0].config["axis"] == 2
+
+
+# --- Slice ------------------------------------------------------------------------------------------------------------
+
+
+def test_a_slice_of_a_tensor_held_with_every_axis_slices_the_files_axis(tmp_path: Path) -> None:
+    """Transpose [1, 0, 2] of 1x6x4 moves the batch (6x1x4, held with every axis); Slice 0:2 of its axis 0 gives
+    2x1x4: a slice of axis 0 of the tensor as the file holds it."""
+    nodes = [
+        ob.node("Transpose", ["x"], ["t"], "t", perm=[1, 0, 2]),
+        ob.node("Slice", ["t", "starts", "ends", "axes"], ["y"], "slice"),
+    ]
+    constants = [ints("starts", [0]), ints("ends", [2]), ints("axes", [0])]
+    layers = read(tmp_path, nodes, [("x", [1, 6, 4])], [("y", [2, 1, 4])], constants)
+    assert kinds(layers) == [("reshape", (1, 6, 4)), ("permute", (6, 1, 4)), ("slice", (2, 1, 4))]
+    assert (layers[2].config["start"], layers[2].config["end"], layers[2].config["axis"]) == (0, 2, 0)
+
+
+# --- Pad --------------------------------------------------------------------------------------------------------------
+
+
+def test_pads_as_an_attribute_before_opset_11(tmp_path: Path) -> None:
+    """Pad-2 (opsets 2 to 10) reads pads from an attribute: [0, 0, 1, 2, 0, 0, 3, 4] pads H by 1 before and 3 after
+    (4 + 4 = 8), W by 2 and 4 (4 + 6 = 10): 2x8x10."""
+    node = ob.node("Pad", ["x"], ["y"], "pad", pads=[0, 0, 1, 2, 0, 0, 3, 4])
+    layers = read(tmp_path, [node], [("x", [1, 2, 4, 4])], [("y", [1, 2, 8, 10])], opset=9)
+    assert kinds(layers) == [("pad", (2, 8, 10))]
+    assert layers[0].config["padding"] == (1, 3, 2, 4)
+
+
+def test_a_pad_of_three_spatial_axes(tmp_path: Path) -> None:
+    """Pads [0, 0, 1, 1, 1, 0, 0, 1, 1, 1] of 1x2x3x4x5 (depth, height, width, one on each side): 2x5x6x7."""
+    node = ob.node("Pad", ["x", "pads"], ["y"], "pad")
+    constants = [ints("pads", [0, 0, 1, 1, 1, 0, 0, 1, 1, 1])]
+    layers = read(tmp_path, [node], [("x", [1, 2, 3, 4, 5])], [("y", [1, 2, 5, 6, 7])], constants)
+    assert kinds(layers) == [("pad", (2, 5, 6, 7))]
+
+
+def test_a_pad_of_four_spatial_axes_or_of_unknown_pads_is_opaque(tmp_path: Path) -> None:
+    """A 1x2x3x4x5x1 tensor (a Reshape of 1x2x3x4x5) has four axes after its channels, more than the pad kind's
+    three: its last padded by 1 on each side (2x3x4x5x3) is opaque. So is a Pad of 1x2x4x4 whose pads the file
+    holds no values of (an initializer without data)."""
+    nodes = [ob.node("Reshape", ["x", "shape"], ["r"], "r"), ob.node("Pad", ["r", "pads"], ["y"], "pad")]
+    constants = [ints("shape", [1, 2, 3, 4, 5, 1]), ints("pads", [0, 0, 0, 0, 0, 1] * 2)]
+    layers = read(tmp_path, nodes, [("x", [1, 2, 3, 4, 5])], [("y", [1, 2, 3, 4, 5, 3])], constants)
+    assert kinds(layers) == [("reshape", (2, 3, 4, 5, 1)), ("opaque", (2, 3, 4, 5, 3))]
+    node = ob.node("Pad", ["x", "pads"], ["y"], "pad")
+    constants = [ob.tensor("pads", [8], None, ob.INT64)]
+    assert kinds(read(tmp_path, [node], [("x", [1, 2, 4, 4])], [("y", [1, 2, 6, 6])], constants)) == [
+        ("opaque", (2, 6, 6))
+    ]
+
+
+# --- Einsum -----------------------------------------------------------------------------------------------------------
+
+
+def test_an_einsum_of_three_axes_is_a_matmul(tmp_path: Path) -> None:
+    """'bik,bkj->bij' of x 1x4x3 and its transpose 1x3x4 (held channels-last: a permute puts it back): a matmul of
+    4x3 by 3x4, 4 x 4 x 3 = 48 MACs."""
+    nodes = [
+        ob.node("Transpose", ["x"], ["t"], "t", perm=[0, 2, 1]),
+        ob.node("Einsum", ["x", "t"], ["y"], "e", equation="bik,bkj->bij"),
+    ]
+    layers = read(tmp_path, nodes, [("x", [1, 4, 3])], [("y", [1, 4, 4])])
+    assert kinds(layers) == [("permute", (3, 4)), ("matmul", (4, 4))]
+    assert layers[1].macs == 4 * 4 * 3
+
+
+def test_maxvits_einsum_of_five_axes_is_a_matmul_by_the_transposed_keys(tmp_path: Path) -> None:
+    """MaxViT's q k^T, 'bghid,bghjd->bghij', of q 1x2x2x4x8 and k its first 3 of axis 3 (1x2x2x3x8): k's last two
+    axes swapped (2x2x8x3, a permute of no cost), a matmul to 2x2x4x3: 2 x 2 x 4 x 3 x 8 = 384 MACs."""
+    nodes = [
+        ob.node("Slice", ["x", "starts", "ends", "axes"], ["k"], "k"),
+        ob.node("Einsum", ["x", "k"], ["y"], "e", equation="bghid,bghjd->bghij"),
+    ]
+    constants = [ints("starts", [0]), ints("ends", [3]), ints("axes", [3])]
+    layers = read(tmp_path, nodes, [("x", [1, 2, 2, 4, 8])], [("y", [1, 2, 2, 4, 3])], constants)
+    assert kinds(layers) == [("slice", (2, 2, 3, 8)), ("permute", (2, 2, 8, 3)), ("matmul", (2, 2, 4, 3))]
+    assert layers[2].macs == 2 * 2 * 4 * 3 * 8
+
+
+@pytest.mark.parametrize(
+    ("equation", "out"),
+    [
+        ("nbik,nckj->nbij", [1, 2, 3, 3]),  # also sums c, which the output lacks: no matmul
+        ("...ik,...kj->...ij", [1, 2, 3, 3]),  # an ellipsis
+        ("nbik,nbjl->nbij", [1, 2, 3, 3]),  # sums k of one operand and l of the other: no product of the two
+        ("nbij,nbjj->nbij", [1, 2, 3, 3]),  # the second's diagonal
+    ],
+)
+def test_an_einsum_that_is_no_batched_matmul_is_opaque(tmp_path: Path, equation: str, out: list[int]) -> None:
+    """Equations of 1x2x3x3 with itself that are no batched product of the two: opaque of the stated 2x3x3."""
+    node = ob.node("Einsum", ["x", "x"], ["y"], "e", equation=equation)
+    assert kinds(read(tmp_path, [node], [("x", [1, 2, 3, 3])], [("y", out)])) == [("opaque", (2, 3, 3))]
