@@ -183,6 +183,22 @@ def test_a_transpose_whose_perm_is_not_of_the_tensors_rank_is_opaque(tmp_path: P
     assert kinds(read(tmp_path, [node], [("x", [1, 2, 3, 4])], [("y", [1, 3, 2, 4])])) == [("opaque", (3, 2, 4))]
 
 
+def test_tokens_transposed_to_channels_last_move_no_value(tmp_path: Path) -> None:
+    """ViT's patches 1x8x5 (D = 8 channels, T = 5 positions) transposed [0, 2, 1] to tokens 1x5x8: channels-last,
+    no layer; the LayerNormalization over the last axis normalises each token's 8 channels in place (2 x 8 = 16
+    parameters) and the output goes back to the file's 5x8 by a permute of no cost."""
+    nodes = [
+        ob.node("Transpose", ["x"], ["t"], "t", perm=[0, 2, 1]),
+        ob.node("LayerNormalization", ["t", "scale", "bias"], ["y"], "ln", axis=-1),
+    ]
+    weights = [ob.tensor("scale", [8]), ob.tensor("bias", [8])]
+    layers = read(tmp_path, nodes, [("x", [1, 8, 5])], [("y", [1, 5, 8])], weights)
+    assert [(layer.type, layer.output_shape, layer.params) for layer in layers] == [
+        ("layernorm", (8, 5), 16),
+        ("permute", (5, 8), 0),
+    ]
+
+
 # --- Concat and the class token ---------------------------------------------------------------------------------------
 
 
@@ -310,6 +326,74 @@ def test_softmax_reads_axis_as_flattened_through_opset_12(tmp_path: Path) -> Non
     assert layers[0].config["axis"] == 2
 
 
+# --- Split ------------------------------------------------------------------------------------------------------------
+
+
+def slices(layers: Sequence[LayerResult]) -> list[tuple[tuple[int, ...], int, int, int]]:
+    """(output shape, start, end, axis) of each slice layer."""
+    return [
+        (layer.output_shape, layer.config["start"], layer.config["end"], layer.config["axis"])
+        for layer in layers
+        if layer.type == "slice"
+    ]
+
+
+@pytest.mark.parametrize("axis", [2, -2])
+def test_a_split_along_a_spatial_axis(tmp_path: Path, axis: int) -> None:
+    """Split of 1x4x6x3 along axis 2 (or -2: 4 - 2 = 2), H, into sizes [2, 4]: rows 0 to 2 and 2 to 6, slices of
+    the sample's axis 1: 4x2x3 and 4x4x3."""
+    node = ob.node("Split", ["x", "sizes"], ["a", "b"], "split", axis=axis)
+    outputs = [("a", [1, 4, 2, 3]), ("b", [1, 4, 4, 3])]
+    layers = read(tmp_path, [node], [("x", [1, 4, 6, 3])], outputs, [ints("sizes", [2, 4])])
+    assert slices(layers) == [((4, 2, 3), 0, 2, 1), ((4, 4, 3), 2, 6, 1)]
+
+
+def test_a_split_without_axis_splits_the_batchs_axis(tmp_path: Path) -> None:
+    """Split's axis defaults to 0: 1x4x3 into one part of size 1 is all of it: a slice 0:1 of the tensor held with
+    its batch (1x4x3), back to 4x3; the relu after reads 12 values."""
+    nodes = [ob.node("Split", ["x", "sizes"], ["s"], "split"), ob.node("Relu", ["s"], ["y"], "relu")]
+    layers = read(tmp_path, nodes, [("x", [1, 4, 3])], [("y", [1, 4, 3])], [ints("sizes", [1])])
+    assert slices(layers) == [((1, 4, 3), 0, 1, 0)]
+    assert kinds(layers)[-1] == ("relu", (4, 3))
+
+
+def test_mobilevits_split_of_q_k_v_along_the_first_axis(tmp_path: Path) -> None:
+    """MobileViT's q, k, v = qkv.unbind(0) as PyTorch exports it: tokens 1x4x6 reshaped to [1, 4, 3, 2] (3 of q, k,
+    v; 2 values each), Transpose [2, 0, 1, 3] to 3x1x4x2 (the batch moved: held with every axis), Split of axis 0
+    into [1, 1, 1], each 1x1x4x2 squeezed at 0 to 1x4x2. Slices i:i+1 of axis 0 of the tensor held whole; k + v
+    reads the second and third (4 x 2 = 8 FLOPs), and no layer but the first reads the network's input (it was an
+    opaque Split whose k and v, made by no layer, read it)."""
+    nodes = [
+        ob.node("Reshape", ["x", "heads"], ["r"], "r"),
+        ob.node("Transpose", ["r"], ["t"], "t", perm=[2, 0, 1, 3]),
+        ob.node("Split", ["t", "sizes"], ["q", "k", "v"], "split", axis=0),
+        ob.node("Squeeze", ["k", "zero"], ["k1"], "k"),
+        ob.node("Squeeze", ["v", "zero"], ["v1"], "v"),
+        ob.node("Add", ["k1", "v1"], ["y"], "add"),
+    ]
+    constants = [ints("heads", [1, 4, 3, 2]), ints("sizes", [1, 1, 1]), ints("zero", [0])]
+    stated = [(name, [1, 1, 4, 2]) for name in "qkv"] + [("k1", [1, 4, 2]), ("v1", [1, 4, 2])]
+    layers = read(tmp_path, nodes, [("x", [1, 4, 6])], [("y", [1, 4, 2])], constants, stated)
+    assert slices(layers) == [((1, 1, 4, 2), i, i + 1, 0) for i in range(3)]
+    assert [layer.name for layer in layers if "input" in layer.inputs] == [layers[0].name]
+    add = layers[-1]
+    assert (add.type, add.output_shape, add.flops) == ("add", (4, 2), 8)
+    by_name = {layer.name: layer for layer in layers}
+    made_from = [by_name[by_name[name].inputs[0]].inputs[0] for name in add.inputs]  # squeeze <- view <- slice
+    assert [by_name[name].config["start"] for name in made_from] == [1, 2]
+
+
+def test_a_split_of_a_tensor_held_with_every_axis(tmp_path: Path) -> None:
+    """Transpose [1, 0, 2] of 1x6x4 moves the batch (6x1x4); its Split along axis 2 into [2, 2] slices the file's
+    axis 2: 6x1x2 twice."""
+    nodes = [
+        ob.node("Transpose", ["x"], ["t"], "t", perm=[1, 0, 2]),
+        ob.node("Split", ["t", "sizes"], ["a", "b"], "split", axis=2),
+    ]
+    layers = read(tmp_path, nodes, [("x", [1, 6, 4])], [("a", [6, 1, 2]), ("b", [6, 1, 2])], [ints("sizes", [2, 2])])
+    assert slices(layers) == [((6, 1, 2), 0, 2, 2), ((6, 1, 2), 2, 4, 2)]
+
+
 # --- Slice ------------------------------------------------------------------------------------------------------------
 
 
@@ -324,6 +408,33 @@ def test_a_slice_of_a_tensor_held_with_every_axis_slices_the_files_axis(tmp_path
     layers = read(tmp_path, nodes, [("x", [1, 6, 4])], [("y", [2, 1, 4])], constants)
     assert kinds(layers) == [("reshape", (1, 6, 4)), ("permute", (6, 1, 4)), ("slice", (2, 1, 4))]
     assert (layers[2].config["start"], layers[2].config["end"], layers[2].config["axis"]) == (0, 2, 0)
+
+
+def test_a_slice_of_the_channels_is_one_slice_layer(tmp_path: Path) -> None:
+    """Slice 2:5 of axis 1 of 1x8x4x4 (a channel split): one slice of the channels, 3x4x4, reading the input."""
+    node = ob.node("Slice", ["x", "starts", "ends", "axes"], ["y"], "slice")
+    constants = [ints("starts", [2]), ints("ends", [5]), ints("axes", [1])]
+    layers = read(tmp_path, [node], [("x", [1, 8, 4, 4])], [("y", [1, 3, 4, 4])], constants)
+    assert slices(layers) == [((3, 4, 4), 2, 5, 0)]
+    assert kinds(layers) == [("slice", (3, 4, 4))]
+
+
+def test_a_slice_of_step_0_is_opaque(tmp_path: Path) -> None:
+    """ONNX's Slice refuses a step of 0 (it would never end): no slice convcalc can make, opaque of the stated
+    shape."""
+    node = ob.node("Slice", ["x", "starts", "ends", "axes", "steps"], ["y"], "slice")
+    constants = [ints("starts", [0]), ints("ends", [4]), ints("axes", [2]), ints("steps", [0])]
+    layers = read(tmp_path, [node], [("x", [1, 8, 4, 4])], [("y", [1, 8, 4, 4])], constants)
+    assert kinds(layers) == [("opaque", (8, 4, 4))]
+
+
+def test_a_slice_of_the_batch_in_a_file_of_batch_2_is_refused(tmp_path: Path) -> None:
+    """Slice 0:1 of axis 0 of 2x8 takes the first sample: convcalc follows an op on the batch's axis only in a
+    file of batch 1, and says so, naming the Slice."""
+    node = ob.node("Slice", ["x", "starts", "ends", "axes"], ["y"], "slice")
+    constants = [ints("starts", [0]), ints("ends", [1]), ints("axes", [0])]
+    with pytest.raises(SpecError, match=r"'slice' \(Slice\).*export the model with a batch of 1"):
+        read(tmp_path, [node], [("x", [2, 8])], [("y", [1, 8])], constants)
 
 
 # --- Pad --------------------------------------------------------------------------------------------------------------
@@ -402,3 +513,44 @@ def test_an_einsum_that_is_no_batched_matmul_is_opaque(tmp_path: Path, equation:
     """Equations of 1x2x3x3 with itself that are no batched product of the two: opaque of the stated 2x3x3."""
     node = ob.node("Einsum", ["x", "x"], ["y"], "e", equation=equation)
     assert kinds(read(tmp_path, [node], [("x", [1, 2, 3, 3])], [("y", out)])) == [("opaque", (2, 3, 3))]
+
+
+def test_a_gather_of_one_value_of_a_vector(tmp_path: Path) -> None:
+    """1x4 reshaped to [4] (a vector, held with its one axis), Gather of index 2: a scalar (ONNX's shape []), held
+    as one value: the relu after reads 1."""
+    nodes = [
+        ob.node("Reshape", ["x", "shape"], ["v"], "v"),
+        ob.node("Gather", ["v", "i"], ["g"], "g"),
+        ob.node("Relu", ["g"], ["y"], "relu"),
+    ]
+    constants = [ints("shape", [4]), ob.tensor("i", [], [2], ob.INT64)]
+    layers = read(tmp_path, nodes, [("x", [1, 4])], [("y", [])], constants)
+    assert kinds(layers) == [("reshape", (4,)), ("slice", (1,)), ("reshape", (1,)), ("relu", (1,))]
+    assert layers[3].flops == 1
+
+
+@pytest.mark.parametrize(
+    ("op", "stated", "held"),
+    [
+        ("Squeeze", [4, 3, 3], (4, 3, 3)),
+        ("Unsqueeze", [1, 1, 4, 3, 3], (1, 4, 3, 3)),
+        ("Gather", [4, 3, 3], (4, 3, 3)),
+        ("Cast", [1, 4, 3, 3], (4, 3, 3)),
+    ],
+)
+def test_an_op_on_a_tensor_no_layer_makes_is_opaque(
+    tmp_path: Path, op: str, stated: list[int], held: tuple[int, ...]
+) -> None:
+    """Dropout's second output, its 1x4x3x3 mask, is made by no layer (at inference the Dropout is its input): a
+    Squeeze of its axis 0 (4x3x3), an Unsqueeze at 0 (1x1x4x3x3), a Gather of index 0 (4x3x3) or a Cast of it is
+    opaque, of the shape the file states (held without a first size of 1, the batch's)."""
+    extra = {"Squeeze": ["axes"], "Unsqueeze": ["axes"], "Gather": ["i"], "Cast": []}[op]
+    nodes = [
+        ob.node("Dropout", ["x"], ["d", "mask"], "drop"),
+        ob.node(op, ["mask", *extra], ["m"], "op"),
+        ob.node("Relu", ["d"], ["y"], "relu"),
+    ]
+    constants = [ints("axes", [0]), ob.tensor("i", [], [0], ob.INT64)]
+    layers = read(tmp_path, nodes, [("x", [1, 4, 3, 3])], [("y", [1, 4, 3, 3]), ("m", stated)], constants)
+    assert kinds(layers) == [("opaque", held), ("relu", (4, 3, 3))]
+    assert layers[0].config["op"] == op

@@ -79,12 +79,13 @@ counts and the real exports of torchvision's and timm's networks against torch's
 mutant stops early."""
 ONNX_TESTS = [
     "tests/test_onnx_importer.py",
+    "tests/test_onnx_tensors.py",
     *ONNX_OPS_TESTS,
     "tests/test_onnx_constants.py",
     "tests/test_onnx_hostile.py",
 ]
-"""The importer's: also its own modules' branches, the shape arithmetic on constants and the hostile files (limits
-of the reader, half the time of these tests)."""
+"""The importer's: also its own modules' branches and its tensor ops, the shape arithmetic on constants and the
+hostile files (limits of the reader, half the time of these tests)."""
 CONVENTION_TESTS = ["tests/test_conventions.py", "tests/test_compare.py", "tests/test_torch_import.py"]
 """Other tools' counts against their recordings (tests/data/peers)."""
 TORCH_TESTS = ["tests/test_torch_import.py", "tests/test_torch_ops.py"]
