@@ -57,6 +57,24 @@ def test_a_reshape_to_a_target_onnx_refuses_is_opaque(tmp_path: Path, target: li
     assert kinds(layers) == [("opaque", (2, 12))]
 
 
+def test_a_reshape_copying_an_axis_the_input_lacks_is_opaque(tmp_path: Path) -> None:
+    """A 0 in a Reshape's target copies the input's size at its position: [1, 4, 0] of 1x24 asks for axis 2 of a
+    tensor of 2 axes, which ONNX refuses; opaque of the stated 4x6, not an error."""
+    node = ob.node("Reshape", ["x", "t"], ["y"], "r")
+    layers = read(tmp_path, [node], [("x", [1, 24])], [("y", [1, 4, 6])], [ints("t", [1, 4, 0])])
+    assert kinds(layers) == [("opaque", (4, 6))]
+
+
+def test_a_reshape_of_a_tensor_held_whole_to_one_sample_is_a_reshape(tmp_path: Path) -> None:
+    """Transpose [1, 0, 2] of 1x6x4 moves the batch (6x1x4, held with every axis); its Reshape to [1, 24] is one
+    sample of 24 values: a reshape of the whole tensor to 24, not a flatten (which keeps a first axis, the
+    batch's)."""
+    nodes = [ob.node("Transpose", ["x"], ["t"], "t", perm=[1, 0, 2]), ob.node("Reshape", ["t", "s"], ["y"], "r")]
+    layers = read(tmp_path, nodes, [("x", [1, 6, 4])], [("y", [1, 24])], [ints("s", [1, 24])])
+    assert kinds(layers)[-1] == ("reshape", (24,))
+    assert layers[-1].inputs == (layers[-2].name,)
+
+
 def shuffle() -> list[bytes]:
     """ShuffleNet's channel shuffle as PyTorch exports it: Reshape to [N, g, C / g, H, W] (the target t5), Transpose
     [0, 2, 1, 3, 4], Reshape to t4."""
@@ -67,24 +85,27 @@ def shuffle() -> list[bytes]:
     ]
 
 
-@pytest.mark.parametrize(("groups", "per_group"), [(2, 4), (4, 2)])
-def test_a_channel_shuffle_of_any_groups(tmp_path: Path, groups: int, per_group: int) -> None:
-    """8 channels of 2x2 as 2 groups of 4 or 4 groups of 2 ([1, g, 8 / g, 2, 2], swapped, back to [1, 8, 2, 2]):
-    one channel_shuffle of g groups, 8x2x2, no cost."""
-    targets = [ints("t5", [1, groups, per_group, 2, 2]), ints("t4", [1, 8, 2, 2])]
-    layers = read(tmp_path, shuffle(), [("x", [1, 8, 2, 2])], [("y", [1, 8, 2, 2])], targets)
-    assert kinds(layers) == [("channel_shuffle", (8, 2, 2))]
+@pytest.mark.parametrize(("groups", "per_group", "size"), [(2, 4, [2, 2]), (4, 2, [1, 3])])
+def test_a_channel_shuffle_of_any_groups(tmp_path: Path, groups: int, per_group: int, size: list[int]) -> None:
+    """8 channels of 2x2 as 2 groups of 4, or of 1x3 as 4 groups of 2 ([1, g, 8 / g, H, W], swapped, back to
+    [1, 8, H, W]): one channel_shuffle of g groups, 8xHxW, no cost."""
+    targets = [ints("t5", [1, groups, per_group, *size]), ints("t4", [1, 8, *size])]
+    layers = read(tmp_path, shuffle(), [("x", [1, 8, *size])], [("y", [1, 8, *size])], targets)
+    assert kinds(layers) == [("channel_shuffle", (8, *size))]
     assert layers[0].config["groups"] == groups
 
 
 @pytest.mark.parametrize("target", [[1, 1, 8, 2, 2], [1, 8, 1, 2, 2]])
 def test_a_5d_reshape_of_one_group_or_one_channel_per_group_is_a_reshape(tmp_path: Path, target: list[int]) -> None:
     """[1, 1, 8, 2, 2] (one group of 8) and [1, 8, 1, 2, 2] (8 groups of 1) of 1x8x2x2: no shuffle can follow (the
-    Transpose would swap an axis of 1), a reshape to the target after its batch, which the relu after reads: 32
-    values, 32 FLOPs."""
+    Transpose would swap an axis of 1), the Reshape's own layer (named after it, not held back as a shuffle's step
+    until the relu reads it), a reshape to the target after its batch; the relu reads 32 values, 32 FLOPs."""
     nodes = [ob.node("Reshape", ["x", "t"], ["r"], "r"), ob.node("Relu", ["r"], ["y"], "relu")]
     layers = read(tmp_path, nodes, [("x", [1, 8, 2, 2])], [("y", target)], [ints("t", target)])
-    assert kinds(layers) == [("reshape", tuple(target[1:])), ("relu", tuple(target[1:]))]
+    assert [(layer.name, layer.type, layer.output_shape) for layer in layers] == [
+        ("r", "reshape", tuple(target[1:])),
+        ("relu", "relu", tuple(target[1:])),
+    ]
     assert layers[1].flops == 8 * 2 * 2
 
 
@@ -128,6 +149,17 @@ def test_a_squeeze_of_an_activation_takes_the_axes_named(tmp_path: Path, axes: l
     layers = read(tmp_path, nodes, [("x", [1, 8, 1, 4])], [("y", [1, 8, 4])], constants, opset=opset)
     assert kinds(layers) == [("reshape", (8, 4)), ("relu", (8, 4))]
     assert layers[1].flops == 32
+
+
+def test_a_squeeze_without_axes_takes_out_every_axis_of_1(tmp_path: Path) -> None:
+    """Squeeze without axes drops every axis of size 1, the batch's too: 1x8x1x4 is 8x4 (held with its first axis,
+    8, no batch), the relu after reads 32 values; 1x1 is a scalar, held as one value."""
+    nodes = [ob.node("Squeeze", ["x"], ["s"], "s"), ob.node("Relu", ["s"], ["y"], "relu")]
+    layers = read(tmp_path, nodes, [("x", [1, 8, 1, 4])], [("y", [8, 4])])
+    assert kinds(layers) == [("reshape", (8, 4)), ("relu", (8, 4))]
+    assert layers[1].flops == 32
+    layers = read(tmp_path, nodes, [("x", [1, 1])], [("y", [])])
+    assert kinds(layers) == [("reshape", (1,)), ("relu", (1,))]
 
 
 # --- Gather of one index ----------------------------------------------------------------------------------------------
@@ -302,6 +334,20 @@ def test_an_expand_of_a_parameter_to_the_batch_is_it(tmp_path: Path, target: lis
         assert kinds(layers) == [("opaque", (2, 1, 8)), ("relu", (5, 8))]
 
 
+def test_an_expand_of_a_parameter_by_minus_ones_or_in_a_batch_of_2(tmp_path: Path) -> None:
+    """PyTorch's expand(-1, -1, -1) keeps every size: a class token [1, 1, 8] expanded so is the token (the concat
+    before 1x5x8 tokens a class_token of 8 parameters). In a file of batch 2, a learned [1, 5, 8] expanded to its
+    own [1, 5, 8] is the parameter too: the Add reads a constant of 5x8 (per sample), no opaque layer."""
+    nodes = [ob.node("Expand", ["token", "s"], ["t"], "e"), ob.node("Concat", ["t", "x"], ["y"], "cat", axis=1)]
+    constants = [ob.tensor("token", [1, 1, 8]), ints("s", [-1, -1, -1])]
+    layers = read(tmp_path, nodes, [("x", [1, 5, 8])], [("y", [1, 6, 8])], constants)
+    assert [(layer.type, layer.params) for layer in layers if layer.type != "permute"] == [("class_token", 8)]
+    nodes = [ob.node("Expand", ["pos", "s"], ["p"], "e"), ob.node("Add", ["x", "p"], ["y"], "add")]
+    constants = [ob.tensor("pos", [1, 5, 8]), ints("s", [1, 5, 8])]
+    (layer,) = read(tmp_path, nodes, [("x", [2, 5, 8])], [("y", [2, 5, 8])], constants)
+    assert (layer.type, layer.output_shape, layer.config["constant"]) == ("arithmetic", (5, 8), (5, 8))
+
+
 # --- Softmax ----------------------------------------------------------------------------------------------------------
 
 
@@ -419,6 +465,37 @@ def test_a_slice_of_the_channels_is_one_slice_layer(tmp_path: Path) -> None:
     assert kinds(layers) == [("slice", (3, 4, 4))]
 
 
+def test_a_slice_of_every_other_channel(tmp_path: Path) -> None:
+    """Slice 0:8 of the channels of 1x8x4x4 by step 2: channels 0, 2, 4, 6: 4x4x4, one slice of step 2."""
+    node = ob.node("Slice", ["x", "starts", "ends", "axes", "steps"], ["y"], "slice")
+    constants = [ints("starts", [0]), ints("ends", [8]), ints("axes", [1]), ints("steps", [2])]
+    layers = read(tmp_path, [node], [("x", [1, 8, 4, 4])], [("y", [1, 4, 4, 4])], constants)
+    assert slices(layers) == [((4, 4, 4), 0, 8, 0)]
+    assert layers[0].config["step"] == 2
+
+
+def test_a_slice_of_three_axes_of_a_tensor_held_whole(tmp_path: Path) -> None:
+    """Transpose [1, 0, 2, 3] of 1x6x4x5 (6x1x4x5, held with every axis), Slice of axes 0, 2, 3 from [0, 1, 1] to
+    [3, 3, 4]: 3x1x2x3, one slice per axis, each reading the one before."""
+    nodes = [
+        ob.node("Transpose", ["x"], ["t"], "t", perm=[1, 0, 2, 3]),
+        ob.node("Slice", ["t", "starts", "ends", "axes"], ["y"], "slice"),
+    ]
+    constants = [ints("starts", [0, 1, 1]), ints("ends", [3, 3, 4]), ints("axes", [0, 2, 3])]
+    layers = read(tmp_path, nodes, [("x", [1, 6, 4, 5])], [("y", [3, 1, 2, 3])], constants)
+    assert slices(layers) == [((3, 1, 4, 5), 0, 3, 0), ((3, 1, 2, 5), 1, 3, 2), ((3, 1, 2, 3), 1, 4, 3)]
+    assert [layer.inputs for layer in layers[3:]] == [(layers[2].name,), (layers[3].name,)]
+
+
+def test_a_slice_of_more_starts_than_ends_is_refused(tmp_path: Path) -> None:
+    """starts [0, 0] and ends [4]: ONNX wants one of each per axis; refused as not a well-formed Slice, not read
+    in part."""
+    node = ob.node("Slice", ["x", "starts", "ends", "axes"], ["y"], "slice")
+    constants = [ints("starts", [0, 0]), ints("ends", [4]), ints("axes", [1])]
+    with pytest.raises(SpecError, match="not a well-formed Slice node"):
+        read(tmp_path, [node], [("x", [1, 8, 4, 4])], [("y", [1, 4, 4, 4])], constants)
+
+
 def test_a_slice_of_step_0_is_opaque(tmp_path: Path) -> None:
     """ONNX's Slice refuses a step of 0 (it would never end): no slice convcalc can make, opaque of the stated
     shape."""
@@ -498,6 +575,17 @@ def test_maxvits_einsum_of_five_axes_is_a_matmul_by_the_transposed_keys(tmp_path
     layers = read(tmp_path, nodes, [("x", [1, 2, 2, 4, 8])], [("y", [1, 2, 2, 4, 3])], constants)
     assert kinds(layers) == [("slice", (2, 2, 3, 8)), ("permute", (2, 2, 8, 3)), ("matmul", (2, 2, 4, 3))]
     assert layers[2].macs == 2 * 2 * 4 * 3 * 8
+
+
+def test_an_einsum_of_two_axes_is_opaque(tmp_path: Path) -> None:
+    """'ik,kj->ij' of a linear layer's 1x1 and the 1x5 input: k is the input's first axis, the batch's, which
+    convcalc holds out of each sample; no matmul of samples' tensors: opaque of the stated 1x5."""
+    nodes = [
+        ob.node("MatMul", ["x", "w"], ["a"], "fc"),
+        ob.node("Einsum", ["a", "x"], ["y"], "e", equation="ik,kj->ij"),
+    ]
+    layers = read(tmp_path, nodes, [("x", [1, 5])], [("y", [1, 5])], [ob.tensor("w", [5, 1])])
+    assert kinds(layers) == [("linear", (1,)), ("opaque", (5,))]
 
 
 @pytest.mark.parametrize(

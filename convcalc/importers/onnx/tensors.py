@@ -141,7 +141,7 @@ def transpose(importer: Importer, node: OnnxNode) -> None:
         opaque(importer, node)
     elif perm == tuple(range(rank)):
         importer.alias(node)
-    elif normal and rank >= 3 and perm == (0, *range(2, rank), 1):
+    elif normal and perm == (0, *range(2, rank), 1):
         mark_channels_last(importer, node)
         importer.alias(node)
     elif normal and perm[0] == 0:
@@ -151,11 +151,10 @@ def transpose(importer: Importer, node: OnnxNode) -> None:
 
 
 def concat(importer: Importer, node: OnnxNode) -> None:
+    """Activations joined along an axis after the batch, a ``concat``; a learned token before tokens, a
+    ``class_token``; a constant joined to an activation, tensors held with every axis, or the batch's axis: opaque.
+    (Of constants alone, shape arithmetic, folded before any handler: :meth:`Importer.computes_constants`.)"""
     parts = [importer.constant(node, i) for i in range(len(node.inputs))]
-    if all(part is not None and part.values is not None for part in parts):  # a shape being computed
-        values = tuple(value for part in parts if part and part.values for value in part.values)
-        importer.constants[node.outputs[0]] = Tensor(node.outputs[0], (len(values),), values)
-        return
     axis = importer.integer(node, "axis", 1)
     learned = [part for part in parts if part is not None and part.name in importer.parameters]
     if len(parts) == 2 and learned == parts[:1] and parts[1] is None:
@@ -264,8 +263,8 @@ def split(importer: Importer, node: OnnxNode) -> None:
     sizes = node.attributes.get("split") or (sizes_tensor.values if sizes_tensor else None)
     if not sizes:
         count = importer.integer(node, "num_outputs", len(node.outputs))
-        sizes = tuple(-(-length // count) if i < count - 1 else 0 for i in range(count))
-        sizes = (*sizes[:-1], length - sum(sizes[:-1]))
+        part = -(-length // count)
+        sizes = (*[part] * (count - 1), length - part * (count - 1))
     every_axis = axis == 0 or node.inputs[0] in importer.all_axes
     source = all_axes_source(importer, node) if every_axis else importer.source_of(node)
     start = 0
@@ -302,7 +301,7 @@ def slice_(importer: Importer, node: OnnxNode) -> None:
     whole_held = 0 in spans or node.inputs[0] in importer.all_axes  # of a tensor held with every axis (qkv)
     offset = 0 if whole_held else 1
     configs = [
-        {"start": start, "end": end, "axis": axis - offset, **({"step": step} if step != 1 else {})}
+        {"start": start, "end": end, "axis": axis - offset, "step": step}
         for axis, (start, end, step) in sorted(spans.items())
     ]
     if not spans:  # every index kept (GhostNet's out[:, :out_chs] of exactly out_chs channels): the same tensor
@@ -312,8 +311,6 @@ def slice_(importer: Importer, node: OnnxNode) -> None:
         for config in configs[:-1]:
             source = importer.step(node, "slice", config, [source], f"axis{config['axis']}")
         emit_all_axes(importer, node, "slice", configs[-1], [source])
-    elif list(spans) == [1] and spans[1][2] == 1:
-        importer.emit(node, "slice", {"start": spans[1][0], "end": spans[1][1]})
     elif (
         1 not in spans
         and len(spans) > 1
