@@ -314,9 +314,11 @@ def test_an_expand_to_a_shape_of_unknown_values_is_opaque(tmp_path: Path) -> Non
 
 @pytest.mark.parametrize(("target", "expected"), [([1, -1, -1], "parameter"), ([2, 1, 8], "opaque")])
 def test_an_expand_of_a_parameter_to_the_batch_is_it(tmp_path: Path, target: list[int], expected: str) -> None:
-    """A class token [1, 1, 8] expanded to [1, -1, -1] (PyTorch's expand(N, -1, -1) at a batch of 1) is the token:
-    the concat before 1x5x8 tokens is a class_token of its 8 parameters. Expanded to [2, 1, 8] in a file of batch 1
-    it is two copies, not the parameter: an opaque 2x1x8 (held with its first axis, not the batch's size)."""
+    """A class token [1, 1, 8] expanded to [1, -1, -1] (PyTorch's expand(N, -1, -1) at a batch of 1; -1 keeps a
+    size: ONNX's Expand has no -1, which PyTorch's exporter writes as 1 through a Where, but the reader takes it as
+    PyTorch means it) is the token: the concat before 1x5x8 tokens is a class_token of its 8 parameters. Expanded
+    to [2, 1, 8] in a file of batch 1 it is two copies, not the parameter: an opaque 2x1x8 (held with its first
+    axis, not the batch's size)."""
     nodes = [
         ob.node("Expand", ["token", "s"], ["t"], "e"),
         ob.node("Relu", ["x"], ["r"], "relu"),
@@ -335,7 +337,8 @@ def test_an_expand_of_a_parameter_to_the_batch_is_it(tmp_path: Path, target: lis
 
 
 def test_an_expand_of_a_parameter_by_minus_ones_or_in_a_batch_of_2(tmp_path: Path) -> None:
-    """PyTorch's expand(-1, -1, -1) keeps every size: a class token [1, 1, 8] expanded so is the token (the concat
+    """PyTorch's expand(-1, -1, -1) keeps every size (-1 as PyTorch means it; see above): a class token [1, 1, 8]
+    expanded so is the token (the concat
     before 1x5x8 tokens a class_token of 8 parameters). In a file of batch 2, a learned [1, 5, 8] expanded to its
     own [1, 5, 8] is the parameter too: the Add reads a constant of 5x8 (per sample), no opaque layer."""
     nodes = [ob.node("Expand", ["token", "s"], ["t"], "e"), ob.node("Concat", ["t", "x"], ["y"], "cat", axis=1)]
@@ -505,13 +508,29 @@ def test_a_slice_of_step_0_is_opaque(tmp_path: Path) -> None:
     assert kinds(layers) == [("opaque", (8, 4, 4))]
 
 
-def test_a_slice_of_the_batch_in_a_file_of_batch_2_is_refused(tmp_path: Path) -> None:
-    """Slice 0:1 of axis 0 of 2x8 takes the first sample: convcalc follows an op on the batch's axis only in a
-    file of batch 1, and says so, naming the Slice."""
+def test_a_centred_window_of_a_volume_is_a_crop_of_every_spatial_axis(tmp_path: Path) -> None:
+    """Slice 2:6 of H and W of 1x2x4x8x8 (depth 4 untouched): the centred 4x4 of each slice, a crop of D x H x W
+    to 4x4x4 (the depth whole)."""
     node = ob.node("Slice", ["x", "starts", "ends", "axes"], ["y"], "slice")
-    constants = [ints("starts", [0]), ints("ends", [1]), ints("axes", [0])]
-    with pytest.raises(SpecError, match=r"'slice' \(Slice\).*export the model with a batch of 1"):
-        read(tmp_path, [node], [("x", [2, 8])], [("y", [1, 8])], constants)
+    constants = [ints("starts", [2, 2]), ints("ends", [6, 6]), ints("axes", [3, 4])]
+    layers = read(tmp_path, [node], [("x", [1, 2, 4, 8, 8])], [("y", [1, 2, 4, 4, 4])], constants)
+    assert kinds(layers) == [("crop", (2, 4, 4, 4))]
+    assert layers[0].config["size"] == (4, 4, 4)
+
+
+def test_a_centred_window_of_some_channels_is_a_slice_per_axis(tmp_path: Path) -> None:
+    """Slice of channels 0:4 and of H and W 2:4 of 1x8x6x6: the window is centred ((6 - 2) / 2 = 2), but a crop
+    keeps every channel: three slices, each reading the one before, named after the axis they cut but the last
+    (the Slice's own): 4x6x6, 4x2x6, 4x2x2."""
+    node = ob.node("Slice", ["x", "starts", "ends", "axes"], ["y"], "slice")
+    constants = [ints("starts", [0, 2, 2]), ints("ends", [4, 4, 4]), ints("axes", [1, 2, 3])]
+    layers = read(tmp_path, [node], [("x", [1, 8, 6, 6])], [("y", [1, 4, 2, 2])], constants)
+    assert slices(layers) == [((4, 6, 6), 0, 4, 0), ((4, 2, 6), 2, 4, 1), ((4, 2, 2), 2, 4, 2)]
+    assert [(layer.name, layer.inputs) for layer in layers] == [
+        ("slice.axis0", ("input",)),
+        ("slice.axis1", ("slice.axis0",)),
+        ("slice", ("slice.axis1",)),
+    ]
 
 
 # --- Pad --------------------------------------------------------------------------------------------------------------
@@ -547,6 +566,22 @@ def test_a_pad_of_four_spatial_axes_or_of_unknown_pads_is_opaque(tmp_path: Path)
     assert kinds(read(tmp_path, [node], [("x", [1, 2, 4, 4])], [("y", [1, 2, 6, 6])], constants)) == [
         ("opaque", (2, 6, 6))
     ]
+
+
+@pytest.mark.parametrize(
+    ("pads", "out"),
+    [
+        ([1, 0, 0, 0, 0, 0, 0, 0], [2, 2, 4, 4]),  # the batch, before
+        ([0, 1, 0, 0, 0, 0, 0, 0], [1, 3, 4, 4]),  # the channels, before
+        ([0, 0, 0, 0, 0, 1, 0, 0], [1, 3, 4, 4]),  # the channels, after
+    ],
+)
+def test_a_pad_of_the_batch_or_the_channels_is_opaque(tmp_path: Path, pads: list[int], out: list[int]) -> None:
+    """Pads [N, C, H, W begins, N, C, H, W ends] of 1x2x4x4 that pad the batch or the channels: not the pad kind's
+    zero border of the spatial axes, opaque of the stated shape."""
+    node = ob.node("Pad", ["x", "pads"], ["y"], "pad")
+    layers = read(tmp_path, [node], [("x", [1, 2, 4, 4])], [("y", out)], [ints("pads", pads)])
+    assert [layer.type for layer in layers] == ["opaque"]
 
 
 # --- Einsum -----------------------------------------------------------------------------------------------------------
@@ -586,6 +621,15 @@ def test_an_einsum_of_two_axes_is_opaque(tmp_path: Path) -> None:
     ]
     layers = read(tmp_path, nodes, [("x", [1, 5])], [("y", [1, 5])], [ob.tensor("w", [5, 1])])
     assert kinds(layers) == [("linear", (1,)), ("opaque", (5,))]
+
+
+@pytest.mark.parametrize("inputs", [["w", "x"], ["x", "w"]])
+def test_an_einsum_with_a_learned_operand_is_opaque(tmp_path: Path, inputs: list[str]) -> None:
+    """'bik,bkj->bij' of 1x3x3 and a learned 1x3x3 (either first or second): the matmul kind multiplies two
+    activations; opaque of the stated 3x3."""
+    node = ob.node("Einsum", inputs, ["y"], "e", equation="bik,bkj->bij")
+    layers = read(tmp_path, [node], [("x", [1, 3, 3])], [("y", [1, 3, 3])], [ob.tensor("w", [1, 3, 3])])
+    assert kinds(layers) == [("opaque", (3, 3))]
 
 
 @pytest.mark.parametrize(
@@ -635,7 +679,7 @@ def test_an_op_on_a_tensor_no_layer_makes_is_opaque(
     extra = {"Squeeze": ["axes"], "Unsqueeze": ["axes"], "Gather": ["i"], "Cast": []}[op]
     nodes = [
         ob.node("Dropout", ["x"], ["d", "mask"], "drop"),
-        ob.node(op, ["mask", *extra], ["m"], "op"),
+        ob.node(op, ["mask", *extra], ["m"], "op", **({"to": 1} if op == "Cast" else {})),
         ob.node("Relu", ["d"], ["y"], "relu"),
     ]
     constants = [ints("axes", [0]), ob.tensor("i", [], [0], ob.INT64)]
