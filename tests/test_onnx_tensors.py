@@ -446,17 +446,20 @@ def test_a_split_of_a_tensor_held_with_every_axis(tmp_path: Path) -> None:
 # --- Slice ------------------------------------------------------------------------------------------------------------
 
 
-def test_a_slice_of_a_tensor_held_with_every_axis_slices_the_files_axis(tmp_path: Path) -> None:
+@pytest.mark.parametrize(("axis", "end", "out"), [(0, 2, (2, 1, 4)), (2, 3, (6, 1, 3))])
+def test_a_slice_of_a_tensor_held_with_every_axis_slices_the_files_axis(
+    tmp_path: Path, axis: int, end: int, out: tuple[int, ...]
+) -> None:
     """Transpose [1, 0, 2] of 1x6x4 moves the batch (6x1x4, held with every axis); Slice 0:2 of its axis 0 gives
-    2x1x4: a slice of axis 0 of the tensor as the file holds it."""
+    2x1x4, 0:3 of its axis 2 6x1x3: a slice of that axis of the tensor as the file holds it."""
     nodes = [
         ob.node("Transpose", ["x"], ["t"], "t", perm=[1, 0, 2]),
         ob.node("Slice", ["t", "starts", "ends", "axes"], ["y"], "slice"),
     ]
-    constants = [ints("starts", [0]), ints("ends", [2]), ints("axes", [0])]
-    layers = read(tmp_path, nodes, [("x", [1, 6, 4])], [("y", [2, 1, 4])], constants)
-    assert kinds(layers) == [("reshape", (1, 6, 4)), ("permute", (6, 1, 4)), ("slice", (2, 1, 4))]
-    assert (layers[2].config["start"], layers[2].config["end"], layers[2].config["axis"]) == (0, 2, 0)
+    constants = [ints("starts", [0]), ints("ends", [end]), ints("axes", [axis])]
+    layers = read(tmp_path, nodes, [("x", [1, 6, 4])], [("y", list(out))], constants)
+    assert kinds(layers) == [("reshape", (1, 6, 4)), ("permute", (6, 1, 4)), ("slice", out)]
+    assert (layers[2].config["start"], layers[2].config["end"], layers[2].config["axis"]) == (0, end, axis)
 
 
 def test_a_slice_of_the_channels_is_one_slice_layer(tmp_path: Path) -> None:

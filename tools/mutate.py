@@ -593,6 +593,10 @@ EQUIVALENT: dict[tuple[str, str], str] = {
         "onnx.patterns",
         'kernel = importer.integers(node, "kernel_shape", None, 0) if node.op_type == "AveragePool" else (): 0 -> 1',
     ): "with no count (None) a missing attribute is (): the default fills no axis",
+    ("onnx.tensors", "rank = len(importer.shapes[sources[1]]): 1 -> 0"): (
+        "an Einsum's operands have as many axes (its equation's letters for each, checked equal) and are held alike "
+        "(both with every axis, or both without the batch's): the first's rank is the second's"
+    ),
     ("onnx.importer", "self.index = 0: 0 -> 1"): (
         "build_graph sets it (check_graph's loop, then the read loop) before any location is asked for"
     ),
