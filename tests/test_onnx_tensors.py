@@ -522,13 +522,13 @@ def test_a_centred_window_of_a_volume_is_a_crop_of_every_spatial_axis(tmp_path: 
 
 
 def test_a_centred_window_of_some_channels_is_a_slice_per_axis(tmp_path: Path) -> None:
-    """Slice of channels 0:4 and of H and W 2:4 of 1x8x6x6: the window is centred ((6 - 2) / 2 = 2), but a crop
-    keeps every channel: three slices, each reading the one before, named after the axis they cut but the last
-    (the Slice's own): 4x6x6, 4x2x6, 4x2x2."""
+    """Slice of channels 2:6 and of H and W 2:4 of 1x8x6x6: each window centred ((8 - 4) / 2 = 2, (6 - 2) / 2 = 2),
+    but a crop keeps every channel: three slices, each reading the one before, named after the axis they cut but
+    the last (the Slice's own): 4x6x6, 4x2x6, 4x2x2."""
     node = ob.node("Slice", ["x", "starts", "ends", "axes"], ["y"], "slice")
-    constants = [ints("starts", [0, 2, 2]), ints("ends", [4, 4, 4]), ints("axes", [1, 2, 3])]
+    constants = [ints("starts", [2, 2, 2]), ints("ends", [6, 4, 4]), ints("axes", [1, 2, 3])]
     layers = read(tmp_path, [node], [("x", [1, 8, 6, 6])], [("y", [1, 4, 2, 2])], constants)
-    assert slices(layers) == [((4, 6, 6), 0, 4, 0), ((4, 2, 6), 2, 4, 1), ((4, 2, 2), 2, 4, 2)]
+    assert slices(layers) == [((4, 6, 6), 2, 6, 0), ((4, 2, 6), 2, 4, 1), ((4, 2, 2), 2, 4, 2)]
     assert [(layer.name, layer.inputs) for layer in layers] == [
         ("slice.axis0", ("input",)),
         ("slice.axis1", ("slice.axis0",)),
