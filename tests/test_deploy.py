@@ -95,11 +95,15 @@ def test_each_kinds_role_in_a_runtime() -> None:
         **dict.fromkeys(("dropout", "stochastic_depth", "identity", "flatten", "reshape", "permute", "roll"), "free"),
     }
     assert {name: kind.deploys_as for name, kind in CATALOGUE.items()} == roles
-    assert {name for name, kind in CATALOGUE.items() if "bias" in {key.name for key in kind.keys}} == {
-        "conv",
-        "conv_transpose",
-        "linear",
-    }
+    assert {name for name, kind in CATALOGUE.items() if kind.absorbs_batchnorm} == {"conv", "conv_transpose", "linear"}
+
+
+def test_batch_norm_after_a_layer_norm_is_a_step() -> None:
+    # a layer norm has a bias key too (false: gamma alone), but no filters to fold a batch norm into
+    text = "input: [8, 4, 4]\nlayers:\n  - {type: layernorm, name: ln, bias: false}\n  - {type: batchnorm, name: bn}\n"
+    deployed = deployment(analyze(load_spec("t.yaml", text=text)), "int8")
+    assert [step.name for step in deployed.steps] == ["ln", "bn"]
+    assert deployed.folded == 0
 
 
 def test_batch_norm_after_a_pool_is_a_step() -> None:

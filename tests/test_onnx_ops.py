@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from convcalc import analyze
+from convcalc import Analysis, analyze
 from convcalc.core.errors import SpecError
 from tests import onnxbuild as ob
 
@@ -857,3 +857,241 @@ def test_a_float_buffer_added_to_a_map_is_no_parameter(tmp_path: Path) -> None:
     path = tmp_path / "net.onnx"
     path.write_bytes(ob.model(nodes, [("x", [1, 3, 8, 8])], [("y", [1, 4, 8, 8])], weights))
     assert analyze(str(path)).total.params == 4 * 3 * 3 * 3 + 4  # not 112 + 256
+
+
+def analysed(tmp_path: Path, *args: object, **kwargs: object) -> Analysis:
+    """The analysis of the model ob.model(*args, **kwargs) builds."""
+    path = tmp_path / "net.onnx"
+    path.write_bytes(ob.model(*args, **kwargs))  # type: ignore[arg-type]
+    return analyze(str(path))
+
+
+def test_a_weight_times_an_activation_is_refused_naming_the_operand(tmp_path: Path) -> None:
+    """MatMul(w, x), the weight first (w 5x8 times x 1x8x4 is 1x5x4 by ONNX's broadcasting): convcalc reads a linear
+    layer's weight as the second operand only, so the activation there is refused, named."""
+    node = ob.node("MatMul", ["w", "x"], ["y"], "mm")
+    message = refused(tmp_path, [node], [("x", [1, 8, 4])], [("y", [1, 5, 4])], [ob.tensor("w", [5, 8])])
+    assert "node 0 'mm' (MatMul): error: its second operand is not a constant of the file" in message
+
+
+def test_a_sum_of_two_activations_of_different_shapes_broadcasts(tmp_path: Path) -> None:
+    """x + mean(x) over H and W (keepdims): 1x4x3x3 + 1x4x1x1 is 1x4x3x3 (the 1s broadcast): not a residual's sum
+    of one shape but an arithmetic add, one FLOP per output element, 4 x 3 x 3 = 36; the mean is a global average
+    pool, 4x1x1."""
+    nodes = [ob.node("ReduceMean", ["x"], ["m"], "mean", axes=[2, 3]), ob.node("Add", ["x", "m"], ["y"], "add")]
+    analysis = analysed(tmp_path, nodes, [("x", [1, 4, 3, 3])], [("y", [1, 4, 3, 3])])
+    assert [(la.type, la.output_shape) for la in analysis.layers] == [
+        ("global_avgpool", (4, 1, 1)),
+        ("arithmetic", (4, 3, 3)),
+    ]
+    assert analysis.layers[1].flops == 4 * 3 * 3
+
+
+def test_an_activation_and_a_sum_of_tensors_held_with_every_axis(tmp_path: Path) -> None:
+    """Transpose [1, 0, 2] of tokens 1x4x6 moves the batch: t is 4x1x6, held with every axis (a reshape of no cost
+    lifts x to 1x4x6 first). relu(t) is 4x1x6 too (24 FLOPs), and t + relu(t) of one shape 4x1x6 (24 FLOPs); the
+    Transpose back gives 1x4x6, the batch first again: a permute, then held as 4x6 (a reshape of no cost). Nothing
+    uncounted."""
+    nodes = [
+        ob.node("Transpose", ["x"], ["t"], "t", perm=[1, 0, 2]),
+        ob.node("Relu", ["t"], ["r"], "relu"),
+        ob.node("Add", ["t", "r"], ["a"], "add"),
+        ob.node("Transpose", ["a"], ["y"], "back", perm=[1, 0, 2]),
+    ]
+    analysis = analysed(tmp_path, nodes, [("x", [1, 4, 6])], [("y", [1, 4, 6])])
+    assert [(la.type, la.output_shape, la.flops) for la in analysis.layers] == [
+        ("reshape", (1, 4, 6), 0),
+        ("permute", (4, 1, 6), 0),
+        ("relu", (4, 1, 6), 4 * 6),
+        ("arithmetic", (4, 1, 6), 4 * 6),
+        ("permute", (1, 4, 6), 0),
+        ("reshape", (4, 6), 0),
+    ]
+    assert analysis.output_shape == (4, 6)
+    assert not [w for w in analysis.warnings if w.code == "uncounted"]
+
+
+def test_an_operation_of_an_activation_held_with_every_axis_and_one_held_without_the_batch(tmp_path: Path) -> None:
+    """t = Transpose [1, 0, 2] of x 1x4x6 is 4x1x6; t + x, t - x and x - t broadcast to 4x4x6 (the 1s meet 4 and
+    4): 96 FLOPs each, whichever operand is first."""
+    for operands, op in ((["t", "x"], "Add"), (["t", "x"], "Sub"), (["x", "t"], "Sub")):
+        nodes = [ob.node("Transpose", ["x"], ["t"], "t", perm=[1, 0, 2]), ob.node(op, operands, ["y"], "op")]
+        analysis = analysed(tmp_path, nodes, [("x", [1, 4, 6])], [("y", [4, 4, 6])])
+        counted = [(la.type, la.output_shape, la.flops) for la in analysis.layers if la.flops]
+        assert counted == [("arithmetic", (4, 4, 6), 4 * 4 * 6)], operands
+        assert analysis.output_shape == (4, 4, 6)
+
+
+def test_a_constant_added_after_a_linear_is_its_bias_only_with_one_value_per_unit(tmp_path: Path) -> None:
+    """x 1x8 times w 8x5, plus 0.5 (a scalar, one value for all 5 units): not the linear's bias (8 x 5 = 40
+    params) but an arithmetic add, 5 FLOPs, no parameters; a Gemm with its bias (8 x 5 + 5 = 45) plus another
+    bias of 5: an arithmetic add too, the Gemm keeps its 45."""
+    nodes = [ob.node("MatMul", ["x", "w"], ["m"], "mm"), ob.node("Add", ["m", "c"], ["y"], "add")]
+    constants = [ob.tensor("w", [8, 5]), ob.tensor("c", [], [0.5])]
+    found = layers_of(tmp_path, nodes, [("x", [1, 8])], [("y", [1, 5])], constants)
+    assert found == [("linear", (5,), 40), ("arithmetic", (5,), 0)]
+    nodes = [ob.node("Gemm", ["x", "w", "b"], ["m"], "fc"), ob.node("Add", ["m", "b2"], ["y"], "add")]
+    constants = [ob.tensor("w", [8, 5]), ob.tensor("b", [5]), ob.tensor("b2", [5])]
+    found = layers_of(tmp_path, nodes, [("x", [1, 8])], [("y", [1, 5])], constants)
+    assert found == [("linear", (5,), 45), ("arithmetic", (5,), 0)]
+
+
+def test_constants_on_a_channels_last_map(tmp_path: Path) -> None:
+    """x 1x2x3x4 transposed to channels-last 1x3x4x2 (ConvNeXt's block), then back [0, 3, 1, 2]. Plus a scalar:
+    no axis read, the map stays channels-last (held as 2x3x4) and the Transpose back moves nothing: one arithmetic
+    layer, 24 FLOPs. Plus a constant of 2 values (or 1x1x1x2): aligned from the last axis, the channels; the map is
+    read in the file's layout, a permute to 3x4x2, the add 3x4x2 and the Transpose back a permute to 2x3x4, the
+    network's output (the file's 1x2x3x4 without the batch)."""
+    for dims in ([], [1]):
+        nodes = [
+            ob.node("Transpose", ["x"], ["t"], "last", perm=[0, 2, 3, 1]),
+            ob.node("Add", ["t", "c"], ["a"], "add"),
+            ob.node("Transpose", ["a"], ["y"], "back", perm=[0, 3, 1, 2]),
+        ]
+        constants = [ob.tensor("c", dims, [0.5])]
+        analysis = analysed(tmp_path, nodes, [("x", [1, 2, 3, 4])], [("y", [1, 2, 3, 4])], constants)
+        assert [(la.type, la.output_shape, la.flops) for la in analysis.layers] == [("arithmetic", (2, 3, 4), 24)]
+    for dims in ([2], [1, 1, 1, 2]):
+        constants = [ob.tensor("c", dims, [0.5, 2.0])]
+        analysis = analysed(tmp_path, nodes, [("x", [1, 2, 3, 4])], [("y", [1, 2, 3, 4])], constants)
+        assert [(la.type, la.output_shape, la.flops) for la in analysis.layers] == [
+            ("permute", (3, 4, 2), 0),
+            ("arithmetic", (3, 4, 2), 24),
+            ("permute", (2, 3, 4), 0),
+        ], dims
+        assert analysis.output_shape == (2, 3, 4)
+
+
+def test_a_layer_scale_on_a_channels_last_map(tmp_path: Path) -> None:
+    """ConvNeXt's gamma on a channels-last map (1x2x3x4 transposed to 1x3x4x2): a weight of 2 or 1x1x1x2, one value
+    per channel (the last axis): a layer scale of 2 parameters, 24 FLOPs; the Transpose back moves nothing."""
+    for dims in ([2], [1, 1, 1, 2]):
+        nodes = [
+            ob.node("Transpose", ["x"], ["t"], "last", perm=[0, 2, 3, 1]),
+            ob.node("Mul", ["t", "gamma"], ["a"], "scale"),
+            ob.node("Transpose", ["a"], ["y"], "back", perm=[0, 3, 1, 2]),
+        ]
+        found = layers_of(tmp_path, nodes, [("x", [1, 2, 3, 4])], [("y", [1, 2, 3, 4])], [ob.tensor("gamma", dims)])
+        assert found == [("scale", (2, 3, 4), 2)], dims
+
+
+def test_constants_of_the_inputs_rank(tmp_path: Path) -> None:
+    """A constant of as many axes as the input, its batch's included (ONNX aligns them from the last): x 1x5 + c
+    2x5 is 2x5 (the batch's 1 meets 2: held with every axis), 10 FLOPs; x 1x1x3 + c 1x4x3 is 1x4x3, the constant 4x3
+    beside the batch, 12 FLOPs; in a file of a batch of 2, x 2x4 + c 1x4: the constant 4 per sample, x's 4 values
+    each."""
+    node = ob.node("Add", ["x", "c"], ["y"], "add")
+    analysis = analysed(tmp_path, [node], [("x", [1, 5])], [("y", [2, 5])], [ob.tensor("c", [2, 5])])
+    assert [(la.output_shape, la.flops) for la in analysis.layers if la.type == "arithmetic"] == [((2, 5), 10)]
+    assert analysis.output_shape == (2, 5)
+    analysis = analysed(tmp_path, [node], [("x", [1, 1, 3])], [("y", [1, 4, 3])], [ob.tensor("c", [1, 4, 3])])
+    assert [(la.type, la.output_shape, la.flops, la.config["constant"]) for la in analysis.layers] == [
+        ("arithmetic", (4, 3), 12, (4, 3))
+    ]
+    analysis = analysed(tmp_path, [node], [("x", [2, 4])], [("y", [2, 4])], [ob.tensor("c", [1, 4])])
+    assert [(la.type, la.output_shape, la.config["constant"]) for la in analysis.layers] == [("arithmetic", (4,), (4,))]
+
+
+def test_resizes_convcalc_does_not_count(tmp_path: Path) -> None:
+    """ONNX's Resize scales every axis: by [1, 2, 2, 2] (or to sizes [1, 6, 8, 8]) a 1x3x4x4 map becomes 1x6x8x8,
+    its channels doubled, which no upsample does (it keeps the channels): opaque, the file's 6x8x8. A flat 1x4 by
+    [1, 1] has no spatial axis, and a 1x2x2x2x2 map reshaped to 1x1x2x2x2x2, by [1, 1, 2, 2, 2, 2], four (convcalc's
+    upsample: 1 to 3): opaque, the shapes the file states."""
+    for position, constant in (
+        (2, ob.tensor("s", [4], [1.0, 2.0, 2.0, 2.0])),
+        (3, ob.tensor("s", [4], [1, 6, 8, 8], ob.INT64)),
+    ):
+        inputs = [*["x", "", "", ""][:position], "s"]
+        node = ob.node("Resize", inputs, ["y"], "r", mode="nearest")
+        found = layers_of(tmp_path, [node], [("x", [1, 3, 4, 4])], [("y", [1, 6, 8, 8])], [constant])
+        assert found == [("opaque", (6, 8, 8), 0)]
+    node = ob.node("Resize", ["x", "", "s"], ["y"], "r", mode="nearest")
+    found = layers_of(tmp_path, [node], [("x", [1, 4])], [("y", [1, 4])], [ob.tensor("s", [2], [1.0, 1.0])])
+    assert found == [("opaque", (4,), 0)]
+    nodes = [ob.node("Reshape", ["x", "t"], ["r"], "r"), ob.node("Resize", ["r", "", "s"], ["y"], "up", mode="nearest")]
+    constants = [ob.tensor("t", [6], [1, 1, 2, 2, 2, 2], ob.INT64), ob.tensor("s", [6], [1.0, 1.0] + [2.0] * 4)]
+    found = layers_of(tmp_path, nodes, [("x", [1, 2, 2, 2, 2])], [("y", [1, 1, 4, 4, 4, 4])], constants)
+    assert found == [("reshape", (1, 2, 2, 2, 2), 0), ("opaque", (1, 4, 4, 4, 4), 0)]
+
+
+def test_norms_without_affine_parameters_as_torch_export_writes_them(tmp_path: Path) -> None:
+    """torch.onnx.export(dynamo=True) of norms built with affine=False (no weight, no bias: sum(p.numel()) is 0)
+    writes their scale and shift as constants it computed, named val_<n>, or, untrained (ones and zeros), as the
+    running statistics of equal values: BatchNorm2d(4, affine=False) is BatchNormalization(x, bn.running_var,
+    bn.running_mean, bn.running_mean, bn.running_var) untrained, (x, val_3, val_7, ...) trained: 0 params, the
+    running mean and variance 2 x 4 buffers. An untrained BatchNorm2d(4) (affine) reads its weight and bias as the
+    running statistics instead: 2 x 4 params. InstanceNorm2d(4) (x, val_3, val_7) and LayerNorm(8,
+    elementwise_affine=False) (x, val_2), or as the TorchScript exporter writes it (Constant nodes): 0 params."""
+    shape = [1, 4, 3, 3]
+    stats = [ob.tensor("bn.running_mean", [4], [0.0] * 4), ob.tensor("bn.running_var", [4], [1.0] * 4)]
+    folded = [ob.tensor("val_3", [4], [1.0] * 4), ob.tensor("val_7", [4], [0.0] * 4)]
+    for inputs, weights, params in (
+        (["bn.running_var", "bn.running_mean", "bn.running_mean", "bn.running_var"], stats, 0),
+        (["val_3", "val_7", "bn.running_mean", "bn.running_var"], stats + folded, 0),
+        (["bn.weight", "bn.bias", "bn.bias", "bn.weight"], [ob.tensor("bn.weight", [4]), ob.tensor("bn.bias", [4])], 8),
+    ):
+        node = ob.node("BatchNormalization", ["x", *inputs], ["y"], "bn")
+        (layer,) = analysed(tmp_path, [node], [("x", shape)], [("y", shape)], weights).layers
+        assert (layer.params, layer.buffers, layer.config["affine"]) == (params, 2 * 4, params > 0), inputs
+    node = ob.node("InstanceNormalization", ["x", "val_3", "val_7"], ["y"], "in")
+    (layer,) = analysed(tmp_path, [node], [("x", shape)], [("y", shape)], folded).layers
+    assert (layer.type, layer.params, layer.config["affine"]) == ("groupnorm", 0, False)
+    node = ob.node("LayerNormalization", ["x", "val_2"], ["y"], "ln")
+    found = layers_of(tmp_path, [node], [("x", [1, 8])], [("y", [1, 8])], [ob.tensor("val_2", [8], [1.0] * 8)])
+    assert found == [("layernorm", (8,), 0)]
+    nodes = [
+        ob.node("Constant", [], ["s"], "cs", value=ob.tensor("", [8], [1.0] * 8)),
+        ob.node("Constant", [], ["b"], "cb", value=ob.tensor("", [8], [0.0] * 8)),
+        ob.node("LayerNormalization", ["x", "s", "b"], ["y"], "ln"),
+    ]
+    assert layers_of(tmp_path, nodes, [("x", [1, 8])], [("y", [1, 8])]) == [("layernorm", (8,), 0)]
+
+
+def test_a_layer_norm_without_a_bias_as_the_torchscript_exporter_writes_it(tmp_path: Path) -> None:
+    """nn.LayerNorm(8, bias=False) has its weight alone, 8 parameters; the TorchScript exporter writes
+    LayerNormalization(x, 1.weight, a Constant node of 8 zeros): the bias no parameter, 8 params (not 16)."""
+    nodes = [
+        ob.node("Constant", [], ["zeros"], "c", value=ob.tensor("", [8], [0.0] * 8)),
+        ob.node("LayerNormalization", ["x", "1.weight", "zeros"], ["y"], "ln"),
+    ]
+    analysis = analysed(tmp_path, nodes, [("x", [1, 8])], [("y", [1, 8])], [ob.tensor("1.weight", [8])])
+    assert [(la.type, la.params, la.config["bias"]) for la in analysis.layers] == [("layernorm", 8, False)]
+
+
+def test_a_norms_bias_followed_through_any_number_of_ops(tmp_path: Path) -> None:
+    """As the four ops' case before: InstanceNormalization of 1x4x3x3 with constant scale and shift, times a weight
+    of 4x1x1, plus a bias of 4 reached through an Unsqueeze and six Identities: still the norm's affine parameters,
+    one groupnorm of 2 x 4 = 8 params."""
+    ones = ob.tensor("", [4], [1.0] * 4)
+    chain = [ob.node("Identity", [f"b{i}"], [f"b{i + 1}"], f"i{i}") for i in range(1, 7)]
+    nodes = [
+        ob.node("Constant", [], ["s"], "cs", value=ones),
+        ob.node("Constant", [], ["b"], "cb", value=ones),
+        ob.node("InstanceNormalization", ["x", "s", "b"], ["n"], "in"),
+        ob.node("Mul", ["n", "w"], ["m"], "mul"),
+        ob.node("Unsqueeze", ["bias", "axes"], ["b1"], "u"),
+        *chain,
+        ob.node("Add", ["m", "b7"], ["y"], "add"),
+    ]
+    weights = [ob.tensor("w", [4, 1, 1]), ob.tensor("bias", [4]), ob.tensor("axes", [2], [1, 2], ob.INT64)]
+    shape = [1, 4, 3, 3]
+    assert layers_of(tmp_path, nodes, [("x", shape)], [("y", shape)], weights) == [("groupnorm", (4, 3, 3), 8)]
+
+
+def test_a_norm_times_a_weight_plus_what_is_no_parameter(tmp_path: Path) -> None:
+    """InstanceNormalization of 1x4x3x3 with constant scale and shift, times a weight of 4x1x1 (4 params), plus the
+    network's input x (a residual's sum) or plus a Constant node of 4x1x1 (values in the graph, no parameter): no
+    affine parameters of the norm's (0), a layer scale of 4, then an add or an arithmetic add without parameters."""
+    ones = ob.tensor("", [4], [1.0] * 4)
+    for added, last in (("x", "add"), ("c", "arithmetic")):
+        nodes = [
+            ob.node("Constant", [], ["s"], "cs", value=ones),
+            ob.node("Constant", [], ["b"], "cb", value=ones),
+            ob.node("Constant", [], ["c"], "cc", value=ob.tensor("", [4, 1, 1], [0.5] * 4)),
+            ob.node("InstanceNormalization", ["x", "s", "b"], ["n"], "in"),
+            ob.node("Mul", ["n", "w"], ["m"], "mul"),
+            ob.node("Add", ["m", added], ["y"], "add"),
+        ]
+        shape = [1, 4, 3, 3]
+        found = layers_of(tmp_path, nodes, [("x", shape)], [("y", shape)], [ob.tensor("w", [4, 1, 1])])
+        assert found == [("groupnorm", (4, 3, 3), 0), ("scale", (4, 3, 3), 4), (last, (4, 3, 3), 0)], added

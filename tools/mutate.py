@@ -240,10 +240,6 @@ EQUIVALENT: dict[tuple[str, str], str] = {
     ): "a flat input's last axis is all of it: shape[-1] != prod(shape) never holds for it",
     (
         "onnx.ops",
-        '"affine": len(node.inputs) > 1 and node.inputs[1] in importer.parameters,: > -> >= (comparison 1)',
-    ): "validity.py admits a BatchNormalization of exactly 5 inputs only",
-    (
-        "onnx.ops",
         '"kernel": importer.integers(node, "kernel_shape", count, 1),: 1 -> 2',
     ): "spatial_axes makes a pool without kernel_shape opaque before this default is read",
     (
@@ -262,10 +258,16 @@ EQUIVALENT: dict[tuple[str, str], str] = {
         "onnx.ops",
         '"padding": _padding(importer, node, count, allow_same=False)[0],: False -> True',
     ): "ConvTranspose refuses every auto_pad but VALID before: same padding is never asked for",
+    ("onnx.ops", "if node.inputs[1] in importer.model.initializers:: 1 -> 0"): (
+        "a Conv's input is never an initializer there (a Conv of constants alone is folded before its handler, one "
+        "whose weight is none refused before gain), so the mutant asks take() of every weight: an initializer's is "
+        "counted already, by shared() just before (0)"
+    ),
+    ("onnx.ops", 'keep = bool(node.attributes.get("keepdims", 1)): 1 -> 2'): "only its truth is read: 2 keeps as 1",
     (
         "onnx.ops",
-        '"affine": len(node.inputs) > 1 and node.inputs[1] in importer.parameters,: 1 -> 0',
-    ): "validity.py admits a BatchNormalization of exactly 5 inputs only",
+        'if node.op_type == "ReduceMean" and len(held) >= 3 and chosen == list(range(2, len(held))):: 3 -> 2',
+    ): "a flat [N, F] has no spatial axis: range(2, 2) is empty, and chosen, of the axes given (some), never is",
     **dict.fromkeys(
         [
             ("torch.tensors", "return dim if dim < found.batch_axis else dim - 1: < -> <= (comparison 1)"),

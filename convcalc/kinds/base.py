@@ -106,6 +106,9 @@ class LayerKind:
     """What a microcontroller runtime makes of it (`--mode deploy`): a ``step`` of its own, ``fused`` into its
     producer (an activation read by nothing else), ``folded`` into a producer with a bias (batch norm), or ``free``
     (the identity at inference, or a view)."""
+    absorbs_batchnorm: ClassVar[bool] = False
+    """A batch norm that reads it alone folds into its weights and bias (one output channel per filter or unit:
+    conv, transposed conv, linear), adding a bias where it has none."""
 
     def evaluate(self, config: Config, inputs: Sequence[Shape]) -> Evaluation:
         raise NotImplementedError

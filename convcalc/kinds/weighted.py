@@ -55,6 +55,7 @@ def resolved(config: Config, keys: Sequence[str], size: Sequence[int]) -> list[t
 
 class Conv(LayerKind):
     type = "conv"
+    absorbs_batchnorm = True
     locality = "window"
     summary = "Convolution over 1, 2 or 3 spatial axes (PyTorch nn.Conv1d, nn.Conv2d, nn.Conv3d)."
     keys = (
@@ -168,6 +169,7 @@ def asymmetric(pads: Sides) -> str:
 
 class ConvTranspose(LayerKind):
     type = "conv_transpose"
+    absorbs_batchnorm = True
     locality = "scatter"
     summary = "Transposed convolution over 1, 2 or 3 spatial axes (PyTorch nn.ConvTranspose1d/2d/3d)."
     keys = (
@@ -249,6 +251,7 @@ class ConvTranspose(LayerKind):
 
 class Linear(LayerKind):
     type = "linear"
+    absorbs_batchnorm = True
     summary = (
         "Fully connected layer (PyTorch nn.Linear); a feature-map input is flattened first, or with per_position "
         "the same Linear maps the channels at every position (as ConvNeXt's, channels-last)."

@@ -150,7 +150,7 @@ def runtime_plan(layers: Sequence[LayerResult], outputs: Sequence[str] = ()) -> 
         producer = plan.alias[source]
         sole = len(layer.inputs) == 1 and readers.get(source) == 1 and producer != NETWORK_INPUT
         role = layer.kind.deploys_as
-        if role == "folded" and sole and producer == source and "bias" in by_name[source].config:
+        if role == "folded" and sole and producer == source and by_name[source].kind.absorbs_batchnorm:
             plan.folded.append(layer)
             if not by_name[source].config["bias"]:
                 plan.added_bias[source] = layer.output_shape[0]

@@ -16,7 +16,10 @@ from convcalc.importers.onnx.model import OnnxNode
 
 def in_file_layout(importer: Importer, node: OnnxNode, tensors: Sequence[str] | None = None) -> None:
     """Each channels-last tensor ``node`` reads (or of ``tensors``) is in the file's own layout (N x H x W x C)
-    from here on: a ``permute`` of its node, for an op that reads its axes (a Pad, a Reshape, a Conv)."""
+    from here on: a ``permute`` of its node, for an op that reads its axes (a Pad, a Reshape, a Conv); an op that
+    reads its inputs so writes its outputs so (not channels-last)."""
+    if tensors is None:
+        importer.channels_last.difference_update(node.outputs)
     for tensor in dict.fromkeys(node.inputs if tensors is None else tensors):
         if tensor in importer.channels_last:
             source = importer.producer[tensor]

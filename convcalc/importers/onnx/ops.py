@@ -11,6 +11,7 @@ those in :data:`CHANNELS_LAST_OPS` also read a channels-last tensor (ConvNeXt's 
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -259,8 +260,8 @@ def arithmetic(importer: Importer, node: OnnxNode) -> None:
     held = file_shape(importer, node, position)
     over_batch = len(dims) > len(held) or (len(dims) == len(held) and dims[0] not in (1, held[0]))
     whole = node.inputs[position] in importer.all_axes or over_batch  # [1, 5] + [5, 1] is [5, 5]: held whole
-    if len(dims) == len(held) and not whole:  # its first size stands beside the batch
-        dims = dims[1:] or (1,)
+    if len(dims) == len(held) and not whole:  # its first size stands beside the batch (held: 2 axes or more)
+        dims = dims[1:]
     config = {"op": op, "constant": dims, "learned": importer.learned.take_gathered(node.inputs[1 - position])}
     if whole:
         emit_all_axes(importer, node, "arithmetic", config, [all_axes_source(importer, node, position)])
@@ -268,16 +269,31 @@ def arithmetic(importer: Importer, node: OnnxNode) -> None:
         importer.emit(node, "arithmetic", config, [importer.source_of(node, position)])
 
 
+FOLDED = re.compile(r"val_\d+")
+"""The name torch.export's exporter gives a constant it computed (``val_7``), a norm's ones and zeros without affine
+parameters among them; it names parameters and buffers by their module path (``layer1.0.bn1.weight``)."""
+STATISTICS = (".running_mean", ".running_var")
+"""A batch norm's buffers, as torch names them."""
+
+
+def learned(importer: Importer, tensor: str) -> bool:
+    """Whether a norm's own scale or shift (an input of its node, as PyTorch's parameter is) is a parameter: an
+    initializer or a copy of one (torch's exporter writes a parameter whose values equal another's, untrained ones and
+    zeros, as an Identity of it), but not a constant the exporter computed (:data:`FOLDED`: a parameter as the node
+    reads it needs no computing), nor a running statistic in its place (torch.export writes equal tensors once: an
+    untrained BatchNorm2d(affine=False) reads its running variance, ones, as its scale)."""
+    return tensor in importer.parameters and not FOLDED.fullmatch(tensor) and not tensor.endswith(STATISTICS)
+
+
 def batchnorm(importer: Importer, node: OnnxNode) -> None:
-    """Batch norm; without a learned scale and shift (affine=False) where torch exports them as Constant nodes, not
-    as the graph's initializers (its parameters) or an Identity of one (torch's exporter writes a parameter whose
-    values equal another's, untrained ones and zeros, as an Identity of it). Each of its four tensors holds one value
-    per channel."""
+    """Batch norm; without a learned scale and shift (affine=False) where torch exports them as Constant nodes or
+    constants it computed, not as parameters (:func:`learned`). Each of its four tensors holds one value per
+    channel."""
     channels = importer.shape_of(node)[0]
     for position, role in enumerate(("scale", "bias", "mean", "variance"), start=1):
         importer.per_channel(node, position, channels, role, "channels")
     config = {
-        "affine": len(node.inputs) > 1 and node.inputs[1] in importer.parameters,
+        "affine": learned(importer, node.inputs[1]),
         "eps": node.attributes.get("epsilon", 1e-5),
         "momentum": shortest_float32(1 - float(node.attributes.get("momentum", 0.9))),  # ONNX's is the old share
     }
@@ -285,7 +301,15 @@ def batchnorm(importer: Importer, node: OnnxNode) -> None:
 
 
 def activation(importer: Importer, node: OnnxNode) -> None:
-    importer.emit(node, ELEMENTWISE[node.op_type], {})
+    per_element(importer, node, ELEMENTWISE[node.op_type])
+
+
+def per_element(importer: Importer, node: OnnxNode, kind: str) -> None:
+    """A function of each value of a tensor: its output held as its input is (with every axis, where that is)."""
+    if reads_all_axes(importer, node):
+        emit_all_axes(importer, node, kind, {}, [importer.source_of(node)])
+    else:
+        importer.emit(node, kind, {})
 
 
 def clip(importer: Importer, node: OnnxNode) -> None:
@@ -298,9 +322,9 @@ def clip(importer: Importer, node: OnnxNode) -> None:
 
     low, high = bound(1, "min"), bound(2, "max")
     if low == 0 and high == 6:
-        importer.emit(node, "relu6", {})
+        per_element(importer, node, "relu6")
     elif low == 0 and high is None:
-        importer.emit(node, "relu", {})
+        per_element(importer, node, "relu")
     else:
         opaque(importer, node)
 
@@ -359,17 +383,18 @@ def norm_affine(importer: Importer, node: OnnxNode, position: int) -> bool:
     return True
 
 
-def learned_size(importer: Importer, tensor: str, depth: int = 4) -> int:
-    """How many values the parameter a tensor is is, through a few ops on it and constants alone (the Unsqueeze of a
-    bias, which the file may hold after the node that meets it); 0 for any other tensor."""
-    if tensor in importer.model.initializers:
-        return math.prod(importer.model.initializers[tensor].dims)
-    maker = importer.maker.get(tensor)
-    if maker is None or depth == 0 or not maker.inputs or tensor in importer.producer:
-        return 0
-    sizes = [learned_size(importer, each, depth - 1) for each in maker.inputs[:1]]
-    rest_constant = all(each in importer.constants or each not in importer.producer for each in maker.inputs[1:])
-    return sizes[0] if rest_constant else 0
+def learned_size(importer: Importer, tensor: str) -> int:
+    """How many values the parameter a tensor is is, through ops on it and constants alone (the Unsqueeze of a bias,
+    which the file may hold after the node that meets it), however many (the nodes are in an order they can run in:
+    no cycle); 0 for any other tensor."""
+    while tensor not in importer.model.initializers:
+        maker = importer.maker.get(tensor)
+        if maker is None or not maker.inputs or tensor in importer.producer:
+            return 0
+        if not all(each in importer.constants or each not in importer.producer for each in maker.inputs):
+            return 0  # an input an activation: a node made it (the bias and the axes: constants, or made later)
+        tensor = maker.inputs[0]
+    return math.prod(importer.model.initializers[tensor].dims)
 
 
 def instance_norm(importer: Importer, node: OnnxNode) -> None:
@@ -389,7 +414,7 @@ def instance_norm(importer: Importer, node: OnnxNode) -> None:
     else:
         groups = importer.shape_of(node)[0]
     # grouped, its scale and shift are one per group, GroupNorm's are one per channel: never the norm's own
-    affine = not grouped and len(node.inputs) > 1 and node.inputs[1] in importer.parameters
+    affine = not grouped and len(node.inputs) > 1 and learned(importer, node.inputs[1])
     config = {"groups": groups, "affine": affine, "eps": node.attributes.get("epsilon", 1e-5)}
     importer.produce(node.outputs[0], importer.step(node, "groupnorm", config, [source], ""))
 
@@ -459,6 +484,8 @@ def lrn(importer: Importer, node: OnnxNode) -> None:
 
 
 def resize(importer: Importer, node: OnnxNode) -> None:
+    """An ``upsample`` of a map's 1 to 3 spatial axes, nearest or linear (in as many axes), by whole scales or to
+    sizes that keep its batch and channels; any other Resize (of the channels, by a fraction) is opaque."""
     mode = str(node.attributes.get("mode", "nearest"))
     scales = importer.constant(node, 2 if node.op_type == "Resize" else 1)
     sizes = importer.constant(node, 3) if node.op_type == "Resize" else None
@@ -467,9 +494,11 @@ def resize(importer: Importer, node: OnnxNode) -> None:
     config: dict[str, Any] = {"scale": None, "size": None, "mode": linear if mode == "linear" else mode}
     config["align_corners"] = node.attributes.get("coordinate_transformation_mode") == "align_corners"
     if sizes is not None and sizes.values:
-        config["size"] = tuple(whole(n) for n in sizes.values[2:])
-    elif scales is not None and scales.values and all(float(v).is_integer() for v in scales.values[2:]):
-        config["scale"] = tuple(int(v) for v in scales.values[2:])
+        target = tuple(whole(n) for n in sizes.values)
+        config["size"] = target[2:] if target[:2] == file_shape(importer, node)[:2] else None
+    elif scales is not None and scales.values and all(float(v).is_integer() for v in scales.values):
+        factors = tuple(int(v) for v in scales.values)
+        config["scale"] = factors[2:] if factors[:2] == (1, 1) else None
     given = config["scale"] is not None or config["size"] is not None
     if not 1 <= count <= 3 or config["mode"] not in ("nearest", linear) or not given:
         opaque(importer, node)
@@ -491,8 +520,10 @@ def layer_norm(importer: Importer, node: OnnxNode) -> None:
     else:
         opaque(importer, node)
         return
-    affine = importer.per_channel(node, 1, normalised, "scale", "values normalised")
-    bias = importer.per_channel(node, 2, normalised, "bias", "values normalised")
+    affine = importer.per_channel(node, 1, normalised, "scale", "values normalised") and learned(
+        importer, node.inputs[1]
+    )
+    bias = importer.per_channel(node, 2, normalised, "bias", "values normalised") and learned(importer, node.inputs[2])
     config = {"over": over, "affine": affine, "bias": bias, "eps": node.attributes.get("epsilon", 1e-5)}
     importer.emit(node, "layernorm", config, [source])
 

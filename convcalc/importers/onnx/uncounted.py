@@ -13,7 +13,6 @@ def opaque(importer: Importer, node: OnnxNode) -> None:
     """An op convcalc does not count: its shape as the file states it, no cost (a warning says so); a channels-last
     tensor it reads in the file's layout."""
     in_file_layout(importer, node)
-    importer.channels_last.difference_update(node.outputs)  # its outputs are as the file states them
     stated = importer.model.shapes.get(node.outputs[0]) if node.outputs else None
     if stated is None or len(stated) < 2 or not all(isinstance(d, int) and d > 0 for d in stated[1:]):
         raise importer.fail(
