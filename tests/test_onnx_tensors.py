@@ -365,11 +365,12 @@ def test_a_softmax_over_the_batchs_axis_holds_the_tensor_whole(tmp_path: Path) -
 
 def test_softmax_reads_axis_as_flattened_through_opset_12(tmp_path: Path) -> None:
     """Softmax-11 (opsets 11 and 12) normalises the input flattened from ``axis`` on (default 1: C x H x W of
-    1x3x4x4 at once, no softmax convcalc knows: opaque); Softmax-13 over one axis, by default the last (W, axis 2 of
-    the sample's 3x4x4)."""
+    1x3x4x4, or of 1x3x4x1, at once, no softmax convcalc knows: opaque); Softmax-13 over one axis, by default the
+    last (W, axis 2 of the sample's 3x4x4)."""
     node = ob.node("Softmax", ["x"], ["y"], "s")
-    layers = read(tmp_path, [node], [("x", [1, 3, 4, 4])], [("y", [1, 3, 4, 4])], opset=12)
-    assert kinds(layers) == [("opaque", (3, 4, 4))]
+    for shape in ([1, 3, 4, 4], [1, 3, 4, 1]):
+        layers = read(tmp_path, [node], [("x", shape)], [("y", shape)], opset=12)
+        assert kinds(layers) == [("opaque", tuple(shape[1:]))]
     layers = read(tmp_path, [node], [("x", [1, 3, 4, 4])], [("y", [1, 3, 4, 4])], opset=13)
     assert kinds(layers) == [("softmax", (3, 4, 4))]
     assert layers[0].config["axis"] == 2

@@ -599,6 +599,11 @@ EQUIVALENT: dict[tuple[str, str], str] = {
         "an Einsum's operands have as many axes (its equation's letters for each, checked equal) and are held alike "
         "(both with every axis, or both without the batch's): the first's rank is the second's"
     ),
+    (
+        "onnx.tensors",
+        "if wanted is None or (kept and all(w in (1, -1, d) for w, d in zip(wanted[1:], dims[1:], strict=True))):"
+        ": True -> False",
+    ): "kept holds only where len(wanted) == len(dims): the zip's two are of one length",
     ("onnx.importer", "self.index = 0: 0 -> 1"): (
         "build_graph sets it (check_graph's loop, then the read loop) before any location is asked for"
     ),

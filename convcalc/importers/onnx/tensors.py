@@ -316,7 +316,7 @@ def slice_(importer: Importer, node: OnnxNode) -> None:
         and len(spans) > 1
         and all(step == 1 and start == (dims[a] - (end - start)) // 2 for a, (start, end, step) in spans.items())
     ):
-        size = tuple(end - start for start, end, _ in (spans.get(axis, (0, dims[axis], 1)) for axis in range(2, rank)))
+        size = tuple(spans[axis][1] - spans[axis][0] if axis in spans else dims[axis] for axis in range(2, rank))
         importer.emit(node, "crop", {"size": size})
     else:
         source = importer.source_of(node)
