@@ -640,6 +640,15 @@ def test_a_score_squeezed_to_one_value_per_sample() -> None:
     analysis = net.analysis()
     assert layers(analysis) == [("linear", (1,)), ("sigmoid", (1,))] and analysis.total.params == 9
     assert not analysis.warnings
+    # the same scores transposed to [1, 2] (the batch moved off the first axis) and viewed to [2]: not one value per
+    # sample of the batch's axis, so not held as before; a view of [2, 1, 1, 1] to [2, 1] is a flatten (1 x 1 x 1 = 1)
+    net = Net(2, 8)
+    scores = net.op("linear", net.input, net.param("w", 1, 8), net.param("b", 1), out=(2, 1))
+    net.op("view", net.op("t", scores, out=(1, 2)), [-1], out=(2,))
+    assert [layer.type for layer in net.analysis().layers] == ["linear", "opaque", "opaque"]
+    net = Net(2, 1, 1, 1)
+    net.op("view", net.input, [2, 1], out=(2, 1))
+    assert layers(net.analysis()) == [("flatten", (1,))]
 
 
 def test_a_max_pool_by_one_value_for_both_axes() -> None:

@@ -79,12 +79,13 @@ counts and the real exports of torchvision's and timm's networks against torch's
 mutant stops early."""
 ONNX_TESTS = [
     "tests/test_onnx_importer.py",
+    "tests/test_onnx_tensors.py",
     *ONNX_OPS_TESTS,
     "tests/test_onnx_constants.py",
     "tests/test_onnx_hostile.py",
 ]
-"""The importer's: also its own modules' branches, the shape arithmetic on constants and the hostile files (limits
-of the reader, half the time of these tests)."""
+"""The importer's: also its own modules' branches and its tensor ops, the shape arithmetic on constants and the
+hostile files (limits of the reader, half the time of these tests)."""
 CONVENTION_TESTS = ["tests/test_conventions.py", "tests/test_compare.py", "tests/test_torch_import.py"]
 """Other tools' counts against their recordings (tests/data/peers)."""
 TORCH_TESTS = ["tests/test_torch_import.py", "tests/test_torch_ops.py"]
@@ -595,6 +596,15 @@ EQUIVALENT: dict[tuple[str, str], str] = {
         "onnx.patterns",
         'kernel = importer.integers(node, "kernel_shape", None, 0) if node.op_type == "AveragePool" else (): 0 -> 1',
     ): "with no count (None) a missing attribute is (): the default fills no axis",
+    ("onnx.tensors", "rank = len(importer.shapes[sources[1]]): 1 -> 0"): (
+        "an Einsum's operands have as many axes (its equation's letters for each, checked equal) and are held alike "
+        "(both with every axis, or both without the batch's): the first's rank is the second's"
+    ),
+    (
+        "onnx.tensors",
+        "if wanted is None or (kept and all(w in (1, -1, d) for w, d in zip(wanted[1:], dims[1:], strict=True))):"
+        ": True -> False",
+    ): "kept holds only where len(wanted) == len(dims): the zip's two are of one length",
     ("onnx.importer", "self.index = 0: 0 -> 1"): (
         "build_graph sets it (check_graph's loop, then the read loop) before any location is asked for"
     ),

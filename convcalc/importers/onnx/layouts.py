@@ -72,17 +72,26 @@ def all_axes_source(importer: Importer, node: OnnxNode, position: int = 0) -> st
 
 
 def emit_all_axes(
-    importer: Importer, node: OnnxNode, kind: str, config: Config, sources: Sequence[str], suffix: str = ""
+    importer: Importer,
+    node: OnnxNode,
+    kind: str,
+    config: Config,
+    sources: Sequence[str],
+    suffix: str = "",
+    output: str | None = None,
 ) -> str:
-    """A node of tensors held whole (:func:`all_axes_source`); where its output's first axis is 1, held without
-    it again (a reshape of no cost)."""
+    """A node of tensors held whole (:func:`all_axes_source`) making the node's first output (or ``output``); where
+    its first axis is 1, held without it again (a reshape of no cost)."""
     held_whole(importer, node)
+    made = output or node.outputs[0]
     name = importer.step(node, kind, config, sources, suffix)
     shape = importer.shapes[name]
     if shape[0] == 1 and len(shape) > 1:
-        return importer.emit(node, "reshape", {"shape": shape[1:]}, [name], suffix="view")
-    importer.produce(node.outputs[0], name)
-    importer.all_axes.add(node.outputs[0])
+        return importer.emit(
+            node, "reshape", {"shape": shape[1:]}, [name], suffix=f"{suffix}.view".lstrip("."), output=made
+        )
+    importer.produce(made, name)
+    importer.all_axes.add(made)
     return name
 
 

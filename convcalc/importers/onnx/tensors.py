@@ -12,7 +12,7 @@ import math
 import re
 
 from convcalc.core.tensor import Shape, format_shape
-from convcalc.importers.onnx.constants import gather, whole
+from convcalc.importers.onnx.constants import whole
 from convcalc.importers.onnx.importer import Importer
 from convcalc.importers.onnx.layouts import (
     all_axes_source,
@@ -78,10 +78,11 @@ def reshaped(importer: Importer, node: OnnxNode, target: Shape, source: str | No
 
 
 def squeeze(importer: Importer, node: OnnxNode) -> None:
-    """Unsqueeze and Squeeze of an activation: the same values with axes of 1 put in or taken out (of constants,
-    shape arithmetic)."""
+    """Unsqueeze and Squeeze of an activation: the same values with axes of 1 put in or taken out. (Of constants
+    alone they are shape arithmetic, folded before any handler: :meth:`Importer.computes_constants`; of a tensor
+    that is neither, an output no layer makes, opaque.)"""
     if node.inputs[0] not in importer.producer:
-        constant_step(importer, node)
+        opaque(importer, node)
         return
     held = file_shape(importer, node)
     given = importer.constant(node, 1)
@@ -99,9 +100,9 @@ def squeeze(importer: Importer, node: OnnxNode) -> None:
 
 def gather_index(importer: Importer, node: OnnxNode) -> None:
     """A Gather of one index along an axis of an activation (attention's q, k, v = qkv[0], qkv[1], qkv[2]): a
-    ``slice`` of that index, then the axis taken out; of constants, shape arithmetic."""
+    ``slice`` of that index, then the axis taken out (of a tensor no layer makes, opaque: see :func:`squeeze`)."""
     if node.inputs[0] not in importer.producer:
-        constant_step(importer, node)
+        opaque(importer, node)
         return
     index = importer.constant(node, 1)
     if index is None or index.values is None or len(index.values) != 1:
@@ -140,7 +141,7 @@ def transpose(importer: Importer, node: OnnxNode) -> None:
         opaque(importer, node)
     elif perm == tuple(range(rank)):
         importer.alias(node)
-    elif normal and rank >= 3 and perm == (0, *range(2, rank), 1):
+    elif normal and perm == (0, *range(2, rank), 1):
         mark_channels_last(importer, node)
         importer.alias(node)
     elif normal and perm[0] == 0:
@@ -150,11 +151,10 @@ def transpose(importer: Importer, node: OnnxNode) -> None:
 
 
 def concat(importer: Importer, node: OnnxNode) -> None:
+    """Activations joined along an axis after the batch, a ``concat``; a learned token before tokens, a
+    ``class_token``; a constant joined to an activation, tensors held with every axis, or the batch's axis: opaque.
+    (Of constants alone, shape arithmetic, folded before any handler: :meth:`Importer.computes_constants`.)"""
     parts = [importer.constant(node, i) for i in range(len(node.inputs))]
-    if all(part is not None and part.values is not None for part in parts):  # a shape being computed
-        values = tuple(value for part in parts if part and part.values for value in part.values)
-        importer.constants[node.outputs[0]] = Tensor(node.outputs[0], (len(values),), values)
-        return
     axis = importer.integer(node, "axis", 1)
     learned = [part for part in parts if part is not None and part.name in importer.parameters]
     if len(parts) == 2 and learned == parts[:1] and parts[1] is None:
@@ -168,8 +168,9 @@ def concat(importer: Importer, node: OnnxNode) -> None:
     if where == 0:
         opaque(importer, node)
     else:
-        config = {"axis": where - 1} if where > 1 else {}
-        importer.emit(node, "concat", config, [importer.source_of(node, i) for i in range(len(node.inputs))])
+        importer.emit(
+            node, "concat", {"axis": where - 1}, [importer.source_of(node, i) for i in range(len(node.inputs))]
+        )
 
 
 def class_token(importer: Importer, node: OnnxNode, token: Tensor, axis: int) -> None:
@@ -196,8 +197,8 @@ def expand(importer: Importer, node: OnnxNode) -> None:
     has, no layer."""
     target = importer.constant(node, 1)
     wanted = tuple(whole(v) for v in target.values) if target is not None and target.values is not None else None
-    learned = importer.constant(node, 0)
-    if learned is not None and node.inputs[0] in importer.parameters:
+    if node.inputs[0] in importer.parameters:  # each is a constant too
+        learned = importer.constants[node.inputs[0]]
         dims = learned.dims
         kept = wanted is not None and len(wanted) == len(dims) and wanted[0] in (1, -1, importer.batch)
         if wanted is None or (kept and all(w in (1, -1, d) for w, d in zip(wanted[1:], dims[1:], strict=True))):
@@ -215,11 +216,12 @@ def identity(importer: Importer, node: OnnxNode) -> None:
 
 
 def cast(importer: Importer, node: OnnxNode) -> None:
-    """A Cast of an activation moves no value convcalc counts (of constants, shape arithmetic)."""
+    """A Cast of an activation moves no value convcalc counts (of a tensor no layer makes, opaque: see
+    :func:`squeeze`)."""
     if node.inputs[0] in importer.producer:
         importer.alias(node)
     else:
-        constant_step(importer, node)
+        opaque(importer, node)
 
 
 def softmax(importer: Importer, node: OnnxNode) -> None:
@@ -232,7 +234,7 @@ def softmax(importer: Importer, node: OnnxNode) -> None:
     elif node.inputs[0] in importer.all_axes or axis == 0:
         emit_all_axes(importer, node, "softmax", {"axis": axis}, [all_axes_source(importer, node)])
     else:
-        importer.emit(node, "softmax", {"axis": axis - 1} if axis > 1 else {})
+        importer.emit(node, "softmax", {"axis": axis - 1})
 
 
 def constant(importer: Importer, node: OnnxNode) -> None:
@@ -250,44 +252,29 @@ def shape(importer: Importer, node: OnnxNode) -> None:
     importer.constants[node.outputs[0]] = Tensor(node.outputs[0], (len(part),), part)
 
 
-def constant_step(importer: Importer, node: OnnxNode) -> None:  # on a layer's output: no shape step convcalc knows
-    """Steps of a shape computation on constants (Shape -> Gather -> Unsqueeze -> Concat -> Reshape)."""
-    value = importer.constant(node, 0)
-    if value is None or value.values is None:
-        opaque(importer, node)
-        return
-    values = value.values
-    if node.op_type == "Gather":
-        index = importer.constant(node, 1)
-        if index is None or index.values is None:
-            opaque(importer, node)
-            return
-        values = gather(values, index.values)
-    importer.constants[node.outputs[0]] = Tensor(node.outputs[0], (len(values),), values)
-
-
 def split(importer: Importer, node: OnnxNode) -> None:
-    """A split along any axis after the batch: one ``slice`` layer per output; without sizes, equal parts (the last
-    one smaller where they do not divide, as ONNX splits)."""
-    shape = importer.shape_of(node)
-    axis = importer.integer(node, "axis", 0) % (len(shape) + 1)
-    if axis == 0:
-        opaque(importer, node)
-        return
-    length = shape[axis - 1]
+    """A split along any axis: one ``slice`` layer per output; without sizes, equal parts (the last one smaller where
+    they do not divide, as ONNX splits). Along the batch's axis, or of a tensor held with every axis, slices of the
+    tensor held whole (MobileViT's q, k, v = qkv.unbind(0), which PyTorch exports as a Split of axis 0)."""
+    held = file_shape(importer, node)
+    axis = importer.integer(node, "axis", 0) % len(held)
+    length = held[axis]
     sizes_tensor = importer.constant(node, 1)
     sizes = node.attributes.get("split") or (sizes_tensor.values if sizes_tensor else None)
     if not sizes:
         count = importer.integer(node, "num_outputs", len(node.outputs))
-        sizes = tuple(-(-length // count) if i < count - 1 else 0 for i in range(count))
-        sizes = (*sizes[:-1], length - sum(sizes[:-1]))
+        part = -(-length // count)
+        sizes = (*[part] * (count - 1), length - part * (count - 1))
+    every_axis = axis == 0 or node.inputs[0] in importer.all_axes
+    source = all_axes_source(importer, node) if every_axis else importer.source_of(node)
     start = 0
-    source = importer.source_of(node)
-    where = {"axis": axis - 1} if axis > 1 else {}
     for index, (size, output) in enumerate(zip(sizes, node.outputs, strict=False)):
         end = start + whole(size)
-        config = {"start": start, "end": end, **where}
-        importer.emit(node, "slice", config, [source], suffix=str(index), output=output)
+        config = {"start": start, "end": end, "axis": axis if every_axis else axis - 1}
+        if every_axis:
+            emit_all_axes(importer, node, "slice", config, [source], str(index), output)
+        else:
+            importer.emit(node, "slice", config, [source], suffix=str(index), output=output)
         start = end
 
 
@@ -314,7 +301,7 @@ def slice_(importer: Importer, node: OnnxNode) -> None:
     whole_held = 0 in spans or node.inputs[0] in importer.all_axes  # of a tensor held with every axis (qkv)
     offset = 0 if whole_held else 1
     configs = [
-        {"start": start, "end": end, "axis": axis - offset, **({"step": step} if step != 1 else {})}
+        {"start": start, "end": end, "axis": axis - offset, "step": step}
         for axis, (start, end, step) in sorted(spans.items())
     ]
     if not spans:  # every index kept (GhostNet's out[:, :out_chs] of exactly out_chs channels): the same tensor
@@ -324,14 +311,12 @@ def slice_(importer: Importer, node: OnnxNode) -> None:
         for config in configs[:-1]:
             source = importer.step(node, "slice", config, [source], f"axis{config['axis']}")
         emit_all_axes(importer, node, "slice", configs[-1], [source])
-    elif list(spans) == [1] and spans[1][2] == 1:
-        importer.emit(node, "slice", {"start": spans[1][0], "end": spans[1][1]})
     elif (
         1 not in spans
         and len(spans) > 1
         and all(step == 1 and start == (dims[a] - (end - start)) // 2 for a, (start, end, step) in spans.items())
     ):
-        size = tuple(end - start for start, end, _ in (spans.get(axis, (0, dims[axis], 1)) for axis in range(2, rank)))
+        size = tuple(spans[axis][1] - spans[axis][0] if axis in spans else dims[axis] for axis in range(2, rank))
         importer.emit(node, "crop", {"size": size})
     else:
         source = importer.source_of(node)

@@ -318,7 +318,7 @@ def view(importer: TorchImporter, event: Event) -> None:
     source, made = event.args[0], event.outputs[0]
     layout = importer.layout(source)
     shape, out, batch = source.shape, made.shape, importer.batch
-    if out == shape or (out == (batch,) and math.prod(shape[1:]) == 1):  # [N, 1] to [N]: held as one value each
+    if out == shape or out == (batch,) == shape[:1]:  # [N, 1, ...] to [N]: held as one value each
         importer.alias(event, source)
     elif layout == "first" and len(shape) > 2 and out == (batch, math.prod(shape[1:])):
         importer.emit(event, "flatten", {}, [importer.read(source)])
