@@ -626,6 +626,24 @@ def test_a_learned_tensor_added_is_a_position_embedding(tmp_path: Path) -> None:
     assert layers_of(tmp_path, nodes, [("x", shape)], [("y", shape)]) == [("arithmetic", (4, 3, 3), 0)]
 
 
+def test_a_learned_tensor_added_in_a_file_of_a_batch_of_two(tmp_path: Path) -> None:
+    """x 2x4x3x3 + pe 1x4x3x3 (an initializer of one sample's shape, broadcast over the batch): a position embedding
+    of 4 x 3 x 3 = 36 params; the same pe first expanded to the batch, Expand(pe, [2, 4, 3, 3]) as ViT's
+    ``pos_embed.expand(B, -1, -1)``: the same 36; an initializer of 2x4x3x3, a value per sample, is not one sample's
+    embedding: arithmetic."""
+    shape = [2, 4, 3, 3]
+    added = ob.node("Add", ["x", "pe"], ["y"], "add")
+    found = layers_of(tmp_path, [added], [("x", shape)], [("y", shape)], [ob.tensor("pe", [1, 4, 3, 3])])
+    assert found == [("position_embedding", (4, 3, 3), 36)]
+    nodes = [ob.node("Expand", ["pe", "to"], ["e"], "expand"), ob.node("Add", ["x", "e"], ["y"], "add")]
+    weights = [ob.tensor("pe", [1, 4, 3, 3]), ob.tensor("to", [4], shape, ob.INT64)]
+    assert layers_of(tmp_path, nodes, [("x", shape)], [("y", shape)], weights) == [
+        ("position_embedding", (4, 3, 3), 36)
+    ]
+    found = layers_of(tmp_path, [added], [("x", shape)], [("y", shape)], [ob.tensor("pe", shape)])
+    assert [(kind, params) for kind, _, params in found] == [("arithmetic", 0)]
+
+
 def test_a_one_channel_norm_plus_a_product_with_an_activation(tmp_path: Path) -> None:
     """InstanceNormalization of 1x1x3x3 times a weight of 1x1x1, plus bias x relu(x) (a parameter times an
     activation, no parameter of the norm's) or plus relu(x): a layer scale of 1, then the sum of two activations."""
@@ -978,8 +996,8 @@ def test_a_layer_scale_on_a_channels_last_map(tmp_path: Path) -> None:
 def test_constants_of_the_inputs_rank(tmp_path: Path) -> None:
     """A constant of as many axes as the input, its batch's included (ONNX aligns them from the last): x 1x5 + c
     2x5 is 2x5 (the batch's 1 meets 2: held with every axis), 10 FLOPs; x 1x1x3 + c 1x4x3 is 1x4x3, the constant 4x3
-    beside the batch, 12 FLOPs; in a file of a batch of 2, x 2x4 + c 1x4: the constant 4 per sample, x's 4 values
-    each."""
+    beside the batch, 12 FLOPs; in a file of a batch of 2, x 2x4 + c 1x4 (c from a Constant node, no parameter: one
+    would be a position embedding): the constant 4 per sample, x's 4 values each."""
     node = ob.node("Add", ["x", "c"], ["y"], "add")
     analysis = analysed(tmp_path, [node], [("x", [1, 5])], [("y", [2, 5])], [ob.tensor("c", [2, 5])])
     assert [(la.output_shape, la.flops) for la in analysis.layers if la.type == "arithmetic"] == [((2, 5), 10)]
@@ -988,7 +1006,8 @@ def test_constants_of_the_inputs_rank(tmp_path: Path) -> None:
     assert [(la.type, la.output_shape, la.flops, la.config["constant"]) for la in analysis.layers] == [
         ("arithmetic", (4, 3), 12, (4, 3))
     ]
-    analysis = analysed(tmp_path, [node], [("x", [2, 4])], [("y", [2, 4])], [ob.tensor("c", [1, 4])])
+    made = ob.node("Constant", [], ["c"], "made", value=ob.tensor("", [1, 4], [0.5] * 4))
+    analysis = analysed(tmp_path, [made, node], [("x", [2, 4])], [("y", [2, 4])])
     assert [(la.type, la.output_shape, la.config["constant"]) for la in analysis.layers] == [("arithmetic", (4,), (4,))]
 
 

@@ -340,7 +340,8 @@ def test_an_expand_of_a_parameter_by_minus_ones_or_in_a_batch_of_2(tmp_path: Pat
     """PyTorch's expand(-1, -1, -1) keeps every size (-1 as PyTorch means it; see above): a class token [1, 1, 8]
     expanded so is the token (the concat
     before 1x5x8 tokens a class_token of 8 parameters). In a file of batch 2, a learned [1, 5, 8] expanded to its
-    own [1, 5, 8] is the parameter too: the Add reads a constant of 5x8 (per sample), no opaque layer."""
+    own [1, 5, 8] is the parameter too: the Add reads a learned 5x8 per sample, a position embedding of 5 x 8 = 40
+    parameters, no opaque layer."""
     nodes = [ob.node("Expand", ["token", "s"], ["t"], "e"), ob.node("Concat", ["t", "x"], ["y"], "cat", axis=1)]
     constants = [ob.tensor("token", [1, 1, 8]), ints("s", [-1, -1, -1])]
     layers = read(tmp_path, nodes, [("x", [1, 5, 8])], [("y", [1, 6, 8])], constants)
@@ -348,7 +349,7 @@ def test_an_expand_of_a_parameter_by_minus_ones_or_in_a_batch_of_2(tmp_path: Pat
     nodes = [ob.node("Expand", ["pos", "s"], ["p"], "e"), ob.node("Add", ["x", "p"], ["y"], "add")]
     constants = [ob.tensor("pos", [1, 5, 8]), ints("s", [1, 5, 8])]
     (layer,) = read(tmp_path, nodes, [("x", [2, 5, 8])], [("y", [2, 5, 8])], constants)
-    assert (layer.type, layer.output_shape, layer.config["constant"]) == ("arithmetic", (5, 8), (5, 8))
+    assert (layer.type, layer.output_shape, layer.params) == ("position_embedding", (5, 8), 40)
 
 
 # --- Softmax ----------------------------------------------------------------------------------------------------------

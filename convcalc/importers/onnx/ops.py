@@ -229,7 +229,7 @@ def add(importer: Importer, node: OnnxNode) -> None:
             importer.alias(node, position)
             return
     held = file_shape(importer, node, position)
-    if bias.name in importer.model.initializers and bias.dims == held:  # stored whole, not gathered from a table
+    if bias.name in importer.parameters and bias.dims[:1] == (1,) and bias.dims[1:] == held[1:]:  # one sample's
         importer.emit(node, "position_embedding", {}, [source])
         return
     arithmetic(importer, node)
