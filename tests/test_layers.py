@@ -13,7 +13,7 @@ import pytest
 
 from convcalc.core.errors import SpecError
 from convcalc.kinds.catalogue import CATALOGUE
-from convcalc.kinds.windows import same_padding
+from convcalc.kinds.windows import all_ones, same_padding
 from tests.netbuild import analyze_layers, one_layer
 from tests.test_modern_kinds import MODERN_KINDS
 from tests.test_tensor_ops import TENSOR_KINDS
@@ -677,3 +677,9 @@ def test_asymmetric_same_padding_on_a_1d_map_puts_the_odd_pixel_after() -> None:
     (layer,) = analyze_layers([2, 8, 8], [{"type": "conv", "filters": 2, "kernel": 4, "padding": "same"}]).layers
     (warning,) = [finding.message for finding in layer.warnings if finding.code == "asymmetric"]
     assert "1/2 rows, 1/2 columns before/after (the odd pixel goes bottom/right," in warning
+
+
+def test_a_kernel_of_ones_on_every_axis() -> None:
+    """A 1x1 kernel: 1 given once (every axis), or 1 on each axis given; a 3, or a 1x3, is not one."""
+    assert all_ones(1) and all_ones((1,)) and all_ones((1, 1)) and all_ones((1, 1, 1))
+    assert not all_ones(3) and not all_ones((1, 3)) and not all_ones((3, 1, 1))

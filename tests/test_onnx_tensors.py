@@ -215,6 +215,15 @@ def test_a_transpose_whose_perm_is_not_of_the_tensors_rank_is_opaque(tmp_path: P
     assert kinds(read(tmp_path, [node], [("x", [1, 2, 3, 4])], [("y", [1, 3, 2, 4])])) == [("opaque", (3, 2, 4))]
 
 
+def test_a_transpose_without_perm_reverses_the_axes(tmp_path: Path) -> None:
+    """ONNX's Transpose without ``perm`` reverses the axes: 1x2x3 becomes 3x2x1, the batch's axis moved last: the
+    tensor held with every axis (a reshape of no cost to 1x2x3), then a permute [2, 1, 0]."""
+    node = ob.node("Transpose", ["x"], ["y"], "t")
+    layers = read(tmp_path, [node], [("x", [1, 2, 3])], [("y", [3, 2, 1])])
+    assert kinds(layers) == [("reshape", (1, 2, 3)), ("permute", (3, 2, 1))]
+    assert layers[1].config["dims"] == (2, 1, 0)
+
+
 def test_tokens_transposed_to_channels_last_move_no_value(tmp_path: Path) -> None:
     """ViT's patches 1x8x5 (D = 8 channels, T = 5 positions) transposed [0, 2, 1] to tokens 1x5x8: channels-last,
     no layer; the LayerNormalization over the last axis normalises each token's 8 channels in place (2 x 8 = 16

@@ -151,6 +151,7 @@ def test_class_token_and_position_embedding() -> None:
         ("{type: attention, heads: 2, window: 3}", ["window=3 attends over 3 x 3 = 9 tokens, not 6"]),
         ("{type: attention, heads: 2, masked: true}", ["masked adds the mask of shifted windows (Swin's)"]),
         ("{type: roll, shift: [1, 2]}", ["'shift' 1x2 gives 2 sizes, but the input's 6 has 1 spatial axis"]),
+        ("{type: softmax, axis: -3}", ["softmax on axis -3: its input 4x6 has axes 0 to 1"]),
     ],
 )
 def test_bad_tensor_ops_are_located_errors(tmp_path, layer: str, words: list[str]) -> None:
@@ -160,6 +161,21 @@ def test_bad_tensor_ops_are_located_errors(tmp_path, layer: str, words: list[str
     assert result.code == 2 and f"{spec}:3:5: error: layer" in result.stderr, result.stderr
     for word in words:
         assert word in result.stderr, (word, result.stderr)
+
+
+def test_the_first_axis_counted_from_the_last_and_a_map_of_four_spatial_axes(tmp_path) -> None:
+    """Axis -2 of 4x6 is axis 0, the channels: the same softmax as over axis 0. A reshape to 2x2x3x2x2 leaves 4
+    axes after the channels, which no conv has (1 to 3): refused, naming the layer."""
+    first, last = (analyze_text(f"input: [4, 6]\nlayers:\n  - {{type: softmax, axis: {axis}}}\n") for axis in (-2, 0))
+    assert (first.layers[0].output_shape, first.layers[0].flops) == ((4, 6), last.layers[0].flops)
+    spec = tmp_path / "net.yaml"
+    spec.write_text(
+        "input: [48]\nlayers:\n  - {type: reshape, shape: [2, 2, 3, 2, 2]}\n  - {type: conv, filters: 4, kernel: 1}\n",
+        encoding="utf-8",
+    )
+    result = run_cli("analyze", str(spec))
+    assert result.code == 2 and f"{spec}:4:5: error: layer 'conv1' (conv)" in result.stderr, result.stderr
+    assert "conv needs a feature map of 1 to 3 spatial axes, but its input is 2x2x3x2x2" in result.stderr
 
 
 def test_dot_product_attention_of_mismatched_shapes_names_them(tmp_path) -> None:

@@ -168,6 +168,23 @@ EQUIVALENT: dict[tuple[str, str], str] = {
     ("kinds.merge", "for other in inputs[1:]:: 1 -> 0"): "also compares the first input with itself, always equal",
     **dict.fromkeys(
         [
+            ("kinds.windows", "if count > 1 and all(each == axes[0] for each in axes):: > -> >= (comparison 1)"),
+            ("kinds.windows", "if count > 1 and all(each == axes[0] for each in axes):: 1 -> 0"),
+        ],
+        "a map of one axis: its reach told for the axis's units alone is the same text either way",
+    ),
+    **dict.fromkeys(
+        [
+            (
+                "kinds.windows",
+                "if len(gaps) > 1 and all(how == gaps[0][0] for how, _ in gaps):: > -> >= (comparison 1)",
+            ),
+            ("kinds.windows", "if len(gaps) > 1 and all(how == gaps[0][0] for how, _ in gaps):: 1 -> 0"),
+        ],
+        "one gap merged with itself is the same gap: the same text",
+    ),
+    **dict.fromkeys(
+        [
             (
                 "kinds.weighted",
                 "padded = (n + before + after for n, (before, after) in zip(inputs[0][1:], sides, strict=True)): "

@@ -137,6 +137,8 @@ def transpose(importer: Importer, node: OnnxNode) -> None:
         in_file_layout(importer, node)
     held = file_shape(importer, node)
     normal = node.inputs[0] not in importer.all_axes
+    if not perm:  # ONNX's default: the axes reversed
+        perm, rank = tuple(reversed(range(len(held)))), len(held)
     if rank != len(held) or sorted(perm) != list(range(rank)):
         opaque(importer, node)
     elif perm == tuple(range(rank)):
