@@ -321,13 +321,24 @@ def test_an_expand_to_a_shape_of_unknown_values_is_opaque(tmp_path: Path) -> Non
     assert kinds(layers) == [("opaque", (4, 3, 3))]
 
 
-@pytest.mark.parametrize(("target", "expected"), [([1, -1, -1], "parameter"), ([2, 1, 8], "opaque")])
-def test_an_expand_of_a_parameter_to_the_batch_is_it(tmp_path: Path, target: list[int], expected: str) -> None:
+@pytest.mark.parametrize(
+    ("target", "expected"),
+    [
+        ([1, -1, -1], "parameter"),
+        ([1, 8], "parameter"),
+        ([8], "parameter"),
+        ([2, 1, 8], (2, 1, 8)),
+        ([1, 1, 1, 8], (1, 1, 8)),
+    ],
+)
+def test_an_expand_of_a_parameter_to_the_batch_is_it(tmp_path: Path, target: list[int], expected: object) -> None:
     """A class token [1, 1, 8] expanded to [1, -1, -1] (PyTorch's expand(N, -1, -1) at a batch of 1; -1 keeps a
     size: ONNX's Expand has no -1, which PyTorch's exporter writes as 1 through a Where, but the reader takes it as
     PyTorch means it) is the token: the concat before 1x5x8 tokens is a class_token of its 8 parameters. Expanded
     to [2, 1, 8] in a file of batch 1 it is two copies, not the parameter: an opaque 2x1x8 (held with its first
-    axis, not the batch's size)."""
+    axis, not the batch's size). A shorter shape is aligned from the last axis: [1, 8] and [8] keep [1, 1, 8] as it
+    is, the parameter; [1, 1, 1, 8] adds an axis, no longer the token's shape: an opaque 1x1x8 (the file's 1x1x1x8
+    after its batch)."""
     nodes = [
         ob.node("Expand", ["token", "s"], ["t"], "e"),
         ob.node("Relu", ["x"], ["r"], "relu"),
@@ -341,8 +352,8 @@ def test_an_expand_of_a_parameter_to_the_batch_is_it(tmp_path: Path, target: lis
             ("class_token", 8),
         ]
     else:
-        layers = read(tmp_path, nodes[:2], [("x", [1, 5, 8])], [("t", [2, 1, 8]), ("r", [1, 5, 8])], constants)
-        assert kinds(layers) == [("opaque", (2, 1, 8)), ("relu", (5, 8))]
+        layers = read(tmp_path, nodes[:2], [("x", [1, 5, 8])], [("t", target), ("r", [1, 5, 8])], constants)
+        assert kinds(layers) == [("opaque", expected), ("relu", (5, 8))]
 
 
 def test_an_expand_of_a_parameter_by_minus_ones_or_in_a_batch_of_2(tmp_path: Path) -> None:

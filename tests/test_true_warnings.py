@@ -548,3 +548,20 @@ def test_a_shape_error_after_a_channels_last_input_says_so() -> None:
     assert error.hint == (
         "convcalc takes channels first, so an image of 32x32 with 3 channels is [3, 32, 32] (--input 3x32x32)"
     )
+
+
+def test_a_3d_map_names_its_three_axes():
+    # 1x1x1 at stride 2 on 7x7x7: out = (7 - 1) // 2 + 1 = 4 on each axis, reach 3 * 2 + 1 = 7 of 7: all read.
+    # On 8x8x8: out = (8 - 1) // 2 + 1 = 4, reach 7 of 8: the last slice, row and column are never read.
+    assert (7 - 1) // 2 + 1 == 4 and 3 * 2 + 1 == 7 and (8 - 1) // 2 + 1 == 4
+    text = "input: [1, {0}, {0}, {0}]\nlayers:\n  - {{type: conv, name: x, filters: 1, kernel: 1, stride: 2}}\n"
+    assert warnings_of(text.format(7)) == []
+    assert warnings_of(text.format(8)) == [
+        (
+            "x",
+            "unread",
+            "windows reach 7 of 8 input slices, rows and columns ((out 4 - 1) * stride 2 + window 1 - padding 0 = 7): "
+            "the last 1 slice, 1 row and 1 column of the input are never read "
+            "(a stride 2 over a window of 1 also skips the slices, rows and columns between windows)",
+        )
+    ]

@@ -168,6 +168,24 @@ EQUIVALENT: dict[tuple[str, str], str] = {
     ("kinds.merge", "for other in inputs[1:]:: 1 -> 0"): "also compares the first input with itself, always equal",
     **dict.fromkeys(
         [
+            (
+                "kinds.windows",
+                "padded = [int(n) + sum(int(side) for side in sides) for n, sides in zip(size, pads, strict=True)]: "
+                "True -> False",
+            ),
+            (
+                "kinds.windows",
+                "span = [int(d) * (int(k) - 1) + 1 for k, d in zip(kernel, dilation, strict=True)]: True -> False",
+            ),
+            (
+                "kinds.windows",
+                "for k, s, p, d in zip(kernel, stride, pad_before, dilation, strict=True): True -> False",
+            ),
+        ],
+        "a layer's sizes, pads, kernel, stride and dilation are per_axis's, one per spatial axis each: of one length",
+    ),
+    **dict.fromkeys(
+        [
             ("kinds.windows", "if count > 1 and all(each == axes[0] for each in axes):: > -> >= (comparison 1)"),
             ("kinds.windows", "if count > 1 and all(each == axes[0] for each in axes):: 1 -> 0"),
         ],

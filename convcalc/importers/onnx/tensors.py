@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Sequence
 
 from convcalc.core.tensor import Shape, format_shape
 from convcalc.importers.onnx.constants import whole
@@ -194,6 +195,17 @@ def class_token(importer: Importer, node: OnnxNode, token: Tensor, axis: int) ->
         importer.emit(node, "class_token", {"count": count}, [importer.source_of(node, 1)])
 
 
+def keeps_parameter(dims: Shape, wanted: Sequence[int], batch: int) -> bool:
+    """Whether Expand(parameter of ``dims``, ``wanted``) is the parameter: the shape wanted, aligned from the last
+    axis (it may have fewer), asks each axis for its own size or 1 (or -1, as PyTorch means it), and the first for
+    the batch at most."""
+    offset = len(dims) - len(wanted)
+    if offset < 0:  # more axes than the parameter's: copies of it
+        return False
+    aligned = enumerate(zip(wanted, dims[offset:], strict=True), start=offset)
+    return all(w in (1, -1, d) or (axis == 0 and w == batch) for axis, (w, d) in aligned)
+
+
 def expand(importer: Importer, node: OnnxNode) -> None:
     """An Expand of a parameter to the batch (ViT's class token) is the parameter; of an activation to the shape it
     has, no layer."""
@@ -201,10 +213,8 @@ def expand(importer: Importer, node: OnnxNode) -> None:
     wanted = tuple(whole(v) for v in target.values) if target is not None and target.values is not None else None
     if node.inputs[0] in importer.parameters:  # each is a constant too
         learned = importer.constants[node.inputs[0]]
-        dims = learned.dims
-        kept = wanted is not None and len(wanted) == len(dims) and wanted[0] in (1, -1, importer.batch)
-        if wanted is None or (kept and all(w in (1, -1, d) for w, d in zip(wanted[1:], dims[1:], strict=True))):
-            importer.constants[node.outputs[0]] = Tensor(node.outputs[0], dims, learned.values)
+        if wanted is None or keeps_parameter(learned.dims, wanted, importer.batch):
+            importer.constants[node.outputs[0]] = Tensor(node.outputs[0], learned.dims, learned.values)
             importer.parameters.add(node.outputs[0])
             return
     if node.inputs[0] in importer.producer and wanted is not None and wanted == file_shape(importer, node):
