@@ -181,6 +181,15 @@ EQUIVALENT: dict[tuple[str, str], str] = {
                 "kinds.windows",
                 "for k, s, p, d in zip(kernel, stride, pad_before, dilation, strict=True): True -> False",
             ),
+            (
+                "kinds.windows",
+                "return tuple(adaptive_window(n, o) for n, o in zip(size, out, strict=True)): True -> False",
+            ),
+            (
+                "kinds.windows",
+                "return tuple(same_padding(*axis) for axis in zip(size, kernel, stride, dilation, strict=True)): "
+                "True -> False",
+            ),
         ],
         "a layer's sizes, pads, kernel, stride and dilation are per_axis's, one per spatial axis each: of one length",
     ),
@@ -198,8 +207,9 @@ EQUIVALENT: dict[tuple[str, str], str] = {
                 "if len(gaps) > 1 and all(how == gaps[0][0] for how, _ in gaps):: > -> >= (comparison 1)",
             ),
             ("kinds.windows", "if len(gaps) > 1 and all(how == gaps[0][0] for how, _ in gaps):: 1 -> 0"),
+            ("kinds.windows", "gaps = [(gaps[0][0], listed([what for _, what in gaps]))]: 0 -> 1"),
         ],
-        "one gap merged with itself is the same gap: the same text",
+        "one gap merged with itself is the same gap, and gaps merge only where each is told alike: the same text",
     ),
     **dict.fromkeys(
         [
