@@ -208,6 +208,7 @@ EQUIVALENT: dict[tuple[str, str], str] = {
             ),
             ("kinds.windows", "if len(gaps) > 1 and all(how == gaps[0][0] for how, _ in gaps):: 1 -> 0"),
             ("kinds.windows", "gaps = [(gaps[0][0], listed([what for _, what in gaps]))]: 0 -> 1"),
+            ("kinds.windows", "if len(gaps) > 1 and all(how == gaps[0][0] for how, _ in gaps):: 0 -> 1"),
         ],
         "one gap merged with itself is the same gap, and gaps merge only where each is told alike: the same text",
     ),
