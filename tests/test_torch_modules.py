@@ -339,6 +339,7 @@ CASES: list[tuple[list[int], dict[str, Any], str]] = [
     ([4, 3, 2], {"type": "arithmetic", "op": "mul", "constant": [1], "inputs": ["input"]}, 'Arithmetic("mul", 1)'),
     ([4, 3, 2], {"type": "scale"}, "Scale(4)"),
     ([4, 3, 2], {"type": "layernorm"}, "LayerNorm2d(4)"),
+    ([4, 6], {"type": "layernorm"}, "LayerNorm2d(4)"),  # tokens or a 1-D map: over the 4 channels at each position
     (
         [4, 3, 2],
         {"type": "layernorm", "eps": 1e-6, "affine": False},

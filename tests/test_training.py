@@ -111,6 +111,39 @@ def test_a_pool_on_the_image_keeps_nothing(write_spec) -> None:
     assert [layer.saved_bytes for layer in layers] == [0, 3 * 4 * 4 * 4]
 
 
+def test_an_average_to_one_pixel_is_a_mean_which_keeps_nothing(write_spec) -> None:
+    """PyTorch's adaptive average pool to 1x1 runs as a mean, whose backward needs only the input's sizes: it keeps
+    nothing; to 2x1 it keeps its input, the conv's 4x8x8 float32 output: 4 * 8 * 8 * 4 = 1,024 bytes (batch 1). The
+    linear keeps its own input, the pool's output: 4 * 1 * 1 * 4 = 16 or 4 * 2 * 1 * 4 = 32 bytes."""
+    for output, pool, linear in (("1", 0, 16), ("[2, 1]", 4 * 8 * 8 * 4, 32)):
+        path = write_spec(
+            "input: [3, 8, 8]\nlayers:\n  - {type: conv, filters: 4, kernel: 1}\n"
+            f"  - {{type: adaptive_avgpool, output: {output}}}\n  - {{type: linear, units: 2}}\n"
+        )
+        layers = training(analyze(path)).layers
+        assert [layer.saved_bytes for layer in layers[1:]] == [pool, linear], output
+
+
+def test_a_layer_norm_over_the_channels_of_tokens(write_spec) -> None:
+    """LayerNorm over the 4 channels at each of 6 positions (a 1-D map, or tokens) runs as LayerNorm2d: on the
+    channels-last copy, which it keeps, 4 * 6 float32 = 96 bytes, with a mean and an inverse standard deviation per
+    position, 2 * 6 * 4 = 48 bytes: 144 (batch 1)."""
+    path = write_spec("input: [3, 6]\nlayers:\n  - {type: conv, filters: 4, kernel: 1}\n  - {type: layernorm}\n")
+    assert training(analyze(path)).layers[1].saved_bytes == 4 * 6 * 4 + 2 * 6 * 4
+
+
+def test_an_identity_is_its_input_kept_once(write_spec) -> None:
+    """c and d both read a (4x8x8 float32, 4 * 64 * 4 = 1,024 bytes), d through an identity, the same tensor in
+    PyTorch: c keeps a's output, d keeps nothing more. The first conv keeps the image, 3 * 64 * 4 = 768 bytes."""
+    text = (
+        "input: [3, 8, 8]\nlayers:\n  - {type: conv, name: a, filters: 4, kernel: 1}\n"
+        "  - {type: conv, name: c, filters: 4, kernel: 1}\n  - {type: identity, name: i, input: a}\n"
+        "  - {type: conv, name: d, filters: 4, kernel: 1}\n  - {type: add, inputs: [c, d]}\n"
+    )
+    layers = training(analyze(write_spec(text))).layers
+    assert [layer.saved_bytes for layer in layers] == [3 * 64 * 4, 4 * 64 * 4, 0, 0, 0]
+
+
 def test_peak_of_one_linear_by_hand(write_spec) -> None:
     """4 -> 2 features, batch 1, float32, sgd. At the linear's backward: weights (4 * 2 + 2) * 4 = 40, the kept input
     16, the output 8 and its gradient 8, the weight gradients 40: 112."""

@@ -186,6 +186,11 @@ EQUIVALENT: dict[tuple[str, str], str] = {
                 "return tuple(adaptive_window(n, o) for n, o in zip(size, out, strict=True)): True -> False",
             ),
             (
+                "kinds.pool",
+                "for name, n, k, s, p, d in zip(names, size, kernel, stride, pad, dilation, strict=True): True -> False",
+            ),
+            ("kinds.pool", "for suffix, n, o in zip(AXIS_SUFFIXES[len(size)], size, out, strict=True): True -> False"),
+            (
                 "kinds.windows",
                 "return tuple(same_padding(*axis) for axis in zip(size, kernel, stride, dilation, strict=True)): "
                 "True -> False",
