@@ -187,7 +187,8 @@ EQUIVALENT: dict[tuple[str, str], str] = {
             ),
             (
                 "kinds.pool",
-                "for name, n, k, s, p, d in zip(names, size, kernel, stride, pad, dilation, strict=True): True -> False",
+                "for name, n, k, s, p, d in zip(names, size, kernel, stride, pad, dilation, strict=True): "
+                "True -> False",
             ),
             ("kinds.pool", "for suffix, n, o in zip(AXIS_SUFFIXES[len(size)], size, out, strict=True): True -> False"),
             (
