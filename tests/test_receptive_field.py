@@ -111,3 +111,26 @@ def test_a_flat_input_is_one_pixel() -> None:
     text = "input: [10]\nlayers:\n  - {type: reshape, shape: [1, 10]}\n  - {type: conv, filters: 2, kernel: 3}\n"
     conv = analyze(load_spec("flat.yaml", text=text)).layers[-1]
     assert (conv.receptive_field.size, conv.receptive_field.jump) == ((1, 1), (1, 1))
+
+
+def test_a_strided_slice_of_rows_and_a_flattened_1d_map() -> None:
+    """Rows 1, 3, 5, 7 of 8 (slice of axis 1 from 1 to 8, step 2: ceil(7 / 2) = 4 rows): each reads one input row,
+    2 apart, the first centred on row 1 (start x2 = 2); columns untouched. A 3x3 conv after it: 3 rows of the slice
+    are rows 1, 3, 5 of the input, 5 rows wide, centred on row 3 (x2 = 6), 2 apart; 3 columns, centred on column 1.
+    A 1-D conv of 3 on 5 positions, flattened: the flat features read all 3 outputs, the whole input of 5."""
+    text = "input: [1, 8, 8]\nlayers:\n  - {type: slice, axis: 1, start: 1, end: 8, step: 2}\n"
+    sliced, conv = analyze(load_spec("t.yaml", text=text + "  - {type: conv, filters: 1, kernel: 3}\n")).layers
+    assert sliced.output_shape == (1, 4, 8) and conv.output_shape == (1, 2, 6)
+    assert (sliced.receptive_field.size, sliced.receptive_field.jump, sliced.receptive_field.start_x2) == (
+        (1, 1),
+        (2, 1),
+        (2, 0),
+    )
+    assert (conv.receptive_field.size, conv.receptive_field.jump, conv.receptive_field.start_x2) == (
+        (5, 3),
+        (2, 1),
+        (6, 2),
+    )
+    text = "input: [2, 5]\nlayers:\n  - {type: conv, filters: 2, kernel: 3}\n  - {type: flatten}\n"
+    conv, flat = analyze(load_spec("t.yaml", text=text)).layers
+    assert (conv.receptive_field.size, flat.receptive_field.size) == ((3,), (5,))

@@ -169,6 +169,23 @@ EQUIVALENT: dict[tuple[str, str], str] = {
     **dict.fromkeys(
         [
             (
+                "kinds.tensor",
+                "windows = full_windows(shape[1:], (1,) * (len(shape) - 1)) if len(shape) > 1 else None: "
+                "> -> >= (comparison 1)",
+            ),
+            (
+                "kinds.tensor",
+                "windows = full_windows(shape[1:], (1,) * (len(shape) - 1)) if len(shape) > 1 else None: 1 -> 0",
+            ),
+        ],
+        "a flat input's windows on no axis, (), leave the field as no windows (None) do",
+    ),
+    ("kinds.tensor", "if len(value) % 2 or not 2 <= len(value) <= 2 * MAX_AXES:: 2 -> 1"): (
+        "1 <= len for the lengths % 2 lets through, which are even: the same as 2 <= len"
+    ),
+    **dict.fromkeys(
+        [
+            (
                 "kinds.windows",
                 "padded = [int(n) + sum(int(side) for side in sides) for n, sides in zip(size, pads, strict=True)]: "
                 "True -> False",
