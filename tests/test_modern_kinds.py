@@ -215,10 +215,12 @@ def test_impossible_rearrangements_are_shape_errors(input_shape: list[int], entr
     assert words in shape_error(input_shape, [entry])
 
 
-def test_pad_refuses_a_list_of_three() -> None:
-    assert "[top, bottom, left, right], got a list of 3" in shape_error(
-        [1, 2, 2], [{"type": "pad", "padding": [1, 2, 3]}]
-    )
+def test_pad_refuses_a_list_of_three_or_of_eight() -> None:
+    """Sides come in pairs, before and after each spatial axis, of at most 3 axes: 2, 4 or 6 numbers."""
+    for sides in ([1, 2, 3], [1, 2, 3, 4, 5, 6, 7, 8]):
+        assert f"[top, bottom, left, right], got a list of {len(sides)}" in shape_error(
+            [1, 2, 2], [{"type": "pad", "padding": sides}]
+        )
 
 
 def receptive_fields(input_shape: list[int], layers: list[dict[str, Any]]) -> dict[str, dict[str, list[Any]]]:

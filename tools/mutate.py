@@ -168,6 +168,43 @@ EQUIVALENT: dict[tuple[str, str], str] = {
     ("kinds.merge", "for other in inputs[1:]:: 1 -> 0"): "also compares the first input with itself, always equal",
     **dict.fromkeys(
         [
+            ("kinds.windows", "if count > 1 and all(each == axes[0] for each in axes):: 0 -> 1"),
+            ("kinds.windows", 'reached = f"{axes[0][0]} input {listed(units)} {axes[0][1]}": 0 -> 1'),
+        ],
+        "every axis told alike: the first and the second are the same text",
+    ),
+    **dict.fromkeys(
+        [
+            (
+                "kinds.tensor",
+                'named(name, n * f) for name, n, f in zip(axis_names(len(size), "out"), size, factors, strict=True): '
+                "True -> False",
+            ),
+            ("kinds.tensor", "for i, o in zip(size, out, strict=True): True -> False"),
+            (
+                "kinds.tensor",
+                'pads = tuple(symbol(f"p_{side}", n) for side, n in zip(SIDE_NAMES[len(size)], pads, strict=True)): '
+                "True -> False",
+            ),
+            (
+                "kinds.tensor",
+                'for axis, (name, n) in enumerate(zip(axis_names(len(size), "out"), size, strict=True)): True -> False',
+            ),
+            ("kinds.tensor", "if any(o > n for o, n in zip(out, size, strict=True)):: True -> False"),
+            (
+                "kinds.tensor",
+                "windows = tuple(Window(1, 1, -(int(n - o) // 2)) for n, o in zip(size, out, strict=True)): "
+                "True -> False",
+            ),
+            (
+                "kinds.tensor",
+                'return call("Crop", *out, *((n - o) // 2 for n, o in zip(size, out, strict=True))): True -> False',
+            ),
+        ],
+        "per-axis values of one map (its sizes, the output's, factors, sides checked against the axes): one length",
+    ),
+    **dict.fromkeys(
+        [
             (
                 "kinds.tensor",
                 "windows = full_windows(shape[1:], (1,) * (len(shape) - 1)) if len(shape) > 1 else None: "
