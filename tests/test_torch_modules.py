@@ -87,6 +87,7 @@ TORCH: dict[str, Signature] = {
     "nn.PixelShuffle": (("upscale_factor",), {}),
     "nn.PixelUnshuffle": (("downscale_factor",), {}),
     "nn.ZeroPad2d": (("padding",), {}),
+    "nn.ZeroPad3d": (("padding",), {}),
 }
 
 
@@ -357,6 +358,8 @@ CASES: list[tuple[list[int], dict[str, Any], str]] = [
     ([2, 6, 4], {"type": "pixel_unshuffle", "factor": 2}, "nn.PixelUnshuffle(2)"),
     # [top, bottom, left, right] -> nn.ZeroPad2d's (left, right, top, bottom)
     ([4, 3, 2], {"type": "pad", "padding": [1, 2, 3, 4]}, "nn.ZeroPad2d((3, 4, 1, 2))"),
+    # [front, back, top, bottom, left, right] -> (left, right, top, bottom, front, back)
+    ([4, 3, 2, 2], {"type": "pad", "padding": [1, 2, 3, 4, 5, 6]}, "nn.ZeroPad3d((5, 6, 3, 4, 1, 2))"),
     ([4, 3, 2], {"type": "stochastic_depth"}, "StochasticDepth(0.0)"),
     ([4, 3, 2], {"type": "stochastic_depth", "rate": 0.2}, "StochasticDepth(0.2)"),
     ([4, 3, 2], {"type": "stochastic_depth", "rate": 0.2, "mode": "batch"}, 'StochasticDepth(0.2, "batch")'),
