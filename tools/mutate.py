@@ -706,11 +706,9 @@ EQUIVALENT: dict[tuple[str, str], str] = {
         "an Einsum's operands have as many axes (its equation's letters for each, checked equal) and are held alike "
         "(both with every axis, or both without the batch's): the first's rank is the second's"
     ),
-    (
-        "onnx.tensors",
-        "if wanted is None or (kept and all(w in (1, -1, d) for w, d in zip(wanted[1:], dims[1:], strict=True))):"
-        ": True -> False",
-    ): "kept holds only where len(wanted) == len(dims): the zip's two are of one length",
+    ("onnx.tensors", "aligned = enumerate(zip(wanted, dims[offset:], strict=True), start=offset): True -> False"): (
+        "dims[offset:] has len(wanted) sizes, offset >= 0 checked before"
+    ),
     ("onnx.importer", "self.index = 0: 0 -> 1"): (
         "build_graph sets it (check_graph's loop, then the read loop) before any location is asked for"
     ),
@@ -948,10 +946,21 @@ EQUIVALENT: dict[tuple[str, str], str] = {
     ),
     ("core.formula", "ADD, MUL, DIV, ATOM = 1, 2, 3, 4: 1 -> 0"): "only the order of the precedences matters",
     ("core.formula", "ADD, MUL, DIV, ATOM = 1, 2, 3, 4: 4 -> 5"): "only the order of the precedences matters",
-    ("spec.fold.blocks", "if len(use.copies) > 1:: > -> >= (comparison 1)"): (
+    **dict.fromkeys(
+        [
+            ("spec.fold.blocks", "if len(use.copies) > 1:: > -> >= (comparison 1)"),
+            ("spec.fold.blocks", "if len(use.copies) > 1:: 1 -> 0"),
+        ],
         "a single copy's first values are its values: none differs from the block's defaults with its own (first "
-        "stays empty)"
+        "stays empty)",
     ),
+    ("spec.fold.blocks", "end += 1: 1 -> 0"): (
+        "the loop after it compares the second copy with itself first, which always agrees: end passes it there"
+    ),
+    ("spec.fold.blocks", "for entry, base in zip(entries, bases, strict=True):: True -> False"): (
+        "stripped() gives one name per entry"
+    ),
+    ("spec.fold.blocks", 'use.name = full.rsplit(".", 1)[-1]: 1 -> 2'): "the last part is the same however many split",
     **dict.fromkeys(
         [
             ("spec.fold.blocks", "for row, occurrence in zip(rows, occurrences, strict=True):: True -> False"),
