@@ -415,6 +415,25 @@ def test_an_instance_repeated_is_named_by_its_module_path_without_the_copy():
     assert entries(spec(net.graph())) == ["  - {block: block1, name: model_layer1, repeat: 2}"]
 
 
+def test_a_module_of_two_equal_halves_is_one_unit():
+    """Modules blk.0, blk.1, blk.2, each [conv, relu, conv, relu] of equal convs: [conv, relu] is half a module, no
+    copy (its nodes' prefix blk.0 is shared by 4 nodes, not 2), so the unit is the module of 4 layers, one instance
+    of it repeated 3 times: 4 block layers + 3 + 1 line against 12 inline. Without module names the shorter unit,
+    [conv, relu], covers as much: one block of 2 layers, repeated 6 times."""
+    for named in (True, False):
+        net = Net()
+        for copy in range(3):
+            for half in (1, 2):
+                net.add("conv", f"blk.{copy}.conv{half}" if named else f"c{copy}{half}", filters=4, kernel=3, padding=1)
+                net.add("relu", f"blk.{copy}.relu{half}" if named else f"r{copy}{half}")
+        text = spec(net.graph())
+        block = text.split("\nlayers:\n")[0]
+        assert block.count("{type: conv") == (2 if named else 1), text
+        assert entries(text) == [
+            f"  - {{block: block1, name: {'blk' if named else 'block1'}, repeat: {3 if named else 6}}}"
+        ]
+
+
 def test_names_by_kind_are_unique_in_each_list_of_a_block():
     """Without module names, a block's layers are named by kind, made unique within each list: the body's second
     conv is conv_2, the shortcut's conv (another list) conv, the last relu relu."""
@@ -568,3 +587,54 @@ def test_names_are_module_paths_where_two_layers_share_a_first_part():
         start = net.last
         net.add("add", f"r{copy}", net.add("conv", f"r{copy}.conv", filters=4, kernel=3, padding=1), start)
     assert entries(spec(net.graph())) == [f"  - {{block: block1, name: r{copy}}}" for copy in range(3)]
+
+
+def test_copies_of_one_layer_are_no_unit():
+    """Twelve equal convs: a unit of copies of one layer is none, whatever its length ([conv, conv, conv] four
+    times would cover all twelve): written out, one layer a line."""
+    net = Net()
+    for index in range(12):
+        net.add("conv", f"c{index}", filters=4, kernel=3, padding=1)
+    text = spec(net.graph())
+    assert "blocks:" not in text and len(entries(text)) == 12
+
+
+def test_a_unit_reading_its_own_first_layer_is_a_copy():
+    """[conv a, sigmoid s, multiply(a, s)] three times: the multiply reads a, the unit's first layer, inside the
+    unit: one block of 3 layers repeated 3 times (3 + 3 + 1 lines against 9)."""
+    net = Net()
+    for copy in range(3):
+        first = net.add("conv", f"a{copy}", filters=4, kernel=3, padding=1)
+        net.add("multiply", f"m{copy}", first, net.add("sigmoid", f"s{copy}"))
+    text = spec(net.graph())
+    assert text.count("      - {type:") == 3 and entries(text) == ["  - {block: block1, name: block1, repeat: 3}"]
+
+
+@pytest.mark.parametrize("outsider", [1, 2])
+def test_a_unit_is_no_module_where_one_of_its_layers_is_outside_it(outsider: int):
+    """[conv m0.a, relu, conv] three times, one layer of each named z0, z1, z2 (the relu, or the last conv), and a
+    relu m0.c, m1.c, m2.c of each module at the end: m0's 3 layers are as many as the unit's, but not the unit's 3,
+    so no unit is one module: written out."""
+    net = Net()
+    for copy in range(3):
+        names = [f"m{copy}.a", f"m{copy}.b", f"m{copy}.b2"]
+        names[outsider] = f"z{copy}"
+        net.add("conv", names[0], filters=4, kernel=3, padding=1)
+        net.add("relu", names[1])
+        net.add("conv", names[2], filters=4, kernel=3, padding=1)
+    for copy in range(3):
+        net.add("relu", f"m{copy}.c")
+    text = spec(net.graph())
+    assert "blocks:" not in text and len(entries(text)) == 12
+
+
+def test_a_top_level_module_is_a_unit():
+    """Modules b0, b1, b2 of [conv, relu, conv, relu] (names of one part before the layer's): each is a unit,
+    written as three instances (not one repeat: b0, b1 are no NAME.0, NAME.1), 4 + 3 + 3 lines against 12."""
+    net = Net()
+    for copy in range(3):
+        for half in (1, 2):
+            net.add("conv", f"b{copy}.conv{half}", filters=4, kernel=3, padding=1)
+            net.add("relu", f"b{copy}.relu{half}")
+    text = spec(net.graph())
+    assert text.count("      - {type:") == 4 and len(entries(text)) == 3

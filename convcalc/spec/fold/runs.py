@@ -211,9 +211,6 @@ class Runs:
             return 0  # the common case, kept cheap
         if period > 1 and self.alike(forms)[index] >= period:
             return 0  # copies of one layer: [conv, conv] is no unit (MobileNet's [depthwise, pointwise] is)
-        exact = [(form.strict, form.values) for form in unit]
-        if any(exact == exact[:shorter] * (period // shorter) for shorter in range(2, period) if period % shorter == 0):
-            return 0
         if not self.valid(forms, index, period):
             return 0
         count = 1
