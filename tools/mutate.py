@@ -1013,6 +1013,30 @@ EQUIVALENT: dict[tuple[str, str], str] = {
         "a node at the region's first position is in every unit the region is in: valid(), the one reader of "
         "outside, refuses only nodes before the unit's first"
     ),
+    **dict.fromkeys(
+        [
+            ("spec.fold.runs", "for index in range(len(forms) - 2, -1, -1):: 2 -> 3"),
+            ("spec.fold.runs", "for index in range(len(forms) - 2, -1, -1):: 1 -> 2"),
+        ],
+        "alike is read only where the unit fits twice after it: a count that stops one short at the end (len - 2 "
+        "left out) is still at least the period there, and an extra pass at -1 sets the last count, never read (the "
+        "step -2 is killed)",
+    ),
+    (
+        "spec.fold.runs",
+        "self.shared = Counter(parts[:length] for parts in self.parts for length in range(1, len(parts) + 1)): 1 -> 0",
+    ): "the empty prefix counted too: nothing asks for it (prefixes are looked up from one part on)",
+    ("spec.fold.runs", "for parts in self.parts[first + 1 : last + 1]:: 1 -> 0"): (
+        "from first + 0: the first node's parts against themselves, the common prefix unchanged (last + 0 is killed)"
+    ),
+    ("spec.fold.runs", "shortest = (common[:length] for length in range(1, len(common) + 1)): 1 -> 0"): (
+        "the empty prefix first: never counted in shared, so never the answer"
+    ),
+    (
+        "spec.fold.runs",
+        "if any(o.loose != u.loose or o.tail not in (None, u.tail) for o, u in zip(other, unit, strict=True)):: "
+        "True -> False",
+    ): "other and unit are both period forms long (the loop fits a whole copy first)",
     ("spec.fold.runs", "count = 1: 1 -> 0"): (
         "the first pass compares the unit with itself: alike, and valid (checked just before), making count 1"
     ),
