@@ -8,30 +8,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from convcalc import analyze
 from convcalc.core.errors import SpecError
 from convcalc.engine.results import LayerResult
 from tests import onnxbuild as ob
+from tests.test_onnx_importer import analysed
 
-Dims = Sequence[int | str]
 
-
-def read(
-    tmp_path: Path,
-    nodes: Sequence[bytes],
-    inputs: Sequence[tuple[str, Dims]],
-    outputs: Sequence[tuple[str, Dims]],
-    initializers: Sequence[bytes] = (),
-    value_infos: Sequence[tuple[str, Dims]] = (),
-    opset: int = 17,
-) -> tuple[LayerResult, ...]:
-    """The layers of the model these build."""
-    path = tmp_path / "net.onnx"
-    path.write_bytes(ob.model(nodes, inputs, outputs, initializers, value_infos, opset))
-    return analyze(str(path)).layers
+def read(tmp_path: Path, *args: Any, **kwargs: Any) -> tuple[LayerResult, ...]:
+    """The layers of the model :func:`tests.test_onnx_importer.analysed` builds from these."""
+    return analysed(tmp_path, *args, **kwargs).layers
 
 
 def kinds(layers: Sequence[LayerResult]) -> list[tuple[str, tuple[int, ...]]]:
