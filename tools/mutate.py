@@ -117,7 +117,10 @@ TARGETS = {
         "convcalc/importers/onnx/constants.py",
         ["tests/test_onnx_constants.py", *(tests for tests in ONNX_TESTS if tests != "tests/test_onnx_constants.py")],
     ),
-    **{f"torch.{name}": (f"convcalc/importers/torch/{name}.py", TORCH_TESTS) for name in ("ops", "tensors")},
+    **{
+        f"torch.{name}": (f"convcalc/importers/torch/{name}.py", TORCH_TESTS)
+        for name in ("ops", "tensors", "importer", "events", "read")
+    },
     **{
         f"conventions.{name}": (f"convcalc/passes/conventions/{name}.py", CONVENTION_TESTS)
         for name in ("rules", "tools", "thop", "onnx_tool", "counting")
