@@ -19,7 +19,7 @@ import pytest
 
 from convcalc import analyze
 from convcalc.engine.results import Analysis, LayerResult
-from convcalc.importers.torch.events import Trace, from_dict
+from convcalc.importers.torch.events import Ref, Trace, from_dict
 from convcalc.importers.torch.importer import TorchImporter, expected_shape
 from convcalc.importers.torch.read import imported
 from convcalc.passes.views import rows
@@ -292,3 +292,50 @@ def test_timms_vit_tiny_by_hand() -> None:
     assert analysis.total.macs == 12 * block + d * 3 * 16 * 16 * 196 + d * 1000 == 1_253_683_200
     kinds = [layer.type for layer in analysis.layers]
     assert kinds.count("dot_product_attention") == 12 and "opaque" not in kinds
+
+
+@pytest.mark.parametrize(
+    ("shape", "layout", "batch_axis", "expected"),
+    [
+        ((2, 4, 6, 8), "first", 0, (4, 6, 8)),
+        ((2, 5), "first", 0, (5,)),  # [N, features]
+        ((2,), "first", 0, None),  # one value a sample: held as (1,), torch's shape says nothing
+        ((3, 4, 6, 8), "first", 0, None),  # the first axis is not the batch
+        ((2, 6, 8, 4), "last", 0, (4, 6, 8)),  # channels-last [N, H, W, C]: C x H x W
+        ((2, 4, 1, 10), "lifted", 0, (4, 10)),  # a 1-D map [N, C, L] as [N, C, 1, L]
+        ((2, 3, 4, 5, 6), "grouped", 0, (12, 5, 6)),  # [N, g, C / g, H, W]: C = 3 x 4
+        ((2, 4, 3, 5, 6), "shuffled", 0, (12, 5, 6)),  # [N, C / g, g, H, W]
+        ((2, 4), "rows", 0, None),  # [N * H * W, C]: H x W cannot be told
+        ((3, 2, 5, 7), "first", 1, (3, 5, 7)),  # the batch on axis 1 (attention's [3, N, ...]): dropped there
+        ((3, 4, 5, 7), "first", 1, None),  # axis 1 is not the batch
+    ],
+)
+def test_the_shape_convcalc_should_compute_for_torchs(
+    shape: tuple[int, ...], layout: Any, batch_axis: int, expected: tuple[int, ...] | None
+) -> None:
+    """A tensor torch made of a batch of 2, laid out as named: the per-sample shape convcalc holds for it."""
+    assert expected_shape(Ref(1, shape), layout, 2, batch_axis) == expected
+
+
+def test_modules_are_block_instances_located_by_their_place_in_named_modules() -> None:
+    """torchvision's ResNet-34 runs named_modules() as '' (1), conv1, bn1, relu, maxpool, layer1 (6), layer1.0 (7):
+    a BasicBlock; layer1 holds only BasicBlocks, so it is their repeat, no block. ConvNeXt-Tiny: '', features (2; a
+    Sequential of a stem and stages, a block), features.0 (the stem: Conv2d, LayerNorm2d), features.1 (6; CNBlocks
+    only), features.1.0 (7), features.1.0.block (8, a Sequential of seven kinds). Each module is there once (copy 0);
+    the root's own layers are in no block, and their origin is the root's class."""
+    graphs = {name: recorded(name)[2].graph() for name in ("resnet34", "convnext_tiny")}
+    wanted = {
+        ("resnet34", "layer1.0.conv1"): [("layer1.0", "BasicBlock", 7)],
+        ("resnet34", "flatten"): [],
+        ("convnext_tiny", "features.1.0.block.0"): [
+            ("features", "Sequential", 2),
+            ("features.1.0", "CNBlock", 7),
+            ("features.1.0.block", "Sequential", 8),
+        ],
+    }
+    for (name, layer), instances in wanted.items():
+        (node,) = [node for node in graphs[name].nodes if node.name == layer]
+        assert [(i.name, i.block, i.location.line) for i in node.instances] == instances
+        assert {i.copy for i in node.instances} <= {0}
+    origins = recorded("resnet34")[2].origins
+    assert (origins["flatten"], origins["layer1.0.conv1"]) == ("(root) (ResNet)", "layer1.0.conv1 (Conv2d)")

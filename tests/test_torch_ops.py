@@ -15,7 +15,7 @@ import pytest
 from convcalc import analyze
 from convcalc.core.errors import SpecError
 from convcalc.engine.results import Analysis
-from convcalc.importers.torch.events import Event, Ref, Trace
+from convcalc.importers.torch.events import Event, Ref, Trace, from_dict, to_dict
 from convcalc.importers.torch.read import imported
 from convcalc.importers.torch.tensors import SDPA_MASK
 
@@ -48,18 +48,16 @@ class Net:
         self.events.append(Event(op, "Tensor", args, kwargs or {}, outputs, "", 0))
         return outputs if many else outputs[0]
 
+    def trace(self, *outputs: Ref, parameters: int | None = None) -> Trace:
+        """The trace returning ``outputs`` (default: the last event's), holding ``parameters`` (default: the sum of
+        the parameters' sizes)."""
+        held = sum(self.sizes.values()) if parameters is None else parameters
+        events, returned = tuple(self.events), outputs or self.events[-1].outputs
+        return Trace("hand", self.input, events, returned, (), parameters=held, sizes=tuple(self.sizes.items()))
+
     def analysis(self, *outputs: Ref) -> Analysis:
         """The analysis of the trace returning ``outputs`` (default: the last event's)."""
-        trace = Trace(
-            "hand",
-            self.input,
-            tuple(self.events),
-            outputs or self.events[-1].outputs,
-            (),
-            parameters=sum(self.sizes.values()),
-            sizes=tuple(self.sizes.items()),
-        )
-        return analyze(imported(trace, "hand").graph())
+        return analyze(imported(self.trace(*outputs), "hand").graph())
 
 
 def layers(analysis: Analysis) -> list[tuple[str, tuple[int, ...]]]:
@@ -916,4 +914,116 @@ def test_a_constant_that_sizes_the_batch_is_opaque() -> None:
     # [2, 4, 6, 6] less a constant [2, 4, 1, 1]: a value per sample, no per-sample layer convcalc counts
     net = Net(2, 4, 6, 6)
     net.op("sub", net.input, net.tensor(2, 4, 1, 1, role="c"), out=(2, 4, 6, 6))
+    assert [layer.type for layer in net.analysis().layers] == ["opaque"]
+
+
+# --- the importer: what it reads, where its layers are, what it warns ---
+
+
+def test_a_conv_of_a_channels_last_map_is_opaque() -> None:
+    # [2, 4, 6, 8] to channels-last [2, 6, 8, 4], then conv2d with 6 input channels (torch reads axis 1, H = 6, as
+    # the channels: not convcalc's 4): a map laid out otherwise than the conv reads, not a conv read wrongly
+    net = Net(2, 4, 6, 8)
+    last = net.op("permute", net.input, [0, 2, 3, 1], out=(2, 6, 8, 4))
+    net.op("conv2d", last, net.param("w", 5, 6, 1, 1), out=(2, 5, 8, 4))
+    analysis = net.analysis()
+    assert [layer.type for layer in analysis.layers] == ["opaque"] and not shape_warnings(analysis)
+
+
+def test_a_matmul_of_a_lifted_map_or_of_two_flat_inputs_is_opaque() -> None:
+    # a 1-D map [2, 4, 10] lifted to [2, 4, 1, 10] (for a 2-D pool) times itself transposed: no channels-first
+    # map; [2, 5] @ [5, 2] multiplies across the batch (2 x 2): no per-sample product. Neither is read as a matmul
+    net = Net(2, 4, 10)
+    lifted = net.op("unsqueeze", net.input, 2, out=(2, 4, 1, 10))
+    net.op("matmul", lifted, lifted, out=(2, 4, 1, 1))
+    analysis = net.analysis()
+    assert layers(analysis) == [("opaque", (4, 1, 1))] and not shape_warnings(analysis)
+    net = Net(2, 5)
+    net.op("matmul", net.input, net.op("t", net.input, out=(5, 2)), out=(2, 2))
+    analysis = net.analysis()
+    assert [layer.type for layer in analysis.layers] == ["opaque", "opaque"] and not shape_warnings(analysis)
+
+
+def test_an_opaque_ops_output_per_sample() -> None:
+    # logsumexp(x, 1) of [2, 5] is [2] (one value a sample, as a score squeezed), then a sigmoid of 1 value a sample;
+    # [2, 5] to [2, 5, 7] (5 x 7 a sample); a 0-d tensor (a number) is held as one value
+    net = Net(2, 5)
+    net.op("sigmoid", net.op("logsumexp", net.input, [1], out=(2,)), out=(2,))
+    assert layers(net.analysis()) == [("opaque", (1,)), ("sigmoid", (1,))]
+    net = Net(2, 5)
+    net.op("unfold", net.input, 1, 1, 1, out=(2, 5, 7))
+    assert layers(net.analysis()) == [("opaque", (5, 7))]
+    net = Net(2, 5)
+    net.op("logsumexp", net.input, [0, 1], out=())
+    assert layers(net.analysis()) == [("opaque", (1,))]
+
+
+def test_what_reads_only_an_opaque_ops_second_output_makes_no_layer() -> None:
+    # sort(x, 1) of [2, 5]: values and indices, both [2, 5]; a gather reading only the indices (an int tensor no
+    # layer reads) makes nothing: one layer, the sort's
+    net = Net(2, 5)
+    values, indices = net.op("sort", net.input, 1, out=[(2, 5), (2, 5)])
+    net.op("neg", indices, out=(2, 5))
+    assert layers(net.analysis(values)) == [("opaque", (5,))]
+
+
+def test_each_layer_is_located_at_the_event_that_made_it() -> None:
+    # events 1 relu, 2 a view that makes no layer, 3 cumsum (no kind: opaque), 4 a conv whose torch shape is not
+    # convcalc's (opaque, with a shape warning): lines 1, 3 and 4
+    net = Net(2, 3, 8, 8)
+    relu = net.op("relu", net.input, out=(2, 3, 8, 8))
+    same = net.op("view", relu, [2, 3, 8, 8], out=(2, 3, 8, 8))
+    summed = net.op("cumsum", same, 1, out=(2, 3, 8, 8))
+    net.op("conv2d", summed, net.param("w", 4, 3, 3, 3), out=(2, 4, 5, 5))
+    graph = imported(net.trace(), "hand").graph()
+    assert [(node.kind.type, node.location.line) for node in graph.nodes] == [
+        ("relu", 1),
+        ("opaque", 3),
+        ("opaque", 4),
+    ]
+    # the conv's own warning, then the output's: its 4 x 27 = 108 weights held, not counted
+    assert [finding.code for finding in graph.nodes[2].findings] == ["shape", "uncounted"]
+
+
+def test_more_parameters_counted_than_held_warn_at_the_output() -> None:
+    # conv 3 -> 4 (3 x 3, bias): 4 x 27 + 4 = 112 parameters counted, a module said to hold 100 (as one whose forward
+    # used a weight twice): 12 counted again; the warning sits on the output layer (the relu), not on the conv
+    net = Net(2, 3, 8, 8)
+    conv = net.op("conv2d", net.input, net.param("w", 4, 3, 3, 3), net.param("b", 4), out=(2, 4, 6, 6))
+    net.op("relu", conv, out=(2, 4, 6, 6))
+    graph = imported(net.trace(parameters=100), "hand").graph()
+    said = "the module holds 100 parameters, the layers convcalc counts 112: 12 are counted again where forward uses"
+    assert [[finding.message for finding in node.findings] for node in graph.nodes] == [
+        [],
+        [f"{said} a weight twice"],
+    ]
+
+
+def test_a_trace_that_holds_no_count_of_parameters_is_not_checked() -> None:
+    # the 112 parameters of the conv above, and a trace (written by hand, or its JSON) that does not say how many the
+    # module holds: no warning about them
+    net = Net(2, 3, 8, 8)
+    net.op("conv2d", net.input, net.param("w", 4, 3, 3, 3), net.param("b", 4), out=(2, 4, 6, 6))
+    full = net.trace()
+    data = to_dict(full)
+    del data["parameters"]
+    for trace in (Trace(full.name, full.input, full.events, full.outputs, ()), from_dict(data)):
+        analysis = analyze(imported(trace, "hand").graph())
+        assert analysis.total.params == 112 and not analysis.warnings
+
+
+def test_a_module_that_returns_its_input_computes_nothing() -> None:
+    # a relu computed and not returned: the module returns its input
+    net = Net(2, 3)
+    net.op("relu", net.input, out=(2, 3))
+    with pytest.raises(ValueError, match="computes nothing from its input"):
+        imported(net.trace(net.input), "hand").graph()
+
+
+def test_a_matmul_of_channels_last_tokens_and_a_constant_is_opaque_alone() -> None:
+    # [2, 4, 6] transposed to channels-last [2, 6, 4], times a constant [4, 3]: no product of two activations, one
+    # opaque layer (no permute made for it first)
+    net = Net(2, 4, 6)
+    last = net.op("transpose", net.input, 1, 2, out=(2, 6, 4))
+    net.op("matmul", last, net.tensor(4, 3, role="c"), out=(2, 6, 3))
     assert [layer.type for layer in net.analysis().layers] == ["opaque"]

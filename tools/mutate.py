@@ -409,10 +409,6 @@ EQUIVALENT: dict[tuple[str, str], str] = {
         "an index out of range: torch's select raises IndexError, so no trace holds one (and _axis refused a tensor "
         "that is no activation before)",
     ),
-    (
-        "torch.tensors",
-        "if importer.value(first) is None or importer.value(second) is None:: or -> and",
-    ): "read_as_first refuses a factor that is no activation (NotFollowed) as this test does",
     **dict.fromkeys(
         [
             (
@@ -1049,6 +1045,14 @@ EQUIVALENT: dict[tuple[str, str], str] = {
     ("spec.fold.runs", "if best[1]:: 1 -> 0"): "best's period and copies are set together: both 0 or both above",
     ("spec.fold.runs", "return 0, 0: 0 -> 1"): (
         "the caller reads the unit's length only where copies is not 0 (the other 0 -> 1 hangs: killed)"
+    ),
+    ("torch.importer", "self.index = 0: 0 -> 1"): "imported() sets index to each event's before its handler runs",
+    ("torch.importer", "if held > counted:: > -> >= (comparison 1)"): "graph() calls _held only where they differ",
+    ("torch.importer", 'return [".".join(parts[:count]) for count in range(1, len(parts))]: 1 -> 0'): (
+        "the prefix '' it adds is no instance: _instances leaves the root out"
+    ),
+    ("torch.importer", "self.side.update(ref.id for ref in event.outputs[1:]): 1 -> 0"): (
+        "the result is in values, and skipped() reads side only for tensors not in values"
     ),
 }
 

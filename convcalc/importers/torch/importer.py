@@ -84,10 +84,6 @@ class TorchImporter(GraphBuilder):
             raise NotFollowed
         return found.node
 
-    def read_as_first(self, event: Event, ref: Any) -> str:
-        """The node of an activation whose batch is first, laid out channels-first (a permute from channels-last)."""
-        return self.read(ref) if len(ref.shape) < 3 else self.read_as(event, ref, "first")
-
     def read_as(self, event: Event, ref: Any, layout: Literal["first", "last"]) -> str:
         """The node an activation is, laid out as ``layout``: a channels-first tensor and a channels-last one are one
         permute apart (a layer of no cost, ``permute``), as torch's Linear over the last axis of [N, T, D] reads the
@@ -169,7 +165,9 @@ class TorchImporter(GraphBuilder):
         return name
 
     def opaque_config(self, event: Event, made: Ref) -> Config:
-        shape = made.shape[1:] if len(made.shape) > 1 and made.shape[0] == self.batch else made.shape
+        """An opaque layer's config: the shape torch made, per sample when the batch is first (as :meth:`opaque`
+        lays it out: [N] is one value a sample)."""
+        shape = made.shape[1:] if made.shape[:1] == (self.batch,) else made.shape
         return {"op": f"aten.{event.op.rstrip('_')}", "shape": tuple(shape) or (1,)}
 
     def opaque(self, event: Event) -> None:
@@ -225,7 +223,7 @@ class TorchImporter(GraphBuilder):
         nodes, names = self.finish()
         returned = [self.values[ref.id].node for ref in self.trace.outputs if ref.id in self.values]
         outputs = tuple(dict.fromkeys(names[node] for node in returned if node != NETWORK_INPUT))
-        if not outputs or not nodes:
+        if not outputs:  # no layer made, or none returned
             raise ValueError("the module computes nothing from its input that convcalc can count")
         output = outputs[0]
         held, counted = self.trace.parameters, self.counted_parameters()
@@ -248,7 +246,7 @@ class TorchImporter(GraphBuilder):
         )
 
 
-def expected_shape(ref: Ref, layout: Layout, batch: int, batch_axis: int = 0) -> Shape | None:
+def expected_shape(ref: Ref, layout: Layout, batch: int, batch_axis: int) -> Shape | None:
     """The shape convcalc should compute for a tensor in ``layout`` (None where it cannot be told: rows)."""
     shape = ref.shape
     if batch_axis:

@@ -195,12 +195,12 @@ def split(importer: TorchImporter, event: Event) -> None:
 
 
 def matmul(importer: TorchImporter, event: Event) -> None:
-    """bmm / matmul(a, b) of two activations (a weight is a Linear's: addmm), the batch first in both: a
-    ``matmul``."""
+    """bmm / matmul(a, b) of two activations (a weight is a Linear's: addmm), the batch first in both and at least two
+    axes after it (a product of [N, K] mixes the samples): a ``matmul``."""
     first, second = event.args[0], event.args[1]
     if importer.value(first) is None or importer.value(second) is None:
         raise NotFollowed
-    importer.emit(event, "matmul", {}, [importer.read_as_first(event, first), importer.read_as_first(event, second)])
+    importer.emit(event, "matmul", {}, [importer.read_as(event, ref, "first") for ref in (first, second)])
 
 
 SDPA_MASK = {
@@ -219,7 +219,7 @@ def dot_product_attention(importer: TorchImporter, event: Event) -> None:
     mask = importer.arg(event, position, keyword) if position >= 0 else event.kwargs.get(keyword)
     if mask is not None:
         raise NotFollowed
-    sources = [importer.read_as_first(event, ref) for ref in event.args[:3]]
+    sources = [importer.read_as(event, ref, "first") for ref in event.args[:3]]
     importer.emit(event, "dot_product_attention", {}, sources)
 
 
