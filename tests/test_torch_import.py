@@ -336,6 +336,7 @@ def test_modules_are_block_instances_located_by_their_place_in_named_modules() -
     for (name, layer), instances in wanted.items():
         (node,) = [node for node in graphs[name].nodes if node.name == layer]
         assert [(i.name, i.block, i.location.line) for i in node.instances] == instances
+        assert {(i.location.file, i.location.column) for i in node.instances} <= {(name, 1)}  # no column: 1
         assert {i.copy for i in node.instances} <= {0}
     origins = recorded("resnet34")[2].origins
     assert (origins["flatten"], origins["layer1.0.conv1"]) == ("(root) (ResNet)", "layer1.0.conv1 (Conv2d)")
