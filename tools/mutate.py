@@ -119,7 +119,7 @@ TARGETS = {
     ),
     **{
         f"torch.{name}": (f"convcalc/importers/torch/{name}.py", TORCH_TESTS)
-        for name in ("ops", "tensors", "importer", "events", "read")
+        for name in ("ops", "tensors", "importer", "events")
     },
     **{
         f"conventions.{name}": (f"convcalc/passes/conventions/{name}.py", CONVENTION_TESTS)
