@@ -1035,6 +1035,9 @@ EQUIVALENT: dict[tuple[str, str], str] = {
     ("spec.fold.runs", "shortest = (common[:length] for length in range(1, len(common) + 1)): 1 -> 0"): (
         "the empty prefix first: never counted in shared, so never the answer"
     ),
+    ("spec.fold.runs", "shortest = (common[:length] for length in range(1, len(common) + 1)): 1 -> 2"): (
+        "up to len(common) + 1: one more candidate, common itself again (from 2 on is killed)"
+    ),
     (
         "spec.fold.runs",
         "if any(o.loose != u.loose or o.tail not in (None, u.tail) for o, u in zip(other, unit, strict=True)):: "
