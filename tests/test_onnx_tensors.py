@@ -109,16 +109,20 @@ def test_a_shuffle_must_end_in_the_map_it_began_as(tmp_path: Path) -> None:
 # --- Squeeze and Unsqueeze --------------------------------------------------------------------------------------------
 
 
+def by_axes(op: str, output: str, axes: list[int], opset: int) -> tuple[list[bytes], list[bytes]]:
+    """The nodes and constants of ``op`` (Squeeze, Unsqueeze) of x by ``axes``: an input from opset 13, an attribute
+    before."""
+    if opset >= 13:
+        return [ob.node(op, ["x", "axes"], [output], output)], [ints("axes", axes)]
+    return [ob.node(op, ["x"], [output], output, axes=axes)], []
+
+
 @pytest.mark.parametrize(("axes", "opset"), [([-1], 13), ([3], 13), ([3], 11)])
 def test_an_unsqueeze_of_an_activation_counts_axes_of_the_output(tmp_path: Path, axes: list[int], opset: int) -> None:
     """Unsqueeze of 1x8x4 at axis -1 or 3: the axes are of the output, of rank 3 + 1 = 4 (-1 is 3): 1x8x4x1, a
     reshape to 8x4x1 that the relu after reads (32 FLOPs). From opset 13 the axes are an input, before it an
     attribute."""
-    if opset >= 13:
-        nodes = [ob.node("Unsqueeze", ["x", "axes"], ["u"], "u")]
-        constants = [ints("axes", axes)]
-    else:
-        nodes, constants = [ob.node("Unsqueeze", ["x"], ["u"], "u", axes=axes)], []
+    nodes, constants = by_axes("Unsqueeze", "u", axes, opset)
     nodes.append(ob.node("Relu", ["u"], ["y"], "relu"))
     layers = read(tmp_path, nodes, [("x", [1, 8, 4])], [("y", [1, 8, 4, 1])], constants, opset=opset)
     assert kinds(layers) == [("reshape", (8, 4, 1)), ("relu", (8, 4, 1))]
@@ -129,11 +133,7 @@ def test_an_unsqueeze_of_an_activation_counts_axes_of_the_output(tmp_path: Path,
 def test_a_squeeze_of_an_activation_takes_the_axes_named(tmp_path: Path, axes: list[int], opset: int) -> None:
     """Squeeze of 1x8x1x4 at axis 2 or -2 (4 - 2 = 2): 1x8x4, a reshape to 8x4 that the relu after reads (32
     FLOPs); the axes an input from opset 13, an attribute before."""
-    if opset >= 13:
-        nodes = [ob.node("Squeeze", ["x", "axes"], ["s"], "s")]
-        constants = [ints("axes", axes)]
-    else:
-        nodes, constants = [ob.node("Squeeze", ["x"], ["s"], "s", axes=axes)], []
+    nodes, constants = by_axes("Squeeze", "s", axes, opset)
     nodes.append(ob.node("Relu", ["s"], ["y"], "relu"))
     layers = read(tmp_path, nodes, [("x", [1, 8, 1, 4])], [("y", [1, 8, 4])], constants, opset=opset)
     assert kinds(layers) == [("reshape", (8, 4)), ("relu", (8, 4))]
